@@ -1,0 +1,1 @@
+"""Infrastructure: embedded servers, migrations, the process supervisor behind ``make run``."""

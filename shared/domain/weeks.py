@@ -1,0 +1,43 @@
+"""ISO weeks ("2026-W47"), the unit every weekly number is kept in."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+class InvalidIsoWeek(ValueError):
+    pass
+
+
+def weeks_in_year(year: int) -> int:
+    """52 or 53: the ISO week of 28 December is always the year's last."""
+    return date(year, 12, 28).isocalendar().week
+
+
+def parse_iso_week(text: str) -> tuple[int, int]:
+    """``"2026-W47"`` -> ``(2026, 47)``.
+
+    Raises:
+        InvalidIsoWeek: not of the form YYYY-Www, or the year has no such week.
+    """
+    match = _ISO_WEEK.match(text) if isinstance(text, str) else None
+    if not match:
+        raise InvalidIsoWeek(f"{text!r} is not an ISO week like 2026-W47")
+    year, week = int(match.group(1)), int(match.group(2))
+    if not 1 <= year <= 9998 or not 1 <= week <= weeks_in_year(year):
+        raise InvalidIsoWeek(f"{text} does not exist: {year} has {weeks_in_year(year)} weeks")
+    return year, week
+
+
+def iso_week_of(moment: date | datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def week_start(text: str) -> date:
+    """The Monday of an ISO week."""
+    year, week = parse_iso_week(text)
+    return date.fromisocalendar(year, week, 1)

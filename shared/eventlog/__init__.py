@@ -1,0 +1,46 @@
+"""The event log: the store, the event catalogue and crypto-shredding."""
+
+from shared.eventlog.catalogue import Catalogue, EventType
+from shared.eventlog.crypto import ERASED, KeyRing, generate_master_key
+from shared.eventlog.errors import (
+    ConcurrencyError,
+    EventStoreError,
+    EventValidationError,
+    IdempotencyConflict,
+    MissingMasterKey,
+    PayloadTooLarge,
+    SubjectErased,
+    UnknownEventType,
+)
+from shared.eventlog.events import CATALOGUE
+from shared.eventlog.store import (
+    AppendContext,
+    AppendResult,
+    EventStore,
+    NewEvent,
+    RecordedEvent,
+    StreamAppend,
+)
+
+__all__ = [
+    "CATALOGUE",
+    "ERASED",
+    "AppendContext",
+    "AppendResult",
+    "Catalogue",
+    "ConcurrencyError",
+    "EventStore",
+    "EventStoreError",
+    "EventType",
+    "EventValidationError",
+    "IdempotencyConflict",
+    "KeyRing",
+    "MissingMasterKey",
+    "NewEvent",
+    "PayloadTooLarge",
+    "RecordedEvent",
+    "StreamAppend",
+    "SubjectErased",
+    "UnknownEventType",
+    "generate_master_key",
+]

@@ -1,0 +1,136 @@
+"""The event catalogue: a marshmallow schema per event type and version, and upcasters.
+
+On append every payload is loaded by the current schema of its type (unknown fields are
+rejected) and dumped back to JSON, so what is stored is always normalised. On read, a payload
+written at an older schema version is upcast, one version at a time, to the current one.
+Fields whose schema field carries ``metadata={"personal": True}`` are encrypted with the data
+key of the person named by the type's ``subject`` field (see ``shared.eventlog.crypto``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from marshmallow import Schema, ValidationError
+
+from shared.eventlog.errors import EventValidationError, UnknownEventType
+
+Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One version of one event type."""
+
+    name: str
+    version: int
+    schema: Schema
+    subject: str | None = None
+    description: str = ""
+    personal: frozenset[str] = field(default_factory=frozenset)
+
+
+class Catalogue:
+    """Event types by name and version, with the upcasters between versions."""
+
+    def __init__(self) -> None:
+        self._types: dict[str, dict[int, EventType]] = {}
+        self._upcasters: dict[tuple[str, int], Upcaster] = {}
+
+    def register(
+        self,
+        name: str,
+        version: int,
+        schema: type[Schema],
+        *,
+        subject: str | None = None,
+        description: str = "",
+    ) -> EventType:
+        """Add ``version`` of event type ``name``.
+
+        Parameters:
+            schema: marshmallow schema; fields with ``metadata={"personal": True}`` are encrypted.
+            subject: the data field holding the person id whose key encrypts personal fields.
+
+        Raises:
+            ValueError: the version exists already, or personal fields have no subject.
+        """
+        instance = schema()
+        personal = frozenset(
+            key for key, f in instance.fields.items() if f.metadata.get("personal")
+        )
+        if personal and subject is None:
+            raise ValueError(f"{name} has personal fields {sorted(personal)} but no subject")
+        if subject is not None and subject not in instance.fields:
+            raise ValueError(f"{name} subject {subject!r} is not one of its fields")
+        versions = self._types.setdefault(name, {})
+        if version in versions:
+            raise ValueError(f"{name} version {version} is registered already")
+        event_type = EventType(name, version, instance, subject, description, personal)
+        versions[version] = event_type
+        return event_type
+
+    def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
+        """Decorator: register the function turning ``from_version`` data into the next."""
+
+        def decorate(fn: Upcaster) -> Upcaster:
+            self._upcasters[(name, from_version)] = fn
+            return fn
+
+        return decorate
+
+    def current(self, name: str) -> EventType:
+        """The newest version of ``name``.
+
+        Raises:
+            UnknownEventType: no such type.
+        """
+        versions = self._types.get(name)
+        if not versions:
+            raise UnknownEventType(name)
+        return versions[max(versions)]
+
+    def get(self, name: str, version: int) -> EventType:
+        try:
+            return self._types[name][version]
+        except KeyError:
+            raise UnknownEventType(f"{name} v{version}") from None
+
+    def normalise(self, name: str, data: Mapping[str, Any]) -> tuple[EventType, dict[str, Any]]:
+        """Validate ``data`` against the current schema of ``name``; return the loaded values.
+
+        The loaded values (UUIDs, dates ...) are serialised to JSON by the store.
+
+        Raises:
+            UnknownEventType: no such type.
+            EventValidationError: the payload does not match; ``errors`` names the fields.
+        """
+        event_type = self.current(name)
+        if not isinstance(data, Mapping):
+            raise EventValidationError(name, {"_schema": ["event data must be an object"]})
+        try:
+            loaded = event_type.schema.load(data)
+        except ValidationError as err:
+            messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+            raise EventValidationError(name, messages) from None
+        return event_type, loaded
+
+    def upcast(self, name: str, version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """Bring stored ``data`` of ``version`` up to the current version of ``name``."""
+        current = self.current(name).version
+        while version < current:
+            step = self._upcasters.get((name, version))
+            if step is None:
+                raise UnknownEventType(f"{name}: no upcaster from version {version}")
+            data = step(data)
+            version += 1
+        return version, data
+
+    def __iter__(self) -> Iterator[EventType]:
+        for name in sorted(self._types):
+            yield from (self._types[name][v] for v in sorted(self._types[name]))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._types

@@ -1,0 +1,250 @@
+"""The event catalogue of Compound, model version 1: every event type and its fields.
+
+docs/events.md is this module in prose; ``tests/unit/test_event_catalogue.py`` checks that
+the two agree. Fields marked ``personal`` are encrypted with the subject's data key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate
+
+from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
+from shared.eventlog.catalogue import Catalogue
+
+ROLES = ("employee", "manager", "admin")
+PULSE_ITEMS = (
+    "ps1_mistakes_held_against",
+    "ps2_raise_problems",
+    "ps3_reject_different",
+    "ps4_safe_to_take_risk",
+    "ps5_hard_to_ask_help",
+    "ps6_no_undermining",
+    "ps7_skills_valued",
+    "workload",
+    "evaluation_clarity",
+    "incentives",
+)
+
+TEXT_MAX = 2000
+
+
+class IsoWeek(fields.String):
+    """An ISO week such as ``2026-W47`` that exists in its year (W53 only where there is one)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_iso_week(text)
+        except InvalidIsoWeek as err:
+            raise ValidationError(str(err)) from None
+        return text
+
+
+def _personal_text(required: bool = False, max_len: int = TEXT_MAX) -> fields.String:
+    if required:
+        return fields.String(
+            required=True, validate=validate.Length(min=1, max=max_len),
+            metadata={"personal": True},
+        )
+    return fields.String(
+        load_default=None, allow_none=True, validate=validate.Length(max=max_len),
+        metadata={"personal": True},
+    )
+
+
+def _choice(options: tuple[str, ...] | list[str], **kw: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(list(options)), **kw)
+
+
+def _tactic(**kw: Any) -> fields.String:
+    return _choice(sorted(TACTICS), **kw)
+
+
+class OrganizationCreated(Schema):
+    organization_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TeamCreated(Schema):
+    team_id = fields.UUID(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    parent_team_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class TeamManagerAssigned(Schema):
+    team_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+
+
+class PersonInvited(Schema):
+    person_id = fields.UUID(required=True)
+    email = _personal_text(required=True, max_len=320)
+    role = _choice(ROLES, required=True)
+    team_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class PersonJoined(Schema):
+    person_id = fields.UUID(required=True)
+    display_name = _personal_text(required=True, max_len=200)
+    time_zone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
+
+
+class PersonMovedTeam(Schema):
+    person_id = fields.UUID(required=True)
+    from_team_id = fields.UUID(load_default=None, allow_none=True)
+    to_team_id = fields.UUID(required=True)
+
+
+class PersonLeft(Schema):
+    person_id = fields.UUID(required=True)
+
+
+class PersonErased(Schema):
+    person_id = fields.UUID(required=True)
+
+
+class MicroActionLogged(Schema):
+    action_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    tactic = _tactic(required=True)
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
+    audience = _choice(AUDIENCES, required=True)
+    note = _personal_text()
+
+
+class WeeklyPlanSet(Schema):
+    person_id = fields.UUID(required=True)
+    week = IsoWeek(required=True)
+    tactics = fields.List(_tactic(), required=True, validate=validate.Length(min=1, max=6))
+    labels = fields.List(
+        fields.String(validate=validate.Length(max=200)),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=6),
+        metadata={"personal": True},
+    )
+
+
+class ExperimentStarted(Schema):
+    experiment_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    tactic = _tactic(required=True)
+    weeks = fields.Integer(load_default=4, strict=True, validate=validate.Range(min=1, max=12))
+    starts_on = fields.Date(required=True)
+    hypothesis = _personal_text()
+
+
+class ExperimentEnded(Schema):
+    experiment_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    reflection = _personal_text()
+
+
+class OutcomeRecorded(Schema):
+    outcome_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    kind = _choice(OUTCOME_KINDS, required=True)
+    action_id = fields.UUID(load_default=None, allow_none=True)
+    note = _personal_text()
+
+
+class FeedbackRequested(Schema):
+    request_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    action_id = fields.UUID(load_default=None, allow_none=True)
+    question = _personal_text(required=True, max_len=300)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class FeedbackGiven(Schema):
+    request_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    useful = fields.Boolean(required=True)
+    comment = _personal_text(max_len=1000)
+
+
+class PulseResponseSubmitted(Schema):
+    """Anonymous: no person id; ``responder_hash`` is a keyed hash, unique per team-week."""
+
+    team_id = fields.UUID(required=True)
+    week = IsoWeek(required=True)
+    responder_hash = fields.String(required=True, validate=validate.Length(equal=64))
+    answers = fields.Dict(
+        keys=_choice(PULSE_ITEMS),
+        values=fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
+        required=True,
+        validate=validate.Length(min=1),
+    )
+
+
+class CalendarConnected(Schema):
+    person_id = fields.UUID(required=True)
+    connection_id = fields.UUID(required=True)
+    provider = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class CalendarDisconnected(Schema):
+    person_id = fields.UUID(required=True)
+    connection_id = fields.UUID(required=True)
+    reason = _choice(("user", "revoked", "invalid_grant", "erased"), load_default="user")
+
+
+class MeetingObserved(Schema):
+    """Only timing and counts: never a title, description or attendee address."""
+
+    person_id = fields.UUID(required=True)
+    connection_id = fields.UUID(required=True)
+    meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
+    start = fields.AwareDateTime(required=True)
+    end = fields.AwareDateTime(required=True)
+    attendee_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
+    one_on_one = fields.Boolean(required=True)
+    with_manager = fields.Boolean(required=True)
+    organizer_is_self = fields.Boolean(required=True)
+    response_status = _choice(("accepted", "tentative", "declined", "needs_action"),
+                              required=True)
+    recurring = fields.Boolean(required=True)
+
+
+class MeetingCancelled(Schema):
+    person_id = fields.UUID(required=True)
+    connection_id = fields.UUID(required=True)
+    meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+_V1: list[tuple[type[Schema], str | None, str]] = [
+    (OrganizationCreated, None, "An organisation (tenant) was created."),
+    (TeamCreated, None, "A team was created, optionally below a parent team."),
+    (TeamManagerAssigned, None, "A person became a manager of a team."),
+    (PersonInvited, "person_id", "An admin invited a person by e-mail."),
+    (PersonJoined, "person_id", "An invited person set a password and joined."),
+    (PersonMovedTeam, None, "A person moved to another team."),
+    (PersonLeft, None, "A person left the organisation."),
+    (PersonErased, None, "A person's data key was deleted: their personal data is gone."),
+    (MicroActionLogged, "person_id", "A person logged a micro-advancement action."),
+    (WeeklyPlanSet, "person_id", "A person chose up to 6 micro-actions for an ISO week."),
+    (ExperimentStarted, "person_id", "A person started a time-boxed experiment with a tactic."),
+    (ExperimentEnded, "person_id", "A person ended an experiment."),
+    (OutcomeRecorded, "person_id", "An invitation, assignment, recognition ... was recorded."),
+    (FeedbackRequested, "person_id", "A person asked a colleague one micro-feedback question."),
+    (FeedbackGiven, "person_id", "A colleague answered a feedback request (no login)."),
+    (PulseResponseSubmitted, None, "An anonymous weekly pulse response for a team."),
+    (CalendarConnected, None, "A person connected a calendar over OAuth."),
+    (CalendarDisconnected, None, "A calendar connection ended."),
+    (MeetingObserved, None, "A calendar meeting (timing and counts only) was seen or moved."),
+    (MeetingCancelled, None, "A calendar meeting was cancelled."),
+]
+
+
+def build_catalogue() -> Catalogue:
+    """The catalogue with every event type of model version 1."""
+    catalogue = Catalogue()
+    for schema, subject, description in _V1:
+        catalogue.register(schema.__name__, 1, schema, subject=subject, description=description)
+    return catalogue
+
+
+CATALOGUE = build_catalogue()

@@ -1,0 +1,89 @@
+"""Every setting Compound reads, in one place.
+
+Each field maps to one environment variable (documented in README.md with its default).
+``Settings.from_env()`` is the only function that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAX_EVENT_BYTES = 64 * 1024
+
+
+class SettingsError(ValueError):
+    """A setting has a value Compound cannot use."""
+
+
+def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def normalise_database_url(url: str) -> str:
+    """Return ``url`` with the psycopg 3 driver spelled out, as SQLAlchemy needs it.
+
+    ``postgres://`` and ``postgresql://`` (what most hosts hand out) become
+    ``postgresql+psycopg://``; any other driver is refused, since Compound speaks only
+    PostgreSQL through psycopg 3.
+    """
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    raise SettingsError(
+        f"DATABASE_URL must be a PostgreSQL URL (postgresql://...), got {url.split(':', 1)[0]}://..."
+    )
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process settings; build with :meth:`from_env` or directly in tests."""
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".data")
+    port: int = 8000
+    master_keys: tuple[str, ...] = field(default_factory=tuple)
+    max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    log_level: str = "INFO"
+    demo_password: str = "compound-demo"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Read settings from ``env`` (default: ``os.environ``).
+
+        Raises:
+            SettingsError: a variable is set to a value that cannot be used.
+        """
+        env = dict(os.environ if env is None else env)
+        database_url = env.get("DATABASE_URL") or None
+        keys = tuple(k.strip() for k in env.get("COMPOUND_MASTER_KEYS", "").split(",") if k.strip())
+        return cls(
+            database_url=normalise_database_url(database_url) if database_url else None,
+            redis_url=env.get("REDIS_URL") or None,
+            data_dir=Path(env.get("COMPOUND_DATA_DIR") or ".data").expanduser().absolute(),
+            port=_int(env, "PORT", 8000, minimum=1),
+            master_keys=keys,
+            max_event_bytes=_int(env, "COMPOUND_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024),
+            log_level=(env.get("COMPOUND_LOG_LEVEL") or "INFO").upper(),
+            demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
+        )
+
+    def require_database_url(self) -> str:
+        """The database URL, or a clear error saying how to get one."""
+        if not self.database_url:
+            raise SettingsError(
+                "DATABASE_URL is not set: start everything with `make run`, "
+                "or point DATABASE_URL at a PostgreSQL server"
+            )
+        return self.database_url
