@@ -15,12 +15,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import importlib.util
-import pwd
-import stat
 import os
+import pwd
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import time
 from collections.abc import Callable
@@ -147,13 +147,20 @@ class EmbeddedPostgres:
         self.process = subprocess.Popen(
             [
                 str(self.bin_dir / "postgres"),
-                "-D", str(self.directory),
-                "-p", str(self.port),
-                "-h", "127.0.0.1",
-                "-c", "unix_socket_directories=",
-                "-c", "max_connections=200",
-                "-c", "shared_buffers=256MB",
-                "-c", "listen_addresses=127.0.0.1",
+                "-D",
+                str(self.directory),
+                "-p",
+                str(self.port),
+                "-h",
+                "127.0.0.1",
+                "-c",
+                "unix_socket_directories=",
+                "-c",
+                "max_connections=200",
+                "-c",
+                "shared_buffers=256MB",
+                "-c",
+                "listen_addresses=127.0.0.1",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -203,8 +210,10 @@ class EmbeddedPostgres:
         result = subprocess.run(
             [
                 str(self.bin_dir / "initdb"),
-                "-D", str(self.directory),
-                "-U", "postgres",
+                "-D",
+                str(self.directory),
+                "-U",
+                "postgres",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--locale=C",
@@ -301,13 +310,20 @@ class EmbeddedRedis:
         self.process = subprocess.Popen(
             [
                 self.executable(),
-                "--bind", "127.0.0.1",
-                "--port", str(self.port),
-                "--dir", str(self.directory),
-                "--appendonly", "yes",
-                "--save", "",
-                "--daemonize", "no",
-                "--logfile", str(self.log_path),
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.directory),
+                "--appendonly",
+                "yes",
+                "--save",
+                "",
+                "--daemonize",
+                "no",
+                "--logfile",
+                str(self.log_path),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

@@ -42,7 +42,9 @@ class KeyRing:
             raise MissingMasterKey()
         return self._master
 
-    def data_key_for_write(self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID) -> Fernet:
+    def data_key_for_write(
+        self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID
+    ) -> Fernet:
         """The subject's data key, created on first use, inside the caller's transaction.
 
         Raises:

@@ -46,11 +46,14 @@ class IsoWeek(fields.String):
 def _personal_text(required: bool = False, max_len: int = TEXT_MAX) -> fields.String:
     if required:
         return fields.String(
-            required=True, validate=validate.Length(min=1, max=max_len),
+            required=True,
+            validate=validate.Length(min=1, max=max_len),
             metadata={"personal": True},
         )
     return fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=max_len),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=max_len),
         metadata={"personal": True},
     )
 
@@ -204,8 +207,7 @@ class MeetingObserved(Schema):
     one_on_one = fields.Boolean(required=True)
     with_manager = fields.Boolean(required=True)
     organizer_is_self = fields.Boolean(required=True)
-    response_status = _choice(("accepted", "tentative", "declined", "needs_action"),
-                              required=True)
+    response_status = _choice(("accepted", "tentative", "declined", "needs_action"), required=True)
     recurring = fields.Boolean(required=True)
 
 

@@ -306,9 +306,14 @@ class EventStore:
                             version += 1
                             copy.write_row(
                                 (
-                                    p.event_id, tenant_id, item.stream_id, version,
-                                    p.event_type.name, p.event_type.version,
-                                    Jsonb(p.data, dumps=_dumps), Jsonb(p.metadata, dumps=_dumps),
+                                    p.event_id,
+                                    tenant_id,
+                                    item.stream_id,
+                                    version,
+                                    p.event_type.name,
+                                    p.event_type.version,
+                                    Jsonb(p.data, dumps=_dumps),
+                                    Jsonb(p.metadata, dumps=_dumps),
                                     p.occurred_at,
                                 )
                             )
@@ -316,7 +321,9 @@ class EventStore:
             positions = self._existing_positions(conn, [p.event_id for p in flat])
             return self._batch_results(conn, appends, prepared, positions, replayed=False)
 
-    def erase(self, tenant_id: uuid.UUID, person_id: uuid.UUID, context: AppendContext) -> AppendResult:
+    def erase(
+        self, tenant_id: uuid.UUID, person_id: uuid.UUID, context: AppendContext
+    ) -> AppendResult:
         """Crypto-shred a person: delete their data key and append ``PersonErased``.
 
         Afterwards every personal field of theirs reads as ``ERASED`` and no new personal
@@ -325,8 +332,12 @@ class EventStore:
         with self.engine.begin() as conn:
             self.keyring.erase(conn, tenant_id, person_id)
             return self.append_in(
-                conn, tenant_id, f"person-{person_id}", None,
-                [NewEvent("PersonErased", {"person_id": person_id})], context,
+                conn,
+                tenant_id,
+                f"person-{person_id}",
+                None,
+                [NewEvent("PersonErased", {"person_id": person_id})],
+                context,
             )
 
     # -- reading ---------------------------------------------------------------------------
@@ -353,8 +364,7 @@ class EventStore:
             where.append("tenant_id = %s")
             params.append(tenant_id)
         sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} "
-            "ORDER BY position LIMIT %s"
+            f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY position LIMIT %s"
         )
         params.append(limit)
         with self.engine.connect() as conn:
@@ -368,8 +378,7 @@ class EventStore:
     ) -> list[RecordedEvent]:
         """The events of one stream with ``version > after_version``, in version order."""
         sql = (
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s "
-            "ORDER BY version"
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s ORDER BY version"
         )
         params: list[Any] = [stream_id, after_version]
         if limit is not None:
@@ -530,17 +539,39 @@ class EventStore:
     def _decode(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
         """Rows -> RecordedEvents: upcast old schema versions, decrypt personal fields."""
         catalogue = self.catalogue
-        events = []
+        events: list[RecordedEvent] = []
         needs_keys: list[tuple[int, EventType]] = []
         for row in rows:
-            (position, event_id, tenant_id, stream_id, version, type_, schema_version,
-             data, metadata, occurred_at, recorded_at) = row
+            (
+                position,
+                event_id,
+                tenant_id,
+                stream_id,
+                version,
+                type_,
+                schema_version,
+                data,
+                metadata,
+                occurred_at,
+                recorded_at,
+            ) = row
             event_type = catalogue.get(type_, schema_version)
             if event_type.personal and any(data.get(f) is not None for f in event_type.personal):
                 needs_keys.append((len(events), event_type))
             events.append(
-                RecordedEvent(position, event_id, tenant_id, stream_id, version, type_,
-                              schema_version, data, metadata, occurred_at, recorded_at)
+                RecordedEvent(
+                    position,
+                    event_id,
+                    tenant_id,
+                    stream_id,
+                    version,
+                    type_,
+                    schema_version,
+                    data,
+                    metadata,
+                    occurred_at,
+                    recorded_at,
+                )
             )
         if needs_keys:
             subjects = {i: uuid.UUID(events[i].data[t.subject or ""]) for i, t in needs_keys}
@@ -565,6 +596,15 @@ def _dumps(value: Any) -> str:
 
 def _with_data(event: RecordedEvent, schema_version: int, data: dict[str, Any]) -> RecordedEvent:
     return RecordedEvent(
-        event.position, event.event_id, event.tenant_id, event.stream_id, event.version,
-        event.type, schema_version, data, event.metadata, event.occurred_at, event.recorded_at,
+        event.position,
+        event.event_id,
+        event.tenant_id,
+        event.stream_id,
+        event.version,
+        event.type,
+        schema_version,
+        data,
+        event.metadata,
+        event.occurred_at,
+        event.recorded_at,
     )

@@ -53,8 +53,13 @@ def test_append_then_read_stream_returns_events_in_order(store: EventStore, tena
     person = uuid.uuid4()
     stream = f"journal-{person}"
     occurred = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-    first = store.append(tenant, stream, 0, [action(person, "sent the 3-bullet summary")],
-                         AppendContext(actor=str(person), source="test"))
+    first = store.append(
+        tenant,
+        stream,
+        0,
+        [action(person, "sent the 3-bullet summary")],
+        AppendContext(actor=str(person), source="test"),
+    )
     second = store.append(tenant, stream, 1, [action(person), action(person)])
     events = store.read_stream(stream)
 
@@ -157,10 +162,16 @@ def test_concurrent_identical_retries_write_once(store: EventStore, tenant: uuid
     [
         (NewEvent("NoSuchThing", {}), UnknownEventType, "unknown event type 'NoSuchThing'"),
         (NewEvent("MicroActionLogged", {"tactic": "bribery"}), EventValidationError, "tactic"),
-        (NewEvent("MicroActionLogged", {"person_id": "x", "extra": 1}), EventValidationError,
-         "extra"),
-        (NewEvent("MicroActionLogged", ["not", "an", "object"]), EventValidationError,  # type: ignore[arg-type]
-         "must be an object"),
+        (
+            NewEvent("MicroActionLogged", {"person_id": "x", "extra": 1}),
+            EventValidationError,
+            "extra",
+        ),
+        (
+            NewEvent("MicroActionLogged", ["not", "an", "object"]),
+            EventValidationError,  # type: ignore[arg-type]
+            "must be an object",
+        ),
     ],
 )
 def test_bad_events_raise_typed_errors_and_write_nothing(
@@ -177,7 +188,9 @@ def test_validation_error_names_each_field(store: EventStore, tenant: uuid.UUID)
     with pytest.raises(EventValidationError) as err:
         store.append(tenant, "s", None, [NewEvent("MicroActionLogged", {"minutes": 0})])
     assert set(err.value.errors) >= {"action_id", "person_id", "tactic", "minutes", "audience"}
-    assert err.value.errors["minutes"] == ["Must be greater than or equal to 1 and less than or equal to 480."]
+    assert err.value.errors["minutes"] == [
+        "Must be greater than or equal to 1 and less than or equal to 480."
+    ]
 
 
 def test_oversize_payload_is_refused(engine: Engine, store: EventStore, tenant: uuid.UUID):
@@ -205,8 +218,10 @@ def test_events_are_append_only(store: EventStore, tenant: uuid.UUID, statement:
     person = uuid.uuid4()
     store.append(tenant, f"journal-{person}", 0, [action(person)])
     with pytest.raises(DBAPIError, match="append-only"), store.engine.begin() as conn:
-        conn.execute(text(statement + (" WHERE tenant_id = :t" if "TRUNCATE" not in statement else "")),
-                     {"t": tenant})
+        conn.execute(
+            text(statement + (" WHERE tenant_id = :t" if "TRUNCATE" not in statement else "")),
+            {"t": tenant},
+        )
     assert count_events(store.engine, tenant) == 1
 
 
@@ -214,8 +229,11 @@ def test_bulk_append_assigns_versions_and_positions(store: EventStore, tenant: u
     people = [uuid.uuid4() for _ in range(5)]
     store.append(tenant, f"journal-{people[0]}", 0, [action(people[0])])
     batch = [
-        StreamAppend(f"journal-{p}", [action(p, f"note {i}") for i in range(20)],
-                     expected_version=1 if p == people[0] else 0)
+        StreamAppend(
+            f"journal-{p}",
+            [action(p, f"note {i}") for i in range(20)],
+            expected_version=1 if p == people[0] else 0,
+        )
         for p in people
     ]
     results = store.append_batch(tenant, batch, AppendContext(idempotency_key="import-1"))
@@ -237,15 +255,21 @@ def test_bulk_append_is_all_or_nothing(store: EventStore, tenant: uuid.UUID):
     a, b = uuid.uuid4(), uuid.uuid4()
     store.append(tenant, f"journal-{b}", 0, [action(b)])
     with pytest.raises(ConcurrencyError):
-        store.append_batch(tenant, [
-            StreamAppend(f"journal-{a}", [action(a)], 0),
-            StreamAppend(f"journal-{b}", [action(b)], 0),
-        ])
+        store.append_batch(
+            tenant,
+            [
+                StreamAppend(f"journal-{a}", [action(a)], 0),
+                StreamAppend(f"journal-{b}", [action(b)], 0),
+            ],
+        )
     bad: dict[str, Any] = {**action(a).data, "minutes": 9999}
     with pytest.raises(EventValidationError, match="minutes"):
-        store.append_batch(tenant, [
-            StreamAppend(f"journal-{a}", [action(a), NewEvent("MicroActionLogged", bad)]),
-        ])
+        store.append_batch(
+            tenant,
+            [
+                StreamAppend(f"journal-{a}", [action(a), NewEvent("MicroActionLogged", bad)]),
+            ],
+        )
     assert count_events(store.engine, tenant) == 1
 
 
@@ -253,7 +277,9 @@ def test_read_all_filters_by_tenant_and_type(store: EventStore, tenant: uuid.UUI
     person = uuid.uuid4()
     start = store.head()
     store.append(tenant, f"journal-{person}", 0, [action(person)])
-    store.append(tenant, f"person-{person}", 0, [NewEvent("PersonLeft", {"person_id": str(person)})])
+    store.append(
+        tenant, f"person-{person}", 0, [NewEvent("PersonLeft", {"person_id": str(person)})]
+    )
     store.append(uuid.uuid4(), "elsewhere", 0, [action(uuid.uuid4())])
 
     mine = store.read_all(start, tenant_id=tenant)

@@ -1,0 +1,225 @@
+"""``compound run``: everything up on one machine, and everything down on Ctrl-C.
+
+Starts the embedded PostgreSQL and Redis (unless ``DATABASE_URL`` / ``REDIS_URL`` are set),
+migrates, then starts the app processes and waits. Ctrl-C (SIGINT) or SIGTERM stops every
+process it started, apps first and servers last. Children run in sessions of their own with
+a parent-death signal, so a supervisor killed outright still leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
+from infra.migrate import upgrade
+from shared.database import make_engine
+from shared.eventlog import generate_master_key
+from shared.settings import Settings
+
+RUNTIME_FILE = "runtime.json"
+
+
+class StartupError(RuntimeError):
+    """``compound run`` could not start; the message says what to do."""
+
+
+@dataclass
+class AppProcess:
+    name: str
+    argv: list[str]
+    ready_url: str | None = None
+    process: subprocess.Popen[bytes] | None = None
+
+
+def master_keys_for(settings: Settings) -> str:
+    """``COMPOUND_MASTER_KEYS``, or a key kept in the data directory for local runs."""
+    if settings.master_keys:
+        return ",".join(settings.master_keys)
+    path = settings.data_dir / "master.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(generate_master_key() + "\n")
+    return path.read_text().strip()
+
+
+def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+class Supervisor:
+    """Starts servers and app processes, watches them, stops them in reverse order."""
+
+    def __init__(self, settings: Settings, say: Callable[[str], None] = print):
+        self.settings = settings
+        self.say = say
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis: EmbeddedRedis | None = None
+        self.apps: list[AppProcess] = []
+        self.env = dict(os.environ)
+        self._stopping = False
+
+    def start(self) -> None:
+        s = self.settings
+        if not port_is_free(s.port):
+            raise StartupError(f"port {s.port} is in use: stop what uses it, or set PORT")
+        s.data_dir.mkdir(parents=True, exist_ok=True)
+        if s.database_url:
+            self.env["DATABASE_URL"] = s.database_url
+            self.say(f"PostgreSQL: {_redact(s.database_url)} (DATABASE_URL)")
+        else:
+            self.say(f"PostgreSQL: starting the embedded server in {s.data_dir / 'postgres'}")
+            self.postgres = EmbeddedPostgres(s.data_dir / "postgres").start()
+            self.env["DATABASE_URL"] = self.postgres.url
+        if s.redis_url:
+            self.env["REDIS_URL"] = s.redis_url
+            self.say(f"Redis: {_redact(s.redis_url)} (REDIS_URL)")
+        else:
+            self.say(f"Redis: starting the embedded server in {s.data_dir / 'redis'}")
+            self.redis = EmbeddedRedis(s.data_dir / "redis").start()
+            self.env["REDIS_URL"] = self.redis.url
+        self.env["COMPOUND_MASTER_KEYS"] = master_keys_for(s)
+        self.env["COMPOUND_DATA_DIR"] = str(s.data_dir)
+        self.env["PORT"] = str(s.port)
+
+        engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
+        try:
+            upgrade(engine)
+        finally:
+            engine.dispose()
+        self.say("Database migrated")
+        self._write_runtime()
+
+        base = f"http://127.0.0.1:{s.port}"
+        self.apps = [
+            AppProcess(
+                "gateway",
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "-c",
+                    str(Path(__file__).parents[1] / "services" / "gateway" / "gunicorn_conf.py"),
+                    "services.gateway.wsgi:app",
+                ],
+                ready_url=f"{base}/healthz",
+            ),
+        ]
+        for app in self.apps:
+            app.process = subprocess.Popen(
+                app.argv,
+                env=self.env,
+                start_new_session=True,
+                preexec_fn=die_with_parent(signal.SIGTERM),
+            )
+        for app in self.apps:
+            if app.ready_url:
+                self._wait_http(app, app.ready_url)
+        self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
+
+    def wait(self) -> int:
+        """Block until a signal asks to stop (0) or an app process dies (1)."""
+        stop = {"requested": False}
+
+        def _request_stop(signum: int, _frame: object) -> None:
+            stop["requested"] = True
+
+        signal.signal(signal.SIGINT, _request_stop)
+        signal.signal(signal.SIGTERM, _request_stop)
+        while not stop["requested"]:
+            for app in self.apps:
+                if app.process is not None and app.process.poll() is not None:
+                    self.say(f"{app.name} exited with {app.process.returncode}; stopping")
+                    return 1
+            time.sleep(0.2)
+        self.say("Stopping ...")
+        return 0
+
+    def stop(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        for app in reversed(self.apps):
+            if app.process is not None:
+                stop_process(app.process, signal.SIGTERM, timeout=15)
+        if self.redis is not None:
+            self.redis.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+        (self.settings.data_dir / RUNTIME_FILE).unlink(missing_ok=True)
+        self.say("Stopped")
+
+    def _write_runtime(self) -> None:
+        """Tell other ``compound`` commands on this machine where the servers are."""
+        runtime = {
+            "pid": os.getpid(),
+            "database_url": self.env["DATABASE_URL"],
+            "redis_url": self.env["REDIS_URL"],
+        }
+        path = self.settings.data_dir / RUNTIME_FILE
+        path.write_text(json.dumps(runtime, indent=2))
+        path.chmod(0o600)
+
+    def _wait_http(self, app: AppProcess, url: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert app.process is not None
+            if app.process.poll() is not None:
+                raise StartupError(f"{app.name} exited with {app.process.returncode} at start")
+            try:
+                with urllib.request.urlopen(url, timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise StartupError(f"{app.name} did not answer {url} within {timeout:.0f}s")
+
+
+def runtime_urls(settings: Settings) -> dict[str, str]:
+    """The server URLs of a running ``compound run`` on this data directory, if any."""
+    path = settings.data_dir / RUNTIME_FILE
+    try:
+        runtime = json.loads(path.read_text())
+        os.kill(int(runtime["pid"]), 0)
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {"DATABASE_URL": runtime["database_url"], "REDIS_URL": runtime["redis_url"]}
+
+
+def _redact(url: str) -> str:
+    if "@" in url and ":" in url.split("@", 1)[0].split("//", 1)[-1]:
+        scheme, rest = url.split("//", 1)
+        user = rest.split(":", 1)[0]
+        return f"{scheme}//{user}:***@{rest.split('@', 1)[1]}"
+    return url
+
+
+def run(settings: Settings) -> int:
+    supervisor = Supervisor(settings)
+    try:
+        supervisor.start()
+        return supervisor.wait()
+    except StartupError as err:
+        print(f"compound run: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        supervisor.stop()

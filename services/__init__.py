@@ -1,0 +1,1 @@
+"""Entry points: the Flask gateway, the calendar provider, the ``compound`` command."""

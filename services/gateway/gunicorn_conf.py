@@ -1,0 +1,16 @@
+"""gunicorn settings for the gateway, from the environment (see README.md)."""
+
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+workers = int(os.environ.get("COMPOUND_WEB_WORKERS", "2"))
+threads = int(os.environ.get("COMPOUND_WEB_THREADS", "4"))
+worker_class = "gthread"
+keepalive = 5
+graceful_timeout = 10
+timeout = 30
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("COMPOUND_LOG_LEVEL", "info").lower()
+# gunicorn's control socket lives at one path per user; two copies side by side would clash.
+control_socket_disable = True

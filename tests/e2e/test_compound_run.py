@@ -1,0 +1,149 @@
+"""``compound run`` (what ``make run`` calls): up, ready, and everything down on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from infra.embedded import free_port
+
+pytestmark = pytest.mark.slow
+
+
+def processes_mentioning(marker: str) -> list[int]:
+    """Live processes whose command line contains ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def get(url: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def answers(url: str) -> bool:
+    try:
+        return get(url)[0] == 200
+    except OSError:
+        return False
+
+
+class Run:
+    def __init__(self, data_dir: Path, port: int):
+        self.data_dir, self.port = data_dir, port
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env.update(COMPOUND_DATA_DIR=str(data_dir), PORT=str(port))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log = data_dir / f"run-{time.monotonic_ns()}.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "run"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for(
+            lambda: answers(self.url("/healthz")) or self.process.poll() is not None,
+            what="/healthz",
+        )
+        assert self.process.poll() is None, self.output()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def runtime(self) -> dict[str, str]:
+        return json.loads((self.data_dir / "runtime.json").read_text())
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path / "data"
+    for pid in processes_mentioning(str(tmp_path)):  # never leave a server behind
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_run_serves_and_ctrl_c_stops_everything(data_dir: Path):
+    port = free_port()
+    run = Run(data_dir, port)
+    status, body = get(run.url("/readyz"))
+    assert status == 200 and body["checks"] == {"database": "ok", "redis": "ok"}
+    assert processes_mentioning(str(data_dir))  # postgres and redis run from the data dir
+    with psycopg.connect(run.runtime()["database_url"].replace("+psycopg", "")) as conn:
+        conn.execute("CREATE TABLE kept (note text)")
+        conn.execute("INSERT INTO kept VALUES ('still here')")
+
+    run.process.send_signal(signal.SIGINT)
+    assert run.process.wait(timeout=60) == 0
+    assert "Stopped" in run.output()
+    assert processes_mentioning(str(data_dir)) == []
+    assert not answers(run.url("/healthz"))
+    assert not (data_dir / "runtime.json").exists()
+
+    again = Run(data_dir, port)  # a second run reuses the data
+    with psycopg.connect(again.runtime()["database_url"].replace("+psycopg", "")) as conn:
+        assert conn.execute("SELECT note FROM kept").fetchone() == ("still here",)
+    again.process.send_signal(signal.SIGTERM)
+    assert again.process.wait(timeout=60) == 0
+
+
+def test_a_killed_supervisor_leaves_no_process_behind(data_dir: Path):
+    run = Run(data_dir, free_port())
+    gateway_port = run.port
+    run.process.kill()
+    run.process.wait()
+    wait_for(lambda: processes_mentioning(str(data_dir)) == [], what="servers to exit")
+    wait_for(lambda: not answers(f"http://127.0.0.1:{gateway_port}/healthz"), what="gateway")
+
+
+def test_a_busy_port_is_a_clear_error(data_dir: Path):
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        env = {**os.environ, "COMPOUND_DATA_DIR": str(data_dir), "PORT": str(port)}
+        result = subprocess.run(
+            [sys.executable, "-m", "services.cli", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"port {port} is in use" in result.stderr

@@ -1,0 +1,131 @@
+"""Personal fields are encrypted per person; erasure leaves no plaintext anywhere."""
+
+from __future__ import annotations
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import InvalidToken
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+
+from shared.eventlog import (
+    ERASED,
+    AppendContext,
+    EventStore,
+    KeyRing,
+    MissingMasterKey,
+    NewEvent,
+    SubjectErased,
+    generate_master_key,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def note_event(person: uuid.UUID, note: str) -> NewEvent:
+    return NewEvent(
+        "MicroActionLogged",
+        {
+            "action_id": str(uuid.uuid4()),
+            "person_id": str(person),
+            "tactic": "network_nudge",
+            "minutes": 5,
+            "audience": "team",
+            "note": note,
+        },
+    )
+
+
+def invited(person: uuid.UUID, email: str) -> NewEvent:
+    return NewEvent("PersonInvited", {"person_id": str(person), "email": email, "role": "employee"})
+
+
+def dump_database(engine: Engine, bin_dir: Path) -> str:
+    url = make_url(engine.url.render_as_string(hide_password=False))
+    result = subprocess.run(
+        [
+            str(bin_dir / "pg_dump"),
+            "--no-owner",
+            "-h",
+            url.host or "127.0.0.1",
+            "-p",
+            str(url.port or 5432),
+            "-U",
+            url.username or "postgres",
+            url.database or "",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
+def test_personal_fields_are_stored_encrypted(store: EventStore, tenant: uuid.UUID):
+    person = uuid.uuid4()
+    store.append(tenant, f"journal-{person}", 0, [note_event(person, "coffee with Lin")])
+    with store.engine.connect() as conn:
+        raw = conn.execute(
+            text("SELECT data::text FROM events WHERE stream_id = :s"), {"s": f"journal-{person}"}
+        ).scalar_one()
+    assert "coffee with Lin" not in raw and "gAAAA" in raw  # a Fernet token
+    assert store.read_stream(f"journal-{person}")[0].data["note"] == "coffee with Lin"
+
+
+def test_erasure_leaves_no_plaintext_in_a_full_dump(
+    store: EventStore, tenant: uuid.UUID, embedded_bin_dir: Path
+):
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    secret, email = f"ada-secret-{uuid.uuid4().hex}", f"ada-{uuid.uuid4().hex[:6]}@demo.test"
+    store.append(tenant, f"person-{ada}", 0, [invited(ada, email)])
+    store.append(tenant, f"journal-{ada}", 0, [note_event(ada, secret), note_event(ada, "x")])
+    store.append(tenant, f"journal-{bob}", 0, [note_event(bob, "bob's own note")])
+
+    store.erase(tenant, ada, AppendContext(actor="admin", source="test"))
+
+    journal = store.read_stream(f"journal-{ada}")
+    assert [e.data["note"] for e in journal] == [ERASED, ERASED]
+    assert journal[0].data["tactic"] == "network_nudge"  # non-personal fields stay
+    assert store.read_stream(f"person-{ada}")[0].data["email"] == ERASED
+    assert store.read_stream(f"person-{ada}")[-1].type == "PersonErased"
+    assert store.read_stream(f"journal-{bob}")[0].data["note"] == "bob's own note"
+    with pytest.raises(SubjectErased):
+        store.append(tenant, f"journal-{ada}", None, [note_event(ada, "after erasure")])
+
+    dump = dump_database(store.engine, embedded_bin_dir)
+    assert "CREATE TABLE public.events" in dump  # the dump is the whole database
+    assert secret not in dump and email not in dump
+    with store.engine.connect() as conn:
+        wrapped = conn.execute(
+            text("SELECT wrapped_key FROM data_keys WHERE subject_id = :s"), {"s": ada}
+        ).scalar_one()
+    assert wrapped is None
+
+
+def test_master_key_rotation_keeps_data_readable(
+    engine: Engine, tenant: uuid.UUID, master_key: str
+):
+    person = uuid.uuid4()
+    EventStore(engine, keyring=KeyRing([master_key])).append(
+        tenant, f"journal-{person}", 0, [note_event(person, "before rotation")]
+    )
+    new = generate_master_key()
+    try:
+        with engine.begin() as conn:
+            assert KeyRing([new, master_key]).rotate(conn) >= 1
+        only_new = EventStore(engine, keyring=KeyRing([new]))
+        assert only_new.read_stream(f"journal-{person}")[0].data["note"] == "before rotation"
+        with pytest.raises(InvalidToken):  # a wrong master key is an error, not "erased"
+            EventStore(engine, keyring=KeyRing([master_key])).read_stream(f"journal-{person}")
+    finally:  # the other tests of this session use the session's master key
+        with engine.begin() as conn:
+            KeyRing([master_key, new]).rotate(conn)
+
+
+def test_personal_data_without_master_key_is_refused(engine: Engine, tenant: uuid.UUID):
+    person = uuid.uuid4()
+    with pytest.raises(MissingMasterKey, match="COMPOUND_MASTER_KEYS"):
+        EventStore(engine).append(tenant, "s", None, [note_event(person, "n")])
