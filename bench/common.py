@@ -49,7 +49,7 @@ class Machine:
             ("PostgreSQL", f"{self.postgres} ({self.server})"),
             ("PostgreSQL settings", self.settings),
         ]
-        return markdown_table(("", ""), rows)
+        return markdown_table(("Machine and run", ""), rows)
 
 
 @dataclass

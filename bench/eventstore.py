@@ -399,7 +399,9 @@ How it was measured, on one PostgreSQL server in one run, each measurement repea
   connection; `bench_plain` is `LIKE events INCLUDING ALL` (same columns, identity, indexes and
   constraints; no trigger, no advisory lock, no function). Rounds of the two are interleaved
   (store, plain, store, plain ...). Latency is per call; p99 is per round (nearest rank),
-  then the median over rounds; the range column shows the per-round store/plain ratios.
+  then the median over rounds.
+* "Range over rounds" is the lowest and highest round; for the ratio, the lowest and highest
+  of the per-round ratios (each store round against the plain round after it).
 
 For comparison (quoted, not measured by this run): the `eventsourcing` library's PostgreSQL
 recorder was measured on this machine at about {fmt_int(EVENTSOURCING_BULK)} events/s in bulk
@@ -412,7 +414,6 @@ and about {fmt_int(EVENTSOURCING_SINGLE)} events/s with one event per save."""
             markdown_table(header, rows),
             method,
             f"Phase durations: {phases}.",
-            "Machine:",
             ctx.machine.markdown(),
         ]
     )
