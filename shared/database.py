@@ -30,7 +30,9 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping (a round trip per checkout): a dropped connection raises a disconnect
+        # error, SQLAlchemy invalidates the pool, and the next checkout reconnects.
+        pool_pre_ping=False,
         connect_args={"application_name": "compound"},
     )
 

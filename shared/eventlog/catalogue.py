@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from marshmallow import Schema, ValidationError
 
 from shared.eventlog.errors import EventValidationError, UnknownEventType
+from shared.eventlog.fastcheck import compile_schema
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -38,6 +40,7 @@ class Catalogue:
     def __init__(self) -> None:
         self._types: dict[str, dict[int, EventType]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
+        self._fast: dict[tuple[str, int], Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {}
 
     def register(
         self,
@@ -70,6 +73,9 @@ class Catalogue:
             raise ValueError(f"{name} version {version} is registered already")
         event_type = EventType(name, version, instance, subject, description, personal)
         versions[version] = event_type
+        fast = compile_schema(instance)
+        if fast is not None:
+            self._fast[(name, version)] = fast
         return event_type
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -99,15 +105,22 @@ class Catalogue:
             raise UnknownEventType(f"{name} v{version}") from None
 
     def normalise(self, name: str, data: Mapping[str, Any]) -> tuple[EventType, dict[str, Any]]:
-        """Validate ``data`` against the current schema of ``name``; return the loaded values.
+        """Validate ``data`` against the current schema of ``name``; return it as stored.
 
-        The loaded values (UUIDs, dates ...) are serialised to JSON by the store.
+        The result is JSON-native (UUIDs and dates as strings), exactly
+        ``json(schema.load(data))``; a compiled fast path (``fastcheck``) produces it for
+        the common case and marshmallow for everything else, including every error.
 
         Raises:
             UnknownEventType: no such type.
             EventValidationError: the payload does not match; ``errors`` names the fields.
         """
         event_type = self.current(name)
+        fast = self._fast.get((name, event_type.version))
+        if fast is not None:
+            checked = fast(data)
+            if checked is not None:
+                return event_type, checked
         if not isinstance(data, Mapping):
             raise EventValidationError(name, {"_schema": ["event data must be an object"]})
         try:
@@ -115,7 +128,7 @@ class Catalogue:
         except ValidationError as err:
             messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
             raise EventValidationError(name, messages) from None
-        return event_type, loaded
+        return event_type, orjson.loads(orjson.dumps(loaded))
 
     def upcast(self, name: str, version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Bring stored ``data`` of ``version`` up to the current version of ``name``."""

@@ -1,25 +1,38 @@
 """Crypto-shredding: personal fields encrypted with a per-person data key.
 
-Each person (the "subject") has a Fernet data key, stored in ``data_keys`` wrapped by the
-master keys (a MultiFernet: the first key wraps, every key unwraps, so keys can be rotated).
-Erasing a person deletes the wrapped key and leaves a tombstone; their encrypted fields can
-never be read again and read back as :data:`ERASED`.
+Each person (the "subject") has a 256-bit AES-GCM data key, stored in ``data_keys`` wrapped by
+the master keys (a MultiFernet: the first key wraps, every key unwraps, so master keys can be
+rotated). A personal field is stored as ``v1:`` + base64(nonce + ciphertext), with the
+subject's id as associated data, so a value cannot be moved to another person. Erasing a
+person deletes the wrapped key and leaves a tombstone; their fields can never be read again
+and read back as :data:`ERASED`.
+
+Unwrapped keys are cached per process: for writing, only keys known to be committed; for
+reading, by wrapped value, and every read still asks the database whether the key exists,
+so an erasure takes effect at once everywhere.
 """
 
 from __future__ import annotations
 
+import base64
+import os
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import Fernet, MultiFernet
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import Connection, text
 
 from shared.eventlog.errors import MissingMasterKey, SubjectErased
 
 ERASED = "\u2014erased\u2014"
 """What a personal field of an erased person reads as."""
+
+_PREFIX = "v1:"
+_CACHE_SIZE = 50_000
 
 
 def generate_master_key() -> str:
@@ -35,6 +48,8 @@ class KeyRing:
 
     def __init__(self, master_keys: Sequence[str]):
         self._master = MultiFernet([Fernet(k) for k in master_keys]) if master_keys else None
+        self._write_keys: OrderedDict[uuid.UUID, AESGCM] = OrderedDict()
+        self._unwrapped: OrderedDict[bytes, AESGCM] = OrderedDict()
 
     @property
     def master(self) -> MultiFernet:
@@ -44,37 +59,44 @@ class KeyRing:
 
     def data_key_for_write(
         self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID
-    ) -> Fernet:
-        """The subject's data key, created on first use, inside the caller's transaction.
+    ) -> AESGCM:
+        """The subject's data key, created on first use within the caller's transaction.
 
         Raises:
             SubjectErased: the subject was erased; nothing personal may be stored for them.
         """
-        row = conn.execute(
-            text("SELECT wrapped_key FROM data_keys WHERE subject_id = :s"), {"s": subject}
-        ).first()
+        cached = self._write_keys.get(subject)
+        if cached is not None:
+            return cached
+        select = text("SELECT wrapped_key FROM data_keys WHERE subject_id = :s")
+        row = conn.execute(select, {"s": subject}).first()
+        existed = row is not None
         if row is None:
-            wrapped = self.master.encrypt(Fernet.generate_key())
             conn.execute(
                 text(
                     "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key) "
                     "VALUES (:s, :t, :k) ON CONFLICT (subject_id) DO NOTHING"
                 ),
-                {"s": subject, "t": tenant_id, "k": wrapped},
+                {"s": subject, "t": tenant_id, "k": self.master.encrypt(AESGCM.generate_key(256))},
             )
-            row = conn.execute(
-                text("SELECT wrapped_key FROM data_keys WHERE subject_id = :s"), {"s": subject}
-            ).one()
+            row = conn.execute(select, {"s": subject}).one()
         if row.wrapped_key is None:
             raise SubjectErased(subject)
-        return Fernet(self.master.decrypt(bytes(row.wrapped_key)))
+        key = self._unwrap(bytes(row.wrapped_key))
+        if existed:  # a key created in this transaction may still roll back: not cached
+            _remember(self._write_keys, subject, key)
+        return key
+
+    def forget(self, subject: uuid.UUID) -> None:
+        """Drop a cached write key (after the database said the subject is erased)."""
+        self._write_keys.pop(subject, None)
 
     def data_keys_for_read(
         self, conn: Connection, subjects: Iterable[uuid.UUID]
-    ) -> dict[uuid.UUID, Fernet | None]:
+    ) -> dict[uuid.UUID, AESGCM | None]:
         """Data keys of ``subjects``; ``None`` for an erased (or unknown) subject."""
         wanted = list(set(subjects))
-        keys: dict[uuid.UUID, Fernet | None] = dict.fromkeys(wanted)
+        keys: dict[uuid.UUID, AESGCM | None] = dict.fromkeys(wanted)
         if not wanted:
             return keys
         rows = conn.execute(
@@ -83,21 +105,33 @@ class KeyRing:
         )
         for subject_id, wrapped in rows:
             if wrapped is not None:
-                keys[subject_id] = Fernet(self.master.decrypt(bytes(wrapped)))
+                keys[subject_id] = self._unwrap(bytes(wrapped))
         return keys
 
-    @staticmethod
-    def encrypt_value(key: Fernet, value: Any) -> str:
-        return key.encrypt(orjson.dumps(value)).decode()
+    def _unwrap(self, wrapped: bytes) -> AESGCM:
+        key = self._unwrapped.get(wrapped)
+        if key is None:
+            key = AESGCM(self.master.decrypt(wrapped))
+            _remember(self._unwrapped, wrapped, key)
+        return key
 
     @staticmethod
-    def decrypt_value(key: Fernet | None, token: str) -> Any:
+    def encrypt_value(key: AESGCM, subject: uuid.UUID, value: Any) -> str:
+        nonce = os.urandom(12)
+        sealed = key.encrypt(nonce, orjson.dumps(value), subject.bytes)
+        return _PREFIX + base64.b64encode(nonce + sealed).decode()
+
+    @staticmethod
+    def decrypt_value(key: AESGCM | None, subject: uuid.UUID, token: str) -> Any:
+        """The plaintext value, or :data:`ERASED` when the subject's key is gone.
+
+        Raises:
+            cryptography.exceptions.InvalidTag: the value was tampered with or moved.
+        """
         if key is None:
             return ERASED
-        try:
-            return orjson.loads(key.decrypt(token.encode()))
-        except InvalidToken:
-            return ERASED
+        raw = base64.b64decode(token[len(_PREFIX) :])
+        return orjson.loads(key.decrypt(raw[:12], raw[12:], subject.bytes))
 
     def erase(self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID) -> None:
         """Delete the subject's data key, leaving a tombstone that refuses new personal data."""
@@ -109,6 +143,7 @@ class KeyRing:
             ),
             {"s": subject, "t": tenant_id},
         )
+        self.forget(subject)
 
     def rotate(self, conn: Connection, batch: int = 1000) -> int:
         """Re-wrap every data key with the newest master key; returns how many."""
@@ -131,3 +166,9 @@ class KeyRing:
                 )
             done += len(rows)
             last = rows[-1].subject_id
+
+
+def _remember(cache: OrderedDict[Any, AESGCM], key: Any, value: AESGCM) -> None:
+    cache[key] = value
+    if len(cache) > _CACHE_SIZE:
+        cache.popitem(last=False)

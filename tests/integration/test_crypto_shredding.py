@@ -7,6 +7,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 from cryptography.fernet import InvalidToken
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
@@ -71,7 +72,7 @@ def test_personal_fields_are_stored_encrypted(store: EventStore, tenant: uuid.UU
         raw = conn.execute(
             text("SELECT data::text FROM events WHERE stream_id = :s"), {"s": f"journal-{person}"}
         ).scalar_one()
-    assert "coffee with Lin" not in raw and "gAAAA" in raw  # a Fernet token
+    assert "coffee with Lin" not in raw and '"note": "v1:' in raw  # AES-GCM sealed
     assert store.read_stream(f"journal-{person}")[0].data["note"] == "coffee with Lin"
 
 
@@ -129,3 +130,16 @@ def test_personal_data_without_master_key_is_refused(engine: Engine, tenant: uui
     person = uuid.uuid4()
     with pytest.raises(MissingMasterKey, match="COMPOUND_MASTER_KEYS"):
         EventStore(engine).append(tenant, "s", None, [note_event(person, "n")])
+
+
+def test_a_sealed_value_cannot_be_moved_to_another_person(store: EventStore, tenant: uuid.UUID):
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    store.append(tenant, f"journal-{ada}", 0, [note_event(ada, "ada only")])
+    store.append(tenant, f"journal-{bob}", 0, [note_event(bob, "bob")])
+    with store.engine.connect() as conn:
+        sealed = conn.execute(
+            text("SELECT data->>'note' FROM events WHERE stream_id = :s"), {"s": f"journal-{ada}"}
+        ).scalar_one()
+        key = store.keyring.data_keys_for_read(conn, [bob])[bob]
+    with pytest.raises(InvalidTag):
+        KeyRing.decrypt_value(key, bob, sealed)

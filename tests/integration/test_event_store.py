@@ -289,3 +289,15 @@ def test_read_all_filters_by_tenant_and_type(store: EventStore, tenant: uuid.UUI
     ]
     everything = list(store.iter_all(start, batch=1))
     assert len(everything) == 3 and store.head() == everything[-1].position
+
+
+def test_bulk_append_keeps_awkward_text_intact(store: EventStore, tenant: uuid.UUID):
+    person = uuid.uuid4()
+    awkward = 'tab\there, "quotes", back\\slash \\n not a newline,\nnewline, emoji 🚀, שלום'
+    stream = "journal-\tweird\\stream"
+    store.append_batch(tenant, [StreamAppend(stream, [action(person, awkward)], 0)])
+    event = store.read_stream(stream)[0]
+    assert event.data["note"] == awkward and event.stream_id == stream
+    plain = NewEvent("PersonLeft", {"person_id": str(person)})
+    store.append_batch(tenant, [StreamAppend(stream, [plain], 1)])
+    assert store.read_stream(stream)[1].data == {"person_id": str(person)}

@@ -11,7 +11,7 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# The append function and its lock key are documented in docs/events.md ("Positions").
+# The lock serialising position allocation; docs/events.md ("Positions") explains it.
 APPEND_LOCK_KEY = 7_406_021_001
 
 
@@ -57,15 +57,17 @@ def upgrade() -> None:
     op.execute(
         f"""
         CREATE FUNCTION compound_append(
-            p_tenant uuid, p_stream text, p_expected integer, p_events jsonb
+            p_tenant uuid, p_stream text, p_expected integer, p_events jsonb,
+            p_subjects uuid[] DEFAULT '{{}}', p_idempotent boolean DEFAULT true
         ) RETURNS TABLE (out_position bigint, out_version integer, out_replayed boolean)
         LANGUAGE plpgsql AS $$
         DECLARE
             v_current integer;
         BEGIN
             -- A retried call (same derived event ids) returns what the first one wrote.
-            IF EXISTS (SELECT 1 FROM events
-                       WHERE event_id = (p_events -> 0 ->> 'event_id')::uuid) THEN
+            IF p_idempotent AND EXISTS (
+                    SELECT 1 FROM events
+                    WHERE event_id = (p_events -> 0 ->> 'event_id')::uuid) THEN
                 RETURN QUERY
                     SELECT e.position, e.version, true FROM events e
                     WHERE e.event_id IN (SELECT (x ->> 'event_id')::uuid
@@ -73,8 +75,16 @@ def upgrade() -> None:
                     ORDER BY e.position;
                 RETURN;
             END IF;
+            -- Personal data was encrypted with a key that must not have been erased since.
+            IF cardinality(p_subjects) > 0 AND EXISTS (
+                SELECT 1 FROM data_keys
+                WHERE subject_id = ANY(p_subjects) AND wrapped_key IS NULL) THEN
+                RAISE EXCEPTION 'a subject of this append was erased'
+                    USING ERRCODE = 'CP410';
+            END IF;
             -- Positions are taken and committed one appender at a time, so commit order
-            -- is position order and no reader can see position n+1 before n.
+            -- is position order and no reader can see position n+1 before n. Each statement
+            -- below runs in a snapshot taken after the lock, so it sees the latest version.
             PERFORM pg_advisory_xact_lock({APPEND_LOCK_KEY});
             SELECT coalesce(max(version), 0) INTO v_current FROM events
                 WHERE stream_id = p_stream;
@@ -100,7 +110,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute(
         """
-        DROP FUNCTION compound_append(uuid, text, integer, jsonb);
+        DROP FUNCTION compound_append(uuid, text, integer, jsonb, uuid[], boolean);
         DROP TABLE data_keys;
         DROP TABLE events;
         DROP FUNCTION events_are_append_only();
