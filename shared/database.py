@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import psycopg
 from psycopg.types.json import set_json_loads
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import Settings, normalise_database_url
@@ -47,3 +48,16 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions for read models; the event store uses Core connections directly."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def as_psycopg(conn: Connection | psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+    """The psycopg connection under a SQLAlchemy connection (in the same transaction).
+
+    The event store's hot paths talk to psycopg directly: SQLAlchemy's statement handling
+    costs more than the statements themselves there.
+    """
+    if isinstance(conn, psycopg.Connection):
+        return conn
+    driver = conn.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    return driver

@@ -22,11 +22,15 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import orjson
+import psycopg
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from shared.database import as_psycopg
 from shared.eventlog.errors import MissingMasterKey, SubjectErased
+
+DB = Connection | psycopg.Connection[Any]
 
 ERASED = "\u2014erased\u2014"
 """What a personal field of an erased person reads as."""
@@ -57,9 +61,7 @@ class KeyRing:
             raise MissingMasterKey()
         return self._master
 
-    def data_key_for_write(
-        self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID
-    ) -> AESGCM:
+    def data_key_for_write(self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID) -> AESGCM:
         """The subject's data key, created on first use within the caller's transaction.
 
         Raises:
@@ -68,21 +70,21 @@ class KeyRing:
         cached = self._write_keys.get(subject)
         if cached is not None:
             return cached
-        select = text("SELECT wrapped_key FROM data_keys WHERE subject_id = :s")
-        row = conn.execute(select, {"s": subject}).first()
-        existed = row is not None
-        if row is None:
-            conn.execute(
-                text(
+        select = "SELECT wrapped_key FROM data_keys WHERE subject_id = %s"
+        with as_psycopg(conn).cursor() as cur:
+            row = cur.execute(select, (subject,)).fetchone()
+            existed = row is not None
+            if row is None:
+                cur.execute(
                     "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key) "
-                    "VALUES (:s, :t, :k) ON CONFLICT (subject_id) DO NOTHING"
-                ),
-                {"s": subject, "t": tenant_id, "k": self.master.encrypt(AESGCM.generate_key(256))},
-            )
-            row = conn.execute(select, {"s": subject}).one()
-        if row.wrapped_key is None:
+                    "VALUES (%s, %s, %s) ON CONFLICT (subject_id) DO NOTHING",
+                    (subject, tenant_id, self.master.encrypt(AESGCM.generate_key(256))),
+                )
+                row = cur.execute(select, (subject,)).fetchone()
+        assert row is not None
+        if row[0] is None:
             raise SubjectErased(subject)
-        key = self._unwrap(bytes(row.wrapped_key))
+        key = self._unwrap(bytes(row[0]))
         if existed:  # a key created in this transaction may still roll back: not cached
             _remember(self._write_keys, subject, key)
         return key
@@ -92,17 +94,18 @@ class KeyRing:
         self._write_keys.pop(subject, None)
 
     def data_keys_for_read(
-        self, conn: Connection, subjects: Iterable[uuid.UUID]
+        self, conn: DB, subjects: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, AESGCM | None]:
         """Data keys of ``subjects``; ``None`` for an erased (or unknown) subject."""
         wanted = list(set(subjects))
         keys: dict[uuid.UUID, AESGCM | None] = dict.fromkeys(wanted)
         if not wanted:
             return keys
-        rows = conn.execute(
-            text("SELECT subject_id, wrapped_key FROM data_keys WHERE subject_id = ANY(:s)"),
-            {"s": wanted},
-        )
+        with as_psycopg(conn).cursor() as cur:
+            rows = cur.execute(
+                "SELECT subject_id, wrapped_key FROM data_keys WHERE subject_id = ANY(%s)",
+                (wanted,),
+            ).fetchall()
         for subject_id, wrapped in rows:
             if wrapped is not None:
                 keys[subject_id] = self._unwrap(bytes(wrapped))
@@ -133,39 +136,36 @@ class KeyRing:
         raw = base64.b64decode(token[len(_PREFIX) :])
         return orjson.loads(key.decrypt(raw[:12], raw[12:], subject.bytes))
 
-    def erase(self, conn: Connection, tenant_id: uuid.UUID, subject: uuid.UUID) -> None:
+    def erase(self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID) -> None:
         """Delete the subject's data key, leaving a tombstone that refuses new personal data."""
-        conn.execute(
-            text(
-                "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key, erased_at) "
-                "VALUES (:s, :t, NULL, now()) ON CONFLICT (subject_id) DO UPDATE "
-                "SET wrapped_key = NULL, erased_at = coalesce(data_keys.erased_at, now())"
-            ),
-            {"s": subject, "t": tenant_id},
+        as_psycopg(conn).execute(
+            "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key, erased_at) "
+            "VALUES (%s, %s, NULL, now()) ON CONFLICT (subject_id) DO UPDATE "
+            "SET wrapped_key = NULL, erased_at = coalesce(data_keys.erased_at, now())",
+            (subject, tenant_id),
         )
         self.forget(subject)
 
-    def rotate(self, conn: Connection, batch: int = 1000) -> int:
+    def rotate(self, conn: DB, batch: int = 1000) -> int:
         """Re-wrap every data key with the newest master key; returns how many."""
         done = 0
         last = uuid.UUID(int=0)
+        pg = as_psycopg(conn)
         while True:
-            rows = conn.execute(
-                text(
-                    "SELECT subject_id, wrapped_key FROM data_keys WHERE subject_id > :last "
-                    "AND wrapped_key IS NOT NULL ORDER BY subject_id LIMIT :n FOR UPDATE"
-                ),
-                {"last": last, "n": batch},
-            ).all()
+            rows = pg.execute(
+                "SELECT subject_id, wrapped_key FROM data_keys WHERE subject_id > %s "
+                "AND wrapped_key IS NOT NULL ORDER BY subject_id LIMIT %s FOR UPDATE",
+                (last, batch),
+            ).fetchall()
             if not rows:
                 return done
-            for subject_id, wrapped in rows:
-                conn.execute(
-                    text("UPDATE data_keys SET wrapped_key = :k WHERE subject_id = :s"),
-                    {"k": self.master.rotate(bytes(wrapped)), "s": subject_id},
+            with pg.cursor() as cur:
+                cur.executemany(
+                    "UPDATE data_keys SET wrapped_key = %s WHERE subject_id = %s",
+                    [(self.master.rotate(bytes(wrapped)), subject) for subject, wrapped in rows],
                 )
             done += len(rows)
-            last = rows[-1].subject_id
+            last = rows[-1][0]
 
 
 def _remember(cache: OrderedDict[Any, AESGCM], key: Any, value: AESGCM) -> None:

@@ -29,10 +29,11 @@ from typing import Any
 
 import orjson
 import psycopg
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
+from shared.database import as_psycopg
 from shared.eventlog.catalogue import Catalogue, EventType
-from shared.eventlog.crypto import KeyRing
+from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.errors import (
     ConcurrencyError,
     EventValidationError,
@@ -220,13 +221,6 @@ def derive_event_id(tenant_id: uuid.UUID, actor: str | None, key: str, index: in
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"{tenant_id}|{actor or '-'}|{key}|{index}")
 
 
-def raw_connection(conn: Connection) -> psycopg.Connection[Any]:
-    """The psycopg connection under a SQLAlchemy connection (same transaction)."""
-    driver = conn.connection.driver_connection
-    assert isinstance(driver, psycopg.Connection)
-    return driver
-
-
 class EventStore:
     """Append to and read from the event log.
 
@@ -275,24 +269,36 @@ class EventStore:
             IdempotencyConflict: the idempotency key was used for other events.
             UnknownEventType, EventValidationError, PayloadTooLarge, SubjectErased.
         """
-        with self.engine.connect() as conn:
-            # Autocommit: compound_append() is one statement, so the append and its commit
-            # take a single round trip.
-            conn.execution_options(isolation_level="AUTOCOMMIT")
+        # A pooled psycopg connection in autocommit mode: compound_append() is one statement,
+        # so the append and its commit take a single round trip, without SQLAlchemy's
+        # per-statement machinery on this hot path.
+        fairy = self.engine.raw_connection()
+        pg = fairy.driver_connection
+        assert isinstance(pg, psycopg.Connection)
+        try:
+            pg.autocommit = True
             try:
-                return self.append_in(conn, tenant_id, stream_id, expected_version, events, context)
+                return self.append_in(pg, tenant_id, stream_id, expected_version, events, context)
             except ConcurrencyError:
                 # A concurrent retry of the same idempotent call may have won the race.
                 if context.idempotency_key is None:
                     raise
-                replay = self._replay(conn, tenant_id, events, context)
+                replay = self._replay(pg, tenant_id, events, context)
                 if replay is None:
                     raise
                 return replay
+            finally:
+                if not pg.broken:
+                    pg.autocommit = False
+        except psycopg.OperationalError:
+            fairy.invalidate()  # the server went away: the pool must not hand it out again
+            raise
+        finally:
+            fairy.close()
 
     def append_in(
         self,
-        conn: Connection,
+        conn: DB,
         tenant_id: uuid.UUID,
         stream_id: str,
         expected_version: int | None,
@@ -321,7 +327,7 @@ class EventStore:
         ).decode()
         subjects = sorted({p.subject for p in prepared if p.subject is not None})
         try:
-            with raw_connection(conn).cursor() as cur:
+            with as_psycopg(conn).cursor() as cur:
                 cur.execute(
                     "SELECT out_position, out_version, out_replayed "
                     "FROM compound_append(%s, %s, %s, %s::jsonb, %s::uuid[], %s)",
@@ -330,9 +336,10 @@ class EventStore:
                         stream_id,
                         expected_version,
                         payload,
-                        subjects,
+                        subjects or None,  # adapting an empty list costs more than NULL
                         context.idempotency_key is not None,
                     ),
+                    prepare=True,
                 )
                 rows = cur.fetchall()
         except psycopg.errors.UniqueViolation:
@@ -387,7 +394,7 @@ class EventStore:
                     self._subjects_with_personal_data(e for a in appends for e in a.events)
                 )
             }
-            with raw_connection(conn).cursor() as cur:
+            with as_psycopg(conn).cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,))
                 if keys:
                     cur.execute(
@@ -465,7 +472,7 @@ class EventStore:
 
     def _replay_batch(
         self,
-        conn: Connection,
+        conn: DB,
         tenant_id: uuid.UUID,
         appends: Sequence[StreamAppend],
         context: AppendContext,
@@ -545,7 +552,7 @@ class EventStore:
         )
         params.append(limit)
         with self.engine.connect() as conn, _collector_paused():
-            with raw_connection(conn).cursor(binary=True) as cur:
+            with as_psycopg(conn).cursor(binary=True) as cur:
                 cur.execute(sql, params)
                 rows = cur.fetchall()
             return self._decode(conn, rows)
@@ -562,7 +569,7 @@ class EventStore:
             sql += " LIMIT %s"
             params.append(limit)
         with self.engine.connect() as conn, _collector_paused():
-            with raw_connection(conn).cursor(binary=True) as cur:
+            with as_psycopg(conn).cursor(binary=True) as cur:
                 cur.execute(sql, params)
                 rows = cur.fetchall()
             return self._decode(conn, rows)
@@ -594,7 +601,7 @@ class EventStore:
 
     def _prepare(
         self,
-        conn: Connection,
+        conn: DB,
         tenant_id: uuid.UUID,
         events: Sequence[NewEvent],
         context: AppendContext,
@@ -605,7 +612,7 @@ class EventStore:
 
     def _iter_prepared(
         self,
-        conn: Connection | None,
+        conn: DB | None,
         tenant_id: uuid.UUID,
         events: Sequence[NewEvent],
         context: AppendContext,
@@ -665,11 +672,9 @@ class EventStore:
                     continue
         return subjects
 
-    def _stored(
-        self, conn: Connection, event_ids: Sequence[uuid.UUID]
-    ) -> dict[uuid.UUID, tuple[int, int]]:
+    def _stored(self, conn: DB, event_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
         """Position and version of each of ``event_ids`` already in the log."""
-        with raw_connection(conn).cursor() as cur:
+        with as_psycopg(conn).cursor() as cur:
             cur.execute(
                 "SELECT event_id, position, version FROM events WHERE event_id = ANY(%s)",
                 (list(event_ids),),
@@ -678,7 +683,7 @@ class EventStore:
 
     def _replay(
         self,
-        conn: Connection,
+        conn: DB,
         tenant_id: uuid.UUID,
         events: Sequence[NewEvent],
         context: AppendContext,
@@ -697,13 +702,13 @@ class EventStore:
 
     def _check_replay(
         self,
-        conn: Connection,
+        conn: DB,
         positions: Sequence[int],
         prepared: Sequence[_Prepared],
         context: AppendContext,
     ) -> list[RecordedEvent]:
         """Raise IdempotencyConflict unless the stored events equal the new ones."""
-        with raw_connection(conn).cursor() as cur:
+        with as_psycopg(conn).cursor() as cur:
             cur.execute(
                 f"SELECT {_COLUMNS} FROM events WHERE position = ANY(%s) ORDER BY position",
                 (list(positions),),
@@ -718,7 +723,7 @@ class EventStore:
             raise IdempotencyConflict(context.idempotency_key or "")
         return stored
 
-    def _decode(self, conn: Connection, rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
+    def _decode(self, conn: DB, rows: Sequence[tuple[Any, ...]]) -> list[RecordedEvent]:
         """Rows -> RecordedEvents: decrypt personal fields, upcast old schema versions."""
         plans = self._decode_plans
         loads = orjson.loads
