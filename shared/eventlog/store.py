@@ -33,7 +33,7 @@ from sqlalchemy import Engine, text
 
 from shared.database import as_psycopg
 from shared.eventlog.catalogue import Catalogue, EventType
-from shared.eventlog.crypto import DB, KeyRing
+from shared.eventlog.crypto import DB, KeyRing, open_value
 from shared.eventlog.errors import (
     ConcurrencyError,
     EventValidationError,
@@ -731,7 +731,7 @@ class EventStore:
             RecordedEvent(p, e, t, s, v, ty, sv, loads(d), m, o, r)
             for p, e, t, s, v, ty, sv, d, m, o, r in rows
         ]
-        sealed: list[tuple[RecordedEvent, uuid.UUID, tuple[str, ...]]] = []
+        sealed: list[tuple[dict[str, Any], str, tuple[str, ...]]] = []
         stale: list[int] = []
         for i, event in enumerate(events):
             plan = plans.get((event.type, event.schema_version))
@@ -740,18 +740,22 @@ class EventStore:
             personal, subject_field, upcast = plan
             if personal:
                 data = event.data
-                present = tuple(f for f in personal if data.get(f) is not None)
-                if present:
-                    sealed.append((event, uuid.UUID(data[subject_field]), present))
+                for name in personal:
+                    if data.get(name) is not None:
+                        sealed.append((data, data[subject_field], personal))
+                        break
             if upcast:
                 stale.append(i)
         if sealed:
-            keys = self.keyring.data_keys_for_read(conn, {subject for _, subject, _ in sealed})
-            decrypt = KeyRing.decrypt_value
-            for event, subject, present in sealed:
-                key = keys[subject]
-                for name in present:
-                    event.data[name] = decrypt(key, subject, event.data[name])
+            subjects = {s: uuid.UUID(s) for s in {subject for _, subject, _ in sealed}}
+            keys = self.keyring.data_keys_for_read(conn, subjects.values())
+            opened = {s: (keys[u], u.bytes) for s, u in subjects.items()}
+            for data, subject, personal in sealed:
+                key, associated = opened[subject]
+                for name in personal:
+                    value = data.get(name)
+                    if value is not None:
+                        data[name] = open_value(key, associated, value)
         for i in stale:
             event = events[i]
             version, data = self.catalogue.upcast(event.type, event.schema_version, event.data)
