@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -45,12 +46,22 @@ def master_keys_for(settings: Settings) -> str:
     """``COMPOUND_MASTER_KEYS``, or a key kept in the data directory for local runs."""
     if settings.master_keys:
         return ",".join(settings.master_keys)
-    path = settings.data_dir / "master.key"
+    return _local_secret(settings.data_dir / "master.key", generate_master_key)
+
+
+def secret_key_for(settings: Settings) -> str:
+    """``COMPOUND_SECRET_KEY``, or one kept in the data directory for local runs."""
+    if settings.secret_key:
+        return settings.secret_key
+    return _local_secret(settings.data_dir / "secret.key", lambda: secrets.token_hex(32))
+
+
+def _local_secret(path: Path, make: Callable[[], str]) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
-            f.write(generate_master_key() + "\n")
+            f.write(make() + "\n")
     return path.read_text().strip()
 
 
@@ -96,6 +107,7 @@ class Supervisor:
             self.redis = EmbeddedRedis(s.data_dir / "redis").start()
             self.env["REDIS_URL"] = self.redis.url
         self.env["COMPOUND_MASTER_KEYS"] = master_keys_for(s)
+        self.env["COMPOUND_SECRET_KEY"] = secret_key_for(s)
         self.env["COMPOUND_DATA_DIR"] = str(s.data_dir)
         self.env["PORT"] = str(s.port)
 

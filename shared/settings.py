@@ -57,6 +57,9 @@ class Settings:
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     log_level: str = "INFO"
     demo_password: str = "compound-demo"
+    secret_key: str | None = None
+    k_anonymity: int = 5
+    base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -77,7 +80,19 @@ class Settings:
             max_event_bytes=_int(env, "COMPOUND_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024),
             log_level=(env.get("COMPOUND_LOG_LEVEL") or "INFO").upper(),
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
+            secret_key=env.get("COMPOUND_SECRET_KEY") or None,
+            k_anonymity=_int(env, "COMPOUND_K", 5, minimum=3),
+            base_url=(env.get("COMPOUND_BASE_URL") or "").rstrip("/") or None,
         )
+
+    def require_secret_key(self) -> str:
+        """The key signing sessions, CSRF tokens and links, and keying pulse hashes."""
+        if not self.secret_key:
+            raise SettingsError(
+                "COMPOUND_SECRET_KEY is not set: `make run` generates one; in production set "
+                "it to a long random string (`openssl rand -hex 32`)"
+            )
+        return self.secret_key
 
     def require_database_url(self) -> str:
         """The database URL, or a clear error saying how to get one."""

@@ -95,6 +95,34 @@ class PersonJoined(Schema):
     time_zone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
 
 
+class PasswordSet(Schema):
+    """An argon2 hash, encrypted like any personal field: erasure shreds it too."""
+
+    person_id = fields.UUID(required=True)
+    password_hash = _personal_text(required=True, max_len=200)
+
+
+class PersonRoleChanged(Schema):
+    person_id = fields.UUID(required=True)
+    role = _choice(ROLES, required=True)
+
+
+class AccessTokenCreated(Schema):
+    """Only the token's SHA-256 is kept; the token itself is shown once to its owner."""
+
+    token_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    name = _personal_text(required=True, max_len=100)
+    kind = _choice(("personal", "session"), required=True)
+    token_hash = fields.String(required=True, validate=validate.Length(equal=64))
+    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class AccessTokenRevoked(Schema):
+    token_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+
+
 class PersonMovedTeam(Schema):
     person_id = fields.UUID(required=True)
     from_team_id = fields.UUID(load_default=None, allow_none=True)
@@ -223,6 +251,10 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (TeamManagerAssigned, None, "A person became a manager of a team."),
     (PersonInvited, "person_id", "An admin invited a person by e-mail."),
     (PersonJoined, "person_id", "An invited person set a password and joined."),
+    (PasswordSet, "person_id", "A person set (or changed) their password."),
+    (PersonRoleChanged, None, "An admin changed a person's role."),
+    (AccessTokenCreated, "person_id", "An API token was created (session or personal)."),
+    (AccessTokenRevoked, None, "An API token was revoked."),
     (PersonMovedTeam, None, "A person moved to another team."),
     (PersonLeft, None, "A person left the organisation."),
     (PersonErased, None, "A person's data key was deleted: their personal data is gone."),

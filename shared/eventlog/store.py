@@ -574,6 +574,31 @@ class EventStore:
                 rows = cur.fetchall()
             return self._decode(conn, rows)
 
+    def read_positions(self, conn: DB, positions: Sequence[int]) -> list[RecordedEvent]:
+        """The events at ``positions``, read in ``conn``'s transaction (its own writes too)."""
+        with as_psycopg(conn).cursor(binary=True) as cur:
+            cur.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position = ANY(%s) ORDER BY position",
+                (list(positions),),
+            )
+            return self._decode(conn, cur.fetchall())
+
+    def find(
+        self, stream_id: str, event_type: str, match: Mapping[str, Any]
+    ) -> RecordedEvent | None:
+        """The first event of ``event_type`` in the stream whose data contains ``match``.
+
+        ``match`` may name only fields that are not personal (those are stored encrypted).
+        """
+        with self.engine.connect() as conn, as_psycopg(conn).cursor(binary=True) as cur:
+            cur.execute(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND type = %s "
+                "AND data @> %s::jsonb ORDER BY position LIMIT 1",
+                (stream_id, event_type, _dumps(dict(match))),
+            )
+            rows = cur.fetchall()
+            return self._decode(conn, rows)[0] if rows else None
+
     def iter_all(self, after: int = 0, batch: int = 5000) -> Iterator[RecordedEvent]:
         """Every committed event after ``after``, read in batches."""
         while True:

@@ -1,0 +1,14 @@
+"""Command handlers: decide the events for a request and append them (the write side)."""
+
+from shared.commands.base import Actor, system_actor
+from shared.commands.journal import JournalCommands, Written
+from shared.commands.organization import Invitation, OrganizationCommands
+
+__all__ = [
+    "Actor",
+    "Invitation",
+    "JournalCommands",
+    "OrganizationCommands",
+    "Written",
+    "system_actor",
+]

@@ -1,0 +1,70 @@
+"""Typed models of the directory tables (migration 0002)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class ReadModel(DeclarativeBase):
+    """Base of read-model tables: disposable, rebuilt from the event log."""
+
+
+class Organization(ReadModel):
+    __tablename__ = "organizations"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    name: Mapped[str]
+    created_at: Mapped[datetime]
+    position: Mapped[int]
+
+
+class Team(ReadModel):
+    __tablename__ = "teams"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    name: Mapped[str]
+    parent_team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id"))
+    created_at: Mapped[datetime]
+
+
+class Person(ReadModel):
+    __tablename__ = "people"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("organizations.id"))
+    email: Mapped[str | None]
+    display_name: Mapped[str | None]
+    role: Mapped[str]
+    status: Mapped[str]
+    time_zone: Mapped[str]
+    password_hash: Mapped[str | None]
+    invited_at: Mapped[datetime]
+    joined_at: Mapped[datetime | None]
+
+
+class TeamMember(ReadModel):
+    __tablename__ = "team_members"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    is_manager: Mapped[bool]
+
+
+class AccessToken(ReadModel):
+    __tablename__ = "access_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"))
+    name: Mapped[str]
+    kind: Mapped[str]
+    token_hash: Mapped[str]
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]

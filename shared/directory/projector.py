@@ -1,0 +1,223 @@
+"""Organisation events -> directory rows.
+
+:func:`apply` runs inside the transaction that appended the events (so the directory is never
+behind the log for the gateway), and :func:`rebuild` replays the whole log into empty tables.
+Both use event time only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, text, update
+
+from shared.directory.models import AccessToken, Organization, Person, Team, TeamMember
+from shared.eventlog import ERASED, EventStore, RecordedEvent
+
+Handler = Callable[[Connection, RecordedEvent], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def _handles(event_type: str) -> Callable[[Handler], Handler]:
+    def register(fn: Handler) -> Handler:
+        _HANDLERS[event_type] = fn
+        return fn
+
+    return register
+
+
+def _personal(value: Any) -> Any:
+    """Personal values of an erased person read as ERASED; the directory stores nothing."""
+    return None if value == ERASED else value
+
+
+@_handles("OrganizationCreated")
+def _organization(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        insert(Organization).values(
+            id=e.data["organization_id"],
+            name=e.data["name"],
+            created_at=e.occurred_at,
+            position=e.position,
+        )
+    )
+
+
+@_handles("TeamCreated")
+def _team(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        insert(Team).values(
+            id=e.data["team_id"],
+            tenant_id=e.tenant_id,
+            name=e.data["name"],
+            parent_team_id=e.data["parent_team_id"],
+            created_at=e.occurred_at,
+        )
+    )
+
+
+@_handles("PersonInvited")
+def _invited(conn: Connection, e: RecordedEvent) -> None:
+    person_id = uuid.UUID(e.data["person_id"])
+    conn.execute(
+        insert(Person).values(
+            id=person_id,
+            tenant_id=e.tenant_id,
+            email=_personal(e.data["email"]),
+            role=e.data["role"],
+            status="invited",
+            invited_at=e.occurred_at,
+        )
+    )
+    if e.data["team_id"]:
+        _join_team(conn, e.tenant_id, uuid.UUID(e.data["team_id"]), person_id)
+
+
+@_handles("PersonJoined")
+def _joined(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(Person)
+        .where(Person.id == e.data["person_id"], Person.status == "invited")
+        .values(
+            display_name=_personal(e.data["display_name"]),
+            time_zone=e.data["time_zone"],
+            status="active",
+            joined_at=e.occurred_at,
+        )
+    )
+
+
+@_handles("PasswordSet")
+def _password(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(Person)
+        .where(Person.id == e.data["person_id"])
+        .values(password_hash=_personal(e.data["password_hash"]))
+    )
+
+
+@_handles("PersonRoleChanged")
+def _role(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(update(Person).where(Person.id == e.data["person_id"]).values(role=e.data["role"]))
+
+
+@_handles("TeamManagerAssigned")
+def _manager(conn: Connection, e: RecordedEvent) -> None:
+    team_id, person_id = uuid.UUID(e.data["team_id"]), uuid.UUID(e.data["person_id"])
+    _join_team(conn, e.tenant_id, team_id, person_id, manager=True)
+
+
+@_handles("PersonMovedTeam")
+def _moved(conn: Connection, e: RecordedEvent) -> None:
+    person_id = uuid.UUID(e.data["person_id"])
+    if e.data["from_team_id"]:
+        conn.execute(
+            delete(TeamMember).where(
+                TeamMember.person_id == person_id, TeamMember.team_id == e.data["from_team_id"]
+            )
+        )
+    _join_team(conn, e.tenant_id, uuid.UUID(e.data["to_team_id"]), person_id)
+
+
+@_handles("PersonLeft")
+def _left(conn: Connection, e: RecordedEvent) -> None:
+    person_id = e.data["person_id"]
+    conn.execute(update(Person).where(Person.id == person_id).values(status="left"))
+    conn.execute(delete(TeamMember).where(TeamMember.person_id == person_id))
+    _revoke_all(conn, person_id, e)
+
+
+@_handles("PersonErased")
+def _erased(conn: Connection, e: RecordedEvent) -> None:
+    person_id = e.data["person_id"]
+    conn.execute(
+        update(Person)
+        .where(Person.id == person_id)
+        .values(status="erased", email=None, display_name=None, password_hash=None)
+    )
+    conn.execute(delete(TeamMember).where(TeamMember.person_id == person_id))
+    _revoke_all(conn, person_id, e)
+    conn.execute(update(AccessToken).where(AccessToken.person_id == person_id).values(name=""))
+
+
+@_handles("AccessTokenCreated")
+def _token(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        insert(AccessToken).values(
+            id=e.data["token_id"],
+            tenant_id=e.tenant_id,
+            person_id=e.data["person_id"],
+            name=_personal(e.data["name"]) or "",
+            kind=e.data["kind"],
+            token_hash=e.data["token_hash"],
+            created_at=e.occurred_at,
+            expires_at=e.data["expires_at"],
+        )
+    )
+
+
+@_handles("AccessTokenRevoked")
+def _revoked(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(AccessToken)
+        .where(AccessToken.id == e.data["token_id"], AccessToken.revoked_at.is_(None))
+        .values(revoked_at=e.occurred_at)
+    )
+
+
+def _join_team(
+    conn: Connection,
+    tenant_id: uuid.UUID,
+    team_id: uuid.UUID,
+    person_id: uuid.UUID,
+    manager: bool = False,
+) -> None:
+    conn.execute(
+        text(
+            "INSERT INTO team_members (team_id, person_id, tenant_id, is_manager) "
+            "VALUES (:team, :person, :tenant, :manager) ON CONFLICT (team_id, person_id) "
+            "DO UPDATE SET is_manager = team_members.is_manager OR excluded.is_manager"
+        ),
+        {"team": team_id, "person": person_id, "tenant": tenant_id, "manager": manager},
+    )
+
+
+def _revoke_all(conn: Connection, person_id: str, e: RecordedEvent) -> None:
+    conn.execute(
+        update(AccessToken)
+        .where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=e.occurred_at)
+    )
+
+
+DIRECTORY_EVENTS = frozenset(_HANDLERS)
+
+
+def apply(conn: Connection, events: Iterable[RecordedEvent]) -> None:
+    """Apply the directory's events among ``events`` (others are ignored)."""
+    for event in events:
+        handler = _HANDLERS.get(event.type)
+        if handler is not None:
+            handler(conn, event)
+
+
+def rebuild(store: EventStore, batch: int = 5000) -> int:
+    """Empty the directory and replay every organisation event; returns how many."""
+    count = 0
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "DELETE FROM access_tokens; DELETE FROM team_members; "
+                "DELETE FROM people; DELETE FROM teams; DELETE FROM organizations"
+            )
+        )
+        after = 0
+        while True:
+            events = store.read_all(after, batch, types=DIRECTORY_EVENTS)
+            if not events:
+                return count
+            apply(conn, events)
+            count += len(events)
+            after = events[-1].position
