@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
@@ -22,7 +25,7 @@ from infra.embedded import EmbeddedPostgres, EmbeddedRedis
 from infra.migrate import upgrade
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
-from shared.settings import normalise_database_url
+from shared.settings import Settings, normalise_database_url
 
 
 def _libpq(url: str) -> str:
@@ -96,3 +99,93 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def embedded_bin_dir() -> Path:
     return EmbeddedPostgres(Path("/nonexistent")).bin_dir
+
+
+# -- the gateway ---------------------------------------------------------------------------------
+
+TEST_SECRET = "test-secret-key-" + uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, redis_url: str, master_key: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        redis_url=redis_url,
+        master_keys=(master_key,),
+        secret_key=TEST_SECRET,
+        log_level="WARNING",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    from services.gateway import create_app
+
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": settings,
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "compound.test",
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    )
+    yield app
+    app.extensions["compound"].close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass
+class DemoOrg:
+    """A small organisation: an admin, two teams, a manager and employees per team."""
+
+    tenant_id: uuid.UUID
+    admin: uuid.UUID
+    teams: dict[str, uuid.UUID]
+    people: dict[str, uuid.UUID]
+    emails: dict[str, str]
+    password: str
+
+    def token(self, client: FlaskClient, who: str) -> str:
+        response = client.post(
+            "/api/v1/auth/token", json={"email": self.emails[who], "password": self.password}
+        )
+        assert response.status_code == 200, response.get_json()
+        return str(response.get_json()["access_token"])
+
+    def headers(self, client: FlaskClient, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(client, who)}"}
+
+
+def make_org(store: EventStore, people_per_team: int = 2) -> DemoOrg:
+    from shared.commands import Actor, OrganizationCommands
+
+    commands = OrganizationCommands(store)
+    suffix = uuid.uuid4().hex[:8]
+    password = "correct-horse-battery"
+    emails = {"admin": f"admin-{suffix}@demo.test"}
+    tenant, admin = commands.create_organization(
+        f"Org {suffix}", emails["admin"], password, "Admin"
+    )
+    actor = Actor(tenant_id=tenant, person_id=admin, role="admin", source="test")
+    teams = {name: commands.create_team(actor, name) for name in ("platform", "payments")}
+    people = {"admin": admin}
+    for team_name, team_id in teams.items():
+        for i in range(people_per_team + 1):
+            who = f"{team_name}-manager" if i == 0 else f"{team_name}-{i}"
+            emails[who] = f"{who}-{suffix}@demo.test"
+            invitation = commands.invite(actor, emails[who], "employee", team_id if i else None)
+            commands.accept_invitation(tenant, invitation.person_id, who.title(), password)
+            people[who] = invitation.person_id
+            if i == 0:
+                commands.assign_manager(actor, team_id, invitation.person_id)
+    return DemoOrg(tenant, admin, teams, people, emails, password)
+
+
+@pytest.fixture(scope="session")
+def org(store: EventStore) -> DemoOrg:
+    return make_org(store)

@@ -1,4 +1,4 @@
-"""``create_app``: the one place the gateway is wired together."""
+"""``create_app``: the one place the gateway is wired together, in one readable order."""
 
 from __future__ import annotations
 
@@ -6,8 +6,11 @@ from typing import Any
 
 from flask import Flask
 
-from services.gateway import health, problems, resources
+from services.gateway import api, auth, dashboards, feedback, health, logs, portal, problems
+from services.gateway import resources as resources_module
 from shared.settings import Settings
+
+MAX_BODY_BYTES = 1024 * 1024
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -18,13 +21,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
             (default: read from the environment).
     """
     app = Flask(__name__)
-    app.config.from_mapping(COMPOUND_SETTINGS=None, MAX_CONTENT_LENGTH=1024 * 1024)
+    app.config.from_mapping(COMPOUND_SETTINGS=None, MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     if config:
         app.config.update(config)
     if app.config["COMPOUND_SETTINGS"] is None:
         app.config["COMPOUND_SETTINGS"] = Settings.from_env()
 
-    resources.init_app(app)
+    logs.init_app(app)
+    resources_module.init_app(app)
     problems.init_app(app)
+    auth.init_app(app)
+    api.init_app(app)
+    feedback.init_app(app)
+    portal.init_app(app)
+    dashboards.init_app(app)
     health.init_app(app)
     return app

@@ -1,0 +1,142 @@
+"""Admin endpoints: teams, invitations, managers, people, bulk import."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import request
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.gateway.api.idempotency import idempotent
+from services.gateway.api.schemas import (
+    ImportIn,
+    ImportOut,
+    InvitationIn,
+    InvitationOut,
+    ManagerIn,
+    PersonOut,
+    TeamIn,
+    TeamOut,
+)
+from services.gateway.auth import current_caller, invitation_link
+from services.gateway.resources import resources
+from shared.directory import Person, Team
+from shared.domain.errors import Forbidden
+
+blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Organisation admin")
+
+IMPORT_MAX_BYTES = 32 * 1024 * 1024
+
+
+def _admin() -> Any:
+    caller = current_caller()
+    if caller.role != "admin":
+        raise Forbidden("only an admin can do this")
+    return caller
+
+
+@blp.route("/teams", methods=["GET"])
+@blp.response(200, TeamOut(many=True))
+def list_teams() -> Any:
+    """The organisation's teams (any member of the organisation may list them)."""
+    caller = current_caller()
+    with resources().engine.connect() as conn:
+        return (
+            conn.execute(
+                select(Team.id, Team.name, Team.parent_team_id)
+                .where(Team.tenant_id == caller.tenant_id)
+                .order_by(Team.name)
+            )
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/teams", methods=["POST"])
+@idempotent
+@blp.arguments(TeamIn)
+@blp.response(201, TeamOut)
+def create_team(body: dict[str, Any]) -> Any:
+    """Create a team, optionally below a parent team (admin)."""
+    caller = _admin()
+    team_id = resources().organization.create_team(
+        caller.actor("api"), body["name"], body["parent_team_id"]
+    )
+    return {"id": team_id, **body}
+
+
+@blp.route("/teams/<uuid:team_id>/managers", methods=["POST"])
+@blp.arguments(ManagerIn)
+@blp.response(204)
+def assign_manager(body: dict[str, Any], team_id: uuid.UUID) -> Any:
+    """Make a person a manager of a team (admin)."""
+    resources().organization.assign_manager(_admin().actor("api"), team_id, body["person_id"])
+    return ""
+
+
+@blp.route("/invitations", methods=["POST"])
+@idempotent
+@blp.arguments(InvitationIn)
+@blp.response(201, InvitationOut)
+def invite(body: dict[str, Any]) -> Any:
+    """Invite a person by e-mail; the returned link lets them set a password (admin)."""
+    caller = _admin()
+    invitation = resources().organization.invite(
+        caller.actor("api"), body["email"], body["role"], body["team_id"]
+    )
+    return {
+        "person_id": invitation.person_id,
+        "link": invitation_link(caller.tenant_id, invitation.person_id),
+    }
+
+
+@blp.route("/people", methods=["GET"])
+@blp.response(200, PersonOut(many=True))
+def list_people() -> Any:
+    """Everyone in the organisation (admin)."""
+    caller = _admin()
+    with resources().engine.connect() as conn:
+        return (
+            conn.execute(
+                select(Person.id, Person.email, Person.display_name, Person.role, Person.status)
+                .where(Person.tenant_id == caller.tenant_id)
+                .order_by(Person.email)
+            )
+            .mappings()
+            .all()
+        )
+
+
+@blp.route("/people/<uuid:person_id>", methods=["DELETE"])
+@blp.response(204)
+def erase_person(person_id: uuid.UUID) -> Any:
+    """Erase a person (crypto-shredding): the person themself or an admin."""
+    caller = current_caller()
+    resources().organization.erase(caller.actor("api"), person_id)
+    return ""
+
+
+@blp.route("/events:import", methods=["POST"])
+@idempotent
+@blp.arguments(ImportIn)
+@blp.response(201, ImportOut)
+def import_events(body: dict[str, Any]) -> Any:
+    """Bulk import journal and calendar events (admin): validated, all or nothing,
+    idempotent with ``Idempotency-Key``."""
+    caller = _admin()
+    results = resources().journal.import_events(caller.actor("import"), body["events"])
+    positions = [p for r in results for p in r.positions]
+    return {
+        "imported": len(positions),
+        "replayed": any(r.replayed for r in results),
+        "first_position": min(positions, default=None),
+        "last_position": max(positions, default=None),
+    }
+
+
+@blp.before_request
+def _larger_bodies_for_imports() -> None:
+    if request.path.endswith("/events:import"):
+        request.max_content_length = IMPORT_MAX_BYTES

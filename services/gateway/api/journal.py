@@ -1,0 +1,136 @@
+"""The employee's writes: actions, outcomes, plans, experiments, feedback requests, pulse."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import url_for
+from flask_smorest import Blueprint
+
+from services.gateway.api.idempotency import idempotent
+from services.gateway.api.schemas import (
+    ActionIn,
+    ActionOut,
+    ExperimentEndIn,
+    ExperimentIn,
+    ExperimentOut,
+    FeedbackRequestIn,
+    FeedbackRequestOut,
+    OutcomeIn,
+    OutcomeOut,
+    PlanIn,
+    PlanOut,
+    PulseIn,
+    PulseOut,
+)
+from services.gateway.auth import current_caller
+from services.gateway.feedback import feedback_token
+from services.gateway.resources import resources
+from shared.domain.errors import InvalidInput
+from shared.domain.weeks import InvalidIsoWeek, iso_week_of, parse_iso_week
+
+blp = Blueprint(
+    "journal",
+    __name__,
+    url_prefix="/api/v1",
+    description="What an employee logs, plans, tries and asks",
+)
+
+
+def _written(written: Any, **extra: Any) -> dict[str, Any]:
+    return {"event_id": written.event_id, "position": written.position, **extra}
+
+
+@blp.route("/actions", methods=["POST"])
+@idempotent
+@blp.arguments(ActionIn)
+@blp.response(201, ActionOut)
+def log_action(body: dict[str, Any]) -> Any:
+    """Log a micro-action for the caller."""
+    written = resources().journal.log_action(current_caller().actor("api"), **body)
+    return _written(written, action_id=written.id)
+
+
+@blp.route("/outcomes", methods=["POST"])
+@idempotent
+@blp.arguments(OutcomeIn)
+@blp.response(201, OutcomeOut)
+def record_outcome(body: dict[str, Any]) -> Any:
+    """Record an invitation, assignment, recognition ..., optionally for an action."""
+    written = resources().journal.record_outcome(current_caller().actor("api"), **body)
+    return _written(written, outcome_id=written.id)
+
+
+@blp.route("/plans/<string:isoweek>", methods=["POST"])
+@idempotent
+@blp.arguments(PlanIn)
+@blp.response(201, PlanOut)
+def set_plan(body: dict[str, Any], isoweek: str) -> Any:
+    """Set the caller's plan for an ISO week (up to 6 micro-actions); replaces the last one."""
+    try:
+        parse_iso_week(isoweek)
+    except InvalidIsoWeek as err:
+        raise InvalidInput(str(err), {"isoweek": [str(err)]}) from None
+    actions = body["actions"]
+    labels = [a["label"] or "" for a in actions]
+    written = resources().journal.set_plan(
+        current_caller().actor("api"),
+        isoweek,
+        [a["tactic"] for a in actions],
+        labels if any(labels) else None,
+    )
+    return _written(written, week=isoweek)
+
+
+@blp.route("/experiments", methods=["POST"])
+@idempotent
+@blp.arguments(ExperimentIn)
+@blp.response(201, ExperimentOut)
+def start_experiment(body: dict[str, Any]) -> Any:
+    """Start a time-boxed experiment with one tactic (4 weeks by default)."""
+    written = resources().journal.start_experiment(current_caller().actor("api"), **body)
+    return _written(written, experiment_id=written.id)
+
+
+@blp.route("/experiments/<uuid:experiment_id>/end", methods=["POST"])
+@idempotent
+@blp.arguments(ExperimentEndIn)
+@blp.response(200, ExperimentOut)
+def end_experiment(body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
+    """End a running experiment."""
+    written = resources().journal.end_experiment(
+        current_caller().actor("api"), experiment_id, body["reflection"]
+    )
+    return _written(written, experiment_id=experiment_id)
+
+
+@blp.route("/feedback-requests", methods=["POST"])
+@idempotent
+@blp.arguments(FeedbackRequestIn)
+@blp.response(201, FeedbackRequestOut)
+def request_feedback(body: dict[str, Any]) -> Any:
+    """Ask a colleague one question; the link answers it without login."""
+    caller = current_caller()
+    written = resources().journal.request_feedback(
+        caller.actor("api"), body["question"], body["action_id"], body["expires_in_days"]
+    )
+    token = feedback_token(caller.tenant_id, caller.person_id, written.id)
+    link = url_for("feedback.answer", token=token, _external=True)
+    return _written(written, request_id=written.id, link=link)
+
+
+@blp.route("/pulse", methods=["POST"])
+@blp.arguments(PulseIn)
+@blp.response(201, PulseOut)
+def submit_pulse(body: dict[str, Any]) -> Any:
+    """An anonymous pulse response for the caller's team and week (one per week).
+
+    Idempotent by nature (a repeat with the same answers returns the first response) and
+    deliberately not through ``Idempotency-Key`` records, which would link it to the caller.
+    """
+    actor = current_caller().actor("api")
+    week = body["week"] or iso_week_of(datetime.now(UTC))
+    result = resources().journal.submit_pulse(actor, body["answers"], body["team_id"], week)
+    return {"position": result.positions[-1], "week": week}

@@ -1,0 +1,193 @@
+"""Request and response schemas of the public API v1 (DESIGN.md §9). Unknown fields: 422."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
+
+TACTIC = validate.OneOf(sorted(TACTICS))
+NOTE = validate.Length(max=2000)
+
+
+class Credentials(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class TokenOut(Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "bearer"})
+    expires_at = fields.AwareDateTime(allow_none=True)
+    token_id = fields.UUID()
+
+
+class NewPersonalToken(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class TeamRef(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True, metadata={"description": "member or manager"})
+
+
+class MeOut(Schema):
+    person_id = fields.UUID(required=True)
+    email = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    teams = fields.List(fields.Nested(TeamRef), required=True)
+
+
+class Appended(Schema):
+    event_id = fields.UUID(required=True)
+    position = fields.Integer(required=True)
+
+
+class ActionIn(Schema):
+    tactic = fields.String(required=True, validate=TACTIC)
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
+    audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
+    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ActionOut(Appended):
+    action_id = fields.UUID(required=True)
+
+
+class OutcomeIn(Schema):
+    kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
+    action_id = fields.UUID(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class OutcomeOut(Appended):
+    outcome_id = fields.UUID(required=True)
+
+
+class PlannedAction(Schema):
+    tactic = fields.String(required=True, validate=TACTIC)
+    label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+
+
+class PlanIn(Schema):
+    actions = fields.List(
+        fields.Nested(PlannedAction), required=True, validate=validate.Length(min=1, max=6)
+    )
+
+
+class PlanOut(Appended):
+    week = fields.String(required=True)
+
+
+class ExperimentIn(Schema):
+    tactic = fields.String(required=True, validate=TACTIC)
+    weeks = fields.Integer(load_default=4, strict=True, validate=validate.Range(min=1, max=12))
+    starts_on = fields.Date(load_default=None, allow_none=True)
+    hypothesis = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class ExperimentEndIn(Schema):
+    reflection = fields.String(load_default=None, allow_none=True, validate=NOTE)
+
+
+class ExperimentOut(Appended):
+    experiment_id = fields.UUID(required=True)
+
+
+class FeedbackRequestIn(Schema):
+    question = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    action_id = fields.UUID(load_default=None, allow_none=True)
+    expires_in_days = fields.Integer(
+        load_default=14, strict=True, validate=validate.Range(min=1, max=60)
+    )
+
+
+class FeedbackRequestOut(Appended):
+    request_id = fields.UUID(required=True)
+    link = fields.Url(required=True)
+
+
+class FeedbackAnswerIn(Schema):
+    useful = fields.Boolean(required=True)
+    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+
+
+class FeedbackQuestionOut(Schema):
+    question = fields.String(required=True)
+    answered = fields.Boolean(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+
+
+class PulseIn(Schema):
+    answers = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(PULSE_ITEMS)),
+        values=fields.Integer(strict=True, validate=validate.Range(min=1, max=7)),
+        required=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "Items of the pulse (docs/levers.md), each 1..7."},
+    )
+    team_id = fields.UUID(load_default=None, allow_none=True)
+    week = IsoWeek(load_default=None, allow_none=True)
+
+
+class PulseOut(Schema):
+    position = fields.Integer(required=True)
+    week = fields.String(required=True)
+
+
+class ImportedEvent(Schema):
+    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    data = fields.Dict(required=True)
+    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class ImportIn(Schema):
+    events = fields.List(
+        fields.Nested(ImportedEvent), required=True, validate=validate.Length(min=1, max=50_000)
+    )
+
+
+class ImportOut(Schema):
+    imported = fields.Integer(required=True)
+    replayed = fields.Boolean(required=True)
+    first_position = fields.Integer(allow_none=True)
+    last_position = fields.Integer(allow_none=True)
+
+
+class TeamIn(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    parent_team_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class TeamOut(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    parent_team_id = fields.UUID(allow_none=True)
+
+
+class InvitationIn(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=320))
+    role = fields.String(load_default="employee", validate=validate.OneOf(ROLES))
+    team_id = fields.UUID(load_default=None, allow_none=True)
+
+
+class InvitationOut(Schema):
+    person_id = fields.UUID(required=True)
+    link = fields.Url(required=True)
+
+
+class ManagerIn(Schema):
+    person_id = fields.UUID(required=True)
+
+
+class PersonOut(Schema):
+    id = fields.UUID(required=True)
+    email = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    role = fields.String(required=True)
+    status = fields.String(required=True)

@@ -1,0 +1,101 @@
+"""Tokens and the caller: ``POST /auth/token``, ``GET /me``, personal access tokens."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import select
+
+from services.gateway.api.schemas import Credentials, MeOut, NewPersonalToken, TokenOut
+from services.gateway.auth import (
+    authenticate,
+    backoff_problem,
+    current_caller,
+    limiter,
+    login_backoff,
+)
+from services.gateway.resources import resources
+from shared.directory import AccessToken, Team, TeamMember
+
+blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens and the caller")
+
+
+@blp.route("/auth/token", methods=["POST"])
+@limiter.limit("30 per minute")
+@blp.arguments(Credentials)
+@blp.response(200, TokenOut)
+@blp.doc(security=[])
+def issue_token(credentials: dict[str, Any]) -> Any:
+    """Exchange e-mail and password for a bearer token (valid 12 hours)."""
+    wait = login_backoff(credentials["email"])
+    if wait:
+        return backoff_problem(wait)
+    user = authenticate(credentials["email"], credentials["password"])
+    token_id, token = resources().organization.create_token(
+        user.actor("api"), "api login", kind="session"
+    )
+    with resources().engine.connect() as conn:
+        expires = conn.execute(
+            select(AccessToken.expires_at).where(AccessToken.id == token_id)
+        ).scalar_one()
+    return {
+        "access_token": token,
+        "token_type": "bearer",
+        "expires_at": expires,
+        "token_id": token_id,
+    }
+
+
+@blp.route("/me")
+@blp.response(200, MeOut)
+def me() -> Any:
+    """Who am I: person, roles and teams."""
+    caller = current_caller()
+    with resources().engine.connect() as conn:
+        teams = conn.execute(
+            select(Team.id, Team.name, TeamMember.is_manager)
+            .join(TeamMember, TeamMember.team_id == Team.id)
+            .where(TeamMember.person_id == caller.person_id, Team.tenant_id == caller.tenant_id)
+            .order_by(Team.name)
+        ).all()
+    roles = ["employee"] if caller.role == "employee" else ["employee", caller.role]
+    if caller.managed_teams and "manager" not in roles:
+        roles.append("manager")
+    return {
+        "person_id": caller.person_id,
+        "email": caller.email,
+        "display_name": caller.display_name,
+        "roles": roles,
+        "teams": [
+            {"id": t.id, "name": t.name, "role": "manager" if t.is_manager else "member"}
+            for t in teams
+        ],
+    }
+
+
+@blp.route("/me/tokens")
+class PersonalTokens(MethodView):
+    @blp.arguments(NewPersonalToken)
+    @blp.response(201, TokenOut)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Create a personal access token: shown once, stored only as a hash."""
+        caller = current_caller()
+        token_id, token = resources().organization.create_token(caller.actor(), body["name"])
+        return {
+            "access_token": token,
+            "token_type": "bearer",
+            "expires_at": None,
+            "token_id": token_id,
+        }
+
+
+@blp.route("/me/tokens/<uuid:token_id>", methods=["DELETE"])
+@blp.response(204)
+def revoke_token(token_id: uuid.UUID) -> Response:
+    """Revoke one of my tokens."""
+    resources().organization.revoke_token(current_caller().actor(), token_id)
+    return Response(status=204)

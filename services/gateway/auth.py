@@ -1,0 +1,334 @@
+"""Who is calling: portal sessions (Flask-Login), API bearer tokens, login backoff, CSRF.
+
+A request is authenticated by ``Authorization: Bearer <token>`` (a personal access token or
+one from ``POST /api/v1/auth/token``) or by the portal's session cookie. Session-authenticated
+writes to the API must carry the CSRF token (``X-CSRFToken``), as every portal form does.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from services.gateway.problems import problem
+from services.gateway.resources import resources
+from shared.commands import Actor
+from shared.directory import AccessToken, Person, TeamMember
+from shared.domain.errors import Conflict, Unauthorized
+from shared.security import token_digest, verify_password
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, swallow_errors=True, headers_enabled=True)
+
+FAILURES_BEFORE_BACKOFF = 5
+MAX_BACKOFF_SECONDS = 900
+INVITE_MAX_AGE = 14 * 24 * 3600
+
+
+@dataclass
+class PortalUser:
+    """The Flask-Login user: a person of the directory."""
+
+    person_id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: str
+    email: str | None
+    display_name: str | None
+    managed_teams: frozenset[uuid.UUID]
+
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return str(self.person_id)
+
+    @property
+    def is_manager(self) -> bool:
+        return bool(self.managed_teams) or self.role in ("manager", "admin")
+
+    def actor(self, source: str = "portal") -> Actor:
+        return Actor(
+            tenant_id=self.tenant_id,
+            person_id=self.person_id,
+            role=self.role,
+            managed_teams=self.managed_teams,
+            idempotency_key=request.headers.get("Idempotency-Key"),
+            correlation_id=g.get("request_id"),
+            source=source,
+        )
+
+
+def load_person(person_id: uuid.UUID) -> PortalUser | None:
+    """An active person of the directory, or None (left, erased, unknown)."""
+    with resources().engine.connect() as conn:
+        person = conn.execute(
+            select(Person).where(Person.id == person_id, Person.status == "active")
+        ).first()
+        if person is None:
+            return None
+        managed = frozenset(
+            conn.execute(
+                select(TeamMember.team_id).where(
+                    TeamMember.person_id == person_id, TeamMember.is_manager.is_(True)
+                )
+            ).scalars()
+        )
+    return PortalUser(
+        person.id, person.tenant_id, person.role, person.email, person.display_name, managed
+    )
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> PortalUser | None:
+    try:
+        return load_person(uuid.UUID(user_id))
+    except ValueError:
+        return None
+
+
+def user_for_token(token: str) -> PortalUser | None:
+    now = datetime.now(UTC)
+    with resources().engine.connect() as conn:
+        row = conn.execute(
+            select(AccessToken.person_id, AccessToken.expires_at, AccessToken.revoked_at).where(
+                AccessToken.token_hash == token_digest(token)
+            )
+        ).first()
+    if row is None or row.revoked_at is not None:
+        return None
+    if row.expires_at is not None and row.expires_at <= now:
+        return None
+    return load_person(row.person_id)
+
+
+def current_caller() -> PortalUser:
+    """The caller of an API request.
+
+    Raises:
+        Unauthorized: no valid token or session.
+    """
+    cached = g.get("caller")
+    if cached is not None:
+        return cached
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("use `Authorization: Bearer <token>`")
+        user = user_for_token(token.strip())
+        if user is None:
+            raise Unauthorized("the token is invalid, expired or revoked")
+    elif current_user.is_authenticated:
+        user = current_user._get_current_object()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            validate_csrf(request.headers.get("X-CSRFToken"))
+    else:
+        raise Unauthorized("log in, or send `Authorization: Bearer <token>`")
+    g.caller = user
+    return user
+
+
+# -- failed-login backoff ----------------------------------------------------------------------
+
+
+def _failure_key(email: str) -> str:
+    return f"compound:login-failures:{email.strip().lower()}"
+
+
+def login_backoff(email: str) -> int:
+    """Seconds the caller must wait before trying ``email`` again (0: go ahead)."""
+    try:
+        r = resources().redis
+        failures = int(r.get(_failure_key(email)) or 0)  # type: ignore[arg-type]
+        if failures < FAILURES_BEFORE_BACKOFF:
+            return 0
+        return max(0, int(r.ttl(_failure_key(email) + ":lock")))  # type: ignore[arg-type]
+    except Exception:  # Redis down: no backoff rather than no login
+        return 0
+
+
+def record_login(email: str, ok: bool) -> None:
+    try:
+        r = resources().redis
+        key = _failure_key(email)
+        if ok:
+            r.delete(key, key + ":lock")
+            return
+        failures = int(r.incr(key))  # type: ignore[arg-type]
+        r.expire(key, MAX_BACKOFF_SECONDS * 2)
+        if failures >= FAILURES_BEFORE_BACKOFF:
+            wait = min(2 ** (failures - FAILURES_BEFORE_BACKOFF + 1), MAX_BACKOFF_SECONDS)
+            r.set(key + ":lock", 1, ex=wait)
+    except Exception:
+        return
+
+
+def authenticate(email: str, password: str) -> PortalUser:
+    """Check a password login, with backoff after repeated failures.
+
+    Raises:
+        Unauthorized: wrong e-mail or password (the same message for both).
+    """
+    with resources().engine.connect() as conn:
+        person = conn.execute(
+            select(Person.id, Person.password_hash, Person.status).where(
+                func.lower(Person.email) == email.strip().lower()
+            )
+        ).first()
+    ok = verify_password(person.password_hash if person else None, password)
+    ok = ok and person is not None and person.status == "active"
+    record_login(email, ok)
+    user = load_person(person.id) if ok and person else None
+    if user is None:
+        raise Unauthorized("wrong e-mail or password")
+    return user
+
+
+def backoff_problem(seconds: int) -> Response:
+    return problem(
+        429,
+        "Too Many Requests",
+        f"too many failed logins: try again in {seconds} s",
+        headers={"Retry-After": str(seconds)},
+    )
+
+
+# -- pages ---------------------------------------------------------------------------------------
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=320)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+
+
+class InvitationForm(FlaskForm):
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    password = PasswordField(
+        "Choose a password", validators=[DataRequired(), Length(min=10, max=200)]
+    )
+
+
+def landing_for(user: PortalUser) -> str:
+    return url_for("portal.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def login() -> Any:
+    if current_user.is_authenticated:
+        return redirect(landing_for(current_user))
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        wait = login_backoff(form.email.data or "")
+        if wait:
+            form.email.errors = [f"Too many failed attempts: try again in {wait} seconds."]
+            status = 429
+        else:
+            try:
+                user = authenticate(form.email.data or "", form.password.data or "")
+            except Unauthorized:
+                form.password.errors = ["Wrong e-mail or password."]
+                status = 401
+            else:
+                login_user(user)
+                target = request.args.get("next", "")
+                if not target.startswith("/") or target.startswith("//"):
+                    target = landing_for(user)
+                return redirect(target)
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+def invitation_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(resources().settings.require_secret_key(), salt="invitation")
+
+
+def invitation_link(tenant_id: uuid.UUID, person_id: uuid.UUID) -> str:
+    token = invitation_serializer().dumps({"t": str(tenant_id), "p": str(person_id)})
+    return url_for("auth.accept_invitation", token=token, _external=True)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
+def accept_invitation(token: str) -> Any:
+    try:
+        claims = invitation_serializer().loads(token, max_age=INVITE_MAX_AGE)
+        tenant_id, person_id = uuid.UUID(claims["t"]), uuid.UUID(claims["p"])
+    except SignatureExpired:
+        return render_template(
+            "auth/invitation.html",
+            form=None,
+            error="This invitation has expired: ask your admin for a new one.",
+        ), 410
+    except (BadSignature, KeyError, ValueError, TypeError):
+        return render_template(
+            "auth/invitation.html", form=None, error="This invitation link is not valid."
+        ), 404
+    form = InvitationForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            resources().organization.accept_invitation(
+                tenant_id, person_id, form.display_name.data or "", form.password.data or ""
+            )
+        except Conflict as err:
+            return render_template("auth/invitation.html", form=None, error=err.detail), 409
+        flash("Welcome! Log in with your e-mail address and new password.")
+        return redirect(url_for("auth.login"))
+    if request.method == "POST":
+        status = 422
+    return render_template("auth/invitation.html", form=form, error=None), status
+
+
+def init_app(app: Flask) -> None:
+    settings = app.config["COMPOUND_SETTINGS"]
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.require_secret_key()
+    app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    login_manager.login_view = "auth.login"
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.register_blueprint(bp)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(err: CSRFError) -> Response:
+        return problem(400, "Bad Request", f"CSRF check failed: {err.description}", kind="csrf")
