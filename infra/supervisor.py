@@ -84,6 +84,7 @@ class Supervisor:
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
         self.apps: list[AppProcess] = []
+        self.demo_logins: dict[str, str] = {}
         self.env = dict(os.environ)
         self._stopping = False
 
@@ -117,6 +118,7 @@ class Supervisor:
         finally:
             engine.dispose()
         self.say("Database migrated")
+        self._seed_if_empty()
         self._write_runtime()
 
         base = f"http://127.0.0.1:{s.port}"
@@ -145,6 +147,33 @@ class Supervisor:
             if app.ready_url:
                 self._wait_http(app, app.ready_url)
         self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
+        self.say(
+            f"Demo logins (password {self.settings.demo_password!r}): ada@demo.test "
+            "(employee), grace@demo.test (manager), admin@demo.test (admin)"
+        )
+
+    def _seed_if_empty(self) -> None:
+        """A new database gets the demo organisation, so every page has something to show."""
+        from infra.seed import database_is_empty, demo_exists, seed_demo
+        from shared.eventlog import EventStore, KeyRing
+
+        engine = make_engine(self.env["DATABASE_URL"], pool_size=2)
+        store = EventStore(engine, keyring=KeyRing(self.env["COMPOUND_MASTER_KEYS"].split(",")))
+        try:
+            if database_is_empty(store):
+                self.say("Seeding the demo organisation ...")
+                seeded = seed_demo(
+                    store,
+                    self.env["COMPOUND_SECRET_KEY"],
+                    self.settings.demo_password,
+                    say=self.say,
+                )
+                self.demo_logins = seeded.logins
+            elif demo_exists(store):
+                self.demo_logins = {"employee": "ada@demo.test", "manager": "grace@demo.test",
+                                    "admin": "admin@demo.test"}
+        finally:
+            engine.dispose()
 
     def wait(self) -> int:
         """Block until a signal asks to stop (0) or an app process dies (1)."""
