@@ -59,7 +59,6 @@ class Settings:
     demo_password: str = "compound-demo"
     secret_key: str | None = None
     k_anonymity: int = 5
-    base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -82,7 +81,6 @@ class Settings:
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
             secret_key=env.get("COMPOUND_SECRET_KEY") or None,
             k_anonymity=_int(env, "COMPOUND_K", 5, minimum=3),
-            base_url=(env.get("COMPOUND_BASE_URL") or "").rstrip("/") or None,
         )
 
     def require_secret_key(self) -> str:
