@@ -1,0 +1,21 @@
+"""Projections (read models) and the runtime that feeds them."""
+
+from __future__ import annotations
+
+from shared.eventlog import EventStore
+from workers.projections.capital import CapitalProjection
+from workers.projections.runtime import Projection, Runtime, Status
+
+PROJECTIONS: tuple[Projection, ...] = (CapitalProjection(),)
+
+
+def projections_for(event_types: set[str] | frozenset[str]) -> list[str]:
+    """Names of the projections that handle any of ``event_types``."""
+    return [p.name for p in PROJECTIONS if p.handles & event_types]
+
+
+def runtime(store: EventStore) -> Runtime:
+    return Runtime(store, PROJECTIONS)
+
+
+__all__ = ["PROJECTIONS", "Projection", "Runtime", "Status", "projections_for", "runtime"]
