@@ -115,6 +115,10 @@ class Supervisor:
         engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
         try:
             upgrade(engine)
+            from shared.eventlog import EventStore
+            from shared.projections import runtime
+
+            runtime(EventStore(engine)).ensure()
         finally:
             engine.dispose()
         self.say("Database migrated")
@@ -135,6 +139,20 @@ class Supervisor:
                 ],
                 ready_url=f"{base}/healthz",
             ),
+            AppProcess(
+                "worker",
+                [
+                    sys.executable,
+                    "-m",
+                    "dramatiq",
+                    "workers.actors",
+                    "--processes",
+                    "1",
+                    "--threads",
+                    "4",
+                ],
+            ),
+            AppProcess("scheduler", [sys.executable, "-m", "services.cli", "scheduler"]),
         ]
         for app in self.apps:
             app.process = subprocess.Popen(
@@ -170,8 +188,11 @@ class Supervisor:
                 )
                 self.demo_logins = seeded.logins
             elif demo_exists(store):
-                self.demo_logins = {"employee": "ada@demo.test", "manager": "grace@demo.test",
-                                    "admin": "admin@demo.test"}
+                self.demo_logins = {
+                    "employee": "ada@demo.test",
+                    "manager": "grace@demo.test",
+                    "admin": "admin@demo.test",
+                }
         finally:
             engine.dispose()
 

@@ -290,6 +290,125 @@ def directory_rebuild() -> None:
     store.engine.dispose()
 
 
+@main.command()
+@click.option("--processes", "-p", default=1, show_default=True, help="Worker processes.")
+@click.option("--threads", "-t", default=4, show_default=True, help="Threads per process.")
+def worker(processes: int, threads: int) -> None:
+    """Run Dramatiq workers (projections, later calendar sync)."""
+    env = dict(os.environ)
+    for name, url in _settings_env().items():
+        env.setdefault(name, url)
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+    ]
+    os.execve(sys.executable, argv, env)
+
+
+@main.command()
+def scheduler() -> None:
+    """Run the scheduler (exactly one per deployment: others stand by)."""
+    from workers.scheduler import run as run_scheduler
+
+    settings = _settings()
+    os.environ.setdefault("REDIS_URL", settings.redis_url or "")
+    run_scheduler(settings)
+
+
+@main.group()
+def projections() -> None:
+    """Read models fed by the event log."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Position, lag (events and seconds) and last error of each projection."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from shared.projections import runtime
+
+    store = _store(_settings())
+    rt = runtime(store)
+    rt.ensure()
+    table = Table(
+        "projection",
+        "version",
+        "generation",
+        "position",
+        "lag (events)",
+        "lag (s)",
+        "status",
+        "last error",
+    )
+    for s in rt.status():
+        error = f"at {s.error_position}: {s.last_error}" if s.last_error else ""
+        table.add_row(
+            s.name,
+            str(s.version),
+            str(s.generation),
+            str(s.position),
+            str(s.lag_events),
+            f"{s.lag_seconds:.1f}",
+            s.status,
+            error,
+        )
+    Console().print(table)
+    store.engine.dispose()
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+@click.option("--all", "everything", is_flag=True, help="Rebuild every projection.")
+def projections_rebuild(name: str | None, everything: bool) -> None:
+    """Build the next generation from position 0 while the current one serves, then switch."""
+    from rich.progress import Progress
+
+    from shared.projections import runtime
+
+    store = _store(_settings())
+    rt = runtime(store)
+    rt.ensure()
+    names = list(rt.projections) if everything else [name] if name else []
+    unknown = [n for n in names if n not in rt.projections]
+    if not names or unknown:
+        raise click.UsageError(f"name a projection ({', '.join(rt.projections)}) or --all")
+    with Progress() as progress:
+        for n in names:
+            task = progress.add_task(f"rebuilding {n}", total=max(1, store.head()))
+
+            def advance(position: int, head: int, task: Any = task) -> None:
+                progress.update(task, completed=position, total=max(1, head))
+
+            generation = rt.rebuild(n, progress=advance)
+            progress.console.print(f"{n}: generation {generation} is live")
+    store.engine.dispose()
+
+
+@projections.command("retry")
+@click.argument("name")
+def projections_retry(name: str) -> None:
+    """Clear a projection's failure so catch-up tries its poison event again."""
+    from shared.projections import runtime
+
+    store = _store(_settings())
+    runtime(store).retry(name)
+    click.echo(f"{name} will retry at the next catch-up")
+    store.engine.dispose()
+
+
+def _settings_env() -> dict[str, str]:
+    from infra.supervisor import runtime_urls
+
+    return runtime_urls(Settings.from_env())
+
+
 def _main() -> None:
     try:
         main()

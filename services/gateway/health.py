@@ -32,9 +32,33 @@ def readyz() -> Response:
         checks["redis"] = "ok"
     except Exception as err:
         checks["redis"] = f"unavailable: {type(err).__name__}"
-    if all(v == "ok" for v in checks.values()):
-        return jsonify(status="ready", checks=checks)
-    failing = ", ".join(k for k, v in checks.items() if v != "ok")
+    if checks["database"] == "ok":
+        try:
+            checks["projections"] = {
+                s.name: {
+                    "status": s.status,
+                    "position": s.position,
+                    "lag_events": s.lag_events,
+                    "lag_seconds": s.lag_seconds,
+                    **(
+                        {"error": s.last_error, "error_position": s.error_position}
+                        if s.last_error
+                        else {}
+                    ),
+                }
+                for s in resources().projections.status()
+            }
+        except Exception as err:
+            checks["projections"] = f"unavailable: {type(err).__name__}"
+    core = {k: v for k, v in checks.items() if k != "projections"}
+    if all(v == "ok" for v in core.values()):
+        projections = checks.get("projections")
+        degraded = isinstance(projections, dict) and any(
+            p["status"] != "live" for p in projections.values()
+        )
+        # A failed projection degrades reads but not writes: stay in rotation, say so.
+        return jsonify(status="degraded" if degraded else "ready", checks=checks)
+    failing = ", ".join(k for k, v in core.items() if v != "ok")
     response = problem(503, "Service Unavailable", f"not ready: {failing}", checks=checks)
     response.headers["Retry-After"] = "5"
     return response

@@ -82,7 +82,9 @@ def http_problem(err: HTTPException) -> Response:
     """Werkzeug and webargs errors; webargs puts per-location messages in ``err.data``."""
     data = getattr(err, "data", None) or {}
     messages = data.get("errors") or data.get("messages")
-    headers = dict(data.get("headers") or {})
+    # Keep what the exception says in headers (405: Allow, 401: WWW-Authenticate ...).
+    headers = {k: v for k, v in err.get_headers() if k.lower() != "content-type"}
+    headers.update(data.get("headers") or {})
     if err.code == 429 and err.description:
         headers.setdefault("Retry-After", "60")
     if messages:

@@ -14,7 +14,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from shared.commands import JournalCommands, OrganizationCommands
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing
+from shared.projections import Runtime, runtime
+from shared.queue import setup_broker
 from shared.settings import Settings, SettingsError
+from shared.wakeups import Wakeups
 
 
 @dataclass
@@ -52,8 +55,19 @@ class Resources:
         return OrganizationCommands(self.store)
 
     @cached_property
+    def wakeups(self) -> Wakeups:
+        setup_broker(self.settings.redis_url)
+        return Wakeups()
+
+    @cached_property
     def journal(self) -> JournalCommands:
-        return JournalCommands(self.store, self.settings.require_secret_key())
+        return JournalCommands(self.store, self.settings.require_secret_key(), self.wakeups)
+
+    @cached_property
+    def projections(self) -> Runtime:
+        rt = runtime(self.store)
+        rt.ensure()  # registers projections and creates their first tables, once
+        return rt
 
     def close(self) -> None:
         """Release connections (tests and orderly shutdown)."""

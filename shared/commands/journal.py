@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -79,9 +79,22 @@ def check_moment(moment: datetime | None, now: datetime, field: str = "occurred_
 
 
 class JournalCommands:
-    def __init__(self, store: EventStore, secret_key: str):
+    """Parameters:
+    store: the event store.
+    secret_key: keys the anonymous pulse hash.
+    on_appended: called after each commit with the event types written (the gateway sends
+        projection wake-ups from it); it must not raise.
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        secret_key: str,
+        on_appended: Callable[[frozenset[str]], None] | None = None,
+    ):
         self.store = store
         self.secret_key = secret_key
+        self.on_appended = on_appended or (lambda types: None)
 
     # -- the employee's own journal --------------------------------------------------------
 
@@ -321,6 +334,7 @@ class JournalCommands:
             raise Conflict("this question has been answered already") from None
         if result.replayed:
             raise Conflict("this question has been answered already")
+        self.on_appended(frozenset({"FeedbackGiven"}))
         return Written(request_id, result)
 
     # -- the anonymous pulse ----------------------------------------------------------------
@@ -370,6 +384,7 @@ class JournalCommands:
                 )
         except IdempotencyConflict:
             raise Conflict("you have answered this week's pulse already") from None
+        self.on_appended(frozenset({"PulseResponseSubmitted"}))
         return result
 
     def _pulse_team(self, actor: Actor, me: uuid.UUID, team_id: uuid.UUID | None) -> uuid.UUID:
@@ -443,11 +458,13 @@ class JournalCommands:
                 errors[f"events.{i}.data.person_id"] = ["No such person in this organisation."]
         if errors:
             raise InvalidInput(f"{len(errors)} events cannot be imported", errors)
-        return self.store.append_batch(
+        results = self.store.append_batch(
             actor.tenant_id,
             [StreamAppend(stream, batch) for stream, batch in by_stream.items()],
             actor.context(),
         )
+        self.on_appended(frozenset(str(item["type"]) for item in events))
+        return results
 
     # -- internals ----------------------------------------------------------------------------
 
@@ -492,4 +509,5 @@ class JournalCommands:
         result = self.store.append(
             actor.tenant_id, f"journal-{self._me(actor)}", None, [event], actor.context(key)
         )
+        self.on_appended(frozenset({event.type}))
         return Written(entity, result)

@@ -45,8 +45,7 @@ def investment(tactic: str, minutes: int, audience: str) -> tuple[float, float, 
     """One action's undecayed investment on (C, V, R)."""
     t = TACTICS[tactic]
     e = effort(minutes)
-    return (t.capability * e, t.visibility * e * AUDIENCE_VISIBILITY[audience],
-            t.relationships * e)
+    return (t.capability * e, t.visibility * e * AUDIENCE_VISIBILITY[audience], t.relationships * e)
 
 
 def evidence(kind: str) -> tuple[float, float, float]:
@@ -81,8 +80,11 @@ class Scores:
     relationships: float
 
     def as_dict(self) -> dict[str, float]:
-        return {"capability": self.capability, "visibility": self.visibility,
-                "relationships": self.relationships}
+        return {
+            "capability": self.capability,
+            "visibility": self.visibility,
+            "relationships": self.relationships,
+        }
 
 
 def scores_at(weeks: Iterable[WeekTotals], as_of_week: int) -> Scores:
@@ -110,8 +112,7 @@ def signal_vs_substance(weeks: Iterable[WeekTotals], as_of_week: int) -> dict[st
     proven_capability = sum(w.proven[0] for w in recent)
     ratio = visibility / capability if capability > 0 else (math.inf if visibility else 0.0)
     flagged = (
-        visibility >= FLAG_MIN_VISIBILITY and ratio >= SIGNAL_RATIO_FLAG
-        and proven_capability == 0
+        visibility >= FLAG_MIN_VISIBILITY and ratio >= SIGNAL_RATIO_FLAG and proven_capability == 0
     )
     return {"ratio": None if math.isinf(ratio) else round(ratio, 2), "all_signal": flagged}
 
@@ -122,8 +123,11 @@ def rotation_balance(weeks: Iterable[WeekTotals], as_of_week: int) -> dict[str, 
     actions = sum(w.actions for w in recent)
     visible = sum(w.visible_actions for w in recent)
     share = visible / actions if actions else None
-    return {"visible_share": None if share is None else round(share, 2),
-            "actions": actions, "balanced": share is not None and 0.3 <= share <= 0.7}
+    return {
+        "visible_share": None if share is None else round(share, 2),
+        "actions": actions,
+        "balanced": share is not None and 0.3 <= share <= 0.7,
+    }
 
 
 def consistency(weeks: Iterable[WeekTotals], as_of_week: int, span: int = 12) -> dict[str, int]:
@@ -134,8 +138,11 @@ def consistency(weeks: Iterable[WeekTotals], as_of_week: int, span: int = 12) ->
     while week in active:
         streak += 1
         week -= 1
-    return {"active_weeks": len([w for w in active if w > as_of_week - span]),
-            "span": span, "streak": streak}
+    return {
+        "active_weeks": len([w for w in active if w > as_of_week - span]),
+        "span": span,
+        "streak": streak,
+    }
 
 
 def shares(contributions: Mapping[str, float]) -> dict[str, float]:
@@ -143,5 +150,4 @@ def shares(contributions: Mapping[str, float]) -> dict[str, float]:
     total = sum(contributions.values())
     if total <= 0:
         return {}
-    return {k: round(v / total, 3)
-            for k, v in sorted(contributions.items(), key=lambda kv: -kv[1])}
+    return {k: round(v / total, 3) for k, v in sorted(contributions.items(), key=lambda kv: -kv[1])}

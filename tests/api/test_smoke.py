@@ -25,3 +25,21 @@ def test_log_an_action(client: FlaskClient, org: DemoOrg):
     assert set(body) >= {"event_id", "position", "action_id"}
     me = client.get("/api/v1/me", headers=headers).get_json()
     assert me["teams"][0]["name"] == "platform"
+
+
+def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, store):
+    from shared.projections import runtime
+
+    headers = org.headers(client, "payments-1")
+    written = client.post("/api/v1/actions", headers=headers, json={
+        "tactic": "small_exposure", "minutes": 30, "audience": "decision_makers"}).get_json()
+    runtime(store).catch_up("capital")  # what the worker does when woken
+    response = client.get(f"/api/v1/me/capital?min_position={written['position']}",
+                          headers=headers)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert body["as_of_position"] >= written["position"]
+    assert body["scores"]["capability"]["value"] > 0
+    assert body["scores"]["capability"]["explanation"][0]["tactic"] == "small_exposure"
+    assert len(body["history"]) == 12 and body["model_version"] == 1
+    assert {n["rule"] for n in body["nudges"]} == {"relationship_deposit"}

@@ -2,7 +2,7 @@
 
 Projection tables themselves are created by the runtime per generation (``{table}__g{n}``,
 read through the view ``{table}``), so a rebuild can build the next generation beside the
-live one (workers/projections/runtime.py).
+live one (shared/projections/runtime.py).
 
 Revision ID: 0003
 Revises: 0002

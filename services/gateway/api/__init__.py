@@ -2,26 +2,59 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, session
-from services.gateway.problems import http_problem
+from services.gateway.api import admin, journal, reads, session
+from services.gateway.api.schemas import Problem
+from services.gateway.auth import current_caller
+from services.gateway.problems import PROBLEM_JSON, http_problem
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 
 
 class ProblemApi(Api):
-    """flask-smorest, with its errors (validation included) as problem+json."""
+    """flask-smorest, with its errors (validation included) as problem+json, and documented so."""
+
+    ERROR_SCHEMA = Problem
 
     def handle_http_exception(self, error: HTTPException) -> Any:
         return http_problem(error)
+
+    def _register_responses(self) -> None:
+        # flask-smorest documents errors as its own JSON shape; ours are RFC 9457 problems.
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["content"] = {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}}
+            self.spec.components.response(status.name, response, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {
+                "description": "An error, as application/problem+json",
+                "content": {PROBLEM_JSON: {"schema": self.ERROR_SCHEMA}},
+            },
+            lazy=True,
+        )
+
+
+# Endpoints callable without a token (documented with ``security=[]``).
+API_BLUEPRINTS = frozenset({session.blp.name, journal.blp.name, admin.blp.name})
+PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
+
+
+def _authenticate() -> None:
+    """Authenticate API calls before their body is parsed: an anonymous caller gets 401,
+    never a 422 that tells them what a valid request looks like."""
+    if request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS:
+        current_caller()
 
 
 assets = FlaskBlueprint("api_docs_assets", __name__)
@@ -52,11 +85,12 @@ def init_app(app: Flask) -> None:
         },
     )
     api = ProblemApi(app)
-    for blueprint in (session.blp, journal.blp, admin.blp):
+    for blueprint in (session.blp, journal.blp, reads.blp, admin.blp):
         api.register_blueprint(blueprint)
+    app.before_request(_authenticate)
     app.register_blueprint(assets)
     from services.gateway.auth import csrf
 
-    for blueprint in (session.blp, journal.blp, admin.blp):
+    for blueprint in (session.blp, journal.blp, reads.blp, admin.blp):
         # Bearer calls need no CSRF token; session calls are checked in current_caller.
         csrf.exempt(blueprint)

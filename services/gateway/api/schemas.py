@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import INCLUDE, Schema, fields, validate
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
 
 TACTIC = validate.OneOf(sorted(TACTICS))
 NOTE = validate.Length(max=2000)
+
+
+class Problem(Schema):
+    """An error (RFC 9457 ``application/problem+json``); documentation only."""
+
+    class Meta:
+        unknown = INCLUDE  # problem types may add members of their own
+
+    type = fields.String(required=True, metadata={"example": "about:blank"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    errors = fields.Dict(
+        keys=fields.String(),
+        values=fields.List(fields.String()),
+        metadata={"description": "Validation messages per field."},
+    )
 
 
 class Credentials(Schema):

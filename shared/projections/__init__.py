@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from shared.eventlog import EventStore
-from workers.projections.capital import CapitalProjection
-from workers.projections.runtime import Projection, Runtime, Status
+from shared.projections.capital import CapitalProjection
+from shared.projections.runtime import Projection, Runtime, Status
 
 PROJECTIONS: tuple[Projection, ...] = (CapitalProjection(),)
 

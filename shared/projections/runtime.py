@@ -5,8 +5,8 @@ A :class:`Projection` has a name, a version, the event types it handles, its tab
 
 * **catch-up** reads the handled events after the checkpoint in large batches and applies
   each batch in one transaction that also advances the checkpoint. The checkpoint row is
-  locked ``FOR UPDATE SKIP LOCKED``, so two workers never apply the same batch and a
-  redelivered or duplicate wake-up finds nothing to do.
+  locked ``FOR UPDATE``, so two workers never apply the same batch, and a redelivered or
+  duplicate wake-up finds nothing left to do.
 * a **poison event** (``apply`` raises) rolls back its batch; the runtime then applies one
   event at a time up to the culprit, marks the projection ``failed`` with the error and the
   event's position, and leaves every other projection alone.
@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 
 from shared.eventlog import EventStore, RecordedEvent
 
@@ -48,7 +49,9 @@ class Projection(ABC):
     """Base table name -> index column lists."""
 
     @abstractmethod
-    def apply(self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]) -> None:
+    def apply(
+        self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
+    ) -> None:
         """Fold ``events`` into the tables named by ``tables`` (base -> physical name)."""
 
 
@@ -83,6 +86,7 @@ class Runtime:
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch = batch
+        self._ensured = False
 
     @property
     def engine(self) -> Any:
@@ -92,11 +96,14 @@ class Runtime:
 
     def ensure(self) -> None:
         """Register every projection and create generation 1 of its tables if missing."""
+        self._ensured = True
         for projection in self.projections.values():
             with self.engine.begin() as conn:
                 inserted = conn.execute(
-                    text("INSERT INTO projections (name, version, generation) "
-                         "VALUES (:n, :v, 1) ON CONFLICT (name) DO NOTHING RETURNING name"),
+                    text(
+                        "INSERT INTO projections (name, version, generation) "
+                        "VALUES (:n, :v, 1) ON CONFLICT (name) DO NOTHING RETURNING name"
+                    ),
                     {"n": projection.name, "v": projection.version},
                 ).first()
                 if inserted is not None:
@@ -124,6 +131,8 @@ class Runtime:
         Safe to call from several workers at once: only one applies a given batch.
         """
         projection = self.projections[name]
+        if not self._ensured:
+            self.ensure()
         applied = 0
         single = False
         batches = 0
@@ -144,14 +153,26 @@ class Runtime:
 
     def _catch_up_once(self, projection: Projection, limit: int) -> tuple[int, bool]:
         with self.engine.begin() as conn:
-            row = conn.execute(
-                text("SELECT generation, position, status FROM projections WHERE name = :n "
-                     "FOR UPDATE SKIP LOCKED"),
-                {"n": projection.name},
-            ).first()
+            # A second worker waits for the first rather than skipping: whatever committed
+            # while the first was busy is then applied by the second, so no wake-up is lost.
+            conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            try:
+                row = conn.execute(
+                    text(
+                        "SELECT generation, position, status FROM projections WHERE name = :n "
+                        "FOR UPDATE"
+                    ),
+                    {"n": projection.name},
+                ).first()
+            except OperationalError as err:
+                if "lock timeout" in str(err):
+                    return 0, True  # someone holds it for long: the scheduler will come back
+                raise
             if row is None or row.status != "live":
-                return 0, True  # another worker holds it, or it failed
-            head = int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
+                return 0, True
+            head = int(
+                conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
+            )
             events = self.store.read_all(row.position, limit, types=projection.handles)
             if events:
                 try:
@@ -160,8 +181,11 @@ class Runtime:
                 except Exception as err:
                     raise _PoisonEvent(events[0].position, len(events), err) from err
             full = len(events) == limit
-            position = events[-1].position if full else max(head, row.position,
-                                                            events[-1].position if events else 0)
+            position = (
+                events[-1].position
+                if full
+                else max(head, row.position, events[-1].position if events else 0)
+            )
             conn.execute(
                 text("UPDATE projections SET position = :p, updated_at = now() WHERE name = :n"),
                 {"p": position, "n": projection.name},
@@ -169,22 +193,33 @@ class Runtime:
             return len(events), not full
 
     def _mark_failed(self, projection: Projection, poison: _PoisonEvent) -> None:
-        log.error("projection %s stopped at position %s: %r", projection.name, poison.position,
-                  poison.error)
+        log.error(
+            "projection %s stopped at position %s: %r",
+            projection.name,
+            poison.position,
+            poison.error,
+        )
         with self.engine.begin() as conn:
             conn.execute(
-                text("UPDATE projections SET status = 'failed', last_error = :e, "
-                     "error_position = :p, updated_at = now() WHERE name = :n"),
-                {"e": f"{type(poison.error).__name__}: {poison.error}"[:2000],
-                 "p": poison.position, "n": projection.name},
+                text(
+                    "UPDATE projections SET status = 'failed', last_error = :e, "
+                    "error_position = :p, updated_at = now() WHERE name = :n"
+                ),
+                {
+                    "e": f"{type(poison.error).__name__}: {poison.error}"[:2000],
+                    "p": poison.position,
+                    "n": projection.name,
+                },
             )
 
     def retry(self, name: str) -> None:
         """Clear a failure so catch-up tries the poison event again (after a fix)."""
         with self.engine.begin() as conn:
             conn.execute(
-                text("UPDATE projections SET status = 'live', last_error = NULL, "
-                     "error_position = NULL WHERE name = :n"),
+                text(
+                    "UPDATE projections SET status = 'live', last_error = NULL, "
+                    "error_position = NULL WHERE name = :n"
+                ),
                 {"n": name},
             )
 
@@ -203,8 +238,9 @@ class Runtime:
             generation = row.generation + 1
             self._create_tables(conn, projection, generation)
             conn.execute(
-                text("UPDATE projections SET rebuilding = :g, rebuild_position = 0 "
-                     "WHERE name = :n"),
+                text(
+                    "UPDATE projections SET rebuilding = :g, rebuild_position = 0 WHERE name = :n"
+                ),
                 {"g": generation, "n": name},
             )
         tables = _table_names(projection, generation)
@@ -218,18 +254,27 @@ class Runtime:
                     position = events[-1].position
                 if len(events) < self.batch:
                     position = max(position, head)
-                conn.execute(text("UPDATE projections SET rebuild_position = :p WHERE name = :n"),
-                             {"p": position, "n": name})
+                conn.execute(
+                    text("UPDATE projections SET rebuild_position = :p WHERE name = :n"),
+                    {"p": position, "n": name},
+                )
             if progress:
                 progress(position, head)
             if len(events) < self.batch:
                 break
         with self.engine.begin() as conn:  # the switch: lock the live row, finish, swap
-            old = conn.execute(
-                text("SELECT generation FROM projections WHERE name = :n FOR UPDATE"), {"n": name}
-            ).one().generation
+            old = (
+                conn.execute(
+                    text("SELECT generation FROM projections WHERE name = :n FOR UPDATE"),
+                    {"n": name},
+                )
+                .one()
+                .generation
+            )
             while True:
-                head = int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
+                head = int(
+                    conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
+                )
                 events = self.store.read_all(position, self.batch, types=projection.handles)
                 if events:
                     projection.apply(conn, events, tables)
@@ -239,10 +284,12 @@ class Runtime:
                     break
             self._switch_views(conn, projection, generation)
             conn.execute(
-                text("UPDATE projections SET generation = :g, position = :p, version = :v, "
-                     "status = 'live', last_error = NULL, error_position = NULL, "
-                     "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
-                     "WHERE name = :n"),
+                text(
+                    "UPDATE projections SET generation = :g, position = :p, version = :v, "
+                    "status = 'live', last_error = NULL, error_position = NULL, "
+                    "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
+                    "WHERE name = :n"
+                ),
                 {"g": generation, "p": position, "v": projection.version, "n": name},
             )
             for base in projection.tables:
@@ -253,7 +300,9 @@ class Runtime:
 
     def status(self) -> list[Status]:
         with self.engine.connect() as conn:
-            head = int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
+            head = int(
+                conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
+            )
             rows = conn.execute(text("SELECT * FROM projections ORDER BY name")).all()
             result = []
             for row in rows:
@@ -264,11 +313,22 @@ class Runtime:
                 lag_seconds = (
                     (datetime.now(UTC) - oldest).total_seconds() if oldest is not None else 0.0
                 )
-                result.append(Status(
-                    row.name, row.version, row.generation, row.position, head,
-                    max(0, head - row.position), round(max(0.0, lag_seconds), 3), row.status,
-                    row.last_error, row.error_position, row.rebuilding, row.rebuild_position,
-                ))
+                result.append(
+                    Status(
+                        row.name,
+                        row.version,
+                        row.generation,
+                        row.position,
+                        head,
+                        max(0, head - row.position),
+                        round(max(0.0, lag_seconds), 3),
+                        row.status,
+                        row.last_error,
+                        row.error_position,
+                        row.rebuilding,
+                        row.rebuild_position,
+                    )
+                )
         return result
 
     def wait_for(self, name: str, position: int, timeout: float) -> int:
@@ -277,9 +337,11 @@ class Runtime:
         delay = 0.005
         while True:
             with self.engine.connect() as conn:
-                reached = int(conn.execute(
-                    text("SELECT position FROM projections WHERE name = :n"), {"n": name}
-                ).scalar_one())
+                reached = int(
+                    conn.execute(
+                        text("SELECT position FROM projections WHERE name = :n"), {"n": name}
+                    ).scalar_one()
+                )
             if reached >= position or time.monotonic() >= deadline:
                 return reached
             time.sleep(delay)

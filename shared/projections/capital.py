@@ -1,0 +1,322 @@
+"""Person capital: weekly investment and returns per dimension, and every contribution.
+
+Rows hold undecayed weekly sums (additions commute, so incremental and one-pass projection
+agree exactly); scores decay at read time (``shared.domain.scoring``). Each action and outcome
+also lands in ``capital_contributions``, which explains every score.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from shared.domain.scoring import MODEL_VERSION, evidence, investment
+from shared.eventlog import RecordedEvent
+from shared.projections.runtime import Projection
+
+EPOCH_MONDAY = date(1970, 1, 5)
+CREDIT_WINDOW = timedelta(days=14)
+
+
+def week_index(day: date) -> int:
+    return (day - EPOCH_MONDAY).days // 7
+
+
+def week_label(index: int) -> str:
+    monday = EPOCH_MONDAY + timedelta(weeks=index)
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+class CapitalProjection(Projection):
+    name = "capital"
+    version = MODEL_VERSION
+    handles = frozenset({"MicroActionLogged", "OutcomeRecorded", "PersonErased"})
+    tables = {
+        "capital_weeks": """
+            tenant_id uuid NOT NULL, person_id uuid NOT NULL, week_index integer NOT NULL,
+            inv_c double precision NOT NULL DEFAULT 0, inv_v double precision NOT NULL DEFAULT 0,
+            inv_r double precision NOT NULL DEFAULT 0, ret_c double precision NOT NULL DEFAULT 0,
+            ret_v double precision NOT NULL DEFAULT 0, ret_r double precision NOT NULL DEFAULT 0,
+            actions integer NOT NULL DEFAULT 0, visible_actions integer NOT NULL DEFAULT 0,
+            outcomes integer NOT NULL DEFAULT 0, model_version integer NOT NULL,
+            PRIMARY KEY (person_id, week_index)""",
+        "capital_contributions": """
+            event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
+            kind text NOT NULL, ref_id uuid NOT NULL, tactic text, outcome_kind text,
+            week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
+            c double precision NOT NULL, v double precision NOT NULL,
+            r double precision NOT NULL, position bigint NOT NULL,
+            model_version integer NOT NULL""",
+    }
+    indexes = {
+        "capital_contributions": ["person_id, occurred_at", "ref_id"],
+    }
+
+    def apply(
+        self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
+    ) -> None:
+        weeks: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * 9)
+        tenants: dict[str, Any] = {}
+        contributions: list[dict[str, Any]] = []
+        # An unlinked outcome credits the person's latest action (by event time) in the 14 days
+        # before it, among actions appended before it: the same answer whatever the batches.
+        actions_in_batch: dict[str, list[tuple[Any, int, str]]] = defaultdict(list)
+        tactic_of: dict[str, str] = {}
+        for e in events:
+            data = e.data
+            person = data["person_id"]
+            if e.type == "PersonErased":
+                continue  # capital rows hold no personal text; numbers stay for aggregates
+            tenants[person] = e.tenant_id
+            week = week_index(e.occurred_at.date())
+            totals = weeks[(person, week)]
+            if e.type == "MicroActionLogged":
+                c, v, r = investment(data["tactic"], data["minutes"], data["audience"])
+                totals[0] += c
+                totals[1] += v
+                totals[2] += r
+                totals[6] += 1
+                if data["audience"] != "private":
+                    totals[7] += 1
+                actions_in_batch[person].append((e.occurred_at, e.position, data["tactic"]))
+                tactic_of[data["action_id"]] = data["tactic"]
+                contributions.append(
+                    dict(
+                        event_id=e.event_id,
+                        tenant_id=e.tenant_id,
+                        person_id=person,
+                        kind="action",
+                        ref_id=data["action_id"],
+                        tactic=data["tactic"],
+                        outcome_kind=None,
+                        week_index=week,
+                        occurred_at=e.occurred_at,
+                        c=c,
+                        v=v,
+                        r=r,
+                        position=e.position,
+                    )
+                )
+            else:  # OutcomeRecorded
+                c, v, r = evidence(data["kind"])
+                totals[3] += c
+                totals[4] += v
+                totals[5] += r
+                totals[8] += 1
+                tactic = None
+                if data["action_id"]:
+                    tactic = tactic_of.get(data["action_id"]) or self._tactic_of(
+                        conn, tables, data["action_id"]
+                    )
+                else:
+                    tactic = self._credited_tactic(
+                        conn, tables, person, e, actions_in_batch[person]
+                    )
+                contributions.append(
+                    dict(
+                        event_id=e.event_id,
+                        tenant_id=e.tenant_id,
+                        person_id=person,
+                        kind="outcome",
+                        ref_id=data["outcome_id"],
+                        tactic=tactic,
+                        outcome_kind=data["kind"],
+                        week_index=week,
+                        occurred_at=e.occurred_at,
+                        c=c,
+                        v=v,
+                        r=r,
+                        position=e.position,
+                    )
+                )
+        if weeks:
+            rows = [
+                {
+                    "tenant": tenants[p],
+                    "person": p,
+                    "week": w,
+                    "ic": t[0],
+                    "iv": t[1],
+                    "ir": t[2],
+                    "rc": t[3],
+                    "rv": t[4],
+                    "rr": t[5],
+                    "a": int(t[6]),
+                    "va": int(t[7]),
+                    "o": int(t[8]),
+                    "mv": self.version,
+                }
+                for (p, w), t in weeks.items()
+            ]
+            table = tables["capital_weeks"]
+            conn.execute(
+                text(f"""
+                INSERT INTO {table} AS t (tenant_id, person_id, week_index, inv_c, inv_v, inv_r,
+                    ret_c, ret_v, ret_r, actions, visible_actions, outcomes, model_version)
+                VALUES (:tenant, :person, :week, :ic, :iv, :ir, :rc, :rv, :rr, :a, :va, :o, :mv)
+                ON CONFLICT (person_id, week_index) DO UPDATE SET
+                    inv_c = t.inv_c + excluded.inv_c, inv_v = t.inv_v + excluded.inv_v,
+                    inv_r = t.inv_r + excluded.inv_r, ret_c = t.ret_c + excluded.ret_c,
+                    ret_v = t.ret_v + excluded.ret_v, ret_r = t.ret_r + excluded.ret_r,
+                    actions = t.actions + excluded.actions,
+                    visible_actions = t.visible_actions + excluded.visible_actions,
+                    outcomes = t.outcomes + excluded.outcomes"""),
+                rows,
+            )
+        if contributions:
+            table = tables["capital_contributions"]
+            for row in contributions:
+                row["model_version"] = self.version
+            conn.execute(
+                text(f"""
+                INSERT INTO {table} (event_id, tenant_id, person_id, kind, ref_id, tactic,
+                    outcome_kind, week_index, occurred_at, c, v, r, position, model_version)
+                VALUES (:event_id, :tenant_id, :person_id, :kind, :ref_id, :tactic,
+                    :outcome_kind, :week_index, :occurred_at, :c, :v, :r, :position,
+                    :model_version)"""),
+                contributions,
+            )
+
+    @staticmethod
+    def _credited_tactic(
+        conn: Connection,
+        tables: Mapping[str, str],
+        person: str,
+        outcome: RecordedEvent,
+        in_batch: list[tuple[Any, int, str]],
+    ) -> str | None:
+        start = outcome.occurred_at - CREDIT_WINDOW
+        candidates = [
+            (at, pos, tactic)
+            for at, pos, tactic in in_batch
+            if start <= at <= outcome.occurred_at and pos < outcome.position
+        ]
+        stored = conn.execute(
+            text(
+                f"SELECT occurred_at, position, tactic FROM {tables['capital_contributions']} "
+                "WHERE person_id = :p AND kind = 'action' AND occurred_at BETWEEN :s AND :o "
+                "ORDER BY occurred_at DESC, position DESC LIMIT 1"
+            ),
+            {"p": person, "s": start, "o": outcome.occurred_at},
+        ).first()
+        if stored is not None:
+            candidates.append((stored.occurred_at, stored.position, stored.tactic))
+        return max(candidates)[2] if candidates else None
+
+    @staticmethod
+    def _tactic_of(conn: Connection, tables: Mapping[str, str], action_id: str) -> str | None:
+        return conn.execute(
+            text(
+                f"SELECT tactic FROM {tables['capital_contributions']} "
+                "WHERE ref_id = :a AND kind = 'action'"
+            ),
+            {"a": action_id},
+        ).scalar()
+
+
+def read_capital(
+    conn: Connection, tenant_id: Any, person_id: Any, as_of: date, history_weeks: int = 12
+) -> dict[str, Any]:
+    """The person's capital as of the ISO week of ``as_of``: scores, weekly history, flags,
+    tactic conversion and the explanation of each score (its largest contributions)."""
+    from shared.domain import scoring
+
+    current = week_index(as_of)
+    rows = conn.execute(
+        text(
+            "SELECT week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
+            "visible_actions FROM capital_weeks WHERE person_id = :p AND tenant_id = :t "
+            "AND week_index <= :w ORDER BY week_index"
+        ),
+        {"p": person_id, "t": tenant_id, "w": current},
+    ).all()
+    weeks = [
+        scoring.WeekTotals(
+            r.week_index,
+            (r.inv_c, r.inv_v, r.inv_r),
+            (r.ret_c, r.ret_v, r.ret_r),
+            r.actions,
+            r.visible_actions,
+        )
+        for r in rows
+    ]
+    scores = scoring.scores_at(weeks, current)
+    contributions = conn.execute(
+        text(
+            "SELECT kind, ref_id, tactic, outcome_kind, week_index, occurred_at, c, v, r "
+            "FROM capital_contributions WHERE person_id = :p AND tenant_id = :t "
+            "AND week_index <= :w"
+        ),
+        {"p": person_id, "t": tenant_id, "w": current},
+    ).all()
+    explanation: dict[str, list[dict[str, Any]]] = {}
+    for d, dimension in enumerate(scoring.DIMENSIONS):
+        weighted = []
+        for c in contributions:
+            raw = (c.c, c.v, c.r)[d]
+            if raw <= 0:
+                continue
+            half_life = (
+                scoring.INVESTMENT_HALF_LIFE_WEEKS
+                if c.kind == "action"
+                else scoring.RETURNS_HALF_LIFE_WEEKS
+            )
+            weight = scoring.RETURNS_WEIGHT if c.kind == "outcome" else 1.0
+            value = raw * weight * scoring.decay(current - c.week_index, half_life)
+            weighted.append((value, c))
+        total = sum(v for v, _ in weighted) or 1.0
+        weighted.sort(key=lambda vc: (-vc[0], vc[1].occurred_at))
+        explanation[dimension] = [
+            {
+                "kind": c.kind,
+                "id": str(c.ref_id),
+                "tactic": c.tactic,
+                "outcome": c.outcome_kind,
+                "occurred_at": c.occurred_at.isoformat(),
+                "share": round(v / total, 3),
+            }
+            for v, c in weighted[:10]
+        ]
+    conversion: dict[str, dict[str, float]] = {}
+    for c in contributions:
+        if c.tactic is None:
+            continue
+        entry = conversion.setdefault(c.tactic, {"actions": 0, "outcomes": 0})
+        entry["actions" if c.kind == "action" else "outcomes"] += 1
+    for entry in conversion.values():
+        entry["rate"] = round(entry["outcomes"] / entry["actions"], 2) if entry["actions"] else 0.0
+    history = [
+        {"week": week_label(w), **scoring.scores_at(weeks, w).as_dict()}
+        for w in range(current - history_weeks + 1, current + 1)
+    ]
+    last_deposit = max(
+        (
+            c.week_index
+            for c in contributions
+            if c.kind == "action" and c.tactic == "relationship_deposit"
+        ),
+        default=None,
+    )
+    signal = scoring.signal_vs_substance(weeks, current)
+    return {
+        "model_version": scoring.MODEL_VERSION,
+        "week": week_label(current),
+        "scores": {
+            name: {"value": value, "explanation": explanation[name]}
+            for name, value in scores.as_dict().items()
+        },
+        "history": history,
+        "signal_vs_substance": signal,
+        "rotation": scoring.rotation_balance(weeks, current),
+        "consistency": scoring.consistency(weeks, current),
+        "tactic_conversion": conversion,
+        "flags": ["all_signal_no_substance"] if signal["all_signal"] else [],
+        "weeks_since_relationship_deposit": None
+        if last_deposit is None
+        else current - last_deposit,
+    }

@@ -1,0 +1,71 @@
+"""Wake-ups sent after a commit: "catch up projection X". Losing one only delays.
+
+If Redis is down the append has succeeded anyway; the failure is logged and counted, and the
+scheduler's periodic catch-up projects the events once Redis is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+
+import dramatiq
+
+from shared.projections import projections_for
+
+log = logging.getLogger("compound.wakeups")
+THROTTLE_SECONDS = 0.02
+
+
+CATCH_UP_ACTOR = "catch_up_projection"  # declared in workers/actors.py
+CATCH_UP_QUEUE = "projections"
+
+
+def send_catch_up(name: str, delay_ms: int = 0) -> None:
+    """Enqueue "catch up projection ``name``" by actor name (no import of the workers)."""
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=CATCH_UP_QUEUE,
+        actor_name=CATCH_UP_ACTOR,
+        args=(name,),
+        kwargs={},
+        options={},
+    )
+    dramatiq.get_broker().enqueue(message, delay=delay_ms or None)
+
+
+class Wakeups:
+    """Sends ``catch_up_projection`` messages: at most one per projection per throttle window
+    at once, plus one delayed to the window's end for whatever committed inside it."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.sent = 0
+        self._last: dict[str, float] = {}
+        self._trailing: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, event_types: Iterable[str]) -> None:
+        now = time.monotonic()
+        for name in projections_for(frozenset(event_types)):
+            delay_ms = 0
+            with self._lock:
+                if now - self._last.get(name, 0.0) < THROTTLE_SECONDS:
+                    if self._trailing.get(name, 0.0) > now:
+                        continue  # a delayed wake-up is already on its way
+                    delay_ms = int(THROTTLE_SECONDS * 1000)
+                    self._trailing[name] = now + THROTTLE_SECONDS
+                else:
+                    self._last[name] = now
+            try:
+                send_catch_up(name, delay_ms)
+                self.sent += 1
+            except Exception as err:  # Redis down: the periodic catch-up covers for us
+                self.failures += 1
+                self._last.pop(name, None)
+                log.warning(
+                    "wake-up for %s not sent (%s); the scheduler will catch up",
+                    name,
+                    type(err).__name__,
+                )

@@ -1,0 +1,53 @@
+"""Dramatiq actors: ``catch_up_projection`` (woken after appends and by the scheduler).
+
+Run with ``compound worker`` (the dramatiq CLI on this module).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache
+
+import dramatiq
+
+from shared.projections import Runtime, runtime
+from shared.queue import setup_broker
+from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE
+
+setup_broker(os.environ.get("REDIS_URL"))  # before the actors below are declared
+
+log = logging.getLogger("compound.worker")
+
+
+@cache
+def _runtime() -> Runtime:
+    """One engine and runtime per worker process, made after the fork."""
+    from shared.database import make_engine
+    from shared.eventlog import EventStore, KeyRing
+    from shared.settings import Settings
+
+    settings = Settings.from_env()
+    store = EventStore(
+        make_engine(settings, pool_size=4),
+        keyring=KeyRing(settings.master_keys),
+        max_event_bytes=settings.max_event_bytes,
+    )
+    rt = runtime(store)
+    rt.ensure()
+    return rt
+
+
+@dramatiq.actor(
+    actor_name=CATCH_UP_ACTOR,
+    queue_name=CATCH_UP_QUEUE,
+    max_retries=3,
+    min_backoff=500,
+    time_limit=600_000,
+)
+def catch_up_projection(name: str) -> None:
+    """Apply every pending event of one projection. Duplicates and redeliveries are harmless:
+    the checkpoint row is locked, and what was applied is never applied again."""
+    applied = _runtime().catch_up(name)
+    if applied:
+        log.info("projection %s applied %d events", name, applied)
