@@ -19,7 +19,15 @@ from shared.eventlog import RecordedEvent
 from shared.projections.runtime import Projection
 
 EPOCH_MONDAY = date(1970, 1, 5)
+# Sums are kept in integer millionths: integer addition is exact and order-free, so every
+# batching (and a rebuild) yields identical rows; floating-point sums would differ in the
+# last digits depending on the order of additions.
+MICRO = 1_000_000
 CREDIT_WINDOW = timedelta(days=14)
+
+
+def _micro(values: tuple[float, float, float]) -> tuple[int, int, int]:
+    return (round(values[0] * MICRO), round(values[1] * MICRO), round(values[2] * MICRO))
 
 
 def week_index(day: date) -> int:
@@ -39,9 +47,9 @@ class CapitalProjection(Projection):
     tables = {
         "capital_weeks": """
             tenant_id uuid NOT NULL, person_id uuid NOT NULL, week_index integer NOT NULL,
-            inv_c double precision NOT NULL DEFAULT 0, inv_v double precision NOT NULL DEFAULT 0,
-            inv_r double precision NOT NULL DEFAULT 0, ret_c double precision NOT NULL DEFAULT 0,
-            ret_v double precision NOT NULL DEFAULT 0, ret_r double precision NOT NULL DEFAULT 0,
+            inv_c bigint NOT NULL DEFAULT 0, inv_v bigint NOT NULL DEFAULT 0,
+            inv_r bigint NOT NULL DEFAULT 0, ret_c bigint NOT NULL DEFAULT 0,
+            ret_v bigint NOT NULL DEFAULT 0, ret_r bigint NOT NULL DEFAULT 0,
             actions integer NOT NULL DEFAULT 0, visible_actions integer NOT NULL DEFAULT 0,
             outcomes integer NOT NULL DEFAULT 0, model_version integer NOT NULL,
             PRIMARY KEY (person_id, week_index)""",
@@ -49,8 +57,7 @@ class CapitalProjection(Projection):
             event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
             kind text NOT NULL, ref_id uuid NOT NULL, tactic text, outcome_kind text,
             week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
-            c double precision NOT NULL, v double precision NOT NULL,
-            r double precision NOT NULL, position bigint NOT NULL,
+            c bigint NOT NULL, v bigint NOT NULL, r bigint NOT NULL, position bigint NOT NULL,
             model_version integer NOT NULL""",
     }
     indexes = {
@@ -60,7 +67,7 @@ class CapitalProjection(Projection):
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
-        weeks: dict[tuple[str, int], list[float]] = defaultdict(lambda: [0.0] * 9)
+        weeks: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0] * 9)
         tenants: dict[str, Any] = {}
         contributions: list[dict[str, Any]] = []
         # An unlinked outcome credits the person's latest action (by event time) in the 14 days
@@ -76,7 +83,7 @@ class CapitalProjection(Projection):
             week = week_index(e.occurred_at.date())
             totals = weeks[(person, week)]
             if e.type == "MicroActionLogged":
-                c, v, r = investment(data["tactic"], data["minutes"], data["audience"])
+                c, v, r = _micro(investment(data["tactic"], data["minutes"], data["audience"]))
                 totals[0] += c
                 totals[1] += v
                 totals[2] += r
@@ -103,7 +110,7 @@ class CapitalProjection(Projection):
                     )
                 )
             else:  # OutcomeRecorded
-                c, v, r = evidence(data["kind"])
+                c, v, r = _micro(evidence(data["kind"]))
                 totals[3] += c
                 totals[4] += v
                 totals[5] += r
@@ -258,7 +265,7 @@ def read_capital(
     for d, dimension in enumerate(scoring.DIMENSIONS):
         weighted = []
         for c in contributions:
-            raw = (c.c, c.v, c.r)[d]
+            raw = (c.c, c.v, c.r)[d] / MICRO
             if raw <= 0:
                 continue
             half_life = (

@@ -12,24 +12,38 @@ import pytest
 from sqlalchemy import Connection, text
 
 from shared.eventlog import EventStore, NewEvent, RecordedEvent
-from workers.projections import CapitalProjection, runtime
-from workers.projections.runtime import Projection, Runtime
+from shared.projections import CapitalProjection, runtime
+from shared.projections.runtime import Projection, Runtime
 
 pytestmark = pytest.mark.integration
 
 
-def action(person: uuid.UUID, tactic: str = "learning_bit", minutes: int = 15,
-           at: datetime | None = None) -> NewEvent:
-    return NewEvent("MicroActionLogged", {
-        "action_id": str(uuid.uuid4()), "person_id": str(person), "tactic": tactic,
-        "minutes": minutes, "audience": "team", "note": None}, at)
+def action(
+    person: uuid.UUID, tactic: str = "learning_bit", minutes: int = 15, at: datetime | None = None
+) -> NewEvent:
+    return NewEvent(
+        "MicroActionLogged",
+        {
+            "action_id": str(uuid.uuid4()),
+            "person_id": str(person),
+            "tactic": tactic,
+            "minutes": minutes,
+            "audience": "team",
+            "note": None,
+        },
+        at,
+    )
 
 
 def capital_rows(store: EventStore, person: uuid.UUID) -> list[Any]:
     with store.engine.connect() as conn:
         return conn.execute(
-            text("SELECT week_index, inv_c, inv_v, inv_r, actions FROM capital_weeks "
-                 "WHERE person_id = :p ORDER BY week_index"), {"p": person}).all()
+            text(
+                "SELECT week_index, inv_c, inv_v, inv_r, actions FROM capital_weeks "
+                "WHERE person_id = :p ORDER BY week_index"
+            ),
+            {"p": person},
+        ).all()
 
 
 def test_catch_up_projects_and_checkpoints(store: EventStore, tenant: uuid.UUID):
@@ -51,8 +65,12 @@ def test_concurrent_workers_never_apply_a_batch_twice(store: EventStore, tenant:
     person = uuid.uuid4()
     for _ in range(50):
         store.append(tenant, f"journal-{person}", None, [action(person)])
-    workers = [threading.Thread(target=Runtime(store, rt.projections.values(), batch=3).catch_up,
-                                args=("capital",)) for _ in range(4)]
+    workers = [
+        threading.Thread(
+            target=Runtime(store, rt.projections.values(), batch=3).catch_up, args=("capital",)
+        )
+        for _ in range(4)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -67,25 +85,27 @@ class Exploding(Projection):
     handles = frozenset({"MicroActionLogged"})
     tables = {"exploding_seen": "position bigint PRIMARY KEY"}
 
-    def __init__(self, bad_minutes: int):
-        self.bad_minutes = bad_minutes
+    def __init__(self, bad_action: str):
+        self.bad_action = bad_action
 
-    def apply(self, conn: Connection, events: Sequence[RecordedEvent],
-              tables: Mapping[str, str]) -> None:
+    def apply(
+        self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
+    ) -> None:
         for e in events:
-            if e.data["minutes"] == self.bad_minutes:
+            if e.data["action_id"] == self.bad_action:
                 raise ValueError("cannot digest this one")
-            conn.execute(text(f"INSERT INTO {tables['exploding_seen']} VALUES (:p)"),
-                         {"p": e.position})
+            conn.execute(
+                text(f"INSERT INTO {tables['exploding_seen']} VALUES (:p)"), {"p": e.position}
+            )
 
 
 def test_a_poison_event_stops_only_its_projection(store: EventStore, tenant: uuid.UUID):
-    bad = 479
-    rt = Runtime(store, [Exploding(bad), CapitalProjection()], batch=100)
-    rt.ensure()
     person = uuid.uuid4()
+    bad = action(person)
+    rt = Runtime(store, [Exploding(bad.data["action_id"]), CapitalProjection()], batch=100)
+    rt.ensure()
     store.append(tenant, f"journal-{person}", 0, [action(person)])
-    poison = store.append(tenant, f"journal-{person}", 1, [action(person, minutes=bad)])
+    poison = store.append(tenant, f"journal-{person}", 1, [bad])
     store.append(tenant, f"journal-{person}", 2, [action(person)])
     rt.catch_up("exploding")
     rt.catch_up("capital")
@@ -106,8 +126,9 @@ def test_rebuild_switches_to_an_identical_new_generation(store: EventStore, tena
     person = uuid.uuid4()
     start = datetime(2026, 9, 1, 9, tzinfo=UTC)
     for week in range(6):
-        store.append(tenant, f"journal-{person}", None,
-                     [action(person, at=start + timedelta(weeks=week))])
+        store.append(
+            tenant, f"journal-{person}", None, [action(person, at=start + timedelta(weeks=week))]
+        )
     rt.catch_up("capital")
     before = capital_rows(store, person)
     old = {s.name: s for s in rt.status()}["capital"].generation
@@ -116,6 +137,9 @@ def test_rebuild_switches_to_an_identical_new_generation(store: EventStore, tena
     assert new == old + 1 and seen
     assert capital_rows(store, person) == before
     with store.engine.connect() as conn:
-        tables = set(conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE tablename LIKE 'capital_weeks__g%'")).scalars())
+        tables = set(
+            conn.execute(
+                text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'capital_weeks__g%'")
+            ).scalars()
+        )
     assert tables == {f"capital_weeks__g{new}"}
