@@ -23,7 +23,7 @@ CATCH_UP_ACTOR = "catch_up_projection"  # declared in workers/actors.py
 CATCH_UP_QUEUE = "projections"
 
 
-def send_catch_up(name: str, delay_ms: int = 0) -> None:
+def send_catch_up(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) -> None:
     """Enqueue "catch up projection ``name``" by actor name (no import of the workers)."""
     message: dramatiq.Message[None] = dramatiq.Message(
         queue_name=CATCH_UP_QUEUE,
@@ -32,14 +32,15 @@ def send_catch_up(name: str, delay_ms: int = 0) -> None:
         kwargs={},
         options={},
     )
-    dramatiq.get_broker().enqueue(message, delay=delay_ms or None)
+    (broker or dramatiq.get_broker()).enqueue(message, delay=delay_ms or None)
 
 
 class Wakeups:
     """Sends ``catch_up_projection`` messages: at most one per projection per throttle window
     at once, plus one delayed to the window's end for whatever committed inside it."""
 
-    def __init__(self) -> None:
+    def __init__(self, broker: dramatiq.Broker | None = None) -> None:
+        self.broker = broker  # default: the process's broker (shared.queue.setup_broker)
         self.failures = 0
         self.sent = 0
         self._last: dict[str, float] = {}
@@ -59,7 +60,7 @@ class Wakeups:
                 else:
                     self._last[name] = now
             try:
-                send_catch_up(name, delay_ms)
+                send_catch_up(name, delay_ms, self.broker)
                 self.sent += 1
             except Exception as err:  # Redis down: the periodic catch-up covers for us
                 self.failures += 1
