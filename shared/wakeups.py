@@ -21,6 +21,7 @@ THROTTLE_SECONDS = 0.02
 
 CATCH_UP_ACTOR = "catch_up_projection"  # declared in workers/actors.py
 CATCH_UP_QUEUE = "projections"
+REBUILD_ACTOR = "rebuild_projection"  # declared in workers/actors.py
 
 
 def send_catch_up(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) -> None:
@@ -33,6 +34,18 @@ def send_catch_up(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None =
         options={},
     )
     (broker or dramatiq.get_broker()).enqueue(message, delay=delay_ms or None)
+
+
+def send_rebuild(name: str, broker: dramatiq.Broker | None = None) -> str:
+    """Enqueue a rebuild of projection ``name``; returns the message id."""
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=CATCH_UP_QUEUE,
+        actor_name=REBUILD_ACTOR,
+        args=(name,),
+        kwargs={},
+        options={},
+    )
+    return str((broker or dramatiq.get_broker()).enqueue(message).message_id)
 
 
 class Wakeups:

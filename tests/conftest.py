@@ -28,6 +28,10 @@ from shared.eventlog import EventStore, KeyRing, generate_master_key
 from shared.settings import Settings, normalise_database_url
 
 
+# Dramatiq messages of this test session go to a namespace of their own.
+os.environ.setdefault("COMPOUND_QUEUE_NAMESPACE", f"compound-test-{uuid.uuid4().hex[:8]}")
+
+
 def _libpq(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 

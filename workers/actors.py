@@ -13,7 +13,7 @@ import dramatiq
 
 from shared.projections import Runtime, runtime
 from shared.queue import setup_broker
-from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE
+from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE, REBUILD_ACTOR
 
 setup_broker(os.environ.get("REDIS_URL"))  # before the actors below are declared
 
@@ -51,3 +51,12 @@ def catch_up_projection(name: str) -> None:
     applied = _runtime().catch_up(name)
     if applied:
         log.info("projection %s applied %d events", name, applied)
+
+
+@dramatiq.actor(
+    actor_name=REBUILD_ACTOR, queue_name=CATCH_UP_QUEUE, max_retries=0, time_limit=3_600_000
+)
+def rebuild_projection(name: str) -> None:
+    """Build the next generation of one projection and switch to it (admin request)."""
+    generation = _runtime().rebuild(name)
+    log.info("projection %s rebuilt: generation %d is live", name, generation)

@@ -31,11 +31,13 @@ def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, st
     from shared.projections import runtime
 
     headers = org.headers(client, "payments-1")
-    written = client.post("/api/v1/actions", headers=headers, json={
-        "tactic": "small_exposure", "minutes": 30, "audience": "decision_makers"}).get_json()
+    written = client.post(
+        "/api/v1/actions",
+        headers=headers,
+        json={"tactic": "small_exposure", "minutes": 30, "audience": "decision_makers"},
+    ).get_json()
     runtime(store).catch_up("capital")  # what the worker does when woken
-    response = client.get(f"/api/v1/me/capital?min_position={written['position']}",
-                          headers=headers)
+    response = client.get(f"/api/v1/me/capital?min_position={written['position']}", headers=headers)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     assert body["as_of_position"] >= written["position"]
@@ -43,3 +45,16 @@ def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, st
     assert body["scores"]["capability"]["explanation"][0]["tactic"] == "small_exposure"
     assert len(body["history"]) == 12 and body["model_version"] == 1
     assert {n["rule"] for n in body["nudges"]} == {"relationship_deposit"}
+
+
+def test_admins_see_and_rebuild_projections(client: FlaskClient, org: DemoOrg):
+    admin = org.headers(client, "admin")
+    listed = client.get("/api/v1/projections", headers=admin)
+    assert listed.status_code == 200
+    capital = next(p for p in listed.get_json() if p["name"] == "capital")
+    assert {"position", "lag_events", "lag_seconds", "status"} <= set(capital)
+    queued = client.post("/api/v1/projections/capital/rebuild", headers=admin)
+    assert queued.status_code == 202 and queued.get_json()["message_id"]
+    assert client.post("/api/v1/projections/nope/rebuild", headers=admin).status_code == 404
+    employee = org.headers(client, "platform-1")
+    assert client.get("/api/v1/projections", headers=employee).status_code == 403

@@ -12,7 +12,7 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, reads, session
+from services.gateway.api import admin, journal, operations, reads, session
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
 from services.gateway.problems import PROBLEM_JSON, http_problem
@@ -45,15 +45,17 @@ class ProblemApi(Api):
         )
 
 
+BLUEPRINTS = (session.blp, journal.blp, reads.blp, admin.blp, operations.blp)
 # Endpoints callable without a token (documented with ``security=[]``).
-API_BLUEPRINTS = frozenset({session.blp.name, journal.blp.name, admin.blp.name})
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
 
 
 def _authenticate() -> None:
     """Authenticate API calls before their body is parsed: an anonymous caller gets 401,
     never a 422 that tells them what a valid request looks like."""
-    if request.blueprint in API_BLUEPRINTS and request.endpoint not in PUBLIC_ENDPOINTS:
+    if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    if request.blueprint in {blueprint.name for blueprint in BLUEPRINTS}:
         current_caller()
 
 
@@ -85,12 +87,12 @@ def init_app(app: Flask) -> None:
         },
     )
     api = ProblemApi(app)
-    for blueprint in (session.blp, journal.blp, reads.blp, admin.blp):
+    for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
     app.before_request(_authenticate)
     app.register_blueprint(assets)
     from services.gateway.auth import csrf
 
-    for blueprint in (session.blp, journal.blp, reads.blp, admin.blp):
+    for blueprint in BLUEPRINTS:
         # Bearer calls need no CSRF token; session calls are checked in current_caller.
         csrf.exempt(blueprint)

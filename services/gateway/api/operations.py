@@ -1,0 +1,60 @@
+"""Operations for admins: projection status and rebuilds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from services.gateway.auth import current_caller
+from services.gateway.resources import resources
+from shared.domain.errors import Forbidden, NotFound
+from shared.queue import setup_broker
+from shared.wakeups import send_rebuild
+
+blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="Operations (admin)")
+
+
+class ProjectionOut(Schema):
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    generation = fields.Integer(required=True)
+    position = fields.Integer(required=True)
+    head = fields.Integer(required=True)
+    lag_events = fields.Integer(required=True)
+    lag_seconds = fields.Float(required=True)
+    status = fields.String(required=True)
+    last_error = fields.String(allow_none=True)
+    error_position = fields.Integer(allow_none=True)
+    rebuilding = fields.Integer(allow_none=True)
+    rebuild_position = fields.Integer(allow_none=True)
+
+
+class RebuildOut(Schema):
+    name = fields.String(required=True)
+    message_id = fields.String(required=True)
+
+
+def _admin() -> None:
+    if current_caller().role != "admin":
+        raise Forbidden("only an admin can see or rebuild projections")
+
+
+@blp.route("/projections")
+@blp.response(200, ProjectionOut(many=True))
+def list_projections() -> Any:
+    """Position and lag (events and seconds) of each projection, and its last error."""
+    _admin()
+    return [vars(s) for s in resources().projections.status()]
+
+
+@blp.route("/projections/<string:name>/rebuild", methods=["POST"])
+@blp.response(202, RebuildOut)
+def rebuild_projection(name: str) -> Any:
+    """Rebuild a projection in a worker: the current tables serve until the new ones are done."""
+    _admin()
+    if name not in resources().projections.projections:
+        raise NotFound(f"no projection {name!r}")
+    setup_broker(resources().settings.redis_url)
+    return {"name": name, "message_id": send_rebuild(name)}
