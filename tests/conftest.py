@@ -27,7 +27,6 @@ from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
 from shared.settings import Settings, normalise_database_url
 
-
 # Dramatiq messages of this test session go to a namespace of their own.
 os.environ.setdefault("COMPOUND_QUEUE_NAMESPACE", f"compound-test-{uuid.uuid4().hex[:8]}")
 

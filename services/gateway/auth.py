@@ -31,7 +31,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from services.gateway.problems import problem
 from services.gateway.resources import resources
@@ -147,7 +147,10 @@ def current_caller() -> PortalUser:
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
         if request.method not in ("GET", "HEAD", "OPTIONS"):
-            validate_csrf(request.headers.get("X-CSRFToken"))
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken"))
+            except ValidationError as err:  # answered 400 (problem+json), not 500
+                raise CSRFError(str(err)) from None
     else:
         raise Unauthorized("log in, or send `Authorization: Bearer <token>`")
     g.caller = user
@@ -222,13 +225,21 @@ def backoff_problem(seconds: int) -> Response:
 # -- pages ---------------------------------------------------------------------------------------
 
 
+def storable(form: FlaskForm, field: Any) -> None:
+    """PostgreSQL text cannot hold NUL: refuse it in the form, not with a 500."""
+    if field.data and "\x00" in field.data:
+        raise ValidationError("Must not contain NUL characters.")
+
+
 class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Email(), Length(max=320)])
+    # No wtforms Email(): it needs the optional email_validator package (a 500 without it),
+    # and a malformed address simply matches no account.
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320), storable])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
 
 
 class InvitationForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=200), storable])
     password = PasswordField(
         "Choose a password", validators=[DataRequired(), Length(min=10, max=200)]
     )

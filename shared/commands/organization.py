@@ -317,7 +317,8 @@ class OrganizationCommands:
         if actor.person_id != person_id:
             _require_admin(actor)
         with self.store.engine.begin() as conn:
-            _person(conn, actor.tenant_id, person_id)
+            if _person(conn, actor.tenant_id, person_id).status == "erased":
+                return  # erasing twice changes nothing and records nothing
             self.store.keyring.erase(conn, actor.tenant_id, person_id)
             append(
                 self.store,

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from shared.eventlog import EventStore
 from shared.projections.capital import CapitalProjection
+from shared.projections.journal import (
+    ExperimentsProjection,
+    FeedbackLoopProjection,
+    PlanProgressProjection,
+)
 from shared.projections.runtime import Projection, Runtime, Status
 
-PROJECTIONS: tuple[Projection, ...] = (CapitalProjection(),)
+PROJECTIONS: tuple[Projection, ...] = (
+    CapitalProjection(),
+    ExperimentsProjection(),
+    FeedbackLoopProjection(),
+    PlanProgressProjection(),
+)
 
 
 def projections_for(event_types: set[str] | frozenset[str]) -> list[str]:

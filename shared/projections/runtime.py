@@ -337,13 +337,16 @@ class Runtime:
         delay = 0.005
         while True:
             with self.engine.connect() as conn:
-                reached = int(
-                    conn.execute(
-                        text("SELECT position FROM projections WHERE name = :n"), {"n": name}
-                    ).scalar_one()
-                )
-            if reached >= position or time.monotonic() >= deadline:
-                return reached
+                reached, head = conn.execute(
+                    text(
+                        "SELECT position, (SELECT coalesce(max(position), 0) FROM events) "
+                        "FROM projections WHERE name = :n"
+                    ),
+                    {"n": name},
+                ).one()
+            # A position beyond the log's head cannot be reached by waiting: answer at once.
+            if reached >= position or position > head or time.monotonic() >= deadline:
+                return int(reached)
             time.sleep(delay)
             delay = min(delay * 2, 0.1)
 

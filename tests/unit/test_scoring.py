@@ -34,10 +34,15 @@ def test_effort_saturates():
     assert scoring.effort(480) < 1.0 and scoring.effort(0) == 0.0
 
 
-@given(st.sampled_from(sorted(TACTICS)), st.integers(1, 480), st.sampled_from(AUDIENCES),
-       st.integers(0, 200))
-def test_scores_stay_within_0_and_100_and_decay(tactic: str, minutes: int, audience: str,
-                                                 later: int):
+@given(
+    st.sampled_from(sorted(TACTICS)),
+    st.integers(1, 480),
+    st.sampled_from(AUDIENCES),
+    st.integers(0, 200),
+)
+def test_scores_stay_within_0_and_100_and_decay(
+    tactic: str, minutes: int, audience: str, later: int
+):
     week = scoring.WeekTotals(0, scoring.investment(tactic, minutes, audience), (0, 0, 0), 1)
     now, then = scoring.scores_at([week] * 50, 0), scoring.scores_at([week] * 50, later)
     for a, b in zip(now.as_dict().values(), then.as_dict().values(), strict=True):
@@ -53,13 +58,23 @@ def test_consistency_counts_weeks_and_streak():
     assert scoring.consistency(weeks, 6) == {"active_weeks": 5, "span": 12, "streak": 3}
 
 
-@pytest.mark.parametrize(("weeks_since", "flags", "rules"), [
-    (None, [], {"relationship_deposit"}), (0, [], set()), (1, [], set()),
-    (3, ["all_signal_no_substance"], {"relationship_deposit", "all_signal_no_substance"}),
-])
+@pytest.mark.parametrize(
+    ("weeks_since", "flags", "rules"),
+    [
+        (None, [], {"relationship_deposit"}),
+        (0, [], set()),
+        (1, [], set()),
+        (3, ["all_signal_no_substance"], {"relationship_deposit", "all_signal_no_substance"}),
+    ],
+)
 def test_employee_nudges_cite_their_numbers(weeks_since, flags, rules):
-    nudges = employee_nudges({"weeks_since_relationship_deposit": weeks_since, "flags": flags,
-                              "signal_vs_substance": {"ratio": 4.0}})
+    nudges = employee_nudges(
+        {
+            "weeks_since_relationship_deposit": weeks_since,
+            "flags": flags,
+            "signal_vs_substance": {"ratio": 4.0},
+        }
+    )
     assert {n["rule"] for n in nudges} == rules
     for n in nudges:
         assert n["because"] and n["suggestion"]

@@ -37,12 +37,12 @@ def idempotent(view: F) -> F:
         key = request.headers.get("Idempotency-Key")
         if key is None:
             return view(*args, **kwargs)
-        if not key or len(key) > MAX_KEY:
+        if not key or len(key) > MAX_KEY or not key.isprintable():
             return problem(
                 400,
                 "Bad Request",
-                f"Idempotency-Key must be 1 to {MAX_KEY} characters",
-                {"Idempotency-Key": [f"1 to {MAX_KEY} characters."]},
+                f"Idempotency-Key must be 1 to {MAX_KEY} printable characters",
+                {"Idempotency-Key": [f"1 to {MAX_KEY} printable characters."]},
             )
         caller = current_caller()
         digest = _request_hash()

@@ -2,10 +2,41 @@
 
 from __future__ import annotations
 
-from marshmallow import INCLUDE, Schema, fields, validate
+from typing import Any
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
+
+NUL_MESSAGE = "Must not contain NUL characters."
+
+
+class Text(fields.String):
+    """A string PostgreSQL can store: one with a NUL character is refused (422), not a 500."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ValidationError(NUL_MESSAGE)
+        return text
+
+
+def _storable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, dict):
+        return all(_storable(k) and _storable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_storable(v) for v in value)
+    return True
+
+
+def no_nul_inside(value: Any) -> None:
+    """Validate a free-form JSON value: no string in it has a NUL character."""
+    if not _storable(value):
+        raise ValidationError(NUL_MESSAGE)
+
 
 TACTIC = validate.OneOf(sorted(TACTICS))
 NOTE = validate.Length(max=2000)
@@ -30,7 +61,7 @@ class Problem(Schema):
 
 class Credentials(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    password = Text(required=True, validate=validate.Length(min=1, max=200))
 
 
 class TokenOut(Schema):
@@ -41,7 +72,7 @@ class TokenOut(Schema):
 
 
 class NewPersonalToken(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    name = Text(required=True, validate=validate.Length(min=1, max=100))
 
 
 class TeamRef(Schema):
@@ -67,7 +98,7 @@ class ActionIn(Schema):
     tactic = fields.String(required=True, validate=TACTIC)
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
-    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    note = Text(load_default=None, allow_none=True, validate=NOTE)
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
@@ -78,7 +109,7 @@ class ActionOut(Appended):
 class OutcomeIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
     action_id = fields.UUID(load_default=None, allow_none=True)
-    note = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    note = Text(load_default=None, allow_none=True, validate=NOTE)
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
@@ -88,7 +119,7 @@ class OutcomeOut(Appended):
 
 class PlannedAction(Schema):
     tactic = fields.String(required=True, validate=TACTIC)
-    label = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    label = Text(load_default=None, allow_none=True, validate=validate.Length(max=200))
 
 
 class PlanIn(Schema):
@@ -105,11 +136,11 @@ class ExperimentIn(Schema):
     tactic = fields.String(required=True, validate=TACTIC)
     weeks = fields.Integer(load_default=4, strict=True, validate=validate.Range(min=1, max=12))
     starts_on = fields.Date(load_default=None, allow_none=True)
-    hypothesis = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    hypothesis = Text(load_default=None, allow_none=True, validate=NOTE)
 
 
 class ExperimentEndIn(Schema):
-    reflection = fields.String(load_default=None, allow_none=True, validate=NOTE)
+    reflection = Text(load_default=None, allow_none=True, validate=NOTE)
 
 
 class ExperimentOut(Appended):
@@ -117,7 +148,7 @@ class ExperimentOut(Appended):
 
 
 class FeedbackRequestIn(Schema):
-    question = fields.String(required=True, validate=validate.Length(min=1, max=300))
+    question = Text(required=True, validate=validate.Length(min=1, max=300))
     action_id = fields.UUID(load_default=None, allow_none=True)
     expires_in_days = fields.Integer(
         load_default=14, strict=True, validate=validate.Range(min=1, max=60)
@@ -131,7 +162,7 @@ class FeedbackRequestOut(Appended):
 
 class FeedbackAnswerIn(Schema):
     useful = fields.Boolean(required=True)
-    comment = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=1000))
+    comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
 class FeedbackQuestionOut(Schema):
@@ -158,8 +189,8 @@ class PulseOut(Schema):
 
 
 class ImportedEvent(Schema):
-    type = fields.String(required=True, validate=validate.Length(min=1, max=100))
-    data = fields.Dict(required=True)
+    type = Text(required=True, validate=validate.Length(min=1, max=100))
+    data = fields.Dict(required=True, validate=no_nul_inside)
     occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
@@ -177,7 +208,7 @@ class ImportOut(Schema):
 
 
 class TeamIn(Schema):
-    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name = Text(required=True, validate=validate.Length(min=1, max=200))
     parent_team_id = fields.UUID(load_default=None, allow_none=True)
 
 
