@@ -74,6 +74,9 @@ ALLOWED: dict[Route, frozenset[str]] = {
     # Each admin lists the people of their own organisation (see the cross-tenant tests).
     ("GET", "/api/v1/people"): frozenset({"admin", "other_tenant_admin"}),
     ("DELETE", "/api/v1/people/{person_id}"): frozenset({"employee", "admin"}),
+    ("POST", "/api/v1/people/{person_id}/role"): frozenset({"admin"}),
+    ("POST", "/api/v1/people/{person_id}/team"): frozenset({"admin"}),
+    ("POST", "/api/v1/people/{person_id}/leave"): frozenset({"admin"}),
     ("POST", "/api/v1/events:import"): frozenset({"admin"}),
     # Projections are shared by every organisation: any organisation's admin may see their
     # lag and start a rebuild (an operator's job, not a tenant's: see the report to the lead).
@@ -94,7 +97,14 @@ REFUSED_AS: dict[tuple[Route, str], int] = {
 }
 
 # Calls that destroy their subject get a person of their own.
-FRESH_SUBJECT = frozenset({("DELETE", "/api/v1/people/{person_id}")})
+FRESH_SUBJECT = frozenset(
+    {
+        ("DELETE", "/api/v1/people/{person_id}"),
+        ("POST", "/api/v1/people/{person_id}/role"),
+        ("POST", "/api/v1/people/{person_id}/team"),
+        ("POST", "/api/v1/people/{person_id}/leave"),
+    }
+)
 
 
 @dataclass
@@ -220,6 +230,15 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         {"email": _unique("invitee") + "@t.test", "team_id": str(w.platform)},
     ),
     ("GET", "/api/v1/people"): lambda w: Call("GET", "/api/v1/people"),
+    ("POST", "/api/v1/people/{person_id}/role"): lambda w: Call(
+        "POST", f"/api/v1/people/{w.subject.id}/role", {"role": "manager"}
+    ),
+    ("POST", "/api/v1/people/{person_id}/team"): lambda w: Call(
+        "POST", f"/api/v1/people/{w.subject.id}/team", {"team_id": str(w.org.teams["payments"])}
+    ),
+    ("POST", "/api/v1/people/{person_id}/leave"): lambda w: Call(
+        "POST", f"/api/v1/people/{w.subject.id}/leave"
+    ),
     ("DELETE", "/api/v1/people/{person_id}"): lambda w: Call(
         "DELETE", f"/api/v1/people/{w.subject.id}"
     ),

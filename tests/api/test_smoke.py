@@ -58,3 +58,30 @@ def test_admins_see_and_rebuild_projections(client: FlaskClient, org: DemoOrg):
     assert client.post("/api/v1/projections/nope/rebuild", headers=admin).status_code == 404
     employee = org.headers(client, "platform-1")
     assert client.get("/api/v1/projections", headers=employee).status_code == 403
+
+
+def test_admin_moves_promotes_and_offboards_a_person(client: FlaskClient, store):
+    from tests.conftest import make_org
+
+    org = make_org(store, people_per_team=1)
+    admin = org.headers(client, "admin")
+    person = org.people["platform-1"]
+    headers = org.headers(client, "platform-1")
+    moved = client.post(
+        f"/api/v1/people/{person}/team", headers=admin, json={"team_id": str(org.teams["payments"])}
+    )
+    assert moved.status_code == 204
+    assert [t["name"] for t in client.get("/api/v1/me", headers=headers).get_json()["teams"]] == [
+        "payments"
+    ]
+    assert (
+        client.post(
+            f"/api/v1/people/{person}/role", headers=admin, json={"role": "admin"}
+        ).status_code
+        == 204
+    )
+    assert "admin" in client.get("/api/v1/me", headers=headers).get_json()["roles"]
+    bad = client.post(f"/api/v1/people/{person}/role", headers=admin, json={"role": "king"})
+    assert bad.status_code == 422 and "role" in bad.get_json()["errors"]
+    assert client.post(f"/api/v1/people/{person}/leave", headers=admin).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401  # tokens revoked

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import request
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from services.gateway.api.idempotency import idempotent
@@ -24,6 +25,7 @@ from services.gateway.auth import current_caller, invitation_link
 from services.gateway.resources import resources
 from shared.directory import Person, Team
 from shared.domain.errors import Forbidden
+from shared.eventlog.events import ROLES
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1", description="Organisation admin")
 
@@ -107,6 +109,40 @@ def list_people() -> Any:
             .mappings()
             .all()
         )
+
+
+class RoleIn(Schema):
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+
+
+class MoveIn(Schema):
+    team_id = fields.UUID(required=True)
+
+
+@blp.route("/people/<uuid:person_id>/role", methods=["POST"])
+@blp.arguments(RoleIn)
+@blp.response(204)
+def change_role(body: dict[str, Any], person_id: uuid.UUID) -> Any:
+    """Change a person's role: employee, manager or admin (admin)."""
+    resources().organization.change_role(_admin().actor("api"), person_id, body["role"])
+    return ""
+
+
+@blp.route("/people/<uuid:person_id>/team", methods=["POST"])
+@blp.arguments(MoveIn)
+@blp.response(204)
+def move_person(body: dict[str, Any], person_id: uuid.UUID) -> Any:
+    """Move a person to another team (admin)."""
+    resources().organization.move(_admin().actor("api"), person_id, body["team_id"])
+    return ""
+
+
+@blp.route("/people/<uuid:person_id>/leave", methods=["POST"])
+@blp.response(204)
+def person_left(person_id: uuid.UUID) -> Any:
+    """Record that a person left the organisation: their tokens stop working (admin)."""
+    resources().organization.leave(_admin().actor("api"), person_id)
+    return ""
 
 
 @blp.route("/people/<uuid:person_id>", methods=["DELETE"])
