@@ -97,16 +97,8 @@ def time_pressure(loads: Sequence[MeetingLoad], responses: Iterable[Mapping[str,
         parts.append(100.0 * (0.4 * share + 0.3 * no_focus + 0.15 * after + 0.15 * chains))
     workload = [likert_to_100(8 - r["workload"]) for r in responses if "workload" in r]
     calendar, survey = _mean(parts), _mean(workload)
-    if calendar is None and survey is None:
-        return Lever(None, 0)
-    value = (
-        calendar
-        if survey is None
-        else survey
-        if calendar is None
-        else 0.6 * calendar + 0.4 * survey
-    )
-    return Lever(round(value, 1), max(len(parts), len(workload)))
+    value = _blend(calendar, survey, 0.6)
+    return Lever(value, max(len(parts), len(workload)) if value is not None else 0)
 
 
 def clear_incentives(
@@ -119,16 +111,20 @@ def clear_incentives(
     invitation, blended with the incentives item. n: people behind the actions or answers."""
     behaviour = 100.0 * rewarded_actions / visible_actions if visible_actions else None
     item = item_lever(responses, "incentives", reverse=False)
-    if behaviour is None and item.value is None:
-        return Lever(None, 0)
-    value = (
-        behaviour
-        if item.value is None
-        else item.value
-        if behaviour is None
-        else 0.5 * behaviour + 0.5 * item.value
-    )
-    return Lever(round(value, 1), max(people if behaviour is not None else 0, item.n))
+    value = _blend(behaviour, item.value, 0.5)
+    n = max(people if behaviour is not None else 0, item.n)
+    return Lever(value, n if value is not None else 0)
+
+
+def _blend(a: float | None, b: float | None, weight_a: float) -> float | None:
+    """``weight_a``·a + (1 - weight_a)·b, or whichever of the two exists, rounded."""
+    if a is None and b is None:
+        return None
+    if a is None:
+        return round(b, 1) if b is not None else None
+    if b is None:
+        return round(a, 1)
+    return round(weight_a * a + (1 - weight_a) * b, 1)
 
 
 def participation(members: int, active: int) -> Lever:
