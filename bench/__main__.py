@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import eventstore
+from bench import eventstore, gateway, projections
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,8 @@ RESULTS = Path(__file__).resolve().parent / "results" / "last.json"  # git-ignor
 
 BENCHMARKS: list[Callable[[Context], Section]] = [
     eventstore.run,
+    gateway.run,
+    projections.run,
 ]
 
 INTRO = f"""\

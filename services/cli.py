@@ -111,13 +111,40 @@ def _store(settings: Settings) -> Any:
 
 @main.command()
 @click.option("--demo", is_flag=True, help="The demo organisation with 12 weeks of history.")
-def seed(demo: bool) -> None:
-    """Put data in the database (today: the demo organisation)."""
+@click.option(
+    "--people",
+    type=click.IntRange(min=2),
+    help="A synthetic organisation of N people (teams of about 8), written in bulk.",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    default=52,
+    show_default=True,
+    help="Weeks of history per person of the synthetic organisation.",
+)
+@click.option(
+    "--seed",
+    "random_seed",
+    type=int,
+    default=None,
+    help="Random seed of the synthetic organisation (the same seed, the same data).",
+)
+def seed(demo: bool, people: int | None, weeks: int, random_seed: int | None) -> None:
+    """Put data in the database: the demo organisation, or a large synthetic one.
+
+    --people 5000 --weeks 52 writes about 1,000,000 events.
+    """
     from infra.seed import demo_exists, seed_demo
     from infra.supervisor import secret_key_for
 
+    if demo and people:
+        raise click.UsageError("seed either --demo or --people N, not both")
+    if people:
+        _seed_synthetic(people, weeks, random_seed)
+        return
     if not demo:
-        raise click.UsageError("say what to seed: --demo")
+        raise click.UsageError("say what to seed: --demo, or --people N [--weeks W]")
     settings = _settings()
     store = _store(settings)
     try:
@@ -128,6 +155,60 @@ def seed(demo: bool) -> None:
         click.echo(f"demo organisation ready: {seeded.events} events")
         for role, email in seeded.logins.items():
             click.echo(f"  {role:9s} {email} / {settings.demo_password}")
+    finally:
+        store.engine.dispose()
+
+
+def _seed_synthetic(people: int, weeks: int, random_seed: int | None) -> None:
+    """``compound seed --people N --weeks W``, with a progress bar."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from infra.supervisor import secret_key_for
+    from infra.synthetic import SEED, seed_synthetic, synthetic_exists
+
+    settings = _settings()
+    store = _store(settings)
+    seed_value = SEED if random_seed is None else random_seed
+    try:
+        if synthetic_exists(store, people, weeks, seed_value):
+            click.echo("this synthetic organisation exists already; nothing to do")
+            return
+        labels = {
+            "people": "people and teams",
+            "directory": "directory",
+            "history": "weeks of history",
+        }
+        with Progress(
+            TextColumn("{task.description:18s}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        ) as bar:
+            tasks: dict[str, Any] = {}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(labels.get(phase, phase), total=total)
+                bar.update(tasks[phase], completed=done, total=total)
+
+            seeded = seed_synthetic(
+                store,
+                people,
+                weeks,
+                seed_value,
+                progress,
+                password=settings.demo_password,
+                secret_key=secret_key_for(settings),
+            )
+        click.echo(
+            f"{seeded.name}: {seeded.people} people in {seeded.teams} teams, "
+            f"{seeded.events:,} events in {seeded.seconds:.1f} s ({seeded.rate:,.0f} events/s)"
+        )
+        click.echo(f"  admin     {seeded.admin_email} / {settings.demo_password}")
+        click.echo(
+            "  the read models catch up in the worker, or now with "
+            "`compound projections rebuild --all`"
+        )
     finally:
         store.engine.dispose()
 
