@@ -461,13 +461,13 @@ def projections_rebuild(name: str | None, everything: bool) -> None:
     if not names or unknown:
         raise click.UsageError(f"name a projection ({', '.join(rt.projections)}) or --all")
     with Progress() as progress:
-        for n in names:
-            task = progress.add_task(f"rebuilding {n}", total=max(1, store.head()))
+        task = progress.add_task(f"rebuilding {', '.join(names)}", total=max(1, store.head()))
 
-            def advance(position: int, head: int, task: Any = task) -> None:
-                progress.update(task, completed=position, total=max(1, head))
+        def advance(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=max(1, head))
 
-            generation = rt.rebuild(n, progress=advance)
+        generations = rt.rebuild_many(names, progress=advance)
+        for n, generation in generations.items():
             progress.console.print(f"{n}: generation {generation} is live")
     store.engine.dispose()
 

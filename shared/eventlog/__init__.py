@@ -1,7 +1,7 @@
 """The event log: the store, the event catalogue and crypto-shredding."""
 
 from shared.eventlog.catalogue import Catalogue, EventType
-from shared.eventlog.crypto import ERASED, KeyRing, generate_master_key
+from shared.eventlog.crypto import ERASED, SEALED, KeyRing, generate_master_key
 from shared.eventlog.errors import (
     ConcurrencyError,
     EventStoreError,
@@ -25,6 +25,7 @@ from shared.eventlog.store import (
 __all__ = [
     "CATALOGUE",
     "ERASED",
+    "SEALED",
     "AppendContext",
     "AppendResult",
     "Catalogue",

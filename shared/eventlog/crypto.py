@@ -36,6 +36,9 @@ DB = Connection | psycopg.Connection[Any]
 ERASED = "\u2014erased\u2014"
 """What a personal field of an erased person reads as."""
 
+SEALED = "\u2014sealed\u2014"
+"""What a personal field reads as for a reader that asked not to decrypt."""
+
 _PREFIX = "v1:"
 _CACHE_SIZE = 50_000
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
+from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION, evidence, investment
 from shared.eventlog import RecordedEvent
 from shared.projections.runtime import Projection
@@ -69,16 +70,17 @@ class CapitalProjection(Projection):
     ) -> None:
         weeks: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0] * 9)
         tenants: dict[str, Any] = {}
-        contributions: list[dict[str, Any]] = []
+        rows: list[list[Any]] = []  # capital_contributions rows, in event order
+        pending: list[tuple[int, RecordedEvent]] = []  # outcomes whose tactic is looked up
         # An unlinked outcome credits the person's latest action (by event time) in the 14 days
         # before it, among actions appended before it: the same answer whatever the batches.
         actions_in_batch: dict[str, list[tuple[Any, int, str]]] = defaultdict(list)
         tactic_of: dict[str, str] = {}
         for e in events:
             data = e.data
-            person = data["person_id"]
             if e.type == "PersonErased":
                 continue  # capital rows hold no personal text; numbers stay for aggregates
+            person = data["person_id"]
             tenants[person] = e.tenant_id
             week = week_index(e.occurred_at.date())
             totals = weeks[(person, week)]
@@ -92,22 +94,23 @@ class CapitalProjection(Projection):
                     totals[7] += 1
                 actions_in_batch[person].append((e.occurred_at, e.position, data["tactic"]))
                 tactic_of[data["action_id"]] = data["tactic"]
-                contributions.append(
-                    dict(
-                        event_id=e.event_id,
-                        tenant_id=e.tenant_id,
-                        person_id=person,
-                        kind="action",
-                        ref_id=data["action_id"],
-                        tactic=data["tactic"],
-                        outcome_kind=None,
-                        week_index=week,
-                        occurred_at=e.occurred_at,
-                        c=c,
-                        v=v,
-                        r=r,
-                        position=e.position,
-                    )
+                rows.append(
+                    [
+                        e.event_id,
+                        e.tenant_id,
+                        person,
+                        "action",
+                        data["action_id"],
+                        data["tactic"],
+                        None,
+                        week,
+                        e.occurred_at,
+                        c,
+                        v,
+                        r,
+                        e.position,
+                        self.version,
+                    ]
                 )
             else:  # OutcomeRecorded
                 c, v, r = _micro(evidence(data["kind"]))
@@ -115,115 +118,112 @@ class CapitalProjection(Projection):
                 totals[4] += v
                 totals[5] += r
                 totals[8] += 1
-                tactic = None
-                if data["action_id"]:
-                    tactic = tactic_of.get(data["action_id"]) or self._tactic_of(
-                        conn, tables, data["action_id"]
-                    )
-                else:
-                    tactic = self._credited_tactic(
-                        conn, tables, person, e, actions_in_batch[person]
-                    )
-                contributions.append(
-                    dict(
-                        event_id=e.event_id,
-                        tenant_id=e.tenant_id,
-                        person_id=person,
-                        kind="outcome",
-                        ref_id=data["outcome_id"],
-                        tactic=tactic,
-                        outcome_kind=data["kind"],
-                        week_index=week,
-                        occurred_at=e.occurred_at,
-                        c=c,
-                        v=v,
-                        r=r,
-                        position=e.position,
-                    )
+                pending.append((len(rows), e))
+                rows.append(
+                    [
+                        e.event_id,
+                        e.tenant_id,
+                        person,
+                        "outcome",
+                        data["outcome_id"],
+                        None,
+                        data["kind"],
+                        week,
+                        e.occurred_at,
+                        c,
+                        v,
+                        r,
+                        e.position,
+                        self.version,
+                    ]
                 )
+        if pending:
+            self._credit(conn, tables, rows, pending, tactic_of, actions_in_batch)
+        pg = as_psycopg(conn)
         if weeks:
-            rows = [
-                {
-                    "tenant": tenants[p],
-                    "person": p,
-                    "week": w,
-                    "ic": t[0],
-                    "iv": t[1],
-                    "ir": t[2],
-                    "rc": t[3],
-                    "rv": t[4],
-                    "rr": t[5],
-                    "a": int(t[6]),
-                    "va": int(t[7]),
-                    "o": int(t[8]),
-                    "mv": self.version,
-                }
-                for (p, w), t in weeks.items()
-            ]
-            table = tables["capital_weeks"]
-            conn.execute(
-                text(f"""
-                INSERT INTO {table} AS t (tenant_id, person_id, week_index, inv_c, inv_v, inv_r,
-                    ret_c, ret_v, ret_r, actions, visible_actions, outcomes, model_version)
-                VALUES (:tenant, :person, :week, :ic, :iv, :ir, :rc, :rv, :rr, :a, :va, :o, :mv)
+            columns: list[list[Any]] = [[] for _ in range(12)]
+            for (person, week), t in weeks.items():
+                for i, value in enumerate((tenants[person], person, week, *t)):
+                    columns[i].append(value)
+            pg.execute(
+                f"""
+                INSERT INTO {tables["capital_weeks"]} AS t (tenant_id, person_id, week_index,
+                    inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, visible_actions,
+                    outcomes, model_version)
+                SELECT u.*, %s FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::bigint[],
+                    %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
+                    %s::int[], %s::int[], %s::int[]) AS u
                 ON CONFLICT (person_id, week_index) DO UPDATE SET
                     inv_c = t.inv_c + excluded.inv_c, inv_v = t.inv_v + excluded.inv_v,
                     inv_r = t.inv_r + excluded.inv_r, ret_c = t.ret_c + excluded.ret_c,
                     ret_v = t.ret_v + excluded.ret_v, ret_r = t.ret_r + excluded.ret_r,
                     actions = t.actions + excluded.actions,
                     visible_actions = t.visible_actions + excluded.visible_actions,
-                    outcomes = t.outcomes + excluded.outcomes"""),
-                rows,
+                    outcomes = t.outcomes + excluded.outcomes""",
+                [self.version, *columns],
             )
-        if contributions:
-            table = tables["capital_contributions"]
-            for row in contributions:
-                row["model_version"] = self.version
-            conn.execute(
-                text(f"""
-                INSERT INTO {table} (event_id, tenant_id, person_id, kind, ref_id, tactic,
-                    outcome_kind, week_index, occurred_at, c, v, r, position, model_version)
-                VALUES (:event_id, :tenant_id, :person_id, :kind, :ref_id, :tactic,
-                    :outcome_kind, :week_index, :occurred_at, :c, :v, :r, :position,
-                    :model_version)"""),
-                contributions,
-            )
+        if rows:
+            with (
+                pg.cursor() as cur,
+                cur.copy(
+                    f"COPY {tables['capital_contributions']} (event_id, tenant_id, person_id, "
+                    "kind, ref_id, tactic, outcome_kind, week_index, occurred_at, c, v, r, "
+                    "position, model_version) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
 
     @staticmethod
-    def _credited_tactic(
+    def _credit(
         conn: Connection,
         tables: Mapping[str, str],
-        person: str,
-        outcome: RecordedEvent,
-        in_batch: list[tuple[Any, int, str]],
-    ) -> str | None:
-        start = outcome.occurred_at - CREDIT_WINDOW
-        candidates = [
-            (at, pos, tactic)
-            for at, pos, tactic in in_batch
-            if start <= at <= outcome.occurred_at and pos < outcome.position
+        rows: list[list[Any]],
+        pending: list[tuple[int, RecordedEvent]],
+        tactic_of: dict[str, str],
+        actions_in_batch: dict[str, list[tuple[Any, int, str]]],
+    ) -> None:
+        """Fill in the tactic each outcome credits, with two queries for the whole batch."""
+        table = tables["capital_contributions"]
+        pg = as_psycopg(conn)
+        linked = [
+            e.data["action_id"]
+            for _, e in pending
+            if e.data["action_id"] and e.data["action_id"] not in tactic_of
         ]
-        stored = conn.execute(
-            text(
-                f"SELECT occurred_at, position, tactic FROM {tables['capital_contributions']} "
-                "WHERE person_id = :p AND kind = 'action' AND occurred_at BETWEEN :s AND :o "
-                "ORDER BY occurred_at DESC, position DESC LIMIT 1"
-            ),
-            {"p": person, "s": start, "o": outcome.occurred_at},
-        ).first()
-        if stored is not None:
-            candidates.append((stored.occurred_at, stored.position, stored.tactic))
-        return max(candidates)[2] if candidates else None
-
-    @staticmethod
-    def _tactic_of(conn: Connection, tables: Mapping[str, str], action_id: str) -> str | None:
-        return conn.execute(
-            text(
-                f"SELECT tactic FROM {tables['capital_contributions']} "
-                "WHERE ref_id = :a AND kind = 'action'"
-            ),
-            {"a": action_id},
-        ).scalar()
+        if linked:
+            for ref, tactic in pg.execute(
+                f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
+                "AND ref_id = ANY(%s::uuid[])",
+                (linked,),
+            ):
+                tactic_of[ref] = tactic
+        unlinked = [e for _, e in pending if not e.data["action_id"]]
+        stored: dict[str, list[tuple[Any, int, str]]] = defaultdict(list)
+        if unlinked:
+            people = list({e.data["person_id"] for e in unlinked})
+            start = min(e.occurred_at for e in unlinked) - CREDIT_WINDOW
+            end = max(e.occurred_at for e in unlinked)
+            for person, at, position, tactic in pg.execute(
+                f"SELECT person_id::text, occurred_at, position, tactic FROM {table} "
+                "WHERE kind = 'action' AND person_id = ANY(%s::uuid[]) "
+                "AND occurred_at BETWEEN %s AND %s",
+                (people, start, end),
+            ):
+                stored[person].append((at, position, tactic))
+        for index, e in pending:
+            action = e.data["action_id"]
+            if action:
+                rows[index][5] = tactic_of.get(action)
+                continue
+            person = e.data["person_id"]
+            window = e.occurred_at - CREDIT_WINDOW
+            candidates = [
+                (at, pos, tactic)
+                for at, pos, tactic in (*stored[person], *actions_in_batch[person])
+                if window <= at <= e.occurred_at and pos < e.position
+            ]
+            rows[index][5] = max(candidates)[2] if candidates else None
 
 
 def read_capital(

@@ -47,6 +47,8 @@ class Projection(ABC):
     """Base table name -> column definitions (the body of CREATE TABLE)."""
     indexes: Mapping[str, Sequence[str]] = {}
     """Base table name -> index column lists."""
+    needs_personal_data: bool = False
+    """Whether ``apply`` reads personal fields (otherwise they arrive sealed: no decryption)."""
 
     @abstractmethod
     def apply(
@@ -173,7 +175,12 @@ class Runtime:
             head = int(
                 conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
             )
-            events = self.store.read_all(row.position, limit, types=projection.handles)
+            events = self.store.read_all(
+                row.position,
+                limit,
+                types=projection.handles,
+                decrypt=projection.needs_personal_data,
+            )
             if events:
                 try:
                     with conn.begin_nested():
@@ -230,71 +237,99 @@ class Runtime:
 
         Returns the new generation. ``progress(position, head)`` is called after each batch.
         """
-        projection = self.projections[name]
+        return self.rebuild_many([name], progress)[name]
+
+    def rebuild_many(
+        self, names: Sequence[str], progress: Callable[[int, int], None] | None = None
+    ) -> dict[str, int]:
+        """Rebuild several projections in one pass over the log (each event read once).
+
+        Each gets its next generation beside the live one; all switch together at the end,
+        in one transaction that holds their checkpoint rows. Returns name -> new generation.
+        """
+        projections = [self.projections[n] for n in sorted(set(names))]
+        if not self._ensured:
+            self.ensure()
+        generations: dict[str, int] = {}
         with self.engine.begin() as conn:
-            row = conn.execute(
-                text("SELECT generation FROM projections WHERE name = :n"), {"n": name}
-            ).one()
-            generation = row.generation + 1
-            self._create_tables(conn, projection, generation)
-            conn.execute(
-                text(
-                    "UPDATE projections SET rebuilding = :g, rebuild_position = 0 WHERE name = :n"
-                ),
-                {"g": generation, "n": name},
-            )
-        tables = _table_names(projection, generation)
-        position = 0
-        while True:  # catch up outside the live row's lock; the live version keeps serving
-            head = self.store.head()
-            events = self.store.read_all(position, self.batch, types=projection.handles)
-            with self.engine.begin() as conn:
-                if events:
-                    projection.apply(conn, events, tables)
-                    position = events[-1].position
-                if len(events) < self.batch:
-                    position = max(position, head)
+            for projection in projections:
+                row = conn.execute(
+                    text("SELECT generation FROM projections WHERE name = :n"),
+                    {"n": projection.name},
+                ).one()
+                generations[projection.name] = row.generation + 1
+                self._create_tables(conn, projection, row.generation + 1)
                 conn.execute(
-                    text("UPDATE projections SET rebuild_position = :p WHERE name = :n"),
-                    {"p": position, "n": name},
+                    text(
+                        "UPDATE projections SET rebuilding = :g, rebuild_position = 0 "
+                        "WHERE name = :n"
+                    ),
+                    {"g": row.generation + 1, "n": projection.name},
+                )
+        tables = {p.name: _table_names(p, generations[p.name]) for p in projections}
+        handles = frozenset().union(*(p.handles for p in projections))
+        personal = any(p.needs_personal_data for p in projections)
+
+        def apply_next(conn: Connection, position: int) -> tuple[int, bool]:
+            head = int(
+                conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
+            )
+            events = self.store.read_all(position, self.batch, types=handles, decrypt=personal)
+            for projection in projections:
+                mine = [e for e in events if e.type in projection.handles]
+                if mine:
+                    projection.apply(conn, mine, tables[projection.name])
+            if len(events) < self.batch:
+                return max(position, head, events[-1].position if events else 0), True
+            return events[-1].position, False
+
+        position = 0
+        while True:  # catch up outside the live rows' locks; the live versions keep serving
+            with self.engine.begin() as conn:
+                position, done = apply_next(conn, position)
+                conn.execute(
+                    text("UPDATE projections SET rebuild_position = :p WHERE name = ANY(:n)"),
+                    {"p": position, "n": list(generations)},
                 )
             if progress:
-                progress(position, head)
-            if len(events) < self.batch:
+                progress(position, self.store.head())
+            if done:
                 break
-        with self.engine.begin() as conn:  # the switch: lock the live row, finish, swap
-            old = (
+        with self.engine.begin() as conn:  # the switch: lock the live rows, finish, swap
+            old = {}
+            for projection in projections:  # in name order: no deadlock between rebuilds
+                old[projection.name] = (
+                    conn.execute(
+                        text("SELECT generation FROM projections WHERE name = :n FOR UPDATE"),
+                        {"n": projection.name},
+                    )
+                    .one()
+                    .generation
+                )
+            done = False
+            while not done:
+                position, done = apply_next(conn, position)
+            for projection in projections:
+                self._switch_views(conn, projection, generations[projection.name])
                 conn.execute(
-                    text("SELECT generation FROM projections WHERE name = :n FOR UPDATE"),
-                    {"n": name},
+                    text(
+                        "UPDATE projections SET generation = :g, position = :p, version = :v, "
+                        "status = 'live', last_error = NULL, error_position = NULL, "
+                        "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
+                        "WHERE name = :n"
+                    ),
+                    {
+                        "g": generations[projection.name],
+                        "p": position,
+                        "v": projection.version,
+                        "n": projection.name,
+                    },
                 )
-                .one()
-                .generation
-            )
-            while True:
-                head = int(
-                    conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
-                )
-                events = self.store.read_all(position, self.batch, types=projection.handles)
-                if events:
-                    projection.apply(conn, events, tables)
-                    position = events[-1].position
-                if len(events) < self.batch:
-                    position = max(position, head)
-                    break
-            self._switch_views(conn, projection, generation)
-            conn.execute(
-                text(
-                    "UPDATE projections SET generation = :g, position = :p, version = :v, "
-                    "status = 'live', last_error = NULL, error_position = NULL, "
-                    "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
-                    "WHERE name = :n"
-                ),
-                {"g": generation, "p": position, "v": projection.version, "n": name},
-            )
-            for base in projection.tables:
-                conn.execute(text(f"DROP TABLE IF EXISTS {physical(base, old)}"))
-        return generation
+                for base in projection.tables:
+                    conn.execute(
+                        text(f"DROP TABLE IF EXISTS {physical(base, old[projection.name])}")
+                    )
+        return generations
 
     # -- status ----------------------------------------------------------------------------------
 
