@@ -148,6 +148,15 @@ class RecordedEvent:
         return self._tenant_id
 
     @property
+    def event_id_text(self) -> str:
+        """The event id as text, without building a UUID (bulk writers' hot path)."""
+        return str(self._event_id)
+
+    @property
+    def tenant_id_text(self) -> str:
+        return str(self._tenant_id)
+
+    @property
     def metadata(self) -> dict[str, Any]:
         if isinstance(self._metadata, str):
             self._metadata = orjson.loads(self._metadata)

@@ -81,7 +81,8 @@ class CapitalProjection(Projection):
             if e.type == "PersonErased":
                 continue  # capital rows hold no personal text; numbers stay for aggregates
             person = data["person_id"]
-            tenants[person] = e.tenant_id
+            tenant = e.tenant_id_text
+            tenants[person] = tenant
             week = week_index(e.occurred_at.date())
             totals = weeks[(person, week)]
             if e.type == "MicroActionLogged":
@@ -96,8 +97,8 @@ class CapitalProjection(Projection):
                 tactic_of[data["action_id"]] = data["tactic"]
                 rows.append(
                     [
-                        e.event_id,
-                        e.tenant_id,
+                        e.event_id_text,
+                        tenant,
                         person,
                         "action",
                         data["action_id"],
@@ -121,8 +122,8 @@ class CapitalProjection(Projection):
                 pending.append((len(rows), e))
                 rows.append(
                     [
-                        e.event_id,
-                        e.tenant_id,
+                        e.event_id_text,
+                        tenant,
                         person,
                         "outcome",
                         data["outcome_id"],

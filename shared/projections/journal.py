@@ -20,8 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import psycopg
 from sqlalchemy import Connection, text
 
+from shared.database import as_psycopg
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import RecordedEvent
 from shared.projections.runtime import Projection
@@ -43,6 +45,46 @@ def utc_day(moment: datetime) -> date:
 
 def utc_week(moment: datetime) -> str:
     return iso_week_of(moment.astimezone(UTC))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = _EPOCH.date()
+
+
+class _UtcDays:
+    """``utc_day`` for many moments: the day number since the epoch is exact integer
+    arithmetic, and each day's date is made once."""
+
+    def __init__(self) -> None:
+        self.days: dict[int, date] = {}
+
+    def __call__(self, moment: datetime) -> date:
+        n = (moment - _EPOCH).days
+        day = self.days.get(n)
+        if day is None:
+            day = self.days[n] = _EPOCH_DAY + timedelta(days=n)
+        return day
+
+
+class _UtcWeeks:
+    """``utc_week`` for many moments, each day's ISO week computed once."""
+
+    def __init__(self) -> None:
+        self.weeks: dict[int, str] = {}
+
+    def __call__(self, moment: datetime) -> str:
+        n = (moment - _EPOCH).days
+        week = self.weeks.get(n)
+        if week is None:
+            week = self.weeks[n] = iso_week_of(_EPOCH_DAY + timedelta(days=n))
+        return week
+
+
+def _text_array(values: Iterable[str]) -> str:
+    """A PostgreSQL array literal of ``values`` (rows of a text[] column pass through
+    ``unnest`` as their literals: unnest cannot yield arrays of a two-dimensional array)."""
+    quoted = (v.replace("\\", "\\\\").replace('"', '\\"') for v in values)
+    return "{" + ",".join(f'"{v}"' for v in quoted) + "}"
 
 
 def signal_of(event: RecordedEvent) -> str | None:
@@ -356,92 +398,96 @@ class PlanProgressProjection(Projection):
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
-        plans: dict[tuple[str, str], dict[str, Any]] = {}
+        plans: dict[tuple[str, str], RecordedEvent] = {}
         actions: Counter[tuple[str, str, str]] = Counter()
-        tenants: dict[str, Any] = {}
+        latest: dict[str, RecordedEvent] = {}  # per person: the last event (its tenant)
+        weeks_of = _UtcWeeks()
         for e in events:
             data = e.data
             person = data["person_id"]
-            tenants[person] = e.tenant_id
+            latest[person] = e
             if e.type == "WeeklyPlanSet":  # in position order: the last one wins
-                plans[(person, data["week"])] = dict(
-                    tenant=e.tenant_id,
-                    person=person,
-                    week=data["week"],
-                    tactics=list(data["tactics"]),
-                    position=e.position,
-                    mv=self.version,
-                )
+                plans[(person, data["week"])] = e
             else:
-                actions[(person, utc_week(e.occurred_at), data["tactic"])] += 1
+                actions[(person, weeks_of(e.occurred_at), data["tactic"])] += 1
         weeks, counts = tables["plan_weeks"], tables["plan_actions"]
+        pg = as_psycopg(conn)
         if actions:
-            conn.execute(
-                text(f"""
+            tenants = {p: e.tenant_id for p, e in latest.items()}
+            pg.execute(
+                f"""
                 INSERT INTO {counts} AS t (tenant_id, person_id, week, tactic, actions,
                     model_version)
-                VALUES (:tenant, :person, :week, :tactic, :n, :mv)
+                SELECT u.*, %s FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[],
+                    %s::int[]) AS u
                 ON CONFLICT (person_id, week, tactic) DO UPDATE SET
-                    actions = t.actions + excluded.actions"""),
+                    actions = t.actions + excluded.actions""",
                 [
-                    dict(tenant=tenants[p], person=p, week=w, tactic=t, n=n, mv=self.version)
-                    for (p, w, t), n in actions.items()
+                    self.version,
+                    [tenants[p] for p, _, _ in actions],
+                    [p for p, _, _ in actions],
+                    [w for _, w, _ in actions],
+                    [t for _, _, t in actions],
+                    list(actions.values()),
                 ],
             )
         if plans:
-            conn.execute(
-                text(f"""
+            pg.execute(
+                f"""
                 INSERT INTO {weeks} AS t (tenant_id, person_id, week, tactics, plan_position,
                     done, planned, done_count, model_version)
-                VALUES (:tenant, :person, :week, :tactics, :position, '{{}}', 0, 0, :mv)
+                SELECT u.tenant, u.person, u.week, u.tactics::text[], u.position, '{{}}', 0, 0,
+                    %s
+                FROM unnest(%s::uuid[], %s::uuid[], %s::text[], %s::text[], %s::bigint[])
+                    AS u (tenant, person, week, tactics, position)
                 ON CONFLICT (person_id, week) DO UPDATE SET tactics = excluded.tactics,
                     plan_position = excluded.plan_position
-                WHERE excluded.plan_position > t.plan_position"""),
-                list(plans.values()),
+                WHERE excluded.plan_position > t.plan_position""",
+                [
+                    self.version,
+                    [e.tenant_id for e in plans.values()],
+                    [p for p, _ in plans],
+                    [w for _, w in plans],
+                    [_text_array(e.data["tactics"]) for e in plans.values()],
+                    [e.position for e in plans.values()],
+                ],
             )
-        touched = set(plans) | {(p, w) for p, w, _ in actions}
+        touched = set(plans)
+        touched.update((p, w) for p, w, _ in actions)
         if touched:
-            self._progress(conn, weeks, counts, touched)
+            self._progress(pg, weeks, counts, touched)
 
     @staticmethod
     def _progress(
-        conn: Connection, weeks: str, counts: str, touched: Iterable[tuple[str, str]]
+        pg: psycopg.Connection[Any], weeks: str, counts: str, touched: Iterable[tuple[str, str]]
     ) -> None:
-        """Recompute which planned items are done in the ``touched`` (person, week) pairs."""
-        people, iso_weeks = zip(*sorted(touched), strict=True)
-        keys = {"people": list(people), "weeks": list(iso_weeks)}
-        scope = (
-            "(person_id, week) IN (SELECT * FROM unnest(CAST(:people AS uuid[]), "
-            "CAST(:weeks AS text[])))"
-        )
-        plans = conn.execute(
-            text(f"SELECT person_id, week, tactics FROM {weeks} WHERE {scope}"), keys
-        ).all()
-        if not plans:
-            return
-        done_by: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
-        for row in conn.execute(
-            text(f"SELECT person_id, week, tactic, actions FROM {counts} WHERE {scope}"), keys
-        ):
-            done_by[(str(row.person_id), row.week)][row.tactic] = row.actions
-        updates = []
-        for row in plans:
-            done = plan_progress(row.tactics, done_by[(str(row.person_id), row.week)])
-            updates.append(
-                dict(
-                    person=row.person_id,
-                    week=row.week,
-                    done=done,
-                    planned=len(done),
-                    done_count=sum(done),
-                )
-            )
-        conn.execute(
-            text(
-                f"UPDATE {weeks} SET done = :done, planned = :planned, done_count = :done_count "
-                "WHERE person_id = :person AND week = :week"
-            ),
-            updates,
+        """Recompute which planned items are done in the ``touched`` (person, week) pairs, as
+        :func:`plan_progress` does: the n-th planned item of a tactic is done once the week
+        has n actions of it."""
+        people, iso_weeks = zip(*touched, strict=True)
+        pg.execute(
+            f"""
+            UPDATE {weeks} AS w SET done = p.done, planned = cardinality(p.done),
+                done_count = p.done_count
+            FROM (
+                SELECT x.person_id, x.week,
+                    coalesce(array_agg(i.nth <= coalesce(c.actions, 0) ORDER BY i.ord)
+                        FILTER (WHERE i.ord IS NOT NULL), '{{}}') AS done,
+                    count(*) FILTER (WHERE i.nth <= c.actions) AS done_count
+                FROM unnest(%s::uuid[], %s::text[]) AS k (person_id, week)
+                JOIN {weeks} AS x ON x.person_id = k.person_id AND x.week = k.week
+                LEFT JOIN LATERAL (
+                    SELECT u.tactic, u.ord,
+                        row_number() OVER (PARTITION BY u.tactic ORDER BY u.ord) AS nth
+                    FROM unnest(x.tactics) WITH ORDINALITY AS u (tactic, ord)
+                ) AS i ON true
+                LEFT JOIN {counts} AS c ON c.person_id = x.person_id AND c.week = x.week
+                    AND c.tactic = i.tactic
+                GROUP BY x.person_id, x.week
+            ) AS p
+            WHERE w.person_id = p.person_id AND w.week = p.week
+                AND (w.done, w.done_count) IS DISTINCT FROM (p.done, p.done_count)""",
+            [list(people), list(iso_weeks)],
         )
 
 
