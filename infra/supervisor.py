@@ -87,6 +87,7 @@ class Supervisor:
         self.demo_logins: dict[str, str] = {}
         self.env = dict(os.environ)
         self._stopping = False
+        self._stop_requested = False
 
     def start(self) -> None:
         s = self.settings
@@ -164,6 +165,8 @@ class Supervisor:
         for app in self.apps:
             if app.ready_url:
                 self._wait_http(app, app.ready_url)
+        if self._stop_requested:
+            return
         self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
         self.say(
             f"Demo logins (password {self.settings.demo_password!r}): ada@demo.test "
@@ -196,16 +199,18 @@ class Supervisor:
         finally:
             engine.dispose()
 
-    def wait(self) -> int:
-        """Block until a signal asks to stop (0) or an app process dies (1)."""
-        stop = {"requested": False}
+    def catch_signals(self) -> None:
+        """From here on SIGINT and SIGTERM ask for an orderly stop (see :meth:`wait`)."""
 
         def _request_stop(signum: int, _frame: object) -> None:
-            stop["requested"] = True
+            self._stop_requested = True
 
         signal.signal(signal.SIGINT, _request_stop)
         signal.signal(signal.SIGTERM, _request_stop)
-        while not stop["requested"]:
+
+    def wait(self) -> int:
+        """Block until a signal asks to stop (0) or an app process dies (1)."""
+        while not self._stop_requested:
             for app in self.apps:
                 if app.process is not None and app.process.poll() is not None:
                     self.say(f"{app.name} exited with {app.process.returncode}; stopping")
@@ -275,6 +280,7 @@ def _redact(url: str) -> str:
 
 def run(settings: Settings) -> int:
     supervisor = Supervisor(settings)
+    supervisor.catch_signals()  # before anything starts: no signal may kill us half-way
     try:
         supervisor.start()
         return supervisor.wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -36,7 +35,8 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from shared.commands import Actor
-from shared.directory import AccessToken, Person, TeamMember
+from shared.database import as_psycopg
+from shared.directory import Person
 from shared.domain.errors import Conflict, Unauthorized
 from shared.security import token_digest, verify_password
 
@@ -84,24 +84,35 @@ class PortalUser:
         )
 
 
+# One prepared statement per authenticated request: the caller, their role and the teams
+# they manage (this runs on every API call, so it is kept to a single round trip).
+_CALLER_SQL = """
+SELECT p.id, p.tenant_id, p.role, p.email, p.display_name,
+       ARRAY(SELECT m.team_id FROM team_members m
+             WHERE m.person_id = p.id AND m.is_manager) AS managed
+FROM people p
+WHERE p.status = 'active' AND p.id = {person}
+"""
+_PERSON_BY_ID = _CALLER_SQL.format(person="%s")
+_PERSON_BY_TOKEN = _CALLER_SQL.format(
+    person="(SELECT t.person_id FROM access_tokens t WHERE t.token_hash = %s "
+    "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))"
+)
+
+
+def _caller(sql: str, key: object) -> PortalUser | None:
+    with resources().engine.connect() as conn:
+        row = as_psycopg(conn).execute(sql, (key,), prepare=True).fetchone()
+        conn.rollback()
+    if row is None:
+        return None
+    person_id, tenant_id, role, email, name, managed = row
+    return PortalUser(person_id, tenant_id, role, email, name, frozenset(managed))
+
+
 def load_person(person_id: uuid.UUID) -> PortalUser | None:
     """An active person of the directory, or None (left, erased, unknown)."""
-    with resources().engine.connect() as conn:
-        person = conn.execute(
-            select(Person).where(Person.id == person_id, Person.status == "active")
-        ).first()
-        if person is None:
-            return None
-        managed = frozenset(
-            conn.execute(
-                select(TeamMember.team_id).where(
-                    TeamMember.person_id == person_id, TeamMember.is_manager.is_(True)
-                )
-            ).scalars()
-        )
-    return PortalUser(
-        person.id, person.tenant_id, person.role, person.email, person.display_name, managed
-    )
+    return _caller(_PERSON_BY_ID, person_id)
 
 
 @login_manager.user_loader
@@ -113,18 +124,8 @@ def _load_user(user_id: str) -> PortalUser | None:
 
 
 def user_for_token(token: str) -> PortalUser | None:
-    now = datetime.now(UTC)
-    with resources().engine.connect() as conn:
-        row = conn.execute(
-            select(AccessToken.person_id, AccessToken.expires_at, AccessToken.revoked_at).where(
-                AccessToken.token_hash == token_digest(token)
-            )
-        ).first()
-    if row is None or row.revoked_at is not None:
-        return None
-    if row.expires_at is not None and row.expires_at <= now:
-        return None
-    return load_person(row.person_id)
+    """The active person a valid (not revoked, not expired) token belongs to."""
+    return _caller(_PERSON_BY_TOKEN, token_digest(token))
 
 
 def current_caller() -> PortalUser:

@@ -14,3 +14,6 @@ errorlog = "-"
 loglevel = os.environ.get("COMPOUND_LOG_LEVEL", "info").lower()
 # gunicorn's control socket lives at one path per user; two copies side by side would clash.
 control_socket_disable = True
+# Each worker gets its own listening socket (SO_REUSEPORT), so the kernel spreads keep-alive
+# connections over the workers instead of one worker accepting them all.
+reuse_port = True
