@@ -766,25 +766,21 @@ class EventStore:
         """Rows -> RecordedEvents: decrypt personal fields, upcast old schema versions."""
         plans = self._decode_plans
         loads = orjson.loads
-        events = [
-            RecordedEvent(p, e, t, s, v, ty, sv, loads(d), m, o, r)
-            for p, e, t, s, v, ty, sv, d, m, o, r in rows
-        ]
+        events: list[RecordedEvent] = []
         sealed: list[tuple[dict[str, Any], str, tuple[str, ...]]] = []
         stale: list[int] = []
-        for i, event in enumerate(events):
-            plan = plans.get((event.type, event.schema_version))
-            if plan is None:
-                plan = self._decode_plan(event.type, event.schema_version)
-            personal, subject_field, upcast = plan
+        for p, e, t, s, v, ty, sv, d, m, o, r in rows:  # one pass: this is every reader's path
+            data = loads(d)
+            plan = plans.get((ty, sv)) or self._decode_plan(ty, sv)
+            personal = plan[0]
             if personal:
-                data = event.data
                 for name in personal:
                     if data.get(name) is not None:
-                        sealed.append((data, data[subject_field], personal))
+                        sealed.append((data, data[plan[1]], personal))
                         break
-            if upcast:
-                stale.append(i)
+            if plan[2]:
+                stale.append(len(events))
+            events.append(RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r))
         if sealed and not decrypt:
             for data, _, personal in sealed:
                 for name in personal:

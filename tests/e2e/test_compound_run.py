@@ -60,6 +60,9 @@ def answers(url: str) -> bool:
         return False
 
 
+_RUNS: list[subprocess.Popen[bytes]] = []
+
+
 class Run:
     def __init__(self, data_dir: Path, port: int):
         self.data_dir, self.port = data_dir, port
@@ -74,6 +77,7 @@ class Run:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
+        _RUNS.append(self.process)
         wait_for(
             lambda: answers(self.url("/healthz")) or self.process.poll() is not None,
             what="/healthz",
@@ -93,6 +97,15 @@ class Run:
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path / "data"
+    while _RUNS:  # a failed test must not leave a supervisor (and its children) running
+        process = _RUNS.pop()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
     for pid in processes_mentioning(str(tmp_path)):  # never leave a server behind
         os.kill(pid, signal.SIGKILL)
 
