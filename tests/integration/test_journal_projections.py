@@ -495,3 +495,68 @@ def test_incremental_with_crashes_equals_one_pass(store: EventStore, seed: int):
     incremental_rows = tenant_rows(store, tenant, f"_i{suffix}")
     assert incremental_rows == tenant_rows(store, tenant, f"_r{suffix}")
     assert all(incremental_rows.values()), incremental_rows  # every table has rows
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_longer_histories_in_batches_equal_one_pass(store: EventStore, seed: int):
+    """Several people, a few hundred events: batches of up to 40 events often hold a request
+    and its answer, a plan and its week's actions, an experiment and its signals together."""
+    rng = random.Random(seed)
+    tenant, people = uuid.uuid4(), [uuid.uuid4() for _ in range(3)]
+    suffix = uuid.uuid4().hex[:8]
+    pairs = [
+        (isolated(base, f"i{suffix}"), isolated(base, f"r{suffix}"))
+        for base in (ExperimentsProjection(), FeedbackLoopProjection(), PlanProgressProjection())
+    ]
+    everything = [p for pair in pairs for p in pair]
+    Runtime(store, everything).ensure()
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE projections SET position = :h WHERE name = ANY(:n)"),
+            {"h": store.head(), "n": [p.name for p in everything]},
+        )
+    history = [entry for _ in range(5) for entry in random_history(rng, people)]
+    written = 0
+    while written < len(history):  # appends and catch-ups interleaved
+        size = rng.randint(1, 60)
+        for person, event in history[written : written + size]:
+            write(store, tenant, person, event)
+        written += size
+        for incremental, _ in pairs:
+            Runtime(store, [incremental], batch=rng.randint(1, 40)).catch_up(incremental.name)
+    for _, one_pass in pairs:
+        Runtime(store, [one_pass], batch=100_000).catch_up(one_pass.name)
+
+    incremental_rows = tenant_rows(store, tenant, f"_i{suffix}")
+    assert incremental_rows == tenant_rows(store, tenant, f"_r{suffix}")
+    assert all(incremental_rows.values()), incremental_rows
+
+
+def test_actions_after_the_plan_update_its_progress(store: EventStore, tenant: uuid.UUID):
+    """The plan in one batch, its week's actions in later ones: each batch updates the done
+    items (the actions of the week before count for that week's plan, set later)."""
+    person, week = uuid.uuid4(), "2026-W20"
+    write(store, tenant, person, plan(person, week, ["learning_bit", "small_exposure"] * 2))
+    project(store)
+    write(store, tenant, person, action(person, "small_exposure", at("2026-05-12")))
+    project(store)
+    with store.engine.connect() as conn:
+        progress = read_plan(conn, tenant, person, week)
+    assert [i["done"] for i in progress["items"]] == [False, True, False, False]
+    write(
+        store,
+        tenant,
+        person,
+        plan(person, "2026-W19", ["learning_bit"]),
+        action(person, "learning_bit", at("2026-05-11", 0, 0)),
+        action(person, "learning_bit", at("2026-05-17", 23, 59)),
+        action(person, "small_exposure", at("2026-05-10", 23, 59)),  # the week before
+    )
+    project(store)
+    with store.engine.connect() as conn:
+        progress = read_plan(conn, tenant, person, week)
+        before = read_plan(conn, tenant, person, "2026-W19")
+    assert [i["done"] for i in progress["items"]] == [True, True, True, False]
+    assert (progress["planned"], progress["done"]) == (4, 3)
+    assert progress["actions"] == {"learning_bit": 2, "small_exposure": 1}
+    assert (before["planned"], before["done"], before["actions"]) == (1, 0, {"small_exposure": 1})
