@@ -16,7 +16,7 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
-from infra.embedded import EmbeddedPostgres
+from infra.embedded import EmbeddedPostgres, EmbeddedRedis
 from infra.migrate import upgrade
 from shared.database import make_engine
 from shared.settings import normalise_database_url
@@ -207,3 +207,17 @@ def machine(database_url: str, server: str) -> Machine:
         settings=shown,
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+@contextlib.contextmanager
+def redis_url(tmpdir: Path) -> Iterator[str]:
+    """``REDIS_URL`` when set, else an embedded Redis for the block."""
+    configured = os.environ.get("REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(tmpdir / "redis").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -46,9 +46,10 @@ from bench.common import (
     markdown_table,
     median,
     percentile,
+    redis_url,
     verdict,
 )
-from infra.embedded import EmbeddedRedis, die_with_parent, free_port, stop_process
+from infra.embedded import die_with_parent, free_port, stop_process
 from shared.commands import Actor, OrganizationCommands
 from shared.database import make_engine
 from shared.domain.tactics import AUDIENCES, TACTICS
@@ -132,19 +133,6 @@ class Gateway:
     port: int
     log_path: Path
     pid: int  # the gunicorn master; its children are the workers
-
-
-@contextlib.contextmanager
-def redis_url(tmpdir: Path) -> Iterator[str]:
-    configured = os.environ.get("REDIS_URL")
-    if configured:
-        yield configured
-        return
-    server = EmbeddedRedis(tmpdir / "redis").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
 
 
 @contextlib.contextmanager

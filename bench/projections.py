@@ -46,9 +46,10 @@ from bench.common import (
     markdown_table,
     median,
     percentile,
+    redis_url,
     verdict,
 )
-from infra.embedded import EmbeddedRedis, die_with_parent, stop_process
+from infra.embedded import die_with_parent, stop_process
 from infra.synthetic import Synthetic, seed_synthetic
 from shared.database import make_engine
 from shared.domain.tactics import AUDIENCES, TACTICS
@@ -243,19 +244,6 @@ class CheckpointPoller(threading.Thread):
 
 
 @contextlib.contextmanager
-def redis_server(tmpdir: Path) -> Iterator[str]:
-    configured = os.environ.get("REDIS_URL")
-    if configured:
-        yield configured
-        return
-    server = EmbeddedRedis(tmpdir / "redis").start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
-
-
-@contextlib.contextmanager
 def worker(
     database_url: str, redis: str, master_key: str, namespace: str, tmpdir: Path
 ) -> Iterator[Path]:
@@ -344,7 +332,7 @@ def live_lag(ctx: Context, store: EventStore, tenant: uuid.UUID, master_key: str
     namespace = f"bench-{uuid.uuid4().hex[:12]}"
     with (
         tempfile.TemporaryDirectory(prefix="compound-bench-live-") as tmp,
-        redis_server(Path(tmp)) as redis,
+        redis_url(Path(tmp)) as redis,
         worker(ctx.database_url, redis, master_key, namespace, Path(tmp)) as log_path,
     ):
         _broker(redis, namespace)
