@@ -58,7 +58,7 @@ def list_teams() -> Any:
 
 @blp.route("/teams", methods=["POST"])
 @idempotent
-@blp.arguments(TeamIn)
+@blp.arguments(TeamIn())
 @blp.response(201, TeamOut)
 def create_team(body: dict[str, Any]) -> Any:
     """Create a team, optionally below a parent team (admin)."""
@@ -70,7 +70,7 @@ def create_team(body: dict[str, Any]) -> Any:
 
 
 @blp.route("/teams/<uuid:team_id>/managers", methods=["POST"])
-@blp.arguments(ManagerIn)
+@blp.arguments(ManagerIn())
 @blp.response(204)
 def assign_manager(body: dict[str, Any], team_id: uuid.UUID) -> Any:
     """Make a person a manager of a team (admin)."""
@@ -80,7 +80,7 @@ def assign_manager(body: dict[str, Any], team_id: uuid.UUID) -> Any:
 
 @blp.route("/invitations", methods=["POST"])
 @idempotent
-@blp.arguments(InvitationIn)
+@blp.arguments(InvitationIn())
 @blp.response(201, InvitationOut)
 def invite(body: dict[str, Any]) -> Any:
     """Invite a person by e-mail; the returned link lets them set a password (admin)."""
@@ -120,7 +120,7 @@ class MoveIn(Schema):
 
 
 @blp.route("/people/<uuid:person_id>/role", methods=["POST"])
-@blp.arguments(RoleIn)
+@blp.arguments(RoleIn())
 @blp.response(204)
 def change_role(body: dict[str, Any], person_id: uuid.UUID) -> Any:
     """Change a person's role: employee, manager or admin (admin)."""
@@ -129,7 +129,7 @@ def change_role(body: dict[str, Any], person_id: uuid.UUID) -> Any:
 
 
 @blp.route("/people/<uuid:person_id>/team", methods=["POST"])
-@blp.arguments(MoveIn)
+@blp.arguments(MoveIn())
 @blp.response(204)
 def move_person(body: dict[str, Any], person_id: uuid.UUID) -> Any:
     """Move a person to another team (admin)."""
@@ -156,7 +156,7 @@ def erase_person(person_id: uuid.UUID) -> Any:
 
 @blp.route("/events:import", methods=["POST"])
 @idempotent
-@blp.arguments(ImportIn)
+@blp.arguments(ImportIn())
 @blp.response(201, ImportOut)
 def import_events(body: dict[str, Any]) -> Any:
     """Bulk import journal and calendar events (admin): validated, all or nothing,

@@ -45,7 +45,7 @@ def _written(written: Any, **extra: Any) -> dict[str, Any]:
 
 @blp.route("/actions", methods=["POST"])
 @idempotent
-@blp.arguments(ActionIn)
+@blp.arguments(ActionIn())
 @blp.response(201, ActionOut)
 def log_action(body: dict[str, Any]) -> Any:
     """Log a micro-action for the caller."""
@@ -55,7 +55,7 @@ def log_action(body: dict[str, Any]) -> Any:
 
 @blp.route("/outcomes", methods=["POST"])
 @idempotent
-@blp.arguments(OutcomeIn)
+@blp.arguments(OutcomeIn())
 @blp.response(201, OutcomeOut)
 def record_outcome(body: dict[str, Any]) -> Any:
     """Record an invitation, assignment, recognition ..., optionally for an action."""
@@ -65,7 +65,7 @@ def record_outcome(body: dict[str, Any]) -> Any:
 
 @blp.route("/plans/<string:isoweek>", methods=["POST"])
 @idempotent
-@blp.arguments(PlanIn)
+@blp.arguments(PlanIn())
 @blp.response(201, PlanOut)
 def set_plan(body: dict[str, Any], isoweek: str) -> Any:
     """Set the caller's plan for an ISO week (up to 6 micro-actions); replaces the last one."""
@@ -86,7 +86,7 @@ def set_plan(body: dict[str, Any], isoweek: str) -> Any:
 
 @blp.route("/experiments", methods=["POST"])
 @idempotent
-@blp.arguments(ExperimentIn)
+@blp.arguments(ExperimentIn())
 @blp.response(201, ExperimentOut)
 def start_experiment(body: dict[str, Any]) -> Any:
     """Start a time-boxed experiment with one tactic (4 weeks by default)."""
@@ -96,7 +96,7 @@ def start_experiment(body: dict[str, Any]) -> Any:
 
 @blp.route("/experiments/<uuid:experiment_id>/end", methods=["POST"])
 @idempotent
-@blp.arguments(ExperimentEndIn)
+@blp.arguments(ExperimentEndIn())
 @blp.response(200, ExperimentOut)
 def end_experiment(body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
     """End a running experiment."""
@@ -108,7 +108,7 @@ def end_experiment(body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
 
 @blp.route("/feedback-requests", methods=["POST"])
 @idempotent
-@blp.arguments(FeedbackRequestIn)
+@blp.arguments(FeedbackRequestIn())
 @blp.response(201, FeedbackRequestOut)
 def request_feedback(body: dict[str, Any]) -> Any:
     """Ask a colleague one question; the link answers it without login."""
@@ -122,7 +122,7 @@ def request_feedback(body: dict[str, Any]) -> Any:
 
 
 @blp.route("/pulse", methods=["POST"])
-@blp.arguments(PulseIn)
+@blp.arguments(PulseIn())
 @blp.response(201, PulseOut)
 def submit_pulse(body: dict[str, Any]) -> Any:
     """An anonymous pulse response for the caller's team and week (one per week).

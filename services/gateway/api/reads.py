@@ -145,7 +145,7 @@ def as_of(projection: str, min_position: int) -> int:
 
 
 @blp.route("/me/capital")
-@blp.arguments(ReadArgs, location="query", unknown=RAISE)  # unknown parameters: 422
+@blp.arguments(ReadArgs(), location="query", unknown=RAISE)  # unknown parameters: 422
 @blp.response(200, CapitalOut)
 def my_capital(args: dict[str, Any]) -> Any:
     """My career capital: scores, 12-week history, explanations, flags and nudges."""
@@ -165,7 +165,7 @@ def _logged(positions: list[int]) -> dict[int, RecordedEvent]:
 
 
 @blp.route("/me/experiments")
-@blp.arguments(ReadArgs, location="query", unknown=RAISE)
+@blp.arguments(ReadArgs(), location="query", unknown=RAISE)
 @blp.response(200, MyExperimentsOut)
 def my_experiments(args: dict[str, Any]) -> Any:
     """My experiments, each compared with the 4 weeks before it: invitations, useful
@@ -183,7 +183,7 @@ def my_experiments(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/me/feedback")
-@blp.arguments(ReadArgs, location="query", unknown=RAISE)
+@blp.arguments(ReadArgs(), location="query", unknown=RAISE)
 @blp.response(200, MyFeedbackOut)
 def my_feedback(args: dict[str, Any]) -> Any:
     """My feedback loop: requests, answers, response and usefulness rates, latest requests."""
@@ -218,7 +218,7 @@ def my_feedback(args: dict[str, Any]) -> Any:
 
 
 @blp.route("/me/plan/<string:isoweek>")
-@blp.arguments(ReadArgs, location="query", unknown=RAISE)
+@blp.arguments(ReadArgs(), location="query", unknown=RAISE)
 @blp.response(200, MyPlanOut)
 def my_plan(args: dict[str, Any], isoweek: str) -> Any:
     """My plan for an ISO week and which planned micro-actions are done (an empty plan when

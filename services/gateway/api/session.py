@@ -26,7 +26,7 @@ blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens a
 
 @blp.route("/auth/token", methods=["POST"])
 @limiter.limit("30 per minute")
-@blp.arguments(Credentials)
+@blp.arguments(Credentials())
 @blp.response(200, TokenOut)
 @blp.doc(security=[])
 def issue_token(credentials: dict[str, Any]) -> Any:
@@ -79,7 +79,7 @@ def me() -> Any:
 
 @blp.route("/me/tokens")
 class PersonalTokens(MethodView):
-    @blp.arguments(NewPersonalToken)
+    @blp.arguments(NewPersonalToken())
     @blp.response(201, TokenOut)
     def post(self, body: dict[str, Any]) -> Any:
         """Create a personal access token: shown once, stored only as a hash."""
