@@ -8,7 +8,7 @@ import platform
 import statistics
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -75,6 +75,39 @@ class Section:
     console: str
     passed: bool
     raw: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        title: str,
+        passed: bool,
+        tables: Sequence[tuple[Sequence[str], Sequence[Sequence[str]]]],
+        method: str,
+        timings: Mapping[str, float],
+        machine_markdown: str,
+        raw: dict[str, object],
+    ) -> Section:
+        """The section's markdown and console text, the same layout for every benchmark."""
+        phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
+        markdown = "\n\n".join(
+            [
+                f"## {title}",
+                f"Overall: **{'all targets met' if passed else 'some targets missed'}**.",
+                *(markdown_table(header, rows) for header, rows in tables),
+                method,
+                f"Phase durations: {phases}.",
+                machine_markdown,
+            ]
+        )
+        console_parts = [title]
+        for i, (header, rows) in enumerate(tables):
+            if i:
+                console_parts.append("")
+            console_parts.append(
+                console_table(header, [tuple(c.replace("`", "") for c in row) for row in rows])
+            )
+        console_parts.append(f"phases: {phases}")
+        return cls(title, markdown, "\n".join(console_parts), passed, raw)
 
 
 # -- statistics -----------------------------------------------------------------------------

@@ -23,10 +23,8 @@ from psycopg.types.json import Jsonb
 from bench.common import (
     Context,
     Section,
-    console_table,
     fmt_int,
     fmt_us,
-    markdown_table,
     median,
     percentile,
     verdict,
@@ -406,24 +404,6 @@ How it was measured, on one PostgreSQL server in one run, each measurement repea
 For comparison (quoted, not measured by this run): the `eventsourcing` library's PostgreSQL
 recorder was measured on this machine at about {fmt_int(EVENTSOURCING_BULK)} events/s in bulk
 and about {fmt_int(EVENTSOURCING_SINGLE)} events/s with one event per save."""
-    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
-    markdown = "\n\n".join(
-        [
-            f"## {TITLE}",
-            f"Overall: **{'all targets met' if passed else 'some targets missed'}**.",
-            markdown_table(header, rows),
-            method,
-            f"Phase durations: {phases}.",
-            ctx.machine.markdown(),
-        ]
-    )
-    console = "\n".join(
-        [
-            TITLE,
-            console_table(header, [tuple(c.replace("`", "") for c in row) for row in rows]),
-            f"phases: {phases}",
-        ]
-    )
     raw = {
         "bulk_events_per_s": bulk_rates,
         "read_all_events_per_s": read_rates,
@@ -437,4 +417,6 @@ and about {fmt_int(EVENTSOURCING_SINGLE)} events/s with one event per save."""
         "log_size": log_size,
         "phase_seconds": timings,
     }
-    return Section(TITLE, markdown, console, passed, raw)
+    return Section.build(
+        TITLE, passed, [(header, rows)], method, timings, ctx.machine.markdown(), raw
+    )

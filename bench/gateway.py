@@ -41,9 +41,7 @@ import psycopg
 from bench.common import (
     Context,
     Section,
-    console_table,
     fmt_int,
-    markdown_table,
     median,
     percentile,
     redis_url,
@@ -835,27 +833,6 @@ How it was measured, in one run, against one gunicorn started for it:
   of the run's database and of the load generator, against the whole machine's busy time.
   "Everything else" includes other work on the machine, so a large figure there means the
   run shared its CPUs and its figures are low."""
-    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
-    markdown = "\n\n".join(
-        [
-            f"## {TITLE}",
-            f"Overall: **{'all targets met' if passed else 'some targets missed'}**.",
-            markdown_table(header, rows),
-            markdown_table(cpu_header, cpu_rows),
-            method,
-            f"Phase durations: {phases}.",
-            ctx.machine.markdown(),
-        ]
-    )
-    console = "\n".join(
-        [
-            TITLE,
-            console_table(header, [tuple(c.replace("`", "") for c in row) for row in rows]),
-            "",
-            console_table(cpu_header, cpu_rows),
-            f"phases: {phases}",
-        ]
-    )
     raw = {
         "tool": tool,
         "closed_loop": [vars(x) | {"rate": x.rate} for x in closed],
@@ -867,4 +844,12 @@ How it was measured, in one run, against one gunicorn started for it:
         "actions_written": r.written,
         "phase_seconds": timings,
     }
-    return Section(TITLE, markdown, console, passed, raw)
+    return Section.build(
+        TITLE,
+        passed,
+        [(header, rows), (cpu_header, cpu_rows)],
+        method,
+        timings,
+        ctx.machine.markdown(),
+        raw,
+    )

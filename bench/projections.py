@@ -40,10 +40,8 @@ from sqlalchemy.engine import make_url
 from bench.common import (
     Context,
     Section,
-    console_table,
     fmt_int,
     fresh_database,
-    markdown_table,
     median,
     percentile,
     redis_url,
@@ -836,24 +834,6 @@ own (created and migrated for it, dropped after it):
 * The machine is shared: load average {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}
   (1 / 5 / 15 min) when the section started."""
     method = _reflow(method)
-    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
-    markdown = "\n\n".join(
-        [
-            f"## {TITLE}",
-            f"Overall: **{'all targets met' if passed else 'some targets missed'}**.",
-            markdown_table(header, rows),
-            method,
-            f"Phase durations: {phases}.",
-            ctx.machine.markdown(),
-        ]
-    )
-    console = "\n".join(
-        [
-            TITLE,
-            console_table(header, [tuple(c.replace("`", "") for c in row) for row in rows]),
-            f"phases: {phases}",
-        ]
-    )
     raw = {
         "log_size": log_size,
         "people": PEOPLE,
@@ -883,4 +863,6 @@ own (created and migrated for it, dropped after it):
         "load_average": load,
         "phase_seconds": timings,
     }
-    return Section(TITLE, markdown, console, passed, raw)
+    return Section.build(
+        TITLE, passed, [(header, rows)], method, timings, ctx.machine.markdown(), raw
+    )
