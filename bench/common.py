@@ -85,7 +85,7 @@ class Section:
         method: str,
         timings: Mapping[str, float],
         machine_markdown: str,
-        raw: dict[str, object],
+        raw: Mapping[str, object],
     ) -> Section:
         """The section's markdown and console text, the same layout for every benchmark."""
         phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in timings.items())
@@ -107,7 +107,7 @@ class Section:
                 console_table(header, [tuple(c.replace("`", "") for c in row) for row in rows])
             )
         console_parts.append(f"phases: {phases}")
-        return cls(title, markdown, "\n".join(console_parts), passed, raw)
+        return cls(title, markdown, "\n".join(console_parts), passed, dict(raw))
 
 
 # -- statistics -----------------------------------------------------------------------------
