@@ -7,7 +7,8 @@ benchmark, write a function ``run(ctx: Context) -> Section`` in a module of this
 append it to :data:`BENCHMARKS`.
 
 Options: ``--rounds N`` (default 5), ``--no-write`` (print only), ``--strict`` (exit 1 when a
-target is missed).
+target is missed), ``--only MODULE`` (run only that module's benchmark, e.g. ``eventstore``;
+implies ``--no-write``, since the document is written whole).
 """
 
 from __future__ import annotations
@@ -48,7 +49,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measurement")
     parser.add_argument("--no-write", action="store_true", help=f"do not rewrite {DOC.name}")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--only",
+        action="append",
+        metavar="MODULE",
+        help="run only this module's benchmark (repeatable); implies --no-write",
+    )
     args = parser.parse_args(argv)
+    benchmarks = BENCHMARKS
+    if args.only:
+        known = {b.__module__.rsplit(".", 1)[-1]: b for b in BENCHMARKS}
+        unknown = sorted(set(args.only) - set(known))
+        if unknown:
+            parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
+        benchmarks = [known[name] for name in args.only]
+        args.no_write = True
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
 
@@ -57,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     with server_url() as (server, kind), fresh_database(server) as database_url:
         ctx = Context(database_url, machine(database_url, kind), args.rounds)
         print(f"PostgreSQL: {ctx.machine.postgres} ({kind})", flush=True)
-        for benchmark in BENCHMARKS:
+        for benchmark in benchmarks:
             sections.append(benchmark(ctx))
     elapsed = time.perf_counter() - started
 
