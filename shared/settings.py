@@ -30,6 +30,15 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver spelled out, as SQLAlchemy needs it.
 
@@ -59,6 +68,8 @@ class Settings:
     demo_password: str = "compound-demo"
     secret_key: str | None = None
     k_anonymity: int = 5
+    secure_cookies: bool = False
+    forwarded_proxies: int = 0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -81,6 +92,8 @@ class Settings:
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
             secret_key=env.get("COMPOUND_SECRET_KEY") or None,
             k_anonymity=_int(env, "COMPOUND_K", 5, minimum=3),
+            secure_cookies=_flag(env, "COMPOUND_SECURE_COOKIES"),
+            forwarded_proxies=_int(env, "COMPOUND_FORWARDED_PROXIES", 0),
         )
 
     def require_secret_key(self) -> str:

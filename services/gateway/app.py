@@ -6,7 +6,17 @@ from typing import Any
 
 from flask import Flask
 
-from services.gateway import api, auth, dashboards, feedback, health, logs, portal, problems
+from services.gateway import (
+    api,
+    auth,
+    dashboards,
+    feedback,
+    health,
+    logs,
+    portal,
+    problems,
+    security,
+)
 from services.gateway import resources as resources_module
 from shared.settings import Settings
 
@@ -28,6 +38,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["COMPOUND_SETTINGS"] = Settings.from_env()
 
     logs.init_app(app)
+    security.init_app(app)
     resources_module.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
