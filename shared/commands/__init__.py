@@ -3,6 +3,7 @@
 from shared.commands.base import Actor, system_actor
 from shared.commands.journal import JournalCommands, Written
 from shared.commands.organization import Invitation, OrganizationCommands
+from shared.commands.personal_data import export_events
 
 __all__ = [
     "Actor",
@@ -10,5 +11,6 @@ __all__ = [
     "JournalCommands",
     "OrganizationCommands",
     "Written",
+    "export_events",
     "system_actor",
 ]

@@ -29,6 +29,7 @@ from shared.security import keyed_hash
 MAX_PAST = timedelta(days=730)
 MAX_FUTURE = timedelta(days=1)
 FEEDBACK_DAYS = 14
+UNDO_WINDOW = timedelta(minutes=1)
 IMPORT_LIMIT = 50_000
 IMPORTABLE = frozenset(
     {
@@ -125,6 +126,43 @@ class JournalCommands:
                 },
                 check_moment(occurred_at, now),
             ),
+        )
+
+    def undo_action(
+        self, actor: Actor, action_id: uuid.UUID, now: datetime | None = None
+    ) -> Written:
+        """Undo one of the actor's actions within :data:`UNDO_WINDOW` of logging it.
+
+        Appends ``MicroActionRetracted`` (the log keeps the action: nothing is deleted).
+
+        Raises:
+            NotFound: no such action of the actor's. Conflict: undone already.
+            Gone: logged more than a minute ago.
+        """
+        now = now or datetime.now(UTC)
+        logged = self._find(actor, "MicroActionLogged", "action_id", action_id)
+        if logged is None:
+            raise NotFound(f"no action {action_id}")
+        if self._find(actor, "MicroActionRetracted", "action_id", action_id) is not None:
+            raise Conflict("this action has been undone already")
+        if now - logged.recorded_at > UNDO_WINDOW:
+            raise Gone("an action can be undone only within a minute of logging it")
+        data = logged.data
+        return self._journal(
+            actor,
+            action_id,
+            NewEvent(
+                "MicroActionRetracted",
+                {
+                    "action_id": str(action_id),
+                    "person_id": str(self._me(actor)),
+                    "tactic": data["tactic"],
+                    "minutes": data["minutes"],
+                    "audience": data["audience"],
+                },
+                logged.occurred_at,  # the action's time: projections subtract it where it was
+            ),
+            key=f"undo-action:{action_id}",
         )
 
     def record_outcome(

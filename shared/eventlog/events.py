@@ -146,6 +146,20 @@ class MicroActionLogged(Schema):
     note = _personal_text()
 
 
+class MicroActionRetracted(Schema):
+    """Undoes a ``MicroActionLogged`` (a compensating event: the log keeps both).
+
+    Carries the retracted action's tactic, minutes and audience, and its ``occurred_at`` is
+    the action's, so every projection can subtract exactly what the action added.
+    """
+
+    action_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    tactic = _tactic(required=True)
+    minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
+    audience = _choice(AUDIENCES, required=True)
+
+
 class WeeklyPlanSet(Schema):
     person_id = fields.UUID(required=True)
     week = IsoWeek(required=True)
@@ -259,6 +273,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PersonLeft, None, "A person left the organisation."),
     (PersonErased, None, "A person's data key was deleted: their personal data is gone."),
     (MicroActionLogged, "person_id", "A person logged a micro-advancement action."),
+    (
+        MicroActionRetracted,
+        None,
+        "A person undid a micro-action within a minute of logging it (compensating event).",
+    ),
     (WeeklyPlanSet, "person_id", "A person chose up to 6 micro-actions for an ISO week."),
     (ExperimentStarted, "person_id", "A person started a time-boxed experiment with a tactic."),
     (ExperimentEnded, "person_id", "A person ended an experiment."),

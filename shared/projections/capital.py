@@ -44,7 +44,9 @@ def week_label(index: int) -> str:
 class CapitalProjection(Projection):
     name = "capital"
     version = MODEL_VERSION
-    handles = frozenset({"MicroActionLogged", "OutcomeRecorded", "PersonErased"})
+    handles = frozenset(
+        {"MicroActionLogged", "MicroActionRetracted", "OutcomeRecorded", "PersonErased"}
+    )
     tables = {
         "capital_weeks": """
             tenant_id uuid NOT NULL, person_id uuid NOT NULL, week_index integer NOT NULL,
@@ -74,8 +76,12 @@ class CapitalProjection(Projection):
         pending: list[tuple[int, RecordedEvent]] = []  # outcomes whose tactic is looked up
         # An unlinked outcome credits the person's latest action (by event time) in the 14 days
         # before it, among actions appended before it: the same answer whatever the batches.
-        actions_in_batch: dict[str, list[tuple[Any, int, str]]] = defaultdict(list)
+        actions_in_batch: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
         tactic_of: dict[str, str] = {}
+        # An undone action (MicroActionRetracted) is subtracted where it was added; outcomes
+        # appended while it stood keep their credit, whatever the batches.
+        row_of: dict[str, int] = {}  # action id -> index of its row in ``rows``
+        retracted_at: dict[str, int] = {}  # action id -> position of its retraction
         for e in events:
             data = e.data
             if e.type == "PersonErased":
@@ -85,6 +91,16 @@ class CapitalProjection(Projection):
             tenants[person] = tenant
             week = week_index(e.occurred_at.date())
             totals = weeks[(person, week)]
+            if e.type == "MicroActionRetracted":
+                c, v, r = _micro(investment(data["tactic"], data["minutes"], data["audience"]))
+                totals[0] -= c
+                totals[1] -= v
+                totals[2] -= r
+                totals[6] -= 1
+                if data["audience"] != "private":
+                    totals[7] -= 1
+                retracted_at[data["action_id"]] = e.position
+                continue
             if e.type == "MicroActionLogged":
                 c, v, r = _micro(investment(data["tactic"], data["minutes"], data["audience"]))
                 totals[0] += c
@@ -93,8 +109,11 @@ class CapitalProjection(Projection):
                 totals[6] += 1
                 if data["audience"] != "private":
                     totals[7] += 1
-                actions_in_batch[person].append((e.occurred_at, e.position, data["tactic"]))
+                actions_in_batch[person].append(
+                    (e.occurred_at, e.position, data["tactic"], data["action_id"])
+                )
                 tactic_of[data["action_id"]] = data["tactic"]
+                row_of[data["action_id"]] = len(rows)
                 rows.append(
                     [
                         e.event_id_text,
@@ -139,8 +158,18 @@ class CapitalProjection(Projection):
                     ]
                 )
         if pending:
-            self._credit(conn, tables, rows, pending, tactic_of, actions_in_batch)
+            self._credit(conn, tables, rows, pending, tactic_of, actions_in_batch, retracted_at)
         pg = as_psycopg(conn)
+        if retracted_at:  # after crediting: outcomes before the retraction saw the action
+            dropped = {row_of[a] for a in retracted_at if a in row_of}
+            rows = [row for i, row in enumerate(rows) if i not in dropped]
+            stored = [a for a in retracted_at if a not in row_of]
+            if stored:
+                pg.execute(
+                    f"DELETE FROM {tables['capital_contributions']} WHERE kind = 'action' "
+                    "AND ref_id = ANY(%s::uuid[])",
+                    (stored,),
+                )
         if weeks:
             columns: list[list[Any]] = [[] for _ in range(12)]
             for (person, week), t in weeks.items():
@@ -182,7 +211,8 @@ class CapitalProjection(Projection):
         rows: list[list[Any]],
         pending: list[tuple[int, RecordedEvent]],
         tactic_of: dict[str, str],
-        actions_in_batch: dict[str, list[tuple[Any, int, str]]],
+        actions_in_batch: dict[str, list[tuple[Any, int, str, str]]],
+        retracted_at: dict[str, int],
     ) -> None:
         """Fill in the tactic each outcome credits, with two queries for the whole batch."""
         table = tables["capital_contributions"]
@@ -200,18 +230,19 @@ class CapitalProjection(Projection):
             ):
                 tactic_of[ref] = tactic
         unlinked = [e for _, e in pending if not e.data["action_id"]]
-        stored: dict[str, list[tuple[Any, int, str]]] = defaultdict(list)
+        stored: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
         if unlinked:
             people = list({e.data["person_id"] for e in unlinked})
             start = min(e.occurred_at for e in unlinked) - CREDIT_WINDOW
             end = max(e.occurred_at for e in unlinked)
-            for person, at, position, tactic in pg.execute(
-                f"SELECT person_id::text, occurred_at, position, tactic FROM {table} "
+            for person, at, position, tactic, ref in pg.execute(
+                f"SELECT person_id::text, occurred_at, position, tactic, ref_id::text "
+                f"FROM {table} "
                 "WHERE kind = 'action' AND person_id = ANY(%s::uuid[]) "
                 "AND occurred_at BETWEEN %s AND %s",
                 (people, start, end),
             ):
-                stored[person].append((at, position, tactic))
+                stored[person].append((at, position, tactic, ref))
         for index, e in pending:
             action = e.data["action_id"]
             if action:
@@ -221,8 +252,10 @@ class CapitalProjection(Projection):
             window = e.occurred_at - CREDIT_WINDOW
             candidates = [
                 (at, pos, tactic)
-                for at, pos, tactic in (*stored[person], *actions_in_batch[person])
-                if window <= at <= e.occurred_at and pos < e.position
+                for at, pos, tactic, ref in (*stored[person], *actions_in_batch[person])
+                if window <= at <= e.occurred_at
+                and pos < e.position
+                and retracted_at.get(ref, e.position + 1) > e.position
             ]
             rows[index][5] = max(candidates)[2] if candidates else None
 

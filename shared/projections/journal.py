@@ -459,7 +459,7 @@ class PlanProgressProjection(Projection):
 
     name = "plan_progress"
     version = MODEL_VERSION
-    handles = frozenset({"WeeklyPlanSet", "MicroActionLogged"})
+    handles = frozenset({"WeeklyPlanSet", "MicroActionLogged", "MicroActionRetracted"})
     tables = {
         "plan_weeks": """
             tenant_id uuid NOT NULL, person_id uuid NOT NULL, week text NOT NULL,
@@ -486,8 +486,9 @@ class PlanProgressProjection(Projection):
             latest[person] = e
             if e.type == "WeeklyPlanSet":  # in position order: the last one wins
                 plans[(person, data["week"])] = e
-            else:
-                actions[(person, weeks_of[(e.occurred_at - _EPOCH).days], data["tactic"])] += 1
+            else:  # an undone action counts -1 in its own week (it carries the action's time)
+                step = -1 if e.type == "MicroActionRetracted" else 1
+                actions[(person, weeks_of[(e.occurred_at - _EPOCH).days], data["tactic"])] += step
         weeks, counts = tables["plan_weeks"], tables["plan_actions"]
         pg = as_psycopg(conn)
         stale: set[tuple[str, str]] = set()  # the weeks with actions in this batch

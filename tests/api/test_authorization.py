@@ -61,6 +61,8 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/me/tokens"): SIGNED_IN,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): frozenset({"employee", "admin"}),
     ("POST", "/api/v1/actions"): SIGNED_IN,
+    ("POST", "/api/v1/actions/{action_id}/undo"): frozenset({"employee"}),
+    ("GET", "/api/v1/me/export"): SIGNED_IN,
     ("POST", "/api/v1/outcomes"): SIGNED_IN,
     ("POST", "/api/v1/plans/{isoweek}"): SIGNED_IN,
     ("POST", "/api/v1/experiments"): SIGNED_IN,
@@ -154,6 +156,11 @@ def _end_experiment(w: World) -> Call:
     return Call("POST", f"/api/v1/experiments/{started.id}/end", {"reflection": "done"})
 
 
+def _undo_action(w: World) -> Call:
+    logged = w.journal.log_action(w.subject_actor, "learning_bit", 10, "private")
+    return Call("POST", f"/api/v1/actions/{logged.id}/undo")
+
+
 def _feedback_link(w: World) -> str:
     asked = w.journal.request_feedback(w.subject_actor, "Was my demo clear?")
     with w.app.app_context():
@@ -199,6 +206,8 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
     ("POST", "/api/v1/me/tokens"): lambda w: Call("POST", "/api/v1/me/tokens", {"name": "ci"}),
     ("DELETE", "/api/v1/me/tokens/{token_id}"): _revoke_token,
     ("POST", "/api/v1/actions"): lambda w: Call("POST", "/api/v1/actions", ACTION),
+    ("POST", "/api/v1/actions/{action_id}/undo"): _undo_action,
+    ("GET", "/api/v1/me/export"): lambda w: Call("GET", "/api/v1/me/export"),
     ("POST", "/api/v1/outcomes"): lambda w: Call(
         "POST", "/api/v1/outcomes", {"kind": "recognition"}
     ),

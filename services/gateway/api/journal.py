@@ -53,6 +53,17 @@ def log_action(body: dict[str, Any]) -> Any:
     return _written(written, action_id=written.id)
 
 
+@blp.route("/actions/<uuid:action_id>/undo", methods=["POST"])
+@idempotent
+@blp.response(200, ActionOut)
+def undo_action(action_id: uuid.UUID) -> Any:
+    """Undo one of my actions within a minute of logging it: a compensating
+    ``MicroActionRetracted`` event (the log keeps the action). 410 after the minute, 409 when
+    undone already."""
+    written = resources().journal.undo_action(current_caller().actor("api"), action_id)
+    return _written(written, action_id=action_id)
+
+
 @blp.route("/outcomes", methods=["POST"])
 @idempotent
 @blp.arguments(OutcomeIn())

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
 from services.gateway.api.schemas import Credentials, MeOut, NewPersonalToken, TokenOut
@@ -19,6 +20,7 @@ from services.gateway.auth import (
     login_backoff,
 )
 from services.gateway.resources import resources
+from shared.commands import export_events, personal_data
 from shared.directory import AccessToken, Team, TeamMember
 
 blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens and the caller")
@@ -75,6 +77,35 @@ def me() -> Any:
             for t in teams
         ],
     }
+
+
+class ExportArgs(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv"]))
+
+
+@blp.route("/me/export")
+@blp.arguments(ExportArgs(), location="query", unknown=RAISE)
+@blp.response(
+    200,
+    description="Every event about me, decrypted: JSON `{person_id, events}` or CSV.",
+    content_type="application/json",
+)
+@blp.alt_response(200, description="CSV, one row per event", content_type="text/csv")
+def export_me(args: dict[str, Any]) -> Response:
+    """Export everything the log holds about me (journal, profile, calendar timing), as JSON
+    or CSV. Anonymous pulse responses are not linked to me, so they are not in it."""
+    caller = current_caller()
+    events = export_events(resources().store, caller.actor("api"))
+    if args["format"] == "csv":
+        body, mimetype = personal_data.as_csv(events), "text/csv"
+    else:
+        body, mimetype = personal_data.as_json(caller.person_id, events), "application/json"
+    filename = f"compound-export-{caller.person_id}.{args['format']}"
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @blp.route("/me/tokens")
