@@ -142,16 +142,8 @@ class Supervisor:
             ),
             AppProcess(
                 "worker",
-                [
-                    sys.executable,
-                    "-m",
-                    "dramatiq",
-                    "workers.actors",
-                    "--processes",
-                    "1",
-                    "--threads",
-                    "4",
-                ],
+                # `compound worker` prepares the metrics environment, then execs Dramatiq.
+                [sys.executable, "-m", "services.cli", "worker", "--processes", "1", "-t", "4"],
             ),
             AppProcess("scheduler", [sys.executable, "-m", "services.cli", "scheduler"]),
         ]

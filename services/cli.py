@@ -376,9 +376,12 @@ def directory_rebuild() -> None:
 @click.option("--threads", "-t", default=4, show_default=True, help="Threads per process.")
 def worker(processes: int, threads: int) -> None:
     """Run Dramatiq workers (projections, later calendar sync)."""
+    from workers.metrics import worker_environment
+
     env = dict(os.environ)
     for name, url in _settings_env().items():
         env.setdefault(name, url)
+    env.update(worker_environment(Settings.from_env(env), env, os.getpid()))
     argv = [
         sys.executable,
         "-m",

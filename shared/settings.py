@@ -64,6 +64,8 @@ class Settings:
     port: int = 8000
     master_keys: tuple[str, ...] = field(default_factory=tuple)
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
+    metrics_token: str | None = None
+    worker_metrics_port: int = 0
     log_level: str = "INFO"
     demo_password: str = "compound-demo"
     secret_key: str | None = None
@@ -88,6 +90,8 @@ class Settings:
             port=_int(env, "PORT", 8000, minimum=1),
             master_keys=keys,
             max_event_bytes=_int(env, "COMPOUND_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024),
+            metrics_token=env.get("COMPOUND_METRICS_TOKEN") or None,
+            worker_metrics_port=_int(env, "COMPOUND_WORKER_METRICS_PORT", 0),
             log_level=(env.get("COMPOUND_LOG_LEVEL") or "INFO").upper(),
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
             secret_key=env.get("COMPOUND_SECRET_KEY") or None,

@@ -14,8 +14,9 @@ import dramatiq
 from shared.projections import Runtime, runtime
 from shared.queue import setup_broker
 from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE, REBUILD_ACTOR
+from workers.metrics import add_prometheus
 
-setup_broker(os.environ.get("REDIS_URL"))  # before the actors below are declared
+add_prometheus(setup_broker(os.environ.get("REDIS_URL")))  # before the actors are declared
 
 log = logging.getLogger("compound.worker")
 

@@ -13,6 +13,7 @@ from services.gateway import (
     feedback,
     health,
     logs,
+    metrics,
     portal,
     problems,
     security,
@@ -47,4 +48,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     portal.init_app(app)
     dashboards.init_app(app)
     health.init_app(app)
+    metrics.init_app(app)
     return app
