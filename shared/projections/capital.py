@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -279,8 +279,8 @@ def read_capital(
     weeks = [
         scoring.WeekTotals(
             r.week_index,
-            (r.inv_c, r.inv_v, r.inv_r),
-            (r.ret_c, r.ret_v, r.ret_r),
+            (r.inv_c / MICRO, r.inv_v / MICRO, r.inv_r / MICRO),  # stored in millionths
+            (r.ret_c / MICRO, r.ret_v / MICRO, r.ret_r / MICRO),
             r.actions,
             r.visible_actions,
         )
@@ -361,3 +361,30 @@ def read_capital(
         if last_deposit is None
         else current - last_deposit,
     }
+
+
+def read_recent(
+    conn: Connection,
+    tenant_id: Any,
+    person_id: Any,
+    kind: str,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """The person's latest actions or outcomes (``kind``), newest first, each with the
+    position of its event (its personal text is read from the log, decrypted)."""
+    rows = conn.execute(
+        text(
+            "SELECT ref_id, tactic, outcome_kind, occurred_at, position "
+            "FROM capital_contributions WHERE person_id = :p AND tenant_id = :t AND kind = :k "
+            "AND occurred_at >= :since ORDER BY occurred_at DESC, position DESC LIMIT :n"
+        ),
+        {
+            "p": person_id,
+            "t": tenant_id,
+            "k": kind,
+            "since": since or datetime(1970, 1, 1, tzinfo=UTC),
+            "n": limit,
+        },
+    ).mappings()
+    return [dict(row) for row in rows]

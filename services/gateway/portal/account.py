@@ -1,0 +1,252 @@
+"""The weekly pulse (anonymous), my account (password, personal access tokens, calendar) and
+my data (export as JSON or CSV; erase me: crypto-shredding, then I am logged out)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, redirect, render_template, request, url_for
+from flask_login import logout_user
+from sqlalchemy import select
+
+from services.gateway.api.schemas import NewPersonalToken
+from services.gateway.auth import authenticate
+from services.gateway.portal import bp
+from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
+from services.gateway.resources import resources
+from shared.commands import personal_data
+from shared.directory import AccessToken, Team, TeamMember
+from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.eventlog.events import PULSE_ITEMS
+from shared.security import keyed_hash
+
+TOKEN_FORM = NewPersonalToken()
+ERASE_PHRASE = "erase my data"
+# Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then
+# the three items of the other levers, each agreed with on a 1..7 scale (docs/portal.md).
+PULSE_STATEMENTS = {
+    "ps1_mistakes_held_against": "If you make a mistake on this team, it is often held "
+    "against you.",
+    "ps2_raise_problems": "Members of this team are able to bring up problems and tough issues.",
+    "ps3_reject_different": "People on this team sometimes reject others for being different.",
+    "ps4_safe_to_take_risk": "It is safe to take a risk on this team.",
+    "ps5_hard_to_ask_help": "It is difficult to ask other members of this team for help.",
+    "ps6_no_undermining": "No one on this team would deliberately act in a way that "
+    "undermines my efforts.",
+    "ps7_skills_valued": "Working with members of this team, my unique skills and talents "
+    "are valued and used.",
+    "workload": "My workload this week left me time for small, deliberate investments.",
+    "evaluation_clarity": "I understand how my work is evaluated.",
+    "incentives": "Small, visible contributions are noticed here (praise, invitations).",
+}
+assert tuple(PULSE_STATEMENTS) == PULSE_ITEMS
+SCALE = (
+    (1, "Strongly disagree"),
+    (2, "Disagree"),
+    (3, "Somewhat disagree"),
+    (4, "Neutral"),
+    (5, "Somewhat agree"),
+    (6, "Agree"),
+    (7, "Strongly agree"),
+)
+
+
+# -- pulse -----------------------------------------------------------------------------------
+
+
+def my_teams() -> list[Any]:
+    user = me()
+    with resources().engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(Team.id, Team.name)
+                .join(TeamMember, TeamMember.team_id == Team.id)
+                .where(TeamMember.person_id == user.person_id, Team.tenant_id == user.tenant_id)
+                .order_by(Team.name)
+            ).all()
+        )
+
+
+def answered(team_id: uuid.UUID, week: str) -> bool:
+    """Whether I answered this team's pulse this week: the same keyed hash that makes a second
+    answer a conflict (nothing else links the answer to me)."""
+    user = me()
+    secret = resources().settings.require_secret_key()
+    responder = keyed_hash(secret, "pulse", str(user.person_id), str(team_id), week)
+    found = resources().store.find(
+        f"pulse-{team_id}-{week}", "PulseResponseSubmitted", {"responder_hash": responder}
+    )
+    return found is not None
+
+
+def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
+    week = this_week()
+    teams = [{"id": t.id, "name": t.name, "answered": answered(t.id, week)} for t in my_teams()]
+    return render_template(
+        "portal/pulse.html",
+        state=state or FormState(),
+        teams=teams,
+        open_teams=[t for t in teams if not t["answered"]],
+        statements=PULSE_STATEMENTS,
+        scale=SCALE,
+        week=week,
+    ), status
+
+
+@bp.get("/pulse")
+def pulse() -> Any:
+    return render_pulse()
+
+
+@bp.post("/pulse")
+def submit_pulse() -> Any:
+    state = FormState(values=dict(request.form))
+    answers: dict[str, int] = {}
+    for item in PULSE_ITEMS:
+        value = request.form.get(item, "")
+        if value in {str(n) for n, _ in SCALE}:
+            answers[item] = int(value)
+        else:
+            state.errors[item] = ["Choose one answer from 1 to 7."]
+    team_id: uuid.UUID | None = None
+    try:
+        team_id = uuid.UUID(request.form.get("team_id", ""))
+    except ValueError:
+        state.errors["team_id"] = ["Choose the team this answer is for."]
+    if state.errors:
+        return render_pulse(state, 422)
+    try:
+        resources().journal.submit_pulse(me().actor(), answers, team_id, this_week())
+    except DomainError as err:
+        return render_pulse(refused(state, err), err.status)
+    return redirect(url_for("portal.pulse", sent=1))
+
+
+# -- account ---------------------------------------------------------------------------------
+
+
+def render_account(
+    state: FormState | None = None, status: int = 200, new_token: str | None = None
+) -> Any:
+    user = me()
+    with resources().engine.connect() as conn:
+        tokens = conn.execute(
+            select(AccessToken.id, AccessToken.name, AccessToken.created_at)
+            .where(
+                AccessToken.person_id == user.person_id,
+                AccessToken.kind == "personal",
+                AccessToken.revoked_at.is_(None),
+            )
+            .order_by(AccessToken.created_at.desc())
+        ).all()
+    return render_template(
+        "portal/account.html",
+        state=state or FormState(),
+        tokens=tokens,
+        new_token=new_token,
+        user=user,
+        calendar_url=calendar_url(),
+    ), status
+
+
+def calendar_url() -> str | None:
+    """The calendar connect page, once its blueprint is installed."""
+    try:
+        return url_for("calendar.index")
+    except Exception:  # werkzeug BuildError: no calendar blueprint in this build
+        return "/calendar"
+
+
+@bp.get("/account")
+def account() -> Any:
+    return render_account()
+
+
+@bp.post("/account/password")
+def change_password() -> Any:
+    state = FormState()
+    current = request.form.get("current_password", "")
+    new = request.form.get("new_password", "")
+    if not current:
+        state.errors["current_password"] = ["Enter your current password."]
+    if new != request.form.get("confirm_password", ""):
+        state.errors["confirm_password"] = ["The two new passwords differ."]
+    if state.errors:
+        return render_account(state, 422)
+    user = me()
+    try:
+        authenticate(user.email or "", current)
+    except Unauthorized:
+        state.errors["current_password"] = ["That is not your current password."]
+        return render_account(state, 422)
+    try:
+        resources().organization.set_password(user.actor(), new)
+    except InvalidInput as err:
+        state.errors["new_password"] = err.errors.get("password", [err.detail])
+        return render_account(state, 422)
+    return redirect(url_for("portal.account", password=1))
+
+
+@bp.post("/account/tokens")
+def create_token() -> Any:
+    body, state = form_input(TOKEN_FORM)
+    if body is None:
+        return render_account(state, 422)
+    _, token = resources().organization.create_token(me().actor(), body["name"])
+    # Shown once, in this response only: never in a URL, never stored in plaintext.
+    return render_account(new_token=token, status=201)
+
+
+@bp.post("/account/tokens/<uuid:token_id>/revoke")
+def revoke_token(token_id: uuid.UUID) -> Any:
+    try:
+        resources().organization.revoke_token(me().actor(), token_id)
+    except DomainError as err:
+        return render_account(refused(FormState(), err), err.status)
+    return redirect(url_for("portal.account", revoked=1))
+
+
+# -- my data ---------------------------------------------------------------------------------
+
+
+@bp.get("/data")
+def my_data() -> Any:
+    return render_template("portal/data.html", state=FormState(), phrase=ERASE_PHRASE)
+
+
+@bp.get("/data/export.<any(json, csv):fmt>")
+def export(fmt: str) -> Response:
+    user = me()
+    events = personal_data.export_events(resources().store, user.actor())
+    if fmt == "csv":
+        body, mimetype = personal_data.as_csv(events), "text/csv"
+    else:
+        body, mimetype = personal_data.as_json(user.person_id, events), "application/json"
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={"Content-Disposition": f'attachment; filename="compound-{stamp}.{fmt}"'},
+    )
+
+
+@bp.post("/data/erase")
+def erase() -> Any:
+    if request.form.get("confirm", "").strip().lower() != ERASE_PHRASE:
+        state = FormState(
+            values=dict(request.form),
+            errors={"confirm": [f"Type “{ERASE_PHRASE}” to confirm."]},
+        )
+        return render_template("portal/data.html", state=state, phrase=ERASE_PHRASE), 422
+    user = me()
+    resources().organization.erase(user.actor(), user.person_id)
+    logout_user()
+    return redirect(url_for("portal.erased"))
+
+
+@bp.get("/erased")
+def erased() -> Any:
+    """Shown after erasure, logged out (no login needed)."""
+    return render_template("portal/erased.html")

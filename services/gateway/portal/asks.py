@@ -1,0 +1,102 @@
+"""Micro-feedback: ask a colleague one question about one action; a copyable link that
+works without login; the answers, with their comments, on the asker's page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+
+from services.gateway.api.schemas import FeedbackRequestIn
+from services.gateway.feedback import feedback_token
+from services.gateway.portal import bp
+from services.gateway.portal.forms import FormState, form_input, me, refused, seen
+from services.gateway.portal.today import recent
+from services.gateway.resources import resources
+from shared.domain.errors import DomainError
+from shared.domain.tactics import TACTICS
+from shared.projections.journal import read_feedback
+
+ASK_FORM = FeedbackRequestIn()
+SHOWN = 20
+SUGGESTIONS = (
+    "Was that summary useful?",
+    "Did my update make the trade-off clear?",
+    "Was my question in the meeting helpful?",
+)
+
+
+def link_for(request_id: Any) -> str:
+    user = me()
+    token = feedback_token(user.tenant_id, user.person_id, request_id)
+    return url_for("feedback.answer", token=token, _external=True)
+
+
+def my_requests() -> dict[str, Any]:
+    user = me()
+    store = resources().store
+    with resources().engine.connect() as conn:
+        loop = read_feedback(conn, user.tenant_id, user.person_id, limit=SHOWN)
+        asked = {
+            e.position: e
+            for e in store.read_positions(conn, [i["asked_position"] for i in loop["items"]])
+        }
+    now = datetime.now(UTC)
+    for item in loop["items"]:
+        event = asked.get(item["asked_position"])
+        item["question"] = event.data["question"] if event is not None else None
+        item["comment"] = None
+        if item["answered_at"] is not None:
+            item["status"] = "answered"
+            answer = store.find(
+                f"journal-{user.person_id}",
+                "FeedbackGiven",
+                {"request_id": str(item["request_id"])},
+            )
+            item["comment"] = answer.data.get("comment") if answer is not None else None
+        elif item["expires_at"] < now:
+            item["status"] = "expired"
+        else:
+            item["status"] = "open"
+            item["link"] = link_for(item["request_id"])
+    return loop
+
+
+def render_asks(state: FormState | None = None, status: int = 200) -> Any:
+    seen("feedback_loop")
+    try:
+        asked_now: uuid.UUID | None = uuid.UUID(request.args.get("asked", ""))
+    except ValueError:
+        asked_now = None
+    return render_template(
+        "portal/feedback.html",
+        state=state or FormState(values={"expires_in_days": "14"}),
+        fb=my_requests(),
+        actions=recent("action", datetime.now(UTC) - timedelta(days=14), limit=20),
+        tactics=TACTICS,
+        suggestions=SUGGESTIONS,
+        new_link=link_for(asked_now) if asked_now else None,
+    ), status
+
+
+@bp.get("/feedback")
+def feedback() -> Any:
+    return render_asks()
+
+
+@bp.post("/feedback")
+def ask_feedback() -> Any:
+    body, state = form_input(ASK_FORM, integers=["expires_in_days"], optional=["action_id"])
+    if body is None:
+        return render_asks(state, 422)
+    try:
+        written = resources().journal.request_feedback(
+            me().actor(), body["question"], body["action_id"], body["expires_in_days"]
+        )
+    except DomainError as err:
+        return render_asks(refused(state, err), err.status)
+    return redirect(
+        url_for("portal.feedback", after=written.position, asked=str(written.id), _anchor="link")
+    )

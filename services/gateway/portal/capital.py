@@ -1,0 +1,112 @@
+"""My capital: the three dimensions over 12 weeks (a chart and its table), signal vs
+substance, rotation, tactic conversion, the streak, where each score comes from, this week's
+nudges and the seed's questions as a weekly reflection; and my history of actions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import render_template
+
+from services.gateway.portal import bp
+from services.gateway.portal.forms import me, seen
+from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
+from services.gateway.resources import resources
+from shared.domain.nudges import employee_nudges
+from shared.domain.tactics import TACTICS
+from shared.projections.capital import read_capital
+
+DIMENSIONS = {
+    "capability": "Capability",
+    "visibility": "Visibility",
+    "relationships": "Relationships",
+}
+HISTORY_WEEKS = 12
+
+
+def reflection(capital: dict[str, Any]) -> list[dict[str, str]]:
+    """The seed's "questions to ask", each beside the number of mine that bears on it."""
+    signal = capital["signal_vs_substance"]
+    rotation = capital["rotation"]
+    conversion = capital["tactic_conversion"]
+    converting = sorted(
+        (t for t, c in conversion.items() if c["outcomes"]),
+        key=lambda t: -conversion[t]["rate"],
+    )
+    return [
+        {
+            "question": "Which of my current small behaviours actually increase my capability "
+            "versus just my visibility?",
+            "evidence": "No visibility or capability invested in the last 4 weeks."
+            if signal["ratio"] is None and not rotation["actions"]
+            else f"Visibility invested is {signal['ratio']}x capability over the last 4 weeks."
+            if signal["ratio"] is not None
+            else "Only visibility was invested in the last 4 weeks.",
+        },
+        {
+            "question": "Who notices these actions, and who needs to notice for them to matter?",
+            "evidence": "No actions in the last 4 weeks."
+            if rotation["visible_share"] is None
+            else f"{round(100 * rotation['visible_share'])}% of your last "
+            f"{rotation['actions']} actions were seen by your team or decision-makers.",
+        },
+        {
+            "question": "Am I building relationships that can lead to sponsorship, or only "
+            "shallow recognition?",
+            "evidence": f"Relationships score {capital['scores']['relationships']['value']}; "
+            + (
+                f"tactics that led to outcomes: {', '.join(TACTICS[t].label for t in converting)}."
+                if converting
+                else "no outcome credited to a tactic yet."
+            ),
+        },
+        {
+            "question": "Which system-level changes would amplify or undercut these habits "
+            "(performance reviews, meeting norms, incentives)?",
+            "evidence": "Your weekly pulse answers feed your team's levers, anonymously.",
+        },
+    ]
+
+
+@bp.get("/capital")
+def capital() -> Any:
+    user = me()
+    position = seen("capital")
+    with resources().engine.connect() as conn:
+        mine = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
+    history = mine["history"][-HISTORY_WEEKS:]
+    chart = {
+        "labels": [h["week"] for h in history],
+        "series": [
+            {"key": key, "label": label, "values": [h[key] for h in history]}
+            for key, label in DIMENSIONS.items()
+        ],
+    }
+    conversion = sorted(mine["tactic_conversion"].items(), key=lambda kv: (-kv[1]["rate"], kv[0]))
+    return render_template(
+        "portal/capital.html",
+        capital=mine,
+        history=history,
+        chart=chart,
+        dimensions=DIMENSIONS,
+        conversion=conversion,
+        nudges=employee_nudges(mine),
+        questions=reflection(mine),
+        tactics=TACTICS,
+        outcome_labels=OUTCOME_LABELS,
+        as_of_position=position,
+        empty=not any(h[k] for h in history for k in DIMENSIONS),
+    )
+
+
+@bp.get("/history")
+def history() -> Any:
+    seen("capital")
+    since = datetime.now(UTC) - timedelta(weeks=HISTORY_WEEKS)
+    return render_template(
+        "portal/history.html",
+        actions=recent("action", since, limit=300),
+        tactics=TACTICS,
+        audiences=AUDIENCE_LABELS,
+    )

@@ -1,0 +1,108 @@
+"""What every portal page shares: the caller, form input through the API's schemas, reading
+one's own writes, and re-rendering a page with its messages next to the fields."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+from flask_login import current_user
+from marshmallow import Schema, ValidationError
+
+from services.gateway.auth import PortalUser
+from services.gateway.problems import flatten
+from services.gateway.resources import resources
+from shared.domain.errors import DomainError
+from shared.domain.weeks import iso_week_of
+
+READ_WAIT_SECONDS = 2.0
+
+
+def me() -> PortalUser:
+    user = current_user._get_current_object()
+    assert isinstance(user, PortalUser)
+    return user
+
+
+def this_week() -> str:
+    return iso_week_of(datetime.now(UTC))
+
+
+@dataclass
+class FormState:
+    """Submitted values (to fill the form in again) and messages per field."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    message: str | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.errors or self.message)
+
+
+def form_input(
+    schema: Schema,
+    integers: Iterable[str] = (),
+    optional: Iterable[str] = (),
+    lists: Iterable[str] = (),
+) -> tuple[dict[str, Any] | None, FormState]:
+    """The posted form, loaded by the API's ``schema``.
+
+    Form fields are strings: ``integers`` are converted (an unreadable number is left as
+    text for the schema to refuse), empty ``optional`` fields become None, ``lists`` read
+    every value of a repeated field. Returns (body, state): body is None when invalid.
+    """
+    raw: dict[str, Any] = {}
+    names = set(integers) | set(optional) | set(lists) | set(schema.fields)
+    for name in names:
+        if name in lists:
+            raw[name] = [v for v in request.form.getlist(name) if v.strip()]
+            continue
+        if name not in request.form:
+            continue
+        value = request.form[name].strip()
+        if name in integers:
+            try:
+                raw[name] = int(value)
+            except ValueError:
+                raw[name] = value
+        elif name in optional and not value:
+            raw[name] = None
+        else:
+            raw[name] = value
+    state = FormState(values=dict(request.form))
+    try:
+        return schema.load(raw), state
+    except ValidationError as err:
+        state.errors = flatten(err.messages)
+        return None, state
+
+
+def refused(state: FormState, err: DomainError) -> FormState:
+    """A command's refusal, its field messages next to the fields."""
+    state.errors.update(err.errors)
+    if not err.errors:
+        state.message = err.detail
+    return state
+
+
+def seen(projection: str) -> int:
+    """The projection's position, after waiting (bounded) for the caller's last write.
+
+    A page redirected to after a write carries ``?after=<position>`` and shows it.
+    """
+    try:
+        after = max(0, int(request.args.get("after", "0")))
+    except ValueError:
+        after = 0
+    return resources().projections.wait_for(projection, after, READ_WAIT_SECONDS if after else 0.0)
+
+
+def first_error(errors: Mapping[str, list[str]]) -> str | None:
+    for messages in errors.values():
+        if messages:
+            return messages[0]
+    return None

@@ -1,0 +1,170 @@
+"""The week plan (up to 6 micro-actions, ticked off by logging them) and 4-week experiments
+compared with the 4 weeks before."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from marshmallow import ValidationError
+
+from services.gateway.api.schemas import ExperimentEndIn, ExperimentIn, PlanIn
+from services.gateway.portal import bp
+from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
+from services.gateway.problems import flatten
+from services.gateway.resources import resources
+from shared.domain.errors import DomainError
+from shared.domain.tactics import TACTICS
+from shared.domain.weeks import iso_week_of, week_start
+from shared.projections.journal import read_experiments, read_plan
+
+PLAN_FORM = PlanIn()
+EXPERIMENT_FORM = ExperimentIn()
+END_FORM = ExperimentEndIn()
+PLAN_SLOTS = 6
+PAST_WEEKS = 6
+SIGNAL_LABELS = {
+    "invitations": "Invitations",
+    "useful_feedback": "Useful feedback",
+    "assignments": "Assignments",
+}
+
+
+def plan_of(week: str) -> dict[str, Any]:
+    """My plan for ``week`` with the labels I gave its items (read from the log)."""
+    user = me()
+    with resources().engine.connect() as conn:
+        plan = read_plan(conn, user.tenant_id, user.person_id, week)
+        position = plan.pop("plan_position")
+        events = resources().store.read_positions(conn, [position]) if position else []
+    labels = events[0].data.get("labels") if events else None
+    if not isinstance(labels, list) or len(labels) != len(plan["items"]):
+        labels = [None] * len(plan["items"])
+    plan["items"] = [
+        {**item, "label": label or None} for item, label in zip(plan["items"], labels, strict=True)
+    ]
+    return plan
+
+
+def render_plan(state: FormState | None = None, status: int = 200) -> Any:
+    seen("plan_progress")
+    week = this_week()
+    plan = plan_of(week)
+    monday = week_start(week)
+    past = [plan_of(iso_week_of(monday - timedelta(weeks=n))) for n in range(1, PAST_WEEKS + 1)]
+    if state is None:
+        values = {}
+        for i, item in enumerate(plan["items"]):
+            values[f"tactic_{i}"] = item["tactic"]
+            values[f"label_{i}"] = item["label"] or ""
+        state = FormState(values=values)
+    return render_template(
+        "portal/plan.html",
+        state=state,
+        plan=plan,
+        past=past,
+        week=week,
+        monday=monday,
+        slots=range(PLAN_SLOTS),
+        tactics=TACTICS,
+    ), status
+
+
+@bp.get("/plan")
+def plan() -> Any:
+    return render_plan()
+
+
+@bp.post("/plan")
+def set_plan() -> Any:
+    state = FormState(values=dict(request.form))
+    actions = []
+    for i in range(PLAN_SLOTS):
+        tactic = request.form.get(f"tactic_{i}", "").strip()
+        label = request.form.get(f"label_{i}", "").strip()
+        if tactic or label:
+            actions.append({"tactic": tactic, "label": label or None, "slot": i})
+    try:
+        body = PLAN_FORM.load(
+            {"actions": [{"tactic": a["tactic"], "label": a["label"]} for a in actions]}
+        )
+    except ValidationError as err:
+        for name, messages in flatten(err.messages).items():
+            parts = name.split(".")  # actions.<n>.tactic -> tactic_<slot>
+            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(actions):
+                name = f"{parts[2]}_{actions[int(parts[1])]['slot']}"
+            state.errors.setdefault(name, []).extend(messages)
+        if "actions" in state.errors:
+            state.errors["actions"] = ["Choose between 1 and 6 micro-actions."]
+        return render_plan(state, 422)
+    planned = body["actions"]
+    labels = [a["label"] or "" for a in planned]
+    try:
+        written = resources().journal.set_plan(
+            me().actor(),
+            this_week(),
+            [a["tactic"] for a in planned],
+            labels if any(labels) else None,
+        )
+    except DomainError as err:
+        return render_plan(refused(state, err), err.status)
+    return redirect(url_for("portal.plan", after=written.position, saved=1))
+
+
+# -- experiments ---------------------------------------------------------------------------------
+
+
+def render_experiments(state: FormState | None = None, status: int = 200) -> Any:
+    user = me()
+    seen("experiments")
+    with resources().engine.connect() as conn:
+        experiments = read_experiments(conn, user.tenant_id, user.person_id)
+    today = datetime.now(UTC).date()
+    for x in experiments:
+        x["period_complete"] = x["ends_on"] <= today
+        x["days_left"] = max(0, (x["ends_on"] - today).days)
+        x["progress"] = min(100, round(100 * (today - x["starts_on"]).days / (7 * x["weeks"])))
+    return render_template(
+        "portal/experiments.html",
+        state=state or FormState(values={"weeks": "4"}),
+        experiments=experiments,
+        running=[x for x in experiments if x["status"] == "running"],
+        tactics=TACTICS,
+        signals=SIGNAL_LABELS,
+        today=today,
+    ), status
+
+
+@bp.get("/experiments")
+def experiments() -> Any:
+    return render_experiments()
+
+
+@bp.post("/experiments")
+def start_experiment() -> Any:
+    body, state = form_input(
+        EXPERIMENT_FORM, integers=["weeks"], optional=["starts_on", "hypothesis"]
+    )
+    if body is None:
+        return render_experiments(state, 422)
+    try:
+        written = resources().journal.start_experiment(me().actor(), **body)
+    except DomainError as err:
+        return render_experiments(refused(state, err), err.status)
+    return redirect(url_for("portal.experiments", after=written.position, started=1))
+
+
+@bp.post("/experiments/<uuid:experiment_id>/end")
+def end_experiment(experiment_id: uuid.UUID) -> Any:
+    body, state = form_input(END_FORM, optional=["reflection"])
+    if body is None:
+        return render_experiments(state, 422)
+    try:
+        written = resources().journal.end_experiment(
+            me().actor(), experiment_id, body["reflection"]
+        )
+    except DomainError as err:
+        return render_experiments(refused(state, err), err.status)
+    return redirect(url_for("portal.experiments", after=written.position, ended=1))

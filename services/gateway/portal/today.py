@@ -1,0 +1,151 @@
+"""Today: log a micro-action in seconds, see the week's actions, undo within a minute;
+record an outcome (invitation, assignment, recognition ...), optionally for an action."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from flask import redirect, render_template, url_for
+
+from services.gateway.api.schemas import ActionIn, OutcomeIn
+from services.gateway.portal import bp
+from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
+from services.gateway.resources import resources
+from shared.commands.journal import UNDO_WINDOW
+from shared.domain.errors import DomainError
+from shared.domain.nudges import employee_nudges
+from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.domain.weeks import week_start
+from shared.projections.capital import read_capital, read_recent
+from shared.projections.journal import read_plan
+
+ACTION_FORM = ActionIn()
+OUTCOME_FORM = OutcomeIn()
+MINUTE_CHOICES = (5, 10, 20, 30, 60)
+AUDIENCE_LABELS = {
+    "private": "Just me",
+    "team": "My team",
+    "decision_makers": "Decision-makers",
+}
+OUTCOME_LABELS = {
+    "invitation": "Invitation",
+    "assignment": "Assignment",
+    "recognition": "Recognition",
+    "useful_feedback": "Useful feedback",
+    "new_responsibility": "New responsibility",
+    "sponsorship": "Sponsorship",
+}
+assert set(AUDIENCE_LABELS) == set(AUDIENCES) and set(OUTCOME_LABELS) == set(OUTCOME_KINDS)
+
+
+def recent(kind: str, since: datetime | None, limit: int = 50) -> list[dict[str, Any]]:
+    """My latest actions or outcomes with their details read from the log (decrypted)."""
+    user = me()
+    store = resources().store
+    with resources().engine.connect() as conn:
+        rows = read_recent(conn, user.tenant_id, user.person_id, kind, since, limit)
+        events = {e.position: e for e in store.read_positions(conn, [r["position"] for r in rows])}
+    now = datetime.now(UTC)
+    items = []
+    for row in rows:
+        event = events.get(row["position"])
+        data = event.data if event is not None else {}
+        recorded = event.recorded_at if event is not None else row["occurred_at"]
+        items.append(
+            {
+                **row,
+                **data,
+                "id": row["ref_id"],
+                "undoable": kind == "action" and now - recorded < UNDO_WINDOW,
+            }
+        )
+    return items
+
+
+def week_began() -> datetime:
+    return datetime.combine(week_start(this_week()), time(), tzinfo=UTC)
+
+
+def render_today(state: FormState | None = None, status: int = 200) -> Any:
+    user = me()
+    seen("capital")
+    actions = recent("action", week_began())
+    with resources().engine.connect() as conn:
+        plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
+        capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
+    return render_template(
+        "portal/today.html",
+        state=state or FormState(values={"minutes": "10", "audience": "team"}),
+        actions=actions,
+        plan=plan,
+        nudges=employee_nudges(capital),
+        streak=capital["consistency"],
+        tactics=TACTICS,
+        minute_choices=MINUTE_CHOICES,
+        audiences=AUDIENCE_LABELS,
+        week=this_week(),
+    ), status
+
+
+@bp.get("/")
+def index() -> Any:
+    return render_today()
+
+
+@bp.post("/actions")
+def log_action() -> Any:
+    body, state = form_input(ACTION_FORM, integers=["minutes"], optional=["note", "occurred_at"])
+    if body is None:
+        return render_today(state, 422)
+    try:
+        written = resources().journal.log_action(me().actor(), **body)
+    except DomainError as err:
+        return render_today(refused(state, err), err.status)
+    label = TACTICS[body["tactic"]].label
+    return redirect(
+        url_for("portal.index", after=written.position, logged=label, _anchor="this-week")
+    )
+
+
+@bp.post("/actions/<uuid:action_id>/undo")
+def undo_action(action_id: uuid.UUID) -> Any:
+    try:
+        written = resources().journal.undo_action(me().actor(), action_id)
+    except DomainError as err:
+        return render_today(FormState(message=err.detail), err.status)
+    return redirect(url_for("portal.index", after=written.position, undone=1))
+
+
+# -- outcomes ------------------------------------------------------------------------------------
+
+
+def render_outcomes(state: FormState | None = None, status: int = 200) -> Any:
+    seen("capital")
+    since = datetime.now(UTC) - timedelta(days=42)
+    return render_template(
+        "portal/outcomes.html",
+        state=state or FormState(),
+        outcomes=recent("outcome", None, limit=30),
+        actions=recent("action", since, limit=30),
+        kinds=OUTCOME_LABELS,
+        tactics=TACTICS,
+    ), status
+
+
+@bp.get("/outcomes")
+def outcomes() -> Any:
+    return render_outcomes()
+
+
+@bp.post("/outcomes")
+def record_outcome() -> Any:
+    body, state = form_input(OUTCOME_FORM, optional=["action_id", "note", "occurred_at"])
+    if body is None:
+        return render_outcomes(state, 422)
+    try:
+        written = resources().journal.record_outcome(me().actor(), **body)
+    except DomainError as err:
+        return render_outcomes(refused(state, err), err.status)
+    return redirect(url_for("portal.outcomes", after=written.position, recorded=1))

@@ -1,0 +1,67 @@
+// Compound portal: copy buttons and the capital chart. Pages work without this file.
+(function () {
+  "use strict";
+
+  function copyFrom(button) {
+    var id = button.getAttribute("data-copy");
+    var input = document.getElementById(id);
+    var status = document.querySelector('[data-copy-status="' + id + '"]');
+    if (!input) return;
+    function done(ok) {
+      if (status) status.textContent = ok ? "Copied to the clipboard." : "Select the text and copy it.";
+      if (ok) button.textContent = "Copied";
+    }
+    input.select();
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(input.value).then(function () { done(true); }, function () { done(document.execCommand("copy")); });
+    } else {
+      var ok = false;
+      try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      done(ok);
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-copy]");
+    if (button) copyFrom(button);
+  });
+
+  // Line styles and point shapes tell the series apart without relying on colour.
+  var STYLES = {
+    capability: { color: "#2f5bd3", dash: [], point: "circle" },
+    visibility: { color: "#b4531b", dash: [7, 4], point: "triangle" },
+    relationships: { color: "#1f7a4d", dash: [2, 3], point: "rect" }
+  };
+
+  function drawCapital() {
+    var canvas = document.getElementById("capital-chart");
+    var source = document.getElementById("capital-data");
+    if (!canvas || !source || !window.Chart) return;
+    var data = JSON.parse(source.textContent);
+    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+    canvas.chart = new window.Chart(canvas, {
+      type: "line",
+      data: {
+        labels: data.labels.map(function (w) { return w.replace(/^\d{4}-/, ""); }),
+        datasets: data.series.map(function (s) {
+          var style = STYLES[s.key];
+          return {
+            label: s.label, data: s.values, borderColor: style.color, backgroundColor: style.color,
+            borderDash: style.dash, pointStyle: style.point, pointRadius: 4, borderWidth: 2.5, tension: 0.25
+          };
+        })
+      },
+      options: {
+        maintainAspectRatio: false,
+        animation: reduced ? false : { duration: 400 },
+        interaction: { mode: "index", intersect: false },
+        scales: { y: { min: 0, suggestedMax: 40, title: { display: true, text: "score (0-100)" } } },
+        plugins: { legend: { display: false } }
+      }
+    });
+    canvas.setAttribute("data-drawn", "true");
+  }
+
+  // Deferred scripts (Chart.js among them) have all run when DOMContentLoaded fires.
+  document.addEventListener("DOMContentLoaded", drawCapital);
+})();

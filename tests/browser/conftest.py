@@ -1,0 +1,112 @@
+"""Browser tests: the gateway as a live server on a free loopback port, the system Chromium
+driven by Playwright, and a catch-up thread standing in for the projection worker.
+
+Chromium is the machine's (``apt-get install chromium``); ``playwright install`` is never
+run. Without it the tests skip, except on CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from shared.eventlog import EventStore
+from shared.projections import runtime
+from shared.settings import Settings
+
+CHROMIUM = Path(os.environ.get("COMPOUND_CHROMIUM", "/usr/lib/chromium/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        reason = f"Chromium not found at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_app(settings: Settings) -> Iterator[Flask]:
+    """A gateway of its own: no SERVER_NAME (the browser calls it by its address)."""
+    from services.gateway import create_app
+
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": settings,
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_KEY_PREFIX": f"browser-{uuid.uuid4().hex}",
+        }
+    )
+    yield app
+    app.extensions["compound"].close()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_app: Flask) -> Iterator[str]:
+    """The gateway served by werkzeug in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def projector(store: EventStore) -> Iterator[None]:
+    """Projects the log continuously, as the Dramatiq worker does after each wake-up."""
+    rt = runtime(store)
+    rt.ensure()
+    stop = threading.Event()
+    names = list(rt.projections)
+
+    def run() -> None:
+        while not stop.is_set():
+            for name in names:
+                rt.catch_up(name)
+            stop.wait(0.05)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    yield
+    stop.set()
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path: Path) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(chromium_path), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def screenshots() -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS

@@ -1,0 +1,236 @@
+"""A new employee's first session, in a real browser against a live gateway.
+
+Accept the invitation and set a password, log in, log three micro-actions (and undo a
+fourth), plan the week, start an experiment, ask for feedback and answer it in a second
+browser context without login (phone size), record an outcome, see the capital page change,
+answer the pulse, export (JSON) and erase. Saves screenshots of the main pages to
+docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from services.gateway.auth import invitation_serializer
+from shared.commands import Actor, OrganizationCommands
+from shared.eventlog import EventStore
+from tests.conftest import DemoOrg
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "a-long-new-password"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def invite(live_app: Flask, store: EventStore, org: DemoOrg, base: str) -> tuple[str, str]:
+    email = f"journey-{uuid.uuid4().hex[:8]}@demo.test"
+    admin = Actor(tenant_id=org.tenant_id, person_id=org.admin, role="admin", source="test")
+    invitation = OrganizationCommands(store).invite(admin, email, "employee", org.teams["platform"])
+    with live_app.app_context():
+        token = invitation_serializer().dumps(
+            {"t": str(org.tenant_id), "p": str(invitation.person_id)}
+        )
+    return email, f"{base}/invite/{token}"
+
+
+def score(page: Any, dimension: str) -> float:
+    return float(page.locator(f'[data-score="{dimension}"]').inner_text())
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def nav(page: Any, name: str) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
+
+
+def choose_action(page: Any, label: str, note: str) -> None:
+    select = page.get_by_label(label)
+    value = select.locator("option", has_text=note).get_attribute("value")
+    select.select_option(value)
+
+
+def log_action(page: Any, tactic: str, minutes: str, audience: str, note: str = "") -> None:
+    page.get_by_label(f"{minutes} min", exact=True).check()
+    page.get_by_label(audience, exact=True).check()
+    page.get_by_label("Note").fill(note)
+    page.locator(f'button[name="tactic"][value="{tactic}"]').click()
+
+
+def test_new_employee_journey(
+    browser: Any,
+    live_app: Flask,
+    live_server: str,
+    projector: None,
+    store: EventStore,
+    org: DemoOrg,
+    screenshots: Path,
+):
+    from playwright.sync_api import expect
+
+    email, link = invite(live_app, store, org, live_server)
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    script_errors: list[str] = []
+    page.on("pageerror", lambda err: script_errors.append(str(err)))
+
+    # Accept the invitation, set a password, log in.
+    page.goto(link)
+    page.get_by_label("Your name").fill("Robin")
+    page.get_by_label("Choose a password").fill("short")
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.locator(".error")).to_contain_text("between 10 and 200")  # next to the field
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_role("button", name="Set my password").click()
+    expect(page.get_by_role("status")).to_contain_text("Welcome")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    shot(page, screenshots, "login")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Hello, Robin")).to_be_visible()
+    expect(page.locator("#this-week .empty")).to_be_visible()  # a friendly empty state
+
+    # Capital before: all zero.
+    page.goto(f"{live_server}/capital")
+    expect(page.locator("#capital-chart")).to_have_attribute("data-drawn", "true")
+    before = {d: score(page, d) for d in ("capability", "visibility", "relationships")}
+    assert before == {"capability": 0.0, "visibility": 0.0, "relationships": 0.0}
+
+    # Three micro-actions, each in at most three interactions; then one undone.
+    nav(page, "Today")
+    log_action(page, "meeting_quick_win", "10", "Decision-makers", "3-bullet sprint summary")
+    expect(page.locator("#this-week li")).to_have_count(1)
+    log_action(page, "learning_bit", "20", "Just me", "20 minutes with the profiler")
+    expect(page.locator("#this-week li")).to_have_count(2)
+    log_action(page, "relationship_deposit", "5", "My team", "thanked Sam for the review")
+    expect(page.locator("#this-week li")).to_have_count(3)
+    log_action(page, "network_nudge", "5", "My team", "logged by mistake")
+    expect(page.locator("#this-week li")).to_have_count(4)
+    page.locator("#this-week li", has_text="logged by mistake").get_by_role(
+        "button", name="Undo"
+    ).click()
+    expect(page.locator("#this-week li")).to_have_count(3)
+    expect(page.get_by_role("status")).to_contain_text("Undone")
+    shot(page, screenshots, "today")
+    page.set_viewport_size(PHONE)
+    shot(page, screenshots, "today-phone")
+    page.set_viewport_size(DESKTOP)
+
+    # Plan the week and start an experiment.
+    nav(page, "Plan")
+    page.locator("#tactic_0").select_option("meeting_quick_win")
+    page.locator("#label_0").fill("summary after each demo")
+    page.locator("#tactic_1").select_option("small_exposure")
+    page.get_by_role("button", name="Save plan").click()
+    expect(page.get_by_role("status")).to_contain_text("Plan saved")
+    expect(page.locator(".ticks li.done")).to_have_count(1)  # the quick win logged above
+    shot(page, screenshots, "plan")
+    nav(page, "Experiments")
+    page.get_by_label("Tactic to try").select_option("prototype_first")
+    page.get_by_label("What do you expect?").fill("prototypes get me into design reviews")
+    page.get_by_role("button", name="Start").click()
+    expect(page.locator(".experiment")).to_have_count(1)
+    expect(page.locator("table.compare")).to_have_count(1)
+    shot(page, screenshots, "experiments")
+
+    # Ask for micro-feedback about the summary; a colleague answers on a phone, no login.
+    nav(page, "Feedback")
+    page.get_by_label("Your question").fill("Was that summary useful?")
+    choose_action(page, "About which action?", "3-bullet sprint summary")
+    page.get_by_role("button", name="Create the link").click()
+    feedback_link = page.locator("#new-link").input_value()
+    assert feedback_link.startswith(f"{live_server}/f/")
+    colleague = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    phone = colleague.new_page()
+    phone.goto(feedback_link)
+    expect(phone.get_by_text("Was that summary useful?")).to_be_visible()
+    shot(phone, screenshots, "feedback-link-phone")
+    phone.get_by_label("Comment (optional)").fill("Yes, the trade-off was clear")
+    phone.get_by_role("button", name="Yes, useful").click()  # the one click
+    expect(phone.get_by_role("status")).to_contain_text("Thank you")
+    colleague.close()
+    page.reload()
+    answered = page.locator(".feedback-item.status-answered")
+    expect(answered).to_contain_text("Useful")
+    expect(answered).to_contain_text("the trade-off was clear")
+    shot(page, screenshots, "feedback")
+
+    # Record an outcome for the summary.
+    nav(page, "Outcomes")
+    page.get_by_label("Invitation").check()
+    choose_action(page, "Which action led to it?", "3-bullet sprint summary")
+    page.get_by_label("Note").fill("invited to roadmap planning")
+    page.get_by_role("button", name="Record outcome").click()
+    expect(page.get_by_role("status")).to_contain_text("Outcome recorded")
+    expect(page.locator(".timeline li")).to_contain_text("credits Quick win in a meeting")
+
+    # Capital after: chart drawn, numbers up, the table alternative says the same.
+    nav(page, "My capital")
+    expect(page.locator("#capital-chart")).to_have_attribute("data-drawn", "true")
+    after = {d: score(page, d) for d in before}
+    assert all(after[d] > before[d] for d in before), (before, after)
+    last_row = page.locator("#capital-table tbody tr").last.locator("td")
+    assert [float(v) for v in last_row.all_text_contents()] == list(after.values())
+    expect(page.locator(".explain a").first).to_be_visible()
+    shot(page, screenshots, "capital")
+    page.set_viewport_size(PHONE)
+    shot(page, screenshots, "capital-phone")
+    page.set_viewport_size(DESKTOP)
+
+    # The weekly pulse: refused with messages when incomplete, then sent anonymously.
+    nav(page, "Pulse")
+    expect(page.get_by_role("heading", name="Anonymous, and why")).to_be_visible()
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.locator(".likert .error")).to_have_count(10)
+    for fieldset in page.locator("fieldset.likert").all():
+        fieldset.locator('input[value="5"]').check(force=True)
+    shot(page, screenshots, "pulse")
+    page.get_by_role("button", name="Send anonymously").click()
+    expect(page.get_by_role("status")).to_contain_text("anonymous answer was recorded")
+
+    # Account: a personal access token, shown once.
+    page.get_by_role("link", name="Account", exact=True).click()
+    page.get_by_label("Token name").fill("my script")
+    page.get_by_role("button", name="Create token").click()
+    assert page.locator("#new-token").input_value()
+    expect(page.get_by_role("link", name="Calendar")).to_have_attribute("href", "/calendar")
+    shot(page, screenshots, "account")
+
+    # Export everything (JSON), then erase.
+    page.get_by_role("link", name="My data").click()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download JSON").click()
+    exported = json.loads(Path(download.value.path()).read_text())
+    types = [e["type"] for e in exported["events"]]
+    assert types.count("MicroActionLogged") == 4 and "MicroActionRetracted" in types
+    assert "thanked Sam for the review" in json.dumps(exported)
+    shot(page, screenshots, "data")
+    page.get_by_role("button", name="Erase my data and close my account").click()
+    expect(page.locator("#confirm-error")).to_be_visible()  # no confirmation, nothing erased
+    page.get_by_label("Type").fill("erase my data")
+    page.get_by_role("button", name="Erase my data and close my account").click()
+    expect(page.get_by_role("heading", name="Your data has been erased")).to_be_visible()
+    page.goto(f"{live_server}/capital")
+    assert "/login" in page.url  # logged out
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator(".error")).to_contain_text("Wrong e-mail or password")
+    context.close()
+
+    assert not script_errors
+    # Nothing was loaded from another host.
+    assert requested and all(url.startswith(live_server) for url in requested), {
+        url for url in requested if not url.startswith(live_server)
+    }
