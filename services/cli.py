@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
 from typing import Any
 
@@ -85,6 +87,7 @@ def keys_generate() -> None:
 def keys_rotate() -> None:
     """Re-wrap every data key with the first of COMPOUND_MASTER_KEYS."""
     from infra.supervisor import master_keys_for
+    from shared.calendar.connections import rotate_tokens as calendar_tokens_rotate
     from shared.database import make_engine
     from shared.eventlog import KeyRing
 
@@ -93,7 +96,9 @@ def keys_rotate() -> None:
     engine = make_engine(settings, pool_size=1)
     with engine.begin() as conn:
         count = KeyRing(master).rotate(conn)
+        tokens = calendar_tokens_rotate(conn, master)
     click.echo(f"re-wrapped {count} data keys with the newest master key")
+    click.echo(f"re-encrypted {tokens} calendar tokens with the newest master key")
     engine.dispose()
 
 
@@ -375,7 +380,7 @@ def directory_rebuild() -> None:
 @click.option("--processes", "-p", default=1, show_default=True, help="Worker processes.")
 @click.option("--threads", "-t", default=4, show_default=True, help="Threads per process.")
 def worker(processes: int, threads: int) -> None:
-    """Run Dramatiq workers (projections, later calendar sync)."""
+    """Run Dramatiq workers (projections and calendar sync)."""
     from workers.metrics import worker_environment
 
     env = dict(os.environ)
@@ -387,12 +392,37 @@ def worker(processes: int, threads: int) -> None:
         "-m",
         "dramatiq",
         "workers.actors",
+        "workers.calendar",
         "--processes",
         str(processes),
         "--threads",
         str(threads),
     ]
     os.execve(sys.executable, argv, env)
+
+
+@main.command("calendar-provider")
+@click.option("--port", type=int, help="Port (default COMPOUND_CALENDAR_PROVIDER_PORT or 8010).")
+def calendar_provider(port: int | None) -> None:
+    """Run the local calendar provider (OAuth server and Google/Graph-shaped calendar API)."""
+    from werkzeug.serving import make_server
+
+    from services.calendar_provider import create_app
+    from shared.calendar.settings import ProviderServerSettings
+
+    settings = ProviderServerSettings.from_env(dict(os.environ), Settings.from_env().data_dir)
+    if not settings.client_secret or not settings.admin_token:
+        raise click.ClickException(
+            "set COMPOUND_CALENDAR_LOCAL_CLIENT_SECRET and COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN "
+            "(`make run` generates both)"
+        )
+    server = make_server(
+        settings.host, port or settings.port, create_app(settings), threaded=True
+    )
+    click.echo(f"calendar provider at http://{settings.host}:{server.server_port}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
 
 
 @main.command()

@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shared.calendar.settings import CalendarSettings, CalendarSettingsError
+
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 
 
@@ -54,6 +56,13 @@ def normalise_database_url(url: str) -> str:
     )
 
 
+def _calendar(env: dict[str, str]) -> CalendarSettings:
+    try:
+        return CalendarSettings.from_env(env)
+    except CalendarSettingsError as err:
+        raise SettingsError(str(err)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process settings; build with :meth:`from_env` or directly in tests."""
@@ -70,6 +79,7 @@ class Settings:
     demo_password: str = "compound-demo"
     secret_key: str | None = None
     k_anonymity: int = 5
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
     secure_cookies: bool = False
     forwarded_proxies: int = 0
 
@@ -96,6 +106,7 @@ class Settings:
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
             secret_key=env.get("COMPOUND_SECRET_KEY") or None,
             k_anonymity=_int(env, "COMPOUND_K", 5, minimum=3),
+            calendar=_calendar(env),
             secure_cookies=_flag(env, "COMPOUND_SECURE_COOKIES"),
             forwarded_proxies=_int(env, "COMPOUND_FORWARDED_PROXIES", 0),
         )

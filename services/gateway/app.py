@@ -9,6 +9,7 @@ from flask import Flask
 from services.gateway import (
     api,
     auth,
+    calendar,
     dashboards,
     feedback,
     health,
@@ -47,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     feedback.init_app(app)
     portal.init_app(app)
     dashboards.init_app(app)
+    calendar.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     return app

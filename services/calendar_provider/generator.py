@@ -1,0 +1,198 @@
+"""Deterministic demo calendars: the same person and week always give the same meetings.
+
+A week's meetings depend only on the account's e-mail, its profile (manager, colleagues) and
+the ISO week, so every run of the provider serves the same calendars. They look like real
+ones on purpose (titles, descriptions, attendee addresses), so that a test can prove Compound
+keeps none of it: daily stand-ups and a weekly 1:1 with the manager (recurring series), team
+meetings, 1:1s with colleagues, large all-hands, after-hours calls and a few cancellations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+TOPICS = (
+    "Roadmap review",
+    "Incident retro",
+    "Pricing experiment",
+    "Hiring debrief",
+    "Quarterly planning",
+    "Architecture deep-dive",
+    "Customer escalation",
+    "Budget check-in",
+)
+
+
+@dataclass(frozen=True)
+class Attendee:
+    email: str
+    response: str = "accepted"  # accepted | tentative | declined | needsAction
+    organizer: bool = False
+
+
+@dataclass(frozen=True)
+class Meeting:
+    """One event of a calendar, in the provider's own terms (both API shapes derive from it)."""
+
+    id: str
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    organizer: str
+    attendees: tuple[Attendee, ...]
+    series_id: str | None = None
+    status: str = "confirmed"  # or "cancelled"
+    revision: int = 0
+
+    @property
+    def etag(self) -> str:
+        digest = hashlib.sha256(
+            f"{self.id}|{self.revision}|{self.start}|{self.end}|{self.status}".encode()
+        )
+        return f'"{int(digest.hexdigest()[:12], 16)}"'
+
+    def moved(self, start: datetime, end: datetime) -> Meeting:
+        return replace(self, start=start, end=end, revision=self.revision + 1)
+
+    def cancelled(self) -> Meeting:
+        return replace(self, status="cancelled", revision=self.revision + 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "summary": self.summary,
+            "description": self.description,
+            "organizer": self.organizer,
+            "attendees": [[a.email, a.response, a.organizer] for a in self.attendees],
+            "series_id": self.series_id,
+            "status": self.status,
+            "revision": self.revision,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Meeting:
+        return cls(
+            id=raw["id"],
+            start=datetime.fromisoformat(raw["start"]),
+            end=datetime.fromisoformat(raw["end"]),
+            summary=raw["summary"],
+            description=raw["description"],
+            organizer=raw["organizer"],
+            attendees=tuple(Attendee(e, r, o) for e, r, o in raw["attendees"]),
+            series_id=raw.get("series_id"),
+            status=raw.get("status", "confirmed"),
+            revision=int(raw.get("revision", 0)),
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who a person meets: their manager and colleagues (else made-up addresses)."""
+
+    email: str
+    manager: str | None = None
+    colleagues: tuple[str, ...] = field(default_factory=tuple)
+
+    def team(self) -> tuple[str, ...]:
+        if self.colleagues:
+            return self.colleagues
+        tag = _short(self.email)
+        return tuple(f"colleague-{i}.{tag}@example.org" for i in range(1, 7))
+
+    def boss(self) -> str:
+        return self.manager or f"manager.{_short(self.email)}@example.org"
+
+
+def _short(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
+def _at(day: date, hour: float) -> datetime:
+    minutes = round(hour * 60)
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=UTC)
+
+
+def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
+    """The meetings of ``profile`` in the ISO week starting ``monday`` (UTC working hours)."""
+    me = profile.email
+    rng = random.Random(hashlib.sha256(f"{me}|{monday.isoformat()}".encode()).digest())
+    team = profile.team()
+    boss = profile.boss()
+    tag = _short(me)
+    week = monday.strftime("%G%V")
+    meetings: list[Meeting] = []
+
+    def add(
+        key: str,
+        day: date,
+        start_hour: float,
+        minutes: int,
+        summary: str,
+        organizer: str,
+        others: tuple[str, ...],
+        series: str | None = None,
+    ) -> None:
+        start = _at(day, start_hour)
+        responses = ("accepted", "accepted", "accepted", "tentative", "needsAction", "declined")
+        own = "accepted" if organizer == me else rng.choice(responses)
+        people = [Attendee(me, own, organizer == me)]
+        people += [Attendee(o, "accepted", o == organizer) for o in others if o != me]
+        if series:
+            meeting_id = f"{series}_{start.strftime('%Y%m%dT%H%M%SZ')}"
+        else:
+            meeting_id = f"{tag}w{week}{key}"
+        status = "cancelled" if rng.random() < 0.04 else "confirmed"
+        meetings.append(
+            Meeting(
+                id=meeting_id,
+                start=start,
+                end=start + timedelta(minutes=minutes),
+                summary=summary,
+                description=f"Agenda for {summary.lower()}: notes in the shared doc. "
+                f"Dial-in +1 555 0100 {rng.randrange(1000, 9999)}",
+                organizer=organizer,
+                attendees=tuple(people),
+                series_id=series,
+                status=status,
+            )
+        )
+
+    days = [monday + timedelta(days=i) for i in range(5)]
+    for day in days:  # a daily stand-up series
+        add("su", day, 9.5, 15, "Daily stand-up", team[0], team, series=f"{tag}standup")
+    one_on_one_day = days[1 + _short(me + "1:1").count("a") % 3]
+    add("mg", one_on_one_day, 14, 30, f"1:1 {me.split('@')[0]} / manager", boss, (boss,),
+        series=f"{tag}manager")  # fmt: skip
+    add("ts", days[2], 11, 60, "Team sync", boss, (boss, *team), series=f"{tag}teamsync")
+    if monday.isocalendar().week % 2 == 0:  # every other week: all-hands
+        crowd = tuple(f"staff-{i}.{_short(monday.isoformat())}@example.org" for i in range(40))
+        add("ah", days[0], 16, 60, "All-hands", crowd[0], crowd)
+    for n in range(rng.randint(3, 8)):
+        day = rng.choice(days)
+        size = rng.choice((1, 1, 2, 3, 4, 6, 9))
+        others = tuple(rng.sample(team, min(size, len(team))))
+        if rng.random() < 0.25:
+            others += (f"guest-{rng.randrange(100)}@partner.example",)
+        organizer = me if rng.random() < 0.35 else others[0]
+        after_hours = rng.random() < 0.12
+        hour = rng.choice((7.0, 18.0, 19.5)) if after_hours else rng.choice(
+            (10.0, 10.5, 11.5, 13.0, 13.5, 15.0, 15.5, 16.5)
+        )  # fmt: skip
+        minutes = rng.choice((30, 30, 45, 60, 60, 90))
+        add(f"m{n}", day, hour, minutes, rng.choice(TOPICS), organizer, others)
+    return meetings
+
+
+def calendar(profile: Profile, first_monday: date, weeks: int) -> list[Meeting]:
+    """Every meeting of ``weeks`` ISO weeks from ``first_monday``."""
+    out: list[Meeting] = []
+    for i in range(weeks):
+        out.extend(week_meetings(profile, first_monday + timedelta(weeks=i)))
+    return out

@@ -1,0 +1,436 @@
+"""Calendar sync: a connection's changes since its sync token -> events in the log.
+
+One run of :meth:`CalendarSync.sync`:
+
+1. pages through the provider's API (Google ``events.list`` with ``pageToken`` then
+   ``syncToken``; Graph ``calendarView/delta`` with ``@odata.nextLink`` then
+   ``@odata.deltaLink``), refreshing the access token when it expires;
+2. minimises each event (shared/calendar/minimise.py) and, per page in one transaction,
+   appends ``MeetingObserved`` for a new or changed meeting and ``MeetingCancelled`` for a
+   cancelled one, and records each meeting's version in ``calendar_meetings``;
+3. stores the new sync token with the last page.
+
+Idempotent twice over: a meeting whose version is already recorded is skipped, and each
+appended event's id derives from (provider, event id, etag / changeKey and the minimised
+facts) through the store's idempotency key, so a page retried after a crash, or a full
+resync after a 410 Gone, never duplicates an event. A 410 clears the sync token and runs a
+full sync; meetings that vanished from a full listing are cancelled. A revoked or invalid
+grant ends the connection with "needs reconnect".
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+
+from shared.calendar.connections import CalendarConnection, Connections
+from shared.calendar.minimise import (
+    Cancelled,
+    Change,
+    Observed,
+    UnusableEvent,
+    from_google,
+    from_graph,
+)
+from shared.calendar.providers import ProviderConfig
+from shared.calendar.settings import CalendarSettings
+from shared.database import as_psycopg
+from shared.eventlog import AppendContext, NewEvent
+
+log = logging.getLogger("compound.calendar")
+LOCK_CLASS = 0x43414C  # "CAL": advisory locks keyed by connection, one sync at a time
+HTTP_TIMEOUT = 30
+MEETING_TYPES = frozenset({"MeetingObserved", "MeetingCancelled"})
+
+
+class SyncTokenExpired(Exception):
+    """The provider answered 410 Gone: the sync token is no longer valid."""
+
+
+class GrantRevoked(Exception):
+    """The provider refuses the tokens (revoked access, invalid refresh token)."""
+
+
+class SyncFailed(Exception):
+    """Another provider error (5xx, unexpected answer): the sync is tried again later."""
+
+
+@dataclass
+class SyncReport:
+    """What one sync did."""
+
+    connection_id: uuid.UUID
+    status: str = "synced"  # synced | busy | inactive | needs_reconnect
+    full: bool = False
+    resynced: bool = False
+    pages: int = 0
+    seen: int = 0
+    observed: int = 0
+    cancelled: int = 0
+    positions: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Page:
+    items: list[dict[str, Any]]
+    sync_token: str | None  # set on the last page only
+
+
+class ProviderApi:
+    """Pages through one connection's calendar over HTTP with automatic token refresh."""
+
+    def __init__(
+        self,
+        provider: ProviderConfig,
+        token: dict[str, Any],
+        on_token: Callable[[dict[str, Any]], None],
+        settings: CalendarSettings,
+    ):
+        self.provider = provider
+        self.settings = settings
+        self.session = OAuth2Session(
+            provider.client_id,
+            provider.client_secret,
+            token=token,
+            token_endpoint=provider.token_url,
+            update_token=lambda new, refresh_token=None, access_token=None: on_token(dict(new)),
+        )
+
+    def _get(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        headers = {}
+        if self.provider.protocol == "graph":
+            headers["Prefer"] = f"odata.maxpagesize={self.settings.page_size}"
+        for attempt in (1, 2):
+            try:
+                response = self.session.get(
+                    url, params=params, headers=headers, timeout=HTTP_TIMEOUT
+                )
+            except OAuthError as err:  # the automatic refresh was refused
+                raise GrantRevoked(err.error) from None
+            except requests.RequestException as err:
+                raise SyncFailed(f"{type(err).__name__}: {err}") from None
+            if response.status_code == 401 and attempt == 1:
+                # The access token was revoked before it expired: one refresh, then give up.
+                try:
+                    self.session.refresh_token(self.provider.token_url)
+                except OAuthError as err:
+                    raise GrantRevoked(err.error) from None
+                continue
+            if response.status_code == 401:
+                raise GrantRevoked("unauthorized")
+            if response.status_code == 410:
+                raise SyncTokenExpired()
+            if response.status_code != 200:
+                raise SyncFailed(f"{url} answered {response.status_code}")
+            body = response.json()
+            assert isinstance(body, dict)
+            return body
+        raise SyncFailed("unreachable")
+
+    def pages(self, sync_token: str | None) -> Iterator[_Page]:
+        """Every page of a full listing (``sync_token`` None) or of the changes since it."""
+        if self.provider.protocol == "graph":
+            yield from self._graph_pages(sync_token)
+        else:
+            yield from self._google_pages(sync_token)
+
+    def _window(self) -> tuple[datetime, datetime]:
+        now = datetime.now(UTC)
+        return (
+            now - timedelta(weeks=self.settings.weeks_back),
+            now + timedelta(weeks=self.settings.weeks_ahead),
+        )
+
+    def _google_pages(self, sync_token: str | None) -> Iterator[_Page]:
+        params: dict[str, Any] = {"maxResults": self.settings.page_size, "singleEvents": "true"}
+        if sync_token:
+            params["syncToken"] = sync_token
+        else:  # Google refuses timeMin together with a syncToken: only the full sync has one
+            low, high = self._window()
+            params["timeMin"] = low.isoformat().replace("+00:00", "Z")
+            params["timeMax"] = high.isoformat().replace("+00:00", "Z")
+        while True:
+            body = self._get(self.provider.events_url(), params)
+            items = [i for i in body.get("items") or [] if isinstance(i, dict)]
+            if body.get("nextPageToken"):
+                yield _Page(items, None)
+                params = {**params, "pageToken": body["nextPageToken"]}
+                continue
+            if not body.get("nextSyncToken"):
+                raise SyncFailed("the last page carries no nextSyncToken")
+            yield _Page(items, str(body["nextSyncToken"]))
+            return
+
+    def _graph_pages(self, delta_link: str | None) -> Iterator[_Page]:
+        url: str = delta_link or self.provider.events_url()
+        params: dict[str, Any] | None = None
+        if not delta_link:
+            low, high = self._window()
+            params = {
+                "startDateTime": low.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "endDateTime": high.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        while True:
+            body = self._get(url, params)
+            items = [i for i in body.get("value") or [] if isinstance(i, dict)]
+            if body.get("@odata.nextLink"):
+                yield _Page(items, None)
+                url, params = str(body["@odata.nextLink"]), None
+                continue
+            if not body.get("@odata.deltaLink"):
+                raise SyncFailed("the last page carries no @odata.deltaLink")
+            yield _Page(items, str(body["@odata.deltaLink"]))
+            return
+
+    def revoke(self) -> None:
+        """Revoke the refresh token (and with it the grant) at the provider, if it can."""
+        if not self.provider.revoke_url:
+            return
+        token = self.session.token or {}
+        value = token.get("refresh_token") or token.get("access_token")
+        if value:
+            hint = "refresh_token" if token.get("refresh_token") else "access_token"
+            self.session.revoke_token(
+                self.provider.revoke_url, value, token_type_hint=hint, timeout=HTTP_TIMEOUT
+            )
+
+
+class CalendarSync:
+    """Syncs connections into the event log.
+
+    Parameters:
+        connections: connection rows, tokens and the store to append to.
+        providers: the configured providers by name.
+        settings: page size and sync window.
+        on_appended: called with the appended event types after each commit (wake-ups).
+    """
+
+    def __init__(
+        self,
+        connections: Connections,
+        providers: dict[str, ProviderConfig],
+        settings: CalendarSettings,
+        on_appended: Callable[[Iterable[str]], None] | None = None,
+    ):
+        self.connections = connections
+        self.store = connections.store
+        self.providers = providers
+        self.settings = settings
+        self.on_appended = on_appended
+
+    def api(self, connection: CalendarConnection) -> ProviderApi:
+        assert connection.token is not None
+        return ProviderApi(
+            self.providers[connection.provider],
+            connection.token,
+            lambda token: self.connections.save_token(connection.id, token),
+            self.settings,
+        )
+
+    def sync(self, connection_id: uuid.UUID) -> SyncReport:
+        """Bring one connection up to date; a second sync of it meanwhile returns "busy".
+
+        Raises:
+            SyncFailed: the provider failed in a way worth retrying.
+        """
+        report = SyncReport(connection_id)
+        with self.store.engine.connect() as lock:
+            key = zlib.crc32(connection_id.bytes) - 2**31
+            got = lock.exec_driver_sql(
+                "SELECT pg_try_advisory_lock(%s, %s)", (LOCK_CLASS, key)
+            ).scalar()
+            lock.commit()
+            if not got:
+                report.status = "busy"
+                return report
+            try:
+                self._sync_locked(connection_id, report)
+            finally:
+                lock.exec_driver_sql("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS, key))
+                lock.commit()
+        return report
+
+    def _sync_locked(self, connection_id: uuid.UUID, report: SyncReport) -> None:
+        connection = self.connections.get(connection_id)
+        if connection is None or connection.status != "active" or connection.token is None:
+            report.status = "inactive"
+            return
+        if connection.provider not in self.providers:
+            raise SyncFailed(f"provider {connection.provider!r} is not configured")
+        started = time.perf_counter()
+        api = self.api(connection)
+        managers = self.connections.manager_emails(connection.person_id)
+        try:
+            try:
+                self._run(connection, api, connection.sync_token, managers, report)
+            except SyncTokenExpired:
+                log.info("calendar %s: sync token expired, full resync", connection_id)
+                report.resynced = True
+                self._run(connection, api, None, managers, report)
+        except GrantRevoked as err:
+            reason = "invalid_grant" if str(err) == "invalid_grant" else "revoked"
+            self.connections.end(connection, reason, _context(connection))
+            report.status = "needs_reconnect"
+            return
+        log.info(
+            "calendar %s: %d events seen, %d observed, %d cancelled in %.0f ms",
+            connection_id,
+            report.seen,
+            report.observed,
+            report.cancelled,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _run(
+        self,
+        connection: CalendarConnection,
+        api: ProviderApi,
+        sync_token: str | None,
+        managers: frozenset[str],
+        report: SyncReport,
+    ) -> None:
+        full = sync_token is None
+        report.full = report.full or full
+        minimise = from_graph if api.provider.protocol == "graph" else from_google
+        seen: set[str] = set()
+        for page in api.pages(sync_token):
+            report.pages += 1
+            changes: dict[str, Change] = {}
+            for item in page.items:
+                try:
+                    change = minimise(connection.provider, item, managers)
+                except (UnusableEvent, KeyError, ValueError, TypeError):
+                    continue
+                changes[change.meeting_key] = change  # a later entry of a page wins
+            report.seen += len(page.items)
+            seen.update(changes)
+            self._apply(connection, list(changes.values()), page.sync_token, full, seen, report)
+
+    def _apply(
+        self,
+        connection: CalendarConnection,
+        changes: list[Change],
+        sync_token: str | None,
+        full: bool,
+        seen: set[str],
+        report: SyncReport,
+    ) -> None:
+        """One page in one transaction: events, meeting versions and (last page) sync token."""
+        types: set[str] = set()
+        context = _context(connection)
+        with self.store.engine.begin() as db:
+            pg = as_psycopg(db)
+            keys = [c.meeting_key for c in changes]
+            known: dict[str, tuple[str, bool]] = {
+                k: (v, c)
+                for k, v, c in pg.execute(
+                    "SELECT meeting_key, version, cancelled FROM calendar_meetings "
+                    "WHERE connection_id = %s AND meeting_key = ANY(%s)",
+                    (connection.id, keys),
+                )
+            }
+            versions: list[tuple[str, str, bool, datetime | None]] = []
+            cancels = [
+                c
+                for c in changes
+                if isinstance(c, Cancelled)
+                and c.meeting_key in known
+                and not known[c.meeting_key][1]
+            ]  # a meeting never observed, or already cancelled, has nothing to cancel
+            if full and sync_token is not None:
+                cancels += self._vanished(db, connection, seen)
+            for change in changes:
+                if not isinstance(change, Observed) or known.get(change.meeting_key) == (
+                    change.version,
+                    False,
+                ):
+                    continue
+                self._append(db, connection, "MeetingObserved", change.data(), change, context)
+                versions.append((change.meeting_key, change.version, False, change.start))
+                report.observed += 1
+                types.add("MeetingObserved")
+            for gone in cancels:
+                data = {"meeting_key": gone.meeting_key}
+                self._append(db, connection, "MeetingCancelled", data, gone, context)
+                versions.append((gone.meeting_key, gone.version, True, None))
+                report.cancelled += 1
+                types.add("MeetingCancelled")
+            if versions:
+                pg.execute(
+                    "INSERT INTO calendar_meetings (connection_id, meeting_key, version, "
+                    "cancelled, start_at) SELECT %s, k, v, c, s "
+                    "FROM unnest(%s::text[], %s::text[], %s::bool[], %s::timestamptz[]) "
+                    "AS t(k, v, c, s) ON CONFLICT (connection_id, meeting_key) DO UPDATE SET "
+                    "version = excluded.version, cancelled = excluded.cancelled, "
+                    "start_at = coalesce(excluded.start_at, calendar_meetings.start_at)",
+                    (
+                        connection.id,
+                        [v[0] for v in versions],
+                        [v[1] for v in versions],
+                        [v[2] for v in versions],
+                        [v[3] for v in versions],
+                    ),
+                )
+            if sync_token is not None:
+                pg.execute(
+                    "UPDATE calendar_connections SET sync_token = %s, last_sync_at = now(), "
+                    "last_error = NULL, meetings = (SELECT count(*) FROM calendar_meetings "
+                    "WHERE connection_id = %s AND NOT cancelled) WHERE id = %s "
+                    "AND status = 'active'",
+                    (sync_token, connection.id, connection.id),
+                )
+        if types and self.on_appended is not None:
+            self.on_appended(types)
+
+    def _vanished(self, db: Any, connection: CalendarConnection, seen: set[str]) -> list[Cancelled]:
+        """After a full listing: known meetings in the window that it no longer contains."""
+        low = datetime.now(UTC) - timedelta(weeks=self.settings.weeks_back)
+        rows = (
+            as_psycopg(db)
+            .execute(
+                "SELECT meeting_key, version FROM calendar_meetings WHERE connection_id = %s "
+                "AND NOT cancelled AND start_at >= %s",
+                (connection.id, low),
+            )
+            .fetchall()
+        )
+        return [Cancelled(k, f"{v}-gone") for k, v in rows if k not in seen]
+
+    def _append(
+        self,
+        db: Any,
+        connection: CalendarConnection,
+        kind: str,
+        data: dict[str, Any],
+        change: Change,
+        context: AppendContext,
+    ) -> None:
+        payload = {"person_id": connection.person_id, "connection_id": connection.id, **data}
+        occurred = change.start if isinstance(change, Observed) else None
+        keyed = AppendContext(
+            actor=context.actor,
+            idempotency_key=f"{change.meeting_key}:{change.version}",
+            source=context.source,
+        )
+        self.store.append_in(
+            db,
+            connection.tenant_id,
+            connection.stream,
+            None,
+            [NewEvent(kind, payload, occurred)],
+            keyed,
+        )
+
+
+def _context(connection: CalendarConnection) -> AppendContext:
+    return AppendContext(actor=f"calendar-{connection.person_id}", source="calendar")

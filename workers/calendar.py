@@ -1,0 +1,68 @@
+"""Dramatiq actor ``sync_calendar``: one connection's calendar into the event log.
+
+Sent by the gateway when a calendar is connected and by the scheduler for every active
+connection each ``COMPOUND_CALENDAR_SYNC_SECONDS``. Concurrent syncs of one connection are
+harmless: the second finds the connection locked and returns.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from functools import cache
+
+import dramatiq
+
+from shared.calendar.jobs import SYNC_ACTOR, SYNC_QUEUE
+from shared.calendar.sync import CalendarSync
+from shared.queue import setup_broker
+
+setup_broker(os.environ.get("REDIS_URL"))  # before the actor below is declared
+
+log = logging.getLogger("compound.worker")
+
+
+@cache
+def _sync() -> CalendarSync:
+    """One engine and sync service per worker process, made after the fork."""
+    from shared.calendar.connections import Connections, TokenCipher
+    from shared.calendar.providers import configured_providers
+    from shared.database import make_engine
+    from shared.eventlog import EventStore, KeyRing
+    from shared.settings import Settings
+    from shared.wakeups import Wakeups
+
+    settings = Settings.from_env()
+    store = EventStore(
+        make_engine(settings, pool_size=2),
+        keyring=KeyRing(settings.master_keys),
+        max_event_bytes=settings.max_event_bytes,
+    )
+    return CalendarSync(
+        Connections(store, TokenCipher(settings.master_keys)),
+        configured_providers(settings.calendar),
+        settings.calendar,
+        on_appended=Wakeups(),
+    )
+
+
+@dramatiq.actor(
+    actor_name=SYNC_ACTOR,
+    queue_name=SYNC_QUEUE,
+    max_retries=5,
+    min_backoff=2_000,
+    time_limit=600_000,
+)
+def sync_calendar(connection_id: str) -> None:
+    """Sync one connection; provider failures raise and Dramatiq retries with backoff."""
+    report = _sync().sync(uuid.UUID(connection_id))
+    if report.observed or report.cancelled or report.status != "synced":
+        log.info(
+            "calendar %s: %s, %d observed, %d cancelled%s",
+            connection_id,
+            report.status,
+            report.observed,
+            report.cancelled,
+            " (full resync)" if report.resynced else "",
+        )
