@@ -1,0 +1,314 @@
+"""Every portal page through Flask's test client on real PostgreSQL and Redis: what it shows,
+what it writes, and that bad input gets its message next to the field and writes nothing."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from flask.testing import FlaskClient
+
+from shared.commands import Actor, JournalCommands
+from shared.domain.weeks import iso_week_of
+from shared.eventlog import EventStore
+from tests.conftest import DemoOrg
+from tests.portal.conftest import Member, csrf_of
+
+pytestmark = pytest.mark.integration
+
+PAGES = (
+    "/",
+    "/plan",
+    "/experiments",
+    "/feedback",
+    "/outcomes",
+    "/capital",
+    "/history",
+    "/pulse",
+    "/account",
+    "/data",
+)
+Project = Callable[[], None]
+
+
+def journal_types(store: EventStore, member: Member) -> list[str]:
+    return [e.type for e in store.read_stream(f"journal-{member.id}")]
+
+
+def field_error(html: str, name: str) -> str:
+    """The message rendered next to field ``name`` (see portal/_macros.html)."""
+    match = re.search(rf'<p class="error" id="{re.escape(name)}-error">([^<]+)</p>', html)
+    assert match, f"no message next to {name}"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_need_a_login(client: FlaskClient, path: str):
+    response = client.get(path)
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_a_new_user_sees_friendly_empty_states(member: Callable[..., Member]):
+    m = member()
+    for path in PAGES:
+        html = m.page(path)
+        assert 'href="/static/vendor/htmx-2.0.11/htmx.min.js"' not in html  # a script, not css
+        assert "<script" in html and "http://" not in html.split("<main")[0]  # nothing remote
+    assert "Nothing logged this week yet" in m.page("/")
+    assert "No plan for this week yet" in m.page("/plan")
+    assert "No experiment running" in m.page("/experiments")
+    assert "No questions yet" in m.page("/feedback")
+    assert "No outcomes yet" in m.page("/outcomes")
+    assert "Your capital starts at zero" in m.page("/capital")
+
+
+def test_forms_need_the_csrf_token(member: Callable[..., Member], store: EventStore):
+    m = member()
+    response = m.client.post(
+        "/actions", data={"tactic": "learning_bit", "minutes": "10", "audience": "team"}
+    )
+    assert response.status_code == 400
+    assert journal_types(store, m) == []
+
+
+def test_log_an_action_in_one_post_and_undo_it(
+    member: Callable[..., Member], store: EventStore, project: Project
+):
+    m = member()
+    response = m.post(
+        "/actions",
+        {"tactic": "relationship_deposit", "minutes": "5", "audience": "team", "note": "thanks!"},
+    )
+    assert response.status_code == 302
+    project()
+    html = m.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Logged: <strong>Relationship deposit</strong>" in html
+    assert "thanks!" in html and "Undo" in html
+    action = re.search(r'action="/actions/([0-9a-f-]+)/undo"', html)
+    assert action
+    undone = m.post(f"/actions/{action.group(1)}/undo")
+    assert undone.status_code == 302
+    project()
+    html = m.client.get(undone.headers["Location"]).get_data(as_text=True)
+    assert "Undone" in html and "thanks!" not in html
+    assert journal_types(store, m) == ["MicroActionLogged", "MicroActionRetracted"]
+    again = m.post(f"/actions/{action.group(1)}/undo")
+    assert again.status_code == 409 and "undone already" in again.get_data(as_text=True)
+
+
+def test_invalid_action_shows_messages_and_writes_nothing(
+    member: Callable[..., Member], store: EventStore
+):
+    m = member()
+    response = m.post(
+        "/actions", {"tactic": "bragging", "minutes": "ten", "audience": "team", "note": "kept"}
+    )
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert field_error(html, "tactic").startswith("Must be one of")
+    assert field_error(html, "minutes") == "Not a valid integer."
+    assert 'value="kept"' in html  # what was typed is kept
+    assert 'aria-invalid="true" aria-describedby="minutes-error"' in html
+    assert journal_types(store, m) == []
+
+
+def test_outcome_linked_to_an_action_counts_in_capital(
+    member: Callable[..., Member], store: EventStore, project: Project
+):
+    m = member()
+    m.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
+    project()
+    html = m.page("/outcomes")
+    action = re.search(r'<option value="([0-9a-f-]{36})"', html)
+    assert action
+    bad = m.post("/outcomes", {"kind": "promotion", "action_id": action.group(1)})
+    assert bad.status_code == 422
+    assert field_error(bad.get_data(as_text=True), "kind").startswith("Must be one of")
+    response = m.post(
+        "/outcomes", {"kind": "invitation", "action_id": action.group(1), "note": "planning"}
+    )
+    assert response.status_code == 302
+    project()
+    html = m.client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Outcome recorded" in html and "credits Quick win in a meeting" in html
+    capital = m.page("/capital")
+    assert "Invitation</a>" in capital and "Your capital starts at zero" not in capital
+    visibility = re.search(r'data-score="visibility">([\d.]+)<', capital)
+    assert visibility and 0 < float(visibility.group(1)) < 100
+
+
+def test_week_plan_is_ticked_off_by_actions(member: Callable[..., Member], project: Project):
+    m = member()
+    too_many = {f"tactic_{i}": "learning_bit" for i in range(6)}
+    too_many["tactic_2"] = "daydreaming"
+    bad = m.post("/plan", too_many)
+    assert bad.status_code == 422
+    assert field_error(bad.get_data(as_text=True), "tactic_2").startswith("Must be one of")
+    saved = m.post(
+        "/plan",
+        {"tactic_0": "learning_bit", "label_0": "profiler", "tactic_3": "network_nudge"},
+    )
+    assert saved.status_code == 302
+    m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "private"})
+    project()
+    html = m.page("/plan")
+    assert "<strong>1 of 2</strong>" in html
+    assert "Learning bit: profiler" in html
+    assert iso_week_of(datetime.now(UTC)) in html
+    assert "no plan" in html  # past weeks: none planned
+
+
+def test_experiment_start_and_end(member: Callable[..., Member], project: Project):
+    m = member()
+    bad = m.post("/experiments", {"tactic": "learning_bit", "weeks": "40"})
+    assert bad.status_code == 422
+    assert "weeks-error" in bad.get_data(as_text=True)
+    started = m.post("/experiments", {"tactic": "prototype_first", "weeks": "4"})
+    assert started.status_code == 302
+    project()
+    html = m.client.get(started.headers["Location"]).get_data(as_text=True)
+    assert "Experiment started" in html and "4 weeks before" in html
+    experiment = re.search(r'action="/experiments/([0-9a-f-]+)/end"', html)
+    assert experiment
+    ended = m.post(f"/experiments/{experiment.group(1)}/end", {"reflection": "worth it"})
+    assert ended.status_code == 302
+    project()
+    assert "No experiment running" in m.page("/experiments")
+    again = m.post(f"/experiments/{experiment.group(1)}/end", {})
+    assert again.status_code == 409
+
+
+def test_feedback_link_answered_without_login(app, member: Callable[..., Member], project: Project):
+    m = member()
+    bad = m.post("/feedback", {"question": "", "expires_in_days": "14"})
+    assert bad.status_code == 422 and "question-error" in bad.get_data(as_text=True)
+    asked = m.post("/feedback", {"question": "Was that summary useful?", "expires_in_days": "7"})
+    assert asked.status_code == 302
+    project()
+    html = m.client.get(asked.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'id="new-link" class="link-box" value="([^"]+)"', html)
+    assert link and "/f/" in link.group(1)
+    path = "/f/" + link.group(1).split("/f/")[1]
+    colleague = app.test_client()  # no session at all
+    page = colleague.get(path).get_data(as_text=True)
+    assert "Was that summary useful?" in page
+    answer = colleague.post(
+        path, data={"csrf_token": csrf_of(colleague, path), "useful": "yes", "comment": "clear"}
+    )
+    assert answer.status_code == 201
+    project()
+    html = m.page("/feedback")
+    assert "✓ Useful" in html and "“clear”" in html
+
+
+def test_pulse_is_validated_then_sent_once(
+    member: Callable[..., Member], org: DemoOrg, store: EventStore
+):
+    m = member()
+    page = m.page("/pulse")
+    assert "Anonymous, and why" in page
+    team = re.search(r'name="team_id" value="([0-9a-f-]+)"', page)
+    assert team and team.group(1) == str(org.teams["platform"])
+    partial = m.post("/pulse", {"team_id": team.group(1), "workload": "3"})
+    assert partial.status_code == 422
+    assert field_error(partial.get_data(as_text=True), "ps1_mistakes_held_against")
+    answers = {item: "5" for item in re.findall(r'name="(\w+)" value="5"', page)}
+    assert len(answers) == 10
+    sent = m.post("/pulse", {"team_id": team.group(1), **answers})
+    assert sent.status_code == 302
+    assert "You have answered this week's pulse" in m.page("/pulse")
+    week = iso_week_of(datetime.now(UTC))
+    events = store.read_stream(f"pulse-{team.group(1)}-{week}")
+    assert str(m.id) not in json.dumps([e.data for e in events] + [e.metadata for e in events])
+    changed = {**answers, "workload": "2"}  # the same answers again would simply be a replay
+    again = m.post("/pulse", {"team_id": team.group(1), **changed})
+    assert again.status_code == 409 and "answered this week" in again.get_data(as_text=True)
+
+
+def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., Member]):
+    m = member()
+    wrong = m.post(
+        "/account/password",
+        {"current_password": "nope", "new_password": "x" * 12, "confirm_password": "x" * 12},
+    )
+    assert wrong.status_code == 422
+    assert field_error(wrong.get_data(as_text=True), "current_password")
+    short = m.post(
+        "/account/password",
+        {"current_password": m.password, "new_password": "short", "confirm_password": "short"},
+    )
+    assert "at least 10" in field_error(short.get_data(as_text=True), "new_password")
+    changed = m.post(
+        "/account/password",
+        {
+            "current_password": m.password,
+            "new_password": "a-brand-new-one",
+            "confirm_password": "a-brand-new-one",
+        },
+    )
+    assert changed.status_code == 302
+    created = m.post("/account/tokens", {"name": "my script"})
+    assert created.status_code == 201
+    token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', created.get_data(True))
+    assert token
+    headers = {"Authorization": f"Bearer {token.group(1)}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert token.group(1) not in m.page("/account")  # shown once only
+    token_id = re.search(r'action="/account/tokens/([0-9a-f-]+)/revoke"', m.page("/account"))
+    assert token_id
+    assert m.post(f"/account/tokens/{token_id.group(1)}/revoke").status_code == 302
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    assert 'href="/calendar"' in m.page("/account")
+
+
+def test_export_and_erase(app, member: Callable[..., Member], store: EventStore, org: DemoOrg):
+    m = member()
+    m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "private",
+                        "note": "my secret note"})  # fmt: skip
+    exported = m.client.get("/data/export.json")
+    assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
+    assert "my secret note" in exported.get_data(as_text=True)
+    rows = list(csv.DictReader(io.StringIO(m.client.get("/data/export.csv").get_data(True))))
+    assert any(r["type"] == "MicroActionLogged" and r["note"] == "my secret note" for r in rows)
+
+    unconfirmed = m.post("/data/erase", {"confirm": "yes"})
+    assert unconfirmed.status_code == 422 and "confirm-error" in unconfirmed.get_data(True)
+    assert m.page("/data")  # still here: nothing erased
+    erased = m.post("/data/erase", {"confirm": "erase my data"})
+    assert erased.status_code == 302 and erased.headers["Location"].endswith("/erased")
+    assert "Your data has been erased" in m.client.get("/erased").get_data(as_text=True)
+    assert m.client.get("/").status_code == 302  # logged out
+    (logged,) = [e for e in store.read_stream(f"journal-{m.id}")]
+    assert logged.data["note"] != "my secret note"  # crypto-shredded: reads as erased
+    actor = Actor(tenant_id=org.tenant_id, person_id=m.id, source="test")
+    with pytest.raises(Exception):  # noqa: B017 - an erased person cannot write any more
+        JournalCommands(store, "s").log_action(actor, "learning_bit", 5, "team", note="again")
+
+
+def test_manager_reaches_the_dashboards_in_one_click(app, org: DemoOrg):
+    client = app.test_client()
+    client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_of(client),
+            "email": org.emails["platform-manager"],
+            "password": org.password,
+        },
+    )
+    html = client.get("/").get_data(as_text=True)
+    assert 'href="/dashboards' in html
+    employee = app.test_client()
+    employee.post(
+        "/login",
+        data={
+            "csrf_token": csrf_of(employee),
+            "email": org.emails["platform-1"],
+            "password": org.password,
+        },
+    )
+    assert 'href="/dashboards' not in employee.get("/").get_data(as_text=True)
