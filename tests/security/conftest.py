@@ -1,0 +1,16 @@
+"""The ``figures`` fixture of tests/reliability, for the security tests' rows of the page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.reliability.report import FIGURES, Figures, write_page
+
+
+@pytest.fixture
+def figures() -> Figures:
+    return FIGURES
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    write_page()
