@@ -48,6 +48,16 @@ def shot(page: Any, folder: Path, name: str) -> None:
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
+def phone_shot(page: Any, folder: Path, name: str) -> None:
+    """The page laid out at phone width: nothing wider than the screen."""
+    page.set_viewport_size(PHONE)
+    page.reload()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width}px wide at phone width"
+    shot(page, folder, name)
+    page.set_viewport_size(DESKTOP)
+
+
 def nav(page: Any, name: str) -> None:
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name, exact=True).click()
 
@@ -123,9 +133,7 @@ def test_new_employee_journey(
     expect(page.locator("#this-week li")).to_have_count(3)
     expect(page.get_by_role("status")).to_contain_text("Undone")
     shot(page, screenshots, "today")
-    page.set_viewport_size(PHONE)
-    shot(page, screenshots, "today-phone")
-    page.set_viewport_size(DESKTOP)
+    phone_shot(page, screenshots, "today-phone")
 
     # Plan the week and start an experiment.
     nav(page, "Plan")
@@ -155,6 +163,7 @@ def test_new_employee_journey(
     phone = colleague.new_page()
     phone.goto(feedback_link)
     expect(phone.get_by_text("Was that summary useful?")).to_be_visible()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(phone, screenshots, "feedback-link-phone")
     phone.get_by_label("Comment (optional)").fill("Yes, the trade-off was clear")
     phone.get_by_role("button", name="Yes, useful").click()  # the one click
@@ -184,9 +193,7 @@ def test_new_employee_journey(
     assert [float(v) for v in last_row.all_text_contents()] == list(after.values())
     expect(page.locator(".explain a").first).to_be_visible()
     shot(page, screenshots, "capital")
-    page.set_viewport_size(PHONE)
-    shot(page, screenshots, "capital-phone")
-    page.set_viewport_size(DESKTOP)
+    phone_shot(page, screenshots, "capital-phone")
 
     # The weekly pulse: refused with messages when incomplete, then sent anonymously.
     nav(page, "Pulse")

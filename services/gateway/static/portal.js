@@ -38,7 +38,6 @@
     var source = document.getElementById("capital-data");
     if (!canvas || !source || !window.Chart) return;
     var data = JSON.parse(source.textContent);
-    var reduced = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     canvas.chart = new window.Chart(canvas, {
       type: "line",
       data: {
@@ -53,7 +52,7 @@
       },
       options: {
         maintainAspectRatio: false,
-        animation: reduced ? false : { duration: 400 },
+        animation: false,  // drawn at once: no motion, and screenshots show the final values
         interaction: { mode: "index", intersect: false },
         scales: { y: { min: 0, suggestedMax: 40, title: { display: true, text: "score (0-100)" } } },
         plugins: { legend: { display: false } }
