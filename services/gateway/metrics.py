@@ -89,6 +89,16 @@ class DeploymentCollector(Collector):
             head = int(
                 conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
             )
+            calendars = (
+                conn.execute(
+                    text(
+                        "SELECT provider, status, count(*) FROM calendar_connections "
+                        "GROUP BY provider, status"
+                    )
+                ).all()
+                if conn.execute(text("SELECT to_regclass('calendar_connections')")).scalar()
+                else None
+            )
         statuses = self.res.projections.status()
         appended = CounterMetricFamily(
             "compound_events_appended",
@@ -128,6 +138,17 @@ class DeploymentCollector(Collector):
             failed.add_metric([s.name], 1.0 if s.status == "failed" else 0.0)
             rebuilding.add_metric([s.name], 1.0 if s.rebuilding is not None else 0.0)
         yield from (position, lag_events, lag_seconds, failed, rebuilding)
+        if calendars is not None:
+            connections = GaugeMetricFamily(
+                "compound_calendar_connections",
+                "Calendar connections by provider and status; needs_reconnect means the "
+                "provider refused the grant at the last sync.",
+                None,
+                ["provider", "status"],
+            )
+            for provider, status, count in calendars:
+                connections.add_metric([provider, status], float(count))
+            yield connections
 
     def _queues(self) -> Iterable[Metric]:
         namespace = setup_broker(self.res.settings.redis_url).namespace

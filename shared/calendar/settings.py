@@ -123,6 +123,7 @@ class ProviderServerSettings:
                 env.get("COMPOUND_CALENDAR_PROVIDER_DATABASE")
                 or data_dir / "calendar-provider.sqlite3"
             ),
+            host=env.get("HOST") or "127.0.0.1",  # 0.0.0.0 in a container
             port=_number(env, "COMPOUND_CALENDAR_PROVIDER_PORT", LOCAL_PROVIDER_PORT),
             client_id=env.get("COMPOUND_CALENDAR_LOCAL_CLIENT_ID") or "compound",
             client_secret=env.get("COMPOUND_CALENDAR_LOCAL_CLIENT_SECRET") or "",

@@ -213,6 +213,7 @@ GATEWAY_METRICS = {
     "compound_projection_failed",
     "compound_projection_rebuilding",
     "compound_queue_messages",
+    "compound_calendar_connections",
 }
 
 

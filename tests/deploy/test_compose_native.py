@@ -176,6 +176,9 @@ def deployment(empty_database: str, redis_url: str, tmp_path: Path) -> Iterator[
         "COMPOUND_WEB_WORKERS": "1",
         "WORKER_PROCESSES": "1",
         "COMPOUND_LOG_LEVEL": "WARNING",
+        # the demo profile's calendar provider
+        "COMPOUND_CALENDAR_LOCAL_CLIENT_SECRET": uuid.uuid4().hex,
+        "COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN": uuid.uuid4().hex,
     }
     deployment = Deployment(variables, empty_database, redis_url, tmp_path)
     yield deployment
@@ -296,3 +299,6 @@ def test_calendar_provider_service_runs_natively(deployment: Deployment):
     wait_until(
         lambda: deployment.healthy("calendar-provider", env), "the calendar provider's healthcheck"
     )
+    base = f"http://127.0.0.1:{env['COMPOUND_CALENDAR_PROVIDER_PORT']}"
+    status, _ = http("GET", f"{base}/calendar/v3/calendars/primary/events")
+    assert status == 401  # the calendar API wants an OAuth access token

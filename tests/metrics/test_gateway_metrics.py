@@ -12,6 +12,7 @@ import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import Engine, text
 
 from infra.embedded import free_port
 from shared.eventlog import EventStore
@@ -135,3 +136,28 @@ def test_a_metrics_token_is_required_when_set(app_with_token: Flask):
         assert "COMPOUND_METRICS_TOKEN" in refused.get_json()["detail"]
     samples = scrape(client, {"Authorization": "Bearer scrape-me"})
     assert sample(samples, "compound_up", component="database") == 1.0
+
+
+def test_calendar_connections_by_status(client: FlaskClient, engine: Engine):
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT to_regclass('calendar_connections')")).scalar()
+    if not exists:  # the calendar migration is not there: nothing to report, and no error
+        assert not any(name == "compound_calendar_connections" for name, _ in scrape(client))
+        return
+    provider = f"test-{uuid.uuid4().hex[:8]}"
+    row = {"id": uuid.uuid4(), "t": uuid.uuid4(), "p": uuid.uuid4(), "provider": provider}
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO calendar_connections (id, tenant_id, person_id, provider, status, "
+                "last_error) VALUES (:id, :t, :p, :provider, 'needs_reconnect', 'invalid_grant')"
+            ),
+            row,
+        )
+    try:
+        samples = scrape(client)
+        status = {"provider": provider, "status": "needs_reconnect"}
+        assert sample(samples, "compound_calendar_connections", **status) == 1.0
+    finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM calendar_connections WHERE id = :id"), row)
