@@ -5,6 +5,7 @@ Create them inside each process (after any fork), never at import time.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import orjson
@@ -14,6 +15,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import Settings, normalise_database_url
+
+log = logging.getLogger("compound.database")
 
 
 def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engine:
@@ -34,8 +37,12 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
         # No pre-ping (a round trip per checkout): a dropped connection raises a disconnect
         # error, SQLAlchemy invalidates the pool, and the next checkout reconnects.
         pool_pre_ping=False,
+        # The rollback on return is done by _rollback_on_return below (quietly replacing a
+        # connection the server dropped), not by the pool (which logs a traceback for it).
+        pool_reset_on_return=None,
         connect_args={"application_name": "compound"},
     )
+    event.listen(engine, "reset", _rollback_on_return)
 
     @event.listens_for(engine, "connect")
     def _fast_json(dbapi_connection: Any, _record: Any) -> None:
@@ -43,6 +50,22 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
         set_json_loads(orjson.loads, dbapi_connection)
 
     return engine
+
+
+def _rollback_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
+    """Roll back a connection going back to the pool; drop it if the server is gone.
+
+    Raw psycopg calls (the hot paths, see :func:`as_psycopg`) bypass SQLAlchemy's disconnect
+    detection, so after a database restart the dead connection is only found here. It is
+    invalidated (the next checkout reconnects) and the request's own error says the rest.
+    """
+    if state.terminate_only:
+        return
+    try:
+        dbapi_connection.rollback()
+    except psycopg.OperationalError as err:
+        log.info("dropping a pooled connection the server closed: %s", err)
+        record.invalidate(err)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -5,11 +5,7 @@ appended twice (clients retry with their Idempotency-Key)."""
 from __future__ import annotations
 
 import json
-import threading
 import time
-import uuid
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -23,67 +19,11 @@ from tests.reliability.checks import (
     assert_read_models_equal_clean_rebuild,
     wait_caught_up,
 )
+from tests.reliability.load import ActionLoad
 from tests.reliability.report import Figures
-from tests.reliability.servers import Gateway, app_env, gunicorn, once, own_postgres, workers
+from tests.reliability.servers import app_env, gunicorn, once, own_postgres, workers
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, once]
-
-CLIENTS = 4
-ACTIONS_PER_CLIENT = 60
-
-
-@dataclass
-class Load:
-    """Clients posting actions, each retried with its Idempotency-Key until it is stored."""
-
-    gateway: Gateway
-    headers: dict[str, str]
-    statuses: Counter[int] = field(default_factory=Counter)
-    refused: int = 0  # connections refused or reset (the gateway itself never went away)
-    missing_retry_after: int = 0
-    not_problem_json: int = 0
-    notes: set[str] = field(default_factory=set)
-    stored_at: dict[str, float] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def client(self, index: int) -> None:
-        for i in range(ACTIONS_PER_CLIENT):
-            note = f"client {index} action {i} {uuid.uuid4().hex[:6]}"
-            key = uuid.uuid4().hex
-            with self.lock:
-                self.notes.add(note)
-            body = {"tactic": "learning_bit", "minutes": 10, "audience": "team", "note": note}
-            while True:
-                try:
-                    status, headers, raw = self.gateway.call(
-                        "POST",
-                        "/api/v1/actions",
-                        body,
-                        {**self.headers, "Idempotency-Key": key},
-                        timeout=15,
-                    )
-                except OSError:
-                    with self.lock:
-                        self.refused += 1
-                    time.sleep(0.05)
-                    continue
-                with self.lock:
-                    self.statuses[status] += 1
-                    if status >= 500:
-                        if "Retry-After" not in headers:
-                            self.missing_retry_after += 1
-                        if headers.get("Content-Type") != "application/problem+json":
-                            self.not_problem_json += 1
-                if status == 201:
-                    with self.lock:
-                        self.stored_at[note] = time.monotonic()
-                    break
-                assert status == 503, (status, raw[:300])
-                time.sleep(0.05)  # a client honouring Retry-After, shortened for the test
-
-    def stored(self) -> int:
-        with self.lock:
-            return len(self.stored_at)
 
 
 def test_gateway_answers_503_while_postgres_is_away_and_recovers(
@@ -96,14 +36,8 @@ def test_gateway_answers_503_while_postgres_is_away_and_recovers(
             headers = bearer(store, org, org.people["platform-1"])
             env = app_env(pg.url, redis_url, master_key, COMPOUND_CATCH_UP_SECONDS="0.5")
             with workers(env), gunicorn(env, tmp_path / "gunicorn.log") as gateway:
-                load = Load(gateway, headers)
-                clients = [threading.Thread(target=load.client, args=(i,)) for i in range(CLIENTS)]
-                for thread in clients:
-                    thread.start()
-                deadline = time.monotonic() + 60
-                while load.stored() < CLIENTS * ACTIONS_PER_CLIENT // 3:
-                    assert time.monotonic() < deadline
-                    time.sleep(0.02)
+                load = ActionLoad(gateway, headers, clients=4, actions=60).start()
+                load.wait_stored(load.total // 3)
                 stopped = time.monotonic()
                 pg.stop()  # fast shutdown: open transactions roll back, connections drop
                 while load.statuses[503] < 20:  # the clients have seen the outage
@@ -113,9 +47,7 @@ def test_gateway_answers_503_while_postgres_is_away_and_recovers(
                 health = gateway.call("GET", "/readyz")
                 pg.start()
                 restarted = time.monotonic()
-                for thread in clients:
-                    thread.join(timeout=120)
-                assert not any(t.is_alive() for t in clients)
+                load.join()
                 first_after = min(t for t in load.stored_at.values() if t > restarted)
                 log = gateway.log_path.read_text()
                 store.engine.dispose()  # this test's own pool holds pre-restart connections
@@ -127,11 +59,13 @@ def test_gateway_answers_503_while_postgres_is_away_and_recovers(
             assert load.statuses[500] == 0, load.statuses
             assert set(load.statuses) <= {201, 503}, load.statuses
             assert load.missing_retry_after == 0 and load.not_problem_json == 0
-            assert load.refused == 0  # the gateway stayed up: no restart was needed
+            assert not load.unexpected, load.unexpected[:5]
+            # The gateway stayed up: no connection was refused, no restart was needed.
+            assert load.broken_connections == 0
             assert "Traceback" not in log, log[-3000:]
-            assert len(load.stored_at) == CLIENTS * ACTIONS_PER_CLIENT
+            assert len(load.stored_at) == load.total
             logged = assert_each_note_once(store, org.tenant_id, load.notes)
-            assert logged == CLIENTS * ACTIONS_PER_CLIENT
+            assert logged == load.total
             rows = assert_read_models_equal_clean_rebuild(store)
         finally:
             store.engine.dispose()
