@@ -225,6 +225,33 @@ def new_event_id() -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
+_RANDOM_BITS = ((1 << 80) - 1) & ~(0xF << 76) & ~(0x3 << 62)  # all but version and variant
+
+
+def new_event_id_ints(count: int) -> list[int]:
+    """``count`` new version 7 UUIDs as integers, with one clock read and one urandom call."""
+    stamp = (time.time_ns() // 1_000_000) << 80 | 0x7 << 76 | 0x2 << 62
+    noise = os.urandom(10 * count)
+    from_bytes = int.from_bytes
+    return [
+        stamp | from_bytes(noise[i : i + 10], "big") & _RANDOM_BITS
+        for i in range(0, 10 * count, 10)
+    ]
+
+
+def _uuid_from_int(
+    value: int,
+    new: Any = object.__new__,
+    assign: Any = object.__setattr__,
+    unknown: uuid.SafeUUID = uuid.SafeUUID.unknown,
+) -> uuid.UUID:
+    """``uuid.UUID(int=value)`` without its argument checks (value is a valid 128-bit UUID)."""
+    made = new(uuid.UUID)
+    assign(made, "int", value)
+    assign(made, "is_safe", unknown)
+    return made
+
+
 def derive_event_id(tenant_id: uuid.UUID, actor: str | None, key: str, index: int) -> uuid.UUID:
     """The id of event ``index`` of an idempotent append: the same inputs, the same id."""
     return uuid.uuid5(EVENT_ID_NAMESPACE, f"{tenant_id}|{actor or '-'}|{key}|{index}")
@@ -426,41 +453,20 @@ class EventStore:
                     actual = current.get(item.stream_id, 0)
                     if item.expected_version is not None and item.expected_version != actual:
                         raise ConcurrencyError(item.stream_id, item.expected_version, actual)
-                # Each event is validated and encrypted just before it is sent, so Python's
-                # work overlaps PostgreSQL's; an invalid event aborts the whole COPY.
+                # Each stream's events are validated and encrypted just before they are sent,
+                # so Python's work overlaps PostgreSQL's; an invalid event aborts the whole COPY.
                 groups: list[tuple[list[uuid.UUID], int]] = []
-                index = 0
-                tenant_text = str(tenant_id)
-                metadata_text = _copy_text(_dumps(context.metadata()))
-                moment, moment_text = None, ""
                 with cur.copy(
                     "COPY events (event_id, tenant_id, stream_id, version, type, "
                     "schema_version, data, metadata, occurred_at) FROM STDIN",
                 ) as copy:
+                    lines = _CopyLines(self, tenant_id, context, keys, total)
                     for item in appends:
                         version = current.get(item.stream_id, 0)
-                        stream_text = _copy_text(item.stream_id)
-                        ids = []
-                        lines = []
-                        for p in self._iter_prepared(
-                            None, tenant_id, item.events, context, index, keys
-                        ):
-                            version += 1
-                            ids.append(p.event_id)
-                            data = (p.plain if p.subject is None else orjson.dumps(p.data)).decode()
-                            if "\\" in data:  # orjson never writes raw tabs or newlines
-                                data = data.replace("\\", "\\\\")
-                            if p.occurred_at is not moment:
-                                moment, moment_text = p.occurred_at, p.occurred_at.isoformat()
-                            lines.append(
-                                f"{p.event_id}\t{tenant_text}\t{stream_text}\t{version}\t"
-                                f"{p.event_type.name}\t{p.event_type.version}\t"
-                                f"{data}\t{metadata_text}\t{moment_text}\n"
-                            )
-                        copy.write("".join(lines))
-                        index += len(item.events)
+                        copy.write(lines.stream(item.stream_id, version, item.events))
+                        version += len(item.events)
                         current[item.stream_id] = version
-                        groups.append((ids, version))
+                        groups.append((lines.take_ids(), version))
                 # Under the position lock nobody else draws from the sequence, so this
                 # batch holds exactly the last `total` positions, in COPY order.
                 cur.execute("SELECT currval(pg_get_serial_sequence('events', 'position'))")
@@ -693,18 +699,25 @@ class EventStore:
     def _subjects_with_personal_data(self, events: Iterable[NewEvent]) -> set[uuid.UUID]:
         """Who needs a data key for ``events`` (an invalid subject is left to validation)."""
         subjects = set()
+        plans: dict[str, tuple[frozenset[str], str] | None] = {}  # per type: personal, subject
         for event in events:
-            if event.type not in self.catalogue:
+            try:
+                plan = plans[event.type]
+            except KeyError:
+                event_type = (
+                    self.catalogue.current(event.type) if event.type in self.catalogue else None
+                )
+                plan = plans[event.type] = (
+                    (event_type.personal, event_type.subject or "")
+                    if event_type is not None and event_type.personal
+                    else None
+                )
+            if plan is None:
                 continue
-            event_type = self.catalogue.current(event.type)
             data = event.data
-            if (
-                event_type.personal
-                and isinstance(data, Mapping)
-                and any(data.get(f) is not None for f in event_type.personal)
-            ):
+            if isinstance(data, Mapping) and any(data.get(f) is not None for f in plan[0]):
                 try:
-                    subjects.add(uuid.UUID(str(data.get(event_type.subject or ""))))
+                    subjects.add(uuid.UUID(str(data.get(plan[1]))))
                 except ValueError:
                     continue
         return subjects
@@ -811,6 +824,90 @@ class EventStore:
         )
         self._decode_plans[(type_, schema_version)] = plan
         return plan
+
+
+class _CopyLines:
+    """The COPY text of a bulk append, one stream at a time: :meth:`EventStore.append_batch`'s
+    hot path, so validation, encryption, ids and formatting are done in one tight loop."""
+
+    def __init__(
+        self,
+        store: EventStore,
+        tenant_id: uuid.UUID,
+        context: AppendContext,
+        keys: Mapping[uuid.UUID, Any],
+        total: int,
+    ):
+        self.store = store
+        self.tenant_id = tenant_id
+        self.context = context
+        self.keys = keys
+        self.tenant_text = str(tenant_id)
+        self.metadata_text = _copy_text(_dumps(context.metadata()))
+        self.now = datetime.now(UTC)
+        self.index = 0  # of the next event in the whole batch (for derived ids)
+        # Without an idempotency key, ids are fresh version 7 UUIDs, written to COPY as hex.
+        self.fresh = None if context.idempotency_key else iter(new_event_id_ints(total))
+        self.ids: list[uuid.UUID] = []
+
+    def take_ids(self) -> list[uuid.UUID]:
+        """The ids of the stream written last."""
+        ids, self.ids = self.ids, []
+        return ids
+
+    def stream(self, stream_id: str, version: int, events: Sequence[NewEvent]) -> str:
+        """COPY lines for ``events`` appended to ``stream_id`` after ``version``."""
+        normalise = self.store.catalogue.normalise
+        limit = self.store.max_event_bytes
+        keys, fresh, ids, now = self.keys, self.fresh, self.ids, self.now
+        context = self.context
+        dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
+        middle = f"\t{self.tenant_text}\t{_copy_text(stream_id)}\t"
+        metadata_text = self.metadata_text
+        moment: datetime | None = None
+        moment_text = ""
+        lines = []
+        for event in events:
+            event_type, data = normalise(event.type, event.data)
+            plain = dumps(data, option=sort_keys)
+            if len(plain) > limit:
+                raise PayloadTooLarge(event.type, len(plain), limit)
+            if event_type.personal and any(data.get(f) is not None for f in event_type.personal):
+                subject = uuid.UUID(data[event_type.subject or ""])
+                key = keys.get(subject)
+                assert key is not None, f"no data key loaded for {subject}"
+                for name in event_type.personal:
+                    if data.get(name) is not None:
+                        data[name] = KeyRing.encrypt_value(key, subject, data[name])
+                plain = dumps(data)
+            text = plain.decode()
+            if "\\" in text:  # orjson never writes raw tabs or newlines
+                text = text.replace("\\", "\\\\")
+            if fresh is not None:
+                value = next(fresh)
+                id_text = f"{value:032x}"
+                ids.append(_uuid_from_int(value))
+            else:
+                assert context.idempotency_key is not None
+                event_id = derive_event_id(
+                    self.tenant_id, context.actor, context.idempotency_key, self.index
+                )
+                id_text = str(event_id)
+                ids.append(event_id)
+            self.index += 1
+            occurred_at = event.occurred_at or now
+            if occurred_at is not moment:
+                if occurred_at.tzinfo is None:
+                    raise EventValidationError(
+                        event.type, {"occurred_at": ["must include a time zone offset"]}
+                    )
+                moment, moment_text = occurred_at, occurred_at.isoformat()
+            version += 1
+            lines.append(
+                f"{id_text}{middle}{version}\t{event_type.name}\t{event_type.version}\t"
+                f"{text}\t{metadata_text}\t{moment_text}\n"
+            )
+        return "".join(lines)
 
 
 @contextmanager
