@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
 from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
 from infra.migrate import upgrade
 from shared.database import make_engine
@@ -112,6 +113,17 @@ class Supervisor:
         self.env["COMPOUND_SECRET_KEY"] = secret_key_for(s)
         self.env["COMPOUND_DATA_DIR"] = str(s.data_dir)
         self.env["PORT"] = str(s.port)
+        self.env.update(
+            provider_environment(
+                self.env, s.data_dir, s.port, lambda path: _local_secret(path, new_secret)
+            )
+        )
+        provider_port = int(self.env["COMPOUND_CALENDAR_PROVIDER_PORT"])
+        if not port_is_free(provider_port):
+            raise StartupError(
+                f"port {provider_port} (calendar provider) is in use: stop what uses it, "
+                "or set COMPOUND_CALENDAR_PROVIDER_PORT"
+            )
 
         engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
         try:
@@ -146,6 +158,11 @@ class Supervisor:
                 [sys.executable, "-m", "services.cli", "worker", "--processes", "1", "-t", "4"],
             ),
             AppProcess("scheduler", [sys.executable, "-m", "services.cli", "scheduler"]),
+            AppProcess(
+                "calendar-provider",
+                [sys.executable, "-m", "services.cli", "calendar-provider"],
+                ready_url=f"{self.env['COMPOUND_CALENDAR_LOCAL_URL']}/healthz",
+            ),
         ]
         for app in self.apps:
             app.process = subprocess.Popen(
@@ -159,6 +176,7 @@ class Supervisor:
                 self._wait_http(app, app.ready_url)
         if self._stop_requested:
             return
+        self._connect_demo_calendars(base)
         self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
         self.say(
             f"Demo logins (password {self.settings.demo_password!r}): ada@demo.test "
@@ -188,6 +206,20 @@ class Supervisor:
                     "manager": "grace@demo.test",
                     "admin": "admin@demo.test",
                 }
+        finally:
+            engine.dispose()
+
+    def _connect_demo_calendars(self, base: str) -> None:
+        """The demo's meetings come from calendars synced from the local provider."""
+        if not self.demo_logins:
+            return
+        engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
+        try:
+            connect_demo_calendars(
+                engine, self.env, base, self.settings.demo_password, say=self.say
+            )
+        except (OSError, RuntimeError) as err:  # the demo runs on without calendars
+            self.say(f"Demo calendars not connected: {err}")
         finally:
             engine.dispose()
 

@@ -405,6 +405,8 @@ def worker(processes: int, threads: int) -> None:
 @click.option("--port", type=int, help="Port (default COMPOUND_CALENDAR_PROVIDER_PORT or 8010).")
 def calendar_provider(port: int | None) -> None:
     """Run the local calendar provider (OAuth server and Google/Graph-shaped calendar API)."""
+    import logging
+
     from werkzeug.serving import make_server
 
     from services.calendar_provider import create_app
@@ -419,6 +421,7 @@ def calendar_provider(port: int | None) -> None:
     server = make_server(
         settings.host, port or settings.port, create_app(settings), threaded=True
     )
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     click.echo(f"calendar provider at http://{settings.host}:{server.server_port}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):

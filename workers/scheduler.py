@@ -1,4 +1,5 @@
-"""``compound scheduler``: exactly one per deployment; periodic catch-up of every projection.
+"""``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
+and a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``.
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
@@ -10,9 +11,10 @@ import logging
 import os
 import signal
 import time
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.blocking import BlockingScheduler
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from shared.database import make_engine
 from shared.settings import Settings
@@ -31,6 +33,18 @@ def catch_up_everything() -> None:
             send_catch_up(projection.name)
         except Exception as err:  # Redis away: try again next tick
             log.warning("catch-up of %s not sent: %s", projection.name, type(err).__name__)
+
+
+def sync_calendars(engine: Engine) -> int:
+    """Send a sync job for every active calendar connection; returns how many were sent."""
+    from shared.calendar.jobs import send_sync
+
+    with engine.connect() as conn:
+        ids = conn.execute(
+            text("SELECT id FROM calendar_connections WHERE status = 'active'")
+        ).scalars()
+        active = list(ids)
+    return sum(send_sync(connection_id) for connection_id in active)
 
 
 def run(settings: Settings) -> None:
@@ -55,6 +69,16 @@ def run(settings: Settings) -> None:
             seconds=CATCH_UP_SECONDS,
             max_instances=1,
             coalesce=True,
+        )
+
+        scheduler.add_job(
+            sync_calendars,
+            "interval",
+            args=(engine,),
+            seconds=settings.calendar.sync_seconds,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
         )
 
         def _stop(signum: int, _frame: object) -> None:

@@ -87,7 +87,7 @@ class CalendarWorld:
         colleagues = [e for k, e in self.org.emails.items() if k.startswith(team) and k != who]
         response = requests.put(
             f"{self.provider_url}/admin/accounts/{email}",
-            json={"manager": self.org.emails[f"{team}-manager"], "colleagues": colleagues},
+            json={"manager": self.org.emails.get(f"{team}-manager"), "colleagues": colleagues},
             headers=self.admin,
             timeout=10,
         )

@@ -1,0 +1,79 @@
+"""Data minimisation: after a sync, a dump of the whole database holds no meeting title,
+description or attendee address (DESIGN.md §8); and the page and queue around connecting."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import redis
+import requests
+
+from tests.calendar.conftest import CalendarWorld
+from tests.integration.test_crypto_shredding import dump_database
+from workers.scheduler import sync_calendars
+
+
+def test_a_database_dump_holds_no_title_description_or_attendee_address(
+    world: CalendarWorld, embedded_bin_dir: Path
+):
+    who = "payments-1"
+    world.register(who)
+    marker = uuid.uuid4().hex[:12]
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
+    email = world.org.emails[who]
+    created = requests.post(
+        f"{world.provider_url}/admin/accounts/{email}/events",
+        json={
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=1)).isoformat(),
+            "summary": f"Secret merger {marker}",
+            "description": f"Confidential agenda {marker}",
+            "attendees": [f"outsider-{marker}@rival.example"],
+        },
+        headers=world.admin,
+        timeout=10,
+    )
+    assert created.status_code == 201
+    _, connection_id = world.connect(who)
+    report = world.sync_service().sync(connection_id)
+    assert report.observed > 20
+
+    meetings = [m for m in world.provider_events(who) if m["status"] == "confirmed"]
+    titles = {m["summary"] for m in meetings}
+    descriptions = {m["description"] for m in meetings}
+    directory = {e.lower() for e in world.org.emails.values()}
+    outsiders = {a[0] for m in meetings for a in m["attendees"]} - directory
+    assert len(titles) > 3 and len(descriptions) > 10 and len(outsiders) > 10  # can fail
+
+    dump = dump_database(world.store.engine, embedded_bin_dir)
+
+    assert f"outsider-{marker}@rival.example" in outsiders
+    assert marker not in dump
+    assert [d for d in descriptions if d in dump] == []
+    assert [a for a in outsiders if a in dump] == []
+    assert [t for t in titles if t in dump] == []
+
+
+def test_connecting_enqueues_a_sync_job(world: CalendarWorld):
+    client = redis.Redis.from_url(world.settings.redis_url or "")
+    namespace = os.environ["COMPOUND_QUEUE_NAMESPACE"]
+    before = client.hlen(f"{namespace}:calendar.msgs")
+    _, connection_id = world.connect("platform-3")
+    messages = client.hvals(f"{namespace}:calendar.msgs")
+    assert client.hlen(f"{namespace}:calendar.msgs") > before
+    assert any(str(connection_id).encode() in m for m in messages)
+    assert sync_calendars(world.store.engine) >= 1  # the scheduler's round sends them too
+    assert client.hlen(f"{namespace}:calendar.msgs") > len(messages)
+
+
+def test_the_calendar_page_needs_a_login_and_a_known_provider(world: CalendarWorld):
+    anonymous = requests.get(f"{world.gateway_url}/calendar", timeout=10)
+    assert anonymous.url.startswith(f"{world.gateway_url}/login")
+    session = world.browser("platform-1")
+    page = session.get(f"{world.gateway_url}/calendar", timeout=10)
+    assert "Never</strong> titles" in page.text
+    unknown = session.get(f"{world.gateway_url}/calendar/callback/google", timeout=10)
+    assert unknown.status_code == 404
