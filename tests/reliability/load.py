@@ -17,7 +17,8 @@ RETRY_PAUSE = 0.05  # a client honouring Retry-After, shortened for the tests
 
 @dataclass
 class ActionLoad:
-    """``clients`` threads, each posting ``actions`` actions, ``pace`` seconds apart."""
+    """``clients`` threads, each posting up to ``actions`` actions, ``pace`` seconds apart
+    (fewer when :meth:`stop` is called first)."""
 
     gateway: Gateway
     headers: dict[str, str]
@@ -33,10 +34,17 @@ class ActionLoad:
     unexpected: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     @property
     def total(self) -> int:
-        return self.clients * self.actions
+        """The actions the clients set out to store (all of them, unless stopped early)."""
+        with self._lock:
+            return len(self.notes) if self._stop.is_set() else self.clients * self.actions
+
+    def stop(self) -> None:
+        """Each client finishes (stores) its current action and posts no more."""
+        self._stop.set()
 
     def start(self) -> ActionLoad:
         self._threads = [
@@ -65,6 +73,8 @@ class ActionLoad:
 
     def _client(self, index: int) -> None:
         for i in range(self.actions):
+            if self._stop.is_set():
+                return
             note = f"client {index} action {i} {uuid.uuid4().hex[:6]}"
             key = uuid.uuid4().hex
             with self._lock:
