@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import gc
 import os
+import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +48,7 @@ from shared.settings import DEFAULT_MAX_EVENT_BYTES
 
 APPEND_LOCK_KEY = 7_406_021_001  # the same key as compound_append() in migration 0001
 EVENT_ID_NAMESPACE = uuid.UUID("5b0f7e53-6a43-4b1e-9f3c-4c0b0d6f1a11")
+PREFETCH_MIN_PAGE = 1000  # read_all reads the next page ahead after a full page this large
 _CONCURRENCY_SQLSTATE = "CP409"  # raised by compound_append() (migration 0001)
 _ERASED_SQLSTATE = "CP410"
 
@@ -279,6 +282,7 @@ class EventStore:
         self.keyring = keyring or KeyRing(())
         self.max_event_bytes = max_event_bytes
         self._decode_plans: dict[tuple[str, int], tuple[tuple[str, ...], str, bool]] = {}
+        self._pending = threading.local()  # per thread: the next page of read_all, read ahead
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -559,9 +563,10 @@ class EventStore:
         """
         where = ["position > %s"]
         params: list[Any] = [after]
-        if types is not None:
+        type_list = None if types is None else list(types)
+        if type_list is not None:
             where.append("type = ANY(%s)")
-            params.append(list(types))
+            params.append(type_list)
         if tenant_id is not None:
             where.append("tenant_id = %s")
             params.append(tenant_id)
@@ -569,11 +574,60 @@ class EventStore:
             f"SELECT {_COLUMNS} FROM events WHERE {' AND '.join(where)} ORDER BY position LIMIT %s"
         )
         params.append(limit)
+        filters = (limit, None if type_list is None else tuple(type_list), tenant_id)
+        rows = self._prefetched(after, filters)
+        if rows is None:
+            rows = self._fetch(sql, params)
+        if len(rows) == limit >= PREFETCH_MIN_PAGE:
+            # A reader of a full page usually asks for the next one: read it meanwhile.
+            self._prefetch(rows[-1][0], filters, sql, [rows[-1][0], *params[1:]])
         with self.engine.connect() as conn, _collector_paused():
-            with as_psycopg(conn).cursor(binary=True) as cur:
+            return self._decode(conn, rows, decrypt)
+
+    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """The rows of one page of ``read_all``, on a pooled connection of its own."""
+        pool = self.engine.pool
+        fairy = self.engine.raw_connection()
+        try:
+            pg = fairy.driver_connection
+            assert isinstance(pg, psycopg.Connection)
+            with pg.cursor(binary=True) as cur:
                 cur.execute(sql, params)
                 rows = cur.fetchall()
-            return self._decode(conn, rows, decrypt)
+            if self.engine.pool is not pool:  # disposed meanwhile: do not leave it open
+                fairy.invalidate()
+            return rows
+        except psycopg.OperationalError:
+            fairy.invalidate()
+            raise
+        finally:
+            fairy.close()
+
+    def _prefetch(
+        self, after: int, filters: tuple[Any, ...], sql: str, params: Sequence[Any]
+    ) -> None:
+        """Start reading the page after ``after`` in the background, for this thread."""
+        self._pending.page = (after, filters, _prefetcher().submit(self._fetch, sql, params))
+
+    def _prefetched(self, after: int, filters: tuple[Any, ...]) -> list[tuple[Any, ...]] | None:
+        """The rows read ahead for this call, if they can stand for a fresh read.
+
+        Only a full page can: the log is read in commit order, which is position order, so
+        the first ``limit`` events after ``after`` are the same in every later snapshot. A
+        shorter page may miss events committed since, so it is read again.
+        """
+        pending = getattr(self._pending, "page", None)
+        if pending is None:
+            return None
+        self._pending.page = None
+        start, wanted, future = pending
+        if start != after or wanted != filters:
+            return None
+        try:
+            rows: list[tuple[Any, ...]] = future.result()
+        except Exception:  # read again in the foreground, where an error is raised to the caller
+            return None
+        return rows if len(rows) == filters[0] else None
 
     def read_stream(
         self, stream_id: str, after_version: int = 0, limit: int | None = None
@@ -908,6 +962,20 @@ class _CopyLines:
                 f"{text}\t{metadata_text}\t{moment_text}\n"
             )
         return "".join(lines)
+
+
+_PREFETCHERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _prefetcher() -> ThreadPoolExecutor:
+    """This process's threads reading pages ahead (created after any fork, per process)."""
+    pid = os.getpid()
+    executor = _PREFETCHERS.get(pid)
+    if executor is None:
+        executor = _PREFETCHERS[pid] = ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="eventlog-read-ahead"
+        )
+    return executor
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from shared.eventlog import (
     StreamAppend,
     UnknownEventType,
 )
+from shared.eventlog.store import PREFETCH_MIN_PAGE
 
 pytestmark = pytest.mark.integration
 
@@ -301,3 +302,35 @@ def test_bulk_append_keeps_awkward_text_intact(store: EventStore, tenant: uuid.U
     plain = NewEvent("PersonLeft", {"person_id": str(person)})
     store.append_batch(tenant, [StreamAppend(stream, [plain], 1)])
     assert store.read_stream(stream)[1].data == {"person_id": str(person)}
+
+
+def test_read_ahead_pages_equal_fresh_reads_and_never_hide_new_events(
+    store: EventStore, tenant: uuid.UUID
+):
+    person = uuid.uuid4()
+    stream = f"journal-{person}"
+    start = store.head()
+    page = PREFETCH_MIN_PAGE
+    store.append_batch(
+        tenant, [StreamAppend(stream, [action(person) for _ in range(2 * page + 5)])]
+    )
+
+    first = store.read_all(start, page, tenant_id=tenant)  # full: the next page is read ahead
+    second = store.read_all(first[-1].position, page, tenant_id=tenant)
+    assert [e.position for e in second] == [
+        e.position for e in store.read_all(first[-1].position, page, tenant_id=tenant)
+    ]
+    assert [e.version for e in first + second] == list(range(1, 2 * page + 1))
+
+    # The third page, read ahead with 5 events, is short: events committed after it was read
+    # must still be returned.
+    ahead = store._pending.page
+    assert ahead is not None and ahead[0] == second[-1].position
+    assert len(ahead[2].result(timeout=30)) == 5
+    store.append(tenant, stream, 2 * page + 5, [action(person)])
+    third = store.read_all(second[-1].position, page, tenant_id=tenant)
+    assert [e.version for e in third] == list(range(2 * page + 1, 2 * page + 7))
+
+    # Another filter, another thread of reads: nothing read ahead is mixed in.
+    other = store.read_all(first[-1].position, page, types=["PersonLeft"], tenant_id=tenant)
+    assert other == []
