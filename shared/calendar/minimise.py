@@ -3,9 +3,11 @@
 Pure functions, no I/O. What leaves here is timing and counts only: start, end, attendee
 count, 1:1, with-manager, organizer-is-self, own response, recurring. Titles, descriptions,
 locations and attendee addresses are read (to count and to compare with the manager's
-address) and dropped. The provider's event id becomes an opaque ``meeting_key`` (a keyed
-digest), and its etag / changeKey a ``version`` digest that also covers the minimised facts,
-so the same version of a meeting always maps to the same event.
+address) and dropped. The provider's event id becomes an opaque ``meeting_key`` (a digest);
+``version`` is a digest of the minimised facts, so an edit Compound cannot see (a new title,
+another description) changes the provider's etag but appends nothing, and the version of a
+meeting can be recomputed from the log (:func:`version_of`). The etag / changeKey itself
+is kept only to derive the ids of appended events (shared/calendar/sync.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Observed:
 
     meeting_key: str
     version: str
+    etag: str
     start: datetime
     end: datetime
     attendee_count: int
@@ -69,6 +72,7 @@ class Observed:
 class Cancelled:
     meeting_key: str
     version: str
+    etag: str
 
 
 Change = Observed | Cancelled
@@ -79,7 +83,28 @@ def meeting_key(provider: str, event_id: str) -> str:
     return hashlib.sha256(f"{provider}\x1f{event_id}".encode()).hexdigest()[:40]
 
 
-def _version(*parts: object) -> str:
+FACTS = (
+    "start",
+    "end",
+    "attendee_count",
+    "one_on_one",
+    "with_manager",
+    "organizer_is_self",
+    "response_status",
+    "recurring",
+)
+CANCELLED = "cancelled"
+
+
+def version_of(facts: Mapping[str, Any]) -> str:
+    """The version digest of a meeting's minimised facts (as observed, or as read back from
+    a ``MeetingObserved`` event, where times are ISO strings)."""
+    parts = []
+    for name in FACTS:
+        value = facts[name]
+        if name in ("start", "end") and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        parts.append(value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value)
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
@@ -117,10 +142,17 @@ def _observed(
         raise UnusableEvent("ends before it starts")
     count = max(len(addresses), 1)
     with_manager = any(a in managers for a in addresses)
-    facts = (start, end, count, count == 2, with_manager, organizer_is_self, response, recurring)
+    facts = dict(
+        zip(
+            FACTS,
+            (start, end, count, count == 2, with_manager, organizer_is_self, response, recurring),
+            strict=True,
+        )
+    )
     return Observed(
         meeting_key(provider, event_id),
-        _version(tag, *facts),
+        version_of(facts),
+        tag,
         start,
         end,
         count,
@@ -145,7 +177,7 @@ def from_google(provider: str, event: Mapping[str, Any], managers: Collection[st
     event_id = str(event["id"])
     tag = str(event.get("etag", ""))
     if event.get("status") == "cancelled":
-        return Cancelled(meeting_key(provider, event_id), _version(tag, "cancelled"))
+        return Cancelled(meeting_key(provider, event_id), CANCELLED, tag)
     attendees = [a for a in event.get("attendees") or [] if isinstance(a, Mapping)]
     own = next((a for a in attendees if a.get("self")), None)
     organizer = event.get("organizer") or {}
@@ -182,7 +214,7 @@ def from_graph(provider: str, event: Mapping[str, Any], managers: Collection[str
     event_id = str(event["id"])
     tag = str(event.get("changeKey") or event.get("@odata.etag") or "")
     if "@removed" in event or event.get("isCancelled"):
-        return Cancelled(meeting_key(provider, event_id), _version(tag, "cancelled"))
+        return Cancelled(meeting_key(provider, event_id), CANCELLED, tag)
     organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", "")
     addresses = {
         str(((a.get("emailAddress") or {}).get("address")) or "").lower()

@@ -10,22 +10,25 @@ One run of :meth:`CalendarSync.sync`:
    cancelled one, and records each meeting's version in ``calendar_meetings``;
 3. stores the new sync token with the last page.
 
-Idempotent twice over: a meeting whose version is already recorded is skipped, and each
-appended event's id derives from (provider, event id, etag / changeKey and the minimised
-facts) through the store's idempotency key, so a page retried after a crash, or a full
-resync after a 410 Gone, never duplicates an event. A 410 clears the sync token and runs a
-full sync; meetings that vanished from a full listing are cancelled. A revoked or invalid
-grant ends the connection with "needs reconnect".
+Idempotent twice over: a meeting whose version (a digest of its minimised facts) is already
+recorded in ``calendar_meetings`` is skipped, and the ids of a page's events derive, through
+the store's idempotency key, from the provider's event ids, etags / changeKeys and facts, so
+a page retried after a crash appends nothing. The recorded versions are themselves derived
+from the log: when they are missing, a full sync recomputes them from the connection's
+stream first (:meth:`CalendarSync._seed_versions`), so even then a resync duplicates nothing.
+A 410 clears the sync token and runs a full sync; meetings that vanished from a full listing
+are cancelled. A revoked or invalid grant ends the connection with "needs reconnect".
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,12 +38,14 @@ from authlib.integrations.requests_client import OAuth2Session
 
 from shared.calendar.connections import CalendarConnection, Connections
 from shared.calendar.minimise import (
+    CANCELLED,
     Cancelled,
     Change,
     Observed,
     UnusableEvent,
     from_google,
     from_graph,
+    version_of,
 )
 from shared.calendar.providers import ProviderConfig
 from shared.calendar.settings import CalendarSettings
@@ -77,7 +82,6 @@ class SyncReport:
     seen: int = 0
     observed: int = 0
     cancelled: int = 0
-    positions: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -301,6 +305,8 @@ class CalendarSync:
     ) -> None:
         full = sync_token is None
         report.full = report.full or full
+        if full:
+            self._seed_versions(connection)
         minimise = from_graph if api.provider.protocol == "graph" else from_google
         seen: set[str] = set()
         for page in api.pages(sync_token):
@@ -325,60 +331,41 @@ class CalendarSync:
         seen: set[str],
         report: SyncReport,
     ) -> None:
-        """One page in one transaction: events, meeting versions and (last page) sync token."""
-        types: set[str] = set()
-        context = _context(connection)
+        """One page in one transaction: its events (one append), the meetings' versions and,
+        with the last page, the new sync token."""
         with self.store.engine.begin() as db:
             pg = as_psycopg(db)
-            keys = [c.meeting_key for c in changes]
-            known: dict[str, tuple[str, bool]] = {
-                k: (v, c)
-                for k, v, c in pg.execute(
-                    "SELECT meeting_key, version, cancelled FROM calendar_meetings "
+            known: dict[str, str] = dict(
+                pg.execute(
+                    "SELECT meeting_key, version FROM calendar_meetings "
                     "WHERE connection_id = %s AND meeting_key = ANY(%s)",
-                    (connection.id, keys),
-                )
-            }
-            versions: list[tuple[str, str, bool, datetime | None]] = []
-            cancels = [
+                    (connection.id, [c.meeting_key for c in changes]),
+                ).fetchall()
+            )
+            fresh: list[Change] = [
                 c
                 for c in changes
-                if isinstance(c, Cancelled)
-                and c.meeting_key in known
-                and not known[c.meeting_key][1]
-            ]  # a meeting never observed, or already cancelled, has nothing to cancel
+                if known.get(c.meeting_key) != c.version
+                # a meeting never observed has nothing to cancel
+                and (isinstance(c, Observed) or c.meeting_key in known)
+            ]
             if full and sync_token is not None:
-                cancels += self._vanished(db, connection, seen)
-            for change in changes:
-                if not isinstance(change, Observed) or known.get(change.meeting_key) == (
-                    change.version,
-                    False,
-                ):
-                    continue
-                self._append(db, connection, "MeetingObserved", change.data(), change, context)
-                versions.append((change.meeting_key, change.version, False, change.start))
-                report.observed += 1
-                types.add("MeetingObserved")
-            for gone in cancels:
-                data = {"meeting_key": gone.meeting_key}
-                self._append(db, connection, "MeetingCancelled", data, gone, context)
-                versions.append((gone.meeting_key, gone.version, True, None))
-                report.cancelled += 1
-                types.add("MeetingCancelled")
-            if versions:
+                fresh += self._vanished(db, connection, seen)
+            fresh.sort(key=lambda c: c.meeting_key)
+            if fresh:
+                self._append(db, connection, fresh)
                 pg.execute(
                     "INSERT INTO calendar_meetings (connection_id, meeting_key, version, "
-                    "cancelled, start_at) SELECT %s, k, v, c, s "
-                    "FROM unnest(%s::text[], %s::text[], %s::bool[], %s::timestamptz[]) "
-                    "AS t(k, v, c, s) ON CONFLICT (connection_id, meeting_key) DO UPDATE SET "
+                    "cancelled, start_at) SELECT %s, k, v, v = 'cancelled', s "
+                    "FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS t(k, v, s) "
+                    "ON CONFLICT (connection_id, meeting_key) DO UPDATE SET "
                     "version = excluded.version, cancelled = excluded.cancelled, "
                     "start_at = coalesce(excluded.start_at, calendar_meetings.start_at)",
                     (
                         connection.id,
-                        [v[0] for v in versions],
-                        [v[1] for v in versions],
-                        [v[2] for v in versions],
-                        [v[3] for v in versions],
+                        [c.meeting_key for c in fresh],
+                        [c.version for c in fresh],
+                        [c.start if isinstance(c, Observed) else None for c in fresh],
                     ),
                 )
             if sync_token is not None:
@@ -389,47 +376,93 @@ class CalendarSync:
                     "AND status = 'active'",
                     (sync_token, connection.id, connection.id),
                 )
-        if types and self.on_appended is not None:
-            self.on_appended(types)
+        observed = sum(isinstance(c, Observed) for c in fresh)
+        report.observed += observed
+        report.cancelled += len(fresh) - observed
+        if fresh and self.on_appended is not None:
+            self.on_appended({"MeetingObserved"} if observed == len(fresh) else set(MEETING_TYPES))
 
-    def _vanished(self, db: Any, connection: CalendarConnection, seen: set[str]) -> list[Cancelled]:
+    def _vanished(self, db: Any, connection: CalendarConnection, seen: set[str]) -> list[Change]:
         """After a full listing: known meetings in the window that it no longer contains."""
         low = datetime.now(UTC) - timedelta(weeks=self.settings.weeks_back)
         rows = (
             as_psycopg(db)
             .execute(
-                "SELECT meeting_key, version FROM calendar_meetings WHERE connection_id = %s "
+                "SELECT meeting_key FROM calendar_meetings WHERE connection_id = %s "
                 "AND NOT cancelled AND start_at >= %s",
                 (connection.id, low),
             )
             .fetchall()
         )
-        return [Cancelled(k, f"{v}-gone") for k, v in rows if k not in seen]
+        return [Cancelled(k, CANCELLED, "vanished") for (k,) in rows if k not in seen]
 
-    def _append(
-        self,
-        db: Any,
-        connection: CalendarConnection,
-        kind: str,
-        data: dict[str, Any],
-        change: Change,
-        context: AppendContext,
-    ) -> None:
-        payload = {"person_id": connection.person_id, "connection_id": connection.id, **data}
-        occurred = change.start if isinstance(change, Observed) else None
-        keyed = AppendContext(
-            actor=context.actor,
-            idempotency_key=f"{change.meeting_key}:{change.version}",
-            source=context.source,
-        )
+    def _append(self, db: Any, connection: CalendarConnection, fresh: list[Change]) -> None:
+        """Append a page's new versions in one call. Their ids derive from the idempotency
+        key, a digest of each meeting's provider key, etag and facts: the same versions
+        always get the same ids, so a retried page appends nothing."""
+        events = []
+        for change in fresh:
+            base = {"person_id": connection.person_id, "connection_id": connection.id}
+            if isinstance(change, Observed):
+                events.append(NewEvent("MeetingObserved", {**base, **change.data()}, change.start))
+            else:
+                events.append(
+                    NewEvent("MeetingCancelled", {**base, "meeting_key": change.meeting_key})
+                )
+        digest = hashlib.sha256(
+            "\n".join(f"{c.meeting_key}|{c.etag}|{c.version}" for c in fresh).encode()
+        ).hexdigest()
+        context = _context(connection)
         self.store.append_in(
             db,
             connection.tenant_id,
             connection.stream,
             None,
-            [NewEvent(kind, payload, occurred)],
-            keyed,
+            events,
+            AppendContext(
+                actor=context.actor, idempotency_key=f"calendar:{digest}", source=context.source
+            ),
         )
+
+    def _seed_versions(self, connection: CalendarConnection) -> None:
+        """Without recorded versions (a lost table, a restore), recompute them from the log,
+        the source of truth, so that the next full sync appends only what changed."""
+        with self.store.engine.connect() as db:
+            recorded = (
+                as_psycopg(db)
+                .execute(
+                    "SELECT EXISTS (SELECT 1 FROM calendar_meetings WHERE connection_id = %s)",
+                    (connection.id,),
+                )
+                .fetchone()
+            )
+            db.rollback()
+        if recorded and recorded[0]:
+            return
+        latest: dict[str, tuple[str, datetime | None]] = {}
+        for event in self.store.read_stream(connection.stream):
+            if event.data.get("connection_id") != str(connection.id):
+                continue
+            key = str(event.data.get("meeting_key"))
+            if event.type == "MeetingObserved":
+                latest[key] = (version_of(event.data), datetime.fromisoformat(event.data["start"]))
+            elif event.type == "MeetingCancelled":
+                latest[key] = (CANCELLED, latest.get(key, ("", None))[1])
+        if not latest:
+            return
+        with self.store.engine.begin() as db:
+            as_psycopg(db).execute(
+                "INSERT INTO calendar_meetings (connection_id, meeting_key, version, cancelled, "
+                "start_at) SELECT %s, k, v, v = 'cancelled', s "
+                "FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS t(k, v, s) "
+                "ON CONFLICT DO NOTHING",
+                (
+                    connection.id,
+                    list(latest),
+                    [v for v, _ in latest.values()],
+                    [s for _, s in latest.values()],
+                ),
+            )
 
 
 def _context(connection: CalendarConnection) -> AppendContext:
