@@ -26,12 +26,13 @@ from sqlalchemy import text
 
 from services.gateway.problems import problem
 from services.gateway.resources import Resources, resources
+from shared.calendar.jobs import SYNC_QUEUE
 from shared.queue import setup_broker
 from shared.wakeups import CATCH_UP_QUEUE
 
 bp = Blueprint("metrics", __name__)
 
-KNOWN_QUEUES = (CATCH_UP_QUEUE,)
+KNOWN_QUEUES = (CATCH_UP_QUEUE, SYNC_QUEUE)
 """Queues reported even when empty (Dramatiq deletes an empty queue's keys)."""
 
 
