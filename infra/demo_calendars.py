@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import secrets
+import socket
+import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,7 @@ def provider_environment(
 ) -> dict[str, str]:
     """The variables the provider and the gateway need to talk to each other; whatever the
     caller set already wins. ``secret`` keeps generated secrets in the data directory."""
-    provider_port = int(env.get("COMPOUND_CALENDAR_PROVIDER_PORT") or port + 10)
+    provider_port = int(env.get("COMPOUND_CALENDAR_PROVIDER_PORT") or _port_near(port + 10))
     defaults = {
         "COMPOUND_CALENDAR_PROVIDER_PORT": str(provider_port),
         "COMPOUND_CALENDAR_LOCAL_URL": f"http://127.0.0.1:{provider_port}",
@@ -42,11 +44,24 @@ def provider_environment(
     return {name: env.get(name) or value for name, value in defaults.items()}
 
 
+def _port_near(preferred: int) -> int:
+    """``preferred`` when it is free (PORT + 10: 8010 by default), else any free port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
 def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
-def demo_people_to_connect(engine: Engine) -> dict[str, tuple[str | None, list[str]]]:
+def demo_people_to_connect(
+    engine: Engine, tenant_id: uuid.UUID | None = None
+) -> dict[str, tuple[str | None, list[str]]]:
     """Demo people without a calendar connection: e-mail -> (manager, team-mates)."""
     with engine.connect() as db:
         rows = db.execute(
@@ -54,8 +69,10 @@ def demo_people_to_connect(engine: Engine) -> dict[str, tuple[str | None, list[s
                 "SELECT lower(p.email), m.team_id, m.is_manager, "
                 "EXISTS (SELECT 1 FROM calendar_connections c WHERE c.person_id = p.id) "
                 "FROM people p JOIN team_members m ON m.person_id = p.id "
-                "WHERE p.status = 'active' AND p.email LIKE '%@demo.test'"
-            )
+                "WHERE p.status = 'active' AND p.email LIKE '%@demo.test' "
+                "AND (CAST(:tenant AS uuid) IS NULL OR p.tenant_id = :tenant)"
+            ),
+            {"tenant": tenant_id},
         ).fetchall()
     teams: dict[object, list[str]] = defaultdict(list)
     managers: dict[object, str] = {}
@@ -113,9 +130,10 @@ def connect_demo_calendars(
     gateway_url: str,
     password: str,
     say: Callable[[str], None],
+    tenant_id: uuid.UUID | None = None,
 ) -> int:
     """Connect every demo person's calendar that is not connected yet; returns how many."""
-    people = demo_people_to_connect(engine)
+    people = demo_people_to_connect(engine, tenant_id)
     if not people:
         return 0
     provider_url = env["COMPOUND_CALENDAR_LOCAL_URL"]

@@ -1,0 +1,34 @@
+"""``make run``'s step that connects the demo people's calendars over the real OAuth flow."""
+
+from __future__ import annotations
+
+from infra.demo_calendars import connect_demo_calendars, demo_people_to_connect
+from shared.calendar.connections import connection_id_for
+from tests.calendar.conftest import PROVIDER_PASSWORD, CalendarWorld
+
+
+def test_every_team_member_is_connected_once_with_their_manager_known(world: CalendarWorld):
+    org = world.org
+    env = {
+        "COMPOUND_CALENDAR_LOCAL_URL": world.provider_url,
+        "COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN": world.admin_token,
+        "COMPOUND_CALENDAR_PROVIDER_PASSWORD": PROVIDER_PASSWORD,
+    }
+    engine = world.store.engine
+    waiting = demo_people_to_connect(engine, org.tenant_id)
+    members = {e for k, e in org.emails.items() if k != "admin"}
+    assert set(waiting) == members
+    assert waiting[org.emails["platform-1"]][0] == org.emails["platform-manager"]
+
+    said: list[str] = []
+    done = connect_demo_calendars(
+        engine, env, world.gateway_url, org.password, said.append, org.tenant_id
+    )
+
+    assert done == len(members) and said
+    assert demo_people_to_connect(engine, org.tenant_id) == {}  # a second run connects none
+    connection_id = connection_id_for(org.people["payments-2"], "local")
+    report = world.sync_service().sync(connection_id)
+    assert report.observed > 20
+    stream = world.store.read_stream(f"calendar-{org.people['payments-2']}")
+    assert any(e.type == "MeetingObserved" and e.data["with_manager"] for e in stream)
