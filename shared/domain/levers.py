@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 SAFETY_ITEMS = (
     "ps1_mistakes_held_against",
@@ -131,3 +132,212 @@ def participation(members: int, active: int) -> Lever:
     if members == 0:
         return Lever(None, 0)
     return Lever(round(100.0 * active / members, 1), members)
+
+
+# -- model version 1 over weekly sums (what the lever read model stores) ---------------------
+
+MODEL_VERSION = 1
+PULSE_QUESTIONS = {
+    "ps1_mistakes_held_against": "If you make a mistake on this team, it is often held "
+    "against you.",
+    "ps2_raise_problems": "Members of this team are able to bring up problems and tough issues.",
+    "ps3_reject_different": "People on this team sometimes reject others for being different.",
+    "ps4_safe_to_take_risk": "It is safe to take a risk on this team.",
+    "ps5_hard_to_ask_help": "It is difficult to ask other members of this team for help.",
+    "ps6_no_undermining": "No one on this team would deliberately act in a way that undermines "
+    "my efforts.",
+    "ps7_skills_valued": "Working with members of this team, my unique skills and talents are "
+    "valued and utilized.",
+    "workload": "My workload leaves time for small stretch tasks.",
+    "evaluation_clarity": "I understand how my work is evaluated.",
+    "incentives": "Small, visible contributions are noticed on this team.",
+}
+ITEMS = tuple(PULSE_QUESTIONS)  # the order of the stored item arrays
+STRETCH_TACTICS = frozenset({"small_exposure", "prototype_first"})
+REWARD_KINDS = frozenset({"recognition", "invitation"})
+FOCUS_BLOCK_HOURS = 2.0
+BACK_TO_BACK_GAP_MINUTES = 5
+LEVER_NAMES = (
+    "psychological_safety",
+    "time_pressure",
+    "clear_incentives",
+    "ambiguous_evaluation",
+    "participation",
+    "micro_advancement_rate",
+)
+
+
+def item_score(item: str, answer: float) -> float:
+    """A 1-7 answer on the 0-100 scale, reverse-scored items reversed (higher = safer)."""
+    return likert_to_100(8 - answer if item in REVERSED else answer)
+
+
+@dataclass(frozen=True)
+class WorkingHours:
+    """A person's working window in their own time zone (default 09:00-17:00, Mon-Fri)."""
+
+    start_hour: float = 9.0
+    end_hour: float = 17.0
+    weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
+
+    @property
+    def hours_per_day(self) -> float:
+        return self.end_hour - self.start_hour
+
+
+DEFAULT_WORKING_HOURS = WorkingHours()
+
+
+def _merge(intervals: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def meeting_load(
+    meetings: Sequence[tuple[float, float]], hours: WorkingHours = DEFAULT_WORKING_HOURS
+) -> MeetingLoad:
+    """One person's week from their meetings, given as (start, end) in hours since the
+    person's local Monday 00:00 (so time zones are applied by the caller).
+
+    * working hours: the working window times the working days;
+    * meeting hours: the union of meetings inside the working window (overlaps count once);
+    * focus hours: free stretches of at least 2 h inside the working window;
+    * after-hours meeting hours: the union of meetings outside it;
+    * back-to-back: meetings starting at most 5 minutes after the previous one ended.
+    """
+    merged = _merge([(s, e) for s, e in meetings if e > s])
+    working = inside = focus = 0.0
+    for day in range(7):
+        if day not in hours.weekdays:
+            continue
+        lo, hi = day * 24 + hours.start_hour, day * 24 + hours.end_hour
+        working += hi - lo
+        cursor = lo
+        for start, end in merged:
+            s, e = max(start, lo), min(end, hi)
+            if e <= s:
+                continue
+            inside += e - s
+            if s - cursor >= FOCUS_BLOCK_HOURS:
+                focus += s - cursor
+            cursor = max(cursor, e)
+        if hi - cursor >= FOCUS_BLOCK_HOURS:
+            focus += hi - cursor
+    total = sum(e - s for s, e in merged)
+    ordered = sorted((s, e) for s, e in meetings if e > s)
+    chains = sum(
+        1
+        for (_, prev_end), (start, _) in pairwise(ordered)
+        if 0 <= start - prev_end <= BACK_TO_BACK_GAP_MINUTES / 60
+    )
+    return MeetingLoad(working, inside, focus, max(0.0, total - inside), chains)
+
+
+def calendar_pressure(load: MeetingLoad) -> float | None:
+    """One person's calendar pressure, 0-100 (the calendar half of time pressure)."""
+    if load.working_hours <= 0:
+        return None
+    share = min(1.0, load.meeting_hours / load.working_hours)
+    no_focus = 1.0 - min(1.0, load.focus_hours / (load.working_hours / 2))
+    after = min(1.0, load.after_hours_meeting_hours / 5.0)
+    chains = min(1.0, load.back_to_back / 10.0)
+    return 100.0 * (0.4 * share + 0.3 * no_focus + 0.15 * after + 0.15 * chains)
+
+
+@dataclass
+class WeekSums:
+    """Additive weekly sums of one population (a team's members, or any union of teams):
+    adding the sums of disjoint populations gives the sums of their union."""
+
+    members: int = 0
+    active: int = 0  # members with at least one action
+    actions: int = 0
+    stretchers: int = 0  # members who tried a stretch task (small exposure, prototype)
+    askers: int = 0  # members who asked for feedback
+    visible_people: int = 0
+    visible_actions: int = 0
+    rewarded_actions: int = 0  # visible actions followed within 14 days by a reward
+    feedback_people: int = 0
+    feedback: int = 0
+    output_only: int = 0
+    calendar_people: int = 0
+    pressure: float = 0.0  # sum of per-person calendar pressure
+    meeting_hours: float = 0.0
+    working_hours: float = 0.0
+    focus_hours: float = 0.0
+    after_hours: float = 0.0
+    back_to_back: int = 0
+    responses: int = 0
+    safety_n: int = 0  # responses with at least one safety item
+    safety_points: float = 0.0  # sum over responses of their safety scale (0-100)
+    item_sum: list[int] | None = None  # raw 1-7 answers summed, in ITEMS order
+    item_n: list[int] | None = None
+
+    def __add__(self, other: WeekSums) -> WeekSums:
+        result = WeekSums()
+        for name in self.__dataclass_fields__:
+            a, b = getattr(self, name), getattr(other, name)
+            if name in ("item_sum", "item_n"):
+                a, b = a or [0] * len(ITEMS), b or [0] * len(ITEMS)
+                setattr(result, name, [x + y for x, y in zip(a, b, strict=True)])
+            else:
+                setattr(result, name, a + b)
+        return result
+
+    def item(self, name: str) -> tuple[float | None, int]:
+        """Mean 0-100 of one item (reverse-scored items reversed) and its n."""
+        i = ITEMS.index(name)
+        n = (self.item_n or [0] * len(ITEMS))[i]
+        if not n:
+            return None, 0
+        mean = (self.item_sum or [0] * len(ITEMS))[i] / n
+        return round(item_score(name, mean), 1), n
+
+
+def levers_of(s: WeekSums) -> dict[str, Lever]:
+    """The six levers of a population's week (docs/levers.md has every formula)."""
+    survey = s.safety_points / s.safety_n if s.safety_n else None
+    behaviour = 100.0 * min(1.0, (s.stretchers + s.askers) / (2 * s.members)) if s.members else 0.0
+    safety = (
+        Lever(None, 0)
+        if survey is None
+        else Lever(round(SURVEY_WEIGHT * survey + (1 - SURVEY_WEIGHT) * behaviour, 1), s.safety_n)
+    )
+    workload, workload_n = s.item("workload")
+    calendar = s.pressure / s.calendar_people if s.calendar_people else None
+    # The workload item asks whether there is time for stretch tasks: disagreeing is pressure.
+    pressure_item = None if workload is None else 100.0 - workload
+    pressure = _blend(calendar, pressure_item, 0.6)
+    incentives, incentives_n = s.item("incentives")
+    rewarded = 100.0 * s.rewarded_actions / s.visible_actions if s.visible_actions else None
+    clarity, clarity_n = s.item("evaluation_clarity")
+    output_only = 100.0 * s.output_only / s.feedback if s.feedback else None
+    ambiguity = _blend(None if clarity is None else 100.0 - clarity, output_only, 0.5)
+    clear = _blend(rewarded, incentives, 0.5)
+    return {
+        "psychological_safety": safety,
+        "time_pressure": Lever(
+            pressure, max(s.calendar_people, workload_n) if pressure is not None else 0
+        ),
+        "clear_incentives": Lever(
+            clear,
+            max(s.visible_people if rewarded is not None else 0, incentives_n)
+            if clear is not None
+            else 0,
+        ),
+        "ambiguous_evaluation": Lever(
+            ambiguity,
+            max(clarity_n, s.feedback_people if output_only is not None else 0)
+            if ambiguity is not None
+            else 0,
+        ),
+        "participation": participation(s.members, s.active),
+        "micro_advancement_rate": Lever(
+            round(s.actions / s.members, 2) if s.members else None, s.members
+        ),
+    }

@@ -76,3 +76,75 @@ def suppress_hierarchy(
                 result[smallest] = replace(result[smallest], suppressed=True)
                 changed = True
     return result
+
+
+# -- a hierarchy of teams over weeks (the lever read model's rule, docs/levers.md) -----------
+
+W = TypeVar("W")
+
+
+def protect_tree(
+    root: Key,
+    children: Mapping[Key, Sequence[Key]],
+    weeks: Sequence[W],
+    cells: Mapping[tuple[Key, W], Cell],
+    own_n: Mapping[tuple[Key, W], int],
+    k: int,
+) -> dict[tuple[Key, W], Cell]:
+    """Suppress one lever's cells over a tree of rollups and a run of weeks.
+
+    ``cells[(node, week)]`` is a node's rollup (its own members plus every descendant's);
+    ``own_n[(node, week)]`` counts its own members, whose cell is never shown on its own.
+    ``weeks`` must be the whole history up to the last week wanted, in order, so the answer
+    for a week never depends on the range asked for.
+
+    A cell is hidden when
+
+    1. fewer than k people are behind it (or it has no value);
+    2. its n differs by 1..k-1 from the n of an earlier *shown* week of the same node: two
+       shown weeks never isolate fewer than k joiners or leavers;
+    3. the hidden parts below it (its own members when 0 < n < k, hidden child rollups)
+       cover 1..k-1 people in total: showing it would let their sum be worked out by
+       subtraction. Hiding the rollup (not a sibling) keeps every decision inside the
+       node's subtree, so a team reads the same whoever asks and whatever else is shown.
+
+    A hidden cell carries its *mass*: how few people could be isolated through it; a rollup
+    is shown only when the masses under it add up to 0 or at least k.
+    """
+    k = effective_k(k)
+    order: list[Key] = []
+
+    def visit(node: Key) -> None:
+        for child in children.get(node, ()):
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    shown: dict[Key, set[int]] = {node: set() for node in order}
+    result: dict[tuple[Key, W], Cell] = {}
+    for week in weeks:
+        mass: dict[Key, int] = {}
+        for node in order:
+            cell = cells.get((node, week), Cell(None, 0))
+            own = own_n.get((node, week), 0)
+            below = (own if 0 < own < k else 0) + sum(
+                mass[c] for c in children.get(node, ()) if c in mass
+            )
+            hidden_mass = 0
+            if cell.value is None or cell.n < k:
+                hidden_mass = cell.n
+            else:
+                changes = [abs(cell.n - m) for m in shown[node] if 0 < abs(cell.n - m) < k]
+                if changes:
+                    hidden_mass = min(changes)
+                elif 0 < below < k:
+                    hidden_mass = below
+                else:
+                    result[(node, week)] = replace(cell, suppressed=False)
+                    shown[node].add(cell.n)
+                    mass[node] = 0
+                    continue
+            # Hidden: carries what could be isolated through it (at least what is below).
+            mass[node] = max(hidden_mass, below) if 0 < below < k else hidden_mass
+            result[(node, week)] = replace(cell, suppressed=True)
+    return result

@@ -9,6 +9,7 @@ from shared.projections.journal import (
     FeedbackLoopProjection,
     PlanProgressProjection,
 )
+from shared.projections.levers import LeversProjection
 from shared.projections.runtime import Projection, Runtime, Status
 
 PROJECTIONS: tuple[Projection, ...] = (
@@ -16,6 +17,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     ExperimentsProjection(),
     FeedbackLoopProjection(),
     PlanProgressProjection(),
+    LeversProjection(),
 )
 
 

@@ -1,0 +1,903 @@
+"""Team levers per ISO week (model version 1): the read model behind manager dashboards.
+
+The projection keeps, per person and week, the numbers the levers need (actions, stretch
+tasks, feedback, calendar load), the anonymous pulse sums per team and week, and from those
+one row of additive sums per team and week (``lever_team_weeks``). Each person belongs to
+one *lever team* per week (the team they were invited or moved into; a manager does not
+count in the team they manage; people without one count in the organisation only), so the
+sums of sub-teams add up to their parent's and the organisation's.
+
+Membership is taken from the events themselves (event time), never from the live directory,
+so an incremental run and a rebuild produce the same rows. Only the shape of the hierarchy
+(which team is below which) is read from the directory at read time.
+
+Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already suppressed by
+:func:`shared.domain.privacy.protect_tree`: pages and the API share this one privacy path.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, text
+
+from shared.database import as_psycopg
+from shared.domain import levers as model
+from shared.domain.privacy import Cell, effective_k, protect_tree
+from shared.domain.weeks import week_start
+from shared.eventlog import RecordedEvent
+from shared.projections.capital import EPOCH_MONDAY, week_index, week_label
+from shared.projections.runtime import Projection
+
+MILLI = 1000  # hours and pressure are kept in integer thousandths: sums are exact
+MEMBERSHIP_EVENTS = frozenset(
+    {
+        "PersonInvited",
+        "PersonJoined",
+        "PersonMovedTeam",
+        "PersonLeft",
+        "PersonErased",
+        "TeamManagerAssigned",
+    }
+)
+JOURNAL_EVENTS = frozenset(
+    {
+        "MicroActionLogged",
+        "MicroActionRetracted",
+        "OutcomeRecorded",
+        "FeedbackRequested",
+        "FeedbackGiven",
+    }
+)
+CALENDAR_EVENTS = frozenset({"MeetingObserved", "MeetingCancelled"})
+
+SUM_COLUMNS = (
+    "members",
+    "active",
+    "actions",
+    "stretchers",
+    "askers",
+    "visible_people",
+    "visible_actions",
+    "rewarded_actions",
+    "feedback_people",
+    "feedback",
+    "output_only",
+    "calendar_people",
+    "pressure",
+    "meeting_hours",
+    "working_hours",
+    "focus_hours",
+    "after_hours",
+    "back_to_back",
+    "responses",
+    "safety_n",
+    "safety_points",
+    "item_sum",
+    "item_n",
+)
+MILLI_COLUMNS = frozenset(
+    {"pressure", "meeting_hours", "working_hours", "focus_hours", "after_hours", "safety_points"}
+)
+
+# The lever team of a person in week k.week_index (their pseudo-team, the tenant, if none).
+_TEAM_AT = """coalesce((SELECT m.team_id FROM {mem} m WHERE m.person_id = k.person_id
+    AND m.from_week <= k.week_index AND (m.to_week IS NULL OR m.to_week >= k.week_index)
+    ORDER BY m.from_week DESC LIMIT 1), k.tenant_id)"""
+
+
+def _zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+class _Person:
+    __slots__ = ("active", "db_from", "fresh", "team", "tenant", "time_zone")
+
+    def __init__(self, tenant: str, team: str | None, time_zone: str, active: bool) -> None:
+        self.tenant, self.team, self.time_zone, self.active = tenant, team, time_zone, active
+        self.db_from: int | None = None  # from_week of the interval open in the table
+        self.fresh: list[list[Any]] = []  # intervals opened in this batch
+
+
+class LeversProjection(Projection):
+    name = "levers"
+    version = model.MODEL_VERSION
+    handles = MEMBERSHIP_EVENTS | JOURNAL_EVENTS | CALENDAR_EVENTS | {"PulseResponseSubmitted"}
+    tables = {
+        "lever_people": """person_id uuid PRIMARY KEY, tenant_id uuid NOT NULL,
+            team_id uuid, time_zone text NOT NULL DEFAULT 'UTC',
+            active boolean NOT NULL DEFAULT true""",
+        "lever_memberships": """person_id uuid NOT NULL, tenant_id uuid NOT NULL,
+            team_id uuid NOT NULL, from_week integer NOT NULL, to_week integer""",
+        "lever_actions": """action_id uuid PRIMARY KEY, person_id uuid NOT NULL,
+            week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
+            stretch boolean NOT NULL, visible boolean NOT NULL,
+            rewarded boolean NOT NULL DEFAULT false, retracted boolean NOT NULL DEFAULT false""",
+        "lever_rewards": """outcome_id uuid PRIMARY KEY, person_id uuid NOT NULL,
+            occurred_at timestamptz NOT NULL""",
+        "lever_feedback_requests": "request_id uuid PRIMARY KEY, output_only boolean NOT NULL",
+        "lever_meetings": """person_id uuid NOT NULL, meeting_key text NOT NULL,
+            week_index integer NOT NULL, starts_at timestamptz NOT NULL,
+            ends_at timestamptz NOT NULL, counted boolean NOT NULL,
+            PRIMARY KEY (person_id, meeting_key)""",
+        "lever_person_weeks": """tenant_id uuid NOT NULL, person_id uuid NOT NULL,
+            week_index integer NOT NULL, team_id uuid NOT NULL,
+            actions integer NOT NULL DEFAULT 0, stretch integer NOT NULL DEFAULT 0,
+            visible integer NOT NULL DEFAULT 0, rewarded integer NOT NULL DEFAULT 0,
+            asked integer NOT NULL DEFAULT 0, feedback integer NOT NULL DEFAULT 0,
+            output_only integer NOT NULL DEFAULT 0, calendar boolean NOT NULL DEFAULT false,
+            pressure bigint NOT NULL DEFAULT 0, meeting_hours bigint NOT NULL DEFAULT 0,
+            working_hours bigint NOT NULL DEFAULT 0, focus_hours bigint NOT NULL DEFAULT 0,
+            after_hours bigint NOT NULL DEFAULT 0, back_to_back integer NOT NULL DEFAULT 0,
+            PRIMARY KEY (person_id, week_index)""",
+        "lever_pulses": """tenant_id uuid NOT NULL, team_id uuid NOT NULL,
+            week_index integer NOT NULL, responses integer NOT NULL, safety_n integer NOT NULL,
+            safety_points bigint NOT NULL, item_sum integer[] NOT NULL,
+            item_n integer[] NOT NULL, PRIMARY KEY (team_id, week_index)""",
+        "lever_team_weeks": """tenant_id uuid NOT NULL, team_id uuid NOT NULL,
+            week_index integer NOT NULL, members integer NOT NULL, active integer NOT NULL,
+            actions integer NOT NULL, stretchers integer NOT NULL, askers integer NOT NULL,
+            visible_people integer NOT NULL, visible_actions integer NOT NULL,
+            rewarded_actions integer NOT NULL, feedback_people integer NOT NULL,
+            feedback integer NOT NULL, output_only integer NOT NULL,
+            calendar_people integer NOT NULL, pressure bigint NOT NULL,
+            meeting_hours bigint NOT NULL, working_hours bigint NOT NULL,
+            focus_hours bigint NOT NULL, after_hours bigint NOT NULL,
+            back_to_back integer NOT NULL, responses integer NOT NULL,
+            safety_n integer NOT NULL, safety_points bigint NOT NULL,
+            item_sum integer[], item_n integer[], model_version integer NOT NULL,
+            PRIMARY KEY (team_id, week_index)""",
+    }
+    indexes = {
+        "lever_memberships": ["person_id", "team_id"],
+        "lever_actions": ["person_id, week_index"],
+        "lever_rewards": ["person_id, occurred_at"],
+        "lever_meetings": ["person_id, week_index"],
+        "lever_person_weeks": ["team_id, week_index"],
+        "lever_team_weeks": ["tenant_id, week_index"],
+    }
+
+    def apply(
+        self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
+    ) -> None:
+        pg = as_psycopg(conn)
+        touched_teams: set[tuple[str, str, int]] = set()  # (tenant, team, week)
+        touched_people: set[tuple[str, str, int]] = set()  # (tenant, person, week)
+        membership = [e for e in events if e.type in MEMBERSHIP_EVENTS]
+        if membership:
+            touched_teams |= self._memberships(pg, tables, membership)
+        actions: list[list[Any]] = []
+        retracted: list[str] = []
+        rewards: list[list[Any]] = []
+        reward_people: dict[str, datetime] = {}
+        requests: dict[str, bool] = {}
+        given: list[tuple[str, str, int, str]] = []
+        asked: dict[tuple[str, str, int], int] = defaultdict(int)
+        meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]] = {}
+        pulses: dict[tuple[str, str, int], list[Any]] = {}
+        for e in events:
+            data, kind = e.data, e.type
+            if kind == "MicroActionLogged":
+                person = data["person_id"]
+                week = week_index(e.occurred_at.date())
+                actions.append(
+                    [
+                        data["action_id"],
+                        person,
+                        week,
+                        e.occurred_at,
+                        data["tactic"] in model.STRETCH_TACTICS,
+                        data["audience"] != "private",
+                    ]
+                )
+                touched_people.add((e.tenant_id_text, person, week))
+                first = reward_people.get(person)
+                if first is None or e.occurred_at < first:
+                    reward_people[person] = e.occurred_at
+            elif kind == "MicroActionRetracted":
+                retracted.append(data["action_id"])
+            elif kind == "OutcomeRecorded":
+                if data["kind"] in model.REWARD_KINDS:
+                    person = data["person_id"]
+                    rewards.append([data["outcome_id"], person, e.occurred_at])
+                    since = e.occurred_at - timedelta(days=model.INCENTIVE_WINDOW_DAYS)
+                    first = reward_people.get(person)
+                    if first is None or since < first:
+                        reward_people[person] = since
+            elif kind == "FeedbackRequested":
+                # Feedback on a logged micro-action speaks to behaviour; without one it can
+                # only judge an output (the "output-only" share of ambiguous evaluation).
+                requests[data["request_id"]] = data.get("action_id") is None
+                asked[(e.tenant_id_text, data["person_id"], week_index(e.occurred_at.date()))] += 1
+            elif kind == "FeedbackGiven":
+                week = week_index(e.occurred_at.date())
+                given.append((e.tenant_id_text, data["person_id"], week, data["request_id"]))
+            elif kind == "MeetingObserved":
+                meetings[(data["person_id"], data["meeting_key"])] = (e, False)
+            elif kind == "MeetingCancelled":
+                key = (data["person_id"], data["meeting_key"])
+                meetings[key] = (meetings.get(key, (None, False))[0], True)
+            elif kind == "PulseResponseSubmitted":
+                self._pulse(pulses, e)
+        if actions:
+            with (
+                pg.cursor() as cur,
+                cur.copy(
+                    f"COPY {tables['lever_actions']} (action_id, person_id, week_index, "
+                    "occurred_at, stretch, visible) FROM STDIN"
+                ) as copy,
+            ):
+                for row in actions:
+                    copy.write_row(row)
+        if retracted:
+            for tenant, person, week in pg.execute(
+                f"UPDATE {tables['lever_actions']} a SET retracted = true "
+                f"FROM {tables['lever_people']} p WHERE a.action_id = ANY(%s::uuid[]) "
+                "AND p.person_id = a.person_id "
+                "RETURNING p.tenant_id::text, a.person_id::text, a.week_index",
+                (retracted,),
+            ):
+                touched_people.add((tenant, person, week))
+        if rewards:
+            with (
+                pg.cursor() as cur,
+                cur.copy(
+                    f"COPY {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
+                    "FROM STDIN"
+                ) as copy,
+            ):
+                for row in rewards:
+                    copy.write_row(row)
+        if reward_people and rewards:
+            for tenant, person, week in pg.execute(
+                f"""UPDATE {tables["lever_actions"]} a SET rewarded = true
+                FROM unnest(%s::uuid[], %s::timestamptz[]) AS k(person_id, since),
+                    {tables["lever_people"]} p
+                WHERE a.person_id = k.person_id AND a.occurred_at >= k.since
+                  AND p.person_id = a.person_id AND a.visible AND NOT a.rewarded
+                  AND EXISTS (SELECT 1 FROM {tables["lever_rewards"]} r
+                      WHERE r.person_id = a.person_id AND r.occurred_at >= a.occurred_at
+                        AND r.occurred_at <= a.occurred_at + interval '14 days')
+                RETURNING p.tenant_id::text, a.person_id::text, a.week_index""",
+                (list(reward_people), list(reward_people.values())),
+            ):
+                touched_people.add((tenant, person, week))
+        if touched_people:
+            self._action_stats(pg, tables, touched_people)
+        if requests or given:
+            self._feedback(pg, tables, requests, given, asked)
+            touched_people |= set(asked) | {(t, p, w) for t, p, w, _ in given}
+        if meetings:
+            touched_people |= self._meetings(pg, tables, meetings)
+        if pulses:
+            self._write_pulses(pg, tables, pulses)
+            touched_teams |= {(tenant, team, week) for tenant, team, week in pulses}
+        if touched_people:
+            for tenant, team, week in pg.execute(
+                f"SELECT DISTINCT pw.tenant_id::text, pw.team_id::text, pw.week_index "
+                f"FROM {tables['lever_person_weeks']} pw "
+                "JOIN unnest(%s::uuid[], %s::int[]) AS k(person_id, week_index) "
+                "USING (person_id, week_index)",
+                ([p for _, p, _ in touched_people], [w for _, _, w in touched_people]),
+            ):
+                touched_teams.add((tenant, team, week))
+        if touched_teams:
+            self._team_weeks(pg, tables, touched_teams)
+
+    # -- membership ------------------------------------------------------------------------
+
+    def _memberships(
+        self, pg: Any, tables: Mapping[str, str], events: Sequence[RecordedEvent]
+    ) -> set[tuple[str, str, int]]:
+        """Fold membership events in log order; returns the team-weeks whose members changed."""
+        ids = list({e.data["person_id"] for e in events})
+        state: dict[str, _Person] = {}
+        for person, tenant, team, zone, active, db_from in pg.execute(
+            f"SELECT p.person_id::text, p.tenant_id::text, p.team_id::text, p.time_zone, "
+            f"p.active, (SELECT max(m.from_week) FROM {tables['lever_memberships']} m "
+            "WHERE m.person_id = p.person_id AND m.to_week IS NULL) "
+            f"FROM {tables['lever_people']} p WHERE p.person_id = ANY(%s::uuid[])",
+            (ids,),
+        ):
+            state[person] = _Person(tenant, team, zone, active)
+            state[person].db_from = db_from
+        closes: dict[str, int] = {}  # person -> to_week of the interval open in the table
+        changed: dict[tuple[str, str], int] = {}  # (tenant, team) -> first changed week
+        reattribute: dict[str, int] = {}
+
+        def close(person: str, p: _Person, week: int) -> None:
+            if p.team is None:
+                return
+            if p.fresh:
+                p.fresh[-1][4] = week
+            elif p.db_from is not None:
+                closes[person] = week
+            changed[(p.tenant, p.team)] = min(week, changed.get((p.tenant, p.team), week))
+            reattribute[person] = min(week, reattribute.get(person, week))
+            p.team = None
+
+        def open_(person: str, p: _Person, team: str, week: int) -> None:
+            p.team = team
+            p.fresh.append([person, p.tenant, team, week, None])
+            changed[(p.tenant, team)] = min(week, changed.get((p.tenant, team), week))
+            reattribute[person] = min(week, reattribute.get(person, week))
+
+        for e in events:
+            data, person = e.data, e.data["person_id"]
+            week = week_index(e.occurred_at.date())
+            p = state.get(person)
+            if e.type == "PersonInvited":
+                if p is None:
+                    p = state[person] = _Person(e.tenant_id_text, None, "UTC", True)
+                    open_(person, p, data["team_id"] or e.tenant_id_text, week)
+                continue
+            if p is None:
+                continue  # not a person this projection has seen invited
+            if e.type == "PersonJoined":
+                p.time_zone = data["time_zone"]
+            elif e.type == "PersonMovedTeam" and p.active:
+                if p.team != data["to_team_id"]:
+                    close(person, p, week - 1)
+                    open_(person, p, data["to_team_id"], week)
+            elif e.type in ("PersonLeft", "PersonErased") and p.active:
+                close(person, p, week)
+                p.active = False
+            elif e.type == "TeamManagerAssigned" and p.active and p.team == data["team_id"]:
+                close(person, p, week - 1)  # a manager is not counted in the team they lead
+                open_(person, p, p.tenant, week)
+        mem = tables["lever_memberships"]
+        if closes:
+            people, weeks = zip(*closes.items(), strict=True)
+            pg.execute(
+                f"UPDATE {mem} m SET to_week = k.to_week FROM unnest(%s::uuid[], %s::int[]) "
+                "AS k(person_id, to_week) WHERE m.person_id = k.person_id AND m.to_week IS NULL",
+                (list(people), list(weeks)),
+            )
+        fresh = [row for p in state.values() for row in p.fresh]
+        if fresh:
+            with (
+                pg.cursor() as cur,
+                cur.copy(
+                    f"COPY {mem} (person_id, tenant_id, team_id, from_week, to_week) FROM STDIN"
+                ) as copy,
+            ):
+                for row in fresh:
+                    copy.write_row(row)
+        pg.execute(
+            f"DELETE FROM {mem} WHERE to_week < from_week AND person_id = ANY(%s::uuid[])", (ids,)
+        )
+        rows = [(k, p.tenant, p.team, p.time_zone, p.active) for k, p in state.items()]
+        pg.execute(
+            f"""INSERT INTO {tables["lever_people"]} AS t
+                (person_id, tenant_id, team_id, time_zone, active)
+            SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::text[], %s::bool[])
+            ON CONFLICT (person_id) DO UPDATE SET team_id = excluded.team_id,
+                time_zone = excluded.time_zone, active = excluded.active""",
+            [list(c) for c in zip(*rows, strict=True)],
+        )
+        touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
+        if reattribute:
+            people, weeks = zip(*reattribute.items(), strict=True)
+            for tenant, team, week in pg.execute(
+                f"""UPDATE {tables["lever_person_weeks"]} AS k
+                SET team_id = {_TEAM_AT.format(mem=mem)}
+                FROM unnest(%s::uuid[], %s::int[]) AS c(person_id, since)
+                WHERE k.person_id = c.person_id AND k.week_index >= c.since
+                RETURNING k.tenant_id::text, k.team_id::text, k.week_index""",
+                (list(people), list(weeks)),
+            ):
+                touched.add((tenant, team, week))
+        if changed:
+            (tenants_teams, weeks) = zip(*changed.items(), strict=True)
+            teams = [team for _, team in tenants_teams]
+            for tenant, team, week in pg.execute(
+                f"SELECT tw.tenant_id::text, tw.team_id::text, tw.week_index "
+                f"FROM {tables['lever_team_weeks']} tw "
+                "JOIN unnest(%s::uuid[], %s::int[]) AS c(team_id, since) "
+                "ON tw.team_id = c.team_id AND tw.week_index >= c.since",
+                (teams, list(weeks)),
+            ):
+                touched.add((tenant, team, week))
+        return touched
+
+    # -- journal ---------------------------------------------------------------------------
+
+    def _ensure_person_weeks(
+        self, pg: Any, tables: Mapping[str, str], keys: Sequence[tuple[str, str, int]]
+    ) -> None:
+        tenants, people, weeks = (list(c) for c in zip(*keys, strict=True))
+        pg.execute(
+            f"""INSERT INTO {tables["lever_person_weeks"]} (tenant_id, person_id, week_index,
+                team_id)
+            SELECT k.tenant_id, k.person_id, k.week_index,
+                {_TEAM_AT.format(mem=tables["lever_memberships"])}
+            FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, person_id, week_index)
+            ON CONFLICT (person_id, week_index) DO NOTHING""",
+            (tenants, people, weeks),
+        )
+
+    def _action_stats(
+        self, pg: Any, tables: Mapping[str, str], keys: set[tuple[str, str, int]]
+    ) -> None:
+        """Recount the actions of each touched person-week (retractions and rewards included)."""
+        ordered = sorted(keys)
+        self._ensure_person_weeks(pg, tables, ordered)
+        _, people, weeks = (list(c) for c in zip(*ordered, strict=True))
+        pg.execute(
+            f"""UPDATE {tables["lever_person_weeks"]} pw SET actions = s.actions,
+                stretch = s.stretch, visible = s.visible, rewarded = s.rewarded
+            FROM (SELECT k.person_id, k.week_index, count(a.*) AS actions,
+                    count(a.*) FILTER (WHERE a.stretch) AS stretch,
+                    count(a.*) FILTER (WHERE a.visible) AS visible,
+                    count(a.*) FILTER (WHERE a.visible AND a.rewarded) AS rewarded
+                FROM unnest(%s::uuid[], %s::int[]) AS k(person_id, week_index)
+                LEFT JOIN {tables["lever_actions"]} a ON a.person_id = k.person_id
+                    AND a.week_index = k.week_index AND NOT a.retracted
+                GROUP BY k.person_id, k.week_index) s
+            WHERE pw.person_id = s.person_id AND pw.week_index = s.week_index""",
+            (people, weeks),
+        )
+
+    def _feedback(
+        self,
+        pg: Any,
+        tables: Mapping[str, str],
+        requests: dict[str, bool],
+        given: list[tuple[str, str, int, str]],
+        asked: dict[tuple[str, str, int], int],
+    ) -> None:
+        if requests:
+            ids, flags = zip(*requests.items(), strict=True)
+            pg.execute(
+                f"INSERT INTO {tables['lever_feedback_requests']} (request_id, output_only) "
+                "SELECT * FROM unnest(%s::uuid[], %s::bool[]) ON CONFLICT DO NOTHING",
+                (list(ids), list(flags)),
+            )
+        missing = [r for *_, r in given if r not in requests]
+        if missing:
+            for request, flag in pg.execute(
+                f"SELECT request_id::text, output_only FROM {tables['lever_feedback_requests']} "
+                "WHERE request_id = ANY(%s::uuid[])",
+                (missing,),
+            ):
+                requests[request] = flag
+        totals: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
+        for key, count in asked.items():
+            totals[key][0] += count
+        for tenant, person, week, request in given:
+            totals[(tenant, person, week)][1] += 1
+            totals[(tenant, person, week)][2] += int(requests.get(request, False))
+        ordered = sorted(totals)
+        self._ensure_person_weeks(pg, tables, ordered)
+        columns = [[key[1] for key in ordered], [key[2] for key in ordered]]
+        columns += [[totals[key][i] for key in ordered] for i in range(3)]
+        pg.execute(
+            f"""UPDATE {tables["lever_person_weeks"]} pw SET asked = pw.asked + k.asked,
+                feedback = pw.feedback + k.feedback, output_only = pw.output_only + k.output_only
+            FROM unnest(%s::uuid[], %s::int[], %s::int[], %s::int[], %s::int[])
+                AS k(person_id, week_index, asked, feedback, output_only)
+            WHERE pw.person_id = k.person_id AND pw.week_index = k.week_index""",
+            columns,
+        )
+
+    # -- calendars -------------------------------------------------------------------------
+
+    def _meetings(
+        self,
+        pg: Any,
+        tables: Mapping[str, str],
+        meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]],
+    ) -> set[tuple[str, str, int]]:
+        """Upsert the meetings seen, then recompute the load of every week they touch."""
+        people = list({person for person, _ in meetings})
+        info: dict[str, tuple[str, ZoneInfo]] = {}
+        for person, tenant, zone in pg.execute(
+            f"SELECT person_id::text, tenant_id::text, time_zone FROM {tables['lever_people']} "
+            "WHERE person_id = ANY(%s::uuid[])",
+            (people,),
+        ):
+            info[person] = (tenant, _zone(zone))
+        touched: set[tuple[str, str, int]] = set()
+        persons, keys = zip(*meetings, strict=True)
+        for person, week in pg.execute(
+            f"SELECT m.person_id::text, m.week_index FROM {tables['lever_meetings']} m "
+            "JOIN unnest(%s::uuid[], %s::text[]) AS k(person_id, meeting_key) "
+            "USING (person_id, meeting_key)",
+            (list(persons), list(keys)),
+        ):
+            if person in info:
+                touched.add((info[person][0], person, week))
+        observed: list[list[Any]] = []
+        cancelled: list[tuple[str, str]] = []
+        for (person, key), (e, cancel) in meetings.items():
+            if person not in info:
+                continue
+            if e is None:
+                cancelled.append((person, key))
+                continue
+            start = datetime.fromisoformat(e.data["start"])
+            end = datetime.fromisoformat(e.data["end"])
+            week = week_index(start.astimezone(info[person][1]).date())
+            counted = not cancel and e.data["response_status"] != "declined"
+            observed.append([person, key, week, start, end, counted])
+            touched.add((info[person][0], person, week))
+        meet = tables["lever_meetings"]
+        if observed:
+            pg.execute(
+                f"""INSERT INTO {meet} (person_id, meeting_key, week_index, starts_at, ends_at,
+                    counted)
+                SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::timestamptz[],
+                    %s::timestamptz[], %s::bool[])
+                ON CONFLICT (person_id, meeting_key) DO UPDATE SET
+                    week_index = excluded.week_index, starts_at = excluded.starts_at,
+                    ends_at = excluded.ends_at, counted = excluded.counted""",
+                [list(c) for c in zip(*observed, strict=True)],
+            )
+        if cancelled:
+            a, b = zip(*cancelled, strict=True)
+            pg.execute(
+                f"UPDATE {meet} m SET counted = false FROM unnest(%s::uuid[], %s::text[]) "
+                "AS k(person_id, meeting_key) WHERE m.person_id = k.person_id "
+                "AND m.meeting_key = k.meeting_key",
+                (list(a), list(b)),
+            )
+        if not touched:
+            return touched
+        ordered = sorted(touched)
+        spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+        for person, week, start, end in pg.execute(
+            f"SELECT m.person_id::text, m.week_index, m.starts_at, m.ends_at FROM {meet} m "
+            "JOIN unnest(%s::uuid[], %s::int[]) AS k(person_id, week_index) "
+            "USING (person_id, week_index) WHERE m.counted",
+            ([p for _, p, _ in ordered], [w for _, _, w in ordered]),
+        ):
+            zone = info[person][1]
+            monday = datetime.combine(EPOCH_MONDAY + timedelta(weeks=week), datetime.min.time())
+            s = (start.astimezone(zone).replace(tzinfo=None) - monday).total_seconds() / 3600
+            e = (end.astimezone(zone).replace(tzinfo=None) - monday).total_seconds() / 3600
+            spans[(person, week)].append((s, e))
+        self._ensure_person_weeks(pg, tables, ordered)
+        rows: list[list[Any]] = []
+        for _, person, week in ordered:
+            found = spans.get((person, week))
+            if not found:
+                rows.append([person, week, False, 0, 0, 0, 0, 0, 0])
+                continue
+            load = model.meeting_load(found)
+            rows.append(
+                [
+                    person,
+                    week,
+                    True,
+                    round((model.calendar_pressure(load) or 0.0) * MILLI),
+                    round(load.meeting_hours * MILLI),
+                    round(load.working_hours * MILLI),
+                    round(load.focus_hours * MILLI),
+                    round(load.after_hours_meeting_hours * MILLI),
+                    load.back_to_back,
+                ]
+            )
+        pg.execute(
+            f"""UPDATE {tables["lever_person_weeks"]} pw SET calendar = k.calendar,
+                pressure = k.pressure, meeting_hours = k.meeting_hours,
+                working_hours = k.working_hours, focus_hours = k.focus_hours,
+                after_hours = k.after_hours, back_to_back = k.back_to_back
+            FROM unnest(%s::uuid[], %s::int[], %s::bool[], %s::bigint[], %s::bigint[],
+                %s::bigint[], %s::bigint[], %s::bigint[], %s::int[])
+                AS k(person_id, week_index, calendar, pressure, meeting_hours, working_hours,
+                     focus_hours, after_hours, back_to_back)
+            WHERE pw.person_id = k.person_id AND pw.week_index = k.week_index""",
+            [list(c) for c in zip(*rows, strict=True)],
+        )
+        return touched
+
+    # -- pulses and team weeks -------------------------------------------------------------
+
+    @staticmethod
+    def _pulse(pulses: dict[tuple[str, str, int], list[Any]], e: RecordedEvent) -> None:
+        answers = e.data["answers"]
+        key = (e.tenant_id_text, e.data["team_id"], week_index(week_start(e.data["week"])))
+        sums = pulses.setdefault(key, [0, 0, 0, [0] * len(model.ITEMS), [0] * len(model.ITEMS)])
+        sums[0] += 1
+        scale = model.safety_scale(answers)
+        if scale is not None:
+            sums[1] += 1
+            sums[2] += round(model.likert_to_100(scale) * MILLI)
+        for i, item in enumerate(model.ITEMS):
+            if item in answers:
+                sums[3][i] += answers[item]
+                sums[4][i] += 1
+
+    @staticmethod
+    def _write_pulses(
+        pg: Any, tables: Mapping[str, str], pulses: dict[tuple[str, str, int], list[Any]]
+    ) -> None:
+        table = tables["lever_pulses"]
+        with pg.cursor() as cur:
+            cur.executemany(
+                f"""INSERT INTO {table} AS t (tenant_id, team_id, week_index, responses,
+                    safety_n, safety_points, item_sum, item_n)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                ON CONFLICT (team_id, week_index) DO UPDATE SET
+                    responses = t.responses + excluded.responses,
+                    safety_n = t.safety_n + excluded.safety_n,
+                    safety_points = t.safety_points + excluded.safety_points,
+                    item_sum = ARRAY(SELECT a + b FROM unnest(t.item_sum, excluded.item_sum)
+                        AS x(a, b)),
+                    item_n = ARRAY(SELECT a + b FROM unnest(t.item_n, excluded.item_n)
+                        AS x(a, b))""",
+                [(*key, *sums) for key, sums in pulses.items()],
+            )
+
+    def _team_weeks(
+        self, pg: Any, tables: Mapping[str, str], keys: set[tuple[str, str, int]]
+    ) -> None:
+        """Recompute the sums of each touched team-week from its people and pulses."""
+        ordered = sorted(keys)
+        tenants, teams, weeks = (list(c) for c in zip(*ordered, strict=True))
+        names = ", ".join(SUM_COLUMNS)
+        pg.execute(
+            f"""INSERT INTO {tables["lever_team_weeks"]} (tenant_id, team_id, week_index,
+                {names}, model_version)
+            SELECT k.tenant_id, k.team_id, k.week_index,
+                (SELECT count(*) FROM {tables["lever_memberships"]} m
+                 WHERE m.team_id = k.team_id AND m.from_week <= k.week_index
+                   AND (m.to_week IS NULL OR m.to_week >= k.week_index)),
+                coalesce(p.active, 0), coalesce(p.actions, 0), coalesce(p.stretchers, 0),
+                coalesce(p.askers, 0), coalesce(p.visible_people, 0),
+                coalesce(p.visible_actions, 0), coalesce(p.rewarded_actions, 0),
+                coalesce(p.feedback_people, 0), coalesce(p.feedback, 0),
+                coalesce(p.output_only, 0), coalesce(p.calendar_people, 0),
+                coalesce(p.pressure, 0), coalesce(p.meeting_hours, 0),
+                coalesce(p.working_hours, 0), coalesce(p.focus_hours, 0),
+                coalesce(p.after_hours, 0), coalesce(p.back_to_back, 0),
+                coalesce(q.responses, 0), coalesce(q.safety_n, 0),
+                coalesce(q.safety_points, 0), q.item_sum, q.item_n, %s
+            FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, team_id, week_index)
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE actions > 0) AS active,
+                    sum(actions) AS actions, count(*) FILTER (WHERE stretch > 0) AS stretchers,
+                    count(*) FILTER (WHERE asked > 0) AS askers,
+                    count(*) FILTER (WHERE visible > 0) AS visible_people,
+                    sum(visible) AS visible_actions, sum(rewarded) AS rewarded_actions,
+                    count(*) FILTER (WHERE feedback > 0) AS feedback_people,
+                    sum(feedback) AS feedback, sum(output_only) AS output_only,
+                    count(*) FILTER (WHERE calendar) AS calendar_people,
+                    sum(pressure) AS pressure, sum(meeting_hours) AS meeting_hours,
+                    sum(working_hours) AS working_hours, sum(focus_hours) AS focus_hours,
+                    sum(after_hours) AS after_hours, sum(back_to_back) AS back_to_back
+                FROM {tables["lever_person_weeks"]} pw
+                WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index) p ON true
+            LEFT JOIN {tables["lever_pulses"]} q
+                ON q.team_id = k.team_id AND q.week_index = k.week_index
+            ON CONFLICT (team_id, week_index) DO UPDATE SET
+                {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
+            (self.version, tenants, teams, weeks),
+        )
+
+
+# -- reads: suppressed cells for a team, its sub-teams and the organisation -------------------
+
+
+def _sums(row: Any) -> model.WeekSums:
+    values = {}
+    for name in SUM_COLUMNS:
+        value = getattr(row, name)
+        values[name] = value / MILLI if name in MILLI_COLUMNS else value
+    return model.WeekSums(**values)
+
+
+def week_range(first: str, last: str) -> tuple[int, int]:
+    return week_index(week_start(first)), week_index(week_start(last))
+
+
+def week_of(day: date) -> int:
+    return week_index(day)
+
+
+def _series(
+    root: Any,
+    children: Mapping[Any, list[Any]],
+    own: Mapping[tuple[Any, int], model.WeekSums],
+    first: int,
+    last: int,
+    k: int,
+) -> dict[tuple[Any, int], dict[str, Any]]:
+    """Every node's rollup per week from the first week with data to ``last``, protected."""
+    start = min([w for _, w in own] + [first])
+    weeks = list(range(start, last + 1))
+    order: list[Any] = []
+
+    def visit(node: Any) -> None:
+        for child in children.get(node, ()):
+            visit(child)
+        order.append(node)
+
+    visit(root)
+    rollup: dict[tuple[Any, int], model.WeekSums] = {}
+    computed: dict[tuple[Any, int], dict[str, model.Lever]] = {}
+    own_levers: dict[tuple[Any, int], dict[str, model.Lever]] = {}
+    for week in weeks:
+        for node in order:
+            total = own.get((node, week), model.WeekSums())
+            for child in children.get(node, ()):
+                total = total + rollup[(child, week)]
+            rollup[(node, week)] = total
+            computed[(node, week)] = model.levers_of(total)
+            if (node, week) in own:
+                own_levers[(node, week)] = model.levers_of(own[(node, week)])
+    protected: dict[str, dict[tuple[Any, int], Cell]] = {}
+    for lever in model.LEVER_NAMES:
+        lever_cells = {key: Cell(v[lever].value, v[lever].n) for key, v in computed.items()}
+        own_n = {key: v[lever].n for key, v in own_levers.items()}
+        protected[lever] = protect_tree(root, children, weeks, lever_cells, own_n, k)
+    result: dict[tuple[Any, int], dict[str, Any]] = {}
+    for node in order:
+        previous: dict[str, Cell] = {}
+        for week in weeks:
+            key = (node, week)
+            cells = {lever: protected[lever][key] for lever in model.LEVER_NAMES}
+            if week >= first:
+                result[key] = _week_out(week, cells, previous, rollup[key], k)
+            previous = cells
+    return result
+
+
+def _week_out(
+    week: int,
+    cells: Mapping[str, Cell],
+    previous: Mapping[str, Cell],
+    sums: model.WeekSums,
+    k: int,
+) -> dict[str, Any]:
+    levers: dict[str, Any] = {}
+    for lever, cell in cells.items():
+        out = cell.public()
+        before = previous.get(lever)
+        out["trend"] = (
+            round(cell.value - before.value, 1)
+            if not cell.suppressed
+            and before is not None
+            and not before.suppressed
+            and cell.value is not None
+            and before.value is not None
+            else None
+        )
+        levers[lever] = out
+    safety, pressure = cells["psychological_safety"], cells["time_pressure"]
+    items: dict[str, Any] = {}
+    for item in model.ITEMS:
+        value, n = sums.item(item)
+        show = not safety.suppressed and n >= k and value is not None
+        items[item] = {
+            "value": value if show else None,
+            "n": n if show else None,
+            "suppressed": not show,
+        }
+    show_calendar = not pressure.suppressed and sums.calendar_people >= k
+    people = sums.calendar_people or 1
+    calendar = {
+        "people": sums.calendar_people if show_calendar else None,
+        "meeting_share": round(100 * sums.meeting_hours / sums.working_hours, 1)
+        if show_calendar and sums.working_hours
+        else None,
+        "focus_hours_per_person": round(sums.focus_hours / people, 1) if show_calendar else None,
+        "after_hours_per_person": round(sums.after_hours / people, 2) if show_calendar else None,
+        "back_to_back_per_person": round(sums.back_to_back / people, 2) if show_calendar else None,
+        "suppressed": not show_calendar,
+    }
+    participation = cells["participation"]
+    return {
+        "week": week_label(week),
+        "members": None if participation.suppressed else participation.n,
+        "levers": levers,
+        "pulse_items": items,
+        "time_pressure_components": calendar,
+    }
+
+
+def _tree(
+    conn: Connection, tenant_id: Any, root: Any | None
+) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
+    """children and names of the tenant's teams (below ``root``, or all of them)."""
+    rows = conn.execute(
+        text("SELECT id, name, parent_team_id FROM teams WHERE tenant_id = :t"),
+        {"t": tenant_id},
+    ).all()
+    children: dict[Any, list[Any]] = defaultdict(list)
+    names = {}
+    for row in rows:
+        names[row.id] = row.name
+        children[row.parent_team_id].append(row.id)
+    for kids in children.values():
+        kids.sort(key=lambda t: (names[t], str(t)))
+    return children, names
+
+
+def _own_rows(
+    conn: Connection, tenant_id: Any, teams: list[Any], last: int
+) -> dict[tuple[Any, int], model.WeekSums]:
+    rows = conn.execute(
+        text(
+            "SELECT * FROM lever_team_weeks WHERE tenant_id = :tenant "
+            "AND team_id = ANY(:teams) AND week_index <= :last"
+        ),
+        {"tenant": tenant_id, "teams": teams, "last": last},
+    ).all()
+    return {(row.team_id, row.week_index): _sums(row) for row in rows}
+
+
+def _subtree(children: Mapping[Any, list[Any]], root: Any) -> list[Any]:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(children.get(node, ()))
+    return found
+
+
+def read_team_levers(
+    conn: Connection, tenant_id: Any, team_id: Any, first: int, last: int, k: int
+) -> dict[str, Any]:
+    """A team's levers (its members and every sub-team's, rolled up) and each direct
+    sub-team's, per ISO week from ``first`` to ``last`` (week indexes), suppressed."""
+    k = effective_k(k)
+    children, names = _tree(conn, tenant_id, team_id)
+    members = _subtree(children, team_id)
+    own = _own_rows(conn, tenant_id, members, last)
+    series = _series(team_id, children, own, first, last, k)
+    weeks = range(first, last + 1)
+    return {
+        "team_id": str(team_id),
+        "name": names.get(team_id),
+        "k": k,
+        "model_version": model.MODEL_VERSION,
+        "weeks": [series[(team_id, w)] for w in weeks],
+        "sub_teams": [
+            {"team_id": str(c), "name": names[c], "weeks": [series[(c, w)] for w in weeks]}
+            for c in children.get(team_id, ())
+        ],
+    }
+
+
+ORG = "org"
+
+
+def read_org_levers(
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+) -> dict[str, Any]:
+    """The organisation's levers (everyone) and its top-level teams', suppressed. People in
+    no team count in the organisation only, as its own members."""
+    k = effective_k(k)
+    children, names = _tree(conn, tenant_id, None)
+    tree: dict[Any, list[Any]] = dict(children)
+    tree[ORG] = list(children.get(None, ()))
+    rows = conn.execute(
+        text("SELECT * FROM lever_team_weeks WHERE tenant_id = :tenant AND week_index <= :last"),
+        {"tenant": tenant_id, "last": last},
+    ).all()
+    tenant = uuid.UUID(str(tenant_id))
+    own = {
+        (ORG if row.team_id == tenant else row.team_id, row.week_index): _sums(row)
+        for row in rows
+        if row.team_id == tenant or row.team_id in names
+    }
+    series = _series(ORG, tree, own, first, last, k)
+    weeks = range(first, last + 1)
+    return {
+        "k": k,
+        "model_version": model.MODEL_VERSION,
+        "weeks": [series[(ORG, w)] for w in weeks],
+        "teams": [
+            {"team_id": str(c), "name": names[c], "weeks": [series[(c, w)] for w in weeks]}
+            for c in tree[ORG]
+        ],
+    }
