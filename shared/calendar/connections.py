@@ -138,6 +138,17 @@ class Connections:
             ).fetchall()
         return [r[0] for r in rows]
 
+    def person_status(self, person_id: uuid.UUID) -> str | None:
+        """The person's directory status (``active``, ``left``, ``erased`` ...), if known."""
+        with self.engine.connect() as db:
+            row = (
+                as_psycopg(db)
+                .execute("SELECT status FROM people WHERE id = %s", (person_id,))
+                .fetchone()
+            )
+            db.rollback()
+        return str(row[0]) if row else None
+
     def manager_emails(self, person_id: uuid.UUID) -> frozenset[str]:
         """Lower-case addresses of the managers of the person's teams (not the person)."""
         with self.engine.connect() as db:

@@ -22,6 +22,7 @@ are cancelled. A revoked or invalid grant ends the connection with "needs reconn
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import time
@@ -273,6 +274,15 @@ class CalendarSync:
             raise SyncFailed(f"provider {connection.provider!r} is not configured")
         started = time.perf_counter()
         api = self.api(connection)
+        status = self.connections.person_status(connection.person_id)
+        if status in ("erased", "left"):
+            # Nothing more is synced for someone erased or gone: revoke, delete the tokens.
+            with contextlib.suppress(GrantRevoked, SyncFailed, OAuthError, OSError):
+                api.revoke()
+            reason = "erased" if status == "erased" else "user"
+            self.connections.end(connection, reason, _context(connection))
+            report.status = "inactive"
+            return
         managers = self.connections.manager_emails(connection.person_id)
         try:
             try:
