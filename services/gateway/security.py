@@ -7,6 +7,10 @@
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY`` (for browsers predating
   ``frame-ancestors``), ``Referrer-Policy: same-origin`` (signed links such as feedback
   tokens never leave in a Referer), ``Cross-Origin-Opener-Policy: same-origin``.
+* A JSON body is checked once with orjson before any view sees it: nesting deeper than 1024
+  levels, lone surrogates, numbers beyond a double and invalid UTF-8 get a 400 problem
+  instead of reaching Python's ``json`` (a RecursionError or a string PostgreSQL cannot store
+  there: 500s found by tests/security/test_hostile_input.py).
 * The session cookie is ``HttpOnly`` and ``SameSite=Lax`` always, and ``Secure`` when the
   request arrived over HTTPS (directly, or through ``COMPOUND_FORWARDED_PROXIES`` trusted
   proxies sending ``X-Forwarded-Proto``) or when ``COMPOUND_SECURE_COOKIES`` is set.
@@ -14,10 +18,12 @@
 
 from __future__ import annotations
 
+import orjson
 from flask import Flask, Response, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from services.gateway.problems import problem
 from shared.settings import Settings
 
 # One constant, so whoever adds a page sees what it may load.
@@ -54,6 +60,24 @@ def add_security_headers(response: Response) -> Response:
     return response
 
 
+_BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_malformed_json() -> Response | None:
+    """400 for a JSON body Python's parser would choke on or let through unstorable."""
+    if request.method in _BODYLESS or not request.is_json:
+        return None
+    body = request.get_data(cache=True)  # cached: the view's parser reads it again for free
+    if not body:
+        return None
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError as err:
+        message = f"The body is not valid JSON: {err}."
+        return problem(400, "Bad Request", message, {"_request": [message]}, kind="invalid-json")
+    return None
+
+
 class SessionCookies(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, ``Secure`` whenever the request came over HTTPS."""
 
@@ -76,4 +100,5 @@ def init_app(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = settings.secure_cookies
     app.session_interface = SessionCookies()
+    app.before_request(refuse_malformed_json)
     app.after_request(add_security_headers)

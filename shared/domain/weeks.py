@@ -27,7 +27,9 @@ def parse_iso_week(text: str) -> tuple[int, int]:
     if not match:
         raise InvalidIsoWeek(f"{text!r} is not an ISO week like 2026-W47")
     year, week = int(match.group(1)), int(match.group(2))
-    if not 1 <= year <= 9998 or not 1 <= week <= weeks_in_year(year):
+    if not 1 <= year <= 9998:
+        raise InvalidIsoWeek(f"{text} is out of range: years run from 0001 to 9998")
+    if not 1 <= week <= weeks_in_year(year):
         raise InvalidIsoWeek(f"{text} does not exist: {year} has {weeks_in_year(year)} weeks")
     return year, week
 

@@ -1,10 +1,14 @@
-"""The ``figures`` fixture of tests/reliability, for the security tests' rows of the page."""
+"""The ``figures`` fixture of tests/reliability (the security tests' rows of the page), and
+the API tests' fixtures of people and organisations."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.api.conftest import headers_of, new_person, other_org
 from tests.reliability.report import FIGURES, Figures, write_page
+
+__all__ = ["headers_of", "new_person", "other_org"]
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
@@ -20,6 +21,19 @@ class Text(fields.String):
         if "\x00" in text:
             raise ValidationError(NUL_MESSAGE)
         return text
+
+
+class Moment(fields.AwareDateTime):
+    """A time with an offset PostgreSQL can store: real zones run from -12:00 to +14:00, and
+    PostgreSQL refuses offsets beyond 15:59 (a 500 before this check: found by the
+    hostile-input corpus, tests/security/test_hostile_input.py)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        offset = moment.utcoffset()
+        if offset is not None and abs(offset) > timedelta(hours=14):
+            raise ValidationError("Use a UTC offset between -14:00 and +14:00.")
+        return moment
 
 
 def _storable(value: Any) -> bool:
@@ -99,7 +113,7 @@ class ActionIn(Schema):
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     note = Text(load_default=None, allow_none=True, validate=NOTE)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = Moment(load_default=None, allow_none=True)
 
 
 class ActionOut(Appended):
@@ -110,7 +124,7 @@ class OutcomeIn(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(OUTCOME_KINDS))
     action_id = fields.UUID(load_default=None, allow_none=True)
     note = Text(load_default=None, allow_none=True, validate=NOTE)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = Moment(load_default=None, allow_none=True)
 
 
 class OutcomeOut(Appended):
@@ -191,7 +205,7 @@ class PulseOut(Schema):
 class ImportedEvent(Schema):
     type = Text(required=True, validate=validate.Length(min=1, max=100))
     data = fields.Dict(required=True, validate=no_nul_inside)
-    occurred_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    occurred_at = Moment(load_default=None, allow_none=True)
 
 
 class ImportIn(Schema):
