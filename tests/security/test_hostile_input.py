@@ -13,6 +13,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from tests.api.conftest import Headers, Person, assert_problem
+from tests.conftest import DemoOrg
 from tests.reliability.report import Figures
 from tests.security.pages import log_in
 
@@ -307,3 +308,37 @@ def test_hostile_form_input_on_the_login_page(client: FlaskClient) -> None:
         html = response.get_data(as_text=True)
         assert response.status_code in (401, 422, 429), html[:300]
         assert "<script>alert(1)</script>" not in html
+
+
+@pytest.mark.parametrize(
+    "day", ["0001-01-01", "9999-12-31", "2026-02-29", "2024-02-29", "2026-13-01", "-001-01-01"]
+)
+def test_experiment_start_dates_at_the_edges(client: FlaskClient, author: Person, day: str) -> None:
+    body = {"tactic": "network_nudge", "weeks": 12, "starts_on": day}
+    response = client.post("/api/v1/experiments", json=body, headers=author.headers)
+    assert_no_server_error(response)
+    if response.status_code == 422:
+        assert "starts_on" in response.get_json().get("errors", {}), response.get_json()
+
+
+@pytest.mark.parametrize("stamp", ["2026-11-25T12:00:00+23:59", "9999-12-31T23:59:59-12:00"])
+def test_imported_times_at_the_edges(
+    client: FlaskClient, org: DemoOrg, headers_of: Callable[[str], Headers], stamp: str
+) -> None:
+    person = org.people["payments-1"]
+    event = {
+        "type": "MicroActionLogged",
+        "occurred_at": stamp,
+        "data": {
+            "action_id": str(uuid.uuid4()),
+            "person_id": str(person),
+            "tactic": "learning_bit",
+            "minutes": 5,
+            "audience": "team",
+            "note": None,
+        },
+    }
+    response = client.post(
+        "/api/v1/events:import", json={"events": [event]}, headers=headers_of("admin")
+    )
+    assert_no_server_error(response)
