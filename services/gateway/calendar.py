@@ -11,13 +11,26 @@ import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import OAuth
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from services.gateway.resources import resources
+from services.gateway.security import CONTENT_SECURITY_POLICY
 from shared.calendar.connections import Connections, TokenCipher
 from shared.calendar.jobs import send_sync
 from shared.calendar.providers import ProviderConfig, configured_providers
@@ -61,15 +74,30 @@ def _context() -> AppendContext:
     return AppendContext(actor=str(current_user.person_id), source="portal")
 
 
-def _page(error: str | None = None, status: int = 200) -> Any:
+def _page(error: str | None = None, status: int = 200) -> Response:
     svc = services()
     connections = svc.connections.of_person(current_user.person_id)
-    return render_template(
-        "calendar/index.html",
-        providers=svc.providers,
-        connections=connections,
-        error=error,
-    ), status
+    response = make_response(
+        render_template(
+            "calendar/index.html",
+            providers=svc.providers,
+            connections=connections,
+            error=error,
+        ),
+        status,
+    )
+    # The "Connect" forms post here and are redirected to the provider's consent page:
+    # browsers apply form-action to that redirect, so the providers' origins are allowed.
+    origins = sorted({_origin(p.authorize_url) for p in svc.providers.values()})
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", " ".join(["form-action 'self'", *origins])
+    )
+    return response
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 @bp.get("")
