@@ -17,7 +17,7 @@ from sqlalchemy import Connection, text
 from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION, evidence, investment
 from shared.eventlog import RecordedEvent
-from shared.projections.runtime import Projection
+from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
 
 EPOCH_MONDAY = date(1970, 1, 5)
 # Sums are kept in integer millionths: integer addition is exact and order-free, so every
@@ -25,10 +25,22 @@ EPOCH_MONDAY = date(1970, 1, 5)
 # last digits depending on the order of additions.
 MICRO = 1_000_000
 CREDIT_WINDOW = timedelta(days=14)
+NULL = "\\N"  # in COPY's text format
 
 
 def _micro(values: tuple[float, float, float]) -> tuple[int, int, int]:
     return (round(values[0] * MICRO), round(values[1] * MICRO), round(values[2] * MICRO))
+
+
+class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
+    """An action's investment in millionths by (tactic, minutes, audience), computed once."""
+
+    def __missing__(self, key: tuple[str, int, str]) -> tuple[int, int, int]:
+        value = self[key] = _micro(investment(*key))
+        return value
+
+
+_INVESTMENTS = _Investments()
 
 
 def week_index(day: date) -> int:
@@ -67,6 +79,7 @@ class CapitalProjection(Projection):
         "capital_contributions": ["person_id, occurred_at", "ref_id"],
     }
 
+    @collector_paused
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
@@ -92,7 +105,7 @@ class CapitalProjection(Projection):
             week = week_index(e.occurred_at.date())
             totals = weeks[(person, week)]
             if e.type == "MicroActionRetracted":
-                c, v, r = _micro(investment(data["tactic"], data["minutes"], data["audience"]))
+                c, v, r = _INVESTMENTS[data["tactic"], data["minutes"], data["audience"]]
                 totals[0] -= c
                 totals[1] -= v
                 totals[2] -= r
@@ -102,7 +115,7 @@ class CapitalProjection(Projection):
                 retracted_at[data["action_id"]] = e.position
                 continue
             if e.type == "MicroActionLogged":
-                c, v, r = _micro(investment(data["tactic"], data["minutes"], data["audience"]))
+                c, v, r = _INVESTMENTS[data["tactic"], data["minutes"], data["audience"]]
                 totals[0] += c
                 totals[1] += v
                 totals[2] += r
@@ -171,18 +184,18 @@ class CapitalProjection(Projection):
                     (stored,),
                 )
         if weeks:
-            columns: list[list[Any]] = [[] for _ in range(12)]
-            for (person, week), t in weeks.items():
-                for i, value in enumerate((tenants[person], person, week, *t)):
-                    columns[i].append(value)
+            keys = list(weeks)
+            sums = list(zip(*weeks.values(), strict=True))  # 9 columns of integers
             pg.execute(
                 f"""
                 INSERT INTO {tables["capital_weeks"]} AS t (tenant_id, person_id, week_index,
                     inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, visible_actions,
                     outcomes, model_version)
-                SELECT u.*, %s FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::bigint[],
-                    %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[],
-                    %s::int[], %s::int[], %s::int[]) AS u
+                SELECT u.*, %s FROM unnest({LIST_SQL}::uuid[], {LIST_SQL}::uuid[],
+                    {LIST_SQL}::int[], {LIST_SQL}::bigint[], {LIST_SQL}::bigint[],
+                    {LIST_SQL}::bigint[], {LIST_SQL}::bigint[], {LIST_SQL}::bigint[],
+                    {LIST_SQL}::bigint[], {LIST_SQL}::int[], {LIST_SQL}::int[],
+                    {LIST_SQL}::int[]) AS u
                 ON CONFLICT (person_id, week_index) DO UPDATE SET
                     inv_c = t.inv_c + excluded.inv_c, inv_v = t.inv_v + excluded.inv_v,
                     inv_r = t.inv_r + excluded.inv_r, ret_c = t.ret_c + excluded.ret_c,
@@ -190,9 +203,26 @@ class CapitalProjection(Projection):
                     actions = t.actions + excluded.actions,
                     visible_actions = t.visible_actions + excluded.visible_actions,
                     outcomes = t.outcomes + excluded.outcomes""",
-                [self.version, *columns],
+                [
+                    self.version,
+                    joined([tenants[person] for person, _ in keys]),
+                    joined([person for person, _ in keys]),
+                    joined([str(week) for _, week in keys]),
+                    *(joined(map(str, column)) for column in sums),
+                ],
             )
         if rows:
+            # COPY's text format written directly: every value is an id, a number, a name
+            # from a fixed set or a timestamp, none holding a tab, newline or backslash.
+            lines = [
+                f"{event_id}\t{tenant}\t{person}\t{kind}\t{ref}\t{tactic or NULL}\t"
+                f"{outcome or NULL}\t{week}\t{at.isoformat()}\t{c}\t{v}\t{r}\t{position}\t"
+                f"{version}\n"
+                for (
+                    event_id, tenant, person, kind, ref, tactic, outcome, week, at, c, v, r,
+                    position, version,
+                ) in rows
+            ]  # fmt: skip
             with (
                 pg.cursor() as cur,
                 cur.copy(
@@ -201,8 +231,7 @@ class CapitalProjection(Projection):
                     "position, model_version) FROM STDIN"
                 ) as copy,
             ):
-                for row in rows:
-                    copy.write_row(row)
+                copy.write("".join(lines))
 
     @staticmethod
     def _credit(

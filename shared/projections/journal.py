@@ -19,12 +19,10 @@ the keys the batch touched, in set-based SQL.
 
 from __future__ import annotations
 
-import functools
-import gc
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 from sqlalchemy import Connection, text
@@ -32,7 +30,10 @@ from sqlalchemy import Connection, text
 from shared.database import as_psycopg
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import RecordedEvent
+from shared.projections.runtime import LIST_SQL as _LIST
 from shared.projections.runtime import Projection
+from shared.projections.runtime import collector_paused as _collector_paused
+from shared.projections.runtime import joined as _joined
 
 MODEL_VERSION = 1
 BEFORE_WEEKS = 4
@@ -51,27 +52,6 @@ def utc_day(moment: datetime) -> date:
 
 def utc_week(moment: datetime) -> str:
     return iso_week_of(moment.astimezone(UTC))
-
-
-_Apply = TypeVar("_Apply", bound=Callable[..., None])
-
-
-def _collector_paused(apply: _Apply) -> _Apply:
-    """Run ``apply`` with the cyclic garbage collector paused, as the event store does while
-    it reads a page: folding a batch allocates thousands of tuples without reference cycles,
-    and the collector's scans over them cost about a tenth of the time."""
-
-    @functools.wraps(apply)
-    def paused(*args: Any, **kwargs: Any) -> None:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            apply(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
-
-    return paused  # type: ignore[return-value]
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -104,16 +84,6 @@ def _text_array(values: Sequence[str]) -> str:
     if '"' in raw or "\\" in raw:
         values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
     return '{"' + '","'.join(values) + '"}'
-
-
-_LIST = "string_to_array(%s, ',')"
-"""SQL of a text[] parameter sent as one :func:`_joined` string: several times cheaper to
-adapt than a list. Only for values that never hold a comma: ids, ISO weeks, tactics (names
-from a fixed set, as the event schemas check), dates and numbers."""
-
-
-def _joined(values: Iterable[str]) -> str:
-    return ",".join(values)
 
 
 def signal_of(event: RecordedEvent) -> str | None:

@@ -20,13 +20,15 @@ produce the same rows (tests/integration/test_projection_determinism.py).
 
 from __future__ import annotations
 
+import functools
+import gc
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
@@ -35,6 +37,37 @@ from shared.eventlog import EventStore, RecordedEvent
 
 log = logging.getLogger("compound.projections")
 BATCH = 5000
+
+LIST_SQL = "string_to_array(%s, ',')"
+"""SQL of a text[] parameter sent as one :func:`joined` string: several times cheaper to
+adapt than a list. Only for values that never hold a comma: ids, ISO weeks, tactics (names
+from a fixed set, as the event schemas check), dates and numbers."""
+
+
+def joined(values: Iterable[str]) -> str:
+    """The parameter of a :data:`LIST_SQL` (values must not hold a comma)."""
+    return ",".join(values)
+
+
+_Apply = TypeVar("_Apply", bound=Callable[..., None])
+
+
+def collector_paused(apply: _Apply) -> _Apply:
+    """Run ``apply`` with the cyclic garbage collector paused, as the event store does while
+    it reads a page: folding a batch allocates thousands of tuples without reference cycles,
+    and the collector's scans over them cost about a tenth of the time."""
+
+    @functools.wraps(apply)
+    def paused(*args: Any, **kwargs: Any) -> None:
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            apply(*args, **kwargs)
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    return paused  # type: ignore[return-value]
 
 
 class Projection(ABC):
