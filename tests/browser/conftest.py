@@ -73,10 +73,11 @@ def live_server(live_app: Flask) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def projector(store: EventStore) -> Iterator[None]:
-    """Projects the log continuously, as the Dramatiq worker does after each wake-up."""
-    rt = runtime(store)
+    """Projects the log continuously, as the Dramatiq worker does after each wake-up, for
+    the test using it only (its own store object: no other test sees its reads)."""
+    rt = runtime(EventStore(store.engine, keyring=store.keyring))
     rt.ensure()
     stop = threading.Event()
     names = list(rt.projections)
