@@ -227,9 +227,19 @@ def query(url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
+@pytest.fixture(scope="session")
+def calendar_org(store: EventStore) -> DemoOrg:
+    """One organisation for every calendar test module (creating people is slow: argon2);
+    each test connects people of its own."""
+    return make_org(store, people_per_team=5)
+
+
 @pytest.fixture(scope="module")
 def world(
-    settings: Settings, store: EventStore, tmp_path_factory: pytest.TempPathFactory
+    settings: Settings,
+    store: EventStore,
+    calendar_org: DemoOrg,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[CalendarWorld]:
     from services.calendar_provider import create_app as create_provider
     from services.gateway import create_app as create_gateway
@@ -278,7 +288,7 @@ def world(
             redirect_uri=redirect_uri,
             settings=gateway_settings,
             store=store,
-            org=make_org(store, people_per_team=3),
+            org=calendar_org,
         )
     finally:
         gateway.stop()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
 def test_connect_in_a_browser_then_see_needs_reconnect(world: CalendarWorld, chromium_path: Path):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
-    who = "platform-3"
+    who = "payments-5"
     world.register(who)
     hosts: set[str] = set()
     with sync_playwright() as playwright:

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from infra.demo_calendars import connect_demo_calendars, demo_people_to_connect
 from shared.calendar.connections import connection_id_for
+from shared.eventlog import EventStore
 from tests.calendar.conftest import PROVIDER_PASSWORD, CalendarWorld
+from tests.conftest import make_org
 
 
-def test_every_team_member_is_connected_once_with_their_manager_known(world: CalendarWorld):
-    org = world.org
+def test_every_team_member_is_connected_once_with_their_manager_known(
+    world: CalendarWorld, store: EventStore
+):
+    org = make_org(store, people_per_team=1)  # an organisation nobody has connected yet
+    world = replace(world, org=org)
     env = {
         "COMPOUND_CALENDAR_LOCAL_URL": world.provider_url,
         "COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN": world.admin_token,
@@ -27,8 +34,8 @@ def test_every_team_member_is_connected_once_with_their_manager_known(world: Cal
 
     assert done == len(members) and said
     assert demo_people_to_connect(engine, org.tenant_id) == {}  # a second run connects none
-    connection_id = connection_id_for(org.people["payments-2"], "local")
+    connection_id = connection_id_for(org.people["payments-1"], "local")
     report = world.sync_service().sync(connection_id)
     assert report.observed > 20
-    stream = world.store.read_stream(f"calendar-{org.people['payments-2']}")
+    stream = world.store.read_stream(f"calendar-{org.people['payments-1']}")
     assert any(e.type == "MeetingObserved" and e.data["with_manager"] for e in stream)

@@ -158,16 +158,16 @@ def test_the_provider_requires_pkce_with_s256(world: CalendarWorld):
 def test_an_erased_person_is_disconnected_and_their_tokens_deleted(world: CalendarWorld):
     from shared.commands import Actor, OrganizationCommands
 
-    _, connection_id = world.connect("platform-2")
+    _, connection_id = world.connect("platform-4")
     token = stored_token(world, connection_id)
     admin = Actor(tenant_id=world.org.tenant_id, person_id=world.org.admin, role="admin")
-    OrganizationCommands(world.store).erase(admin, world.org.people["platform-2"])
+    OrganizationCommands(world.store).erase(admin, world.org.people["platform-4"])
 
     assert world.sync_service().sync(connection_id).status == "inactive"
 
     connection = world.connections().get(connection_id)
     assert connection is not None and connection.status == "disconnected"
     assert connection.token is None
-    last = world.store.read_stream(f"calendar-{world.org.people['platform-2']}")[-1]
+    last = world.store.read_stream(f"calendar-{world.org.people['platform-4']}")[-1]
     assert last.type == "CalendarDisconnected" and last.data["reason"] == "erased"
     assert refresh(world, token["refresh_token"]).json()["error"] == "invalid_grant"

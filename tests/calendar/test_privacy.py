@@ -19,7 +19,7 @@ from workers.scheduler import sync_calendars
 def test_a_database_dump_holds_no_title_description_or_attendee_address(
     world: CalendarWorld, embedded_bin_dir: Path
 ):
-    who = "payments-1"
+    who = "payments-4"
     world.register(who)
     marker = uuid.uuid4().hex[:12]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
@@ -61,7 +61,7 @@ def test_connecting_enqueues_a_sync_job(world: CalendarWorld):
     client = redis.Redis.from_url(world.settings.redis_url or "")
     namespace = os.environ["COMPOUND_QUEUE_NAMESPACE"]
     before = client.hlen(f"{namespace}:calendar.msgs")
-    _, connection_id = world.connect("platform-3")
+    _, connection_id = world.connect("platform-5")
     messages = client.hvals(f"{namespace}:calendar.msgs")
     assert client.hlen(f"{namespace}:calendar.msgs") > before
     assert any(str(connection_id).encode() in m for m in messages)
