@@ -71,6 +71,15 @@ class OrganizationCreated(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
+class OrganizationSettingsChanged(Schema):
+    """An admin changed the organisation's privacy threshold or pulse cadence."""
+
+    k = fields.Integer(required=True, strict=True, validate=validate.Range(min=3, max=100))
+    pulse_cadence_weeks = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=4)
+    )
+
+
 class TeamCreated(Schema):
     team_id = fields.UUID(required=True)
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
@@ -261,6 +270,11 @@ class MeetingCancelled(Schema):
 
 _V1: list[tuple[type[Schema], str | None, str]] = [
     (OrganizationCreated, None, "An organisation (tenant) was created."),
+    (
+        OrganizationSettingsChanged,
+        None,
+        "An admin set the organisation's k (privacy threshold) and pulse cadence.",
+    ),
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
     (PersonInvited, "person_id", "An admin invited a person by e-mail."),

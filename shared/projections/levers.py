@@ -28,6 +28,7 @@ from sqlalchemy import Connection, text
 
 from shared.database import as_psycopg
 from shared.domain import levers as model
+from shared.domain.nudges import manager_nudges
 from shared.domain.privacy import Cell, effective_k, protect_tree
 from shared.domain.weeks import week_start
 from shared.eventlog import RecordedEvent
@@ -687,7 +688,7 @@ class LeversProjection(Projection):
 # -- reads: suppressed cells for a team, its sub-teams and the organisation -------------------
 
 
-def _sums(row: Any) -> model.WeekSums:
+def week_sums(row: Any) -> model.WeekSums:
     values = {}
     for name in SUM_COLUMNS:
         value = getattr(row, name)
@@ -801,7 +802,24 @@ def _week_out(
         "levers": levers,
         "pulse_items": items,
         "time_pressure_components": calendar,
+        "nudges": manager_nudges(levers, calendar),
     }
+
+
+def team_ancestry(conn: Connection, tenant_id: Any, team_id: Any) -> list[Any] | None:
+    """The team and every team above it (nearest first), or None if the tenant has no such
+    team."""
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE up(id, parent_team_id, depth) AS ("
+            " SELECT id, parent_team_id, 0 FROM teams WHERE id = :team AND tenant_id = :tenant"
+            " UNION ALL SELECT t.id, t.parent_team_id, up.depth + 1 FROM teams t"
+            " JOIN up ON t.id = up.parent_team_id WHERE up.depth < 100)"
+            " SELECT id FROM up ORDER BY depth"
+        ),
+        {"team": team_id, "tenant": tenant_id},
+    ).all()
+    return [row.id for row in rows] or None
 
 
 def _tree(
@@ -832,7 +850,7 @@ def _own_rows(
         ),
         {"tenant": tenant_id, "teams": teams, "last": last},
     ).all()
-    return {(row.team_id, row.week_index): _sums(row) for row in rows}
+    return {(row.team_id, row.week_index): week_sums(row) for row in rows}
 
 
 def _subtree(children: Mapping[Any, list[Any]], root: Any) -> list[Any]:
@@ -886,7 +904,7 @@ def read_org_levers(
     ).all()
     tenant = uuid.UUID(str(tenant_id))
     own = {
-        (ORG if row.team_id == tenant else row.team_id, row.week_index): _sums(row)
+        (ORG if row.team_id == tenant else row.team_id, row.week_index): week_sums(row)
         for row in rows
         if row.team_id == tenant or row.team_id in names
     }

@@ -80,6 +80,12 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/people/{person_id}/team"): frozenset({"admin"}),
     ("POST", "/api/v1/people/{person_id}/leave"): frozenset({"admin"}),
     ("POST", "/api/v1/events:import"): frozenset({"admin"}),
+    # Levers: managers of the team (or of a team above it) and admins; never employees.
+    ("GET", "/api/v1/teams/{team_id}/levers"): frozenset({"manager", "admin"}),
+    # Each admin sees and sets their own organisation's levers and settings.
+    ("GET", "/api/v1/org/levers"): frozenset({"admin", "other_tenant_admin"}),
+    ("GET", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
+    ("PUT", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
     # Projections are shared by every organisation: any organisation's admin may see their
     # lag and start a rebuild (an operator's job, not a tenant's: see the report to the lead).
     ("GET", "/api/v1/projections"): frozenset({"admin", "other_tenant_admin"}),
@@ -252,6 +258,15 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "DELETE", f"/api/v1/people/{w.subject.id}"
     ),
     ("POST", "/api/v1/events:import"): _import,
+    ("GET", "/api/v1/teams/{team_id}/levers"): lambda w: Call(
+        "GET", f"/api/v1/teams/{w.platform}/levers"
+    ),
+    ("GET", "/api/v1/org/levers"): lambda w: Call("GET", "/api/v1/org/levers"),
+    ("GET", "/api/v1/org/settings"): lambda w: Call("GET", "/api/v1/org/settings"),
+    # The defaults, so the matrix changes nothing another test relies on.
+    ("PUT", "/api/v1/org/settings"): lambda w: Call(
+        "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
+    ),
     ("GET", "/api/v1/projections"): lambda w: Call("GET", "/api/v1/projections"),
     ("POST", "/api/v1/projections/{name}/rebuild"): lambda w: Call(
         "POST", "/api/v1/projections/capital/rebuild"

@@ -12,7 +12,7 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, operations, reads, session
+from services.gateway.api import admin, journal, levers, operations, reads, session
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
 from services.gateway.problems import PROBLEM_JSON, http_problem
@@ -45,7 +45,7 @@ class ProblemApi(Api):
         )
 
 
-BLUEPRINTS = (session.blp, journal.blp, reads.blp, admin.blp, operations.blp)
+BLUEPRINTS = (session.blp, journal.blp, reads.blp, admin.blp, operations.blp, levers.blp)
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
 
@@ -98,6 +98,6 @@ def init_app(app: Flask) -> None:
         csrf.exempt(blueprint)
     from services.gateway.auth import limiter
 
-    for blueprint in (journal.blp, reads.blp, admin.blp, operations.blp):
+    for blueprint in (journal.blp, reads.blp, admin.blp, operations.blp, levers.blp):
         # No limits are set on these routes: skip the limiter's per-request bookkeeping.
         limiter.exempt(blueprint)

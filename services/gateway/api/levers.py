@@ -1,0 +1,176 @@
+"""Team levers: a team's weeks (managers of it or of a parent team, admins) and the
+organisation's (admins). Cells under k people, or derivable from others, carry no value:
+suppression happens in :mod:`shared.projections.levers`, before anything leaves."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_smorest import Blueprint
+from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+
+from services.gateway.api.reads import ReadArgs, as_of
+from services.gateway.auth import current_caller
+from services.gateway.resources import resources
+from shared.commands.settings import change_settings, organisation_settings
+from shared.domain.errors import Forbidden, InvalidInput, NotFound
+from shared.domain.weeks import iso_week_of, parse_iso_week
+from shared.eventlog.events import IsoWeek
+from shared.projections.levers import (
+    read_org_levers,
+    read_team_levers,
+    team_ancestry,
+    week_range,
+)
+
+blp = Blueprint("levers", __name__, url_prefix="/api/v1", description="Team levers")
+DEFAULT_WEEKS = 12
+MAX_WEEKS = 104
+
+
+class LeverArgs(ReadArgs):
+    from_ = IsoWeek(data_key="from", metadata={"description": "first ISO week, e.g. 2026-W36"})
+    to = IsoWeek(metadata={"description": "last ISO week (default: this week)"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **_: Any) -> None:
+        if (
+            "from_" in data
+            and "to" in data
+            and parse_iso_week(data["from_"]) > parse_iso_week(data["to"])
+        ):
+            raise ValidationError({"from": ["Must not be after `to`."]})
+
+
+class LeverCell(Schema):
+    value = fields.Float(required=True, allow_none=True)
+    n = fields.Integer(required=True, allow_none=True)
+    suppressed = fields.Boolean(required=True)
+    trend = fields.Float(
+        required=True, allow_none=True, metadata={"description": "change since the week before"}
+    )
+
+
+class LeverWeek(Schema):
+    week = fields.String(required=True)
+    members = fields.Integer(required=True, allow_none=True)
+    levers = fields.Dict(keys=fields.String(), values=fields.Nested(LeverCell), required=True)
+    pulse_items = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
+    time_pressure_components = fields.Dict(required=True)
+    nudges = fields.List(fields.Dict(), required=True)
+
+
+class TeamWeeks(Schema):
+    team_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    weeks = fields.List(fields.Nested(LeverWeek), required=True)
+
+
+class TeamLeversOut(TeamWeeks):
+    k = fields.Integer(required=True)
+    as_of_position = fields.Integer(required=True)
+    model_version = fields.Integer(required=True)
+    sub_teams = fields.List(fields.Nested(TeamWeeks), required=True)
+
+
+class OrgLeversOut(Schema):
+    k = fields.Integer(required=True)
+    as_of_position = fields.Integer(required=True)
+    model_version = fields.Integer(required=True)
+    weeks = fields.List(fields.Nested(LeverWeek), required=True)
+    teams = fields.List(fields.Nested(TeamWeeks), required=True)
+
+
+def _weeks(args: dict[str, Any]) -> tuple[int, int]:
+    to = args.get("to") or iso_week_of(datetime.now(UTC))
+    last = week_range(to, to)[1]
+    first = week_range(args["from_"], args["from_"])[0] if "from_" in args else last - 11
+    if last - first + 1 > MAX_WEEKS:
+        raise InvalidInput(
+            "too many weeks", {"from": [f"Ask for at most {MAX_WEEKS} weeks at a time."]}
+        )
+    return first, last
+
+
+@blp.route("/teams/<uuid:team_id>/levers")
+@blp.arguments(LeverArgs(), location="query", unknown=RAISE)
+@blp.response(200, TeamLeversOut)
+def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
+    """A team's levers per ISO week (its sub-teams rolled in) and each direct sub-team's,
+    for managers of the team or of a parent team, and admins. Cells over fewer than k
+    people, or derivable from the others, are suppressed."""
+    caller = current_caller()
+    first, last = _weeks(args)
+    with resources().engine.connect() as conn:
+        ancestry = team_ancestry(conn, caller.tenant_id, team_id)
+        if ancestry is None:
+            raise NotFound("no such team")
+        if caller.role != "admin" and not caller.managed_teams & set(ancestry):
+            raise Forbidden("only managers of this team or of a team above it, and admins")
+        k = organisation_settings(conn, caller.tenant_id, resources().settings).k
+    position = as_of("levers", args["min_position"])
+    with resources().engine.connect() as conn:
+        view = read_team_levers(conn, caller.tenant_id, team_id, first, last, k)
+    return {"as_of_position": position, **view}
+
+
+@blp.route("/org/levers")
+@blp.arguments(LeverArgs(), location="query", unknown=RAISE)
+@blp.response(200, OrgLeversOut)
+def org_levers(args: dict[str, Any]) -> Any:
+    """The organisation's levers per ISO week (everyone) and its top-level teams' (admins)."""
+    caller = current_caller()
+    if caller.role != "admin":
+        raise Forbidden("only an admin can see the organisation's levers")
+    first, last = _weeks(args)
+    position = as_of("levers", args["min_position"])
+    with resources().engine.connect() as conn:
+        k = organisation_settings(conn, caller.tenant_id, resources().settings).k
+        view = read_org_levers(conn, caller.tenant_id, first, last, k)
+    return {"as_of_position": position, **view}
+
+
+class OrgSettingsIn(Schema):
+    k = fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "smallest group a manager view shows (at least 3)"},
+    )
+    pulse_cadence_weeks = fields.Integer(
+        required=True, strict=True, metadata={"description": "1 (weekly), 2 or 4"}
+    )
+
+
+class OrgSettingsOut(OrgSettingsIn):
+    changed = fields.Boolean(
+        required=True, metadata={"description": "false: the deployment's defaults"}
+    )
+
+
+def _admin_actor() -> Any:
+    caller = current_caller()
+    if caller.role != "admin":
+        raise Forbidden("only an admin can see or change the organisation's settings")
+    return caller
+
+
+@blp.route("/org/settings")
+@blp.response(200, OrgSettingsOut)
+def get_org_settings() -> Any:
+    """The organisation's privacy threshold k and pulse cadence (admins)."""
+    caller = _admin_actor()
+    with resources().engine.connect() as conn:
+        return organisation_settings(conn, caller.tenant_id, resources().settings)
+
+
+@blp.route("/org/settings", methods=["PUT"])
+@blp.arguments(OrgSettingsIn(), unknown=RAISE)
+@blp.response(200, OrgSettingsOut)
+def put_org_settings(body: dict[str, Any]) -> Any:
+    """Set k (never below 3) and the pulse cadence (admins)."""
+    caller = _admin_actor()
+    return change_settings(
+        resources().store, caller.actor("api"), body["k"], body["pulse_cadence_weeks"]
+    )

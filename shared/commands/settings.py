@@ -1,0 +1,78 @@
+"""Organisation settings: k (the privacy threshold of every manager view) and the pulse
+cadence. Kept as ``OrganizationSettingsChanged`` events in the organisation's stream, so the
+log stays the only truth; the current value is the stream's latest such event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from shared.commands.base import Actor, append
+from shared.domain.errors import Forbidden, InvalidInput
+from shared.domain.privacy import K_FLOOR, effective_k
+from shared.eventlog import EventStore, NewEvent
+from shared.settings import Settings
+
+MAX_K = 100
+CADENCES = (1, 2, 4)  # weeks between pulses: weekly, fortnightly, four-weekly
+
+
+@dataclass(frozen=True)
+class OrganisationSettings:
+    k: int
+    pulse_cadence_weeks: int
+    changed: bool  # whether an admin ever set them (otherwise the deployment's defaults)
+
+
+def organisation_settings(
+    conn: Connection, tenant_id: Any, defaults: Settings
+) -> OrganisationSettings:
+    """The organisation's settings: its latest ``OrganizationSettingsChanged``, or the
+    deployment's defaults (``COMPOUND_K``, weekly)."""
+    row = conn.execute(
+        text(
+            "SELECT data FROM events WHERE stream_id = :s AND type = 'OrganizationSettingsChanged' "
+            "ORDER BY version DESC LIMIT 1"
+        ),
+        {"s": f"org-{tenant_id}"},
+    ).first()
+    if row is None:
+        return OrganisationSettings(effective_k(defaults.k_anonymity), 1, False)
+    data = row.data
+    return OrganisationSettings(effective_k(int(data["k"])), int(data["pulse_cadence_weeks"]), True)
+
+
+def change_settings(
+    store: EventStore, actor: Actor, k: int, pulse_cadence_weeks: int
+) -> OrganisationSettings:
+    """Set k and the pulse cadence (admins only).
+
+    Raises:
+        Forbidden: the actor is not an admin.
+        InvalidInput: k below 3 (or above 100), or a cadence other than 1, 2 or 4 weeks.
+    """
+    if not actor.is_admin:
+        raise Forbidden("only an admin can change the organisation's settings")
+    errors: dict[str, list[str]] = {}
+    if not K_FLOOR <= k <= MAX_K:
+        errors["k"] = [f"k must be between {K_FLOOR} and {MAX_K}: smaller groups identify people."]
+    if pulse_cadence_weeks not in CADENCES:
+        errors["pulse_cadence_weeks"] = ["Choose 1 (weekly), 2 or 4 weeks."]
+    if errors:
+        raise InvalidInput("invalid settings", errors)
+    with store.engine.begin() as conn:
+        append(
+            store,
+            conn,
+            actor,
+            f"org-{actor.tenant_id}",
+            [
+                NewEvent(
+                    "OrganizationSettingsChanged",
+                    {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks},
+                )
+            ],
+        )
+    return OrganisationSettings(k, pulse_cadence_weeks, True)
