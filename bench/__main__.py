@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import calendar, eventstore, gateway, portal, projections
+from bench import calendar, eventstore, gateway, levers, portal, projections
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +33,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     projections.run,
     portal.run,
     calendar.run,
+    levers.run,
 ]
 
 INTRO = f"""\

@@ -144,11 +144,16 @@ def seed_synthetic(
     secret_key: str = "synthetic",
     today: date | None = None,
     chunk: int = CHUNK,
+    team_size: int = TEAM_SIZE,
+    meetings: int = 0,
 ) -> Synthetic:
     """Create the organisation and its history; returns what was written.
 
-    ``secret_key`` keys the pulse responders' hashes (``COMPOUND_SECRET_KEY`` in a real
-    deployment). Raises ``ConcurrencyError`` if this very organisation exists already (see
+    ``team_size`` is people per team (a manager included); ``meetings`` is meetings per
+    person and week written as ``MeetingObserved`` (the calendar sync's shape: timing and
+    counts, no titles), for the time-pressure lever. ``secret_key`` keys the pulse
+    responders' hashes (``COMPOUND_SECRET_KEY`` in a real deployment). Raises
+    ``ConcurrencyError`` if this very organisation exists already (see
     :func:`synthetic_exists`).
     """
     if people < 2:
@@ -166,13 +171,13 @@ def seed_synthetic(
     writer = _Writer(store, tenant, chunk)
 
     members, teams, admin_email = _organisation(
-        rng, writer, tenant, name, people, password, week_starts[0], say
+        rng, writer, tenant, name, people, password, week_starts[0], say, team_size
     )
     # The directory now, while the log is short: its rebuild scans the whole log.
     say("directory", 0, 1)
     directory.rebuild(store)
     say("directory", 1, 1)
-    history = _History(rng, members, teams, week_starts, today, secret_key)
+    history = _History(rng, members, teams, week_starts, today, secret_key, meetings)
     for index in range(weeks):
         for stream, events in history.week(index):
             writer.add(stream, events)
@@ -243,6 +248,7 @@ def _organisation(
     password: str,
     first_week: date,
     say: Progress,
+    team_size: int = TEAM_SIZE,
 ) -> tuple[list[Member], list[uuid.UUID], str]:
     """The organisation, its teams and people, as the commands would write them."""
     at = datetime.combine(first_week - timedelta(days=3), time(8), UTC)
@@ -253,7 +259,7 @@ def _organisation(
         [NewEvent("OrganizationCreated", {"organization_id": str(tenant), "name": name}, at)],
         0,
     )
-    team_count = max(1, round((people - 1) / TEAM_SIZE))
+    team_count = max(1, round((people - 1) / team_size))
     teams = [_uuid(rng) for _ in range(team_count)]
     for number, new_team in enumerate(teams, 1):
         writer.add(
@@ -359,8 +365,10 @@ class _History:
         week_starts: list[date],
         today: date,
         secret_key: str,
+        meetings: int = 0,
     ):
         self.rng = rng
+        self.meetings = meetings
         self.members = members
         self.week_starts = week_starts
         self.secret_key = secret_key
@@ -422,6 +430,8 @@ class _History:
                 self._action(index, week_start, member, events)
             if index % EXPERIMENT_EVERY == 4 and rng.random() < EXPERIMENT_SHARE:
                 self._experiment(index, week_start, person, events)
+            if self.meetings:
+                self._meetings(index, week_start, person, appends)
             if member.team_id and not member.manager and rng.random() < PULSE_SHARE:
                 pulse = self._pulse(member.team_id, person, week_label, pulse_at)
                 if pulse_at <= self.limit:
@@ -542,6 +552,54 @@ class _History:
             ),
             events,
         )
+
+    def _meetings(
+        self,
+        index: int,
+        week_start: date,
+        person: uuid.UUID,
+        appends: list[tuple[str, list[NewEvent]]],
+    ) -> None:
+        """The week's meetings of one person, as the calendar sync writes them."""
+        rng = self.rng
+        pid = str(person)
+        connection = str(uuid.uuid5(person, "calendar"))
+        events = []
+        if index == 0:
+            events.append(
+                NewEvent(
+                    "CalendarConnected",
+                    {"person_id": pid, "connection_id": connection, "provider": "synthetic"},
+                    datetime.combine(week_start, time(7), UTC),
+                )
+            )
+        for number in range(self.meetings):
+            day = week_start + timedelta(days=rng.randint(0, 4))
+            start = datetime.combine(day, time(rng.randint(8, 17), rng.choice((0, 30))), UTC)
+            if start > self.limit:
+                continue
+            end = start + timedelta(minutes=rng.choice((30, 30, 60, 60, 90)))
+            events.append(
+                NewEvent(
+                    "MeetingObserved",
+                    {
+                        "person_id": pid,
+                        "connection_id": connection,
+                        "meeting_key": f"{index}-{number}",
+                        "start": start.isoformat(),
+                        "end": end.isoformat(),
+                        "attendee_count": rng.randint(2, 9),
+                        "one_on_one": False,
+                        "with_manager": rng.random() < 0.2,
+                        "organizer_is_self": rng.random() < 0.3,
+                        "response_status": "accepted" if rng.random() < 0.9 else "tentative",
+                        "recurring": rng.random() < 0.5,
+                    },
+                    start,
+                )
+            )
+        if events:
+            appends.append((f"calendar-{person}", events))
 
     def _pulse(self, team: uuid.UUID, person: uuid.UUID, week: str, at: datetime) -> NewEvent:
         rng = self.rng
