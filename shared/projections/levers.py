@@ -228,6 +228,20 @@ class LeversProjection(Projection):
                 meetings[key] = (meetings.get(key, (None, False))[0], True)
             elif kind == "PulseResponseSubmitted":
                 self._pulse(pulses, e)
+        first_seen: dict[str, int] = {}
+        for _, person, week in [
+            *((None, a[1], a[2]) for a in actions),
+            *asked,
+            *given_weeks(given),
+        ]:
+            first_seen[person] = min(week, first_seen.get(person, week))
+        for (person, _), (observed, _) in meetings.items():
+            if observed is not None:
+                start = datetime.fromisoformat(observed.data["start"])
+                week = week_index(start.date()) - 1  # its local week may start a day early
+                first_seen[person] = min(week, first_seen.get(person, week))
+        if first_seen:
+            touched_teams |= self._backfill(pg, tables, first_seen)
         if actions:
             with (
                 pg.cursor() as cur,
@@ -407,6 +421,36 @@ class LeversProjection(Projection):
                 (teams, list(weeks)),
             ):
                 touched.add((tenant, team, week))
+        return touched
+
+    def _backfill(
+        self, pg: Any, tables: Mapping[str, str], first_seen: dict[str, int]
+    ) -> set[tuple[str, str, int]]:
+        """History logged or imported from before a person's first team: it counts in that
+        team, from the week of their first activity on (their first membership starts then)."""
+        mem, pw = tables["lever_memberships"], tables["lever_person_weeks"]
+        moved = pg.execute(
+            f"""WITH k(person_id, week) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
+            first AS (SELECT DISTINCT ON (m.person_id) m.ctid AS row_id, m.person_id,
+                    m.from_week FROM {mem} m JOIN k USING (person_id)
+                ORDER BY m.person_id, m.from_week)
+            UPDATE {mem} m SET from_week = k.week FROM first f JOIN k USING (person_id)
+            WHERE m.ctid = f.row_id AND k.week < f.from_week
+            RETURNING m.person_id::text, m.tenant_id::text, m.team_id::text, k.week,
+                f.from_week""",
+            (list(first_seen), list(first_seen.values())),
+        ).fetchall()
+        touched: set[tuple[str, str, int]] = set()
+        for person, tenant, team, since, until in moved:
+            touched |= {(tenant, team, w) for w in range(since, until)}
+            for old_team, week in pg.execute(
+                f"UPDATE {pw} k SET team_id = %s FROM {pw} old "
+                "WHERE k.person_id = %s AND k.week_index >= %s AND k.week_index < %s "
+                "AND old.person_id = k.person_id AND old.week_index = k.week_index "
+                "RETURNING old.team_id::text, k.week_index",
+                (team, person, since, until),
+            ):
+                touched.add((tenant, old_team, week))
         return touched
 
     # -- journal ---------------------------------------------------------------------------
@@ -683,6 +727,10 @@ class LeversProjection(Projection):
                 {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
             (self.version, tenants, teams, weeks),
         )
+
+
+def given_weeks(given: Sequence[tuple[str, str, int, str]]) -> list[tuple[str, str, int]]:
+    return [(t, p, w) for t, p, w, _ in given]
 
 
 # -- reads: suppressed cells for a team, its sub-teams and the organisation -------------------

@@ -179,3 +179,27 @@ def test_incremental_equals_rebuild(store: EventStore):
     rt.batch = 5000
     rt.rebuild("levers")
     assert snapshot() == before
+
+
+def test_history_from_before_the_invitation_counts_in_the_first_team(store: EventStore):
+    """Imported history (or the demo's) older than the invitation: the person counts in
+    their first team from their first activity on, not before."""
+    world = make_world(store, {"A": None})
+    late = world.hire("A", 5, week=3)
+    for week in (1, 2):
+        for person in late:
+            world.act(person, week)
+    world.project()
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT week_index, members, active FROM lever_team_weeks WHERE team_id = :t "
+                "ORDER BY week_index"
+            ),
+            {"t": world.teams["A"]},
+        ).all()
+    assert [(r.week_index - W0, r.members, r.active) for r in rows] == [
+        (1, 5, 5),
+        (2, 5, 5),
+        (3, 5, 0),
+    ]
