@@ -17,3 +17,9 @@ control_socket_disable = True
 # Each worker gets its own listening socket (SO_REUSEPORT), so the kernel spreads keep-alive
 # connections over the workers instead of one worker accepting them all.
 reuse_port = True
+
+
+def pre_request(worker: object, req: object) -> None:
+    """Replaces gunicorn's default, which logs every path at DEBUG: paths may hold the signed
+    tokens of invitation and feedback links, and the gateway logs each request itself
+    (services/gateway/logs.py, tokens masked)."""

@@ -16,6 +16,8 @@ from typing import Any
 import structlog
 from flask import Flask, Response, g, request
 
+from services.gateway.security import loggable_path
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
@@ -70,7 +72,7 @@ def init_app(app: Flask) -> None:
         log.info(
             "request",
             method=request.method,
-            path=request.path,
+            path=loggable_path(),
             status=response.status_code,
             ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
             tenant=str(caller.tenant_id) if caller else None,

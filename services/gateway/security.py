@@ -11,6 +11,7 @@
   levels, lone surrogates, numbers beyond a double and invalid UTF-8 get a 400 problem
   instead of reaching Python's ``json`` (a RecursionError or a string PostgreSQL cannot store
   there: 500s found by tests/security/test_hostile_input.py).
+* Logs never carry the signed tokens of invitation and feedback links (:func:`loggable_path`).
 * The session cookie is ``HttpOnly`` and ``SameSite=Lax`` always, and ``Secure`` when the
   request arrived over HTTPS (directly, or through ``COMPOUND_FORWARDED_PROXIES`` trusted
   proxies sending ``X-Forwarded-Proto``) or when ``COMPOUND_SECURE_COOKIES`` is set.
@@ -58,6 +59,15 @@ def add_security_headers(response: Response) -> Response:
         if name not in headers:
             headers[name] = value
     return response
+
+
+def loggable_path() -> str:
+    """The request's path for logs: a route taking a signed ``token`` (invitation and feedback
+    links, which act as credentials) is logged as its rule, ``/invite/<token>``."""
+    args = request.view_args
+    if args and "token" in args and request.url_rule is not None:
+        return request.url_rule.rule
+    return request.path
 
 
 _BODYLESS = frozenset({"GET", "HEAD", "OPTIONS"})
