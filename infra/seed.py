@@ -1,8 +1,10 @@
 """``compound seed --demo``: a demo organisation with 12 weeks of true-to-life history.
 
-Three teams ("Platform", "Payments", "Growth") of 6-8 people, their managers and an admin;
-every tactic of the seed article, outcomes that follow some actions, weekly plans,
-experiments, micro-feedback and anonymous pulses. A fixed random seed makes it the same every
+Three teams ("Platform", "Payments", "Growth") of 6-8 people and a small one ("Research",
+3 people: its levers stay suppressed), their managers and an admin; every tactic of the seed
+article, outcomes that follow some actions, weekly plans, experiments, micro-feedback,
+anonymous pulses and connected calendars (``MeetingObserved`` in the calendar sync's shape,
+a heavier meeting load in Growth). A fixed random seed makes it the same every
 time. Ada (Platform) is the seed's product analyst: a 3-bullet summary after every sprint
 demo, and after a few cycles an invitation to roadmap planning.
 """
@@ -56,9 +58,19 @@ TEAMS: dict[str, tuple[str, list[str]]] = {
             "Guido van Rossum",
         ],
     ),
+    # Fewer than k = 5 people: its levers are suppressed everywhere, which the demo shows.
+    "Research": ("Jean Bartik", ["Fran Bilas", "Kathleen Antonelli", "Marlyn Wescoff"]),
 }
 # How each team's culture tilts the pulse (psychological safety, workload, clarity, incentives).
-CLIMATE = {"Platform": 5.6, "Payments": 4.6, "Growth": 3.6}
+CLIMATE = {"Platform": 5.6, "Payments": 4.6, "Growth": 3.6, "Research": 5.0}
+# Calendars: (meetings per day, back-to-back share, after-hours meetings per week) per team.
+MEETING_LOAD = {
+    "Platform": (2, 0.2, 0),
+    "Payments": (3, 0.4, 1),
+    "Growth": (5, 0.8, 3),
+    "Research": (1, 0.0, 0),
+}
+SKIP_PULSE = {"Platform": 0.0, "Payments": 0.1, "Growth": 0.0, "Research": 0.0}
 
 EXAMPLES = {
     "small_exposure": [
@@ -161,6 +173,9 @@ def seed_demo(
     for name, (person, team) in people.items():
         events = _history(rng, name, person, team, weeks, today)
         appends.append(StreamAppend(f"journal-{person}", events))
+        meetings = _calendar(rng, person, team, weeks, today)
+        if meetings:
+            appends.append(StreamAppend(f"calendar-{person}", meetings))
     results = store.append_batch(tenant, appends, AppendContext(actor="system", source="seed"))
     count = sum(len(r.positions) for r in results)
 
@@ -169,7 +184,7 @@ def seed_demo(
             continue
         actor = Actor(tenant_id=tenant, person_id=person, source="seed")
         for week_start in weeks:
-            if week_start > today or rng.random() < 0.2:
+            if week_start > today or rng.random() < SKIP_PULSE[team]:
                 continue  # not everyone answers every week
             answered = datetime.combine(week_start + timedelta(days=2), time(11), UTC)
             journal.submit_pulse(
@@ -192,6 +207,55 @@ def _pulse(rng: random.Random, climate: float) -> dict[str, int]:
             value = 8 - value  # reverse-scored items are phrased negatively
         answers[item] = int(min(7, max(1, round(value))))
     return answers
+
+
+def _calendar(
+    rng: random.Random, person: uuid.UUID, team: str, weeks: list[date], today: date
+) -> list[NewEvent]:
+    """A connected calendar's meetings, in exactly the shape the calendar sync writes
+    (start, end, attendee count, 1:1, with-manager, organizer-is-self, response status,
+    recurring; never a title, description or attendee)."""
+    per_day, chained, after_hours = MEETING_LOAD[team]
+    pid, connection = str(person), str(uuid.uuid5(person, "demo-calendar"))
+    events: list[NewEvent] = []
+    limit = datetime.now(UTC)
+    for index, week_start in enumerate(weeks):
+        slots: list[tuple[datetime, int]] = []
+        for day in range(5):
+            hour = rng.choice((9, 10, 11))
+            moment = datetime.combine(week_start + timedelta(days=day), time(hour), UTC)
+            for _ in range(per_day):
+                minutes = rng.choice((30, 60, 60, 90))
+                slots.append((moment, minutes))
+                gap = 0 if rng.random() < chained else rng.choice((60, 120, 180))
+                moment += timedelta(minutes=minutes + gap)
+        for day in rng.sample(range(5), k=min(5, after_hours)):
+            evening = datetime.combine(week_start + timedelta(days=day), time(18, 30), UTC)
+            slots.append((evening, 60))
+        for number, (start, minutes) in enumerate(slots):
+            if start > limit or start.date() > today:
+                continue
+            one_on_one = rng.random() < 0.15
+            events.append(
+                NewEvent(
+                    "MeetingObserved",
+                    {
+                        "person_id": pid,
+                        "connection_id": connection,
+                        "meeting_key": f"demo-{index}-{number}",
+                        "start": start.isoformat(),
+                        "end": (start + timedelta(minutes=minutes)).isoformat(),
+                        "attendee_count": 2 if one_on_one else rng.randint(3, 9),
+                        "one_on_one": one_on_one,
+                        "with_manager": one_on_one and rng.random() < 0.5,
+                        "organizer_is_self": rng.random() < 0.25,
+                        "response_status": "accepted" if rng.random() < 0.9 else "tentative",
+                        "recurring": rng.random() < 0.6,
+                    },
+                    start,
+                )
+            )
+    return events
 
 
 def _moment(rng: random.Random, week_start: date, today: date) -> datetime | None:

@@ -103,9 +103,9 @@ def protect_tree(
     1. fewer than k people are behind it (or it has no value);
     2. its n differs by 1..k-1 from the n of an earlier *shown* week of the same node: two
        shown weeks never isolate fewer than k joiners or leavers;
-    3. the hidden parts below it (its own members when 0 < n < k, hidden child rollups)
-       cover 1..k-1 people in total: showing it would let their sum be worked out by
-       subtraction. Hiding the rollup (not a sibling) keeps every decision inside the
+    3. the unseen parts below it (its own members, never shown on their own, and hidden
+       child rollups) cover 1..k-1 people in total: showing it would let their sum be worked
+       out by subtraction. Hiding the rollup (not a sibling) keeps every decision inside the
        node's subtree, so a team reads the same whoever asks and whatever else is shown.
 
     A hidden cell carries its *mass*: how few people could be isolated through it; a rollup
@@ -127,7 +127,7 @@ def protect_tree(
         for node in order:
             cell = cells.get((node, week), Cell(None, 0))
             own = own_n.get((node, week), 0)
-            below = (own if 0 < own < k else 0) + sum(
+            below = own + sum(
                 mass[c] for c in children.get(node, ()) if c in mass
             )
             hidden_mass = 0
@@ -144,7 +144,7 @@ def protect_tree(
                     shown[node].add(cell.n)
                     mass[node] = 0
                     continue
-            # Hidden: carries what could be isolated through it (at least what is below).
+            # Hidden: carries what could be isolated through it.
             mass[node] = max(hidden_mass, below) if 0 < below < k else hidden_mass
             result[(node, week)] = replace(cell, suppressed=True)
     return result

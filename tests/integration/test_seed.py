@@ -11,10 +11,17 @@ from sqlalchemy import select
 from infra.seed import TEAMS, demo_exists, seed_demo
 from shared.directory import Person, Team, TeamMember
 from shared.eventlog import EventStore
+from shared.projections import runtime
+from shared.projections.capital import week_index
+from shared.projections.levers import read_team_levers
 from shared.security import verify_password
 from tests.conftest import TEST_SECRET
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+MEETING_FIELDS = {
+    "person_id", "connection_id", "meeting_key", "start", "end", "attendee_count",
+    "one_on_one", "with_manager", "organizer_is_self", "response_status", "recurring",
+}  # fmt: skip
 
 
 def test_demo_seed(store: EventStore):
@@ -37,8 +44,9 @@ def test_demo_seed(store: EventStore):
             .join(Person, Person.id == TeamMember.person_id)
             .where(TeamMember.is_manager.is_(True), TeamMember.tenant_id == seeded.tenant_id)
         ).all()
-    assert set(teams) == {"Platform", "Payments", "Growth"}
-    assert all(6 <= len(members) + 1 <= 8 for _, members in TEAMS.values())
+    assert set(teams) == {"Platform", "Payments", "Growth", "Research"}
+    assert all(6 <= len(TEAMS[t][1]) + 1 <= 8 for t in ("Platform", "Payments", "Growth"))
+    assert len(TEAMS["Research"][1]) < 5  # under k: suppression shows in the demo
     assert (teams["Platform"], "grace@demo.test") in managers
     assert people["admin@demo.test"].role == "admin"
     for email in ("ada@demo.test", "grace@demo.test", "admin@demo.test"):
@@ -72,4 +80,29 @@ def test_demo_seed(store: EventStore):
     assert all(
         e.occurred_at.date() <= date(2026, 11, 25) for e in events if e.type == "MicroActionLogged"
     )
-    assert seeded.events == sum(1 for e in events if e.stream_id.startswith(("journal-", "pulse-")))
+    assert seeded.events == sum(
+        1 for e in events if e.stream_id.startswith(("journal-", "pulse-", "calendar-"))
+    )
+    meetings = [e.data for e in events if e.type == "MeetingObserved"]
+    assert len(meetings) > 500
+    assert all(set(m) == MEETING_FIELDS for m in meetings)  # timing and counts, no titles
+
+    # The demo's lever dashboards show real values, and suppression where a team is small.
+    runtime(store).catch_up("levers")
+    last = week_index(date(2026, 11, 25))
+    with store.engine.connect() as conn:
+        platform = read_team_levers(conn, seeded.tenant_id, teams["Platform"], last - 11, last, 5)
+        research = read_team_levers(conn, seeded.tenant_id, teams["Research"], last - 11, last, 5)
+        growth = read_team_levers(conn, seeded.tenant_id, teams["Growth"], last - 11, last, 5)
+    shown = Counter(
+        name
+        for week in platform["weeks"] + growth["weeks"]
+        for name, cell in week["levers"].items()
+        if not cell["suppressed"]
+    )
+    assert all(shown[name] >= 12 for name in ("psychological_safety", "time_pressure")), shown
+    assert all(shown[name] >= 18 for name in ("participation", "clear_incentives")), shown
+    assert all(cell["suppressed"] for week in research["weeks"] for cell in week["levers"].values())
+    pressure = [w["levers"]["time_pressure"]["value"] for w in growth["weeks"]]
+    calm = [w["levers"]["time_pressure"]["value"] for w in platform["weeks"]]
+    assert sum(filter(None, pressure)) / 12 > sum(filter(None, calm)) / 12
