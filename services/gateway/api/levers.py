@@ -10,9 +10,10 @@ from typing import Any
 
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from sqlalchemy import Connection
 
 from services.gateway.api.reads import ReadArgs, as_of
-from services.gateway.auth import current_caller
+from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
 from shared.commands.settings import change_settings, organisation_settings
 from shared.domain.errors import Forbidden, InvalidInput, NotFound
@@ -94,6 +95,21 @@ def _weeks(args: dict[str, Any]) -> tuple[int, int]:
     return first, last
 
 
+def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> None:
+    """Who may read a team's levers (the API and the dashboards): its managers, managers of a
+    team above it, and admins.
+
+    Raises:
+        NotFound: the caller's organisation has no such team.
+        Forbidden: the caller may not read it.
+    """
+    ancestry = team_ancestry(conn, caller.tenant_id, team_id)
+    if ancestry is None:
+        raise NotFound("no such team")
+    if caller.role != "admin" and not caller.managed_teams & set(ancestry):
+        raise Forbidden("only managers of this team or of a team above it, and admins")
+
+
 @blp.route("/teams/<uuid:team_id>/levers")
 @blp.arguments(LeverArgs(), location="query", unknown=RAISE)
 @blp.response(200, TeamLeversOut)
@@ -104,11 +120,7 @@ def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
     caller = current_caller()
     first, last = _weeks(args)
     with resources().engine.connect() as conn:
-        ancestry = team_ancestry(conn, caller.tenant_id, team_id)
-        if ancestry is None:
-            raise NotFound("no such team")
-        if caller.role != "admin" and not caller.managed_teams & set(ancestry):
-            raise Forbidden("only managers of this team or of a team above it, and admins")
+        authorize_team(conn, caller, team_id)
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
     position = as_of("levers", args["min_position"])
     with resources().engine.connect() as conn:

@@ -1,0 +1,295 @@
+"""The dashboard pages and their CSV exports (one builder per page feeds both)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import text
+
+from services.gateway.api.levers import authorize_team
+from services.gateway.auth import PortalUser
+from services.gateway.dashboards import bp, views
+from services.gateway.resources import resources
+from shared.commands.settings import organisation_settings
+from shared.domain.errors import DomainError
+from shared.domain.weeks import parse_iso_week
+from shared.projections.capital import week_index, week_label
+from shared.projections.levers import read_org_levers, read_team_levers
+
+OVERVIEW_WEEKS = 12
+DETAIL_WEEKS = 26
+CALENDAR_WEEKS = 12
+CHOOSABLE_WEEKS = 26
+
+
+def me() -> PortalUser:
+    user = current_user._get_current_object()
+    assert isinstance(user, PortalUser)
+    return user
+
+
+@dataclass
+class Scope:
+    """A team or the organisation, with the week the page is about."""
+
+    team_id: uuid.UUID | None
+    week: int
+    week_label: str
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    choices: list[str] = field(default_factory=list)
+
+    @property
+    def kind(self) -> str:
+        return "org" if self.team_id is None else "team"
+
+    def url(self, endpoint: str, **values: Any) -> str:
+        if self.team_id is not None:
+            values["team_id"] = self.team_id
+        return url_for(f"dashboards.{self.kind}_{endpoint}", week=self.week_label, **values)
+
+
+def _scope(team_id: uuid.UUID | None) -> Scope:
+    """The page's week from ``?week=`` (one of the last 26 ISO weeks; default this week). A
+    bad week is reported next to the week field and the page shows this week."""
+    current = week_index(datetime.now(UTC).date())
+    choices = [week_label(current - i) for i in range(CHOOSABLE_WEEKS)]
+    asked = request.args.get("week", "").strip()
+    scope = Scope(team_id, current, choices[0], choices=choices)
+    if asked and asked != choices[0]:
+        try:
+            parse_iso_week(asked)
+        except ValueError:
+            scope.errors["week"] = ["Use an ISO week such as " + choices[1] + "."]
+            return scope
+        if asked not in choices:
+            scope.errors["week"] = [
+                f"Choose one of the last {CHOOSABLE_WEEKS} weeks ({choices[-1]} to {choices[0]})."
+            ]
+            return scope
+        scope.week, scope.week_label = current - choices.index(asked), asked
+    return scope
+
+
+def _k(conn: Any, user: PortalUser) -> int:
+    return organisation_settings(conn, user.tenant_id, resources().settings).k
+
+
+def _read(scope: Scope, weeks: int) -> dict[str, Any]:
+    """The scope's suppressed levers for ``weeks`` weeks up to the page's week; children are
+    the sub-teams (a team) or the top-level teams (the organisation)."""
+    user = me()
+    first, last = scope.week - weeks + 1, scope.week
+    with resources().engine.connect() as conn:
+        if scope.team_id is None:
+            if user.role != "admin":
+                abort(403, "only an admin can see the organisation's levers")
+            view = read_org_levers(conn, user.tenant_id, first, last, _k(conn, user))
+            view["children"] = view.pop("teams")
+            view["name"] = _org_name(conn, user)
+        else:
+            try:
+                authorize_team(conn, user, scope.team_id)
+            except DomainError as err:
+                abort(err.status, err.detail)
+            k = _k(conn, user)
+            view = read_team_levers(conn, user.tenant_id, scope.team_id, first, last, k)
+            view["children"] = view.pop("sub_teams")
+    return view
+
+
+def _org_name(conn: Any, user: PortalUser) -> str:
+    name = conn.execute(
+        text("SELECT name FROM organizations WHERE id = :t"), {"t": user.tenant_id}
+    ).scalar()
+    return str(name or "Your organisation")
+
+
+def _teams_of(user: PortalUser) -> list[dict[str, Any]]:
+    """The teams the user manages, by name (the switcher)."""
+    if not user.managed_teams:
+        return []
+    with resources().engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT id, name FROM teams WHERE tenant_id = :t AND id = ANY(:ids) ORDER BY name"
+            ),
+            {"t": user.tenant_id, "ids": list(user.managed_teams)},
+        ).all()
+    return [{"id": row.id, "name": row.name} for row in rows]
+
+
+# -- overview --------------------------------------------------------------------------------
+
+
+def _overview(scope: Scope) -> dict[str, Any]:
+    view = _read(scope, OVERVIEW_WEEKS)
+    k, weeks = view["k"], view["weeks"]
+    week = weeks[-1]
+    # In the order the page shows them (the CSV follows it).
+    tables = [views.week_table(week, k), views.history_table(weeks, k), views.nudges_table(week)]
+    if view["children"]:
+        first = "Sub-team" if scope.team_id else "Team"
+        title = f"{'Sub-teams' if scope.team_id else 'Teams'} side by side, {week['week']}"
+        tables.append(views.heat_table("teams", title, first, view["children"], -1, k))
+    return {
+        "view": view,
+        "k": k,
+        "week": week,
+        "weeks": weeks,
+        "tables": {t.key: t for t in tables},
+        "order": [t.key for t in tables],
+        "sparklines": {lever: views.sparkline(weeks, lever) for lever in views.SHOWN},
+    }
+
+
+def _overview_page(scope: Scope) -> Any:
+    page = _overview(scope)
+    status = 422 if scope.errors else 200
+    return (
+        render_template(
+            "dashboards/overview.html",
+            scope=scope,
+            levers=views.LEVERS,
+            shown=views.SHOWN,
+            hidden=views.hidden(page["k"]),
+            teams=_teams_of(me()),
+            is_admin=me().role == "admin",
+            **page,
+        ),
+        status,
+    )
+
+
+def _csv(scope: Scope, title: str, page: dict[str, Any], name: str) -> Response:
+    heading = [title, f"Week {scope.week_label}", page["privacy"]]
+    body = views.as_csv(heading, [page["tables"][key] for key in page["order"]])
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{name}-{scope.week_label}.csv"'},
+    )
+
+
+def privacy_line(k: int) -> str:
+    return f"Aggregates over at least {k} people; smaller groups read “{views.hidden(k)}”."
+
+
+@bp.get("/")
+def index() -> Any:
+    """Managers land on their (first) team; admins who manage no team on the organisation."""
+    user = me()
+    teams = _teams_of(user)
+    if teams:
+        return redirect(url_for("dashboards.team_overview", team_id=teams[0]["id"]))
+    if user.role == "admin":
+        return redirect(url_for("dashboards.org_overview"))
+    return render_template("dashboards/no_team.html")
+
+
+@bp.get("/teams/<uuid:team_id>")
+def team_overview(team_id: uuid.UUID) -> Any:
+    return _overview_page(_scope(team_id))
+
+
+@bp.get("/org")
+def org_overview() -> Any:
+    return _overview_page(_scope(None))
+
+
+def _overview_csv(scope: Scope) -> Response:
+    page = _overview(scope)
+    page["privacy"] = privacy_line(page["k"])
+    title = f"{page['view']['name']}: lever overview"
+    slug = "org" if scope.team_id is None else f"team-{scope.team_id}"
+    return _csv(scope, title, page, f"levers-{slug}")
+
+
+@bp.get("/teams/<uuid:team_id>/export.csv")
+def team_overview_csv(team_id: uuid.UUID) -> Response:
+    return _overview_csv(_scope(team_id))
+
+
+@bp.get("/org/export.csv")
+def org_overview_csv() -> Response:
+    return _overview_csv(_scope(None))
+
+
+# -- lever detail ----------------------------------------------------------------------------
+
+
+def _detail(scope: Scope, lever: str) -> dict[str, Any]:
+    if lever not in views.LEVERS:
+        abort(404, "no such lever")
+    view = _read(scope, DETAIL_WEEKS)
+    k, weeks = view["k"], view["weeks"]
+    week = weeks[-1]
+    changes = views.size_changes(weeks)
+    tables = [views.lever_history_table(lever, weeks, k)]
+    if lever == "psychological_safety":
+        tables.append(views.items_table(week, k))
+    if lever == "time_pressure":
+        tables.append(views.calendar_table(weeks[-CALENDAR_WEEKS:], k))
+    if changes:
+        tables.append(views.changes_table(changes))
+    return {
+        "view": view,
+        "k": k,
+        "week": week,
+        "weeks": weeks,
+        "lever": lever,
+        "info": views.LEVERS[lever],
+        "changes": changes,
+        "chart": views.chart_data(lever, weeks),
+        "tables": {t.key: t for t in tables},
+        "order": [t.key for t in tables],
+    }
+
+
+def _detail_page(scope: Scope, lever: str) -> Any:
+    page = _detail(scope, lever)
+    return (
+        render_template(
+            "dashboards/lever.html",
+            scope=scope,
+            levers=views.LEVERS,
+            shown=views.SHOWN,
+            hidden=views.hidden(page["k"]),
+            teams=_teams_of(me()),
+            is_admin=me().role == "admin",
+            **page,
+        ),
+        422 if scope.errors else 200,
+    )
+
+
+@bp.get("/teams/<uuid:team_id>/levers/<lever>")
+def team_lever(team_id: uuid.UUID, lever: str) -> Any:
+    return _detail_page(_scope(team_id), lever)
+
+
+@bp.get("/org/levers/<lever>")
+def org_lever(lever: str) -> Any:
+    return _detail_page(_scope(None), lever)
+
+
+def _detail_csv(scope: Scope, lever: str) -> Response:
+    page = _detail(scope, lever)
+    page["privacy"] = privacy_line(page["k"])
+    title = f"{page['view']['name']}: {page['info'].label}"
+    slug = "org" if scope.team_id is None else f"team-{scope.team_id}"
+    return _csv(scope, title, page, f"{lever}-{slug}")
+
+
+@bp.get("/teams/<uuid:team_id>/levers/<lever>/export.csv")
+def team_lever_csv(team_id: uuid.UUID, lever: str) -> Response:
+    return _detail_csv(_scope(team_id), lever)
+
+
+@bp.get("/org/levers/<lever>/export.csv")
+def org_lever_csv(lever: str) -> Response:
+    return _detail_csv(_scope(None), lever)

@@ -1,0 +1,252 @@
+"""Every dashboard page and CSV through Flask's test client, on real PostgreSQL: who may see
+what (403 for employees everywhere, managers of a team or a team above it, admins for the
+organisation), suppression (no number of a small team anywhere in a page or a CSV), the CSV
+being the page's tables cell for cell, and no link to a person."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from flask import Flask
+from sqlalchemy import text
+
+from shared.domain import levers as model
+from shared.eventlog import EventStore
+from shared.projections.levers import week_sums
+from tests.dashboards.conftest import Dash, login, page_tables
+
+pytestmark = pytest.mark.integration
+K = 5
+HIDDEN = f"fewer than {K} people"
+
+
+def urls(dash: Dash) -> list[str]:
+    eng, tiny = dash.team("Eng"), dash.team("Tiny")
+    return [
+        "/dashboards/",
+        f"/dashboards/teams/{eng}",
+        f"/dashboards/teams/{eng}/export.csv",
+        f"/dashboards/teams/{tiny}/levers/psychological_safety",
+        f"/dashboards/teams/{tiny}/levers/time_pressure/export.csv",
+        "/dashboards/org",
+        "/dashboards/org/export.csv",
+        "/dashboards/org/levers/participation",
+        "/dashboards/org/levers/participation/export.csv",
+    ]
+
+
+def get(client, path: str, status: int = 200) -> str:
+    response = client.get(path)
+    assert response.status_code == status, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def test_employees_get_403_on_every_dashboard_url(app: Flask, dash: Dash):
+    employee = login(app, dash.emails["employee"])
+    for path in urls(dash):
+        response = employee.get(path)
+        assert response.status_code == 403, path
+        assert response.mimetype == "application/problem+json"
+    assert 'href="/dashboards' not in get(employee, "/")
+
+
+def test_logged_out_visitors_are_sent_to_the_login(app: Flask, dash: Dash):
+    client = app.test_client()
+    for path in urls(dash):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], path
+
+
+def test_managers_see_their_teams_and_those_below_only(app: Flask, dash: Dash):
+    platform = login(app, dash.emails["platform"])
+    eng, tiny = dash.team("Eng"), dash.team("Tiny")
+    get(platform, f"/dashboards/teams/{dash.team('Platform')}?week={dash.week}")
+    get(platform, f"/dashboards/teams/{tiny}", 403)  # a sibling
+    get(platform, f"/dashboards/teams/{eng}/export.csv", 403)  # the parent
+    get(platform, "/dashboards/org", 403)  # not an admin
+    get(platform, f"/dashboards/teams/{eng}/levers/time_pressure", 403)
+    manager = login(app, dash.emails["eng"])
+    get(manager, f"/dashboards/teams/{dash.team('Mobile')}?week={dash.week}")  # below Eng
+    get(manager, f"/dashboards/teams/{tiny}?week={dash.week}", 403)  # not below Eng
+    get(manager, f"/dashboards/teams/{eng}/levers/nonsense", 404)
+    get(manager, "/dashboards/teams/00000000-0000-0000-0000-000000000000", 404)
+
+
+def test_the_landing_page_and_the_index_lead_to_the_dashboards(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    assert 'href="/dashboards/"' in get(manager, "/")
+    response = manager.get("/dashboards/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/dashboards/teams/{dash.team('Eng')}")
+    admin = login(app, dash.emails["admin"])
+    response = admin.get("/dashboards/")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/dashboards/org")
+
+
+def test_the_overview_shows_levers_nudges_and_sub_teams(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    html = get(manager, f"/dashboards/teams/{dash.team('Eng')}?week={dash.week}")
+    tables = page_tables(html).tables
+    assert set(tables) == {"week", "teams", "nudges", "history"}
+    levers = {row[0]: row for row in tables["week"][1:]}
+    assert set(levers) == {
+        "Psychological safety", "Time pressure", "Clear incentives", "Ambiguous evaluation",
+        "Participation"}  # fmt: skip
+    assert levers["Participation"][1:3] == ["100.0%", "17"]  # 6 + 11, everyone acted
+    assert levers["Psychological safety"][2] == "12"  # pulse answers
+    assert len(tables["history"]) == 1 + 12
+    assert tables["history"][-1][-1] == "17" and tables["history"][-2][-1] == "12"
+    heat = {row[0]: row[1:] for row in tables["teams"][1:]}
+    assert set(heat) == {"Platform", "Mobile"}
+    assert heat["Mobile"][4] == "100.0% · good"
+    assert html.count('class="spark"') == 5  # a sparkline per card
+    # The heat-map rows open the sub-team's own dashboard.
+    assert f'href="/dashboards/teams/{dash.team("Mobile")}"' in html
+
+
+def _raw_numbers(store: EventStore, dash: Dash, team: str) -> set[str]:
+    """Every number the read model holds for a team, unsuppressed: none may be on a page."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM lever_team_weeks WHERE team_id = :t"), {"t": dash.team(team)}
+        ).all()
+    found = set()
+    for row in rows:
+        for lever in model.levers_of(week_sums(row)).values():
+            if lever.value is not None:
+                found.add(f"{lever.value:.1f}")
+        sums = week_sums(row)
+        for item in model.ITEMS:
+            value, _ = sums.item(item)
+            if value is not None:
+                found.add(f"{value:.1f}")
+    return found
+
+
+def _digits_in_attributes(html: str) -> list[str]:
+    """Attribute values with a digit, other than links, ids and the page's static assets."""
+    values = re.findall(r'\s(?!charset|href|src|id|aria-labelledby|aria-describedby|value|content|'
+                        r'viewBox|width|height|x1|x2|y1|y2|points|cx|cy|r|stroke-dasharray|'
+                        r'hx-headers)[\w-]+="([^"]*\d[^"]*)"', html)  # fmt: skip
+    fixed = re.compile(rf"{HIDDEN}|\b(12|26) weeks|0 to 100")  # the page's own words
+    return [v for v in values if re.search(r"\d", fixed.sub("", v))]
+
+
+def csv_tables(body: str) -> dict[str, list[list[str]]]:
+    """A dashboard CSV's tables by title: header row, then rows (the heading block left out)."""
+    tables = {}
+    for block in body.split("\r\n\r\n")[1:]:
+        if block.strip():
+            title, *rows = list(csv.reader(io.StringIO(block)))
+            tables[title[0]] = rows
+    return tables
+
+
+def test_a_small_team_shows_no_number_in_page_or_csv(app: Flask, store: EventStore, dash: Dash):
+    manager = login(app, dash.emails["tiny"])
+    secret = _raw_numbers(store, dash, "Tiny")
+    assert secret, "the read model holds Tiny's numbers (they exist, only hidden)"
+    base = f"/dashboards/teams/{dash.team('Tiny')}"
+    pages = [f"{base}?week={dash.week}", f"{base}/export.csv?week={dash.week}"]
+    for lever in ("psychological_safety", "time_pressure", "participation"):
+        pages += [f"{base}/levers/{lever}?week={dash.week}",
+                  f"{base}/levers/{lever}/export.csv?week={dash.week}"]  # fmt: skip
+    for path in pages:
+        body = get(manager, path)
+        leaked = {s for s in secret if re.search(rf"(?<![\d.]){re.escape(s)}(?![\d])", body)}
+        assert not leaked, path
+        if "export.csv?" in path:
+            cells = [cell for rows in csv_tables(body).values() for row in rows[1:]
+                     for cell in row[1:]]  # fmt: skip
+            assert cells and all(c == HIDDEN or not re.search(r"\d", c) for c in cells), path
+        else:
+            assert _digits_in_attributes(body) == [], path
+            assert '"values": [null' in body or "lever-data" not in body
+    html = get(manager, pages[0])
+    assert html.count(HIDDEN) >= 5 + 5 * 12  # the cards and every week of the table
+    assert "polyline" not in html  # no sparkline: every week is hidden
+
+
+def test_the_csv_is_the_page_cell_for_cell(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    admin = login(app, dash.emails["admin"])
+    eng = dash.team("Eng")
+    for client, page in (
+        (manager, f"/dashboards/teams/{dash.team('Platform')}"),
+        (manager, f"/dashboards/teams/{eng}"),
+        (manager, f"/dashboards/teams/{eng}/levers/psychological_safety"),
+        (manager, f"/dashboards/teams/{eng}/levers/time_pressure"),
+        (admin, "/dashboards/org"),
+    ):
+        html = get(client, f"{page}?week={dash.week}")
+        shown = page_tables(html)
+        response = client.get(f"{page}/export.csv?week={dash.week}")
+        assert response.mimetype == "text/csv"
+        assert "attachment" in response.headers["Content-Disposition"]
+        blocks = response.get_data(as_text=True).split("\r\n\r\n")
+        heading, tables = blocks[0], [b for b in blocks[1:] if b.strip()]
+        assert dash.week in heading and HIDDEN in heading
+        assert len(tables) == len(shown.tables), page
+        for block, (key, rows) in zip(tables, shown.tables.items(), strict=True):
+            title, *csv_rows = list(csv.reader(io.StringIO(block)))
+            assert title == [shown.captions[key]], page
+            assert csv_rows == rows, (page, key)
+
+
+def test_lever_details_break_the_levers_down(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["platform"])
+    base = f"/dashboards/teams/{dash.team('Platform')}/levers"
+    safety = page_tables(get(manager, f"{base}/psychological_safety?week={dash.week}")).tables
+    assert len(safety["lever"]) == 1 + 26
+    assert len(safety["items"]) == 1 + 7
+    assert all(row[1] != HIDDEN for row in safety["items"][1:])  # 6 answers a week
+    assert "sizes" not in safety  # Platform's size did not change
+    pressure = page_tables(get(manager, f"{base}/time_pressure?week={dash.week}")).tables
+    last = pressure["calendar"][-1]
+    assert last[0] == dash.week and last[-1] == "6"  # six people with calendars
+    assert float(last[3]) > 0  # the 18:00 meeting is after hours
+    eng = login(app, dash.emails["eng"])
+    mobile = get(
+        eng, f"/dashboards/teams/{dash.team('Mobile')}/levers/participation?week={dash.week}"
+    )
+    assert page_tables(mobile).tables["sizes"][1:] == [[dash.week, "6", "11"]]
+    assert '"markers": [{"index": 25, "text": "6 \\u2192 11"}]' in mobile  # on the chart
+
+
+def test_nudges_cite_their_number_and_the_seeds_step(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    html = get(manager, f"/dashboards/teams/{dash.team('Mobile')}?week={dash.week}")
+    nudges = page_tables(html).tables["nudges"][1:]
+    for _, because, step in nudges:
+        assert re.search(r"\d", because), because
+        assert step
+    assert any("Time pressure" in step or "Clear incentives" in step for _, _, step in nudges)
+
+
+def test_a_bad_week_is_reported_next_to_the_field(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["platform"])
+    base = f"/dashboards/teams/{dash.team('Platform')}"
+    for week, message in (("2026-W99", "ISO week"), ("2019-W01", "last 26 weeks"), ("x", "ISO")):
+        response = manager.get(f"{base}?week={week}")
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        assert 'aria-invalid="true"' in html and 'id="week-error"' in html
+        assert message in html.split('id="week-error"')[1][:200]
+
+
+def test_no_dashboard_link_leads_to_a_person(app: Flask, dash: Dash):
+    admin = login(app, dash.emails["admin"])
+    manager = login(app, dash.emails["eng"])
+    pages = [(admin, "/dashboards/org"), (manager, f"/dashboards/teams/{dash.team('Eng')}")]
+    for lever in ("psychological_safety", "time_pressure", "clear_incentives"):
+        pages.append((manager, f"/dashboards/teams/{dash.team('Eng')}/levers/{lever}"))
+    people = {str(p) for team in dash.world.people.values() for p in team}
+    for client, path in pages:
+        html = get(client, f"{path}?week={dash.week}")
+        main = html.split('<main id="main">')[1]
+        links = re.findall(r'href="([^"]+)"', main)
+        assert links and all(link.startswith("/dashboards/") for link in links), links
+        assert not any(person in html for person in people)
