@@ -26,6 +26,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import make_url
 
@@ -80,6 +81,7 @@ class Deployment:
     database_url: str
     redis_url: str
     workdir: Path
+    namespace: str = field(default_factory=lambda: f"compound-deploy-{uuid.uuid4().hex[:8]}")
     services: dict[str, Any] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -108,8 +110,8 @@ class Deployment:
             "HOME": str(self.workdir),
             "TMPDIR": str(self.workdir),
             "COMPOUND_DATA_DIR": str(self.workdir / "data"),
-            # this test session's Dramatiq namespace (the compose default is "compound")
-            "COMPOUND_QUEUE_NAMESPACE": os.environ["COMPOUND_QUEUE_NAMESPACE"],
+            # a Dramatiq namespace of this deployment's own (the compose default is "compound")
+            "COMPOUND_QUEUE_NAMESPACE": self.namespace,
             **env,
         }
 
@@ -183,6 +185,10 @@ def deployment(empty_database: str, redis_url: str, tmp_path: Path) -> Iterator[
     deployment = Deployment(variables, empty_database, redis_url, tmp_path)
     yield deployment
     deployment.stop()
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{deployment.namespace}*"):
+        client.delete(key)
+    client.close()
 
 
 def test_compose_services_run_natively_and_serve_one_request_end_to_end(
