@@ -888,6 +888,31 @@ def _tree(
     return children, names
 
 
+def _subtree_of(
+    conn: Connection, tenant_id: Any, team_id: Any
+) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
+    """children and names of a team and the teams below it."""
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE down(id, name, parent_team_id, depth) AS ("
+            " SELECT id, name, parent_team_id, 0 FROM teams WHERE id = :team AND tenant_id = :t"
+            " UNION ALL SELECT c.id, c.name, c.parent_team_id, down.depth + 1 FROM teams c"
+            " JOIN down ON c.parent_team_id = down.id WHERE down.depth < 100)"
+            " SELECT id, name, parent_team_id FROM down"
+        ),
+        {"team": team_id, "t": tenant_id},
+    ).all()
+    children: dict[Any, list[Any]] = defaultdict(list)
+    names = {}
+    for row in rows:
+        names[row.id] = row.name
+        if row.id != team_id:
+            children[row.parent_team_id].append(row.id)
+    for kids in children.values():
+        kids.sort(key=lambda t: (names[t], str(t)))
+    return children, names
+
+
 def _own_rows(
     conn: Connection, tenant_id: Any, teams: list[Any], last: int
 ) -> dict[tuple[Any, int], model.WeekSums]:
@@ -916,7 +941,7 @@ def read_team_levers(
     """A team's levers (its members and every sub-team's, rolled up) and each direct
     sub-team's, per ISO week from ``first`` to ``last`` (week indexes), suppressed."""
     k = effective_k(k)
-    children, names = _tree(conn, tenant_id, team_id)
+    children, names = _subtree_of(conn, tenant_id, team_id)
     members = _subtree(children, team_id)
     own = _own_rows(conn, tenant_id, members, last)
     series = _series(team_id, children, own, first, last, k)
@@ -937,11 +962,38 @@ def read_team_levers(
 ORG = "org"
 
 
+_ORG_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
+ORG_CACHE_SIZE = 16
+
+
 def read_org_levers(
-    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+    conn: Connection,
+    tenant_id: Any,
+    first: int,
+    last: int,
+    k: int,
+    position: int | None = None,
 ) -> dict[str, Any]:
     """The organisation's levers (everyone) and its top-level teams', suppressed. People in
-    no team count in the organisation only, as its own members."""
+    no team count in the organisation only, as its own members.
+
+    Every team's whole history is needed (the week-over-week rule), so the answer is kept
+    per process for a given projection ``position`` (when given): the read model cannot
+    have changed while the position has not."""
+    key = (str(tenant_id), first, last, effective_k(k), position)
+    if position is not None and key in _ORG_CACHE:
+        return _ORG_CACHE[key]
+    view = _read_org_levers(conn, tenant_id, first, last, k)
+    if position is not None:
+        if len(_ORG_CACHE) >= ORG_CACHE_SIZE:
+            _ORG_CACHE.pop(next(iter(_ORG_CACHE)))
+        _ORG_CACHE[key] = view
+    return view
+
+
+def _read_org_levers(
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+) -> dict[str, Any]:
     k = effective_k(k)
     children, names = _tree(conn, tenant_id, None)
     tree: dict[Any, list[Any]] = dict(children)

@@ -5,7 +5,14 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.privacy import Cell, Group, effective_k, suppress, suppress_hierarchy
+from shared.domain.privacy import (
+    Cell,
+    Group,
+    effective_k,
+    protect_tree,
+    suppress,
+    suppress_hierarchy,
+)
 
 
 def test_k_is_never_below_three():
@@ -33,3 +40,54 @@ def test_no_group_ever_has_exactly_one_hidden_part(sizes: list[int], k: int):
     assert all(result[p].suppressed for p in parts if parts[p].n < k)
     if not result["org"].suppressed:
         assert len(hidden) != 1 or len(parts) == 1
+
+
+# -- a tree of rollups over weeks --------------------------------------------------------------
+
+
+def _tree(sizes: dict[str, list[int]], weeks: int, k: int = 5) -> dict[tuple[str, int], Cell]:
+    """Eng above A and B; ``sizes[team][week]`` people in each, Eng has no own members."""
+    children = {"Eng": ["A", "B"]}
+    cells, own = {}, {}
+    for week in range(weeks):
+        total = 0
+        for team in ("A", "B"):
+            n = sizes[team][week]
+            cells[(team, week)] = Cell(50.0 if n else None, n)
+            own[(team, week)] = n
+            total += n
+        cells[("Eng", week)] = Cell(50.0, total)
+    return protect_tree("Eng", children, range(weeks), cells, own, k)
+
+
+def test_a_small_part_hides_its_parent_not_a_sibling():
+    result = _tree({"A": [8], "B": [2]}, 1)
+    assert result[("B", 0)].suppressed and result[("Eng", 0)].suppressed
+    assert not result[("A", 0)].suppressed
+    # Two small parts together cover k people: the parent may show their sum.
+    result = _tree({"A": [3], "B": [3]}, 1)
+    assert result[("A", 0)].suppressed and result[("B", 0)].suppressed
+    assert not result[("Eng", 0)].suppressed
+
+
+def test_a_change_of_fewer_than_k_people_between_shown_weeks_is_hidden():
+    result = _tree({"A": [6, 5, 6, 11, 10, 7], "B": [0] * 6}, 6)
+    shown = [w for w in range(6) if not result[("A", w)].suppressed]
+    assert shown == [0, 2, 3]  # 5, 10 and 7 are each within k of a shown week
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=1, max_size=8),
+    st.integers(3, 7),
+)
+def test_no_two_related_shown_cells_isolate_fewer_than_k(sizes, k: int):
+    weeks = len(sizes)
+    result = _tree({"A": [a for a, _ in sizes], "B": [b for _, b in sizes]}, weeks, k)
+    for team in ("A", "B", "Eng"):
+        shown = [result[(team, w)].n for w in range(weeks) if not result[(team, w)].suppressed]
+        assert all(n >= k for n in shown)
+        assert all(a == b or abs(a - b) >= k for a in shown for b in shown)
+    for week in range(weeks):
+        if not result[("Eng", week)].suppressed:
+            hidden = sum(result[(t, week)].n for t in ("A", "B") if result[(t, week)].suppressed)
+            assert hidden == 0 or hidden >= k

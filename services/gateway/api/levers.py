@@ -140,7 +140,7 @@ def org_levers(args: dict[str, Any]) -> Any:
     position = as_of("levers", args["min_position"])
     with resources().engine.connect() as conn:
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-        view = read_org_levers(conn, caller.tenant_id, first, last, k)
+        view = read_org_levers(conn, caller.tenant_id, first, last, k, position)
     return {"as_of_position": position, **view}
 
 
