@@ -520,6 +520,50 @@ def projections_retry(name: str) -> None:
     store.engine.dispose()
 
 
+@main.group()
+def digests() -> None:
+    """The weekly digest of nudges (employees' own, managers' per team)."""
+
+
+@digests.command("build")
+@click.option("--org", "tenant", help="Organisation name or id.")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: this week).")
+def digests_build(tenant: str | None, week: str | None) -> None:
+    """(Re)build every person's digest of a week from the read models."""
+    from datetime import UTC, datetime
+
+    from shared.commands.settings import organisation_settings
+    from shared.domain.weeks import iso_week_of
+    from shared.projections.digests import build_digests
+
+    settings = _settings()
+    store = _store(settings)
+    actor = _org_actor(store, tenant)
+    week = week or iso_week_of(datetime.now(UTC))
+    with store.engine.begin() as conn:
+        k = organisation_settings(conn, actor.tenant_id, settings).k
+        count = build_digests(conn, actor.tenant_id, week, k)
+    click.echo(f"{count} digests built for {week}")
+    store.engine.dispose()
+
+
+@digests.command("send")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: this week).")
+def digests_send(week: str | None) -> None:
+    """Mail the unsent digests of a week (logged, not sent, without COMPOUND_SMTP_HOST)."""
+    from datetime import UTC, datetime
+
+    from shared.domain.weeks import iso_week_of
+    from shared.notify import mailer_for
+    from shared.projections.digests import send_digests
+
+    settings = _settings()
+    store = _store(settings)
+    week = week or iso_week_of(datetime.now(UTC))
+    click.echo(f"{send_digests(store.engine, mailer_for(settings), week)} digests sent for {week}")
+    store.engine.dispose()
+
+
 def _settings_env() -> dict[str, str]:
     from infra.supervisor import runtime_urls
 

@@ -82,6 +82,12 @@ class Settings:
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     secure_cookies: bool = False
     forwarded_proxies: int = 0
+    smtp_host: str | None = None  # unset: mail is logged, not sent (shared/notify)
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "compound@localhost"
+    smtp_starttls: bool = True
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -109,6 +115,12 @@ class Settings:
             calendar=_calendar(env),
             secure_cookies=_flag(env, "COMPOUND_SECURE_COOKIES"),
             forwarded_proxies=_int(env, "COMPOUND_FORWARDED_PROXIES", 0),
+            smtp_host=env.get("COMPOUND_SMTP_HOST") or None,
+            smtp_port=_int(env, "COMPOUND_SMTP_PORT", 587, minimum=1),
+            smtp_user=env.get("COMPOUND_SMTP_USER") or None,
+            smtp_password=env.get("COMPOUND_SMTP_PASSWORD") or None,
+            smtp_from=env.get("COMPOUND_SMTP_FROM") or "compound@localhost",
+            smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
         )
 
     def require_secret_key(self) -> str:

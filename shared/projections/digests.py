@@ -1,0 +1,119 @@
+"""The weekly digest: each person's nudges of an ISO week in one row (``weekly_digests``).
+
+An employee's come from their own capital; a manager's also from each team they lead (that
+team's week of levers, after suppression: a hidden number never triggers or appears in a
+nudge). At most three nudges per person and per team. The rows are derived data:
+``build_digests`` recomputes a week from the read models (so it can be rebuilt at any
+time), and ``send_digests`` mails the unsent ones through :mod:`shared.notify`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, text
+
+from shared.domain.nudges import employee_nudges
+from shared.domain.weeks import week_start
+from shared.notify import Mailer, Message
+from shared.projections.capital import read_capital, week_index
+from shared.projections.levers import read_team_levers
+
+
+def digest_for(
+    conn: Connection, tenant_id: Any, person_id: Any, week: str, k: int
+) -> dict[str, Any]:
+    """One person's digest of ``week``: their own nudges and those of the teams they lead."""
+    sunday = week_start(week) + timedelta(days=6)
+    capital = read_capital(conn, tenant_id, person_id, sunday)
+    index = week_index(week_start(week))
+    teams = []
+    for team_id, name in conn.execute(
+        text(
+            "SELECT t.id, t.name FROM team_members m JOIN teams t ON t.id = m.team_id "
+            "WHERE m.person_id = :p AND m.is_manager AND m.tenant_id = :t ORDER BY t.name"
+        ),
+        {"p": person_id, "t": tenant_id},
+    ):
+        view = read_team_levers(conn, tenant_id, team_id, index, index, k)
+        nudges = view["weeks"][0]["nudges"]
+        if nudges:
+            teams.append({"team_id": str(team_id), "name": name, "nudges": nudges})
+    return {"week": week, "nudges": employee_nudges(capital), "teams": teams}
+
+
+def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
+    """(Re)build the digests of every active person of the organisation for ``week``."""
+    people = conn.execute(
+        text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active' ORDER BY id"),
+        {"t": tenant_id},
+    ).scalars()
+    count = 0
+    for person_id in list(people):
+        digest = digest_for(conn, tenant_id, person_id, week, k)
+        conn.execute(
+            text(
+                "INSERT INTO weekly_digests (tenant_id, person_id, week, digest) "
+                "VALUES (:t, :p, :w, CAST(:d AS jsonb)) ON CONFLICT (person_id, week) "
+                "DO UPDATE SET digest = excluded.digest, built_at = now()"
+            ),
+            {"t": tenant_id, "p": person_id, "w": week, "d": json.dumps(digest)},
+        )
+        count += 1
+    return count
+
+
+def read_digest(conn: Connection, person_id: Any, week: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        text("SELECT digest FROM weekly_digests WHERE person_id = :p AND week = :w"),
+        {"p": person_id, "w": week},
+    ).first()
+    return None if row is None else dict(row.digest)
+
+
+def render(digest: dict[str, Any]) -> str:
+    """The digest as a plain-text mail body: each nudge with its number and its step."""
+    lines = [f"Your Compound week {digest['week']}", ""]
+
+    def block(nudges: list[dict[str, Any]]) -> None:
+        for nudge in nudges:
+            lines.extend(
+                [f"* {nudge['suggestion']}", f"  Why: {nudge['because']}.",
+                 f"  From the playbook: {nudge['step']}", ""]
+            )  # fmt: skip
+
+    block(digest["nudges"])
+    for team in digest["teams"]:
+        lines.extend([f"Team {team['name']}:", ""])
+        block(team["nudges"])
+    return "\n".join(lines)
+
+
+def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
+    """Mail every unsent digest of ``week`` that has something to say; returns how many.
+    A failed delivery leaves its row unsent for the next run."""
+    sent = 0
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT d.person_id, d.digest, p.email FROM weekly_digests d "
+                "JOIN people p ON p.id = d.person_id "
+                "WHERE d.week = :w AND d.sent_at IS NULL AND p.email IS NOT NULL"
+            ),
+            {"w": week},
+        ).all()
+    for row in rows:
+        digest = dict(row.digest)
+        if digest["nudges"] or digest["teams"]:
+            mailer.send(Message(row.email, f"Compound: your week {week}", render(digest)))
+            sent += 1
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "UPDATE weekly_digests SET sent_at = now() WHERE person_id = :p AND week = :w"
+                ),
+                {"p": row.person_id, "w": week},
+            )
+    return sent
