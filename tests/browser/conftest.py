@@ -95,8 +95,10 @@ def projector(store: EventStore) -> Iterator[None]:
     thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: Path) -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API keeps an event loop running while
+    it is open, so it must be closed before other tests (or their own Playwright) run."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

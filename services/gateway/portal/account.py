@@ -86,7 +86,7 @@ def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
     teams = [{"id": t.id, "name": t.name, "answered": answered(t.id, week)} for t in my_teams()]
     return render_template(
         "portal/pulse.html",
-        state=state or FormState(),
+        state=state if state is not None else FormState(),
         teams=teams,
         open_teams=[t for t in teams if not t["answered"]],
         statements=PULSE_STATEMENTS,
@@ -143,7 +143,7 @@ def render_account(
         ).all()
     return render_template(
         "portal/account.html",
-        state=state or FormState(),
+        state=state if state is not None else FormState(),
         tokens=tokens,
         new_token=new_token,
         user=user,

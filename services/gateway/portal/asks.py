@@ -72,7 +72,7 @@ def render_asks(state: FormState | None = None, status: int = 200) -> Any:
         asked_now = None
     return render_template(
         "portal/feedback.html",
-        state=state or FormState(values={"expires_in_days": "14"}),
+        state=state if state is not None else FormState(values={"expires_in_days": "14"}),
         fb=my_requests(),
         actions=recent("action", datetime.now(UTC) - timedelta(days=14), limit=20),
         tactics=TACTICS,

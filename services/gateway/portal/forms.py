@@ -3,7 +3,7 @@ one's own writes, and re-rendering a page with its messages next to the fields."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,9 +38,6 @@ class FormState:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, list[str]] = field(default_factory=dict)
     message: str | None = None
-
-    def __bool__(self) -> bool:
-        return bool(self.errors or self.message)
 
 
 def form_input(
@@ -99,10 +96,3 @@ def seen(projection: str) -> int:
     except ValueError:
         after = 0
     return resources().projections.wait_for(projection, after, READ_WAIT_SECONDS if after else 0.0)
-
-
-def first_error(errors: Mapping[str, list[str]]) -> str | None:
-    for messages in errors.values():
-        if messages:
-            return messages[0]
-    return None

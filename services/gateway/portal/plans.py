@@ -125,10 +125,11 @@ def render_experiments(state: FormState | None = None, status: int = 200) -> Any
     for x in experiments:
         x["period_complete"] = x["ends_on"] <= today
         x["days_left"] = max(0, (x["ends_on"] - today).days)
-        x["progress"] = min(100, round(100 * (today - x["starts_on"]).days / (7 * x["weeks"])))
+        elapsed = (today - x["starts_on"]).days / (7 * x["weeks"])
+        x["progress"] = max(0, min(100, round(100 * elapsed)))
     return render_template(
         "portal/experiments.html",
-        state=state or FormState(values={"weeks": "4"}),
+        state=state if state is not None else FormState(values={"weeks": "4"}),
         experiments=experiments,
         running=[x for x in experiments if x["status"] == "running"],
         tactics=TACTICS,

@@ -24,6 +24,7 @@ from shared.projections.journal import read_plan
 ACTION_FORM = ActionIn()
 OUTCOME_FORM = OutcomeIn()
 MINUTE_CHOICES = (5, 10, 20, 30, 60)
+DEFAULTS = {"minutes": "10", "audience": "team"}
 AUDIENCE_LABELS = {
     "private": "Just me",
     "team": "My team",
@@ -77,7 +78,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
     return render_template(
         "portal/today.html",
-        state=state or FormState(values={"minutes": "10", "audience": "team"}),
+        state=state if state is not None else FormState(values=DEFAULTS),
         actions=actions,
         plan=plan,
         nudges=employee_nudges(capital),
@@ -126,7 +127,7 @@ def render_outcomes(state: FormState | None = None, status: int = 200) -> Any:
     since = datetime.now(UTC) - timedelta(days=42)
     return render_template(
         "portal/outcomes.html",
-        state=state or FormState(),
+        state=state if state is not None else FormState(),
         outcomes=recent("outcome", None, limit=30),
         actions=recent("action", since, limit=30),
         kinds=OUTCOME_LABELS,
