@@ -22,12 +22,19 @@ from shared.projections.capital import read_capital, week_index
 from shared.projections.levers import read_team_levers
 
 
+def employee_week_nudges(
+    conn: Connection, tenant_id: Any, person_id: Any, week: str
+) -> list[dict[str, Any]]:
+    """An employee's nudges of ``week`` (at most three, each citing its number and the
+    seed's step): what the portal shows as "this week's nudges"."""
+    sunday = week_start(week) + timedelta(days=6)
+    return employee_nudges(read_capital(conn, tenant_id, person_id, sunday))
+
+
 def digest_for(
     conn: Connection, tenant_id: Any, person_id: Any, week: str, k: int
 ) -> dict[str, Any]:
     """One person's digest of ``week``: their own nudges and those of the teams they lead."""
-    sunday = week_start(week) + timedelta(days=6)
-    capital = read_capital(conn, tenant_id, person_id, sunday)
     index = week_index(week_start(week))
     teams = []
     for team_id, name in conn.execute(
@@ -41,7 +48,8 @@ def digest_for(
         nudges = view["weeks"][0]["nudges"]
         if nudges:
             teams.append({"team_id": str(team_id), "name": name, "nudges": nudges})
-    return {"week": week, "nudges": employee_nudges(capital), "teams": teams}
+    nudges = employee_week_nudges(conn, tenant_id, person_id, week)
+    return {"week": week, "nudges": nudges, "teams": teams}
 
 
 def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
