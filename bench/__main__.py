@@ -8,7 +8,8 @@ append it to :data:`BENCHMARKS`.
 
 Options: ``--rounds N`` (default 5), ``--no-write`` (print only), ``--strict`` (exit 1 when a
 target is missed), ``--only MODULE`` (run only that module's benchmark, e.g. ``eventstore``;
-implies ``--no-write``, since the document is written whole).
+implies ``--no-write``, since the document is written whole), ``--soak`` (add the 10-minute
+soak of bench/soak.py, left out of the default run for its length).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import calendar, eventstore, gateway, levers, portal, projections
+from bench import calendar, eventstore, gateway, levers, portal, projections, soak
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,8 +59,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="MODULE",
         help="run only this module's benchmark (repeatable); implies --no-write",
     )
+    parser.add_argument(
+        "--soak", action="store_true", help="add the 10-minute soak (bench/soak.py) to the run"
+    )
     args = parser.parse_args(argv)
-    benchmarks = BENCHMARKS
+    benchmarks = [*BENCHMARKS, soak.run] if args.soak else BENCHMARKS
     if args.only:
         known = {b.__module__.rsplit(".", 1)[-1]: b for b in BENCHMARKS}
         unknown = sorted(set(args.only) - set(known))
