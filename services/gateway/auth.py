@@ -11,6 +11,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
 from flask import (
     Blueprint,
     Flask,
@@ -35,7 +36,6 @@ from wtforms.validators import DataRequired, Length, ValidationError
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from shared.commands import Actor
-from shared.database import as_psycopg
 from shared.directory import Person
 from shared.domain.errors import Conflict, Unauthorized
 from shared.security import token_digest, verify_password
@@ -44,6 +44,21 @@ bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, swallow_errors=True, headers_enabled=True)
+
+_UNLIMITED: set[str] = set()  # blueprints without rate limits (see ``unlimited``)
+
+
+def unlimited(blueprint: Any) -> None:
+    """Exempt ``blueprint`` from rate limiting, and skip the limiter's per-request work for it
+    (an exempt route still costs the limiter a resolution of its limits on every request)."""
+    limiter.exempt(blueprint)
+    _UNLIMITED.add(blueprint.name)
+
+
+@limiter.request_filter
+def _without_limits() -> bool:
+    return request.blueprint in _UNLIMITED
+
 
 FAILURES_BEFORE_BACKOFF = 5
 MAX_BACKOFF_SECONDS = 900
@@ -101,9 +116,22 @@ _PERSON_BY_TOKEN = _CALLER_SQL.format(
 
 
 def _caller(sql: str, key: object) -> PortalUser | None:
-    with resources().engine.connect() as conn:
-        row = as_psycopg(conn).execute(sql, (key,), prepare=True).fetchone()
-        conn.rollback()
+    # Autocommit for this one read: a single round trip, without BEGIN and ROLLBACK.
+    fairy = resources().engine.raw_connection()
+    try:
+        pg = fairy.driver_connection
+        assert isinstance(pg, psycopg.Connection)
+        pg.autocommit = True
+        try:
+            row = pg.execute(sql, (key,), prepare=True).fetchone()
+        finally:
+            if not pg.broken:
+                pg.autocommit = False
+    except psycopg.OperationalError:
+        fairy.invalidate()  # the server went away: the pool must not hand it out again
+        raise
+    finally:
+        fairy.close()
     if row is None:
         return None
     person_id, tenant_id, role, email, name, managed = row

@@ -50,6 +50,7 @@ def configure(level: str = "INFO") -> None:
 
 
 log = structlog.get_logger("compound.gateway")
+_access = logging.getLogger("compound.gateway")  # the standard logger structlog writes to
 
 
 def init_app(app: Flask) -> None:
@@ -68,6 +69,8 @@ def init_app(app: Flask) -> None:
         request_id = g.get("request_id")
         if request_id:
             response.headers["X-Request-ID"] = request_id
+        if not _access.isEnabledFor(logging.INFO):
+            return response  # the line would be dropped: skip building it
         caller = g.get("caller")
         log.info(
             "request",
