@@ -6,9 +6,18 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import headers_of, new_person, other_org
+from tests.browser.conftest import browser, chromium_path, live_app, live_server
 from tests.reliability.report import FIGURES, Figures, write_page
 
-__all__ = ["headers_of", "new_person", "other_org"]
+__all__ = [
+    "browser",
+    "chromium_path",
+    "headers_of",
+    "live_app",
+    "live_server",
+    "new_person",
+    "other_org",
+]
 
 
 @pytest.fixture
