@@ -13,6 +13,7 @@ import hashlib
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 
 TOPICS = (
@@ -49,7 +50,7 @@ class Meeting:
     status: str = "confirmed"  # or "cancelled"
     revision: int = 0
 
-    @property
+    @cached_property
     def etag(self) -> str:
         digest = hashlib.sha256(
             f"{self.id}|{self.revision}|{self.start}|{self.end}|{self.status}".encode()
@@ -145,7 +146,8 @@ def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
         people = [Attendee(me, own, organizer == me)]
         people += [Attendee(o, "accepted", o == organizer) for o in others if o != me]
         if series:
-            meeting_id = f"{series}_{start.strftime('%Y%m%dT%H%M%SZ')}"
+            stamp = start.replace(tzinfo=None).isoformat().replace("-", "").replace(":", "")
+            meeting_id = f"{series}_{stamp}Z"  # Google's instance ids: series_20261110T140000Z
         else:
             meeting_id = f"{tag}w{week}{key}"
         status = "cancelled" if rng.random() < 0.04 else "confirmed"

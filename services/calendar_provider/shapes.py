@@ -16,7 +16,7 @@ _GRAPH_RESPONSES = {
 
 
 def _stamp(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S") + "Z"
+    return moment.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"  # (strftime is slow)
 
 
 def google_event(meeting: Meeting, me: str) -> dict[str, Any]:
@@ -80,11 +80,8 @@ def graph_event(meeting: Meeting, me: str) -> dict[str, Any]:
         "isOrganizer": meeting.organizer == me,
         "type": "occurrence" if meeting.series_id else "singleInstance",
         "seriesMasterId": meeting.series_id,
-        "start": {
-            "dateTime": meeting.start.strftime("%Y-%m-%dT%H:%M:%S.0000000"),
-            "timeZone": "UTC",
-        },
-        "end": {"dateTime": meeting.end.strftime("%Y-%m-%dT%H:%M:%S.0000000"), "timeZone": "UTC"},
+        "start": {"dateTime": _stamp(meeting.start)[:-1] + ".0000000", "timeZone": "UTC"},
+        "end": {"dateTime": _stamp(meeting.end)[:-1] + ".0000000", "timeZone": "UTC"},
         "responseStatus": {
             "response": "organizer" if meeting.organizer == me else _GRAPH_RESPONSES[own],
         },

@@ -77,3 +77,25 @@ def test_the_calendar_page_needs_a_login_and_a_known_provider(world: CalendarWor
     assert "Never</strong> titles" in page.text
     unknown = session.get(f"{world.gateway_url}/calendar/callback/google", timeout=10)
     assert unknown.status_code == 404
+
+
+def test_key_rotation_re_encrypts_every_token_with_the_newest_key(world: CalendarWorld):
+    import uuid as _uuid
+
+    from shared.calendar.connections import Connections, TokenCipher, rotate_tokens
+    from shared.eventlog import AppendContext, generate_master_key
+
+    old, new = world.settings.master_keys[0], generate_master_key()
+    token = {"access_token": "a-" + _uuid.uuid4().hex, "refresh_token": "r", "expires_at": 1}
+    connection_id = Connections(world.store, TokenCipher([old])).connect(
+        _uuid.uuid4(), _uuid.uuid4(), "local", token, AppendContext(actor="test")
+    )
+    with world.store.engine.begin() as db:
+        assert rotate_tokens(db, [new, old]) >= 1
+
+    try:
+        rotated = Connections(world.store, TokenCipher([new])).get(connection_id)
+        assert rotated is not None and rotated.token == token  # the new key alone reads it
+    finally:  # every other calendar test reads tokens with the session's key
+        with world.store.engine.begin() as db:
+            rotate_tokens(db, [old, new])
