@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import calendar, eventstore, gateway, levers, portal, projections, soak
+from bench import calendar, dashboards, eventstore, gateway, levers, portal, projections, soak
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     portal.run,
     calendar.run,
     levers.run,
+    dashboards.run,
 ]
 
 INTRO = f"""\

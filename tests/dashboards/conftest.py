@@ -124,7 +124,7 @@ class Tables(HTMLParser):
         self._caption: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table" and dict(attrs).get("data-export"):
+        if tag == "table" and "data-export" in dict(attrs):
             self._table = str(dict(attrs)["data-export"])
             self.tables[self._table] = []
         elif self._table and tag == "tr":

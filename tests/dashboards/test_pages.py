@@ -201,8 +201,8 @@ def test_lever_details_break_the_levers_down(app: Flask, dash: Dash):
     base = f"/dashboards/teams/{dash.team('Platform')}/levers"
     safety = page_tables(get(manager, f"{base}/psychological_safety?week={dash.week}")).tables
     assert len(safety["lever"]) == 1 + 26
-    assert len(safety["items"]) == 1 + 7
-    assert all(row[1] != HIDDEN for row in safety["items"][1:])  # 6 answers a week
+    assert len(safety["pulse_items"]) == 1 + 7
+    assert all(row[1] != HIDDEN for row in safety["pulse_items"][1:])  # 6 answers a week
     assert "sizes" not in safety  # Platform's size did not change
     pressure = page_tables(get(manager, f"{base}/time_pressure?week={dash.week}")).tables
     last = pressure["calendar"][-1]

@@ -271,7 +271,7 @@ def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) 
 def items_table(week: Mapping[str, Any], k: int) -> Table:
     """The psychological-safety pulse items of one week (reverse-scored items reversed)."""
     table = Table(
-        "items",
+        "pulse_items",
         f"Psychological safety pulse items, {week['week']}",
         ["Statement", "Score (0-100, higher is safer)", "Answers (n)"],
     )

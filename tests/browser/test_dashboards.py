@@ -1,0 +1,276 @@
+"""The lever dashboards in the system Chromium, on the demo organisation (``seed_demo`` in a
+database of its own, projected, served live): Grace (manager of Platform) reaches them in one
+click, the overview draws its sparklines and a lever's chart, and the CSV holds exactly the
+tables on screen; Jean's Research team (3 people) shows no number anywhere, in the page or
+its CSV; the admin sees the organisation; Ada, an employee, gets 403 on every dashboard URL.
+Screenshots go to docs/screenshots/dashboard-*.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from infra.migrate import upgrade
+from infra.seed import seed_demo
+from shared.database import make_engine
+from shared.domain import levers as model
+from shared.eventlog import EventStore, KeyRing
+from shared.projections import runtime
+from shared.projections.levers import week_sums
+from shared.settings import Settings
+from tests.conftest import TEST_SECRET, _libpq
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "compound-demo"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+HIDDEN = "fewer than 5 people"
+# Every table of the page, cell by cell, as the CSV writes it (whitespace collapsed).
+TABLES_JS = """() => [...document.querySelectorAll('table[data-export]')].map(t => ({
+  title: t.caption.textContent.replace(/\\s+/g, ' ').trim(),
+  rows: [...t.rows].map(r => [...r.cells].map(c => c.textContent.replace(/\\s+/g, ' ').trim()))
+}))"""
+
+
+@pytest.fixture(scope="module")
+def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[dict[str, Any]]:
+    """The demo organisation in a database of its own (the session's database may not hold
+    a second "Demo Co"), every projection caught up, served by a gateway of its own."""
+    from services.gateway import create_app
+
+    name = f"compound_dash_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = _libpq(postgres_server_url)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=4)
+    try:
+        upgrade(engine)
+        store = EventStore(engine, keyring=KeyRing([master_key]))
+        seeded = seed_demo(store, TEST_SECRET, PASSWORD)
+        rt = runtime(store)
+        rt.ensure()
+        for projection in rt.projections:
+            rt.catch_up(projection)
+        settings = Settings(
+            database_url=url,
+            redis_url=redis_url,
+            master_keys=(master_key,),
+            secret_key=TEST_SECRET,
+            log_level="WARNING",
+        )
+        app = create_app(
+            {
+                "COMPOUND_SETTINGS": settings,
+                "RATELIMIT_ENABLED": False,
+                "RATELIMIT_KEY_PREFIX": f"dash-{uuid.uuid4().hex}",
+            }
+        )
+        server = make_server("127.0.0.1", 0, app, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        with engine.connect() as conn:
+            teams = dict(
+                conn.execute(
+                    text("SELECT name, id FROM teams WHERE tenant_id = :t"), {"t": seeded.tenant_id}
+                ).all()
+            )
+        yield {"base": f"http://127.0.0.1:{server.server_port}", "engine": engine, "teams": teams}
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        app.extensions["compound"].close()
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def log_in(browser: Any, base: str, email: str, viewport: dict[str, int] = DESKTOP) -> Any:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=viewport)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.locator("main")).to_be_visible()
+    assert "/login" not in page.url
+    return page
+
+
+def shot(page: Any, folder: Path, name: str) -> None:
+    page.screenshot(path=str(folder / f"dashboard-{name}.png"), full_page=True)
+
+
+def csv_blocks(body: str) -> tuple[str, list[dict[str, Any]]]:
+    heading, *blocks = body.split("\r\n\r\n")
+    tables = []
+    for block in blocks:
+        if block.strip():
+            title, *rows = list(csv.reader(io.StringIO(block)))
+            tables.append({"title": title[0], "rows": rows})
+    return heading, tables
+
+
+def screen_matches_csv(page: Any) -> str:
+    """The page's CSV (its download link) holds exactly the tables on screen; returns it."""
+    href = page.get_by_role("link", name="Download this page as CSV").get_attribute("href")
+    response = page.request.get(urljoin(page.url, href))
+    assert response.status == 200 and "text/csv" in response.headers["content-type"]
+    body = response.text()
+    _, tables = csv_blocks(body)
+    screen = page.evaluate(TABLES_JS)
+    for a, b in zip(tables, screen, strict=True):
+        assert a["title"] == b["title"]
+        for ra, rb in zip(a["rows"], b["rows"], strict=True):
+            assert ra == rb, a["title"]
+    assert tables == screen
+    return body
+
+
+def test_a_manager_reads_the_team_overview_and_a_lever(
+    browser: Any, demo: dict[str, Any], screenshots: Path
+):
+    from playwright.sync_api import expect
+
+    page = log_in(browser, demo["base"], "grace@demo.test")
+    page.get_by_role("link", name="Lever dashboards").click()  # one click from the landing page
+    expect(page.get_by_role("heading", level=1, name="Platform")).to_be_visible()
+    cards = page.locator(".lever-card")
+    expect(cards).to_have_count(5)
+    assert page.locator(".lever-card svg.spark polyline").count() >= 4  # sparklines drawn
+    for card in cards.all():
+        assert card.locator(".lever-value").inner_text().strip()
+    page.get_by_text("Show these numbers as a table").click()
+    body = screen_matches_csv(page)
+    assert "Platform: lever overview" in body
+    shot(page, screenshots, "overview")
+
+    page.locator(".lever-card").first.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Psychological safety")
+    expect(page.locator("#lever-chart")).to_have_attribute("data-drawn", "true")
+    expect(page.locator('table[data-export="pulse_items"] tbody tr')).to_have_count(7)
+    screen_matches_csv(page)
+    shot(page, screenshots, "lever")
+
+    page.get_by_role("navigation", name="Levers").get_by_role("link", name="Time pressure").click()
+    expect(page.locator("#lever-chart")).to_have_attribute("data-drawn", "true")
+    expect(page.locator('table[data-export="calendar"] tbody tr')).to_have_count(12)
+    screen_matches_csv(page)
+    shot(page, screenshots, "time-pressure")
+
+    # The week chooser works from the keyboard and keeps the lever.
+    page.get_by_label("Week", exact=True).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/levers/time_pressure\?week=\d{4}-W\d{2}$"))
+
+    page.set_viewport_size(PHONE)
+    page.goto(page.url.split("/levers/")[0])
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{width}px wide at phone width"
+    shot(page, screenshots, "phone")
+    page.context.close()
+
+
+def _raw_numbers(demo: dict[str, Any], team: str) -> set[str]:
+    """Every lever value and pulse-item score the read model holds for a team, unsuppressed."""
+    with demo["engine"].connect() as conn:
+        rows = conn.execute(
+            text("SELECT * FROM lever_team_weeks WHERE team_id = :t"), {"t": demo["teams"][team]}
+        ).all()
+    found = set()
+    for row in rows:
+        sums = week_sums(row)
+        found |= {f"{v.value:.1f}" for v in model.levers_of(sums).values() if v.value is not None}
+        found |= {f"{v:.1f}" for v, _ in map(sums.item, model.ITEMS) if v is not None}
+    return found
+
+
+def test_a_small_team_shows_no_number(browser: Any, demo: dict[str, Any], screenshots: Path):
+    from playwright.sync_api import expect
+
+    secret = _raw_numbers(demo, "Research")
+    assert secret  # Research has numbers: they are only never shown
+    page = log_in(browser, demo["base"], "jean@demo.test")
+    page.goto(f"{demo['base']}/dashboards/")
+    expect(page.get_by_role("heading", level=1, name="Research")).to_be_visible()
+    values = page.locator(".lever-value")
+    expect(values).to_have_count(5)
+    assert [v.inner_text() for v in values.all()] == [HIDDEN] * 5
+    assert page.locator("svg.spark polyline").count() == 0
+    page.get_by_text("Show these numbers as a table").click()
+    body = screen_matches_csv(page)
+    shot(page, screenshots, "suppressed")
+    html = page.content()
+    main = html.split('<main id="main">')[1]
+    for source in (main, body):
+        pattern = r"(?<![\d.W-])(" + "|".join(map(re.escape, secret)) + r")(?![\d%])"
+        leaked = [m.group(0) for m in re.finditer(pattern, re.sub(r"\d{4}-W\d{2}", "", source))]
+        assert not leaked, leaked
+    # No number in any attribute or tooltip of the main content (links and ids aside).
+    attributes = page.evaluate(
+        """() => [...document.querySelectorAll('main *')].flatMap(e => [...e.attributes]
+            .filter(a => !['href', 'id', 'aria-labelledby', 'value', 'viewBox', 'width',
+                           'height', 'x1', 'x2', 'y1', 'y2', 'stroke-dasharray'].includes(a.name))
+            .map(a => a.value))"""
+    )
+    assert [a for a in attributes if re.search(r"\d", a.replace(HIDDEN, ""))] == []
+    _, tables = csv_blocks(body)
+    cells = [c for t in tables for row in t["rows"][1:] for c in row[1:]]
+    assert cells and set(cells) == {HIDDEN} | {c for c in cells if not re.search(r"\d", c)}
+    page.context.close()
+
+
+def test_an_admin_sees_the_organisation(browser: Any, demo: dict[str, Any], screenshots: Path):
+    from playwright.sync_api import expect
+
+    page = log_in(browser, demo["base"], "admin@demo.test")
+    page.get_by_role("link", name="Lever dashboards").click()
+    expect(page).to_have_url(re.compile(r"/dashboards/org$"))
+    heat = page.locator('table[data-export="teams"] tbody tr')
+    expect(heat).to_have_count(4)
+    research = heat.filter(has_text="Research").locator("td")
+    assert [c.inner_text() for c in research.all()] == [HIDDEN] * 5
+    assert page.locator("table.heat td.band").count() > 0
+    screen_matches_csv(page)
+    shot(page, screenshots, "org")
+    page.context.close()
+
+
+def test_an_employee_gets_403_everywhere(browser: Any, demo: dict[str, Any]):
+    page = log_in(browser, demo["base"], "ada@demo.test")
+    assert page.get_by_role("link", name="Lever dashboards").count() == 0
+    platform = demo["teams"]["Platform"]
+    for path in (
+        "/dashboards/",
+        f"/dashboards/teams/{platform}",
+        f"/dashboards/teams/{platform}/export.csv",
+        f"/dashboards/teams/{platform}/levers/time_pressure",
+        f"/dashboards/teams/{platform}/levers/time_pressure/export.csv",
+        "/dashboards/org",
+        "/dashboards/org/export.csv",
+        "/dashboards/org/levers/participation",
+    ):
+        response = page.request.get(demo["base"] + path)
+        assert response.status == 403, path
+    page.context.close()
