@@ -235,6 +235,9 @@ def test_a_bad_week_is_reported_next_to_the_field(app: Flask, dash: Dash):
         html = response.get_data(as_text=True)
         assert 'aria-invalid="true"' in html and 'id="week-error"' in html
         assert message in html.split('id="week-error"')[1][:200]
+        response = manager.get(f"{base}/export.csv?week={week}")
+        assert response.status_code == 422 and response.mimetype == "application/problem+json"
+        assert message in response.get_json()["errors"]["week"][0]
 
 
 def test_no_dashboard_link_leads_to_a_person(app: Flask, dash: Dash):

@@ -16,7 +16,7 @@ from services.gateway.auth import PortalUser
 from services.gateway.dashboards import bp, views
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week
 from shared.projections.capital import week_index, week_label
 from shared.projections.levers import read_org_levers, read_team_levers
@@ -165,6 +165,14 @@ def _overview_page(scope: Scope) -> Any:
     )
 
 
+def _csv_scope(team_id: uuid.UUID | None) -> Scope:
+    """A CSV has no field to show a message beside: a bad week is a problem+json 422."""
+    scope = _scope(team_id)
+    if scope.errors:
+        raise InvalidInput("invalid week", scope.errors)
+    return scope
+
+
 def _csv(scope: Scope, title: str, page: dict[str, Any], name: str) -> Response:
     heading = [title, f"Week {scope.week_label}", page["privacy"]]
     body = views.as_csv(heading, [page["tables"][key] for key in page["order"]])
@@ -211,12 +219,12 @@ def _overview_csv(scope: Scope) -> Response:
 
 @bp.get("/teams/<uuid:team_id>/export.csv")
 def team_overview_csv(team_id: uuid.UUID) -> Response:
-    return _overview_csv(_scope(team_id))
+    return _overview_csv(_csv_scope(team_id))
 
 
 @bp.get("/org/export.csv")
 def org_overview_csv() -> Response:
-    return _overview_csv(_scope(None))
+    return _overview_csv(_csv_scope(None))
 
 
 # -- lever detail ----------------------------------------------------------------------------
@@ -287,9 +295,9 @@ def _detail_csv(scope: Scope, lever: str) -> Response:
 
 @bp.get("/teams/<uuid:team_id>/levers/<lever>/export.csv")
 def team_lever_csv(team_id: uuid.UUID, lever: str) -> Response:
-    return _detail_csv(_scope(team_id), lever)
+    return _detail_csv(_csv_scope(team_id), lever)
 
 
 @bp.get("/org/levers/<lever>/export.csv")
 def org_lever_csv(lever: str) -> Response:
-    return _detail_csv(_scope(None), lever)
+    return _detail_csv(_csv_scope(None), lever)
