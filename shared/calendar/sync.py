@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
@@ -137,7 +138,10 @@ class ProviderApi:
                 raise SyncTokenExpired()
             if response.status_code != 200:
                 raise SyncFailed(f"{url} answered {response.status_code}")
-            body = response.json()
+            try:
+                body = orjson.loads(response.content)  # several times faster than json
+            except orjson.JSONDecodeError:
+                raise SyncFailed(f"{url} answered something other than JSON") from None
             assert isinstance(body, dict)
             return body
         raise SyncFailed("unreachable")
