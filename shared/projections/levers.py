@@ -172,7 +172,9 @@ class LeversProjection(Projection):
         pg = as_psycopg(conn)
         touched_teams: set[tuple[str, str, int]] = set()  # (tenant, team, week)
         touched_people: set[tuple[str, str, int]] = set()  # (tenant, person, week)
-        membership = [e for e in events if e.type in MEMBERSHIP_EVENTS]
+        # Membership events name their person; one that does not (written around the
+        # store's validation) says nothing about a team and is passed over.
+        membership = [e for e in events if e.type in MEMBERSHIP_EVENTS and "person_id" in e.data]
         if membership:
             touched_teams |= self._memberships(pg, tables, membership)
         actions: list[list[Any]] = []
@@ -243,15 +245,17 @@ class LeversProjection(Projection):
         if first_seen:
             touched_teams |= self._backfill(pg, tables, first_seen)
         if actions:
-            with (
-                pg.cursor() as cur,
-                cur.copy(
-                    f"COPY {tables['lever_actions']} (action_id, person_id, week_index, "
-                    "occurred_at, stretch, visible) FROM STDIN"
-                ) as copy,
-            ):
-                for row in actions:
-                    copy.write_row(row)
+            # An id seen twice (a replayed import, a duplicate written around the store's
+            # checks) counts once, the first time: the same in every batching.
+            unique = list({row[0]: row for row in reversed(actions)}.values())[::-1]
+            pg.execute(
+                f"""INSERT INTO {tables["lever_actions"]} (action_id, person_id, week_index,
+                    occurred_at, stretch, visible)
+                SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::timestamptz[],
+                    %s::bool[], %s::bool[])
+                ON CONFLICT (action_id) DO NOTHING""",
+                [list(c) for c in zip(*unique, strict=True)],
+            )
         if retracted:
             for tenant, person, week in pg.execute(
                 f"UPDATE {tables['lever_actions']} a SET retracted = true "
@@ -262,15 +266,13 @@ class LeversProjection(Projection):
             ):
                 touched_people.add((tenant, person, week))
         if rewards:
-            with (
-                pg.cursor() as cur,
-                cur.copy(
-                    f"COPY {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
-                    "FROM STDIN"
-                ) as copy,
-            ):
-                for row in rewards:
-                    copy.write_row(row)
+            unique = list({row[0]: row for row in reversed(rewards)}.values())[::-1]
+            pg.execute(
+                f"INSERT INTO {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
+                "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::timestamptz[]) "
+                "ON CONFLICT (outcome_id) DO NOTHING",
+                [list(c) for c in zip(*unique, strict=True)],
+            )
         if reward_people and rewards:
             for tenant, person, week in pg.execute(
                 f"""UPDATE {tables["lever_actions"]} a SET rewarded = true
