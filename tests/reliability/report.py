@@ -107,7 +107,8 @@ def render(entries: dict[str, Entry]) -> str:
         lines += [f"## {section}", "", "| guarantee | test | measured |", "| --- | --- | --- |"]
         for _, entry in rows:
             measured = "; ".join(
-                f"{name.replace('_', ' ')}: {_cell(value)}" for name, value in entry.figures.items()
+                f"{name.replace('_', ' ')}: {_cell(value)}"
+                for name, value in sorted(entry.figures.items())
             )
             lines.append(f"| {entry.guarantee} | `{entry.test}` | {measured} |")
         lines.append("")
