@@ -96,6 +96,11 @@ def refuse_malformed_json() -> Response | None:
     """400 for a JSON body Python's parser would choke on or let through unstorable."""
     if request.method in _BODYLESS or not request.is_json:
         return None
+    limit, length = request.max_content_length, request.content_length
+    if limit is not None and length is not None and length > limit:
+        # Over the app's limit: a route may raise it later (bulk import allows 32 MB), so
+        # reading the body here would refuse what that route accepts. Its parser decides.
+        return None
     body = request.get_data(cache=True)  # cached: the view's parser reads it again for free
     if not body:
         return None
