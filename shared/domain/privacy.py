@@ -127,9 +127,7 @@ def protect_tree(
         for node in order:
             cell = cells.get((node, week), Cell(None, 0))
             own = own_n.get((node, week), 0)
-            below = own + sum(
-                mass[c] for c in children.get(node, ()) if c in mass
-            )
+            below = own + sum(mass[c] for c in children.get(node, ()) if c in mass)
             hidden_mass = 0
             if cell.value is None or cell.n < k:
                 hidden_mass = cell.n

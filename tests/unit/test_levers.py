@@ -119,7 +119,8 @@ def test_manager_nudges_cite_their_number_and_step_and_stop_at_three():
     assert len(found) == 3
     assert [n["rule"] for n in found] == [
         "protect_focus_blocks", "reward_small_visible_contributions", "start_small_together",
-    ]  # fmt: skip  (each 20 points past its threshold; ties keep the rules' order)
+    ]  # fmt: skip
+    # (each is 20 points past its threshold; ties keep the rules' order)
     focus = found[0]
     assert focus["value"] == 80.0 and "62.5%" in focus["because"]
     assert focus["step"] in nudges.STEPS.values() and "Time pressure" in focus["step"]
