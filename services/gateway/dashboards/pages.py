@@ -88,7 +88,10 @@ def _read(scope: Scope, weeks: int) -> dict[str, Any]:
         if scope.team_id is None:
             if user.role != "admin":
                 abort(403, "only an admin can see the organisation's levers")
-            view = read_org_levers(conn, user.tenant_id, first, last, _k(conn, user))
+            # Kept per process while the projection's position stays (a copy: never mutated).
+            position = resources().projections.wait_for("levers", 0, 0.0)
+            k = _k(conn, user)
+            view = dict(read_org_levers(conn, user.tenant_id, first, last, k, position))
             view["children"] = view.pop("teams")
             view["name"] = _org_name(conn, user)
         else:
