@@ -49,6 +49,16 @@ created for the run and dropped after it.
 """
 
 
+def merge_sections(document: str, sections: list[Section]) -> list[str]:
+    """The document's sections (after its intro) with those of ``sections`` replaced, by
+    their ``## title``, in the document's order; new ones are appended."""
+    parts = document.split("\n## ")[1:]
+    existing = {part.split("\n", 1)[0]: "## " + part.rstrip() for part in parts}
+    fresh = {s.title: s.markdown.rstrip() for s in sections}
+    merged = [fresh.pop(title, text) for title, text in existing.items()]
+    return merged + list(fresh.values())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds per measurement")
@@ -58,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         "--only",
         action="append",
         metavar="MODULE",
-        help="run only this module's benchmark (repeatable); implies --no-write",
+        help="run only this module's benchmark (repeatable); other sections are kept",
     )
     parser.add_argument(
         "--soak", action="store_true", help="add the 10-minute soak (bench/soak.py) to the run"
@@ -71,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
         benchmarks = [known[name] for name in args.only]
-        args.no_write = True
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
 
@@ -91,7 +100,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if not args.no_write:
         DOC.parent.mkdir(parents=True, exist_ok=True)
-        DOC.write_text("\n\n".join([INTRO.rstrip(), *(s.markdown for s in sections)]) + "\n")
+        markdowns = [s.markdown for s in sections]
+        if args.only and DOC.exists():
+            markdowns = merge_sections(DOC.read_text(), sections)
+        DOC.write_text("\n\n".join([INTRO.rstrip(), *markdowns]) + "\n")
         print(f"wrote {DOC.relative_to(ROOT)}")
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(
