@@ -13,10 +13,9 @@ from collections.abc import Iterable
 
 import dramatiq
 
-from shared.projections import projections_for
+from shared.projections import projections_for, wake_throttle
 
 log = logging.getLogger("compound.wakeups")
-THROTTLE_SECONDS = 0.02
 
 
 CATCH_UP_ACTOR = "catch_up_projection"  # declared in workers/actors.py
@@ -50,7 +49,8 @@ def send_rebuild(name: str, broker: dramatiq.Broker | None = None) -> str:
 
 class Wakeups:
     """Sends ``catch_up_projection`` messages: at most one per projection per throttle window
-    at once, plus one delayed to the window's end for whatever committed inside it."""
+    (the projection's ``wake_throttle_seconds``) at once, plus one delayed to the window's end
+    for whatever committed inside it."""
 
     def __init__(self, broker: dramatiq.Broker | None = None) -> None:
         self.broker = broker  # default: the process's broker (shared.queue.setup_broker)
@@ -64,12 +64,13 @@ class Wakeups:
         now = time.monotonic()
         for name in projections_for(frozenset(event_types)):
             delay_ms = 0
+            throttle = wake_throttle(name)
             with self._lock:
-                if now - self._last.get(name, 0.0) < THROTTLE_SECONDS:
+                if now - self._last.get(name, 0.0) < throttle:
                     if self._trailing.get(name, 0.0) > now:
                         continue  # a delayed wake-up is already on its way
-                    delay_ms = int(THROTTLE_SECONDS * 1000)
-                    self._trailing[name] = now + THROTTLE_SECONDS
+                    delay_ms = int(throttle * 1000)
+                    self._trailing[name] = now + throttle
                 else:
                     self._last[name] = now
             try:

@@ -26,8 +26,24 @@ def projections_for(event_types: set[str] | frozenset[str]) -> list[str]:
     return [p.name for p in PROJECTIONS if p.handles & event_types]
 
 
+def wake_throttle(name: str) -> float:
+    """Seconds between two wake-ups of projection ``name`` (its ``wake_throttle_seconds``)."""
+    return _THROTTLES[name]
+
+
+_THROTTLES = {p.name: p.wake_throttle_seconds for p in PROJECTIONS}
+
+
 def runtime(store: EventStore) -> Runtime:
     return Runtime(store, PROJECTIONS)
 
 
-__all__ = ["PROJECTIONS", "Projection", "Runtime", "Status", "projections_for", "runtime"]
+__all__ = [
+    "PROJECTIONS",
+    "Projection",
+    "Runtime",
+    "Status",
+    "projections_for",
+    "runtime",
+    "wake_throttle",
+]

@@ -112,6 +112,10 @@ class LeversProjection(Projection):
     name = "levers"
     version = model.MODEL_VERSION
     handles = MEMBERSHIP_EVENTS | JOURNAL_EVENTS | CALENDAR_EVENTS | {"PulseResponseSubmitted"}
+    # Team-week aggregates: a wake-up a second folds the appends of that second in one batch
+    # (each batch costs a dozen statements whatever its size), and keeps a busy gateway's
+    # wake-ups from starving the per-person projections on the same worker.
+    wake_throttle_seconds = 1.0
     tables = {
         "lever_people": """person_id uuid PRIMARY KEY, tenant_id uuid NOT NULL,
             team_id uuid, time_zone text NOT NULL DEFAULT 'UTC',

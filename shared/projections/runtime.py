@@ -78,6 +78,11 @@ class Projection(ABC):
     handles: frozenset[str]
     tables: Mapping[str, str]
     """Base table name -> column definitions (the body of CREATE TABLE)."""
+    wake_throttle_seconds: float = 0.02
+    """How often, at most, appends wake this projection (shared.wakeups.Wakeups): each wake-up
+    applies everything committed since the last. A per-event read model (capital) wants it
+    short; a weekly aggregate (levers) is as fresh a second later and much cheaper to fold
+    in larger batches."""
     indexes: Mapping[str, Sequence[str]] = {}
     """Base table name -> index column lists."""
     needs_personal_data: bool = False
