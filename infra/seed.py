@@ -144,8 +144,14 @@ def seed_demo(
     password: str,
     today: date | None = None,
     say: Callable[[str], None] = lambda _: None,
+    calendars: bool = True,
 ) -> Seeded:
-    """Create the demo organisation and its history (the caller checks it is not there yet)."""
+    """Create the demo organisation and its history (the caller checks it is not there yet).
+
+    ``calendars``: also write each person's meetings, as a synced calendar would. ``make run``
+    passes False: there the demo people connect to the local calendar provider and the sync
+    writes their meetings (writing both would count every meeting twice).
+    """
     rng = random.Random(20261125)
     today = today or datetime.now(UTC).date()
     org = OrganizationCommands(store)
@@ -173,8 +179,8 @@ def seed_demo(
     for name, (person, team) in people.items():
         events = _history(rng, name, person, team, weeks, today)
         appends.append(StreamAppend(f"journal-{person}", events))
-        meetings = _calendar(rng, person, team, weeks, today)
-        if meetings:
+        meetings = _calendar(rng, person, team, weeks, today)  # drawn either way: same history
+        if meetings and calendars:
             appends.append(StreamAppend(f"calendar-{person}", meetings))
     results = store.append_batch(tenant, appends, AppendContext(actor="system", source="seed"))
     count = sum(len(r.positions) for r in results)

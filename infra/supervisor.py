@@ -198,6 +198,7 @@ class Supervisor:
                     self.env["COMPOUND_SECRET_KEY"],
                     self.settings.demo_password,
                     say=self.say,
+                    calendars=False,  # meetings come from the provider's synced calendars
                 )
                 self.demo_logins = seeded.logins
             elif demo_exists(store):

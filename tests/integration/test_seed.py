@@ -106,3 +106,39 @@ def test_demo_seed(store: EventStore):
     pressure = [w["levers"]["time_pressure"]["value"] for w in growth["weeks"]]
     calm = [w["levers"]["time_pressure"]["value"] for w in platform["weeks"]]
     assert sum(filter(None, pressure)) / 12 > sum(filter(None, calm)) / 12
+
+
+def test_demo_seed_without_calendars_writes_no_meetings(
+    postgres_server_url: str, master_key: str
+) -> None:
+    """``make run`` seeds without meetings: there the synced calendars bring them."""
+    import uuid
+
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from infra.migrate import upgrade
+    from shared.database import make_engine
+    from shared.eventlog import KeyRing
+    from tests.conftest import _libpq
+
+    name = f"compound_seed_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(_libpq(postgres_server_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=1)
+    try:
+        upgrade(engine)
+        store = EventStore(engine, keyring=KeyRing([master_key]))
+        seed_demo(store, TEST_SECRET, "compound-demo", calendars=False)
+        with engine.connect() as conn:
+            types = Counter(
+                dict(conn.execute(text("SELECT type, count(*) FROM events GROUP BY type")).all())
+            )
+        assert types["MicroActionLogged"] > 100 and types["PulseResponseSubmitted"] > 10
+        assert types["MeetingObserved"] == 0 and types["MeetingCancelled"] == 0
+    finally:
+        engine.dispose()
+        with psycopg.connect(_libpq(postgres_server_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}"')
