@@ -35,7 +35,10 @@ def _sync() -> CalendarSync:
 
     settings = Settings.from_env()
     store = EventStore(
-        make_engine(settings, pool_size=2),
+        # A sync holds its connection's advisory lock on one connection while it reads and
+        # writes on another: two per worker thread (a pool of 2 + 2 starved 4 threads into
+        # 30 s pool timeouts when make run connected the demo calendars all at once).
+        make_engine(settings, pool_size=8),
         keyring=KeyRing(settings.master_keys),
         max_event_bytes=settings.max_event_bytes,
     )
