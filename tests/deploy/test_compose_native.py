@@ -10,6 +10,7 @@ address the processes listen on (127.0.0.1).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -155,6 +156,10 @@ class Deployment:
         for process in reversed(list(self.processes.values())):
             if process.poll() is None:
                 stop_process(process, signal.SIGTERM, timeout=30)
+            # Each service runs in a session of its own: whatever it forked (Dramatiq's worker
+            # processes) goes with it, even when the service itself had already exited.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGKILL)
 
 
 @pytest.fixture
