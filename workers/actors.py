@@ -24,17 +24,10 @@ log = logging.getLogger("compound.worker")
 @cache
 def _runtime() -> Runtime:
     """One engine and runtime per worker process, made after the fork."""
-    from shared.database import make_engine
-    from shared.eventlog import EventStore, KeyRing
     from shared.settings import Settings
+    from workers.store import event_store
 
-    settings = Settings.from_env()
-    store = EventStore(
-        make_engine(settings, pool_size=4),
-        keyring=KeyRing(settings.master_keys),
-        max_event_bytes=settings.max_event_bytes,
-    )
-    rt = runtime(store)
+    rt = runtime(event_store(Settings.from_env(), pool_size=4))
     rt.ensure()
     return rt
 

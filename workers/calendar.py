@@ -28,20 +28,15 @@ def _sync() -> CalendarSync:
     """One engine and sync service per worker process, made after the fork."""
     from shared.calendar.connections import Connections, TokenCipher
     from shared.calendar.providers import configured_providers
-    from shared.database import make_engine
-    from shared.eventlog import EventStore, KeyRing
     from shared.settings import Settings
     from shared.wakeups import Wakeups
+    from workers.store import event_store
 
     settings = Settings.from_env()
-    store = EventStore(
-        # A sync holds its connection's advisory lock on one connection while it reads and
-        # writes on another: two per worker thread (a pool of 2 + 2 starved 4 threads into
-        # 30 s pool timeouts when make run connected the demo calendars all at once).
-        make_engine(settings, pool_size=8),
-        keyring=KeyRing(settings.master_keys),
-        max_event_bytes=settings.max_event_bytes,
-    )
+    # A sync holds its connection's advisory lock on one connection while it reads and writes
+    # on another: two per worker thread (a pool of 2 + 2 starved 4 threads into 30 s pool
+    # timeouts when make run connected the demo calendars all at once).
+    store = event_store(settings, pool_size=8)
     return CalendarSync(
         Connections(store, TokenCipher(settings.master_keys)),
         configured_providers(settings.calendar),
