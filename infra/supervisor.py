@@ -8,6 +8,7 @@ a parent-death signal, so a supervisor killed outright still leaves nothing behi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -251,6 +252,10 @@ class Supervisor:
         for app in reversed(self.apps):
             if app.process is not None:
                 stop_process(app.process, signal.SIGTERM, timeout=15)
+                # Each app leads a session of its own: whatever it forked and left behind
+                # (a Dramatiq worker process, a gunicorn worker) goes with it.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(app.process.pid, signal.SIGKILL)
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:

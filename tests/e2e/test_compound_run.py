@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -33,6 +34,24 @@ def processes_mentioning(marker: str) -> list[int]:
         except OSError:
             continue
         if marker in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def processes_started_for(data_dir: Path) -> list[int]:
+    """Live processes whose environment names ``data_dir`` as ``COMPOUND_DATA_DIR``: every
+    process ``compound run`` started, including those that forked from its apps."""
+    marker = f"COMPOUND_DATA_DIR={data_dir}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            environ = (entry / "environ").read_bytes().split(b"\0")
+            state = (entry / "stat").read_text().split()[2]
+        except OSError:
+            continue
+        if marker in environ and state != "Z":
             found.append(int(entry.name))
     return found
 
@@ -106,8 +125,9 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-    for pid in processes_mentioning(str(tmp_path)):  # never leave a server behind
-        os.kill(pid, signal.SIGKILL)
+    for pid in processes_mentioning(str(tmp_path)) + processes_started_for(tmp_path / "data"):
+        with contextlib.suppress(ProcessLookupError):  # never leave a server behind
+            os.kill(pid, signal.SIGKILL)
 
 
 def test_run_serves_and_ctrl_c_stops_everything(data_dir: Path):
@@ -118,6 +138,7 @@ def test_run_serves_and_ctrl_c_stops_everything(data_dir: Path):
     assert body["checks"]["database"] == body["checks"]["redis"] == "ok"
     assert body["checks"]["projections"]["capital"]["status"] == "live"
     assert processes_mentioning(str(data_dir))  # postgres and redis run from the data dir
+    assert len(processes_started_for(data_dir)) >= 5  # gateway, worker, scheduler, provider
     with psycopg.connect(run.runtime()["database_url"].replace("+psycopg", "")) as conn:
         conn.execute("CREATE TABLE kept (note text)")
         conn.execute("INSERT INTO kept VALUES ('still here')")
@@ -126,6 +147,7 @@ def test_run_serves_and_ctrl_c_stops_everything(data_dir: Path):
     assert run.process.wait(timeout=60) == 0
     assert "Stopped" in run.output()
     assert processes_mentioning(str(data_dir)) == []
+    assert processes_started_for(data_dir) == []  # workers, scheduler, provider too
     assert not answers(run.url("/healthz"))
     assert not (data_dir / "runtime.json").exists()
 
@@ -142,6 +164,7 @@ def test_a_killed_supervisor_leaves_no_process_behind(data_dir: Path):
     run.process.kill()
     run.process.wait()
     wait_for(lambda: processes_mentioning(str(data_dir)) == [], what="servers to exit")
+    wait_for(lambda: processes_started_for(data_dir) == [], what="every app process to exit")
     wait_for(lambda: not answers(f"http://127.0.0.1:{gateway_port}/healthz"), what="gateway")
 
 
