@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import select
 
 from shared.commands.base import Actor, append
+from shared.commands.settings import pulse_cadence
 from shared.directory import DIRECTORY_EVENTS, Person, TeamMember
 from shared.domain.errors import Conflict, Forbidden, Gone, InvalidInput, NotFound
-from shared.domain.weeks import iso_week_of, parse_iso_week
+from shared.domain.weeks import iso_week_of, next_pulse_period, parse_iso_week, pulse_period
 from shared.eventlog import (
     AppendResult,
     EventStore,
@@ -385,7 +386,10 @@ class JournalCommands:
         if parse_iso_week(week) > parse_iso_week(iso_week_of(now)):
             raise InvalidInput("that week has not started", {"week": ["Answer for this week."]})
         team_id = self._pulse_team(actor, me, team_id)
-        responder = keyed_hash(self.secret_key, "pulse", str(me), str(team_id), week)
+        with self.store.engine.connect() as conn:
+            cadence = pulse_cadence(conn, actor.tenant_id)
+        period = pulse_period(week, cadence)  # the week itself when the pulse is weekly
+        responder = keyed_hash(self.secret_key, "pulse", str(me), str(team_id), period)
         anonymous = Actor(tenant_id=actor.tenant_id, person_id=None, source="pulse")
         try:
             with self.store.engine.begin() as conn:
@@ -409,7 +413,12 @@ class JournalCommands:
                     key=f"pulse:{responder}",
                 )
         except IdempotencyConflict:
-            raise Conflict("you have answered this week's pulse already") from None
+            if cadence == 1:
+                raise Conflict("you have answered this week's pulse already") from None
+            raise Conflict(
+                f"you have answered this pulse already: it runs every {cadence} weeks, "
+                f"the next one opens in week {next_pulse_period(week, cadence)}"
+            ) from None
         self.on_appended(frozenset({"PulseResponseSubmitted"}))
         return result
 

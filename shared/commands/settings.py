@@ -31,6 +31,20 @@ def organisation_settings(
 ) -> OrganisationSettings:
     """The organisation's settings: its latest ``OrganizationSettingsChanged``, or the
     deployment's defaults (``COMPOUND_K``, weekly)."""
+    data = _latest(conn, tenant_id)
+    if data is None:
+        return OrganisationSettings(effective_k(defaults.k_anonymity), 1, False)
+    return OrganisationSettings(effective_k(int(data["k"])), int(data["pulse_cadence_weeks"]), True)
+
+
+def pulse_cadence(conn: Connection, tenant_id: Any) -> int:
+    """Weeks between pulses in the organisation: 1 (weekly, the default), 2 or 4."""
+    data = _latest(conn, tenant_id)
+    return 1 if data is None else int(data["pulse_cadence_weeks"])
+
+
+def _latest(conn: Connection, tenant_id: Any) -> dict[str, Any] | None:
+    """The data of the organisation's latest ``OrganizationSettingsChanged``, if any."""
     row = conn.execute(
         text(
             "SELECT data FROM events WHERE stream_id = :s AND type = 'OrganizationSettingsChanged' "
@@ -38,10 +52,7 @@ def organisation_settings(
         ),
         {"s": f"org-{tenant_id}"},
     ).first()
-    if row is None:
-        return OrganisationSettings(effective_k(defaults.k_anonymity), 1, False)
-    data = row.data
-    return OrganisationSettings(effective_k(int(data["k"])), int(data["pulse_cadence_weeks"]), True)
+    return None if row is None else dict(row.data)
 
 
 def change_settings(

@@ -43,3 +43,26 @@ def week_start(text: str) -> date:
     """The Monday of an ISO week."""
     year, week = parse_iso_week(text)
     return date.fromisocalendar(year, week, 1)
+
+
+_MONDAY_ZERO = date(1970, 1, 5)  # a Monday: pulse periods are counted from here
+
+
+def pulse_period(week: str, cadence_weeks: int) -> str:
+    """The first ISO week of the pulse period holding ``week``.
+
+    An organisation with a pulse every ``cadence_weeks`` weeks (1, 2 or 4) cuts time into
+    blocks of that many weeks, the same blocks for every team (counted from a fixed Monday,
+    so they run on across year ends and week 53). One answer per person and team per block.
+    """
+    if cadence_weeks < 1:
+        raise ValueError("a pulse cadence is at least one week")
+    index = (week_start(week) - _MONDAY_ZERO).days // 7
+    start = _MONDAY_ZERO.toordinal() + 7 * (index - index % cadence_weeks)
+    return iso_week_of(date.fromordinal(start))
+
+
+def next_pulse_period(week: str, cadence_weeks: int) -> str:
+    """The first ISO week of the pulse period after the one holding ``week``."""
+    start = week_start(pulse_period(week, cadence_weeks))
+    return iso_week_of(date.fromordinal(start.toordinal() + 7 * cadence_weeks))

@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -312,3 +313,31 @@ def test_manager_reaches_the_dashboards_in_one_click(app, org: DemoOrg):
         },
     )
     assert 'href="/dashboards' not in employee.get("/").get_data(as_text=True)
+
+
+def test_a_four_weekly_pulse_says_when_the_next_one_opens(app: Any, store: EventStore):
+    from shared.commands.settings import change_settings
+    from shared.domain.weeks import next_pulse_period
+    from tests.conftest import make_org
+    from tests.portal.conftest import csrf_of
+
+    org = make_org(store, people_per_team=1)  # its own organisation: the cadence is org-wide
+    admin = Actor(tenant_id=org.tenant_id, person_id=org.admin, role="admin", source="test")
+    change_settings(store, admin, 5, 4)
+    client = app.test_client()
+    login = {"email": org.emails["platform-1"], "password": org.password}
+    assert client.post("/login", data={"csrf_token": csrf_of(client), **login}).status_code == 302
+    page = client.get("/pulse").get_data(as_text=True)
+    assert "Pulse (every 4 weeks)" in page
+    answers = {item: "4" for item in re.findall(r'name="(\w+)" value="4"', page)}
+    team = re.search(r'name="team_id" value="([0-9a-f-]+)"', page)
+    assert team and len(answers) == 10
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token
+    sent = client.post("/pulse", data={"csrf_token": token.group(1), "team_id": team.group(1),
+                                       **answers})  # fmt: skip
+    assert sent.status_code == 302
+    after = client.get("/pulse").get_data(as_text=True)
+    following = next_pulse_period(iso_week_of(datetime.now(UTC)), 4)
+    assert f"It runs every 4 weeks: the next one opens in {following}" in after
+    assert 'name="team_id"' not in after  # no form until the next period

@@ -4,7 +4,7 @@ my data (export as JSON or CSV; erase me: crypto-shredding, then I am logged out
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Response, redirect, render_template, request, url_for
@@ -17,8 +17,10 @@ from services.gateway.portal import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data
+from shared.commands.settings import pulse_cadence
 from shared.directory import AccessToken, Team, TeamMember
 from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.domain.weeks import iso_week_of, next_pulse_period, pulse_period, week_start
 from shared.eventlog.events import PULSE_ITEMS
 from shared.security import keyed_hash
 
@@ -69,21 +71,31 @@ def my_teams() -> list[Any]:
         )
 
 
-def answered(team_id: uuid.UUID, week: str) -> bool:
-    """Whether I answered this team's pulse this week: the same keyed hash that makes a second
-    answer a conflict (nothing else links the answer to me)."""
+def answered(team_id: uuid.UUID, week: str, cadence: int) -> bool:
+    """Whether I answered this team's pulse in the period holding ``week``: the same keyed
+    hash that makes a second answer a conflict (nothing else links the answer to me)."""
     user = me()
     secret = resources().settings.require_secret_key()
-    responder = keyed_hash(secret, "pulse", str(user.person_id), str(team_id), week)
-    found = resources().store.find(
-        f"pulse-{team_id}-{week}", "PulseResponseSubmitted", {"responder_hash": responder}
+    period = pulse_period(week, cadence)
+    responder = keyed_hash(secret, "pulse", str(user.person_id), str(team_id), period)
+    first = week_start(period)
+    weeks = {iso_week_of(first + timedelta(weeks=i)) for i in range(cadence)}
+    return any(
+        resources().store.find(
+            f"pulse-{team_id}-{w}", "PulseResponseSubmitted", {"responder_hash": responder}
+        )
+        is not None
+        for w in sorted(weeks)
     )
-    return found is not None
 
 
 def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
     week = this_week()
-    teams = [{"id": t.id, "name": t.name, "answered": answered(t.id, week)} for t in my_teams()]
+    with resources().engine.connect() as conn:
+        cadence = pulse_cadence(conn, me().tenant_id)
+    teams = [
+        {"id": t.id, "name": t.name, "answered": answered(t.id, week, cadence)} for t in my_teams()
+    ]
     return render_template(
         "portal/pulse.html",
         state=state if state is not None else FormState(),
@@ -92,6 +104,8 @@ def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
         statements=PULSE_STATEMENTS,
         scale=SCALE,
         week=week,
+        cadence=cadence,
+        next_week=next_pulse_period(week, cadence),
     ), status
 
 
