@@ -1,5 +1,6 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
-and a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``.
+a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, and the
+weekly digests of the week just ended (built and mailed once, checked every hour).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
@@ -11,17 +12,19 @@ import logging
 import os
 import signal
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, text
 
 from shared.database import make_engine
+from shared.notify import Mailer, mailer_for
 from shared.settings import Settings
 
 log = logging.getLogger("compound.scheduler")
 SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
+DIGEST_CHECK_SECONDS = 3600
 
 
 def catch_up_everything() -> None:
@@ -45,6 +48,41 @@ def sync_calendars(engine: Engine) -> int:
         ).scalars()
         active = list(ids)
     return sum(send_sync(connection_id) for connection_id in active)
+
+
+def weekly_digests(
+    engine: Engine, settings: Settings, mailer: Mailer, now: datetime | None = None
+) -> tuple[int, int]:
+    """Build the digests of the ISO week that ended last for every organisation that has none
+    for that week yet, then mail every unsent one. Returns (built, mailed).
+
+    Safe to run as often as one likes: a week is built once per organisation (rebuild it with
+    ``compound digests build``) and a digest is mailed once (``sent_at``); a scheduler that was
+    down on Monday catches up at its next check. Older weeks are never mailed retroactively.
+    """
+    from shared.commands.settings import organisation_settings
+    from shared.domain.weeks import iso_week_of
+    from shared.projections.digests import build_digests, send_digests
+
+    week = iso_week_of((now or datetime.now(UTC)) - timedelta(weeks=1))
+    built = 0
+    with engine.connect() as conn:
+        pending = conn.execute(
+            text(
+                "SELECT o.id FROM organizations o WHERE NOT EXISTS (SELECT 1 FROM "
+                "weekly_digests d WHERE d.tenant_id = o.id AND d.week = :w) ORDER BY o.id"
+            ),
+            {"w": week},
+        ).scalars()
+        tenants = list(pending)
+    for tenant_id in tenants:
+        with engine.begin() as conn:
+            k = organisation_settings(conn, tenant_id, settings).k
+            built += build_digests(conn, tenant_id, week, k)
+    mailed = send_digests(engine, mailer, week)
+    if built or mailed:
+        log.info("digests of %s: %d built, %d mailed", week, built, mailed)
+    return built, mailed
 
 
 def run(settings: Settings) -> None:
@@ -79,6 +117,16 @@ def run(settings: Settings) -> None:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC),
+        )
+
+        scheduler.add_job(
+            weekly_digests,
+            "interval",
+            args=(engine, settings, mailer_for(settings)),
+            seconds=DIGEST_CHECK_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=30),
         )
 
         def _stop(signum: int, _frame: object) -> None:
