@@ -23,12 +23,19 @@ CATCH_UP_QUEUE = "projections"
 REBUILD_ACTOR = "rebuild_projection"  # declared in workers/actors.py
 
 
-def send_catch_up(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) -> None:
-    """Enqueue "catch up projection ``name``" by actor name (no import of the workers)."""
+def send_catch_up(
+    name: str,
+    delay_ms: int = 0,
+    broker: dramatiq.Broker | None = None,
+    partition: int | None = None,
+) -> None:
+    """Enqueue "catch up projection ``name``" by actor name (no import of the workers): of
+    one ``partition``, or of all (the worker that takes it sends one message per partition
+    but the first, which it applies itself: docs/scaling.md)."""
     message: dramatiq.Message[None] = dramatiq.Message(
         queue_name=CATCH_UP_QUEUE,
         actor_name=CATCH_UP_ACTOR,
-        args=(name,),
+        args=(name,) if partition is None else (name, partition),
         kwargs={},
         options={},
     )

@@ -13,7 +13,7 @@ import dramatiq
 
 from shared.projections import Runtime, runtime
 from shared.queue import setup_broker
-from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE, REBUILD_ACTOR
+from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE, REBUILD_ACTOR, send_catch_up
 from workers.metrics import add_prometheus
 
 add_prometheus(setup_broker(os.environ.get("REDIS_URL")))  # before the actors are declared
@@ -39,12 +39,22 @@ def _runtime() -> Runtime:
     min_backoff=500,
     time_limit=600_000,
 )
-def catch_up_projection(name: str) -> None:
-    """Apply every pending event of one projection. Duplicates and redeliveries are harmless:
-    the checkpoint row is locked, and what was applied is never applied again."""
-    applied = _runtime().catch_up(name)
+def catch_up_projection(name: str, partition: int | None = None) -> None:
+    """Apply every pending event of one partition of a projection. Duplicates and
+    redeliveries are harmless: the partition's checkpoint row is locked, and what was applied
+    is never applied again. Without ``partition`` (a wake-up after appends, the scheduler's),
+    send one message for each other partition, so the worker processes share them, and
+    apply the first one here."""
+    rt = _runtime()
+    if partition is None:
+        count = rt.partition_count(name)
+        if count > 1:
+            for k in range(1, count):
+                send_catch_up(name, partition=k)
+            partition = 0
+    applied = rt.catch_up(name, partition=partition)
     if applied:
-        log.info("projection %s applied %d events", name, applied)
+        log.info("projection %s partition %s applied %d events", name, partition, applied)
 
 
 @dramatiq.actor(

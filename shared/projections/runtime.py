@@ -1,18 +1,26 @@
 """The projector runtime: checkpoints, catch-up, poison events, shadow rebuilds.
 
 A :class:`Projection` has a name, a version, the event types it handles, its tables, and
-``apply(conn, events, tables)``. The runtime keeps one row per projection in ``projections``:
+``apply(conn, events, tables)``. The runtime keeps one row per projection in ``projections``
+and one checkpoint per partition of it in ``projection_partitions`` (a projection's events
+are split into partitions by tenant: shared/projections/partitions.py, docs/scaling.md):
 
-* **catch-up** reads the handled events after the checkpoint in large batches and applies
-  each batch in one transaction that also advances the checkpoint. The checkpoint row is
-  locked ``FOR UPDATE``, so two workers never apply the same batch, and a redelivered or
-  duplicate wake-up finds nothing left to do.
+* **catch-up** of one partition (or of several together) reads their handled events after
+  their checkpoints in large batches and applies each batch in one transaction that also
+  advances their checkpoints. The checkpoint rows are locked ``FOR UPDATE``, so two workers
+  never apply the same batch, and a redelivered or duplicate wake-up finds nothing left to
+  do; worker processes apply different partitions at the same time. The transaction ends the
+  session if it stays idle longer than the lease (``COMPOUND_PROJECTION_LEASE_SECONDS``), so
+  a frozen worker's partitions pass to another and its late commit fails.
+  ``projections.position``, what readers wait for, is the lowest of the partitions'
+  checkpoints, kept in the same transactions.
 * a **poison event** (``apply`` raises) rolls back its batch; the runtime then applies one
   event at a time up to the culprit, marks the projection ``failed`` with the error and the
-  event's position, and leaves every other projection alone.
+  event's position (every partition of it stops), and leaves every other projection alone.
 * **rebuild** builds generation *g+1* of the tables (``{table}__g{n}``) from position 0 while
   generation *g* keeps serving through the view ``{table}``, then switches the views and the
-  checkpoint in one transaction.
+  checkpoints (every partition's at the final position, split into the runtime's number of
+  partitions) in one transaction.
 
 Projections use event time only, never the wall clock, so an incremental run and a rebuild
 produce the same rows (tests/integration/test_projection_determinism.py).
@@ -34,6 +42,12 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from shared.eventlog import EventStore, RecordedEvent
+from shared.projections.partitions import (
+    lease_seconds_from_env,
+    partition_of,
+    partitions_from_env,
+    read_partitions,
+)
 
 log = logging.getLogger("compound.projections")
 BATCH = 5000
@@ -122,10 +136,21 @@ def _table_names(projection: Projection, generation: int) -> dict[str, str]:
 class Runtime:
     """Runs projections against the event store."""
 
-    def __init__(self, store: EventStore, projections: Sequence[Projection], batch: int = BATCH):
+    def __init__(
+        self,
+        store: EventStore,
+        projections: Sequence[Projection],
+        batch: int = BATCH,
+        partitions: int | None = None,
+        lease_seconds: float | None = None,
+    ):
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch = batch
+        self.partitions = max(1, partitions or partitions_from_env())
+        """Partitions of projections registered or rebuilt by this runtime (a projection's
+        own number is in its ``projections`` row)."""
+        self.lease_seconds = lease_seconds or lease_seconds_from_env()
         self._ensured = False
 
     @property
@@ -135,20 +160,101 @@ class Runtime:
     # -- setup ---------------------------------------------------------------------------------
 
     def ensure(self) -> None:
-        """Register every projection and create generation 1 of its tables if missing."""
+        """Register every projection and create generation 1 of its tables if missing; give
+        each its checkpoint rows, split into :attr:`partitions` once they line up."""
         self._ensured = True
         for projection in self.projections.values():
             with self.engine.begin() as conn:
                 inserted = conn.execute(
                     text(
-                        "INSERT INTO projections (name, version, generation) "
-                        "VALUES (:n, :v, 1) ON CONFLICT (name) DO NOTHING RETURNING name"
+                        "INSERT INTO projections (name, version, generation, partitions) "
+                        "VALUES (:n, :v, 1, :k) ON CONFLICT (name) DO NOTHING RETURNING name"
                     ),
-                    {"n": projection.name, "v": projection.version},
+                    {"n": projection.name, "v": projection.version, "k": self.partitions},
                 ).first()
                 if inserted is not None:
                     self._create_tables(conn, projection, 1)
                     self._switch_views(conn, projection, 1)
+                # A partition without a row starts at the projection's position (the lowest
+                # of all: nothing after it was applied in a partition that had no row).
+                conn.execute(
+                    text(
+                        "INSERT INTO projection_partitions (projection, partition, position) "
+                        "SELECT name, k, position FROM projections, "
+                        "generate_series(0, partitions - 1) AS k WHERE name = :n "
+                        "ON CONFLICT DO NOTHING"
+                    ),
+                    {"n": projection.name},
+                )
+            with self.engine.begin() as conn:
+                self._repartition(conn, projection.name)
+
+    def _lock_partitions(self, conn: Connection, name: str) -> list[tuple[int, int]]:
+        """Lock every checkpoint row of ``name``, in partition order: (partition, position)."""
+        rows = conn.execute(
+            text(
+                "SELECT partition, position FROM projection_partitions WHERE projection = :n "
+                "ORDER BY partition FOR UPDATE"
+            ),
+            {"n": name},
+        ).all()
+        return [(int(r.partition), int(r.position)) for r in rows]
+
+    def _repartition(self, conn: Connection, name: str, position: int | None = None) -> bool:
+        """Split ``name`` into :attr:`partitions` checkpoints if all of them are at one
+        position (``position``: set them all there, as a rebuild's switch does). Locks the
+        checkpoint rows, then the projection's row (the order every writer follows)."""
+        rows = self._lock_partitions(conn, name)
+        row = conn.execute(
+            text("SELECT position, partitions FROM projections WHERE name = :n FOR UPDATE"),
+            {"n": name},
+        ).one()
+        if position is None:
+            if row.partitions == self.partitions and len(rows) == self.partitions:
+                return False
+            positions = {max(p, int(row.position)) for _, p in rows} or {int(row.position)}
+            if len(positions) > 1:
+                log.info(
+                    "projection %s keeps %d partitions until they line up",
+                    name,
+                    row.partitions,
+                )
+                return False
+            position = positions.pop()
+        conn.execute(
+            text(
+                "UPDATE projection_partitions SET position = :p, updated_at = now() "
+                "WHERE projection = :n AND partition < :k"
+            ),
+            {"p": position, "n": name, "k": self.partitions},
+        )
+        conn.execute(
+            text("DELETE FROM projection_partitions WHERE projection = :n AND partition >= :k"),
+            {"n": name, "k": self.partitions},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO projection_partitions (projection, partition, position) "
+                "SELECT :n, k, :p FROM generate_series(0, :k - 1) AS k ON CONFLICT DO NOTHING"
+            ),
+            {"p": position, "n": name, "k": self.partitions},
+        )
+        conn.execute(
+            text("UPDATE projections SET partitions = :k, position = :p WHERE name = :n"),
+            {"p": position, "n": name, "k": self.partitions},
+        )
+        return True
+
+    def partition_count(self, name: str) -> int:
+        """How many partitions projection ``name`` has now."""
+        if not self._ensured:
+            self.ensure()
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    text("SELECT partitions FROM projections WHERE name = :n"), {"n": name}
+                ).scalar_one()
+            )
 
     def _create_tables(self, conn: Connection, projection: Projection, generation: int) -> None:
         for base, columns in projection.tables.items():
@@ -165,10 +271,14 @@ class Runtime:
 
     # -- catch-up --------------------------------------------------------------------------------
 
-    def catch_up(self, name: str, max_batches: int | None = None) -> int:
+    def catch_up(
+        self, name: str, max_batches: int | None = None, partition: int | None = None
+    ) -> int:
         """Apply every pending event of projection ``name``; returns how many were applied.
 
-        Safe to call from several workers at once: only one applies a given batch.
+        ``partition``: only that partition's (a worker's share); default: all partitions,
+        together in this one call. Safe to call from several workers at once: only one
+        applies a given batch of a partition.
         """
         projection = self.projections[name]
         if not self._ensured:
@@ -179,7 +289,9 @@ class Runtime:
         while max_batches is None or batches < max_batches:
             batches += 1
             try:
-                count, done = self._catch_up_once(projection, 1 if single else self.batch)
+                count, done = self._catch_up_once(
+                    projection, 1 if single else self.batch, partition
+                )
             except _PoisonEvent as poison:
                 if not single and poison.batch_size > 1:
                     single = True  # find the culprit: apply one event at a time
@@ -191,51 +303,97 @@ class Runtime:
                 return applied
         return applied
 
-    def _catch_up_once(self, projection: Projection, limit: int) -> tuple[int, bool]:
+    def _catch_up_once(
+        self, projection: Projection, limit: int, partition: int | None = None
+    ) -> tuple[int, bool]:
         with self.engine.begin() as conn:
             # A second worker waits for the first rather than skipping: whatever committed
             # while the first was busy is then applied by the second, so no wake-up is lost.
+            # A worker that stops answering loses its session, and so its locks, after the
+            # lease: its partitions pass on and its late commit fails.
             conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+            conn.execute(
+                text("SELECT set_config('idle_in_transaction_session_timeout', :t, true)"),
+                {"t": f"{int(self.lease_seconds * 1000)}ms"},
+            )
             try:
-                row = conn.execute(
+                locked = conn.execute(
                     text(
-                        "SELECT generation, position, status FROM projections WHERE name = :n "
-                        "FOR UPDATE"
+                        "SELECT partition, position FROM projection_partitions "
+                        "WHERE projection = :n AND (CAST(:k AS integer) IS NULL OR partition = :k) "
+                        "ORDER BY partition FOR UPDATE"
                     ),
-                    {"n": projection.name},
-                ).first()
+                    {"n": projection.name, "k": partition},
+                ).all()
             except OperationalError as err:
                 if "lock timeout" in str(err):
                     return 0, True  # someone holds it for long: the scheduler will come back
                 raise
+            if not locked:
+                return 0, True  # no such partition (any more): nothing of ours to do
+            row = conn.execute(
+                text(
+                    "SELECT generation, position, status, partitions FROM projections "
+                    "WHERE name = :n"
+                ),
+                {"n": projection.name},
+            ).first()
             if row is None or row.status != "live":
                 return 0, True
+            count = int(row.partitions)
+            # A projection's position is a floor for every partition (the lowest of them, or
+            # a position it was moved to by hand).
+            starts = {int(r.partition): max(int(r.position), int(row.position)) for r in locked}
             head = int(
                 conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
             )
-            events = self.store.read_all(
-                row.position,
+            low = min(starts.values())
+            events = read_partitions(
+                self.store,
+                low,
                 limit,
                 types=projection.handles,
+                partitions=list(starts),
+                count=count,
                 decrypt=projection.needs_personal_data,
             )
-            if events:
+            full = len(events) == limit
+            last = events[-1].position if events else 0
+            mine = events
+            if len(set(starts.values())) > 1:  # partitions at different checkpoints
+                mine = [e for e in events if e.position > starts[partition_of(e.tenant_id, count)]]
+            if mine:
                 try:
                     with conn.begin_nested():
-                        projection.apply(conn, events, _table_names(projection, row.generation))
+                        projection.apply(conn, mine, _table_names(projection, row.generation))
                 except Exception as err:
-                    raise _PoisonEvent(events[0].position, len(events), err) from err
-            full = len(events) == limit
-            position = (
-                events[-1].position
-                if full
-                else max(head, row.position, events[-1].position if events else 0)
+                    raise _PoisonEvent(mine[0].position, len(events), err) from err
+            reached = last if full else max(head, last)
+            conn.execute(
+                text(
+                    "UPDATE projection_partitions SET position = :p, updated_at = now() "
+                    "WHERE projection = :n AND partition = :k AND position < :p"
+                ),
+                [
+                    {"p": max(reached, start), "n": projection.name, "k": k}
+                    for k, start in starts.items()
+                ],
+            )
+            # The projection's position: the lowest checkpoint, read after taking its row so
+            # that partitions committing meanwhile are seen (no stale minimum is written).
+            conn.execute(
+                text("SELECT 1 FROM projections WHERE name = :n FOR UPDATE"),
+                {"n": projection.name},
             )
             conn.execute(
-                text("UPDATE projections SET position = :p, updated_at = now() WHERE name = :n"),
-                {"p": position, "n": projection.name},
+                text(
+                    "UPDATE projections SET position = greatest(position, "
+                    "(SELECT min(position) FROM projection_partitions WHERE projection = :n)), "
+                    "updated_at = now() WHERE name = :n"
+                ),
+                {"n": projection.name},
             )
-            return len(events), not full
+            return len(mine), not full
 
     def _mark_failed(self, projection: Projection, poison: _PoisonEvent) -> None:
         log.error(
@@ -307,6 +465,14 @@ class Runtime:
         tables = {p.name: _table_names(p, generations[p.name]) for p in projections}
         handles = frozenset().union(*(p.handles for p in projections))
         personal = any(p.needs_personal_data for p in projections)
+        # A projection may fold the whole log in memory and write its tables once at the
+        # end (``begin_rebuild()`` -> an object with ``fold(events)`` and ``flush(conn,
+        # tables)``); the events appended during its flush, and catch-up, go through apply().
+        folders: dict[str, Any] = {}
+        for projection in projections:
+            begin = getattr(projection, "begin_rebuild", None)
+            if begin is not None:
+                folders[projection.name] = begin()
 
         def apply_next(conn: Connection, position: int) -> tuple[int, bool]:
             head = int(
@@ -315,7 +481,9 @@ class Runtime:
             events = self.store.read_all(position, self.batch, types=handles, decrypt=personal)
             for projection in projections:
                 mine = [e for e in events if e.type in projection.handles]
-                if mine:
+                if mine and projection.name in folders:
+                    folders[projection.name].fold(mine)
+                elif mine:
                     projection.apply(conn, mine, tables[projection.name])
             if len(events) < self.batch:
                 return max(position, head, events[-1].position if events else 0), True
@@ -333,8 +501,15 @@ class Runtime:
                 progress(position, self.store.head())
             if done:
                 break
+        if folders:
+            with self.engine.begin() as conn:
+                for name, folder in folders.items():
+                    folder.flush(conn, tables[name])
+            folders.clear()
         with self.engine.begin() as conn:  # the switch: lock the live rows, finish, swap
             old = {}
+            for projection in projections:  # checkpoints first, as catch-ups take them
+                self._lock_partitions(conn, projection.name)
             for projection in projections:  # in name order: no deadlock between rebuilds
                 old[projection.name] = (
                     conn.execute(
@@ -363,6 +538,8 @@ class Runtime:
                         "n": projection.name,
                     },
                 )
+                # Every partition checkpoint at the final position, split anew.
+                self._repartition(conn, projection.name, position)
                 for base in projection.tables:
                     conn.execute(
                         text(f"DROP TABLE IF EXISTS {physical(base, old[projection.name])}")
