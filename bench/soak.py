@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import statistics
 import subprocess
@@ -72,6 +73,32 @@ class Samples:
     memory: dict[str, list[tuple[float, int]]] = field(default_factory=lambda: defaultdict(list))
     lag_events: list[tuple[float, int]] = field(default_factory=list)
     lag_seconds: list[tuple[float, float]] = field(default_factory=list)
+    # Redis's own count of what it holds (INFO used_memory, KiB): allocator growth and
+    # fragmentation show in RssAnon but not here, data piling up shows in both.
+    redis_used: list[tuple[float, int]] = field(default_factory=list)
+    # Messages waiting in Dramatiq's queues (every queue of the namespace, delayed ones too).
+    queued: list[tuple[float, int]] = field(default_factory=list)
+    keys: list[tuple[float, int]] = field(default_factory=list)
+
+
+def queued_messages(r: redis_client.Redis, namespace: str) -> int:
+    """Messages Dramatiq holds in Redis: the ``.msgs`` hashes of every queue (ready, delayed,
+    dead-lettered), which is where a message's body stays until it is acked."""
+    total = 0
+    for key in r.scan_iter(f"{namespace}:*.msgs"):
+        total += int(r.hlen(key))  # type: ignore[arg-type]
+    return total
+
+
+def key_census(r: redis_client.Redis) -> list[tuple[str, int, int]]:
+    """Keys by shape (ids replaced by ``*``): (shape, keys, bytes), largest first."""
+    shapes: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for key in r.scan_iter(count=1000):
+        name = key.decode(errors="replace")
+        shape = re.sub(r"[0-9a-f]{8}-?[0-9a-f-]{27,}|[0-9a-f]{16,}|\d+(\.\d+)*", "*", name)
+        shapes[shape][0] += 1
+        shapes[shape][1] += int(r.memory_usage(key) or 0)  # type: ignore[arg-type]
+    return sorted(((k, n, b) for k, (n, b) in shapes.items()), key=lambda x: -x[2])
 
 
 class Sampler(threading.Thread):
@@ -95,6 +122,7 @@ class Sampler(threading.Thread):
             info = r.info("server")
             assert isinstance(info, dict)
             redis_pid = int(info["process_id"])
+            namespace = os.environ.get("COMPOUND_QUEUE_NAMESPACE", "compound")
             while not self._halt.wait(1.0):
                 at = time.monotonic() - self.started
                 pids = {name: list(roots) for name, roots in self.groups.items()}
@@ -112,9 +140,23 @@ class Sampler(threading.Thread):
                 for name, group in pids.items():
                     sizes = [rss_anon_kib(pid) for pid in set(group)]
                     self.samples.memory[name].append((at, sum(s for s in sizes if s)))
+                used = r.info("memory")
+                assert isinstance(used, dict)
+                self.samples.redis_used.append((at, int(used["used_memory"]) // 1024))
+                self.samples.queued.append((at, queued_messages(r, namespace)))
+                self.samples.keys.append((at, int(r.dbsize())))  # type: ignore[arg-type]
                 statuses = self.runtime.status()
                 self.samples.lag_events.append((at, max(x.lag_events for x in statuses)))
                 self.samples.lag_seconds.append((at, max(x.lag_seconds for x in statuses)))
+                if len(self.samples.keys) % 10 == 0:
+                    worst = max(statuses, key=lambda x: x.lag_seconds)
+                    print(
+                        f"  [soak] {at:5.0f} s: lag {worst.lag_seconds:.1f} s "
+                        f"({worst.name}, {worst.lag_events} events), "
+                        f"messages queued {self.samples.queued[-1][1]:,}, "
+                        f"redis used {self.samples.redis_used[-1][1] / 1024:.1f} MiB",
+                        flush=True,
+                    )
 
 
 @contextlib.contextmanager
@@ -189,6 +231,7 @@ def run(ctx: Context, minutes: float = MINUTES, rate: float = RATE) -> Section:
                         break
                     time.sleep(0.5)
                 sampler.stop()
+                census = key_census(redis_client.Redis.from_url(redis))
     engine.dispose()
 
     s = sampler.samples
@@ -210,6 +253,22 @@ def run(ctx: Context, minutes: float = MINUTES, rate: float = RATE) -> Section:
                 verdict(ok),
             )
         )
+    for label, series, unit in (
+        ("memory of redis (INFO used_memory, MiB)", s.redis_used, 1024),
+        ("Dramatiq messages held in Redis", s.queued, 1),
+        ("Redis keys", s.keys, 1),
+    ):
+        before, after = _window(series, *first), _window(series, *last)
+        shown = (
+            f"{before / unit:.1f} -> {after / unit:.1f}"
+            if unit > 1
+            else f"{before:,.0f} -> {after:,.0f}"
+        )
+        growth = (after - before) / before if before else 0.0
+        rows.append((label, shown, f"{growth * 100:+.1f} %", "", ""))
+    print("  [soak] Redis keys at the end, by shape (keys, bytes):", flush=True)
+    for shape, count, size in census[:12]:
+        print(f"    {shape:60} {count:>8,} {size:>12,}", flush=True)
     max_lag = max((v for _, v in s.lag_seconds), default=0.0)
     max_events = max((v for _, v in s.lag_events), default=0)
     lag_ok = max_lag <= MAX_LAG_SECONDS and drained is not None
