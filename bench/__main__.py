@@ -21,7 +21,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import calendar, dashboards, eventstore, gateway, levers, portal, projections, soak
+from bench import (
+    calendar,
+    dashboards,
+    eventstore,
+    gateway,
+    levers,
+    portal,
+    projections,
+    scaling,
+    soak,
+)
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +46,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     calendar.run,
     levers.run,
     dashboards.run,
+    scaling.run,
 ]
 
 INTRO = f"""\

@@ -367,6 +367,10 @@ class Runtime:
                     with conn.begin_nested():
                         projection.apply(conn, mine, _table_names(projection, row.generation))
                 except Exception as err:
+                    if isinstance(err, OperationalError) or getattr(
+                        err, "connection_invalidated", False
+                    ):
+                        raise  # the server or the connection, not the event (lease ran out)
                     raise _PoisonEvent(mine[0].position, len(events), err) from err
             reached = last if full else max(head, last)
             conn.execute(
