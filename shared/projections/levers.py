@@ -930,10 +930,9 @@ class LeversFold:
             retracted = action_id in self.retracted and person in state
             rewarded = False
             if visible and person in state:
-                found = reward_times.get(person)
-                if found:
-                    i = bisect_left(found, at)
-                    rewarded = i < len(found) and found[i] <= at + window
+                times = reward_times.get(person, [])
+                i = bisect_left(times, at)
+                rewarded = i < len(times) and times[i] <= at + window
             action_rows.append((action_id, person, week, at, stretch, visible, rewarded, retracted))
             if not retracted:
                 row = weeks[(person, week)]

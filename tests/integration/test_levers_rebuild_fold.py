@@ -111,9 +111,9 @@ def _history(world: Any, rng: random.Random) -> None:
                 ),
             )
         for person, request in rng.sample(requests, min(len(requests), 2)):
-            data = {"request_id": request, "person_id": str(person), "useful": True,
-                    "comment": None}  # fmt: skip
-            world.write(f"feedback-{request}", NewEvent("FeedbackGiven", data, at(week, 5, 10)))
+            given = {"request_id": request, "person_id": str(person), "useful": True,
+                     "comment": None}  # fmt: skip
+            world.write(f"feedback-{request}", NewEvent("FeedbackGiven", given, at(week, 5, 10)))
         for person, key in rng.sample(meetings, min(len(meetings), 2)):
             if rng.random() < 0.5:
                 data = {"person_id": str(person), "meeting_key": key,
