@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.gateway import create_app
-from services.gateway.security import CONTENT_SECURITY_POLICY
+from services.gateway.security import CONTENT_SECURITY_POLICY, SECURITY_HEADERS
 from shared.settings import Settings
 from tests.conftest import DemoOrg
+from tests.reliability.report import Figures
 
 pytestmark = pytest.mark.integration
 
@@ -75,9 +76,18 @@ def test_no_page_served_here_has_an_inline_script(client: FlaskClient) -> None:
 
 
 def login_cookie(client: FlaskClient, org: DemoOrg, **environ: str) -> str:
+    cookies = login_set_cookies(client, org, **environ)
+    session_cookies = [c for c in cookies if c.startswith("session=")]
+    assert session_cookies, cookies
+    return session_cookies[-1]
+
+
+def login_set_cookies(client: FlaskClient, org: DemoOrg, **environ: str) -> list[str]:
+    """The ``Set-Cookie`` headers of the login page and of logging in through it."""
     host = client.application.config.get("SERVER_NAME") or "localhost"
-    page = client.get("/login", environ_overrides=environ).get_data(as_text=True)
-    csrf = page.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
+    page = client.get("/login", environ_overrides=environ)
+    html = page.get_data(as_text=True)
+    csrf = html.split('name="csrf_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
     response = client.post(
         "/login",
         data={"email": org.emails["platform-1"], "password": org.password, "csrf_token": csrf},
@@ -86,10 +96,7 @@ def login_cookie(client: FlaskClient, org: DemoOrg, **environ: str) -> str:
         headers={"Referer": f"https://{host}/login"},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    cookies = response.headers.getlist("Set-Cookie")
-    session_cookies = [c for c in cookies if c.startswith("session=")]
-    assert session_cookies, cookies
-    return session_cookies[-1]
+    return page.headers.getlist("Set-Cookie") + response.headers.getlist("Set-Cookie")
 
 
 def flags(cookie: str) -> set[str]:
@@ -158,3 +165,42 @@ def test_secure_cookies_setting_forces_the_flag(settings: Settings, org: DemoOrg
         assert "secure" in flags(login_cookie(app.test_client(), org))
     finally:
         app.extensions["compound"].close()
+
+
+_FORWARDED = {"HTTP_X_FORWARDED_PROTO": "https"}
+
+
+def test_cookie_flags_and_headers_in_every_setting(
+    app: Flask, behind_tls_proxy: Flask, org: DemoOrg, figures: Figures
+) -> None:
+    """The cookie row of docs/reliability.md: each way a request can reach the gateway, the
+    cookies a login sets (the session cookie only: no remember-me cookie, whose flags
+    Flask-Login would set without the request's scheme in mind) and their flags."""
+    cases = [
+        ("plain HTTP", app, {}, False),
+        ("HTTPS", app, {"wsgi.url_scheme": "https"}, True),
+        ("X-Forwarded-Proto without a trusted proxy", app, _FORWARDED, False),
+        ("behind 1 trusted TLS proxy", behind_tls_proxy, _FORWARDED, True),
+    ]
+    for label, gateway, environ, secure in cases:
+        cookies = login_set_cookies(gateway.test_client(), org, **environ)
+        assert {c.split("=", 1)[0] for c in cookies} == {"session"}, (label, cookies)
+        for cookie in cookies:
+            assert {"httponly", "samesite=lax"} <= flags(cookie), label
+            assert ("secure" in flags(cookie)) == secure, label
+    client = app.test_client()
+    for path in PATHS:
+        with client.get(path) as response:
+            assert all(response.headers.get(n) == v for n, v in SECURITY_HEADERS), path
+    figures.record(
+        "cookies-and-headers",
+        "Security",
+        "session cookie HttpOnly and SameSite=Lax always, Secure over HTTPS and behind a "
+        "trusted TLS proxy (X-Forwarded-Proto, COMPOUND_FORWARDED_PROXIES), not over plain "
+        "HTTP nor on an untrusted X-Forwarded-Proto; no other cookie; the security headers "
+        "(CSP, nosniff, frame and referrer policies) on every kind of response",
+        "tests/security/test_headers.py",
+        ways_of_arriving_checked=len(cases),
+        responses_checked_for_headers=len(PATHS),
+        headers_per_response=len(SECURITY_HEADERS),
+    )
