@@ -275,7 +275,10 @@ class CapitalProjection(Projection):
         for index, e in pending:
             action = e.data["action_id"]
             if action:
-                rows[index][5] = tactic_of.get(action)
+                # An action undone before the outcome was appended credits nothing (its stored
+                # row is gone too), whatever the batches.
+                standing = retracted_at.get(action, e.position + 1) > e.position
+                rows[index][5] = tactic_of.get(action) if standing else None
                 continue
             person = e.data["person_id"]
             window = e.occurred_at - CREDIT_WINDOW

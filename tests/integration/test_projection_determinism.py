@@ -166,3 +166,58 @@ def test_incremental_with_crashes_equals_rebuild(
 
     assert rows(store, incremental, tenant) == rows(store, one_pass, tenant)
     assert len(rows(store, one_pass, tenant)["capital_contributions"]) == len(history)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    history=histories(),
+    batches=st.lists(st.integers(1, 7), min_size=1, max_size=5),
+    retract_share=st.floats(0, 0.5),
+)
+def test_a_rebuild_equals_small_batches_with_retractions(
+    store: EventStore,
+    history: list[tuple[int, dict[str, Any], int]],
+    batches: list[int],
+    retract_share: float,
+):
+    """Undone actions (``MicroActionRetracted``) and the outcomes that credit them, linked or
+    not: small batches and a rebuild's large ones give the same rows."""
+    suffix = uuid.uuid4().hex[:8]
+    incremental = isolated(f"i{suffix}")
+    rebuilt = isolated(f"f{suffix}")
+    Runtime(store, [incremental, rebuilt]).ensure()
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE projections SET position = :h WHERE name = :a"),
+            {"h": store.head(), "a": incremental.name},
+        )
+    tenant = uuid.uuid4()
+    people = [uuid.uuid4() for _ in range(3)]
+    rng = random.Random(len(history))
+    for person_index, spec, minutes in history:
+        person = people[person_index]
+        kind = spec.pop("type")
+        if kind == "MicroActionLogged":
+            data = {**spec, "person_id": str(person), "note": None}
+        else:
+            data = {"outcome_id": str(uuid.uuid4()), "person_id": str(person), "note": None, **spec}
+        at = START + timedelta(minutes=minutes)
+        events = [NewEvent(kind, data, at)]
+        if kind == "MicroActionLogged" and rng.random() < retract_share:
+            undo = {k: data[k] for k in ("action_id", "person_id", "tactic", "minutes", "audience")}
+            events.append(NewEvent("MicroActionRetracted", undo, at))
+        store.append(tenant, f"journal-{person}", None, events)
+
+    sizes = iter(batches * 1000)
+    while Runtime(store, [incremental], batch=next(sizes)).catch_up(
+        incremental.name, max_batches=1
+    ):
+        pass
+    Runtime(store, [rebuilt]).rebuild(rebuilt.name)
+
+    assert rows(store, rebuilt, tenant) == rows(store, incremental, tenant)
