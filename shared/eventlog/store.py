@@ -559,7 +559,9 @@ class EventStore:
         Never skips an event: what a reader sees is always a prefix of the log (see the
         module docstring), so a checkpoint at the last position read is safe. With
         ``decrypt=False`` personal fields read as :data:`SEALED` (for readers that never use
-        them, such as most projections: it saves the decryption).
+        them, such as most projections: it saves the decryption). ``tenant_id`` filters the
+        position range as it is scanned (the log has no tenant index: appends would pay for
+        it and no production reader needs it), so keep it to recent ranges.
         """
         where = ["position > %s"]
         params: list[Any] = [after]
