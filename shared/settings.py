@@ -7,6 +7,7 @@ Each field maps to one environment variable (documented in README.md with its de
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def _flag(env: dict[str, str], name: str) -> bool:
     if raw in ("1", "true", "yes", "on"):
         return True
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def projection_partitions(env: Mapping[str, str] | None = None) -> int:
+    """``COMPOUND_PROJECTION_PARTITIONS``: partitions of each projection (docs/scaling.md)."""
+    return _int(dict(os.environ if env is None else env), "COMPOUND_PROJECTION_PARTITIONS", 4, 1)
+
+
+def projection_lease_seconds(env: Mapping[str, str] | None = None) -> int:
+    """``COMPOUND_PROJECTION_LEASE_SECONDS``: how long a partition stays with a worker that
+    stopped answering, its transaction open (docs/scaling.md)."""
+    return _int(
+        dict(os.environ if env is None else env), "COMPOUND_PROJECTION_LEASE_SECONDS", 15, 1
+    )
 
 
 def normalise_database_url(url: str) -> str:
@@ -88,6 +102,8 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "compound@localhost"
     smtp_starttls: bool = True
+    projection_partitions: int = 4
+    projection_lease_seconds: int = 15
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -121,6 +137,8 @@ class Settings:
             smtp_password=env.get("COMPOUND_SMTP_PASSWORD") or None,
             smtp_from=env.get("COMPOUND_SMTP_FROM") or "compound@localhost",
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+            projection_partitions=projection_partitions(env),
+            projection_lease_seconds=projection_lease_seconds(env),
         )
 
     def require_secret_key(self) -> str:

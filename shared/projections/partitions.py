@@ -14,15 +14,12 @@ its partitions line up (shared/projections/runtime.py). docs/scaling.md explains
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from shared.eventlog import EventStore, RecordedEvent
 from shared.eventlog.store import _COLUMNS, PREFETCH_MIN_PAGE, _collector_paused
-
-DEFAULT_PARTITIONS = 4
-DEFAULT_LEASE_SECONDS = 15.0
+from shared.settings import projection_lease_seconds, projection_partitions
 
 PARTITION_SQL = "mod(('x' || substr(md5(tenant_id::text), 1, 7))::bit(28)::integer, {count})"
 """SQL of an event's partition among ``count`` (format ``count`` in: an integer)."""
@@ -35,16 +32,14 @@ def partition_of(tenant_id: object, count: int) -> int:
 
 
 def partitions_from_env(env: dict[str, str] | None = None) -> int:
-    """``COMPOUND_PROJECTION_PARTITIONS`` (at least 1)."""
-    raw = (os.environ if env is None else env).get("COMPOUND_PROJECTION_PARTITIONS") or ""
-    return max(1, int(raw)) if raw.strip() else DEFAULT_PARTITIONS
+    """``COMPOUND_PROJECTION_PARTITIONS`` (at least 1; shared/settings.py)."""
+    return projection_partitions(env)
 
 
 def lease_seconds_from_env(env: dict[str, str] | None = None) -> float:
     """``COMPOUND_PROJECTION_LEASE_SECONDS``: how long a partition's checkpoint lock survives
-    a worker that stopped answering (at least 1 s)."""
-    raw = (os.environ if env is None else env).get("COMPOUND_PROJECTION_LEASE_SECONDS") or ""
-    return max(1.0, float(raw)) if raw.strip() else DEFAULT_LEASE_SECONDS
+    a worker that stopped answering (at least 1 s; shared/settings.py)."""
+    return float(projection_lease_seconds(env))
 
 
 def read_partitions(
