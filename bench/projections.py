@@ -475,6 +475,20 @@ def _dist_version(name: str) -> str:
         return ""
 
 
+def eventsourcing_env(database_url: str, pool_size: int) -> dict[str, str]:
+    """The ``eventsourcing`` library's PostgreSQL settings for the run's database."""
+    url = make_url(database_url)
+    return {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": url.database or "",
+        "POSTGRES_HOST": url.host or "127.0.0.1",
+        "POSTGRES_PORT": str(url.port or 5432),
+        "POSTGRES_USER": url.username or "",
+        "POSTGRES_PASSWORD": url.password or "",
+        "POSTGRES_POOL_SIZE": str(pool_size),
+    }
+
+
 def _library_rate(ctx: Context, version: str) -> Library:
     # The library's API (eventsourcing 9.x): Application, Aggregate and @event write events;
     # ProjectionRunner(application_class, projection_class, view_class, env) subscribes to the
@@ -540,16 +554,7 @@ def _library_rate(ctx: Context, version: str) -> Library:
         def process_event(self, domain_event: Any, tracking: Tracking) -> None:
             self.view.incr(get_topic(type(domain_event)).rsplit(".", 1)[-1], tracking)
 
-    url = make_url(ctx.database_url)
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.database or "",
-        "POSTGRES_HOST": url.host or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or "",
-        "POSTGRES_PASSWORD": url.password or "",
-        "POSTGRES_POOL_SIZE": "5",
-    }
+    env = eventsourcing_env(ctx.database_url, pool_size=5)
     _progress(f"eventsourcing {version}: writing {fmt_int(ES_EVENTS)} events")
     app = BenchApp(env)
     try:

@@ -7,10 +7,8 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy.engine import make_url
-
 from bench.common import Context, median
-from bench.projections import _dist_version, _import_eventsourcing
+from bench.projections import _dist_version, _import_eventsourcing, eventsourcing_env
 from shared.domain.tactics import AUDIENCES, TACTICS
 
 _TACTICS = tuple(TACTICS)
@@ -67,16 +65,7 @@ def _measure(
     class ReferenceApp(Application[uuid.UUID]):
         pass
 
-    url = make_url(ctx.database_url)
-    env = {
-        "PERSISTENCE_MODULE": "eventsourcing.postgres",
-        "POSTGRES_DBNAME": url.database or "",
-        "POSTGRES_HOST": url.host or "127.0.0.1",
-        "POSTGRES_PORT": str(url.port or 5432),
-        "POSTGRES_USER": url.username or "",
-        "POSTGRES_PASSWORD": url.password or "",
-        "POSTGRES_POOL_SIZE": "2",
-    }
+    env = eventsourcing_env(ctx.database_url, pool_size=2)
     app = ReferenceApp(env)
     result = Reference(version=version)
 

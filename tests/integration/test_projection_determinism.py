@@ -103,6 +103,32 @@ def rows(store: EventStore, projection: CapitalProjection, tenant: uuid.UUID) ->
     return out
 
 
+def append_history(
+    store: EventStore,
+    history: list[tuple[int, dict[str, Any], int]],
+    retract_share: float = 0.0,
+) -> uuid.UUID:
+    """Append ``history`` for three people of a new tenant (returned); with ``retract_share``,
+    that share of the actions is undone right after it is logged (seeded by the history)."""
+    tenant = uuid.uuid4()
+    people = [uuid.uuid4() for _ in range(3)]
+    rng = random.Random(len(history))
+    for person_index, spec, minutes in history:
+        person = people[person_index]
+        kind = spec.pop("type")
+        if kind == "MicroActionLogged":
+            data = {**spec, "person_id": str(person), "note": None}
+        else:
+            data = {"outcome_id": str(uuid.uuid4()), "person_id": str(person), "note": None, **spec}
+        at = START + timedelta(minutes=minutes)
+        events = [NewEvent(kind, data, at)]
+        if kind == "MicroActionLogged" and rng.random() < retract_share:
+            undo = {k: data[k] for k in ("action_id", "person_id", "tactic", "minutes", "audience")}
+            events.append(NewEvent("MicroActionRetracted", undo, at))
+        store.append(tenant, f"journal-{person}", None, events)
+    return tenant
+
+
 # No shrinking phase: with a database per example it can take minutes; the failing example
 # is printed as generated.
 @settings(
@@ -134,21 +160,7 @@ def test_incremental_with_crashes_equals_rebuild(
             text("UPDATE projections SET position = :h WHERE name IN (:a, :b)"),
             {"h": head, "a": incremental.name, "b": one_pass.name},
         )
-    tenant = uuid.uuid4()
-    people = [uuid.uuid4() for _ in range(3)]
-    for person_index, spec, minutes in history:
-        person = people[person_index]
-        kind = spec.pop("type")
-        if kind == "MicroActionLogged":
-            data = {**spec, "person_id": str(person), "note": None}
-        else:
-            data = {"outcome_id": str(uuid.uuid4()), "person_id": str(person), "note": None, **spec}
-        store.append(
-            tenant,
-            f"journal-{person}",
-            None,
-            [NewEvent(kind, data, START + timedelta(minutes=minutes))],
-        )
+    tenant = append_history(store, history)
 
     sizes = iter(batches * 1000)
     crashes = 0
@@ -196,22 +208,7 @@ def test_a_rebuild_equals_small_batches_with_retractions(
             text("UPDATE projections SET position = :h WHERE name = :a"),
             {"h": store.head(), "a": incremental.name},
         )
-    tenant = uuid.uuid4()
-    people = [uuid.uuid4() for _ in range(3)]
-    rng = random.Random(len(history))
-    for person_index, spec, minutes in history:
-        person = people[person_index]
-        kind = spec.pop("type")
-        if kind == "MicroActionLogged":
-            data = {**spec, "person_id": str(person), "note": None}
-        else:
-            data = {"outcome_id": str(uuid.uuid4()), "person_id": str(person), "note": None, **spec}
-        at = START + timedelta(minutes=minutes)
-        events = [NewEvent(kind, data, at)]
-        if kind == "MicroActionLogged" and rng.random() < retract_share:
-            undo = {k: data[k] for k in ("action_id", "person_id", "tactic", "minutes", "audience")}
-            events.append(NewEvent("MicroActionRetracted", undo, at))
-        store.append(tenant, f"journal-{person}", None, events)
+    tenant = append_history(store, history, retract_share)
 
     sizes = iter(batches * 1000)
     while Runtime(store, [incremental], batch=next(sizes)).catch_up(
