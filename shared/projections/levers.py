@@ -766,6 +766,7 @@ class LeversFold:
         self.retracted: set[str] = set()
         self.rewards: dict[str, tuple[str, datetime]] = {}
         self.first_seen: dict[str, int] = {}
+        self.start_weeks: dict[str, int] = {}  # a meeting start's UTC-date week, minus one
         self.requests: dict[str, bool] = {}
         self.asked: dict[tuple[str, str, int], int] = defaultdict(int)
         self.given: list[tuple[str, str, int, str]] = []
@@ -779,6 +780,7 @@ class LeversFold:
 
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         weeks: dict[date, int] = {}
+        start_weeks, first_seen = self.start_weeks, self.first_seen
         for e in events:
             data, kind = e.data, e.type
             day = e.occurred_at.date()
@@ -802,7 +804,13 @@ class LeversFold:
                 key = (data["person_id"], data["meeting_key"])
                 # every observation (a moved meeting's earlier ones too); its local week may
                 # start a day before its UTC date's
-                self._seen(key[0], week_index(date.fromisoformat(data["start"][:10])) - 1)
+                start = data["start"]
+                seen = start_weeks.get(start)
+                if seen is None:
+                    seen = start_weeks[start] = week_index(date.fromisoformat(start[:10])) - 1
+                first = first_seen.get(key[0])
+                if first is None or seen < first:
+                    first_seen[key[0]] = seen
                 self.meetings[key] = [
                     data["start"],
                     data["end"],
@@ -947,41 +955,60 @@ class LeversFold:
             row = ensure(tenant, person, week)
             row[7] += 1
             row[8] += int(self.requests.get(request, False))
-        # meetings: the last observation of each, in its person's local week
+        # meetings: the last observation of each, in its person's local week. Calendars
+        # repeat the same few thousand start and end times: each is converted once per zone.
         zones: dict[str, ZoneInfo] = {}
+        local: dict[tuple[str, str], datetime] = {}  # (zone, ISO text) -> local, naive
+        hours: dict[tuple[str, str, int], float] = {}  # (zone, text, week) -> since Monday
         meeting_rows: list[tuple[Any, ...]] = []
         spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+
+        def since_monday(zone_name: str, moment: str, week: int) -> float:
+            found = hours.get((zone_name, moment, week))
+            if found is None:
+                monday = datetime.combine(EPOCH_MONDAY + timedelta(weeks=week), datetime.min.time())
+                found = (local[(zone_name, moment)] - monday).total_seconds() / 3600
+                hours[(zone_name, moment, week)] = found
+            return found
+
         for (person, key), (start_text, end_text, declined, cancel) in self.meetings.items():
             p = state.get(person)
             if p is None:
                 continue
-            zone = zones.get(p.time_zone)
-            if zone is None:
-                zone = zones[p.time_zone] = _zone(p.time_zone)
-            start = datetime.fromisoformat(start_text)
-            end = datetime.fromisoformat(end_text)
-            local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-            week = week_index(local_start.date())
+            name = p.time_zone
+            for moment in (start_text, end_text):
+                if (name, moment) not in local:
+                    zone = zones.get(name)
+                    if zone is None:
+                        zone = zones[name] = _zone(name)
+                    converted = datetime.fromisoformat(moment).astimezone(zone)
+                    local[(name, moment)] = converted.replace(tzinfo=None)
+            week = week_index(local[(name, start_text)].date())
             counted = not cancel and not declined
-            meeting_rows.append((person, _copy_text(key), week, start, end, counted))
+            meeting_rows.append(
+                (person, _copy_text(key), week, start_text, end_text, "t" if counted else "f")
+            )
             ensure(p.tenant, person, week)
             if counted:
-                monday = datetime.combine(EPOCH_MONDAY + timedelta(weeks=week), datetime.min.time())
-                s = (local_start.replace(tzinfo=None) - monday).total_seconds() / 3600
-                e = (local_end.replace(tzinfo=None) - monday).total_seconds() / 3600
-                spans[(person, week)].append((s, e))
+                spans[(person, week)].append(
+                    (since_monday(name, start_text, week), since_monday(name, end_text, week))
+                )
+        loads: dict[tuple[tuple[float, float], ...], list[Any]] = {}
         for (person, week), found in spans.items():
-            load = model.meeting_load(found)
-            row = weeks[(person, week)]
-            row[9:16] = [
-                True,
-                round((model.calendar_pressure(load) or 0.0) * MILLI),
-                round(load.meeting_hours * MILLI),
-                round(load.working_hours * MILLI),
-                round(load.focus_hours * MILLI),
-                round(load.after_hours_meeting_hours * MILLI),
-                load.back_to_back,
-            ]
+            shape = tuple(sorted(found))
+            values = loads.get(shape)
+            if values is None:
+                load = model.meeting_load(found)
+                values = loads[shape] = [
+                    True,
+                    round((model.calendar_pressure(load) or 0.0) * MILLI),
+                    round(load.meeting_hours * MILLI),
+                    round(load.working_hours * MILLI),
+                    round(load.focus_hours * MILLI),
+                    round(load.after_hours_meeting_hours * MILLI),
+                    load.back_to_back,
+                ]
+            weeks[(person, week)][9:16] = values
         # team-weeks: every touched one; members from the intervals, sums from person-weeks
         team_rows: dict[tuple[str, int], list[Any]] = {}
         for tenant, team, week in touched_teams:
@@ -1048,6 +1075,17 @@ class LeversFold:
         ]
         for name, i, _ in indexes:
             pg.execute(f"DROP INDEX IF EXISTS {name}_i{i}")
+        keys = []  # primary keys too: one sort of the loaded rows beats a b-tree per row
+        for name in tables.values():
+            found = pg.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'p'",
+                (name,),
+            ).fetchone()
+            if found is not None:
+                keys.append((name, *found))
+                pg.execute(f"ALTER TABLE {name} DROP CONSTRAINT {found[0]}")
+        pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
         _copy(
             pg,
             tables["lever_people"],
@@ -1109,6 +1147,8 @@ class LeversFold:
             f"tenant_id, team_id, week_index, {', '.join(SUM_COLUMNS)}, model_version",
             ((*row, self.version) for row in team_rows),
         )
+        for name, constraint, definition in keys:
+            pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
         for name, i, cols in indexes:
             pg.execute(f"CREATE INDEX {name}_i{i} ON {name} ({cols})")
         for name in tables.values():
