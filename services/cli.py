@@ -483,13 +483,23 @@ def projections_status() -> None:
 @projections.command("rebuild")
 @click.argument("name", required=False)
 @click.option("--all", "everything", is_flag=True, help="Rebuild every projection.")
-def projections_rebuild(name: str | None, everything: bool) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Rebuild groups of projections in this many processes at once (one per core).",
+)
+def projections_rebuild(name: str | None, everything: bool, processes: int) -> None:
     """Build the next generation from position 0 while the current one serves, then switch."""
     from rich.progress import Progress
 
+    from infra.supervisor import master_keys_for
     from shared.projections import runtime
+    from shared.projections.parallel import rebuild_in_processes
 
-    store = _store(_settings())
+    settings = _settings()
+    store = _store(settings)
     rt = runtime(store)
     rt.ensure()
     names = list(rt.projections) if everything else [name] if name else []
@@ -502,7 +512,14 @@ def projections_rebuild(name: str | None, everything: bool) -> None:
         def advance(position: int, head: int) -> None:
             progress.update(task, completed=position, total=max(1, head))
 
-        generations = rt.rebuild_many(names, progress=advance)
+        if processes > 1 and len(names) > 1:
+            url = store.engine.url.render_as_string(hide_password=False)
+            keys = master_keys_for(settings).split(",")
+            generations = rebuild_in_processes(
+                store.engine, url, keys, names, processes, progress=advance
+            )
+        else:
+            generations = rt.rebuild_many(names, progress=advance)
         for n, generation in generations.items():
             progress.console.print(f"{n}: generation {generation} is live")
     store.engine.dispose()
