@@ -226,10 +226,26 @@ def _run(ctx: Context, url: str) -> Section:
                         f"{fmt_int(head / r.seconds)} events/s, worker CPU "
                         f"{r.worker_cpu:.0f} s, machine CPU {r.machine_cpu:.0f} s"
                     )
+            # The cost of partitioning itself: one process on a single partition (as before
+            # partitions existed), one round.
+            reset(store)
+            Runtime(store, PROJECTIONS, partitions=1).ensure()
+            single = one_round(
+                store,
+                {**env, "COMPOUND_PROJECTION_PARTITIONS": "1"},
+                1,
+                Path(tmpdir) / "worker.log",
+                head,
+            )
+            _progress(
+                f"1 process, 1 partition: {single.seconds:.1f} s, "
+                f"{fmt_int(head / single.seconds)} events/s, worker CPU "
+                f"{single.worker_cpu:.0f} s, PostgreSQL CPU {single.postgres_cpu or 0:.0f} s"
+            )
         timings["rounds"] = time.perf_counter() - phase
     finally:
         engine.dispose()
-    return _section(ctx, head, spread, rounds, timings, load)
+    return _section(ctx, head, spread, rounds, single, timings, load)
 
 
 def _section(
@@ -237,6 +253,7 @@ def _section(
     head: int,
     spread: list[int],
     rounds: list[Round],
+    single: Round,
     timings: dict[str, float],
     load: tuple[float, float, float],
 ) -> Section:
@@ -273,6 +290,46 @@ def _section(
                 "",
             )
         )
+    one = by[1]
+    busy = median([(r.worker_cpu + (r.postgres_cpu or 0.0)) / r.seconds for r in one])
+    rows.append(
+        (
+            "Ceiling of the ratio on this machine: cores / cores busy (workers + PostgreSQL) "
+            "with 1 process",
+            f"{cores / busy:.2f}x" if busy else "n/a",
+            "",
+            "",
+            "",
+        )
+    )
+    rows.append(
+        (
+            f"1 process on 1 partition (`COMPOUND_PROJECTION_PARTITIONS=1`, one round): "
+            f"the cost of {PARTITIONS} partitions",
+            f"{fmt_int(head / single.seconds)} events/s ({single.seconds:.1f} s); workers "
+            f"{single.worker_cpu:.0f} s CPU, PostgreSQL {single.postgres_cpu or 0:.0f} s",
+            "",
+            "",
+            "",
+        )
+    )
+    cpu = {
+        n: (
+            median([r.worker_cpu for r in by[n]]),
+            median([r.postgres_cpu or 0.0 for r in by[n]]),
+        )
+        for n in (1, 2)
+    }
+    rows.append(
+        (
+            f"CPU seconds per round, {PARTITIONS} partitions: workers / PostgreSQL",
+            f"1 process: {cpu[1][0]:.0f} s / {cpu[1][1]:.0f} s; "
+            f"2 processes: {cpu[2][0]:.0f} s / {cpu[2][1]:.0f} s",
+            "",
+            "",
+            "",
+        )
+    )
     rows.append(
         (
             "Ratio: 2 processes / 1 process",
@@ -296,6 +353,9 @@ How it was measured (`bench/scaling.py`):
   sends one message per partition) and times until every projection's position is the
   head. Events/s is events of the log per second. Rounds alternate 1 and 2 processes,
   {ctx.rounds} of each; medians.
+* Then one round of 1 process with every projection on a single partition (what the runtime
+  did before partitions): the difference is the cost of reading {PARTITIONS} partitions
+  apart (each walks the projection's events of all and keeps its own).
 * CPU: the CPU seconds (psutil) of the worker processes, of the embedded PostgreSQL server
   (its processes, and the backends it reaped) and of the whole machine (other processes of
   the machine included), divided by the round's wall time.
@@ -312,6 +372,7 @@ How it was measured (`bench/scaling.py`):
             "partitions": PARTITIONS,
             "spread": spread,
             "rounds": [r.__dict__ for r in rounds],
+            "single_partition": single.__dict__,
             "ratio": ratio,
             "load": load,
         },

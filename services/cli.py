@@ -418,9 +418,7 @@ def calendar_provider(port: int | None) -> None:
             "set COMPOUND_CALENDAR_LOCAL_CLIENT_SECRET and COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN "
             "(`make run` generates both)"
         )
-    server = make_server(
-        settings.host, port or settings.port, create_app(settings), threaded=True
-    )
+    server = make_server(settings.host, port or settings.port, create_app(settings), threaded=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     click.echo(f"calendar provider at http://{settings.host}:{server.server_port}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -459,6 +457,7 @@ def projections_status() -> None:
         "version",
         "generation",
         "position",
+        "partitions",
         "lag (events)",
         "lag (s)",
         "status",
@@ -466,11 +465,13 @@ def projections_status() -> None:
     )
     for s in rt.status():
         error = f"at {s.error_position}: {s.last_error}" if s.last_error else ""
+        ahead = max(s.partitions, default=s.position)
         table.add_row(
             s.name,
             str(s.version),
             str(s.generation),
             str(s.position),
+            f"{len(s.partitions)}" + (f" (up to {ahead})" if ahead > s.position else ""),
             str(s.lag_events),
             f"{s.lag_seconds:.1f}",
             s.status,

@@ -123,6 +123,8 @@ class Status:
     error_position: int | None
     rebuilding: int | None
     rebuild_position: int | None
+    partitions: tuple[int, ...] = ()
+    """Each partition's checkpoint, in partition order (``position`` is the lowest)."""
 
 
 def physical(base: str, generation: int) -> str:
@@ -581,6 +583,16 @@ class Runtime:
                         row.error_position,
                         row.rebuilding,
                         row.rebuild_position,
+                        tuple(
+                            max(int(p), int(row.position))
+                            for p in conn.execute(
+                                text(
+                                    "SELECT position FROM projection_partitions "
+                                    "WHERE projection = :n ORDER BY partition"
+                                ),
+                                {"n": row.name},
+                            ).scalars()
+                        ),
                     )
                 )
         return result

@@ -21,7 +21,7 @@ from sqlalchemy import text
 from infra.embedded import die_with_parent, stop_process
 from shared.eventlog import EventStore
 from shared.projections import PROJECTIONS
-from tests.reliability.checks import assert_read_models_equal_clean_rebuild, wait_caught_up
+from tests.reliability.checks import assert_read_models_equal_clean_rebuild
 from tests.reliability.test_worker_faults import journal_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -95,9 +95,25 @@ def backlog(store: EventStore, tenants: int, seed: int) -> None:
         journal_events(store, uuid.uuid4(), people=4, per_person=100, seed=seed + i)
 
 
+def wait_caught_up(store: EventStore, timeout: float) -> None:
+    """Until every projection of the product (not other tests' isolated ones) is at the head."""
+    deadline = time.monotonic() + timeout
+    while True:
+        head = store.head()
+        if lowest(store) >= head:
+            return
+        assert time.monotonic() < deadline, f"not caught up: {lowest(store)} of {head}"
+        time.sleep(0.05)
+
+
 def lowest(store: EventStore) -> int:
+    """The lowest position of the product's projections (-1 until all are registered)."""
     with store.engine.connect() as conn:
-        return int(conn.execute(text("SELECT min(position) FROM projections")).scalar_one())
+        count, low = conn.execute(
+            text("SELECT count(*), min(position) FROM projections WHERE name = ANY(:n)"),
+            {"n": [p.name for p in PROJECTIONS]},
+        ).one()
+    return int(low) if count == len(PROJECTIONS) else -1
 
 
 def test_worker_processes_share_partitions_survive_a_kill_and_a_join(
