@@ -7,6 +7,11 @@ adds it to the run (and to docs/benchmarks.md), ``python -m bench.soak [--minute
 [--rate R]`` runs it alone and only prints. Targets: the private memory (RssAnon) of each
 group of processes grows less than 10 % from the first minute after warm-up to the last; the
 projection lag stays bounded (at most ``MAX_LAG_SECONDS`` behind, drained after the load).
+
+Beside the RSS of Redis it samples what Redis says it holds (``INFO used_memory``: growth in
+RSS alone is the allocator, growth in both is data), the Dramatiq messages held in Redis
+(every queue's ``.msgs`` hash: ready, delayed, dead-lettered) and the number of keys; it
+prints them every 10 s, and the keys by shape at the end, so a growth names its cause.
 """
 
 from __future__ import annotations
