@@ -153,6 +153,7 @@ PULSE_QUESTIONS = {
     "incentives": "Small, visible contributions are noticed on this team.",
 }
 ITEMS = tuple(PULSE_QUESTIONS)  # the order of the stored item arrays
+ITEM_INDEX = {item: i for i, item in enumerate(ITEMS)}
 STRETCH_TACTICS = frozenset({"small_exposure", "prototype_first"})
 REWARD_KINDS = frozenset({"recognition", "invitation"})
 FOCUS_BLOCK_HOURS = 2.0
@@ -291,12 +292,13 @@ class WeekSums:
 
     def item(self, name: str) -> tuple[float | None, int]:
         """Mean 0-100 of one item (reverse-scored items reversed) and its n."""
-        i = ITEMS.index(name)
-        n = (self.item_n or [0] * len(ITEMS))[i]
+        if self.item_n is None or self.item_sum is None:
+            return None, 0
+        i = ITEM_INDEX[name]
+        n = self.item_n[i]
         if not n:
             return None, 0
-        mean = (self.item_sum or [0] * len(ITEMS))[i] / n
-        return round(item_score(name, mean), 1), n
+        return round(item_score(name, self.item_sum[i] / n), 1), n
 
 
 def levers_of(s: WeekSums) -> dict[str, Lever]:

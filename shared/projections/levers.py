@@ -1212,6 +1212,32 @@ def week_sums(row: Any) -> model.WeekSums:
     return model.WeekSums(**values)
 
 
+_MILLI_AT = tuple(i for i, name in enumerate(SUM_COLUMNS) if name in MILLI_COLUMNS)
+_SCALARS = len(SUM_COLUMNS) - 2  # then item_sum and item_n
+_SUMS_SQL = ", ".join(SUM_COLUMNS)
+
+
+def _sums_list(row: Sequence[Any]) -> list[Any]:
+    """A ``lever_team_weeks`` row's sums (``SUM_COLUMNS`` order), thousandths as units."""
+    values = list(row)
+    for i in _MILLI_AT:
+        values[i] = values[i] / MILLI
+    return values
+
+
+def _add_sums(a: list[Any], b: list[Any]) -> list[Any]:
+    total = [x + y for x, y in zip(a[:_SCALARS], b[:_SCALARS], strict=True)]
+    for i in (_SCALARS, _SCALARS + 1):
+        x, y = a[i], b[i]
+        total.append(
+            y if x is None else x if y is None else [p + q for p, q in zip(x, y, strict=True)]
+        )
+    return total
+
+
+_ZERO = [0] * _SCALARS + [None, None]
+
+
 def week_range(first: str, last: str) -> tuple[int, int]:
     return week_index(week_start(first)), week_index(week_start(last))
 
@@ -1223,12 +1249,37 @@ def week_of(day: date) -> int:
 def _series(
     root: Any,
     children: Mapping[Any, list[Any]],
-    own: Mapping[tuple[Any, int], model.WeekSums],
+    own: Mapping[tuple[Any, int], list[Any]],
     first: int,
     last: int,
     k: int,
 ) -> dict[tuple[Any, int], dict[str, Any]]:
-    """Every node's rollup per week from the first week with data to ``last``, protected."""
+    """Every node's rollup per week from the first week with data to ``last``, protected
+    (for ``root`` and its children: the nodes a view shows)."""
+    # Nodes as small ints while computing: a UUID's hash is computed in Python, each time.
+    ids: dict[Any, int] = {}
+    for node in (root, *children, *(c for kids in children.values() for c in kids)):
+        ids.setdefault(node, len(ids))
+    nodes = list(ids)
+    result = _series_of(
+        ids[root],
+        {ids[parent]: [ids[c] for c in kids] for parent, kids in children.items()},
+        {(ids[node], week): sums for (node, week), sums in own.items() if node in ids},
+        first,
+        last,
+        k,
+    )
+    return {(nodes[node], week): out for (node, week), out in result.items()}
+
+
+def _series_of(
+    root: int,
+    children: Mapping[int, list[int]],
+    own: Mapping[tuple[int, int], list[Any]],
+    first: int,
+    last: int,
+    k: int,
+) -> dict[tuple[int, int], dict[str, Any]]:
     start = min([w for _, w in own] + [first])
     weeks = list(range(start, last + 1))
     order: list[Any] = []
@@ -1239,18 +1290,20 @@ def _series(
         order.append(node)
 
     visit(root)
-    rollup: dict[tuple[Any, int], model.WeekSums] = {}
+    wanted = {root, *children.get(root, ())}  # the nodes a view shows
+    rollup: dict[tuple[Any, int], list[Any]] = {}
     computed: dict[tuple[Any, int], dict[str, model.Lever]] = {}
     own_levers: dict[tuple[Any, int], dict[str, model.Lever]] = {}
+    for key, sums in own.items():
+        own_levers[key] = model.levers_of(model.WeekSums(*sums))
     for week in weeks:
         for node in order:
-            total = own.get((node, week), model.WeekSums())
+            key = (node, week)
+            total = own.get(key, _ZERO)
             for child in children.get(node, ()):
-                total = total + rollup[(child, week)]
-            rollup[(node, week)] = total
-            computed[(node, week)] = model.levers_of(total)
-            if (node, week) in own:
-                own_levers[(node, week)] = model.levers_of(own[(node, week)])
+                total = _add_sums(total, rollup[(child, week)])
+            rollup[key] = total
+            computed[key] = model.levers_of(model.WeekSums(*total))
     protected: dict[str, dict[tuple[Any, int], Cell]] = {}
     for lever in model.LEVER_NAMES:
         lever_cells = {key: Cell(v[lever].value, v[lever].n) for key, v in computed.items()}
@@ -1258,12 +1311,14 @@ def _series(
         protected[lever] = protect_tree(root, children, weeks, lever_cells, own_n, k)
     result: dict[tuple[Any, int], dict[str, Any]] = {}
     for node in order:
+        if node not in wanted:
+            continue
         previous: dict[str, Cell] = {}
         for week in weeks:
             key = (node, week)
             cells = {lever: protected[lever][key] for lever in model.LEVER_NAMES}
             if week >= first:
-                result[key] = _week_out(week, cells, previous, rollup[key], k)
+                result[key] = _week_out(week, cells, previous, model.WeekSums(*rollup[key]), k)
             previous = cells
     return result
 
@@ -1383,15 +1438,15 @@ def _subtree_of(
 
 def _own_rows(
     conn: Connection, tenant_id: Any, teams: list[Any], last: int
-) -> dict[tuple[Any, int], model.WeekSums]:
+) -> dict[tuple[Any, int], list[Any]]:
     rows = conn.execute(
         text(
-            "SELECT * FROM lever_team_weeks WHERE tenant_id = :tenant "
-            "AND team_id = ANY(:teams) AND week_index <= :last"
+            f"SELECT team_id, week_index, {_SUMS_SQL} FROM lever_team_weeks "
+            "WHERE tenant_id = :tenant AND team_id = ANY(:teams) AND week_index <= :last"
         ),
         {"tenant": tenant_id, "teams": teams, "last": last},
     ).all()
-    return {(row.team_id, row.week_index): week_sums(row) for row in rows}
+    return {(row[0], row[1]): _sums_list(row[2:]) for row in rows}
 
 
 def _subtree(children: Mapping[Any, list[Any]], root: Any) -> list[Any]:
@@ -1467,14 +1522,17 @@ def _read_org_levers(
     tree: dict[Any, list[Any]] = dict(children)
     tree[ORG] = list(children.get(None, ()))
     rows = conn.execute(
-        text("SELECT * FROM lever_team_weeks WHERE tenant_id = :tenant AND week_index <= :last"),
+        text(
+            f"SELECT team_id, week_index, {_SUMS_SQL} FROM lever_team_weeks "
+            "WHERE tenant_id = :tenant AND week_index <= :last"
+        ),
         {"tenant": tenant_id, "last": last},
     ).all()
     tenant = uuid.UUID(str(tenant_id))
     own = {
-        (ORG if row.team_id == tenant else row.team_id, row.week_index): week_sums(row)
+        (ORG if row[0] == tenant else row[0], row[1]): _sums_list(row[2:])
         for row in rows
-        if row.team_id == tenant or row.team_id in names
+        if row[0] == tenant or row[0] in names
     }
     series = _series(ORG, tree, own, first, last, k)
     weeks = range(first, last + 1)
