@@ -33,6 +33,35 @@ projection lag sampled each second) is a benchmark, not a test: `python -m bench
 figures in docs/benchmarks.md after `python -m bench --soak`.
 """
 
+# Not a test: the soak is a benchmark (bench/soak.py); what its short runs found, dated.
+SOAK = """\
+## Soak: Redis growth and projection lag (benchmark, 2026-11-25)
+
+The last 10-minute soak showed Redis growing 6.9 -> 83.8 MiB and the projection lag reaching
+36.5 s. Short soaks (`.venv/bin/python -m bench.soak --minutes 1.5`, which now samples
+Redis's `INFO used_memory`, the Dramatiq messages held in Redis and a census of its keys
+beside every RSS) name the cause: **wake-up messages piling up in the `projections` queue**.
+Every gateway process throttles its wake-ups on its own (one per projection per 20 ms, then
+one delayed), and since projections are partitioned each wake-up fans out one message per
+partition; one worker process consumes far fewer, so redundant `catch_up_projection`
+messages accumulate (the key census: `compound:projections.msgs` holds them all). RSS and
+`used_memory` grow alike, so it is data, not allocator growth; no rate-limiter key is left at
+the end (the API's routes are exempt from it). The lag is the same backlog: a new wake-up
+waits behind every redundant one, so the lag grows with the queue and not with the work.
+
+| 90 s at 300 actions/s | Dramatiq messages in Redis | Redis used_memory | worst lag | drained |
+| --- | --- | --- | --- | --- |
+| before (c803dd6, 4 partitions) | 34,503 and rising ~300/s | 2.7 -> 14.2 MiB | 62.2 s | 9.5 s |
+| one pending wake-up per projection across processes | 5-57, flat | 1.5 MiB, flat | 2.5 s | 1.5 s |
+
+The fix (a Redis mark `SET NX` per projection before a wake-up is sent, cleared by the worker
+as it starts one, expiring after 10 s in case a message is lost: the scheduler's catch-up
+covers that) belongs to `shared/wakeups.py` and `workers/actors.py`; until it lands the soak
+fails both targets. On this shared 2-core machine the load generator reached only 217-239
+actions/s (p99 latency 28-40 s, load average 5-12 from other work), so the projections were
+CPU-starved too, yet with the fix the lag stayed under 3 s: they keep up.
+"""
+
 # Not a test: the dependency audit cannot run here (see the text), so it is stated, dated.
 DEPENDENCIES = """\
 ## Dependencies (pip-audit)
@@ -112,6 +141,7 @@ def render(entries: dict[str, Entry]) -> str:
             )
             lines.append(f"| {entry.guarantee} | `{entry.test}` | {measured} |")
         lines.append("")
+    lines.append(SOAK)
     lines.append(DEPENDENCIES)
     data = {k: entries[k].__dict__ for k in sorted(entries)}
     lines.append(_MARK + json.dumps(data, sort_keys=True, ensure_ascii=False) + " -->")
