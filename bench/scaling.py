@@ -224,7 +224,8 @@ def _run(ctx: Context, url: str) -> Section:
                     _progress(
                         f"{processes} process(es): {r.seconds:.1f} s, "
                         f"{fmt_int(head / r.seconds)} events/s, worker CPU "
-                        f"{r.worker_cpu:.0f} s, machine CPU {r.machine_cpu:.0f} s"
+                        f"{r.worker_cpu:.0f} s, PostgreSQL CPU {r.postgres_cpu or 0:.0f} s, "
+                        f"machine CPU {r.machine_cpu:.0f} s"
                     )
             # The cost of partitioning itself: one process on a single partition (as before
             # partitions existed), one round.

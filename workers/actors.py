@@ -42,16 +42,18 @@ def _runtime() -> Runtime:
 def catch_up_projection(name: str, partition: int | None = None) -> None:
     """Apply every pending event of one partition of a projection. Duplicates and
     redeliveries are harmless: the partition's checkpoint row is locked, and what was applied
-    is never applied again. Without ``partition`` (a wake-up after appends, the scheduler's),
-    send one message for each other partition, so the worker processes share them, and
-    apply the first one here."""
+    is never applied again. Without ``partition`` (a wake-up after appends, the scheduler's):
+    with more than a batch to do, send one message for each other partition, so the worker
+    processes share them, and apply the first one here; otherwise (live wake-ups) apply every
+    partition here, in one read of the log, as cheap as a single checkpoint."""
     rt = _runtime()
     if partition is None:
-        count = rt.partition_count(name)
-        if count > 1:
+        count, behind = rt.backlog(name)
+        if count > 1 and behind > rt.batch:
             for k in range(1, count):
                 send_catch_up(name, partition=k)
             partition = 0
+        # else: a batch or less to do (a live wake-up), all partitions in one transaction
     applied = rt.catch_up(name, partition=partition)
     if applied:
         log.info("projection %s partition %s applied %d events", name, partition, applied)

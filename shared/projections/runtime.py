@@ -249,14 +249,22 @@ class Runtime:
 
     def partition_count(self, name: str) -> int:
         """How many partitions projection ``name`` has now."""
+        return self.backlog(name)[0]
+
+    def backlog(self, name: str) -> tuple[int, int]:
+        """Projection ``name``'s partitions, and how far its position is behind the head of
+        the log (in positions: an upper bound of the events it has to apply)."""
         if not self._ensured:
             self.ensure()
         with self.engine.connect() as conn:
-            return int(
-                conn.execute(
-                    text("SELECT partitions FROM projections WHERE name = :n"), {"n": name}
-                ).scalar_one()
-            )
+            row = conn.execute(
+                text(
+                    "SELECT partitions, (SELECT coalesce(max(position), 0) FROM events) "
+                    "- position AS behind FROM projections WHERE name = :n"
+                ),
+                {"n": name},
+            ).one()
+        return int(row.partitions), max(0, int(row.behind))
 
     def _create_tables(self, conn: Connection, projection: Projection, generation: int) -> None:
         for base, columns in projection.tables.items():

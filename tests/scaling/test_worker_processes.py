@@ -27,6 +27,7 @@ from tests.reliability.test_worker_faults import journal_events
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
 APPLIED = re.compile(r"projection (\S+) partition (\d+) applied (\d+) events")
+"""A partition's catch-up (a whole projection's, for a small backlog, says "partition None")."""
 
 
 class Worker:
@@ -139,7 +140,7 @@ def test_worker_processes_share_partitions_survive_a_kill_and_a_join(
         round_ = 0
         while not (a.applied() and b.applied()):
             assert time.monotonic() < deadline, (a.applied(), b.applied())
-            backlog(store, tenants=8, seed=100 * round_)
+            backlog(store, tenants=16, seed=100 * round_)  # more than a batch: fanned out
             round_ += 1
             wake_everything(redis_url)
             wait_caught_up(store, timeout=120)
@@ -164,7 +165,7 @@ def test_worker_processes_share_partitions_survive_a_kill_and_a_join(
         deadline = time.monotonic() + 120
         while not c.applied():
             assert time.monotonic() < deadline, c.text()[-3000:]
-            backlog(store, tenants=8, seed=20_000 + 100 * round_)
+            backlog(store, tenants=16, seed=20_000 + 100 * round_)
             round_ += 1
             wake_everything(redis_url)
             wait_caught_up(store, timeout=120)
