@@ -7,6 +7,7 @@ Each field maps to one environment variable (documented in README.md with its de
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,9 @@ class Settings:
     master_keys: tuple[str, ...] = field(default_factory=tuple)
     max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES
     metrics_token: str | None = None
+    operator_orgs: tuple[str, ...] = field(default_factory=tuple)
+    """Organisation ids whose admins run the deployment (projection status and rebuilds,
+    which span every organisation); empty: every admin (a one-organisation deployment)."""
     worker_metrics_port: int = 0
     log_level: str = "INFO"
     demo_password: str = "compound-demo"
@@ -123,6 +127,7 @@ class Settings:
             master_keys=keys,
             max_event_bytes=_int(env, "COMPOUND_MAX_EVENT_BYTES", DEFAULT_MAX_EVENT_BYTES, 1024),
             metrics_token=env.get("COMPOUND_METRICS_TOKEN") or None,
+            operator_orgs=_ids(env, "COMPOUND_OPERATOR_ORGS"),
             worker_metrics_port=_int(env, "COMPOUND_WORKER_METRICS_PORT", 0),
             log_level=(env.get("COMPOUND_LOG_LEVEL") or "INFO").upper(),
             demo_password=env.get("COMPOUND_DEMO_PASSWORD") or "compound-demo",
@@ -158,3 +163,15 @@ class Settings:
                 "or point DATABASE_URL at a PostgreSQL server"
             )
         return self.database_url
+
+
+def _ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of UUIDs (normalised), or a :class:`SettingsError`."""
+    ids = []
+    for raw in (env.get(name) or "").split(","):
+        if raw.strip():
+            try:
+                ids.append(str(uuid.UUID(raw.strip())))
+            except ValueError:
+                raise SettingsError(f"{name}: {raw.strip()!r} is not an organisation id") from None
+    return tuple(ids)

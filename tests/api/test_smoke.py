@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from shared.settings import Settings
 from tests.conftest import DemoOrg
 
 pytestmark = pytest.mark.integration
@@ -85,3 +86,47 @@ def test_admin_moves_promotes_and_offboards_a_person(client: FlaskClient, store)
     assert bad.status_code == 422 and "role" in bad.get_json()["errors"]
     assert client.post(f"/api/v1/people/{person}/leave", headers=admin).status_code == 204
     assert client.get("/api/v1/me", headers=headers).status_code == 401  # tokens revoked
+
+
+def test_operator_organisations_alone_see_projections(settings: Settings, org: DemoOrg):
+    """Projections span every organisation of a deployment: with COMPOUND_OPERATOR_ORGS set,
+    another organisation's admin is refused (403) and nothing is queued."""
+    import dataclasses
+    import uuid
+
+    from services.gateway import create_app
+
+    elsewhere = str(uuid.uuid4())  # the operators' organisation, not ``org``
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": dataclasses.replace(settings, operator_orgs=(elsewhere,)),
+            "TESTING": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    try:
+        client = app.test_client()
+        admin = org.headers(client, "admin")
+        listed = client.get("/api/v1/projections", headers=admin)
+        assert listed.status_code == 403
+        assert "COMPOUND_OPERATOR_ORGS" in listed.get_json()["detail"]
+        assert client.post("/api/v1/projections/capital/rebuild", headers=admin).status_code == 403
+    finally:
+        app.extensions["compound"].close()
+    ours = dataclasses.replace(settings, operator_orgs=(str(org.tenant_id),))
+    app = create_app({"COMPOUND_SETTINGS": ours, "TESTING": True, "RATELIMIT_ENABLED": False})
+    try:
+        client = app.test_client()
+        admin = org.headers(client, "admin")
+        assert client.get("/api/v1/projections", headers=admin).status_code == 200
+    finally:
+        app.extensions["compound"].close()
+
+
+def test_operator_orgs_must_be_organisation_ids():
+    from shared.settings import SettingsError
+
+    ids = Settings.from_env({"COMPOUND_OPERATOR_ORGS": " 0B8C4D3E-1F2A-4B5C-8D9E-0F1A2B3C4D5E , "})
+    assert ids.operator_orgs == ("0b8c4d3e-1f2a-4b5c-8d9e-0f1a2b3c4d5e",)
+    with pytest.raises(SettingsError, match="COMPOUND_OPERATOR_ORGS"):
+        Settings.from_env({"COMPOUND_OPERATOR_ORGS": "acme"})

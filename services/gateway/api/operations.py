@@ -37,8 +37,17 @@ class RebuildOut(Schema):
 
 
 def _admin() -> None:
-    if current_caller().role != "admin":
+    """Projections span every organisation: only an admin of an operator organisation
+    (``COMPOUND_OPERATOR_ORGS``; unset, every admin) sees or rebuilds them."""
+    caller = current_caller()
+    if caller.role != "admin":
         raise Forbidden("only an admin can see or rebuild projections")
+    operators = resources().settings.operator_orgs
+    if operators and str(caller.tenant_id) not in operators:
+        raise Forbidden(
+            "projections serve every organisation of this deployment: only admins of its "
+            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them"
+        )
 
 
 @blp.route("/projections")
