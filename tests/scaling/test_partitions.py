@@ -194,6 +194,14 @@ def test_a_poison_event_stops_every_partition_of_its_projection(store: EventStor
     for k in others:  # the other partitions stop too: the read model stays consistent
         assert rt.catch_up(projection.name, partition=k) == 0
     assert checkpoints(store, projection.name) == before
+    rt.retry(projection.name)  # they start again together once the failure is cleared
+    healthy = next(k for k in others if any(partition_of(t, 4) == k for t in tenants))
+    assert rt.catch_up(projection.name, partition=healthy) > 0
+    assert next(s for s in rt.status() if s.name == projection.name).status == "live"
+    rt.catch_up(projection.name, partition=bad)  # the poison is still there
+    assert next(s for s in rt.status() if s.name == projection.name).status == "failed"
+    with store.engine.begin() as conn:  # no failed projection left for /readyz of later tests
+        conn.execute(text("DELETE FROM projections WHERE name = :n"), {"n": projection.name})
 
 
 def test_a_frozen_workers_partition_passes_on_after_the_lease_and_its_commit_fails(
