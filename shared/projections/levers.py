@@ -781,6 +781,7 @@ class LeversFold:
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         weeks: dict[date, int] = {}
         start_weeks, first_seen = self.start_weeks, self.first_seen
+        actions, action_keys, stretch = self.actions, self.action_keys, model.STRETCH_TACTICS
         for e in events:
             data, kind = e.data, e.type
             day = e.occurred_at.date()
@@ -788,18 +789,22 @@ class LeversFold:
             if week is None:
                 week = weeks[day] = week_index(day)
             if kind == "MicroActionLogged":
-                person = data["person_id"]
-                if data["action_id"] not in self.actions:
-                    self.actions[data["action_id"]] = (
+                person, action = data["person_id"], data["action_id"]
+                tenant = action_keys.get((person, week))
+                if tenant is None:
+                    tenant = action_keys[(person, week)] = e.tenant_id_text
+                if action not in actions:
+                    actions[action] = (
                         person,
                         week,
                         e.occurred_at,
-                        data["tactic"] in model.STRETCH_TACTICS,
+                        data["tactic"] in stretch,
                         data["audience"] != "private",
-                        e.tenant_id_text,
+                        tenant,
                     )
-                self.action_keys.setdefault((person, week), e.tenant_id_text)
-                self._seen(person, week)
+                first = first_seen.get(person)
+                if first is None or week < first:
+                    first_seen[person] = week
             elif kind == "MeetingObserved":
                 key = (data["person_id"], data["meeting_key"])
                 # every observation (a moved meeting's earlier ones too); its local week may
