@@ -44,8 +44,12 @@ def _flag(env: dict[str, str], name: str) -> bool:
 
 
 def projection_partitions(env: Mapping[str, str] | None = None) -> int:
-    """``COMPOUND_PROJECTION_PARTITIONS``: partitions of each projection (docs/scaling.md)."""
-    return _int(dict(os.environ if env is None else env), "COMPOUND_PROJECTION_PARTITIONS", 4, 1)
+    """``COMPOUND_PROJECTION_PARTITIONS``: partitions of each projection, 1 to 64 (the slots
+    of shared/projections/partitions.py; docs/scaling.md)."""
+    value = _int(dict(os.environ if env is None else env), "COMPOUND_PROJECTION_PARTITIONS", 4, 1)
+    if value > 64:
+        raise SettingsError(f"COMPOUND_PROJECTION_PARTITIONS must be at most 64, got {value}")
+    return value
 
 
 def projection_lease_seconds(env: Mapping[str, str] | None = None) -> int:
