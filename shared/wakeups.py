@@ -6,6 +6,7 @@ scheduler's periodic catch-up projects the events once Redis is back.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -40,6 +41,45 @@ def send_catch_up(
         options={},
     )
     (broker or dramatiq.get_broker()).enqueue(message, delay=delay_ms or None)
+
+
+PENDING_MS = 10_000
+"""How long the mark of a queued wake-up lives: a wake-up lost with its mark set delays the
+next one by this much at most (and the scheduler's catch-up runs meanwhile)."""
+
+
+def pending_key(broker: dramatiq.Broker, name: str) -> str:
+    """Set while a wake-up of projection ``name`` waits in the queue, whoever sent it."""
+    return f"{getattr(broker, 'namespace', 'dramatiq')}:wake-pending:{name}"
+
+
+def wake(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) -> bool:
+    """Send a wake-up of projection ``name`` unless one already waits in the queue (returns
+    whether it sent one). Every gateway process and the scheduler share the mark, so a busy
+    worker finds one wake-up per projection in Redis, not one per commit: the worker clears
+    the mark (:func:`clear_pending`) before it reads the log, so whatever committed before
+    that is read, and whatever commits after sends a new wake-up."""
+    broker = broker or dramatiq.get_broker()
+    client = getattr(broker, "client", None)  # a Redis broker's client; None for a stub
+    if client is not None and not client.set(pending_key(broker, name), 1, nx=True, px=PENDING_MS):
+        return False
+    try:
+        send_catch_up(name, delay_ms, broker)
+    except Exception:
+        if client is not None:
+            with contextlib.suppress(Exception):
+                client.delete(pending_key(broker, name))
+        raise
+    return True
+
+
+def clear_pending(name: str, broker: dramatiq.Broker | None = None) -> None:
+    """Called by the worker as it starts a wake-up of ``name``: commits from now on send a
+    new one."""
+    broker = broker or dramatiq.get_broker()
+    client = getattr(broker, "client", None)
+    if client is not None:
+        client.delete(pending_key(broker, name))
 
 
 def send_rebuild(name: str, broker: dramatiq.Broker | None = None) -> str:
@@ -81,8 +121,8 @@ class Wakeups:
                 else:
                     self._last[name] = now
             try:
-                send_catch_up(name, delay_ms, self.broker)
-                self.sent += 1
+                if wake(name, delay_ms, self.broker):
+                    self.sent += 1
             except Exception as err:  # Redis down: the periodic catch-up covers for us
                 self.failures += 1
                 self._last.pop(name, None)

@@ -13,7 +13,13 @@ import dramatiq
 
 from shared.projections import Runtime, runtime
 from shared.queue import setup_broker
-from shared.wakeups import CATCH_UP_ACTOR, CATCH_UP_QUEUE, REBUILD_ACTOR, send_catch_up
+from shared.wakeups import (
+    CATCH_UP_ACTOR,
+    CATCH_UP_QUEUE,
+    REBUILD_ACTOR,
+    clear_pending,
+    send_catch_up,
+)
 from workers.metrics import add_prometheus
 
 add_prometheus(setup_broker(os.environ.get("REDIS_URL")))  # before the actors are declared
@@ -48,6 +54,7 @@ def catch_up_projection(name: str, partition: int | None = None) -> None:
     partition here, in one read of the log, as cheap as a single checkpoint."""
     rt = _runtime()
     if partition is None:
+        clear_pending(name)  # before reading: what commits from now on sends a new wake-up
         count, behind = rt.backlog(name)
         if count > 1 and behind > rt.batch:
             for k in range(1, count):

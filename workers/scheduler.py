@@ -29,11 +29,11 @@ DIGEST_CHECK_SECONDS = 3600
 
 def catch_up_everything() -> None:
     from shared.projections import PROJECTIONS
-    from shared.wakeups import send_catch_up
+    from shared.wakeups import wake
 
     for projection in PROJECTIONS:
         try:
-            send_catch_up(projection.name)
+            wake(projection.name)  # unless a wake-up already waits in the queue
         except Exception as err:  # Redis away: try again next tick
             log.warning("catch-up of %s not sent: %s", projection.name, type(err).__name__)
 
