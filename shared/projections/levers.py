@@ -34,7 +34,7 @@ from shared.domain.privacy import Cell, effective_k, protect_tree
 from shared.domain.weeks import week_start
 from shared.eventlog import RecordedEvent
 from shared.projections.capital import EPOCH_MONDAY, week_index, week_label
-from shared.projections.runtime import Projection
+from shared.projections.runtime import Projection, collector_paused
 
 MILLI = 1000  # hours and pressure are kept in integer thousandths: sums are exact
 MEMBERSHIP_EVENTS = frozenset(
@@ -778,6 +778,7 @@ class LeversFold:
         if first is None or week < first:
             self.first_seen[person] = week
 
+    @collector_paused  # millions of small tuples kept, no cycles among them
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         weeks: dict[date, int] = {}
         start_weeks, first_seen = self.start_weeks, self.first_seen
@@ -895,6 +896,7 @@ class LeversFold:
         touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
         return state, intervals, touched
 
+    @collector_paused
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         pg = as_psycopg(conn)
         state, intervals, touched_teams = self._people()
@@ -976,28 +978,37 @@ class LeversFold:
                 hours[(zone_name, moment, week)] = found
             return found
 
+        # (zone, start, end) -> (local week, hours since its Monday at start and at end)
+        placed: dict[tuple[str, str, str], tuple[int, float, float]] = {}
         for (person, key), (start_text, end_text, declined, cancel) in self.meetings.items():
             p = state.get(person)
             if p is None:
                 continue
             name = p.time_zone
-            for moment in (start_text, end_text):
-                if (name, moment) not in local:
-                    zone = zones.get(name)
-                    if zone is None:
-                        zone = zones[name] = _zone(name)
-                    converted = datetime.fromisoformat(moment).astimezone(zone)
-                    local[(name, moment)] = converted.replace(tzinfo=None)
-            week = week_index(local[(name, start_text)].date())
+            where = placed.get((name, start_text, end_text))
+            if where is None:
+                for moment in (start_text, end_text):
+                    if (name, moment) not in local:
+                        zone = zones.get(name)
+                        if zone is None:
+                            zone = zones[name] = _zone(name)
+                        converted = datetime.fromisoformat(moment).astimezone(zone)
+                        local[(name, moment)] = converted.replace(tzinfo=None)
+                at_week = week_index(local[(name, start_text)].date())
+                where = placed[(name, start_text, end_text)] = (
+                    at_week,
+                    since_monday(name, start_text, at_week),
+                    since_monday(name, end_text, at_week),
+                )
+            week = where[0]
             counted = not cancel and not declined
             meeting_rows.append(
                 (person, _copy_text(key), week, start_text, end_text, "t" if counted else "f")
             )
-            ensure(p.tenant, person, week)
+            if (person, week) not in weeks:
+                ensure(p.tenant, person, week)
             if counted:
-                spans[(person, week)].append(
-                    (since_monday(name, start_text, week), since_monday(name, end_text, week))
-                )
+                spans[(person, week)].append(where[1:])
         loads: dict[tuple[tuple[float, float], ...], list[Any]] = {}
         for (person, week), found in spans.items():
             shape = tuple(sorted(found))
