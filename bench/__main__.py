@@ -7,9 +7,10 @@ benchmark, write a function ``run(ctx: Context) -> Section`` in a module of this
 append it to :data:`BENCHMARKS`.
 
 Options: ``--rounds N`` (default 5), ``--no-write`` (print only), ``--strict`` (exit 1 when a
-target is missed), ``--only MODULE`` (run only that module's benchmark, e.g. ``eventstore``;
-implies ``--no-write``, since the document is written whole), ``--soak`` (add the 10-minute
-soak of bench/soak.py, left out of the default run for its length).
+target is missed), ``--only MODULE`` (run only that module's benchmark, e.g. ``eventstore``,
+repeatable, ``soak`` included; its sections replace theirs in the document, the others are
+kept), ``--soak`` (add the 10-minute soak of bench/soak.py, left out of the default run for
+its length).
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     benchmarks = [*BENCHMARKS, soak.run] if args.soak else BENCHMARKS
     if args.only:
-        known = {b.__module__.rsplit(".", 1)[-1]: b for b in BENCHMARKS}
+        known = {b.__module__.rsplit(".", 1)[-1]: b for b in [*BENCHMARKS, soak.run]}
         unknown = sorted(set(args.only) - set(known))
         if unknown:
             parser.error(f"unknown benchmark {', '.join(unknown)}; known: {', '.join(known)}")
