@@ -492,16 +492,14 @@ class Runtime:
             head = int(
                 conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one()
             )
-            # Folding, pages are larger: each is a transaction (its commit waits for the WAL).
-            size = self.batch * 5 if folders else self.batch
-            events = self.store.read_all(position, size, types=handles, decrypt=personal)
+            events = self.store.read_all(position, self.batch, types=handles, decrypt=personal)
             for projection in projections:
                 mine = [e for e in events if e.type in projection.handles]
                 if mine and projection.name in folders:
                     folders[projection.name].fold(mine)
                 elif mine:
                     projection.apply(conn, mine, tables[projection.name])
-            if len(events) < size:
+            if len(events) < self.batch:
                 return max(position, head, events[-1].position if events else 0), True
             return events[-1].position, False
 
