@@ -141,8 +141,32 @@ def _run(ctx: Context) -> Section:
             paths.append((clients[email], template.format(team=team)))
         measure(label, paths)
     for label, path in ORG_PAGES:
-        # Cold: the first read after the read model moved (read_org_levers keeps its answer
-        # per projection position, so each round empties that cache first); then warm.
+        # First view of a range: nothing stored yet, the suppressed view is computed over
+        # every team's history and stored (what the scheduler's refresh costs, once per
+        # range and per move of the projection, off the request path afterwards).
+        first_view = []
+        for _ in range(ctx.rounds * ORG_REQUESTS):
+            with engine.begin() as conn:
+                conn.execute(text("DELETE FROM lever_org_views"))
+            levers_module._ORG_CACHE.clear()
+            t0 = time.perf_counter()
+            assert admin.get(path).status_code == 200, path
+            first_view.append((time.perf_counter() - t0) * 1000)
+        first_ms = median(first_view)
+        raw[f"{label} (first view, computed)"] = {
+            "median_ms": round(first_ms, 1),
+            "max_ms": round(max(first_view)),
+        }
+        rows.append(
+            (
+                f"{label}, first view of its weeks (computed and stored)",
+                f"{first_ms:.1f} ms",
+                f"max {max(first_view):.0f} ms",
+                "",
+            )
+        )
+        _progress(f"{label} first view: p50 {median(first_view):.1f} ms")
+        # Any other process, or this one once the projection moved: the stored view.
         cold = []
         for _ in range(ctx.rounds * ORG_REQUESTS):
             levers_module._ORG_CACHE.clear()
@@ -152,8 +176,8 @@ def _run(ctx: Context) -> Section:
         ok = max(cold) <= TARGET_MS
         passed = passed and ok
         raw[f"{label} (cold)"] = {"median_ms": round(median(cold), 1), "max_ms": round(max(cold))}
-        rows.append((f"{label}, cold", f"{median(cold):.1f} ms", f"max {max(cold):.0f} ms",
-                     verdict(ok)))  # fmt: skip
+        rows.append((f"{label}, cold process (stored view)", f"{median(cold):.1f} ms",
+                     f"max {max(cold):.0f} ms", verdict(ok)))  # fmt: skip
         _progress(f"{label} cold: p50 {median(cold):.1f} ms")
         measure(f"{label}, warm", [(admin, path)] * count, warmup=1)
     timings["measurement"] = time.perf_counter() - phase
@@ -166,9 +190,12 @@ def _run(ctx: Context) -> Section:
         f"{MEETINGS} meetings per person and week), projected by `levers`, untimed. Team "
         "pages are requested by the team's manager (a random team each time), organisation "
         f"pages by the admin, {ctx.rounds * REQUESTS} times each in-process through Flask's "
-        "test client after two warm-up requests; organisation pages also cold "
-        f"({ORG_REQUESTS} per round, the per-position cache of `read_org_levers` emptied "
-        "first): server time only (authorization, the "
+        "test client after two warm-up requests; organisation pages also as a first view "
+        "of their weeks (`lever_org_views` emptied: the suppressed view computed over every "
+        "team's history and stored, what the scheduler's refresh costs off the request path) "
+        "and cold (the process's cache emptied: the stored view, what any other process or a "
+        f"read after the projection moved serves), {ORG_REQUESTS} per round: server time "
+        "only (authorization, the "
         "suppressed read, the tables, rendering). Target: p95 ≤ "
         f"{TARGET_MS:.0f} ms per page (issue 7)."
     )

@@ -1,6 +1,7 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
-a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, and the
-weekly digests of the week just ended (built and mailed once, checked every hour).
+a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
+stored organisation lever views kept within 10 s of the projection, and the weekly digests
+of the week just ended (built and mailed once, checked every hour).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
@@ -25,6 +26,7 @@ log = logging.getLogger("compound.scheduler")
 SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
+ORG_VIEW_SECONDS = 10  # stored organisation lever views follow the projection this closely
 
 
 def catch_up_everything() -> None:
@@ -48,6 +50,16 @@ def sync_calendars(engine: Engine) -> int:
         ).scalars()
         active = list(ids)
     return sum(send_sync(connection_id) for connection_id in active)
+
+
+def refresh_org_views(engine: Engine) -> int:
+    """Recompute the stored organisation lever views the levers projection has moved past."""
+    from shared.projections.levers import refresh_org_views as refresh
+
+    refreshed = refresh(engine)
+    if refreshed:
+        log.info("organisation lever views refreshed: %d", refreshed)
+    return refreshed
 
 
 def weekly_digests(
@@ -119,6 +131,14 @@ def run(settings: Settings) -> None:
             next_run_time=datetime.now(UTC),
         )
 
+        scheduler.add_job(
+            refresh_org_views,
+            "interval",
+            args=(engine,),
+            seconds=ORG_VIEW_SECONDS,
+            max_instances=1,
+            coalesce=True,
+        )
         scheduler.add_job(
             weekly_digests,
             "interval",

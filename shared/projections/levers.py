@@ -17,6 +17,8 @@ Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already s
 
 from __future__ import annotations
 
+import json
+import time
 import uuid
 from bisect import bisect_left
 from collections import defaultdict
@@ -25,7 +27,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, Engine, text
 
 from shared.database import as_psycopg
 from shared.domain import levers as model
@@ -1503,6 +1505,9 @@ ORG = "org"
 
 _ORG_CACHE: dict[tuple[Any, ...], dict[str, Any]] = {}
 ORG_CACHE_SIZE = 16
+CHEAP_ORG_VIEW_MS = 100
+"""An organisation view that took at most this long is recomputed when the projection moved
+(always fresh); a costlier one is served stored and refreshed by the scheduler."""
 
 
 def read_org_levers(
@@ -1512,22 +1517,105 @@ def read_org_levers(
     last: int,
     k: int,
     position: int | None = None,
+    min_position: int = 0,
 ) -> dict[str, Any]:
     """The organisation's levers (everyone) and its top-level teams', suppressed. People in
-    no team count in the organisation only, as its own members.
+    no team count in the organisation only, as its own members. ``as_of_position`` in the
+    answer is the levers position it reflects.
 
-    Every team's whole history is needed (the week-over-week rule), so the answer is kept
-    per process for a given projection ``position`` (when given): the read model cannot
-    have changed while the position has not."""
-    key = (str(tenant_id), first, last, effective_k(k), position)
-    if position is not None and key in _ORG_CACHE:
-        return _ORG_CACHE[key]
-    view = _read_org_levers(conn, tenant_id, first, last, k)
+    Every team's whole history is needed (the week-over-week rule): for a thousand teams that
+    takes seconds, so the answer is stored (``lever_org_views``) and served to every process.
+    A stored view behind ``position`` (the projection's) is recomputed on the spot when that
+    took at most :data:`CHEAP_ORG_VIEW_MS`; a costlier one is served as it is while it reflects
+    at least ``min_position``, and :func:`refresh_org_views` (the scheduler, every 10 s)
+    recomputes it. Within a process the answer is also kept for a given ``position``."""
+    k = effective_k(k)
+    key = (str(tenant_id), first, last, k, position)
+    cached = _ORG_CACHE.get(key) if position is not None else None
+    if cached is not None and cached["as_of_position"] >= min_position:
+        return cached
+    stored = conn.execute(
+        text(
+            "UPDATE lever_org_views SET read_at = now() WHERE tenant_id = :t AND first_week = :f "
+            "AND last_week = :l AND k = :k RETURNING position, view, compute_ms"
+        ),
+        {"t": tenant_id, "f": first, "l": last, "k": k},
+    ).first()
+    current = position if position is not None else min_position
+    if (
+        stored is not None
+        and stored.position >= min_position
+        and (stored.position >= current or stored.compute_ms > CHEAP_ORG_VIEW_MS)
+    ):
+        view = {**stored.view, "as_of_position": int(stored.position)}
+    else:
+        view = _store_org_view(conn, tenant_id, first, last, k, position)
+    conn.commit()
     if position is not None:
         if len(_ORG_CACHE) >= ORG_CACHE_SIZE:
             _ORG_CACHE.pop(next(iter(_ORG_CACHE)))
         _ORG_CACHE[key] = view
     return view
+
+
+def _store_org_view(
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int, position: int | None
+) -> dict[str, Any]:
+    """Compute the organisation view and store it with the position it reflects (the
+    projection's, read before the computation: at worst the view is newer than it says)."""
+    if position is None:
+        position = int(
+            conn.execute(text("SELECT position FROM projections WHERE name = 'levers'")).scalar()
+            or 0
+        )
+    started = time.perf_counter()
+    view = {**_read_org_levers(conn, tenant_id, first, last, k), "as_of_position": position}
+    took = round((time.perf_counter() - started) * 1000)
+    conn.execute(
+        text(
+            "INSERT INTO lever_org_views (tenant_id, first_week, last_week, k, position, view, "
+            "compute_ms) VALUES (:t, :f, :l, :k, :p, CAST(:v AS jsonb), :ms) "
+            "ON CONFLICT (tenant_id, first_week, last_week, k) DO UPDATE SET "
+            "position = excluded.position, view = excluded.view, compute_ms = excluded.compute_ms,"
+            " refreshed_at = now() WHERE lever_org_views.position < excluded.position"
+        ),
+        {
+            "t": tenant_id,
+            "f": first,
+            "l": last,
+            "k": k,
+            "p": position,
+            "v": json.dumps(view),
+            "ms": took,
+        },
+    )
+    return view
+
+
+def refresh_org_views(engine: Engine, unread_days: int = 14) -> int:
+    """Recompute every stored organisation view the levers projection has moved past (the
+    scheduler calls this every few seconds); views nobody read for ``unread_days`` days are
+    dropped instead. Returns how many were recomputed."""
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM lever_org_views WHERE read_at < now() - make_interval(days => :d)"),
+            {"d": unread_days},
+        )
+        position = int(
+            conn.execute(text("SELECT position FROM projections WHERE name = 'levers'")).scalar()
+            or 0
+        )
+        stale = conn.execute(
+            text(
+                "SELECT tenant_id, first_week, last_week, k FROM lever_org_views "
+                "WHERE position < :p ORDER BY read_at DESC"
+            ),
+            {"p": position},
+        ).all()
+    for row in stale:
+        with engine.begin() as conn:
+            _store_org_view(conn, row.tenant_id, row.first_week, row.last_week, row.k, position)
+    return len(stale)
 
 
 def _read_org_levers(

@@ -140,8 +140,11 @@ def org_levers(args: dict[str, Any]) -> Any:
     position = as_of("levers", args["min_position"])
     with resources().engine.connect() as conn:
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-        view = read_org_levers(conn, caller.tenant_id, first, last, k, position)
-    return {"as_of_position": position, **view}
+        # The stored view (refreshed by the scheduler), unless the caller asked for more.
+        view = read_org_levers(
+            conn, caller.tenant_id, first, last, k, position, args["min_position"] or 0
+        )
+    return {"as_of_position": position, **view}  # the view's own as_of_position wins
 
 
 class OrgSettingsIn(Schema):
