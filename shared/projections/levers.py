@@ -17,7 +17,6 @@ Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already s
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from bisect import bisect_left
@@ -27,6 +26,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import orjson
 from sqlalchemy import Connection, Engine, text
 
 from shared.database import as_psycopg
@@ -1537,7 +1537,7 @@ def read_org_levers(
     stored = conn.execute(
         text(
             "UPDATE lever_org_views SET read_at = now() WHERE tenant_id = :t AND first_week = :f "
-            "AND last_week = :l AND k = :k RETURNING position, view, compute_ms"
+            "AND last_week = :l AND k = :k RETURNING position, view::text AS view, compute_ms"
         ),
         {"t": tenant_id, "f": first, "l": last, "k": k},
     ).first()
@@ -1547,7 +1547,9 @@ def read_org_levers(
         and stored.position >= min_position
         and (stored.position >= current or stored.compute_ms > CHEAP_ORG_VIEW_MS)
     ):
-        view = {**stored.view, "as_of_position": int(stored.position)}
+        # As text, parsed by orjson: several times faster than the driver's json for the
+        # hundreds of thousands of cells of a large organisation's view.
+        view = {**orjson.loads(stored.view), "as_of_position": int(stored.position)}
     else:
         view = _store_org_view(conn, tenant_id, first, last, k, position)
     conn.commit()
@@ -1585,7 +1587,7 @@ def _store_org_view(
             "l": last,
             "k": k,
             "p": position,
-            "v": json.dumps(view),
+            "v": orjson.dumps(view).decode(),
             "ms": took,
         },
     )
