@@ -1534,13 +1534,19 @@ def read_org_levers(
     cached = _ORG_CACHE.get(key) if position is not None else None
     if cached is not None and cached["as_of_position"] >= min_position:
         return cached
+    where = "tenant_id = :t AND first_week = :f AND last_week = :l AND k = :k"
+    params = {"t": tenant_id, "f": first, "l": last, "k": k}
     stored = conn.execute(
-        text(
-            "UPDATE lever_org_views SET read_at = now() WHERE tenant_id = :t AND first_week = :f "
-            "AND last_week = :l AND k = :k RETURNING position, view::text AS view, compute_ms"
-        ),
-        {"t": tenant_id, "f": first, "l": last, "k": k},
+        text(f"SELECT position, view, compute_ms FROM lever_org_views WHERE {where}"), params
     ).first()
+    if stored is not None:  # an hour's precision is plenty for dropping unread views
+        conn.execute(
+            text(
+                f"UPDATE lever_org_views SET read_at = now() WHERE {where} "
+                "AND read_at < now() - interval '1 hour'"
+            ),
+            params,
+        )
     current = position if position is not None else min_position
     if (
         stored is not None
@@ -1576,7 +1582,7 @@ def _store_org_view(
     conn.execute(
         text(
             "INSERT INTO lever_org_views (tenant_id, first_week, last_week, k, position, view, "
-            "compute_ms) VALUES (:t, :f, :l, :k, :p, CAST(:v AS jsonb), :ms) "
+            "compute_ms) VALUES (:t, :f, :l, :k, :p, :v, :ms) "
             "ON CONFLICT (tenant_id, first_week, last_week, k) DO UPDATE SET "
             "position = excluded.position, view = excluded.view, compute_ms = excluded.compute_ms,"
             " refreshed_at = now() WHERE lever_org_views.position < excluded.position"

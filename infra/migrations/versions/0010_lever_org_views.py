@@ -26,12 +26,14 @@ def upgrade() -> None:
             last_week    integer     NOT NULL,
             k            integer     NOT NULL,
             position     bigint      NOT NULL,
-            view         jsonb       NOT NULL,
+            view         text        NOT NULL,
             compute_ms   integer     NOT NULL DEFAULT 0,
             read_at      timestamptz NOT NULL DEFAULT now(),
             refreshed_at timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (tenant_id, first_week, last_week, k)
-        )
+        );
+        -- read whole on every cold page: kept uncompressed, and as text (no jsonb to convert)
+        ALTER TABLE lever_org_views ALTER COLUMN view SET STORAGE EXTERNAL;
         """
     )
 
