@@ -46,7 +46,7 @@ def _flag(env: dict[str, str], name: str) -> bool:
 def projection_partitions(env: Mapping[str, str] | None = None) -> int:
     """``COMPOUND_PROJECTION_PARTITIONS``: partitions of each projection, 1 to 64 (the slots
     of shared/projections/partitions.py; docs/scaling.md)."""
-    value = _int(dict(os.environ if env is None else env), "COMPOUND_PROJECTION_PARTITIONS", 4, 1)
+    value = _int(dict(os.environ if env is None else env), "COMPOUND_PROJECTION_PARTITIONS", 1, 1)
     if value > 64:
         raise SettingsError(f"COMPOUND_PROJECTION_PARTITIONS must be at most 64, got {value}")
     return value
@@ -110,7 +110,7 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "compound@localhost"
     smtp_starttls: bool = True
-    projection_partitions: int = 4
+    projection_partitions: int = 1
     projection_lease_seconds: int = 15
 
     @classmethod

@@ -12,7 +12,7 @@ A partition is read as one index range per slot, merged in position order (a Mer
 of :data:`SLOTS` / ``P`` ordered index scans): it reads its own events only, not the whole
 log's.
 
-``COMPOUND_PROJECTION_PARTITIONS`` (default 4) sets ``P`` for projections registered or
+``COMPOUND_PROJECTION_PARTITIONS`` (default 1: one host) sets ``P`` for projections registered or
 rebuilt from now on; a projection keeps the ``P`` stored in its ``projections`` row until
 its partitions line up (shared/projections/runtime.py). docs/scaling.md explains the design.
 """
