@@ -30,36 +30,37 @@ in its last run on embedded PostgreSQL and Redis; do not edit by hand. Each row 
 that asserts the guarantee and fails when it does not hold; a row's figures are from the
 last run of that test. The soak (10 minutes at 300 actions/s, memory of every process and
 projection lag sampled each second) is a benchmark, not a test: `python -m bench.soak`,
-figures in docs/benchmarks.md after `python -m bench --soak`.
+figures in docs/benchmarks.md after `python -m bench --only soak`.
 """
 
 # Not a test: the soak is a benchmark (bench/soak.py); what its short runs found, dated.
 SOAK = """\
 ## Soak: Redis growth and projection lag (benchmark, 2026-11-25)
 
-The last 10-minute soak showed Redis growing 6.9 -> 83.8 MiB and the projection lag reaching
-36.5 s. Short soaks (`.venv/bin/python -m bench.soak --minutes 1.5`, which now samples
-Redis's `INFO used_memory`, the Dramatiq messages held in Redis and a census of its keys
-beside every RSS) name the cause: **wake-up messages piling up in the `projections` queue**.
-Every gateway process throttles its wake-ups on its own (one per projection per 20 ms, then
-one delayed), and since projections are partitioned each wake-up fans out one message per
-partition; one worker process consumes far fewer, so redundant `catch_up_projection`
-messages accumulate (the key census: `compound:projections.msgs` holds them all). RSS and
-`used_memory` grow alike, so it is data, not allocator growth; no rate-limiter key is left at
-the end (the API's routes are exempt from it). The lag is the same backlog: a new wake-up
-waits behind every redundant one, so the lag grows with the queue and not with the work.
+The 10-minute soak (`.venv/bin/python -m bench --only soak`: 300 actions/s through gunicorn
+in an open loop, a Dramatiq worker and the scheduler projecting them, the memory of every
+process, Redis's `INFO used_memory`, the Dramatiq messages held in Redis and the projection
+lag sampled each second) passes, run at 15:46-15:56 UTC on this 2-core machine with
+nothing else running; the figures are in the "Soak (issue 9)" section of
+[benchmarks.md](benchmarks.md):
 
-| 90 s at 300 actions/s | Dramatiq messages in Redis | Redis used_memory | worst lag | drained |
-| --- | --- | --- | --- | --- |
-| before (c803dd6, 4 partitions) | 34,503 and rising ~300/s | 2.7 -> 14.2 MiB | 62.2 s | 9.5 s |
-| one pending wake-up per projection across processes | 5-57, flat | 1.5 MiB, flat | 2.5 s | 1.5 s |
+| 10 minutes at 300 actions/s | first minute -> last minute | target |
+| --- | --- | --- |
+| RssAnon: gateway, worker, scheduler, PostgreSQL, Redis | +0.1, +1.0, +0.1, +1.8, +0.2 % | < 10 % |
+| Redis `used_memory` / Dramatiq messages held in Redis | 1.5 -> 1.6 MiB / 3 -> 3 | |
+| actions answered | 180,000, 0 errors; p50 5.8 ms, p99 57.1 ms | 300/s |
+| projection lag, worst second / drained after the load | 2.0 s / 1.5 s | ≤ 10 s / ≤ 60 s |
 
-The fix (a Redis mark `SET NX` per projection before a wake-up is sent, cleared by the worker
-as it starts one, expiring after 10 s in case a message is lost: the scheduler's catch-up
-covers that) belongs to `shared/wakeups.py` and `workers/actors.py`; until it lands the soak
-fails both targets. On this shared 2-core machine the load generator reached only 217-239
-actions/s (p99 latency 28-40 s, load average 5-12 from other work), so the projections were
-CPU-starved too, yet with the fix the lag stayed under 3 s: they keep up.
+The soak before it (Redis 6.9 -> 83.8 MiB, lag 36.5 s) failed because **wake-up messages
+piled up in the `projections` queue**: every gateway process throttled its wake-ups on its
+own, and a busy worker consumes far fewer than several processes send. Short soaks
+(`python -m bench.soak --minutes 1.5`) named the cause: RSS and `used_memory` grew alike (data,
+not the allocator), all of it in `compound:projections.msgs`, and the lag grew with the
+queue, not with the work (34,503 messages and a 62.2 s lag after 90 s). Now a wake-up is sent
+only when none of that projection waits in the queue: a Redis mark per projection
+(`SET NX`, 10 s expiry in case a message is lost), shared by every gateway process and the
+scheduler, cleared by the worker before it reads the log (`shared.wakeups.wake`;
+`tests/integration/test_wakeup_coalescing.py`).
 """
 
 # Not a test: the dependency audit cannot run here (see the text), so it is stated, dated.
