@@ -129,14 +129,18 @@ def append_history(
     return tenant
 
 
-# No shrinking phase: with a database per example it can take minutes; the failing example
-# is printed as generated.
-@settings(
-    max_examples=15,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+def examples(count: int) -> Any:
+    """Hypothesis settings of these tests: no shrinking phase (with a database per example it
+    can take minutes; the failing example is printed as generated), no deadline."""
+    return settings(
+        max_examples=count,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+@examples(15)
 @given(
     history=histories(),
     batches=st.lists(st.integers(1, 7), min_size=1, max_size=5),
@@ -180,12 +184,7 @@ def test_incremental_with_crashes_equals_rebuild(
     assert len(rows(store, one_pass, tenant)["capital_contributions"]) == len(history)
 
 
-@settings(
-    max_examples=8,
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(8)
 @given(
     history=histories(),
     batches=st.lists(st.integers(1, 7), min_size=1, max_size=5),
