@@ -101,6 +101,8 @@ def run(settings: Settings) -> None:
     from shared.queue import setup_broker
 
     logging.basicConfig(level=settings.log_level)
+    # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     setup_broker(settings.redis_url)
     engine = make_engine(settings, pool_size=1)
     with engine.connect() as lock_conn:
