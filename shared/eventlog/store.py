@@ -899,7 +899,7 @@ class _CopyLines:
         self.context = context
         self.keys = keys
         self.tenant_text = str(tenant_id)
-        self.metadata_text = _copy_text(_dumps(context.metadata()))
+        self.metadata_text = copy_text(_dumps(context.metadata()))
         self.now = datetime.now(UTC)
         self.index = 0  # of the next event in the whole batch (for derived ids)
         # Without an idempotency key, ids are fresh version 7 UUIDs, written to COPY as hex.
@@ -918,7 +918,7 @@ class _CopyLines:
         keys, fresh, ids, now = self.keys, self.fresh, self.ids, self.now
         context = self.context
         dumps, sort_keys = orjson.dumps, orjson.OPT_SORT_KEYS
-        middle = f"\t{self.tenant_text}\t{_copy_text(stream_id)}\t"
+        middle = f"\t{self.tenant_text}\t{copy_text(stream_id)}\t"
         metadata_text = self.metadata_text
         moment: datetime | None = None
         moment_text = ""
@@ -996,7 +996,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _copy_text(value: str) -> str:
+def copy_text(value: str) -> str:
     """Escape a value for COPY's text format (JSON from orjson has no raw tabs or newlines,
     but a stream id might)."""
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:

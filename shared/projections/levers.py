@@ -35,6 +35,7 @@ from shared.domain.nudges import manager_nudges
 from shared.domain.privacy import Cell, effective_k, protect_tree
 from shared.domain.weeks import week_start
 from shared.eventlog import RecordedEvent
+from shared.eventlog.store import copy_text
 from shared.projections.capital import EPOCH_MONDAY, week_index, week_label
 from shared.projections.runtime import Projection, collector_paused
 
@@ -1183,14 +1184,7 @@ def _copy_text(value: Any) -> str:
     if isinstance(value, list):
         return "{" + ",".join(str(v) for v in value) + "}"
     if isinstance(value, str):
-        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-            return (
-                value.replace("\\", "\\\\")
-                .replace("\t", "\\t")
-                .replace("\n", "\\n")
-                .replace("\r", "\\r")
-            )
-        return value
+        return copy_text(value)
     return str(value)
 
 
