@@ -1566,10 +1566,7 @@ def _store_org_view(
     """Compute the organisation view and store it with the position it reflects (the
     projection's, read before the computation: at worst the view is newer than it says)."""
     if position is None:
-        position = int(
-            conn.execute(text("SELECT position FROM projections WHERE name = 'levers'")).scalar()
-            or 0
-        )
+        position = _levers_position(conn)
     started = time.perf_counter()
     view = {**_read_org_levers(conn, tenant_id, first, last, k), "as_of_position": position}
     took = round((time.perf_counter() - started) * 1000)
@@ -1594,6 +1591,12 @@ def _store_org_view(
     return view
 
 
+def _levers_position(conn: Connection) -> int:
+    """The position the levers read model has reached (0 before it is registered)."""
+    row = conn.execute(text("SELECT position FROM projections WHERE name = 'levers'")).scalar()
+    return int(row or 0)
+
+
 def refresh_org_views(engine: Engine, unread_days: int = 14) -> int:
     """Recompute every stored organisation view the levers projection has moved past (the
     scheduler calls this every few seconds); views nobody read for ``unread_days`` days are
@@ -1603,10 +1606,7 @@ def refresh_org_views(engine: Engine, unread_days: int = 14) -> int:
             text("DELETE FROM lever_org_views WHERE read_at < now() - make_interval(days => :d)"),
             {"d": unread_days},
         )
-        position = int(
-            conn.execute(text("SELECT position FROM projections WHERE name = 'levers'")).scalar()
-            or 0
-        )
+        position = _levers_position(conn)
         stale = conn.execute(
             text(
                 "SELECT tenant_id, first_week, last_week, k FROM lever_org_views "
