@@ -342,6 +342,7 @@ class LeversProjection(Projection):
             state[person].db_from = db_from
         closes: dict[str, int] = {}  # person -> to_week of the interval open in the table
         changed: dict[tuple[str, str], int] = {}  # (tenant, team) -> first changed week
+        boundaries: set[tuple[str, str, int]] = set()  # weeks an interval starts or ends
         reattribute: dict[str, int] = {}
 
         def close(person: str, p: _Person, week: int) -> None:
@@ -352,6 +353,7 @@ class LeversProjection(Projection):
             elif p.db_from is not None:
                 closes[person] = week
             changed[(p.tenant, p.team)] = min(week, changed.get((p.tenant, p.team), week))
+            boundaries.add((p.tenant, p.team, week))
             reattribute[person] = min(week, reattribute.get(person, week))
             p.team = None
 
@@ -359,6 +361,7 @@ class LeversProjection(Projection):
             p.team = team
             p.fresh.append([person, p.tenant, team, week, None])
             changed[(p.tenant, team)] = min(week, changed.get((p.tenant, team), week))
+            boundaries.add((p.tenant, team, week))
             reattribute[person] = min(week, reattribute.get(person, week))
 
         for e in events:
@@ -414,7 +417,7 @@ class LeversProjection(Projection):
                 time_zone = excluded.time_zone, active = excluded.active""",
             [list(c) for c in zip(*rows, strict=True)],
         )
-        touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
+        touched = boundaries | {(tenant, team, week) for (tenant, team), week in changed.items()}
         if reattribute:
             people, weeks = zip(*reattribute.items(), strict=True)
             for tenant, team, week in pg.execute(
@@ -458,7 +461,7 @@ class LeversProjection(Projection):
         ).fetchall()
         touched: set[tuple[str, str, int]] = set()
         for person, tenant, team, since, until in moved:
-            touched |= {(tenant, team, w) for w in range(since, until)}
+            touched |= {(tenant, team, w) for w in range(since, until + 1)}
             for old_team, week in pg.execute(
                 f"UPDATE {pw} k SET team_id = %s FROM {pw} old "
                 "WHERE k.person_id = %s AND k.week_index >= %s AND k.week_index < %s "
@@ -704,7 +707,7 @@ class LeversProjection(Projection):
         """Recompute the sums of each touched team-week from its people and pulses."""
         ordered = sorted(keys)
         tenants, teams, weeks = (list(c) for c in zip(*ordered, strict=True))
-        names = ", ".join(SUM_COLUMNS)
+        names, mem = ", ".join(SUM_COLUMNS), tables["lever_memberships"]
         pg.execute(
             f"""INSERT INTO {tables["lever_team_weeks"]} (tenant_id, team_id, week_index,
                 {names}, model_version)
@@ -724,7 +727,7 @@ class LeversProjection(Projection):
                 coalesce(q.safety_points, 0), q.item_sum, q.item_n, %s
             FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, team_id, week_index)
             LEFT JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE actions > 0) AS active,
+                SELECT count(*) AS people, count(*) FILTER (WHERE actions > 0) AS active,
                     sum(actions) AS actions, count(*) FILTER (WHERE stretch > 0) AS stretchers,
                     count(*) FILTER (WHERE asked > 0) AS askers,
                     count(*) FILTER (WHERE visible > 0) AS visible_people,
@@ -739,9 +742,26 @@ class LeversProjection(Projection):
                 WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index) p ON true
             LEFT JOIN {tables["lever_pulses"]} q
                 ON q.team_id = k.team_id AND q.week_index = k.week_index
+            WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
+                WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))
             ON CONFLICT (team_id, week_index) DO UPDATE SET
                 {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
             (self.version, tenants, teams, weeks),
+        )
+        # A team-week has a row while someone's week counts in it, it has pulse answers, or
+        # someone's membership of the team starts or ends in it (what the rebuild's fold
+        # creates, whatever the batches): one left behind by a move or a backfill goes.
+        pg.execute(
+            f"""DELETE FROM {tables["lever_team_weeks"]} tw
+            USING unnest(%s::uuid[], %s::int[]) AS k(team_id, week_index)
+            WHERE tw.team_id = k.team_id AND tw.week_index = k.week_index
+              AND NOT EXISTS (SELECT 1 FROM {tables["lever_person_weeks"]} pw
+                  WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index)
+              AND NOT EXISTS (SELECT 1 FROM {tables["lever_pulses"]} q
+                  WHERE q.team_id = k.team_id AND q.week_index = k.week_index)
+              AND NOT EXISTS (SELECT 1 FROM {mem} m
+                  WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))""",
+            (teams, weeks),
         )
 
 
@@ -849,25 +869,20 @@ class LeversFold:
 
     # -- flush ---------------------------------------------------------------------------------
 
-    def _people(
-        self,
-    ) -> tuple[dict[str, _Person], list[list[Any]], set[tuple[str, str, int]]]:
+    def _people(self) -> tuple[dict[str, _Person], list[list[Any]]]:
         """Memberships folded in log order (``_memberships`` on empty tables)."""
         state: dict[str, _Person] = {}
-        changed: dict[tuple[str, str], int] = {}
 
         def close(p: _Person, week: int) -> None:
             if p.team is None:
                 return
             if p.fresh:
                 p.fresh[-1][4] = week
-            changed[(p.tenant, p.team)] = min(week, changed.get((p.tenant, p.team), week))
             p.team = None
 
         def open_(person: str, p: _Person, team: str, week: int) -> None:
             p.team = team
             p.fresh.append([person, p.tenant, team, week, None])
-            changed[(p.tenant, team)] = min(week, changed.get((p.tenant, team), week))
 
         for kind, tenant, person, week, data in self.membership:
             p = state.get(person)
@@ -896,13 +911,12 @@ class LeversFold:
             for row in p.fresh
             if row[4] is None or row[4] >= row[3]  # to_week < from_week: deleted
         ]
-        touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
-        return state, intervals, touched
+        return state, intervals
 
     @collector_paused
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         pg = as_psycopg(conn)
-        state, intervals, touched_teams = self._people()
+        state, intervals = self._people()
         by_person: dict[str, list[list[Any]]] = defaultdict(list)
         for row in intervals:
             by_person[row[0]].append(row)
@@ -913,7 +927,6 @@ class LeversFold:
                 continue
             first = min(rows, key=lambda r: r[3])
             if week < first[3]:
-                touched_teams |= {(first[1], first[2], w) for w in range(week, first[3])}
                 first[3] = week
 
         def team_at(tenant: str, person: str, week: int) -> str:
@@ -1028,10 +1041,13 @@ class LeversFold:
                     load.back_to_back,
                 ]
             weeks[(person, week)][9:16] = values
-        # team-weeks: every touched one; members from the intervals, sums from person-weeks
+        # team-weeks: those someone's week counts in, with pulse answers, or where someone's
+        # membership starts or ends (what ``apply`` keeps); members from the intervals, sums
+        # from person-weeks
         team_rows: dict[tuple[str, int], list[Any]] = {}
-        for tenant, team, week in touched_teams:
-            team_rows.setdefault((team, week), [tenant, team, week] + [0] * 21)
+        for _, tenant, team, lo, hi in intervals:
+            for week in (lo, hi) if hi is not None else (lo,):
+                team_rows.setdefault((team, week), [tenant, team, week] + [0] * 21)
         for (_, week), row in weeks.items():
             team_rows.setdefault((row[1], week), [row[0], row[1], week] + [0] * 21)
         for tenant, team, week in self.pulses:
