@@ -1193,15 +1193,16 @@ class LeversFold:
                 ensure(p.tenant, person, week)
             if counted:
                 spans[(person, week)].append(where[1:])
-        loads: dict[tuple[model.WorkingHours, tuple[tuple[float, float], ...]], list[Any]] = {}
+        # One load per distinct week of meetings (and working hours, when not the default).
+        loads: dict[tuple[Any, ...], list[Any]] = {}
         for (person, week), found in spans.items():
             personal = changes.get(person)
-            week_hours = (
-                schedule_in_week(personal, week, default_schedule("UTC")).hours
-                if personal
-                else model.DEFAULT_WORKING_HOURS
-            )
-            shape = (week_hours, tuple(sorted(found)))
+            found.sort()
+            if personal:
+                week_hours = schedule_in_week(personal, week, default_schedule("UTC")).hours
+                shape: tuple[Any, ...] = (week_hours, *found)
+            else:
+                week_hours, shape = model.DEFAULT_WORKING_HOURS, tuple(found)
             values = loads.get(shape)
             if values is None:
                 load = model.meeting_load(found, week_hours)
