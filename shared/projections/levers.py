@@ -378,9 +378,9 @@ class LeversProjection(Projection):
                 ],
             )
         if meetings or rezoned:
-            met = self._meetings(pg, tables, meetings, rezoned)
+            met, left = self._meetings(pg, tables, meetings, rezoned)
             touched_people |= met
-            touched_teams |= self._drop_empty_weeks(pg, tables, met)
+            touched_teams |= self._drop_empty_weeks(pg, tables, left)
         if pulses:
             self._write_pulses(pg, tables, pulses)
             touched_teams |= {(tenant, team, week) for tenant, team, week in pulses}
@@ -633,10 +633,11 @@ class LeversProjection(Projection):
         tables: Mapping[str, str],
         meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]],
         rezoned: Mapping[str, int | None],
-    ) -> set[tuple[str, str, int]]:
+    ) -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]]]:
         """Upsert the meetings seen, place again the meetings of people whose working hours
         or zone changed (from the week they changed, ``None``: all), then recompute the load
-        of every week they touch."""
+        of every week they touch. Returns those person-weeks, and the ones a meeting may
+        have left (its week before)."""
         people = list({person for person, _ in meetings} | set(rezoned))
         info: dict[str, tuple[str, str]] = {}
         for person, tenant, zone in pg.execute(
@@ -663,6 +664,7 @@ class LeversProjection(Projection):
             return _zone(schedule_at(person, _utc_week(moment)).time_zone)
 
         touched: set[tuple[str, str, int]] = set()
+        left: set[tuple[str, str, int]] = set()
         meet = tables["lever_meetings"]
         if meetings:
             persons, keys = zip(*meetings, strict=True)
@@ -673,7 +675,7 @@ class LeversProjection(Projection):
                 (list(persons), list(keys)),
             ):
                 if person in info:
-                    touched.add((info[person][0], person, week))
+                    left.add((info[person][0], person, week))
         moved = [p for p in rezoned if p in info]
         if moved:
             since = [
@@ -692,8 +694,9 @@ class LeversProjection(Projection):
                 (moved, since),
             ):
                 local = week_index(start.astimezone(zone_at(person, start)).date())
-                touched |= {(info[person][0], person, week), (info[person][0], person, local)}
+                touched.add((info[person][0], person, local))
                 if local != week:
+                    left.add((info[person][0], person, week))
                     placed.append((person, key, local))
             if placed:
                 pg.execute(
@@ -735,8 +738,9 @@ class LeversProjection(Projection):
                 "AND m.meeting_key = k.meeting_key",
                 (list(a), list(b)),
             )
+        touched |= left
         if not touched:
-            return touched
+            return touched, left
         ordered = sorted(touched)
         spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
         for person, week, start, end in pg.execute(
@@ -783,16 +787,16 @@ class LeversProjection(Projection):
             WHERE pw.person_id = k.person_id AND pw.week_index = k.week_index""",
             [list(c) for c in zip(*rows, strict=True)],
         )
-        return touched
+        return touched, left
 
     @staticmethod
     def _drop_empty_weeks(
         pg: Any, tables: Mapping[str, str], keys: set[tuple[str, str, int]]
     ) -> set[tuple[str, str, int]]:
-        """Delete the person-weeks among ``keys`` left with nothing in them (a meeting moved
-        out by a new time or zone): a person-week exists while an action, a feedback request
-        or answer, or a meeting falls in it, as in the rebuild's fold. Returns the team-weeks
-        they counted in."""
+        """Delete the person-weeks among ``keys`` (weeks a meeting may have left, moved by a
+        new time or zone) left with nothing in them: a person-week exists while an action, a
+        feedback request or answer, or a meeting falls in it, as in the rebuild's fold.
+        Returns the team-weeks they counted in."""
         if not keys:
             return set()
         pw = tables["lever_person_weeks"]
