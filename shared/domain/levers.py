@@ -189,16 +189,6 @@ class WorkingHours:
 DEFAULT_WORKING_HOURS = WorkingHours()
 
 
-def _merge(intervals: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[tuple[float, float]] = []
-    for start, end in sorted(intervals):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
 def meeting_load(
     meetings: Sequence[tuple[float, float]], hours: WorkingHours = DEFAULT_WORKING_HOURS
 ) -> MeetingLoad:
@@ -211,15 +201,29 @@ def meeting_load(
     * after-hours meeting hours: the union of meetings outside it;
     * back-to-back: meetings starting at most 5 minutes after the previous one ended.
     """
-    merged = _merge([(s, e) for s, e in meetings if e > s])
+    ordered = sorted((s, e) for s, e in meetings if e > s)
+    merged: list[tuple[float, float]] = []  # the union: sorted, disjoint, ends increasing
+    for start, end in ordered:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
     working = inside = focus = 0.0
+    first = 0  # the first merged meeting not over before the day's window (days ascend)
+    count = len(merged)
     for day in range(7):
         if day not in hours.weekdays:
             continue
         lo, hi = day * 24 + hours.start_hour, day * 24 + hours.end_hour
         working += hi - lo
         cursor = lo
-        for start, end in merged:
+        while first < count and merged[first][1] <= lo:
+            first += 1
+        i = first
+        while i < count and merged[i][0] < hi:
+            start, end = merged[i]
+            i += 1
             s, e = max(start, lo), min(end, hi)
             if e <= s:
                 continue
@@ -230,7 +234,6 @@ def meeting_load(
         if hi - cursor >= FOCUS_BLOCK_HOURS:
             focus += hi - cursor
     total = sum(e - s for s, e in merged)
-    ordered = sorted((s, e) for s, e in meetings if e > s)
     chains = sum(
         1
         for (_, prev_end), (start, _) in pairwise(ordered)

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
+from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue
 
 ROLES = ("employee", "manager", "admin")
@@ -136,6 +137,25 @@ class PersonMovedTeam(Schema):
     person_id = fields.UUID(required=True)
     from_team_id = fields.UUID(load_default=None, allow_none=True)
     to_team_id = fields.UUID(required=True)
+
+
+class WorkingHoursSet(Schema):
+    """A person's working window (``start_minute`` to ``end_minute`` after midnight on each
+    working day) in their IANA time zone, from the ISO week of the event's ``occurred_at`` on.
+    The command checks the rest (start before end, a known zone, each day once):
+    ``shared.domain.working_hours.working_hours_errors``."""
+
+    person_id = fields.UUID(required=True)
+    start_minute = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=0, max=24 * 60 - 1)
+    )
+    end_minute = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=24 * 60)
+    )
+    working_days = fields.List(
+        _choice(DAYS), required=True, validate=validate.Length(min=1, max=len(DAYS))
+    )
+    time_zone = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 
 class PersonLeft(Schema):
@@ -284,6 +304,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (AccessTokenCreated, "person_id", "An API token was created (session or personal)."),
     (AccessTokenRevoked, None, "An API token was revoked."),
     (PersonMovedTeam, None, "A person moved to another team."),
+    (
+        WorkingHoursSet,
+        None,
+        "A person set their working hours and time zone (from the event's ISO week on).",
+    ),
     (PersonLeft, None, "A person left the organisation."),
     (PersonErased, None, "A person's data key was deleted: their personal data is gone."),
     (MicroActionLogged, "person_id", "A person logged a micro-advancement action."),

@@ -22,7 +22,7 @@ import uuid
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -34,6 +34,7 @@ from shared.domain import levers as model
 from shared.domain.nudges import manager_nudges
 from shared.domain.privacy import Cell, effective_k, protect_tree
 from shared.domain.weeks import week_start
+from shared.domain.working_hours import DAYS, Schedule, default_schedule, schedule_in_week
 from shared.eventlog import RecordedEvent
 from shared.eventlog.store import copy_text
 from shared.projections.capital import EPOCH_MONDAY, week_index, week_label
@@ -96,6 +97,32 @@ _TEAM_AT = """coalesce((SELECT m.team_id FROM {mem} m WHERE m.person_id = k.pers
     ORDER BY m.from_week DESC LIMIT 1), k.tenant_id)"""
 
 
+def _schedule(start: int, end: int, days: Iterable[int], zone: str) -> Schedule:
+    """A ``lever_working_hours`` row as the domain's schedule (minutes, weekday numbers)."""
+    return Schedule(model.WorkingHours(start / 60, end / 60, frozenset(days)), zone)
+
+
+def _hours_row(e: RecordedEvent, week: int) -> list[Any] | None:
+    """A ``WorkingHoursSet`` as a ``lever_working_hours`` row (from its ISO week on); None
+    for a window that ends before it starts (which the command never writes)."""
+    data = e.data
+    if data["start_minute"] >= data["end_minute"]:
+        return None
+    days = sorted({DAYS.index(day) for day in data["working_days"]})
+    return [
+        data["person_id"],
+        week,
+        data["start_minute"],
+        data["end_minute"],
+        days,
+        data["time_zone"],
+    ]
+
+
+def _utc_week(moment: datetime) -> int:
+    return week_index(moment.astimezone(UTC).date())
+
+
 def _zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
@@ -115,7 +142,12 @@ class _Person:
 class LeversProjection(Projection):
     name = "levers"
     version = model.MODEL_VERSION
-    handles = MEMBERSHIP_EVENTS | JOURNAL_EVENTS | CALENDAR_EVENTS | {"PulseResponseSubmitted"}
+    handles = (
+        MEMBERSHIP_EVENTS
+        | JOURNAL_EVENTS
+        | CALENDAR_EVENTS
+        | {"PulseResponseSubmitted", "WorkingHoursSet"}
+    )
     # Team-week aggregates: a wake-up a second folds the appends of that second in one batch
     # (each batch costs a dozen statements whatever its size), and keeps a busy gateway's
     # wake-ups from starving the per-person projections on the same worker.
@@ -133,6 +165,10 @@ class LeversProjection(Projection):
         "lever_rewards": """outcome_id uuid PRIMARY KEY, person_id uuid NOT NULL,
             occurred_at timestamptz NOT NULL""",
         "lever_feedback_requests": "request_id uuid PRIMARY KEY, output_only boolean NOT NULL",
+        "lever_working_hours": """person_id uuid NOT NULL, from_week integer NOT NULL,
+            start_minute integer NOT NULL, end_minute integer NOT NULL,
+            working_days integer[] NOT NULL, time_zone text NOT NULL,
+            PRIMARY KEY (person_id, from_week)""",
         "lever_meetings": """person_id uuid NOT NULL, meeting_key text NOT NULL,
             week_index integer NOT NULL, starts_at timestamptz NOT NULL,
             ends_at timestamptz NOT NULL, counted boolean NOT NULL,
@@ -200,8 +236,22 @@ class LeversProjection(Projection):
         meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]] = {}
         pulses: dict[tuple[str, str, int], list[Any]] = {}
         observed_starts: list[tuple[str, str]] = []
+        hours: dict[tuple[str, int], list[Any]] = {}  # (person, from week) -> row, last wins
+        rezoned: dict[str, int | None] = {}  # person -> first week whose meetings move (None: all)
         for e in events:
             data, kind = e.data, e.type
+            if kind == "WorkingHoursSet":
+                week = week_index(e.occurred_at.date())
+                row = _hours_row(e, week)
+                if row is None:
+                    continue
+                hours[(data["person_id"], week)] = row
+                moved_from = rezoned.get(data["person_id"], week)
+                rezoned[data["person_id"]] = None if moved_from is None else min(moved_from, week)
+                continue
+            if kind == "PersonJoined" and "person_id" in data:
+                rezoned[data["person_id"]] = None  # the zone of weeks before any setting
+                continue
             if kind == "MicroActionLogged":
                 person = data["person_id"]
                 week = week_index(e.occurred_at.date())
@@ -306,8 +356,31 @@ class LeversProjection(Projection):
         if requests or given:
             self._feedback(pg, tables, requests, given, asked)
             touched_people |= set(asked) | {(t, p, w) for t, p, w, _ in given}
-        if meetings:
-            touched_people |= self._meetings(pg, tables, meetings)
+        if hours:
+            pg.execute(
+                f"""INSERT INTO {tables["lever_working_hours"]} (person_id, from_week,
+                    start_minute, end_minute, working_days, time_zone)
+                SELECT k.person_id, k.from_week, k.start_minute, k.end_minute,
+                    string_to_array(k.days, ',')::int[], k.time_zone
+                FROM unnest(%s::uuid[], %s::int[], %s::int[], %s::int[], %s::text[],
+                    %s::text[]) AS k(person_id, from_week, start_minute, end_minute, days,
+                    time_zone)
+                ON CONFLICT (person_id, from_week) DO UPDATE SET
+                    start_minute = excluded.start_minute, end_minute = excluded.end_minute,
+                    working_days = excluded.working_days, time_zone = excluded.time_zone""",
+                [
+                    [r[0] for r in hours.values()],
+                    [r[1] for r in hours.values()],
+                    [r[2] for r in hours.values()],
+                    [r[3] for r in hours.values()],
+                    [",".join(map(str, r[4])) for r in hours.values()],
+                    [r[5] for r in hours.values()],
+                ],
+            )
+        if meetings or rezoned:
+            met, left = self._meetings(pg, tables, meetings, rezoned)
+            touched_people |= met
+            touched_teams |= self._drop_empty_weeks(pg, tables, left)
         if pulses:
             self._write_pulses(pg, tables, pulses)
             touched_teams |= {(tenant, team, week) for tenant, team, week in pulses}
@@ -342,6 +415,7 @@ class LeversProjection(Projection):
             state[person].db_from = db_from
         closes: dict[str, int] = {}  # person -> to_week of the interval open in the table
         changed: dict[tuple[str, str], int] = {}  # (tenant, team) -> first changed week
+        boundaries: set[tuple[str, str, int]] = set()  # weeks an interval starts or ends
         reattribute: dict[str, int] = {}
 
         def close(person: str, p: _Person, week: int) -> None:
@@ -352,6 +426,7 @@ class LeversProjection(Projection):
             elif p.db_from is not None:
                 closes[person] = week
             changed[(p.tenant, p.team)] = min(week, changed.get((p.tenant, p.team), week))
+            boundaries.add((p.tenant, p.team, week))
             reattribute[person] = min(week, reattribute.get(person, week))
             p.team = None
 
@@ -359,6 +434,7 @@ class LeversProjection(Projection):
             p.team = team
             p.fresh.append([person, p.tenant, team, week, None])
             changed[(p.tenant, team)] = min(week, changed.get((p.tenant, team), week))
+            boundaries.add((p.tenant, team, week))
             reattribute[person] = min(week, reattribute.get(person, week))
 
         for e in events:
@@ -414,7 +490,7 @@ class LeversProjection(Projection):
                 time_zone = excluded.time_zone, active = excluded.active""",
             [list(c) for c in zip(*rows, strict=True)],
         )
-        touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
+        touched = boundaries | {(tenant, team, week) for (tenant, team), week in changed.items()}
         if reattribute:
             people, weeks = zip(*reattribute.items(), strict=True)
             for tenant, team, week in pg.execute(
@@ -458,7 +534,7 @@ class LeversProjection(Projection):
         ).fetchall()
         touched: set[tuple[str, str, int]] = set()
         for person, tenant, team, since, until in moved:
-            touched |= {(tenant, team, w) for w in range(since, until)}
+            touched |= {(tenant, team, w) for w in range(since, until + 1)}
             for old_team, week in pg.execute(
                 f"UPDATE {pw} k SET team_id = %s FROM {pw} old "
                 "WHERE k.person_id = %s AND k.week_index >= %s AND k.week_index < %s "
@@ -556,26 +632,79 @@ class LeversProjection(Projection):
         pg: Any,
         tables: Mapping[str, str],
         meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]],
-    ) -> set[tuple[str, str, int]]:
-        """Upsert the meetings seen, then recompute the load of every week they touch."""
-        people = list({person for person, _ in meetings})
-        info: dict[str, tuple[str, ZoneInfo]] = {}
+        rezoned: Mapping[str, int | None],
+    ) -> tuple[set[tuple[str, str, int]], set[tuple[str, str, int]]]:
+        """Upsert the meetings seen, place again the meetings of people whose working hours
+        or zone changed (from the week they changed, ``None``: all), then recompute the load
+        of every week they touch. Returns those person-weeks, and the ones a meeting may
+        have left (its week before)."""
+        people = list({person for person, _ in meetings} | set(rezoned))
+        info: dict[str, tuple[str, str]] = {}
         for person, tenant, zone in pg.execute(
             f"SELECT person_id::text, tenant_id::text, time_zone FROM {tables['lever_people']} "
             "WHERE person_id = ANY(%s::uuid[])",
             (people,),
         ):
-            info[person] = (tenant, _zone(zone))
-        touched: set[tuple[str, str, int]] = set()
-        persons, keys = zip(*meetings, strict=True)
-        for person, week in pg.execute(
-            f"SELECT m.person_id::text, m.week_index FROM {tables['lever_meetings']} m "
-            "JOIN unnest(%s::uuid[], %s::text[]) AS k(person_id, meeting_key) "
-            "USING (person_id, meeting_key)",
-            (list(persons), list(keys)),
+            info[person] = (tenant, zone)
+        changes: dict[str, list[tuple[int, Schedule]]] = defaultdict(list)
+        for person, week, lo, hi, days, zone in pg.execute(
+            f"SELECT person_id::text, from_week, start_minute, end_minute, working_days, "
+            f"time_zone FROM {tables['lever_working_hours']} WHERE person_id = ANY(%s::uuid[]) "
+            "ORDER BY from_week",
+            (people,),
         ):
-            if person in info:
-                touched.add((info[person][0], person, week))
+            changes[person].append((week, _schedule(lo, hi, days, zone)))
+        bases = {person: default_schedule(zone) for person, (_, zone) in info.items()}
+
+        def schedule_at(person: str, week: int) -> Schedule:
+            return schedule_in_week(changes.get(person, ()), week, bases[person])
+
+        def zone_at(person: str, moment: datetime) -> ZoneInfo:
+            """The zone of a meeting: the one holding in the (UTC) ISO week it starts in."""
+            return _zone(schedule_at(person, _utc_week(moment)).time_zone)
+
+        touched: set[tuple[str, str, int]] = set()
+        left: set[tuple[str, str, int]] = set()
+        meet = tables["lever_meetings"]
+        if meetings:
+            persons, keys = zip(*meetings, strict=True)
+            for person, week in pg.execute(
+                f"SELECT m.person_id::text, m.week_index FROM {meet} m "
+                "JOIN unnest(%s::uuid[], %s::text[]) AS k(person_id, meeting_key) "
+                "USING (person_id, meeting_key)",
+                (list(persons), list(keys)),
+            ):
+                if person in info:
+                    left.add((info[person][0], person, week))
+        moved = [p for p in rezoned if p in info]
+        if moved:
+            since = [
+                None
+                if rezoned[p] is None
+                else datetime.combine(
+                    EPOCH_MONDAY + timedelta(weeks=rezoned[p] or 0), datetime.min.time(), UTC
+                )
+                for p in moved
+            ]
+            placed: list[tuple[str, str, int]] = []
+            for person, key, week, start in pg.execute(
+                f"SELECT m.person_id::text, m.meeting_key, m.week_index, m.starts_at FROM {meet} m "
+                "JOIN unnest(%s::uuid[], %s::timestamptz[]) AS k(person_id, since) "
+                "ON m.person_id = k.person_id AND (k.since IS NULL OR m.starts_at >= k.since)",
+                (moved, since),
+            ):
+                local = week_index(start.astimezone(zone_at(person, start)).date())
+                touched.add((info[person][0], person, local))
+                if local != week:
+                    left.add((info[person][0], person, week))
+                    placed.append((person, key, local))
+            if placed:
+                pg.execute(
+                    f"UPDATE {meet} m SET week_index = k.week_index FROM unnest(%s::uuid[], "
+                    "%s::text[], %s::int[]) AS k(person_id, meeting_key, week_index) "
+                    "WHERE m.person_id = k.person_id AND m.meeting_key = k.meeting_key",
+                    [list(c) for c in zip(*placed, strict=True)],
+                )
         observed: list[list[Any]] = []
         cancelled: list[tuple[str, str]] = []
         for (person, key), (e, cancel) in meetings.items():
@@ -586,11 +715,10 @@ class LeversProjection(Projection):
                 continue
             start = datetime.fromisoformat(e.data["start"])
             end = datetime.fromisoformat(e.data["end"])
-            week = week_index(start.astimezone(info[person][1]).date())
+            week = week_index(start.astimezone(zone_at(person, start)).date())
             counted = not cancel and e.data["response_status"] != "declined"
             observed.append([person, key, week, start, end, counted])
             touched.add((info[person][0], person, week))
-        meet = tables["lever_meetings"]
         if observed:
             pg.execute(
                 f"""INSERT INTO {meet} (person_id, meeting_key, week_index, starts_at, ends_at,
@@ -610,8 +738,9 @@ class LeversProjection(Projection):
                 "AND m.meeting_key = k.meeting_key",
                 (list(a), list(b)),
             )
+        touched |= left
         if not touched:
-            return touched
+            return touched, left
         ordered = sorted(touched)
         spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
         for person, week, start, end in pg.execute(
@@ -620,7 +749,7 @@ class LeversProjection(Projection):
             "USING (person_id, week_index) WHERE m.counted",
             ([p for _, p, _ in ordered], [w for _, _, w in ordered]),
         ):
-            zone = info[person][1]
+            zone = zone_at(person, start)
             monday = datetime.combine(EPOCH_MONDAY + timedelta(weeks=week), datetime.min.time())
             s = (start.astimezone(zone).replace(tzinfo=None) - monday).total_seconds() / 3600
             e = (end.astimezone(zone).replace(tzinfo=None) - monday).total_seconds() / 3600
@@ -632,7 +761,7 @@ class LeversProjection(Projection):
             if not found:
                 rows.append([person, week, False, 0, 0, 0, 0, 0, 0])
                 continue
-            load = model.meeting_load(found)
+            load = model.meeting_load(found, schedule_at(person, week).hours)
             rows.append(
                 [
                     person,
@@ -658,7 +787,34 @@ class LeversProjection(Projection):
             WHERE pw.person_id = k.person_id AND pw.week_index = k.week_index""",
             [list(c) for c in zip(*rows, strict=True)],
         )
-        return touched
+        return touched, left
+
+    @staticmethod
+    def _drop_empty_weeks(
+        pg: Any, tables: Mapping[str, str], keys: set[tuple[str, str, int]]
+    ) -> set[tuple[str, str, int]]:
+        """Delete the person-weeks among ``keys`` (weeks a meeting may have left, moved by a
+        new time or zone) left with nothing in them: a person-week exists while an action, a
+        feedback request or answer, or a meeting falls in it, as in the rebuild's fold.
+        Returns the team-weeks they counted in."""
+        if not keys:
+            return set()
+        pw = tables["lever_person_weeks"]
+        return {
+            (tenant, team, week)
+            for tenant, team, week in pg.execute(
+                f"""DELETE FROM {pw} pw USING unnest(%s::uuid[], %s::int[])
+                    AS k(person_id, week_index)
+                WHERE pw.person_id = k.person_id AND pw.week_index = k.week_index
+                  AND pw.asked = 0 AND pw.feedback = 0
+                  AND NOT EXISTS (SELECT 1 FROM {tables["lever_actions"]} a
+                      WHERE a.person_id = k.person_id AND a.week_index = k.week_index)
+                  AND NOT EXISTS (SELECT 1 FROM {tables["lever_meetings"]} m
+                      WHERE m.person_id = k.person_id AND m.week_index = k.week_index)
+                RETURNING pw.tenant_id::text, pw.team_id::text, pw.week_index""",
+                ([p for _, p, _ in keys], [w for _, _, w in keys]),
+            )
+        }
 
     # -- pulses and team weeks -------------------------------------------------------------
 
@@ -704,7 +860,7 @@ class LeversProjection(Projection):
         """Recompute the sums of each touched team-week from its people and pulses."""
         ordered = sorted(keys)
         tenants, teams, weeks = (list(c) for c in zip(*ordered, strict=True))
-        names = ", ".join(SUM_COLUMNS)
+        names, mem = ", ".join(SUM_COLUMNS), tables["lever_memberships"]
         pg.execute(
             f"""INSERT INTO {tables["lever_team_weeks"]} (tenant_id, team_id, week_index,
                 {names}, model_version)
@@ -724,7 +880,7 @@ class LeversProjection(Projection):
                 coalesce(q.safety_points, 0), q.item_sum, q.item_n, %s
             FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, team_id, week_index)
             LEFT JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE actions > 0) AS active,
+                SELECT count(*) AS people, count(*) FILTER (WHERE actions > 0) AS active,
                     sum(actions) AS actions, count(*) FILTER (WHERE stretch > 0) AS stretchers,
                     count(*) FILTER (WHERE asked > 0) AS askers,
                     count(*) FILTER (WHERE visible > 0) AS visible_people,
@@ -739,9 +895,26 @@ class LeversProjection(Projection):
                 WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index) p ON true
             LEFT JOIN {tables["lever_pulses"]} q
                 ON q.team_id = k.team_id AND q.week_index = k.week_index
+            WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
+                WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))
             ON CONFLICT (team_id, week_index) DO UPDATE SET
                 {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
             (self.version, tenants, teams, weeks),
+        )
+        # A team-week has a row while someone's week counts in it, it has pulse answers, or
+        # someone's membership of the team starts or ends in it (what the rebuild's fold
+        # creates, whatever the batches): one left behind by a move or a backfill goes.
+        pg.execute(
+            f"""DELETE FROM {tables["lever_team_weeks"]} tw
+            USING unnest(%s::uuid[], %s::int[]) AS k(team_id, week_index)
+            WHERE tw.team_id = k.team_id AND tw.week_index = k.week_index
+              AND NOT EXISTS (SELECT 1 FROM {tables["lever_person_weeks"]} pw
+                  WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index)
+              AND NOT EXISTS (SELECT 1 FROM {tables["lever_pulses"]} q
+                  WHERE q.team_id = k.team_id AND q.week_index = k.week_index)
+              AND NOT EXISTS (SELECT 1 FROM {mem} m
+                  WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))""",
+            (teams, weeks),
         )
 
 
@@ -775,6 +948,7 @@ class LeversFold:
         self.given: list[tuple[str, str, int, str]] = []
         self.meetings: dict[tuple[str, str], list[Any]] = {}  # [start, end, declined, cancel]
         self.pulses: dict[tuple[str, str, int], list[Any]] = {}
+        self.hours: dict[tuple[str, int], list[Any]] = {}  # (person, from week) -> last row
 
     def _seen(self, person: str, week: int) -> None:
         first = self.first_seen.get(person)
@@ -844,30 +1018,29 @@ class LeversFold:
                     self.rewards[data["outcome_id"]] = (data["person_id"], e.occurred_at)
             elif kind == "PulseResponseSubmitted":
                 LeversProjection._pulse(self.pulses, e)
+            elif kind == "WorkingHoursSet":
+                row = _hours_row(e, week)
+                if row is not None:
+                    self.hours[(data["person_id"], week)] = row
             elif kind in MEMBERSHIP_EVENTS and "person_id" in data:
                 self.membership.append((kind, e.tenant_id_text, data["person_id"], week, data))
 
     # -- flush ---------------------------------------------------------------------------------
 
-    def _people(
-        self,
-    ) -> tuple[dict[str, _Person], list[list[Any]], set[tuple[str, str, int]]]:
+    def _people(self) -> tuple[dict[str, _Person], list[list[Any]]]:
         """Memberships folded in log order (``_memberships`` on empty tables)."""
         state: dict[str, _Person] = {}
-        changed: dict[tuple[str, str], int] = {}
 
         def close(p: _Person, week: int) -> None:
             if p.team is None:
                 return
             if p.fresh:
                 p.fresh[-1][4] = week
-            changed[(p.tenant, p.team)] = min(week, changed.get((p.tenant, p.team), week))
             p.team = None
 
         def open_(person: str, p: _Person, team: str, week: int) -> None:
             p.team = team
             p.fresh.append([person, p.tenant, team, week, None])
-            changed[(p.tenant, team)] = min(week, changed.get((p.tenant, team), week))
 
         for kind, tenant, person, week, data in self.membership:
             p = state.get(person)
@@ -896,13 +1069,12 @@ class LeversFold:
             for row in p.fresh
             if row[4] is None or row[4] >= row[3]  # to_week < from_week: deleted
         ]
-        touched = {(tenant, team, week) for (tenant, team), week in changed.items()}
-        return state, intervals, touched
+        return state, intervals
 
     @collector_paused
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         pg = as_psycopg(conn)
-        state, intervals, touched_teams = self._people()
+        state, intervals = self._people()
         by_person: dict[str, list[list[Any]]] = defaultdict(list)
         for row in intervals:
             by_person[row[0]].append(row)
@@ -913,7 +1085,6 @@ class LeversFold:
                 continue
             first = min(rows, key=lambda r: r[3])
             if week < first[3]:
-                touched_teams |= {(first[1], first[2], w) for w in range(week, first[3])}
                 first[3] = week
 
         def team_at(tenant: str, person: str, week: int) -> str:
@@ -983,11 +1154,25 @@ class LeversFold:
 
         # (zone, start, end) -> (local week, hours since its Monday at start and at end)
         placed: dict[tuple[str, str, str], tuple[int, float, float]] = {}
+        # Working hours set: each person's changes by week. A meeting is placed in the zone
+        # holding in the (UTC) ISO week it starts in, as ``apply`` does.
+        changes: dict[str, list[tuple[int, Schedule]]] = defaultdict(list)
+        for person, week, lo, hi, days, zone_name in sorted(
+            self.hours.values(), key=lambda r: (r[0], r[1])
+        ):
+            changes[person].append((week, _schedule(lo, hi, days, zone_name)))
+        utc_weeks: dict[str, int] = {}
         for (person, key), (start_text, end_text, declined, cancel) in self.meetings.items():
             p = state.get(person)
             if p is None:
                 continue
             name = p.time_zone
+            personal = changes.get(person)
+            if personal:
+                utc = utc_weeks.get(start_text)
+                if utc is None:
+                    utc = utc_weeks[start_text] = _utc_week(datetime.fromisoformat(start_text))
+                name = schedule_in_week(personal, utc, default_schedule(name)).time_zone
             where = placed.get((name, start_text, end_text))
             if where is None:
                 for moment in (start_text, end_text):
@@ -1012,12 +1197,19 @@ class LeversFold:
                 ensure(p.tenant, person, week)
             if counted:
                 spans[(person, week)].append(where[1:])
-        loads: dict[tuple[tuple[float, float], ...], list[Any]] = {}
+        # One load per distinct week of meetings (and working hours, when not the default).
+        loads: dict[tuple[Any, ...], list[Any]] = {}
         for (person, week), found in spans.items():
-            shape = tuple(sorted(found))
+            personal = changes.get(person)
+            found.sort()
+            if personal:
+                week_hours = schedule_in_week(personal, week, default_schedule("UTC")).hours
+                shape: tuple[Any, ...] = (week_hours, *found)
+            else:
+                week_hours, shape = model.DEFAULT_WORKING_HOURS, tuple(found)
             values = loads.get(shape)
             if values is None:
-                load = model.meeting_load(found)
+                load = model.meeting_load(found, week_hours)
                 values = loads[shape] = [
                     True,
                     round((model.calendar_pressure(load) or 0.0) * MILLI),
@@ -1028,10 +1220,13 @@ class LeversFold:
                     load.back_to_back,
                 ]
             weeks[(person, week)][9:16] = values
-        # team-weeks: every touched one; members from the intervals, sums from person-weeks
+        # team-weeks: those someone's week counts in, with pulse answers, or where someone's
+        # membership starts or ends (what ``apply`` keeps); members from the intervals, sums
+        # from person-weeks
         team_rows: dict[tuple[str, int], list[Any]] = {}
-        for tenant, team, week in touched_teams:
-            team_rows.setdefault((team, week), [tenant, team, week] + [0] * 21)
+        for _, tenant, team, lo, hi in intervals:
+            for week in (lo, hi) if hi is not None else (lo,):
+                team_rows.setdefault((team, week), [tenant, team, week] + [0] * 21)
         for (_, week), row in weeks.items():
             team_rows.setdefault((row[1], week), [row[0], row[1], week] + [0] * 21)
         for tenant, team, week in self.pulses:
@@ -1137,6 +1332,12 @@ class LeversFold:
             "request_id, output_only",
             self.requests.items(),
             plain=True,
+        )
+        _copy(
+            pg,
+            tables["lever_working_hours"],
+            "person_id, from_week, start_minute, end_minute, working_days, time_zone",
+            self.hours.values(),
         )
         _copy(
             pg,

@@ -59,6 +59,8 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("GET", "/api/v1/me/feedback"): SIGNED_IN,
     ("GET", "/api/v1/me/plan/{isoweek}"): SIGNED_IN,
     ("POST", "/api/v1/me/tokens"): SIGNED_IN,
+    ("GET", "/api/v1/me/working-hours"): SIGNED_IN,
+    ("PUT", "/api/v1/me/working-hours"): SIGNED_IN,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): frozenset({"employee", "admin"}),
     ("POST", "/api/v1/actions"): SIGNED_IN,
     ("POST", "/api/v1/actions/{action_id}/undo"): frozenset({"employee"}),
@@ -210,6 +212,12 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "GET", f"/api/v1/me/plan/{iso_week_of(datetime.now(UTC))}"
     ),
     ("POST", "/api/v1/me/tokens"): lambda w: Call("POST", "/api/v1/me/tokens", {"name": "ci"}),
+    ("GET", "/api/v1/me/working-hours"): lambda w: Call("GET", "/api/v1/me/working-hours"),
+    ("PUT", "/api/v1/me/working-hours"): lambda w: Call(
+        "PUT",
+        "/api/v1/me/working-hours",
+        {"start": "08:00", "end": "16:00", "working_days": ["mon"], "time_zone": "UTC"},
+    ),
     ("DELETE", "/api/v1/me/tokens/{token_id}"): _revoke_token,
     ("POST", "/api/v1/actions"): lambda w: Call("POST", "/api/v1/actions", ACTION),
     ("POST", "/api/v1/actions/{action_id}/undo"): _undo_action,

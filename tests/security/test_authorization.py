@@ -363,6 +363,7 @@ def new_manager(w: World) -> dict[str, str]:
 
 ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
 ACTION_FORM = {"tactic": "learning_bit", "minutes": "5", "audience": "private"}
+HOURS = {"start": "08:00", "end": "16:00", "time_zone": "Europe/Berlin"}
 JSON = {"Accept": "application/json"}
 
 REQUESTS: dict[tuple[str, str], Builder] = {
@@ -409,6 +410,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/pulse"): pulse_form,
     ("GET", "/account"): get("/account"),
     ("POST", "/account/password"): change_password,
+    ("POST", "/account/working-hours"): form(
+        "POST", "/account/working-hours", **HOURS, working_days="mon"
+    ),
     ("POST", "/account/tokens"): form("POST", "/account/tokens", name="matrix"),
     ("POST", "/account/tokens/<uuid:token_id>/revoke"): lambda w, who: Call(
         "POST", f"/account/tokens/{emp_token(w)}/revoke", form={}
@@ -452,6 +456,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/me/export"): get("/api/v1/me/export"),
     ("GET", "/api/v1/me/plan/<string:isoweek>"): get(lambda w: f"/api/v1/me/plan/{week()}"),
     ("POST", "/api/v1/me/tokens"): api("POST", "/api/v1/me/tokens", {"name": "matrix"}),
+    ("GET", "/api/v1/me/working-hours"): get("/api/v1/me/working-hours"),
+    ("PUT", "/api/v1/me/working-hours"): api(
+        "PUT", "/api/v1/me/working-hours", {**HOURS, "working_days": ["mon", "tue"]}
+    ),
     ("DELETE", "/api/v1/me/tokens/<uuid:token_id>"): api(
         "DELETE", lambda w: f"/api/v1/me/tokens/{emp_token(w)}"
     ),

@@ -12,7 +12,7 @@ from flask import Flask, Response, request, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, levers, operations, reads, session
+from services.gateway.api import admin, journal, levers, operations, reads, session, working_hours
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
 from services.gateway.problems import PROBLEM_JSON, http_problem
@@ -45,7 +45,15 @@ class ProblemApi(Api):
         )
 
 
-BLUEPRINTS = (session.blp, journal.blp, reads.blp, admin.blp, operations.blp, levers.blp)
+BLUEPRINTS = (
+    session.blp,
+    journal.blp,
+    reads.blp,
+    admin.blp,
+    operations.blp,
+    levers.blp,
+    working_hours.blp,
+)
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
 

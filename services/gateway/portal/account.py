@@ -1,5 +1,6 @@
-"""The weekly pulse (anonymous), my account (password, personal access tokens, calendar) and
-my data (export as JSON or CSV; erase me: crypto-shredding, then I am logged out)."""
+"""The weekly pulse (anonymous), my account (password, working hours and time zone, personal
+access tokens, calendar) and my data (export as JSON or CSV; erase me: crypto-shredding, then
+I am logged out)."""
 
 from __future__ import annotations
 
@@ -12,19 +13,24 @@ from flask_login import logout_user
 from sqlalchemy import select
 
 from services.gateway.api.schemas import NewPersonalToken
+from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import authenticate
 from services.gateway.portal import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data
 from shared.commands.settings import pulse_cadence
+from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import AccessToken, Team, TeamMember
 from shared.domain.errors import DomainError, InvalidInput, Unauthorized
 from shared.domain.weeks import iso_week_of, next_pulse_period, pulse_period, week_start
+from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
 from shared.security import keyed_hash
 
 TOKEN_FORM = NewPersonalToken()
+HOURS_FORM = WorkingHoursIn()
+DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 ERASE_PHRASE = "erase my data"
 # Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then
 # the three items of the other levers, each agreed with on a 1..7 scale (docs/portal.md).
@@ -155,9 +161,13 @@ def render_account(
             )
             .order_by(AccessToken.created_at.desc())
         ).all()
+        hours = working_hours_of(conn, user.tenant_id, user.person_id)
     return render_template(
         "portal/account.html",
         state=state if state is not None else FormState(),
+        hours=hours,
+        day_names=DAY_NAMES,
+        time_zones=sorted(time_zones()),
         tokens=tokens,
         new_token=new_token,
         user=user,
@@ -201,6 +211,23 @@ def change_password() -> Any:
         state.errors["new_password"] = err.errors.get("password", [err.detail])
         return render_account(state, 422)
     return redirect(url_for("portal.account", password=1))
+
+
+@bp.post("/account/working-hours")
+def change_working_hours() -> Any:
+    """Set my working hours and time zone (from this week on): time pressure measures my
+    meetings against them."""
+    body, state = form_input(HOURS_FORM, lists=("working_days",))
+    state.values["working_days"] = request.form.getlist("working_days")
+    state.values["hours_form"] = True
+    if body is None:
+        return render_account(state, 422)
+    try:
+        set_working_hours(resources().store, me().actor(), **body)
+    except InvalidInput as err:
+        state.errors = err.errors
+        return render_account(state, 422)
+    return redirect(url_for("portal.account", hours=1))
 
 
 @bp.post("/account/tokens")
