@@ -252,17 +252,15 @@ def _write(
         digest = hashlib.blake2b(org + b"\0" + per_team, digest_size=16).digest()
         if digests.get(week) != digest:
             changed.append((week, digest, org.decode(), per_team.decode()))
-    if changed:
-        weeks, digest_list, orgs, per_teams = (list(c) for c in zip(*changed, strict=True))
+    if changed:  # a row per week: text parameters go as they are (an array would be escaped)
         conn.execute(
             text(
                 "INSERT INTO lever_org_view_weeks (tenant_id, k, week_index, digest, org, teams) "
-                "SELECT :t, :k, w.* FROM unnest(CAST(:w AS integer[]), CAST(:d AS bytea[]), "
-                "CAST(:o AS text[]), CAST(:m AS text[])) AS w "
+                "VALUES (:t, :k, :w, :d, :o, :m) "
                 "ON CONFLICT (tenant_id, k, week_index) DO UPDATE SET digest = excluded.digest,"
                 " org = excluded.org, teams = excluded.teams"
             ),
-            {**where, "w": weeks, "d": digest_list, "o": orgs, "m": per_teams},
+            [{**where, "w": w, "d": d, "o": o, "m": m} for w, d, o, m in changed],
         )
     conn.execute(
         text(
@@ -362,6 +360,7 @@ def _org_weeks(
 ) -> tuple[list[list[str]], dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]]:
     """The top-level teams ([id, name]) and per week from ``first`` to ``last`` the
     organisation's cells and each top-level team's, suppressed."""
+    from shared.projections.capital import week_label
     from shared.projections.levers import _SUMS_SQL, _series, _sums_list
 
     k = effective_k(k)
@@ -381,12 +380,18 @@ def _org_weeks(
         for row in rows
         if row[0] == tenant or row[0] in names
     }
-    series = _series(ORG, tree, own, first, last, k)
     top = tree[ORG]
-    return (
-        [[str(c), names[c]] for c in top],
-        {w: (series[(ORG, w)], [series[(c, w)] for c in top]) for w in range(first, last + 1)},
-    )
+    # Weeks before the first with data read the same but for their label: one is computed.
+    start = max(first, min((w for _, w in own), default=last))
+    series = _series(ORG, tree, own, start, last, k)
+    weeks = {w: (series[(ORG, w)], [series[(c, w)] for c in top]) for w in range(start, last + 1)}
+    if first < start:
+        empty = _series(ORG, tree, {}, first, first, k)
+        org, per_team = empty[(ORG, first)], [empty[(c, first)] for c in top]
+        for w in range(first, start):
+            label = week_label(w)
+            weeks[w] = ({**org, "week": label}, [{**t, "week": label} for t in per_team])
+    return [[str(c), names[c]] for c in top], dict(sorted(weeks.items()))
 
 
 def _read_org_levers(

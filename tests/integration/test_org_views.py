@@ -4,6 +4,8 @@ scheduler when the projection moves and computed by it before anyone asks."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import text
 
@@ -12,7 +14,9 @@ from shared.eventlog import EventStore
 from shared.projections import lever_views as levers
 from shared.projections.capital import week_index
 from shared.projections.lever_views import _read_org_levers, read_org_levers, refresh_org_views
+from shared.settings import Settings
 from tests.integration.levers_world import make_world
+from workers import scheduler
 
 pytestmark = pytest.mark.integration
 W0 = week_index(week_start("2026-W10"))
@@ -166,9 +170,35 @@ def test_views_nobody_reads_are_dropped_unless_the_scheduler_wants_them(store: E
     refresh_org_views(store.engine, [(world.tenant, 5)])
     mine = {"t": world.tenant}
     with store.engine.connect() as conn:
-        kept = conn.execute(text("SELECT k FROM lever_org_views WHERE tenant_id = :t"), mine)
+        kept = conn.execute(
+            text("SELECT k FROM lever_org_views WHERE tenant_id = :t"), mine
+        ).scalars()
         weeks = conn.execute(
             text("SELECT DISTINCT k FROM lever_org_view_weeks WHERE tenant_id = :t"), mine
-        )
-        kept, weeks = kept.scalars().all(), weeks.scalars().all()
-    assert kept == [5] and weeks == [5]
+        ).scalars()
+        kept_k, weeks_k = list(kept), list(weeks)
+    assert kept_k == [5] and weeks_k == [5]
+
+
+def test_the_scheduler_stores_each_organisations_view_at_its_k_before_anyone_asks(
+    store: EventStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(levers, "CHEAP_ORG_VIEW_MS", -1)
+    world = make_world(store, {"Data": None})
+    for person in world.hire("Data", 6):
+        world.act(person, 0)
+    world.project()
+    scheduler.refresh_org_views(store.engine, replace(settings, k_anonymity=4))
+    with store.engine.connect() as conn:
+        stored = conn.execute(
+            text("SELECT k, position FROM lever_org_views WHERE tenant_id = :t"),
+            {"t": world.tenant},
+        ).all()
+    assert [tuple(row) for row in stored] == [(4, position(store))]
+    world.hire("Data", 6)
+    world.project()  # not refreshed yet: a costly view is served as stored
+    levers._ORG_CACHE.clear()
+    with store.engine.connect() as conn:
+        served = read_org_levers(conn, world.tenant, W0, W0, 4, position(store))
+    assert served["as_of_position"] == stored[0].position < position(store)
+    assert served["weeks"][0]["levers"]["participation"]["value"] == 100.0
