@@ -87,6 +87,7 @@ def read_org_levers(
             "WITH touched AS (UPDATE lever_org_views SET read_at = now() "
             " WHERE tenant_id = :t AND k = :k AND read_at < now() - interval '1 hour')"
             " SELECT s.position, s.compute_ms, s.first_week, s.last_week, s.model_version,"
+            "  s.source,"
             "  CASE WHEN :tf <= :l THEN s.teams END AS team_list, w.week_index, w.org,"
             "  CASE WHEN w.week_index >= :tf THEN w.teams END AS teams"
             " FROM lever_org_views s LEFT JOIN lever_org_view_weeks w"
@@ -96,19 +97,27 @@ def read_org_levers(
         ),
         {"t": tenant_id, "k": k, "f": first, "l": last, "tf": teams_from},
     ).all()
-    state = rows[0] if rows else None
+    state: Any = rows[0] if rows else None
     current = position if position is not None else min_position
-    if (
-        state is not None
-        and state.first_week <= first
-        and state.last_week >= last
-        and state.position >= min_position
-        and (state.position >= current or state.compute_ms > CHEAP_ORG_VIEW_MS)
-    ):
+    covers = state is not None and state.first_week <= first and state.last_week >= last
+    stored_at = int(state.position) if state is not None else -1
+    serve = (
+        covers
+        and stored_at >= min_position
+        and (stored_at >= current or state.compute_ms > CHEAP_ORG_VIEW_MS)
+    )
+    if covers and not serve:
+        # Behind: still right if nothing it is computed from changed since (the projection
+        # also moves for other organisations and for events no lever reads).
+        now = position if position is not None else _levers_position(conn)
+        if now > stored_at and _still_current(conn, tenant_id, k, now, state.source):
+            stored_at = now
+            serve = stored_at >= min_position
+    if serve:
         view = _assemble(
             k,
             state.model_version,
-            int(state.position),
+            stored_at,
             orjson.loads(state.team_list) if state.team_list is not None else [],
             [(row.org, row.teams) for row in rows],
             teams,
@@ -182,12 +191,13 @@ def _store_org_view(
     ).first()
     lo, hi = _span(first, last, stored)
     started = time.perf_counter()
+    source = _source(conn, tenant_id)
     team_list, weeks = _org_weeks(conn, tenant_id, lo, hi, k)
     texts = {
         week: (orjson.dumps(org), orjson.dumps(per_team)) for week, (org, per_team) in weeks.items()
     }
     took = round((time.perf_counter() - started) * 1000)
-    _write(conn, tenant_id, k, position, lo, hi, team_list, texts, took)
+    _write(conn, tenant_id, k, position, lo, hi, team_list, texts, took, source)
     return _assemble(
         k,
         model.MODEL_VERSION,
@@ -216,6 +226,7 @@ def _write(
     team_list: list[list[str]],
     texts: Mapping[int, tuple[bytes, bytes]],
     took: int,
+    source: bytes,
 ) -> None:
     """Store a computed view unless a newer one (or the same one) is stored: the weeks whose
     text changed, then the state row, in the caller's transaction."""
@@ -223,7 +234,8 @@ def _write(
     conn.execute(
         text(
             "INSERT INTO lever_org_views (tenant_id, k, position, first_week, last_week, "
-            "model_version, teams) VALUES (:t, :k, -1, 0, -1, 0, '[]') ON CONFLICT DO NOTHING"
+            "model_version, teams, source) VALUES (:t, :k, -1, 0, -1, 0, '[]', '') "
+            "ON CONFLICT DO NOTHING"
         ),
         where,
     )
@@ -272,7 +284,8 @@ def _write(
     conn.execute(
         text(
             "UPDATE lever_org_views SET position = :p, first_week = :lo, last_week = :hi, "
-            "model_version = :v, teams = :teams, compute_ms = :ms, refreshed_at = now() "
+            "model_version = :v, teams = :teams, source = :source, compute_ms = :ms, "
+            "refreshed_at = now() "
             "WHERE tenant_id = :t AND k = :k"
         ),
         {
@@ -283,8 +296,41 @@ def _write(
             "v": model.MODEL_VERSION,
             "teams": orjson.dumps(team_list).decode(),
             "ms": took,
+            "source": source,
         },
     )
+
+
+def _source(conn: Connection, tenant_id: Any) -> bytes:
+    """A digest of everything an organisation view is computed from: the organisation's
+    rows of the read model, its teams (names and hierarchy) and the model's version."""
+    found = conn.execute(
+        text(
+            "SELECT (SELECT md5(string_agg(w::text, ',' ORDER BY w.team_id, w.week_index))"
+            "  FROM lever_team_weeks w WHERE w.tenant_id = :t),"
+            " (SELECT md5(string_agg(concat_ws('/', t.id, t.name, t.parent_team_id), ','"
+            "  ORDER BY t.id)) FROM teams t WHERE t.tenant_id = :t)"
+        ),
+        {"t": tenant_id},
+    ).one()
+    return hashlib.blake2b(
+        f"{model.MODEL_VERSION}|{found[0]}|{found[1]}".encode(), digest_size=16
+    ).digest()
+
+
+def _still_current(conn: Connection, tenant_id: Any, k: int, position: int, source: bytes) -> bool:
+    """Whether a stored view computed from ``source`` is still what the read model at
+    ``position`` (read before this) gives; if so its position moves up to it."""
+    if _source(conn, tenant_id) != bytes(source):
+        return False
+    conn.execute(
+        text(
+            "UPDATE lever_org_views SET position = :p "
+            "WHERE tenant_id = :t AND k = :k AND position < :p"
+        ),
+        {"t": tenant_id, "k": k, "p": position},
+    )
+    return True
 
 
 def _levers_position(conn: Connection) -> int:
@@ -300,7 +346,9 @@ def refresh_org_views(
     misses this week, and the view of each (organisation, k) in ``wanted`` that is not stored
     yet (the scheduler passes every organisation with lever data at its k: a page finds its
     view stored). A view nobody read for ``unread_days`` days is dropped instead, unless it
-    is wanted. Returns how many were computed."""
+    is wanted. A view whose organisation's rows did not change (the projection moved for
+    other organisations, or for events no lever reads) only has its position moved up.
+    Returns how many were computed."""
     wanted_keys = {(str(tenant), effective_k(k)) for tenant, k in wanted}
     with engine.begin() as conn:
         old = conn.execute(
@@ -319,22 +367,32 @@ def refresh_org_views(
         position = _levers_position(conn)
         stored = conn.execute(
             text(
-                "SELECT tenant_id, k, position, last_week FROM lever_org_views "
+                "SELECT tenant_id, k, position, last_week, source FROM lever_org_views "
                 "ORDER BY read_at DESC"
             )
         ).all()
     now = current_week()
-    have = {(str(row.tenant_id), row.k) for row in stored}
+    stored_by = {(str(row.tenant_id), row.k): row for row in stored}
+    have = stored_by.keys()
     todo = [(tenant, k) for tenant, k in sorted(wanted_keys) if (tenant, k) not in have]
     todo += [
         (str(row.tenant_id), row.k)
         for row in stored
         if row.position < position or row.last_week < now
     ]
+    computed = 0
     for tenant, k in todo:
         with engine.begin() as conn:
+            found = stored_by.get((tenant, k))
+            if (
+                found is not None
+                and found.last_week >= now
+                and _still_current(conn, uuid.UUID(tenant), k, position, found.source)
+            ):
+                continue  # only other organisations' events, or none a lever reads
             _store_org_view(conn, uuid.UUID(tenant), now, now, k, position)
-    return len(todo)
+            computed += 1
+    return computed
 
 
 def _tree(

@@ -202,3 +202,56 @@ def test_the_scheduler_stores_each_organisations_view_at_its_k_before_anyone_ask
         served = read_org_levers(conn, world.tenant, W0, W0, 4, position(store))
     assert served["as_of_position"] == stored[0].position < position(store)
     assert served["weeks"][0]["levers"]["participation"]["value"] == 100.0
+
+
+def test_a_move_that_leaves_the_organisations_rows_alone_only_moves_its_position(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr(levers, "CHEAP_ORG_VIEW_MS", -1)
+    ours = make_world(store, {"Data": None})
+    for person in ours.hire("Data", 6):
+        ours.act(person, 0)
+    ours.project()
+    assert refresh_org_views(store.engine, [(ours.tenant, 5)]) >= 1
+    mine = {"t": ours.tenant}
+
+    def state() -> tuple[object, ...]:
+        with store.engine.connect() as conn:
+            row = conn.execute(
+                text("SELECT position, refreshed_at FROM lever_org_views WHERE tenant_id = :t"),
+                mine,
+            ).one()
+            return tuple(row)
+
+    def weeks() -> dict[int, str]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT week_index, xmin::text FROM lever_org_view_weeks WHERE tenant_id = :t"
+                ),
+                mine,
+            )
+            return dict(rows.all())
+
+    before, computed = weeks(), state()
+    other = make_world(store, {"Ops": None})  # another organisation's events
+    for person in other.hire("Ops", 6):
+        other.act(person, 0)
+    other.project()
+    moved = position(store)
+    refresh_org_views(store.engine, [(ours.tenant, 5)])
+    assert weeks() == before and state() == (moved, computed[1])  # not recomputed
+    levers._ORG_CACHE.clear()
+    with store.engine.connect() as conn:
+        served = read_org_levers(conn, ours.tenant, W0, W0, 5, moved, min_position=moved)
+        assert served == {**_read_org_levers(conn, ours.tenant, W0, W0, 5), "as_of_position": moved}
+
+    ours.hire("Data", 6)  # our rows change: a reader who asks for them gets them computed
+    ours.project()
+    levers._ORG_CACHE.clear()
+    with store.engine.connect() as conn:
+        now = position(store)
+        asked = read_org_levers(conn, ours.tenant, W0, W0, 5, now, min_position=now)
+    assert asked["as_of_position"] == now
+    assert asked["weeks"][0]["levers"]["participation"]["value"] == 50.0
+    assert weeks() != before and state()[1] != computed[1]

@@ -2,8 +2,10 @@
 team's history walked for the week-over-week rule, seconds for a thousand teams) kept per
 organisation and k as a state row (the levers position it reflects, the weeks it covers, its
 top-level teams, what it took to compute) and one row per week (the organisation's cells and
-the top-level teams' cells of that week, as JSON text). A page reads only the weeks it shows:
-a lever detail the organisation's 26 weeks, an overview its 12 and the teams of one week.
+the top-level teams' cells of that week, as JSON text), with a digest of what it was computed
+from (``source``: the organisation's lever_team_weeks and teams). A page reads only the weeks
+it shows: a lever detail the organisation's 26 weeks, an overview its 12 and the teams of one
+week.
 Replaces 0010's one row per range of weeks (any range is now served from the same weeks: the
 protection of a week never depends on the range asked for).
 Derived data: dropping every row loses nothing (shared/projections/lever_views.py).
@@ -32,6 +34,7 @@ def upgrade() -> None:
             last_week     integer     NOT NULL,
             model_version integer     NOT NULL,
             teams         text        NOT NULL,
+            source        bytea       NOT NULL,
             compute_ms    integer     NOT NULL DEFAULT 0,
             read_at       timestamptz NOT NULL DEFAULT now(),
             refreshed_at  timestamptz NOT NULL DEFAULT now(),
