@@ -12,7 +12,8 @@ an overview its 12 and the teams of its one week.
 
 The scheduler (:func:`refresh_org_views`, every 10 s) computes the view of every organisation
 at its k once the projection has moved or a new week has begun, so a page finds it stored:
-its cost stays off the request path. A stored view is written only where a week changed.
+its cost stays off the request path. A stored view is written only where a week changed, and
+not recomputed at all while what it is computed from (:func:`_source`) stays the same.
 """
 
 from __future__ import annotations
