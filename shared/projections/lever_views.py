@@ -73,8 +73,9 @@ def read_org_levers(
     ``min_position`` (a caller who asks for more gets it computed on the spot), and, when it
     is behind ``position`` (the projection's), only if it took more than
     :data:`CHEAP_ORG_VIEW_MS` to compute (a small organisation's is recomputed: always
-    fresh). Otherwise it is computed and stored here. Within a process the answer is also
-    kept for a given ``position``."""
+    fresh). A stored view behind what is asked whose organisation's rows did not change since
+    (:func:`_source`) is served too, its position moved up. Otherwise it is computed and
+    stored here. Within a process the answer is also kept for a given ``position``."""
     k = effective_k(k)
     key = (str(tenant_id), first, last, k, position, teams)
     cached = _ORG_CACHE.get(key) if position is not None else None
@@ -100,7 +101,12 @@ def read_org_levers(
     ).all()
     state: Any = rows[0] if rows else None
     current = position if position is not None else min_position
-    covers = state is not None and state.first_week <= first and state.last_week >= last
+    covers = (
+        state is not None
+        and state.first_week <= first
+        and state.last_week >= last
+        and [row.week_index for row in rows] == list(range(first, last + 1))
+    )
     stored_at = int(state.position) if state is not None else -1
     serve = (
         covers
