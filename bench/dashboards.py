@@ -18,17 +18,21 @@ import re
 import sys
 import time
 import uuid
+from datetime import date
 
 from sqlalchemy import text
 
 from bench.common import Context, Section, fmt_int, fresh_database, median, percentile, verdict
 from infra.synthetic import seed_synthetic
+from services.gateway.dashboards.pages import CHOOSABLE_WEEKS
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
-from shared.projections import levers as levers_module
+from shared.projections import lever_views
+from shared.projections.capital import week_index, week_label
 from shared.projections.levers import LeversProjection
 from shared.projections.runtime import Runtime
 from shared.settings import Settings
+from workers import scheduler
 
 TITLE = "Lever dashboards (issue 7)"
 PEOPLE = 10_000
@@ -36,7 +40,7 @@ TEAM_SIZE = 10  # 1,000 teams
 WEEKS = 30  # the lever detail shows 26
 MEETINGS = 3
 REQUESTS = 10
-ORG_REQUESTS = 1  # cold reads per round: each recomputes suppression over every team
+ORG_REQUESTS = 3  # first views and cold reads per round
 TARGET_MS = 300.0
 PASSWORD = "compound-demo"
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
@@ -49,7 +53,9 @@ TEAM_PAGES = (
 ORG_PAGES = (
     ("Organisation overview (admin, 1,000 teams)", "/dashboards/org"),
     ("Organisation lever detail", "/dashboards/org/levers/participation"),
+    ("Organisation lever detail: time pressure", "/dashboards/org/levers/time_pressure"),
     ("Organisation overview CSV", "/dashboards/org/export.csv"),
+    ("Organisation lever detail CSV", "/dashboards/org/levers/psychological_safety/export.csv"),
 )
 
 
@@ -140,36 +146,57 @@ def _run(ctx: Context) -> Section:
                 clients[email] = _login(app, email)
             paths.append((clients[email], template.format(team=team)))
         measure(label, paths)
+    # Nothing stored yet (before the scheduler's first run): computed on the request, once.
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM lever_org_views"))
+    lever_views._ORG_CACHE.clear()
+    t0 = time.perf_counter()
+    assert admin.get(ORG_PAGES[0][1]).status_code == 200
+    unstored_ms = (time.perf_counter() - t0) * 1000
+    raw["Organisation overview (nothing stored)"] = {"ms": round(unstored_ms)}
+    rows.append(("Organisation overview before the scheduler's first run (computed on the "
+                 "request and stored)", f"{unstored_ms:.0f} ms", "", ""))  # fmt: skip
+    # The scheduler's refresh: every organisation's view computed and stored, off the request
+    # path (after each move of the projection it rewrites only the weeks that changed).
+    refresh = []
+    for _ in range(ctx.rounds):
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM lever_org_views"))
+        t0 = time.perf_counter()
+        assert scheduler.refresh_org_views(engine, settings) == 1
+        refresh.append((time.perf_counter() - t0) * 1000)
+    raw["Scheduler refresh (computed and stored)"] = {
+        "median_ms": round(median(refresh)),
+        "max_ms": round(max(refresh)),
+    }
+    refreshed = "Scheduler: the organisation view computed and stored (off the request path)"
+    rows.append((refreshed, f"{median(refresh):.0f} ms", f"max {max(refresh):.0f} ms", ""))
+    _progress(f"scheduler refresh: p50 {median(refresh):.0f} ms")
+    weeks = iter(range(1, 10_000))
     for label, path in ORG_PAGES:
-        # First view of a range: nothing stored yet, the suppressed view is computed over
-        # every team's history and stored (what the scheduler's refresh costs, once per
-        # range and per move of the projection, off the request path afterwards).
+        # First view of a range of weeks (another ?week=) in a process that has not served
+        # it: the stored weeks it shows, read and parsed.
         first_view = []
         for _ in range(ctx.rounds * ORG_REQUESTS):
-            with engine.begin() as conn:
-                conn.execute(text("DELETE FROM lever_org_views"))
-            levers_module._ORG_CACHE.clear()
+            lever_views._ORG_CACHE.clear()
+            week = week_label(week_index(date.today()) - next(weeks) % CHOOSABLE_WEEKS)
             t0 = time.perf_counter()
-            assert admin.get(path).status_code == 200, path
+            assert admin.get(f"{path}?week={week}").status_code == 200, path
             first_view.append((time.perf_counter() - t0) * 1000)
-        first_ms = median(first_view)
-        raw[f"{label} (first view, computed)"] = {
-            "median_ms": round(first_ms, 1),
+        ok = max(first_view) <= TARGET_MS
+        passed = passed and ok
+        raw[f"{label} (first view)"] = {
+            "median_ms": round(median(first_view), 1),
             "max_ms": round(max(first_view)),
         }
-        rows.append(
-            (
-                f"{label}, first view of its weeks (computed and stored)",
-                f"{first_ms:.1f} ms",
-                f"max {max(first_view):.0f} ms",
-                "",
-            )
-        )
+        rows.append((f"{label}, first view of its weeks (stored view)",
+                     f"{median(first_view):.1f} ms", f"max {max(first_view):.0f} ms",
+                     verdict(ok)))  # fmt: skip
         _progress(f"{label} first view: p50 {median(first_view):.1f} ms")
         # Any other process, or this one once the projection moved: the stored view.
         cold = []
         for _ in range(ctx.rounds * ORG_REQUESTS):
-            levers_module._ORG_CACHE.clear()
+            lever_views._ORG_CACHE.clear()
             t0 = time.perf_counter()
             assert admin.get(path).status_code == 200, path
             cold.append((time.perf_counter() - t0) * 1000)
@@ -190,11 +217,14 @@ def _run(ctx: Context) -> Section:
         f"{MEETINGS} meetings per person and week), projected by `levers`, untimed. Team "
         "pages are requested by the team's manager (a random team each time), organisation "
         f"pages by the admin, {ctx.rounds * REQUESTS} times each in-process through Flask's "
-        "test client after two warm-up requests; organisation pages also as a first view "
-        "of their weeks (`lever_org_views` emptied: the suppressed view computed over every "
-        "team's history and stored, what the scheduler's refresh costs off the request path) "
-        "and cold (the process's cache emptied: the stored view, what any other process or a "
-        f"read after the projection moved serves), {ORG_REQUESTS} per round: server time "
+        "test client after two warm-up requests. Organisation views: the scheduler's "
+        "refresh timed with `lever_org_views` emptied (the suppressed view computed over "
+        "every team's history and stored per week, off the request path), then each "
+        "organisation page as a first view of its weeks (another `?week=`, the process's "
+        "cache emptied: the stored weeks it shows), cold (the process's cache emptied: what "
+        "any other process or a read after the projection moved serves) and warm, "
+        f"{ORG_REQUESTS} per round for the first two; once, the overview before any view is "
+        "stored (computed on the request). Server time "
         "only (authorization, the "
         "suppressed read, the tables, rendering). Target: p95 ≤ "
         f"{TARGET_MS:.0f} ms per page (issue 7)."

@@ -52,11 +52,24 @@ def sync_calendars(engine: Engine) -> int:
     return sum(send_sync(connection_id) for connection_id in active)
 
 
-def refresh_org_views(engine: Engine) -> int:
-    """Recompute the stored organisation lever views the levers projection has moved past."""
-    from shared.projections.levers import refresh_org_views as refresh
+def refresh_org_views(engine: Engine, settings: Settings | None = None) -> int:
+    """Recompute the stored organisation lever views the levers projection has moved past,
+    and (with ``settings``) compute the view of every organisation with lever data at its k
+    before anyone asks: an admin's first view of the organisation finds it stored."""
+    from shared.commands.settings import organisation_settings
+    from shared.projections.lever_views import refresh_org_views as refresh
 
-    refreshed = refresh(engine)
+    wanted = []
+    if settings is not None:
+        with engine.connect() as conn:
+            tenants = conn.execute(
+                text(
+                    "SELECT o.id FROM organizations o WHERE EXISTS "
+                    "(SELECT 1 FROM lever_team_weeks w WHERE w.tenant_id = o.id) ORDER BY o.id"
+                )
+            ).scalars()
+            wanted = [(t, organisation_settings(conn, t, settings).k) for t in list(tenants)]
+    refreshed = refresh(engine, wanted)
     if refreshed:
         log.info("organisation lever views refreshed: %d", refreshed)
     return refreshed
@@ -136,7 +149,7 @@ def run(settings: Settings) -> None:
         scheduler.add_job(
             refresh_org_views,
             "interval",
-            args=(engine,),
+            args=(engine, settings),
             seconds=ORG_VIEW_SECONDS,
             max_instances=1,
             coalesce=True,

@@ -19,7 +19,8 @@ from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week
 from shared.projections.capital import week_index, week_label
-from shared.projections.levers import read_org_levers, read_team_levers
+from shared.projections.lever_views import Teams, read_org_levers
+from shared.projections.levers import read_team_levers
 
 OVERVIEW_WEEKS = 12
 DETAIL_WEEKS = 26
@@ -79,9 +80,10 @@ def _k(conn: Any, user: PortalUser) -> int:
     return organisation_settings(conn, user.tenant_id, resources().settings).k
 
 
-def _read(scope: Scope, weeks: int) -> dict[str, Any]:
+def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
     """The scope's suppressed levers for ``weeks`` weeks up to the page's week; children are
-    the sub-teams (a team) or the top-level teams (the organisation)."""
+    the sub-teams (a team) or the top-level teams (the organisation: only their cells of the
+    page's week, or none with ``teams="none"``: the stored view's other weeks stay unread)."""
     user = me()
     first, last = scope.week - weeks + 1, scope.week
     with resources().engine.connect() as conn:
@@ -91,7 +93,9 @@ def _read(scope: Scope, weeks: int) -> dict[str, Any]:
             # Kept per process while the projection's position stays (a copy: never mutated).
             position = resources().projections.wait_for("levers", 0, 0.0)
             k = _k(conn, user)
-            view = dict(read_org_levers(conn, user.tenant_id, first, last, k, position))
+            view = dict(
+                read_org_levers(conn, user.tenant_id, first, last, k, position, teams=teams)
+            )
             view["children"] = view.pop("teams")
             view["name"] = _org_name(conn, user)
         else:
@@ -236,7 +240,7 @@ def org_overview_csv() -> Response:
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
         abort(404, "no such lever")
-    view = _read(scope, DETAIL_WEEKS)
+    view = _read(scope, DETAIL_WEEKS, teams="none")  # the detail shows no team
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
     changes = views.size_changes(weeks)
