@@ -17,8 +17,6 @@ Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already s
 
 from __future__ import annotations
 
-import time
-import uuid
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -26,8 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import orjson
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, text
 
 from shared.database import as_psycopg
 from shared.domain import levers as model
@@ -1685,7 +1682,3 @@ from shared.projections.lever_views import ORG as ORG  # noqa: E402
 from shared.projections.lever_views import _read_org_levers as _read_org_levers  # noqa: E402
 from shared.projections.lever_views import read_org_levers as read_org_levers  # noqa: E402
 from shared.projections.lever_views import refresh_org_views as refresh_org_views  # noqa: E402
-
-# Imports above only the moved read side used; kept (and referenced here) so this branch does
-# not touch the import block another branch edits. Drop the four and this line after merging.
-_READ_SIDE_IMPORTS = (time, uuid, orjson, Engine)

@@ -10,14 +10,14 @@ Replaces 0010's one row per range of weeks (any range is now served from the sam
 protection of a week never depends on the range asked for).
 Derived data: dropping every row loses nothing (shared/projections/lever_views.py).
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 """
 
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
