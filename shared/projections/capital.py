@@ -44,6 +44,26 @@ class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
 _INVESTMENTS = _Investments()
 
 
+class _InvestmentTexts(dict[tuple[str, int, str], str]):
+    """An action's investment in millionths as COPY text (``c<TAB>v<TAB>r``), made once."""
+
+    def __missing__(self, key: tuple[str, int, str]) -> str:
+        value = self[key] = "\t".join(map(str, _INVESTMENTS[key]))
+        return value
+
+
+class _Evidence(dict[str, tuple[int, int, int]]):
+    """An outcome's evidence in millionths by its kind, computed once."""
+
+    def __missing__(self, kind: str) -> tuple[int, int, int]:
+        value = self[kind] = _micro(evidence(kind))
+        return value
+
+
+_INVESTMENT_TEXTS = _InvestmentTexts()
+_EVIDENCE = _Evidence()
+
+
 def week_index(day: date) -> int:
     return (day - EPOCH_MONDAY).days // 7
 
@@ -145,7 +165,8 @@ class CapitalProjection(Projection):
         """Fill in the tactic each outcome credits, with two queries for the whole batch."""
         table = tables["capital_contributions"]
         pg = as_psycopg(conn)
-        tactic_of, retracted_at = batch.tactic_of, batch.retracted_at
+        retracted_at, row_of, actions = batch.retracted_at, batch.row_of, batch.actions
+        tactic_of = {action: actions[i][3] for action, i in row_of.items()}
         linked = [a for _, _, _, a, _ in batch.pending if a and a not in tactic_of]
         if linked:
             for ref, tactic in pg.execute(
@@ -155,7 +176,7 @@ class CapitalProjection(Projection):
             ):
                 tactic_of[ref] = tactic
         unlinked = [(person, at) for _, _, person, action, at in batch.pending if not action]
-        stored: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
+        candidates_of: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
         if unlinked:
             people = list({person for person, _ in unlinked})
             start = min(at for _, at in unlinked) - CREDIT_WINDOW
@@ -167,8 +188,9 @@ class CapitalProjection(Projection):
                 "AND occurred_at BETWEEN %s AND %s",
                 (people, start, end),
             ):
-                stored[person].append((at, position, tactic, ref))
-        actions = batch.actions
+                candidates_of[person].append((at, position, tactic, ref))
+            for person, at, position, tactic, ref in actions:  # those of this batch
+                candidates_of[person].append((at, position, tactic, ref))
         for index, position, person, action, occurred_at in batch.pending:
             if action:
                 # An action undone before the outcome was appended credits nothing (its stored
@@ -179,7 +201,7 @@ class CapitalProjection(Projection):
             window = occurred_at - CREDIT_WINDOW
             candidates = [
                 (at, pos, tactic)
-                for at, pos, tactic, ref in (*stored[person], *actions.get(person, ()))
+                for at, pos, tactic, ref in candidates_of.get(person, ())
                 if window <= at <= occurred_at
                 and pos < position
                 and retracted_at.get(ref, position + 1) > position
@@ -218,20 +240,21 @@ class _Folded:
         self.pending: list[tuple[int, int, str, str | None, datetime]] = []
         # An unlinked outcome credits the person's latest action (by event time) in the 14
         # days before it, among actions appended before it: the same answer whatever the
-        # batches. Per person: (occurred_at, position, tactic, action id).
-        self.actions: dict[str, list[tuple[datetime, int, str, str]]] = {}
-        self.tactic_of: dict[str, str] = {}
+        # batches. Each action, beside its line: (person, occurred_at, position, tactic,
+        # action id).
+        self.actions: list[tuple[str, datetime, int, str, str]] = []
         # An undone action (MicroActionRetracted) is subtracted where it was added; outcomes
         # appended while it stood keep their credit, whatever the batches.
-        self.row_of: dict[str, int] = {}  # action id -> index of its line in action_lines
+        self.row_of: dict[str, int] = {}  # action id -> index of its line and its action
         self.retracted_at: dict[str, int] = {}  # action id -> position of its retraction
         self._weeks_of: dict[date, int] = {}
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
         weeks, tenants, weeks_of = self.weeks, self.tenants, self._weeks_of
         lines, outcomes, pending = self.action_lines, self.outcomes, self.pending
-        actions, tactic_of, row_of = self.actions, self.tactic_of, self.row_of
+        actions, row_of = self.actions, self.row_of
         retracted_at, version, investments = self.retracted_at, self.version, _INVESTMENTS
+        texts = _INVESTMENT_TEXTS
         for e in events:
             kind = e.type
             if kind == "PersonErased":
@@ -248,24 +271,19 @@ class _Folded:
             totals = weeks[(person, week)]
             if kind == "MicroActionLogged":
                 tactic, action = data["tactic"], data["action_id"]
-                c, v, r = investments[tactic, data["minutes"], data["audience"]]
+                key = (tactic, data["minutes"], data["audience"])
+                c, v, r = investments[key]
                 totals[0] += c
                 totals[1] += v
                 totals[2] += r
                 totals[6] += 1
                 if data["audience"] != "private":
                     totals[7] += 1
-                entry = (at, e.position, tactic, action)
-                mine = actions.get(person)
-                if mine is None:
-                    actions[person] = [entry]
-                else:
-                    mine.append(entry)
-                tactic_of[action] = tactic
                 row_of[action] = len(lines)
+                actions.append((person, at, e.position, tactic, action))
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
-                    f"{NULL}\t{week}\t{at.isoformat()}\t{c}\t{v}\t{r}\t{e.position}\t"
+                    f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
                     f"{version}\n"
                 )
             elif kind == "MicroActionRetracted":
@@ -278,7 +296,7 @@ class _Folded:
                     totals[7] -= 1
                 retracted_at[data["action_id"]] = e.position
             else:  # OutcomeRecorded
-                c, v, r = _micro(evidence(data["kind"]))
+                c, v, r = _EVIDENCE[data["kind"]]
                 totals[3] += c
                 totals[4] += v
                 totals[5] += r
@@ -326,20 +344,31 @@ class CapitalFold:
         the person in the 14 days before (a binary search of the person's actions by time,
         not a scan of all of them per outcome)."""
         folded = self.folded
-        tactic_of, retracted_at, outcomes = folded.tactic_of, folded.retracted_at, folded.outcomes
+        retracted_at, outcomes, row_of = folded.retracted_at, folded.outcomes, folded.row_of
+        actions = folded.actions
+        by_person: dict[str, list[tuple[datetime, int, str, str]]] = {}
+        if any(not action for _, _, _, action, _ in folded.pending):
+            for person, at, pos, kind, ref in actions:
+                mine = by_person.get(person)
+                if mine is None:
+                    by_person[person] = [(at, pos, kind, ref)]
+                else:
+                    mine.append((at, pos, kind, ref))
         by_time: dict[str, tuple[list[datetime], list[tuple[datetime, int, str, str]]]] = {}
         for index, position, person, action, occurred_at in folded.pending:
             if action:
+                found_at = row_of.get(action)
                 standing = retracted_at.get(action, position + 1) > position
-                outcomes[index][5] = tactic_of.get(action) if standing else None
+                linked = None if found_at is None else actions[found_at][3]
+                outcomes[index][5] = linked if standing else None
                 continue
             found = by_time.get(person)
             if found is None:
-                mine = sorted(folded.actions.get(person, ()))
+                mine = sorted(by_person.get(person, ()))
                 found = by_time[person] = ([a[0] for a in mine], mine)
             times, mine = found
             window = occurred_at - CREDIT_WINDOW
-            tactic = None
+            tactic: str | None = None
             # (at, position) descending: the first standing action appended before the
             # outcome is the latest one, what max() over all candidates picks.
             i = bisect_right(times, occurred_at) - 1
