@@ -19,7 +19,7 @@ the keys the batch touched, in set-based SQL.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -108,11 +108,11 @@ def plan_progress(tactics: Sequence[str], actions: Mapping[str, int]) -> list[bo
     Each action of a tactic completes one planned item of that tactic, in plan order: a
     tactic planned twice needs two actions.
     """
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     done = []
     for tactic in tactics:
-        seen[tactic] += 1
-        done.append(seen[tactic] <= actions.get(tactic, 0))
+        nth = seen[tactic] = seen.get(tactic, 0) + 1
+        done.append(nth <= actions.get(tactic, 0))
     return done
 
 
@@ -806,8 +806,8 @@ class PlanProgressFold:
                 counts = {t: actions.get((person, week, t), 0) for t in tactics}
                 done = plan_progress(tactics, counts)
                 flags = ",".join(["t" if d else "f" for d in done])
-                yield (
-                    f"{tenant}\t{person}\t{copy_text(week)}\t{copy_text(_text_array(tactics))}\t"
+                yield (  # ISO weeks and tactics hold no tab, newline or backslash (schemas)
+                    f"{tenant}\t{person}\t{week}\t{_text_array(tactics)}\t"
                     f"{position}\t{{{flags}}}\t{len(done)}\t{sum(done)}\t{version}\n"
                 )
 
@@ -817,8 +817,7 @@ class PlanProgressFold:
                 tables["plan_actions"],
                 "tenant_id, person_id, week, tactic, actions, model_version",
                 (
-                    f"{tenants[person]}\t{person}\t{copy_text(week)}\t{copy_text(tactic)}\t"
-                    f"{count}\t{version}\n"
+                    f"{tenants[person]}\t{person}\t{week}\t{tactic}\t{count}\t{version}\n"
                     for (person, week, tactic), count in actions.items()
                 ),
             )
