@@ -20,7 +20,9 @@ are split into partitions by tenant: shared/projections/partitions.py, docs/scal
 * **rebuild** builds generation *g+1* of the tables (``{table}__g{n}``) from position 0 while
   generation *g* keeps serving through the view ``{table}``, then switches the views and the
   checkpoints (every partition's at the final position, split into the runtime's number of
-  partitions) in one transaction.
+  partitions) in one transaction. One read of the log feeds every projection rebuilt; one
+  with a rebuild fold (``begin_rebuild()``) folds the whole log in memory and writes its
+  tables once (shared/projections/bulk.py), the others apply page by page.
 
 Projections use event time only, never the wall clock, so an incremental run and a rebuild
 produce the same rows (tests/integration/test_projection_determinism.py).
