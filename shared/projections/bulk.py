@@ -18,18 +18,24 @@ CHUNK = 20_000
 """Lines per write to the COPY stream (a few MB)."""
 
 
-def copy_lines(pg: Any, table: str, columns: str, lines: Iterable[str]) -> None:
-    """COPY ``lines`` (each a row in COPY's text format, ending with a newline) into
-    ``table`` (``columns``: the column list), a chunk of :data:`CHUNK` lines per write."""
+def copy_lines(pg: Any, table: str, columns: str, *parts: Iterable[str]) -> None:
+    """COPY the lines of ``parts`` (each line a row in COPY's text format, ending with a
+    newline) into ``table`` (``columns``: the column list), :data:`CHUNK` lines per write;
+    a list is written in slices, without a Python step per line."""
     with pg.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= CHUNK:
+        for lines in parts:
+            if isinstance(lines, list):
+                for start in range(0, len(lines), CHUNK):
+                    copy.write("".join(lines[start : start + CHUNK]))
+                continue
+            chunk: list[str] = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= CHUNK:
+                    copy.write("".join(chunk))
+                    chunk = []
+            if chunk:
                 copy.write("".join(chunk))
-                chunk = []
-        if chunk:
-            copy.write("".join(chunk))
 
 
 def load_tables(

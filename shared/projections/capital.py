@@ -157,8 +157,8 @@ class CapitalProjection(Projection):
                 ],
             )
         if lines or batch.outcomes:
-            lines = [*lines, *batch.outcome_lines()]
-            copy_lines(pg, tables["capital_contributions"], CONTRIBUTION_COLUMNS, lines)
+            outcomes = batch.outcome_lines()
+            copy_lines(pg, tables["capital_contributions"], CONTRIBUTION_COLUMNS, lines, outcomes)
 
     @staticmethod
     def _credit(conn: Connection, tables: Mapping[str, str], batch: _Folded) -> None:
@@ -400,18 +400,14 @@ class CapitalFold:
                 ),
             )
             lines = folded.action_lines
+            if dropped:
+                lines = [line for i, line in enumerate(lines) if i not in dropped]
             copy_lines(
                 pg,
                 tables["capital_contributions"],
                 CONTRIBUTION_COLUMNS,
-                [
-                    *(
-                        (line for i, line in enumerate(lines) if i not in dropped)
-                        if dropped
-                        else lines
-                    ),
-                    *folded.outcome_lines(),
-                ],
+                lines,
+                folded.outcome_lines(),
             )
 
         pg = as_psycopg(conn)
