@@ -7,6 +7,7 @@ also lands in ``capital_contributions``, which explains every score.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy import Connection, text
 from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION, evidence, investment
 from shared.eventlog import RecordedEvent
+from shared.projections.bulk import NULL, copy_lines, load_tables
 from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
 
 EPOCH_MONDAY = date(1970, 1, 5)
@@ -25,7 +27,6 @@ EPOCH_MONDAY = date(1970, 1, 5)
 # last digits depending on the order of additions.
 MICRO = 1_000_000
 CREDIT_WINDOW = timedelta(days=14)
-NULL = "\\N"  # in COPY's text format
 
 
 def _micro(values: tuple[float, float, float]) -> tuple[int, int, int]:
@@ -41,6 +42,26 @@ class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
 
 
 _INVESTMENTS = _Investments()
+
+
+class _InvestmentTexts(dict[tuple[str, int, str], str]):
+    """An action's investment in millionths as COPY text (``c<TAB>v<TAB>r``), made once."""
+
+    def __missing__(self, key: tuple[str, int, str]) -> str:
+        value = self[key] = "\t".join(map(str, _INVESTMENTS[key]))
+        return value
+
+
+class _Evidence(dict[str, tuple[int, int, int]]):
+    """An outcome's evidence in millionths by its kind, computed once."""
+
+    def __missing__(self, kind: str) -> tuple[int, int, int]:
+        value = self[kind] = _micro(evidence(kind))
+        return value
+
+
+_INVESTMENT_TEXTS = _InvestmentTexts()
+_EVIDENCE = _Evidence()
 
 
 def week_index(day: date) -> int:
@@ -79,110 +100,34 @@ class CapitalProjection(Projection):
         "capital_contributions": ["person_id, occurred_at", "ref_id"],
     }
 
+    def begin_rebuild(self) -> CapitalFold:
+        """A rebuild folds the whole log in memory and writes each table once
+        (:class:`CapitalFold`); catch-up applies batches with :meth:`apply`."""
+        return CapitalFold(self.version)
+
     @collector_paused
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
-        weeks: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0] * 9)
-        tenants: dict[str, Any] = {}
-        rows: list[list[Any]] = []  # capital_contributions rows, in event order
-        pending: list[tuple[int, RecordedEvent]] = []  # outcomes whose tactic is looked up
-        # An unlinked outcome credits the person's latest action (by event time) in the 14 days
-        # before it, among actions appended before it: the same answer whatever the batches.
-        actions_in_batch: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
-        tactic_of: dict[str, str] = {}
-        # An undone action (MicroActionRetracted) is subtracted where it was added; outcomes
-        # appended while it stood keep their credit, whatever the batches.
-        row_of: dict[str, int] = {}  # action id -> index of its row in ``rows``
-        retracted_at: dict[str, int] = {}  # action id -> position of its retraction
-        for e in events:
-            data = e.data
-            if e.type == "PersonErased":
-                continue  # capital rows hold no personal text; numbers stay for aggregates
-            person = data["person_id"]
-            tenant = e.tenant_id_text
-            tenants[person] = tenant
-            week = week_index(e.occurred_at.date())
-            totals = weeks[(person, week)]
-            if e.type == "MicroActionRetracted":
-                c, v, r = _INVESTMENTS[data["tactic"], data["minutes"], data["audience"]]
-                totals[0] -= c
-                totals[1] -= v
-                totals[2] -= r
-                totals[6] -= 1
-                if data["audience"] != "private":
-                    totals[7] -= 1
-                retracted_at[data["action_id"]] = e.position
-                continue
-            if e.type == "MicroActionLogged":
-                c, v, r = _INVESTMENTS[data["tactic"], data["minutes"], data["audience"]]
-                totals[0] += c
-                totals[1] += v
-                totals[2] += r
-                totals[6] += 1
-                if data["audience"] != "private":
-                    totals[7] += 1
-                actions_in_batch[person].append(
-                    (e.occurred_at, e.position, data["tactic"], data["action_id"])
-                )
-                tactic_of[data["action_id"]] = data["tactic"]
-                row_of[data["action_id"]] = len(rows)
-                rows.append(
-                    [
-                        e.event_id_text,
-                        tenant,
-                        person,
-                        "action",
-                        data["action_id"],
-                        data["tactic"],
-                        None,
-                        week,
-                        e.occurred_at,
-                        c,
-                        v,
-                        r,
-                        e.position,
-                        self.version,
-                    ]
-                )
-            else:  # OutcomeRecorded
-                c, v, r = _micro(evidence(data["kind"]))
-                totals[3] += c
-                totals[4] += v
-                totals[5] += r
-                totals[8] += 1
-                pending.append((len(rows), e))
-                rows.append(
-                    [
-                        e.event_id_text,
-                        tenant,
-                        person,
-                        "outcome",
-                        data["outcome_id"],
-                        None,
-                        data["kind"],
-                        week,
-                        e.occurred_at,
-                        c,
-                        v,
-                        r,
-                        e.position,
-                        self.version,
-                    ]
-                )
-        if pending:
-            self._credit(conn, tables, rows, pending, tactic_of, actions_in_batch, retracted_at)
+        batch = _Folded(self.version)
+        batch.add(events)
+        if batch.pending:
+            self._credit(conn, tables, batch)
         pg = as_psycopg(conn)
+        retracted_at = batch.retracted_at
+        lines = batch.action_lines
         if retracted_at:  # after crediting: outcomes before the retraction saw the action
-            dropped = {row_of[a] for a in retracted_at if a in row_of}
-            rows = [row for i, row in enumerate(rows) if i not in dropped]
-            stored = [a for a in retracted_at if a not in row_of]
+            dropped = batch.dropped()
+            if dropped:
+                lines = [line for i, line in enumerate(lines) if i not in dropped]
+            stored = [a for a in retracted_at if a not in batch.row_of]
             if stored:
                 pg.execute(
                     f"DELETE FROM {tables['capital_contributions']} WHERE kind = 'action' "
                     "AND ref_id = ANY(%s::uuid[])",
                     (stored,),
                 )
+        weeks, tenants = batch.weeks, batch.tenants
         if weeks:
             keys = list(weeks)
             sums = list(zip(*weeks.values(), strict=True))  # 9 columns of integers
@@ -211,46 +156,18 @@ class CapitalProjection(Projection):
                     *(joined(map(str, column)) for column in sums),
                 ],
             )
-        if rows:
-            # COPY's text format written directly: every value is an id, a number, a name
-            # from a fixed set or a timestamp, none holding a tab, newline or backslash.
-            lines = [
-                f"{event_id}\t{tenant}\t{person}\t{kind}\t{ref}\t{tactic or NULL}\t"
-                f"{outcome or NULL}\t{week}\t{at.isoformat()}\t{c}\t{v}\t{r}\t{position}\t"
-                f"{version}\n"
-                for (
-                    event_id, tenant, person, kind, ref, tactic, outcome, week, at, c, v, r,
-                    position, version,
-                ) in rows
-            ]  # fmt: skip
-            with (
-                pg.cursor() as cur,
-                cur.copy(
-                    f"COPY {tables['capital_contributions']} (event_id, tenant_id, person_id, "
-                    "kind, ref_id, tactic, outcome_kind, week_index, occurred_at, c, v, r, "
-                    "position, model_version) FROM STDIN"
-                ) as copy,
-            ):
-                copy.write("".join(lines))
+        if lines or batch.outcomes:
+            outcomes = batch.outcome_lines()
+            copy_lines(pg, tables["capital_contributions"], CONTRIBUTION_COLUMNS, lines, outcomes)
 
     @staticmethod
-    def _credit(
-        conn: Connection,
-        tables: Mapping[str, str],
-        rows: list[list[Any]],
-        pending: list[tuple[int, RecordedEvent]],
-        tactic_of: dict[str, str],
-        actions_in_batch: dict[str, list[tuple[Any, int, str, str]]],
-        retracted_at: dict[str, int],
-    ) -> None:
+    def _credit(conn: Connection, tables: Mapping[str, str], batch: _Folded) -> None:
         """Fill in the tactic each outcome credits, with two queries for the whole batch."""
         table = tables["capital_contributions"]
         pg = as_psycopg(conn)
-        linked = [
-            e.data["action_id"]
-            for _, e in pending
-            if e.data["action_id"] and e.data["action_id"] not in tactic_of
-        ]
+        retracted_at, row_of, actions = batch.retracted_at, batch.row_of, batch.actions
+        tactic_of = {action: actions[i][3] for action, i in row_of.items()}
+        linked = [a for _, _, _, a, _ in batch.pending if a and a not in tactic_of]
         if linked:
             for ref, tactic in pg.execute(
                 f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
@@ -258,12 +175,12 @@ class CapitalProjection(Projection):
                 (linked,),
             ):
                 tactic_of[ref] = tactic
-        unlinked = [e for _, e in pending if not e.data["action_id"]]
-        stored: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
+        unlinked = [(person, at) for _, _, person, action, at in batch.pending if not action]
+        candidates_of: dict[str, list[tuple[Any, int, str, str]]] = defaultdict(list)
         if unlinked:
-            people = list({e.data["person_id"] for e in unlinked})
-            start = min(e.occurred_at for e in unlinked) - CREDIT_WINDOW
-            end = max(e.occurred_at for e in unlinked)
+            people = list({person for person, _ in unlinked})
+            start = min(at for _, at in unlinked) - CREDIT_WINDOW
+            end = max(at for _, at in unlinked)
             for person, at, position, tactic, ref in pg.execute(
                 f"SELECT person_id::text, occurred_at, position, tactic, ref_id::text "
                 f"FROM {table} "
@@ -271,25 +188,230 @@ class CapitalProjection(Projection):
                 "AND occurred_at BETWEEN %s AND %s",
                 (people, start, end),
             ):
-                stored[person].append((at, position, tactic, ref))
-        for index, e in pending:
-            action = e.data["action_id"]
+                candidates_of[person].append((at, position, tactic, ref))
+            for person, at, position, tactic, ref in actions:  # those of this batch
+                candidates_of[person].append((at, position, tactic, ref))
+        for index, position, person, action, occurred_at in batch.pending:
             if action:
                 # An action undone before the outcome was appended credits nothing (its stored
                 # row is gone too), whatever the batches.
-                standing = retracted_at.get(action, e.position + 1) > e.position
-                rows[index][5] = tactic_of.get(action) if standing else None
+                standing = retracted_at.get(action, position + 1) > position
+                batch.outcomes[index][5] = tactic_of.get(action) if standing else None
                 continue
-            person = e.data["person_id"]
-            window = e.occurred_at - CREDIT_WINDOW
+            window = occurred_at - CREDIT_WINDOW
             candidates = [
                 (at, pos, tactic)
-                for at, pos, tactic, ref in (*stored[person], *actions_in_batch[person])
-                if window <= at <= e.occurred_at
-                and pos < e.position
-                and retracted_at.get(ref, e.position + 1) > e.position
+                for at, pos, tactic, ref in candidates_of.get(person, ())
+                if window <= at <= occurred_at
+                and pos < position
+                and retracted_at.get(ref, position + 1) > position
             ]
-            rows[index][5] = max(candidates)[2] if candidates else None
+            batch.outcomes[index][5] = max(candidates)[2] if candidates else None
+
+
+CONTRIBUTION_COLUMNS = (
+    "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
+    "occurred_at, c, v, r, position, model_version"
+)
+WEEK_COLUMNS = (
+    "tenant_id, person_id, week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
+    "visible_actions, outcomes, model_version"
+)
+
+
+class _Folded:
+    """Events folded in memory, as :meth:`CapitalProjection.apply` writes them: one batch's,
+    or a rebuild's whole log (:class:`CapitalFold`), with the same code, so both agree.
+
+    Contribution rows are kept as COPY text (every value is an id, a number, a name from a
+    fixed set or a timestamp, none holding a tab, newline or backslash): an action's line
+    once it is read, an outcome's once its tactic is known (``outcomes``, filled in by
+    crediting).
+    """
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.weeks: defaultdict[tuple[str, int], list[int]] = defaultdict(lambda: [0] * 9)
+        self.tenants: dict[str, str] = {}  # person -> tenant (of their latest event)
+        self.action_lines: list[str] = []
+        self.outcomes: list[list[Any]] = []  # capital_contributions rows of outcomes
+        # outcomes whose tactic is credited: (index in outcomes, position, person, linked
+        # action id, occurred_at)
+        self.pending: list[tuple[int, int, str, str | None, datetime]] = []
+        # An unlinked outcome credits the person's latest action (by event time) in the 14
+        # days before it, among actions appended before it: the same answer whatever the
+        # batches. Each action, beside its line: (person, occurred_at, position, tactic,
+        # action id).
+        self.actions: list[tuple[str, datetime, int, str, str]] = []
+        # An undone action (MicroActionRetracted) is subtracted where it was added; outcomes
+        # appended while it stood keep their credit, whatever the batches.
+        self.row_of: dict[str, int] = {}  # action id -> index of its line and its action
+        self.retracted_at: dict[str, int] = {}  # action id -> position of its retraction
+        self._weeks_of: dict[date, int] = {}
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        weeks, tenants, weeks_of = self.weeks, self.tenants, self._weeks_of
+        lines, outcomes, pending = self.action_lines, self.outcomes, self.pending
+        actions, row_of = self.actions, self.row_of
+        retracted_at, version, investments = self.retracted_at, self.version, _INVESTMENTS
+        texts = _INVESTMENT_TEXTS
+        for e in events:
+            kind = e.type
+            if kind == "PersonErased":
+                continue  # capital rows hold no personal text; numbers stay for aggregates
+            data = e.data
+            person = data["person_id"]
+            tenant = e.tenant_id_text
+            tenants[person] = tenant
+            at = e.occurred_at
+            day = at.date()
+            week = weeks_of.get(day)
+            if week is None:
+                week = weeks_of[day] = week_index(day)
+            totals = weeks[(person, week)]
+            if kind == "MicroActionLogged":
+                tactic, action = data["tactic"], data["action_id"]
+                key = (tactic, data["minutes"], data["audience"])
+                c, v, r = investments[key]
+                totals[0] += c
+                totals[1] += v
+                totals[2] += r
+                totals[6] += 1
+                if data["audience"] != "private":
+                    totals[7] += 1
+                row_of[action] = len(lines)
+                actions.append((person, at, e.position, tactic, action))
+                lines.append(
+                    f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
+                    f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
+                    f"{version}\n"
+                )
+            elif kind == "MicroActionRetracted":
+                c, v, r = investments[data["tactic"], data["minutes"], data["audience"]]
+                totals[0] -= c
+                totals[1] -= v
+                totals[2] -= r
+                totals[6] -= 1
+                if data["audience"] != "private":
+                    totals[7] -= 1
+                retracted_at[data["action_id"]] = e.position
+            else:  # OutcomeRecorded
+                c, v, r = _EVIDENCE[data["kind"]]
+                totals[3] += c
+                totals[4] += v
+                totals[5] += r
+                totals[8] += 1
+                pending.append((len(outcomes), e.position, person, data["action_id"], at))
+                outcomes.append(
+                    [e.event_id_text, tenant, person, "outcome", data["outcome_id"], None,
+                     data["kind"], week, at, c, v, r, e.position, version]
+                )  # fmt: skip
+
+    def dropped(self) -> set[int]:
+        """The lines of the actions undone (after crediting: outcomes appended before an
+        action's retraction saw it)."""
+        return {self.row_of[a] for a in self.retracted_at if a in self.row_of}
+
+    def outcome_lines(self) -> list[str]:
+        return [
+            f"{event_id}\t{tenant}\t{person}\t{kind}\t{ref}\t{tactic or NULL}\t"
+            f"{outcome}\t{week}\t{at.isoformat()}\t{c}\t{v}\t{r}\t{position}\t"
+            f"{version}\n"
+            for (
+                event_id, tenant, person, kind, ref, tactic, outcome, week, at, c, v, r,
+                position, version,
+            ) in self.outcomes
+        ]  # fmt: skip
+
+
+class CapitalFold:
+    """A rebuild's fold (``CapitalProjection.begin_rebuild``): what
+    :meth:`CapitalProjection.apply` writes when handed the whole log as one batch, folded in
+    memory (:class:`_Folded`, the code ``apply`` folds a batch with), credited in memory
+    (nothing is stored yet) and written once per table with COPY, keys and indexes built
+    after the rows (:func:`shared.projections.bulk.load_tables`)."""
+
+    def __init__(self, version: int) -> None:
+        self.folded = _Folded(version)
+
+    @collector_paused  # hundreds of thousands of lines and tuples kept, no cycles
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        self.folded.add(events)
+
+    def credit(self) -> None:
+        """The tactic of each outcome, as :meth:`CapitalProjection._credit` finds it when
+        the table holds nothing yet: the linked action's, or the latest standing action of
+        the person in the 14 days before (a binary search of the person's actions by time,
+        not a scan of all of them per outcome)."""
+        folded = self.folded
+        retracted_at, outcomes, row_of = folded.retracted_at, folded.outcomes, folded.row_of
+        actions = folded.actions
+        by_person: dict[str, list[tuple[datetime, int, str, str]]] = {}
+        if any(not action for _, _, _, action, _ in folded.pending):
+            for person, at, pos, kind, ref in actions:
+                mine = by_person.get(person)
+                if mine is None:
+                    by_person[person] = [(at, pos, kind, ref)]
+                else:
+                    mine.append((at, pos, kind, ref))
+        by_time: dict[str, tuple[list[datetime], list[tuple[datetime, int, str, str]]]] = {}
+        for index, position, person, action, occurred_at in folded.pending:
+            if action:
+                found_at = row_of.get(action)
+                standing = retracted_at.get(action, position + 1) > position
+                linked = None if found_at is None else actions[found_at][3]
+                outcomes[index][5] = linked if standing else None
+                continue
+            found = by_time.get(person)
+            if found is None:
+                mine = sorted(by_person.get(person, ()))
+                found = by_time[person] = ([a[0] for a in mine], mine)
+            times, mine = found
+            window = occurred_at - CREDIT_WINDOW
+            tactic: str | None = None
+            # (at, position) descending: the first standing action appended before the
+            # outcome is the latest one, what max() over all candidates picks.
+            i = bisect_right(times, occurred_at) - 1
+            while i >= 0 and times[i] >= window:
+                _, pos, candidate, ref = mine[i]
+                if pos < position and retracted_at.get(ref, position + 1) > position:
+                    tactic = candidate
+                    break
+                i -= 1
+            outcomes[index][5] = tactic
+
+    @collector_paused
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        folded = self.folded
+        self.credit()
+        dropped = folded.dropped()
+        version = folded.version
+        tenants = folded.tenants
+
+        def write() -> None:
+            copy_lines(
+                pg,
+                tables["capital_weeks"],
+                WEEK_COLUMNS,
+                (
+                    f"{tenants[person]}\t{person}\t{week}\t{s[0]}\t{s[1]}\t{s[2]}\t{s[3]}\t"
+                    f"{s[4]}\t{s[5]}\t{s[6]}\t{s[7]}\t{s[8]}\t{version}\n"
+                    for (person, week), s in folded.weeks.items()
+                ),
+            )
+            lines = folded.action_lines
+            if dropped:
+                lines = [line for i, line in enumerate(lines) if i not in dropped]
+            copy_lines(
+                pg,
+                tables["capital_contributions"],
+                CONTRIBUTION_COLUMNS,
+                lines,
+                folded.outcome_lines(),
+            )
+
+        pg = as_psycopg(conn)
+        load_tables(pg, tables, CapitalProjection.indexes, write)
 
 
 def read_capital(

@@ -19,7 +19,7 @@ the keys the batch touched, in set-based SQL.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -30,6 +30,9 @@ from sqlalchemy import Connection, text
 from shared.database import as_psycopg
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import RecordedEvent
+from shared.eventlog.store import copy_text
+from shared.projections.bulk import NULL, copy_lines
+from shared.projections.bulk import load_tables as _load_tables
 from shared.projections.runtime import LIST_SQL as _LIST
 from shared.projections.runtime import Projection
 from shared.projections.runtime import collector_paused as _collector_paused
@@ -105,11 +108,11 @@ def plan_progress(tactics: Sequence[str], actions: Mapping[str, int]) -> list[bo
     Each action of a tactic completes one planned item of that tactic, in plan order: a
     tactic planned twice needs two actions.
     """
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     done = []
     for tactic in tactics:
-        seen[tactic] += 1
-        done.append(seen[tactic] <= actions.get(tactic, 0))
+        nth = seen[tactic] = seen.get(tactic, 0) + 1
+        done.append(nth <= actions.get(tactic, 0))
     return done
 
 
@@ -157,6 +160,11 @@ class ExperimentsProjection(Projection):
             PRIMARY KEY (person_id, day)""",
     }
     indexes = {"experiments": ["person_id, starts_on"]}
+
+    def begin_rebuild(self) -> ExperimentsFold:
+        """A rebuild folds the whole log in memory and writes each table once
+        (:class:`ExperimentsFold`); catch-up applies batches with :meth:`apply`."""
+        return ExperimentsFold(self.version)
 
     @_collector_paused
     def apply(
@@ -342,6 +350,11 @@ class FeedbackLoopProjection(Projection):
     }
     indexes = {"feedback_requests": ["person_id, asked_at"]}
 
+    def begin_rebuild(self) -> FeedbackLoopFold:
+        """A rebuild folds the whole log in memory and writes each table once
+        (:class:`FeedbackLoopFold`); catch-up applies batches with :meth:`apply`."""
+        return FeedbackLoopFold(self.version)
+
     @_collector_paused
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
@@ -441,6 +454,11 @@ class PlanProgressProjection(Projection):
             tactic text NOT NULL, actions integer NOT NULL, model_version integer NOT NULL,
             PRIMARY KEY (person_id, week, tactic)""",
     }
+
+    def begin_rebuild(self) -> PlanProgressFold:
+        """A rebuild folds the whole log in memory and writes each table once
+        (:class:`PlanProgressFold`); catch-up applies batches with :meth:`apply`."""
+        return PlanProgressFold(self.version)
 
     @_collector_paused
     def apply(
@@ -546,6 +564,273 @@ def _progress_of(counts: str, person: str, week: str, tactics: str) -> str:
         ) AS i
         LEFT JOIN {counts} AS c ON c.person_id = {person} AND c.week = {week}
             AND c.tactic = i.tactic"""
+
+
+# -- rebuilds: the whole log folded in memory, each table written once with COPY ------------
+#
+# Each fold computes what its projection's ``apply`` writes when handed the whole log as one
+# batch into empty tables (tests/integration/test_journal_projections.py compares them with
+# incremental batches), keeping small tuples per key rather than the events.
+
+
+def _copy_value(value: Any) -> str:
+    """A value in COPY's text format: None, booleans, dates and timestamps, ids, numbers."""
+    if value is None:
+        return NULL
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, str):
+        return copy_text(value)
+    return str(value)
+
+
+def _copy_line(row: Iterable[Any]) -> str:
+    return "\t".join([_copy_value(v) for v in row]) + "\n"
+
+
+_COMPARISON = tuple(f"{w}_{s}" for s in SIGNALS for w in ("before", "during"))
+
+
+class ExperimentsFold:
+    """A rebuild's fold of :class:`ExperimentsProjection`: the first start and the first end
+    of each experiment, each person's signals per day; ``flush`` compares each started
+    experiment's windows in memory, as ``_compare`` does in SQL."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        # experiment -> (tenant, person, tactic, starts_on, weeks, position)
+        self.started: dict[str, tuple[str, str, str, str, int, int]] = {}
+        self.ended: dict[str, tuple[str, str, datetime, int]] = {}  # (tenant, person, at, pos)
+        self.signals: defaultdict[tuple[str, date], list[int]] = defaultdict(
+            lambda: [0] * len(SIGNALS)
+        )
+        self.tenants: dict[str, str] = {}  # per person: the last signal's tenant
+        self._days = _UtcDays()
+
+    @_collector_paused
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        started, ended, signals, tenants, days_of = (
+            self.started, self.ended, self.signals, self.tenants, self._days
+        )  # fmt: skip
+        index = {s: i for i, s in enumerate(SIGNALS)}
+        for e in events:  # in position order: the first of each is kept
+            data = e.data
+            if e.type == "ExperimentStarted":
+                if data["experiment_id"] not in started:
+                    started[data["experiment_id"]] = (
+                        e.tenant_id_text, data["person_id"], data["tactic"], data["starts_on"],
+                        data["weeks"], e.position,
+                    )  # fmt: skip
+            elif e.type == "ExperimentEnded":
+                if data["experiment_id"] not in ended:
+                    ended[data["experiment_id"]] = (
+                        e.tenant_id_text,
+                        data["person_id"],
+                        e.occurred_at,
+                        e.position,
+                    )
+            elif (signal := signal_of(e)) is not None:
+                person = data["person_id"]
+                tenants[person] = e.tenant_id_text
+                signals[(person, days_of[(e.occurred_at - _EPOCH).days])][index[signal]] += 1
+
+    @_collector_paused
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        by_person: defaultdict[str, list[tuple[date, list[int]]]] = defaultdict(list)
+        for (person, day), counts in self.signals.items():
+            by_person[person].append((day, counts))
+        rows: list[tuple[Any, ...]] = []
+        for experiment in self.started.keys() | self.ended.keys():
+            start = self.started.get(experiment)
+            end = self.ended.get(experiment)
+            ended_at, ended_position = (end[2], end[3]) if end else (None, None)
+            if start is None:
+                assert end is not None
+                rows.append(
+                    (experiment, end[0], end[1], None, None, None, None, None, ended_at,
+                     ended_position, *[0] * len(_COMPARISON))
+                )  # fmt: skip
+                continue
+            tenant, person, tactic, starts_text, weeks, position = start
+            starts_on = date.fromisoformat(starts_text)
+            ends_on = starts_on + timedelta(weeks=weeks)
+            before_from = starts_on - timedelta(days=7 * BEFORE_WEEKS)
+            sums = [0] * len(_COMPARISON)  # before_s, during_s for each signal
+            for day, counts in by_person.get(person, ()):
+                if before_from <= day < ends_on:
+                    offset = 0 if day < starts_on else 1
+                    for i, count in enumerate(counts):
+                        sums[2 * i + offset] += count
+            rows.append(
+                (experiment, tenant, person, tactic, starts_on, weeks, ends_on, position,
+                 ended_at, ended_position, *sums)
+            )  # fmt: skip
+        version = self.version
+        tenants = self.tenants
+
+        def write() -> None:
+            copy_lines(
+                pg,
+                tables["experiment_signals"],
+                "tenant_id, person_id, day, invitations, useful_feedback, assignments, "
+                "model_version",
+                (
+                    f"{tenants[person]}\t{person}\t{day.isoformat()}\t"
+                    + "\t".join(map(str, counts))
+                    + f"\t{version}\n"
+                    for (person, day), counts in self.signals.items()
+                ),
+            )
+            copy_lines(
+                pg,
+                tables["experiments"],
+                "experiment_id, tenant_id, person_id, tactic, starts_on, weeks, ends_on, "
+                f"started_position, ended_at, ended_position, {', '.join(_COMPARISON)}, "
+                "model_version",
+                (_copy_line((*row, version)) for row in rows),
+            )
+
+        pg = as_psycopg(conn)
+        _load_tables(pg, tables, ExperimentsProjection.indexes, write)
+
+
+class FeedbackLoopFold:
+    """A rebuild's fold of :class:`FeedbackLoopProjection`: the first request and the first
+    answer of each request id; ``flush`` counts each person's numbers from those rows."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        # request -> (tenant, person, action, asked_at, expires_at, position)
+        self.asked: dict[str, tuple[str, str, str | None, datetime, str, int]] = {}
+        # request -> (tenant, person, answered_at, useful, position)
+        self.answered: dict[str, tuple[str, str, datetime, bool | None, int]] = {}
+
+    @_collector_paused
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        asked, answered = self.asked, self.answered
+        for e in events:  # in position order: the first of each is kept
+            data = e.data
+            request = data["request_id"]
+            if e.type == "FeedbackRequested":
+                if request not in asked:
+                    asked[request] = (
+                        e.tenant_id_text, data["person_id"], data["action_id"], e.occurred_at,
+                        data["expires_at"], e.position,
+                    )  # fmt: skip
+            elif request not in answered:
+                answered[request] = (
+                    e.tenant_id_text, data["person_id"], e.occurred_at, data["useful"], e.position
+                )  # fmt: skip
+
+    @_collector_paused
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        rows = []
+        people: dict[tuple[str, str], list[int]] = {}  # (tenant, person) -> [requests, ...]
+        for request in self.asked.keys() | self.answered.keys():
+            ask = self.asked.get(request)
+            answer = self.answered.get(request)
+            tenant, person = (ask or answer)[:2]  # type: ignore[index]
+            row: list[Any] = [request, tenant, person]
+            if ask is None:
+                row += [None, None, None, None]
+            else:
+                row += [ask[2], ask[3], datetime.fromisoformat(ask[4]), ask[5]]
+                counts = people.get((tenant, person))
+                if counts is None:
+                    counts = people[(tenant, person)] = [0, 0, 0]
+                counts[0] += 1
+                if answer is not None:
+                    counts[1] += 1
+                    counts[2] += answer[3] is True
+            row += [None, None, None] if answer is None else [answer[2], answer[3], answer[4]]
+            rows.append(row)
+        version = self.version
+
+        def write() -> None:
+            copy_lines(
+                pg,
+                tables["feedback_requests"],
+                f"request_id, {', '.join(_ASKED_COLUMNS)}, answered_at, useful, "
+                "answer_position, model_version",
+                (_copy_line((*row, version)) for row in rows),
+            )
+            copy_lines(
+                pg,
+                tables["feedback_people"],
+                "tenant_id, person_id, requests, answers, useful, model_version",
+                (
+                    f"{tenant}\t{person}\t{n[0]}\t{n[1]}\t{n[2]}\t{version}\n"
+                    for (tenant, person), n in people.items()
+                ),
+            )
+
+        pg = as_psycopg(conn)
+        _load_tables(pg, tables, FeedbackLoopProjection.indexes, write)
+
+
+class PlanProgressFold:
+    """A rebuild's fold of :class:`PlanProgressProjection`: the latest plan of each person's
+    week and the week's action counts per tactic; ``flush`` computes each plan's progress
+    with :func:`plan_progress` (what ``_progress_of`` computes in SQL)."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.plans: dict[tuple[str, str], tuple[str, list[str], int]] = {}  # tenant, tactics, pos
+        self.actions: defaultdict[tuple[str, str, str], int] = defaultdict(int)
+        self.tenants: dict[str, str] = {}  # per person: the last event's tenant
+        self._weeks = _UtcWeeks()
+
+    @_collector_paused
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        plans, actions, tenants, weeks_of = self.plans, self.actions, self.tenants, self._weeks
+        for e in events:
+            data = e.data
+            person = data["person_id"]
+            tenant = tenants[person] = e.tenant_id_text
+            if e.type == "WeeklyPlanSet":  # in position order: the last one wins
+                plans[(person, data["week"])] = (tenant, data["tactics"], e.position)
+            else:  # an undone action counts -1 in its own week (it carries the action's time)
+                step = -1 if e.type == "MicroActionRetracted" else 1
+                actions[(person, weeks_of[(e.occurred_at - _EPOCH).days], data["tactic"])] += step
+
+    @_collector_paused
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        version, tenants, actions = self.version, self.tenants, self.actions
+
+        def plan_lines() -> Iterable[str]:
+            for (person, week), (tenant, tactics, position) in self.plans.items():
+                counts = {t: actions.get((person, week, t), 0) for t in tactics}
+                done = plan_progress(tactics, counts)
+                flags = ",".join(["t" if d else "f" for d in done])
+                yield (  # ISO weeks and tactics hold no tab, newline or backslash (schemas)
+                    f"{tenant}\t{person}\t{week}\t{_text_array(tactics)}\t"
+                    f"{position}\t{{{flags}}}\t{len(done)}\t{sum(done)}\t{version}\n"
+                )
+
+        def write() -> None:
+            copy_lines(
+                pg,
+                tables["plan_actions"],
+                "tenant_id, person_id, week, tactic, actions, model_version",
+                (
+                    f"{tenants[person]}\t{person}\t{week}\t{tactic}\t{count}\t{version}\n"
+                    for (person, week, tactic), count in actions.items()
+                ),
+            )
+            copy_lines(
+                pg,
+                tables["plan_weeks"],
+                "tenant_id, person_id, week, tactics, plan_position, done, planned, done_count, "
+                "model_version",
+                plan_lines(),
+            )
+
+        pg = as_psycopg(conn)
+        _load_tables(pg, tables, PlanProgressProjection.indexes, write)
 
 
 # -- reads ---------------------------------------------------------------------------------------

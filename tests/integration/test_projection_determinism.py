@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, text
+from sqlalchemy import text
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
-from shared.eventlog import EventStore, NewEvent, RecordedEvent
+from shared.eventlog import EventStore, NewEvent
 from shared.projections.capital import CapitalProjection
-from shared.projections.runtime import Runtime
+from shared.projections.runtime import Projection, Runtime
+from tests.integration.isolated_projections import isolated as isolated_projection
 
 pytestmark = pytest.mark.integration
 
@@ -28,31 +28,23 @@ class SimulatedCrash(BaseException):
     """A worker dying mid-batch: not an error of the projection, so not a poison event."""
 
 
-def isolated(suffix: str, crash_rate: float = 0.0, seed: int = 0) -> CapitalProjection:
-    """The capital projection under its own name and tables, optionally crashing."""
+def isolated(suffix: str, crash_rate: float = 0.0, seed: int = 0) -> Projection:
+    """The capital projection under its own name and tables, optionally crashing after a
+    batch; its rebuild folds with the projection's own fold (``CapitalFold``)."""
     rng = random.Random(seed)
 
-    class Isolated(CapitalProjection):
-        name = f"capital_{suffix}"
-        tables = {f"{base}_{suffix}": columns for base, columns in CapitalProjection.tables.items()}
-        indexes = {f"{base}_{suffix}": cols for base, cols in CapitalProjection.indexes.items()}
+    def maybe_crash() -> None:
+        if rng.random() < crash_rate:
+            raise SimulatedCrash()
 
-        def apply(
-            self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
-        ) -> None:
-            renamed = {base.rsplit("_", 1)[0]: name for base, name in tables.items()}
-            super().apply(conn, events, renamed)
-            if rng.random() < crash_rate:
-                raise SimulatedCrash()
-
-    return Isolated()
+    return isolated_projection(CapitalProjection(), suffix, maybe_crash)
 
 
 @st.composite
 def histories(draw: st.DrawFn) -> list[tuple[int, dict[str, Any], int]]:
     """(person index, event, minutes after START) triples, in append order."""
     people = draw(st.integers(1, 3))
-    steps = []
+    steps: list[tuple[int, dict[str, Any], int]] = []
     actions: list[tuple[int, str]] = []
     for _ in range(draw(st.integers(1, 40))):
         person = draw(st.integers(0, people - 1))
@@ -90,7 +82,7 @@ def histories(draw: st.DrawFn) -> list[tuple[int, dict[str, Any], int]]:
     return steps
 
 
-def rows(store: EventStore, projection: CapitalProjection, tenant: uuid.UUID) -> dict[str, Any]:
+def rows(store: EventStore, projection: Projection, tenant: uuid.UUID) -> dict[str, Any]:
     out = {}
     with store.engine.connect() as conn:
         for base in projection.tables:
@@ -109,11 +101,13 @@ def append_history(
     retract_share: float = 0.0,
 ) -> uuid.UUID:
     """Append ``history`` for three people of a new tenant (returned); with ``retract_share``,
-    that share of the actions is undone right after it is logged (seeded by the history)."""
+    that share of the actions is undone, right after it is logged or a few events later (so
+    outcomes appended while it stood credit it), seeded by the history."""
     tenant = uuid.uuid4()
     people = [uuid.uuid4() for _ in range(3)]
     rng = random.Random(len(history))
-    for person_index, spec, minutes in history:
+    undo_later: list[tuple[int, uuid.UUID, NewEvent]] = []  # (due step, person, event)
+    for step, (person_index, spec, minutes) in enumerate(history):
         person = people[person_index]
         kind = spec.pop("type")
         if kind == "MicroActionLogged":
@@ -124,8 +118,17 @@ def append_history(
         events = [NewEvent(kind, data, at)]
         if kind == "MicroActionLogged" and rng.random() < retract_share:
             undo = {k: data[k] for k in ("action_id", "person_id", "tactic", "minutes", "audience")}
-            events.append(NewEvent("MicroActionRetracted", undo, at))
+            retraction = NewEvent("MicroActionRetracted", undo, at)
+            if rng.random() < 0.5:
+                events.append(retraction)
+            else:
+                undo_later.append((step + rng.randint(1, 4), person, retraction))
         store.append(tenant, f"journal-{person}", None, events)
+        for _, owner, retraction in [u for u in undo_later if u[0] <= step]:
+            store.append(tenant, f"journal-{owner}", None, [retraction])
+        undo_later = [u for u in undo_later if u[0] > step]
+    for _, owner, retraction in undo_later:
+        store.append(tenant, f"journal-{owner}", None, [retraction])
     return tenant
 
 
@@ -182,6 +185,9 @@ def test_incremental_with_crashes_equals_rebuild(
 
     assert rows(store, incremental, tenant) == rows(store, one_pass, tenant)
     assert len(rows(store, one_pass, tenant)["capital_contributions"]) == len(history)
+    # A rebuild folds the whole log in memory (CapitalFold) and COPYs the rows: the same.
+    Runtime(store, [one_pass]).rebuild(one_pass.name)
+    assert rows(store, one_pass, tenant) == rows(store, incremental, tenant)
 
 
 @examples(8)
@@ -197,7 +203,7 @@ def test_a_rebuild_equals_small_batches_with_retractions(
     retract_share: float,
 ):
     """Undone actions (``MicroActionRetracted``) and the outcomes that credit them, linked or
-    not: small batches and a rebuild's large ones give the same rows."""
+    not: small batches and a rebuild (the whole log folded in memory) give the same rows."""
     suffix = uuid.uuid4().hex[:8]
     incremental = isolated(f"i{suffix}")
     rebuilt = isolated(f"f{suffix}")
