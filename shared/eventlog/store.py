@@ -17,6 +17,7 @@ Guarantees (each has a test in tests/integration/test_event_store.py):
 
 from __future__ import annotations
 
+import binascii
 import gc
 import os
 import threading
@@ -35,7 +36,7 @@ from sqlalchemy import Engine, text
 
 from shared.database import as_psycopg
 from shared.eventlog.catalogue import Catalogue, EventType
-from shared.eventlog.crypto import DB, SEALED, KeyRing, open_value
+from shared.eventlog.crypto import DB, ERASED, SEALED, KeyRing
 from shared.eventlog.errors import (
     ConcurrencyError,
     EventValidationError,
@@ -287,7 +288,8 @@ class EventStore:
         self.catalogue = catalogue
         self.keyring = keyring or KeyRing(())
         self.max_event_bytes = max_event_bytes
-        self._decode_plans: dict[tuple[str, int], tuple[tuple[str, ...], str, bool]] = {}
+        # Per event type: its current schema version, personal fields and subject field.
+        self._read_plans: dict[str, tuple[int, tuple[str, ...], str]] = {}
         self._pending = threading.local()  # per thread: the next page of read_all, read ahead
 
     # -- writing ---------------------------------------------------------------------------
@@ -600,8 +602,14 @@ class EventStore:
             pg = fairy.driver_connection
             assert isinstance(pg, psycopg.Connection)
             with pg.cursor(binary=True) as cur:
-                cur.execute(sql, params)
-                rows = cur.fetchall()
+                # Timestamps read as UTC datetimes: psycopg gives them the session's zone, and
+                # for any zone but "UTC" (the embedded server's is "Etc/UTC") it converts each
+                # value with astimezone(), which cost more than the rest of a row's columns.
+                # SET LOCAL ends with this transaction, when the connection goes back.
+                cur.execute("SET LOCAL TIME ZONE 'UTC'")
+                with _collector_paused():
+                    cur.execute(sql, params)
+                    rows = cur.fetchall()
             if self.engine.pool is not pool:  # disposed meanwhile: do not leave it open
                 fairy.invalidate()
             return rows
@@ -850,54 +858,81 @@ class EventStore:
     def _decode(
         self, conn: DB, rows: Sequence[tuple[Any, ...]], decrypt: bool = True
     ) -> list[RecordedEvent]:
-        """Rows -> RecordedEvents: decrypt personal fields, upcast old schema versions."""
-        plans = self._decode_plans
+        """Rows -> RecordedEvents: decrypt personal fields, upcast old schema versions.
+
+        Every reader's path, so it is one pass with as little per-row work as possible: one
+        plan lookup by type, and personal fields looked at only for types that have them.
+        """
+        plans = self._read_plans
         loads = orjson.loads
         events: list[RecordedEvent] = []
+        append = events.append
         sealed: list[tuple[dict[str, Any], str, tuple[str, ...]]] = []
         stale: list[int] = []
-        for p, e, t, s, v, ty, sv, d, m, o, r in rows:  # one pass: this is every reader's path
+        for p, e, t, s, v, ty, sv, d, m, o, r in rows:
             data = loads(d)
-            plan = plans.get((ty, sv)) or self._decode_plan(ty, sv)
-            personal = plan[0]
+            try:
+                current, personal, subject = plans[ty]
+            except KeyError:
+                current, personal, subject = self._read_plan(ty)
+            if sv != current:
+                stale.append(len(events))
+                personal, subject = self._personal_of(ty, sv)
             if personal:
                 for name in personal:
                     if data.get(name) is not None:
-                        sealed.append((data, data[plan[1]], personal))
+                        sealed.append((data, data[subject], personal))
                         break
-            if plan[2]:
-                stale.append(len(events))
-            events.append(RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r))
-        if sealed and not decrypt:
-            for data, _, personal in sealed:
-                for name in personal:
-                    if data.get(name) is not None:
-                        data[name] = SEALED
-        elif sealed:
-            subjects = {s: uuid.UUID(s) for s in {subject for _, subject, _ in sealed}}
-            keys = self.keyring.data_keys_for_read(conn, subjects.values())
-            opened = {s: (keys[u], u.bytes) for s, u in subjects.items()}
-            for data, subject, personal in sealed:
-                key, associated = opened[subject]
-                for name in personal:
-                    value = data.get(name)
-                    if value is not None:
-                        data[name] = open_value(key, associated, value)
+            append(RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r))
+        if sealed:
+            self._open(conn, sealed, decrypt)
         for i in stale:
             event = events[i]
             version, data = self.catalogue.upcast(event.type, event.schema_version, event.data)
             events[i] = _with_data(event, version, data)
         return events
 
-    def _decode_plan(self, type_: str, schema_version: int) -> tuple[tuple[str, ...], str, bool]:
-        event_type = self.catalogue.get(type_, schema_version)
-        plan = (
-            tuple(sorted(event_type.personal)),
-            event_type.subject or "",
-            schema_version < self.catalogue.current(type_).version,
-        )
-        self._decode_plans[(type_, schema_version)] = plan
+    def _open(
+        self, conn: DB, sealed: list[tuple[dict[str, Any], str, tuple[str, ...]]], decrypt: bool
+    ) -> None:
+        """Decrypt (or, without ``decrypt``, seal) the personal fields of ``sealed`` payloads.
+
+        Keys are asked for once per page: the database says whether each still exists, so
+        an erasure is seen by the next page read anywhere.
+        """
+        if not decrypt:
+            for data, _, personal in sealed:
+                for name in personal:
+                    if data.get(name) is not None:
+                        data[name] = SEALED
+            return
+        subjects = {s: uuid.UUID(s) for s in {subject for _, subject, _ in sealed}}
+        keys = self.keyring.data_keys_for_read(conn, subjects.values())
+        opened = {s: (keys[u], u.bytes) for s, u in subjects.items()}
+        a2b, loads = binascii.a2b_base64, orjson.loads
+        for data, subject, personal in sealed:
+            key, associated = opened[subject]
+            for name in personal:
+                value = data.get(name)
+                if value is None:
+                    continue
+                if key is None:
+                    data[name] = ERASED
+                else:  # open_value, inline: "v1:" + base64(nonce + ciphertext)
+                    raw = a2b(value[3:])
+                    data[name] = loads(key.decrypt(raw[:12], raw[12:], associated))
+
+    def _read_plan(self, type_: str) -> tuple[int, tuple[str, ...], str]:
+        """The current schema version of ``type_``, its personal fields and subject field."""
+        event_type = self.catalogue.current(type_)
+        plan = (event_type.version, tuple(sorted(event_type.personal)), event_type.subject or "")
+        self._read_plans[type_] = plan
         return plan
+
+    def _personal_of(self, type_: str, schema_version: int) -> tuple[tuple[str, ...], str]:
+        """The personal fields and subject field of an older schema version of ``type_``."""
+        event_type = self.catalogue.get(type_, schema_version)
+        return tuple(sorted(event_type.personal)), event_type.subject or ""
 
 
 class _CopyLines:
@@ -1012,20 +1047,35 @@ def _prefetcher() -> ThreadPoolExecutor:
     return executor
 
 
+class _CollectorPause:
+    """Who is pausing the cyclic garbage collector, across threads (see _collector_paused)."""
+
+    lock = threading.Lock()
+    depth = 0  # pauses in progress, in any thread
+    resume = False  # whether the collector was enabled when the first one began
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a page of events is built.
+    """Pause the cyclic garbage collector while a page of events is fetched or built.
 
-    A page allocates tens of thousands of dicts without reference cycles; the collector's
-    generation scans over them cost about a fifth of read time (docs/benchmarks.md).
+    A page allocates tens of thousands of row tuples and events without reference cycles;
+    the collector's generation scans over them cost about a fifth of read time. The read
+    ahead fetches the next page in another thread while this one decodes, so the pause is
+    counted: the collector resumes when the last pause ends, not when the first does.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    with _CollectorPause.lock:
+        if _CollectorPause.depth == 0:
+            _CollectorPause.resume = gc.isenabled()
+            gc.disable()
+        _CollectorPause.depth += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _CollectorPause.lock:
+            _CollectorPause.depth -= 1
+            if _CollectorPause.depth == 0 and _CollectorPause.resume:
+                gc.enable()
 
 
 def copy_text(value: str) -> str:
