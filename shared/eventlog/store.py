@@ -226,7 +226,7 @@ def new_event_id() -> uuid.UUID:
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return uuid.UUID(int=value)
+    return _uuid_from_int(value)  # valid by construction: without UUID()'s checks
 
 
 def new_event_id_ints(count: int) -> list[int]:
@@ -360,35 +360,47 @@ class EventStore:
         if not events:
             raise EventValidationError("(none)", {"events": ["at least one event is required"]})
         prepared = self._prepare(conn, tenant_id, events, context, start_index=0)
-        payload = orjson.dumps(
-            [
-                {
-                    "event_id": p.event_id,
-                    "type": p.event_type.name,
-                    "schema_version": p.event_type.version,
-                    "data": p.data,
-                    "metadata": p.metadata,
-                    "occurred_at": p.occurred_at,
-                }
-                for p in prepared
-            ]
-        ).decode()
         subjects = sorted({p.subject for p in prepared if p.subject is not None})
+        idempotent = context.idempotency_key is not None
         try:
             with as_psycopg(conn).cursor() as cur:
-                cur.execute(
-                    "SELECT out_position, out_version, out_replayed "
-                    "FROM compound_append(%s, %s, %s, %s::jsonb, %s::uuid[], %s)",
-                    (
-                        tenant_id,
-                        stream_id,
-                        expected_version,
-                        payload,
-                        subjects or None,  # adapting an empty list costs more than NULL
-                        context.idempotency_key is not None,
-                    ),
-                    prepare=True,
-                )
+                if len(prepared) == 1:
+                    # The common case, with the event's columns as parameters: no JSON array
+                    # for the server to unpack (migration 0011_eventstore).
+                    event = prepared[0]
+                    cur.execute(
+                        "SELECT out_position, out_version, out_replayed "
+                        "FROM compound_append_one(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, "
+                        "%s, %s::uuid[], %s)",
+                        (
+                            tenant_id,
+                            stream_id,
+                            expected_version,
+                            event.event_id,
+                            event.event_type.name,
+                            event.event_type.version,
+                            _dumps(event.data),
+                            _dumps(event.metadata),
+                            event.occurred_at,
+                            subjects or None,  # adapting an empty list costs more than NULL
+                            idempotent,
+                        ),
+                        prepare=True,
+                    )
+                else:
+                    cur.execute(
+                        "SELECT out_position, out_version, out_replayed "
+                        "FROM compound_append(%s, %s, %s, %s::jsonb, %s::uuid[], %s)",
+                        (
+                            tenant_id,
+                            stream_id,
+                            expected_version,
+                            _events_json(prepared),
+                            subjects or None,
+                            idempotent,
+                        ),
+                        prepare=True,
+                    )
                 rows = cur.fetchall()
         except psycopg.errors.UniqueViolation:
             # Only a racing retry of this very call can collide (versions come under the lock).
@@ -1093,6 +1105,23 @@ def copy_text(value: str) -> str:
 
 def _dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
+
+
+def _events_json(prepared: Sequence[_Prepared]) -> str:
+    """The events of an append as compound_append() takes them: one JSON array."""
+    return orjson.dumps(
+        [
+            {
+                "event_id": p.event_id,
+                "type": p.event_type.name,
+                "schema_version": p.event_type.version,
+                "data": p.data,
+                "metadata": p.metadata,
+                "occurred_at": p.occurred_at,
+            }
+            for p in prepared
+        ]
+    ).decode()
 
 
 def _with_data(event: RecordedEvent, schema_version: int, data: dict[str, Any]) -> RecordedEvent:
