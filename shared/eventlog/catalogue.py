@@ -20,6 +20,7 @@ from shared.eventlog.errors import EventValidationError, UnknownEventType
 from shared.eventlog.fastcheck import compile_schema
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
+FastCheck = Callable[[Mapping[str, Any]], dict[str, Any] | None]
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ class Catalogue:
     def __init__(self) -> None:
         self._types: dict[str, dict[int, EventType]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
-        self._fast: dict[tuple[str, int], Callable[[Mapping[str, Any]], dict[str, Any] | None]] = {}
+        self._fast: dict[tuple[str, int], FastCheck] = {}
+        # Per name: the newest version and its fast checker (normalise runs once per append).
+        self._newest: dict[str, tuple[EventType, FastCheck | None]] = {}
 
     def register(
         self,
@@ -76,6 +79,8 @@ class Catalogue:
         fast = compile_schema(instance)
         if fast is not None:
             self._fast[(name, version)] = fast
+        newest = versions[max(versions)]
+        self._newest[name] = (newest, self._fast.get((name, newest.version)))
         return event_type
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -115,8 +120,10 @@ class Catalogue:
             UnknownEventType: no such type.
             EventValidationError: the payload does not match; ``errors`` names the fields.
         """
-        event_type = self.current(name)
-        fast = self._fast.get((name, event_type.version))
+        try:
+            event_type, fast = self._newest[name]
+        except KeyError:
+            raise UnknownEventType(name) from None
         if fast is not None:
             checked = fast(data)
             if checked is not None:

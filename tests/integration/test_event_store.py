@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -137,6 +138,46 @@ def test_idempotent_retry_returns_original_positions(store: EventStore, tenant: 
     assert count_events(store.engine, tenant) == 2
 
 
+@pytest.mark.parametrize("count", [1, 3])  # compound_append_one() and compound_append()
+def test_one_event_and_several_go_through_the_same_checks(
+    store: EventStore, tenant: uuid.UUID, count: int
+):
+    person = uuid.uuid4()
+    stream = f"journal-{person}"
+    occurred = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    events = [NewEvent(e.type, e.data, occurred) for e in (action(person, "a note"),) * count]
+    ctx = AppendContext(actor=str(person), idempotency_key=f"req-{count}")
+    first = store.append(tenant, stream, 0, events, ctx)
+    assert first.stream_version == count and len(first.positions) == count
+    again = store.append(tenant, stream, 0, events, ctx)
+    assert again.replayed and again.positions == first.positions
+    with pytest.raises(ConcurrencyError) as err:
+        store.append(tenant, stream, 0, [action(person) for _ in range(count)])
+    assert err.value.actual == count
+    read = store.read_stream(stream)
+    assert [e.version for e in read] == list(range(1, count + 1))
+    assert [e.data["note"] for e in read] == ["a note"] * count
+    assert [e.occurred_at for e in read] == [occurred] * count
+    page = store.read_all(first.positions[0] - 1, count)
+    assert [e.position for e in page] == list(first.positions)
+    assert [e.occurred_at for e in page] == [occurred] * count
+    assert all(e.recorded_at.utcoffset() == timedelta(0) for e in page)
+
+
+def test_read_all_leaves_the_garbage_collector_as_it_found_it(store: EventStore, tenant: uuid.UUID):
+    person = uuid.uuid4()
+    store.append(tenant, f"journal-{person}", 0, [action(person)])
+    assert gc.isenabled()
+    store.read_all(0, 10)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        store.read_all(0, 10)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_concurrent_identical_retries_write_once(store: EventStore, tenant: uuid.UUID):
     person = uuid.uuid4()
     event = action(person)
@@ -169,8 +210,8 @@ def test_concurrent_identical_retries_write_once(store: EventStore, tenant: uuid
             "extra",
         ),
         (
-            NewEvent("MicroActionLogged", ["not", "an", "object"]),
-            EventValidationError,  # type: ignore[arg-type]
+            NewEvent("MicroActionLogged", ["not", "an", "object"]),  # type: ignore[arg-type]
+            EventValidationError,
             "must be an object",
         ),
     ],
