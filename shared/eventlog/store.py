@@ -366,7 +366,7 @@ class EventStore:
             with as_psycopg(conn).cursor() as cur:
                 if len(prepared) == 1:
                     # The common case, with the event's columns as parameters: no JSON array
-                    # for the server to unpack (migration 0011_eventstore).
+                    # for the server to unpack (migration 0013).
                     event = prepared[0]
                     cur.execute(
                         "SELECT out_position, out_version, out_replayed "

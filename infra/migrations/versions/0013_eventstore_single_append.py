@@ -9,14 +9,14 @@ function and 30 µs for a plain INSERT). This function does the same checks in t
 columns as parameters and one INSERT ... VALUES. ``EventStore.append_in`` uses it for a
 single event and compound_append() for several.
 
-Revision ID: 0011_eventstore
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 """
 
 from alembic import op
 
-revision = "0011_eventstore"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
