@@ -229,6 +229,7 @@ class LeversProjection(Projection):
         reward_people: dict[str, datetime] = {}
         requests: dict[str, bool] = {}
         given: list[tuple[str, str, int, str]] = []
+        given_known: list[bool | None] = []  # the request's flag when answered, if in this batch
         asked: dict[tuple[str, str, int], int] = defaultdict(int)
         meetings: dict[tuple[str, str], tuple[RecordedEvent | None, bool]] = {}
         pulses: dict[tuple[str, str, int], list[Any]] = {}
@@ -279,11 +280,15 @@ class LeversProjection(Projection):
             elif kind == "FeedbackRequested":
                 # Feedback on a logged micro-action speaks to behaviour; without one it can
                 # only judge an output (the "output-only" share of ambiguous evaluation).
-                requests[data["request_id"]] = data.get("action_id") is None
+                # The first request of an id counts (a repeated id changes nothing).
+                requests.setdefault(data["request_id"], data.get("action_id") is None)
                 asked[(e.tenant_id_text, data["person_id"], week_index(e.occurred_at.date()))] += 1
             elif kind == "FeedbackGiven":
                 week = week_index(e.occurred_at.date())
                 given.append((e.tenant_id_text, data["person_id"], week, data["request_id"]))
+                # Judged by the request as known when the answer came, in log order: an
+                # answer appended before its request (an import) is not output-only.
+                given_known.append(requests.get(data["request_id"]))
             elif kind == "MeetingObserved":
                 meetings[(data["person_id"], data["meeting_key"])] = (e, False)
                 observed_starts.append((data["person_id"], data["start"]))
@@ -351,7 +356,7 @@ class LeversProjection(Projection):
         if touched_people:
             self._action_stats(pg, tables, touched_people)
         if requests or given:
-            self._feedback(pg, tables, requests, given, asked)
+            self._feedback(pg, tables, requests, given, given_known, asked)
             touched_people |= set(asked) | {(t, p, w) for t, p, w, _ in given}
         if hours:
             pg.execute(
@@ -479,6 +484,8 @@ class LeversProjection(Projection):
             f"DELETE FROM {mem} WHERE to_week < from_week AND person_id = ANY(%s::uuid[])", (ids,)
         )
         rows = [(k, p.tenant, p.team, p.time_zone, p.active) for k, p in state.items()]
+        if not rows:  # membership events of people this projection never saw invited
+            return set()
         pg.execute(
             f"""INSERT INTO {tables["lever_people"]} AS t
                 (person_id, tenant_id, team_id, time_zone, active)
@@ -586,8 +593,19 @@ class LeversProjection(Projection):
         tables: Mapping[str, str],
         requests: dict[str, bool],
         given: list[tuple[str, str, int, str]],
+        given_known: list[bool | None],
         asked: dict[tuple[str, str, int], int],
     ) -> None:
+        # A request already stored came in an earlier batch, before anything of this one
+        # (read before this batch's requests are stored).
+        stored: dict[str, bool] = {}
+        if given:
+            for request, flag in pg.execute(
+                f"SELECT request_id::text, output_only FROM {tables['lever_feedback_requests']} "
+                "WHERE request_id = ANY(%s::uuid[])",
+                (list({r for *_, r in given}),),
+            ):
+                stored[request] = flag
         if requests:
             ids, flags = zip(*requests.items(), strict=True)
             pg.execute(
@@ -595,20 +613,13 @@ class LeversProjection(Projection):
                 "SELECT * FROM unnest(%s::uuid[], %s::bool[]) ON CONFLICT DO NOTHING",
                 (list(ids), list(flags)),
             )
-        missing = [r for *_, r in given if r not in requests]
-        if missing:
-            for request, flag in pg.execute(
-                f"SELECT request_id::text, output_only FROM {tables['lever_feedback_requests']} "
-                "WHERE request_id = ANY(%s::uuid[])",
-                (missing,),
-            ):
-                requests[request] = flag
         totals: dict[tuple[str, str, int], list[int]] = defaultdict(lambda: [0, 0, 0])
         for key, count in asked.items():
             totals[key][0] += count
-        for tenant, person, week, request in given:
+        for (tenant, person, week, request), known in zip(given, given_known, strict=True):
+            flag = stored[request] if request in stored else bool(known)
             totals[(tenant, person, week)][1] += 1
-            totals[(tenant, person, week)][2] += int(requests.get(request, False))
+            totals[(tenant, person, week)][2] += int(flag)
         ordered = sorted(totals)
         self._ensure_person_weeks(pg, tables, ordered)
         columns = [[key[1] for key in ordered], [key[2] for key in ordered]]
@@ -943,6 +954,7 @@ class LeversFold:
         self.requests: dict[str, bool] = {}
         self.asked: dict[tuple[str, str, int], int] = defaultdict(int)
         self.given: list[tuple[str, str, int, str]] = []
+        self.given_output_only: list[bool] = []  # each answer's request flag when it came
         self.meetings: dict[tuple[str, str], list[Any]] = {}  # [start, end, declined, cancel]
         self.pulses: dict[tuple[str, str, int], list[Any]] = {}
         self.hours: dict[tuple[str, int], list[Any]] = {}  # (person, from week) -> last row
@@ -1002,11 +1014,12 @@ class LeversFold:
                 if found is not None:
                     found[3] = True
             elif kind == "FeedbackRequested":
-                self.requests[data["request_id"]] = data.get("action_id") is None
+                self.requests.setdefault(data["request_id"], data.get("action_id") is None)
                 self.asked[(e.tenant_id_text, data["person_id"], week)] += 1
                 self._seen(data["person_id"], week)
             elif kind == "FeedbackGiven":
                 self.given.append((e.tenant_id_text, data["person_id"], week, data["request_id"]))
+                self.given_output_only.append(self.requests.get(data["request_id"], False))
                 self._seen(data["person_id"], week)
             elif kind == "MicroActionRetracted":
                 self.retracted.add(data["action_id"])
@@ -1129,10 +1142,12 @@ class LeversFold:
         # feedback asked and given
         for (tenant, person, week), count in self.asked.items():
             ensure(tenant, person, week)[6] += count
-        for tenant, person, week, request in self.given:
+        for (tenant, person, week, _), output_only in zip(
+            self.given, self.given_output_only, strict=True
+        ):
             row = ensure(tenant, person, week)
             row[7] += 1
-            row[8] += int(self.requests.get(request, False))
+            row[8] += int(output_only)
         # meetings: the last observation of each, in its person's local week. Calendars
         # repeat the same few thousand start and end times: each is converted once per zone.
         zones: dict[str, ZoneInfo] = {}

@@ -84,6 +84,12 @@ def _history(world: Any, rng: random.Random) -> None:
                 data = {"request_id": request, "person_id": str(person), "action_id": linked,
                         "question": "How was it?",
                         "expires_at": at(week + 2).isoformat()}  # fmt: skip
+                if rng.random() < 0.25:  # an import with the answer before its request
+                    given = {"request_id": request, "person_id": str(person), "useful": True,
+                             "comment": None}  # fmt: skip
+                    world.write(
+                        f"feedback-{request}", NewEvent("FeedbackGiven", given, at(week, 2, 10))
+                    )
                 world.write(
                     f"feedback-{request}", NewEvent("FeedbackRequested", data, at(week, 2, 9))
                 )
