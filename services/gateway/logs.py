@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
@@ -60,7 +60,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _bind_request() -> None:
         incoming = current_request().headers.get("X-Request-ID", "")
-        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(16)
         context = request_globals()
         context.request_id = request_id
         context.started = time.perf_counter()
