@@ -10,7 +10,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import dramatiq
 
@@ -59,18 +59,46 @@ def wake(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) ->
     worker finds one wake-up per projection in Redis, not one per commit: the worker clears
     the mark (:func:`clear_pending`) before it reads the log, so whatever committed before
     that is read, and whatever commits after sends a new wake-up."""
+    return wake_all([(name, delay_ms)], broker)[0]
+
+
+def wake_all(
+    wakeups: Sequence[tuple[str, int]], broker: dramatiq.Broker | None = None
+) -> list[bool]:
+    """:func:`wake` for several ``(projection, delay_ms)`` at once: their marks are set in one
+    Redis round trip (one commit usually wakes two or three projections).
+
+    Returns:
+        Per wake-up, whether it was sent (False: one already waits in the queue).
+
+    Raises:
+        Whatever the broker raises (Redis down); the marks of the wake-ups not sent are
+        cleared first.
+    """
     broker = broker or dramatiq.get_broker()
     client = getattr(broker, "client", None)  # a Redis broker's client; None for a stub
-    if client is not None and not client.set(pending_key(broker, name), 1, nx=True, px=PENDING_MS):
-        return False
-    try:
-        send_catch_up(name, delay_ms, broker)
-    except Exception:
-        if client is not None:
-            with contextlib.suppress(Exception):
-                client.delete(pending_key(broker, name))
-        raise
-    return True
+    keys = [pending_key(broker, name) for name, _ in wakeups]
+    if client is None:
+        marked = [True] * len(wakeups)
+    elif len(keys) == 1:
+        marked = [bool(client.set(keys[0], 1, nx=True, px=PENDING_MS))]
+    else:
+        pipe = client.pipeline(transaction=False)
+        for key in keys:
+            pipe.set(key, 1, nx=True, px=PENDING_MS)
+        marked = [bool(answer) for answer in pipe.execute()]
+    for i, ((name, delay_ms), mark) in enumerate(zip(wakeups, marked, strict=True)):
+        if not mark:
+            continue
+        try:
+            send_catch_up(name, delay_ms, broker)
+        except Exception:
+            unsent = [key for key, m in zip(keys[i:], marked[i:], strict=True) if m]
+            if client is not None and unsent:
+                with contextlib.suppress(Exception):
+                    client.delete(*unsent)
+            raise
+    return marked
 
 
 def clear_pending(name: str, broker: dramatiq.Broker | None = None) -> None:
@@ -109,6 +137,7 @@ class Wakeups:
 
     def __call__(self, event_types: Iterable[str]) -> None:
         now = time.monotonic()
+        due: list[tuple[str, int]] = []
         for name in projections_for(frozenset(event_types)):
             delay_ms = 0
             throttle = wake_throttle(name)
@@ -120,14 +149,17 @@ class Wakeups:
                     self._trailing[name] = now + throttle
                 else:
                     self._last[name] = now
-            try:
-                if wake(name, delay_ms, self.broker):
-                    self.sent += 1
-            except Exception as err:  # Redis down: the periodic catch-up covers for us
-                self.failures += 1
+            due.append((name, delay_ms))
+        if not due:
+            return
+        try:
+            self.sent += sum(wake_all(due, self.broker))
+        except Exception as err:  # Redis down: the periodic catch-up covers for us
+            self.failures += 1
+            for name, _ in due:
                 self._last.pop(name, None)
-                log.warning(
-                    "wake-up for %s not sent (%s); the scheduler will catch up",
-                    name,
-                    type(err).__name__,
-                )
+            log.warning(
+                "wake-ups for %s not sent (%s); the scheduler will catch up",
+                ", ".join(name for name, _ in due),
+                type(err).__name__,
+            )

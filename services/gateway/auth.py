@@ -8,7 +8,9 @@ writes to the API must carry the CSRF token (``X-CSRFToken``), as every portal f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial, wraps
 from typing import Any
 
 import psycopg
@@ -17,7 +19,6 @@ from flask import (
     Flask,
     Response,
     flash,
-    g,
     redirect,
     render_template,
     request,
@@ -33,6 +34,7 @@ from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from shared.commands import Actor
@@ -50,14 +52,38 @@ _UNLIMITED: set[str] = set()  # blueprints without rate limits (see ``unlimited`
 
 def unlimited(blueprint: Any) -> None:
     """Exempt ``blueprint`` from rate limiting, and skip the limiter's per-request work for it
-    (an exempt route still costs the limiter a resolution of its limits on every request)."""
+    (an exempt route still costs the limiter its hooks on every request: see
+    :func:`_skip_limiter_hooks`)."""
     limiter.exempt(blueprint)
     _UNLIMITED.add(blueprint.name)
 
 
-@limiter.request_filter
-def _without_limits() -> bool:
-    return request.blueprint in _UNLIMITED
+def _skip_limiter_hooks(app: Flask) -> None:
+    """Flask-Limiter's three hooks (limits check, headers, context reset) return at once for
+    the blueprints of :func:`unlimited`. Run on every request, they resolved the limits of an
+    exempt route, created the limiter's request context and cleared it again."""
+
+    def unless_unlimited(hook: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(hook)
+        def run(*args: Any) -> Any:
+            if current_request().blueprint in _UNLIMITED:
+                return args[0] if args else None  # after_request hands the response on
+            return hook(*args)
+
+        return run
+
+    def is_limiters(hook: Any) -> bool:
+        owner = hook.args[0] if isinstance(hook, partial) and hook.args else None
+        return getattr(hook, "__self__", owner) is limiter
+
+    registries: list[dict[Any, list[Any]]] = [
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+    ]
+    for registry in registries:
+        hooks = registry.get(None, [])
+        hooks[:] = [unless_unlimited(h) if is_limiters(h) else h for h in hooks]
 
 
 FAILURES_BEFORE_BACKOFF = 5
@@ -93,8 +119,8 @@ class PortalUser:
             person_id=self.person_id,
             role=self.role,
             managed_teams=self.managed_teams,
-            idempotency_key=request.headers.get("Idempotency-Key"),
-            correlation_id=g.get("request_id"),
+            idempotency_key=current_request().headers.get("Idempotency-Key"),
+            correlation_id=request_globals().get("request_id"),
             source=source,
         )
 
@@ -162,9 +188,11 @@ def current_caller() -> PortalUser:
     Raises:
         Unauthorized: no valid token or session.
     """
-    cached = g.get("caller")
+    context = request_globals()
+    cached = context.get("caller")
     if cached is not None:
         return cached
+    request = current_request()
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _, token = header.partition(" ")
@@ -182,7 +210,7 @@ def current_caller() -> PortalUser:
                 raise CSRFError(str(err)) from None
     else:
         raise Unauthorized("log in, or send `Authorization: Bearer <token>`")
-    g.caller = user
+    context.caller = user
     return user
 
 
@@ -367,6 +395,7 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    _skip_limiter_hooks(app)
     app.register_blueprint(bp)
 
     @app.errorhandler(CSRFError)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import sys
 import time
-import uuid
 from typing import Any
 
 import structlog
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 
+from services.gateway.context import current_request, request_globals
 from services.gateway.security import loggable_path
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -58,26 +59,29 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _bind_request() -> None:
-        incoming = request.headers.get("X-Request-ID", "")
-        g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.started = time.perf_counter()
+        incoming = current_request().headers.get("X-Request-ID", "")
+        request_id = incoming if incoming and _REQUEST_ID.match(incoming) else secrets.token_hex(16)
+        context = request_globals()
+        context.request_id = request_id
+        context.started = time.perf_counter()
         structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=g.request_id)
+        structlog.contextvars.bind_contextvars(request_id=request_id)
 
     @app.after_request
     def _log_request(response: Response) -> Response:
-        request_id = g.get("request_id")
+        context = request_globals()
+        request_id = context.get("request_id")
         if request_id:
             response.headers["X-Request-ID"] = request_id
         if not _access.isEnabledFor(logging.INFO):
             return response  # the line would be dropped: skip building it
-        caller = g.get("caller")
+        caller = context.get("caller")
         log.info(
             "request",
             method=request.method,
             path=loggable_path(),
             status=response.status_code,
-            ms=round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            ms=round((time.perf_counter() - context.get("started", time.perf_counter())) * 1000, 2),
             tenant=str(caller.tenant_id) if caller else None,
         )
         return response

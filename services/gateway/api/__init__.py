@@ -8,13 +8,14 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Blueprint as FlaskBlueprint
-from flask import Flask, Response, request, send_from_directory
+from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.api import admin, journal, levers, operations, reads, session, working_hours
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
+from services.gateway.context import current_request
 from services.gateway.problems import PROBLEM_JSON, http_problem
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
@@ -56,14 +57,16 @@ BLUEPRINTS = (
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
+_AUTHENTICATED = frozenset(blueprint.name for blueprint in BLUEPRINTS)
 
 
 def _authenticate() -> None:
     """Authenticate API calls before their body is parsed: an anonymous caller gets 401,
     never a 422 that tells them what a valid request looks like."""
+    request = current_request()
     if request.method == "OPTIONS" or request.endpoint in PUBLIC_ENDPOINTS:
         return
-    if request.blueprint in {blueprint.name for blueprint in BLUEPRINTS}:
+    if request.blueprint in _AUTHENTICATED:
         current_caller()
 
 
