@@ -66,8 +66,13 @@ def start_at_head(store: EventStore, *runtimes: tuple[Runtime, str]) -> None:
         )
 
 
-def tenants_with_events(store: EventStore, count: int, per_tenant: int) -> list[uuid.UUID]:
+def tenants_with_events(
+    store: EventStore, count: int, per_tenant: int, cover: int = 1
+) -> list[uuid.UUID]:
+    """``count`` random tenants with events, at least one in each of ``cover`` partitions."""
     tenants = [uuid.uuid4() for _ in range(count)]
+    while {partition_of(t, cover) for t in tenants} != set(range(cover)):
+        tenants = [uuid.uuid4() for _ in range(count)]
     for i, tenant in enumerate(tenants):
         journal_events(store, tenant, people=2, per_person=per_tenant // 2, seed=i)
     return tenants
@@ -139,7 +144,7 @@ def test_the_projection_position_is_the_lowest_partition_and_waits_for_it(
     rt = Runtime(store, [projection], batch=1000, partitions=2)
     start_at_head(store, (rt, projection.name))
     start = store.head()
-    tenants = tenants_with_events(store, 6, 10)
+    tenants = tenants_with_events(store, 6, 10, cover=2)
     assert {partition_of(t, 2) for t in tenants} == {0, 1}, "both partitions have events"
     head = store.head()
     rt.catch_up(projection.name, partition=1)
