@@ -23,8 +23,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
+
 from shared.eventlog import EventStore, RecordedEvent
-from shared.eventlog.store import _COLUMNS, PREFETCH_MIN_PAGE, _collector_paused
+from shared.eventlog.store import _COLUMNS, PREFETCH_MIN_PAGE, _collector_paused, _prefetcher
 from shared.settings import projection_lease_seconds, projection_partitions
 
 SLOTS = 64
@@ -57,6 +59,25 @@ def lease_seconds_from_env(env: dict[str, str] | None = None) -> float:
     return float(projection_lease_seconds(env))
 
 
+def partition_read_sql(slots: Sequence[int], after: int) -> str:
+    """The statement of a partitioned read of ``slots`` after position ``after`` (its
+    parameters: :func:`partition_read_params`; run with :data:`PLANNER_SQL` first)."""
+    slot_sql = SLOT_SQL.replace("%", "%%")
+    branches = [
+        f"(SELECT {_COLUMNS} FROM events WHERE {slot_sql} = {int(slot)} "
+        f"AND ({slot_sql}, position) > ({int(slot)}, {int(after)}) "
+        "AND type = ANY(%s) ORDER BY position LIMIT %s)"
+        for slot in slots
+    ]
+    union = " UNION ALL ".join(branches)
+    return f"SELECT * FROM ({union}) AS e ORDER BY position LIMIT %s"
+
+
+def partition_read_params(slots: Sequence[int], types: list[str], limit: int) -> list[Any]:
+    """The parameters of :func:`partition_read_sql`."""
+    return [v for _ in slots for v in (types, limit)] + [limit]
+
+
 def read_partitions(
     store: EventStore,
     after: int,
@@ -77,27 +98,59 @@ def read_partitions(
     type_list = list(types)
     # One ordered index range per slot, merged: PostgreSQL reads each slot's next events
     # from events_slot_position and stops at ``limit``, whatever the rest of the log holds.
-    branch = (
-        f"(SELECT {_COLUMNS} FROM events WHERE {SLOT_SQL.replace('%', '%%')} = %s "
-        "AND position > %s "
-        "AND type = ANY(%s) ORDER BY position LIMIT %s)"
-    )
+    # Left to its costs, PostgreSQL plans a slot that holds tenants otherwise (docs/scaling.md,
+    # "Why 4 partitions cost PostgreSQL twice the CPU"): events_pkey, filtered on the slot
+    # (the slot index's heap order looks random, the log's is sequential), which walks every
+    # event of every tenant after the checkpoint in each such branch; or, in the generic plan
+    # of a prepared statement (blind to the slot), a sorted bitmap scan of the slot's whole
+    # rest. So the slot and the position are written into the statement (each read planned
+    # for its own values, never prepared), the position bound is a row comparison on the
+    # index's keys (only events_slot_position can take it as a range), and the read runs with
+    # random_page_cost = 1.1 (the log's recent pages are cached) and no bitmap scans.
     slots = slots_of(partitions, count)
-    sql = (
-        "SELECT * FROM (" + " UNION ALL ".join([branch] * len(slots)) + ") AS e "
-        "ORDER BY position LIMIT %s"
-    )
     parts = sorted(partitions)
 
-    def params_after(position: int) -> list[Any]:
-        return [v for slot in slots for v in (slot, position, type_list, limit)] + [limit]
-
-    params = params_after(after)
+    params = partition_read_params(slots, type_list, limit)
     filters = (limit, tuple(type_list), "partitions", count, tuple(parts))
     rows = store._prefetched(after, filters)
     if rows is None:
-        rows = store._fetch(sql, params)
+        rows = _fetch(store, partition_read_sql(slots, after), params)
     if len(rows) == limit >= PREFETCH_MIN_PAGE:
-        store._prefetch(rows[-1][0], filters, sql, params_after(rows[-1][0]))
+        # The next page, read meanwhile (what EventStore._prefetch does, with this fetch).
+        nxt = rows[-1][0]
+        store._pending.page = (
+            nxt,
+            filters,
+            _prefetcher().submit(_fetch, store, partition_read_sql(slots, nxt), params),
+        )
     with store.engine.connect() as conn, _collector_paused():
         return store._decode(conn, rows, decrypt)
+
+
+PLANNER_SQL = (
+    "SELECT set_config('random_page_cost', '1.1', true), "
+    "set_config('enable_bitmapscan', 'off', true)"
+)
+
+
+def _fetch(store: EventStore, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """The rows of one partitioned read, on a pooled connection of its own (as
+    ``EventStore._fetch``), planned with :data:`PLANNER_SQL`'s settings for this transaction
+    only (the pool rolls the connection back on return)."""
+    pool = store.engine.pool
+    fairy = store.engine.raw_connection()
+    try:
+        pg = fairy.driver_connection
+        assert isinstance(pg, psycopg.Connection)
+        with pg.cursor(binary=True) as cur:
+            cur.execute(PLANNER_SQL)
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        if store.engine.pool is not pool:  # disposed meanwhile: do not leave it open
+            fairy.invalidate()
+        return rows
+    except psycopg.OperationalError:
+        fairy.invalidate()
+        raise
+    finally:
+        fairy.close()

@@ -14,7 +14,15 @@ import pytest
 from sqlalchemy import text
 
 from shared.eventlog import EventStore
-from shared.projections.partitions import PARTITION_SQL, partition_of, read_partitions
+from shared.projections.partitions import (
+    PARTITION_SQL,
+    PLANNER_SQL,
+    partition_of,
+    partition_read_params,
+    partition_read_sql,
+    read_partitions,
+    slots_of,
+)
 from shared.projections.runtime import Runtime
 from tests.reliability.isolated import isolated
 from tests.reliability.test_worker_faults import journal_events, rows
@@ -58,8 +66,13 @@ def start_at_head(store: EventStore, *runtimes: tuple[Runtime, str]) -> None:
         )
 
 
-def tenants_with_events(store: EventStore, count: int, per_tenant: int) -> list[uuid.UUID]:
+def tenants_with_events(
+    store: EventStore, count: int, per_tenant: int, cover: int = 1
+) -> list[uuid.UUID]:
+    """``count`` random tenants with events, at least one in each of ``cover`` partitions."""
     tenants = [uuid.uuid4() for _ in range(count)]
+    while {partition_of(t, cover) for t in tenants} != set(range(cover)):
+        tenants = [uuid.uuid4() for _ in range(count)]
     for i, tenant in enumerate(tenants):
         journal_events(store, tenant, people=2, per_person=per_tenant // 2, seed=i)
     return tenants
@@ -131,7 +144,7 @@ def test_the_projection_position_is_the_lowest_partition_and_waits_for_it(
     rt = Runtime(store, [projection], batch=1000, partitions=2)
     start_at_head(store, (rt, projection.name))
     start = store.head()
-    tenants = tenants_with_events(store, 6, 10)
+    tenants = tenants_with_events(store, 6, 10, cover=2)
     assert {partition_of(t, 2) for t in tenants} == {0, 1}, "both partitions have events"
     head = store.head()
     rt.catch_up(projection.name, partition=1)
@@ -245,3 +258,29 @@ def test_a_frozen_workers_partition_passes_on_after_the_lease_and_its_commit_fai
         assert rows(store, suffix, tenant) == rows(
             store, clean.name.removeprefix("capital_"), tenant
         )
+
+
+def test_a_partition_read_walks_its_own_slots_index_ranges_only(store: EventStore) -> None:
+    """The plan of a partitioned read is one ordered range of events_slot_position per slot:
+    never events_pkey filtered on the slot (every tenant's events after the checkpoint, in
+    each branch) nor a sorted bitmap scan of a slot's whole rest (docs/scaling.md)."""
+    tenants = tenants_with_events(store, 8, 200)
+    with store.engine.begin() as conn:
+        conn.execute(text("ANALYZE events"))
+    types = ["MicroActionLogged", "FeedbackGiven"]
+    for k in {partition_of(t, 4) for t in tenants}:
+        slots = slots_of([k], 4)
+        for after in (0, store.head() - 300):
+            with store.engine.begin() as conn:
+                conn.exec_driver_sql(PLANNER_SQL)
+                plan = "\n".join(
+                    row[0]
+                    for row in conn.exec_driver_sql(
+                        "EXPLAIN " + partition_read_sql(slots, after),
+                        tuple(partition_read_params(slots, types, 1000)),
+                    )
+                )
+            assert "events_pkey" not in plan and "Bitmap" not in plan and "->  Sort" not in plan, (
+                plan
+            )
+            assert plan.count("Index Scan using events_slot_position") == len(slots), plan
