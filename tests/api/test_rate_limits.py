@@ -11,6 +11,7 @@ import pytest
 from flask import Flask
 
 from services.gateway import create_app
+from services.gateway.auth import limiter
 from shared.settings import Settings
 from tests.api.conftest import Headers, assert_problem
 
@@ -19,6 +20,10 @@ LIMIT = 30  # per minute and client address, on POST /api/v1/auth/token
 
 @pytest.fixture
 def limited_app(settings: Settings) -> Iterator[Flask]:
+    # The limiter is one object for every app of the process: init_app switches it on with
+    # this app's storage, so its state before is put back afterwards (the other tests' apps
+    # run with it off).
+    before = dict(vars(limiter))
     app = create_app(
         {
             "COMPOUND_SETTINGS": settings,
@@ -29,6 +34,8 @@ def limited_app(settings: Settings) -> Iterator[Flask]:
     )
     yield app
     app.extensions["compound"].close()
+    vars(limiter).clear()
+    vars(limiter).update(before)
 
 
 def test_token_logins_are_limited_per_address(limited_app: Flask):
