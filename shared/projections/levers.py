@@ -34,6 +34,7 @@ from shared.domain.weeks import week_start
 from shared.domain.working_hours import DAYS, Schedule, default_schedule, schedule_in_week
 from shared.eventlog import RecordedEvent
 from shared.eventlog.store import copy_text
+from shared.projections.bulk import load_tables
 from shared.projections.capital import EPOCH_MONDAY, week_index, week_label
 from shared.projections.runtime import Projection, collector_paused
 
@@ -1293,25 +1294,28 @@ class LeversFold:
         weeks: dict[tuple[str, int], list[Any]],
         team_rows: list[list[Any]],
     ) -> None:
-        """Each table once, with COPY; secondary indexes dropped first and built last."""
-        indexes = [
-            (tables[base], i, cols)
-            for base, columns in LeversProjection.indexes.items()
-            for i, cols in enumerate(columns)
-        ]
-        for name, i, _ in indexes:
-            pg.execute(f"DROP INDEX IF EXISTS {name}_i{i}")
-        keys = []  # primary keys too: one sort of the loaded rows beats a b-tree per row
-        for name in tables.values():
-            found = pg.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'p'",
-                (name,),
-            ).fetchone()
-            if found is not None:
-                keys.append((name, *found))
-                pg.execute(f"ALTER TABLE {name} DROP CONSTRAINT {found[0]}")
-        pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        """Each table once, with COPY; keys and secondary indexes dropped first and built
+        last (one sort of the loaded rows beats a b-tree insert per row)."""
+        load_tables(
+            pg,
+            tables,
+            LeversProjection.indexes,
+            lambda: self._copy_all(
+                pg, tables, state, intervals, action_rows, meeting_rows, weeks, team_rows
+            ),
+        )
+
+    def _copy_all(
+        self,
+        pg: Any,
+        tables: Mapping[str, str],
+        state: dict[str, _Person],
+        intervals: list[list[Any]],
+        action_rows: list[tuple[Any, ...]],
+        meeting_rows: list[tuple[Any, ...]],
+        weeks: dict[tuple[str, int], list[Any]],
+        team_rows: list[list[Any]],
+    ) -> None:
         _copy(
             pg,
             tables["lever_people"],
@@ -1379,12 +1383,6 @@ class LeversFold:
             f"tenant_id, team_id, week_index, {', '.join(SUM_COLUMNS)}, model_version",
             ((*row, self.version) for row in team_rows),
         )
-        for name, constraint, definition in keys:
-            pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
-        for name, i, cols in indexes:
-            pg.execute(f"CREATE INDEX {name}_i{i} ON {name} ({cols})")
-        for name in tables.values():
-            pg.execute(f"ANALYZE {name}")
 
 
 def _copy_text(value: Any) -> str:
