@@ -606,8 +606,11 @@ class EventStore:
         with self.engine.connect() as conn, _collector_paused():
             return self._decode(conn, rows, decrypt)
 
-    def _fetch(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-        """The rows of one page of ``read_all``, on a pooled connection of its own."""
+    def _fetch(
+        self, sql: str, params: Sequence[Any], setup: str | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of one page of ``read_all``, on a pooled connection of its own; ``setup``
+        is a statement run first in the same transaction (planner settings, say)."""
         pool = self.engine.pool
         fairy = self.engine.raw_connection()
         try:
@@ -619,6 +622,8 @@ class EventStore:
                 # value with astimezone(), which cost more than the rest of a row's columns.
                 # SET LOCAL ends with this transaction, when the connection goes back.
                 cur.execute("SET LOCAL TIME ZONE 'UTC'")
+                if setup is not None:
+                    cur.execute(setup)
                 with _collector_paused():
                     cur.execute(sql, params)
                     rows = cur.fetchall()

@@ -23,8 +23,6 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import psycopg
-
 from shared.eventlog import EventStore, RecordedEvent
 from shared.eventlog.store import _COLUMNS, PREFETCH_MIN_PAGE, _collector_paused, _prefetcher
 from shared.settings import projection_lease_seconds, projection_partitions
@@ -134,23 +132,7 @@ PLANNER_SQL = (
 
 
 def _fetch(store: EventStore, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """The rows of one partitioned read, on a pooled connection of its own (as
-    ``EventStore._fetch``), planned with :data:`PLANNER_SQL`'s settings for this transaction
-    only (the pool rolls the connection back on return)."""
-    pool = store.engine.pool
-    fairy = store.engine.raw_connection()
-    try:
-        pg = fairy.driver_connection
-        assert isinstance(pg, psycopg.Connection)
-        with pg.cursor(binary=True) as cur:
-            cur.execute(PLANNER_SQL)
-            cur.execute(sql, params)
-            rows = cur.fetchall()
-        if store.engine.pool is not pool:  # disposed meanwhile: do not leave it open
-            fairy.invalidate()
-        return rows
-    except psycopg.OperationalError:
-        fairy.invalidate()
-        raise
-    finally:
-        fairy.close()
+    """The rows of one partitioned read, through ``EventStore._fetch``, planned with
+    :data:`PLANNER_SQL`'s settings for this transaction only (the pool rolls the connection
+    back on return)."""
+    return store._fetch(sql, params, setup=PLANNER_SQL)
