@@ -1272,36 +1272,15 @@ class LeversFold:
             else:
                 t[21:24] = pulse[:3]
                 t += [pulse[3], pulse[4]]
-        self._write(
-            pg,
-            tables,
-            state,
-            intervals,
-            action_rows,
-            meeting_rows,
-            weeks,
-            list(team_rows.values()),
-        )
-
-    def _write(
-        self,
-        pg: Any,
-        tables: Mapping[str, str],
-        state: dict[str, _Person],
-        intervals: list[list[Any]],
-        action_rows: list[tuple[Any, ...]],
-        meeting_rows: list[tuple[Any, ...]],
-        weeks: dict[tuple[str, int], list[Any]],
-        team_rows: list[list[Any]],
-    ) -> None:
-        """Each table once, with COPY; keys and secondary indexes dropped first and built
-        last (one sort of the loaded rows beats a b-tree insert per row)."""
+        # Each table once, with COPY; keys and secondary indexes dropped first and built last
+        # (one sort of the loaded rows beats a b-tree insert per row).
+        rows = list(team_rows.values())
         load_tables(
             pg,
             tables,
             LeversProjection.indexes,
             lambda: self._copy_all(
-                pg, tables, state, intervals, action_rows, meeting_rows, weeks, team_rows
+                pg, tables, state, intervals, action_rows, meeting_rows, weeks, rows
             ),
         )
 
