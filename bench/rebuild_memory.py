@@ -32,7 +32,15 @@ from pathlib import Path
 import psutil
 import psycopg
 
-from bench.common import Context, Section, fmt_int, fresh_database, median, verdict
+from bench.common import (
+    Context,
+    Section,
+    fmt_int,
+    fresh_database,
+    markdown_table,
+    median,
+    verdict,
+)
 from infra.synthetic import SEED, seed_synthetic
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
@@ -298,14 +306,123 @@ def _section(
         TITLE,
         ok_small and ok_large and ok_growth and ok_speed,
         [(("Measure", "Median", "Range", "Target", "Result"), rows)],
-        method + "\n\n" + PLAN,
+        "\n\n".join([method, WHERE, markdown_table(PROFILE_HEADER, PROFILE), PLAN]),
         timings,
         ctx.machine.markdown(),
         raw,
     )
 
 
+WHERE = """\
+### Where rebuild memory goes today
+
+A rebuild (`Runtime.rebuild_many`) reads the log once in position order and hands each page
+to every projection's rebuild fold, which keeps its whole state until one `flush` at the
+end. So peak memory is the interpreter (about 100 MB) plus the folded state of the whole
+log: about 1.2 KB per log event with all five projections in one process (1.3 GB at 1 M
+events, 3.65 GB at 3 M, measured above). Measured with `tracemalloc`, one fold at a time,
+on a synthetic log of 257,296 events (1,000 people, 52 weeks, one meeting per person and
+week), bytes still held after the last page, per event the projection handles:"""
+
+PROFILE_HEADER = (
+    "Fold",
+    "Handled events",
+    "Held after folding",
+    "Per handled event",
+    "Peak during flush",
+    "What holds it",
+)
+PROFILE: list[tuple[str, str, str, str, str, str]] = [
+    (
+        "levers",
+        "219,790",
+        "84.9 MB",
+        "386 B",
+        "161.9 MB",
+        "a 6-tuple per action (14.1 MB), a list per meeting (7.2 MB), tenant and first-week "
+        "maps per person-week, each event's decoded strings (39.6 MB) and timestamps "
+        "(11.5 MB); its flush doubles it (membership rows, person-weeks, COPY text)",
+    ),
+    (
+        "capital",
+        "134,011",
+        "116.9 MB",
+        "872 B",
+        "131.8 MB",
+        "a COPY line per action (280 B), a 5-tuple per action, each event's decoded id "
+        "strings (32.6 MB) and timestamps (14 MB)",
+    ),
+    (
+        "feedback_loop",
+        "15,652",
+        "8.8 MB",
+        "565 B",
+        "18.1 MB",
+        "a tuple per request and per answer, their decoded ids and timestamps",
+    ),
+    (
+        "plan_progress",
+        "147,824",
+        "48.1 MB",
+        "325 B",
+        "59.6 MB",
+        "a counter per person, week and tactic, each key's person id the decoded string of "
+        "the event that made it (27.8 MB of such strings)",
+    ),
+    (
+        "experiments",
+        "27,897",
+        "6.0 MB",
+        "213 B",
+        "12.1 MB",
+        "a signal counter per person and day, a tuple per experiment",
+    ),
+]
+"""Measured on the old main with tracemalloc (a scratch script, one fold at a time over the
+log's pages, as ``rebuild_many`` feeds them; not rerun by the benchmark)."""
+
 PLAN = """\
+Everything grows with the log: per action, per meeting, per request; and per event the
+folds keep strings and datetimes decoded for that event (a person's id is one new string
+per event, not one per person).
+
 ### Bounded-memory rebuild: plan
 
-(to be written)"""
+1. **Chunk by person.** Every fold's state is per person (capital, plan progress,
+   experiments, feedback per request owner, the person half of levers) or per team and
+   tenant (levers' pulses and team-week sums). A rebuild folds the log in chunks: chunk
+   `b` of `B` holds the events whose `person_id` hashes to `b`, in log order; the events
+   without a person (pulses, organisation and team events) form chunk -1, folded first.
+   `B = ceil(handled events / CHUNK_EVENTS)` with `CHUNK_EVENTS` about 150,000: at about
+   1.3 KB per event, at most about 200 MB of folded state, whatever the log's length, and
+   one big organisation splits like many small ones (the chunk key is the person, not the
+   tenant).
+2. **Read each chunk once, in log order.** One statement per rebuild, read through a
+   server-side cursor a page at a time: `SELECT ... FROM events WHERE position <= :head
+   AND type = ANY(:types) ORDER BY bucket, position` with `bucket =
+   coalesce((hashtext(data->>'person_id') & 2147483647) % B, -1)`. PostgreSQL sorts on disk
+   within `work_mem`; Python holds one page and one chunk. A log of many small tenants can
+   skip the sort: chunks of whole slots read through `events_slot_position` (what
+   partitioned catch-up reads), falling back to person buckets only for a slot above the
+   budget.
+3. **Flush per chunk.** At each chunk boundary the runtime calls the fold's `flush(conn,
+   tables)`, which appends the chunk's rows with COPY into the shadow tables (no keys or
+   indexes yet), and drops the fold; `begin_rebuild()` gives a fresh one for the next chunk.
+   A new `RebuildFold.finish(conn, tables)`, once after the last chunk, builds keys and
+   indexes (what `bulk.load_tables` does after its COPY today) and derives the tables that
+   sum over people: levers' `lever_team_weeks` from `lever_person_weeks`,
+   `lever_memberships` and `lever_pulses` in one `INSERT ... SELECT ... GROUP BY team_id,
+   week_index` (the sums the read side already computes).
+4. **Unchanged:** the shadow generation and the switch; events appended after `:head` go
+   through `apply` in the switch transaction; projections without a fold apply page by
+   page in position order.
+5. **Smaller per event, chunked or not:** canonical strings per fold (a person's id once,
+   not once per event), no COPY text kept for the whole log (capital writes each chunk's
+   lines at its flush), dates and weeks as integers.
+6. **Checks:** the contract suite (tests/contract) compares rebuilds with batched catch-up
+   for every projection; it gains a run with `CHUNK_EVENTS` tiny, so every history is
+   folded in many chunks. This benchmark's targets: at most 400 MB at 1 M and 3 M events,
+   the 3 M figure at most 1.2 times the 1 M figure, at least 60,000 events/s. The server
+   sort costs PostgreSQL time (to be measured; if it is too slow, an expression index on
+   `(slot, bucket, position)` replaces it, at a price on every append).
+"""

@@ -1,6 +1,6 @@
 """Histories on which a projection breaks the contract today, found by the contract suite and
 kept out of its generator (``histories.OUTCOMES_BEFORE_THEIR_ACTIONS``,
-``histories.IMPORTS_BEFORE_HIRING``) until they are mended.
+``histories.HISTORY_BEFORE_HIRING``) until they are mended.
 
 Each is a strict expected failure: the day the projection gives the same rows whatever the
 batches, the test passes, pytest reports it (strict), and the case goes back into the
