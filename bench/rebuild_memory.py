@@ -61,6 +61,18 @@ SPEED_TARGET = 60_000  # events/s, one process, 1 M log
 
 COMMAND = ["-m", "services.cli", "projections", "rebuild", "--all"]
 
+# The baseline: the old main (7e731ca, before issue 16), measured on 2026-12-06 with
+# `DATABASE_URL=... python -m bench --only rebuild_memory --rounds 3` while other work shared
+# the machine's 2 cores (load average 5 to 10): its speed is a pessimistic figure.
+BASELINE_LABEL = "Old main (7e731ca)"
+BASELINE = (
+    "1,301 MB",
+    "3,650 MB",
+    "2.81x",
+    "8,522 events/s; 120.0 s",
+    "521.6 s",
+)
+
 # Runs the command given as its arguments, waits for it, and prints the largest resident set
 # of every process it waited for (the command and, through it, its children), in KiB.
 _WRAPPER = """
@@ -238,7 +250,7 @@ def _section(
         return f"{min(values):,.0f} to {max(values):,.0f} {unit}"
 
     organisations = 1 + MORE_ORGANISATIONS
-    rows = [
+    rows: list[tuple[str, ...]] = [
         (
             f"Peak RSS, `compound projections rebuild --all`, {fmt_int(sizes['small'])} "
             "events (1 organisation)",
@@ -278,6 +290,7 @@ def _section(
             "",
         ),
     ]
+    rows = [(*row, old) for row, old in zip(rows, BASELINE, strict=True)]
     sampled = max(r.sampled_mb for rs in runs.values() for r in rs)
     method = (
         "Method: `infra.synthetic.seed_synthetic` wrote one organisation of "
@@ -292,7 +305,8 @@ def _section(
         f"{SAMPLE_SECONDS * 1000:.0f} ms saw at most {sampled:,.0f} MB in one process. "
         "Speed is the log's events over the command's wall time (interpreter start and "
         "imports included). MB = 10^6 bytes; figures are medians. Load average (1 min) when "
-        f"the section started: {load:.1f} on {ctx.machine.cpus} CPUs."
+        f"the section started: {load:.1f} on {ctx.machine.cpus} CPUs. The last column is "
+        "the baseline, the old main's figures (see `BASELINE` in bench/rebuild_memory.py)."
     )
     raw = {
         "sizes": sizes,
@@ -305,7 +319,7 @@ def _section(
     return Section.build(
         TITLE,
         ok_small and ok_large and ok_growth and ok_speed,
-        [(("Measure", "Median", "Range", "Target", "Result"), rows)],
+        [(("Measure", "Median", "Range", "Target", "Result", BASELINE_LABEL), rows)],
         "\n\n".join([method, WHERE, markdown_table(PROFILE_HEADER, PROFILE), PLAN]),
         timings,
         ctx.machine.markdown(),

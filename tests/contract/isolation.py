@@ -82,11 +82,11 @@ def isolated(base: Projection, suffix: str, crashes: Crashes) -> Projection:
     if hasattr(original, "begin_rebuild"):
 
         def begin_rebuild(self: Projection) -> Any:
-            inner = original.begin_rebuild(self)  # type: ignore[attr-defined]
+            inner = original.begin_rebuild(self)
             return None if inner is None else _RenamedFold(inner, suffix, crashes)
 
         namespace["begin_rebuild"] = begin_rebuild
     isolated_class = type(f"Isolated{original.__name__}", (original,), namespace)
-    copy = object.__new__(isolated_class)
+    copy: Projection = object.__new__(isolated_class)
     copy.__dict__.update(vars(base))  # the registered instance's state, its __init__ not rerun
     return copy

@@ -1,6 +1,7 @@
 """Histories on which a projection breaks the contract today, found by the contract suite and
 kept out of its generator (``histories.OUTCOMES_BEFORE_THEIR_ACTIONS``,
-``histories.HISTORY_BEFORE_HIRING``) until they are mended.
+``histories.HISTORY_BEFORE_HIRING``, ``histories.ACTIONS_BEFORE_KNOWN_REWARDS``) until they
+are mended.
 
 Each is a strict expected failure: the day the projection gives the same rows whatever the
 batches, the test passes, pytest reports it (strict), and the case goes back into the
@@ -78,5 +79,25 @@ def test_levers_history_from_before_the_invitation_then_a_move(contract_store: E
             TENANT,
             [("person-person0", [NewEvent("PersonMovedTeam", moved, START + timedelta(days=1))])],
         ),
+    ]
+    check(contract_store, registered("levers"), history, SMALL_BATCHES)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="levers: catch-up marks actions rewarded only in a batch that brings a reward, so "
+    "an action appended after the outcome that rewards it stays unrewarded",
+)
+def test_levers_an_action_imported_after_its_reward(contract_store: EventStore) -> None:
+    """In a team for a week, an outcome recorded (an invitation: a reward), then an import of
+    a visible action from the day before it: one pass marks the action rewarded (the reward
+    came within 14 days after it), batches of one event do not."""
+    outcome = {"outcome_id": Ref("outcome", 0), "person_id": PERSON, "kind": "invitation",
+               "action_id": None, "note": None}  # fmt: skip
+    recorded = NewEvent("OutcomeRecorded", outcome, START + timedelta(days=10))
+    history = [
+        hired(TEAM),
+        Write("append", TENANT, [("journal-person0", [recorded])]),
+        Write("batch", TENANT, [("journal-person0", [logged(9)])]),
     ]
     check(contract_store, registered("levers"), history, SMALL_BATCHES)
