@@ -43,6 +43,7 @@ class EventReader:
         self.engine = engine
         self.decoder = decoder
         self.read_ahead = ReadAhead()
+        self.read_ahead_from = PREFETCH_MIN_PAGE  # the smallest full page that reads ahead
 
     def read_all(
         self,
@@ -71,7 +72,7 @@ class EventReader:
         rows = self.read_ahead.take(after, filters)
         if rows is None:
             rows = self.fetch(sql, params)
-        if len(rows) == limit >= PREFETCH_MIN_PAGE:
+        if len(rows) == limit >= self.read_ahead_from:
             # A reader of a full page usually asks for the next one: read it meanwhile.
             nxt = rows[-1][0]
             nxt_params = [nxt, *params[1:]]
@@ -98,7 +99,7 @@ class EventReader:
         rows = self.read_ahead.take(after, filters)
         if rows is None:
             rows = self.fetch(partition_read_sql(wanted, after), params, setup)
-        if len(rows) == limit >= PREFETCH_MIN_PAGE:
+        if len(rows) == limit >= self.read_ahead_from:
             nxt_sql = partition_read_sql(wanted, rows[-1][0])
             self.read_ahead.start(rows[-1][0], filters, lambda: self.fetch(nxt_sql, params, setup))
         return self._decoded(rows, decrypt)
