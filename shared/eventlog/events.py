@@ -1,6 +1,6 @@
 """The event catalogue of Compound, model version 1: every event type and its fields.
 
-docs/events.md is this module in prose; ``tests/unit/test_event_catalogue.py`` checks that
+docs/events.md is this module in prose; ``tests/unit/test_catalogue.py`` checks that
 the two agree. Fields marked ``personal`` are encrypted with the subject's data key.
 """
 
