@@ -210,8 +210,6 @@ def upsert_requests(
     answer or with a later one. A new row without its request takes tenant and person from
     the answer."""
     owners = [batch.owner(r) for r in ids]
-    requests = [batch.asked.get(r) for r in ids]
-    answers = [batch.answered.get(r) for r in ids]
     asked_wins = (
         "excluded.asked_position IS NOT NULL AND (t.asked_position IS NULL "
         "OR excluded.asked_position < t.asked_position)"
@@ -239,15 +237,25 @@ def upsert_requests(
             joined(ids),
             joined([tenant for tenant, _ in owners]),
             joined([person for _, person in owners]),
-            [r and r.action_id for r in requests],
-            [r and r.asked_at for r in requests],
-            [r and r.expires_at for r in requests],
-            [r and r.position for r in requests],
-            [a and a.answered_at for a in answers],
-            [a and a.useful for a in answers],
-            [a and a.position for a in answers],
+            *_side_columns(batch, ids),
         ],
     )
+
+
+def _side_columns(batch: FeedbackState, ids: list[str]) -> list[list[Any]]:
+    """The request's columns (action, asked, expires, position) and the answer's (answered,
+    useful, position) of each row ``ids``, None where the batch lacks that side."""
+    requests = [batch.asked.get(r) for r in ids]
+    answers = [batch.answered.get(r) for r in ids]
+    return [
+        [r and r.action_id for r in requests],
+        [r and r.asked_at for r in requests],
+        [r and r.expires_at for r in requests],
+        [r and r.position for r in requests],
+        [a and a.answered_at for a in answers],
+        [a and a.useful for a in answers],
+        [a and a.position for a in answers],
+    ]
 
 
 def recount_owners(
