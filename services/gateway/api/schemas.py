@@ -179,12 +179,6 @@ class FeedbackAnswerIn(Schema):
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
 
 
-class FeedbackQuestionOut(Schema):
-    question = fields.String(required=True)
-    answered = fields.Boolean(required=True)
-    expires_at = fields.AwareDateTime(required=True)
-
-
 class PulseIn(Schema):
     answers = fields.Dict(
         keys=fields.String(validate=validate.OneOf(PULSE_ITEMS)),
