@@ -429,4 +429,3 @@ def _history(
     events = [e for e in events if e.occurred_at is None or e.occurred_at <= future_limit]
     events.sort(key=lambda e: e.occurred_at or datetime.now(UTC))
     return events
-

@@ -1,4 +1,4 @@
-"""Request and response schemas of the public API v1 (DESIGN.md §9). Unknown fields: 422."""
+"""Request and response schemas of the public API v1 (docs/api.md). Unknown fields: 422."""
 
 from __future__ import annotations
 
