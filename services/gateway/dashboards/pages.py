@@ -13,7 +13,8 @@ from sqlalchemy import text
 
 from services.gateway.api.levers import authorize_team
 from services.gateway.auth import PortalUser
-from services.gateway.dashboards import bp, views
+from services.gateway.dashboards import views
+from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
