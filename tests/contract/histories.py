@@ -2,7 +2,7 @@
 
 A history is a list of :class:`Write`: what the gateway, the importer and the operators do to
 the log, in the order they do it. Events name their entities by :class:`Ref` (``person 3``,
-``action 7``); :func:`write_history` turns each into a UUID of the test's own, so the same
+``action 7``); :func:`write` turns each into a UUID of the test's own, so the same
 drawn history can be written twice (by two tests) without colliding, and a failing example
 prints compactly.
 
@@ -15,13 +15,17 @@ commands could have appended:
   to an action or not, weekly plans, experiments started and ended, feedback requested and
   given, anonymous pulses, calendar meetings observed, moved and cancelled;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
-  past, shuffled, so answers come before their requests, experiments end before they start,
-  meetings are cancelled before they are observed and outcomes name actions logged later;
-  an import sent twice without a key appends its events twice;
+  past, shuffled, so answers come before their requests, experiments end before they start
+  and meetings are cancelled before they are observed; an import sent twice without a key
+  appends its events twice;
 * retries of a keyed write (the store replays it: nothing new is appended), writes rolled
   back inside a unit of work (``append_in``: positions are skipped), and erasure
   (``EventStore.erase``: the person's key is shredded and ``PersonErased`` appended; nothing
   of theirs is written afterwards).
+
+Three cases on which a projection breaks the contract today are left out, each behind a flag
+below and pinned as a strict expected failure in tests/contract/test_known_divergences.py:
+set the flag to True once the projection is mended.
 """
 
 from __future__ import annotations
