@@ -20,8 +20,9 @@ from sqlalchemy import text
 
 from shared.eventlog import EventStore
 from shared.projections import Projection, Runtime
-from tests.contract.histories import Identities, Write, write
+from tests.contract.histories import Write
 from tests.contract.isolation import Crashes, SimulatedCrash, isolated
+from tests.contract.writer import Identities, write
 
 ONE_PASS = 1_000_000  # a batch larger than any history: one pass
 SMALL_BATCHES = {
