@@ -96,6 +96,17 @@ def assert_same(expected: Rows, actual: Rows, what: str, history: list[Write]) -
             )
 
 
+def start_at_head(store: EventStore, projections: list[Projection]) -> None:
+    """Register ``projections`` at today's head: the earlier histories in the log are other
+    tests' (a rebuild reads them all the same; :func:`snapshot` keeps this test's rows)."""
+    Runtime(store, projections).ensure()
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE projections SET position = :h WHERE name = ANY(:n)"),
+            {"h": store.head(), "n": [p.name for p in projections]},
+        )
+
+
 def check(
     store: EventStore,
     registered: Projection,
@@ -113,13 +124,7 @@ def check(
     batched = isolated(registered, f"b{suffix}", crashes)
     rebuild_crashes = Crashes()
     one_pass = isolated(registered, f"o{suffix}", rebuild_crashes)
-    Runtime(store, [batched, one_pass]).ensure()
-    # Both start at today's head: the earlier histories in the log are other tests'.
-    with store.engine.begin() as conn:
-        conn.execute(
-            text("UPDATE projections SET position = :h WHERE name IN (:a, :b)"),
-            {"h": store.head(), "a": batched.name, "b": one_pass.name},
-        )
+    start_at_head(store, [batched, one_pass])
 
     ids = Identities()
     sizes = itertools.cycle(plan["batches"])
@@ -146,3 +151,33 @@ def check(
     assert_same(in_batches, snapshot(store, one_pass, mine), "after a failed rebuild", history)
     Runtime(store, [one_pass]).rebuild(one_pass.name)
     assert_same(in_batches, snapshot(store, one_pass, mine), "rebuild", history)
+
+
+def check_rebuilt_together(
+    store: EventStore, registered: list[Projection], history: list[Write]
+) -> None:
+    """Every projection of ``registered`` caught up one event at a time, and all of them
+    rebuilt in one pass over the log (``rebuild_many``, what ``compound projections rebuild
+    --all`` runs: each page split among them by event type), hold the same rows.
+
+    Raises:
+        AssertionError: naming the table, the rows on either side only, and the history.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    pairs = [
+        (isolated(p, f"b{suffix}", Crashes()), isolated(p, f"t{suffix}", Crashes()))
+        for p in registered
+    ]
+    start_at_head(store, [copy for pair in pairs for copy in pair])
+    ids = Identities()
+    for index in range(len(history)):
+        write(store, history, index, ids)
+    ones = itertools.repeat(1)
+    for batched, _ in pairs:
+        catch_up_in_batches(store, batched, SMALL_BATCHES, ones)
+    together = [rebuilt for _, rebuilt in pairs]
+    Runtime(store, together).rebuild_many([p.name for p in together])
+    mine = ids.all
+    for batched, rebuilt in pairs:
+        expected = snapshot(store, batched, None)
+        assert_same(expected, snapshot(store, rebuilt, mine), "rebuilt together", history)

@@ -50,11 +50,11 @@ OUTCOMES_BEFORE_THEIR_ACTIONS = False
 outcome only when both land in one batch: rows then depend on the batches (a known bug,
 tests/contract/test_known_divergences.py), so the generator leaves the case out."""
 ACTIONS_BEFORE_KNOWN_REWARDS = False
-"""Whether an import may hold an action dated before an outcome of the person appended
-earlier. Levers marks an action rewarded when a rewarding outcome follows it within 14 days,
-but catch-up looks for those rewards only in the batch that brings a reward: an action that
-arrives after its reward stays unrewarded in batches, not in one pass
-(tests/contract/test_known_divergences.py)."""
+"""Whether an action may be appended dated before (or at) an outcome of the person appended
+earlier (an import of older actions). Levers marks an action rewarded when a rewarding
+outcome follows it within 14 days, but catch-up looks for those rewards only in the batch
+that brings a reward: an action that arrives after its reward stays unrewarded in batches,
+not in one pass (tests/contract/test_known_divergences.py)."""
 HISTORY_BEFORE_HIRING = False
 """Whether a person's history may start before the week they were invited (an import of
 older actions, a calendar sync of earlier meetings). Levers backfills such history into the
@@ -333,6 +333,15 @@ def _after_hiring(person: _Person, moment: datetime) -> datetime:
     return max(moment, person.hired + timedelta(weeks=1))
 
 
+def _after_outcomes(person: _Person, moment: datetime) -> datetime:
+    """``moment``, or a minute after the person's latest outcome if earlier and the generator
+    keeps actions after the rewards appended before them (:data:`ACTIONS_BEFORE_KNOWN_REWARDS`;
+    an import's outcomes may lie after the clock)."""
+    if ACTIONS_BEFORE_KNOWN_REWARDS:
+        return moment
+    return max(moment, person.last_outcome + timedelta(minutes=1))
+
+
 def _journal(world: _World, person: _Person) -> None:
     """One thing a person does now, through the commands (one event, their stream)."""
     draw, now = world.draw, world.now()
@@ -340,7 +349,7 @@ def _journal(world: _World, person: _Person) -> None:
     roll = draw(st.integers(0, 13))
     open_actions = [(a, e) for a, e in person.actions if a not in person.retracted]
     if roll <= 3 or (roll == 4 and not open_actions):
-        _, event = _action(world, person, now)
+        _, event = _action(world, person, _after_outcomes(person, now))
         world.append(person.tenant, journal, event, key=draw(st.booleans()))
     elif roll == 4:
         action, logged = world.pick(open_actions)
@@ -425,8 +434,7 @@ def _import(world: _World) -> None:
     ):
         back = world.now() - timedelta(days=draw(st.integers(1, 28)))
         back = _after_hiring(person, back)
-        if not ACTIONS_BEFORE_KNOWN_REWARDS:
-            back = max(back, person.last_outcome)
+        back = _after_outcomes(person, back)
         action, logged = _action(world, person, back)
         events.append((person, logged))
         events.append((person, _outcome(world, person, back + timedelta(days=1), action)))

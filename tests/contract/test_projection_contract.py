@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from shared.eventlog import EventStore
 from shared.projections import PROJECTIONS, Projection
-from tests.contract.contract import check
+from tests.contract.contract import check, check_rebuilt_together
 from tests.contract.histories import Write, histories
 
 pytestmark = pytest.mark.integration
@@ -65,6 +65,22 @@ def test_batches_one_pass_and_rebuild_give_the_same_rows(
     plan: dict[str, Any],
 ) -> None:
     check(contract_store, registered, history, plan, note=event)
+
+
+@settings(
+    max_examples=max(1, EXAMPLES // 2),
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(history=histories())
+def test_every_projection_rebuilt_in_one_pass_together(
+    contract_store: EventStore, history: list[Write]
+) -> None:
+    """``compound projections rebuild --all`` rebuilds them all in one read of the log."""
+    check_rebuilt_together(contract_store, list(PROJECTIONS), history)
 
 
 def test_every_registered_projection_is_held_to_the_contract() -> None:
