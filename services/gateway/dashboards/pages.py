@@ -20,8 +20,7 @@ from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week
 from shared.projections.capital import week_index, week_label
-from shared.projections.lever_views import Teams, read_org_levers
-from shared.projections.levers import read_team_levers
+from shared.projections.levers import Teams, read_org_levers, read_team_levers
 
 OVERVIEW_WEEKS = 12
 DETAIL_WEEKS = 26
