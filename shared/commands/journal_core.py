@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from shared.commands.base import Actor
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.eventlog import AppendResult, EventStore, NewEvent, RecordedEvent
-from shared.eventlog.store import EVENT_ID_NAMESPACE
+from shared.eventlog.ids import EVENT_ID_NAMESPACE
 
 MAX_PAST = timedelta(days=730)
 MAX_FUTURE = timedelta(days=1)
