@@ -35,10 +35,12 @@ class Written:
 
     @property
     def event_id(self) -> uuid.UUID:
+        """The id of the (first) event written."""
         return self.result.event_ids[0]
 
     @property
     def position(self) -> int:
+        """The log position of the last event written (wait for it with ``min_position``)."""
         return self.result.positions[-1]
 
 

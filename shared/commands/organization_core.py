@@ -17,6 +17,9 @@ MIN_PASSWORD = 10
 def require_admin(actor: Actor) -> None:
     """Refuse anyone but an admin.
 
+    Parameters:
+        actor: who acts.
+
     Raises:
         Forbidden: the actor is not an admin.
     """
@@ -26,6 +29,9 @@ def require_admin(actor: Actor) -> None:
 
 def check_password(password: str) -> None:
     """Refuse a password too short to keep.
+
+    Parameters:
+        password: the password, in clear.
 
     Raises:
         InvalidInput: the password is shorter than :data:`MIN_PASSWORD`.
