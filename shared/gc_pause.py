@@ -22,7 +22,7 @@ class _Pauses:
     resume = False  # whether the collector was enabled when the first one began
 
 
-class collector_paused(ContextDecorator):  # noqa: N801 - used like a function
+class collector_paused(ContextDecorator):
     """Pause the cyclic garbage collector while the block (or decorated function) runs.
 
     Usable as ``with collector_paused():`` and as ``@collector_paused()``.

@@ -30,20 +30,19 @@ produce the same rows (tests/integration/test_projection_determinism.py).
 
 from __future__ import annotations
 
-import functools
-import gc
 import logging
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
 
 from shared.eventlog import EventStore, RecordedEvent
+from shared.gc_pause import collector_paused as paused_collector
 from shared.projections.partitions import (
     lease_seconds_from_env,
     partition_of,
@@ -69,21 +68,26 @@ _Apply = TypeVar("_Apply", bound=Callable[..., None])
 
 
 def collector_paused(apply: _Apply) -> _Apply:
-    """Run ``apply`` with the cyclic garbage collector paused, as the event store does while
-    it reads a page: folding a batch allocates thousands of tuples without reference cycles,
-    and the collector's scans over them cost about a tenth of the time."""
+    """Run ``apply`` with the cyclic garbage collector paused (shared/gc_pause.py): folding a
+    batch allocates thousands of tuples without reference cycles, and the collector's scans
+    over them cost about a tenth of the time."""
+    return paused_collector()(apply)
 
-    @functools.wraps(apply)
-    def paused(*args: Any, **kwargs: Any) -> None:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            apply(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
 
-    return paused  # type: ignore[return-value]
+class RebuildFold(Protocol):
+    """A rebuild that folds the whole log in memory and writes its tables once at the end.
+
+    The runtime feeds it every page of the projection's events, in log order, then calls
+    :meth:`flush` once, in the transaction that finishes the pass. Events appended during
+    the flush, and everything after the switch, go through :meth:`Projection.apply`: a fold
+    must leave exactly the rows that ``apply`` would have left.
+    """
+
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold one page of the projection's events (in log order) into memory."""
+
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Write the folded rows into ``tables`` (base -> physical shadow table name)."""
 
 
 class Projection(ABC):
@@ -109,6 +113,11 @@ class Projection(ABC):
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
         """Fold ``events`` into the tables named by ``tables`` (base -> physical name)."""
+
+    def begin_rebuild(self) -> RebuildFold | None:
+        """A fold for a rebuild of this projection, or ``None`` to rebuild through
+        :meth:`apply` page by page (the default)."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -484,11 +493,11 @@ class Runtime:
         # A projection may fold the whole log in memory and write its tables once at the
         # end (``begin_rebuild()`` -> an object with ``fold(events)`` and ``flush(conn,
         # tables)``); the events appended during its flush, and catch-up, go through apply().
-        folders: dict[str, Any] = {}
+        folders: dict[str, RebuildFold] = {}
         for projection in projections:
-            begin = getattr(projection, "begin_rebuild", None)
-            if begin is not None:
-                folders[projection.name] = begin()
+            fold = projection.begin_rebuild()
+            if fold is not None:
+                folders[projection.name] = fold
         split = _Splitter(projections)
 
         def apply_next(conn: Connection, position: int) -> tuple[int, bool]:
@@ -508,9 +517,7 @@ class Runtime:
         # The pass keeps what the folds hold (hundreds of thousands of small objects, no
         # cycles among them) and makes as many per page: with the cyclic collector running,
         # its scans of that growing state cost more than a tenth of the rebuild.
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
+        with paused_collector():
             position = 0
             while True:  # catch up outside the live rows' locks; the live versions keep serving
                 with self.engine.begin() as conn:
@@ -528,9 +535,6 @@ class Runtime:
                     for name, folder in folders.items():
                         folder.flush(conn, tables[name])
                 folders.clear()
-        finally:
-            if was_enabled:
-                gc.enable()
         with self.engine.begin() as conn:  # the switch: lock the live rows, finish, swap
             old = {}
             for projection in projections:  # checkpoints first, as catch-ups take them
