@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from shared.copy_format import escape as copy_text
 from shared.domain.weeks import iso_week_of
-from shared.eventlog.store import copy_text
 from shared.projections.bulk import NULL
 
 MODEL_VERSION = 1
