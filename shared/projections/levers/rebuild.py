@@ -12,10 +12,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from shared.copy_format import escape as copy_text
 from shared.database import as_psycopg
 from shared.domain import levers as model
 from shared.eventlog import RecordedEvent
-from shared.eventlog.store import copy_text
 from shared.projections.bulk import load_tables
 from shared.projections.levers.calendar import (
     CalendarLoad,
