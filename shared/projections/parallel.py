@@ -45,13 +45,13 @@ def _rebuild_group(
     database_url: str, master_keys: Sequence[str], names: list[str]
 ) -> dict[str, int]:
     """In a child process: a store of its own, then one ``rebuild_many`` of ``names``."""
-    from shared.database import make_engine
-    from shared.eventlog import EventStore, KeyRing
-    from shared.projections import runtime
+    from shared import bootstrap
+    from shared.settings import Settings
 
-    store = EventStore(make_engine(database_url, pool_size=2), keyring=KeyRing(master_keys))
+    settings = Settings(database_url=database_url, master_keys=tuple(master_keys))
+    store = bootstrap.event_store(settings, pool_size=2)
     try:
-        return runtime(store).rebuild_many(names)
+        return bootstrap.projection_runtime(store, ensure=False).rebuild_many(names)
     finally:
         store.engine.dispose()
 

@@ -1,5 +1,5 @@
 """Worker processes share the partition messages: none takes more messages than it has
-threads, and an idle one polls often (shared/queue.py, FairShare)."""
+threads, and an idle one polls often (shared/messaging.py, FairShare)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import dramatiq
 import pytest
 from dramatiq.brokers.stub import StubBroker
 
-from shared.queue import IDLE_POLL_MS, FairShare
+from shared.messaging import IDLE_POLL_MS, FairShare
 
 
 @pytest.fixture
