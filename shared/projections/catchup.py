@@ -236,7 +236,13 @@ def _advance(conn: Connection, name: str, starts: Mapping[int, int], reached: in
 
 def mark_failed(store: EventStore, projection: Projection, poison: PoisonEvent) -> None:
     """Stop ``projection`` at ``poison``'s event: status ``failed``, the error and its
-    position (``compound projections status`` shows them; :func:`retry` clears them)."""
+    position (``compound projections status`` shows them; :func:`retry` clears them).
+
+    Parameters:
+        store: the event store.
+        projection: the projection.
+        poison: the culprit found by applying one event at a time.
+    """
     log.error(
         "projection %s stopped at position %s: %r",
         projection.name,
@@ -258,7 +264,12 @@ def mark_failed(store: EventStore, projection: Projection, poison: PoisonEvent) 
 
 
 def retry(store: EventStore, name: str) -> None:
-    """Clear projection ``name``'s failure so catch-up tries the poison event again."""
+    """Clear projection ``name``'s failure so catch-up tries the poison event again.
+
+    Parameters:
+        store: the event store.
+        name: the projection.
+    """
     with store.engine.begin() as conn:
         conn.execute(
             text(
@@ -270,8 +281,19 @@ def retry(store: EventStore, name: str) -> None:
 
 
 def backlog(store: EventStore, name: str) -> tuple[int, int]:
-    """Projection ``name``'s number of partitions, and how far its position is behind the
-    head of the log (in positions: an upper bound of the events it has to apply)."""
+    """How much projection ``name`` has to do.
+
+    Parameters:
+        store: the event store.
+        name: the projection.
+
+    Returns:
+        Its number of partitions, and how far its position is behind the head of the log
+        (in positions: an upper bound of the events it has to apply).
+
+    Raises:
+        NoResultFound: no projection ``name`` is registered.
+    """
     with store.engine.connect() as conn:
         row = conn.execute(
             text(

@@ -132,7 +132,11 @@ class Runtime:
 
     def retry(self, name: str) -> None:
         """Clear projection ``name``'s failure so catch-up tries the poison event again
-        (after a fix)."""
+        (after a fix).
+
+        Parameters:
+            name: the projection.
+        """
         catchup.retry(self.store, name)
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
@@ -181,10 +185,22 @@ class Runtime:
         )
 
     def status(self) -> list[Status]:
-        """Position, lag and failure of every registered projection, in name order."""
+        """Position, lag and failure of every registered projection.
+
+        Returns:
+            One :class:`Status` each, in name order.
+        """
         return statuses(self.engine)
 
     def wait_for(self, name: str, position: int, timeout: float) -> int:
-        """Wait (bounded) until ``name`` has reached ``position``; returns where it is
-        (shared/projections/status.py, ``wait_for``)."""
+        """Wait (bounded) until ``name`` has reached ``position``.
+
+        Parameters:
+            name: the projection.
+            position: the position awaited.
+            timeout: seconds to wait at most.
+
+        Returns:
+            Where the projection is (shared/projections/status.py, ``wait_for``).
+        """
         return wait_for(self.engine, name, position, timeout)

@@ -33,13 +33,27 @@ def physical(base: str, generation: int) -> str:
 
 
 def table_names(projection: Projection, generation: int) -> dict[str, str]:
-    """Base table name -> physical name of generation ``generation`` of ``projection``."""
+    """The physical tables of a generation.
+
+    Parameters:
+        projection: the projection.
+        generation: the generation.
+
+    Returns:
+        Base table name -> physical name.
+    """
     return {base: physical(base, generation) for base in projection.tables}
 
 
 def create_tables(conn: Connection, projection: Projection, generation: int) -> None:
     """(Re)create generation ``generation`` of ``projection``'s tables, empty, with their
-    indexes."""
+    indexes.
+
+    Parameters:
+        conn: the connection of the caller's transaction.
+        projection: the projection.
+        generation: the generation.
+    """
     for base, columns in projection.tables.items():
         name = physical(base, generation)
         conn.execute(text(f"DROP TABLE IF EXISTS {name}"))
@@ -49,7 +63,13 @@ def create_tables(conn: Connection, projection: Projection, generation: int) -> 
 
 
 def switch_views(conn: Connection, projection: Projection, generation: int) -> None:
-    """Point ``projection``'s views at generation ``generation``."""
+    """Point ``projection``'s views at generation ``generation``.
+
+    Parameters:
+        conn: the connection of the caller's transaction.
+        projection: the projection.
+        generation: the generation readers see from the commit on.
+    """
     for base in projection.tables:
         conn.execute(text(f"DROP VIEW IF EXISTS {base}"))
         conn.execute(text(f"CREATE VIEW {base} AS SELECT * FROM {physical(base, generation)}"))
@@ -92,6 +112,10 @@ def register(engine: Engine, projection: Projection, partitions: int) -> None:
 
 def lock_partitions(conn: Connection, name: str) -> list[tuple[int, int]]:
     """Lock every checkpoint row of projection ``name``, in partition order.
+
+    Parameters:
+        conn: the connection of the caller's transaction (which holds the locks).
+        name: the projection.
 
     Returns:
         ``(partition, position)`` of each.
@@ -159,5 +183,12 @@ def repartition(conn: Connection, name: str, count: int, position: int | None = 
 
 
 def head_position(conn: Connection) -> int:
-    """The position of the last event in the log (0 for an empty log)."""
+    """The position of the last event in the log.
+
+    Parameters:
+        conn: a connection.
+
+    Returns:
+        The position (0 for an empty log).
+    """
     return int(conn.execute(text("SELECT coalesce(max(position), 0) FROM events")).scalar_one())
