@@ -1,4 +1,4 @@
-"""The SQLAlchemy engine and session factory.
+"""The SQLAlchemy engine, and raw psycopg connections for the hot paths.
 
 Create them inside each process (after any fork), never at import time.
 """
@@ -6,13 +6,14 @@ Create them inside each process (after any fork), never at import time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
 import psycopg
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 from shared.settings import Settings, normalise_database_url
 
@@ -68,9 +69,39 @@ def _rollback_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
         record.invalidate(err)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for read models; the event store uses Core connections directly."""
-    return sessionmaker(engine, expire_on_commit=False)
+@contextmanager
+def autocommit_connection(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
+    """A pooled psycopg connection in autocommit mode, for one-statement hot paths.
+
+    A single statement in autocommit takes one round trip, without BEGIN, COMMIT and
+    SQLAlchemy's per-statement machinery. The connection goes back to the pool in its
+    usual (transactional) mode; one the server dropped is invalidated, never handed out
+    again.
+
+    Parameters:
+        engine: an engine from :func:`make_engine`.
+
+    Returns:
+        A context manager yielding the raw psycopg connection.
+
+    Raises:
+        psycopg.OperationalError: the server went away (the connection is discarded).
+    """
+    fairy = engine.raw_connection()
+    try:
+        pg = fairy.driver_connection
+        assert isinstance(pg, psycopg.Connection)
+        pg.autocommit = True
+        try:
+            yield pg
+        finally:
+            if not pg.broken:
+                pg.autocommit = False
+    except psycopg.OperationalError:
+        fairy.invalidate()  # the server went away: the pool must not hand it out again
+        raise
+    finally:
+        fairy.close()
 
 
 def as_psycopg(conn: Connection | psycopg.Connection[Any]) -> psycopg.Connection[Any]:

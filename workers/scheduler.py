@@ -57,7 +57,7 @@ def refresh_org_views(engine: Engine, settings: Settings | None = None) -> int:
     and (with ``settings``) compute the view of every organisation with lever data at its k
     before anyone asks: an admin's first view of the organisation finds it stored."""
     from shared.commands.settings import organisation_settings
-    from shared.projections.lever_views import refresh_org_views as refresh
+    from shared.projections.levers import refresh_org_views as refresh
 
     wanted = []
     if settings is not None:

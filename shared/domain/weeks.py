@@ -1,9 +1,14 @@
-"""ISO weeks ("2026-W47"), the unit every weekly number is kept in."""
+"""ISO weeks ("2026-W47"), the unit every weekly number is kept in.
+
+Read models count weeks as integers, the *week index*: the number of whole weeks since
+:data:`EPOCH_MONDAY`. Week ``i`` starts on ``EPOCH_MONDAY + 7 i`` days; labels, Mondays and
+indexes convert through the functions below and nowhere else.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 _ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
 
@@ -35,8 +40,9 @@ def parse_iso_week(text: str) -> tuple[int, int]:
 
 
 def iso_week_of(moment: date | datetime) -> str:
+    """The ISO week label ("2026-W47", the year in four digits) of a date or datetime."""
     year, week, _ = moment.isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def week_start(text: str) -> date:
@@ -45,7 +51,51 @@ def week_start(text: str) -> date:
     return date.fromisocalendar(year, week, 1)
 
 
-_MONDAY_ZERO = date(1970, 1, 5)  # a Monday: pulse periods are counted from here
+EPOCH_MONDAY = date(1970, 1, 5)
+"""Week index 0 starts on this Monday (pulse periods are counted from it too)."""
+
+
+def week_index(day: date) -> int:
+    """The week index of the week holding ``day``.
+
+    Parameters:
+        day: any date (a datetime counts by its own date, in its own zone).
+
+    Returns:
+        Whole weeks since :data:`EPOCH_MONDAY` (negative before it).
+    """
+    return (day.toordinal() - _EPOCH_ORDINAL) // 7
+
+
+def utc_week_index(moment: datetime) -> int:
+    """The week index of the UTC week holding ``moment`` (an aware datetime)."""
+    return week_index(moment.astimezone(UTC).date())
+
+
+def week_monday(index: int) -> date:
+    """The Monday that starts week ``index``.
+
+    Raises:
+        OverflowError: the week lies outside the dates Python can hold (years 1 to 9999).
+    """
+    return EPOCH_MONDAY + timedelta(weeks=index)
+
+
+def week_label(index: int) -> str:
+    """The ISO week label ("2026-W49") of week ``index``."""
+    return iso_week_of(week_monday(index))
+
+
+def label_index(text: str) -> int:
+    """The week index of an ISO week label.
+
+    Raises:
+        InvalidIsoWeek: not a label of an existing week.
+    """
+    return week_index(week_start(text))
+
+
+_EPOCH_ORDINAL = EPOCH_MONDAY.toordinal()
 
 
 def pulse_period(week: str, cadence_weeks: int) -> str:
@@ -57,8 +107,8 @@ def pulse_period(week: str, cadence_weeks: int) -> str:
     """
     if cadence_weeks < 1:
         raise ValueError("a pulse cadence is at least one week")
-    index = (week_start(week) - _MONDAY_ZERO).days // 7
-    start = _MONDAY_ZERO.toordinal() + 7 * (index - index % cadence_weeks)
+    index = label_index(week)
+    start = _EPOCH_ORDINAL + 7 * (index - index % cadence_weeks)
     return iso_week_of(date.fromordinal(start))
 
 

@@ -7,15 +7,14 @@ produce the same rows (tests/integration/test_projection_determinism.py).
 
 from __future__ import annotations
 
-import functools
-import gc
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
 from shared.eventlog import RecordedEvent
+from shared.gc_pause import collector_paused as paused_collector
 
 LIST_SQL = "string_to_array(%s, ',')"
 """SQL of a text[] parameter sent as one :func:`joined` string: several times cheaper to
@@ -39,21 +38,42 @@ _Apply = TypeVar("_Apply", bound=Callable[..., None])
 
 
 def collector_paused(apply: _Apply) -> _Apply:
-    """Run ``apply`` with the cyclic garbage collector paused, as the event store does while
-    it reads a page: folding a batch allocates thousands of tuples without reference cycles,
-    and the collector's scans over them cost about a tenth of the time."""
+    """Run ``apply`` with the cyclic garbage collector paused (shared/gc_pause.py): folding a
+    batch allocates thousands of tuples without reference cycles, and the collector's scans
+    over them cost about a tenth of the time.
 
-    @functools.wraps(apply)
-    def paused(*args: Any, **kwargs: Any) -> None:
-        was_enabled = gc.isenabled()
-        gc.disable()
-        try:
-            apply(*args, **kwargs)
-        finally:
-            if was_enabled:
-                gc.enable()
+    Parameters:
+        apply: a projection's ``apply`` or a fold's method.
 
-    return paused  # type: ignore[return-value]
+    Returns:
+        ``apply``, decorated.
+    """
+    return paused_collector()(apply)
+
+
+class RebuildFold(Protocol):
+    """A rebuild that folds the whole log in memory and writes its tables once at the end.
+
+    The runtime feeds it every page of the projection's events, in log order, then calls
+    :meth:`flush` once, in the transaction that finishes the pass. Events appended during
+    the flush, and everything after the switch, go through :meth:`Projection.apply`: a fold
+    must leave exactly the rows that ``apply`` would have left.
+    """
+
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold one page of the projection's events (in log order) into memory.
+
+        Parameters:
+            events: the page's events of the projection's types.
+        """
+
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Write the folded rows into ``tables``.
+
+        Parameters:
+            conn: the connection of the transaction that finishes the pass.
+            tables: base table name -> physical shadow table name.
+        """
 
 
 class Projection(ABC):
@@ -94,3 +114,12 @@ class Projection(ABC):
             Exception: any error marks the event that raised it as a poison event: the
                 projection stops there (shared/projections/catchup.py).
         """
+
+    def begin_rebuild(self) -> RebuildFold | None:
+        """A fold for a rebuild of this projection.
+
+        Returns:
+            The fold, or ``None`` to rebuild through :meth:`apply` page by page (the
+            default).
+        """
+        return None

@@ -11,15 +11,13 @@ one transaction. One read of the log feeds every projection rebuilt; one with a 
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, text
 
 from shared.eventlog import EventStore, RecordedEvent
-from shared.projections.projection import Projection
+from shared.gc_pause import collector_paused
+from shared.projections.projection import Projection, RebuildFold
 from shared.projections.tables import (
     create_tables,
     head_position,
@@ -64,7 +62,7 @@ def rebuild_many(
     # The pass keeps what the folds hold (hundreds of thousands of small objects, no
     # cycles among them) and makes as many per page: with the cyclic collector running,
     # its scans of that growing state cost more than a tenth of the rebuild.
-    with _collector_paused():
+    with collector_paused():
         position = rebuild.catch_up(list(generations), progress)
     _switch(store.engine, projections, generations, rebuild, position, partitions)
     return generations
@@ -94,8 +92,8 @@ class _Pass:
     """One read of the log feeding every projection rebuilt, page by page.
 
     A projection may fold the whole log in memory and write its tables once at the end
-    (``begin_rebuild()`` -> an object with ``fold(events)`` and ``flush(conn, tables)``);
-    the events appended during its flush, and catch-up, go through ``apply()``.
+    (``begin_rebuild()`` -> a :class:`RebuildFold`); the events appended during its flush,
+    and catch-up, go through ``apply()``.
     """
 
     def __init__(
@@ -111,10 +109,9 @@ class _Pass:
         self.batch = batch
         self.handles = frozenset().union(*(p.handles for p in projections))
         self.personal = any(p.needs_personal_data for p in projections)
-        self.folds: dict[str, Any] = {}
+        self.folds: dict[str, RebuildFold] = {}
         for projection in projections:
-            begin = getattr(projection, "begin_rebuild", None)
-            fold = begin() if begin is not None else None
+            fold = projection.begin_rebuild()
             if fold is not None:
                 self.folds[projection.name] = fold
         self.split = _Splitter(projections)
@@ -205,17 +202,6 @@ def _switch(
             repartition(conn, projection.name, partitions, position)
             for base in projection.tables:
                 conn.execute(text(f"DROP TABLE IF EXISTS {physical(base, old[projection.name])}"))
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class _Splitter:

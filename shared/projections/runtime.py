@@ -21,7 +21,13 @@ from sqlalchemy import Engine
 from shared.eventlog import EventStore
 from shared.projections import catchup
 from shared.projections.partitions import lease_seconds_from_env, partitions_from_env
-from shared.projections.projection import LIST_SQL, Projection, collector_paused, joined
+from shared.projections.projection import (
+    LIST_SQL,
+    Projection,
+    RebuildFold,
+    collector_paused,
+    joined,
+)
 from shared.projections.rebuild import Progress, rebuild_many
 from shared.projections.status import Status, statuses, wait_for
 from shared.projections.tables import physical, register
@@ -32,6 +38,7 @@ __all__ = [
     "BATCH",
     "LIST_SQL",
     "Projection",
+    "RebuildFold",
     "Runtime",
     "Status",
     "collector_paused",

@@ -11,9 +11,10 @@ from sqlalchemy import text
 
 from shared.domain.weeks import week_start
 from shared.eventlog import EventStore
-from shared.projections import lever_views as levers
 from shared.projections.capital import week_index
-from shared.projections.lever_views import _read_org_levers, read_org_levers, refresh_org_views
+from shared.projections.levers import org_views as levers
+from shared.projections.levers import read_org_levers, refresh_org_views
+from shared.projections.levers.reads import compute_org_levers as _read_org_levers
 from shared.settings import Settings
 from tests.integration.levers_world import make_world
 from workers import scheduler

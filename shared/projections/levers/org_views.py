@@ -1,5 +1,5 @@
-"""The organisation's levers, suppressed, and their stored views (the read side of
-:mod:`shared.projections.levers` for admins; re-exported there).
+"""The organisation's levers, suppressed, and their stored views (the read side of the
+levers projection for admins; the computation itself is :func:`.reads.org_weeks`).
 
 An organisation view needs every team's whole history (the week-over-week rule): for a
 thousand teams that takes seconds. Its answer for a week never depends on the range of weeks
@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -31,8 +30,9 @@ from sqlalchemy import Connection, Engine, text
 
 from shared.domain import levers as model
 from shared.domain.privacy import effective_k
+from shared.projections.capital import week_index
+from shared.projections.levers.reads import org_weeks
 
-ORG = "org"
 STORED_WEEKS = 52
 """Weeks up to this one every stored view covers at least: every page's range (a lever
 detail's 26 weeks up to any of the last 26 weeks) is among them."""
@@ -49,8 +49,7 @@ the last (an overview's heat map), none (a lever detail)."""
 
 
 def current_week() -> int:
-    from shared.projections.capital import week_index
-
+    """The index of this ISO week (UTC)."""
     return week_index(datetime.now(UTC).date())
 
 
@@ -81,6 +80,29 @@ def read_org_levers(
     cached = _ORG_CACHE.get(key) if position is not None else None
     if cached is not None and cached["as_of_position"] >= min_position:
         return cached
+    view = _stored_view(conn, tenant_id, first, last, k, position, min_position, teams)
+    if view is None:
+        view = _store_org_view(conn, tenant_id, first, last, k, position, teams)
+    conn.commit()
+    if position is not None:
+        if len(_ORG_CACHE) >= ORG_CACHE_SIZE:
+            _ORG_CACHE.pop(next(iter(_ORG_CACHE)))
+        _ORG_CACHE[key] = view
+    return view
+
+
+def _stored_view(
+    conn: Connection,
+    tenant_id: Any,
+    first: int,
+    last: int,
+    k: int,
+    position: int | None,
+    min_position: int,
+    teams: Teams,
+) -> dict[str, Any] | None:
+    """The stored view of weeks ``first`` to ``last`` if :func:`read_org_levers` may serve
+    it, else None."""
     teams_from = _teams_from(teams, first, last)
     # One statement: the state row and its weeks from one snapshot (a refresh writes both in
     # one transaction); an hour's precision of read_at is plenty for dropping unread views.
@@ -120,23 +142,16 @@ def read_org_levers(
         if now > stored_at and _still_current(conn, tenant_id, k, now, state.source):
             stored_at = now
             serve = stored_at >= min_position
-    if serve:
-        view = _assemble(
-            k,
-            state.model_version,
-            stored_at,
-            orjson.loads(state.team_list) if state.team_list is not None else [],
-            [(row.org, row.teams) for row in rows],
-            teams,
-        )
-    else:
-        view = _store_org_view(conn, tenant_id, first, last, k, position, teams)
-    conn.commit()
-    if position is not None:
-        if len(_ORG_CACHE) >= ORG_CACHE_SIZE:
-            _ORG_CACHE.pop(next(iter(_ORG_CACHE)))
-        _ORG_CACHE[key] = view
-    return view
+    if not serve:
+        return None
+    return _assemble(
+        k,
+        state.model_version,
+        stored_at,
+        orjson.loads(state.team_list) if state.team_list is not None else [],
+        [(row.org, row.teams) for row in rows],
+        teams,
+    )
 
 
 def _assemble(
@@ -199,7 +214,7 @@ def _store_org_view(
     lo, hi = _span(first, last, stored)
     started = time.perf_counter()
     source = _source(conn, tenant_id)
-    team_list, weeks = _org_weeks(conn, tenant_id, lo, hi, k)
+    team_list, weeks = org_weeks(conn, tenant_id, lo, hi, k)
     texts = {
         week: (orjson.dumps(org), orjson.dumps(per_team)) for week, (org, per_team) in weeks.items()
     }
@@ -257,30 +272,7 @@ def _write(
         state.position == position and state.first_week <= lo and state.last_week >= hi
     ):
         return  # another process stored a newer one (or this very one) meanwhile
-    digests: dict[int, bytes] = dict(
-        conn.execute(
-            text(
-                "SELECT week_index, digest FROM lever_org_view_weeks "
-                "WHERE tenant_id = :t AND k = :k"
-            ),
-            where,
-        ).all()
-    )
-    changed = []
-    for week, (org, per_team) in texts.items():
-        digest = hashlib.blake2b(org + b"\0" + per_team, digest_size=16).digest()
-        if digests.get(week) != digest:
-            changed.append((week, digest, org.decode(), per_team.decode()))
-    if changed:  # a row per week: text parameters go as they are (an array would be escaped)
-        conn.execute(
-            text(
-                "INSERT INTO lever_org_view_weeks (tenant_id, k, week_index, digest, org, teams) "
-                "VALUES (:t, :k, :w, :d, :o, :m) "
-                "ON CONFLICT (tenant_id, k, week_index) DO UPDATE SET digest = excluded.digest,"
-                " org = excluded.org, teams = excluded.teams"
-            ),
-            [{**where, "w": w, "d": d, "o": o, "m": m} for w, d, o, m in changed],
-        )
+    _write_weeks(conn, tenant_id, k, texts)
     conn.execute(
         text(
             "DELETE FROM lever_org_view_weeks WHERE tenant_id = :t AND k = :k "
@@ -306,6 +298,37 @@ def _write(
             "source": source,
         },
     )
+
+
+def _write_weeks(
+    conn: Connection, tenant_id: Any, k: int, texts: Mapping[int, tuple[bytes, bytes]]
+) -> None:
+    """Store the weeks of a view whose text changed (by their digest)."""
+    where = {"t": tenant_id, "k": k}
+    digests: dict[int, bytes] = dict(
+        conn.execute(
+            text(
+                "SELECT week_index, digest FROM lever_org_view_weeks "
+                "WHERE tenant_id = :t AND k = :k"
+            ),
+            where,
+        ).all()
+    )
+    changed = []
+    for week, (org, per_team) in texts.items():
+        digest = hashlib.blake2b(org + b"\0" + per_team, digest_size=16).digest()
+        if digests.get(week) != digest:
+            changed.append((week, digest, org.decode(), per_team.decode()))
+    if changed:  # a row per week: text parameters go as they are (an array would be escaped)
+        conn.execute(
+            text(
+                "INSERT INTO lever_org_view_weeks (tenant_id, k, week_index, digest, org, teams) "
+                "VALUES (:t, :k, :w, :d, :o, :m) "
+                "ON CONFLICT (tenant_id, k, week_index) DO UPDATE SET digest = excluded.digest,"
+                " org = excluded.org, teams = excluded.teams"
+            ),
+            [{**where, "w": w, "d": d, "o": o, "m": m} for w, d, o, m in changed],
+        )
 
 
 def _source(conn: Connection, tenant_id: Any) -> bytes:
@@ -400,76 +423,3 @@ def refresh_org_views(
             _store_org_view(conn, uuid.UUID(tenant), now, now, k, position)
             computed += 1
     return computed
-
-
-def _tree(
-    conn: Connection, tenant_id: Any, root: Any | None
-) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
-    """children and names of the tenant's teams (below ``root``, or all of them)."""
-    rows = conn.execute(
-        text("SELECT id, name, parent_team_id FROM teams WHERE tenant_id = :t"),
-        {"t": tenant_id},
-    ).all()
-    children: dict[Any, list[Any]] = defaultdict(list)
-    names = {}
-    for row in rows:
-        names[row.id] = row.name
-        children[row.parent_team_id].append(row.id)
-    for kids in children.values():
-        kids.sort(key=lambda t: (names[t], str(t)))
-    return children, names
-
-
-def _org_weeks(
-    conn: Connection, tenant_id: Any, first: int, last: int, k: int
-) -> tuple[list[list[str]], dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """The top-level teams ([id, name]) and per week from ``first`` to ``last`` the
-    organisation's cells and each top-level team's, suppressed."""
-    from shared.projections.capital import week_label
-    from shared.projections.levers import _SUMS_SQL, _series, _sums_list
-
-    k = effective_k(k)
-    children, names = _tree(conn, tenant_id, None)
-    tree: dict[Any, list[Any]] = dict(children)
-    tree[ORG] = list(children.get(None, ()))
-    rows = conn.execute(
-        text(
-            f"SELECT team_id, week_index, {_SUMS_SQL} FROM lever_team_weeks "
-            "WHERE tenant_id = :tenant AND week_index <= :last"
-        ),
-        {"tenant": tenant_id, "last": last},
-    ).all()
-    tenant = uuid.UUID(str(tenant_id))
-    own = {
-        (ORG if row[0] == tenant else row[0], row[1]): _sums_list(row[2:])
-        for row in rows
-        if row[0] == tenant or row[0] in names
-    }
-    top = tree[ORG]
-    # Weeks before the first with data read the same but for their label: one is computed.
-    start = max(first, min((w for _, w in own), default=last))
-    series = _series(ORG, tree, own, start, last, k)
-    weeks = {w: (series[(ORG, w)], [series[(c, w)] for c in top]) for w in range(start, last + 1)}
-    if first < start:
-        empty = _series(ORG, tree, {}, first, first, k)
-        org, per_team = empty[(ORG, first)], [empty[(c, first)] for c in top]
-        for w in range(first, start):
-            label = week_label(w)
-            weeks[w] = ({**org, "week": label}, [{**t, "week": label} for t in per_team])
-    return [[str(c), names[c]] for c in top], dict(sorted(weeks.items()))
-
-
-def _read_org_levers(
-    conn: Connection, tenant_id: Any, first: int, last: int, k: int
-) -> dict[str, Any]:
-    """The organisation view computed from the read model, nothing stored."""
-    team_list, weeks = _org_weeks(conn, tenant_id, first, last, k)
-    return {
-        "k": effective_k(k),
-        "model_version": model.MODEL_VERSION,
-        "weeks": [weeks[w][0] for w in range(first, last + 1)],
-        "teams": [
-            {"team_id": team_id, "name": name, "weeks": [weeks[w][1][i] for w in weeks]}
-            for i, (team_id, name) in enumerate(team_list)
-        ],
-    }

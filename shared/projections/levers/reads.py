@@ -1,0 +1,192 @@
+"""Reads of the levers read model: a team's levers with its sub-teams', and the
+organisation's with its top-level teams', suppressed by
+:func:`shared.domain.privacy.protect_tree` (through :func:`~.rollup.series`): pages and the
+API share this one privacy path. The stored organisation views are in :mod:`.org_views`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, text
+
+from shared.domain import levers as model
+from shared.domain.privacy import effective_k
+from shared.domain.weeks import week_start
+from shared.projections.capital import week_index, week_label
+from shared.projections.levers.rollup import SUMS_SQL, series, sums_list
+
+ORG = "org"
+"""The organisation's node in the tree of an organisation view (its top-level teams below)."""
+
+
+def week_range(first: str, last: str) -> tuple[int, int]:
+    """The week indexes of two ISO weeks.
+
+    Parameters:
+        first, last: ISO weeks such as ``"2026-W36"``.
+
+    Returns:
+        ``(week index of first, week index of last)``.
+    """
+    return week_index(week_start(first)), week_index(week_start(last))
+
+
+def team_ancestry(conn: Connection, tenant_id: Any, team_id: Any) -> list[Any] | None:
+    """The team and every team above it (nearest first), or None if the tenant has no such
+    team."""
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE up(id, parent_team_id, depth) AS ("
+            " SELECT id, parent_team_id, 0 FROM teams WHERE id = :team AND tenant_id = :tenant"
+            " UNION ALL SELECT t.id, t.parent_team_id, up.depth + 1 FROM teams t"
+            " JOIN up ON t.id = up.parent_team_id WHERE up.depth < 100)"
+            " SELECT id FROM up ORDER BY depth"
+        ),
+        {"team": team_id, "tenant": tenant_id},
+    ).all()
+    return [row.id for row in rows] or None
+
+
+def _subtree_of(
+    conn: Connection, tenant_id: Any, team_id: Any
+) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
+    """children and names of a team and the teams below it."""
+    rows = conn.execute(
+        text(
+            "WITH RECURSIVE down(id, name, parent_team_id, depth) AS ("
+            " SELECT id, name, parent_team_id, 0 FROM teams WHERE id = :team AND tenant_id = :t"
+            " UNION ALL SELECT c.id, c.name, c.parent_team_id, down.depth + 1 FROM teams c"
+            " JOIN down ON c.parent_team_id = down.id WHERE down.depth < 100)"
+            " SELECT id, name, parent_team_id FROM down"
+        ),
+        {"team": team_id, "t": tenant_id},
+    ).all()
+    children: dict[Any, list[Any]] = defaultdict(list)
+    names = {}
+    for row in rows:
+        names[row.id] = row.name
+        if row.id != team_id:
+            children[row.parent_team_id].append(row.id)
+    for kids in children.values():
+        kids.sort(key=lambda t: (names[t], str(t)))
+    return children, names
+
+
+def _own_rows(
+    conn: Connection, tenant_id: Any, teams: list[Any], last: int
+) -> dict[tuple[Any, int], list[Any]]:
+    rows = conn.execute(
+        text(
+            f"SELECT team_id, week_index, {SUMS_SQL} FROM lever_team_weeks "
+            "WHERE tenant_id = :tenant AND team_id = ANY(:teams) AND week_index <= :last"
+        ),
+        {"tenant": tenant_id, "teams": teams, "last": last},
+    ).all()
+    return {(row[0], row[1]): sums_list(row[2:]) for row in rows}
+
+
+def _subtree(children: Mapping[Any, list[Any]], root: Any) -> list[Any]:
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        found.append(node)
+        stack.extend(children.get(node, ()))
+    return found
+
+
+def read_team_levers(
+    conn: Connection, tenant_id: Any, team_id: Any, first: int, last: int, k: int
+) -> dict[str, Any]:
+    """A team's levers (its members and every sub-team's, rolled up) and each direct
+    sub-team's, per ISO week from ``first`` to ``last`` (week indexes), suppressed."""
+    k = effective_k(k)
+    children, names = _subtree_of(conn, tenant_id, team_id)
+    members = _subtree(children, team_id)
+    own = _own_rows(conn, tenant_id, members, last)
+    cells = series(team_id, children, own, first, last, k)
+    weeks = range(first, last + 1)
+    return {
+        "team_id": str(team_id),
+        "name": names.get(team_id),
+        "k": k,
+        "model_version": model.MODEL_VERSION,
+        "weeks": [cells[(team_id, w)] for w in weeks],
+        "sub_teams": [
+            {"team_id": str(c), "name": names[c], "weeks": [cells[(c, w)] for w in weeks]}
+            for c in children.get(team_id, ())
+        ],
+    }
+
+
+def org_tree(
+    conn: Connection, tenant_id: Any, root: Any | None
+) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
+    """children and names of the tenant's teams (below ``root``, or all of them)."""
+    rows = conn.execute(
+        text("SELECT id, name, parent_team_id FROM teams WHERE tenant_id = :t"),
+        {"t": tenant_id},
+    ).all()
+    children: dict[Any, list[Any]] = defaultdict(list)
+    names = {}
+    for row in rows:
+        names[row.id] = row.name
+        children[row.parent_team_id].append(row.id)
+    for kids in children.values():
+        kids.sort(key=lambda t: (names[t], str(t)))
+    return children, names
+
+
+def org_weeks(
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+) -> tuple[list[list[str]], dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]]:
+    """The top-level teams ([id, name]) and per week from ``first`` to ``last`` the
+    organisation's cells and each top-level team's, suppressed."""
+    k = effective_k(k)
+    children, names = org_tree(conn, tenant_id, None)
+    tree: dict[Any, list[Any]] = dict(children)
+    tree[ORG] = list(children.get(None, ()))
+    rows = conn.execute(
+        text(
+            f"SELECT team_id, week_index, {SUMS_SQL} FROM lever_team_weeks "
+            "WHERE tenant_id = :tenant AND week_index <= :last"
+        ),
+        {"tenant": tenant_id, "last": last},
+    ).all()
+    tenant = uuid.UUID(str(tenant_id))
+    own = {
+        (ORG if row[0] == tenant else row[0], row[1]): sums_list(row[2:])
+        for row in rows
+        if row[0] == tenant or row[0] in names
+    }
+    top = tree[ORG]
+    # Weeks before the first with data read the same but for their label: one is computed.
+    start = max(first, min((w for _, w in own), default=last))
+    cells = series(ORG, tree, own, start, last, k)
+    weeks = {w: (cells[(ORG, w)], [cells[(c, w)] for c in top]) for w in range(start, last + 1)}
+    if first < start:
+        empty = series(ORG, tree, {}, first, first, k)
+        org, per_team = empty[(ORG, first)], [empty[(c, first)] for c in top]
+        for w in range(first, start):
+            label = week_label(w)
+            weeks[w] = ({**org, "week": label}, [{**t, "week": label} for t in per_team])
+    return [[str(c), names[c]] for c in top], dict(sorted(weeks.items()))
+
+
+def compute_org_levers(
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+) -> dict[str, Any]:
+    """The organisation view computed from the read model, nothing stored."""
+    team_list, weeks = org_weeks(conn, tenant_id, first, last, k)
+    return {
+        "k": effective_k(k),
+        "model_version": model.MODEL_VERSION,
+        "weeks": [weeks[w][0] for w in range(first, last + 1)],
+        "teams": [
+            {"team_id": team_id, "name": name, "weeks": [weeks[w][1][i] for w in weeks]}
+            for i, (team_id, name) in enumerate(team_list)
+        ],
+    }

@@ -1,0 +1,302 @@
+"""Rebuild: the whole log folded in memory by the per-event transitions catch-up runs too
+(:class:`~.transitions.LeverFacts`), resolved in memory, and each table written once with
+COPY (keys and secondary indexes dropped first and built after the rows are in).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection
+
+from shared.database import as_psycopg
+from shared.domain import levers as model
+from shared.eventlog import RecordedEvent
+from shared.eventlog.store import copy_text
+from shared.projections.bulk import load_tables
+from shared.projections.levers.calendar import (
+    CalendarLoad,
+    MeetingPlacer,
+    WorkingHoursHistory,
+    calendar_load,
+)
+from shared.projections.levers.membership import (
+    Interval,
+    MembershipFold,
+    PersonState,
+    backfill,
+    by_person,
+    lasting,
+)
+from shared.projections.levers.schema import INDEXES, PERSON_WEEK_COLUMNS, SUM_COLUMNS
+from shared.projections.levers.transitions import (
+    LeverFacts,
+    answer_output_only,
+    rewarded,
+)
+from shared.projections.levers.week_rows import PersonWeeks, TeamWeek, team_weeks
+from shared.projections.runtime import collector_paused
+
+
+class LeversFold:
+    """A rebuild's fold (``LeversProjection.begin_rebuild``): what the incremental path
+    writes when handed the whole log as one batch, computed in memory and written once per
+    table with COPY.
+
+    Parameters:
+        version: the model version stored in each team-week.
+
+    ``fold`` keeps only small records per event (no event is retained); ``flush`` resolves
+    memberships first, as catch-up does for a batch, then everything that depends on them.
+    """
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        self.facts = LeverFacts()
+
+    @collector_paused  # millions of small records kept, no cycles among them
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold a page of the log (pages in log order).
+
+        Parameters:
+            events: the page's events.
+        """
+        self.facts.add(events)
+
+    @collector_paused
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Resolve everything folded and write every table.
+
+        Parameters:
+            conn: the rebuild's connection (its transaction).
+            tables: base table name -> physical name of the new generation.
+        """
+        facts = self.facts
+        memberships = MembershipFold()
+        for change in facts.membership:
+            memberships.apply(change)
+        people = memberships.people
+        intervals = lasting(memberships.opened())
+        intervals_of = by_person(intervals)
+        backfill(intervals_of, facts.first_seen)
+        weeks = PersonWeeks(intervals_of)
+        action_rows = _actions(facts, people, weeks)
+        for (tenant, person, week), count in facts.asked.items():
+            weeks.ensure(tenant, person, week).asked += count
+        for answer in facts.answers:
+            row = weeks.ensure(answer.tenant, answer.person, answer.week)
+            row.feedback += 1
+            row.output_only += answer_output_only(answer, {})
+        meeting_rows = _meetings(facts, people, weeks)
+        rows = team_weeks(intervals, weeks.rows, facts.pulses)
+        pg = as_psycopg(conn)
+        load_tables(
+            pg,
+            tables,
+            INDEXES,
+            lambda: self._copy_all(
+                pg, tables, people, intervals, action_rows, meeting_rows, weeks, rows
+            ),
+        )
+
+    def _copy_all(
+        self,
+        pg: Any,
+        tables: Mapping[str, str],
+        people: Mapping[str, PersonState],
+        intervals: list[Interval],
+        action_rows: list[tuple[Any, ...]],
+        meeting_rows: list[tuple[Any, ...]],
+        weeks: PersonWeeks,
+        team_rows: list[TeamWeek],
+    ) -> None:
+        facts = self.facts
+        copy_rows(
+            pg,
+            tables["lever_people"],
+            "person_id, tenant_id, team_id, time_zone, active",
+            ((k, p.tenant, p.team, p.time_zone, p.active) for k, p in people.items()),
+        )
+        copy_rows(
+            pg,
+            tables["lever_memberships"],
+            "person_id, tenant_id, team_id, from_week, to_week",
+            (interval.row() for interval in intervals),
+        )
+        copy_rows(
+            pg,
+            tables["lever_actions"],
+            "action_id, person_id, week_index, occurred_at, stretch, visible, rewarded, retracted",
+            action_rows,
+            plain=True,
+        )
+        copy_rows(
+            pg,
+            tables["lever_rewards"],
+            "outcome_id, person_id, occurred_at",
+            ((k, person, at) for k, (person, at) in facts.rewards.items()),
+            plain=True,
+        )
+        copy_rows(
+            pg,
+            tables["lever_feedback_requests"],
+            "request_id, output_only",
+            facts.requests.items(),
+            plain=True,
+        )
+        copy_rows(
+            pg,
+            tables["lever_working_hours"],
+            "person_id, from_week, start_minute, end_minute, working_days, time_zone",
+            (setting.row() for setting in facts.hours.values()),
+        )
+        copy_rows(
+            pg,
+            tables["lever_meetings"],
+            "person_id, meeting_key, week_index, starts_at, ends_at, counted",
+            meeting_rows,
+            plain=True,
+        )
+        copy_rows(
+            pg,
+            tables["lever_person_weeks"],
+            PERSON_WEEK_COLUMNS,
+            (row.row(person, week) for (person, week), row in weeks.rows.items()),
+            plain=True,
+        )
+        copy_rows(
+            pg,
+            tables["lever_pulses"],
+            "tenant_id, team_id, week_index, responses, safety_n, safety_points, item_sum, item_n",
+            ((*key, *sums.values()) for key, sums in facts.pulses.items()),
+        )
+        copy_rows(
+            pg,
+            tables["lever_team_weeks"],
+            f"tenant_id, team_id, week_index, {', '.join(SUM_COLUMNS)}, model_version",
+            (row.row(self.version) for row in team_rows),
+        )
+
+
+def _actions(
+    facts: LeverFacts, people: Mapping[str, PersonState], weeks: PersonWeeks
+) -> list[tuple[Any, ...]]:
+    """The ``lever_actions`` rows (rewarded: a reward 0 to 14 days after a visible action),
+    and each action not retracted counted in its person-week."""
+    reward_times: dict[str, list[datetime]] = defaultdict(list)
+    for person, at in facts.rewards.values():
+        reward_times[person].append(at)
+    for times in reward_times.values():
+        times.sort()
+    for (person, week), tenant in facts.action_weeks.items():
+        weeks.ensure(tenant, person, week)
+    rows: list[tuple[Any, ...]] = []
+    retracted_ids, week_rows = facts.retracted, weeks.rows
+    for action_id, a in facts.actions.items():
+        known = a.person in people  # the incremental path marks only people it stores
+        retracted = known and action_id in retracted_ids
+        is_rewarded = (
+            a.visible and known and rewarded(a.occurred_at, reward_times.get(a.person, ()))
+        )
+        rows.append(
+            (
+                action_id,
+                a.person,
+                a.week,
+                a.occurred_at,
+                a.stretch,
+                a.visible,
+                is_rewarded,
+                retracted,
+            )
+        )
+        if not retracted:
+            row = week_rows[(a.person, a.week)]
+            row.actions += 1
+            row.stretch += a.stretch
+            row.visible += a.visible
+            row.rewarded += is_rewarded
+    return rows
+
+
+def _meetings(
+    facts: LeverFacts, people: Mapping[str, PersonState], weeks: PersonWeeks
+) -> list[tuple[Any, ...]]:
+    """The ``lever_meetings`` rows (each meeting's last observation in its person's local
+    week), and each person-week's calendar load from its counted meetings."""
+    history = WorkingHoursHistory(
+        facts.hours.values(), {person: p.time_zone for person, p in people.items()}
+    )
+    placer = MeetingPlacer()
+    rows: list[tuple[Any, ...]] = []
+    spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+    for (person, key), fact in facts.meetings.items():
+        p = people.get(person)
+        if p is None or fact is None:
+            continue
+        zone = p.time_zone
+        if history.has_changes(person):
+            zone = history.zone_at(person, placer.utc_week(fact.start))
+        week, starts, ends = placer.place(zone, fact.start, fact.end)
+        counted = fact.counted
+        rows.append((person, copy_text(key), week, fact.start, fact.end, "t" if counted else "f"))
+        if (person, week) not in weeks.rows:
+            weeks.ensure(p.tenant, person, week)
+        if counted:
+            spans[(person, week)].append((starts, ends))
+    # One load per distinct week of meetings (and working hours, when not the default).
+    loads: dict[tuple[Any, ...], CalendarLoad] = {}
+    for (person, week), found in spans.items():
+        found.sort()
+        if history.has_changes(person):
+            hours = history.hours_at(person, week)
+            shape: tuple[Any, ...] = (hours, *found)
+        else:
+            hours, shape = model.DEFAULT_WORKING_HOURS, tuple(found)
+        load = loads.get(shape)
+        if load is None:
+            load = loads[shape] = calendar_load(found, hours)
+        weeks.rows[(person, week)].load = load
+    return rows
+
+
+# -- COPY text (until shared.copy_format lands) ------------------------------------------------
+
+
+def _copy_value(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if value is True:
+        return "t"
+    if value is False:
+        return "f"
+    if isinstance(value, list):
+        return "{" + ",".join(str(v) for v in value) + "}"
+    if isinstance(value, str):
+        return copy_text(value)
+    return str(value)
+
+
+def copy_rows(
+    pg: Any, table: str, columns: str, rows: Iterable[Sequence[Any]], plain: bool = False
+) -> None:
+    """COPY ``rows`` into ``table`` in PostgreSQL's text format, a few MB per write.
+
+    ``plain`` rows hold only ids, numbers, booleans and timestamps (never None, a list or
+    text to escape): their ``str`` is already COPY text, the fast path of the big tables."""
+    with pg.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        lines: list[str] = []
+        for row in rows:
+            lines.append(
+                "\t".join(map(str, row)) if plain else "\t".join([_copy_value(v) for v in row])
+            )
+            if len(lines) >= 20_000:
+                lines.append("")
+                copy.write("\n".join(lines))
+                lines = []
+        if lines:
+            lines.append("")
+            copy.write("\n".join(lines))
