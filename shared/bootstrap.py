@@ -14,12 +14,11 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from dramatiq.brokers.redis import RedisBroker
 from sqlalchemy import Engine
 
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing
-from shared.messaging import add_prometheus, setup_broker
+from shared.messaging import Broker, add_prometheus, setup_broker
 from shared.projections import Runtime, runtime
 from shared.settings import Settings
 
@@ -79,7 +78,7 @@ def projection_runtime(store: EventStore, *, ensure: bool = True) -> Runtime:
     return projections
 
 
-def broker(settings: Settings) -> RedisBroker:
+def broker(settings: Settings) -> Broker:
     """The process's Dramatiq broker on ``settings.redis_url`` (made on the first call).
 
     Parameters:
@@ -92,7 +91,7 @@ def broker(settings: Settings) -> RedisBroker:
 
 
 @cache
-def worker_broker() -> RedisBroker:
+def worker_broker() -> Broker:
     """The broker of a Dramatiq worker process, from ``REDIS_URL``, with the Prometheus
     middleware when ``compound worker`` asked for it; the workers' modules call it before
     they declare their actors.
