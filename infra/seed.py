@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, select
 
 from shared.commands import Actor, JournalCommands, OrganizationCommands
-from shared.directory import Organization, Person
+from shared.directory import Organization
 from shared.domain.tactics import AUDIENCES, TACTICS
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import AppendContext, EventStore, NewEvent, StreamAppend
@@ -429,15 +429,3 @@ def _history(
     events = [e for e in events if e.occurred_at is None or e.occurred_at <= future_limit]
     events.sort(key=lambda e: e.occurred_at or datetime.now(UTC))
     return events
-
-
-def demo_logins_ok(store: EventStore) -> bool:
-    with store.engine.connect() as conn:
-        return (
-            conn.execute(
-                select(func.count())
-                .select_from(Person)
-                .where(Person.email.in_(["ada@demo.test", "grace@demo.test", "admin@demo.test"]))
-            ).scalar_one()
-            == 3
-        )

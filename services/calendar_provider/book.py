@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -135,6 +135,3 @@ class CalendarBook:
 
     def window_start(self) -> datetime:
         return datetime.combine(self.first_monday, datetime.min.time())
-
-    def window_end(self) -> datetime:
-        return self.window_start() + timedelta(weeks=self.weeks)

@@ -140,14 +140,20 @@ class S256Required(CodeChallenge):
         return authorization_code.stored.code_challenge_method
 
 
-def build_server(storage: ProviderStorage, client: Client) -> tuple[AuthorizationServer, Any]:
-    """The authorization server and the resource protector, bound to ``storage``."""
+class ProviderServer(AuthorizationServer):
+    """The authorization server of one client; its grants and endpoints read ``storage``
+    through ``self.server``."""
 
-    def query_client(client_id: str) -> Client | None:
-        return client if client_id == client.client_id else None
+    def __init__(self, storage: ProviderStorage, client: Client):
+        self.storage = storage
+        self.client = client
+        super().__init__(query_client=self.query_registered_client, save_token=self.save_pair)
 
-    def save_token(token: dict[str, Any], request: Any) -> None:
-        storage.save_token(
+    def query_registered_client(self, client_id: str) -> Client | None:
+        return self.client if client_id == self.client.client_id else None
+
+    def save_pair(self, token: dict[str, Any], request: Any) -> None:
+        self.storage.save_token(
             StoredToken(
                 access_token=token["access_token"],
                 refresh_token=token.get("refresh_token"),
@@ -161,80 +167,92 @@ def build_server(storage: ProviderStorage, client: Client) -> tuple[Authorizatio
             )
         )
 
-    class CodeGrant(grants.AuthorizationCodeGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-        def save_authorization_code(self, code: str, request: Any) -> None:
-            data = request.payload.data
-            storage.save_code(
-                StoredCode(
-                    code=code,
-                    client_id=request.client.client_id,
-                    email=request.user.email,
-                    redirect_uri=request.payload.redirect_uri,
-                    scope=request.payload.scope or "",
-                    code_challenge=data.get("code_challenge"),
-                    code_challenge_method=data.get("code_challenge_method"),
-                    created_at=time.time(),
-                )
+class CodeGrant(grants.AuthorizationCodeGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+    def save_authorization_code(self, code: str, request: Any) -> None:
+        data = request.payload.data
+        self.server.storage.save_code(
+            StoredCode(
+                code=code,
+                client_id=request.client.client_id,
+                email=request.user.email,
+                redirect_uri=request.payload.redirect_uri,
+                scope=request.payload.scope or "",
+                code_challenge=data.get("code_challenge"),
+                code_challenge_method=data.get("code_challenge_method"),
+                created_at=time.time(),
             )
+        )
 
-        def query_authorization_code(self, code: str, client: Client) -> Any:
-            stored = storage.find_code(code)
-            if stored is None or stored.client_id != client.client_id:
-                return None
-            found = AuthorizationCode(stored)
-            return None if found.is_expired() else found
+    def query_authorization_code(self, code: str, client: Client) -> Any:
+        stored = self.server.storage.find_code(code)
+        if stored is None or stored.client_id != client.client_id:
+            return None
+        found = AuthorizationCode(stored)
+        return None if found.is_expired() else found
 
-        def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
-            # A code works once: deleted before the token is issued, so a replay finds nothing.
-            storage.delete_code(authorization_code.stored.code)
+    def delete_authorization_code(self, authorization_code: AuthorizationCode) -> None:
+        # A code works once: deleted before the token is issued, so a replay finds nothing.
+        self.server.storage.delete_code(authorization_code.stored.code)
 
-        def authenticate_user(self, authorization_code: AuthorizationCode) -> User:
-            return User(authorization_code.stored.email)
+    def authenticate_user(self, authorization_code: AuthorizationCode) -> User:
+        return User(authorization_code.stored.email)
 
-    class RotatingRefreshGrant(grants.RefreshTokenGrant):
-        TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-        INCLUDE_NEW_REFRESH_TOKEN = True
 
-        def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
-            stored = storage.find_token(refresh=refresh_token)
-            if stored is None or stored.refresh_revoked:
-                return None
-            return Token(stored)
+class RotatingRefreshGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    INCLUDE_NEW_REFRESH_TOKEN = True
 
-        def authenticate_user(self, refresh_token: Token) -> User:
-            return User(refresh_token.stored.email)
+    def authenticate_refresh_token(self, refresh_token: str) -> Token | None:
+        stored = self.server.storage.find_token(refresh=refresh_token)
+        if stored is None or stored.refresh_revoked:
+            return None
+        return Token(stored)
 
-        def revoke_old_credential(self, refresh_token: Token) -> None:
-            storage.revoke(refresh_token.stored.access_token)
+    def authenticate_user(self, refresh_token: Token) -> User:
+        return User(refresh_token.stored.email)
 
-    class Revocation(RevocationEndpoint):
-        CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    def revoke_old_credential(self, refresh_token: Token) -> None:
+        self.server.storage.revoke(refresh_token.stored.access_token)
 
-        def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
-            stored = None
-            if token_type_hint != "refresh_token":
-                stored = storage.find_token(access=token_string)
-            if stored is None and token_type_hint != "access_token":
-                stored = storage.find_token(refresh=token_string)
-            return Token(stored) if stored else None
 
-        def revoke_token(self, token: Token, request: Any) -> None:
-            # Revoking either half ends the pair (RFC 7009 allows it; Google does it).
-            storage.revoke(token.stored.access_token)
+class Revocation(RevocationEndpoint):
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
-    class Validator(BearerTokenValidator):
-        def authenticate_token(self, token_string: str) -> Token | None:
+    def query_token(self, token_string: str, token_type_hint: str | None) -> Token | None:
+        storage = self.server.storage
+        stored = None
+        if token_type_hint != "refresh_token":
             stored = storage.find_token(access=token_string)
-            return Token(stored) if stored else None
+        if stored is None and token_type_hint != "access_token":
+            stored = storage.find_token(refresh=token_string)
+        return Token(stored) if stored else None
 
-    server = AuthorizationServer(query_client=query_client, save_token=save_token)
+    def revoke_token(self, token: Token, request: Any) -> None:
+        # Revoking either half ends the pair (RFC 7009 allows it; Google does it).
+        self.server.storage.revoke(token.stored.access_token)
+
+
+class Validator(BearerTokenValidator):
+    def __init__(self, storage: ProviderStorage):
+        super().__init__()
+        self.storage = storage
+
+    def authenticate_token(self, token_string: str) -> Token | None:
+        stored = self.storage.find_token(access=token_string)
+        return Token(stored) if stored else None
+
+
+def build_server(storage: ProviderStorage, client: Client) -> tuple[AuthorizationServer, Any]:
+    """The authorization server and the resource protector, bound to ``storage``."""
+    server = ProviderServer(storage, client)
     server.register_grant(CodeGrant, [S256Required(required=True)])
     server.register_grant(RotatingRefreshGrant)
     server.register_endpoint(Revocation)
     protector = ResourceProtector()
-    protector.register_token_validator(Validator())
+    protector.register_token_validator(Validator(storage))
     return server, protector
 
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from functools import partial, wraps
 from typing import Any
 
-import psycopg
 from flask import (
     Blueprint,
     Flask,
@@ -30,7 +29,6 @@ from flask_login import LoginManager, current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
@@ -38,7 +36,7 @@ from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from shared.commands import Actor
-from shared.directory import Person
+from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
 from shared.domain.errors import Conflict, Unauthorized
 from shared.security import token_digest, verify_password
 
@@ -125,48 +123,16 @@ class PortalUser:
         )
 
 
-# One prepared statement per authenticated request: the caller, their role and the teams
-# they manage (this runs on every API call, so it is kept to a single round trip).
-_CALLER_SQL = """
-SELECT p.id, p.tenant_id, p.role, p.email, p.display_name,
-       ARRAY(SELECT m.team_id FROM team_members m
-             WHERE m.person_id = p.id AND m.is_manager) AS managed
-FROM people p
-WHERE p.status = 'active' AND p.id = {person}
-"""
-_PERSON_BY_ID = _CALLER_SQL.format(person="%s")
-_PERSON_BY_TOKEN = _CALLER_SQL.format(
-    person="(SELECT t.person_id FROM access_tokens t WHERE t.token_hash = %s "
-    "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))"
-)
-
-
-def _caller(sql: str, key: object) -> PortalUser | None:
-    # Autocommit for this one read: a single round trip, without BEGIN and ROLLBACK.
-    fairy = resources().engine.raw_connection()
-    try:
-        pg = fairy.driver_connection
-        assert isinstance(pg, psycopg.Connection)
-        pg.autocommit = True
-        try:
-            row = pg.execute(sql, (key,), prepare=True).fetchone()
-        finally:
-            if not pg.broken:
-                pg.autocommit = False
-    except psycopg.OperationalError:
-        fairy.invalidate()  # the server went away: the pool must not hand it out again
-        raise
-    finally:
-        fairy.close()
-    if row is None:
+def _portal_user(caller: Caller | None) -> PortalUser | None:
+    if caller is None:
         return None
-    person_id, tenant_id, role, email, name, managed = row
+    person_id, tenant_id, role, email, name, managed = caller
     return PortalUser(person_id, tenant_id, role, email, name, frozenset(managed))
 
 
 def load_person(person_id: uuid.UUID) -> PortalUser | None:
     """An active person of the directory, or None (left, erased, unknown)."""
-    return _caller(_PERSON_BY_ID, person_id)
+    return _portal_user(active_person(resources().engine, person_id))
 
 
 @login_manager.user_loader
@@ -179,7 +145,7 @@ def _load_user(user_id: str) -> PortalUser | None:
 
 def user_for_token(token: str) -> PortalUser | None:
     """The active person a valid (not revoked, not expired) token belongs to."""
-    return _caller(_PERSON_BY_TOKEN, token_digest(token))
+    return _portal_user(person_for_token(resources().engine, token_digest(token)))
 
 
 def current_caller() -> PortalUser:
@@ -255,12 +221,7 @@ def authenticate(email: str, password: str) -> PortalUser:
     Raises:
         Unauthorized: wrong e-mail or password (the same message for both).
     """
-    with resources().engine.connect() as conn:
-        person = conn.execute(
-            select(Person.id, Person.password_hash, Person.status).where(
-                func.lower(Person.email) == email.strip().lower()
-            )
-        ).first()
+    person = login_candidate(resources().engine, email)
     ok = verify_password(person.password_hash if person else None, password)
     ok = ok and person is not None and person.status == "active"
     record_login(email, ok)

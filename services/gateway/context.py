@@ -8,10 +8,20 @@ object once instead.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from flask import Request, g, request
-from flask.ctx import _AppCtxGlobals
+
+
+class RequestGlobals(Protocol):
+    """What the gateway uses of ``flask.g`` (Flask's class for it is private): attributes set
+    and read freely, and ``get`` with a default."""
+
+    def __getattr__(self, name: str) -> Any: ...
+
+    def __setattr__(self, name: str, value: Any) -> None: ...
+
+    def get(self, name: str, default: Any | None = None) -> Any: ...
 
 
 def current_request() -> Request:
@@ -19,6 +29,6 @@ def current_request() -> Request:
     return cast(Request, cast(Any, request)._get_current_object())
 
 
-def request_globals() -> _AppCtxGlobals:
+def request_globals() -> RequestGlobals:
     """``flask.g`` of the current context (not its proxy)."""
-    return cast(_AppCtxGlobals, cast(Any, g)._get_current_object())
+    return cast(RequestGlobals, cast(Any, g)._get_current_object())

@@ -2,6 +2,7 @@
 
 Modules: ``settings`` (what is configured), ``providers`` (endpoints and scopes),
 ``connections`` (tokens encrypted at rest, connect and disconnect), ``minimise`` (an event
--> timing and counts), ``sync`` (incremental, paginated, idempotent), ``jobs`` (the queue).
-docs/calendar.md describes the whole flow and the privacy rules (DESIGN.md §8).
+-> timing and counts), ``provider_api`` (the provider's HTTP API, page by page), ``sync``
+(incremental, paginated, idempotent), ``jobs`` (the queue).
+docs/calendar.md describes the whole flow and the privacy rules.
 """

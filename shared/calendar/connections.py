@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from cryptography.fernet import Fernet, MultiFernet
 from sqlalchemy import Connection as DbConnection
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 
 from shared.database import as_psycopg
 from shared.eventlog import AppendContext, EventStore, MissingMasterKey, NewEvent
@@ -130,13 +130,6 @@ class Connections:
             )
             db.rollback()
         return {r[3]: self._row(r) for r in rows}
-
-    def active_ids(self) -> list[uuid.UUID]:
-        with self.engine.connect() as db:
-            rows = db.execute(
-                text("SELECT id FROM calendar_connections WHERE status = 'active' ORDER BY id")
-            ).fetchall()
-        return [r[0] for r in rows]
 
     def person_status(self, person_id: uuid.UUID) -> str | None:
         """The person's directory status (``active``, ``left``, ``erased`` ...), if known."""

@@ -1,4 +1,5 @@
-"""Data minimisation: a provider's event -> the few facts Compound keeps (DESIGN.md §8).
+"""Data minimisation: a provider's event -> the few facts Compound keeps (docs/calendar.md,
+"What Compound keeps, and what it never keeps").
 
 Pure functions, no I/O. What leaves here is timing and counts only: start, end, attendee
 count, 1:1, with-manager, organizer-is-self, own response, recurring. Titles, descriptions,

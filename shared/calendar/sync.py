@@ -2,9 +2,9 @@
 
 One run of :meth:`CalendarSync.sync`:
 
-1. pages through the provider's API (Google ``events.list`` with ``pageToken`` then
-   ``syncToken``; Graph ``calendarView/delta`` with ``@odata.nextLink`` then
-   ``@odata.deltaLink``), refreshing the access token when it expires;
+1. pages through the provider's API (shared/calendar/provider_api.py: Google
+   ``events.list`` with ``pageToken`` then ``syncToken``; Graph ``calendarView/delta`` with
+   ``@odata.nextLink`` then ``@odata.deltaLink``), refreshing the access token when it expires;
 2. minimises each event (shared/calendar/minimise.py) and, per page in one transaction,
    appends ``MeetingObserved`` for a new or changed meeting and ``MeetingCancelled`` for a
    cancelled one, and records each meeting's version in ``calendar_meetings``;
@@ -28,15 +28,12 @@ import logging
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-import requests
 from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
 
 from shared.calendar.connections import CalendarConnection, Connections
 from shared.calendar.minimise import (
@@ -49,27 +46,29 @@ from shared.calendar.minimise import (
     from_graph,
     version_of,
 )
+from shared.calendar.provider_api import (
+    GrantRevoked,
+    ProviderApi,
+    SyncFailed,
+    SyncTokenExpired,
+)
 from shared.calendar.providers import ProviderConfig
 from shared.calendar.settings import CalendarSettings
 from shared.database import as_psycopg
 from shared.eventlog import AppendContext, NewEvent
 
+__all__ = [
+    "CalendarSync",
+    "GrantRevoked",
+    "ProviderApi",
+    "SyncFailed",
+    "SyncReport",
+    "SyncTokenExpired",
+]
+
 log = logging.getLogger("compound.calendar")
 LOCK_CLASS = 0x43414C  # "CAL": advisory locks keyed by connection, one sync at a time
-HTTP_TIMEOUT = 30
 MEETING_TYPES = frozenset({"MeetingObserved", "MeetingCancelled"})
-
-
-class SyncTokenExpired(Exception):
-    """The provider answered 410 Gone: the sync token is no longer valid."""
-
-
-class GrantRevoked(Exception):
-    """The provider refuses the tokens (revoked access, invalid refresh token)."""
-
-
-class SyncFailed(Exception):
-    """Another provider error (5xx, unexpected answer): the sync is tried again later."""
 
 
 @dataclass
@@ -84,134 +83,6 @@ class SyncReport:
     seen: int = 0
     observed: int = 0
     cancelled: int = 0
-
-
-@dataclass
-class _Page:
-    items: list[dict[str, Any]]
-    sync_token: str | None  # set on the last page only
-
-
-class ProviderApi:
-    """Pages through one connection's calendar over HTTP with automatic token refresh."""
-
-    def __init__(
-        self,
-        provider: ProviderConfig,
-        token: dict[str, Any],
-        on_token: Callable[[dict[str, Any]], None],
-        settings: CalendarSettings,
-    ):
-        self.provider = provider
-        self.settings = settings
-        self.session = OAuth2Session(
-            provider.client_id,
-            provider.client_secret,
-            token=token,
-            token_endpoint=provider.token_url,
-            update_token=lambda new, refresh_token=None, access_token=None: on_token(dict(new)),
-        )
-
-    def _get(self, url: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-        headers = {}
-        if self.provider.protocol == "graph":
-            headers["Prefer"] = f"odata.maxpagesize={self.settings.page_size}"
-        for attempt in (1, 2):
-            try:
-                response = self.session.get(
-                    url, params=params, headers=headers, timeout=HTTP_TIMEOUT
-                )
-            except OAuthError as err:  # the automatic refresh was refused
-                raise GrantRevoked(err.error) from None
-            except requests.RequestException as err:
-                raise SyncFailed(f"{type(err).__name__}: {err}") from None
-            if response.status_code == 401 and attempt == 1:
-                # The access token was revoked before it expired: one refresh, then give up.
-                try:
-                    self.session.refresh_token(self.provider.token_url)
-                except OAuthError as err:
-                    raise GrantRevoked(err.error) from None
-                continue
-            if response.status_code == 401:
-                raise GrantRevoked("unauthorized")
-            if response.status_code == 410:
-                raise SyncTokenExpired()
-            if response.status_code != 200:
-                raise SyncFailed(f"{url} answered {response.status_code}")
-            try:
-                body = orjson.loads(response.content)  # several times faster than json
-            except orjson.JSONDecodeError:
-                raise SyncFailed(f"{url} answered something other than JSON") from None
-            assert isinstance(body, dict)
-            return body
-        raise SyncFailed("unreachable")
-
-    def pages(self, sync_token: str | None) -> Iterator[_Page]:
-        """Every page of a full listing (``sync_token`` None) or of the changes since it."""
-        if self.provider.protocol == "graph":
-            yield from self._graph_pages(sync_token)
-        else:
-            yield from self._google_pages(sync_token)
-
-    def _window(self) -> tuple[datetime, datetime]:
-        now = datetime.now(UTC)
-        return (
-            now - timedelta(weeks=self.settings.weeks_back),
-            now + timedelta(weeks=self.settings.weeks_ahead),
-        )
-
-    def _google_pages(self, sync_token: str | None) -> Iterator[_Page]:
-        params: dict[str, Any] = {"maxResults": self.settings.page_size, "singleEvents": "true"}
-        if sync_token:
-            params["syncToken"] = sync_token
-        else:  # Google refuses timeMin together with a syncToken: only the full sync has one
-            low, high = self._window()
-            params["timeMin"] = low.isoformat().replace("+00:00", "Z")
-            params["timeMax"] = high.isoformat().replace("+00:00", "Z")
-        while True:
-            body = self._get(self.provider.events_url(), params)
-            items = [i for i in body.get("items") or [] if isinstance(i, dict)]
-            if body.get("nextPageToken"):
-                yield _Page(items, None)
-                params = {**params, "pageToken": body["nextPageToken"]}
-                continue
-            if not body.get("nextSyncToken"):
-                raise SyncFailed("the last page carries no nextSyncToken")
-            yield _Page(items, str(body["nextSyncToken"]))
-            return
-
-    def _graph_pages(self, delta_link: str | None) -> Iterator[_Page]:
-        url: str = delta_link or self.provider.events_url()
-        params: dict[str, Any] | None = None
-        if not delta_link:
-            low, high = self._window()
-            params = {
-                "startDateTime": low.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "endDateTime": high.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            }
-        while True:
-            body = self._get(url, params)
-            items = [i for i in body.get("value") or [] if isinstance(i, dict)]
-            if body.get("@odata.nextLink"):
-                yield _Page(items, None)
-                url, params = str(body["@odata.nextLink"]), None
-                continue
-            if not body.get("@odata.deltaLink"):
-                raise SyncFailed("the last page carries no @odata.deltaLink")
-            yield _Page(items, str(body["@odata.deltaLink"]))
-            return
-
-    def revoke(self) -> None:
-        """Revoke the refresh token (and with it the grant) at the provider, if it can."""
-        if not self.provider.revoke_url:
-            return
-        token = self.session.token or {}
-        value = token.get("refresh_token") or token.get("access_token")
-        if value:
-            hint = "refresh_token" if token.get("refresh_token") else "access_token"
-            self.session.revoke_token(
-                self.provider.revoke_url, value, token_type_hint=hint, timeout=HTTP_TIMEOUT
-            )
 
 
 class CalendarSync:

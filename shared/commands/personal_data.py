@@ -26,6 +26,13 @@ CSV_COLUMNS = ("position", "stream", "type", "occurred_at", "recorded_at")
 def export_events(store: EventStore, actor: Actor) -> list[dict[str, Any]]:
     """The actor's own events, in log order, as plain JSON-ready mappings.
 
+    Parameters:
+        store: the event store.
+        actor: the person exporting their data.
+
+    Returns:
+        One mapping per event: position, stream, type, times and data (secrets left out).
+
     Raises:
         Forbidden: the actor is the system, not a person.
     """
@@ -50,13 +57,30 @@ def export_events(store: EventStore, actor: Actor) -> list[dict[str, Any]]:
 
 
 def as_json(person_id: Any, events: Sequence[dict[str, Any]]) -> str:
+    """The export as one JSON document.
+
+    Parameters:
+        person_id: whose export it is.
+        events: :func:`export_events`' answer.
+
+    Returns:
+        ``{"person_id", "events"}``, indented.
+    """
     return json.dumps(
         {"person_id": str(person_id), "events": list(events)}, indent=2, ensure_ascii=False
     )
 
 
 def as_csv(events: Sequence[dict[str, Any]]) -> str:
-    """One row per event; one column per data field (lists and objects as JSON)."""
+    """The export as CSV: one row per event; one column per data field (lists and objects
+    as JSON).
+
+    Parameters:
+        events: :func:`export_events`' answer.
+
+    Returns:
+        The CSV text, with a header row.
+    """
     fields = sorted({key for e in events for key in e["data"]})
     out = io.StringIO()
     writer = csv.writer(out)

@@ -21,6 +21,8 @@ CADENCES = (1, 2, 4)  # weeks between pulses: weekly, fortnightly, four-weekly
 
 @dataclass(frozen=True)
 class OrganisationSettings:
+    """The settings in force: k, the pulse cadence in weeks, and whether an admin set them."""
+
     k: int
     pulse_cadence_weeks: int
     changed: bool  # whether an admin ever set them (otherwise the deployment's defaults)
@@ -30,7 +32,16 @@ def organisation_settings(
     conn: Connection, tenant_id: Any, defaults: Settings
 ) -> OrganisationSettings:
     """The organisation's settings: its latest ``OrganizationSettingsChanged``, or the
-    deployment's defaults (``COMPOUND_K``, weekly)."""
+    deployment's defaults (``COMPOUND_K``, weekly).
+
+    Parameters:
+        conn: a database connection.
+        tenant_id: the organisation.
+        defaults: the deployment's settings.
+
+    Returns:
+        The settings in force (k never below the floor: :func:`effective_k`).
+    """
     data = _latest(conn, tenant_id)
     if data is None:
         return OrganisationSettings(effective_k(defaults.k_anonymity), 1, False)
@@ -38,7 +49,15 @@ def organisation_settings(
 
 
 def pulse_cadence(conn: Connection, tenant_id: Any) -> int:
-    """Weeks between pulses in the organisation: 1 (weekly, the default), 2 or 4."""
+    """Weeks between pulses in the organisation.
+
+    Parameters:
+        conn: a database connection.
+        tenant_id: the organisation.
+
+    Returns:
+        1 (weekly, the default), 2 or 4.
+    """
     data = _latest(conn, tenant_id)
     return 1 if data is None else int(data["pulse_cadence_weeks"])
 
@@ -59,6 +78,15 @@ def change_settings(
     store: EventStore, actor: Actor, k: int, pulse_cadence_weeks: int
 ) -> OrganisationSettings:
     """Set k and the pulse cadence (admins only).
+
+    Parameters:
+        store: the event store.
+        actor: the admin deciding.
+        k: the privacy threshold of every manager view.
+        pulse_cadence_weeks: weeks between pulses: 1, 2 or 4.
+
+    Returns:
+        The new settings.
 
     Raises:
         Forbidden: the actor is not an admin.

@@ -26,6 +26,8 @@ from shared.eventlog import EventStore, NewEvent
 
 @dataclass(frozen=True)
 class WorkingHoursSetting:
+    """A person's working window, days and time zone, and whether they ever set them."""
+
     start: str  # HH:MM
     end: str
     working_days: list[str] = field(default_factory=lambda: list(DEFAULT_DAYS))
@@ -34,7 +36,16 @@ class WorkingHoursSetting:
 
 
 def working_hours_of(conn: Connection, tenant_id: Any, person_id: Any) -> WorkingHoursSetting:
-    """The person's latest ``WorkingHoursSet``, or the defaults in the zone they joined with."""
+    """The person's latest ``WorkingHoursSet``, or the defaults in the zone they joined with.
+
+    Parameters:
+        conn: a database connection.
+        tenant_id: the organisation.
+        person_id: the person.
+
+    Returns:
+        Their setting (09:00-17:00, Monday to Friday, when they never set one).
+    """
     row = conn.execute(
         text(
             "SELECT data FROM events WHERE stream_id = :s AND tenant_id = :t "
@@ -67,6 +78,17 @@ def set_working_hours(
     time_zone: str,
 ) -> WorkingHoursSetting:
     """Set the actor's own working hours and time zone, from this ISO week on.
+
+    Parameters:
+        store: the event store.
+        actor: the person (not the system).
+        start: the start of the working window, ``HH:MM``.
+        end: its end, ``HH:MM``.
+        working_days: the working days (``mon`` ... ``sun``).
+        time_zone: an IANA time zone name.
+
+    Returns:
+        The new setting.
 
     Raises:
         InvalidInput: start not before end (HH:MM), no working day or one named twice, or

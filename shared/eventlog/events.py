@@ -1,6 +1,6 @@
 """The event catalogue of Compound, model version 1: every event type and its fields.
 
-docs/events.md is this module in prose; ``tests/unit/test_event_catalogue.py`` checks that
+docs/events.md is this module in prose; ``tests/unit/test_catalogue.py`` checks that
 the two agree. Fields marked ``personal`` are encrypted with the subject's data key.
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
-from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue
+from shared.eventlog.iso_week_field import IsoWeek
 
 ROLES = ("employee", "manager", "admin")
 PULSE_ITEMS = (
@@ -30,18 +30,6 @@ PULSE_ITEMS = (
 )
 
 TEXT_MAX = 2000
-
-
-class IsoWeek(fields.String):
-    """An ISO week such as ``2026-W47`` that exists in its year (W53 only where there is one)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            parse_iso_week(text)
-        except InvalidIsoWeek as err:
-            raise ValidationError(str(err)) from None
-        return text
 
 
 def _personal_text(required: bool = False, max_len: int = TEXT_MAX) -> fields.String:
@@ -332,7 +320,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
 
 
 def build_catalogue() -> Catalogue:
-    """The catalogue with every event type of model version 1."""
+    """The catalogue with every event type of model version 1.
+
+    Returns:
+        A new catalogue (the store uses :data:`CATALOGUE`, built once).
+    """
     catalogue = Catalogue()
     for schema, subject, description in _V1:
         catalogue.register(schema.__name__, 1, schema, subject=subject, description=description)

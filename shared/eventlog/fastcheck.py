@@ -23,6 +23,7 @@ from marshmallow import Schema, fields, validate
 from marshmallow.utils import missing
 
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
+from shared.eventlog.iso_week_field import IsoWeek
 
 Checker = Callable[[Any], Any]
 """Returns the normalised value, or raises :class:`_Unsure`."""
@@ -71,104 +72,114 @@ def _validator_check(field: fields.Field) -> Callable[[Any], bool] | None:
     return lambda v: all(c(v) for c in checks)
 
 
+def _check_uuid(v: Any) -> str:
+    if type(v) is not str or not _UUID.match(v):
+        raise _UNSURE
+    return v
+
+
+def _check_str(v: Any) -> str:
+    if type(v) is not str:
+        raise _UNSURE
+    return v
+
+
+def _check_week(v: Any) -> str:
+    if type(v) is not str:
+        raise _UNSURE
+    try:
+        parse_iso_week(v)
+    except InvalidIsoWeek:
+        raise _UNSURE from None
+    return v
+
+
+def _check_int(v: Any) -> int:
+    if type(v) is not int:
+        raise _UNSURE
+    return v
+
+
+def _check_bool(v: Any) -> bool:
+    if type(v) is not bool:
+        raise _UNSURE
+    return v
+
+
+def _check_date(v: Any) -> str:
+    if type(v) is not str or not _DATE.match(v):
+        raise _UNSURE
+    try:
+        return date.fromisoformat(v).isoformat()
+    except ValueError:
+        raise _UNSURE from None
+
+
+def _check_datetime(v: Any) -> str:
+    if type(v) is not str or not _DATETIME.match(v):
+        raise _UNSURE
+    try:
+        moment = datetime.fromisoformat(v)
+    except ValueError:
+        raise _UNSURE from None
+    if moment.tzinfo is None:
+        raise _UNSURE
+    return moment.isoformat()
+
+
+_SCALAR_CHECKERS: dict[type[fields.Field], Checker] = {
+    fields.UUID: _check_uuid,
+    fields.String: _check_str,
+    fields.Str: _check_str,
+    IsoWeek: _check_week,
+    fields.Boolean: _check_bool,
+    fields.Bool: _check_bool,
+    fields.Date: _check_date,
+    fields.AwareDateTime: _check_datetime,
+}
+"""The field kinds converted without looking inside (strict integers are one more)."""
+
+
 def _base_checker(field: fields.Field) -> Checker | None:
     """Type conversion for one field, without its validators."""
-    from shared.eventlog.events import IsoWeek  # the catalogue's own String subclass
-
     kind = type(field)
-    if kind is fields.UUID:
-
-        def check_uuid(v: Any) -> str:
-            if type(v) is not str or not _UUID.match(v):
-                raise _UNSURE
-            return v
-
-        return check_uuid
-    if kind in (fields.String, fields.Str):
-
-        def check_str(v: Any) -> str:
-            if type(v) is not str:
-                raise _UNSURE
-            return v
-
-        return check_str
-    if kind is IsoWeek:
-
-        def check_week(v: Any) -> str:
-            if type(v) is not str:
-                raise _UNSURE
-            try:
-                parse_iso_week(v)
-            except InvalidIsoWeek:
-                raise _UNSURE from None
-            return v
-
-        return check_week
+    scalar = _SCALAR_CHECKERS.get(kind)
+    if scalar is not None:
+        return scalar
     if kind in (fields.Integer, fields.Int) and field.strict:  # type: ignore[attr-defined]
-
-        def check_int(v: Any) -> int:
-            if type(v) is not int:
-                raise _UNSURE
-            return v
-
-        return check_int
-    if kind in (fields.Boolean, fields.Bool):
-
-        def check_bool(v: Any) -> bool:
-            if type(v) is not bool:
-                raise _UNSURE
-            return v
-
-        return check_bool
-    if kind is fields.Date:
-
-        def check_date(v: Any) -> str:
-            if type(v) is not str or not _DATE.match(v):
-                raise _UNSURE
-            try:
-                return date.fromisoformat(v).isoformat()
-            except ValueError:
-                raise _UNSURE from None
-
-        return check_date
-    if kind is fields.AwareDateTime:
-
-        def check_datetime(v: Any) -> str:
-            if type(v) is not str or not _DATETIME.match(v):
-                raise _UNSURE
-            try:
-                moment = datetime.fromisoformat(v)
-            except ValueError:
-                raise _UNSURE from None
-            if moment.tzinfo is None:
-                raise _UNSURE
-            return moment.isoformat()
-
-        return check_datetime
+        return _check_int
     if kind is fields.List:
-        inner = _field_checker(field.inner)  # type: ignore[attr-defined]
-        if inner is None:
-            return None
-
-        def check_list(v: Any, inner: Checker = inner) -> list[Any]:
-            if type(v) is not list:
-                raise _UNSURE
-            return [inner(item) for item in v]
-
-        return check_list
+        return _list_checker(field)
     if kind is fields.Dict:
-        keys = _field_checker(field.key_field) if field.key_field else None  # type: ignore[attr-defined]
-        values = _field_checker(field.value_field) if field.value_field else None  # type: ignore[attr-defined]
-        if keys is None or values is None:
-            return None
-
-        def check_dict(v: Any, keys: Checker = keys, values: Checker = values) -> dict[str, Any]:
-            if type(v) is not dict:
-                raise _UNSURE
-            return {keys(k): values(x) for k, x in v.items()}
-
-        return check_dict
+        return _dict_checker(field)
     return None
+
+
+def _list_checker(field: fields.Field) -> Checker | None:
+    inner = _field_checker(field.inner)  # type: ignore[attr-defined]
+    if inner is None:
+        return None
+
+    def check_list(v: Any, inner: Checker = inner) -> list[Any]:
+        if type(v) is not list:
+            raise _UNSURE
+        return [inner(item) for item in v]
+
+    return check_list
+
+
+def _dict_checker(field: fields.Field) -> Checker | None:
+    keys = _field_checker(field.key_field) if field.key_field else None  # type: ignore[attr-defined]
+    values = _field_checker(field.value_field) if field.value_field else None  # type: ignore[attr-defined]
+    if keys is None or values is None:
+        return None
+
+    def check_dict(v: Any, keys: Checker = keys, values: Checker = values) -> dict[str, Any]:
+        if type(v) is not dict:
+            raise _UNSURE
+        return {keys(k): values(x) for k, x in v.items()}
+
+    return check_dict
 
 
 def _field_checker(field: fields.Field) -> Checker | None:
@@ -200,6 +211,12 @@ def compile_schema(schema: Schema) -> Callable[[Mapping[str, Any]], dict[str, An
     It is generated as one Python function per schema: the common field kinds (strings, UUIDs,
     strict integers, booleans and their validators) are checked inline, the rest by the field
     checkers above; a bulk append validates tens of thousands of events per call.
+
+    Parameters:
+        schema: a marshmallow schema instance.
+
+    Returns:
+        The checker, or None when a field kind, validator or hook is not supported.
     """
     if schema._hooks and any(schema._hooks.values()):  # pre/post-load or schema validators
         return None

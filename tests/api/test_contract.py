@@ -1,4 +1,4 @@
-"""The public API contract (DESIGN.md §9): errors, validation, idempotency, the flows.
+"""The public API contract (docs/api.md): errors, validation, idempotency, the flows.
 
 Every error is ``application/problem+json``; writes honour ``Idempotency-Key``; feedback
 links, pulses, logins, tokens and invitations behave as documented.

@@ -1,5 +1,5 @@
 """Data minimisation: after a sync, a dump of the whole database holds no meeting title,
-description or attendee address (DESIGN.md §8); and the page and queue around connecting."""
+description or attendee address (docs/calendar.md); and the page and queue around connecting."""
 
 from __future__ import annotations
 

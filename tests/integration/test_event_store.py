@@ -365,7 +365,7 @@ def test_read_ahead_pages_equal_fresh_reads_and_never_hide_new_events(
 
     # The third page, read ahead with 5 events, is short: events committed after it was read
     # must still be returned.
-    ahead = store._pending.page
+    ahead = store.reader.read_ahead.peek()
     assert ahead is not None and ahead[0] == second[-1].position
     assert len(ahead[2].result(timeout=30)) == 5
     store.append(tenant, stream, 2 * page + 5, [action(person)])

@@ -8,7 +8,7 @@ PostgreSQL and Redis), logged in through the login page as a browser is; API rou
 called with the same session and its CSRF token (tests/api/test_authorization.py calls them
 with bearer tokens).
 
-The seven identities (DESIGN.md section 1 and the roles of the code: ``employee``,
+The seven identities (the roles of the code: ``employee``,
 ``admin``, and managers, who are employees managing teams; teams nest):
 
 * ``anon``  anonymous: no session. A *colleague* answering a micro-feedback request is

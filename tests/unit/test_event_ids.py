@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from shared.eventlog.store import new_event_id, new_event_id_ints
+from shared.eventlog.ids import new_event_id, new_event_id_ints
 
 
 def test_bulk_ids_are_version_7_and_count_up():

@@ -1,4 +1,4 @@
-"""Request and response schemas of the public API v1 (DESIGN.md §9). Unknown fields: 422."""
+"""Request and response schemas of the public API v1 (docs/api.md). Unknown fields: 422."""
 
 from __future__ import annotations
 
@@ -177,12 +177,6 @@ class FeedbackRequestOut(Appended):
 class FeedbackAnswerIn(Schema):
     useful = fields.Boolean(required=True)
     comment = Text(load_default=None, allow_none=True, validate=validate.Length(max=1000))
-
-
-class FeedbackQuestionOut(Schema):
-    question = fields.String(required=True)
-    answered = fields.Boolean(required=True)
-    expires_at = fields.AwareDateTime(required=True)
 
 
 class PulseIn(Schema):

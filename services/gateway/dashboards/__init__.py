@@ -10,23 +10,9 @@ get 403 on every URL here; nothing here links to a person.
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Flask
 
-from flask import Blueprint, Flask, abort
-from flask_login import current_user
-
-bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
-
-
-@bp.before_request
-def _managers_and_admins() -> Any:
-    if not current_user.is_authenticated:
-        from services.gateway.auth import login_manager
-
-        return login_manager.unauthorized()
-    if not current_user.is_manager:
-        abort(403, "the lever dashboards are for managers and admins")
-    return None
+from services.gateway.dashboards.blueprint import bp
 
 
 def init_app(app: Flask) -> None:

@@ -13,12 +13,12 @@ from sqlalchemy import text
 
 from services.gateway.api.levers import authorize_team
 from services.gateway.auth import PortalUser
-from services.gateway.dashboards import bp, views
+from services.gateway.dashboards import views
+from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
-from shared.domain.weeks import parse_iso_week
-from shared.projections.capital import week_index, week_label
+from shared.domain.weeks import parse_iso_week, week_index, week_label
 from shared.projections.levers import Teams, read_org_levers, read_team_levers
 
 OVERVIEW_WEEKS = 12

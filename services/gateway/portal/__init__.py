@@ -10,22 +10,9 @@ messages next to their fields, and writes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from flask import Flask
 
-from flask import Blueprint, Flask, request
-from flask_login import current_user
-
-bp = Blueprint("portal", __name__)
-PUBLIC = frozenset({"portal.erased"})
-
-
-@bp.before_request
-def _login_required() -> Any:
-    if not current_user.is_authenticated and request.endpoint not in PUBLIC:
-        from services.gateway.auth import login_manager
-
-        return login_manager.unauthorized()
-    return None
+from services.gateway.portal.blueprint import bp
 
 
 def init_app(app: Flask) -> None:

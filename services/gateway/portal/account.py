@@ -15,7 +15,7 @@ from sqlalchemy import select
 from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import authenticate
-from services.gateway.portal import bp
+from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data

@@ -11,7 +11,7 @@ from flask import redirect, render_template, request, url_for
 
 from services.gateway.api.schemas import FeedbackRequestIn
 from services.gateway.feedback import feedback_token
-from services.gateway.portal import bp
+from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen
 from services.gateway.portal.today import recent
 from services.gateway.resources import resources

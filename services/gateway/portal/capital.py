@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import render_template
 
-from services.gateway.portal import bp
+from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import me, seen
 from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
 from services.gateway.resources import resources

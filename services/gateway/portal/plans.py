@@ -11,7 +11,7 @@ from flask import redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from services.gateway.api.schemas import ExperimentEndIn, ExperimentIn, PlanIn
-from services.gateway.portal import bp
+from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.problems import flatten
 from services.gateway.resources import resources

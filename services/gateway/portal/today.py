@@ -10,7 +10,7 @@ from typing import Any
 from flask import redirect, render_template, url_for
 
 from services.gateway.api.schemas import ActionIn, OutcomeIn
-from services.gateway.portal import bp
+from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
 from shared.commands.journal import UNDO_WINDOW

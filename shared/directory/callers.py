@@ -1,0 +1,100 @@
+"""Who is calling: the directory's active people, found by id, by access token or by e-mail.
+
+These reads run on every authenticated request, so each is a single round trip: one
+prepared statement on a raw connection in autocommit mode (no BEGIN, no ROLLBACK).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import NamedTuple
+
+from sqlalchemy import Engine, func, select
+
+from shared.database import autocommit_connection
+from shared.directory.models import Person
+
+
+class Caller(NamedTuple):
+    """An active person, with the teams they manage."""
+
+    person_id: uuid.UUID
+    tenant_id: uuid.UUID
+    role: str
+    email: str | None
+    display_name: str | None
+    managed_teams: list[uuid.UUID]
+
+
+class LoginCandidate(NamedTuple):
+    """The person an e-mail address names, whatever their status, for a password check."""
+
+    id: uuid.UUID
+    password_hash: str | None
+    status: str
+
+
+# The caller, their role and the teams they manage, in one statement.
+CALLER_SQL = """
+SELECT p.id, p.tenant_id, p.role, p.email, p.display_name,
+       ARRAY(SELECT m.team_id FROM team_members m
+             WHERE m.person_id = p.id AND m.is_manager) AS managed
+FROM people p
+WHERE p.status = 'active' AND p.id = {person}
+"""
+CALLER_BY_ID_SQL = CALLER_SQL.format(person="%s")
+CALLER_BY_TOKEN_SQL = CALLER_SQL.format(
+    person="(SELECT t.person_id FROM access_tokens t WHERE t.token_hash = %s "
+    "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))"
+)
+
+
+def _one_caller(engine: Engine, sql: str, key: object) -> Caller | None:
+    with autocommit_connection(engine) as pg:
+        row = pg.execute(sql, (key,), prepare=True).fetchone()
+    return None if row is None else Caller._make(row)
+
+
+def active_person(engine: Engine, person_id: uuid.UUID) -> Caller | None:
+    """An active person of the directory.
+
+    Parameters:
+        engine: the database engine.
+        person_id: the person's id.
+
+    Returns:
+        The person, or None when unknown, gone or erased.
+    """
+    return _one_caller(engine, CALLER_BY_ID_SQL, person_id)
+
+
+def person_for_token(engine: Engine, token_hash: str) -> Caller | None:
+    """The active person a valid (not revoked, not expired) access token belongs to.
+
+    Parameters:
+        engine: the database engine.
+        token_hash: the token's digest (:func:`shared.security.token_digest`).
+
+    Returns:
+        The person, or None when the token or its owner is not valid.
+    """
+    return _one_caller(engine, CALLER_BY_TOKEN_SQL, token_hash)
+
+
+def login_candidate(engine: Engine, email: str) -> LoginCandidate | None:
+    """The person whose e-mail address is ``email`` (case-insensitive), whatever their status.
+
+    Parameters:
+        engine: the database engine.
+        email: the address typed at login.
+
+    Returns:
+        Their id, password hash and status, or None when no one has that address.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(Person.id, Person.password_hash, Person.status).where(
+                func.lower(Person.email) == email.strip().lower()
+            )
+        ).first()
+    return None if row is None else LoginCandidate(*row)

@@ -1,0 +1,257 @@
+"""Person capital's projection: weekly investment and returns per dimension, and every
+contribution.
+
+Rows hold undecayed weekly sums (additions commute, so incremental and one-pass projection
+agree exactly); scores decay at read time (shared/projections/capital/reads.py). Each action
+and outcome also lands in ``capital_contributions``, which explains every score.
+
+Both paths fold events with :class:`CapitalState` and credit outcomes with :func:`credit`:
+catch-up (:meth:`CapitalProjection.apply`) loads what a batch's crediting needs from the
+stored contributions and writes what changed; a rebuild (:class:`CapitalFold`) credits from
+memory and COPYs each table once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import psycopg
+from sqlalchemy import Connection
+
+from shared.copy_format import copy_lines
+from shared.database import as_psycopg
+from shared.domain.scoring import MODEL_VERSION
+from shared.eventlog import RecordedEvent
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import load_tables
+from shared.projections.capital.state import (
+    CREDIT_WINDOW,
+    ActionRecord,
+    CapitalState,
+    credit,
+    timelines,
+)
+from shared.projections.runtime import LIST_SQL, Projection, joined
+
+CONTRIBUTION_COLUMNS = (
+    "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
+    "occurred_at, c, v, r, position, model_version"
+)
+WEEK_COLUMNS = (
+    "tenant_id, person_id, week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
+    "visible_actions, outcomes, model_version"
+)
+
+
+class CapitalProjection(Projection):
+    """Per person and week: investment and returns per dimension (``capital_weeks``), and
+    each action and outcome with its share (``capital_contributions``)."""
+
+    name = "capital"
+    version = MODEL_VERSION
+    handles = frozenset(
+        {"MicroActionLogged", "MicroActionRetracted", "OutcomeRecorded", "PersonErased"}
+    )
+    tables = {
+        "capital_weeks": """
+            tenant_id uuid NOT NULL, person_id uuid NOT NULL, week_index integer NOT NULL,
+            inv_c bigint NOT NULL DEFAULT 0, inv_v bigint NOT NULL DEFAULT 0,
+            inv_r bigint NOT NULL DEFAULT 0, ret_c bigint NOT NULL DEFAULT 0,
+            ret_v bigint NOT NULL DEFAULT 0, ret_r bigint NOT NULL DEFAULT 0,
+            actions integer NOT NULL DEFAULT 0, visible_actions integer NOT NULL DEFAULT 0,
+            outcomes integer NOT NULL DEFAULT 0, model_version integer NOT NULL,
+            PRIMARY KEY (person_id, week_index)""",
+        "capital_contributions": """
+            event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
+            kind text NOT NULL, ref_id uuid NOT NULL, tactic text, outcome_kind text,
+            week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
+            c bigint NOT NULL, v bigint NOT NULL, r bigint NOT NULL, position bigint NOT NULL,
+            model_version integer NOT NULL""",
+    }
+    indexes = {
+        "capital_contributions": ["person_id, occurred_at", "ref_id"],
+    }
+
+    def begin_rebuild(self) -> CapitalFold:
+        """A rebuild's fold.
+
+        Returns:
+            A :class:`CapitalFold`: the whole log folded in memory, each table written once;
+            catch-up applies batches with :meth:`apply`.
+        """
+        return CapitalFold(self.version)
+
+    @collector_paused()
+    def apply(
+        self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
+    ) -> None:
+        """Fold a batch into the tables: its events' effects (:meth:`CapitalState.add`),
+        its outcomes credited, the stored actions it undoes deleted, its weekly sums added
+        and its contributions COPYed.
+
+        Parameters:
+            conn: the batch's transaction.
+            events: the batch, in position order.
+            tables: base table name -> physical name.
+        """
+        batch = CapitalState(self.version)
+        batch.add(events)
+        pg = as_psycopg(conn)
+        contributions = tables["capital_contributions"]
+        if batch.outcomes:
+            credit_batch(pg, contributions, batch)
+        # after crediting: outcomes appended before the retraction saw the action
+        stored = [a for a in batch.retracted_at if a not in batch.row_of]
+        if stored:
+            pg.execute(
+                f"DELETE FROM {contributions} WHERE kind = 'action' AND ref_id = ANY(%s::uuid[])",
+                (stored,),
+            )
+        if batch.weeks:
+            add_weeks(pg, tables["capital_weeks"], batch)
+        if batch.actions or batch.outcomes:
+            copy_lines(
+                pg,
+                contributions,
+                CONTRIBUTION_COLUMNS,
+                batch.standing_action_lines(),
+                batch.outcome_lines(),
+            )
+
+
+def credit_batch(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
+    """Credit a batch's outcomes (:func:`credit`) with what the stored contributions hold:
+    two queries for the whole batch, the tactics of linked actions stored earlier and the
+    stored actions in the window of each person's unlinked outcomes."""
+    linked = [
+        o.action_id for o in batch.outcomes if o.action_id and o.action_id not in batch.row_of
+    ]
+    stored_tactics: dict[str, str] = {}
+    if linked:
+        stored_tactics = dict(
+            pg.execute(
+                f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
+                "AND ref_id = ANY(%s::uuid[])",
+                (linked,),
+            ).fetchall()
+        )
+    unlinked = [o for o in batch.outcomes if not o.action_id]
+    candidates: list[ActionRecord] = []
+    if unlinked:
+        rows = pg.execute(
+            f"SELECT occurred_at, position, tactic, ref_id::text, person_id::text FROM {table} "
+            "WHERE kind = 'action' AND person_id = ANY(%s::uuid[]) "
+            "AND occurred_at BETWEEN %s AND %s",
+            (
+                list({o.person for o in unlinked}),
+                min(o.at for o in unlinked) - CREDIT_WINDOW,
+                max(o.at for o in unlinked),
+            ),
+        )
+        candidates = [ActionRecord(*row) for row in rows]
+        candidates += batch.actions  # those of this batch
+
+    def linked_tactic(action: str) -> str | None:
+        return batch.linked_tactic(action) or stored_tactics.get(action)
+
+    credit(batch.outcomes, linked_tactic, timelines(candidates), batch.retracted_at)
+
+
+def add_weeks(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
+    """Add a batch's weekly sums to ``capital_weeks`` (additions commute)."""
+    keys = list(batch.weeks)
+    tenants = batch.tenants
+    sums = zip(*(s.columns() for s in batch.weeks.values()), strict=True)  # 9 columns
+    pg.execute(
+        f"""
+        INSERT INTO {table} AS t (tenant_id, person_id, week_index,
+            inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, visible_actions,
+            outcomes, model_version)
+        SELECT u.*, %s FROM unnest({LIST_SQL}::uuid[], {LIST_SQL}::uuid[],
+            {LIST_SQL}::int[], {LIST_SQL}::bigint[], {LIST_SQL}::bigint[],
+            {LIST_SQL}::bigint[], {LIST_SQL}::bigint[], {LIST_SQL}::bigint[],
+            {LIST_SQL}::bigint[], {LIST_SQL}::int[], {LIST_SQL}::int[],
+            {LIST_SQL}::int[]) AS u
+        ON CONFLICT (person_id, week_index) DO UPDATE SET
+            inv_c = t.inv_c + excluded.inv_c, inv_v = t.inv_v + excluded.inv_v,
+            inv_r = t.inv_r + excluded.inv_r, ret_c = t.ret_c + excluded.ret_c,
+            ret_v = t.ret_v + excluded.ret_v, ret_r = t.ret_r + excluded.ret_r,
+            actions = t.actions + excluded.actions,
+            visible_actions = t.visible_actions + excluded.visible_actions,
+            outcomes = t.outcomes + excluded.outcomes""",
+        [
+            batch.version,
+            joined([tenants[person] for person, _ in keys]),
+            joined([person for person, _ in keys]),
+            joined([str(week) for _, week in keys]),
+            *(joined(map(str, column)) for column in sums),
+        ],
+    )
+
+
+class CapitalFold:
+    """A rebuild's fold of :class:`CapitalProjection`: what ``apply`` writes when handed the
+    whole log as one batch, folded in memory (:class:`CapitalState`, the code ``apply``
+    folds a batch with), credited in memory (nothing is stored yet) and written once per
+    table with COPY, keys and indexes built after the rows
+    (:func:`shared.projections.bulk.load_tables`).
+
+    Parameters:
+        version: the model version written in every row.
+    """
+
+    def __init__(self, version: int) -> None:
+        self.state = CapitalState(version)
+
+    @collector_paused()  # hundreds of thousands of lines and tuples kept, no cycles
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold a page of the log (in position order) in.
+
+        Parameters:
+            events: the page's events of the handled types.
+        """
+        self.state.add(events)
+
+    def credit(self) -> None:
+        """Credit every outcome (:func:`credit`) from the actions held: the table holds
+        nothing yet."""
+        state = self.state
+        needs_timelines = any(not o.action_id for o in state.outcomes)
+        timeline_of = timelines(state.actions) if needs_timelines else {}
+        credit(state.outcomes, state.linked_tactic, timeline_of, state.retracted_at)
+
+    @collector_paused()
+    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Credit the outcomes, then write both tables once with COPY.
+
+        Parameters:
+            conn: the transaction of the rebuild's flush.
+            tables: base table name -> physical name (fresh, empty tables).
+        """
+        state = self.state
+        self.credit()
+        version, tenants = state.version, state.tenants
+
+        def write() -> None:
+            copy_lines(
+                pg,
+                tables["capital_weeks"],
+                WEEK_COLUMNS,
+                (
+                    f"{tenants[person]}\t{person}\t{week}\t{s.inv_c}\t{s.inv_v}\t{s.inv_r}\t"
+                    f"{s.ret_c}\t{s.ret_v}\t{s.ret_r}\t{s.actions}\t{s.visible_actions}\t"
+                    f"{s.outcomes}\t{version}\n"
+                    for (person, week), s in state.weeks.items()
+                ),
+            )
+            copy_lines(
+                pg,
+                tables["capital_contributions"],
+                CONTRIBUTION_COLUMNS,
+                state.standing_action_lines(),
+                state.outcome_lines(),
+            )
+
+        pg = as_psycopg(conn)
+        load_tables(pg, tables, CapitalProjection.indexes, write)

@@ -1,0 +1,313 @@
+"""Person capital's state: each event's effect, once, on plain records.
+
+:class:`CapitalState` folds events in memory: catch-up folds each batch into a fresh one
+(shared/projections/capital/projection.py writes it with SQL), a rebuild the whole log into
+one (written with COPY). Which tactic an outcome credits is one rule too, :func:`credit`,
+fed by catch-up with the actions it loads and by a rebuild with those it holds.
+
+Sums are kept in integer millionths (:data:`MICRO`): integer addition is exact and
+order-free, so every batching (and a rebuild) yields identical rows; floating-point sums
+would differ in the last digits depending on the order of additions.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import NamedTuple
+
+from shared.copy_format import NULL
+from shared.domain.scoring import evidence, investment
+from shared.domain.weeks import week_index
+from shared.eventlog import RecordedEvent
+
+MICRO = 1_000_000
+CREDIT_WINDOW = timedelta(days=14)
+"""An outcome without a linked action credits the latest action of the 14 days before it."""
+
+
+def _micro(values: tuple[float, float, float]) -> tuple[int, int, int]:
+    return (round(values[0] * MICRO), round(values[1] * MICRO), round(values[2] * MICRO))
+
+
+class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
+    """An action's investment in millionths by (tactic, minutes, audience), computed once."""
+
+    def __missing__(self, key: tuple[str, int, str]) -> tuple[int, int, int]:
+        value = self[key] = _micro(investment(*key))
+        return value
+
+
+class _InvestmentTexts(dict[tuple[str, int, str], str]):
+    """An action's investment in millionths as COPY text (``c<TAB>v<TAB>r``), made once."""
+
+    def __missing__(self, key: tuple[str, int, str]) -> str:
+        value = self[key] = "\t".join(map(str, _INVESTMENTS[key]))
+        return value
+
+
+class _Evidence(dict[str, tuple[int, int, int]]):
+    """An outcome's evidence in millionths by its kind, computed once."""
+
+    def __missing__(self, kind: str) -> tuple[int, int, int]:
+        value = self[kind] = _micro(evidence(kind))
+        return value
+
+
+_INVESTMENTS = _Investments()
+_INVESTMENT_TEXTS = _InvestmentTexts()
+_EVIDENCE = _Evidence()
+
+
+@dataclass(slots=True)
+class WeekSums:
+    """One person's week: investment and returns per dimension (millionths) and counts."""
+
+    inv_c: int = 0
+    inv_v: int = 0
+    inv_r: int = 0
+    ret_c: int = 0
+    ret_v: int = 0
+    ret_r: int = 0
+    actions: int = 0
+    visible_actions: int = 0
+    outcomes: int = 0
+
+    def columns(self) -> tuple[int, ...]:
+        """The sums in the order of the ``capital_weeks`` columns after ``week_index``."""
+        return (self.inv_c, self.inv_v, self.inv_r, self.ret_c, self.ret_v, self.ret_r,
+                self.actions, self.visible_actions, self.outcomes)  # fmt: skip
+
+
+class ActionRecord(NamedTuple):
+    """A logged action, as crediting sees it (ordered by event time, then position)."""
+
+    at: datetime
+    position: int
+    tactic: str
+    action_id: str
+    person: str
+
+
+@dataclass(slots=True)
+class OutcomeRecord:
+    """An outcome's contribution; ``tactic`` is filled in by :func:`credit`."""
+
+    event_id: str
+    tenant: str
+    person: str
+    outcome_id: str
+    action_id: str | None  # the action it links to, if any
+    kind: str
+    week: int
+    at: datetime
+    c: int
+    v: int
+    r: int
+    position: int
+    tactic: str | None = None
+
+    def line(self, version: int) -> str:
+        """Its ``capital_contributions`` row in COPY text (ids, numbers, names from fixed
+        sets and timestamps: none holds a tab, newline or backslash)."""
+        return (
+            f"{self.event_id}\t{self.tenant}\t{self.person}\toutcome\t{self.outcome_id}\t"
+            f"{self.tactic or NULL}\t{self.kind}\t{self.week}\t{self.at.isoformat()}\t"
+            f"{self.c}\t{self.v}\t{self.r}\t{self.position}\t{version}\n"
+        )
+
+
+@dataclass(slots=True)
+class CapitalState:
+    """Capital events folded in memory: one batch's or the whole log's.
+
+    Contribution rows of actions are kept as COPY text once read (``action_lines``, beside
+    ``actions``: same index); those of outcomes once their tactic is credited.
+
+    Attributes:
+        version: the model version written in every row.
+        weeks: (person, week index) -> the week's sums.
+        tenants: person -> the tenant of their latest event.
+        action_lines, actions: each action logged, as a COPY line and as a record.
+        outcomes: each outcome recorded.
+        row_of: action id -> its index in ``actions``.
+        retracted_at: action id -> the position of its retraction. An undone action is
+            subtracted where it was added; outcomes appended while it stood keep their
+            credit, whatever the batches.
+    """
+
+    version: int
+    weeks: defaultdict[tuple[str, int], WeekSums] = field(
+        default_factory=lambda: defaultdict(WeekSums)
+    )
+    tenants: dict[str, str] = field(default_factory=dict)
+    action_lines: list[str] = field(default_factory=list)
+    actions: list[ActionRecord] = field(default_factory=list)
+    outcomes: list[OutcomeRecord] = field(default_factory=list)
+    row_of: dict[str, int] = field(default_factory=dict)
+    retracted_at: dict[str, int] = field(default_factory=dict)
+    week_of_day: dict[date, int] = field(default_factory=dict)
+
+    def add(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold ``events`` (in position order) in: each event's effect on the read model.
+
+        Parameters:
+            events: ``MicroActionLogged``, ``MicroActionRetracted``, ``OutcomeRecorded``
+                and ``PersonErased`` events (capital rows hold no personal text: an erased
+                person's numbers stay for aggregates).
+        """
+        weeks, tenants, weeks_of = self.weeks, self.tenants, self.week_of_day
+        lines, outcomes, actions = self.action_lines, self.outcomes, self.actions
+        row_of, retracted_at, version = self.row_of, self.retracted_at, self.version
+        investments, texts = _INVESTMENTS, _INVESTMENT_TEXTS
+        for e in events:
+            kind = e.type
+            if kind == "PersonErased":
+                continue
+            data = e.data
+            person = data["person_id"]
+            tenant = tenants[person] = e.tenant_id_text
+            at = e.occurred_at
+            day = at.date()
+            week = weeks_of.get(day)
+            if week is None:
+                week = weeks_of[day] = week_index(day)
+            sums = weeks[(person, week)]
+            if kind == "MicroActionLogged":
+                tactic, action = data["tactic"], data["action_id"]
+                key = (tactic, data["minutes"], data["audience"])
+                c, v, r = investments[key]
+                sums.inv_c += c
+                sums.inv_v += v
+                sums.inv_r += r
+                sums.actions += 1
+                if data["audience"] != "private":
+                    sums.visible_actions += 1
+                row_of[action] = len(lines)
+                actions.append(ActionRecord(at, e.position, tactic, action, person))
+                lines.append(
+                    f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
+                    f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
+                    f"{version}\n"
+                )
+            elif kind == "MicroActionRetracted":
+                c, v, r = investments[data["tactic"], data["minutes"], data["audience"]]
+                sums.inv_c -= c
+                sums.inv_v -= v
+                sums.inv_r -= r
+                sums.actions -= 1
+                if data["audience"] != "private":
+                    sums.visible_actions -= 1
+                retracted_at[data["action_id"]] = e.position
+            else:  # OutcomeRecorded
+                c, v, r = _EVIDENCE[data["kind"]]
+                sums.ret_c += c
+                sums.ret_v += v
+                sums.ret_r += r
+                sums.outcomes += 1
+                outcomes.append(
+                    OutcomeRecord(e.event_id_text, tenant, person, data["outcome_id"],
+                                  data["action_id"], data["kind"], week, at, c, v, r,
+                                  e.position)
+                )  # fmt: skip
+
+    def linked_tactic(self, action_id: str) -> str | None:
+        """The tactic of an action of this state, None when it holds no such action."""
+        index = self.row_of.get(action_id)
+        return None if index is None else self.actions[index].tactic
+
+    def standing_action_lines(self) -> list[str]:
+        """The action lines without those of the actions undone (after crediting: outcomes
+        appended before an action's retraction saw it)."""
+        row_of = self.row_of
+        dropped = {row_of[a] for a in self.retracted_at if a in row_of}
+        if not dropped:
+            return self.action_lines
+        return [line for i, line in enumerate(self.action_lines) if i not in dropped]
+
+    def outcome_lines(self) -> list[str]:
+        """The outcomes' ``capital_contributions`` rows in COPY text."""
+        version = self.version
+        return [outcome.line(version) for outcome in self.outcomes]
+
+
+class ActionTimeline:
+    """One person's actions by event time, to find the one an outcome credits with a binary
+    search rather than a scan of all of them per outcome.
+
+    Parameters:
+        actions: the person's actions, any order.
+    """
+
+    def __init__(self, actions: Iterable[ActionRecord]) -> None:
+        self.actions = sorted(actions)  # by (at, position): positions are unique
+        self.times = [a.at for a in self.actions]
+
+    def latest_standing(
+        self, outcome: OutcomeRecord, retracted_at: Mapping[str, int]
+    ) -> str | None:
+        """The tactic of the latest action (by event time) in the :data:`CREDIT_WINDOW`
+        before ``outcome``, among those appended before it and not undone before it.
+
+        Parameters:
+            outcome: the outcome to credit.
+            retracted_at: action id -> position of its retraction.
+
+        Returns:
+            The tactic, or None when no action qualifies.
+        """
+        actions, times, position = self.actions, self.times, outcome.position
+        window = outcome.at - CREDIT_WINDOW
+        i = bisect_right(times, outcome.at) - 1
+        while i >= 0 and times[i] >= window:  # latest first: the first that qualifies wins
+            action = actions[i]
+            if (
+                action.position < position
+                and retracted_at.get(action.action_id, position + 1) > position
+            ):
+                return action.tactic
+            i -= 1
+        return None
+
+
+def timelines(actions: Iterable[ActionRecord]) -> dict[str, ActionTimeline]:
+    """Each person's :class:`ActionTimeline` of ``actions``."""
+    by_person: dict[str, list[ActionRecord]] = {}
+    for action in actions:
+        mine = by_person.get(action.person)
+        if mine is None:
+            by_person[action.person] = [action]
+        else:
+            mine.append(action)
+    return {person: ActionTimeline(mine) for person, mine in by_person.items()}
+
+
+def credit(
+    outcomes: Iterable[OutcomeRecord],
+    linked_tactic: Callable[[str], str | None],
+    timeline_of: Mapping[str, ActionTimeline],
+    retracted_at: Mapping[str, int],
+) -> None:
+    """Fill in the tactic each outcome credits: its linked action's, while that action
+    stands (an action undone before the outcome was appended credits nothing, its stored
+    row is gone too), or else the person's latest standing action of the 14 days before
+    (:meth:`ActionTimeline.latest_standing`), whatever the batches.
+
+    Parameters:
+        outcomes: the outcomes to credit (their ``tactic`` is set).
+        linked_tactic: action id -> its tactic (None when unknown).
+        timeline_of: person -> their actions, for the outcomes without a link.
+        retracted_at: action id -> position of its retraction.
+    """
+    empty = ActionTimeline(())
+    for outcome in outcomes:
+        action, position = outcome.action_id, outcome.position
+        if action:
+            standing = retracted_at.get(action, position + 1) > position
+            outcome.tactic = linked_tactic(action) if standing else None
+        else:
+            timeline = timeline_of.get(outcome.person, empty)
+            outcome.tactic = timeline.latest_standing(outcome, retracted_at)

@@ -1,0 +1,79 @@
+"""What the three journal projections share: their model version, the UTC day and ISO week
+of an event, and the array literals their writers send.
+
+Days and ISO weeks are those of ``occurred_at`` in UTC: event time, never the wall clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+
+from shared.domain.weeks import iso_week_of
+
+MODEL_VERSION = 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""Day numbers count from here: ``(moment - EPOCH).days`` is exact integer arithmetic,
+cheaper than ``astimezone``."""
+EPOCH_DAY = EPOCH.date()
+
+
+def utc_day(moment: datetime) -> date:
+    """The UTC calendar day of ``moment``.
+
+    Parameters:
+        moment: an aware datetime.
+
+    Returns:
+        Its date in UTC.
+    """
+    return moment.astimezone(UTC).date()
+
+
+def utc_week(moment: datetime) -> str:
+    """The ISO week (``"2026-W49"``) of ``moment`` in UTC.
+
+    Parameters:
+        moment: an aware datetime.
+
+    Returns:
+        Its ISO week label.
+    """
+    return iso_week_of(moment.astimezone(UTC))
+
+
+class UtcDays(dict[int, date]):
+    """:func:`utc_day` by day number since :data:`EPOCH`: each day is made once."""
+
+    def __missing__(self, n: int) -> date:
+        day = self[n] = EPOCH_DAY + timedelta(days=n)
+        return day
+
+
+class UtcWeeks(dict[int, str]):
+    """:func:`utc_week` by day number since :data:`EPOCH`: each day's ISO week is computed
+    once."""
+
+    def __missing__(self, n: int) -> str:
+        week = self[n] = iso_week_of(EPOCH_DAY + timedelta(days=n))
+        return week
+
+
+def text_array(values: Sequence[str]) -> str:
+    """A PostgreSQL array literal of ``values``.
+
+    Rows of a text[] column pass through ``unnest`` as their literals (unnest cannot yield
+    the arrays of a two-dimensional array), and COPY takes the same literal.
+
+    Parameters:
+        values: the array's items.
+
+    Returns:
+        The literal, each item quoted (and escaped when it holds a quote or backslash).
+    """
+    if not values:
+        return "{}"
+    raw = "".join(values)
+    if '"' in raw or "\\" in raw:
+        values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
+    return '{"' + '","'.join(values) + '"}'
