@@ -44,7 +44,8 @@ class FairShare(dramatiq.Middleware):
     an idle one polls once a second. A partition's catch-up lasts seconds: with those
     defaults the process that fanned a backlog out held the partition messages it could not
     start yet in its own memory while other processes idled (the "Distribution"
-    paragraph of docs/scaling.md#partitioned-projections), and one process applied nearly all of a backlog.
+    paragraph of docs/scaling.md#partitioned-projections), and one process applied nearly
+    all of a backlog.
     ``dramatiq_queue_prefetch`` in the environment still sets the prefetch.
     """
 
