@@ -26,8 +26,8 @@ from bench.common import Context, Section, fmt_int, fresh_database, median, perc
 from infra.synthetic import seed_synthetic
 from services.gateway.dashboards.pages import CHOOSABLE_WEEKS
 from shared.database import make_engine
+from shared.domain.weeks import week_index, week_label
 from shared.eventlog import EventStore, KeyRing, generate_master_key
-from shared.projections.capital import week_index, week_label
 from shared.projections.levers import LeversProjection
 from shared.projections.levers import org_views as lever_views
 from shared.projections.runtime import Runtime

@@ -36,10 +36,12 @@ class Actor:
 
     @property
     def is_admin(self) -> bool:
+        """Whether the actor may administer the organisation."""
         return self.role == "admin"
 
     @property
     def is_system(self) -> bool:
+        """Whether the system acts (CLI, seed, operator imports), not a person."""
         return self.person_id is None
 
     def context(self, key: str | None = None) -> AppendContext:

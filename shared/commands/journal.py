@@ -19,7 +19,7 @@ from shared.commands.journal_core import MAX_FUTURE, MAX_PAST, Written, check_mo
 from shared.commands.pulse import PulseCommands
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.eventlog import NewEvent
-from shared.eventlog.store import EVENT_ID_NAMESPACE
+from shared.eventlog.ids import EVENT_ID_NAMESPACE
 
 UNDO_WINDOW = timedelta(minutes=1)
 

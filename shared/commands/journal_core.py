@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from shared.commands.base import Actor
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.eventlog import AppendResult, EventStore, NewEvent, RecordedEvent
-from shared.eventlog.store import EVENT_ID_NAMESPACE
+from shared.eventlog.ids import EVENT_ID_NAMESPACE
 
 MAX_PAST = timedelta(days=730)
 MAX_FUTURE = timedelta(days=1)
@@ -35,10 +35,12 @@ class Written:
 
     @property
     def event_id(self) -> uuid.UUID:
+        """The id of the (first) event written."""
         return self.result.event_ids[0]
 
     @property
     def position(self) -> int:
+        """The log position of the last event written (wait for it with ``min_position``)."""
         return self.result.positions[-1]
 
 

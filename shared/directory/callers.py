@@ -7,13 +7,11 @@ prepared statement on a raw connection in autocommit mode (no BEGIN, no ROLLBACK
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import psycopg
 from sqlalchemy import Engine, func, select
 
+from shared.database import autocommit_connection
 from shared.directory.models import Person
 
 
@@ -49,25 +47,6 @@ CALLER_BY_TOKEN_SQL = CALLER_SQL.format(
     person="(SELECT t.person_id FROM access_tokens t WHERE t.token_hash = %s "
     "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))"
 )
-
-
-@contextmanager
-def autocommit_connection(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
-    fairy = engine.raw_connection()
-    try:
-        pg = fairy.driver_connection
-        assert isinstance(pg, psycopg.Connection)
-        pg.autocommit = True
-        try:
-            yield pg
-        finally:
-            if not pg.broken:
-                pg.autocommit = False
-    except psycopg.OperationalError:
-        fairy.invalidate()  # the server went away: the pool must not hand it out again
-        raise
-    finally:
-        fairy.close()
 
 
 def _one_caller(engine: Engine, sql: str, key: object) -> Caller | None:

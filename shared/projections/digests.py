@@ -16,17 +16,25 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from shared.domain.nudges import employee_nudges
-from shared.domain.weeks import week_start
+from shared.domain.weeks import week_index, week_start
 from shared.notify import Mailer, Message
-from shared.projections.capital import read_capital, week_index
+from shared.projections.capital import read_capital
 from shared.projections.levers import read_team_levers
 
 
 def employee_week_nudges(
     conn: Connection, tenant_id: Any, person_id: Any, week: str
 ) -> list[dict[str, Any]]:
-    """An employee's nudges of ``week`` (at most three, each citing its number and the
-    seed's step): what the portal shows as "this week's nudges"."""
+    """An employee's nudges of ``week``: what the portal shows as "this week's nudges".
+
+    Parameters:
+        conn: a connection.
+        tenant_id, person_id: whose nudges.
+        week: an ISO week (``"2026-W49"``); their capital is read as of its Sunday.
+
+    Returns:
+        At most three nudges, each citing its number and the seed's step.
+    """
     sunday = week_start(week) + timedelta(days=6)
     return employee_nudges(read_capital(conn, tenant_id, person_id, sunday))
 
@@ -34,7 +42,19 @@ def employee_week_nudges(
 def digest_for(
     conn: Connection, tenant_id: Any, person_id: Any, week: str, k: int
 ) -> dict[str, Any]:
-    """One person's digest of ``week``: their own nudges and those of the teams they lead."""
+    """One person's digest of ``week``: their own nudges and those of the teams they lead.
+
+    Parameters:
+        conn: a connection.
+        tenant_id, person_id: whose digest.
+        week: an ISO week.
+        k: the organisation's k-anonymity threshold (a hidden number never triggers or
+            appears in a team's nudge).
+
+    Returns:
+        ``{"week", "nudges", "teams"}``; each team with its id, name and nudges (teams
+        without nudges left out).
+    """
     index = week_index(week_start(week))
     teams = []
     for team_id, name in conn.execute(
@@ -53,7 +73,17 @@ def digest_for(
 
 
 def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
-    """(Re)build the digests of every active person of the organisation for ``week``."""
+    """(Re)build the digests of every active person of the organisation for ``week``.
+
+    Parameters:
+        conn: a connection inside the caller's transaction.
+        tenant_id: the organisation.
+        week: an ISO week.
+        k: the organisation's k-anonymity threshold.
+
+    Returns:
+        How many digests were written.
+    """
     people = conn.execute(
         text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active' ORDER BY id"),
         {"t": tenant_id},
@@ -74,6 +104,16 @@ def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
 
 
 def read_digest(conn: Connection, person_id: Any, week: str) -> dict[str, Any] | None:
+    """A person's stored digest of ``week``.
+
+    Parameters:
+        conn: a connection.
+        person_id: whose digest.
+        week: an ISO week.
+
+    Returns:
+        The digest as :func:`digest_for` built it, or None when none was built.
+    """
     row = conn.execute(
         text("SELECT digest FROM weekly_digests WHERE person_id = :p AND week = :w"),
         {"p": person_id, "w": week},
@@ -82,7 +122,14 @@ def read_digest(conn: Connection, person_id: Any, week: str) -> dict[str, Any] |
 
 
 def render(digest: dict[str, Any]) -> str:
-    """The digest as a plain-text mail body: each nudge with its number and its step."""
+    """The digest as a plain-text mail body: each nudge with its number and its step.
+
+    Parameters:
+        digest: a digest as :func:`digest_for` builds it.
+
+    Returns:
+        The mail's body.
+    """
     lines = [f"Your Compound week {digest['week']}", ""]
 
     def block(nudges: list[dict[str, Any]]) -> None:
@@ -100,8 +147,22 @@ def render(digest: dict[str, Any]) -> str:
 
 
 def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
-    """Mail every unsent digest of ``week`` that has something to say; returns how many.
-    A failed delivery leaves its row unsent for the next run."""
+    """Mail every unsent digest of ``week`` that has something to say.
+
+    Each row is marked sent in its own transaction once mailed (or found empty); a failed
+    delivery raises and leaves its row unsent for the next run.
+
+    Parameters:
+        engine: the database.
+        mailer: the delivery (:mod:`shared.notify`).
+        week: an ISO week.
+
+    Returns:
+        How many digests were mailed.
+
+    Raises:
+        Exception: whatever ``mailer.send`` raises for a failed delivery.
+    """
     sent = 0
     with engine.connect() as conn:
         rows = conn.execute(

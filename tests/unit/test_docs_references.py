@@ -4,6 +4,8 @@ Code, comments and docstrings under shared/, services/, workers/ and infra/ (and
 cite ``docs/<file>.md``, ``docs/<file>.md#<anchor>`` and ``docs/<file>.md, "<Section>"``;
 the docs link each other with ``[text](<file>.md#<anchor>)``. Each file must exist, each
 anchor must be a heading's GitHub slug, and each quoted section a heading of that file.
+The repository paths the docs and the code cite (``shared/calendar/sync.py``) must exist
+too; migrations are left out, as they describe the code of their day.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ CITATION = re.compile(r"docs/(?P<file>[\w./-]+?\.md)(?:#(?P<anchor>[\w-]+))?")
 SECTION = re.compile(r'\A\)?\s*[,(]\s*(?:the\s+section\s+)?"(?P<section>[^"\n]+)"')
 # A relative Markdown link between the docs: ``[text](architecture.md#projections)``.
 DOC_LINK = re.compile(r"\]\((?P<file>[\w./-]+?\.md)(?:#(?P<anchor>[\w-]+))?\)")
+# ``shared/calendar/sync.py``, ``shared/projections/levers/``: a path inside the repository.
+REPO_PATH = re.compile(r"(?<![\w./-])(?:shared|services|workers|infra|tests|bench)/[\w./-]*[\w/]")
+HISTORICAL = ("infra/migrations/",)
 HEADING = re.compile(r"^(#{1,6})\s+(?P<text>.+?)\s*#*\s*$")
 FENCE = re.compile(r"^\s*(```|~~~)")
 
@@ -178,3 +183,27 @@ def test_every_named_section_is_a_heading():
         if section and doc.is_file() and slug(section) not in anchors(doc)
     ]
     assert not broken, "named sections that are no heading:\n" + "\n".join(broken)
+
+
+def cited_paths() -> list[tuple[str, str]]:
+    """``(where, path)`` for every repository path cited by the docs, README.md or the code."""
+    found = []
+    texts = [*sorted(DOCS.glob("*.md")), *source_files()]
+    for path in texts:
+        where = str(path.relative_to(ROOT))
+        if where.startswith(HISTORICAL):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for match in REPO_PATH.finditer(text):
+            cited = match[0].rstrip(".")
+            if "." in cited.rsplit("/", 1)[-1] or cited.endswith("/"):  # a file or a folder
+                line = text.count("\n", 0, match.start()) + 1
+                found.append((f"{where}:{line}", cited))
+    return found
+
+
+def test_every_cited_path_exists():
+    paths = cited_paths()
+    assert len(paths) > 20
+    missing = [f"{where}: {cited}" for where, cited in paths if not (ROOT / cited).exists()]
+    assert not missing, "cited paths that do not exist:\n" + "\n".join(missing)

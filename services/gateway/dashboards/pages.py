@@ -18,8 +18,7 @@ from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
-from shared.domain.weeks import parse_iso_week
-from shared.projections.capital import week_index, week_label
+from shared.domain.weeks import parse_iso_week, week_index, week_label
 from shared.projections.levers import Teams, read_org_levers, read_team_levers
 
 OVERVIEW_WEEKS = 12

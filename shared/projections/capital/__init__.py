@@ -3,10 +3,14 @@
 One module per responsibility: :mod:`.state` (each event's effect, once, and crediting),
 :mod:`.projection` (the projection: catch-up with SQL, rebuild with COPY), :mod:`.reads`
 (scores decayed at read time, and the latest contributions).
+
+``EPOCH_MONDAY``, ``week_index`` and ``week_label`` live in :mod:`shared.domain.weeks`; they
+are re-exported here for the importers that still name this module.
 """
 
 from __future__ import annotations
 
+from shared.domain.weeks import EPOCH_MONDAY, week_index, week_label
 from shared.projections.capital.projection import (
     CONTRIBUTION_COLUMNS,
     WEEK_COLUMNS,
@@ -16,11 +20,8 @@ from shared.projections.capital.projection import (
 from shared.projections.capital.reads import read_capital, read_recent
 from shared.projections.capital.state import (
     CREDIT_WINDOW,
-    EPOCH_MONDAY,
     MICRO,
     CapitalState,
-    week_index,
-    week_label,
 )
 
 __all__ = [

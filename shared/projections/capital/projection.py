@@ -19,10 +19,12 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from shared.copy_format import copy_lines
 from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION
 from shared.eventlog import RecordedEvent
-from shared.projections.bulk import copy_lines, load_tables
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import load_tables
 from shared.projections.capital.state import (
     CREDIT_WINDOW,
     ActionRecord,
@@ -30,7 +32,7 @@ from shared.projections.capital.state import (
     credit,
     timelines,
 )
-from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
+from shared.projections.runtime import LIST_SQL, Projection, joined
 
 CONTRIBUTION_COLUMNS = (
     "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
@@ -80,7 +82,7 @@ class CapitalProjection(Projection):
         """
         return CapitalFold(self.version)
 
-    @collector_paused
+    @collector_paused()
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
@@ -202,7 +204,7 @@ class CapitalFold:
     def __init__(self, version: int) -> None:
         self.state = CapitalState(version)
 
-    @collector_paused  # hundreds of thousands of lines and tuples kept, no cycles
+    @collector_paused()  # hundreds of thousands of lines and tuples kept, no cycles
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         """Fold a page of the log (in position order) in.
 
@@ -219,7 +221,7 @@ class CapitalFold:
         timeline_of = timelines(state.actions) if needs_timelines else {}
         credit(state.outcomes, state.linked_tactic, timeline_of, state.retracted_at)
 
-    @collector_paused
+    @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Credit the outcomes, then write both tables once with COPY.
 

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, Row, text
 
 from shared.domain import scoring
-from shared.projections.capital.state import MICRO, week_index, week_label
+from shared.domain.weeks import week_index, week_label
+from shared.projections.capital.state import MICRO
 
 EXPLAINED = 10
 """Contributions listed in each score's explanation, the largest first."""

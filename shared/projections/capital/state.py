@@ -19,24 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
+from shared.copy_format import NULL
 from shared.domain.scoring import evidence, investment
+from shared.domain.weeks import week_index
 from shared.eventlog import RecordedEvent
-from shared.projections.bulk import NULL
-
-EPOCH_MONDAY = date(1970, 1, 5)
-
-
-def week_index(day: date) -> int:
-    """The number of ``day``'s week, counted from :data:`EPOCH_MONDAY`'s."""
-    return (day - EPOCH_MONDAY).days // 7
-
-
-def week_label(index: int) -> str:
-    """The ISO week label (``"2026-W49"``) of week number ``index``."""
-    monday = EPOCH_MONDAY + timedelta(weeks=index)
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
 
 MICRO = 1_000_000
 CREDIT_WINDOW = timedelta(days=14)

@@ -1,18 +1,15 @@
 """What the three journal projections share: their model version, the UTC day and ISO week
-of an event, and the COPY and array text their writers send.
+of an event, and the array literals their writers send.
 
 Days and ISO weeks are those of ``occurred_at`` in UTC: event time, never the wall clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from shared.domain.weeks import iso_week_of
-from shared.eventlog.store import copy_text
-from shared.projections.bulk import NULL
 
 MODEL_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -80,23 +77,3 @@ def text_array(values: Sequence[str]) -> str:
     if '"' in raw or "\\" in raw:
         values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
     return '{"' + '","'.join(values) + '"}'
-
-
-def copy_value(value: Any) -> str:
-    """A value in COPY's text format: None, booleans, dates and timestamps, ids, numbers."""
-    if value is None:
-        return NULL
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, date):  # datetimes too
-        return value.isoformat()
-    if isinstance(value, str):
-        return copy_text(value)
-    return str(value)
-
-
-def copy_line(row: Iterable[Any]) -> str:
-    """A row in COPY's text format, with its newline."""
-    return "\t".join([copy_value(v) for v in row]) + "\n"

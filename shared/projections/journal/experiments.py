@@ -24,10 +24,12 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from shared.copy_format import copy_lines, encode_row
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
-from shared.projections.bulk import copy_lines, load_tables
-from shared.projections.journal.common import MODEL_VERSION, copy_line
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import load_tables
+from shared.projections.journal.common import MODEL_VERSION
 from shared.projections.journal.experiment_state import (
     BEFORE_WEEKS,
     COMPARISON,
@@ -38,7 +40,7 @@ from shared.projections.journal.experiment_state import (
     SignalCounts,
     compare,
 )
-from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
+from shared.projections.runtime import LIST_SQL, Projection, joined
 
 
 def _comparison_columns() -> str:
@@ -95,7 +97,7 @@ class ExperimentsProjection(Projection):
         """
         return ExperimentsFold(self.version)
 
-    @collector_paused
+    @collector_paused()
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
@@ -271,7 +273,7 @@ class ExperimentsFold:
         self.version = version
         self.state = ExperimentsState()
 
-    @collector_paused
+    @collector_paused()
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         """Fold a page of the log (in position order) in.
 
@@ -300,7 +302,7 @@ class ExperimentsFold:
                    start.weeks, start.ends_on, start.position, ended_at, ended_position,
                    *sums)  # fmt: skip
 
-    @collector_paused
+    @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Write both tables once with COPY, keys and indexes built after the rows.
 
@@ -329,7 +331,7 @@ class ExperimentsFold:
                 "experiment_id, tenant_id, person_id, tactic, starts_on, weeks, ends_on, "
                 f"started_position, ended_at, ended_position, {', '.join(COMPARISON)}, "
                 "model_version",
-                (copy_line((*row, version)) for row in rows),
+                (encode_row((*row, version)) for row in rows),
             )
 
         pg = as_psycopg(conn)

@@ -23,11 +23,13 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from shared.copy_format import copy_lines, encode_row
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
-from shared.projections.bulk import copy_lines, load_tables
-from shared.projections.journal.common import MODEL_VERSION, copy_line
-from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import load_tables
+from shared.projections.journal.common import MODEL_VERSION
+from shared.projections.runtime import LIST_SQL, Projection, joined
 
 ASKED_COLUMNS = ("tenant_id", "person_id", "action_id", "asked_at", "expires_at", "asked_position")
 """The columns a request's row takes from its ``FeedbackRequested`` (and the owner's)."""
@@ -180,7 +182,7 @@ class FeedbackLoopProjection(Projection):
         """
         return FeedbackLoopFold(self.version)
 
-    @collector_paused
+    @collector_paused()
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
@@ -293,7 +295,7 @@ class FeedbackLoopFold:
         self.version = version
         self.state = FeedbackState()
 
-    @collector_paused
+    @collector_paused()
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         """Fold a page of the log (in position order) in.
 
@@ -302,7 +304,7 @@ class FeedbackLoopFold:
         """
         self.state.add(events)
 
-    @collector_paused
+    @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Write both tables once with COPY, keys and indexes built after the rows.
 
@@ -318,7 +320,7 @@ class FeedbackLoopFold:
                 tables["feedback_requests"],
                 f"request_id, {', '.join(ASKED_COLUMNS)}, {', '.join(ANSWER_COLUMNS)}, "
                 "model_version",
-                (copy_line((*row, version)) for row in state.request_rows()),
+                (encode_row((*row, version)) for row in state.request_rows()),
             )
             copy_lines(
                 pg,

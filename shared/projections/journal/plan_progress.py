@@ -22,11 +22,13 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
+from shared.copy_format import copy_lines
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
-from shared.projections.bulk import copy_lines, load_tables
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import load_tables
 from shared.projections.journal.common import EPOCH, MODEL_VERSION, UtcWeeks, text_array
-from shared.projections.runtime import LIST_SQL, Projection, collector_paused, joined
+from shared.projections.runtime import LIST_SQL, Projection, joined
 
 
 def plan_progress(tactics: Sequence[str], actions: Mapping[str, int]) -> list[bool]:
@@ -162,7 +164,7 @@ class PlanProgressProjection(Projection):
         """
         return PlanProgressFold(self.version)
 
-    @collector_paused
+    @collector_paused()
     def apply(
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
@@ -289,7 +291,7 @@ class PlanProgressFold:
         self.version = version
         self.state = PlanProgressState()
 
-    @collector_paused
+    @collector_paused()
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         """Fold a page of the log (in position order) in.
 
@@ -298,7 +300,7 @@ class PlanProgressFold:
         """
         self.state.add(events)
 
-    @collector_paused
+    @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Write both tables once with COPY, keys and indexes built after the rows.
 

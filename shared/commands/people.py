@@ -1,0 +1,241 @@
+"""People of an organisation: invitations, joining, roles, moves, leaving and erasure."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from shared.commands.base import Actor, append
+from shared.commands.organization_core import (
+    OrganizationCore,
+    check_password,
+    ensure_email_free,
+    find_person,
+    find_team,
+    require_admin,
+)
+from shared.directory import TeamMember
+from shared.domain.errors import Conflict
+from shared.eventlog import NewEvent
+from shared.security import hash_password
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Who was invited: the new person's id and the address the link goes to."""
+
+    person_id: uuid.UUID
+    email: str
+
+
+class PeopleCommands(OrganizationCore):
+    """A person's way through the organisation (part of
+    :class:`shared.commands.organization.OrganizationCommands`)."""
+
+    def invite(
+        self, actor: Actor, email: str, role: str = "employee", team_id: uuid.UUID | None = None
+    ) -> Invitation:
+        """Invite someone by e-mail; the invitation link (signed by the gateway) sets a password.
+
+        Parameters:
+            actor: the admin inviting.
+            email: the new person's address.
+            role: ``employee``, ``manager`` or ``admin``.
+            team_id: the team they join, or None.
+
+        Returns:
+            The new person's id and address.
+
+        Raises:
+            Forbidden: the actor is not an admin.
+            NotFound: no such team.
+            Conflict: the e-mail address already has an account.
+        """
+        require_admin(actor)
+        person_id = uuid.uuid4()
+        with self.store.engine.begin() as conn:
+            ensure_email_free(conn, email)
+            if team_id is not None:
+                find_team(conn, actor.tenant_id, team_id)
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [
+                    NewEvent(
+                        "PersonInvited",
+                        {
+                            "person_id": str(person_id),
+                            "email": email,
+                            "role": role,
+                            "team_id": str(team_id) if team_id else None,
+                        },
+                    ),
+                ],
+                expected_version=0,
+            )
+        return Invitation(person_id, email)
+
+    def accept_invitation(
+        self,
+        tenant_id: uuid.UUID,
+        person_id: uuid.UUID,
+        display_name: str,
+        password: str,
+        time_zone: str = "UTC",
+    ) -> None:
+        """The invited person joins: sets their name and password.
+
+        Parameters:
+            tenant_id: the organisation named by the invitation link.
+            person_id: the person named by the invitation link.
+            display_name: the name they choose.
+            password: the password they choose.
+            time_zone: their IANA time zone.
+
+        Raises:
+            InvalidInput: the password is too short.
+            NotFound: no such person.
+            Conflict: the invitation was used already (or the person left or was erased).
+        """
+        check_password(password)
+        actor = Actor(tenant_id=tenant_id, person_id=person_id, source="invitation")
+        with self.store.engine.begin() as conn:
+            person = find_person(conn, tenant_id, person_id)
+            if person.status != "invited":
+                raise Conflict("this invitation has been used already")
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [
+                    NewEvent(
+                        "PersonJoined",
+                        {
+                            "person_id": str(person_id),
+                            "display_name": display_name,
+                            "time_zone": time_zone,
+                        },
+                    ),
+                    NewEvent(
+                        "PasswordSet",
+                        {"person_id": str(person_id), "password_hash": hash_password(password)},
+                    ),
+                ],
+            )
+
+    def change_role(self, actor: Actor, person_id: uuid.UUID, role: str) -> None:
+        """Give a person another role.
+
+        Parameters:
+            actor: the admin deciding.
+            person_id: the person.
+            role: ``employee``, ``manager`` or ``admin``.
+
+        Raises:
+            Forbidden: the actor is not an admin. NotFound: no such person.
+        """
+        require_admin(actor)
+        with self.store.engine.begin() as conn:
+            find_person(conn, actor.tenant_id, person_id)
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [
+                    NewEvent("PersonRoleChanged", {"person_id": str(person_id), "role": role}),
+                ],
+            )
+
+    def move(self, actor: Actor, person_id: uuid.UUID, to_team_id: uuid.UUID) -> None:
+        """Move a person to another team (from the team they are a member of, if any).
+
+        Parameters:
+            actor: the admin deciding.
+            person_id: the person.
+            to_team_id: their new team.
+
+        Raises:
+            Forbidden: the actor is not an admin. NotFound: no such person or team.
+        """
+        require_admin(actor)
+        with self.store.engine.begin() as conn:
+            find_person(conn, actor.tenant_id, person_id)
+            find_team(conn, actor.tenant_id, to_team_id)
+            current = (
+                conn.execute(
+                    select(TeamMember.team_id).where(
+                        TeamMember.person_id == person_id, TeamMember.is_manager.is_(False)
+                    )
+                )
+                .scalars()
+                .first()
+            )
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [
+                    NewEvent(
+                        "PersonMovedTeam",
+                        {
+                            "person_id": str(person_id),
+                            "from_team_id": str(current) if current else None,
+                            "to_team_id": str(to_team_id),
+                        },
+                    ),
+                ],
+            )
+
+    def leave(self, actor: Actor, person_id: uuid.UUID) -> None:
+        """A person leaves the organisation: they can no longer log in; their history stays.
+
+        Parameters:
+            actor: the admin recording it.
+            person_id: the person.
+
+        Raises:
+            Forbidden: the actor is not an admin. NotFound: no such person.
+        """
+        require_admin(actor)
+        with self.store.engine.begin() as conn:
+            find_person(conn, actor.tenant_id, person_id)
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [NewEvent("PersonLeft", {"person_id": str(person_id)})],
+            )
+
+    def erase(self, actor: Actor, person_id: uuid.UUID) -> None:
+        """Crypto-shred a person (themself, or by an admin): see docs/events.md,
+        "Personal data and erasure". Erasing twice changes nothing and records nothing.
+
+        Parameters:
+            actor: the person themself, or an admin.
+            person_id: the person.
+
+        Raises:
+            Forbidden: someone else than the person, not an admin.
+            NotFound: no such person.
+        """
+        if actor.person_id != person_id:
+            require_admin(actor)
+        with self.store.engine.begin() as conn:
+            if find_person(conn, actor.tenant_id, person_id).status == "erased":
+                return  # erasing twice changes nothing and records nothing
+            self.store.keyring.erase(conn, actor.tenant_id, person_id)
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [NewEvent("PersonErased", {"person_id": str(person_id)})],
+            )
