@@ -153,7 +153,7 @@ def credit_from_stored(pg: psycopg.Connection[Any], table: str, batch: CapitalSt
         ).fetchall()
     )
     for outcome in batch.unseen:
-        tactic = stored.get(outcome.action_id)  # type: ignore[arg-type]
+        tactic = stored.get(outcome.action_id or "")
         if tactic is not None:
             outcome.tactic = tactic
 

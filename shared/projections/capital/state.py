@@ -241,20 +241,19 @@ class CapitalState:
                                         data["action_id"], data["kind"], week, at, c, v, r,
                                         e.position)  # fmt: skip
                 outcomes.append(outcome)
-                if outcome.action_id:
-                    self.link(outcome)
+                if named := outcome.action_id:
+                    self.link(outcome, named)
                 else:
                     unlinked.append(outcome)
 
-    def link(self, outcome: OutcomeRecord) -> None:
+    def link(self, outcome: OutcomeRecord, action: str) -> None:
         """Credit an outcome naming an action, at its place in the log: the action's tactic
         if it stands (its latest logging is not undone), else it awaits the next logging.
 
         Parameters:
             outcome: the outcome just folded in.
+            action: the id of the action it names.
         """
-        action = outcome.action_id
-        assert action is not None
         index = self.row_of.get(action)
         if index is not None:
             logged = self.actions[index]
