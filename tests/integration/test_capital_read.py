@@ -42,8 +42,9 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
 ):
     """An outcome naming an action credits its tactic if the action stands when the outcome
     is appended, or else once it is next logged (an import may put the outcome first); an
-    undo afterwards leaves the credit. Alike in batches of one event, in one pass and in a
-    rebuild; what still awaits its action is a pending link."""
+    undo afterwards leaves the credit. One naming none credits the latest action standing
+    then (an action logged again after its undo stands). Alike in batches of one event, in
+    one pass and in a rebuild; what still awaits its action is a pending link."""
     person = uuid.uuid4()
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     first, undone, never, again = (str(uuid.uuid4()) for _ in range(4))
@@ -60,7 +61,7 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
                 "minutes": 15, "audience": "team"}  # fmt: skip
         return NewEvent("MicroActionRetracted", data, start)
 
-    def outcome(action: str) -> NewEvent:
+    def outcome(action: str | None) -> NewEvent:
         outcomes.append(str(uuid.uuid4()))
         data = {"outcome_id": outcomes[-1], "person_id": str(person), "kind": "invitation",
                 "action_id": action, "note": None}  # fmt: skip
@@ -77,6 +78,7 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
         retracted(again),
         outcome(again),  # credited by the logging after it (an import sent again)
         logged(again),
+        outcome(None),  # no link: the latest action standing, the second logging of again
         logged(undone),
         outcome(undone),
         retracted(undone),  # after the outcome: the credit stays
@@ -125,6 +127,7 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
         ("outcome", outcomes[3], None),
         ("outcome", outcomes[4], "regular_signaling"),
         ("action", again, "regular_signaling"),  # its first logging was undone
-        ("outcome", outcomes[5], "network_nudge"),
+        ("outcome", outcomes[5], "regular_signaling"),
+        ("outcome", outcomes[6], "network_nudge"),
     ]
     assert awaited == sorted([first, never])

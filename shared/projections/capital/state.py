@@ -315,11 +315,12 @@ class ActionTimeline:
         self, outcome: OutcomeRecord, retracted_at: Mapping[str, int]
     ) -> str | None:
         """The tactic of the latest action (by event time) in the :data:`CREDIT_WINDOW`
-        before ``outcome``, among those appended before it and not undone before it.
+        before ``outcome``, among those standing when it was appended: logged before it and
+        not undone between (a logging after the retraction, an import sent again, stands).
 
         Parameters:
             outcome: the outcome to credit.
-            retracted_at: action id -> position of its retraction.
+            retracted_at: action id -> position of its (latest) retraction.
 
         Returns:
             The tactic, or None when no action qualifies.
@@ -329,11 +330,10 @@ class ActionTimeline:
         i = bisect_right(times, outcome.at) - 1
         while i >= 0 and times[i] >= window:  # latest first: the first that qualifies wins
             action = actions[i]
-            if (
-                action.position < position
-                and retracted_at.get(action.action_id, position + 1) > position
-            ):
-                return action.tactic
+            if action.position < position:
+                undone = retracted_at.get(action.action_id)
+                if undone is None or not action.position < undone < position:
+                    return action.tactic
             i -= 1
         return None
 
