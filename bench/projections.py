@@ -337,7 +337,7 @@ def _broker(redis: str, namespace: str) -> Any:
     import dramatiq
     from dramatiq.brokers.redis import RedisBroker
 
-    from shared.queue import setup_broker
+    from shared.messaging import setup_broker
 
     with _namespace(namespace):
         broker = setup_broker(redis)

@@ -25,7 +25,6 @@ from pathlib import Path
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
 from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
 from infra.migrate import upgrade
-from shared.database import make_engine
 from shared.eventlog import generate_master_key
 from shared.settings import Settings
 
@@ -126,13 +125,13 @@ class Supervisor:
                 "or set COMPOUND_CALENDAR_PROVIDER_PORT"
             )
 
-        engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
+        from shared import bootstrap  # not at import: every `compound` command imports us
+
+        engine = bootstrap.engine(self.env["DATABASE_URL"], pool_size=1)
         try:
             upgrade(engine)
-            from shared.eventlog import EventStore
-            from shared.projections import runtime
-
-            runtime(EventStore(engine)).ensure()
+            store = bootstrap.event_store(Settings.from_env(self.env), shared_engine=engine)
+            bootstrap.projection_runtime(store)  # registers the projections, once
         finally:
             engine.dispose()
         self.say("Database migrated")
@@ -187,10 +186,9 @@ class Supervisor:
     def _seed_if_empty(self) -> None:
         """A new database gets the demo organisation, so every page has something to show."""
         from infra.seed import database_is_empty, demo_exists, seed_demo
-        from shared.eventlog import EventStore, KeyRing
+        from shared import bootstrap
 
-        engine = make_engine(self.env["DATABASE_URL"], pool_size=2)
-        store = EventStore(engine, keyring=KeyRing(self.env["COMPOUND_MASTER_KEYS"].split(",")))
+        store = bootstrap.event_store(Settings.from_env(self.env), pool_size=2)
         try:
             if database_is_empty(store):
                 self.say("Seeding the demo organisation ...")
@@ -209,13 +207,15 @@ class Supervisor:
                     "admin": "admin@demo.test",
                 }
         finally:
-            engine.dispose()
+            store.engine.dispose()
 
     def _connect_demo_calendars(self, base: str) -> None:
         """The demo's meetings come from calendars synced from the local provider."""
         if not self.demo_logins:
             return
-        engine = make_engine(self.env["DATABASE_URL"], pool_size=1)
+        from shared import bootstrap
+
+        engine = bootstrap.engine(self.env["DATABASE_URL"], pool_size=1)
         try:
             connect_demo_calendars(
                 engine, self.env, base, self.settings.demo_password, say=self.say

@@ -12,8 +12,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
-import dramatiq
-
+from shared.messaging import Broker, current_broker, namespace, redis_client, send
 from shared.projections import projections_for, wake_throttle
 
 log = logging.getLogger("compound.wakeups")
@@ -27,20 +26,24 @@ REBUILD_ACTOR = "rebuild_projection"  # declared in workers/actors.py
 def send_catch_up(
     name: str,
     delay_ms: int = 0,
-    broker: dramatiq.Broker | None = None,
+    broker: Broker | None = None,
     partition: int | None = None,
 ) -> None:
     """Enqueue "catch up projection ``name``" by actor name (no import of the workers): of
     one ``partition``, or of all (the worker that takes it sends one message per partition
-    but the first, which it applies itself: docs/scaling.md)."""
-    message: dramatiq.Message[None] = dramatiq.Message(
-        queue_name=CATCH_UP_QUEUE,
-        actor_name=CATCH_UP_ACTOR,
-        args=(name,) if partition is None else (name, partition),
-        kwargs={},
-        options={},
-    )
-    (broker or dramatiq.get_broker()).enqueue(message, delay=delay_ms or None)
+    but the first, which it applies itself: docs/scaling.md).
+
+    Parameters:
+        name: the projection.
+        delay_ms: how long the message waits in the queue first.
+        broker: default, the process's.
+        partition: one partition of the projection; default, all.
+
+    Raises:
+        Whatever the broker raises (Redis down).
+    """
+    args = (name,) if partition is None else (name, partition)
+    send(CATCH_UP_QUEUE, CATCH_UP_ACTOR, args, delay_ms=delay_ms, broker=broker)
 
 
 PENDING_MS = 10_000
@@ -48,12 +51,12 @@ PENDING_MS = 10_000
 next one by this much at most (and the scheduler's catch-up runs meanwhile)."""
 
 
-def pending_key(broker: dramatiq.Broker, name: str) -> str:
+def pending_key(broker: Broker, name: str) -> str:
     """Set while a wake-up of projection ``name`` waits in the queue, whoever sent it."""
-    return f"{getattr(broker, 'namespace', 'dramatiq')}:wake-pending:{name}"
+    return f"{namespace(broker)}:wake-pending:{name}"
 
 
-def wake(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) -> bool:
+def wake(name: str, delay_ms: int = 0, broker: Broker | None = None) -> bool:
     """Send a wake-up of projection ``name`` unless one already waits in the queue (returns
     whether it sent one). Every gateway process and the scheduler share the mark, so a busy
     worker finds one wake-up per projection in Redis, not one per commit: the worker clears
@@ -62,9 +65,7 @@ def wake(name: str, delay_ms: int = 0, broker: dramatiq.Broker | None = None) ->
     return wake_all([(name, delay_ms)], broker)[0]
 
 
-def wake_all(
-    wakeups: Sequence[tuple[str, int]], broker: dramatiq.Broker | None = None
-) -> list[bool]:
+def wake_all(wakeups: Sequence[tuple[str, int]], broker: Broker | None = None) -> list[bool]:
     """:func:`wake` for several ``(projection, delay_ms)`` at once: their marks are set in one
     Redis round trip (one commit usually wakes two or three projections).
 
@@ -75,8 +76,8 @@ def wake_all(
         Whatever the broker raises (Redis down); the marks of the wake-ups not sent are
         cleared first.
     """
-    broker = broker or dramatiq.get_broker()
-    client = getattr(broker, "client", None)  # a Redis broker's client; None for a stub
+    broker = current_broker(broker)
+    client = redis_client(broker)  # None for a stub broker
     keys = [pending_key(broker, name) for name, _ in wakeups]
     if client is None:
         marked = [True] * len(wakeups)
@@ -101,25 +102,22 @@ def wake_all(
     return marked
 
 
-def clear_pending(name: str, broker: dramatiq.Broker | None = None) -> None:
+def clear_pending(name: str, broker: Broker | None = None) -> None:
     """Called by the worker as it starts a wake-up of ``name``: commits from now on send a
     new one."""
-    broker = broker or dramatiq.get_broker()
-    client = getattr(broker, "client", None)
+    broker = current_broker(broker)
+    client = redis_client(broker)
     if client is not None:
         client.delete(pending_key(broker, name))
 
 
-def send_rebuild(name: str, broker: dramatiq.Broker | None = None) -> str:
-    """Enqueue a rebuild of projection ``name``; returns the message id."""
-    message: dramatiq.Message[None] = dramatiq.Message(
-        queue_name=CATCH_UP_QUEUE,
-        actor_name=REBUILD_ACTOR,
-        args=(name,),
-        kwargs={},
-        options={},
-    )
-    return str((broker or dramatiq.get_broker()).enqueue(message).message_id)
+def send_rebuild(name: str, broker: Broker | None = None) -> str:
+    """Enqueue a rebuild of projection ``name``; returns the message id.
+
+    Raises:
+        Whatever the broker raises (Redis down).
+    """
+    return send(CATCH_UP_QUEUE, REBUILD_ACTOR, (name,), broker=broker)
 
 
 class Wakeups:
@@ -127,8 +125,8 @@ class Wakeups:
     (the projection's ``wake_throttle_seconds``) at once, plus one delayed to the window's end
     for whatever committed inside it."""
 
-    def __init__(self, broker: dramatiq.Broker | None = None) -> None:
-        self.broker = broker  # default: the process's broker (shared.queue.setup_broker)
+    def __init__(self, broker: Broker | None = None) -> None:
+        self.broker = broker  # default: the process's broker (shared.messaging.setup_broker)
         self.failures = 0
         self.sent = 0
         self._last: dict[str, float] = {}

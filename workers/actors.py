@@ -1,4 +1,5 @@
-"""Dramatiq actors: ``catch_up_projection`` (woken after appends and by the scheduler).
+"""Dramatiq actors: ``catch_up_projection`` (woken after appends and by the scheduler) and
+``rebuild_projection`` (an admin's request).
 
 Run with ``compound worker`` (the dramatiq CLI on this module).
 """
@@ -6,13 +7,12 @@ Run with ``compound worker`` (the dramatiq CLI on this module).
 from __future__ import annotations
 
 import logging
-import os
 from functools import cache
 
-import dramatiq
-
-from shared.projections import Runtime, runtime
-from shared.queue import setup_broker
+from shared import bootstrap
+from shared.messaging import actor
+from shared.projections import Runtime
+from shared.settings import Settings
 from shared.wakeups import (
     CATCH_UP_ACTOR,
     CATCH_UP_QUEUE,
@@ -20,27 +20,22 @@ from shared.wakeups import (
     clear_pending,
     send_catch_up,
 )
-from workers.metrics import add_prometheus
 
-add_prometheus(setup_broker(os.environ.get("REDIS_URL")))  # before the actors are declared
-
+broker = bootstrap.worker_broker()  # before the actors are declared
 log = logging.getLogger("compound.worker")
 
 
 @cache
-def _runtime() -> Runtime:
+def projection_runtime() -> Runtime:
     """One engine and runtime per worker process, made after the fork."""
-    from shared.settings import Settings
-    from workers.store import event_store
-
-    rt = runtime(event_store(Settings.from_env(), pool_size=4))
-    rt.ensure()
-    return rt
+    store = bootstrap.event_store(Settings.from_env(), pool_size=4)
+    return bootstrap.projection_runtime(store)
 
 
-@dramatiq.actor(
-    actor_name=CATCH_UP_ACTOR,
-    queue_name=CATCH_UP_QUEUE,
+@actor(
+    CATCH_UP_ACTOR,
+    CATCH_UP_QUEUE,
+    broker,
     max_retries=3,
     min_backoff=500,
     time_limit=600_000,
@@ -52,7 +47,7 @@ def catch_up_projection(name: str, partition: int | None = None) -> None:
     with more than a batch to do, send one message for each other partition, so the worker
     processes share them, and apply the first one here; otherwise (live wake-ups) apply every
     partition here, in one read of the log, as cheap as a single checkpoint."""
-    rt = _runtime()
+    rt = projection_runtime()
     if partition is None:
         clear_pending(name)  # before reading: what commits from now on sends a new wake-up
         count, behind = rt.backlog(name)
@@ -66,10 +61,8 @@ def catch_up_projection(name: str, partition: int | None = None) -> None:
         log.info("projection %s partition %s applied %d events", name, partition, applied)
 
 
-@dramatiq.actor(
-    actor_name=REBUILD_ACTOR, queue_name=CATCH_UP_QUEUE, max_retries=0, time_limit=3_600_000
-)
+@actor(REBUILD_ACTOR, CATCH_UP_QUEUE, broker, max_retries=0, time_limit=3_600_000)
 def rebuild_projection(name: str) -> None:
     """Build the next generation of one projection and switch to it (admin request)."""
-    generation = _runtime().rebuild(name)
+    generation = projection_runtime().rebuild(name)
     log.info("projection %s rebuilt: generation %d is live", name, generation)

@@ -8,53 +8,49 @@ harmless: the second finds the connection locked and returns.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from functools import cache
 
-import dramatiq
-
+from shared import bootstrap
+from shared.calendar.connections import Connections, TokenCipher
 from shared.calendar.jobs import SYNC_ACTOR, SYNC_QUEUE
+from shared.calendar.providers import configured_providers
 from shared.calendar.sync import CalendarSync
-from shared.queue import setup_broker
+from shared.messaging import actor
+from shared.settings import Settings
+from shared.wakeups import Wakeups
 
-setup_broker(os.environ.get("REDIS_URL"))  # before the actor below is declared
-
+broker = bootstrap.worker_broker()  # before the actor below is declared
 log = logging.getLogger("compound.worker")
 
 
 @cache
-def _sync() -> CalendarSync:
+def calendar_sync() -> CalendarSync:
     """One engine and sync service per worker process, made after the fork."""
-    from shared.calendar.connections import Connections, TokenCipher
-    from shared.calendar.providers import configured_providers
-    from shared.settings import Settings
-    from shared.wakeups import Wakeups
-    from workers.store import event_store
-
     settings = Settings.from_env()
     # A sync holds its connection's advisory lock on one connection while it reads and writes
     # on another: two per worker thread (a pool of 2 + 2 starved 4 threads into 30 s pool
     # timeouts when make run connected the demo calendars all at once).
-    store = event_store(settings, pool_size=8)
+    store = bootstrap.event_store(settings, pool_size=8)
     return CalendarSync(
         Connections(store, TokenCipher(settings.master_keys)),
         configured_providers(settings.calendar),
         settings.calendar,
-        on_appended=Wakeups(),
+        on_appended=Wakeups(broker),
     )
 
 
-@dramatiq.actor(
-    actor_name=SYNC_ACTOR,
-    queue_name=SYNC_QUEUE,
+@actor(
+    SYNC_ACTOR,
+    SYNC_QUEUE,
+    broker,
     max_retries=5,
     min_backoff=2_000,
     time_limit=600_000,
 )
 def sync_calendar(connection_id: str) -> None:
     """Sync one connection; provider failures raise and Dramatiq retries with backoff."""
-    report = _sync().sync(uuid.UUID(connection_id))
+    report = calendar_sync().sync(uuid.UUID(connection_id))
     if report.observed or report.cancelled or report.status != "synced":
         log.info(
             "calendar %s: %s, %d observed, %d cancelled%s",

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, text
 
-from shared.database import make_engine
+from shared import bootstrap
 from shared.notify import Mailer, mailer_for
 from shared.settings import Settings
 
@@ -111,13 +111,11 @@ def weekly_digests(
 
 
 def run(settings: Settings) -> None:
-    from shared.queue import setup_broker
-
     logging.basicConfig(level=settings.log_level)
     # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
-    setup_broker(settings.redis_url)
-    engine = make_engine(settings, pool_size=1)
+    bootstrap.broker(settings)  # what catch_up_everything and sync_calendars send to
+    engine = bootstrap.engine(settings, pool_size=1)
     with engine.connect() as lock_conn:
         while not lock_conn.execute(
             text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK}

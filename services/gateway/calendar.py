@@ -36,7 +36,6 @@ from shared.calendar.jobs import send_sync
 from shared.calendar.providers import ProviderConfig, configured_providers
 from shared.calendar.sync import CalendarSync, GrantRevoked, SyncFailed
 from shared.eventlog import AppendContext
-from shared.queue import setup_broker
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 log = logging.getLogger("compound.calendar")
@@ -142,8 +141,7 @@ def callback(name: str) -> Any:
     connection_id = services().connections.connect(
         current_user.tenant_id, current_user.person_id, provider.name, dict(token), _context()
     )
-    setup_broker(resources().settings.redis_url)
-    send_sync(connection_id)
+    send_sync(connection_id, resources().broker)
     flash(f"{provider.title} connected: your meetings' times are being synced.")
     return redirect(url_for("calendar.index"))
 

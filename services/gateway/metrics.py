@@ -8,7 +8,7 @@ file write on every request. The questions that matter for operating Compound â€
 log grows, how far each projection is behind, how many messages wait in each queue â€” have
 exact answers in the database and the broker, the same whichever process answers, whichever
 process (gateway, import, seed, calendar sync) appended. Per-message worker figures come from
-Dramatiq's own Prometheus middleware in the worker processes (``workers/metrics.py``).
+Dramatiq's own Prometheus middleware in the worker processes (``shared/messaging.py``).
 
 ``COMPOUND_METRICS_TOKEN``, when set, is required as a bearer token.
 """
@@ -27,39 +27,13 @@ from sqlalchemy import text
 from services.gateway.problems import problem
 from services.gateway.resources import Resources, resources
 from shared.calendar.jobs import SYNC_QUEUE
-from shared.queue import setup_broker
+from shared.messaging import namespace, queue_depths
 from shared.wakeups import CATCH_UP_QUEUE
 
 bp = Blueprint("metrics", __name__)
 
 KNOWN_QUEUES = (CATCH_UP_QUEUE, SYNC_QUEUE)
 """Queues reported even when empty (Dramatiq deletes an empty queue's keys)."""
-
-
-def queue_depths(res: Resources, namespace: str) -> dict[tuple[str, str], int]:
-    """Messages per (queue, state) in Dramatiq's Redis broker.
-
-    ``waiting``: enqueued, not yet fetched by a worker; ``delayed``: waiting for their eta
-    (retries with backoff, throttled wake-ups); ``dead``: dead-lettered after their last retry.
-    """
-    queues = set(KNOWN_QUEUES)
-    prefix = f"{namespace}:"
-    for key in res.redis.scan_iter(match=f"{prefix}*.msgs", count=1000):
-        name = key.decode()[len(prefix) : -len(".msgs")]
-        for suffix in (".DQ", ".XQ"):
-            name = name.removesuffix(suffix)
-        queues.add(name)
-    pipe = res.redis.pipeline(transaction=False)
-    for queue in sorted(queues):
-        pipe.llen(f"{prefix}{queue}")
-        pipe.hlen(f"{prefix}{queue}.DQ.msgs")
-        pipe.zcard(f"{prefix}{queue}.XQ")
-    counts = iter(pipe.execute())
-    depths = {}
-    for queue in sorted(queues):
-        for state in ("waiting", "delayed", "dead"):
-            depths[(queue, state)] = int(next(counts))
-    return depths
 
 
 class DeploymentCollector(Collector):
@@ -152,8 +126,7 @@ class DeploymentCollector(Collector):
             yield connections
 
     def _queues(self) -> Iterable[Metric]:
-        namespace = setup_broker(self.res.settings.redis_url).namespace
-        depths = queue_depths(self.res, namespace)
+        depths = queue_depths(self.res.redis, namespace(self.res.broker), KNOWN_QUEUES)
         family = GaugeMetricFamily(
             "compound_queue_messages",
             "Messages in Dramatiq's Redis queues by state (waiting, delayed, dead).",

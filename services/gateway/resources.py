@@ -1,4 +1,5 @@
-"""Per-process resources (engine, Redis, event store, commands), created lazily after fork."""
+"""Per-process resources (engine, Redis, event store, broker, commands), created lazily after
+the fork, from shared/bootstrap.py."""
 
 from __future__ import annotations
 
@@ -11,11 +12,11 @@ from flask import Flask, current_app
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from shared import bootstrap
 from shared.commands import JournalCommands, OrganizationCommands
-from shared.database import make_engine
-from shared.eventlog import EventStore, KeyRing
-from shared.projections import Runtime, runtime
-from shared.queue import setup_broker
+from shared.eventlog import EventStore
+from shared.messaging import Broker
+from shared.projections import Runtime
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups
 
@@ -29,7 +30,7 @@ class Resources:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings, pool_size=10)
+            self._engine = bootstrap.engine(self.settings, pool_size=10)
         return self._engine
 
     @property
@@ -44,11 +45,12 @@ class Resources:
 
     @cached_property
     def store(self) -> EventStore:
-        return EventStore(
-            self.engine,
-            keyring=KeyRing(self.settings.master_keys),
-            max_event_bytes=self.settings.max_event_bytes,
-        )
+        return bootstrap.event_store(self.settings, shared_engine=self.engine)
+
+    @cached_property
+    def broker(self) -> Broker:
+        """The process's broker: wake-ups, sync jobs and rebuilds are sent to it."""
+        return bootstrap.broker(self.settings)
 
     @cached_property
     def organization(self) -> OrganizationCommands:
@@ -56,8 +58,7 @@ class Resources:
 
     @cached_property
     def wakeups(self) -> Wakeups:
-        setup_broker(self.settings.redis_url)
-        return Wakeups()
+        return Wakeups(self.broker)
 
     @cached_property
     def journal(self) -> JournalCommands:
@@ -65,9 +66,8 @@ class Resources:
 
     @cached_property
     def projections(self) -> Runtime:
-        rt = runtime(self.store)
-        rt.ensure()  # registers projections and creates their first tables, once
-        return rt
+        # Registers the projections and creates their first tables, once per process.
+        return bootstrap.projection_runtime(self.store)
 
     def close(self) -> None:
         """Release connections (tests and orderly shutdown)."""

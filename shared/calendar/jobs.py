@@ -9,25 +9,25 @@ from __future__ import annotations
 import logging
 import uuid
 
-import dramatiq
+from shared.messaging import Broker, send
 
 log = logging.getLogger("compound.calendar")
 SYNC_ACTOR = "sync_calendar"
 SYNC_QUEUE = "calendar"
 
 
-def send_sync(connection_id: uuid.UUID, broker: dramatiq.Broker | None = None) -> bool:
-    """Enqueue a sync of one connection; ``False`` if the broker is unreachable (the
-    scheduler's next round sends it again)."""
-    message: dramatiq.Message[None] = dramatiq.Message(
-        queue_name=SYNC_QUEUE,
-        actor_name=SYNC_ACTOR,
-        args=(str(connection_id),),
-        kwargs={},
-        options={},
-    )
+def send_sync(connection_id: uuid.UUID, broker: Broker | None = None) -> bool:
+    """Enqueue a sync of one connection.
+
+    Parameters:
+        connection_id: the calendar connection to sync.
+        broker: default, the process's.
+
+    Returns:
+        ``False`` if the broker is unreachable (the scheduler's next round sends it again).
+    """
     try:
-        (broker or dramatiq.get_broker()).enqueue(message)
+        send(SYNC_QUEUE, SYNC_ACTOR, (str(connection_id),), broker=broker)
     except Exception as err:  # Redis down: a later round covers for it
         log.warning("calendar sync of %s not sent: %s", connection_id, type(err).__name__)
         return False

@@ -57,8 +57,14 @@ class Catalogue:
         """Add ``version`` of event type ``name``.
 
         Parameters:
+            name: the event type's name.
+            version: its schema version (1, 2, ...).
             schema: marshmallow schema; fields with ``metadata={"personal": True}`` are encrypted.
             subject: the data field holding the person id whose key encrypts personal fields.
+            description: one sentence for docs/events.md.
+
+        Returns:
+            The registered type.
 
         Raises:
             ValueError: the version exists already, or personal fields have no subject.
@@ -84,7 +90,15 @@ class Catalogue:
         return event_type
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
-        """Decorator: register the function turning ``from_version`` data into the next."""
+        """Decorator: register the function turning ``from_version`` data into the next.
+
+        Parameters:
+            name: the event type's name.
+            from_version: the schema version the function reads.
+
+        Returns:
+            The decorator (it returns the function unchanged).
+        """
 
         def decorate(fn: Upcaster) -> Upcaster:
             self._upcasters[(name, from_version)] = fn
@@ -95,6 +109,12 @@ class Catalogue:
     def current(self, name: str) -> EventType:
         """The newest version of ``name``.
 
+        Parameters:
+            name: the event type's name.
+
+        Returns:
+            Its newest registered version.
+
         Raises:
             UnknownEventType: no such type.
         """
@@ -104,6 +124,18 @@ class Catalogue:
         return versions[max(versions)]
 
     def get(self, name: str, version: int) -> EventType:
+        """One version of ``name``.
+
+        Parameters:
+            name: the event type's name.
+            version: its schema version.
+
+        Returns:
+            That version.
+
+        Raises:
+            UnknownEventType: no such type or version.
+        """
         try:
             return self._types[name][version]
         except KeyError:
@@ -115,6 +147,13 @@ class Catalogue:
         The result is JSON-native (UUIDs and dates as strings), exactly
         ``json(schema.load(data))``; a compiled fast path (``fastcheck``) produces it for
         the common case and marshmallow for everything else, including every error.
+
+        Parameters:
+            name: the event type's name.
+            data: the payload.
+
+        Returns:
+            The type's newest version and the payload as stored.
 
         Raises:
             UnknownEventType: no such type.
@@ -138,7 +177,19 @@ class Catalogue:
         return event_type, orjson.loads(orjson.dumps(loaded))
 
     def upcast(self, name: str, version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        """Bring stored ``data`` of ``version`` up to the current version of ``name``."""
+        """Bring stored ``data`` of ``version`` up to the current version of ``name``.
+
+        Parameters:
+            name: the event type's name.
+            version: the schema version ``data`` follows.
+            data: the stored payload (upcasters may change it in place).
+
+        Returns:
+            The current version and the upcast payload.
+
+        Raises:
+            UnknownEventType: no such type, or an upcaster is missing.
+        """
         current = self.current(name).version
         while version < current:
             step = self._upcasters.get((name, version))

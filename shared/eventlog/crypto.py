@@ -44,6 +44,11 @@ _CACHE_SIZE = 50_000
 
 
 def generate_master_key() -> str:
+    """A new master key, for ``COMPOUND_MASTER_KEYS``.
+
+    Returns:
+        A Fernet key (URL-safe base64 text).
+    """
     return Fernet.generate_key().decode()
 
 
@@ -61,6 +66,11 @@ class KeyRing:
 
     @property
     def master(self) -> MultiFernet:
+        """The master keys (the first wraps, every one unwraps).
+
+        Raises:
+            MissingMasterKey: the key ring has no master key.
+        """
         if self._master is None:
             raise MissingMasterKey()
         return self._master
@@ -68,7 +78,16 @@ class KeyRing:
     def data_key_for_write(self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID) -> AESGCM:
         """The subject's data key, created on first use within the caller's transaction.
 
+        Parameters:
+            conn: the caller's connection, in the appending transaction.
+            tenant_id: the subject's tenant.
+            subject: the person whose personal fields the key encrypts.
+
+        Returns:
+            The AES-GCM data key.
+
         Raises:
+            MissingMasterKey: the key ring has no master key.
             SubjectErased: the subject was erased; nothing personal may be stored for them.
         """
         cached = self._write_keys.get(subject)
@@ -94,13 +113,25 @@ class KeyRing:
         return key
 
     def forget(self, subject: uuid.UUID) -> None:
-        """Drop a cached write key (after the database said the subject is erased)."""
+        """Drop a cached write key (after the database said the subject is erased).
+
+        Parameters:
+            subject: the erased person.
+        """
         self._write_keys.pop(subject, None)
 
     def data_keys_for_read(
         self, conn: DB, subjects: Iterable[uuid.UUID]
     ) -> dict[uuid.UUID, AESGCM | None]:
-        """Data keys of ``subjects``; ``None`` for an erased (or unknown) subject."""
+        """Data keys of ``subjects``, asked of the database each time (an erasure shows at once).
+
+        Parameters:
+            conn: a connection to read ``data_keys`` on.
+            subjects: the persons.
+
+        Returns:
+            Per subject its key; ``None`` for an erased (or unknown) subject.
+        """
         wanted = list(set(subjects))
         keys: dict[uuid.UUID, AESGCM | None] = dict.fromkeys(wanted)
         if not wanted:
@@ -124,6 +155,16 @@ class KeyRing:
 
     @staticmethod
     def encrypt_value(key: AESGCM, subject: uuid.UUID, value: Any) -> str:
+        """Seal one personal field.
+
+        Parameters:
+            key: the subject's data key.
+            subject: the subject (associated data: the value cannot move to another person).
+            value: any JSON-native value.
+
+        Returns:
+            ``v1:`` + base64(nonce + ciphertext).
+        """
         nonce = os.urandom(12)
         sealed = key.encrypt(nonce, orjson.dumps(value), subject.bytes)
         return _PREFIX + base64.b64encode(nonce + sealed).decode()
@@ -132,13 +173,27 @@ class KeyRing:
     def decrypt_value(key: AESGCM | None, subject: uuid.UUID, token: str) -> Any:
         """The plaintext value, or :data:`ERASED` when the subject's key is gone.
 
+        Parameters:
+            key: the subject's data key, or ``None`` if erased.
+            subject: the subject.
+            token: the sealed value.
+
+        Returns:
+            The value as it was encrypted, or :data:`ERASED`.
+
         Raises:
             cryptography.exceptions.InvalidTag: the value was tampered with or moved.
         """
         return open_value(key, subject.bytes, token)
 
     def erase(self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID) -> None:
-        """Delete the subject's data key, leaving a tombstone that refuses new personal data."""
+        """Delete the subject's data key, leaving a tombstone that refuses new personal data.
+
+        Parameters:
+            conn: the caller's connection (the caller commits).
+            tenant_id: the subject's tenant.
+            subject: the person to erase.
+        """
         as_psycopg(conn).execute(
             "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key, erased_at) "
             "VALUES (%s, %s, NULL, now()) ON CONFLICT (subject_id) DO UPDATE "
@@ -148,7 +203,18 @@ class KeyRing:
         self.forget(subject)
 
     def rotate(self, conn: DB, batch: int = 1000) -> int:
-        """Re-wrap every data key with the newest master key; returns how many."""
+        """Re-wrap every data key with the newest master key.
+
+        Parameters:
+            conn: the caller's connection (the caller commits).
+            batch: keys locked and re-wrapped per query.
+
+        Returns:
+            How many keys were re-wrapped.
+
+        Raises:
+            MissingMasterKey: the key ring has no master key.
+        """
         done = 0
         last = uuid.UUID(int=0)
         pg = as_psycopg(conn)
@@ -170,7 +236,16 @@ class KeyRing:
 
 
 def open_value(key: AESGCM | None, associated: bytes, token: str) -> Any:
-    """:meth:`KeyRing.decrypt_value` with the subject already as bytes (the read hot path)."""
+    """:meth:`KeyRing.decrypt_value` with the subject already as bytes (the read hot path).
+
+    Parameters:
+        key: the subject's data key, or ``None`` if erased.
+        associated: the subject's id as bytes.
+        token: the sealed value.
+
+    Returns:
+        The value, or :data:`ERASED`.
+    """
     if key is None:
         return ERASED
     raw = binascii.a2b_base64(token[3:])  # after the "v1:" prefix

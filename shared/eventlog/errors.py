@@ -15,6 +15,12 @@ class EventStoreError(Exception):
 
 
 class UnknownEventType(EventStoreError):
+    """The catalogue has no such event type (or version, or upcaster).
+
+    Parameters:
+        event_type: what was asked for.
+    """
+
     def __init__(self, event_type: str):
         self.event_type = event_type
         super().__init__(f"unknown event type {event_type!r}")
@@ -23,7 +29,9 @@ class UnknownEventType(EventStoreError):
 class EventValidationError(EventStoreError):
     """A payload does not match its event type's schema.
 
-    ``errors`` maps each offending field to its messages, as marshmallow reports them.
+    Parameters:
+        event_type: the event type's name.
+        errors: each offending field's messages, as marshmallow reports them (``.errors``).
     """
 
     def __init__(self, event_type: str, errors: Mapping[str, Any]):
@@ -34,13 +42,27 @@ class EventValidationError(EventStoreError):
 
 
 class PayloadTooLarge(EventStoreError):
+    """A payload's JSON is larger than the store accepts.
+
+    Parameters:
+        event_type: the event type's name.
+        size: the payload's size, in bytes of JSON.
+        limit: the largest accepted size.
+    """
+
     def __init__(self, event_type: str, size: int, limit: int):
         self.event_type, self.size, self.limit = event_type, size, limit
         super().__init__(f"{event_type} payload is {size} bytes; the limit is {limit} bytes")
 
 
 class ConcurrencyError(EventStoreError):
-    """The stream is not at the expected version (someone appended first)."""
+    """The stream is not at the expected version (someone appended first).
+
+    Parameters:
+        stream_id: the stream.
+        expected: the version the caller expected.
+        actual: the stream's version (-1 when a racing retry got there first).
+    """
 
     def __init__(self, stream_id: str, expected: int | None, actual: int):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
@@ -48,7 +70,11 @@ class ConcurrencyError(EventStoreError):
 
 
 class IdempotencyConflict(EventStoreError):
-    """The idempotency key was used before for different events."""
+    """The idempotency key was used before for different events.
+
+    Parameters:
+        key: the idempotency key.
+    """
 
     def __init__(self, key: str):
         self.key = key
@@ -56,7 +82,11 @@ class IdempotencyConflict(EventStoreError):
 
 
 class SubjectErased(EventStoreError):
-    """Personal data cannot be written for a person who was erased."""
+    """Personal data cannot be written for a person who was erased.
+
+    Parameters:
+        subject_id: the erased person.
+    """
 
     def __init__(self, subject_id: object):
         self.subject_id = subject_id
@@ -64,6 +94,8 @@ class SubjectErased(EventStoreError):
 
 
 class MissingMasterKey(EventStoreError):
+    """Personal data cannot be encrypted: ``COMPOUND_MASTER_KEYS`` is not set."""
+
     def __init__(self) -> None:
         super().__init__(
             "COMPOUND_MASTER_KEYS is not set: personal data cannot be encrypted "

@@ -320,7 +320,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
 
 
 def build_catalogue() -> Catalogue:
-    """The catalogue with every event type of model version 1."""
+    """The catalogue with every event type of model version 1.
+
+    Returns:
+        A new catalogue (the store uses :data:`CATALOGUE`, built once).
+    """
     catalogue = Catalogue()
     for schema, subject, description in _V1:
         catalogue.register(schema.__name__, 1, schema, subject=subject, description=description)

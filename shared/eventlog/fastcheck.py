@@ -211,6 +211,12 @@ def compile_schema(schema: Schema) -> Callable[[Mapping[str, Any]], dict[str, An
     It is generated as one Python function per schema: the common field kinds (strings, UUIDs,
     strict integers, booleans and their validators) are checked inline, the rest by the field
     checkers above; a bulk append validates tens of thousands of events per call.
+
+    Parameters:
+        schema: a marshmallow schema instance.
+
+    Returns:
+        The checker, or None when a field kind, validator or hook is not supported.
     """
     if schema._hooks and any(schema._hooks.values()):  # pre/post-load or schema validators
         return None

@@ -50,7 +50,14 @@ def _rules(field: fields.Field) -> str:
 
 
 def catalogue_markdown(catalogue: Catalogue) -> str:
-    """One section per event type and version, with a table of its fields."""
+    """One section per event type and version, with a table of its fields.
+
+    Parameters:
+        catalogue: the event types.
+
+    Returns:
+        The Markdown of docs/events.md's "Catalogue" entries.
+    """
     out = []
     for event_type in catalogue:
         out.append(f"### {event_type.name} v{event_type.version}\n")

@@ -28,7 +28,6 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from shared.copy_format import escape
 from shared.eventlog.appending import APPEND_LOCK_KEY, EventAppender
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.crypto import DB, KeyRing
@@ -49,9 +48,6 @@ from shared.eventlog.records import (
 from shared.eventlog.replaying import Replayer
 from shared.settings import DEFAULT_MAX_EVENT_BYTES
 
-# TODO(eventstore): callers move to shared.copy_format.escape once main has it merged.
-copy_text = escape
-
 __all__ = [
     "APPEND_LOCK_KEY",
     "DEFAULT_CONTEXT",
@@ -63,7 +59,6 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "StreamAppend",
-    "copy_text",
     "derive_event_id",
     "new_event_id",
 ]

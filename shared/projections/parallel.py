@@ -21,7 +21,15 @@ from sqlalchemy import Engine, text
 
 
 def handled_counts(engine: Engine, handles: Mapping[str, frozenset[str]]) -> dict[str, int]:
-    """Events in the log that each projection handles (its rebuild's work)."""
+    """Events in the log that each projection handles (its rebuild's work).
+
+    Parameters:
+        engine: the database.
+        handles: projection name -> the event types it handles.
+
+    Returns:
+        Projection name -> number of events.
+    """
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT type, count(*) FROM events GROUP BY type")).all()
     by_type: dict[str, int] = {str(t): int(n) for t, n in rows}
@@ -31,7 +39,15 @@ def handled_counts(engine: Engine, handles: Mapping[str, frozenset[str]]) -> dic
 def plan_groups(costs: Mapping[str, int], processes: int) -> list[list[str]]:
     """Split the projections into at most ``processes`` groups of about equal cost: the
     costliest first, each into the group with the least so far (then the fewest projections;
-    ties by name, so the plan is the same every time)."""
+    ties by name, so the plan is the same every time).
+
+    Parameters:
+        costs: projection name -> its work (events handled).
+        processes: processes available.
+
+    Returns:
+        The groups, each a sorted list of names; none empty.
+    """
     groups: list[list[str]] = [[] for _ in range(max(1, min(processes, len(costs))))]
     loads = [0] * len(groups)
     for name in sorted(costs, key=lambda n: (-costs[n], n)):
@@ -45,13 +61,13 @@ def _rebuild_group(
     database_url: str, master_keys: Sequence[str], names: list[str]
 ) -> dict[str, int]:
     """In a child process: a store of its own, then one ``rebuild_many`` of ``names``."""
-    from shared.database import make_engine
-    from shared.eventlog import EventStore, KeyRing
-    from shared.projections import runtime
+    from shared import bootstrap
+    from shared.settings import Settings
 
-    store = EventStore(make_engine(database_url, pool_size=2), keyring=KeyRing(master_keys))
+    settings = Settings(database_url=database_url, master_keys=tuple(master_keys))
+    store = bootstrap.event_store(settings, pool_size=2)
     try:
-        return runtime(store).rebuild_many(names)
+        return bootstrap.projection_runtime(store, ensure=False).rebuild_many(names)
     finally:
         store.engine.dispose()
 
@@ -64,11 +80,23 @@ def rebuild_in_processes(
     processes: int,
     progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, int]:
-    """Rebuild ``names`` in up to ``processes`` processes; returns name -> new generation.
+    """Rebuild ``names`` in up to ``processes`` processes.
 
-    ``progress(position, head)`` is called about twice a second with the least advanced
-    group's position. An error in any group is raised here once every group has ended (the
-    groups that finished have switched; a failed one keeps its live generation).
+    Parameters:
+        engine: the database, read by this process for the plan and the progress.
+        database_url: the database's URL, for the children's own engines.
+        master_keys: the master keys (a projection may read personal data).
+        names: the projections to rebuild.
+        processes: processes at most (one per core).
+        progress: called about twice a second with the least advanced group's position
+            and the head of the log.
+
+    Returns:
+        Name -> new generation.
+
+    Raises:
+        Exception: the error of a group, once every group has ended (the groups that
+            finished have switched; a failed one keeps its live generation).
     """
     from shared.projections import PROJECTIONS
 

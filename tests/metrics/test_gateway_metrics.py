@@ -16,8 +16,8 @@ from sqlalchemy import Engine, text
 
 from infra.embedded import free_port
 from shared.eventlog import EventStore
+from shared.messaging import setup_broker
 from shared.projections import runtime
-from shared.queue import setup_broker
 from shared.settings import Settings
 from tests.conftest import DemoOrg
 

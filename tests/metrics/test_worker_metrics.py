@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.messaging import metrics_directory, worker_environment
 from shared.settings import Settings
-from workers.metrics import metrics_directory, worker_environment
 
 
 def test_off_by_default():

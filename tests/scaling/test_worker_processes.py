@@ -83,7 +83,7 @@ def workers() -> Iterator[list[Worker]]:
 
 def wake_everything(redis_url: str) -> None:
     """What the scheduler sends: one wake-up per projection."""
-    from shared.queue import setup_broker
+    from shared.messaging import setup_broker
     from shared.wakeups import send_catch_up
 
     broker = setup_broker(redis_url)

@@ -16,8 +16,7 @@ def _collector_on() -> Iterator[None]:
     was = gc.isenabled()
     gc.enable()
     yield
-    if not was:
-        gc.disable()
+    (gc.enable if was else gc.disable)()  # as found, whatever the test left
 
 
 def test_nested_pauses_resume_only_when_the_last_ends() -> None:

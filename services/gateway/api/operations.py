@@ -10,7 +10,6 @@ from marshmallow import Schema, fields
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.domain.errors import Forbidden, NotFound
-from shared.queue import setup_broker
 from shared.wakeups import send_rebuild
 
 blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="Operations (admin)")
@@ -65,5 +64,4 @@ def rebuild_projection(name: str) -> Any:
     _admin()
     if name not in resources().projections.projections:
         raise NotFound(f"no projection {name!r}")
-    setup_broker(resources().settings.redis_url)
-    return {"name": name, "message_id": send_rebuild(name)}
+    return {"name": name, "message_id": send_rebuild(name, resources().broker)}

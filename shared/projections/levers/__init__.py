@@ -5,13 +5,15 @@ Modules, one responsibility each:
 * :mod:`.schema`: tables, handled events, the columns of the sums;
 * :mod:`.membership`: which lever team a person counts in, week by week;
 * :mod:`.calendar`: where a meeting falls, working hours by week, a person-week's load;
-* :mod:`.transitions`: what each event does, written once for catch-up and rebuild;
+* :mod:`.transitions` (records in :mod:`.facts`): what each event does, written once for
+  catch-up and rebuild;
 * :mod:`.incremental` (with :mod:`.incremental_people`, :mod:`.incremental_calendar`):
   catch-up, a batch against the stored tables;
 * :mod:`.rebuild` (with :mod:`.week_rows`): a rebuild, the whole log in memory, then COPY;
 * :mod:`.projection`: the ``levers`` projection;
-* :mod:`.rollup`, :mod:`.reads`, :mod:`.org_views`: the read side (sums rolled up over the
-  team tree and protected, team and organisation reads, stored organisation views).
+* :mod:`.rollup`, :mod:`.reads`, :mod:`.org_views` (with :mod:`.org_view_store`): the read
+  side (sums rolled up over the team tree and protected, team and organisation reads, stored
+  organisation views).
 
 Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already suppressed by
 :func:`shared.domain.privacy.protect_tree`: pages and the API share this one privacy path.
@@ -19,10 +21,9 @@ Reads (:func:`read_team_levers`, :func:`read_org_levers`) return cells already s
 
 from __future__ import annotations
 
+from shared.projections.levers.org_view_store import STORED_WEEKS, Teams
 from shared.projections.levers.org_views import (
     CHEAP_ORG_VIEW_MS,
-    STORED_WEEKS,
-    Teams,
     read_org_levers,
     refresh_org_views,
 )

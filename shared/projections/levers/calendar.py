@@ -10,32 +10,41 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from shared.domain import levers as model
+from shared.domain.weeks import utc_week_index, week_index, week_monday
 from shared.domain.working_hours import DAYS, Schedule, default_schedule, schedule_in_week
 from shared.eventlog import RecordedEvent
-from shared.projections.capital import EPOCH_MONDAY, week_index
 from shared.projections.levers.schema import MILLI
 
 
 def zone_info(name: str | None) -> ZoneInfo:
-    """The zone named ``name``; UTC for none or an unknown name."""
+    """A time zone by name.
+
+    Parameters:
+        name: an IANA zone name, or None.
+
+    Returns:
+        The zone; UTC for none or an unknown name.
+    """
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo("UTC")
 
 
-def utc_week(moment: datetime) -> int:
-    """The index of the ISO week ``moment`` falls in, in UTC."""
-    return week_index(moment.astimezone(UTC).date())
+def monday_midnight(week: int) -> datetime:
+    """The start of a week.
 
+    Parameters:
+        week: a week index.
 
-def week_monday(week: int) -> datetime:
-    """Monday 00:00 (naive) of week ``week``."""
-    return datetime.combine(EPOCH_MONDAY + timedelta(weeks=week), datetime.min.time())
+    Returns:
+        Its Monday 00:00, naive (local to whoever reads it).
+    """
+    return datetime.combine(week_monday(week), datetime.min.time())
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,8 +60,16 @@ class HoursSetting:
 
     @classmethod
     def of(cls, event: RecordedEvent, week: int) -> HoursSetting | None:
-        """The setting of ``event`` (in week ``week``); None for a window that ends before
-        it starts (which the command never writes)."""
+        """The setting of a ``WorkingHoursSet``.
+
+        Parameters:
+            event: the event.
+            week: the week index of its ``occurred_at`` (it holds from then on).
+
+        Returns:
+            The setting; None for a window that ends before it starts (which the command
+            never writes).
+        """
         data = event.data
         if data["start_minute"] >= data["end_minute"]:
             return None
@@ -102,24 +119,56 @@ class WorkingHoursHistory:
         self.zones = zones
 
     def schedule_at(self, person: str, week: int) -> Schedule:
-        """The schedule holding for ``person`` (one of ``zones``) in ``week``."""
+        """The schedule holding for a person in a week.
+
+        Parameters:
+            person: one of ``zones``.
+            week: a week index.
+
+        Returns:
+            The last setting taking effect in or before ``week``, else 09:00-17:00,
+            Monday-Friday, in the zone from joining.
+        """
         return schedule_in_week(
             self.changes.get(person, ()), week, default_schedule(self.zones[person])
         )
 
     def has_changes(self, person: str) -> bool:
-        """Whether ``person`` set working hours (else the default ones in the joining zone)."""
+        """Whether a person set working hours (else the default ones in the joining zone).
+
+        Parameters:
+            person: the person.
+
+        Returns:
+            True if they have at least one setting.
+        """
         return person in self.changes
 
     def zone_at(self, person: str, start_week: int) -> str:
-        """The zone of ``person``'s meetings starting in the UTC week ``start_week``."""
+        """The zone a meeting is placed in.
+
+        Parameters:
+            person: one of ``zones``.
+            start_week: the UTC ISO week the meeting starts in.
+
+        Returns:
+            The zone's name.
+        """
         changes = self.changes.get(person)
         if not changes:
             return self.zones[person]
         return schedule_in_week(changes, start_week, default_schedule(self.zones[person])).time_zone
 
     def hours_at(self, person: str, week: int) -> model.WorkingHours:
-        """The working window and days of ``person`` in ``week``."""
+        """The working window and days of a person in a week.
+
+        Parameters:
+            person: the person.
+            week: a week index.
+
+        Returns:
+            Their working hours (the default ones before any setting).
+        """
         changes = self.changes.get(person)
         if not changes:
             return model.DEFAULT_WORKING_HOURS
@@ -139,15 +188,30 @@ class MeetingPlacer:
         self._placed: dict[tuple[str, str, str], tuple[int, float, float]] = {}
 
     def utc_week(self, moment: str | datetime) -> int:
-        """The UTC ISO week ``moment`` starts in (which picks the zone it is placed in)."""
+        """The UTC ISO week of a moment (which picks the zone a meeting is placed in).
+
+        Parameters:
+            moment: ISO text or an aware datetime.
+
+        Returns:
+            The week index.
+        """
         found = self._utc_weeks.get(moment)
         if found is None:
             at = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-            found = self._utc_weeks[moment] = utc_week(at)
+            found = self._utc_weeks[moment] = utc_week_index(at)
         return found
 
     def local(self, zone: str, moment: str | datetime) -> datetime:
-        """``moment`` in ``zone``, naive."""
+        """A moment in a zone.
+
+        Parameters:
+            zone: the zone's name.
+            moment: ISO text or an aware datetime.
+
+        Returns:
+            The local time, naive.
+        """
         found = self._local.get((zone, moment))
         if found is None:
             info = self._zones.get(zone)
@@ -158,19 +222,44 @@ class MeetingPlacer:
         return found
 
     def local_week(self, zone: str, moment: str | datetime) -> int:
-        """The local ISO week of ``moment`` in ``zone``."""
+        """The local ISO week of a moment.
+
+        Parameters:
+            zone: the zone's name.
+            moment: ISO text or an aware datetime.
+
+        Returns:
+            The week index.
+        """
         return week_index(self.local(zone, moment).date())
 
     def hours_since_monday(self, zone: str, moment: str | datetime, week: int) -> float:
-        """Hours from the local Monday 00:00 of ``week`` to ``moment``, in ``zone``."""
+        """Hours from a week's local Monday 00:00 to a moment.
+
+        Parameters:
+            zone: the zone's name.
+            moment: ISO text or an aware datetime.
+            week: the week index.
+
+        Returns:
+            The hours (negative before that Monday).
+        """
         found = self._hours.get((zone, moment, week))
         if found is None:
-            found = (self.local(zone, moment) - week_monday(week)).total_seconds() / 3600
+            found = (self.local(zone, moment) - monday_midnight(week)).total_seconds() / 3600
             self._hours[(zone, moment, week)] = found
         return found
 
     def place(self, zone: str, start: str, end: str) -> tuple[int, float, float]:
-        """A meeting's local week and its start and end in hours since that week's Monday."""
+        """Where a meeting falls.
+
+        Parameters:
+            zone: the zone it is placed in.
+            start, end: its times, ISO text.
+
+        Returns:
+            Its local week, and its start and end in hours since that week's Monday.
+        """
         found = self._placed.get((zone, start, end))
         if found is None:
             week = self.local_week(zone, start)

@@ -15,10 +15,10 @@ from shared.projections.levers.calendar import (
     MeetingPlacer,
     WorkingHoursHistory,
     calendar_load,
-    week_monday,
+    monday_midnight,
 )
+from shared.projections.levers.facts import MeetingFact
 from shared.projections.levers.incremental_people import TeamWeekKey, ensure_person_weeks
-from shared.projections.levers.transitions import MeetingFact
 
 PersonWeekKey = tuple[str, str, int]
 """(tenant, person, week index)."""
@@ -122,7 +122,7 @@ def _place_again(
     if not moved:
         return touched, left
     since = [
-        None if rezoned[p] is None else week_monday(rezoned[p] or 0).replace(tzinfo=UTC)
+        None if rezoned[p] is None else monday_midnight(rezoned[p] or 0).replace(tzinfo=UTC)
         for p in moved
     ]
     placed: list[tuple[str, str, int]] = []

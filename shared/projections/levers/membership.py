@@ -146,13 +146,27 @@ class MembershipFold:
 
 
 def lasting(intervals: Iterable[Interval]) -> list[Interval]:
-    """The intervals that hold at least one week (one closed the week before it opened, by
-    a move or an assignment in its first week, is no interval)."""
+    """The intervals that hold at least one week.
+
+    Parameters:
+        intervals: intervals, some perhaps closed the week before they opened (by a move or
+            an assignment in their first week: no interval).
+
+    Returns:
+        The others, in order.
+    """
     return [i for i in intervals if i.to_week is None or i.to_week >= i.from_week]
 
 
 def by_person(intervals: Iterable[Interval]) -> dict[str, list[Interval]]:
-    """The intervals of each person."""
+    """The intervals of each person.
+
+    Parameters:
+        intervals: any intervals.
+
+    Returns:
+        person -> their intervals, in order.
+    """
     found: dict[str, list[Interval]] = {}
     for interval in intervals:
         found.setdefault(interval.person, []).append(interval)

@@ -15,8 +15,7 @@ from sqlalchemy import Connection, text
 
 from shared.domain import levers as model
 from shared.domain.privacy import effective_k
-from shared.domain.weeks import week_start
-from shared.projections.capital import week_index, week_label
+from shared.domain.weeks import label_index, week_label
 from shared.projections.levers.rollup import SUMS_SQL, series, sums_list
 
 ORG = "org"
@@ -32,12 +31,20 @@ def week_range(first: str, last: str) -> tuple[int, int]:
     Returns:
         ``(week index of first, week index of last)``.
     """
-    return week_index(week_start(first)), week_index(week_start(last))
+    return label_index(first), label_index(last)
 
 
 def team_ancestry(conn: Connection, tenant_id: Any, team_id: Any) -> list[Any] | None:
-    """The team and every team above it (nearest first), or None if the tenant has no such
-    team."""
+    """The team and every team above it.
+
+    Parameters:
+        conn: a connection.
+        tenant_id: the organisation.
+        team_id: the team.
+
+    Returns:
+        The ids, nearest first; None if the tenant has no such team.
+    """
     rows = conn.execute(
         text(
             "WITH RECURSIVE up(id, parent_team_id, depth) AS ("
@@ -102,7 +109,19 @@ def read_team_levers(
     conn: Connection, tenant_id: Any, team_id: Any, first: int, last: int, k: int
 ) -> dict[str, Any]:
     """A team's levers (its members and every sub-team's, rolled up) and each direct
-    sub-team's, per ISO week from ``first`` to ``last`` (week indexes), suppressed."""
+    sub-team's, per ISO week, suppressed.
+
+    Parameters:
+        conn: a connection.
+        tenant_id: the organisation.
+        team_id: the team (of ``tenant_id``).
+        first, last: the week indexes of the first and last week shown.
+        k: the organisation's k (raised to the floor by ``effective_k``).
+
+    Returns:
+        ``team_id``, ``name``, ``k``, ``model_version``, ``weeks`` (one per week) and
+        ``sub_teams`` (each with its ``weeks``).
+    """
     k = effective_k(k)
     children, names = _subtree_of(conn, tenant_id, team_id)
     members = _subtree(children, team_id)
@@ -125,7 +144,16 @@ def read_team_levers(
 def org_tree(
     conn: Connection, tenant_id: Any, root: Any | None
 ) -> tuple[dict[Any, list[Any]], dict[Any, str]]:
-    """children and names of the tenant's teams (below ``root``, or all of them)."""
+    """The tenant's teams as a tree.
+
+    Parameters:
+        conn: a connection.
+        tenant_id: the organisation.
+        root: unused (every team of the tenant is read).
+
+    Returns:
+        (parent id -> child ids sorted by name, None for the top-level teams; id -> name).
+    """
     rows = conn.execute(
         text("SELECT id, name, parent_team_id FROM teams WHERE tenant_id = :t"),
         {"t": tenant_id},
@@ -143,8 +171,18 @@ def org_tree(
 def org_weeks(
     conn: Connection, tenant_id: Any, first: int, last: int, k: int
 ) -> tuple[list[list[str]], dict[int, tuple[dict[str, Any], list[dict[str, Any]]]]]:
-    """The top-level teams ([id, name]) and per week from ``first`` to ``last`` the
-    organisation's cells and each top-level team's, suppressed."""
+    """The organisation view, computed from the read model.
+
+    Parameters:
+        conn: a connection.
+        tenant_id: the organisation.
+        first, last: the week indexes of the first and last week.
+        k: the organisation's k.
+
+    Returns:
+        The top-level teams ([id, name]) and per week from ``first`` to ``last`` the
+        organisation's cells and each top-level team's, suppressed.
+    """
     k = effective_k(k)
     children, names = org_tree(conn, tenant_id, None)
     tree: dict[Any, list[Any]] = dict(children)
@@ -179,7 +217,18 @@ def org_weeks(
 def compute_org_levers(
     conn: Connection, tenant_id: Any, first: int, last: int, k: int
 ) -> dict[str, Any]:
-    """The organisation view computed from the read model, nothing stored."""
+    """The organisation view computed from the read model, nothing stored.
+
+    Parameters:
+        conn: a connection.
+        tenant_id: the organisation.
+        first, last: the week indexes of the first and last week.
+        k: the organisation's k.
+
+    Returns:
+        ``k``, ``model_version``, ``weeks`` and ``teams``, as :func:`.org_views.read_org_levers`
+        answers (without ``as_of_position``).
+    """
     team_list, weeks = org_weeks(conn, tenant_id, first, last, k)
     return {
         "k": effective_k(k),

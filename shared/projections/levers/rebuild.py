@@ -6,16 +6,17 @@ COPY (keys and secondary indexes dropped first and built after the rows are in).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
+from shared.copy_format import copy_rows, escape
 from shared.database import as_psycopg
 from shared.domain import levers as model
 from shared.eventlog import RecordedEvent
-from shared.eventlog.store import copy_text
+from shared.gc_pause import collector_paused
 from shared.projections.bulk import load_tables
 from shared.projections.levers.calendar import (
     CalendarLoad,
@@ -38,7 +39,6 @@ from shared.projections.levers.transitions import (
     rewarded,
 )
 from shared.projections.levers.week_rows import PersonWeeks, TeamWeek, team_weeks
-from shared.projections.runtime import collector_paused
 
 
 class LeversFold:
@@ -57,7 +57,7 @@ class LeversFold:
         self.version = version
         self.facts = LeverFacts()
 
-    @collector_paused  # millions of small records kept, no cycles among them
+    @collector_paused()  # millions of small records kept, no cycles (pauses are counted)
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         """Fold a page of the log (pages in log order).
 
@@ -66,7 +66,7 @@ class LeversFold:
         """
         self.facts.add(events)
 
-    @collector_paused
+    @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Resolve everything folded and write every table.
 
@@ -242,7 +242,7 @@ def _meetings(
             zone = history.zone_at(person, placer.utc_week(fact.start))
         week, starts, ends = placer.place(zone, fact.start, fact.end)
         counted = fact.counted
-        rows.append((person, copy_text(key), week, fact.start, fact.end, "t" if counted else "f"))
+        rows.append((person, escape(key), week, fact.start, fact.end, "t" if counted else "f"))
         if (person, week) not in weeks.rows:
             weeks.ensure(p.tenant, person, week)
         if counted:
@@ -261,42 +261,3 @@ def _meetings(
             load = loads[shape] = calendar_load(found, hours)
         weeks.rows[(person, week)].load = load
     return rows
-
-
-# -- COPY text (until shared.copy_format lands) ------------------------------------------------
-
-
-def _copy_value(value: Any) -> str:
-    if value is None:
-        return "\\N"
-    if value is True:
-        return "t"
-    if value is False:
-        return "f"
-    if isinstance(value, list):
-        return "{" + ",".join(str(v) for v in value) + "}"
-    if isinstance(value, str):
-        return copy_text(value)
-    return str(value)
-
-
-def copy_rows(
-    pg: Any, table: str, columns: str, rows: Iterable[Sequence[Any]], plain: bool = False
-) -> None:
-    """COPY ``rows`` into ``table`` in PostgreSQL's text format, a few MB per write.
-
-    ``plain`` rows hold only ids, numbers, booleans and timestamps (never None, a list or
-    text to escape): their ``str`` is already COPY text, the fast path of the big tables."""
-    with pg.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        lines: list[str] = []
-        for row in rows:
-            lines.append(
-                "\t".join(map(str, row)) if plain else "\t".join([_copy_value(v) for v in row])
-            )
-            if len(lines) >= 20_000:
-                lines.append("")
-                copy.write("\n".join(lines))
-                lines = []
-        if lines:
-            lines.append("")
-            copy.write("\n".join(lines))

@@ -14,11 +14,19 @@ from typing import Any
 from shared.domain import levers as model
 from shared.domain.nudges import manager_nudges
 from shared.domain.privacy import Cell, protect_tree
-from shared.projections.capital import week_label
+from shared.domain.weeks import week_label
 from shared.projections.levers.schema import MILLI, MILLI_COLUMNS, SUM_COLUMNS
 
 
 def week_sums(row: Any) -> model.WeekSums:
+    """A ``lever_team_weeks`` row (with its columns as attributes) as the domain's sums.
+
+    Parameters:
+        row: a row holding every column of ``SUM_COLUMNS``.
+
+    Returns:
+        The sums, thousandths turned into units.
+    """
     values = {}
     for name in SUM_COLUMNS:
         value = getattr(row, name)
@@ -32,7 +40,14 @@ SUMS_SQL = ", ".join(SUM_COLUMNS)
 
 
 def sums_list(row: Sequence[Any]) -> list[Any]:
-    """A ``lever_team_weeks`` row's sums (``SUM_COLUMNS`` order), thousandths as units."""
+    """A ``lever_team_weeks`` row's sums as a list, thousandths turned into units.
+
+    Parameters:
+        row: the sums' columns in ``SUM_COLUMNS`` order.
+
+    Returns:
+        A new list in the same order.
+    """
     values = list(row)
     for i in _MILLI_AT:
         values[i] = values[i] / MILLI
@@ -40,6 +55,14 @@ def sums_list(row: Sequence[Any]) -> list[Any]:
 
 
 def add_sums(a: list[Any], b: list[Any]) -> list[Any]:
+    """The sums of two disjoint populations added (item arrays: None is no answer).
+
+    Parameters:
+        a, b: sums lists (``SUM_COLUMNS`` order).
+
+    Returns:
+        A new sums list.
+    """
     total = [x + y for x, y in zip(a[:_SCALARS], b[:_SCALARS], strict=True)]
     for i in (_SCALARS, _SCALARS + 1):
         x, y = a[i], b[i]
@@ -50,6 +73,7 @@ def add_sums(a: list[Any], b: list[Any]) -> list[Any]:
 
 
 ZERO_SUMS = [0] * _SCALARS + [None, None]
+"""The sums of nobody."""
 
 
 def series(
@@ -61,7 +85,20 @@ def series(
     k: int,
 ) -> dict[tuple[Any, int], dict[str, Any]]:
     """Every node's rollup per week from the first week with data to ``last``, protected
-    (for ``root`` and its children: the nodes a view shows)."""
+    (for ``root`` and its children: the nodes a view shows).
+
+    Parameters:
+        root: the node a view is of (a team id, or the organisation's node).
+        children: node -> its child nodes (sorted as shown).
+        own: (node, week) -> the node's own sums list (its direct members).
+        first, last: the weeks a view shows (earlier weeks with data are computed too: the
+            week-over-week rule needs them).
+        k: the privacy threshold.
+
+    Returns:
+        (node, week) -> the week's cells as the API shows them, for ``root`` and its
+        children, weeks ``first`` to ``last``.
+    """
     # Nodes as small ints while computing: a UUID's hash is computed in Python, each time.
     ids: dict[Any, int] = {}
     for node in (root, *children, *(c for kids in children.values() for c in kids)):
@@ -86,6 +123,8 @@ def series_of(
     last: int,
     k: int,
 ) -> dict[tuple[int, int], dict[str, Any]]:
+    """:func:`series` on small-integer node ids (a UUID's hash is computed in Python, each
+    time). Parameters and result as :func:`series`."""
     start = min([w for _, w in own] + [first])
     weeks = list(range(start, last + 1))
     order: list[Any] = []
@@ -136,6 +175,19 @@ def week_out(
     sums: model.WeekSums,
     k: int,
 ) -> dict[str, Any]:
+    """One node's week as the API shows it.
+
+    Parameters:
+        week: the week index.
+        cells: lever -> its protected cell this week.
+        previous: lever -> its protected cell the week before (for the trend).
+        sums: the node's rolled-up sums this week (pulse items, calendar components).
+        k: the privacy threshold.
+
+    Returns:
+        The week: label, members, levers with trends, pulse items, time-pressure
+        components and nudges, each hidden where its cell is.
+    """
     levers: dict[str, Any] = {}
     for lever, cell in cells.items():
         out = cell.public()

@@ -13,83 +13,17 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from shared.domain import levers as model
-from shared.domain.weeks import week_start
+from shared.domain.weeks import label_index, week_index
 from shared.eventlog import RecordedEvent
-from shared.projections.capital import week_index
 from shared.projections.levers.calendar import HoursSetting
+from shared.projections.levers.facts import ActionFact, Answer, MeetingFact, PulseSums
 from shared.projections.levers.membership import MembershipChange
-from shared.projections.levers.schema import MEMBERSHIP_EVENTS, MILLI
+from shared.projections.levers.schema import MEMBERSHIP_EVENTS
 
 REWARD_WINDOW = timedelta(days=model.INCENTIVE_WINDOW_DAYS)
-
-
-@dataclass(slots=True)
-class ActionFact:
-    """A logged micro-action: whose, its week and time, stretch? visible?"""
-
-    person: str
-    week: int
-    occurred_at: datetime
-    stretch: bool
-    visible: bool
-
-
-@dataclass(slots=True)
-class Answer:
-    """A ``FeedbackGiven``: for whom, its week, the request it answers, and that request's
-    output-only flag as the log held it when the answer came (None: not seen yet)."""
-
-    tenant: str
-    person: str
-    week: int
-    request: str
-    known: bool | None
-
-
-@dataclass(slots=True)
-class MeetingFact:
-    """The last observation of a meeting (times as the event's ISO texts), cancelled since?"""
-
-    start: str
-    end: str
-    declined: bool
-    cancelled: bool = False
-
-    @property
-    def counted(self) -> bool:
-        """Whether the meeting counts in its person's load (neither declined nor cancelled)."""
-        return not self.cancelled and not self.declined
-
-
-@dataclass(slots=True)
-class PulseSums:
-    """The anonymous pulse answers of a team-week, summed (safety points in thousandths)."""
-
-    responses: int = 0
-    safety_n: int = 0
-    safety_points: int = 0
-    item_sum: list[int] = field(default_factory=lambda: [0] * len(model.ITEMS))
-    item_n: list[int] = field(default_factory=lambda: [0] * len(model.ITEMS))
-
-    def add(self, answers: Mapping[str, int]) -> None:
-        """Add one response."""
-        self.responses += 1
-        scale = model.safety_scale(answers)
-        if scale is not None:
-            self.safety_n += 1
-            self.safety_points += round(model.likert_to_100(scale) * MILLI)
-        for i, item in enumerate(model.ITEMS):
-            if item in answers:
-                self.item_sum[i] += answers[item]
-                self.item_n[i] += 1
-
-    def values(self) -> tuple[int, int, int, list[int], list[int]]:
-        """The sums in ``lever_pulses`` column order."""
-        return (self.responses, self.safety_n, self.safety_points, self.item_sum, self.item_n)
 
 
 class LeverFacts:
@@ -114,6 +48,26 @@ class LeverFacts:
         first_seen: person -> the week of their first activity (for the backfill).
     """
 
+    __slots__ = (
+        "_weeks",
+        "action_weeks",
+        "actions",
+        "answers",
+        "asked",
+        "first_seen",
+        "hours",
+        "meetings",
+        "membership",
+        "pulse_weeks",
+        "pulses",
+        "requests",
+        "retracted",
+        "reward_since",
+        "rewards",
+        "rezoned",
+        "start_weeks",
+    )
+
     def __init__(self) -> None:
         self.membership: list[MembershipChange] = []
         self.actions: dict[str, ActionFact] = {}
@@ -130,7 +84,8 @@ class LeverFacts:
         self.rezoned: dict[str, int | None] = {}
         self.first_seen: dict[str, int] = {}
         self._weeks: dict[date, int] = {}  # the week of each day seen
-        self._start_weeks: dict[str, int] = {}  # a meeting start's UTC-date week, minus one
+        self.start_weeks: dict[str, int] = {}  # meeting start -> ``meeting_start_week``
+        self.pulse_weeks: dict[str, int] = {}  # ISO week label -> its index
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
         """Fold ``events`` (in log order, after every event already folded).
@@ -150,17 +105,29 @@ class LeverFacts:
             step(self, e, week)
 
     def seen(self, person: str, week: int) -> None:
-        """Note activity of ``person`` in ``week``."""
+        """Note activity of ``person`` in ``week``.
+
+        Parameters:
+            person: the person.
+            week: the week index of the activity.
+        """
         first = self.first_seen.get(person)
         if first is None or week < first:
             self.first_seen[person] = week
 
     def meeting_start_week(self, start: str) -> int:
-        """The earliest week a meeting starting at ``start`` (ISO text) can fall in: its local
-        week may start a day before its UTC date's."""
-        found = self._start_weeks.get(start)
+        """The earliest week a meeting can fall in: its local week may start a day before
+        the week of its date.
+
+        Parameters:
+            start: the meeting's start, ISO text.
+
+        Returns:
+            The week index.
+        """
+        found = self.start_weeks.get(start)
         if found is None:
-            found = self._start_weeks[start] = week_index(date.fromisoformat(start[:10])) - 1
+            found = self.start_weeks[start] = week_index(date.fromisoformat(start[:10])) - 1
         return found
 
 
@@ -172,6 +139,9 @@ def answer_output_only(answer: Answer, stored: Mapping[str, bool]) -> bool:
     Parameters:
         answer: the answer.
         stored: request id -> output-only, of requests stored before the fold (a rebuild: none).
+
+    Returns:
+        Whether the answer counts as output-only.
     """
     if answer.request in stored:
         return stored[answer.request]
@@ -180,7 +150,15 @@ def answer_output_only(answer: Answer, stored: Mapping[str, bool]) -> bool:
 
 def rewarded(at: datetime, reward_times: Sequence[datetime]) -> bool:
     """Whether a visible action at ``at`` was rewarded: a reward 0 to 14 days after it
-    (``reward_times`` sorted). The incremental adapter asks the same in SQL."""
+    (the incremental adapter asks the same in SQL).
+
+    Parameters:
+        at: the action's time.
+        reward_times: the times of the person's rewards, sorted.
+
+    Returns:
+        True if one falls 0 to 14 days after ``at``.
+    """
     i = bisect_left(reward_times, at)
     return i < len(reward_times) and reward_times[i] <= at + REWARD_WINDOW
 
@@ -189,7 +167,13 @@ def rewarded(at: datetime, reward_times: Sequence[datetime]) -> bool:
 
 
 def action_logged(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
-    """``MicroActionLogged``: an action of the week (the first of its id counts)."""
+    """``MicroActionLogged``: an action of the week (the first of its id counts).
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     person, action = data["person_id"], data["action_id"]
     if (person, week) not in facts.action_weeks:
@@ -202,20 +186,34 @@ def action_logged(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
             data["tactic"] in model.STRETCH_TACTICS,
             data["audience"] != "private",
         )
-    facts.seen(person, week)
+    first = facts.first_seen.get(person)  # ``seen``, inlined: the hottest of transitions
+    if first is None or week < first:
+        facts.first_seen[person] = week
     since = facts.reward_since.get(person)
     if since is None or e.occurred_at < since:
         facts.reward_since[person] = e.occurred_at
 
 
 def action_retracted(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
-    """``MicroActionRetracted``: the action counts no more."""
+    """``MicroActionRetracted``: the action counts no more.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     facts.retracted.add(e.data["action_id"])
 
 
 def outcome_recorded(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``OutcomeRecorded``: a recognition or an invitation rewards the person's visible
-    actions of the 14 days before it."""
+    actions of the 14 days before it.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     if data["kind"] not in model.REWARD_KINDS:
         return
@@ -231,7 +229,13 @@ def outcome_recorded(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 def feedback_requested(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``FeedbackRequested``: feedback on a logged micro-action speaks to behaviour; without
     one it can only judge an output (the output-only share of ambiguous evaluation). The
-    first request of an id counts."""
+    first request of an id counts.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     facts.requests.setdefault(data["request_id"], data.get("action_id") is None)
     facts.asked[(e.tenant_id_text, data["person_id"], week)] += 1
@@ -239,7 +243,13 @@ def feedback_requested(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 
 
 def feedback_given(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
-    """``FeedbackGiven``: an answer, judged by its request as known when it came."""
+    """``FeedbackGiven``: an answer, judged by its request as known when it came.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     request = data["request_id"]
     facts.answers.append(
@@ -250,17 +260,35 @@ def feedback_given(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 
 def meeting_observed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``MeetingObserved``: the meeting as last seen (every observation, a moved meeting's
-    earlier ones too, counts for the backfill)."""
+    earlier ones too, counts for the backfill).
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     person, start = data["person_id"], data["start"]
-    facts.seen(person, facts.meeting_start_week(start))
+    # ``seen`` and ``meeting_start_week``, inlined: calendars are most of the log
+    earliest = facts.start_weeks.get(start)
+    if earliest is None:
+        earliest = facts.meeting_start_week(start)
+    first = facts.first_seen.get(person)
+    if first is None or earliest < first:
+        facts.first_seen[person] = earliest
     facts.meetings[(person, data["meeting_key"])] = MeetingFact(
         start, data["end"], data["response_status"] == "declined"
     )
 
 
 def meeting_cancelled(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
-    """``MeetingCancelled``: the meeting counts no more (until observed again)."""
+    """``MeetingCancelled``: the meeting counts no more (until observed again).
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     key = (e.data["person_id"], e.data["meeting_key"])
     found = facts.meetings.get(key)
     if found is not None:
@@ -270,9 +298,18 @@ def meeting_cancelled(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 
 
 def pulse_submitted(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
-    """``PulseResponseSubmitted``: summed into its team and the week it answers for."""
+    """``PulseResponseSubmitted``: summed into its team and the week it answers for.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
-    key = (e.tenant_id_text, data["team_id"], week_index(week_start(data["week"])))
+    answered_week = facts.pulse_weeks.get(data["week"])
+    if answered_week is None:
+        answered_week = facts.pulse_weeks[data["week"]] = label_index(data["week"])
+    key = (e.tenant_id_text, data["team_id"], answered_week)
     sums = facts.pulses.get(key)
     if sums is None:
         sums = facts.pulses[key] = PulseSums()
@@ -281,7 +318,13 @@ def pulse_submitted(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 
 def working_hours_set(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``WorkingHoursSet``: holds from its week on (the later of one week wins); the person's
-    meetings from that week on are placed again."""
+    meetings from that week on are placed again.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     setting = HoursSetting.of(e, week)
     if setting is None:
         return
@@ -293,7 +336,13 @@ def working_hours_set(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 def membership_changed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """A membership event (one without a person, written around the store's validation, says
     nothing about a team and is passed over). ``PersonJoined`` sets the zone of the weeks
-    before any working-hours setting: every meeting of the person is placed again."""
+    before any working-hours setting: every meeting of the person is placed again.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
     data = e.data
     if "person_id" not in data:
         return

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.projections.levers.calendar import CalendarLoad
+from shared.projections.levers.facts import PulseSums
 from shared.projections.levers.membership import Interval, team_at
 from shared.projections.levers.schema import SUM_COLUMNS
-from shared.projections.levers.transitions import PulseSums
 
 
 @dataclass(slots=True)

@@ -1,0 +1,82 @@
+"""The long-running processes: ``compound run``, ``worker``, ``scheduler`` and
+``calendar-provider``."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+
+import click
+
+from services.cli.context import cli_settings, running_servers
+from shared.settings import Settings
+
+
+@click.command()
+def run() -> None:
+    """Start everything (servers, migrations, gateway) and stop it all on Ctrl-C."""
+    from infra.supervisor import run as run_all
+
+    sys.exit(run_all(Settings.from_env()))
+
+
+@click.command()
+@click.option("--processes", "-p", default=1, show_default=True, help="Worker processes.")
+@click.option("--threads", "-t", default=4, show_default=True, help="Threads per process.")
+def worker(processes: int, threads: int) -> None:
+    """Run Dramatiq workers (projections and calendar sync)."""
+    from shared.messaging import worker_environment
+
+    env = dict(os.environ)
+    for name, url in running_servers().items():
+        env.setdefault(name, url)
+    env.update(worker_environment(Settings.from_env(env), env, os.getpid()))
+    argv = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "workers.actors",
+        "workers.calendar",
+        "--processes",
+        str(processes),
+        "--threads",
+        str(threads),
+    ]
+    os.execve(sys.executable, argv, env)
+
+
+@click.command("calendar-provider")
+@click.option("--port", type=int, help="Port (default COMPOUND_CALENDAR_PROVIDER_PORT or 8010).")
+def calendar_provider(port: int | None) -> None:
+    """Run the local calendar provider (OAuth server and Google/Graph-shaped calendar API)."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from services.calendar_provider import create_app
+    from shared.calendar.settings import ProviderServerSettings
+
+    settings = ProviderServerSettings.from_env(dict(os.environ), Settings.from_env().data_dir)
+    if not settings.client_secret or not settings.admin_token:
+        raise click.ClickException(
+            "set COMPOUND_CALENDAR_LOCAL_CLIENT_SECRET and COMPOUND_CALENDAR_PROVIDER_ADMIN_TOKEN "
+            "(`make run` generates both)"
+        )
+    server = make_server(settings.host, port or settings.port, create_app(settings), threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    click.echo(f"calendar provider at http://{settings.host}:{server.server_port}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+@click.command()
+def scheduler() -> None:
+    """Run the scheduler (exactly one per deployment: others stand by)."""
+    from workers.scheduler import run as run_scheduler
+
+    settings = cli_settings()
+    os.environ.setdefault("REDIS_URL", settings.redis_url or "")
+    run_scheduler(settings)

@@ -1,0 +1,150 @@
+"""The read models: ``compound projections`` and ``compound digests``."""
+
+from __future__ import annotations
+
+import click
+
+from services.cli.context import cli_settings, open_store, org_actor, with_master_keys
+
+
+@click.group()
+def projections() -> None:
+    """Read models fed by the event log."""
+
+
+@projections.command("status")
+def projections_status() -> None:
+    """Position, lag (events and seconds) and last error of each projection."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from shared import bootstrap
+
+    store = open_store(cli_settings())
+    rt = bootstrap.projection_runtime(store)
+    table = Table(
+        "projection",
+        "version",
+        "generation",
+        "position",
+        "partitions",
+        "lag (events)",
+        "lag (s)",
+        "status",
+        "last error",
+    )
+    for s in rt.status():
+        error = f"at {s.error_position}: {s.last_error}" if s.last_error else ""
+        ahead = max(s.partitions, default=s.position)
+        table.add_row(
+            s.name,
+            str(s.version),
+            str(s.generation),
+            str(s.position),
+            f"{len(s.partitions)}" + (f" (up to {ahead})" if ahead > s.position else ""),
+            str(s.lag_events),
+            f"{s.lag_seconds:.1f}",
+            s.status,
+            error,
+        )
+    Console().print(table)
+    store.engine.dispose()
+
+
+@projections.command("rebuild")
+@click.argument("name", required=False)
+@click.option("--all", "everything", is_flag=True, help="Rebuild every projection.")
+@click.option(
+    "--processes",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Rebuild groups of projections in this many processes at once (one per core).",
+)
+def projections_rebuild(name: str | None, everything: bool, processes: int) -> None:
+    """Build the next generation from position 0 while the current one serves, then switch."""
+    from rich.progress import Progress
+
+    from shared import bootstrap
+    from shared.projections.parallel import rebuild_in_processes
+
+    settings = with_master_keys(cli_settings())
+    store = open_store(settings)
+    rt = bootstrap.projection_runtime(store)
+    names = list(rt.projections) if everything else [name] if name else []
+    unknown = [n for n in names if n not in rt.projections]
+    if not names or unknown:
+        raise click.UsageError(f"name a projection ({', '.join(rt.projections)}) or --all")
+    with Progress() as progress:
+        task = progress.add_task(f"rebuilding {', '.join(names)}", total=max(1, store.head()))
+
+        def advance(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=max(1, head))
+
+        if processes > 1 and len(names) > 1:
+            url = store.engine.url.render_as_string(hide_password=False)
+            keys = list(settings.master_keys)
+            generations = rebuild_in_processes(
+                store.engine, url, keys, names, processes, progress=advance
+            )
+        else:
+            generations = rt.rebuild_many(names, progress=advance)
+        for n, generation in generations.items():
+            progress.console.print(f"{n}: generation {generation} is live")
+    store.engine.dispose()
+
+
+@projections.command("retry")
+@click.argument("name")
+def projections_retry(name: str) -> None:
+    """Clear a projection's failure so catch-up tries its poison event again."""
+    from shared import bootstrap
+
+    store = open_store(cli_settings())
+    bootstrap.projection_runtime(store, ensure=False).retry(name)
+    click.echo(f"{name} will retry at the next catch-up")
+    store.engine.dispose()
+
+
+@click.group()
+def digests() -> None:
+    """The weekly digest of nudges (employees' own, managers' per team)."""
+
+
+@digests.command("build")
+@click.option("--org", "tenant", help="Organisation name or id.")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: this week).")
+def digests_build(tenant: str | None, week: str | None) -> None:
+    """(Re)build every person's digest of a week from the read models."""
+    from datetime import UTC, datetime
+
+    from shared.commands.settings import organisation_settings
+    from shared.domain.weeks import iso_week_of
+    from shared.projections.digests import build_digests
+
+    settings = cli_settings()
+    store = open_store(settings)
+    actor = org_actor(store, tenant)
+    week = week or iso_week_of(datetime.now(UTC))
+    with store.engine.begin() as conn:
+        k = organisation_settings(conn, actor.tenant_id, settings).k
+        count = build_digests(conn, actor.tenant_id, week, k)
+    click.echo(f"{count} digests built for {week}")
+    store.engine.dispose()
+
+
+@digests.command("send")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: this week).")
+def digests_send(week: str | None) -> None:
+    """Mail the unsent digests of a week (logged, not sent, without COMPOUND_SMTP_HOST)."""
+    from datetime import UTC, datetime
+
+    from shared.domain.weeks import iso_week_of
+    from shared.notify import mailer_for
+    from shared.projections.digests import send_digests
+
+    settings = cli_settings()
+    store = open_store(settings)
+    week = week or iso_week_of(datetime.now(UTC))
+    click.echo(f"{send_digests(store.engine, mailer_for(settings), week)} digests sent for {week}")
+    store.engine.dispose()

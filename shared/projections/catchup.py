@@ -1,0 +1,305 @@
+"""Catch-up: apply a projection's pending events, batch by batch, with its checkpoints.
+
+Catch-up of one partition (or of several together) reads their handled events after their
+checkpoints in large batches and applies each batch in one transaction that also advances
+their checkpoints. The checkpoint rows are locked ``FOR UPDATE``, so two workers never apply
+the same batch, and a redelivered or duplicate wake-up finds nothing left to do; worker
+processes apply different partitions at the same time. The transaction ends the session if
+it stays idle longer than the lease (``COMPOUND_PROJECTION_LEASE_SECONDS``), so a frozen
+worker's partitions pass to another and its late commit fails. ``projections.position``,
+what readers wait for, is the lowest of the partitions' checkpoints, kept in the same
+transactions.
+
+A **poison event** (``apply`` raises) rolls back its batch; catch-up then applies one event
+at a time up to the culprit, marks the projection ``failed`` with the error and the event's
+position (every partition of it stops), and leaves every other projection alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
+
+from shared.eventlog import EventStore, RecordedEvent
+from shared.projections.partitions import partition_of, read_partitions
+from shared.projections.projection import Projection
+from shared.projections.tables import head_position, table_names
+
+log = logging.getLogger("compound.projections")
+
+
+class PoisonEvent(Exception):
+    """``apply`` raised on a batch: the first event of the batch, the batch's size, the error.
+
+    Parameters:
+        position: the position of the batch's first event (of the culprit, for one event).
+        batch_size: how many events the batch read.
+        error: what ``apply`` raised.
+    """
+
+    def __init__(self, position: int, batch_size: int, error: Exception):
+        super().__init__(f"event at {position} failed: {error!r}")
+        self.position, self.batch_size, self.error = position, batch_size, error
+
+
+def catch_up(
+    store: EventStore,
+    projection: Projection,
+    *,
+    batch: int,
+    lease_seconds: float,
+    partition: int | None = None,
+    max_batches: int | None = None,
+) -> int:
+    """Apply every pending event of ``projection`` (of one partition, or of all together).
+
+    Safe to call from several workers at once: only one applies a given batch of a partition.
+
+    Parameters:
+        store: the event store.
+        projection: the projection, registered.
+        batch: events read and applied per transaction.
+        lease_seconds: how long a batch's transaction may stay idle before PostgreSQL ends
+            its session (and frees its partitions).
+        partition: only this partition (a worker's share); default, every partition.
+        max_batches: stop after this many batches (default: when caught up).
+
+    Returns:
+        How many events were applied (a poison event stops the projection and ends the
+        call: :func:`mark_failed`).
+
+    Raises:
+        OperationalError: the database, or the connection, failed (the lease ran out).
+    """
+    applied = 0
+    single = False
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        batches += 1
+        try:
+            count, done = catch_up_once(
+                store, projection, 1 if single else batch, lease_seconds, partition
+            )
+        except PoisonEvent as poison:
+            if not single and poison.batch_size > 1:
+                single = True  # find the culprit: apply one event at a time
+                continue
+            mark_failed(store, projection, poison)
+            return applied
+        applied += count
+        if done:
+            return applied
+    return applied
+
+
+def catch_up_once(
+    store: EventStore,
+    projection: Projection,
+    limit: int,
+    lease_seconds: float,
+    partition: int | None = None,
+) -> tuple[int, bool]:
+    """Apply up to ``limit`` pending events of ``projection`` in one transaction.
+
+    Parameters:
+        store: the event store.
+        projection: the projection.
+        limit: events to read.
+        lease_seconds: the transaction's idle limit.
+        partition: one partition; default, all.
+
+    Returns:
+        Events applied, and whether the partitions are caught up (or there was nothing this
+        call may do: a failed projection, a partition held by another worker for long).
+
+    Raises:
+        PoisonEvent: ``apply`` raised (the transaction is rolled back).
+    """
+    with store.engine.begin() as conn:
+        locked = _lock_checkpoints(conn, projection.name, partition, lease_seconds)
+        if not locked:
+            return 0, True  # no such partition (any more), or held for long: nothing to do
+        row = conn.execute(
+            text(
+                "SELECT generation, position, status, partitions FROM projections WHERE name = :n"
+            ),
+            {"n": projection.name},
+        ).first()
+        if row is None or row.status != "live":
+            return 0, True
+        count = int(row.partitions)
+        # A projection's position is a floor for every partition (the lowest of them, or
+        # a position it was moved to by hand).
+        starts = {int(r.partition): max(int(r.position), int(row.position)) for r in locked}
+        head = head_position(conn)
+        events = read_partitions(
+            store,
+            min(starts.values()),
+            limit,
+            types=projection.handles,
+            partitions=list(starts),
+            count=count,
+            decrypt=projection.needs_personal_data,
+        )
+        full = len(events) == limit
+        mine = _not_yet_applied(events, starts, count)
+        if mine:
+            _apply(conn, projection, mine, table_names(projection, row.generation), len(events))
+        last = events[-1].position if events else 0
+        _advance(conn, projection.name, starts, last if full else max(head, last))
+        return len(mine), not full
+
+
+def _lock_checkpoints(
+    conn: Connection, name: str, partition: int | None, lease_seconds: float
+) -> Sequence[Any]:
+    """Lock the checkpoint rows of ``partition`` (or all) of ``name`` for this transaction;
+    none if another worker held them for over 10 s."""
+    # A second worker waits for the first rather than skipping: whatever committed while
+    # the first was busy is then applied by the second, so no wake-up is lost. A worker
+    # that stops answering loses its session, and so its locks, after the lease: its
+    # partitions pass on and its late commit fails.
+    conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+    conn.execute(
+        text("SELECT set_config('idle_in_transaction_session_timeout', :t, true)"),
+        {"t": f"{int(lease_seconds * 1000)}ms"},
+    )
+    try:
+        return conn.execute(
+            text(
+                "SELECT partition, position FROM projection_partitions "
+                "WHERE projection = :n AND (CAST(:k AS integer) IS NULL OR partition = :k) "
+                "ORDER BY partition FOR UPDATE"
+            ),
+            {"n": name, "k": partition},
+        ).all()
+    except OperationalError as err:
+        if "lock timeout" in str(err):
+            return []  # someone holds it for long: the scheduler will come back
+        raise
+
+
+def _not_yet_applied(
+    events: list[RecordedEvent], starts: Mapping[int, int], count: int
+) -> list[RecordedEvent]:
+    """The events after their own partition's checkpoint (all of them when the partitions
+    read are at one checkpoint)."""
+    if len(set(starts.values())) <= 1:
+        return events
+    return [e for e in events if e.position > starts[partition_of(e.tenant_id, count)]]
+
+
+def _apply(
+    conn: Connection,
+    projection: Projection,
+    events: list[RecordedEvent],
+    tables: Mapping[str, str],
+    batch_size: int,
+) -> None:
+    """``projection.apply`` in a savepoint; an error of the events becomes a
+    :class:`PoisonEvent`."""
+    try:
+        with conn.begin_nested():
+            projection.apply(conn, events, tables)
+    except Exception as err:
+        if isinstance(err, OperationalError) or getattr(err, "connection_invalidated", False):
+            raise  # the server or the connection, not the event (lease ran out)
+        raise PoisonEvent(events[0].position, batch_size, err) from err
+
+
+def _advance(conn: Connection, name: str, starts: Mapping[int, int], reached: int) -> None:
+    """Move the checkpoints in ``starts`` to ``reached`` and the projection's position to
+    the lowest checkpoint."""
+    conn.execute(
+        text(
+            "UPDATE projection_partitions SET position = :p, updated_at = now() "
+            "WHERE projection = :n AND partition = :k AND position < :p"
+        ),
+        [{"p": max(reached, start), "n": name, "k": k} for k, start in starts.items()],
+    )
+    # The projection's position: the lowest checkpoint, read after taking its row so that
+    # partitions committing meanwhile are seen (no stale minimum is written).
+    conn.execute(text("SELECT 1 FROM projections WHERE name = :n FOR UPDATE"), {"n": name})
+    conn.execute(
+        text(
+            "UPDATE projections SET position = greatest(position, "
+            "(SELECT min(position) FROM projection_partitions WHERE projection = :n)), "
+            "updated_at = now() WHERE name = :n"
+        ),
+        {"n": name},
+    )
+
+
+def mark_failed(store: EventStore, projection: Projection, poison: PoisonEvent) -> None:
+    """Stop ``projection`` at ``poison``'s event: status ``failed``, the error and its
+    position (``compound projections status`` shows them; :func:`retry` clears them).
+
+    Parameters:
+        store: the event store.
+        projection: the projection.
+        poison: the culprit found by applying one event at a time.
+    """
+    log.error(
+        "projection %s stopped at position %s: %r",
+        projection.name,
+        poison.position,
+        poison.error,
+    )
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE projections SET status = 'failed', last_error = :e, "
+                "error_position = :p, updated_at = now() WHERE name = :n"
+            ),
+            {
+                "e": f"{type(poison.error).__name__}: {poison.error}"[:2000],
+                "p": poison.position,
+                "n": projection.name,
+            },
+        )
+
+
+def retry(store: EventStore, name: str) -> None:
+    """Clear projection ``name``'s failure so catch-up tries the poison event again.
+
+    Parameters:
+        store: the event store.
+        name: the projection.
+    """
+    with store.engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE projections SET status = 'live', last_error = NULL, "
+                "error_position = NULL WHERE name = :n"
+            ),
+            {"n": name},
+        )
+
+
+def backlog(store: EventStore, name: str) -> tuple[int, int]:
+    """How much projection ``name`` has to do.
+
+    Parameters:
+        store: the event store.
+        name: the projection.
+
+    Returns:
+        Its number of partitions, and how far its position is behind the head of the log
+        (in positions: an upper bound of the events it has to apply).
+
+    Raises:
+        NoResultFound: no projection ``name`` is registered.
+    """
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT partitions, (SELECT coalesce(max(position), 0) FROM events) "
+                "- position AS behind FROM projections WHERE name = :n"
+            ),
+            {"n": name},
+        ).one()
+    return int(row.partitions), max(0, int(row.behind))
