@@ -45,10 +45,10 @@ START = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday
 ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Tokyo")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TACTIC_NAMES = tuple(sorted(TACTICS))
-OUTCOMES_BEFORE_THEIR_ACTIONS = False
+OUTCOMES_BEFORE_THEIR_ACTIONS = True
 """Whether an import may put an outcome before the action it names. Capital credits such an
-outcome only when both land in one batch: rows then depend on the batches (a known bug,
-tests/contract/test_known_divergences.py), so the generator leaves the case out."""
+outcome when the action is logged, whatever the batches (it once did only when both landed
+in one batch: tests/contract/test_known_divergences.py)."""
 ACTIONS_BEFORE_KNOWN_REWARDS = False
 """Whether an action may be appended dated before (or at) an outcome of the person appended
 earlier (an import of older actions). Levers marks an action rewarded when a rewarding

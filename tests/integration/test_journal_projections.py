@@ -594,7 +594,8 @@ def test_a_rebuild_folds_the_rows_of_small_batches(store: EventStore, seed: int)
 
     expected = projected_rows(store, incremental, tenant)
     assert projected_rows(store, rebuilt, tenant) == expected
-    assert all(expected.values()), expected  # every table has rows
+    # every table has rows (capital's pending links only while an outcome awaits its action)
+    assert all(v for t, v in expected.items() if t != "capital_pending_links"), expected
 
 
 def test_actions_after_the_plan_update_its_progress(store: EventStore, tenant: uuid.UUID):

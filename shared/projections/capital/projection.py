@@ -5,10 +5,12 @@ Rows hold undecayed weekly sums (additions commute, so incremental and one-pass 
 agree exactly); scores decay at read time (shared/projections/capital/reads.py). Each action
 and outcome also lands in ``capital_contributions``, which explains every score.
 
-Both paths fold events with :class:`CapitalState` and credit outcomes with :func:`credit`:
-catch-up (:meth:`CapitalProjection.apply`) loads what a batch's crediting needs from the
-stored contributions and writes what changed; a rebuild (:class:`CapitalFold`) credits from
-memory and COPYs each table once.
+Both paths fold events with :class:`CapitalState`, which credits the outcomes naming an
+action in event order, and credit the others with :func:`credit_unlinked`: catch-up
+(:meth:`CapitalProjection.apply`) loads what a batch's crediting needs from the stored
+contributions, credits the stored outcomes awaiting the actions it logs
+(``capital_pending_links``) and writes what changed; a rebuild (:class:`CapitalFold`)
+credits from memory and COPYs each table once.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from shared.projections.capital.state import (
     CREDIT_WINDOW,
     ActionRecord,
     CapitalState,
-    credit,
+    credit_unlinked,
     timelines,
 )
 from shared.projections.runtime import LIST_SQL, Projection, joined
@@ -38,6 +40,7 @@ CONTRIBUTION_COLUMNS = (
     "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
     "occurred_at, c, v, r, position, model_version"
 )
+PENDING_COLUMNS = "event_id, tenant_id, person_id, action_id"
 WEEK_COLUMNS = (
     "tenant_id, person_id, week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
     "visible_actions, outcomes, model_version"
@@ -68,9 +71,15 @@ class CapitalProjection(Projection):
             week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
             c bigint NOT NULL, v bigint NOT NULL, r bigint NOT NULL, position bigint NOT NULL,
             model_version integer NOT NULL""",
+        # outcomes naming an action that does not stand yet (an import may put an outcome
+        # before its action): the action's logging, in a later batch, credits them
+        "capital_pending_links": """
+            event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
+            action_id uuid NOT NULL""",
     }
     indexes = {
         "capital_contributions": ["person_id, occurred_at", "ref_id"],
+        "capital_pending_links": ["action_id"],
     }
 
     def begin_rebuild(self) -> CapitalFold:
@@ -87,8 +96,9 @@ class CapitalProjection(Projection):
         self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
     ) -> None:
         """Fold a batch into the tables: its events' effects (:meth:`CapitalState.add`),
-        its outcomes credited, the stored actions it undoes deleted, its weekly sums added
-        and its contributions COPYed.
+        its outcomes credited, the stored outcomes awaiting the actions it logs credited,
+        the stored actions it undoes deleted, its weekly sums added and its contributions
+        and still pending links COPYed.
 
         Parameters:
             conn: the batch's transaction.
@@ -99,14 +109,16 @@ class CapitalProjection(Projection):
         batch.add(events)
         pg = as_psycopg(conn)
         contributions = tables["capital_contributions"]
-        if batch.outcomes:
-            credit_batch(pg, contributions, batch)
-        # after crediting: outcomes appended before the retraction saw the action
-        stored = [a for a in batch.retracted_at if a not in batch.row_of]
-        if stored:
+        if batch.unseen:
+            credit_from_stored(pg, contributions, batch)
+        if batch.unlinked:
+            credit_batch_unlinked(pg, contributions, batch)
+        if batch.actions:  # before this batch's own pending links are stored
+            credit_pending(pg, tables, batch)
+        if batch.retracted_at:  # every stored row of an undone action was logged before
             pg.execute(
                 f"DELETE FROM {contributions} WHERE kind = 'action' AND ref_id = ANY(%s::uuid[])",
-                (stored,),
+                (list(batch.retracted_at),),
             )
         if batch.weeks:
             add_weeks(pg, tables["capital_weeks"], batch)
@@ -118,44 +130,73 @@ class CapitalProjection(Projection):
                 batch.standing_action_lines(),
                 batch.outcome_lines(),
             )
+        pending = batch.pending()
+        if pending:
+            copy_lines(
+                pg,
+                tables["capital_pending_links"],
+                PENDING_COLUMNS,
+                [o.pending_line() for o in pending],
+            )
 
 
-def credit_batch(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
-    """Credit a batch's outcomes (:func:`credit`) with what the stored contributions hold:
-    two queries for the whole batch, the tactics of linked actions stored earlier and the
-    stored actions in the window of each person's unlinked outcomes."""
-    linked = [
-        o.action_id for o in batch.outcomes if o.action_id and o.action_id not in batch.row_of
-    ]
-    stored_tactics: dict[str, str] = {}
-    if linked:
-        stored_tactics = dict(
-            pg.execute(
-                f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
-                "AND ref_id = ANY(%s::uuid[])",
-                (linked,),
-            ).fetchall()
-        )
-    unlinked = [o for o in batch.outcomes if not o.action_id]
-    candidates: list[ActionRecord] = []
-    if unlinked:
-        rows = pg.execute(
-            f"SELECT occurred_at, position, tactic, ref_id::text, person_id::text FROM {table} "
-            "WHERE kind = 'action' AND person_id = ANY(%s::uuid[]) "
-            "AND occurred_at BETWEEN %s AND %s",
-            (
-                list({o.person for o in unlinked}),
-                min(o.at for o in unlinked) - CREDIT_WINDOW,
-                max(o.at for o in unlinked),
-            ),
-        )
-        candidates = [ActionRecord(*row) for row in rows]
-        candidates += batch.actions  # those of this batch
+def credit_from_stored(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
+    """Credit the batch's outcomes naming an action it had not seen before them
+    (:attr:`CapitalState.unseen`) with that action's tactic when the stored contributions
+    hold it: it stood when the batch began (undoing an action deletes its rows)."""
+    named = list({o.action_id for o in batch.unseen})
+    stored: dict[str, str] = dict(
+        pg.execute(
+            f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
+            "AND ref_id = ANY(%s::uuid[])",
+            (named,),
+        ).fetchall()
+    )
+    for outcome in batch.unseen:
+        tactic = stored.get(outcome.action_id or "")
+        if tactic is not None:
+            outcome.tactic = tactic
 
-    def linked_tactic(action: str) -> str | None:
-        return batch.linked_tactic(action) or stored_tactics.get(action)
 
-    credit(batch.outcomes, linked_tactic, timelines(candidates), batch.retracted_at)
+def credit_batch_unlinked(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
+    """Credit a batch's outcomes naming no action (:func:`credit_unlinked`) with the stored
+    actions in the window of each person's outcomes and the batch's own: one query."""
+    unlinked = batch.unlinked
+    rows = pg.execute(
+        f"SELECT occurred_at, position, tactic, ref_id::text, person_id::text FROM {table} "
+        "WHERE kind = 'action' AND person_id = ANY(%s::uuid[]) "
+        "AND occurred_at BETWEEN %s AND %s",
+        (
+            list({o.person for o in unlinked}),
+            min(o.at for o in unlinked) - CREDIT_WINDOW,
+            max(o.at for o in unlinked),
+        ),
+    )
+    candidates = [ActionRecord(*row) for row in rows]
+    candidates += batch.actions  # those of this batch
+    credit_unlinked(unlinked, timelines(candidates), batch.retracted_at)
+
+
+def credit_pending(
+    pg: psycopg.Connection[Any], tables: Mapping[str, str], batch: CapitalState
+) -> None:
+    """Credit the stored outcomes awaiting an action the batch logs (appended before it, in
+    an earlier batch) with the tactic of its first logging in the batch, and drop their
+    pending links: one statement."""
+    first: dict[str, str] = {}
+    for action in batch.actions:
+        first.setdefault(action.action_id, action.tactic)
+    pg.execute(
+        f"""
+        WITH credited AS (
+            DELETE FROM {tables["capital_pending_links"]} AS p
+            USING unnest({LIST_SQL}::uuid[], {LIST_SQL}::text[]) AS l(action_id, tactic)
+            WHERE p.action_id = l.action_id
+            RETURNING p.event_id, l.tactic)
+        UPDATE {tables["capital_contributions"]} AS c SET tactic = credited.tactic
+        FROM credited WHERE c.event_id = credited.event_id""",
+        (joined(first), joined(first.values())),
+    )
 
 
 def add_weeks(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
@@ -214,16 +255,16 @@ class CapitalFold:
         self.state.add(events)
 
     def credit(self) -> None:
-        """Credit every outcome (:func:`credit`) from the actions held: the table holds
-        nothing yet."""
+        """Credit the outcomes naming no action (:func:`credit_unlinked`) from the actions
+        held: the table holds nothing yet. (Those naming one were credited as they were
+        folded in; those still awaiting their action stay pending.)"""
         state = self.state
-        needs_timelines = any(not o.action_id for o in state.outcomes)
-        timeline_of = timelines(state.actions) if needs_timelines else {}
-        credit(state.outcomes, state.linked_tactic, timeline_of, state.retracted_at)
+        if state.unlinked:
+            credit_unlinked(state.unlinked, timelines(state.actions), state.retracted_at)
 
     @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Credit the outcomes, then write both tables once with COPY.
+        """Credit the outcomes, then write each table once with COPY.
 
         Parameters:
             conn: the transaction of the rebuild's flush.
@@ -252,6 +293,14 @@ class CapitalFold:
                 state.standing_action_lines(),
                 state.outcome_lines(),
             )
+            pending = state.pending()
+            if pending:
+                copy_lines(
+                    pg,
+                    tables["capital_pending_links"],
+                    PENDING_COLUMNS,
+                    [o.pending_line() for o in pending],
+                )
 
         pg = as_psycopg(conn)
         load_tables(pg, tables, CapitalProjection.indexes, write)

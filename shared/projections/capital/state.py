@@ -2,8 +2,11 @@
 
 :class:`CapitalState` folds events in memory: catch-up folds each batch into a fresh one
 (shared/projections/capital/projection.py writes it with SQL), a rebuild the whole log into
-one (written with COPY). Which tactic an outcome credits is one rule too, :func:`credit`,
-fed by catch-up with the actions it loads and by a rebuild with those it holds.
+one (written with COPY). Which tactic an outcome credits is decided here too, once for both:
+an outcome naming an action at its place in the log (:meth:`CapitalState.add`: the action's
+tactic if it stands then, else that of its next logging), one naming none by
+:func:`credit_unlinked`, fed by catch-up with the actions it loads and by a rebuild with
+those it holds.
 
 Sums are kept in integer millionths (:data:`MICRO`): integer addition is exact and
 order-free, so every batching (and a rebuild) yields identical rows; floating-point sums
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
@@ -94,7 +97,8 @@ class ActionRecord(NamedTuple):
 
 @dataclass(slots=True)
 class OutcomeRecord:
-    """An outcome's contribution; ``tactic`` is filled in by :func:`credit`."""
+    """An outcome's contribution; ``tactic`` is filled in by :meth:`CapitalState.add` (an
+    outcome naming an action) or :func:`credit_unlinked`."""
 
     event_id: str
     tenant: str
@@ -119,6 +123,10 @@ class OutcomeRecord:
             f"{self.c}\t{self.v}\t{self.r}\t{self.position}\t{version}\n"
         )
 
+    def pending_line(self) -> str:
+        """Its ``capital_pending_links`` row in COPY text: it awaits the action it names."""
+        return f"{self.event_id}\t{self.tenant}\t{self.person}\t{self.action_id}\n"
+
 
 @dataclass(slots=True)
 class CapitalState:
@@ -127,16 +135,30 @@ class CapitalState:
     Contribution rows of actions are kept as COPY text once read (``action_lines``, beside
     ``actions``: same index); those of outcomes once their tactic is credited.
 
+    An outcome naming an action credits that action's tactic if the action stands when the
+    outcome is appended (logged, and not undone since), or else once it is next logged (an
+    import may put an outcome before the action it names): event order decides, never the
+    batches, so catch-up and a rebuild credit alike. The credit stays when the action is
+    undone afterwards.
+
     Attributes:
         version: the model version written in every row.
         weeks: (person, week index) -> the week's sums.
         tenants: person -> the tenant of their latest event.
         action_lines, actions: each action logged, as a COPY line and as a record.
         outcomes: each outcome recorded.
-        row_of: action id -> its index in ``actions``.
-        retracted_at: action id -> the position of its retraction. An undone action is
-            subtracted where it was added; outcomes appended while it stood keep their
+        row_of: action id -> the index in ``actions`` of its latest logging.
+        retracted_at: action id -> the position of its latest retraction. An undone action
+            is subtracted where it was added; outcomes credited while it stood keep their
             credit, whatever the batches.
+        awaiting: action id -> the outcomes naming it, appended while it did not stand (in
+            what this state holds): its next logging credits them. Those left at the end
+            are stored (``capital_pending_links``) for a later batch's logging to credit.
+        unseen: the outcomes naming an action this state had neither logged nor undone
+            before them (also in ``awaiting``): whether it stood then is for the stored
+            contributions to say (catch-up); a rebuild holds the whole log, so for it they
+            simply await.
+        unlinked: the outcomes naming no action, for :func:`credit_unlinked`.
     """
 
     version: int
@@ -149,6 +171,9 @@ class CapitalState:
     outcomes: list[OutcomeRecord] = field(default_factory=list)
     row_of: dict[str, int] = field(default_factory=dict)
     retracted_at: dict[str, int] = field(default_factory=dict)
+    awaiting: dict[str, list[OutcomeRecord]] = field(default_factory=dict)
+    unseen: list[OutcomeRecord] = field(default_factory=list)
+    unlinked: list[OutcomeRecord] = field(default_factory=list)
     week_of_day: dict[date, int] = field(default_factory=dict)
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
@@ -162,6 +187,7 @@ class CapitalState:
         weeks, tenants, weeks_of = self.weeks, self.tenants, self.week_of_day
         lines, outcomes, actions = self.action_lines, self.outcomes, self.actions
         row_of, retracted_at, version = self.row_of, self.retracted_at, self.version
+        awaiting, unlinked = self.awaiting, self.unlinked
         investments, texts = _INVESTMENTS, _INVESTMENT_TEXTS
         for e in events:
             kind = e.type
@@ -188,6 +214,9 @@ class CapitalState:
                     sums.visible_actions += 1
                 row_of[action] = len(lines)
                 actions.append(ActionRecord(at, e.position, tactic, action, person))
+                if awaiting and action in awaiting:  # outcomes appended before it stood
+                    for outcome in awaiting.pop(action):
+                        outcome.tactic = tactic
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
                     f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
@@ -208,25 +237,61 @@ class CapitalState:
                 sums.ret_v += v
                 sums.ret_r += r
                 sums.outcomes += 1
-                outcomes.append(
-                    OutcomeRecord(e.event_id_text, tenant, person, data["outcome_id"],
-                                  data["action_id"], data["kind"], week, at, c, v, r,
-                                  e.position)
-                )  # fmt: skip
+                outcome = OutcomeRecord(e.event_id_text, tenant, person, data["outcome_id"],
+                                        data["action_id"], data["kind"], week, at, c, v, r,
+                                        e.position)  # fmt: skip
+                outcomes.append(outcome)
+                if named := outcome.action_id:
+                    self.link(outcome, named)
+                else:
+                    unlinked.append(outcome)
 
-    def linked_tactic(self, action_id: str) -> str | None:
-        """The tactic of an action of this state, None when it holds no such action."""
-        index = self.row_of.get(action_id)
-        return None if index is None else self.actions[index].tactic
+    def link(self, outcome: OutcomeRecord, action: str) -> None:
+        """Credit an outcome naming an action, at its place in the log: the action's tactic
+        if it stands (its latest logging is not undone), else it awaits the next logging.
+
+        Parameters:
+            outcome: the outcome just folded in.
+            action: the id of the action it names.
+        """
+        index = self.row_of.get(action)
+        if index is not None:
+            logged = self.actions[index]
+            if self.retracted_at.get(action, -1) < logged.position:
+                outcome.tactic = logged.tactic
+                return
+        elif action not in self.retracted_at:
+            self.unseen.append(outcome)
+        waiting = self.awaiting.get(action)
+        if waiting is None:
+            self.awaiting[action] = [outcome]
+        else:
+            waiting.append(outcome)
 
     def standing_action_lines(self) -> list[str]:
-        """The action lines without those of the actions undone (after crediting: outcomes
-        appended before an action's retraction saw it)."""
-        row_of = self.row_of
-        dropped = {row_of[a] for a in self.retracted_at if a in row_of}
+        """The action lines without those undone: each logged before its action's latest
+        retraction (as catch-up deletes every stored row of an action it undoes)."""
+        row_of, actions, retracted_at = self.row_of, self.actions, self.retracted_at
+        if not retracted_at:
+            return self.action_lines
+        if len(row_of) == len(actions):  # no action logged twice: one line per action
+            dropped = {
+                i
+                for a, undone in retracted_at.items()
+                if (i := row_of.get(a)) is not None and actions[i].position < undone
+            }
+        else:  # an import sent twice logs its actions twice
+            dropped = {
+                i for i, a in enumerate(actions) if retracted_at.get(a.action_id, -1) > a.position
+            }
         if not dropped:
             return self.action_lines
         return [line for i, line in enumerate(self.action_lines) if i not in dropped]
+
+    def pending(self) -> list[OutcomeRecord]:
+        """The outcomes still awaiting the action they name (catch-up: not credited by the
+        stored contributions either)."""
+        return [o for waiting in self.awaiting.values() for o in waiting if o.tactic is None]
 
     def outcome_lines(self) -> list[str]:
         """The outcomes' ``capital_contributions`` rows in COPY text."""
@@ -250,11 +315,12 @@ class ActionTimeline:
         self, outcome: OutcomeRecord, retracted_at: Mapping[str, int]
     ) -> str | None:
         """The tactic of the latest action (by event time) in the :data:`CREDIT_WINDOW`
-        before ``outcome``, among those appended before it and not undone before it.
+        before ``outcome``, among those standing when it was appended: logged before it and
+        not undone between (a logging after the retraction, an import sent again, stands).
 
         Parameters:
             outcome: the outcome to credit.
-            retracted_at: action id -> position of its retraction.
+            retracted_at: action id -> position of its (latest) retraction.
 
         Returns:
             The tactic, or None when no action qualifies.
@@ -264,11 +330,10 @@ class ActionTimeline:
         i = bisect_right(times, outcome.at) - 1
         while i >= 0 and times[i] >= window:  # latest first: the first that qualifies wins
             action = actions[i]
-            if (
-                action.position < position
-                and retracted_at.get(action.action_id, position + 1) > position
-            ):
-                return action.tactic
+            if action.position < position:
+                undone = retracted_at.get(action.action_id)
+                if undone is None or not action.position < undone < position:
+                    return action.tactic
             i -= 1
         return None
 
@@ -285,29 +350,21 @@ def timelines(actions: Iterable[ActionRecord]) -> dict[str, ActionTimeline]:
     return {person: ActionTimeline(mine) for person, mine in by_person.items()}
 
 
-def credit(
+def credit_unlinked(
     outcomes: Iterable[OutcomeRecord],
-    linked_tactic: Callable[[str], str | None],
     timeline_of: Mapping[str, ActionTimeline],
     retracted_at: Mapping[str, int],
 ) -> None:
-    """Fill in the tactic each outcome credits: its linked action's, while that action
-    stands (an action undone before the outcome was appended credits nothing, its stored
-    row is gone too), or else the person's latest standing action of the 14 days before
-    (:meth:`ActionTimeline.latest_standing`), whatever the batches.
+    """Fill in the tactic each outcome naming no action credits: the person's latest
+    standing action of the 14 days before (:meth:`ActionTimeline.latest_standing`), whatever
+    the batches.
 
     Parameters:
         outcomes: the outcomes to credit (their ``tactic`` is set).
-        linked_tactic: action id -> its tactic (None when unknown).
-        timeline_of: person -> their actions, for the outcomes without a link.
+        timeline_of: person -> their actions.
         retracted_at: action id -> position of its retraction.
     """
     empty = ActionTimeline(())
     for outcome in outcomes:
-        action, position = outcome.action_id, outcome.position
-        if action:
-            standing = retracted_at.get(action, position + 1) > position
-            outcome.tactic = linked_tactic(action) if standing else None
-        else:
-            timeline = timeline_of.get(outcome.person, empty)
-            outcome.tactic = timeline.latest_standing(outcome, retracted_at)
+        timeline = timeline_of.get(outcome.person, empty)
+        outcome.tactic = timeline.latest_standing(outcome, retracted_at)
