@@ -55,10 +55,10 @@ earlier (an import of older actions). Levers marks an action rewarded when a rew
 outcome follows it within 14 days, but catch-up looks for those rewards only in the batch
 that brings a reward: an action that arrives after its reward stays unrewarded in batches,
 not in one pass (tests/contract/test_known_divergences.py)."""
-RETRACTIONS_OF_DUPLICATES = False
+RETRACTIONS_OF_DUPLICATES = True
 """Whether an action appended twice (an import sent again without a key) may be retracted.
-Capital then deletes both of its rows in batches but one of them in one pass
-(tests/contract/test_known_divergences.py)."""
+Capital drops the rows logged before the latest retraction, whatever the batches (it once
+deleted both rows in batches but one in one pass: tests/contract/test_known_divergences.py)."""
 HISTORY_BEFORE_HIRING = False
 """Whether a person's history may start before the week they were invited (an import of
 older actions, a calendar sync of earlier meetings). Levers backfills such history into the

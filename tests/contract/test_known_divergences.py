@@ -1,8 +1,8 @@
 """Histories on which a projection broke the contract, found by the contract suite and kept
 out of its generator (``histories.HISTORY_BEFORE_HIRING``,
-``histories.ACTIONS_BEFORE_KNOWN_REWARDS``, ``histories.RETRACTIONS_OF_DUPLICATES``) until
-they are mended; once mended, a history stays here as a plain test, its case back in the
-generator (``histories.OUTCOMES_BEFORE_THEIR_ACTIONS``).
+``histories.ACTIONS_BEFORE_KNOWN_REWARDS``) until they are mended; once mended, a history
+stays here as a plain test, its case back in the generator
+(``histories.OUTCOMES_BEFORE_THEIR_ACTIONS``, ``histories.RETRACTIONS_OF_DUPLICATES``).
 
 Each is a strict expected failure: the day the projection gives the same rows whatever the
 batches, the test passes, pytest reports it (strict), and the case goes back into the
@@ -100,14 +100,9 @@ def test_levers_an_action_imported_after_its_reward(contract_store: EventStore) 
     check(contract_store, registered("levers"), history, SMALL_BATCHES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="capital: a retraction deletes every row of its action id in catch-up, but the "
-    "rebuild fold drops only the last line it holds for that id",
-)
 def test_capital_a_retracted_action_imported_twice(contract_store: EventStore) -> None:
     """An action imported twice without an idempotency key (two events, one action id), then
-    retracted: batches keep no row of it, one pass keeps one."""
+    retracted: no row of it stays, in batches or in one pass (one pass once kept one)."""
     retracted = {k: v for k, v in logged(1).data.items() if k != "note"}
     history = [
         hired(None),
