@@ -1,0 +1,91 @@
+"""Migration 0014 on a database where capital already runs: the live generation gains
+``capital_pending_links`` holding exactly the outcomes that wait for their action, and
+catch-up credits them once the action is logged."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from infra.migrate import current_revision, upgrade
+from shared.database import make_engine
+from shared.eventlog import EventStore, KeyRing, NewEvent
+from shared.projections import runtime
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def fresh_store(postgres_server_url: str, master_key: str) -> Iterator[EventStore]:
+    name = f"compound_upgrade_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_url(postgres_server_url).set(drivername="postgresql")
+    admin_url = admin.render_as_string(hide_password=False)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url, pool_size=2)
+    try:
+        upgrade(engine)
+        yield EventStore(engine, keyring=KeyRing([master_key]))
+    finally:
+        engine.dispose()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
+    fresh_store: EventStore,
+) -> None:
+    store, tenant, person = fresh_store, uuid.uuid4(), uuid.uuid4()
+    start = datetime(2026, 3, 2, 9, tzinfo=UTC)
+    logged_id, later_id = str(uuid.uuid4()), str(uuid.uuid4())
+
+    def action(action_id: str, tactic: str) -> NewEvent:
+        data = {"action_id": action_id, "person_id": str(person), "tactic": tactic,
+                "minutes": 15, "audience": "team", "note": None}  # fmt: skip
+        return NewEvent("MicroActionLogged", data, start)
+
+    def outcome(action_id: str) -> NewEvent:
+        data = {"outcome_id": str(uuid.uuid4()), "person_id": str(person),
+                "kind": "recognition", "action_id": action_id, "note": None}  # fmt: skip
+        return NewEvent("OutcomeRecorded", data, start + timedelta(days=1))
+
+    stream = f"journal-{person}"
+    store.append(tenant, stream, None, [action(logged_id, "learning_bit"), outcome(logged_id)])
+    waiting = store.append(tenant, stream, None, [outcome(later_id)])
+    rt = runtime(store)
+    rt.ensure()
+    rt.catch_up("capital")
+
+    # The release before: no such table in the live generation, the schema at 0013.
+    with store.engine.begin() as conn:
+        conn.execute(text("DROP VIEW capital_pending_links"))
+        conn.execute(text("DROP TABLE capital_pending_links__g1"))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+    upgrade(store.engine)
+    assert current_revision(store.engine) == "0014"
+
+    with store.engine.connect() as conn:
+        pending = conn.execute(text("SELECT event_id, action_id FROM capital_pending_links"))
+        assert [(str(r.event_id), str(r.action_id)) for r in pending] == [
+            (str(waiting.event_ids[0]), later_id)
+        ]
+
+    store.append(tenant, stream, None, [action(later_id, "network_nudge")])
+    rt.catch_up("capital")
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM capital_pending_links")).scalar() == 0
+        credited = conn.execute(
+            text("SELECT tactic FROM capital_contributions WHERE event_id = :e"),
+            {"e": waiting.event_ids[0]},
+        ).scalar_one()
+    assert credited == "network_nudge"
+    upgrade(store.engine)  # again: nothing to do, nothing changes
+    assert current_revision(store.engine) == "0014"
