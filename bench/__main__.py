@@ -30,6 +30,7 @@ from bench import (
     levers,
     portal,
     projections,
+    rebuild_memory,
     scaling,
     soak,
 )
@@ -48,6 +49,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     levers.run,
     dashboards.run,
     scaling.run,
+    rebuild_memory.run,
 ]
 
 INTRO = f"""\

@@ -1,0 +1,148 @@
+"""The projection contract, checked for one projection and one history.
+
+:func:`check` writes a history and feeds it to two copies of a registered projection (on
+tables of their own, tests/contract/isolation.py): one catches up in the plan's small batches
+(with crashes, partitions, and catch-ups while the history is being written), the other in one
+pass; then the second is rebuilt from the log, once abandoned mid-way and once to the end.
+Every table must hold the same rows each time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import text
+
+from shared.eventlog import EventStore
+from shared.projections import Projection, Runtime
+from tests.contract.histories import Write
+from tests.contract.isolation import Crashes, SimulatedCrash, isolated
+from tests.contract.writer import Identities, write
+
+ONE_PASS = 1_000_000  # a batch larger than any history: one pass
+SMALL_BATCHES = {
+    "batches": [1],
+    "partitions": 1,
+    "per_partition": False,
+    "crash_rate": 0.0,
+    "seed": 0,
+    "live_every": 1,
+}
+"""A plan for hand-written histories: batches of one event, caught up after each write."""
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def snapshot(store: EventStore, projection: Projection, ids: set[uuid.UUID] | None) -> Rows:
+    """Every table of ``projection`` (by base name), its rows sorted; with ``ids``, only the
+    rows holding one of them (the rows of one test's history)."""
+    suffix = projection.name.rsplit("_", 1)[1]
+    out: Rows = {}
+    with store.engine.connect() as conn:
+        for table in projection.tables:
+            rows = [tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}"))]
+            if ids is not None:
+                rows = [r for r in rows if any(isinstance(v, uuid.UUID) and v in ids for v in r)]
+            out[table.removesuffix(f"_{suffix}")] = sorted(rows, key=repr)
+    return out
+
+
+def behind(store: EventStore, name: str) -> bool:
+    """Whether projection ``name`` is behind the head of the log (``Runtime.status`` asks
+    the same of every projection registered, and this suite registers many)."""
+    with store.engine.connect() as conn:
+        position = conn.execute(
+            text("SELECT position FROM projections WHERE name = :n"), {"n": name}
+        ).scalar_one()
+    return int(position) < store.head()
+
+
+def catch_up_in_batches(
+    store: EventStore, projection: Projection, plan: dict[str, Any], sizes: Iterator[int]
+) -> None:
+    """Catch ``projection`` up to the head in the plan's batches, crashes retried by a new
+    runtime (a new worker) from the checkpoints."""
+    rng = random.Random(plan["seed"])
+    partitions = plan["partitions"]
+    for _ in range(10_000):
+        runtime = Runtime(store, [projection], batch=next(sizes), partitions=partitions)
+        shares: list[int | None] = list(range(partitions)) if plan["per_partition"] else [None]
+        rng.shuffle(shares)
+        for share in shares:
+            try:
+                runtime.catch_up(projection.name, max_batches=1, partition=share)
+            except SimulatedCrash:
+                continue  # the worker died mid-batch: its transaction was rolled back
+        if not behind(store, projection.name):
+            return
+    raise AssertionError(f"{projection.name} did not catch up")
+
+
+def assert_same(expected: Rows, actual: Rows, what: str, history: list[Write]) -> None:
+    """Table by table; a difference names the rows on either side only, and the history."""
+    for table, rows in expected.items():
+        if actual[table] != rows:
+            missing = [r for r in rows if r not in actual[table]]
+            extra = [r for r in actual[table] if r not in rows]
+            raise AssertionError(
+                f"{what}: {table} differs from the batched catch-up's\n"
+                f"only in batches: {missing[:5]}\nonly in {what}: {extra[:5]}\n"
+                f"history: {history}"
+            )
+
+
+def check(
+    store: EventStore,
+    registered: Projection,
+    history: list[Write],
+    plan: dict[str, Any],
+    note: Callable[[str], None] = lambda _: None,
+) -> None:
+    """Assert the contract for ``registered`` on ``history`` caught up as ``plan`` says.
+
+    Raises:
+        AssertionError: naming the table, the rows on either side only, and the history.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    crashes = Crashes(plan["crash_rate"], plan["seed"])
+    batched = isolated(registered, f"b{suffix}", crashes)
+    rebuild_crashes = Crashes()
+    one_pass = isolated(registered, f"o{suffix}", rebuild_crashes)
+    Runtime(store, [batched, one_pass]).ensure()
+    # Both start at today's head: the earlier histories in the log are other tests'.
+    with store.engine.begin() as conn:
+        conn.execute(
+            text("UPDATE projections SET position = :h WHERE name IN (:a, :b)"),
+            {"h": store.head(), "a": batched.name, "b": one_pass.name},
+        )
+
+    ids = Identities()
+    sizes = itertools.cycle(plan["batches"])
+    for index in range(len(history)):
+        write(store, history, index, ids)
+        if plan["live_every"] and index % plan["live_every"] == 0:
+            catch_up_in_batches(store, batched, plan, sizes)
+    catch_up_in_batches(store, batched, plan, sizes)
+    Runtime(store, [one_pass], batch=ONE_PASS).catch_up(one_pass.name)
+
+    mine = ids.all
+    in_batches = snapshot(store, batched, None)
+    for table, rows in in_batches.items():  # --hypothesis-show-statistics: what was covered
+        note(f"{table}: {'none' if not rows else 'some' if len(rows) < 10 else '10 or more'}")
+    note(f"crashes: {'none' if not crashes.count else 'some'}")
+    assert in_batches == snapshot(store, batched, mine), "rows of no id of this history"
+    assert_same(in_batches, snapshot(store, one_pass, None), "one pass", history)
+
+    # A rebuild that dies mid-way leaves the live generation serving; the next one finishes.
+    rebuild_crashes.rate = 1.0
+    with contextlib.suppress(SimulatedCrash):  # dies at its first page, or before its flush
+        Runtime(store, [one_pass]).rebuild(one_pass.name)
+    rebuild_crashes.rate = 0.0
+    assert_same(in_batches, snapshot(store, one_pass, mine), "after a failed rebuild", history)
+    Runtime(store, [one_pass]).rebuild(one_pass.name)
+    assert_same(in_batches, snapshot(store, one_pass, mine), "rebuild", history)
