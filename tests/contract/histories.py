@@ -49,7 +49,7 @@ OUTCOMES_BEFORE_THEIR_ACTIONS = False
 """Whether an import may put an outcome before the action it names. Capital credits such an
 outcome only when both land in one batch: rows then depend on the batches (a known bug,
 tests/contract/test_known_divergences.py), so the generator leaves the case out."""
-ACTIONS_BEFORE_KNOWN_REWARDS = False
+ACTIONS_BEFORE_KNOWN_REWARDS = True
 """Whether an import may hold an action dated before an outcome of the person appended
 earlier. Levers marks an action rewarded when a rewarding outcome follows it within 14 days,
 but catch-up looks for those rewards only in the batch that brings a reward: an action that

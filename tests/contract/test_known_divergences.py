@@ -83,11 +83,6 @@ def test_levers_history_from_before_the_invitation_then_a_move(contract_store: E
     check(contract_store, registered("levers"), history, SMALL_BATCHES)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="levers: catch-up marks actions rewarded only in a batch that brings a reward, so "
-    "an action appended after the outcome that rewards it stays unrewarded",
-)
 def test_levers_an_action_imported_after_its_reward(contract_store: EventStore) -> None:
     """In a team for a week, an outcome recorded (an invitation: a reward), then an import of
     a visible action from the day before it: one pass marks the action rewarded (the reward
