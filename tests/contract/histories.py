@@ -51,15 +51,15 @@ outcome only when both land in one batch: rows then depend on the batches (a kno
 tests/contract/test_known_divergences.py), so the generator leaves the case out."""
 ACTIONS_BEFORE_KNOWN_REWARDS = True
 """Whether an import may hold an action dated before an outcome of the person appended
-earlier. Levers marks an action rewarded when a rewarding outcome follows it within 14 days,
-but catch-up looks for those rewards only in the batch that brings a reward: an action that
-arrives after its reward stays unrewarded in batches, not in one pass
-(tests/contract/test_known_divergences.py)."""
+earlier. Levers marks an action rewarded when a rewarding outcome follows it within 14 days
+by event time; catch-up judges a batch's actions against every reward stored, so the rows no
+longer depend on the batches (tests/contract/test_known_divergences.py keeps the case)."""
 HISTORY_BEFORE_HIRING = False
 """Whether a person's history may start before the week they were invited (an import of
-older actions, a calendar sync of earlier meetings). Levers backfills such history into the
-team open when it is applied: with a move or a departure afterwards its rows depend on the
-batches (tests/contract/test_known_divergences.py), so the generator starts a person's
+older actions, a calendar sync of earlier meetings). Levers counts such history in the team
+of the invitation whatever the batches (tests/contract/test_known_divergences.py), but with
+the flag on capital's rows depend on the batches (``capital_contributions``: a contribution
+of an imported action found in one pass only), so the generator still starts a person's
 history a week after their invitation."""
 
 

@@ -31,6 +31,10 @@ from shared.projections.levers.transitions import (
 PersonWeekKey = tuple[str, str, int]
 """(tenant, person, week index)."""
 
+LASTS = "(m.to_week IS NULL OR m.to_week >= m.from_week)"
+"""Membership ``m`` holds a week (``membership.Interval.lasts``): an invitation's interval
+kept without one bounds no team-week."""
+
 
 def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: int) -> None:
     """Write a folded batch into the tables.
@@ -321,14 +325,15 @@ def _team_weeks(pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], vers
         LEFT JOIN {tables["lever_pulses"]} q
             ON q.team_id = k.team_id AND q.week_index = k.week_index
         WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
-            WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))
+            WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
+              AND {LASTS})
         ON CONFLICT (team_id, week_index) DO UPDATE SET
             {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
         (version, tenants, teams, weeks),
     )
     # A team-week has a row while someone's week counts in it, it has pulse answers, or
-    # someone's membership of the team starts or ends in it (what the rebuild's fold
-    # creates, whatever the batches): one left behind by a move or a backfill goes.
+    # someone's membership of the team that holds a week starts or ends in it (what the
+    # rebuild's fold creates, whatever the batches): one left behind by a move or a backfill goes.
     pg.execute(
         f"""DELETE FROM {tables["lever_team_weeks"]} tw
         USING unnest(%s::uuid[], %s::int[]) AS k(team_id, week_index)
@@ -338,6 +343,7 @@ def _team_weeks(pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], vers
           AND NOT EXISTS (SELECT 1 FROM {tables["lever_pulses"]} q
               WHERE q.team_id = k.team_id AND q.week_index = k.week_index)
           AND NOT EXISTS (SELECT 1 FROM {mem} m
-              WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))""",
+              WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
+                AND {LASTS})""",
         (teams, weeks),
     )
