@@ -23,7 +23,7 @@ commands could have appended:
   (``EventStore.erase``: the person's key is shredded and ``PersonErased`` appended; nothing
   of theirs is written afterwards).
 
-Three cases on which a projection breaks the contract today are left out, each behind a flag
+Cases on which a projection breaks the contract today are left out, each behind a flag
 below and pinned as a strict expected failure in tests/contract/test_known_divergences.py:
 set the flag to True once the projection is mended.
 """
