@@ -23,7 +23,7 @@ commands could have appended:
   (``EventStore.erase``: the person's key is shredded and ``PersonErased`` appended; nothing
   of theirs is written afterwards).
 
-Four cases on which a projection breaks the contract today are left out, each behind a flag
+Cases on which a projection breaks the contract today are left out, each behind a flag
 below and pinned as a strict expected failure in tests/contract/test_known_divergences.py:
 set the flag to True once the projection is mended.
 """
@@ -49,21 +49,21 @@ OUTCOMES_BEFORE_THEIR_ACTIONS = True
 """Whether an import may put an outcome before the action it names. Capital credits such an
 outcome when the action is logged, whatever the batches (it once did only when both landed
 in one batch: tests/contract/test_known_divergences.py)."""
-ACTIONS_BEFORE_KNOWN_REWARDS = False
-"""Whether an action may be appended dated before (or at) an outcome of the person appended
-earlier (an import of older actions). Levers marks an action rewarded when a rewarding
-outcome follows it within 14 days, but catch-up looks for those rewards only in the batch
-that brings a reward: an action that arrives after its reward stays unrewarded in batches,
-not in one pass (tests/contract/test_known_divergences.py)."""
+ACTIONS_BEFORE_KNOWN_REWARDS = True
+"""Whether an import may hold an action dated before an outcome of the person appended
+earlier. Levers marks an action rewarded when a rewarding outcome follows it within 14 days
+by event time; catch-up judges a batch's actions against every reward stored, so the rows no
+longer depend on the batches (tests/contract/test_known_divergences.py keeps the case)."""
 RETRACTIONS_OF_DUPLICATES = True
 """Whether an action appended twice (an import sent again without a key) may be retracted.
 Capital drops the rows logged before the latest retraction, whatever the batches (it once
 deleted both rows in batches but one in one pass: tests/contract/test_known_divergences.py)."""
 HISTORY_BEFORE_HIRING = False
 """Whether a person's history may start before the week they were invited (an import of
-older actions, a calendar sync of earlier meetings). Levers backfills such history into the
-team open when it is applied: with a move or a departure afterwards its rows depend on the
-batches (tests/contract/test_known_divergences.py), so the generator starts a person's
+older actions, a calendar sync of earlier meetings). Levers counts such history in the team
+of the invitation whatever the batches (tests/contract/test_known_divergences.py), but with
+the flag on capital's rows depend on the batches (``capital_contributions``: a contribution
+of an imported action found in one pass only), so the generator still starts a person's
 history a week after their invitation."""
 
 

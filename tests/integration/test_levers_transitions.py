@@ -8,7 +8,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from shared.domain.weeks import week_index
-from shared.projections.levers.membership import MembershipChange, MembershipFold, team_at
+from shared.projections.levers.membership import (
+    MembershipChange,
+    MembershipFold,
+    backfill,
+    by_person,
+    kept,
+    team_at,
+)
 from shared.projections.levers.transitions import LeverFacts, answer_output_only
 
 TENANT = "00000000-0000-0000-0000-00000000000a"
@@ -105,3 +112,30 @@ def test_membership_moves_and_management_in_event_time() -> None:
         TENANT,
     ]
     assert not fold.people[ANNA].active
+
+
+def test_history_before_the_invitation_counts_in_the_team_of_the_invitation() -> None:
+    """Invited into red and moved to blue in the same week: red keeps its interval without a
+    week of its own (the next move, into no team, leaves blue none), and history from
+    two weeks before goes to red, not to blue."""
+    fold = MembershipFold()
+    for change in [
+        MembershipChange("PersonInvited", TENANT, ANNA, 10, RED),
+        MembershipChange("PersonMovedTeam", TENANT, ANNA, 10, BLUE),
+        MembershipChange("PersonMovedTeam", TENANT, ANNA, 10),  # into no team
+    ]:
+        fold.apply(change)
+    intervals = kept(fold.opened())
+    assert [i.row() for i in intervals] == [
+        (ANNA, TENANT, RED, 10, 9),
+        (ANNA, TENANT, TENANT, 10, None),
+    ]
+    assert [team_at(intervals, TENANT, week) for week in (9, 10)] == [TENANT, TENANT]
+    backfill(by_person(intervals), {ANNA: 8})
+    assert intervals[0].row() == (ANNA, TENANT, RED, 8, 9)
+    assert [team_at(intervals, TENANT, week) for week in (7, 8, 9, 10)] == [
+        TENANT,
+        RED,
+        RED,
+        TENANT,
+    ]

@@ -10,6 +10,7 @@ batch touched.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from shared.projections.levers.incremental_calendar import apply_meetings, drop_empty_weeks
@@ -20,10 +21,19 @@ from shared.projections.levers.incremental_people import (
     ensure_person_weeks,
 )
 from shared.projections.levers.schema import SUM_COLUMNS
-from shared.projections.levers.transitions import LeverFacts, answer_output_only
+from shared.projections.levers.transitions import (
+    REWARD_WINDOW,
+    LeverFacts,
+    answer_output_only,
+    rewarded,
+)
 
 PersonWeekKey = tuple[str, str, int]
 """(tenant, person, week index)."""
+
+LASTS = "(m.to_week IS NULL OR m.to_week >= m.from_week)"
+"""Membership ``m`` holds a week (``membership.Interval.lasts``): an invitation's interval
+kept without one bounds no team-week."""
 
 
 def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: int) -> None:
@@ -72,20 +82,46 @@ def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: 
 
 
 def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[PersonWeekKey]:
-    """Store the batch's actions and rewards, mark retracted and rewarded actions; returns
-    the person-weeks whose counts that changed."""
+    """Store the batch's rewards and actions, mark retracted and rewarded actions; returns
+    the person-weeks whose counts that changed.
+
+    Whether an action is rewarded is decided by event time, whatever the batches: the
+    batch's actions are judged by :func:`~.transitions.rewarded` (the rebuild's rule) against
+    every reward stored, this batch's included; the actions stored before are marked by one
+    ``UPDATE`` that asks the same rule in SQL (kept for speed: a reward may reach back over
+    many stored actions)."""
     touched: set[PersonWeekKey] = set()
     actions, people = tables["lever_actions"], tables["lever_people"]
+    if facts.rewards:
+        pg.execute(
+            f"INSERT INTO {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
+            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::timestamptz[]) "
+            "ON CONFLICT (outcome_id) DO NOTHING",
+            [
+                list(facts.rewards),
+                [person for person, _ in facts.rewards.values()],
+                [at for _, at in facts.rewards.values()],
+            ],
+        )
     if facts.actions:
+        reward_times = _reward_times(pg, tables, facts)
         rows = [
-            (action, a.person, a.week, a.occurred_at, a.stretch, a.visible)
+            (
+                action,
+                a.person,
+                a.week,
+                a.occurred_at,
+                a.stretch,
+                a.visible,
+                a.visible and rewarded(a.occurred_at, reward_times.get(a.person, ())),
+            )
             for action, a in facts.actions.items()
         ]
         pg.execute(
             f"""INSERT INTO {actions} (action_id, person_id, week_index, occurred_at, stretch,
-                visible)
+                visible, rewarded)
             SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::timestamptz[],
-                %s::bool[], %s::bool[])
+                %s::bool[], %s::bool[], %s::bool[])
             ON CONFLICT (action_id) DO NOTHING""",
             [list(c) for c in zip(*rows, strict=True)],
         )
@@ -99,16 +135,6 @@ def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[Perso
         ):
             touched.add((tenant, person, week))
     if facts.rewards:
-        pg.execute(
-            f"INSERT INTO {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
-            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::timestamptz[]) "
-            "ON CONFLICT (outcome_id) DO NOTHING",
-            [
-                list(facts.rewards),
-                [person for person, _ in facts.rewards.values()],
-                [at for _, at in facts.rewards.values()],
-            ],
-        )
         # The rule of ``transitions.rewarded``, for the actions stored: a reward 0 to 14
         # days after a visible action.
         for tenant, person, week in pg.execute(
@@ -124,6 +150,31 @@ def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[Perso
         ):
             touched.add((tenant, person, week))
     return touched
+
+
+def _reward_times(
+    pg: Any, tables: Mapping[str, str], facts: LeverFacts
+) -> dict[str, list[datetime]]:
+    """The stored rewards (this batch's included) that may reward the batch's visible
+    actions, sorted per person: those of people stored (catch-up marks no one else, nor does
+    the rebuild), from the earliest such action to 14 days after the latest."""
+    visible = [a for a in facts.actions.values() if a.visible]
+    found: dict[str, list[datetime]] = {}
+    if not visible:
+        return found
+    for person, at in pg.execute(
+        f"SELECT r.person_id::text, r.occurred_at FROM {tables['lever_rewards']} r "
+        f"JOIN {tables['lever_people']} p USING (person_id) "
+        "WHERE r.person_id = ANY(%s::uuid[]) AND r.occurred_at >= %s "
+        "AND r.occurred_at <= %s ORDER BY r.person_id, r.occurred_at",
+        (
+            list({a.person for a in visible}),
+            min(a.occurred_at for a in visible),
+            max(a.occurred_at for a in visible) + REWARD_WINDOW,
+        ),
+    ):
+        found.setdefault(person, []).append(at)
+    return found
 
 
 def _action_stats(pg: Any, tables: Mapping[str, str], keys: set[PersonWeekKey]) -> None:
@@ -274,14 +325,15 @@ def _team_weeks(pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], vers
         LEFT JOIN {tables["lever_pulses"]} q
             ON q.team_id = k.team_id AND q.week_index = k.week_index
         WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
-            WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))
+            WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
+              AND {LASTS})
         ON CONFLICT (team_id, week_index) DO UPDATE SET
             {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
         (version, tenants, teams, weeks),
     )
     # A team-week has a row while someone's week counts in it, it has pulse answers, or
-    # someone's membership of the team starts or ends in it (what the rebuild's fold
-    # creates, whatever the batches): one left behind by a move or a backfill goes.
+    # someone's membership of the team that holds a week starts or ends in it (what the
+    # rebuild's fold creates, whatever the batches): one left behind by a move or a backfill goes.
     pg.execute(
         f"""DELETE FROM {tables["lever_team_weeks"]} tw
         USING unnest(%s::uuid[], %s::int[]) AS k(team_id, week_index)
@@ -291,6 +343,7 @@ def _team_weeks(pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], vers
           AND NOT EXISTS (SELECT 1 FROM {tables["lever_pulses"]} q
               WHERE q.team_id = k.team_id AND q.week_index = k.week_index)
           AND NOT EXISTS (SELECT 1 FROM {mem} m
-              WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week))""",
+              WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
+                AND {LASTS})""",
         (teams, weeks),
     )

@@ -9,7 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from shared.projections.levers.membership import MembershipChange, MembershipFold, PersonState
+from shared.projections.levers.membership import (
+    MembershipChange,
+    MembershipFold,
+    PersonState,
+    kept,
+)
 from shared.projections.levers.schema import TEAM_AT_SQL
 
 TeamWeekKey = tuple[str, str, int]
@@ -33,7 +38,7 @@ def apply_memberships(
     fold = MembershipFold(_stored_people(pg, tables, ids))
     for change in changes:
         fold.apply(change)
-    _write_intervals(pg, tables, fold, ids)
+    _write_intervals(pg, tables, fold)
     if not fold.people:  # membership events of people this projection never saw invited
         return set()
     rows = [(k, p.tenant, p.team, p.time_zone, p.active) for k, p in fold.people.items()]
@@ -52,25 +57,34 @@ def apply_memberships(
 
 
 def _stored_people(pg: Any, tables: Mapping[str, str], ids: list[str]) -> dict[str, PersonState]:
-    """The stored state of people ``ids``, with the start of their open interval."""
+    """The stored state of people ``ids``, with the start of their open interval and whether
+    it is the invitation's (their only row)."""
     people: dict[str, PersonState] = {}
-    for person, tenant, team, zone, active, stored_from in pg.execute(
+    mem = tables["lever_memberships"]
+    for person, tenant, team, zone, active, stored_from, rows in pg.execute(
         f"SELECT p.person_id::text, p.tenant_id::text, p.team_id::text, p.time_zone, "
-        f"p.active, (SELECT max(m.from_week) FROM {tables['lever_memberships']} m "
-        "WHERE m.person_id = p.person_id AND m.to_week IS NULL) "
+        f"p.active, (SELECT max(m.from_week) FROM {mem} m "
+        "WHERE m.person_id = p.person_id AND m.to_week IS NULL), "
+        f"(SELECT count(*) FROM {mem} m WHERE m.person_id = p.person_id) "
         f"FROM {tables['lever_people']} p WHERE p.person_id = ANY(%s::uuid[])",
         (ids,),
     ):
-        people[person] = PersonState(tenant, team, zone, active, stored_from)
+        people[person] = PersonState(
+            tenant, team, zone, active, stored_from, stored_from is not None and rows == 1
+        )
     return people
 
 
-def _write_intervals(
-    pg: Any, tables: Mapping[str, str], fold: MembershipFold, ids: list[str]
-) -> None:
-    """Close the stored intervals the fold closed, add those it opened, and drop every
-    interval closed before it opened (a move or assignment in its first week)."""
+def _write_intervals(pg: Any, tables: Mapping[str, str], fold: MembershipFold) -> None:
+    """Close the stored intervals the fold closed, add those it opened, and leave out every
+    interval closed before it opened (a move or assignment in its first week) but an
+    invitation's (``membership.kept``)."""
     mem = tables["lever_memberships"]
+    if fold.drops:
+        pg.execute(
+            f"DELETE FROM {mem} WHERE person_id = ANY(%s::uuid[]) AND to_week IS NULL",
+            (list(fold.drops),),
+        )
     if fold.closes:
         people, weeks = zip(*fold.closes.items(), strict=True)
         pg.execute(
@@ -78,7 +92,7 @@ def _write_intervals(
             "AS k(person_id, to_week) WHERE m.person_id = k.person_id AND m.to_week IS NULL",
             (list(people), list(weeks)),
         )
-    opened = fold.opened()
+    opened = kept(fold.opened())
     if opened:
         with (
             pg.cursor() as cur,
@@ -88,9 +102,6 @@ def _write_intervals(
         ):
             for interval in opened:
                 copy.write_row(interval.row())
-    pg.execute(
-        f"DELETE FROM {mem} WHERE to_week < from_week AND person_id = ANY(%s::uuid[])", (ids,)
-    )
 
 
 def _reattribute(pg: Any, tables: Mapping[str, str], fold: MembershipFold) -> set[TeamWeekKey]:
@@ -125,9 +136,12 @@ def _reattribute(pg: Any, tables: Mapping[str, str], fold: MembershipFold) -> se
 def apply_backfill(
     pg: Any, tables: Mapping[str, str], first_seen: Mapping[str, int]
 ) -> set[TeamWeekKey]:
-    """History logged or imported from before a person's first team counts in that team, from
-    the week of their first activity on: their first stored interval starts then, and their
-    person-weeks since move to it (``membership.backfill`` is the same rule in memory).
+    """History logged or imported from before a person's invitation counts in the team of
+    the invitation, from the week of their first activity on: their first stored interval
+    (by ``from_week``, then ``to_week``, nulls last: the invitation's, kept even without a
+    week of its own) starts then, and their person-weeks since move to it
+    (``membership.backfill`` is the same rule in memory; this SQL updates the stored rows in
+    place).
 
     Parameters:
         pg: the batch's psycopg connection.
@@ -142,7 +156,7 @@ def apply_backfill(
         f"""WITH k(person_id, week) AS (SELECT * FROM unnest(%s::uuid[], %s::int[])),
         first AS (SELECT DISTINCT ON (m.person_id) m.ctid AS row_id, m.person_id,
                 m.from_week FROM {mem} m JOIN k USING (person_id)
-            ORDER BY m.person_id, m.from_week)
+            ORDER BY m.person_id, m.from_week, m.to_week NULLS LAST)
         UPDATE {mem} m SET from_week = k.week FROM first f JOIN k USING (person_id)
         WHERE m.ctid = f.row_id AND k.week < f.from_week
         RETURNING m.person_id::text, m.tenant_id::text, m.team_id::text, k.week,

@@ -3,7 +3,12 @@
 A person counts in one team per week: the team they were invited or moved into. A manager
 does not count in the team they lead (from the week they were assigned); people in no team
 count in the organisation only (their pseudo-team is the tenant). A move in week *w* counts
-from *w*; a person who leaves in week *w* still counts in *w*.
+from *w*; a person who leaves in week *w* still counts in *w*. History from before the
+invitation (an import, an earlier calendar) counts in the team of the invitation
+(:func:`backfill`): an event-time rule that no later move changes, so its weeks are the same
+whatever the batches. The invitation's interval is therefore kept even when a move or an
+assignment in the invitation's week leaves it no week of its own (``to_week`` = ``from_week``
+- 1): it is where such history goes. Other intervals without a week are dropped.
 
 :class:`MembershipFold` folds membership events in log order onto each person's state; the
 incremental adapter starts it from the people stored in the tables, a rebuild from nobody.
@@ -47,6 +52,14 @@ class Interval:
     team: str
     from_week: int
     to_week: int | None = None
+    invitation: bool = False
+    """Whether it is the person's first interval, opened by their invitation (not stored:
+    the first of the person's rows by ``from_week``, then ``to_week``, nulls last)."""
+
+    @property
+    def lasts(self) -> bool:
+        """Whether the interval holds at least one week."""
+        return self.to_week is None or self.to_week >= self.from_week
 
     def covers(self, week: int) -> bool:
         """Whether the interval holds in ``week``."""
@@ -67,6 +80,8 @@ class PersonState:
     active: bool = True
     stored_from: int | None = None
     """``from_week`` of the interval still open in the table (incremental runs only)."""
+    stored_invitation: bool = False
+    """Whether that open interval is the invitation's (the person's only stored row)."""
     opened: list[Interval] = field(default_factory=list)
 
 
@@ -77,14 +92,17 @@ class MembershipFold:
         people: the state of the people a batch names, as stored (empty for a rebuild).
 
     Besides ``people``, a fold records for the incremental adapter: ``closes`` (person ->
-    ``to_week`` of the interval open in the table), ``changed`` ((tenant, team) -> the first
-    week whose members changed), ``boundaries`` (team-weeks an interval starts or ends in)
-    and ``reattribute`` (person -> the first week whose lever team may have changed).
+    ``to_week`` of the interval open in the table), ``drops`` (people whose open interval in
+    the table is closed before it started and is not the invitation's), ``changed``
+    ((tenant, team) -> the first week whose members changed), ``boundaries`` (team-weeks an
+    interval starts or ends in) and ``reattribute`` (person -> the first week whose lever
+    team may have changed).
     """
 
     def __init__(self, people: dict[str, PersonState] | None = None) -> None:
         self.people: dict[str, PersonState] = people if people is not None else {}
         self.closes: dict[str, int] = {}
+        self.drops: set[str] = set()
         self.changed: dict[tuple[str, str], int] = {}
         self.boundaries: set[tuple[str, str, int]] = set()
         self.reattribute: dict[str, int] = {}
@@ -101,6 +119,7 @@ class MembershipFold:
             if p is None:
                 p = self.people[person] = PersonState(change.tenant, None)
                 self._open(person, p, change.team or change.tenant, week)
+                p.opened[-1].invitation = True
             return
         if p is None:
             return  # not a person this projection has seen invited
@@ -131,7 +150,10 @@ class MembershipFold:
         if p.opened:
             p.opened[-1].to_week = week
         elif p.stored_from is not None:
-            self.closes[person] = week
+            if week < p.stored_from and not p.stored_invitation:
+                self.drops.add(person)
+            else:
+                self.closes[person] = week
         self._changed(person, p.tenant, p.team, week)
         p.team = None
 
@@ -145,17 +167,17 @@ class MembershipFold:
         return [interval for p in self.people.values() for interval in p.opened]
 
 
-def lasting(intervals: Iterable[Interval]) -> list[Interval]:
-    """The intervals that hold at least one week.
+def kept(intervals: Iterable[Interval]) -> list[Interval]:
+    """The intervals stored: those that hold at least one week, and every invitation's.
 
     Parameters:
-        intervals: intervals, some perhaps closed the week before they opened (by a move or
-            an assignment in their first week: no interval).
+        intervals: intervals, some perhaps closed before they opened (by a move or an
+            assignment in their first week: no week of their own).
 
     Returns:
-        The others, in order.
+        The kept ones, in order.
     """
-    return [i for i in intervals if i.to_week is None or i.to_week >= i.from_week]
+    return [i for i in intervals if i.invitation or i.lasts]
 
 
 def by_person(intervals: Iterable[Interval]) -> dict[str, list[Interval]]:
@@ -174,8 +196,11 @@ def by_person(intervals: Iterable[Interval]) -> dict[str, list[Interval]]:
 
 
 def backfill(intervals: Mapping[str, Sequence[Interval]], first_seen: Mapping[str, int]) -> None:
-    """History logged or imported from before a person's first team counts in that team from
-    the week of their first activity on: their first interval starts then (in place).
+    """History logged or imported from before a person's invitation counts in the team of
+    the invitation from the week of their first activity on: their first interval (by
+    ``from_week``, then ``to_week``, nulls last: the invitation's, even without a week of its
+    own) starts then, in place (``incremental_people.apply_backfill`` is the same rule in
+    SQL, for the intervals stored).
 
     Parameters:
         intervals: each person's intervals.
@@ -185,9 +210,16 @@ def backfill(intervals: Mapping[str, Sequence[Interval]], first_seen: Mapping[st
         rows = intervals.get(person)
         if not rows:
             continue
-        first = min(rows, key=lambda interval: interval.from_week)
+        first = min(rows, key=_first_order)
         if week < first.from_week:
             first.from_week = week
+
+
+def _first_order(interval: Interval) -> tuple[int, bool, int]:
+    """Sort key of a person's intervals: the first is the invitation's (``ORDER BY
+    from_week, to_week NULLS LAST`` in SQL)."""
+    to_week = interval.to_week
+    return (interval.from_week, to_week is None, to_week or 0)
 
 
 def team_at(intervals: Sequence[Interval], tenant: str, week: int) -> str:

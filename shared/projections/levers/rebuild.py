@@ -30,7 +30,7 @@ from shared.projections.levers.membership import (
     PersonState,
     backfill,
     by_person,
-    lasting,
+    kept,
 )
 from shared.projections.levers.schema import INDEXES, PERSON_WEEK_COLUMNS, SUM_COLUMNS
 from shared.projections.levers.transitions import (
@@ -79,7 +79,7 @@ class LeversFold:
         for change in facts.membership:
             memberships.apply(change)
         people = memberships.people
-        intervals = lasting(memberships.opened())
+        intervals = kept(memberships.opened())
         intervals_of = by_person(intervals)
         backfill(intervals_of, facts.first_seen)
         weeks = PersonWeeks(intervals_of)

@@ -149,8 +149,10 @@ def answer_output_only(answer: Answer, stored: Mapping[str, bool]) -> bool:
 
 
 def rewarded(at: datetime, reward_times: Sequence[datetime]) -> bool:
-    """Whether a visible action at ``at`` was rewarded: a reward 0 to 14 days after it
-    (the incremental adapter asks the same in SQL).
+    """Whether a visible action at ``at`` was rewarded: a reward 0 to 14 days after it, by
+    event time (whatever the order the log holds them in). Both paths run it on the actions
+    they fold; catch-up asks the same rule in SQL only to mark actions stored in earlier
+    batches when a reward comes (``incremental._actions``).
 
     Parameters:
         at: the action's time.

@@ -173,6 +173,7 @@ def team_weeks(
     keys = [
         (i.tenant, i.team, week)
         for i in intervals
+        if i.lasts  # an invitation's interval without a week of its own bounds nothing
         for week in ((i.from_week, i.to_week) if i.to_week is not None else (i.from_week,))
     ]
     keys += [(row.tenant, row.team, week) for (_, week), row in weeks.items()]
