@@ -193,6 +193,19 @@ def check_collation(fetch: Fetch, ranges: list[tuple[str, str]]) -> None:
         raise RuntimeError("the database's collation does not order hex ids as expected")
 
 
+@dataclass
+class _Read:
+    """The rows of one statement of a chunked read, and what they are."""
+
+    people: bool
+    low: str
+    high: str
+    rows: Rows
+
+
+Load = Callable[[], _Read]
+
+
 class ChunkedReader:
     """Reads the log up to a head in chunks: first the events of no person, then people.
 
@@ -207,99 +220,100 @@ class ChunkedReader:
         self.decoder = decoder
         self.fetch = fetch
 
+    def plan(self, chunk_events: int) -> list[tuple[str, str]]:
+        """The person ranges of a read, checked against the database's collation.
+
+        Parameters:
+            chunk_events: the most events a range should hold.
+
+        Returns:
+            The ranges ``[low, high)`` of id prefixes, in order, covering every id.
+
+        Raises:
+            RuntimeError: the collation orders the range bounds otherwise than Python.
+        """
+        ranges = PersonRangePlanner(self.fetch, chunk_events).ranges()
+        check_collation(self.fetch, ranges)
+        return ranges
+
     def read(
         self,
         head: int,
         chunk_events: int = DEFAULT_CHUNK_EVENTS,
         types: Iterable[str] | None = None,
         decrypt: bool = True,
-        read_ahead: bool = True,
     ) -> Iterator[EventChunk]:
-        """The chunks (see EventStore.read_person_chunks)."""
-        type_list = None if types is None else list(types)
-        yield from self.shared_chunks(head, chunk_events, type_list, decrypt)
-        ranges = PersonRangePlanner(self.fetch, chunk_events).ranges()
-        check_collation(self.fetch, ranges)
-        loads = [self._range_loader(head, type_list, low, high) for low, high in ranges]
-        pages = _ahead(loads, read_ahead)
-        for low, high in ranges:
-            rows = next(pages)
-            if not rows:
-                continue
-            with collector_paused():
-                rows.sort(key=itemgetter(0))
-            events = self._decoded(rows, decrypt)
-            del rows  # not held while the caller folds the chunk: only its events are
-            yield EventChunk(events, True, low, high)
-            del events
+        """The chunks (see EventStore.read_person_chunks).
 
-    def shared_chunks(
-        self, head: int, chunk_events: int, types: list[str] | None, decrypt: bool
-    ) -> Iterator[EventChunk]:
-        """The events of no person up to ``head``, in position order, pages of a chunk.
-
-        Parameters:
-            head: the last position read.
-            chunk_events: the most events per chunk.
-            types: only these types (None: all).
-            decrypt: as for EventStore.read_all.
-
-        Returns:
-            An iterator of chunks with ``people=False``.
+        Every statement runs in a thread, the next one started as soon as the rows of the
+        previous are in: the caller folds a chunk while the next is read. The person ranges
+        are planned meanwhile, while the events of no person are read.
         """
-        person, person_params = person_range_sql("", END_OF_IDS)
-        filters, params = _filters(head, types)
-        sql = (
+        filters, params = _filters(head, None if types is None else list(types))
+        everyone, everyone_params = person_range_sql("", END_OF_IDS)
+        shared_sql = (
             f"SELECT {EVENT_COLUMNS} FROM events WHERE position > %s AND {filters} "
-            f"AND NOT {person} ORDER BY position LIMIT %s"
+            f"AND NOT {everyone} ORDER BY position LIMIT %s"
         )
-        after = 0
-        while True:
-            rows = self.fetch(sql, [after, *params, *person_params, chunk_events])
-            complete = len(rows) < chunk_events
-            if rows:
-                after = rows[-1][0]
-                events = self._decoded(rows, decrypt)
-                del rows  # only the events are held while the caller folds them
-                yield EventChunk(events, False)
-                del events
-            if complete:
-                return
 
-    def _range_loader(
-        self, head: int, types: list[str] | None, low: str, high: str
-    ) -> Callable[[], Rows]:
-        """A function reading the rows of the people in ``[low, high)``, unsorted."""
-        person, person_params = person_range_sql(low, high)
-        filters, params = _filters(head, types)
-        sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {person} AND {filters}"
-        all_params = [*person_params, *params]
-        return lambda: self.fetch(sql, all_params)
+        def shared_page(after: int) -> Load:
+            values = [after, *params, *everyone_params, chunk_events]
+            return lambda: _Read(False, "", "", self.fetch(shared_sql, values))
 
-    def _decoded(self, rows: Rows, decrypt: bool) -> list[RecordedEvent]:
+        def person_range(low: str, high: str) -> Load:
+            person, person_params = person_range_sql(low, high)
+            sql = f"SELECT {EVENT_COLUMNS} FROM events WHERE {person} AND {filters}"
+            return lambda: _Read(True, low, high, self.fetch(sql, [*person_params, *params]))
+
+        ranges: Iterator[tuple[str, str]] | None = None
+
+        def following(read: _Read) -> Load | None:
+            nonlocal ranges
+            if not read.people and len(read.rows) == chunk_events:
+                return shared_page(read.rows[-1][0])
+            if ranges is None:
+                ranges = iter(planned.result())
+            bounds = next(ranges, None)
+            return None if bounds is None else person_range(*bounds)
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="eventlog-chunks") as pool:
+            planned = pool.submit(self.plan, chunk_events)
+            for read in _prefetched(pool, shared_page(0), following):
+                if read.rows:
+                    chunk = self._chunk(read, decrypt)
+                    yield chunk
+                    del chunk  # the caller alone decides how long a chunk lives
+
+    def _chunk(self, read: _Read, decrypt: bool) -> EventChunk:
+        """The chunk of ``read``'s rows, sorted by position; the rows are let go."""
+        rows, read.rows = read.rows, []
         with self.engine.connect() as conn, collector_paused():
-            return self.decoder.decode(conn, rows, decrypt)
+            if read.people:
+                rows.sort(key=itemgetter(0))
+            events = self.decoder.decode(conn, rows, decrypt)
+        return EventChunk(events, read.people, read.low, read.high)
 
 
-def _ahead(loads: list[Callable[[], Rows]], read_ahead: bool) -> Iterator[Rows]:
-    """The results of ``loads`` in order, the next one run in a thread meanwhile."""
-    if not read_ahead:
-        for load in loads:
-            yield load()
-        return
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventlog-chunk-ahead")
-    try:
-        pending: Future[Rows] | None = executor.submit(loads[0]) if loads else None
-        for index in range(len(loads)):
-            assert pending is not None
-            done, pending = pending, None
-            held = [done.result()]
-            del done  # a future keeps its result: drop it, so the caller alone holds the rows
-            if index + 1 < len(loads):
-                pending = executor.submit(loads[index + 1])
-            yield held.pop()
-    finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+def _prefetched(
+    pool: ThreadPoolExecutor, first: Load, following: Callable[[_Read], Load | None]
+) -> Iterator[_Read]:
+    """The reads from ``first`` on, each next one started in ``pool`` before this is used.
+
+    Parameters:
+        pool: the threads to read in.
+        first: the first read.
+        following: the read after a given one (None after the last).
+
+    Returns:
+        An iterator of the reads, in order.
+    """
+    pending: Future[_Read] | None = pool.submit(first)
+    while pending is not None:
+        held = [pending.result()]
+        successor = following(held[0])
+        # Replacing the future drops it, and with it its reference to the rows.
+        pending = None if successor is None else pool.submit(successor)
+        yield held.pop()
 
 
 __all__ = [
