@@ -15,8 +15,9 @@ than a chunk, then packed up to ``chunk_events``.
 
 The events of no person come first, read in position order a page at a time by the primary
 key with the complement of the person ranges as a filter: the two reads partition the log,
-so every event up to ``head`` is read exactly once. docs/events.md, "Reading a rebuild in
-chunks", has the figures and how a rebuild driver uses it.
+so every event up to ``head`` is read exactly once. Each statement runs in a thread, the
+next started as soon as the rows of the one before are in. The figures, and how a rebuild
+driver uses it: docs/events.md, "Reading a rebuild in chunks".
 """
 
 from __future__ import annotations
