@@ -3,7 +3,7 @@
 A standalone script (not a section of ``make bench``)::
 
     DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \\
-        .venv/bin/python -m bench.chunked_reads --people 5000 --weeks 52 --rounds 3
+        .venv/bin/python -m bench.chunked_reads --rounds 3 --chunk-events 10000 25000 50000
 
 It seeds a synthetic organisation (:func:`infra.synthetic.seed_synthetic`, untimed) into a
 database of its own (``--database NAME`` keeps and reuses one: the log and its master key
@@ -138,7 +138,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--weeks", type=int, default=52)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--chunk-events", type=int, nargs="+", default=[50_000])
+    parser.add_argument("--chunk-events", type=int, nargs="+", default=[10_000, 25_000, 50_000])
     parser.add_argument("--explain", action="store_true")
     parser.add_argument("--child", nargs=2, metavar=("METHOD", "CHUNK"), help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -45,8 +45,8 @@ COUNT_DEPTH = 3
 """Hex digits of the id prefixes events are first counted by (4,096 groups per kind)."""
 MAX_DEPTH = 8
 """The longest prefix a range is refined to: a version 4 or 7 id's first group of digits."""
-DEFAULT_CHUNK_EVENTS = 50_000
-"""Events per chunk by default: about 100 MB of rows and decoded events at a time."""
+DEFAULT_CHUNK_EVENTS = 25_000
+"""Events per chunk by default: a reading process peaks at about 170 MB (docs/events.md)."""
 
 Fetch = Callable[[str, Sequence[Any]], Rows]
 
