@@ -16,8 +16,8 @@ Guarantees (each has a test in tests/integration/test_event_store.py):
 
 :class:`EventStore` is the one entry point; its work is done by the modules beside it:
 records.py (the value types), ids.py, preparing.py and batch_lines.py (before SQL),
-appending.py and replaying.py (writing), reading.py, read_ahead.py, partitioned_reads.py and
-decoding.py (reading).
+appending.py and replaying.py (writing), reading.py, read_ahead.py, partitioned_reads.py,
+chunked_reads.py and decoding.py (reading).
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from shared.eventlog.appending import APPEND_LOCK_KEY, EventAppender
 from shared.eventlog.catalogue import Catalogue
+from shared.eventlog.chunked_reads import DEFAULT_CHUNK_EVENTS, ChunkedReader, EventChunk
 from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.decoding import EventDecoder
 from shared.eventlog.events import CATALOGUE
@@ -55,6 +56,7 @@ __all__ = [
     "PREFETCH_MIN_PAGE",
     "AppendContext",
     "AppendResult",
+    "EventChunk",
     "EventStore",
     "NewEvent",
     "RecordedEvent",
@@ -268,6 +270,41 @@ class EventStore:
             ValueError: ``planner`` holds something other than a setting and its value.
         """
         return self.reader.read_partitions(slots, after, limit, types, decrypt, planner)
+
+    def read_person_chunks(
+        self,
+        head: int,
+        *,
+        chunk_events: int = DEFAULT_CHUNK_EVENTS,
+        types: Iterable[str] | None = None,
+        decrypt: bool = True,
+    ) -> Iterator[EventChunk]:
+        """Every event up to ``head`` once, in chunks that keep each person's events together.
+
+        For a rebuild that folds a group of people at a time and flushes after each
+        (shared/eventlog/chunked_reads.py; docs/events.md, "Reading a rebuild in chunks").
+        First the events of no person (streams other than ``journal-``, ``person-`` and
+        ``calendar-`` of a person id), in pages of ``chunk_events``; then, per range of person
+        ids, every event of those people's streams. Each chunk is in position order. No
+        whole-log sort: index range scans by stream id, the next range read ahead.
+
+        Parameters:
+            head: the last position read (say :meth:`head` before the rebuild); later
+                events are not yielded.
+            chunk_events: the most events per chunk, unless one person alone has more.
+            types: only events of these types (default: all).
+            decrypt: as for :meth:`read_all`.
+
+        Returns:
+            An iterator of :class:`EventChunk`: the events of no person first
+            (``people=False``), then the people's, range by range (empty ones skipped).
+
+        Raises:
+            UnknownEventType: the log holds a type the catalogue does not know.
+            RuntimeError: the database's collation does not order hex ids as Python does.
+        """
+        chunks = ChunkedReader(self.engine, self.reader.decoder, self.reader.fetch)
+        return chunks.read(head, chunk_events, types, decrypt)
 
     def read_stream(
         self, stream_id: str, after_version: int = 0, limit: int | None = None
