@@ -4,46 +4,31 @@ catch-up credits them once the action is logged."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from infra.migrate import current_revision, upgrade
-from shared.database import make_engine
-from shared.eventlog import EventStore, KeyRing, NewEvent
+from shared.eventlog import EventStore, NewEvent
 from shared.projections import runtime
+from tests.databases import fresh_store
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def fresh_store(postgres_server_url: str, master_key: str) -> Iterator[EventStore]:
-    name = f"compound_upgrade_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_url(postgres_server_url).set(drivername="postgresql")
-    admin_url = admin.render_as_string(hide_password=False)
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=2)
-    try:
-        upgrade(engine)
-        yield EventStore(engine, keyring=KeyRing([master_key]))
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def upgrade_store(postgres_server_url: str, master_key: str) -> Iterator[EventStore]:
+    with fresh_store(postgres_server_url, master_key, "compound_upgrade") as store:
+        yield store
 
 
 def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
-    fresh_store: EventStore,
+    upgrade_store: EventStore,
 ) -> None:
-    store, tenant, person = fresh_store, uuid.uuid4(), uuid.uuid4()
+    store, tenant, person = upgrade_store, uuid.uuid4(), uuid.uuid4()
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     logged_id, later_id = str(uuid.uuid4()), str(uuid.uuid4())
 
