@@ -8,8 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from shared.domain.weeks import iso_week_of
+from shared.eventlog import RecordedEvent
+from shared.gc_pause import collector_paused
 
 MODEL_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -77,3 +80,35 @@ def text_array(values: Sequence[str]) -> str:
     if '"' in raw or "\\" in raw:
         values = [v.replace("\\", "\\\\").replace('"', '\\"') for v in values]
     return '{"' + '","'.join(values) + '"}'
+
+
+class FoldedState(Protocol):
+    """A journal projection's state: each event's effect, folded in by ``add``."""
+
+    def add(self, events: Sequence[RecordedEvent]) -> None: ...
+
+
+State = TypeVar("State", bound=FoldedState)
+
+
+class StateFold(Generic[State]):
+    """The frame of a journal projection's rebuild fold: the whole log folded into one
+    state by the code catch-up folds a batch with; subclasses write it in ``flush``.
+
+    Parameters:
+        version: the model version written in every row.
+        state: the empty state to fold into.
+    """
+
+    def __init__(self, version: int, state: State) -> None:
+        self.version = version
+        self.state = state
+
+    @collector_paused()
+    def fold(self, events: Sequence[RecordedEvent]) -> None:
+        """Fold a page of the log (in position order) in.
+
+        Parameters:
+            events: the page's events of the handled types.
+        """
+        self.state.add(events)

@@ -29,7 +29,7 @@ from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
 from shared.projections.bulk import load_tables
-from shared.projections.journal.common import MODEL_VERSION
+from shared.projections.journal.common import MODEL_VERSION, StateFold
 from shared.projections.journal.experiment_state import (
     BEFORE_WEEKS,
     COMPARISON,
@@ -260,7 +260,7 @@ def compare_touched(
     )
 
 
-class ExperimentsFold:
+class ExperimentsFold(StateFold[ExperimentsState]):
     """A rebuild's fold of :class:`ExperimentsProjection`: the whole log in one
     :class:`ExperimentsState`; ``flush`` compares each started experiment's windows in
     memory (:func:`compare`, what :func:`compare_touched` does in SQL) and COPYs the rows.
@@ -270,17 +270,7 @@ class ExperimentsFold:
     """
 
     def __init__(self, version: int) -> None:
-        self.version = version
-        self.state = ExperimentsState()
-
-    @collector_paused()
-    def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (in position order) in.
-
-        Parameters:
-            events: the page's events of the handled types.
-        """
-        self.state.add(events)
+        super().__init__(version, ExperimentsState())
 
     def experiment_rows(self) -> Iterator[tuple[object, ...]]:
         """The ``experiments`` rows (without the model version), in no particular order."""

@@ -28,7 +28,7 @@ from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
 from shared.projections.bulk import load_tables
-from shared.projections.journal.common import MODEL_VERSION
+from shared.projections.journal.common import MODEL_VERSION, StateFold
 from shared.projections.runtime import LIST_SQL, Projection, joined
 
 ASKED_COLUMNS = ("tenant_id", "person_id", "action_id", "asked_at", "expires_at", "asked_position")
@@ -283,7 +283,7 @@ def recount_owners(
     )
 
 
-class FeedbackLoopFold:
+class FeedbackLoopFold(StateFold[FeedbackState]):
     """A rebuild's fold of :class:`FeedbackLoopProjection`: the whole log in one
     :class:`FeedbackState`; ``flush`` counts each person's numbers from its rows and COPYs.
 
@@ -292,17 +292,7 @@ class FeedbackLoopFold:
     """
 
     def __init__(self, version: int) -> None:
-        self.version = version
-        self.state = FeedbackState()
-
-    @collector_paused()
-    def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (in position order) in.
-
-        Parameters:
-            events: the page's events of the handled types.
-        """
-        self.state.add(events)
+        super().__init__(version, FeedbackState())
 
     @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:

@@ -27,7 +27,7 @@ from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
 from shared.projections.bulk import load_tables
-from shared.projections.journal.common import EPOCH, MODEL_VERSION, UtcWeeks, text_array
+from shared.projections.journal.common import EPOCH, MODEL_VERSION, StateFold, UtcWeeks, text_array
 from shared.projections.runtime import LIST_SQL, Projection, joined
 
 
@@ -278,7 +278,7 @@ def recompute_progress(
     )
 
 
-class PlanProgressFold:
+class PlanProgressFold(StateFold[PlanProgressState]):
     """A rebuild's fold of :class:`PlanProgressProjection`: the whole log in one
     :class:`PlanProgressState`; ``flush`` computes each plan's progress in memory
     (:func:`plan_progress`, what :func:`progress_sql` computes in SQL) and COPYs the rows.
@@ -288,17 +288,7 @@ class PlanProgressFold:
     """
 
     def __init__(self, version: int) -> None:
-        self.version = version
-        self.state = PlanProgressState()
-
-    @collector_paused()
-    def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (in position order) in.
-
-        Parameters:
-            events: the page's events of the handled types.
-        """
-        self.state.add(events)
+        super().__init__(version, PlanProgressState())
 
     @collector_paused()
     def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
