@@ -101,9 +101,9 @@ def _sql(url: str, statement: str) -> None:
 @dataclass
 class Rebuild:
     """One round: every projection rebuilt in one pass over the log, with the time spent
-    reading it (``read_all``, shared evenly), in each projection's fold (its rebuild fold's
-    ``fold``, or ``apply`` for a projection without one) and writing its tables (the fold's
-    ``flush``: COPY, keys and indexes)."""
+    reading it (``read_person_chunks``, shared evenly), in each projection's fold (its
+    rebuild fold's ``fold``, or ``apply`` for a projection without one) and encoding its
+    tables' rows (the fold's ``flush`` and ``finish``; a writer thread sends them)."""
 
     seconds: dict[str, float]
     read: dict[str, float]
@@ -129,10 +129,17 @@ class _TimedFold:
         finally:
             self.timed.seconds += time.perf_counter() - start
 
-    def flush(self, conn: Any, tables: Any) -> None:
+    def flush(self, copies: Any, tables: Any) -> None:
         start = time.perf_counter()
         try:
-            self.inner.flush(conn, tables)
+            self.inner.flush(copies, tables)
+        finally:
+            self.timed.writing += time.perf_counter() - start
+
+    def finish(self, conn: Any, tables: Any) -> None:
+        start = time.perf_counter()
+        try:
+            self.inner.finish(conn, tables)
         finally:
             self.timed.writing += time.perf_counter() - start
 
@@ -168,17 +175,22 @@ def rebuild_round(store: EventStore) -> Rebuild:
     timed = [_Timed(p) for p in EMPLOYEE_PROJECTIONS]
     runtime = Runtime(store, timed)
     reading = [0.0]
-    read_all = store.read_all
+    read_chunks = store.read_person_chunks
 
     def timed_read(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return read_all(*args, **kwargs)
-        finally:
-            reading[0] += time.perf_counter() - start
+        chunks = read_chunks(*args, **kwargs)
+        while True:
+            start = time.perf_counter()
+            try:
+                chunk = next(chunks, None)
+            finally:
+                reading[0] += time.perf_counter() - start
+            if chunk is None:
+                return
+            yield chunk
 
     seconds, read, apply, write = {}, {}, {}, {}
-    store.read_all = timed_read  # type: ignore[method-assign]
+    store.read_person_chunks = timed_read  # type: ignore[method-assign]
     try:
         # One pass over the log for all projections (Runtime.rebuild_many): each event is
         # read once; per projection, only the time inside its fold and write is attributed.
@@ -193,7 +205,7 @@ def rebuild_round(store: EventStore) -> Rebuild:
                 projection.seconds + projection.writing + reading[0] / len(timed)
             )
     finally:
-        del store.read_all  # the class's method again
+        del store.read_person_chunks  # the class's method again
     return Rebuild(seconds, read, apply, write, total)
 
 

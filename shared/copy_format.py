@@ -7,7 +7,7 @@ Building those lines in Python is several times cheaper than binding parameters 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -90,30 +90,79 @@ def encode_plain_row(row: Iterable[Any]) -> str:
     return "\t".join(map(str, row)) + "\n"
 
 
+class CopyBuffer:
+    """COPY text gathered in memory, table by table, to be sent later (:meth:`send`): a
+    rebuild's fold encodes a chunk's rows while the previous chunk's are being sent.
+
+    ``copy_lines`` and ``copy_rows`` write into it as into a connection.
+    """
+
+    def __init__(self) -> None:
+        self.copies: list[tuple[str, list[str]]] = []
+
+    def open(self, table: str, columns: str) -> list[str]:
+        """A new COPY into ``table``: the list its text goes into.
+
+        Parameters:
+            table: the (physical) table name.
+            columns: the column list, comma-separated.
+
+        Returns:
+            The list to append the COPY's text to, a few thousand lines per item.
+        """
+        pieces: list[str] = []
+        self.copies.append((f"COPY {table} ({columns}) FROM STDIN", pieces))
+        return pieces
+
+    def send(self, pg: Any) -> None:
+        """Run every COPY gathered, in order, then forget them.
+
+        Parameters:
+            pg: a psycopg connection (inside the caller's transaction).
+        """
+        copies, self.copies = self.copies, []
+        with pg.cursor() as cur:
+            for statement, pieces in copies:
+                if not pieces:
+                    continue
+                with cur.copy(statement) as copy:
+                    for piece in pieces:
+                        copy.write(piece)
+
+
 def copy_lines(pg: Any, table: str, columns: str, *parts: Iterable[str]) -> None:
     """COPY encoded lines into ``table``, :data:`CHUNK` lines per write.
 
     Parameters:
-        pg: a psycopg connection (inside the caller's transaction).
+        pg: a psycopg connection (inside the caller's transaction), or a
+            :class:`CopyBuffer` to gather the text in.
         table: the (physical) table name.
         columns: the column list, comma-separated, in the lines' order.
         parts: iterables of lines, each a row from :func:`encode_row` (ending with a
             newline); a list is written in slices, without a Python step per line.
     """
+    if isinstance(pg, CopyBuffer):
+        _encode(pg.open(table, columns).append, parts)
+        return
     with pg.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for lines in parts:
-            if isinstance(lines, list):
-                for start in range(0, len(lines), CHUNK):
-                    copy.write("".join(lines[start : start + CHUNK]))
-                continue
-            chunk: list[str] = []
-            for line in lines:
-                chunk.append(line)
-                if len(chunk) >= CHUNK:
-                    copy.write("".join(chunk))
-                    chunk = []
-            if chunk:
-                copy.write("".join(chunk))
+        _encode(copy.write, parts)
+
+
+def _encode(write: Callable[[str], Any], parts: Iterable[Iterable[str]]) -> None:
+    """Join the lines of ``parts`` into pieces of :data:`CHUNK` lines, each to ``write``."""
+    for lines in parts:
+        if isinstance(lines, list):
+            for start in range(0, len(lines), CHUNK):
+                write("".join(lines[start : start + CHUNK]))
+            continue
+        chunk: list[str] = []
+        for line in lines:
+            chunk.append(line)
+            if len(chunk) >= CHUNK:
+                write("".join(chunk))
+                chunk = []
+        if chunk:
+            write("".join(chunk))
 
 
 def copy_rows(
@@ -122,7 +171,8 @@ def copy_rows(
     """COPY rows of values into ``table``.
 
     Parameters:
-        pg: a psycopg connection (inside the caller's transaction).
+        pg: a psycopg connection (inside the caller's transaction), or a
+            :class:`CopyBuffer`.
         table: the (physical) table name.
         columns: the column list, comma-separated, in the rows' order.
         rows: the rows' values.

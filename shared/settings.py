@@ -60,6 +60,14 @@ def projection_lease_seconds(env: Mapping[str, str] | None = None) -> int:
     )
 
 
+def rebuild_chunk_events(env: Mapping[str, str] | None = None) -> int:
+    """``COMPOUND_REBUILD_CHUNK_EVENTS``: about how many events a rebuild folds at once,
+    which bounds its memory (at least 1; docs/operations.md)."""
+    return _int(
+        dict(os.environ if env is None else env), "COMPOUND_REBUILD_CHUNK_EVENTS", 25_000, 1
+    )
+
+
 def normalise_database_url(url: str) -> str:
     """Return ``url`` with the psycopg 3 driver spelled out, as SQLAlchemy needs it.
 

@@ -1,42 +1,58 @@
-"""A rebuild's tables written in one go: COPY text, keys and indexes built after the rows.
+"""A rebuild's tables loaded without keys: primary keys and indexes built once after the rows.
 
-A rebuild's fold (``Projection.begin_rebuild()``, shared/projections/runtime.py) computes
-every row of its shadow tables in memory; :func:`load_tables` writes them. The tables are
-fresh and no reader sees them before the switch, so their primary keys and secondary
-indexes are dropped first and built once the rows are in: one sort of the loaded rows is
-several times cheaper than a b-tree insertion per row. The lines themselves are encoded and
-sent by shared/copy_format.py.
+A rebuild (shared/projections/chunked.py) writes fresh shadow tables that no reader sees
+before the switch, so their primary keys and secondary indexes are dropped first
+(:func:`drop_keys`), every chunk's rows are appended with COPY, and the keys are built once
+the last rows are in (:func:`restore_keys`): one sort of the loaded rows is several times
+cheaper than a b-tree insertion per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 
-def load_tables(
-    pg: Any,
-    tables: Mapping[str, str],
-    indexes: Mapping[str, Sequence[str]],
-    write: Callable[[], None],
-) -> None:
-    """Run ``write`` with the tables' primary keys and secondary indexes dropped, then build
-    them again and analyse the tables.
+
+@dataclass
+class DroppedKeys:
+    """What :func:`drop_keys` dropped, for :func:`restore_keys` to build again.
+
+    Attributes:
+        tables: every table's physical name (each is analysed once its keys are back).
+        primary: (table, constraint name, its definition) of each primary key.
+        secondary: (table, index number, column list) of each secondary index, named
+            ``{table}_i{number}`` as shared/projections/tables.py names them.
+        duplicates: tables whose primary key found rows sharing a key, which
+            :func:`restore_keys` thinned to the first row written (see there).
+    """
+
+    tables: list[str] = field(default_factory=list)
+    primary: list[tuple[str, str, str]] = field(default_factory=list)
+    secondary: list[tuple[str, int, str]] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+
+
+def drop_keys(
+    pg: Any, tables: Mapping[str, str], indexes: Mapping[str, Sequence[str]]
+) -> DroppedKeys:
+    """Drop the primary keys and secondary indexes of a rebuild's fresh tables.
 
     Parameters:
-        pg: a psycopg connection, inside the rebuild's transaction.
+        pg: a psycopg connection, in a transaction.
         tables: base table name -> physical (fresh, empty) table name.
-        indexes: base table name -> index column lists, named as the runtime names them.
-        write: the COPYs into ``tables``.
+        indexes: base table name -> index column lists (the projection's ``indexes``).
+
+    Returns:
+        What was dropped.
     """
-    secondary = [
-        (tables[base], i, cols)
-        for base, columns in indexes.items()
-        for i, cols in enumerate(columns)
-    ]
-    for name, i, _ in secondary:
-        pg.execute(f"DROP INDEX IF EXISTS {name}_i{i}")
-    keys = []
+    dropped = DroppedKeys(list(tables.values()))
+    for base, columns in indexes.items():
+        for i, cols in enumerate(columns):
+            pg.execute(f"DROP INDEX IF EXISTS {tables[base]}_i{i}")
+            dropped.secondary.append((tables[base], i, cols))
     for name in tables.values():
         found = pg.execute(
             "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
@@ -44,13 +60,49 @@ def load_tables(
             (name,),
         ).fetchone()
         if found is not None:
-            keys.append((name, *found))
+            dropped.primary.append((name, *found))
             pg.execute(f"ALTER TABLE {name} DROP CONSTRAINT {found[0]}")
+    return dropped
+
+
+def restore_keys(pg: Any, dropped: DroppedKeys) -> None:
+    """Build again what :func:`drop_keys` dropped.
+
+    A rebuild folds the log a group of people at a time, so two people's rows that name
+    the same id (a client-chosen id reused across people or organisations, which catch-up
+    resolves as "the first appended wins") land in the table twice. Rather than fail the
+    rebuild, such a table keeps the first row written for each key (the first chunk's: the
+    people with the lowest ids) and the table is recorded in ``dropped.duplicates``.
+
+    Parameters:
+        pg: a psycopg connection, in a transaction.
+        dropped: what :func:`drop_keys` returned.
+    """
     pg.execute("SET LOCAL maintenance_work_mem = '256MB'")
-    write()
-    for name, constraint, definition in keys:
-        pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
-    for name, i, cols in secondary:
+    for name, constraint, definition in dropped.primary:
+        try:
+            with pg.transaction():  # a savepoint: a duplicate key fails only this statement
+                pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
+        except psycopg.errors.UniqueViolation:
+            columns = definition[definition.index("(") + 1 : definition.rindex(")")]
+            pg.execute(
+                f"DELETE FROM {name} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, "
+                f"row_number() OVER (PARTITION BY {columns} ORDER BY ctid) AS n "
+                f"FROM {name}) AS d WHERE d.n > 1)"
+            )
+            pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
+            dropped.duplicates.append(name)
+    for name, i, cols in dropped.secondary:
         pg.execute(f"CREATE INDEX {name}_i{i} ON {name} ({cols})")
-    for name in tables.values():
+
+
+def analyse(pg: Any, dropped: DroppedKeys) -> None:
+    """Gather the planner's statistics of the tables :func:`drop_keys` was given, once
+    their rows are in.
+
+    Parameters:
+        pg: a psycopg connection.
+        dropped: what :func:`drop_keys` returned.
+    """
+    for name in dropped.tables:
         pg.execute(f"ANALYZE {name}")

@@ -13,6 +13,7 @@ from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
+from shared.copy_format import CopyBuffer
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused as paused_collector
 
@@ -52,23 +53,44 @@ def collector_paused(apply: _Apply) -> _Apply:
 
 
 class RebuildFold(Protocol):
-    """A rebuild that folds the whole log in memory and writes its tables once at the end.
+    """A rebuild that folds the log in memory, a group of people at a time, and writes each
+    group's rows as it goes (shared/projections/chunked.py).
 
-    The runtime feeds it every page of the projection's events, in log order, then calls
-    :meth:`flush` once, in the transaction that finishes the pass. Events appended during
-    the flush, and everything after the switch, go through :meth:`Projection.apply`: a fold
-    must leave exactly the rows that ``apply`` would have left.
+    The runtime reads the log in chunks (``EventStore.read_person_chunks``): first the events
+    of no person (organisation, team and pulse streams) in log order, then, chunk by chunk,
+    every event of a range of people, each chunk in log order. It feeds the fold each
+    chunk's events of the projection's types (:meth:`fold`), then calls :meth:`flush`, whose
+    COPY text it sends in a transaction of its own; after the last chunk, :meth:`finish`
+    once. The shadow tables
+    have no primary keys or indexes while the chunks are flushed: the runtime builds them
+    after the last flush, before :meth:`finish`.
+
+    A fold keeps what one person's events need across chunks only when it comes from the
+    events of no person (a team's manager assignment), and what sums over people (a team's
+    week) it derives in :meth:`finish`. Events appended during the rebuild, and everything
+    after the switch, go through :meth:`Projection.apply`: a fold must leave exactly the
+    rows that ``apply`` would have left.
     """
 
     def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold one page of the projection's events (in log order) into memory.
+        """Fold a chunk's events of the projection's types (in log order) into memory.
 
         Parameters:
-            events: the page's events of the projection's types.
+            events: the chunk's events of the projection's types.
         """
 
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Write the folded rows into ``tables``.
+    def flush(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the rows of what was folded since the last flush as COPY text into
+        ``tables`` (appended: no keys yet, so no upserts), then let go of it. The runtime
+        sends ``copies`` in the chunk's transaction while the next chunk is folded.
+
+        Parameters:
+            copies: where the COPY text goes (``copy_lines``, ``copy_rows``).
+            tables: base table name -> physical shadow table name.
+        """
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Write what spans chunks, once, after the last flush (keys and indexes are built).
 
         Parameters:
             conn: the connection of the transaction that finishes the pass.

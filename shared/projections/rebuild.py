@@ -4,20 +4,22 @@ the live one, then switched to in one transaction.
 Generation *g+1* of the tables (``{table}__g{n}``) is built from position 0 while generation
 *g* keeps serving through the view ``{table}``; then the views and the checkpoints (every
 partition's at the final position, split into the runtime's number of partitions) switch in
-one transaction. One read of the log feeds every projection rebuilt; one with a rebuild fold
-(``begin_rebuild()``) folds the whole log in memory and writes its tables once
-(shared/projections/bulk.py), the others apply page by page.
+one transaction. One read of the log feeds every projection rebuilt with a rebuild fold
+(``begin_rebuild()``): it folds the log a group of people at a time and writes each group's
+rows as it goes (shared/projections/chunked.py); the others apply it page by page. Either
+way, what was appended meanwhile is applied (``apply()``) in the switch's transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, Engine, text
 
 from shared.eventlog import EventStore, RecordedEvent
-from shared.gc_pause import collector_paused
-from shared.projections.projection import Projection, RebuildFold
+from shared.eventlog.chunked_reads import DEFAULT_CHUNK_EVENTS
+from shared.projections.chunked import ChunkedRebuild, Progress
+from shared.projections.projection import Projection
 from shared.projections.tables import (
     create_tables,
     head_position,
@@ -28,9 +30,6 @@ from shared.projections.tables import (
     table_names,
 )
 
-Progress = Callable[[int, int], None]
-"""``progress(position, head)``, called after each page of a rebuild."""
-
 
 def rebuild_many(
     store: EventStore,
@@ -38,12 +37,15 @@ def rebuild_many(
     *,
     batch: int,
     partitions: int,
+    chunk_events: int = DEFAULT_CHUNK_EVENTS,
     progress: Progress | None = None,
 ) -> dict[str, int]:
     """Rebuild ``projections`` in one pass over the log (each event read once).
 
     Each gets its next generation beside the live one; all switch together at the end, in
-    one transaction that holds their checkpoint rows.
+    one transaction that holds their checkpoint rows. Those with a rebuild fold fold the
+    log a group of people at a time (shared/projections/chunked.py: memory bounded by
+    ``chunk_events``, not by the log); the others apply it page by page in log order.
 
     Parameters:
         store: the event store.
@@ -51,20 +53,25 @@ def rebuild_many(
             locked in: two rebuilds never deadlock).
         batch: events read per page.
         partitions: checkpoints each projection gets at the switch.
-        progress: called with (position, head) after each page.
+        chunk_events: about how many events a fold holds at once.
+        progress: called with (events done, head) as the pass goes.
 
     Returns:
         Name -> the new generation, live now.
     """
     generations = _start(store.engine, projections)
     tables = {p.name: table_names(p, generations[p.name]) for p in projections}
-    rebuild = _Pass(store, projections, tables, batch)
-    # The pass keeps what the folds hold (hundreds of thousands of small objects, no
-    # cycles among them) and makes as many per page: with the cyclic collector running,
-    # its scans of that growing state cost more than a tenth of the rebuild.
-    with collector_paused():
-        position = rebuild.catch_up(list(generations), progress)
-    _switch(store.engine, projections, generations, rebuild, position, partitions)
+    folding = [p for p in projections if p.begin_rebuild() is not None]
+    paging = [p for p in projections if p not in folding]
+    passes: list[tuple[_Pass, int]] = []
+    if folding:
+        chunked = ChunkedRebuild(store, folding, tables, chunk_events)
+        head = chunked.run(progress)
+        passes.append((_Pass(store, folding, tables, batch), head))
+    if paging:
+        page_pass = _Pass(store, paging, tables, batch)
+        passes.append((page_pass, page_pass.catch_up(progress)))
+    _switch(store.engine, projections, generations, passes, partitions)
     return generations
 
 
@@ -89,11 +96,9 @@ def _start(engine: Engine, projections: Sequence[Projection]) -> dict[str, int]:
 
 
 class _Pass:
-    """One read of the log feeding every projection rebuilt, page by page.
-
-    A projection may fold the whole log in memory and write its tables once at the end
-    (``begin_rebuild()`` -> a :class:`RebuildFold`); the events appended during its flush,
-    and catch-up, go through ``apply()``.
+    """A read of the log page by page in log order, each page applied (``apply()``) to
+    every projection of the pass: a rebuild of projections without a fold, and for every
+    projection the events appended while its rebuild ran (in the switch's transaction).
     """
 
     def __init__(
@@ -109,34 +114,27 @@ class _Pass:
         self.batch = batch
         self.handles = frozenset().union(*(p.handles for p in projections))
         self.personal = any(p.needs_personal_data for p in projections)
-        self.folds: dict[str, RebuildFold] = {}
-        for projection in projections:
-            fold = projection.begin_rebuild()
-            if fold is not None:
-                self.folds[projection.name] = fold
         self.split = _Splitter(projections)
 
     def apply_next(self, conn: Connection, position: int) -> tuple[int, bool]:
-        """Fold or apply the next page after ``position``; returns where the page ended
-        and whether it was the last."""
+        """Apply the next page after ``position``; returns where the page ended and whether
+        it was the last."""
         head = head_position(conn)
         events = self.store.read_all(
             position, self.batch, types=self.handles, decrypt=self.personal
         )
         for projection, mine in zip(self.projections, self.split(events), strict=True):
-            if mine and projection.name in self.folds:
-                self.folds[projection.name].fold(mine)
-            elif mine:
+            if mine:
                 projection.apply(conn, mine, self.tables[projection.name])
         if len(events) < self.batch:
             return max(position, head, events[-1].position if events else 0), True
         return events[-1].position, False
 
-    def catch_up(self, names: list[str], progress: Progress | None) -> int:
-        """Every page up to the head, each in a transaction of its own outside the live
-        rows' locks (the live versions keep serving), then the folds' tables written.
-        Returns the position reached."""
-        position = 0
+    def catch_up(self, progress: Progress | None, position: int = 0) -> int:
+        """Every page after ``position`` up to the head, each in a transaction of its own
+        outside the live rows' locks (the live versions keep serving). Returns the position
+        reached."""
+        names = [p.name for p in self.projections]
         while True:
             with self.store.engine.begin() as conn:
                 position, done = self.apply_next(conn, position)
@@ -147,25 +145,19 @@ class _Pass:
             if progress:
                 progress(position, self.store.head())
             if done:
-                break
-        if self.folds:
-            with self.store.engine.begin() as conn:
-                for name, fold in self.folds.items():
-                    fold.flush(conn, self.tables[name])
-            self.folds.clear()
-        return position
+                return position
 
 
 def _switch(
     engine: Engine,
     projections: Sequence[Projection],
     generations: Mapping[str, int],
-    rebuild: _Pass,
-    position: int,
+    passes: Sequence[tuple[_Pass, int]],
     partitions: int,
 ) -> None:
-    """Lock the live rows, apply what was appended meanwhile, switch the views and the
-    checkpoints and drop the old generations: one transaction."""
+    """Lock the live rows, apply what was appended meanwhile (each pass from where it
+    ended), switch the views and the checkpoints and drop the old generations: one
+    transaction."""
     with engine.begin() as conn:
         for projection in projections:  # checkpoints first, as catch-ups take them
             lock_partitions(conn, projection.name)
@@ -179,29 +171,32 @@ def _switch(
                 .one()
                 .generation
             )
-        done = False
-        while not done:
-            position, done = rebuild.apply_next(conn, position)
+        reached: dict[str, int] = {}
+        for rebuild, position in passes:
+            done = False
+            while not done:
+                position, done = rebuild.apply_next(conn, position)
+            reached.update((p.name, position) for p in rebuild.projections)
         for projection in projections:
-            switch_views(conn, projection, generations[projection.name])
-            conn.execute(
-                text(
-                    "UPDATE projections SET generation = :g, position = :p, version = :v, "
-                    "status = 'live', last_error = NULL, error_position = NULL, "
-                    "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
-                    "WHERE name = :n"
-                ),
-                {
-                    "g": generations[projection.name],
-                    "p": position,
-                    "v": projection.version,
-                    "n": projection.name,
-                },
-            )
+            _go_live(conn, projection, generations[projection.name], reached[projection.name])
             # Every partition checkpoint at the final position, split anew.
-            repartition(conn, projection.name, partitions, position)
+            repartition(conn, projection.name, partitions, reached[projection.name])
             for base in projection.tables:
                 conn.execute(text(f"DROP TABLE IF EXISTS {physical(base, old[projection.name])}"))
+
+
+def _go_live(conn: Connection, projection: Projection, generation: int, position: int) -> None:
+    """Point the projection's views at ``generation`` and mark it live at ``position``."""
+    switch_views(conn, projection, generation)
+    conn.execute(
+        text(
+            "UPDATE projections SET generation = :g, position = :p, version = :v, "
+            "status = 'live', last_error = NULL, error_position = NULL, "
+            "rebuilding = NULL, rebuild_position = NULL, updated_at = now() "
+            "WHERE name = :n"
+        ),
+        {"g": generation, "p": position, "v": projection.version, "n": projection.name},
+    )
 
 
 class _Splitter:

@@ -31,6 +31,7 @@ from shared.projections.projection import (
 from shared.projections.rebuild import Progress, rebuild_many
 from shared.projections.status import Status, statuses, wait_for
 from shared.projections.tables import physical, register
+from shared.settings import rebuild_chunk_events
 
 BATCH = 5000
 
@@ -59,6 +60,8 @@ class Runtime:
             its ``projections`` row.
         lease_seconds: how long a catch-up's transaction may stay idle (default
             ``COMPOUND_PROJECTION_LEASE_SECONDS``).
+        chunk_events: about how many events a rebuild folds at once (default
+            ``COMPOUND_REBUILD_CHUNK_EVENTS``): a rebuild's memory follows it.
     """
 
     def __init__(
@@ -68,12 +71,14 @@ class Runtime:
         batch: int = BATCH,
         partitions: int | None = None,
         lease_seconds: float | None = None,
+        chunk_events: int | None = None,
     ):
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch = batch
         self.partitions = max(1, partitions or partitions_from_env())
         self.lease_seconds = lease_seconds or lease_seconds_from_env()
+        self.chunk_events = max(1, chunk_events or rebuild_chunk_events())
         self.ensured = False
         """Whether :meth:`ensure` ran (catch-up and rebuilds run it first otherwise)."""
 
@@ -152,7 +157,7 @@ class Runtime:
 
         Parameters:
             name: the projection.
-            progress: called with (position, head) after each page.
+            progress: called with (events done, head) as the rebuild goes.
 
         Returns:
             The new generation.
@@ -172,7 +177,7 @@ class Runtime:
 
         Parameters:
             names: the projections.
-            progress: called with (position, head) after each page.
+            progress: called with (events done, head) as the rebuild goes.
 
         Returns:
             Name -> the new generation.
@@ -188,6 +193,7 @@ class Runtime:
             projections,
             batch=self.batch,
             partitions=self.partitions,
+            chunk_events=self.chunk_events,
             progress=progress,
         )
 

@@ -25,6 +25,9 @@ from tests.contract.isolation import Crashes, SimulatedCrash, isolated
 from tests.contract.writer import Identities, write
 
 ONE_PASS = 1_000_000  # a batch larger than any history: one pass
+CHUNK_EVENTS = 5
+"""A rebuild's chunk in the suite: a few events, so one history's people fold in several
+chunks (the planner never splits one person's events)."""
 SMALL_BATCHES = {
     "batches": [1],
     "partitions": 1,
@@ -32,6 +35,7 @@ SMALL_BATCHES = {
     "crash_rate": 0.0,
     "seed": 0,
     "live_every": 1,
+    "chunk_events": CHUNK_EVENTS,
 }
 """A plan for hand-written histories: batches of one event, caught up after each write."""
 
@@ -145,11 +149,12 @@ def check(
 
     # A rebuild that dies mid-way leaves the live generation serving; the next one finishes.
     rebuild_crashes.rate = 1.0
-    with contextlib.suppress(SimulatedCrash):  # dies at its first page, or before its flush
-        Runtime(store, [one_pass]).rebuild(one_pass.name)
+    chunked = Runtime(store, [one_pass], chunk_events=plan["chunk_events"])
+    with contextlib.suppress(SimulatedCrash):  # dies at its first chunk, or before its flush
+        chunked.rebuild(one_pass.name)
     rebuild_crashes.rate = 0.0
     assert_same(in_batches, snapshot(store, one_pass, mine), "after a failed rebuild", history)
-    Runtime(store, [one_pass]).rebuild(one_pass.name)
+    chunked.rebuild(one_pass.name)
     assert_same(in_batches, snapshot(store, one_pass, mine), "rebuild", history)
 
 
@@ -176,7 +181,8 @@ def check_rebuilt_together(
     for batched, _ in pairs:
         catch_up_in_batches(store, batched, SMALL_BATCHES, ones)
     together = [rebuilt for _, rebuilt in pairs]
-    Runtime(store, together).rebuild_many([p.name for p in together])
+    # In chunks of a few events: each history's people fall in several chunks.
+    Runtime(store, together, chunk_events=CHUNK_EVENTS).rebuild_many([p.name for p in together])
     mine = ids.all
     for batched, rebuilt in pairs:
         expected = snapshot(store, batched, None)

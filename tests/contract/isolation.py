@@ -3,9 +3,9 @@
 ``isolated(projection, suffix, crashes)`` is the projection's own class and state under the
 name ``{name}_{suffix}`` with tables ``{table}_{suffix}``; its ``apply`` and its rebuild's
 fold (when it has one) see them under their base names, so its own code runs unchanged on
-tables no other test touches. ``crashes`` decides, after each applied batch and each folded
-page, whether the worker dies there (:class:`SimulatedCrash`): the batch's transaction is
-then rolled back, or the rebuild abandoned.
+tables no other test touches. ``crashes`` decides, after each applied batch, each folded
+chunk and before each flush, whether the worker dies there (:class:`SimulatedCrash`): the
+batch's transaction is then rolled back, or the rebuild abandoned.
 """
 
 from __future__ import annotations
@@ -48,9 +48,13 @@ class _RenamedFold:
         self.inner.fold(events)
         self.crashes.chance()
 
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
+    def flush(self, copies: Any, tables: Mapping[str, str]) -> None:
         self.crashes.chance()
-        self.inner.flush(conn, _base_names(tables, self.suffix))
+        self.inner.flush(copies, _base_names(tables, self.suffix))
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        self.crashes.chance()
+        self.inner.finish(conn, _base_names(tables, self.suffix))
 
 
 def _base_names(tables: Mapping[str, str], suffix: str) -> dict[str, str]:

@@ -35,7 +35,7 @@ EXAMPLES = int(os.environ.get("COMPOUND_CONTRACT_EXAMPLES", "6"))
 def catch_up_plans(draw: st.DrawFn) -> dict[str, Any]:
     """How the batched copy catches up: batch sizes (cycled), partitions, each partition on
     its own or all together, a crash rate, and how often it catches up during the writes
-    (0: only once everything is written)."""
+    (0: only once everything is written); and the rebuild's chunk size."""
     return {
         "batches": draw(st.lists(st.integers(1, 9), min_size=1, max_size=4)),
         "partitions": draw(st.integers(1, 3)),
@@ -43,6 +43,8 @@ def catch_up_plans(draw: st.DrawFn) -> dict[str, Any]:
         "crash_rate": draw(st.sampled_from([0.0, 0.25, 0.5])),
         "seed": draw(st.integers(0, 2**16)),
         "live_every": draw(st.sampled_from([0, 2, 5, 12])),
+        # the rebuild's chunks: a few events (many chunks), or the whole log in one
+        "chunk_events": draw(st.sampled_from([1, 5, 40, 1_000_000])),
     }
 
 

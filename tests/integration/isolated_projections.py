@@ -31,8 +31,11 @@ class RenamedFold:
     def fold(self, events: Sequence[RecordedEvent]) -> None:
         self.inner.fold(events)
 
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        self.inner.flush(conn, base_names(tables))
+    def flush(self, copies: Any, tables: Mapping[str, str]) -> None:
+        self.inner.flush(copies, base_names(tables))
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        self.inner.finish(conn, base_names(tables))
 
 
 def isolated(

@@ -21,12 +21,11 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from shared.copy_format import copy_lines
+from shared.copy_format import CopyBuffer, copy_lines
 from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import load_tables
 from shared.projections.capital.state import (
     CREDIT_WINDOW,
     ActionRecord,
@@ -117,8 +116,13 @@ class CapitalProjection(Projection):
             credit_pending(pg, tables, batch)
         if batch.retracted_at:  # every stored row of an undone action was logged before
             pg.execute(
-                f"DELETE FROM {contributions} WHERE kind = 'action' AND ref_id = ANY(%s::uuid[])",
-                (list(batch.retracted_at),),
+                f"DELETE FROM {contributions} c USING unnest({LIST_SQL}::uuid[], "
+                f"{LIST_SQL}::uuid[]) AS r(person_id, ref_id) WHERE c.kind = 'action' "
+                "AND c.person_id = r.person_id AND c.ref_id = r.ref_id",
+                (
+                    joined(person for person, _ in batch.retracted_at),
+                    joined(action for _, action in batch.retracted_at),
+                ),
             )
         if batch.weeks:
             add_weeks(pg, tables["capital_weeks"], batch)
@@ -144,16 +148,18 @@ def credit_from_stored(pg: psycopg.Connection[Any], table: str, batch: CapitalSt
     """Credit the batch's outcomes naming an action it had not seen before them
     (:attr:`CapitalState.unseen`) with that action's tactic when the stored contributions
     hold it: it stood when the batch began (undoing an action deletes its rows)."""
-    named = list({o.action_id for o in batch.unseen})
-    stored: dict[str, str] = dict(
-        pg.execute(
-            f"SELECT ref_id::text, tactic FROM {table} WHERE kind = 'action' "
-            "AND ref_id = ANY(%s::uuid[])",
-            (named,),
-        ).fetchall()
-    )
+    named = list({(o.person, o.action_id or "") for o in batch.unseen})
+    stored: dict[tuple[str, str], str] = {
+        (person, ref): tactic
+        for person, ref, tactic in pg.execute(
+            f"SELECT c.person_id::text, c.ref_id::text, c.tactic FROM {table} c "
+            f"JOIN unnest({LIST_SQL}::uuid[], {LIST_SQL}::uuid[]) AS n(person_id, ref_id) "
+            "ON c.person_id = n.person_id AND c.ref_id = n.ref_id WHERE c.kind = 'action'",
+            (joined(p for p, _ in named), joined(a for _, a in named)),
+        )
+    }
     for outcome in batch.unseen:
-        tactic = stored.get(outcome.action_id or "")
+        tactic = stored.get((outcome.person, outcome.action_id or ""))
         if tactic is not None:
             outcome.tactic = tactic
 
@@ -183,19 +189,24 @@ def credit_pending(
     """Credit the stored outcomes awaiting an action the batch logs (appended before it, in
     an earlier batch) with the tactic of its first logging in the batch, and drop their
     pending links: one statement."""
-    first: dict[str, str] = {}
+    first: dict[tuple[str, str], str] = {}
     for action in batch.actions:
-        first.setdefault(action.action_id, action.tactic)
+        first.setdefault((action.person, action.action_id), action.tactic)
     pg.execute(
         f"""
         WITH credited AS (
             DELETE FROM {tables["capital_pending_links"]} AS p
-            USING unnest({LIST_SQL}::uuid[], {LIST_SQL}::text[]) AS l(action_id, tactic)
-            WHERE p.action_id = l.action_id
+            USING unnest({LIST_SQL}::uuid[], {LIST_SQL}::uuid[], {LIST_SQL}::text[])
+                AS l(person_id, action_id, tactic)
+            WHERE p.action_id = l.action_id AND p.person_id = l.person_id
             RETURNING p.event_id, l.tactic)
         UPDATE {tables["capital_contributions"]} AS c SET tactic = credited.tactic
         FROM credited WHERE c.event_id = credited.event_id""",
-        (joined(first), joined(first.values())),
+        (
+            joined(person for person, _ in first),
+            joined(action for _, action in first),
+            joined(first.values()),
+        ),
     )
 
 
@@ -232,11 +243,10 @@ def add_weeks(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> N
 
 
 class CapitalFold:
-    """A rebuild's fold of :class:`CapitalProjection`: what ``apply`` writes when handed the
-    whole log as one batch, folded in memory (:class:`CapitalState`, the code ``apply``
-    folds a batch with), credited in memory (nothing is stored yet) and written once per
-    table with COPY, keys and indexes built after the rows
-    (:func:`shared.projections.bulk.load_tables`).
+    """A rebuild's fold of :class:`CapitalProjection`: what ``apply`` writes when handed a
+    chunk of people's events as one batch, folded in memory (:class:`CapitalState`, the code
+    ``apply`` folds a batch with), credited in memory (a person's events are all in their
+    chunk) and appended to each table with COPY.
 
     Parameters:
         version: the model version written in every row.
@@ -247,60 +257,66 @@ class CapitalFold:
 
     @collector_paused()  # hundreds of thousands of lines and tuples kept, no cycles
     def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (in position order) in.
+        """Fold a chunk's events (in position order) in.
 
         Parameters:
-            events: the page's events of the handled types.
+            events: the chunk's events of the handled types.
         """
         self.state.add(events)
 
     def credit(self) -> None:
         """Credit the outcomes naming no action (:func:`credit_unlinked`) from the actions
-        held: the table holds nothing yet. (Those naming one were credited as they were
-        folded in; those still awaiting their action stay pending.)"""
+        held: the table holds none of these people's yet. (Those naming one were credited as
+        they were folded in; those still awaiting their action stay pending.)"""
         state = self.state
         if state.unlinked:
             credit_unlinked(state.unlinked, timelines(state.actions), state.retracted_at)
 
     @collector_paused()
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Credit the outcomes, then write each table once with COPY.
+    def flush(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Credit the chunk's outcomes, encode its rows for each table and start the next
+        chunk afresh.
 
         Parameters:
-            conn: the transaction of the rebuild's flush.
-            tables: base table name -> physical name (fresh, empty tables).
+            copies: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
         """
         state = self.state
         self.credit()
         version, tenants = state.version, state.tenants
-
-        def write() -> None:
+        pg = copies
+        copy_lines(
+            pg,
+            tables["capital_weeks"],
+            WEEK_COLUMNS,
+            (
+                f"{tenants[person]}\t{person}\t{week}\t{s.inv_c}\t{s.inv_v}\t{s.inv_r}\t"
+                f"{s.ret_c}\t{s.ret_v}\t{s.ret_r}\t{s.actions}\t{s.visible_actions}\t"
+                f"{s.outcomes}\t{version}\n"
+                for (person, week), s in state.weeks.items()
+            ),
+        )
+        copy_lines(
+            pg,
+            tables["capital_contributions"],
+            CONTRIBUTION_COLUMNS,
+            state.standing_action_lines(),
+            state.outcome_lines(),
+        )
+        pending = state.pending()
+        if pending:
             copy_lines(
                 pg,
-                tables["capital_weeks"],
-                WEEK_COLUMNS,
-                (
-                    f"{tenants[person]}\t{person}\t{week}\t{s.inv_c}\t{s.inv_v}\t{s.inv_r}\t"
-                    f"{s.ret_c}\t{s.ret_v}\t{s.ret_r}\t{s.actions}\t{s.visible_actions}\t"
-                    f"{s.outcomes}\t{version}\n"
-                    for (person, week), s in state.weeks.items()
-                ),
+                tables["capital_pending_links"],
+                PENDING_COLUMNS,
+                [o.pending_line() for o in pending],
             )
-            copy_lines(
-                pg,
-                tables["capital_contributions"],
-                CONTRIBUTION_COLUMNS,
-                state.standing_action_lines(),
-                state.outcome_lines(),
-            )
-            pending = state.pending()
-            if pending:
-                copy_lines(
-                    pg,
-                    tables["capital_pending_links"],
-                    PENDING_COLUMNS,
-                    [o.pending_line() for o in pending],
-                )
+        self.state = CapitalState(version)
 
-        pg = as_psycopg(conn)
-        load_tables(pg, tables, CapitalProjection.indexes, write)
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Nothing spans chunks: every row is one person's.
+
+        Parameters:
+            conn: the transaction that finishes the pass.
+            tables: base table name -> physical name.
+        """

@@ -27,6 +27,8 @@ from shared.domain.scoring import evidence, investment
 from shared.domain.weeks import week_index
 from shared.eventlog import RecordedEvent
 
+ActionKey = tuple[str, str]
+"""(person, action id): an action is its person's own (ids are client-chosen in imports)."""
 MICRO = 1_000_000
 CREDIT_WINDOW = timedelta(days=14)
 """An outcome without a linked action credits the latest action of the 14 days before it."""
@@ -147,11 +149,13 @@ class CapitalState:
         tenants: person -> the tenant of their latest event.
         action_lines, actions: each action logged, as a COPY line and as a record.
         outcomes: each outcome recorded.
-        row_of: action id -> the index in ``actions`` of its latest logging.
-        retracted_at: action id -> the position of its latest retraction. An undone action
+        row_of: (person, action id) -> the index in ``actions`` of its latest logging. Actions
+            are a person's own: an import's client-chosen id may be another person's too,
+            and names their action only (so does a retraction, or an outcome's link).
+        retracted_at: (person, action id) -> the position of its latest retraction. An undone action
             is subtracted where it was added; outcomes credited while it stood keep their
             credit, whatever the batches.
-        awaiting: action id -> the outcomes naming it, appended while it did not stand (in
+        awaiting: (person, action id) -> the outcomes naming it, appended while it did not stand (in
             what this state holds): its next logging credits them. Those left at the end
             are stored (``capital_pending_links``) for a later batch's logging to credit.
         unseen: the outcomes naming an action this state had neither logged nor undone
@@ -169,9 +173,9 @@ class CapitalState:
     action_lines: list[str] = field(default_factory=list)
     actions: list[ActionRecord] = field(default_factory=list)
     outcomes: list[OutcomeRecord] = field(default_factory=list)
-    row_of: dict[str, int] = field(default_factory=dict)
-    retracted_at: dict[str, int] = field(default_factory=dict)
-    awaiting: dict[str, list[OutcomeRecord]] = field(default_factory=dict)
+    row_of: dict[ActionKey, int] = field(default_factory=dict)
+    retracted_at: dict[ActionKey, int] = field(default_factory=dict)
+    awaiting: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
     unseen: list[OutcomeRecord] = field(default_factory=list)
     unlinked: list[OutcomeRecord] = field(default_factory=list)
     week_of_day: dict[date, int] = field(default_factory=dict)
@@ -204,6 +208,7 @@ class CapitalState:
             sums = weeks[(person, week)]
             if kind == "MicroActionLogged":
                 tactic, action = data["tactic"], data["action_id"]
+                key_of = (person, action)
                 key = (tactic, data["minutes"], data["audience"])
                 c, v, r = investments[key]
                 sums.inv_c += c
@@ -212,10 +217,10 @@ class CapitalState:
                 sums.actions += 1
                 if data["audience"] != "private":
                     sums.visible_actions += 1
-                row_of[action] = len(lines)
+                row_of[key_of] = len(lines)
                 actions.append(ActionRecord(at, e.position, tactic, action, person))
-                if awaiting and action in awaiting:  # outcomes appended before it stood
-                    for outcome in awaiting.pop(action):
+                if awaiting and key_of in awaiting:  # outcomes appended before it stood
+                    for outcome in awaiting.pop(key_of):
                         outcome.tactic = tactic
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
@@ -230,7 +235,7 @@ class CapitalState:
                 sums.actions -= 1
                 if data["audience"] != "private":
                     sums.visible_actions -= 1
-                retracted_at[data["action_id"]] = e.position
+                retracted_at[(person, data["action_id"])] = e.position
             else:  # OutcomeRecorded
                 c, v, r = _EVIDENCE[data["kind"]]
                 sums.ret_c += c
@@ -254,17 +259,18 @@ class CapitalState:
             outcome: the outcome just folded in.
             action: the id of the action it names.
         """
-        index = self.row_of.get(action)
+        key = (outcome.person, action)
+        index = self.row_of.get(key)
         if index is not None:
             logged = self.actions[index]
-            if self.retracted_at.get(action, -1) < logged.position:
+            if self.retracted_at.get(key, -1) < logged.position:
                 outcome.tactic = logged.tactic
                 return
-        elif action not in self.retracted_at:
+        elif key not in self.retracted_at:
             self.unseen.append(outcome)
-        waiting = self.awaiting.get(action)
+        waiting = self.awaiting.get(key)
         if waiting is None:
-            self.awaiting[action] = [outcome]
+            self.awaiting[key] = [outcome]
         else:
             waiting.append(outcome)
 
@@ -282,7 +288,9 @@ class CapitalState:
             }
         else:  # an import sent twice logs its actions twice
             dropped = {
-                i for i, a in enumerate(actions) if retracted_at.get(a.action_id, -1) > a.position
+                i
+                for i, a in enumerate(actions)
+                if retracted_at.get((a.person, a.action_id), -1) > a.position
             }
         if not dropped:
             return self.action_lines
@@ -312,7 +320,7 @@ class ActionTimeline:
         self.times = [a.at for a in self.actions]
 
     def latest_standing(
-        self, outcome: OutcomeRecord, retracted_at: Mapping[str, int]
+        self, outcome: OutcomeRecord, retracted_at: Mapping[ActionKey, int]
     ) -> str | None:
         """The tactic of the latest action (by event time) in the :data:`CREDIT_WINDOW`
         before ``outcome``, among those standing when it was appended: logged before it and
@@ -320,7 +328,7 @@ class ActionTimeline:
 
         Parameters:
             outcome: the outcome to credit.
-            retracted_at: action id -> position of its (latest) retraction.
+            retracted_at: (person, action id) -> position of its (latest) retraction.
 
         Returns:
             The tactic, or None when no action qualifies.
@@ -331,7 +339,7 @@ class ActionTimeline:
         while i >= 0 and times[i] >= window:  # latest first: the first that qualifies wins
             action = actions[i]
             if action.position < position:
-                undone = retracted_at.get(action.action_id)
+                undone = retracted_at.get((action.person, action.action_id))
                 if undone is None or not action.position < undone < position:
                     return action.tactic
             i -= 1
@@ -353,7 +361,7 @@ def timelines(actions: Iterable[ActionRecord]) -> dict[str, ActionTimeline]:
 def credit_unlinked(
     outcomes: Iterable[OutcomeRecord],
     timeline_of: Mapping[str, ActionTimeline],
-    retracted_at: Mapping[str, int],
+    retracted_at: Mapping[ActionKey, int],
 ) -> None:
     """Fill in the tactic each outcome naming no action credits: the person's latest
     standing action of the 14 days before (:meth:`ActionTimeline.latest_standing`), whatever
@@ -362,7 +370,7 @@ def credit_unlinked(
     Parameters:
         outcomes: the outcomes to credit (their ``tactic`` is set).
         timeline_of: person -> their actions.
-        retracted_at: action id -> position of its retraction.
+        retracted_at: (person, action id) -> position of its retraction.
     """
     empty = ActionTimeline(())
     for outcome in outcomes:

@@ -1,15 +1,18 @@
 """What the three journal projections share: their model version, the UTC day and ISO week
-of an event, and the array literals their writers send.
+of an event, the array literals their writers send and the frame of their rebuild folds.
 
 Days and ISO weeks are those of ``occurred_at`` in UTC: event time, never the wall clock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
+from sqlalchemy import Connection
+
+from shared.copy_format import CopyBuffer
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
@@ -92,23 +95,54 @@ State = TypeVar("State", bound=FoldedState)
 
 
 class StateFold(Generic[State]):
-    """The frame of a journal projection's rebuild fold: the whole log folded into one
-    state by the code catch-up folds a batch with; subclasses write it in ``flush``.
+    """The frame of a journal projection's rebuild fold: a chunk of people's events folded
+    into one state by the code catch-up folds a batch with; subclasses write it in
+    :meth:`write`.
 
     Parameters:
         version: the model version written in every row.
-        state: the empty state to fold into.
+        new_state: makes an empty state (one per chunk).
     """
 
-    def __init__(self, version: int, state: State) -> None:
+    def __init__(self, version: int, new_state: Callable[[], State]) -> None:
         self.version = version
-        self.state = state
+        self.new_state = new_state
+        self.state = new_state()
 
     @collector_paused()
     def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (in position order) in.
+        """Fold a chunk's events (in position order) in.
 
         Parameters:
-            events: the page's events of the handled types.
+            events: the chunk's events of the handled types.
         """
         self.state.add(events)
+
+    def write(self, pg: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the rows of :attr:`state` for ``tables`` (the subclass's COPYs).
+
+        Parameters:
+            pg: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
+        """
+        raise NotImplementedError
+
+    @collector_paused()
+    def flush(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the chunk's rows (:meth:`write`) and start the next chunk afresh.
+
+        Parameters:
+            copies: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
+        """
+        self.write(copies, tables)
+        self.state = self.new_state()
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Nothing spans chunks: every row is one person's (or one of their requests' or
+        experiments').
+
+        Parameters:
+            conn: the transaction that finishes the pass.
+            tables: base table name -> physical name.
+        """

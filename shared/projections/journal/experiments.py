@@ -24,11 +24,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from shared.copy_format import copy_lines, encode_row
+from shared.copy_format import CopyBuffer, copy_lines, encode_row
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import load_tables
 from shared.projections.journal.common import MODEL_VERSION, StateFold
 from shared.projections.journal.experiment_state import (
     BEFORE_WEEKS,
@@ -261,8 +260,8 @@ def compare_touched(
 
 
 class ExperimentsFold(StateFold[ExperimentsState]):
-    """A rebuild's fold of :class:`ExperimentsProjection`: the whole log in one
-    :class:`ExperimentsState`; ``flush`` compares each started experiment's windows in
+    """A rebuild's fold of :class:`ExperimentsProjection`: the events of a chunk of people
+    in one :class:`ExperimentsState`; ``flush`` compares each started experiment's windows in
     memory (:func:`compare`, what :func:`compare_touched` does in SQL) and COPYs the rows.
 
     Parameters:
@@ -270,7 +269,7 @@ class ExperimentsFold(StateFold[ExperimentsState]):
     """
 
     def __init__(self, version: int) -> None:
-        super().__init__(version, ExperimentsState())
+        super().__init__(version, ExperimentsState)
 
     def experiment_rows(self) -> Iterator[tuple[object, ...]]:
         """The ``experiments`` rows (without the model version), in no particular order."""
@@ -292,37 +291,31 @@ class ExperimentsFold(StateFold[ExperimentsState]):
                    start.weeks, start.ends_on, start.position, ended_at, ended_position,
                    *sums)  # fmt: skip
 
-    @collector_paused()
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Write both tables once with COPY, keys and indexes built after the rows.
+    def write(self, pg: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the rows of a chunk's state for both tables.
 
         Parameters:
-            conn: the transaction of the rebuild's flush.
-            tables: base table name -> physical name (fresh, empty tables).
+            pg: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
         """
         version, state = self.version, self.state
         rows = list(self.experiment_rows())
 
-        def write() -> None:
-            copy_lines(
-                pg,
-                tables["experiment_signals"],
-                "tenant_id, person_id, day, invitations, useful_feedback, assignments, "
-                "model_version",
-                (
-                    f"{state.tenants[person]}\t{person}\t{day.isoformat()}\t{c.invitations}\t"
-                    f"{c.useful_feedback}\t{c.assignments}\t{version}\n"
-                    for (person, day), c in state.signals.items()
-                ),
-            )
-            copy_lines(
-                pg,
-                tables["experiments"],
-                "experiment_id, tenant_id, person_id, tactic, starts_on, weeks, ends_on, "
-                f"started_position, ended_at, ended_position, {', '.join(COMPARISON)}, "
-                "model_version",
-                (encode_row((*row, version)) for row in rows),
-            )
-
-        pg = as_psycopg(conn)
-        load_tables(pg, tables, ExperimentsProjection.indexes, write)
+        copy_lines(
+            pg,
+            tables["experiment_signals"],
+            "tenant_id, person_id, day, invitations, useful_feedback, assignments, model_version",
+            (
+                f"{state.tenants[person]}\t{person}\t{day.isoformat()}\t{c.invitations}\t"
+                f"{c.useful_feedback}\t{c.assignments}\t{version}\n"
+                for (person, day), c in state.signals.items()
+            ),
+        )
+        copy_lines(
+            pg,
+            tables["experiments"],
+            "experiment_id, tenant_id, person_id, tactic, starts_on, weeks, ends_on, "
+            f"started_position, ended_at, ended_position, {', '.join(COMPARISON)}, "
+            "model_version",
+            (encode_row((*row, version)) for row in rows),
+        )

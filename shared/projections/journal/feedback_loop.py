@@ -23,11 +23,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from shared.copy_format import copy_lines, encode_row
+from shared.copy_format import CopyBuffer, copy_lines, encode_row
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import load_tables
 from shared.projections.journal.common import MODEL_VERSION, StateFold
 from shared.projections.runtime import LIST_SQL, Projection, joined
 
@@ -284,43 +283,37 @@ def recount_owners(
 
 
 class FeedbackLoopFold(StateFold[FeedbackState]):
-    """A rebuild's fold of :class:`FeedbackLoopProjection`: the whole log in one
-    :class:`FeedbackState`; ``flush`` counts each person's numbers from its rows and COPYs.
+    """A rebuild's fold of :class:`FeedbackLoopProjection`: the events of a chunk of people
+    in one :class:`FeedbackState`; ``flush`` counts each person's numbers from its rows and COPYs.
 
     Parameters:
         version: the model version written in every row.
     """
 
     def __init__(self, version: int) -> None:
-        super().__init__(version, FeedbackState())
+        super().__init__(version, FeedbackState)
 
-    @collector_paused()
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Write both tables once with COPY, keys and indexes built after the rows.
+    def write(self, pg: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the rows of a chunk's state for both tables.
 
         Parameters:
-            conn: the transaction of the rebuild's flush.
-            tables: base table name -> physical name (fresh, empty tables).
+            pg: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
         """
         version, state = self.version, self.state
 
-        def write() -> None:
-            copy_lines(
-                pg,
-                tables["feedback_requests"],
-                f"request_id, {', '.join(ASKED_COLUMNS)}, {', '.join(ANSWER_COLUMNS)}, "
-                "model_version",
-                (encode_row((*row, version)) for row in state.request_rows()),
-            )
-            copy_lines(
-                pg,
-                tables["feedback_people"],
-                "tenant_id, person_id, requests, answers, useful, model_version",
-                (
-                    f"{tenant}\t{person}\t{n.requests}\t{n.answers}\t{n.useful}\t{version}\n"
-                    for (tenant, person), n in state.people().items()
-                ),
-            )
-
-        pg = as_psycopg(conn)
-        load_tables(pg, tables, FeedbackLoopProjection.indexes, write)
+        copy_lines(
+            pg,
+            tables["feedback_requests"],
+            f"request_id, {', '.join(ASKED_COLUMNS)}, {', '.join(ANSWER_COLUMNS)}, model_version",
+            (encode_row((*row, version)) for row in state.request_rows()),
+        )
+        copy_lines(
+            pg,
+            tables["feedback_people"],
+            "tenant_id, person_id, requests, answers, useful, model_version",
+            (
+                f"{tenant}\t{person}\t{n.requests}\t{n.answers}\t{n.useful}\t{version}\n"
+                for (tenant, person), n in state.people().items()
+            ),
+        )

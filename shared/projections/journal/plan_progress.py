@@ -22,11 +22,10 @@ from typing import Any
 import psycopg
 from sqlalchemy import Connection
 
-from shared.copy_format import copy_lines
+from shared.copy_format import CopyBuffer, copy_lines
 from shared.database import as_psycopg
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import load_tables
 from shared.projections.journal.common import EPOCH, MODEL_VERSION, StateFold, UtcWeeks, text_array
 from shared.projections.runtime import LIST_SQL, Projection, joined
 
@@ -279,8 +278,8 @@ def recompute_progress(
 
 
 class PlanProgressFold(StateFold[PlanProgressState]):
-    """A rebuild's fold of :class:`PlanProgressProjection`: the whole log in one
-    :class:`PlanProgressState`; ``flush`` computes each plan's progress in memory
+    """A rebuild's fold of :class:`PlanProgressProjection`: the events of a chunk of people
+    in one :class:`PlanProgressState`; ``flush`` computes each plan's progress in memory
     (:func:`plan_progress`, what :func:`progress_sql` computes in SQL) and COPYs the rows.
 
     Parameters:
@@ -288,36 +287,31 @@ class PlanProgressFold(StateFold[PlanProgressState]):
     """
 
     def __init__(self, version: int) -> None:
-        super().__init__(version, PlanProgressState())
+        super().__init__(version, PlanProgressState)
 
-    @collector_paused()
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Write both tables once with COPY, keys and indexes built after the rows.
+    def write(self, pg: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the rows of a chunk's state for both tables.
 
         Parameters:
-            conn: the transaction of the rebuild's flush.
-            tables: base table name -> physical name (fresh, empty tables).
+            pg: where the COPY text goes.
+            tables: base table name -> physical name (shadow tables, no keys yet).
         """
         version, state = self.version, self.state
         tenants = state.tenants
 
-        def write() -> None:
-            copy_lines(
-                pg,
-                tables["plan_actions"],
-                "tenant_id, person_id, week, tactic, actions, model_version",
-                (
-                    f"{tenants[person]}\t{person}\t{week}\t{tactic}\t{count}\t{version}\n"
-                    for (person, week, tactic), count in state.actions.items()
-                ),
-            )
-            copy_lines(
-                pg,
-                tables["plan_weeks"],
-                "tenant_id, person_id, week, tactics, plan_position, done, planned, done_count, "
-                "model_version",
-                state.plan_lines(version),
-            )
-
-        pg = as_psycopg(conn)
-        load_tables(pg, tables, PlanProgressProjection.indexes, write)
+        copy_lines(
+            pg,
+            tables["plan_actions"],
+            "tenant_id, person_id, week, tactic, actions, model_version",
+            (
+                f"{tenants[person]}\t{person}\t{week}\t{tactic}\t{count}\t{version}\n"
+                for (person, week, tactic), count in state.actions.items()
+            ),
+        )
+        copy_lines(
+            pg,
+            tables["plan_weeks"],
+            "tenant_id, person_id, week, tactics, plan_position, done, planned, done_count, "
+            "model_version",
+            state.plan_lines(version),
+        )

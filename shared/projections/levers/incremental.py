@@ -78,7 +78,7 @@ def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: 
         ):
             touched_teams.add((tenant, team, week))
     if touched_teams:
-        _team_weeks(pg, tables, touched_teams, version)
+        write_team_weeks(pg, tables, touched_teams, version)
 
 
 def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[PersonWeekKey]:
@@ -128,10 +128,14 @@ def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[Perso
     if facts.retracted:
         for tenant, person, week in pg.execute(
             f"UPDATE {actions} a SET retracted = true "
-            f"FROM {people} p WHERE a.action_id = ANY(%s::uuid[]) "
+            f"FROM {people} p, unnest(%s::uuid[], %s::uuid[]) AS r(person_id, action_id) "
+            "WHERE a.action_id = r.action_id AND a.person_id = r.person_id "
             "AND p.person_id = a.person_id "
             "RETURNING p.tenant_id::text, a.person_id::text, a.week_index",
-            (list(facts.retracted),),
+            (
+                [person for person, _ in facts.retracted],
+                [action for _, action in facts.retracted],
+            ),
         ):
             touched.add((tenant, person, week))
     if facts.rewards:
@@ -285,8 +289,18 @@ def _pulses(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> None:
         )
 
 
-def _team_weeks(pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], version: int) -> None:
-    """Recompute the sums of each touched team-week from its people and pulses."""
+def write_team_weeks(
+    pg: Any, tables: Mapping[str, str], keys: set[TeamWeekKey], version: int
+) -> None:
+    """Recompute the sums of each team-week of ``keys`` from its people and pulses: those of
+    a batch (catch-up) or every one (the end of a rebuild, ``rebuild.LeversFold.finish``).
+
+    Parameters:
+        pg: a psycopg connection, in the caller's transaction.
+        tables: base table name -> physical name.
+        keys: (tenant, team, week index) of the team-weeks; one tenant per team-week.
+        version: the model version stored in each row.
+    """
     ordered = sorted(keys)
     tenants, teams, weeks = (list(c) for c in zip(*ordered, strict=True))
     names, mem = ", ".join(SUM_COLUMNS), tables["lever_memberships"]

@@ -1,6 +1,7 @@
-"""Rebuild: the whole log folded in memory by the per-event transitions catch-up runs too
-(:class:`~.transitions.LeverFacts`), resolved in memory, and each table written once with
-COPY (keys and secondary indexes dropped first and built after the rows are in).
+"""Rebuild: the log folded a chunk of people at a time by the per-event transitions
+catch-up runs too (:class:`~.transitions.LeverFacts`), each chunk resolved in memory and
+appended with COPY (shared/projections/chunked.py builds the keys after the last chunk);
+the team-weeks, sums over people, are computed at the end from the stored rows.
 """
 
 from __future__ import annotations
@@ -12,18 +13,19 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from shared.copy_format import copy_rows, escape
+from shared.copy_format import CopyBuffer, copy_rows, escape
 from shared.database import as_psycopg
 from shared.domain import levers as model
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import load_tables
 from shared.projections.levers.calendar import (
     CalendarLoad,
     MeetingPlacer,
     WorkingHoursHistory,
     calendar_load,
 )
+from shared.projections.levers.facts import PulseSums
+from shared.projections.levers.incremental import LASTS, write_team_weeks
 from shared.projections.levers.membership import (
     Interval,
     MembershipFold,
@@ -32,49 +34,59 @@ from shared.projections.levers.membership import (
     by_person,
     kept,
 )
-from shared.projections.levers.schema import INDEXES, PERSON_WEEK_COLUMNS, SUM_COLUMNS
+from shared.projections.levers.schema import PERSON_WEEK_COLUMNS
 from shared.projections.levers.transitions import (
     LeverFacts,
     answer_output_only,
     rewarded,
 )
-from shared.projections.levers.week_rows import PersonWeeks, TeamWeek, team_weeks
+from shared.projections.levers.week_rows import PersonWeeks
 
 
 class LeversFold:
     """A rebuild's fold (``LeversProjection.begin_rebuild``): what the incremental path
-    writes when handed the whole log as one batch, computed in memory and written once per
-    table with COPY.
+    writes when handed a chunk of people's events as one batch, computed in memory and
+    appended to each table with COPY.
 
     Parameters:
         version: the model version stored in each team-week.
 
-    ``fold`` keeps only small records per event (no event is retained); ``flush`` resolves
-    memberships first, as catch-up does for a batch, then everything that depends on them.
+    Each chunk of people (with the events of other streams that name them, such as their
+    teams' manager assignments: shared/projections/chunked.py) is resolved at its flush,
+    memberships first, as catch-up does for a batch. The pulse sums (in the chunks of no
+    person, first) are kept to the end; the team-weeks, which sum over people of every
+    chunk, are computed from the stored rows at :meth:`finish`.
     """
 
     def __init__(self, version: int) -> None:
         self.version = version
         self.facts = LeverFacts()
+        self.pulses: dict[tuple[str, str, int], PulseSums] = {}
 
-    @collector_paused()  # millions of small records kept, no cycles (pauses are counted)
+    @collector_paused()  # many small records kept, no cycles (pauses are counted)
     def fold(self, events: Sequence[RecordedEvent]) -> None:
-        """Fold a page of the log (pages in log order).
+        """Fold a chunk's events (in log order).
 
         Parameters:
-            events: the page's events.
+            events: the chunk's events.
         """
         self.facts.add(events)
 
     @collector_paused()
-    def flush(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Resolve everything folded and write every table.
+    def flush(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Resolve the chunk's people and encode their rows; keep what spans chunks.
 
         Parameters:
-            conn: the rebuild's connection (its transaction).
+            copies: where the COPY text goes.
             tables: base table name -> physical name of the new generation.
         """
-        facts = self.facts
+        facts, self.facts = self.facts, LeverFacts()
+        for key, sums in facts.pulses.items():
+            held = self.pulses.get(key)
+            if held is None:
+                self.pulses[key] = sums
+            else:
+                held.merge(sums)
         memberships = MembershipFold()
         for change in facts.membership:
             memberships.apply(change)
@@ -91,94 +103,130 @@ class LeversFold:
             row.feedback += 1
             row.output_only += answer_output_only(answer, {})
         meeting_rows = _meetings(facts, people, weeks)
-        rows = team_weeks(intervals, weeks.rows, facts.pulses)
-        pg = as_psycopg(conn)
-        load_tables(
-            pg,
-            tables,
-            INDEXES,
-            lambda: self._copy_all(
-                pg, tables, people, intervals, action_rows, meeting_rows, weeks, rows
-            ),
-        )
+        _copy_people(copies, tables, facts, people, intervals, action_rows)
+        _copy_weeks(copies, tables, facts, meeting_rows, weeks)
 
-    def _copy_all(
-        self,
-        pg: Any,
-        tables: Mapping[str, str],
-        people: Mapping[str, PersonState],
-        intervals: list[Interval],
-        action_rows: list[tuple[Any, ...]],
-        meeting_rows: list[tuple[Any, ...]],
-        weeks: PersonWeeks,
-        team_rows: list[TeamWeek],
-    ) -> None:
-        facts = self.facts
-        copy_rows(
-            pg,
-            tables["lever_people"],
-            "person_id, tenant_id, team_id, time_zone, active",
-            ((k, p.tenant, p.team, p.time_zone, p.active) for k, p in people.items()),
-        )
-        copy_rows(
-            pg,
-            tables["lever_memberships"],
-            "person_id, tenant_id, team_id, from_week, to_week",
-            (interval.row() for interval in intervals),
-        )
-        copy_rows(
-            pg,
-            tables["lever_actions"],
-            "action_id, person_id, week_index, occurred_at, stretch, visible, rewarded, retracted",
-            action_rows,
-            plain=True,
-        )
-        copy_rows(
-            pg,
-            tables["lever_rewards"],
-            "outcome_id, person_id, occurred_at",
-            ((k, person, at) for k, (person, at) in facts.rewards.items()),
-            plain=True,
-        )
-        copy_rows(
-            pg,
-            tables["lever_feedback_requests"],
-            "request_id, output_only",
-            facts.requests.items(),
-            plain=True,
-        )
-        copy_rows(
-            pg,
-            tables["lever_working_hours"],
-            "person_id, from_week, start_minute, end_minute, working_days, time_zone",
-            (setting.row() for setting in facts.hours.values()),
-        )
-        copy_rows(
-            pg,
-            tables["lever_meetings"],
-            "person_id, meeting_key, week_index, starts_at, ends_at, counted",
-            meeting_rows,
-            plain=True,
-        )
-        copy_rows(
-            pg,
-            tables["lever_person_weeks"],
-            PERSON_WEEK_COLUMNS,
-            (row.row(person, week) for (person, week), row in weeks.rows.items()),
-            plain=True,
-        )
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+        """Write the pulse sums, then every team-week from the stored person-weeks,
+        memberships and pulses (the rule catch-up runs per batch:
+        :func:`.incremental.write_team_weeks`).
+
+        Parameters:
+            conn: the transaction that finishes the pass (keys and indexes are built).
+            tables: base table name -> physical name of the new generation.
+        """
+        pg = as_psycopg(conn)
         copy_rows(
             pg,
             tables["lever_pulses"],
             "tenant_id, team_id, week_index, responses, safety_n, safety_points, item_sum, item_n",
-            ((*key, *sums.values()) for key, sums in facts.pulses.items()),
+            ((*key, *sums.values()) for key, sums in self.pulses.items()),
         )
-        copy_rows(
-            pg,
-            tables["lever_team_weeks"],
-            f"tenant_id, team_id, week_index, {', '.join(SUM_COLUMNS)}, model_version",
-            (row.row(self.version) for row in team_rows),
-        )
+        keys = {
+            (str(tenant), str(team), week)
+            for tenant, team, week in pg.execute(team_week_keys_sql(tables))
+        }
+        if keys:
+            write_team_weeks(pg, tables, keys, self.version)
+
+
+def team_week_keys_sql(tables: Mapping[str, str]) -> str:
+    """The team-weeks a rebuild writes: those someone's week counts in, with pulse answers,
+    or where someone's membership of the team that holds a week starts or ends (what
+    catch-up keeps, whatever the batches); each with one tenant (a membership's first, then
+    a person-week's, then a pulse's).
+
+    Parameters:
+        tables: base table name -> physical name.
+
+    Returns:
+        A statement yielding (tenant_id, team_id, week_index), one row per team-week.
+    """
+    mem = tables["lever_memberships"]
+    return f"""SELECT DISTINCT ON (team_id, week_index) tenant_id, team_id, week_index
+        FROM (SELECT tenant_id, team_id, from_week AS week_index, 0 AS source FROM {mem} m
+              WHERE {LASTS}
+              UNION ALL SELECT tenant_id, team_id, to_week, 0 FROM {mem} m
+              WHERE m.to_week IS NOT NULL AND {LASTS}
+              UNION ALL SELECT tenant_id, team_id, week_index, 1
+              FROM {tables["lever_person_weeks"]}
+              UNION ALL SELECT tenant_id, team_id, week_index, 2
+              FROM {tables["lever_pulses"]}) AS k
+        ORDER BY team_id, week_index, source, tenant_id"""
+
+
+def _copy_people(
+    pg: Any,
+    tables: Mapping[str, str],
+    facts: LeverFacts,
+    people: Mapping[str, PersonState],
+    intervals: list[Interval],
+    action_rows: list[tuple[Any, ...]],
+) -> None:
+    """Append a chunk's people, memberships, actions, rewards and feedback requests."""
+    copy_rows(
+        pg,
+        tables["lever_people"],
+        "person_id, tenant_id, team_id, time_zone, active",
+        ((k, p.tenant, p.team, p.time_zone, p.active) for k, p in people.items()),
+    )
+    copy_rows(
+        pg,
+        tables["lever_memberships"],
+        "person_id, tenant_id, team_id, from_week, to_week",
+        (interval.row() for interval in intervals),
+    )
+    copy_rows(
+        pg,
+        tables["lever_actions"],
+        "action_id, person_id, week_index, occurred_at, stretch, visible, rewarded, retracted",
+        action_rows,
+        plain=True,
+    )
+    copy_rows(
+        pg,
+        tables["lever_rewards"],
+        "outcome_id, person_id, occurred_at",
+        ((k, person, at) for k, (person, at) in facts.rewards.items()),
+        plain=True,
+    )
+    copy_rows(
+        pg,
+        tables["lever_feedback_requests"],
+        "request_id, output_only",
+        facts.requests.items(),
+        plain=True,
+    )
+
+
+def _copy_weeks(
+    pg: Any,
+    tables: Mapping[str, str],
+    facts: LeverFacts,
+    meeting_rows: list[tuple[Any, ...]],
+    weeks: PersonWeeks,
+) -> None:
+    """Append a chunk's working hours, meetings and person-weeks."""
+    copy_rows(
+        pg,
+        tables["lever_working_hours"],
+        "person_id, from_week, start_minute, end_minute, working_days, time_zone",
+        (setting.row() for setting in facts.hours.values()),
+    )
+    copy_rows(
+        pg,
+        tables["lever_meetings"],
+        "person_id, meeting_key, week_index, starts_at, ends_at, counted",
+        meeting_rows,
+        plain=True,
+    )
+    copy_rows(
+        pg,
+        tables["lever_person_weeks"],
+        PERSON_WEEK_COLUMNS,
+        (row.row(person, week) for (person, week), row in weeks.rows.items()),
+        plain=True,
+    )
 
 
 def _actions(
@@ -197,7 +245,7 @@ def _actions(
     retracted_ids, week_rows = facts.retracted, weeks.rows
     for action_id, a in facts.actions.items():
         known = a.person in people  # the incremental path marks only people it stores
-        retracted = known and action_id in retracted_ids
+        retracted = known and (a.person, action_id) in retracted_ids
         is_rewarded = (
             a.visible and known and rewarded(a.occurred_at, reward_times.get(a.person, ()))
         )

@@ -33,7 +33,8 @@ class LeverFacts:
         membership: the membership events, in log order.
         actions: action id -> its first ``MicroActionLogged`` (a repeated id counts once).
         action_weeks: (person, week) -> the tenant of the first action in it.
-        retracted: ids of retracted actions.
+        retracted: (person, action id) of each retraction: a person retracts only their
+            own actions (ids are client-chosen in imports, so another person may use one).
         rewards: outcome id -> (person, time) of its first reward outcome.
         reward_since: person -> the earliest time an action of theirs may have been
             rewarded by this fold's actions and rewards.
@@ -72,7 +73,7 @@ class LeverFacts:
         self.membership: list[MembershipChange] = []
         self.actions: dict[str, ActionFact] = {}
         self.action_weeks: dict[tuple[str, int], str] = {}
-        self.retracted: set[str] = set()
+        self.retracted: set[tuple[str, str]] = set()
         self.rewards: dict[str, tuple[str, datetime]] = {}
         self.reward_since: dict[str, datetime] = {}
         self.requests: dict[str, bool] = {}
@@ -204,7 +205,7 @@ def action_retracted(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
         e: the event.
         week: the week index of its ``occurred_at``.
     """
-    facts.retracted.add(e.data["action_id"])
+    facts.retracted.add((e.data["person_id"], e.data["action_id"]))
 
 
 def outcome_recorded(facts: LeverFacts, e: RecordedEvent, week: int) -> None:

@@ -1,0 +1,213 @@
+"""A rebuild in bounded memory: the log folded a group of people at a time, each group's
+rows written as it goes.
+
+Every rebuild fold keeps its state per person (capital, the journal's read models, the
+person half of levers) or per team, and a person's events all live in their own streams.
+So :class:`ChunkedRebuild` reads the log with ``EventStore.read_person_chunks``: the events
+of no person first (organisation, team and pulse streams), then chunk after chunk every
+event of a range of people, each chunk in log order, with the events of other streams that
+name one of its people merged in (:class:`PersonChunks`). Each chunk is handed to every fold
+(``RebuildFold.fold``) and written (``RebuildFold.flush``, COPY into the shadow tables, in a
+transaction of its own, by a writer thread while the next chunk is folded); then the fold
+lets go of it. Memory follows the chunk, about
+``chunk_events`` events of state, not the log.
+
+The shadow tables get their primary keys and indexes after the last chunk
+(shared/projections/bulk.py); then each fold's ``finish`` writes what sums over people
+(levers' team-weeks). docs/architecture.md, "Projections", has the picture; docs/benchmarks.md
+the memory and speed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy import text
+
+from shared.copy_format import CopyBuffer
+from shared.database import as_psycopg
+from shared.eventlog import EventStore, RecordedEvent
+from shared.eventlog.chunked_reads import END_OF_IDS, EventChunk
+from shared.gc_pause import collector_paused
+from shared.projections.bulk import DroppedKeys, analyse, drop_keys, restore_keys
+from shared.projections.projection import Projection, RebuildFold
+
+FINISHERS = 2
+"""Projections whose keys are built at once at the end of a rebuild (connections used)."""
+
+Progress = Callable[[int, int], None]
+"""``progress(done, head)``: how far a rebuild is, called as it goes. A page-by-page pass
+gives the position it reached; a chunked pass the events it has folded, capped at ``head``
+(it reaches ``head`` when the pass ends)."""
+
+
+class PersonChunks:
+    """The chunks of a chunked read as a rebuild folds them: each chunk of people with the
+    events of other streams that name one of them (``data["person_id"]``: a team's manager
+    assignment, in ``team-{id}``), merged by position.
+
+    The events of no person come first; those naming a person are held back until the
+    chunk of that person's streams (or, if that chunk is empty, a last chunk of their own),
+    so a fold sees all of a person's events in one chunk, in log order. The rest (pulses,
+    which name no one) are handed on at once.
+
+    Parameters:
+        chunks: ``EventStore.read_person_chunks``'s chunks.
+    """
+
+    def __init__(self, chunks: Iterable[EventChunk]):
+        self.chunks = chunks
+        self.held: dict[str, list[RecordedEvent]] = {}
+
+    def __iter__(self) -> Iterator[list[RecordedEvent]]:
+        for chunk in self.chunks:
+            if not chunk.people:
+                yield self._hold(chunk.events)
+            elif not self.held:
+                yield chunk.events
+            else:
+                yield self._merged(chunk)
+        if self.held:
+            rest = [e for events in self.held.values() for e in events]
+            self.held = {}
+            yield sorted(rest, key=_position)
+
+    def _hold(self, events: list[RecordedEvent]) -> list[RecordedEvent]:
+        """Hold back the events naming a person; return the others."""
+        others = []
+        for e in events:
+            person = e.data.get("person_id")
+            if isinstance(person, str) and person < END_OF_IDS:
+                self.held.setdefault(person, []).append(e)
+            else:
+                others.append(e)
+        return others
+
+    def _merged(self, chunk: EventChunk) -> list[RecordedEvent]:
+        """The chunk's events with those held for its people, in position order."""
+        mine = [p for p in self.held if chunk.low <= p < chunk.high]
+        if not mine:
+            return chunk.events
+        events = chunk.events + [e for p in mine for e in self.held.pop(p)]
+        events.sort(key=_position)
+        return events
+
+
+def _position(event: RecordedEvent) -> int:
+    return event.position
+
+
+class ChunkedRebuild:
+    """One chunked read of the log feeding the rebuild folds of several projections.
+
+    Parameters:
+        store: the event store.
+        projections: projections whose ``begin_rebuild()`` gives a fold.
+        tables: projection name -> base table name -> physical shadow table name.
+        chunk_events: about how many events each chunk holds (one person's events are
+            never split, so a chunk may hold more).
+    """
+
+    def __init__(
+        self,
+        store: EventStore,
+        projections: Sequence[Projection],
+        tables: Mapping[str, Mapping[str, str]],
+        chunk_events: int,
+    ):
+        self.store = store
+        self.projections = list(projections)
+        self.tables = tables
+        self.chunk_events = max(1, chunk_events)
+        folds = {p.name: p.begin_rebuild() for p in projections}
+        self.folds: dict[str, RebuildFold] = {n: f for n, f in folds.items() if f is not None}
+        if len(self.folds) != len(self.projections):
+            raise ValueError("every projection of a chunked rebuild needs a rebuild fold")
+
+    def run(self, progress: Progress | None = None) -> int:
+        """Fold and write every chunk up to the current head, then build the tables' keys
+        and finish each fold.
+
+        Each chunk's COPY text is sent by a writer thread, in a transaction of its own,
+        while the next chunk is folded: PostgreSQL takes in one chunk while Python folds
+        the next (at most one chunk waits to be sent).
+
+        Parameters:
+            progress: called with (events done, head) after each chunk is written.
+
+        Returns:
+            The head the pass read to: what was appended after it is for ``apply()``.
+        """
+        head = self.store.head()
+        dropped = self._drop_keys()
+        handles = frozenset().union(*(p.handles for p in self.projections))
+        personal = any(p.needs_personal_data for p in self.projections)
+        chunks = self.store.read_person_chunks(
+            head, chunk_events=self.chunk_events, types=handles, decrypt=personal
+        )
+        done = 0
+        sending: Future[None] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") as writer:
+            try:
+                for events in PersonChunks(chunks):
+                    done = min(head, done + len(events))
+                    copies = self._fold(events)
+                    if sending is not None:
+                        sending.result()
+                    sending = writer.submit(self._send, copies, done, progress, head)
+                if sending is not None:
+                    sending.result()
+            finally:
+                if sending is not None:
+                    sending.cancel()
+        self._finish(dropped)
+        if progress:
+            progress(head, head)
+        return head
+
+    def _drop_keys(self) -> dict[str, DroppedKeys]:
+        """Drop every shadow table's keys and indexes (built again by :meth:`_finish`)."""
+        with self.store.engine.begin() as conn:
+            pg = as_psycopg(conn)
+            return {p.name: drop_keys(pg, self.tables[p.name], p.indexes) for p in self.projections}
+
+    @collector_paused()  # a chunk's state: many small objects, no cycles
+    def _fold(self, events: Sequence[RecordedEvent]) -> CopyBuffer:
+        """Hand each fold the chunk's events of its types, then have it encode its rows."""
+        copies = CopyBuffer()
+        for projection in self.projections:
+            handles = projection.handles
+            mine = [e for e in events if e.type in handles]
+            fold = self.folds[projection.name]
+            if mine:
+                fold.fold(mine)
+            fold.flush(copies, self.tables[projection.name])
+        return copies
+
+    def _send(self, copies: CopyBuffer, done: int, progress: Progress | None, head: int) -> None:
+        """Send a chunk's COPY text, and the progress, in one transaction (the writer's)."""
+        with self.store.engine.begin() as conn:
+            copies.send(as_psycopg(conn))
+            conn.execute(
+                text("UPDATE projections SET rebuild_position = :p WHERE name = ANY(:n)"),
+                {"p": done, "n": list(self.folds)},
+            )
+        if progress:
+            progress(done, head)
+
+    def _finish(self, dropped: Mapping[str, DroppedKeys]) -> None:
+        """Build each projection's keys and indexes, let its fold write what spans chunks,
+        and analyse its tables: two projections at a time, each in a transaction of its own
+        (PostgreSQL's work: on two cores, two index builds at once)."""
+
+        def finish(name: str) -> None:
+            with self.store.engine.begin() as conn:
+                pg = as_psycopg(conn)
+                restore_keys(pg, dropped[name])
+                self.folds[name].finish(conn, self.tables[name])
+                analyse(pg, dropped[name])
+
+        with ThreadPoolExecutor(max_workers=FINISHERS, thread_name_prefix="rebuild-finish") as pool:
+            for done in [pool.submit(finish, name) for name in self.folds]:
+                done.result()

@@ -1,0 +1,119 @@
+"""A rebuild folds the log a chunk of people at a time (shared/projections/chunked.py) on real
+PostgreSQL: what it reports on the way, and an id reused across organisations."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from shared.eventlog import EventStore, NewEvent
+from shared.projections import runtime
+from tests.databases import fresh_store
+from tests.integration.levers_world import at, make_world
+
+pytestmark = pytest.mark.integration
+
+
+def test_progress_rises_to_the_head_chunk_by_chunk(store: EventStore) -> None:
+    world = make_world(store, {"A": None})
+    for person in world.hire("A", 6):
+        world.act(person, 1)
+    rt = runtime(store)
+    rt.chunk_events = 2
+    seen: list[tuple[int, int]] = []
+
+    rt.rebuild("capital", progress=lambda done, head: seen.append((done, head)))
+
+    head = store.head()
+    assert len(seen) > 2, "several chunks, each reported"
+    dones = [done for done, _ in seen]
+    assert dones == sorted(dones) and dones[-1] == head
+    assert all(h <= head for _, h in seen)
+
+
+@pytest.fixture
+def own_store(postgres_server_url: str, master_key: str) -> Iterator[EventStore]:
+    """A database of this test's own: the reused id must not reach other tests' rebuilds."""
+    with fresh_store(postgres_server_url, master_key, "compound_chunked") as store:
+        yield store
+
+
+def test_an_action_id_reused_by_another_organisation_does_not_stop_a_rebuild(
+    own_store: EventStore,
+) -> None:
+    """Two organisations' imports name the same action id (client-chosen ids): catch-up keeps
+    the first appended; a rebuild in chunks meets both rows in different chunks and keeps one
+    (the first written) instead of failing on the table's primary key."""
+    store = own_store
+    first, second = make_world(store, {"A": None}), make_world(store, {"B": None})
+    (anna,) = first.hire("A", 1)
+    (bob,) = second.hire("B", 1)
+    shared_id = str(uuid.uuid4())
+    for world, person in ((first, anna), (second, bob)):
+        data = {"action_id": shared_id, "person_id": str(person), "tactic": "learning_bit",
+                "minutes": 10, "audience": "team", "note": None}  # fmt: skip
+        world.write(f"journal-{person}", NewEvent("MicroActionLogged", data, at(1)))
+    rt = runtime(store)
+    rt.chunk_events = 1  # every person a chunk of their own
+
+    rt.rebuild("levers")
+
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT count(*) FROM lever_actions WHERE action_id = :a"), {"a": shared_id}
+        ).scalar_one()
+        status = conn.execute(
+            text("SELECT status FROM projections WHERE name = 'levers'")
+        ).scalar_one()
+    assert rows == 1
+    assert status == "live"
+
+
+def _rows(store: EventStore, table: str) -> list[tuple[object, ...]]:
+    with store.engine.connect() as conn:
+        return sorted(map(tuple, conn.execute(text(f"SELECT * FROM {table}"))), key=str)
+
+
+def test_another_persons_action_id_names_nothing_of_theirs(own_store: EventStore) -> None:
+    """An action is its person's own: another organisation's outcome naming its id (imports
+    carry client-chosen ids) does not take its tactic, nor does their retraction undo it.
+    Catch-up and a rebuild in chunks agree, in capital and in levers."""
+    store = own_store
+    first, second = make_world(store, {"A": None}), make_world(store, {"B": None})
+    (anna,) = first.hire("A", 1)
+    (bob,) = second.hire("B", 1)
+    action = first.act(anna, 1, tactic="prototype_first")
+    outcome = {"outcome_id": str(uuid.uuid4()), "person_id": str(bob), "kind": "recognition",
+               "action_id": action, "note": None}  # fmt: skip
+    retraction = {"action_id": action, "person_id": str(bob), "tactic": "prototype_first",
+                  "minutes": 10, "audience": "team"}  # fmt: skip
+    second.write(
+        f"journal-{bob}",
+        NewEvent("OutcomeRecorded", outcome, at(1, 2)),
+        NewEvent("MicroActionRetracted", retraction, at(1, 3)),
+    )
+    rt = runtime(store)
+    rt.batch = 1
+    rt.catch_up("capital")
+    rt.catch_up("levers")
+    tables = ("capital_contributions", "capital_pending_links", "lever_actions")
+    caught_up = {table: _rows(store, table) for table in tables}
+
+    with store.engine.connect() as conn:
+        credited = conn.execute(
+            text("SELECT kind, tactic FROM capital_contributions WHERE person_id = :p"),
+            {"p": bob},
+        ).all()
+        retracted = conn.execute(
+            text("SELECT retracted FROM lever_actions WHERE action_id = :a"), {"a": action}
+        ).scalar_one()
+    assert credited == [("outcome", None)]  # awaits an action of Bob's that never comes
+    assert retracted is False
+    assert any(row[2] == anna for row in caught_up["capital_contributions"])
+
+    rt.chunk_events = 1
+    rt.rebuild_many(["capital", "levers"])
+    assert {table: _rows(store, table) for table in tables} == caught_up
