@@ -103,7 +103,7 @@ class Settings:
     metrics_token: str | None = None
     operator_orgs: tuple[str, ...] = field(default_factory=tuple)
     """Organisation ids whose admins run the deployment (projection status and rebuilds,
-    which span every organisation); empty: every admin (a one-organisation deployment)."""
+    which span every organisation); empty: no organisation's admin (the CLI only)."""
     worker_metrics_port: int = 0
     log_level: str = "INFO"
     demo_password: str = "compound-demo"

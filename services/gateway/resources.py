@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from shared import bootstrap
 from shared.commands import JournalCommands, OrganizationCommands
+from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
 from shared.projections import Runtime
@@ -62,7 +63,12 @@ class Resources:
 
     @cached_property
     def journal(self) -> JournalCommands:
-        return JournalCommands(self.store, self.settings.require_secret_key(), self.wakeups)
+        return JournalCommands(
+            self.store,
+            self.settings.require_secret_key(),
+            self.wakeups,
+            meeting_horizon(self.settings.calendar.weeks_ahead),
+        )
 
     @cached_property
     def projections(self) -> Runtime:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from shared.domain.bounds import meeting_errors
+
 _GOOGLE_RESPONSES = {
     "accepted": "accepted",
     "tentative": "tentative",
@@ -139,8 +141,9 @@ def _observed(
     recurring: bool,
     managers: Collection[str],
 ) -> Observed:
-    if end < start:
-        raise UnusableEvent("ends before it starts")
+    wrong = meeting_errors(start, end)
+    if wrong:  # not before its end, or longer than a day (an all-day block, a trip)
+        raise UnusableEvent(wrong["end"][0])
     count = max(len(addresses), 1)
     with_manager = any(a in managers for a in addresses)
     facts = dict(

@@ -55,6 +55,7 @@ from shared.calendar.provider_api import (
 from shared.calendar.providers import ProviderConfig
 from shared.calendar.settings import CalendarSettings
 from shared.database import as_psycopg
+from shared.domain.bounds import meeting_horizon, tenant_span
 from shared.eventlog import AppendContext, NewEvent
 
 __all__ = [
@@ -197,10 +198,19 @@ class CalendarSync:
         for page in api.pages(sync_token):
             report.pages += 1
             changes: dict[str, Change] = {}
+            # What the event catalogue and the import accept: from two years back to the end
+            # of the sync window (a provider may list more, e.g. a recurring series' far end).
+            span = tenant_span(None, datetime.now(UTC)).ahead(
+                meeting_horizon(self.settings.weeks_ahead)
+            )
             for item in page.items:
                 try:
                     change = minimise(connection.provider, item, managers)
                 except (UnusableEvent, KeyError, ValueError, TypeError):
+                    continue
+                if isinstance(change, Observed) and not (
+                    span.holds(change.start) and span.holds(change.end)
+                ):
                     continue
                 changes[change.meeting_key] = change  # a later entry of a page wins
             report.seen += len(page.items)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import select
 
 from shared.commands.base import Actor
-from shared.commands.journal_core import JournalCore, check_moment
+from shared.commands.journal_core import JournalCore
 from shared.directory import DIRECTORY_EVENTS, Person
+from shared.domain.bounds import Span, span_errors
 from shared.domain.errors import Forbidden, InvalidInput
-from shared.eventlog import AppendResult, NewEvent, StreamAppend
+from shared.eventlog import CATALOGUE, AppendResult, EventValidationError, NewEvent, StreamAppend
+from shared.eventlog.iso_week_field import IsoWeek
+from shared.eventlog.time_fields import Day, Timestamp
 
 IMPORT_LIMIT = 50_000
 IMPORTABLE = frozenset(
@@ -30,6 +34,11 @@ IMPORTABLE = frozenset(
         "MeetingCancelled",
     }
 )
+FURTHER_AHEAD = {
+    ("ExperimentStarted", "starts_on"): timedelta(days=365),  # as the command allows
+    ("FeedbackRequested", "expires_at"): timedelta(days=60),  # the longest link the API gives
+}
+"""Data fields that may lie further ahead than now plus a day (meetings: the sync window)."""
 
 
 class ImportCommands(JournalCore):
@@ -41,7 +50,10 @@ class ImportCommands(JournalCore):
         """Admin bulk import of journal and calendar events, validated, idempotent.
 
         Each item: ``{"person_id", "type", "data", "occurred_at"?}``; the stream is the
-        person's. Directory events are refused (they go through the admin endpoints).
+        person's. Directory events are refused (they go through the admin endpoints). Every
+        time, date and week, ``occurred_at`` included, must lie in the organisation's span
+        (its creation minus two years to now plus a day; meetings as far ahead as the
+        calendar sync reads, :attr:`meetings_ahead`).
 
         Parameters:
             actor: the admin importing (the idempotency key makes a retry a replay).
@@ -54,7 +66,8 @@ class ImportCommands(JournalCore):
         Raises:
             Forbidden: the actor is not an admin.
             InvalidInput: no events, too many, or any item invalid (every error is
-                reported, keyed ``events.<i>.<field>``; nothing is written).
+                reported, keyed ``events.<i>.<field>`` or ``events.<i>.data.<field>``;
+                nothing is written).
         """
         if not actor.is_admin:
             raise Forbidden("only an admin can import events")
@@ -65,27 +78,16 @@ class ImportCommands(JournalCore):
                 "too many events", {"events": [f"At most {IMPORT_LIMIT} events per request."]}
             )
         now = now or datetime.now(UTC)
+        span = self._span(actor, now)
         errors: dict[str, list[str]] = {}
         by_stream: dict[str, list[NewEvent]] = defaultdict(list)
         people: set[str] = set()
         for i, item in enumerate(events):
-            kind = item.get("type")
-            if kind in DIRECTORY_EVENTS or kind not in IMPORTABLE:
-                errors[f"events.{i}.type"] = [f"{kind!r} cannot be imported."]
-                continue
-            data = item.get("data")
-            person = data.get("person_id") if isinstance(data, Mapping) else None
-            if not isinstance(person, str):
-                errors[f"events.{i}.data.person_id"] = ["Missing or not a string."]
-                continue
-            try:
-                moment = check_moment(item.get("occurred_at"), now)
-            except InvalidInput as err:
-                errors[f"events.{i}.occurred_at"] = err.errors["occurred_at"]
-                continue
-            people.add(person)
-            stream = ("calendar-" if kind.startswith("Meeting") else "journal-") + person
-            by_stream[stream].append(NewEvent(kind, data, moment))  # type: ignore[arg-type]
+            found = self._import_item(item, span, now, errors, f"events.{i}")
+            if found is not None:
+                person, stream, event = found
+                people.add(person)
+                by_stream[stream].append(event)
         known = self._people_of(actor, people)
         for i, item in enumerate(events):
             data = item.get("data")
@@ -101,6 +103,48 @@ class ImportCommands(JournalCore):
         self.on_appended(frozenset(str(item["type"]) for item in events))
         return results
 
+    def _import_item(
+        self,
+        item: Mapping[str, Any],
+        span: Span,
+        now: datetime,
+        errors: dict[str, list[str]],
+        at: str,
+    ) -> tuple[str, str, NewEvent] | None:
+        """One item checked: its person, stream and event; None (and ``errors`` filled,
+        keyed from ``at``) when it is invalid."""
+        before = len(errors)
+        kind = item.get("type")
+        if kind in DIRECTORY_EVENTS or kind not in IMPORTABLE:
+            errors[f"{at}.type"] = [f"{kind!r} cannot be imported."]
+            return None
+        data = item.get("data")
+        person = data.get("person_id") if isinstance(data, Mapping) else None
+        if not isinstance(person, str):
+            errors[f"{at}.data.person_id"] = ["Missing or not a string."]
+            return None
+        meeting = kind.startswith("Meeting")
+        moment = item.get("occurred_at") or now
+        wrong = span_errors("time", moment, span.ahead(self.meetings_ahead) if meeting else span)
+        if wrong:
+            errors[f"{at}.occurred_at"] = wrong
+        try:
+            normal = self.store.catalogue.normalise(kind, data)[1]  # type: ignore[arg-type]
+        except EventValidationError as err:
+            errors.update(_keyed(f"{at}.data", err.errors))
+            return None
+        for name, what, parse in _time_fields(kind):
+            if normal.get(name) is None:
+                continue
+            extra = self.meetings_ahead if meeting else FURTHER_AHEAD.get((kind, name))
+            wrong = span_errors(what, parse(normal[name]), span.ahead(extra) if extra else span)
+            if wrong:
+                errors[f"{at}.data.{name}"] = wrong
+        if len(errors) > before:
+            return None
+        stream = ("calendar-" if meeting else "journal-") + person
+        return person, stream, NewEvent(kind, data, moment)  # type: ignore[arg-type]
+
     def _people_of(self, actor: Actor, people: set[str]) -> set[str]:
         ids = []
         for p in people:
@@ -113,3 +157,31 @@ class ImportCommands(JournalCore):
                 select(Person.id).where(Person.id.in_(ids), Person.tenant_id == actor.tenant_id)
             ).scalars()
             return {str(p) for p in found}
+
+
+@cache
+def _time_fields(kind: str) -> tuple[tuple[str, str, Any], ...]:
+    """The time, date and week fields of an event type: name, kind in words, parser."""
+    found: list[tuple[str, str, Any]] = []
+    for name, field in CATALOGUE.current(kind).schema.fields.items():
+        if isinstance(field, Timestamp):
+            found.append((name, "time", datetime.fromisoformat))
+        elif isinstance(field, Day):
+            found.append((name, "date", date.fromisoformat))
+        elif isinstance(field, IsoWeek):
+            found.append((name, "week", str))
+    return tuple(found)
+
+
+def _keyed(prefix: str, messages: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The catalogue's messages per field, keyed ``prefix.field`` (nested ones flattened)."""
+    out: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        name = prefix if key == "_schema" else f"{prefix}.{key}"
+        if isinstance(value, Mapping):
+            out.update(_keyed(name, value))
+        elif isinstance(value, list) and all(isinstance(m, str) for m in value):
+            out[name] = list(value)
+        else:
+            out[name] = [str(value)]
+    return out

@@ -15,7 +15,13 @@ from datetime import UTC, date, datetime, timedelta
 from shared.commands.base import Actor
 from shared.commands.feedback import FEEDBACK_DAYS, FeedbackCommands
 from shared.commands.imports import IMPORT_LIMIT, IMPORTABLE, ImportCommands
-from shared.commands.journal_core import MAX_FUTURE, MAX_PAST, Written, check_moment
+from shared.commands.journal_core import (
+    MAX_FUTURE,
+    MAX_PAST,
+    Written,
+    check_in_span,
+    check_moment,
+)
 from shared.commands.pulse import PulseCommands
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.eventlog import NewEvent
@@ -186,7 +192,12 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
         )
 
     def set_plan(
-        self, actor: Actor, week: str, tactics: Sequence[str], labels: Sequence[str] | None
+        self,
+        actor: Actor,
+        week: str,
+        tactics: Sequence[str],
+        labels: Sequence[str] | None,
+        now: datetime | None = None,
     ) -> Written:
         """Set the actor's plan for a week; a second plan for the week replaces the first.
 
@@ -195,19 +206,23 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
             week: the ISO week (``2026-W49``).
             tactics: the planned tactics, in order.
             labels: one label per planned tactic, or None.
+            now: the current time (default: the clock).
 
         Returns:
             The plan's id (one per person and week) and the append result.
 
         Raises:
             Forbidden: the actor is not a person.
-            InvalidInput: ``labels`` and ``tactics`` differ in length.
+            InvalidInput: ``labels`` and ``tactics`` differ in length, or the week is not an
+                ISO week in the organisation's span (from its creation minus two years to
+                the week holding tomorrow).
         """
         if labels is not None and len(labels) != len(tactics):
             raise InvalidInput(
                 "labels and actions differ in number",
                 {"actions": ["Give every planned action a label, or none."]},
             )
+        check_in_span("week", "week", week, self._span(actor, now or datetime.now(UTC)))
         plan_id = uuid.uuid5(EVENT_ID_NAMESPACE, f"plan|{self._me(actor)}|{week}")
         return self._journal(
             actor,

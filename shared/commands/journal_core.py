@@ -11,14 +11,20 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
 
 from shared.commands.base import Actor
+from shared.directory import Organization
+from shared.domain import bounds
+from shared.domain.bounds import Span, meeting_horizon, span_errors, tenant_span
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.eventlog import AppendResult, EventStore, NewEvent, RecordedEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
 
-MAX_PAST = timedelta(days=730)
-MAX_FUTURE = timedelta(days=1)
+MAX_PAST = bounds.MAX_PAST
+MAX_FUTURE = bounds.MAX_AHEAD
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,40 @@ def check_moment(moment: datetime | None, now: datetime, field: str = "occurred_
     return moment
 
 
+def organisation_span(conn: Connection, tenant_id: uuid.UUID, now: datetime) -> Span:
+    """The times an organisation may write (:func:`shared.domain.bounds.tenant_span`).
+
+    Parameters:
+        conn: a database connection (one primary-key read of ``organizations``).
+        tenant_id: the organisation.
+        now: the current time.
+
+    Returns:
+        From its creation minus two years to now plus a day.
+    """
+    created = conn.execute(
+        select(Organization.created_at).where(Organization.id == tenant_id)
+    ).scalar()
+    return tenant_span(created, now)
+
+
+def check_in_span(field: str, name: str, value: Any, span: Span) -> None:
+    """Refuse a time, date or week outside an organisation's span.
+
+    Parameters:
+        field: the request field named in the error.
+        name: what the value is, in the message (``time``, ``date``, ``week``).
+        value: an aware datetime, a date or an ISO week label.
+        span: the span it must lie in.
+
+    Raises:
+        InvalidInput: the value lies outside the span; ``errors`` names ``field``.
+    """
+    errors = span_errors(name, value, span)
+    if errors:
+        raise InvalidInput(f"that {name} is out of range", {field: errors})
+
+
 class JournalCore:
     """The state and helpers of the journal command handlers.
 
@@ -82,6 +122,8 @@ class JournalCore:
         secret_key: keys the anonymous pulse hash.
         on_appended: called after each commit with the event types written (the gateway
             sends projection wake-ups from it); it must not raise.
+        meetings_ahead: how far after now an imported meeting may lie (the calendar sync's
+            window ahead, :func:`shared.domain.bounds.meeting_horizon`).
     """
 
     def __init__(
@@ -89,10 +131,17 @@ class JournalCore:
         store: EventStore,
         secret_key: str,
         on_appended: Callable[[frozenset[str]], None] | None = None,
+        meetings_ahead: timedelta | None = None,
     ):
         self.store = store
         self.secret_key = secret_key
         self.on_appended = on_appended or (lambda types: None)
+        self.meetings_ahead = meeting_horizon() if meetings_ahead is None else meetings_ahead
+
+    def _span(self, actor: Actor, now: datetime) -> Span:
+        """The actor's organisation's span (see :func:`organisation_span`)."""
+        with self.store.engine.connect() as conn:
+            return organisation_span(conn, actor.tenant_id, now)
 
     @staticmethod
     def _me(actor: Actor) -> uuid.UUID:

@@ -17,7 +17,8 @@ from shared.commands.organization_core import (
     require_admin,
 )
 from shared.directory import TeamMember
-from shared.domain.errors import Conflict
+from shared.domain.errors import Conflict, InvalidInput
+from shared.domain.working_hours import time_zones
 from shared.eventlog import NewEvent
 from shared.security import hash_password
 
@@ -97,11 +98,16 @@ class PeopleCommands(OrganizationCore):
             time_zone: their IANA time zone.
 
         Raises:
-            InvalidInput: the password is too short.
+            InvalidInput: the password is too short, or the time zone is not an IANA name.
             NotFound: no such person.
             Conflict: the invitation was used already (or the person left or was erased).
         """
         check_password(password)
+        if time_zone not in time_zones():
+            raise InvalidInput(
+                "unknown time zone",
+                {"time_zone": ["Give an IANA time zone, e.g. Europe/Berlin or UTC."]},
+            )
         actor = Actor(tenant_id=tenant_id, person_id=person_id, source="invitation")
         with self.store.engine.begin() as conn:
             person = find_person(conn, tenant_id, person_id)

@@ -9,11 +9,17 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from shared.commands.base import Actor, append
-from shared.commands.journal_core import JournalCore
+from shared.commands.journal_core import JournalCore, check_in_span, organisation_span
 from shared.commands.settings import pulse_cadence
 from shared.directory import TeamMember
 from shared.domain.errors import Conflict, Forbidden, InvalidInput
-from shared.domain.weeks import iso_week_of, next_pulse_period, parse_iso_week, pulse_period
+from shared.domain.weeks import (
+    InvalidIsoWeek,
+    iso_week_of,
+    next_pulse_period,
+    parse_iso_week,
+    pulse_period,
+)
 from shared.eventlog import AppendResult, IdempotencyConflict, NewEvent
 from shared.security import keyed_hash
 
@@ -46,18 +52,24 @@ class PulseCommands(JournalCore):
             The append result of the ``PulseResponseSubmitted`` event.
 
         Raises:
-            InvalidInput: the week has not started, or the team is needed and missing.
+            InvalidInput: the week lies outside the organisation's span (from its creation
+                minus two years) or has not started, or the team is needed and missing.
             Forbidden: the actor is not a person, or not a member of ``team_id``.
             Conflict: the actor has answered this pulse period already.
         """
         now = now or datetime.now(UTC)
         me = self._me(actor)
         week = week or iso_week_of(now)
+        try:
+            parse_iso_week(week)
+        except InvalidIsoWeek as err:
+            raise InvalidInput(str(err), {"week": [str(err)]}) from None
+        with self.store.engine.connect() as conn:
+            check_in_span("week", "week", week, organisation_span(conn, actor.tenant_id, now))
+            cadence = pulse_cadence(conn, actor.tenant_id)
         if parse_iso_week(week) > parse_iso_week(iso_week_of(now)):
             raise InvalidInput("that week has not started", {"week": ["Answer for this week."]})
         team_id = self._pulse_team(actor, me, team_id)
-        with self.store.engine.connect() as conn:
-            cadence = pulse_cadence(conn, actor.tenant_id)
         period = pulse_period(week, cadence)  # the week itself when the pulse is weekly
         responder = keyed_hash(self.secret_key, "pulse", str(me), str(team_id), period)
         anonymous = Actor(tenant_id=actor.tenant_id, person_id=None, source="pulse")

@@ -15,11 +15,12 @@ from typing import Any
 import orjson
 
 from shared.copy_format import escape
+from shared.domain.bounds import in_window
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.crypto import KeyRing
 from shared.eventlog.errors import EventValidationError, PayloadTooLarge
 from shared.eventlog.ids import derive_event_id, new_event_id_ints, uuid_from_int
-from shared.eventlog.preparing import dumps
+from shared.eventlog.preparing import OUT_OF_WINDOW, dumps
 from shared.eventlog.records import AppendContext, NewEvent
 
 BATCH_COLUMNS = (
@@ -146,6 +147,8 @@ class BatchLines:
                     raise EventValidationError(
                         event.type, {"occurred_at": ["must include a time zone offset"]}
                     )
+                if not in_window(occurred_at):
+                    raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
                 moment, moment_text = occurred_at, occurred_at.isoformat()
             version += 1
             lines.append(

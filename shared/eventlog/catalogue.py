@@ -21,6 +21,8 @@ from shared.eventlog.fastcheck import compile_schema
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 FastCheck = Callable[[Mapping[str, Any]], dict[str, Any] | None]
+Rules = Callable[[dict[str, Any]], dict[str, list[str]]]
+"""A type's rules over several fields, run on the normalised payload: messages per field."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,8 @@ class EventType:
     subject: str | None = None
     description: str = ""
     personal: frozenset[str] = field(default_factory=frozenset)
+    rules: Rules | None = None
+    rules_text: str = ""
 
 
 class Catalogue:
@@ -42,8 +46,9 @@ class Catalogue:
         self._types: dict[str, dict[int, EventType]] = {}
         self._upcasters: dict[tuple[str, int], Upcaster] = {}
         self._fast: dict[tuple[str, int], FastCheck] = {}
-        # Per name: the newest version and its fast checker (normalise runs once per append).
-        self._newest: dict[str, tuple[EventType, FastCheck | None]] = {}
+        # Per name: the newest version, its fast checker and its rules (normalise runs once
+        # per append).
+        self._newest: dict[str, tuple[EventType, FastCheck | None, Rules | None]] = {}
 
     def register(
         self,
@@ -53,6 +58,8 @@ class Catalogue:
         *,
         subject: str | None = None,
         description: str = "",
+        rules: Rules | None = None,
+        rules_text: str = "",
     ) -> EventType:
         """Add ``version`` of event type ``name``.
 
@@ -62,6 +69,8 @@ class Catalogue:
             schema: marshmallow schema; fields with ``metadata={"personal": True}`` are encrypted.
             subject: the data field holding the person id whose key encrypts personal fields.
             description: one sentence for docs/events.md.
+            rules: checks over several fields of the normalised payload (both paths).
+            rules_text: those rules in words, for docs/events.md.
 
         Returns:
             The registered type.
@@ -80,13 +89,15 @@ class Catalogue:
         versions = self._types.setdefault(name, {})
         if version in versions:
             raise ValueError(f"{name} version {version} is registered already")
-        event_type = EventType(name, version, instance, subject, description, personal)
+        event_type = EventType(
+            name, version, instance, subject, description, personal, rules, rules_text
+        )
         versions[version] = event_type
         fast = compile_schema(instance)
         if fast is not None:
             self._fast[(name, version)] = fast
         newest = versions[max(versions)]
-        self._newest[name] = (newest, self._fast.get((name, newest.version)))
+        self._newest[name] = (newest, self._fast.get((name, newest.version)), newest.rules)
         return event_type
 
     def upcaster(self, name: str, from_version: int) -> Callable[[Upcaster], Upcaster]:
@@ -146,7 +157,8 @@ class Catalogue:
 
         The result is JSON-native (UUIDs and dates as strings), exactly
         ``json(schema.load(data))``; a compiled fast path (``fastcheck``) produces it for
-        the common case and marshmallow for everything else, including every error.
+        the common case and marshmallow for everything else, including every error. A type's
+        rules over several fields run after either.
 
         Parameters:
             name: the event type's name.
@@ -160,21 +172,26 @@ class Catalogue:
             EventValidationError: the payload does not match; ``errors`` names the fields.
         """
         try:
-            event_type, fast = self._newest[name]
+            event_type, fast, rules = self._newest[name]
         except KeyError:
             raise UnknownEventType(name) from None
-        if fast is not None:
-            checked = fast(data)
-            if checked is not None:
-                return event_type, checked
-        if not isinstance(data, Mapping):
-            raise EventValidationError(name, {"_schema": ["event data must be an object"]})
-        try:
-            loaded = event_type.schema.load(data)
-        except ValidationError as err:
-            messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-            raise EventValidationError(name, messages) from None
-        return event_type, orjson.loads(orjson.dumps(loaded))
+        checked = fast(data) if fast is not None else None
+        if checked is None:
+            if not isinstance(data, Mapping):
+                raise EventValidationError(name, {"_schema": ["event data must be an object"]})
+            try:
+                loaded = event_type.schema.load(data)
+            except ValidationError as err:
+                messages = (
+                    err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+                )
+                raise EventValidationError(name, messages) from None
+            checked = orjson.loads(orjson.dumps(loaded))
+        if rules is not None:
+            errors = rules(checked)
+            if errors:
+                raise EventValidationError(name, errors)
+        return event_type, checked
 
     def upcast(self, name: str, version: int, data: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Bring stored ``data`` of ``version`` up to the current version of ``name``.

@@ -6,14 +6,17 @@ the two agree. Fields marked ``personal`` are encrypted with the subject's data 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.bounds import meeting_errors
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
-from shared.eventlog.catalogue import Catalogue
+from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.iso_week_field import IsoWeek
+from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
 ROLES = ("employee", "manager", "admin")
 PULSE_ITEMS = (
@@ -90,7 +93,7 @@ class PersonInvited(Schema):
 class PersonJoined(Schema):
     person_id = fields.UUID(required=True)
     display_name = _personal_text(required=True, max_len=200)
-    time_zone = fields.String(load_default="UTC", validate=validate.Length(min=1, max=64))
+    time_zone = TimeZone(load_default="UTC", validate=validate.Length(min=1, max=64))
 
 
 class PasswordSet(Schema):
@@ -113,7 +116,7 @@ class AccessTokenCreated(Schema):
     name = _personal_text(required=True, max_len=100)
     kind = _choice(("personal", "session"), required=True)
     token_hash = fields.String(required=True, validate=validate.Length(equal=64))
-    expires_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    expires_at = Timestamp(load_default=None, allow_none=True)
 
 
 class AccessTokenRevoked(Schema):
@@ -143,7 +146,7 @@ class WorkingHoursSet(Schema):
     working_days = fields.List(
         _choice(DAYS), required=True, validate=validate.Length(min=1, max=len(DAYS))
     )
-    time_zone = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    time_zone = TimeZone(required=True, validate=validate.Length(min=1, max=64))
 
 
 class PersonLeft(Schema):
@@ -195,7 +198,7 @@ class ExperimentStarted(Schema):
     person_id = fields.UUID(required=True)
     tactic = _tactic(required=True)
     weeks = fields.Integer(load_default=4, strict=True, validate=validate.Range(min=1, max=12))
-    starts_on = fields.Date(required=True)
+    starts_on = Day(required=True)
     hypothesis = _personal_text()
 
 
@@ -218,7 +221,7 @@ class FeedbackRequested(Schema):
     person_id = fields.UUID(required=True)
     action_id = fields.UUID(load_default=None, allow_none=True)
     question = _personal_text(required=True, max_len=300)
-    expires_at = fields.AwareDateTime(required=True)
+    expires_at = Timestamp(required=True)
 
 
 class FeedbackGiven(Schema):
@@ -260,8 +263,8 @@ class MeetingObserved(Schema):
     person_id = fields.UUID(required=True)
     connection_id = fields.UUID(required=True)
     meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    start = fields.AwareDateTime(required=True)
-    end = fields.AwareDateTime(required=True)
+    start = Timestamp(required=True)
+    end = Timestamp(required=True)
     attendee_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
     one_on_one = fields.Boolean(required=True)
     with_manager = fields.Boolean(required=True)
@@ -275,6 +278,24 @@ class MeetingCancelled(Schema):
     connection_id = fields.UUID(required=True)
     meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
+
+def meeting_rules(data: dict[str, Any]) -> dict[str, list[str]]:
+    """A ``MeetingObserved``'s start before its end, at most 24 hours apart.
+
+    Parameters:
+        data: the normalised payload (times as ISO text).
+
+    Returns:
+        Messages per field; empty when the meeting is one Compound keeps.
+    """
+    start, end = datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
+    return meeting_errors(start, end)
+
+
+RULES: dict[str, tuple[Rules, str]] = {
+    "MeetingObserved": (meeting_rules, "`start` before `end`, at most 24 hours apart."),
+}
+"""Each type's rules over several fields, and the same in words for docs/events.md."""
 
 _V1: list[tuple[type[Schema], str | None, str]] = [
     (OrganizationCreated, None, "An organisation (tenant) was created."),
@@ -327,7 +348,16 @@ def build_catalogue() -> Catalogue:
     """
     catalogue = Catalogue()
     for schema, subject, description in _V1:
-        catalogue.register(schema.__name__, 1, schema, subject=subject, description=description)
+        rules, rules_text = RULES.get(schema.__name__, (None, ""))
+        catalogue.register(
+            schema.__name__,
+            1,
+            schema,
+            subject=subject,
+            description=description,
+            rules=rules,
+            rules_text=rules_text,
+        )
     return catalogue
 
 

@@ -22,8 +22,11 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 from marshmallow.utils import missing
 
-from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
+from shared.domain.bounds import day_in_window, in_window, week_in_window
+from shared.domain.weeks import InvalidIsoWeek
+from shared.domain.working_hours import time_zones
 from shared.eventlog.iso_week_field import IsoWeek
+from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
 Checker = Callable[[Any], Any]
 """Returns the normalised value, or raises :class:`_Unsure`."""
@@ -88,9 +91,17 @@ def _check_week(v: Any) -> str:
     if type(v) is not str:
         raise _UNSURE
     try:
-        parse_iso_week(v)
+        inside = week_in_window(v)
     except InvalidIsoWeek:
         raise _UNSURE from None
+    if not inside:
+        raise _UNSURE
+    return v
+
+
+def _check_zone(v: Any) -> str:
+    if type(v) is not str or v not in time_zones():
+        raise _UNSURE
     return v
 
 
@@ -127,6 +138,25 @@ def _check_datetime(v: Any) -> str:
     return moment.isoformat()
 
 
+def _check_timestamp(v: Any) -> str:
+    if type(v) is not str or not _DATETIME.match(v):
+        raise _UNSURE
+    try:
+        moment = datetime.fromisoformat(v)
+    except ValueError:
+        raise _UNSURE from None
+    if moment.tzinfo is None or not in_window(moment):
+        raise _UNSURE
+    return moment.isoformat()
+
+
+def _check_day(v: Any) -> str:
+    text = _check_date(v)
+    if not day_in_window(date.fromisoformat(text)):
+        raise _UNSURE
+    return text
+
+
 _SCALAR_CHECKERS: dict[type[fields.Field], Checker] = {
     fields.UUID: _check_uuid,
     fields.String: _check_str,
@@ -136,6 +166,9 @@ _SCALAR_CHECKERS: dict[type[fields.Field], Checker] = {
     fields.Bool: _check_bool,
     fields.Date: _check_date,
     fields.AwareDateTime: _check_datetime,
+    Timestamp: _check_timestamp,
+    Day: _check_day,
+    TimeZone: _check_zone,
 }
 """The field kinds converted without looking inside (strict integers are one more)."""
 

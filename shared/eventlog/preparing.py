@@ -15,11 +15,16 @@ from typing import Any
 
 import orjson
 
+from shared.domain.bounds import in_window
 from shared.eventlog.catalogue import Catalogue, EventType
 from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.errors import EventValidationError, PayloadTooLarge
 from shared.eventlog.ids import derive_event_id, new_event_id
 from shared.eventlog.records import AppendContext, NewEvent
+from shared.eventlog.time_fields import WINDOW_TEXT
+
+OUT_OF_WINDOW = f"must lie {WINDOW_TEXT}"
+"""Why an event's ``occurred_at`` is refused outside the catalogue's window."""
 
 
 @dataclass(slots=True)
@@ -103,6 +108,8 @@ class EventPreparer:
                 raise EventValidationError(
                     event.type, {"occurred_at": ["must include a time zone offset"]}
                 )
+            if not in_window(occurred_at):
+                raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
             prepared.append(
                 PreparedEvent(event_id, event_type, data, plain, occurred_at, metadata, subject)
             )

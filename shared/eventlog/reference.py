@@ -29,6 +29,9 @@ def _kind(field: fields.Field) -> str:
 
 def _rules(field: fields.Field) -> str:
     rules = []
+    own = getattr(field, "rule_text", None)  # the catalogue's own fields (time_fields.py)
+    if own:
+        rules.append(own)
     for rule in field.validators:
         if isinstance(rule, OneOf):
             rules.append("one of " + ", ".join(f"`{c}`" for c in rule.choices))
@@ -72,5 +75,7 @@ def catalogue_markdown(catalogue: Catalogue) -> str:
             required = "yes" if field.required else "no"
             personal = "encrypted" if field.metadata.get("personal") else ""
             out.append(f"| `{name}` | {_kind(field)} | {required} | {_rules(field)} | {personal} |")
+        if event_type.rules_text:
+            out.append(f"\nAlso: {event_type.rules_text}")
         out.append("")
     return "\n".join(out)

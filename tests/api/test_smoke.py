@@ -48,17 +48,29 @@ def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, st
     assert {n["rule"] for n in body["nudges"]} == {"relationship_deposit"}
 
 
-def test_admins_see_and_rebuild_projections(client: FlaskClient, org: DemoOrg):
-    admin = org.headers(client, "admin")
-    listed = client.get("/api/v1/projections", headers=admin)
-    assert listed.status_code == 200
-    capital = next(p for p in listed.get_json() if p["name"] == "capital")
-    assert {"position", "lag_events", "lag_seconds", "status"} <= set(capital)
-    queued = client.post("/api/v1/projections/capital/rebuild", headers=admin)
-    assert queued.status_code == 202 and queued.get_json()["message_id"]
-    assert client.post("/api/v1/projections/nope/rebuild", headers=admin).status_code == 404
-    employee = org.headers(client, "platform-1")
-    assert client.get("/api/v1/projections", headers=employee).status_code == 403
+def test_operators_admins_see_and_rebuild_projections(settings: Settings, org: DemoOrg):
+    """With ``org`` named in COMPOUND_OPERATOR_ORGS its admin lists and rebuilds projections
+    (unset, nobody does: tests/api/test_operator_scope.py)."""
+    import dataclasses
+
+    from services.gateway import create_app
+
+    ours = dataclasses.replace(settings, operator_orgs=(str(org.tenant_id),))
+    app = create_app({"COMPOUND_SETTINGS": ours, "TESTING": True, "RATELIMIT_ENABLED": False})
+    try:
+        client = app.test_client()
+        admin = org.headers(client, "admin")
+        listed = client.get("/api/v1/projections", headers=admin)
+        assert listed.status_code == 200
+        capital = next(p for p in listed.get_json() if p["name"] == "capital")
+        assert {"position", "lag_events", "lag_seconds", "status"} <= set(capital)
+        queued = client.post("/api/v1/projections/capital/rebuild", headers=admin)
+        assert queued.status_code == 202 and queued.get_json()["message_id"]
+        assert client.post("/api/v1/projections/nope/rebuild", headers=admin).status_code == 404
+        employee = org.headers(client, "platform-1")
+        assert client.get("/api/v1/projections", headers=employee).status_code == 403
+    finally:
+        app.extensions["compound"].close()
 
 
 def test_admin_moves_promotes_and_offboards_a_person(client: FlaskClient, store):

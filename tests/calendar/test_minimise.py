@@ -53,8 +53,8 @@ def test_a_google_event_keeps_only_timing_and_counts():
 def test_the_version_follows_the_facts_not_the_etag():
     renamed = from_google("google", {**GOOGLE, "etag": '"2"', "summary": "Renamed"}, MANAGERS)
     moved = from_google(
-        "google", {**GOOGLE, "start": {"dateTime": "2026-11-10T14:30:00Z"}}, MANAGERS
-    )
+        "google", {**GOOGLE, "start": {"dateTime": "2026-11-10T14:15:00Z"}}, MANAGERS
+    )  # 15 minutes later (starting at its end would make it no meeting: docs/api.md, Bounds)
     original = from_google("google", GOOGLE, MANAGERS)
     assert isinstance(original, Observed) and isinstance(moved, Observed)
     assert renamed.version == original.version and moved.version != original.version

@@ -86,12 +86,17 @@ def set_plan(body: dict[str, Any], isoweek: str) -> Any:
         raise InvalidInput(str(err), {"isoweek": [str(err)]}) from None
     actions = body["actions"]
     labels = [a["label"] or "" for a in actions]
-    written = resources().journal.set_plan(
-        current_caller().actor("api"),
-        isoweek,
-        [a["tactic"] for a in actions],
-        labels if any(labels) else None,
-    )
+    try:
+        written = resources().journal.set_plan(
+            current_caller().actor("api"),
+            isoweek,
+            [a["tactic"] for a in actions],
+            labels if any(labels) else None,
+        )
+    except InvalidInput as err:  # the week is the path's ``isoweek`` here
+        if "week" in err.errors:
+            err.errors["isoweek"] = err.errors.pop("week")
+        raise
     return _written(written, week=isoweek)
 
 

@@ -1,4 +1,4 @@
-"""Operations for admins: projection status and rebuilds."""
+"""Operations for the operators' admins: projection status and rebuilds."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from services.gateway.resources import resources
 from shared.domain.errors import Forbidden, NotFound
 from shared.wakeups import send_rebuild
 
-blp = Blueprint("operations", __name__, url_prefix="/api/v1", description="Operations (admin)")
+blp = Blueprint(
+    "operations", __name__, url_prefix="/api/v1", description="Operations (operators' admins)"
+)
 
 
 class ProjectionOut(Schema):
@@ -37,15 +39,16 @@ class RebuildOut(Schema):
 
 def _admin() -> None:
     """Projections span every organisation: only an admin of an operator organisation
-    (``COMPOUND_OPERATOR_ORGS``; unset, every admin) sees or rebuilds them."""
+    (``COMPOUND_OPERATOR_ORGS``; unset, no organisation's) sees or rebuilds them through the
+    API. Operators also have the CLI (``compound projections ...``)."""
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see or rebuild projections")
-    operators = resources().settings.operator_orgs
-    if operators and str(caller.tenant_id) not in operators:
+        raise Forbidden("only an operator's admin can see or rebuild projections")
+    if str(caller.tenant_id) not in resources().settings.operator_orgs:
         raise Forbidden(
             "projections serve every organisation of this deployment: only admins of its "
-            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them"
+            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them; operators "
+            "use `compound projections status` and `compound projections rebuild`"
         )
 
 
