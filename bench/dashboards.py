@@ -19,6 +19,7 @@ import sys
 import time
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import text
 
@@ -68,7 +69,7 @@ def run(ctx: Context) -> Section:
         return _run(Context(url, ctx.machine, ctx.rounds))
 
 
-def _login(app, email: str):  # type: ignore[no-untyped-def]
+def _login(app: Any, email: str) -> Any:
     client = app.test_client()
     token = CSRF.search(client.get("/login").get_data(as_text=True))
     assert token, "no CSRF token on /login"

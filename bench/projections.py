@@ -136,6 +136,9 @@ class _TimedFold:
         finally:
             self.timed.writing += time.perf_counter() - start
 
+    def end_shared(self, copies: Any, tables: Any) -> None:
+        self.inner.end_shared(copies, tables)
+
     def finish(self, conn: Any, tables: Any) -> None:
         start = time.perf_counter()
         try:
@@ -157,7 +160,7 @@ class _Timed(Projection):
         self.writing = 0.0  # in the fold's flush
         begin = getattr(inner, "begin_rebuild", None)
         if begin is not None:
-            self.begin_rebuild = lambda: _TimedFold(begin(), self)
+            self.begin_rebuild = lambda: _TimedFold(begin(), self)  # type: ignore[method-assign]
 
     def apply(self, conn: Any, events: Any, tables: Any) -> None:
         start = time.perf_counter()

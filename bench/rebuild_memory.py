@@ -37,7 +37,6 @@ from bench.common import (
     Section,
     fmt_int,
     fresh_database,
-    markdown_table,
     median,
     verdict,
 )
@@ -320,131 +319,36 @@ def _section(
         TITLE,
         ok_small and ok_large and ok_growth and ok_speed,
         [(("Measure", "Median", "Range", "Target", "Result", BASELINE_LABEL), rows)],
-        "\n\n".join([method, WHERE, markdown_table(PROFILE_HEADER, PROFILE), PLAN]),
+        "\n\n".join([method, DESIGN]),
         timings,
         ctx.machine.markdown(),
         raw,
     )
 
 
-WHERE = """\
-### Where rebuild memory goes today
+DESIGN = """\
+### How a rebuild keeps its memory bounded
 
-A rebuild (`Runtime.rebuild_many`) reads the log once in position order and hands each page
-to every projection's rebuild fold, which keeps its whole state until one `flush` at the
-end. So peak memory is the interpreter (about 100 MB) plus the folded state of the whole
-log: about 1.2 KB per log event with all five projections in one process (1.3 GB at 1 M
-events, 3.65 GB at 3 M, measured above). Measured with `tracemalloc`, one fold at a time,
-on a synthetic log of 257,296 events (1,000 people, 52 weeks, one meeting per person and
-week), bytes still held after the last page, per event the projection handles:"""
+Before issue 16 a rebuild handed every page of the log to each projection's fold, which kept
+its whole state until one flush at the end: the interpreter (about 100 MB) plus about 1.2 KB
+per log event (the old main's figures in the last column). Now (shared/projections/chunked.py):
 
-PROFILE_HEADER = (
-    "Fold",
-    "Handled events",
-    "Held after folding",
-    "Per handled event",
-    "Peak during flush",
-    "What holds it",
-)
-PROFILE: list[tuple[str, str, str, str, str, str]] = [
-    (
-        "levers",
-        "219,790",
-        "84.9 MB",
-        "386 B",
-        "161.9 MB",
-        "a 6-tuple per action (14.1 MB), a list per meeting (7.2 MB), tenant and first-week "
-        "maps per person-week, each event's decoded strings (39.6 MB) and timestamps "
-        "(11.5 MB); its flush doubles it (membership rows, person-weeks, COPY text)",
-    ),
-    (
-        "capital",
-        "134,011",
-        "116.9 MB",
-        "872 B",
-        "131.8 MB",
-        "a COPY line per action (280 B), a 5-tuple per action, each event's decoded id "
-        "strings (32.6 MB) and timestamps (14 MB)",
-    ),
-    (
-        "feedback_loop",
-        "15,652",
-        "8.8 MB",
-        "565 B",
-        "18.1 MB",
-        "a tuple per request and per answer, their decoded ids and timestamps",
-    ),
-    (
-        "plan_progress",
-        "147,824",
-        "48.1 MB",
-        "325 B",
-        "59.6 MB",
-        "a counter per person, week and tactic, each key's person id the decoded string of "
-        "the event that made it (27.8 MB of such strings)",
-    ),
-    (
-        "experiments",
-        "27,897",
-        "6.0 MB",
-        "213 B",
-        "12.1 MB",
-        "a signal counter per person and day, a tuple per experiment",
-    ),
-]
-"""Measured on the old main with tracemalloc (a scratch script, one fold at a time over the
-log's pages, as ``rebuild_many`` feeds them; not rerun by the benchmark)."""
+1. **Chunks of people.** The log is read with `EventStore.read_person_chunks`: the events of
+   no person first (organisation, team and pulse streams), then, chunk by chunk, every event
+   of a range of person ids (their `journal-`, `person-` and `calendar-` streams: index range
+   scans, no sort of the log), each chunk in log order. Events of other streams that name a
+   person (a team's manager assignment) are held back and merged into that person's chunk.
+   A chunk holds about `COMPOUND_REBUILD_CHUNK_EVENTS` events (default 25,000).
+2. **Fold, flush, forget.** Each fold folds a chunk as catch-up folds a batch, then encodes
+   the chunk's rows as COPY text and drops its state. A writer thread sends the text into the
+   shadow tables (no keys or indexes yet) in a transaction of its own while the next chunk
+   is folded: PostgreSQL takes in one chunk while Python folds the next.
+3. **Finish once.** After the last chunk, the keys and indexes are built (two projections at
+   a time, on two connections), then what sums over people is derived from the stored rows:
+   levers' team-weeks, by the statement catch-up runs for a batch's team-weeks.
+4. **Checked** by the projection contract suite (tests/contract), whose rebuilds run with
+   chunks of 1, 5 and 40 events as well as the whole log in one.
 
-PLAN = """\
-Everything grows with the log: per action, per meeting, per request; and per event the
-folds keep strings and datetimes decoded for that event (a person's id is one new string
-per event, not one per person).
-
-### Bounded-memory rebuild: plan
-
-1. **Chunk by person.** Every fold's state is per person (capital, plan progress,
-   experiments, feedback per request owner, the person half of levers) or per team and
-   tenant (levers' pulses and team-week sums). A rebuild folds the log in chunks: chunk
-   `b` of `B` holds the events whose `person_id` hashes to `b`, in log order; the events
-   without a person (pulses, organisation and team events) form chunk -1, folded first.
-   `B = ceil(handled events / CHUNK_EVENTS)` with `CHUNK_EVENTS` about 150,000: at about
-   1.3 KB per event, at most about 200 MB of folded state, whatever the log's length, and
-   one big organisation splits like many small ones (the chunk key is the person, not the
-   tenant).
-2. **Read each chunk once, in log order.** One statement per rebuild, read through a
-   server-side cursor a page at a time: `SELECT ... FROM events WHERE position <= :head
-   AND type = ANY(:types) ORDER BY bucket, position` with `bucket =
-   coalesce((hashtext(data->>'person_id') & 2147483647) % B, -1)`. PostgreSQL sorts on disk
-   within `work_mem`; Python holds one page and one chunk. A log of many small tenants can
-   skip the sort: chunks of whole slots read through `events_slot_position` (what
-   partitioned catch-up reads), falling back to person buckets only for a slot above the
-   budget.
-3. **Flush per chunk.** At each chunk boundary the runtime calls the fold's `flush(conn,
-   tables)`, which appends the chunk's rows with COPY into the shadow tables (no keys or
-   indexes yet), and drops the fold; `begin_rebuild()` gives a fresh one for the next chunk.
-   A new `RebuildFold.finish(conn, tables)`, once after the last chunk, builds keys and
-   indexes (what `bulk.load_tables` does after its COPY today) and derives the tables that
-   sum over people: levers' `lever_team_weeks` from `lever_person_weeks`,
-   `lever_memberships` and `lever_pulses` in one `INSERT ... SELECT ... GROUP BY team_id,
-   week_index` (the sums the read side already computes).
-4. **Probed** on main after the read-side refactors (576e577), on a log of 1,022,325 events
-   (the 5,000-person organisation; the machine shared, load average about 9): reading its
-   1,016,074 handled events through a server-side cursor took 6.0 s in position order and
-   7.8 s ordered by `(bucket, position)` with `B = 8` (the sort: +1.8 s in PostgreSQL).
-   Folding all five projections (fold only, no flush) over the whole log peaked at
-   1,044 MB (VmHWM) in 25.9 s; bucket by bucket, each chunk's folds dropped at its end, at
-   206 MB in 17.6 s (the resident set at each chunk's end: 110 MB for chunk -1, then 192 to
-   207 MB), each mode in a process of its own (VmHWM and VmRSS of `/proc/self/status`).
-5. **Unchanged:** the shadow generation and the switch; events appended after `:head` go
-   through `apply` in the switch transaction; projections without a fold apply page by
-   page in position order.
-6. **Smaller per event, chunked or not:** canonical strings per fold (a person's id once,
-   not once per event), no COPY text kept for the whole log (capital writes each chunk's
-   lines at its flush), dates and weeks as integers.
-7. **Checks:** the contract suite (tests/contract) compares rebuilds with batched catch-up
-   for every projection; it gains a run with `CHUNK_EVENTS` tiny, so every history is
-   folded in many chunks. This benchmark's targets: at most 400 MB at 1 M and 3 M events,
-   the 3 M figure at most 1.2 times the 1 M figure, at least 60,000 events/s. The server
-   sort cost 1.8 s at 1 M (item 4); should it grow too costly, an expression index on
-   `(slot, bucket, position)` replaces it, at a price on every append.
-"""
+So peak memory is the interpreter, one chunk of events and its folded state, the next
+chunk's rows being read and the previous chunk's COPY text being sent, whatever the log's
+length."""

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain
 
 from sqlalchemy import text
 
@@ -60,18 +61,19 @@ class PersonChunks:
         self.chunks = chunks
         self.held: dict[str, list[RecordedEvent]] = {}
 
-    def __iter__(self) -> Iterator[list[RecordedEvent]]:
+    def __iter__(self) -> Iterator[tuple[list[RecordedEvent], bool]]:
+        """Each chunk's events, and whether it is a chunk of people."""
         for chunk in self.chunks:
             if not chunk.people:
-                yield self._hold(chunk.events)
+                yield self._hold(chunk.events), False
             elif not self.held:
-                yield chunk.events
+                yield chunk.events, True
             else:
-                yield self._merged(chunk)
+                yield self._merged(chunk), True
         if self.held:
             rest = [e for events in self.held.values() for e in events]
             self.held = {}
-            yield sorted(rest, key=_position)
+            yield sorted(rest, key=_position), True
 
     def _hold(self, events: list[RecordedEvent]) -> list[RecordedEvent]:
         """Hold back the events naming a person; return the others."""
@@ -147,12 +149,19 @@ class ChunkedRebuild:
             head, chunk_events=self.chunk_events, types=handles, decrypt=personal
         )
         done = 0
+        shared = True  # still among the events of no person
         sending: Future[None] | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") as writer:
             try:
-                for events in PersonChunks(chunks):
+                # a last, empty chunk of people: what the events of no person gave is
+                # written even when no one has events
+                for events, people in chain(PersonChunks(chunks), [([], True)]):
                     done = min(head, done + len(events))
-                    copies = self._fold(events)
+                    copies = CopyBuffer()
+                    if people and shared:
+                        self._end_shared(copies)
+                        shared = False
+                    self._fold(events, copies)
                     if sending is not None:
                         sending.result()
                     sending = writer.submit(self._send, copies, done, progress, head)
@@ -172,10 +181,14 @@ class ChunkedRebuild:
             pg = as_psycopg(conn)
             return {p.name: drop_keys(pg, self.tables[p.name], p.indexes) for p in self.projections}
 
+    def _end_shared(self, copies: CopyBuffer) -> None:
+        """Have each fold encode what the events of no person gave it."""
+        for name, fold in self.folds.items():
+            fold.end_shared(copies, self.tables[name])
+
     @collector_paused()  # a chunk's state: many small objects, no cycles
-    def _fold(self, events: Sequence[RecordedEvent]) -> CopyBuffer:
+    def _fold(self, events: Sequence[RecordedEvent], copies: CopyBuffer) -> None:
         """Hand each fold the chunk's events of its types, then have it encode its rows."""
-        copies = CopyBuffer()
         for projection in self.projections:
             handles = projection.handles
             mine = [e for e in events if e.type in handles]
@@ -183,7 +196,6 @@ class ChunkedRebuild:
             if mine:
                 fold.fold(mine)
             fold.flush(copies, self.tables[projection.name])
-        return copies
 
     def _send(self, copies: CopyBuffer, done: int, progress: Progress | None, head: int) -> None:
         """Send a chunk's COPY text, and the progress, in one transaction (the writer's)."""

@@ -65,9 +65,10 @@ class RebuildFold(Protocol):
     have no primary keys or indexes while the chunks are flushed: the runtime builds them
     after the last flush, before :meth:`finish`.
 
-    A fold keeps what one person's events need across chunks only when it comes from the
-    events of no person (a team's manager assignment), and what sums over people (a team's
-    week) it derives in :meth:`finish`. Events appended during the rebuild, and everything
+    A chunk holds every event of its people, those of other streams that name them
+    included (a team's manager assignment); what the events of no person give (pulses) a
+    fold writes at :meth:`end_shared`, and what sums over people (a team's week) it derives
+    in :meth:`finish`. Events appended during the rebuild, and everything
     after the switch, go through :meth:`Projection.apply`: a fold must leave exactly the
     rows that ``apply`` would have left.
     """
@@ -86,6 +87,16 @@ class RebuildFold(Protocol):
 
         Parameters:
             copies: where the COPY text goes (``copy_lines``, ``copy_rows``).
+            tables: base table name -> physical shadow table name.
+        """
+
+    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode what the events of no person gave (a team-week's pulse sums), once they
+        are all folded: before the first chunk of people is folded, or before
+        :meth:`finish` if there is none.
+
+        Parameters:
+            copies: where the COPY text goes.
             tables: base table name -> physical shadow table name.
         """
 

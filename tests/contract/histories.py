@@ -58,13 +58,12 @@ RETRACTIONS_OF_DUPLICATES = True
 """Whether an action appended twice (an import sent again without a key) may be retracted.
 Capital drops the rows logged before the latest retraction, whatever the batches (it once
 deleted both rows in batches but one in one pass: tests/contract/test_known_divergences.py)."""
-HISTORY_BEFORE_HIRING = False
+HISTORY_BEFORE_HIRING = True
 """Whether a person's history may start before the week they were invited (an import of
 older actions, a calendar sync of earlier meetings). Levers counts such history in the team
-of the invitation whatever the batches (tests/contract/test_known_divergences.py), but with
-the flag on capital's rows depend on the batches (``capital_contributions``: a contribution
-of an imported action found in one pass only), so the generator still starts a person's
-history a week after their invitation."""
+of the invitation whatever the batches (tests/contract/test_known_divergences.py); capital,
+whose credit once depended on the batches here, agrees since an action is keyed by its
+person and id."""
 
 
 class Ref(NamedTuple):

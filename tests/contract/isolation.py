@@ -52,6 +52,9 @@ class _RenamedFold:
         self.crashes.chance()
         self.inner.flush(copies, _base_names(tables, self.suffix))
 
+    def end_shared(self, copies: Any, tables: Mapping[str, str]) -> None:
+        self.inner.end_shared(copies, _base_names(tables, self.suffix))
+
     def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
         self.crashes.chance()
         self.inner.finish(conn, _base_names(tables, self.suffix))

@@ -1,8 +1,7 @@
 """Histories on which a projection broke the contract, found by the contract suite: each
 mended, each kept here as a plain test, its case back in the generator
 (``histories.OUTCOMES_BEFORE_THEIR_ACTIONS``, ``histories.ACTIONS_BEFORE_KNOWN_REWARDS``,
-``histories.RETRACTIONS_OF_DUPLICATES``). One case is still left out of the generator:
-``histories.HISTORY_BEFORE_HIRING`` (levers agrees now; capital does not yet).
+``histories.RETRACTIONS_OF_DUPLICATES``, ``histories.HISTORY_BEFORE_HIRING``).
 """
 
 from __future__ import annotations

@@ -34,6 +34,9 @@ class RenamedFold:
     def flush(self, copies: Any, tables: Mapping[str, str]) -> None:
         self.inner.flush(copies, base_names(tables))
 
+    def end_shared(self, copies: Any, tables: Mapping[str, str]) -> None:
+        self.inner.end_shared(copies, base_names(tables))
+
     def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
         self.inner.finish(conn, base_names(tables))
 

@@ -47,14 +47,19 @@ def test_events_naming_a_person_join_that_persons_chunk_in_log_order() -> None:
 
     folded = list(PersonChunks(chunks))
 
-    assert [positions(c) for c in folded] == [[3], [1, 6, 7], [2, 4, 5], [9]]
+    assert [(positions(c), people) for c, people in folded] == [
+        ([3], False),
+        ([1, 6, 7], True),
+        ([2, 4, 5], True),
+        ([9], True),
+    ]
 
 
 def test_without_held_events_chunks_pass_through_unchanged() -> None:
     mine = [event(1, f"person-{ANNA}", "PersonInvited", person_id=ANNA)]
     chunks = [EventChunk([], people=False), EventChunk(mine, people=True, high=END_OF_IDS)]
 
-    assert list(PersonChunks(chunks)) == [[], mine]
+    assert list(PersonChunks(chunks)) == [([], False), (mine, True)]
 
 
 def test_a_person_id_outside_the_person_ranges_is_not_held() -> None:
@@ -63,4 +68,4 @@ def test_a_person_id_outside_the_person_ranges_is_not_held() -> None:
     odd = event(1, "team-x", "TeamManagerAssigned", team_id="x", person_id="zed")
     chunks = [EventChunk([odd], people=False)]
 
-    assert [positions(c) for c in PersonChunks(chunks)] == [[1]]
+    assert [(positions(c), people) for c, people in PersonChunks(chunks)] == [([1], False)]

@@ -313,6 +313,14 @@ class CapitalFold:
             )
         self.state = CapitalState(version)
 
+    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Nothing comes of the events of no person (capital handles none).
+
+        Parameters:
+            copies: where the COPY text goes.
+            tables: base table name -> physical name.
+        """
+
     def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Nothing spans chunks: every row is one person's.
 

@@ -138,6 +138,14 @@ class StateFold(Generic[State]):
         self.write(copies, tables)
         self.state = self.new_state()
 
+    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Nothing comes of the events of no person (the journal's are all a person's).
+
+        Parameters:
+            copies: where the COPY text goes.
+            tables: base table name -> physical name.
+        """
+
     def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
         """Nothing spans chunks: every row is one person's (or one of their requests' or
         experiments').

@@ -72,14 +72,6 @@ class PulseSums:
                 self.item_sum[i] += answers[item]
                 self.item_n[i] += 1
 
-    def merge(self, other: PulseSums) -> None:
-        """Add the sums of ``other`` (more responses of the same team-week)."""
-        self.responses += other.responses
-        self.safety_n += other.safety_n
-        self.safety_points += other.safety_points
-        self.item_sum = [a + b for a, b in zip(self.item_sum, other.item_sum, strict=True)]
-        self.item_n = [a + b for a, b in zip(self.item_n, other.item_n, strict=True)]
-
     def values(self) -> tuple[int, int, int, list[int], list[int]]:
         """The sums in ``lever_pulses`` column order."""
         return (self.responses, self.safety_n, self.safety_points, self.item_sum, self.item_n)

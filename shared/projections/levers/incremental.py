@@ -303,46 +303,11 @@ def write_team_weeks(
     """
     ordered = sorted(keys)
     tenants, teams, weeks = (list(c) for c in zip(*ordered, strict=True))
-    names, mem = ", ".join(SUM_COLUMNS), tables["lever_memberships"]
+    mem = tables["lever_memberships"]
     pg.execute(
-        f"""INSERT INTO {tables["lever_team_weeks"]} (tenant_id, team_id, week_index,
-            {names}, model_version)
-        SELECT k.tenant_id, k.team_id, k.week_index,
-            (SELECT count(*) FROM {tables["lever_memberships"]} m
-             WHERE m.team_id = k.team_id AND m.from_week <= k.week_index
-               AND (m.to_week IS NULL OR m.to_week >= k.week_index)),
-            coalesce(p.active, 0), coalesce(p.actions, 0), coalesce(p.stretchers, 0),
-            coalesce(p.askers, 0), coalesce(p.visible_people, 0),
-            coalesce(p.visible_actions, 0), coalesce(p.rewarded_actions, 0),
-            coalesce(p.feedback_people, 0), coalesce(p.feedback, 0),
-            coalesce(p.output_only, 0), coalesce(p.calendar_people, 0),
-            coalesce(p.pressure, 0), coalesce(p.meeting_hours, 0),
-            coalesce(p.working_hours, 0), coalesce(p.focus_hours, 0),
-            coalesce(p.after_hours, 0), coalesce(p.back_to_back, 0),
-            coalesce(q.responses, 0), coalesce(q.safety_n, 0),
-            coalesce(q.safety_points, 0), q.item_sum, q.item_n, %s
-        FROM unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, team_id, week_index)
-        LEFT JOIN LATERAL (
-            SELECT count(*) AS people, count(*) FILTER (WHERE actions > 0) AS active,
-                sum(actions) AS actions, count(*) FILTER (WHERE stretch > 0) AS stretchers,
-                count(*) FILTER (WHERE asked > 0) AS askers,
-                count(*) FILTER (WHERE visible > 0) AS visible_people,
-                sum(visible) AS visible_actions, sum(rewarded) AS rewarded_actions,
-                count(*) FILTER (WHERE feedback > 0) AS feedback_people,
-                sum(feedback) AS feedback, sum(output_only) AS output_only,
-                count(*) FILTER (WHERE calendar) AS calendar_people,
-                sum(pressure) AS pressure, sum(meeting_hours) AS meeting_hours,
-                sum(working_hours) AS working_hours, sum(focus_hours) AS focus_hours,
-                sum(after_hours) AS after_hours, sum(back_to_back) AS back_to_back
-            FROM {tables["lever_person_weeks"]} pw
-            WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index) p ON true
-        LEFT JOIN {tables["lever_pulses"]} q
-            ON q.team_id = k.team_id AND q.week_index = k.week_index
-        WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
-            WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
-              AND {LASTS})
-        ON CONFLICT (team_id, week_index) DO UPDATE SET
-            {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}""",
+        team_weeks_sql(
+            tables, "unnest(%s::uuid[], %s::uuid[], %s::int[]) AS k(tenant_id, team_id, week_index)"
+        ),
         (version, tenants, teams, weeks),
     )
     # A team-week has a row while someone's week counts in it, it has pulse answers, or
@@ -361,3 +326,57 @@ def write_team_weeks(
                 AND {LASTS})""",
         (teams, weeks),
     )
+
+
+def team_weeks_sql(tables: Mapping[str, str], keys: str) -> str:
+    """The statement that writes the sums of the team-weeks ``keys`` yields, from their
+    people (``lever_person_weeks``), members (``lever_memberships``) and pulses: one
+    parameter, the model version, then those of ``keys``.
+
+    Parameters:
+        tables: base table name -> physical name.
+        keys: a FROM item named ``k`` with columns ``(tenant_id, team_id, week_index)``,
+            one row per team-week.
+
+    Returns:
+        The ``INSERT ... ON CONFLICT DO UPDATE`` statement.
+    """
+    names, mem = ", ".join(SUM_COLUMNS), tables["lever_memberships"]
+    return f"""INSERT INTO {tables["lever_team_weeks"]} (tenant_id, team_id, week_index,
+                {names}, model_version)
+            SELECT k.tenant_id, k.team_id, k.week_index,
+                (SELECT count(*) FROM {tables["lever_memberships"]} m
+                 WHERE m.team_id = k.team_id AND m.from_week <= k.week_index
+                   AND (m.to_week IS NULL OR m.to_week >= k.week_index)),
+                coalesce(p.active, 0), coalesce(p.actions, 0), coalesce(p.stretchers, 0),
+                coalesce(p.askers, 0), coalesce(p.visible_people, 0),
+                coalesce(p.visible_actions, 0), coalesce(p.rewarded_actions, 0),
+                coalesce(p.feedback_people, 0), coalesce(p.feedback, 0),
+                coalesce(p.output_only, 0), coalesce(p.calendar_people, 0),
+                coalesce(p.pressure, 0), coalesce(p.meeting_hours, 0),
+                coalesce(p.working_hours, 0), coalesce(p.focus_hours, 0),
+                coalesce(p.after_hours, 0), coalesce(p.back_to_back, 0),
+                coalesce(q.responses, 0), coalesce(q.safety_n, 0),
+                coalesce(q.safety_points, 0), q.item_sum, q.item_n, %s
+            FROM {keys}
+            LEFT JOIN LATERAL (
+                SELECT count(*) AS people, count(*) FILTER (WHERE actions > 0) AS active,
+                    sum(actions) AS actions, count(*) FILTER (WHERE stretch > 0) AS stretchers,
+                    count(*) FILTER (WHERE asked > 0) AS askers,
+                    count(*) FILTER (WHERE visible > 0) AS visible_people,
+                    sum(visible) AS visible_actions, sum(rewarded) AS rewarded_actions,
+                    count(*) FILTER (WHERE feedback > 0) AS feedback_people,
+                    sum(feedback) AS feedback, sum(output_only) AS output_only,
+                    count(*) FILTER (WHERE calendar) AS calendar_people,
+                    sum(pressure) AS pressure, sum(meeting_hours) AS meeting_hours,
+                    sum(working_hours) AS working_hours, sum(focus_hours) AS focus_hours,
+                    sum(after_hours) AS after_hours, sum(back_to_back) AS back_to_back
+                FROM {tables["lever_person_weeks"]} pw
+                WHERE pw.team_id = k.team_id AND pw.week_index = k.week_index) p ON true
+            LEFT JOIN {tables["lever_pulses"]} q
+                ON q.team_id = k.team_id AND q.week_index = k.week_index
+            WHERE p.people > 0 OR q.team_id IS NOT NULL OR EXISTS (SELECT 1 FROM {mem} m
+                WHERE m.team_id = k.team_id AND k.week_index IN (m.from_week, m.to_week)
+                  AND {LASTS})
+            ON CONFLICT (team_id, week_index) DO UPDATE SET
+                {", ".join(f"{c} = excluded.{c}" for c in SUM_COLUMNS)}"""

@@ -25,7 +25,7 @@ from shared.projections.levers.calendar import (
     calendar_load,
 )
 from shared.projections.levers.facts import PulseSums
-from shared.projections.levers.incremental import LASTS, write_team_weeks
+from shared.projections.levers.incremental import LASTS, team_weeks_sql
 from shared.projections.levers.membership import (
     Interval,
     MembershipFold,
@@ -61,7 +61,10 @@ class LeversFold:
     def __init__(self, version: int) -> None:
         self.version = version
         self.facts = LeverFacts()
-        self.pulses: dict[tuple[str, str, int], PulseSums] = {}
+        self.pulses: dict[tuple[str, str, int], list[int]] = {}
+        """(tenant, team, week) -> the pulse sums so far, flat (``_flat``): the events of no
+        person come in several chunks, and a team-week's answers may span two."""
+        self.names: dict[str, str] = {}  # one string per tenant and team id
 
     @collector_paused()  # many small records kept, no cycles (pauses are counted)
     def fold(self, events: Sequence[RecordedEvent]) -> None:
@@ -81,12 +84,15 @@ class LeversFold:
             tables: base table name -> physical name of the new generation.
         """
         facts, self.facts = self.facts, LeverFacts()
-        for key, sums in facts.pulses.items():
+        names = self.names
+        for (tenant, team, week), sums in facts.pulses.items():  # events of no person
+            key = (names.setdefault(tenant, tenant), names.setdefault(team, team), week)
             held = self.pulses.get(key)
             if held is None:
-                self.pulses[key] = sums
+                self.pulses[key] = _flat(sums)
             else:
-                held.merge(sums)
+                for i, value in enumerate(_flat(sums)):
+                    held[i] += value
         memberships = MembershipFold()
         for change in facts.membership:
             memberships.apply(change)
@@ -106,28 +112,43 @@ class LeversFold:
         _copy_people(copies, tables, facts, people, intervals, action_rows)
         _copy_weeks(copies, tables, facts, meeting_rows, weeks)
 
+    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Encode the pulse sums, complete once the events of no person are folded, and let
+        go of them.
+
+        Parameters:
+            copies: where the COPY text goes.
+            tables: base table name -> physical name of the new generation.
+        """
+        pulses, self.pulses, self.names = self.pulses, {}, {}
+        items = len(model.ITEMS)
+        copy_rows(
+            copies,
+            tables["lever_pulses"],
+            "tenant_id, team_id, week_index, responses, safety_n, safety_points, item_sum, item_n",
+            (
+                (*key, *sums[:3], sums[3 : 3 + items], sums[3 + items :])
+                for key, sums in pulses.items()
+            ),
+        )
+
     def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        """Write the pulse sums, then every team-week from the stored person-weeks,
-        memberships and pulses (the rule catch-up runs per batch:
-        :func:`.incremental.write_team_weeks`).
+        """Write every team-week from the stored person-weeks, memberships and pulses, in
+        one statement (the one catch-up runs for a batch's team-weeks:
+        :func:`.incremental.team_weeks_sql`).
 
         Parameters:
             conn: the transaction that finishes the pass (keys and indexes are built).
             tables: base table name -> physical name of the new generation.
         """
-        pg = as_psycopg(conn)
-        copy_rows(
-            pg,
-            tables["lever_pulses"],
-            "tenant_id, team_id, week_index, responses, safety_n, safety_points, item_sum, item_n",
-            ((*key, *sums.values()) for key, sums in self.pulses.items()),
-        )
-        keys = {
-            (str(tenant), str(team), week)
-            for tenant, team, week in pg.execute(team_week_keys_sql(tables))
-        }
-        if keys:
-            write_team_weeks(pg, tables, keys, self.version)
+        keys = f"({team_week_keys_sql(tables)}) AS k"
+        as_psycopg(conn).execute(team_weeks_sql(tables, keys), (self.version,))
+
+
+def _flat(sums: PulseSums) -> list[int]:
+    """A team-week's pulse sums as one list: responses, safety n and points, the item sums,
+    the item counts (a third of the memory of a :class:`PulseSums`)."""
+    return [sums.responses, sums.safety_n, sums.safety_points, *sums.item_sum, *sums.item_n]
 
 
 def team_week_keys_sql(tables: Mapping[str, str]) -> str:
