@@ -903,15 +903,17 @@ own (created and migrated for it, dropped after it):
   chunks of about 20,000 events, directory rebuild included) and is not timed; then
   `VACUUM (ANALYZE)` and a `CHECKPOINT`.
 * Rebuild: one `Runtime.rebuild_many` of the employee projections (capital, experiments,
-  feedback loop, plan progress: one read of the log feeding all four in pages of 5,000, each
-  projection's rebuild fold (`begin_rebuild`) folding the whole log in memory, then each
-  shadow table written once with COPY, its keys and indexes built after, then the switch; the
-  team levers projection has its own section); the rate is the log's events over the wall
-  time. "Read" is the time in `read_all` (SQL, decoding, decryption), "fold" the time in the
-  projection's fold (Python only), "write" the time in its flush (COPY text, keys, indexes,
-  `ANALYZE`); the rest is the runtime's own statements. {len(rounds)} round(s) (at most
-  `--rounds`, and no new round past {REBUILD_BUDGET:.0f} s), the median quoted. "Handled"
-  counts the events of the types a projection reads (`read_all(types=...)`).
+  feedback loop, plan progress: one read of the log in chunks of people
+  (`read_person_chunks`) feeding all four, each projection's rebuild fold (`begin_rebuild`)
+  folding a chunk and encoding its rows, a writer thread sending them with COPY while the next
+  chunk is folded, the keys and indexes built after the last chunk, then the switch; the team
+  levers projection has its own section); the rate is the log's events over the wall time.
+  "Read" is the time spent waiting for the next chunk (SQL, decoding), "fold" the time in the
+  projection's fold (Python only), "write" the time in its flush and finish (COPY text; the
+  sending overlaps the folding); the rest is the runtime's own work (keys, indexes,
+  `ANALYZE`). {len(rounds)} round(s) (at most `--rounds`, and no new round past
+  {REBUILD_BUDGET:.0f} s), the median quoted. "Handled" counts the events of the types a
+  projection reads.
 * Rebuild in {PARALLEL_PROCESSES} processes (the target's row): the same four projections
   split by `shared.projections.parallel.plan_groups` into {PARALLEL_PROCESSES} groups of about
   equal work (events handled), each rebuilt by `rebuild_many` in a process of its own (spawned,
@@ -946,7 +948,7 @@ own (created and migrated for it, dropped after it):
         "handled": handled,
         "seeding_seconds": seeded.seconds,
         "rebuild_rounds": [
-            {"seconds": r.seconds, "read_all": r.read, "fold": r.apply, "write": r.write}
+            {"seconds": r.seconds, "read": r.read, "fold": r.apply, "write": r.write}
             for r in rounds
         ],
         "rebuild_events_per_s": rates,
