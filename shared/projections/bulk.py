@@ -9,11 +9,14 @@ cheaper than a b-tree insertion per row.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -92,6 +95,11 @@ def restore_keys(pg: Any, dropped: DroppedKeys) -> None:
             )
             pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
             dropped.duplicates.append(name)
+            log.warning(
+                "rebuild: %s held rows sharing a key (an id used by more than one person); "
+                "kept the first written of each",
+                name,
+            )
     for name, i, cols in dropped.secondary:
         pg.execute(f"CREATE INDEX {name}_i{i} ON {name} ({cols})")
 
