@@ -119,6 +119,26 @@ def test_small_sub_team_hides_itself_and_its_parent(store: EventStore):
     assert org["weeks"][0]["levers"]["participation"]["suppressed"] is True
 
 
+def test_a_team_read_shows_only_rows_of_the_callers_organisation(store: EventStore):
+    """The team read finds rows by team alone (the primary key) and checks the tenant on each:
+    a row carrying another organisation's tenant never shows."""
+    world = make_world(store, {"Platform": None})
+    for person in world.hire("Platform", 6):
+        world.act(person, 0)
+    world.project()
+    team = world.teams["Platform"]
+    with store.engine.connect() as conn:  # rolled back at the end: later tests see no change
+        before = read_team_levers(conn, world.tenant, team, W0, W0, 5)
+        assert before["weeks"][0]["members"] == 6
+        conn.execute(
+            text("UPDATE lever_team_weeks SET tenant_id = gen_random_uuid() WHERE team_id = :t"),
+            {"t": team},
+        )
+        after = read_team_levers(conn, world.tenant, team, W0, W0, 5)
+    assert after["weeks"][0]["members"] is None
+    assert after["weeks"][0]["levers"]["participation"]["suppressed"] is True
+
+
 def test_membership_moves_and_leaves_follow_event_time(store: EventStore):
     world = make_world(store, {"A": None, "B": None})
     a = world.hire("A", 6)

@@ -86,14 +86,23 @@ def _subtree_of(
 def _own_rows(
     conn: Connection, tenant_id: Any, teams: list[Any], last: int
 ) -> dict[tuple[Any, int], list[Any]]:
+    """The teams' own sums per week up to ``last``, by the primary key (team, week).
+
+    The tenant is checked on each row here, not in the WHERE clause: given
+    ``tenant_id = :tenant`` there, a planner without column statistics on the table (a new
+    generation, or one just caught up, before autovacuum analyses it) takes the
+    ``(tenant_id, week_index)`` index and reads every row of the organisation for one team
+    (about 3,400 pages for 1,000 teams: 20 ms against 0.1 ms).
+    """
     rows = conn.execute(
         text(
-            f"SELECT team_id, week_index, {SUMS_SQL} FROM lever_team_weeks "
-            "WHERE tenant_id = :tenant AND team_id = ANY(:teams) AND week_index <= :last"
+            f"SELECT tenant_id, team_id, week_index, {SUMS_SQL} FROM lever_team_weeks "
+            "WHERE team_id = ANY(:teams) AND week_index <= :last"
         ),
-        {"tenant": tenant_id, "teams": teams, "last": last},
+        {"teams": teams, "last": last},
     ).all()
-    return {(row[0], row[1]): sums_list(row[2:]) for row in rows}
+    tenant = uuid.UUID(str(tenant_id))
+    return {(row[1], row[2]): sums_list(row[3:]) for row in rows if row[0] == tenant}
 
 
 def _subtree(children: Mapping[Any, list[Any]], root: Any) -> list[Any]:
