@@ -97,6 +97,7 @@ def _run(ctx: Context) -> Section:
     runtime.catch_up("levers")
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
+        conn.commit()  # else the statistics roll back with the connection's transaction
         managers = conn.execute(
             text(
                 "SELECT m.team_id, p.email FROM team_members m JOIN people p ON p.id = m.person_id"

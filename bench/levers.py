@@ -68,6 +68,7 @@ def _run(ctx: Context) -> Section:
                 ).scalar_one()
             )
             conn.execute(text("ANALYZE"))
+            conn.commit()  # else the statistics roll back with the connection's transaction
         log_size = store.head()
         _progress(
             f"seeded {fmt_int(seeded.events)} events ({seeded.teams} teams) in "
