@@ -126,7 +126,8 @@ def _check_date(v: Any) -> str:
         raise _UNSURE from None
 
 
-def _check_datetime(v: Any) -> str:
+def _aware(v: Any) -> datetime:
+    """``v`` as an aware datetime, or :data:`_UNSURE` raised."""
     if type(v) is not str or not _DATETIME.match(v):
         raise _UNSURE
     try:
@@ -135,17 +136,16 @@ def _check_datetime(v: Any) -> str:
         raise _UNSURE from None
     if moment.tzinfo is None:
         raise _UNSURE
-    return moment.isoformat()
+    return moment
+
+
+def _check_datetime(v: Any) -> str:
+    return _aware(v).isoformat()
 
 
 def _check_timestamp(v: Any) -> str:
-    if type(v) is not str or not _DATETIME.match(v):
-        raise _UNSURE
-    try:
-        moment = datetime.fromisoformat(v)
-    except ValueError:
-        raise _UNSURE from None
-    if moment.tzinfo is None or not in_window(moment):
+    moment = _aware(v)
+    if not in_window(moment):
         raise _UNSURE
     return moment.isoformat()
 
