@@ -28,8 +28,16 @@ class ProjectionOut(Schema):
     status = fields.String(required=True)
     last_error = fields.String(allow_none=True)
     error_position = fields.Integer(allow_none=True)
-    rebuilding = fields.Integer(allow_none=True)
-    rebuild_position = fields.Integer(allow_none=True)
+    rebuilding = fields.Integer(
+        allow_none=True, metadata={"description": "the generation being rebuilt, if any"}
+    )
+    rebuild_position = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "how far that rebuild is: the events folded so far (chunks of "
+            "people, not log order), reaching the head when its pass ends"
+        },
+    )
 
 
 class RebuildOut(Schema):
