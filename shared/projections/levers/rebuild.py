@@ -54,8 +54,9 @@ class LeversFold:
     Each chunk of people (with the events of other streams that name them, such as their
     teams' manager assignments: shared/projections/chunked.py) is resolved at its flush,
     memberships first, as catch-up does for a batch. The pulse sums (in the chunks of no
-    person, first) are kept to the end; the team-weeks, which sum over people of every
-    chunk, are computed from the stored rows at :meth:`finish`.
+    person, which come first) are held until those are all folded (:meth:`end_shared`); the
+    team-weeks, which sum over people of every chunk, are computed from the stored rows at
+    :meth:`finish`.
     """
 
     def __init__(self, version: int) -> None:
