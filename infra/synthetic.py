@@ -162,11 +162,11 @@ def seed_synthetic(
         raise ValueError("at least one week of history")
     started = clock.perf_counter()
     say: Progress = progress or (lambda phase, done, total: None)
-    rng = random.Random(seed)
+    tenant = synthetic_tenant(people, weeks, seed)
+    rng = _Rng(seed, tenant)
     today = today or datetime.now(UTC).date()
     monday = today - timedelta(days=today.weekday())
     week_starts = [monday - timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
-    tenant = synthetic_tenant(people, weeks, seed)
     name = f"Synthetic {people} x {weeks}w (seed {seed})"
     writer = _Writer(store, tenant, chunk)
 
@@ -235,8 +235,19 @@ class _Writer:
             self.count += size
 
 
+class _Rng(random.Random):
+    """The seed's random numbers, and ids unique to its organisation: two organisations
+    seeded alike (same seed, another size) draw the same numbers, but never share an id
+    (a person's, an action's, a request's), as no two real organisations do."""
+
+    def __init__(self, seed: int, tenant: uuid.UUID) -> None:
+        super().__init__(seed)
+        self.salt = tenant.int
+
+
 def _uuid(rng: random.Random) -> uuid.UUID:
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+    salt = rng.salt if isinstance(rng, _Rng) else 0
+    return uuid.UUID(int=rng.getrandbits(128) ^ salt, version=4)
 
 
 def _organisation(

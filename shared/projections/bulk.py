@@ -28,8 +28,8 @@ class DroppedKeys:
         primary: (table, constraint name, its definition) of each primary key.
         secondary: (table, index number, column list) of each secondary index, named
             ``{table}_i{number}`` as shared/projections/tables.py names them.
-        duplicates: tables whose primary key found rows sharing a key, which
-            :func:`restore_keys` thinned to the first row written (see there).
+        duplicates: tables whose primary key found rows sharing a key (see
+            :func:`restore_keys`).
     """
 
     tables: list[str] = field(default_factory=list)
@@ -73,9 +73,9 @@ def restore_keys(pg: Any, dropped: DroppedKeys) -> None:
 
     A rebuild folds the log a group of people at a time, so two people's rows that name
     the same id (a client-chosen id reused across people or organisations, which catch-up
-    resolves as "the first appended wins") land in the table twice. Rather than fail the
-    rebuild, such a table keeps the first row written for each key (the first chunk's: the
-    people with the lowest ids) and the table is recorded in ``dropped.duplicates``.
+    resolves in log order) land in the table twice and its primary key cannot be built:
+    such a table is recorded in ``dropped.duplicates`` (and logged), its other keys built,
+    and the caller rebuilds the projection another way.
 
     Parameters:
         pg: a psycopg connection, in a transaction.
@@ -87,17 +87,10 @@ def restore_keys(pg: Any, dropped: DroppedKeys) -> None:
             with pg.transaction():  # a savepoint: a duplicate key fails only this statement
                 pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
         except psycopg.errors.UniqueViolation:
-            columns = definition[definition.index("(") + 1 : definition.rindex(")")]
-            pg.execute(
-                f"DELETE FROM {name} WHERE ctid IN (SELECT ctid FROM (SELECT ctid, "
-                f"row_number() OVER (PARTITION BY {columns} ORDER BY ctid) AS n "
-                f"FROM {name}) AS d WHERE d.n > 1)"
-            )
-            pg.execute(f"ALTER TABLE {name} ADD CONSTRAINT {constraint} {definition}")
             dropped.duplicates.append(name)
             log.warning(
-                "rebuild: %s held rows sharing a key (an id used by more than one person); "
-                "kept the first written of each",
+                "rebuild: %s holds rows sharing a key (an id used by more than one person): "
+                "its projection is rebuilt again in log order",
                 name,
             )
     for name, i, cols in dropped.secondary:

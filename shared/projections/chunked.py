@@ -124,6 +124,9 @@ class ChunkedRebuild:
         self.chunk_events = max(1, chunk_events)
         folds = {p.name: p.begin_rebuild() for p in projections}
         self.folds: dict[str, RebuildFold] = {n: f for n, f in folds.items() if f is not None}
+        self.shared_ids: set[str] = set()
+        """Projections whose tables held rows sharing a key across chunks (an id used by
+        more than one person): their chunked rows cannot be trusted (see rebuild.py)."""
         if len(self.folds) != len(self.projections):
             raise ValueError("every projection of a chunked rebuild needs a rebuild fold")
 
@@ -217,6 +220,9 @@ class ChunkedRebuild:
             with self.store.engine.begin() as conn:
                 pg = as_psycopg(conn)
                 restore_keys(pg, dropped[name])
+                if dropped[name].duplicates:
+                    self.shared_ids.add(name)
+                    return
                 self.folds[name].finish(conn, self.tables[name])
                 analyse(pg, dropped[name])
 

@@ -67,7 +67,17 @@ def rebuild_many(
     if folding:
         chunked = ChunkedRebuild(store, folding, tables, chunk_events)
         head = chunked.run(progress)
-        passes.append((_Pass(store, folding, tables, batch), head))
+        # An id used by more than one person (imports carry client-chosen ids) puts two
+        # rows under one key in different chunks: such a projection is rebuilt again page
+        # by page in log order, as catch-up would have applied it.
+        paging += [p for p in folding if p.name in chunked.shared_ids]
+        folding = [p for p in folding if p.name not in chunked.shared_ids]
+        if paging:
+            with store.engine.begin() as conn:
+                for projection in paging:
+                    create_tables(conn, projection, generations[projection.name])
+        if folding:
+            passes.append((_Pass(store, folding, tables, batch), head))
     if paging:
         page_pass = _Pass(store, paging, tables, batch)
         passes.append((page_pass, page_pass.catch_up(progress)))

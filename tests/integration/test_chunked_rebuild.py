@@ -46,8 +46,8 @@ def test_an_action_id_reused_by_another_organisation_does_not_stop_a_rebuild(
     own_store: EventStore, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Two organisations' imports name the same action id (client-chosen ids): catch-up keeps
-    the first appended; a rebuild in chunks meets both rows in different chunks and keeps one
-    (the first written) instead of failing on the table's primary key."""
+    the first appended; a rebuild in chunks meets both rows in different chunks, says so and
+    rebuilds the projection again in log order: the same rows as catch-up, not a failure."""
     store = own_store
     first, second = make_world(store, {"A": None}), make_world(store, {"B": None})
     (anna,) = first.hire("A", 1)
@@ -58,6 +58,8 @@ def test_an_action_id_reused_by_another_organisation_does_not_stop_a_rebuild(
                 "minutes": 10, "audience": "team", "note": None}  # fmt: skip
         world.write(f"journal-{person}", NewEvent("MicroActionLogged", data, at(1)))
     rt = runtime(store)
+    rt.catch_up("levers")
+    caught_up = _rows(store, "lever_actions")
     rt.chunk_events = 1  # every person a chunk of their own
 
     with caplog.at_level(logging.WARNING, logger="shared.projections.bulk"):
@@ -72,6 +74,7 @@ def test_an_action_id_reused_by_another_organisation_does_not_stop_a_rebuild(
         ).scalar_one()
     assert rows == 1
     assert status == "live"
+    assert _rows(store, "lever_actions") == caught_up
     assert any("lever_actions" in r.getMessage() for r in caplog.records)  # said, not hidden
 
 
