@@ -139,10 +139,10 @@ class _TimedFold:
     def end_shared(self, copies: Any, tables: Any) -> None:
         self.inner.end_shared(copies, tables)
 
-    def finish(self, conn: Any, tables: Any) -> None:
+    def finish(self, conn: Any, tables: Any) -> bool:
         start = time.perf_counter()
         try:
-            self.inner.finish(conn, tables)
+            return bool(self.inner.finish(conn, tables))
         finally:
             self.timed.writing += time.perf_counter() - start
 

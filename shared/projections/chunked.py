@@ -220,10 +220,9 @@ class ChunkedRebuild:
             with self.store.engine.begin() as conn:
                 pg = as_psycopg(conn)
                 restore_keys(pg, dropped[name])
-                if dropped[name].duplicates:
+                if dropped[name].duplicates or not self.folds[name].finish(conn, self.tables[name]):
                     self.shared_ids.add(name)
                     return
-                self.folds[name].finish(conn, self.tables[name])
                 analyse(pg, dropped[name])
 
         with ThreadPoolExecutor(max_workers=FINISHERS, thread_name_prefix="rebuild-finish") as pool:

@@ -100,12 +100,18 @@ class RebuildFold(Protocol):
             tables: base table name -> physical shadow table name.
         """
 
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
         """Write what spans chunks, once, after the last flush (keys and indexes are built).
 
         Parameters:
             conn: the connection of the transaction that finishes the pass.
             tables: base table name -> physical shadow table name.
+
+        Returns:
+            False when the chunks' rows cannot stand: an event named an id of another
+            person's (imports carry client-chosen ids), whose effect depends on the order of
+            the two people's events; the runtime then rebuilds the projection page by page
+            in log order, as catch-up applied it.
         """
 
 

@@ -55,9 +55,9 @@ class _RenamedFold:
     def end_shared(self, copies: Any, tables: Mapping[str, str]) -> None:
         self.inner.end_shared(copies, _base_names(tables, self.suffix))
 
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
         self.crashes.chance()
-        self.inner.finish(conn, _base_names(tables, self.suffix))
+        return bool(self.inner.finish(conn, _base_names(tables, self.suffix)))
 
 
 def _base_names(tables: Mapping[str, str], suffix: str) -> dict[str, str]:

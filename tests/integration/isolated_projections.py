@@ -37,8 +37,8 @@ class RenamedFold:
     def end_shared(self, copies: Any, tables: Mapping[str, str]) -> None:
         self.inner.end_shared(copies, base_names(tables))
 
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
-        self.inner.finish(conn, base_names(tables))
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
+        return bool(self.inner.finish(conn, base_names(tables)))
 
 
 def isolated(

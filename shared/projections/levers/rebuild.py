@@ -66,6 +66,9 @@ class LeversFold:
         """(tenant, team, week) -> the pulse sums so far, flat (``_flat``): the events of no
         person come in several chunks, and a team-week's answers may span two."""
         self.names: dict[str, str] = {}  # one string per tenant and team id
+        self.unresolved: set[str] = set()
+        """Requests answered in a chunk that did not hold them: another person's, if any
+        chunk does (their order decides, see :meth:`finish`), or never asked."""
 
     @collector_paused()  # many small records kept, no cycles (pauses are counted)
     def fold(self, events: Sequence[RecordedEvent]) -> None:
@@ -110,6 +113,7 @@ class LeversFold:
             row.feedback += 1
             row.output_only += answer_output_only(answer, {})
         meeting_rows = _meetings(facts, people, weeks)
+        self.unresolved.update(a.request for a in facts.answers if a.request not in facts.requests)
         _copy_people(copies, tables, facts, people, intervals, action_rows)
         _copy_weeks(copies, tables, facts, meeting_rows, weeks)
 
@@ -133,7 +137,7 @@ class LeversFold:
             ),
         )
 
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> None:
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
         """Write every team-week from the stored person-weeks, memberships and pulses, in
         one statement (the one catch-up runs for a batch's team-weeks:
         :func:`.incremental.team_weeks_sql`).
@@ -141,9 +145,24 @@ class LeversFold:
         Parameters:
             conn: the transaction that finishes the pass (keys and indexes are built).
             tables: base table name -> physical name of the new generation.
+
+        Returns:
+            False if an answer named a request of another chunk's (another person's): its
+            output-only flag depends on the order of the two events, which only a rebuild
+            in log order sees.
         """
+        pg = as_psycopg(conn)
+        if self.unresolved:
+            found = pg.execute(
+                f"SELECT 1 FROM {tables['lever_feedback_requests']} "
+                "WHERE request_id = ANY(%s::uuid[]) LIMIT 1",
+                (list(self.unresolved),),
+            ).fetchone()
+            if found is not None:
+                return False
         keys = f"({team_week_keys_sql(tables)}) AS k"
-        as_psycopg(conn).execute(team_weeks_sql(tables, keys), (self.version,))
+        pg.execute(team_weeks_sql(tables, keys), (self.version,))
+        return True
 
 
 def _flat(sums: PulseSums) -> list[int]:
