@@ -346,7 +346,12 @@ per log event (the old main's figures in the last column). Now (shared/projectio
 3. **Finish once.** After the last chunk, the keys and indexes are built (two projections at
    a time, on two connections), then what sums over people is derived from the stored rows:
    levers' team-weeks, by the statement catch-up runs for a batch's team-weeks.
-4. **Checked** by the projection contract suite (tests/contract), whose rebuilds run with
+4. **Ids of another person's.** An event may name an id of another person's (imports carry
+   client-chosen ids): an experiment ended, a request answered. Its effect then depends on
+   the order of two people's events, which chunks of people do not see. The rebuild notices
+   (two rows under one key, or an answer to another chunk's request) and rebuilds that
+   projection again page by page in log order, as catch-up applied it.
+5. **Checked** by the projection contract suite (tests/contract), whose rebuilds run with
    chunks of 1, 5 and 40 events as well as the whole log in one.
 
 So peak memory is the interpreter, one chunk of events and its folded state, the next
