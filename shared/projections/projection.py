@@ -115,6 +115,33 @@ class RebuildFold(Protocol):
         """
 
 
+class PersonRowsFold:
+    """The end of a rebuild fold whose every row is one person's (capital, the journal's
+    read models): nothing comes of the events of no person and nothing spans chunks. (An id
+    of another person's puts two rows under one key, which the runtime sees when it builds
+    the key.)"""
+
+    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
+        """Nothing to write: such a projection handles no event of no person.
+
+        Parameters:
+            copies: where the COPY text goes.
+            tables: base table name -> physical name.
+        """
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
+        """Nothing spans chunks.
+
+        Parameters:
+            conn: the transaction that finishes the pass.
+            tables: base table name -> physical name.
+
+        Returns:
+            True: the chunks' rows stand.
+        """
+        return True
+
+
 class Projection(ABC):
     """A read model fed by events. Subclasses set the class attributes and ``apply``.
 

@@ -33,6 +33,7 @@ from shared.projections.capital.state import (
     credit_unlinked,
     timelines,
 )
+from shared.projections.projection import PersonRowsFold
 from shared.projections.runtime import LIST_SQL, Projection, joined
 
 CONTRIBUTION_COLUMNS = (
@@ -242,7 +243,7 @@ def add_weeks(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> N
     )
 
 
-class CapitalFold:
+class CapitalFold(PersonRowsFold):
     """A rebuild's fold of :class:`CapitalProjection`: what ``apply`` writes when handed a
     chunk of people's events as one batch, folded in memory (:class:`CapitalState`, the code
     ``apply`` folds a batch with), credited in memory (a person's events are all in their
@@ -312,24 +313,3 @@ class CapitalFold:
                 [o.pending_line() for o in pending],
             )
         self.state = CapitalState(version)
-
-    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
-        """Nothing comes of the events of no person (capital handles none).
-
-        Parameters:
-            copies: where the COPY text goes.
-            tables: base table name -> physical name.
-        """
-
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
-        """Nothing spans chunks: every row is one person's, and so is every action a link
-        or a retraction names.
-
-        Parameters:
-            conn: the transaction that finishes the pass.
-            tables: base table name -> physical name.
-
-        Returns:
-            True: the chunks' rows stand.
-        """
-        return True

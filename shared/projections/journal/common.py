@@ -10,12 +10,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Generic, Protocol, TypeVar
 
-from sqlalchemy import Connection
-
 from shared.copy_format import CopyBuffer
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
+from shared.projections.projection import PersonRowsFold
 
 MODEL_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -94,7 +93,7 @@ class FoldedState(Protocol):
 State = TypeVar("State", bound=FoldedState)
 
 
-class StateFold(Generic[State]):
+class StateFold(PersonRowsFold, Generic[State]):
     """The frame of a journal projection's rebuild fold: a chunk of people's events folded
     into one state by the code catch-up folds a batch with; subclasses write it in
     :meth:`write`.
@@ -137,25 +136,3 @@ class StateFold(Generic[State]):
         """
         self.write(copies, tables)
         self.state = self.new_state()
-
-    def end_shared(self, copies: CopyBuffer, tables: Mapping[str, str]) -> None:
-        """Nothing comes of the events of no person (the journal's are all a person's).
-
-        Parameters:
-            copies: where the COPY text goes.
-            tables: base table name -> physical name.
-        """
-
-    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
-        """Nothing spans chunks: every row is one person's (or one of their requests' or
-        experiments'; an id of another person's puts two rows under one key, which the
-        runtime sees when it builds the key).
-
-        Parameters:
-            conn: the transaction that finishes the pass.
-            tables: base table name -> physical name.
-
-        Returns:
-            True: the chunks' rows stand.
-        """
-        return True
