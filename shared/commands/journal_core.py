@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
+from shared.calendar.settings import CalendarSettings
 from shared.commands.base import Actor
 from shared.directory import Organization
 from shared.domain import bounds
@@ -136,7 +137,9 @@ class JournalCore:
         self.store = store
         self.secret_key = secret_key
         self.on_appended = on_appended or (lambda types: None)
-        self.meetings_ahead = meeting_horizon() if meetings_ahead is None else meetings_ahead
+        if meetings_ahead is None:  # the calendar sync's default window
+            meetings_ahead = meeting_horizon(CalendarSettings.weeks_ahead)
+        self.meetings_ahead = meetings_ahead
 
     def _span(self, actor: Actor, now: datetime) -> Span:
         """The actor's organisation's span (see :func:`organisation_span`)."""

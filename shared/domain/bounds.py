@@ -31,11 +31,9 @@ MAX_AHEAD = timedelta(days=1)
 """How far after now a time may lie (clocks differ; an entry made just before midnight)."""
 MAX_MEETING = timedelta(hours=24)
 """The longest meeting kept (longer calendar entries are all-day blocks, not meetings)."""
-DEFAULT_MEETING_WEEKS_AHEAD = 4
-"""How many weeks ahead the calendar sync reads by default (``COMPOUND_CALENDAR_WEEKS_AHEAD``)."""
 
 
-def meeting_horizon(weeks_ahead: int = DEFAULT_MEETING_WEEKS_AHEAD) -> timedelta:
+def meeting_horizon(weeks_ahead: int) -> timedelta:
     """How far after now a meeting may start or end.
 
     Parameters:
