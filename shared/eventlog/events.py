@@ -6,7 +6,7 @@ the two agree. Fields marked ``personal`` are encrypted with the subject's data 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from marshmallow import Schema, fields, validate
@@ -47,6 +47,13 @@ def _personal_text(required: bool = False, max_len: int = TEXT_MAX) -> fields.St
         allow_none=True,
         validate=validate.Length(max=max_len),
         metadata={"personal": True},
+    )
+
+
+def _optional_email() -> fields.String:
+    """An e-mail address, encrypted; absent (not null) when not given."""
+    return fields.String(
+        allow_none=True, validate=validate.Length(min=3, max=320), metadata={"personal": True}
     )
 
 
@@ -164,6 +171,7 @@ class MicroActionLogged(Schema):
     minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=480))
     audience = _choice(AUDIENCES, required=True)
     note = _personal_text()
+    counterpart_id = fields.UUID(allow_none=True)
 
 
 class MicroActionRetracted(Schema):
@@ -214,6 +222,24 @@ class OutcomeRecorded(Schema):
     kind = _choice(OUTCOME_KINDS, required=True)
     action_id = fields.UUID(load_default=None, allow_none=True)
     note = _personal_text()
+    confirmer_id = fields.UUID(allow_none=True)
+    confirmer_email = _optional_email()
+
+
+class OutcomeConfirmed(Schema):
+    """The confirmer an outcome names confirmed (or declined) it; in the outcome owner's stream."""
+
+    outcome_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    confirmed = fields.Boolean(required=True)
+
+
+class ActionConfirmed(Schema):
+    """A colleague (a relationship action's counterpart) confirmed or declined an action."""
+
+    action_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    confirmed = fields.Boolean(required=True)
 
 
 class FeedbackRequested(Schema):
@@ -222,13 +248,32 @@ class FeedbackRequested(Schema):
     action_id = fields.UUID(load_default=None, allow_none=True)
     question = _personal_text(required=True, max_len=300)
     expires_at = Timestamp(required=True)
+    colleague_id = fields.UUID(allow_none=True)
+    colleague_email = _optional_email()
 
 
 class FeedbackGiven(Schema):
+    """An answer; ``confirmed`` when it came from the colleague the request named."""
+
     request_id = fields.UUID(required=True)
     person_id = fields.UUID(required=True)
     useful = fields.Boolean(required=True)
     comment = _personal_text(max_len=1000)
+    confirmed = fields.Boolean()
+
+
+class AbsenceDeclared(Schema):
+    """A person will be (or was) away from ``starts_on`` to ``ends_on``, both included."""
+
+    absence_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    starts_on = Day(required=True)
+    ends_on = Day(required=True)
+
+
+class AbsenceWithdrawn(Schema):
+    absence_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
 
 
 class PulseResponseSubmitted(Schema):
@@ -292,8 +337,32 @@ def meeting_rules(data: dict[str, Any]) -> dict[str, list[str]]:
     return meeting_errors(start, end)
 
 
+ABSENCE_MAX_DAYS = 366
+
+
+def absence_rules(data: dict[str, Any]) -> dict[str, list[str]]:
+    """An ``AbsenceDeclared``'s end on or after its start, at most 366 days later.
+
+    Parameters:
+        data: the normalised payload (days as ISO text).
+
+    Returns:
+        Messages per field; empty when the absence is one Compound keeps.
+    """
+    start, end = date.fromisoformat(data["starts_on"]), date.fromisoformat(data["ends_on"])
+    if end < start:
+        return {"ends_on": ["Must be on or after starts_on."]}
+    if (end - start).days > ABSENCE_MAX_DAYS:
+        return {"ends_on": [f"An absence lasts at most {ABSENCE_MAX_DAYS} days."]}
+    return {}
+
+
 RULES: dict[str, tuple[Rules, str]] = {
     "MeetingObserved": (meeting_rules, "`start` before `end`, at most 24 hours apart."),
+    "AbsenceDeclared": (
+        absence_rules,
+        "`ends_on` on or after `starts_on`, at most 366 days later.",
+    ),
 }
 """Each type's rules over several fields, and the same in words for docs/events.md."""
 
@@ -331,7 +400,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (ExperimentEnded, "person_id", "A person ended an experiment."),
     (OutcomeRecorded, "person_id", "An invitation, assignment, recognition ... was recorded."),
     (FeedbackRequested, "person_id", "A person asked a colleague one micro-feedback question."),
-    (FeedbackGiven, "person_id", "A colleague answered a feedback request (no login)."),
+    (FeedbackGiven, "person_id", "A colleague answered a feedback request."),
+    (OutcomeConfirmed, "person_id", "The confirmer an outcome named confirmed or declined it."),
+    (ActionConfirmed, "person_id", "A relationship action's counterpart confirmed or declined it."),
+    (AbsenceDeclared, "person_id", "A person declared an absence (leave pauses capital decay)."),
+    (AbsenceWithdrawn, "person_id", "A person withdrew a declared absence."),
     (PulseResponseSubmitted, None, "An anonymous weekly pulse response for a team."),
     (CalendarConnected, None, "A person connected a calendar over OAuth."),
     (CalendarDisconnected, None, "A calendar connection ended."),
