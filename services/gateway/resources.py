@@ -18,6 +18,7 @@ from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
 from shared.projections import Runtime
+from shared.read_tokens import PositionTokens
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups
 
@@ -69,6 +70,11 @@ class Resources:
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
         )
+
+    @cached_property
+    def position_tokens(self) -> PositionTokens:
+        """Seals the log positions the API hands out (shared/read_tokens.py)."""
+        return PositionTokens(self.settings.require_secret_key())
 
     @cached_property
     def projections(self) -> Runtime:

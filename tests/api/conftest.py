@@ -55,6 +55,7 @@ class Person:
     password: str
     team_id: uuid.UUID | None
     headers: Headers
+    tenant_id: uuid.UUID | None = None
 
 
 @pytest.fixture
@@ -69,7 +70,7 @@ def new_person(store: EventStore, org: DemoOrg) -> Callable[..., Person]:
         if joined:
             commands.accept_invitation(org.tenant_id, invitation.person_id, "New", org.password)
         headers = bearer(store, org, invitation.person_id) if joined else {}
-        return Person(invitation.person_id, email, org.password, team_id, headers)
+        return Person(invitation.person_id, email, org.password, team_id, headers, org.tenant_id)
 
     return create
 

@@ -18,7 +18,9 @@ from flask.testing import FlaskClient
 from shared.domain.weeks import iso_week_of, week_start
 from shared.eventlog import EventStore
 from shared.projections import runtime
+from shared.read_tokens import PositionTokens
 from tests.api.conftest import Headers, Person, assert_problem
+from tests.conftest import TEST_SECRET
 
 pytestmark = pytest.mark.integration
 
@@ -43,11 +45,21 @@ def days_from(now: datetime, days: int) -> str:
     return (now + timedelta(days=days)).isoformat()
 
 
-def read(client: FlaskClient, person: Person, path: str, min_position: int) -> dict[str, Any]:
-    response = client.get(f"/api/v1{path}?min_position={min_position}", headers=person.headers)
+def read(
+    client: FlaskClient, person: Person, path: str, min_position: str | None
+) -> dict[str, Any]:
+    """A read that waits for ``min_position`` (a write's token) and reflects it."""
+    query = f"?min_position={min_position}" if min_position else ""
+    response = client.get(f"/api/v1{path}{query}", headers=person.headers)
     assert response.status_code == 200, response.get_json()
     body = dict(response.get_json())
-    assert body["as_of_position"] >= min_position and body["model_version"] == 1
+    tokens = PositionTokens(TEST_SECRET)
+    assert person.tenant_id is not None
+    reached = tokens.open(person.tenant_id, body["as_of_position"])
+    assert reached >= tokens.open(
+        person.tenant_id, min_position or tokens.seal(person.tenant_id, 0)
+    )
+    assert body["model_version"] == 1
     return body
 
 
@@ -104,7 +116,10 @@ def test_my_feedback_loop(
     assert response.status_code == 201, response.get_json()
     project(store)
 
-    body = read(client, me, "/me/feedback", store.head())
+    assert me.tenant_id is not None
+    body = read(
+        client, me, "/me/feedback", PositionTokens(TEST_SECRET).seal(me.tenant_id, store.head())
+    )
     assert (body["requests"], body["answers"], body["useful"]) == (2, 1, 1)
     assert body["response_rate"] == 0.5 and body["usefulness_rate"] == 1.0
     items = {item["question"]: item for item in body["items"]}
@@ -149,7 +164,7 @@ def test_my_weekly_plan_and_its_progress(
 def test_a_week_without_a_plan_is_an_empty_plan(
     client: FlaskClient, new_person: Callable[..., Person]
 ):
-    body = read(client, new_person(), "/me/plan/2026-W01", 0)
+    body = read(client, new_person(), "/me/plan/2026-W01", None)
     assert body == {**body, "week": "2026-W01", "planned": 0, "done": 0, "items": [], "actions": {}}
 
 

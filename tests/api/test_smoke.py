@@ -3,8 +3,9 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
+from shared.read_tokens import PositionTokens
 from shared.settings import Settings
-from tests.conftest import DemoOrg
+from tests.conftest import TEST_SECRET, DemoOrg
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +42,9 @@ def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, st
     response = client.get(f"/api/v1/me/capital?min_position={written['position']}", headers=headers)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert body["as_of_position"] >= written["position"]
+    tokens = PositionTokens(TEST_SECRET)
+    reached = tokens.open(org.tenant_id, body["as_of_position"])
+    assert reached >= tokens.open(org.tenant_id, written["position"])
     assert body["scores"]["capability"]["value"] > 0
     assert body["scores"]["capability"]["explanation"][0]["tactic"] == "small_exposure"
     assert len(body["history"]) == 12 and body["model_version"] == 1

@@ -18,8 +18,9 @@ from infra.embedded import free_port
 from shared.eventlog import EventStore
 from shared.messaging import setup_broker
 from shared.projections import runtime
+from shared.read_tokens import PositionTokens
 from shared.settings import Settings
-from tests.conftest import DemoOrg
+from tests.conftest import TEST_SECRET, DemoOrg
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +49,7 @@ def log_action(client: FlaskClient, org: DemoOrg) -> int:
         json={"tactic": "learning_bit", "minutes": 10, "audience": "private"},
     )
     assert response.status_code == 201, response.get_json()
-    return int(response.get_json()["position"])
+    return PositionTokens(TEST_SECRET).open(org.tenant_id, response.get_json()["position"])
 
 
 def test_appends_and_projection_lag(client: FlaskClient, org: DemoOrg, store: EventStore):

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from sqlalchemy import Connection
 
+from services.gateway.api.positions import POSITION_TOKEN, AsOfPosition
 from services.gateway.api.reads import ReadArgs, as_of
 from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
@@ -71,14 +72,14 @@ class TeamWeeks(Schema):
 
 class TeamLeversOut(TeamWeeks):
     k = fields.Integer(required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     sub_teams = fields.List(fields.Nested(TeamWeeks), required=True)
 
 
 class OrgLeversOut(Schema):
     k = fields.Integer(required=True)
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     weeks = fields.List(fields.Nested(LeverWeek), required=True)
     teams = fields.List(fields.Nested(TeamWeeks), required=True)

@@ -1,8 +1,9 @@
 """Read models of the caller: capital, experiments, the feedback loop and weekly plans.
 
-Every response carries ``as_of_position`` (where its projection stands) and accepts
-``?min_position=N``: the server waits up to 2 s for the projection to reach N, so a client
-reads its own writes.
+Every response carries ``as_of_position`` (a token of where its projection stands) and
+accepts ``?min_position=<token>`` (a write's ``position`` or a read's ``as_of_position``): the
+server waits up to 2 s for the projection to reach it, so a client reads its own writes.
+Tokens are opaque and per organisation (services/gateway/api/positions.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 
+from services.gateway.api.positions import POSITION_TOKEN, AsOfPosition, PositionToken
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.domain.errors import InvalidInput
@@ -28,11 +30,11 @@ FEEDBACK_ITEMS = 100
 
 
 class ReadArgs(Schema):
-    min_position = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    min_position = PositionToken(load_default=0, metadata={"description": POSITION_TOKEN})
 
 
 class CapitalOut(Schema):
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     week = fields.String(required=True)
     scores = fields.Dict(required=True)
@@ -81,7 +83,7 @@ class MyExperiment(Schema):
 
 
 class MyExperimentsOut(Schema):
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     experiments = fields.List(fields.Nested(MyExperiment), required=True)
 
@@ -98,7 +100,7 @@ class MyFeedbackRequest(Schema):
 
 
 class MyFeedbackOut(Schema):
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     requests = fields.Integer(required=True)
     answers = fields.Integer(required=True)
@@ -123,7 +125,7 @@ class MyPlanItem(Schema):
 
 
 class MyPlanOut(Schema):
-    as_of_position = fields.Integer(required=True)
+    as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
     model_version = fields.Integer(required=True)
     week = fields.String(required=True)
     planned = fields.Integer(required=True)

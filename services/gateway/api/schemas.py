@@ -7,6 +7,7 @@ from typing import Any
 
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
+from services.gateway.api.positions import POSITION_TOKEN, WrittenPosition
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
 
@@ -105,7 +106,7 @@ class MeOut(Schema):
 
 class Appended(Schema):
     event_id = fields.UUID(required=True)
-    position = fields.Integer(required=True)
+    position = WrittenPosition(required=True, metadata={"description": POSITION_TOKEN})
 
 
 class ActionIn(Schema):
@@ -211,8 +212,8 @@ class ImportIn(Schema):
 class ImportOut(Schema):
     imported = fields.Integer(required=True)
     replayed = fields.Boolean(required=True)
-    first_position = fields.Integer(allow_none=True)
-    last_position = fields.Integer(allow_none=True)
+    first_position = WrittenPosition(allow_none=True, metadata={"description": POSITION_TOKEN})
+    last_position = WrittenPosition(allow_none=True, metadata={"description": POSITION_TOKEN})
 
 
 class TeamIn(Schema):
