@@ -200,6 +200,7 @@ def seed_demo(
                 now=min(answered, datetime.now(UTC)),
             )
             count += 1
+    journal.pulse_vault.close_due()  # past periods: their answers enter the log, keys destroyed
     say(f"  {count} journal events and pulse responses over {WEEKS} weeks")
     logins = {"employee": "ada@demo.test", "manager": "grace@demo.test", "admin": "admin@demo.test"}
     return Seeded(tenant, logins, count)

@@ -1,7 +1,8 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
 a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
 stored organisation lever views kept within 10 s of the projection, and the weekly digests
-of the week just ended (built and mailed once, checked every hour).
+of the week just ended (built and mailed once, checked every hour), and the close of every
+ended pulse period (its waiting answers released, its key destroyed, checked every minute).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
@@ -27,6 +28,7 @@ SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
 ORG_VIEW_SECONDS = 10  # stored organisation lever views follow the projection this closely
+PULSE_CLOSE_SECONDS = 60  # a pulse period's waiting answers enter the log this soon after it ends
 
 
 def catch_up_everything() -> None:
@@ -110,6 +112,23 @@ def weekly_digests(
     return built, mailed
 
 
+def close_pulse_periods(settings: Settings, engine: Engine) -> tuple[int, int]:
+    """Close every pulse period that has ended: its waiting answers enter the log in shuffled
+    batches and its key is destroyed (shared/pulses/vault.py). Returns (periods, answers)."""
+    from shared.pulses import PulseVault
+    from shared.wakeups import wake
+
+    closed, released = PulseVault(bootstrap.event_store(settings, shared_engine=engine)).close_due()
+    if released:
+        try:
+            wake("levers")
+        except Exception as err:  # Redis away: the periodic catch-up picks them up
+            log.warning("levers wake-up not sent: %s", type(err).__name__)
+    if closed:
+        log.info("pulse periods closed: %d, answers released: %d", closed, released)
+    return closed, released
+
+
 def run(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level)
     # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
@@ -151,6 +170,15 @@ def run(settings: Settings) -> None:
             seconds=ORG_VIEW_SECONDS,
             max_instances=1,
             coalesce=True,
+        )
+        scheduler.add_job(
+            close_pulse_periods,
+            "interval",
+            args=(settings, engine),
+            seconds=PULSE_CLOSE_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
         )
         scheduler.add_job(
             weekly_digests,

@@ -64,12 +64,14 @@ class Resources:
 
     @cached_property
     def journal(self) -> JournalCommands:
-        return JournalCommands(
+        commands = JournalCommands(
             self.store,
             self.settings.require_secret_key(),
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
         )
+        commands.pulse_batch_k = self.settings.k_anonymity
+        return commands
 
     @cached_property
     def position_tokens(self) -> PositionTokens:

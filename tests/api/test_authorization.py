@@ -70,7 +70,8 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/experiments"): SIGNED_IN,
     ("POST", "/api/v1/experiments/{experiment_id}/end"): frozenset({"employee"}),
     ("POST", "/api/v1/feedback-requests"): SIGNED_IN,
-    ("POST", "/api/v1/pulse"): frozenset({"employee", "manager"}),
+    # A manager does not answer the pulse of the team they lead (issue #17: respondents > members).
+    ("POST", "/api/v1/pulse"): frozenset({"employee"}),
     ("GET", "/api/v1/teams"): SIGNED_IN,
     ("POST", "/api/v1/teams"): frozenset({"admin"}),
     ("POST", "/api/v1/teams/{team_id}/managers"): frozenset({"admin"}),

@@ -148,7 +148,7 @@ def test_pulse_weeks_outside_the_span_are_refused(
     )
 
 
-def test_a_pulse_two_years_before_the_organisation_is_refused_one_inside_accepted(
+def test_a_pulse_two_years_before_the_organisation_is_refused_one_now_accepted(
     client: FlaskClient, store: EventStore, org: DemoOrg, new_person: Callable[..., Person]
 ):
     person = new_person()
@@ -165,6 +165,9 @@ def test_a_pulse_two_years_before_the_organisation_is_refused_one_inside_accepte
     )
     inside = (now - timedelta(days=700)).isocalendar()
     body["week"] = f"{inside.year:04d}-W{inside.week:02d}"
+    closed = client.post("/api/v1/pulse", json=body, headers=person.headers)
+    assert "closed" in assert_problem(closed, 422, "week")["detail"]  # its period has closed
+    body["week"] = f"{now.isocalendar().year:04d}-W{now.isocalendar().week:02d}"
     assert client.post("/api/v1/pulse", json=body, headers=person.headers).status_code == 201
 
 

@@ -89,7 +89,9 @@ def _levers(client: FlaskClient, a: dict[str, Any], team: str, **query: str) -> 
 
 def test_the_response_has_the_design_shape(client: FlaskClient, attacked: dict[str, Any]):
     view = _levers(client, attacked, "Platform")
-    assert view["k"] == K and view["model_version"] == 1 and view["as_of_position"].startswith("p1.")
+    assert (
+        view["k"] == K and view["model_version"] == 1 and view["as_of_position"].startswith("p1.")
+    )
     assert [w["week"] for w in view["weeks"]] == [label(0), label(1), label(2)]
     week = view["weeks"][0]
     assert set(week["levers"]) == set(LEVERS)

@@ -39,6 +39,12 @@ blp = Blueprint(
 )
 
 
+PULSE_RECORDED = (
+    "Recorded. Your answer counts once it is released with your team's others in a shuffled "
+    "batch: when k answers of your team wait, or when this pulse closes."
+)
+
+
 def _written(written: Any, **extra: Any) -> dict[str, Any]:
     return {"event_id": written.event_id, "position": written.position, **extra}
 
@@ -141,12 +147,18 @@ def request_feedback(body: dict[str, Any]) -> Any:
 @blp.arguments(PulseIn())
 @blp.response(201, PulseOut)
 def submit_pulse(body: dict[str, Any]) -> Any:
-    """An anonymous pulse response for the caller's team and week (one per week).
+    """An anonymous pulse response for the caller's team and period: recorded now, counted
+    once it enters the log in a shuffled batch (k answers of the team, or the period's close).
 
     Idempotent by nature (a repeat with the same answers returns the first response) and
     deliberately not through ``Idempotency-Key`` records, which would link it to the caller.
     """
     actor = current_caller().actor("api")
     week = body["week"] or iso_week_of(datetime.now(UTC))
-    result = resources().journal.submit_pulse(actor, body["answers"], body["team_id"], week)
-    return {"position": result.positions[-1], "week": week}
+    receipt = resources().journal.submit_pulse(actor, body["answers"], body["team_id"], week)
+    return {
+        "recorded": True,
+        "week": receipt.week,
+        "closes_at": receipt.closes_at,
+        "detail": PULSE_RECORDED,
+    }

@@ -27,7 +27,9 @@ POSITION_TOKEN = "an opaque token of a log position, for `?min_position=` (docs/
 class PositionToken(fields.String):
     """``?min_position=``: a token -> the position it seals (absent: 0)."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+    def _deserialize(  # type: ignore[override]  # loads a str, gives the position
+        self, value: Any, attr: str | None, data: Any, **kwargs: Any
+    ) -> int:
         text = super()._deserialize(value, attr, data, **kwargs)
         if text.strip().isdigit():
             raise ValidationError(RAW_POSITION)

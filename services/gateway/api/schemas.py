@@ -193,8 +193,12 @@ class PulseIn(Schema):
 
 
 class PulseOut(Schema):
-    position = fields.Integer(required=True)
+    recorded = fields.Boolean(required=True, metadata={"description": "always true"})
     week = fields.String(required=True)
+    closes_at = fields.AwareDateTime(
+        required=True, metadata={"description": "when the pulse period closes"}
+    )
+    detail = fields.String(required=True)
 
 
 class ImportedEvent(Schema):

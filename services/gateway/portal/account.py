@@ -5,7 +5,7 @@ I am logged out)."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, redirect, render_template, request, url_for
@@ -23,10 +23,9 @@ from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import AccessToken, Team, TeamMember
 from shared.domain.errors import DomainError, InvalidInput, Unauthorized
-from shared.domain.weeks import iso_week_of, next_pulse_period, pulse_period, week_start
+from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
-from shared.security import keyed_hash
 
 TOKEN_FORM = NewPersonalToken()
 HOURS_FORM = WorkingHoursIn()
@@ -71,37 +70,27 @@ def my_teams() -> list[Any]:
             conn.execute(
                 select(Team.id, Team.name)
                 .join(TeamMember, TeamMember.team_id == Team.id)
-                .where(TeamMember.person_id == user.person_id, Team.tenant_id == user.tenant_id)
+                .where(
+                    TeamMember.person_id == user.person_id,
+                    Team.tenant_id == user.tenant_id,
+                    TeamMember.is_manager.is_(False),  # not the pulse of a team I lead
+                )
                 .order_by(Team.name)
             ).all()
         )
 
 
-def answered(team_id: uuid.UUID, week: str, cadence: int) -> bool:
-    """Whether I answered this team's pulse in the period holding ``week``: the same keyed
-    hash that makes a second answer a conflict (nothing else links the answer to me)."""
-    user = me()
-    secret = resources().settings.require_secret_key()
-    period = pulse_period(week, cadence)
-    responder = keyed_hash(secret, "pulse", str(user.person_id), str(team_id), period)
-    first = week_start(period)
-    weeks = {iso_week_of(first + timedelta(weeks=i)) for i in range(cadence)}
-    return any(
-        resources().store.find(
-            f"pulse-{team_id}-{w}", "PulseResponseSubmitted", {"responder_hash": responder}
-        )
-        is not None
-        for w in sorted(weeks)
-    )
+def answered(team_id: uuid.UUID, week: str) -> bool:
+    """Whether I answered this team's pulse in the period holding ``week`` (the marker
+    under the period's key: nothing else links the answer to me)."""
+    return resources().journal.pulse_answered(me().actor(), team_id, week)
 
 
 def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
     week = this_week()
     with resources().engine.connect() as conn:
         cadence = pulse_cadence(conn, me().tenant_id)
-    teams = [
-        {"id": t.id, "name": t.name, "answered": answered(t.id, week, cadence)} for t in my_teams()
-    ]
+    teams = [{"id": t.id, "name": t.name, "answered": answered(t.id, week)} for t in my_teams()]
     return render_template(
         "portal/pulse.html",
         state=state if state is not None else FormState(),
