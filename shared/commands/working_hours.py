@@ -35,26 +35,31 @@ class WorkingHoursSetting:
     changed: bool = False  # whether the person ever set them (otherwise the defaults)
 
 
-def working_hours_of(conn: Connection, tenant_id: Any, person_id: Any) -> WorkingHoursSetting:
+def working_hours_of(
+    store: EventStore, conn: Connection, tenant_id: Any, person_id: Any
+) -> WorkingHoursSetting:
     """The person's latest ``WorkingHoursSet``, or the defaults in the zone they joined with.
 
     Parameters:
+        store: the event store (the setting is sealed with the person's key: it opens it).
         conn: a database connection.
         tenant_id: the organisation.
         person_id: the person.
 
     Returns:
-        Their setting (09:00-17:00, Monday to Friday, when they never set one).
+        Their setting (09:00-17:00, Monday to Friday, when they never set one or their
+        setting was erased with them).
     """
-    row = conn.execute(
+    position = conn.execute(
         text(
-            "SELECT data FROM events WHERE stream_id = :s AND tenant_id = :t "
+            "SELECT position FROM events WHERE stream_id = :s AND tenant_id = :t "
             "AND type = 'WorkingHoursSet' ORDER BY version DESC LIMIT 1"
         ),
         {"s": f"person-{person_id}", "t": tenant_id},
-    ).first()
-    if row is not None:
-        data = row.data
+    ).scalar()
+    found = store.read_positions(conn, [position]) if position is not None else []
+    if found and not found[0].erased:
+        data = found[0].data
         return WorkingHoursSetting(
             clock_of(data["start_minute"]),
             clock_of(data["end_minute"]),

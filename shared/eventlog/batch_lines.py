@@ -22,6 +22,7 @@ from shared.eventlog.errors import EventValidationError, PayloadTooLarge
 from shared.eventlog.ids import derive_event_id, new_event_id_ints, uuid_from_int
 from shared.eventlog.preparing import OUT_OF_WINDOW, dumps
 from shared.eventlog.records import AppendContext, NewEvent
+from shared.eventlog.sealing import seal_behaviour
 
 BATCH_COLUMNS = (
     "event_id, tenant_id, stream_id, version, type, schema_version, data, metadata, occurred_at"
@@ -121,6 +122,20 @@ class BatchLines:
             plain = dumps_bytes(data, option=sort_keys)
             if len(plain) > limit:
                 raise PayloadTooLarge(event.type, len(plain), limit)
+            occurred_at = event.occurred_at or now
+            if occurred_at is not moment:
+                if occurred_at.tzinfo is None:
+                    raise EventValidationError(
+                        event.type, {"occurred_at": ["must include a time zone offset"]}
+                    )
+                if not in_window(occurred_at):
+                    raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
+                moment, moment_text = occurred_at, occurred_at.isoformat()
+            if event_type.behaviour:  # sealed with the personal text below: one dump
+                subject, key = self._key_of(data[event_type.subject or ""])
+                stored = seal_behaviour(key, subject, data, event_type.behaviour, occurred_at)
+                moment, moment_text = None, stored.isoformat()
+                plain = b""
             if event_type.personal:
                 sealed = False
                 for name in event_type.personal:
@@ -131,6 +146,8 @@ class BatchLines:
                         data[name] = encrypt(key, subject, data[name])
                 if sealed:
                     plain = dumps_bytes(data)
+            if not plain:
+                plain = dumps_bytes(data)
             text = plain.decode()
             if "\\" in text:  # orjson never writes raw tabs or newlines
                 text = text.replace("\\", "\\\\")
@@ -141,15 +158,6 @@ class BatchLines:
             else:
                 id_text = self._derived_id()
             self.index += 1
-            occurred_at = event.occurred_at or now
-            if occurred_at is not moment:
-                if occurred_at.tzinfo is None:
-                    raise EventValidationError(
-                        event.type, {"occurred_at": ["must include a time zone offset"]}
-                    )
-                if not in_window(occurred_at):
-                    raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
-                moment, moment_text = occurred_at, occurred_at.isoformat()
             version += 1
             lines.append(
                 f"{id_text}{middle}{version}\t{event_type.name}\t{event_type.version}\t"

@@ -4,7 +4,9 @@ On append every payload is loaded by the current schema of its type (unknown fie
 rejected) and dumped back to JSON, so what is stored is always normalised. On read, a payload
 written at an older schema version is upcast, one version at a time, to the current one.
 Fields whose schema field carries ``metadata={"personal": True}`` are encrypted with the data
-key of the person named by the type's ``subject`` field (see ``shared.eventlog.crypto``).
+key of the person named by the type's ``subject`` field (see ``shared.eventlog.crypto``); a
+type's ``behaviour`` fields are sealed together under the same key
+(``shared.eventlog.sealing``).
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class EventType:
     personal: frozenset[str] = field(default_factory=frozenset)
     rules: Rules | None = None
     rules_text: str = ""
+    behaviour: tuple[str, ...] = ()
 
 
 class Catalogue:
@@ -60,6 +63,7 @@ class Catalogue:
         description: str = "",
         rules: Rules | None = None,
         rules_text: str = "",
+        behaviour: tuple[str, ...] = (),
     ) -> EventType:
         """Add ``version`` of event type ``name``.
 
@@ -71,26 +75,30 @@ class Catalogue:
             description: one sentence for docs/events.md.
             rules: checks over several fields of the normalised payload (both paths).
             rules_text: those rules in words, for docs/events.md.
+            behaviour: fields sealed together with the subject's key (what the person did).
 
         Returns:
             The registered type.
 
         Raises:
-            ValueError: the version exists already, or personal fields have no subject.
+            ValueError: the version exists already, personal or behaviour fields have no
+                subject, or a behaviour field is not one of the schema's.
         """
         instance = schema()
         personal = frozenset(
             key for key, f in instance.fields.items() if f.metadata.get("personal")
         )
-        if personal and subject is None:
+        if (personal or behaviour) and subject is None:
             raise ValueError(f"{name} has personal fields {sorted(personal)} but no subject")
+        if not set(behaviour) <= set(instance.fields) - {subject}:
+            raise ValueError(f"{name}: behaviour {behaviour} must be fields other than the subject")
         if subject is not None and subject not in instance.fields:
             raise ValueError(f"{name} subject {subject!r} is not one of its fields")
         versions = self._types.setdefault(name, {})
         if version in versions:
             raise ValueError(f"{name} version {version} is registered already")
         event_type = EventType(
-            name, version, instance, subject, description, personal, rules, rules_text
+            name, version, instance, subject, description, personal, rules, rules_text, behaviour
         )
         versions[version] = event_type
         fast = compile_schema(instance)

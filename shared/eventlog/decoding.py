@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.crypto import DB, ERASED, SEALED, KeyRing
 from shared.eventlog.records import RecordedEvent
+from shared.eventlog.sealing import SEALED_MEMBER, open_behaviour
 
 EVENT_COLUMNS = (
     "position, event_id::text, tenant_id::text, stream_id, version, type, schema_version, "
@@ -63,6 +65,7 @@ class EventDecoder:
         events: list[RecordedEvent] = []
         append = events.append
         sealed: list[Sealed] = []
+        acts: list[tuple[RecordedEvent, str]] = []  # events with sealed behaviour, subjects
         stale: list[int] = []
         for p, e, t, s, v, ty, sv, d, m, o, r in rows:
             data = loads(d)
@@ -78,11 +81,17 @@ class EventDecoder:
                     if data.get(name) is not None:
                         sealed.append((data, data[subject], personal))
                         break
-            append(RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r))
-        if sealed:
-            if decrypt:
-                self._open(conn, sealed)
-            else:
+            event = RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r)
+            if SEALED_MEMBER in data:
+                acts.append((event, data[subject]))
+            append(event)
+        if sealed or acts:
+            keys = self._keys(conn, sealed, acts)
+            if acts:
+                _open_behaviour(keys, acts)
+            if sealed and decrypt:
+                self._open(keys, sealed)
+            elif sealed:
                 _seal(sealed)
         for i in stale:
             event = events[i]
@@ -90,15 +99,22 @@ class EventDecoder:
             events[i] = event.with_data(version, data)
         return events
 
-    def _open(self, conn: DB, sealed: list[Sealed]) -> None:
-        """Decrypt the personal fields of ``sealed`` payloads in place.
+    def _keys(
+        self, conn: DB, sealed: list[Sealed], acts: list[tuple[RecordedEvent, str]]
+    ) -> dict[str, tuple[AESGCM | None, bytes]]:
+        """The data key (None: erased) and id bytes of every subject of the page.
 
         Keys are asked for once per page: the database says whether each still exists, so
         an erasure is seen by the next page read anywhere.
         """
-        subjects = {s: uuid.UUID(s) for s in {subject for _, subject, _ in sealed}}
+        texts = {subject for _, subject, _ in sealed}
+        texts.update(subject for _, subject in acts)
+        subjects = {s: uuid.UUID(s) for s in texts}
         keys = self.keyring.data_keys_for_read(conn, subjects.values())
-        opened = {s: (keys[u], u.bytes) for s, u in subjects.items()}
+        return {s: (keys[u], u.bytes) for s, u in subjects.items()}
+
+    def _open(self, opened: dict[str, tuple[AESGCM | None, bytes]], sealed: list[Sealed]) -> None:
+        """Decrypt the personal fields of ``sealed`` payloads in place."""
         a2b, loads = binascii.a2b_base64, orjson.loads
         for data, subject, personal in sealed:
             key, associated = opened[subject]
@@ -123,6 +139,20 @@ class EventDecoder:
         """The personal fields and subject field of an older schema version of ``type_``."""
         event_type = self.catalogue.get(type_, schema_version)
         return tuple(sorted(event_type.personal)), event_type.subject or ""
+
+
+def _open_behaviour(
+    opened: dict[str, tuple[AESGCM | None, bytes]], acts: list[tuple[RecordedEvent, str]]
+) -> None:
+    """Put the sealed behaviour back and restore ``occurred_at``; an erased subject's events
+    are marked ``erased`` (their behaviour stays absent)."""
+    for event, subject in acts:
+        key, associated = opened[subject]
+        at = open_behaviour(key, associated, event.data)
+        if at is None:
+            event.erased = True
+        else:
+            event.occurred_at = at
 
 
 def _seal(sealed: list[Sealed]) -> None:

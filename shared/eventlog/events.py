@@ -15,6 +15,7 @@ from shared.domain.bounds import meeting_errors
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
+from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -277,7 +278,7 @@ class AbsenceWithdrawn(Schema):
 
 
 class PulseResponseSubmitted(Schema):
-    """Anonymous: no person id; ``responder_hash`` is a keyed hash, unique per team-week."""
+    """Anonymous: no person id; ``responder_hash`` is keyed by the period's key (shared/pulses)."""
 
     team_id = fields.UUID(required=True)
     week = IsoWeek(required=True)
@@ -384,7 +385,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PersonMovedTeam, None, "A person moved to another team."),
     (
         WorkingHoursSet,
-        None,
+        "person_id",
         "A person set their working hours and time zone (from the event's ISO week on).",
     ),
     (PersonLeft, None, "A person left the organisation."),
@@ -392,7 +393,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (MicroActionLogged, "person_id", "A person logged a micro-advancement action."),
     (
         MicroActionRetracted,
-        None,
+        "person_id",
         "A person undid a micro-action within a minute of logging it (compensating event).",
     ),
     (WeeklyPlanSet, "person_id", "A person chose up to 6 micro-actions for an ISO week."),
@@ -405,10 +406,10 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (ActionConfirmed, "person_id", "A relationship action's counterpart confirmed or declined it."),
     (AbsenceDeclared, "person_id", "A person declared an absence (leave pauses capital decay)."),
     (AbsenceWithdrawn, "person_id", "A person withdrew a declared absence."),
-    (PulseResponseSubmitted, None, "An anonymous weekly pulse response for a team."),
+    (PulseResponseSubmitted, None, "An anonymous pulse response, appended in a shuffled batch."),
     (CalendarConnected, None, "A person connected a calendar over OAuth."),
     (CalendarDisconnected, None, "A calendar connection ended."),
-    (MeetingObserved, None, "A calendar meeting (timing and counts only) was seen or moved."),
+    (MeetingObserved, "person_id", "A calendar meeting (timing and counts only) was seen."),
     (MeetingCancelled, None, "A calendar meeting was cancelled."),
 ]
 
@@ -430,6 +431,7 @@ def build_catalogue() -> Catalogue:
             description=description,
             rules=rules,
             rules_text=rules_text,
+            behaviour=BEHAVIOUR.get(schema.__name__, ()),
         )
     return catalogue
 

@@ -21,6 +21,7 @@ from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.errors import EventValidationError, PayloadTooLarge
 from shared.eventlog.ids import derive_event_id, new_event_id
 from shared.eventlog.records import AppendContext, NewEvent
+from shared.eventlog.sealing import seal_behaviour
 from shared.eventlog.time_fields import WINDOW_TEXT
 
 OUT_OF_WINDOW = f"must lie {WINDOW_TEXT}"
@@ -34,9 +35,10 @@ class PreparedEvent:
     Parameters:
         event_id: its id (derived for an idempotent append).
         event_type: its type's current version.
-        data: its payload, JSON-native, personal fields encrypted.
+        data: its payload, JSON-native, personal fields encrypted, behaviour sealed.
         plain: the JSON of its plaintext payload, to compare idempotent retries.
-        occurred_at: when it happened (time-zone aware).
+        occurred_at: when it happened (time-zone aware); for a type with behaviour fields,
+            the Monday of its UTC week (the exact time is sealed).
         metadata: its metadata.
         subject: whose key encrypted its personal fields, if any.
     """
@@ -96,13 +98,6 @@ class EventPreparer:
             plain = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
             if len(plain) > self.max_event_bytes:
                 raise PayloadTooLarge(event.type, len(plain), self.max_event_bytes)
-            subject = self._encrypt(conn, tenant_id, event_type, data, keys)
-            if context.idempotency_key is not None:
-                event_id = derive_event_id(
-                    tenant_id, context.actor, context.idempotency_key, start_index + offset
-                )
-            else:
-                event_id = new_event_id()
             occurred_at = event.occurred_at or now
             if occurred_at.tzinfo is None:
                 raise EventValidationError(
@@ -110,6 +105,18 @@ class EventPreparer:
                 )
             if not in_window(occurred_at):
                 raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
+            subject = self._encrypt(conn, tenant_id, event_type, data, keys)
+            if event_type.behaviour:
+                subject = uuid.UUID(data[event_type.subject or ""])
+                key = self._key(conn, tenant_id, subject, keys)
+                behaviour = event_type.behaviour
+                occurred_at = seal_behaviour(key, subject, data, behaviour, occurred_at)
+            if context.idempotency_key is not None:
+                event_id = derive_event_id(
+                    tenant_id, context.actor, context.idempotency_key, start_index + offset
+                )
+            else:
+                event_id = new_event_id()
             prepared.append(
                 PreparedEvent(event_id, event_type, data, plain, occurred_at, metadata, subject)
             )
@@ -130,12 +137,19 @@ class EventPreparer:
         if not secret:
             return None
         subject = uuid.UUID(data[event_type.subject or ""])
-        key = keys.get(subject)
-        if key is None:
-            key = keys[subject] = self.keyring.data_key_for_write(conn, tenant_id, subject)
+        key = self._key(conn, tenant_id, subject, keys)
         for name in secret:
             data[name] = KeyRing.encrypt_value(key, subject, data[name])
         return subject
+
+    def _key(
+        self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID, keys: dict[uuid.UUID, Any]
+    ) -> Any:
+        """The subject's data key for this append (asked of the key ring once)."""
+        key = keys.get(subject)
+        if key is None:
+            key = keys[subject] = self.keyring.data_key_for_write(conn, tenant_id, subject)
+        return key
 
     def subjects_with_personal_data(self, events: Iterable[NewEvent]) -> set[uuid.UUID]:
         """Who needs a data key for ``events`` (an invalid subject is left to validation).
@@ -147,10 +161,11 @@ class EventPreparer:
             events: the new events.
 
         Returns:
-            The subjects of the events that carry a personal field.
+            The subjects of the events that carry a personal field or seal behaviour.
         """
         raw: set[str] = set()
-        plans: dict[str, tuple[tuple[str, ...], str] | None] = {}  # per type: personal, subject
+        # Per type: its personal fields, its subject field, whether it seals behaviour.
+        plans: dict[str, tuple[tuple[str, ...], str, bool] | None] = {}
         for event in events:
             try:
                 plan = plans[event.type]
@@ -160,6 +175,10 @@ class EventPreparer:
                 continue
             data = event.data
             if type(data) is not dict and not isinstance(data, Mapping):
+                continue
+            if plan[2]:  # behaviour is sealed whatever its values
+                value = data.get(plan[1])
+                raw.add(value if type(value) is str else str(value))
                 continue
             for name in plan[0]:
                 if data.get(name) is not None:
@@ -174,15 +193,16 @@ class EventPreparer:
                 continue
         return subjects
 
-    def _personal_plan(self, type_: str) -> tuple[tuple[str, ...], str] | None:
-        """The personal fields and subject field of ``type_``; None without personal fields
-        (or for an unknown type, left to validation)."""
+    def _personal_plan(self, type_: str) -> tuple[tuple[str, ...], str, bool] | None:
+        """The personal fields and subject field of ``type_`` and whether it seals behaviour;
+        None without either (or for an unknown type, left to validation)."""
         if type_ not in self.catalogue:
             return None
         event_type = self.catalogue.current(type_)
-        if not event_type.personal:
+        if not event_type.personal and not event_type.behaviour:
             return None
-        return tuple(sorted(event_type.personal)), event_type.subject or ""
+        personal = tuple(sorted(event_type.personal))
+        return personal, event_type.subject or "", bool(event_type.behaviour)
 
 
 def dumps(value: Any) -> str:

@@ -77,6 +77,8 @@ class RecordedEvent:
         metadata: its metadata, as a dict or its JSON text.
         occurred_at: when it happened.
         recorded_at: when it was committed.
+        erased: its subject was erased and its behaviour with them (shared/eventlog/
+            sealing.py): the behaviour fields are absent, and projections skip it.
     """
 
     __slots__ = (
@@ -84,6 +86,7 @@ class RecordedEvent:
         "_metadata",
         "_tenant_id",
         "data",
+        "erased",
         "occurred_at",
         "position",
         "recorded_at",
@@ -106,7 +109,9 @@ class RecordedEvent:
         metadata: dict[str, Any] | str,
         occurred_at: datetime,
         recorded_at: datetime,
+        erased: bool = False,
     ):
+        self.erased = erased
         self.position = position
         self._event_id = event_id
         self._tenant_id = tenant_id
@@ -172,6 +177,7 @@ class RecordedEvent:
             self._metadata,
             self.occurred_at,
             self.recorded_at,
+            self.erased,
         )
 
     def _key(self) -> tuple[Any, ...]:

@@ -74,7 +74,15 @@ def catalogue_markdown(catalogue: Catalogue) -> str:
         for name, field in event_type.schema.fields.items():
             required = "yes" if field.required else "no"
             personal = "encrypted" if field.metadata.get("personal") else ""
+            if name in event_type.behaviour:
+                personal = "sealed (behaviour)"
             out.append(f"| `{name}` | {_kind(field)} | {required} | {_rules(field)} | {personal} |")
+        if event_type.behaviour:
+            out.append(
+                "\nBehaviour fields and the exact `occurred_at` are sealed together with the "
+                "subject's data key; the stored `occurred_at` is the Monday of its UTC week "
+                "([privacy.md](privacy.md#erasure))."
+            )
         if event_type.rules_text:
             out.append(f"\nAlso: {event_type.rules_text}")
         out.append("")

@@ -26,7 +26,7 @@ from sqlalchemy.exc import OperationalError
 
 from shared.eventlog import EventStore, RecordedEvent
 from shared.projections.partitions import partition_of, read_partitions
-from shared.projections.projection import Projection
+from shared.projections.projection import Projection, readable
 from shared.projections.tables import head_position, table_names
 
 log = logging.getLogger("compound.projections")
@@ -146,7 +146,7 @@ def catch_up_once(
             decrypt=projection.needs_personal_data,
         )
         full = len(events) == limit
-        mine = _not_yet_applied(events, starts, count)
+        mine = readable(_not_yet_applied(events, starts, count))
         if mine:
             _apply(conn, projection, mine, table_names(projection, row.generation), len(events))
         last = events[-1].position if events else 0
@@ -196,7 +196,7 @@ def _not_yet_applied(
 def _apply(
     conn: Connection,
     projection: Projection,
-    events: list[RecordedEvent],
+    events: Sequence[RecordedEvent],
     tables: Mapping[str, str],
     batch_size: int,
 ) -> None:

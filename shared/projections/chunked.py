@@ -194,7 +194,7 @@ class ChunkedRebuild:
         """Hand each fold the chunk's events of its types, then have it encode its rows."""
         for projection in self.projections:
             handles = projection.handles
-            mine = [e for e in events if e.type in handles]
+            mine = [e for e in events if e.type in handles and not e.erased]
             fold = self.folds[projection.name]
             if mine:
                 fold.fold(mine)

@@ -38,6 +38,25 @@ def joined(values: Iterable[str]) -> str:
 _Apply = TypeVar("_Apply", bound=Callable[..., None])
 
 
+def readable(events: Sequence[RecordedEvent]) -> Sequence[RecordedEvent]:
+    """``events`` without those erased with their subject (their behaviour is gone).
+
+    Every way events reach a projection (catch-up, a paged rebuild, a chunked rebuild) drops
+    them here, so a rebuild after an erasure holds nothing of the person's behaviour
+    (shared/eventlog/sealing.py).
+
+    Parameters:
+        events: events as read.
+
+    Returns:
+        ``events`` itself when none is erased, else the others, in order.
+    """
+    for e in events:
+        if e.erased:
+            return [e for e in events if not e.erased]
+    return events
+
+
 def collector_paused(apply: _Apply) -> _Apply:
     """Run ``apply`` with the cyclic garbage collector paused (shared/gc_pause.py): folding a
     batch allocates thousands of tuples without reference cycles, and the collector's scans

@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, text
 from shared.eventlog import EventStore, RecordedEvent
 from shared.eventlog.chunked_reads import DEFAULT_CHUNK_EVENTS
 from shared.projections.chunked import ChunkedRebuild, Progress
-from shared.projections.projection import Projection
+from shared.projections.projection import Projection, readable
 from shared.projections.tables import (
     create_tables,
     head_position,
@@ -133,7 +133,7 @@ class _Pass:
         events = self.store.read_all(
             position, self.batch, types=self.handles, decrypt=self.personal
         )
-        for projection, mine in zip(self.projections, self.split(events), strict=True):
+        for projection, mine in zip(self.projections, self.split(readable(events)), strict=True):
             if mine:
                 projection.apply(conn, mine, self.tables[projection.name])
         if len(events) < self.batch:

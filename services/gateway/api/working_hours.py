@@ -55,7 +55,7 @@ def get_working_hours() -> Any:
     """My working hours and time zone (the defaults until I set them)."""
     caller = current_caller()
     with resources().engine.connect() as conn:
-        return working_hours_of(conn, caller.tenant_id, caller.person_id)
+        return working_hours_of(resources().store, conn, caller.tenant_id, caller.person_id)
 
 
 @blp.route("/me/working-hours", methods=["PUT"])

@@ -150,7 +150,7 @@ def render_account(
             )
             .order_by(AccessToken.created_at.desc())
         ).all()
-        hours = working_hours_of(conn, user.tenant_id, user.person_id)
+        hours = working_hours_of(resources().store, conn, user.tenant_id, user.person_id)
     return render_template(
         "portal/account.html",
         state=state if state is not None else FormState(),

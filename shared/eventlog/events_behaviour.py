@@ -1,0 +1,34 @@
+"""Which fields of each event type are behaviour: what a person did, sealed with their key.
+
+Issue #17 (erasure of behaviour): after "erase me", nothing the person did may stay readable
+under their id. These fields (and the event's exact time) are sealed together with the
+subject's data key on append (shared/eventlog/sealing.py); the ids the store and commands look
+events up by stay in plaintext. docs/privacy.md, "Erasure", lists what stays.
+"""
+
+from __future__ import annotations
+
+BEHAVIOUR: dict[str, tuple[str, ...]] = {
+    "MicroActionLogged": ("tactic", "minutes", "audience", "counterpart_id"),
+    "MicroActionRetracted": ("tactic", "minutes", "audience"),
+    "WeeklyPlanSet": ("week", "tactics"),
+    "ExperimentStarted": ("tactic", "weeks", "starts_on"),
+    "OutcomeRecorded": ("kind", "confirmer_id"),
+    "OutcomeConfirmed": ("confirmed",),
+    "ActionConfirmed": ("confirmed",),
+    "FeedbackRequested": ("expires_at", "colleague_id"),
+    "FeedbackGiven": ("useful", "confirmed"),
+    "AbsenceDeclared": ("starts_on", "ends_on"),
+    "WorkingHoursSet": ("start_minute", "end_minute", "working_days", "time_zone"),
+    "MeetingObserved": (
+        "start",
+        "end",
+        "attendee_count",
+        "one_on_one",
+        "with_manager",
+        "organizer_is_self",
+        "response_status",
+        "recurring",
+    ),
+}
+"""Per event type: its behaviour fields (its subject is always ``person_id``)."""

@@ -1,0 +1,103 @@
+"""Sealed behaviour: what a person did, readable only with their data key.
+
+An event type may name **behaviour fields** (the catalogue's ``behaviour``: an action's
+tactic, minutes and audience, a meeting's times and flags, working hours ...). On append they
+leave the payload together with the event's exact ``occurred_at`` and are stored as one
+AES-GCM ciphertext under the subject's data key, in the payload's ``sealed`` member:
+``v2:`` + base64(nonce + ciphertext), the subject's id and ``behaviour`` as associated data.
+The ``occurred_at`` column keeps only the Monday (00:00 UTC) of the event's UTC week.
+
+Every read opens the seal (projections need the behaviour, so it is opened even when
+personal text is left sealed), puts the fields back and restores ``occurred_at``. When the
+subject's key is gone (erased), the event reads with its behaviour fields absent and
+``erased`` set: projections skip it, so a rebuild after an erasure holds nothing of it.
+
+Only the ids the store and commands look events up by (``person_id``, ``action_id`` ...) stay
+in plaintext; after the key is shredded a dump shows ids, a type and a week, nothing done.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+SEALED_MEMBER = "sealed"
+"""The payload member holding the sealed behaviour."""
+
+_PREFIX = "v2:"
+_AT = "@"  # the exact occurred_at, inside the seal
+_PURPOSE = b"behaviour"
+
+
+def week_monday(moment: datetime) -> datetime:
+    """The Monday 00:00 UTC of ``moment``'s UTC week: what the ``occurred_at`` column keeps.
+
+    Parameters:
+        moment: a time-zone aware time.
+
+    Returns:
+        Midnight UTC of that week's Monday.
+    """
+    utc = moment.astimezone(UTC)
+    day = utc.date() - timedelta(days=utc.weekday())
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def seal_behaviour(
+    key: AESGCM,
+    subject: uuid.UUID,
+    data: dict[str, Any],
+    behaviour: Iterable[str],
+    occurred_at: datetime,
+) -> datetime:
+    """Move the behaviour fields of ``data`` and ``occurred_at`` into one seal, in place.
+
+    Parameters:
+        key: the subject's data key.
+        subject: whose key it is (associated data).
+        data: the normalised payload (changed in place).
+        behaviour: the type's behaviour fields.
+        occurred_at: the event's exact time.
+
+    Returns:
+        The ``occurred_at`` to store: the Monday of its UTC week.
+    """
+    inside: dict[str, Any] = {name: data.pop(name) for name in behaviour if name in data}
+    inside[_AT] = occurred_at.isoformat()
+    nonce = os.urandom(12)
+    sealed = key.encrypt(nonce, orjson.dumps(inside), subject.bytes + _PURPOSE)
+    data[SEALED_MEMBER] = _PREFIX + base64.b64encode(nonce + sealed).decode()
+    return week_monday(occurred_at)
+
+
+def open_behaviour(key: AESGCM | None, associated: bytes, data: dict[str, Any]) -> datetime | None:
+    """Put the sealed behaviour of ``data`` back in place.
+
+    Parameters:
+        key: the subject's data key; None when erased.
+        associated: the subject's id as bytes.
+        data: a stored payload with a :data:`SEALED_MEMBER` (changed in place).
+
+    Returns:
+        The event's exact ``occurred_at``; None when the key is gone (the behaviour fields
+        stay absent).
+
+    Raises:
+        cryptography.exceptions.InvalidTag: the seal was tampered with or moved.
+    """
+    token = data.pop(SEALED_MEMBER)
+    if key is None:
+        return None
+    raw = binascii.a2b_base64(token[3:])
+    inside = orjson.loads(key.decrypt(raw[:12], raw[12:], associated + _PURPOSE))
+    at = inside.pop(_AT)
+    data.update(inside)
+    return datetime.fromisoformat(at)
