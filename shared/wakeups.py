@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 
+from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.messaging import Broker, current_broker, namespace, redis_client, send
 from shared.projections import projections_for, wake_throttle
 
@@ -109,6 +110,22 @@ def clear_pending(name: str, broker: Broker | None = None) -> None:
     client = redis_client(broker)
     if client is not None:
         client.delete(pending_key(broker, name))
+
+
+def send_rebuilds_after_erasure(broker: Broker | None = None) -> list[str]:
+    """Enqueue a rebuild of every projection that reads sealed behaviour: after an erasure
+    their rebuilt rows hold nothing of the erased person (docs/privacy.md, "Erasure").
+
+    Returns:
+        The projections whose rebuild was sent.
+
+    Raises:
+        Whatever the broker raises (Redis down).
+    """
+    names = projections_for(frozenset(BEHAVIOUR))
+    for name in names:
+        send_rebuild(name, broker)
+    return names
 
 
 def send_rebuild(name: str, broker: Broker | None = None) -> str:

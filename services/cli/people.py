@@ -72,6 +72,10 @@ def users_erase(person_id: str, tenant: str | None) -> None:
     store = open_store(cli_settings())
     OrganizationCommands(store).erase(org_actor(store, tenant), uuid.UUID(person_id))
     click.echo(f"erased {person_id}")
+    click.echo(
+        "read models still hold their behaviour until rebuilt: "
+        "`compound projections rebuild --all` (docs/privacy.md, Erasure)"
+    )
     store.engine.dispose()
 
 

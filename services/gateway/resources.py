@@ -3,6 +3,7 @@ the fork, from shared/bootstrap.py."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -20,7 +21,9 @@ from shared.messaging import Broker
 from shared.projections import Runtime
 from shared.read_tokens import PositionTokens
 from shared.settings import Settings, SettingsError
-from shared.wakeups import Wakeups
+from shared.wakeups import Wakeups, send_rebuilds_after_erasure
+
+log = logging.getLogger("compound.gateway")
 
 
 @dataclass
@@ -56,7 +59,16 @@ class Resources:
 
     @cached_property
     def organization(self) -> OrganizationCommands:
-        return OrganizationCommands(self.store)
+        commands = OrganizationCommands(self.store)
+        commands.on_erased = self._forget_erased
+        return commands
+
+    def _forget_erased(self, person_id: object) -> None:
+        """After an erasure: rebuild the read models that held the person's behaviour."""
+        try:
+            send_rebuilds_after_erasure(self.broker)
+        except Exception as err:  # Redis away: the operator runs the rebuild (docs/privacy.md)
+            log.warning("rebuilds after an erasure not sent: %s", type(err).__name__)
 
     @cached_property
     def wakeups(self) -> Wakeups:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import Connection, func, select
 
@@ -113,3 +114,5 @@ class OrganizationCore:
 
     def __init__(self, store: EventStore):
         self.store = store
+        self.on_erased: Callable[[uuid.UUID], None] = lambda person_id: None
+        """Called after an erasure commits (the gateway sends the read models' rebuilds)."""

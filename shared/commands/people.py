@@ -245,3 +245,4 @@ class PeopleCommands(OrganizationCore):
                 f"person-{person_id}",
                 [NewEvent("PersonErased", {"person_id": str(person_id)})],
             )
+        self.on_erased(person_id)  # read models forget the behaviour: shared/wakeups.py

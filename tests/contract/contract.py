@@ -87,6 +87,20 @@ def catch_up_in_batches(
     raise AssertionError(f"{projection.name} did not catch up")
 
 
+def forget_erased(store: EventStore, projection: Projection, plan: dict[str, Any]) -> None:
+    """What production does after an erasure: the gateway sends a rebuild of every
+    projection reading sealed behaviour (shared/wakeups.py), and the rebuilt rows hold
+    nothing of the erased person's behaviour, which no one can read any more. A crashed
+    rebuild leaves the live rows serving; the next one finishes."""
+    for _ in range(1_000):
+        try:
+            Runtime(store, [projection], chunk_events=plan["chunk_events"]).rebuild(projection.name)
+            return
+        except SimulatedCrash:
+            continue
+    raise AssertionError(f"{projection.name} was not rebuilt after an erasure")
+
+
 def assert_same(expected: Rows, actual: Rows, what: str, history: list[Write]) -> None:
     """Table by table; a difference names the rows on either side only, and the history."""
     for table, rows in expected.items():
@@ -136,6 +150,8 @@ def check(
         write(store, history, index, ids)
         if plan["live_every"] and index % plan["live_every"] == 0:
             catch_up_in_batches(store, batched, plan, sizes)
+        if history[index].how == "erase":
+            forget_erased(store, batched, plan)
     catch_up_in_batches(store, batched, plan, sizes)
     Runtime(store, [one_pass], batch=ONE_PASS).catch_up(one_pass.name)
 
