@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from shared.eventlog import EventStore
 from tests.api.conftest import Person, assert_problem
@@ -26,17 +25,9 @@ HOURS = {
 
 
 def settings_written(store: EventStore, person: uuid.UUID) -> list[dict[str, Any]]:
-    with store.engine.connect() as conn:
-        return [
-            dict(row.data)
-            for row in conn.execute(
-                text(
-                    "SELECT data FROM events WHERE stream_id = :s AND type = 'WorkingHoursSet' "
-                    "ORDER BY version"
-                ),
-                {"s": f"person-{person}"},
-            )
-        ]
+    """The ``WorkingHoursSet`` events of the person, as the store reads them back (their
+    behaviour is stored sealed: tests/api/test_behaviour_erasure.py)."""
+    return [e.data for e in store.read_stream(f"person-{person}") if e.type == "WorkingHoursSet"]
 
 
 def test_defaults_then_set_then_read_back(

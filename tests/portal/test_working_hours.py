@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 
 from shared.eventlog import EventStore
 from tests.portal.conftest import Member
@@ -20,17 +19,9 @@ GOOD = {"start": "07:30", "end": "15:30", "working_days": ["mon", "tue", "wed", 
 
 
 def written(store: EventStore, m: Member) -> list[dict[str, Any]]:
-    with store.engine.connect() as conn:
-        return [
-            dict(row.data)
-            for row in conn.execute(
-                text(
-                    "SELECT data FROM events WHERE stream_id = :s AND type = 'WorkingHoursSet' "
-                    "ORDER BY version"
-                ),
-                {"s": f"person-{m.id}"},
-            )
-        ]
+    """The ``WorkingHoursSet`` events of the member, as the store reads them back (stored
+    sealed)."""
+    return [e.data for e in store.read_stream(f"person-{m.id}") if e.type == "WorkingHoursSet"]
 
 
 def value_of(page: str, name: str) -> str:
