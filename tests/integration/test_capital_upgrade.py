@@ -55,7 +55,7 @@ def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
         conn.execute(text("DROP TABLE capital_pending_links__g1"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
     upgrade(store.engine)
-    assert current_revision(store.engine) == "0014"
+    assert current_revision(store.engine) >= "0014"  # later migrations run too
 
     with store.engine.connect() as conn:
         pending = conn.execute(text("SELECT event_id, action_id FROM capital_pending_links"))
@@ -73,4 +73,4 @@ def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
         ).scalar_one()
     assert credited == "network_nudge"
     upgrade(store.engine)  # again: nothing to do, nothing changes
-    assert current_revision(store.engine) == "0014"
+    assert current_revision(store.engine) >= "0014"  # later migrations run too

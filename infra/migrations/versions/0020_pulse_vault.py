@@ -27,7 +27,7 @@ depends_on = None
 def upgrade() -> None:
     op.execute(
         """
-        CREATE TABLE pulse_period_keys (
+        CREATE TABLE IF NOT EXISTS pulse_period_keys (
             tenant_id   uuid        NOT NULL,
             period      text        NOT NULL,
             wrapped_key bytea,
@@ -36,26 +36,26 @@ def upgrade() -> None:
             PRIMARY KEY (tenant_id, period),
             CHECK ((wrapped_key IS NULL) = (closed_at IS NOT NULL))
         );
-        CREATE INDEX pulse_period_keys_open ON pulse_period_keys (closes_at)
+        CREATE INDEX IF NOT EXISTS pulse_period_keys_open ON pulse_period_keys (closes_at)
             WHERE closed_at IS NULL;
-        CREATE TABLE pulse_answered (
+        CREATE TABLE IF NOT EXISTS pulse_answered (
             tenant_id   uuid  NOT NULL,
             period      text  NOT NULL,
             marker      text  NOT NULL,
             answers_mac text  NOT NULL,
             PRIMARY KEY (tenant_id, period, marker)
         );
-        CREATE TABLE pulse_waiting (
+        CREATE TABLE IF NOT EXISTS pulse_waiting (
             id          uuid  PRIMARY KEY,
             tenant_id   uuid  NOT NULL,
             team_id     uuid  NOT NULL,
             period      text  NOT NULL,
             sealed      bytea NOT NULL
         );
-        CREATE INDEX pulse_waiting_team ON pulse_waiting (tenant_id, period, team_id);
+        CREATE INDEX IF NOT EXISTS pulse_waiting_team ON pulse_waiting (tenant_id, period, team_id);
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE pulse_waiting; DROP TABLE pulse_answered; DROP TABLE pulse_period_keys;")
+    op.execute("DROP TABLE IF EXISTS pulse_waiting, pulse_answered, pulse_period_keys;")
