@@ -12,7 +12,7 @@ from flask import redirect, render_template, request, url_for
 from services.gateway.api.schemas import FeedbackRequestIn
 from services.gateway.feedback import feedback_token
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, seen
+from services.gateway.portal.forms import FormState, form_input, me, refused, sealed, seen
 from services.gateway.portal.today import recent
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError
@@ -98,5 +98,7 @@ def ask_feedback() -> Any:
     except DomainError as err:
         return render_asks(refused(state, err), err.status)
     return redirect(
-        url_for("portal.feedback", after=written.position, asked=str(written.id), _anchor="link")
+        url_for(
+            "portal.feedback", after=sealed(written.position), asked=str(written.id), _anchor="link"
+        )
     )

@@ -10,7 +10,7 @@ from typing import Any
 from flask import render_template
 
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import me, seen
+from services.gateway.portal.forms import as_of, me, seen
 from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
 from services.gateway.resources import resources
 from shared.domain.nudges import employee_nudges
@@ -95,7 +95,7 @@ def capital() -> Any:
         questions=reflection(mine),
         tactics=TACTICS,
         outcome_labels=OUTCOME_LABELS,
-        as_of_position=position,
+        as_of_position=as_of(position),
         empty=not any(h[k] for h in history for k in DIMENSIONS),
     )
 

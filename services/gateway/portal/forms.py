@@ -17,6 +17,7 @@ from services.gateway.problems import flatten
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError
 from shared.domain.weeks import iso_week_of
+from shared.read_tokens import InvalidPositionToken, own_position
 
 READ_WAIT_SECONDS = 2.0
 
@@ -86,13 +87,35 @@ def refused(state: FormState, err: DomainError) -> FormState:
     return state
 
 
+def sealed(position: int) -> str:
+    """A position as the portal's URLs carry it: a token of the caller's organisation
+    (shared/read_tokens.py), never the global log position.
+
+    Parameters:
+        position: the caller's own write's position.
+
+    Returns:
+        The token.
+    """
+    return resources().position_tokens.seal(me().tenant_id, position)
+
+
+def as_of(position: int) -> str:
+    """The token of the caller's organisation's last event a projection at ``position``
+    reached (what a page shows as its freshness)."""
+    tenant_id = me().tenant_id
+    with resources().engine.connect() as conn:
+        return resources().position_tokens.seal(tenant_id, own_position(conn, tenant_id, position))
+
+
 def seen(projection: str) -> int:
     """The projection's position, after waiting (bounded) for the caller's last write.
 
-    A page redirected to after a write carries ``?after=<position>`` and shows it.
+    A page redirected to after a write carries ``?after=<token>`` (:func:`sealed`) and
+    shows it; anything else waits for nothing.
     """
     try:
-        after = max(0, int(request.args.get("after", "0")))
-    except ValueError:
+        after = resources().position_tokens.open(me().tenant_id, request.args.get("after", ""))
+    except InvalidPositionToken:
         after = 0
     return resources().projections.wait_for(projection, after, READ_WAIT_SECONDS if after else 0.0)

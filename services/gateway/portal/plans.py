@@ -12,7 +12,15 @@ from marshmallow import ValidationError
 
 from services.gateway.api.schemas import ExperimentEndIn, ExperimentIn, PlanIn
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
+from services.gateway.portal.forms import (
+    FormState,
+    form_input,
+    me,
+    refused,
+    sealed,
+    seen,
+    this_week,
+)
 from services.gateway.problems import flatten
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError
@@ -110,7 +118,7 @@ def set_plan() -> Any:
         )
     except DomainError as err:
         return render_plan(refused(state, err), err.status)
-    return redirect(url_for("portal.plan", after=written.position, saved=1))
+    return redirect(url_for("portal.plan", after=sealed(written.position), saved=1))
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -154,7 +162,7 @@ def start_experiment() -> Any:
         written = resources().journal.start_experiment(me().actor(), **body)
     except DomainError as err:
         return render_experiments(refused(state, err), err.status)
-    return redirect(url_for("portal.experiments", after=written.position, started=1))
+    return redirect(url_for("portal.experiments", after=sealed(written.position), started=1))
 
 
 @bp.post("/experiments/<uuid:experiment_id>/end")
@@ -168,4 +176,4 @@ def end_experiment(experiment_id: uuid.UUID) -> Any:
         )
     except DomainError as err:
         return render_experiments(refused(state, err), err.status)
-    return redirect(url_for("portal.experiments", after=written.position, ended=1))
+    return redirect(url_for("portal.experiments", after=sealed(written.position), ended=1))

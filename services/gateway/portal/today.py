@@ -11,7 +11,15 @@ from flask import redirect, render_template, url_for
 
 from services.gateway.api.schemas import ActionIn, OutcomeIn
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
+from services.gateway.portal.forms import (
+    FormState,
+    form_input,
+    me,
+    refused,
+    sealed,
+    seen,
+    this_week,
+)
 from services.gateway.resources import resources
 from shared.commands.journal import UNDO_WINDOW
 from shared.domain.errors import DomainError
@@ -106,7 +114,7 @@ def log_action() -> Any:
         return render_today(refused(state, err), err.status)
     label = TACTICS[body["tactic"]].label
     return redirect(
-        url_for("portal.index", after=written.position, logged=label, _anchor="this-week")
+        url_for("portal.index", after=sealed(written.position), logged=label, _anchor="this-week")
     )
 
 
@@ -116,7 +124,7 @@ def undo_action(action_id: uuid.UUID) -> Any:
         written = resources().journal.undo_action(me().actor(), action_id)
     except DomainError as err:
         return render_today(FormState(message=err.detail), err.status)
-    return redirect(url_for("portal.index", after=written.position, undone=1))
+    return redirect(url_for("portal.index", after=sealed(written.position), undone=1))
 
 
 # -- outcomes ------------------------------------------------------------------------------------
@@ -149,4 +157,4 @@ def record_outcome() -> Any:
         written = resources().journal.record_outcome(me().actor(), **body)
     except DomainError as err:
         return render_outcomes(refused(state, err), err.status)
-    return redirect(url_for("portal.outcomes", after=written.position, recorded=1))
+    return redirect(url_for("portal.outcomes", after=sealed(written.position), recorded=1))
