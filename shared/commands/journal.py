@@ -47,7 +47,8 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
 
     Parameters:
         store: the event store.
-        secret_key: keys the anonymous pulse hash.
+        secret_key: the deployment's secret key; the pulse no longer uses it (its keys are
+            per organisation and period: shared/pulses).
         on_appended: called after each commit with the event types written (the gateway
             sends projection wake-ups from it); it must not raise.
     """

@@ -120,7 +120,8 @@ class JournalCore:
 
     Parameters:
         store: the event store.
-        secret_key: keys the anonymous pulse hash.
+        secret_key: the deployment's secret key; the pulse no longer uses it (its keys are
+            per organisation and period: shared/pulses).
         on_appended: called after each commit with the event types written (the gateway
             sends projection wake-ups from it); it must not raise.
         meetings_ahead: how far after now an imported meeting may lie (the calendar sync's
