@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 from infra.embedded import die_with_parent, free_port, stop_process
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
+from shared.read_tokens import PositionTokens
 from tests.conftest import make_org
 from tests.deploy.compose import ROOT, environment, healthcheck_argv, load, native_argv, resolve
 
@@ -268,7 +269,9 @@ def test_compose_services_run_natively_and_serve_one_request_end_to_end(
     status, text = http("GET", f"{base}/metrics")
     assert status == 200
     gateway_metrics = samples(text)
-    assert gateway_metrics[("compound_events_appended_total", frozenset())] >= written["position"]
+    tokens = PositionTokens(deployment.variables["COMPOUND_SECRET_KEY"])
+    position = tokens.open(org.tenant_id, written["position"])  # the action's, in the log
+    assert gateway_metrics[("compound_events_appended_total", frozenset())] >= position
     assert gateway_metrics[("compound_up", frozenset({("component", "redis")}))] == 1.0
     lag = ("compound_projection_lag_events", frozenset({("projection", "capital")}))
     assert gateway_metrics[lag] == 0
