@@ -31,8 +31,10 @@ from shared.domain.weeks import iso_week_of, pulse_period
 from shared.eventlog import EventStore, KeyRing, RecordedEvent
 from shared.pulses import PulseVault
 from shared.security import keyed_hash
+from shared.settings import Settings
 from tests.api.conftest import assert_problem, bearer
 from tests.conftest import TEST_SECRET, DemoOrg, make_org
+from workers.scheduler import close_pulse_periods
 
 pytestmark = pytest.mark.integration
 
@@ -244,3 +246,30 @@ def test_the_close_is_idempotent_and_takes_no_more_answers(store: EventStore, en
     assert not journal.pulse_answered(actor, org.teams["platform"], receipt.week)
     with pytest.raises(InvalidInput, match="closed"):
         journal.submit_pulse(actor, answers_of(1))
+
+
+def test_the_scheduler_closes_ended_periods(
+    store: EventStore, engine: Engine, settings: Settings, master_key: str
+):
+    """``compound scheduler``'s job: a period whose last week has ended is closed (its
+    answers enter the log, its key is destroyed); an open one is left alone."""
+    org = make_org(store, people_per_team=1)
+    journal = JournalCommands(store, TEST_SECRET)
+    actor = Actor(tenant_id=org.tenant_id, person_id=org.people["platform-1"], source="test")
+    last_week = datetime.now(UTC) - timedelta(weeks=1)
+    receipt = journal.submit_pulse(actor, answers_of(0), week=iso_week_of(last_week), now=last_week)
+    journal.submit_pulse(actor, answers_of(1))  # this week's period: still open
+    assert receipt.closes_at <= datetime.now(UTC)
+    closed, released = close_pulse_periods(settings, engine)
+    assert closed >= 1 and released >= 1
+    [event] = store.read_stream(f"pulse-{org.teams['platform']}-{receipt.week}")
+    assert event.data["answers"] == answers_of(0)
+    with engine.connect() as conn:
+        keys = conn.execute(
+            text(
+                "SELECT period, wrapped_key IS NULL FROM pulse_period_keys WHERE tenant_id = :t "
+                "ORDER BY period"
+            ),
+            {"t": org.tenant_id},
+        ).all()
+    assert [destroyed for _, destroyed in keys] == [True, False]
