@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from shared.commands.base import Actor
@@ -23,12 +23,16 @@ SECRET_FIELDS = frozenset({"token_hash", "password_hash"})
 CSV_COLUMNS = ("position", "stream", "type", "occurred_at", "recorded_at")
 
 
-def export_events(store: EventStore, actor: Actor) -> list[dict[str, Any]]:
+def export_events(
+    store: EventStore, actor: Actor, position: Callable[[int], Any] = int
+) -> list[dict[str, Any]]:
     """The actor's own events, in log order, as plain JSON-ready mappings.
 
     Parameters:
         store: the event store.
         actor: the person exporting their data.
+        position: how each event's log position is shown (the gateway seals it: global
+            positions would show other organisations' activity, shared/read_tokens.py).
 
     Returns:
         One mapping per event: position, stream, type, times and data (secrets left out).
@@ -44,7 +48,7 @@ def export_events(store: EventStore, actor: Actor) -> list[dict[str, Any]]:
     events.sort(key=lambda e: e.position)
     return [
         {
-            "position": e.position,
+            "position": position(e.position),
             "stream": e.stream_id,
             "type": e.type,
             "occurred_at": e.occurred_at.isoformat(),

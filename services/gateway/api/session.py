@@ -95,7 +95,10 @@ def export_me(args: dict[str, Any]) -> Response:
     """Export everything the log holds about me (journal, profile, calendar timing), as JSON
     or CSV. Anonymous pulse responses are not linked to me, so they are not in it."""
     caller = current_caller()
-    events = export_events(resources().store, caller.actor("api"))
+    tokens, tenant_id = resources().position_tokens, caller.tenant_id
+    events = export_events(
+        resources().store, caller.actor("api"), lambda p: tokens.seal(tenant_id, p)
+    )
     if args["format"] == "csv":
         body, mimetype = personal_data.as_csv(events), "text/csv"
     else:

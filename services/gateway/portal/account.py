@@ -249,7 +249,10 @@ def my_data() -> Any:
 @bp.get("/data/export.<any(json, csv):fmt>")
 def export(fmt: str) -> Response:
     user = me()
-    events = personal_data.export_events(resources().store, user.actor())
+    tokens = resources().position_tokens
+    events = personal_data.export_events(
+        resources().store, user.actor(), lambda p: tokens.seal(user.tenant_id, p)
+    )
     if fmt == "csv":
         body, mimetype = personal_data.as_csv(events), "text/csv"
     else:
