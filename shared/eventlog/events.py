@@ -15,6 +15,7 @@ from shared.domain.bounds import meeting_errors
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
+from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -410,6 +411,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (CalendarDisconnected, None, "A calendar connection ended."),
     (MeetingObserved, None, "A calendar meeting (timing and counts only) was seen or moved."),
     (MeetingCancelled, None, "A calendar meeting was cancelled."),
+    *RELEASE_EVENTS,
 ]
 
 

@@ -30,6 +30,7 @@ set the flag to True once the projection is mended.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -508,6 +509,24 @@ def _retry(world: _World) -> None:
         world.writes.append(Write("retry", world.writes[index].tenant, retry_of=index))
 
 
+def _release(world: _World) -> None:
+    """A team's (or an organisation's) week released: one event on a stream of its own;
+    now and then a second publisher's attempt at the same stream, which appends nothing."""
+    tenant = world.pick(world.tenants)
+    team = world.pick([*world.teams[tenant], None])
+    week = iso_week_of(world.now().date())
+    stream = f"release-{team if team is not None else tenant!r}-{week}"
+    released = world.__dict__.setdefault("released", set())
+    if stream in released:
+        return
+    released.add(stream)
+    value = world.draw(st.integers(0, 1000)) / 10
+    release = json.dumps({"levers": {"participation": {"value": value, "suppressed": False}}})
+    data = _data(team_id=team, week=week, k=world.draw(st.integers(3, 9)), epsilon_milli=10000,
+                 model_version=1, release=release)  # fmt: skip
+    world.append(tenant, stream, NewEvent("LeverReleasePublished", data, world.now()))
+
+
 def _erase(world: _World) -> None:
     living = world.living()
     if len(living) > 1:
@@ -537,6 +556,8 @@ def histories(draw: st.DrawFn, max_steps: int = 40) -> list[Write]:
             _retry(world)
         elif roll == 6:
             _erase(world)
+        elif roll == 7:
+            _release(world)
         else:
             _journal(world, world.pick(active))
     return world.writes
