@@ -1,7 +1,8 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
 a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
 stored organisation lever views kept within 10 s of the projection, and the weekly digests
-of the week just ended (built and mailed once, checked every hour).
+of the week just ended (built and mailed once, checked every hour), and the weekly releases
+of lever figures once each week is due (checked every 10 minutes, shared/releases/publish.py).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
@@ -27,6 +28,7 @@ SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
 ORG_VIEW_SECONDS = 10  # stored organisation lever views follow the projection this closely
+RELEASE_CHECK_SECONDS = 600  # due weekly releases are published within this (docs/privacy.md)
 
 
 def catch_up_everything() -> None:
@@ -110,6 +112,18 @@ def weekly_digests(
     return built, mailed
 
 
+def publish_releases(engine: Engine, settings: Settings) -> int:
+    """Publish the weekly releases now due (shared/releases/publish.py); returns how many."""
+    from shared import bootstrap
+    from shared.releases.publish import publish_caught_up
+
+    store = bootstrap.event_store(settings, shared_engine=engine)
+    done = publish_caught_up(store, settings, bootstrap.projection_runtime(store, ensure=False))
+    if done.releases:
+        log.info("releases published: %d (%d organisation-weeks)", done.releases, done.weeks)
+    return done.releases
+
+
 def run(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level)
     # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
@@ -160,6 +174,16 @@ def run(settings: Settings) -> None:
             max_instances=1,
             coalesce=True,
             next_run_time=datetime.now(UTC) + timedelta(seconds=30),
+        )
+
+        scheduler.add_job(
+            publish_releases,
+            "interval",
+            args=(engine, settings),
+            seconds=RELEASE_CHECK_SECONDS,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=20),
         )
 
         def _stop(signum: int, _frame: object) -> None:

@@ -25,6 +25,7 @@ from shared.domain.releases import Noise, release_tree
 from shared.domain.weeks import utc_week_index, week_label
 from shared.eventlog import AppendContext, ConcurrencyError, EventStore, NewEvent, StreamAppend
 from shared.eventlog.events_releases import release_stream
+from shared.projections.runtime import Runtime
 from shared.releases.inputs import tenant_week
 from shared.releases.noise import OpenDPNoise
 from shared.settings import Settings
@@ -160,6 +161,21 @@ def tenants(store: EventStore) -> Iterable[uuid.UUID]:
     """Every organisation's id."""
     with store.engine.connect() as conn:
         return [row.id for row in conn.execute(text("SELECT id FROM organizations ORDER BY id"))]
+
+
+def publish_caught_up(store: EventStore, settings: Settings, projections: Runtime) -> Published:
+    """Bring the levers read model up to the log's head, then publish what is due now.
+
+    Parameters:
+        store: the event store.
+        settings: the deployment's settings.
+        projections: the projection runtime (it catches the levers up).
+
+    Returns:
+        What was published.
+    """
+    projections.catch_up("levers")
+    return publish_due(store, settings)
 
 
 def publish_due(

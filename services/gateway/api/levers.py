@@ -1,6 +1,7 @@
 """Team levers: a team's weeks (managers of it or of a parent team, admins) and the
-organisation's (admins). Cells under k people, or derivable from others, carry no value:
-suppression happens in :mod:`shared.projections.levers`, before anything leaves."""
+organisation's (admins), as released: each closed week's figures were computed once, over
+at least k eligible people, noised, and stored as an event (:mod:`shared.releases`); a week
+without a release shows no figure, only why (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,8 @@ from shared.commands.settings import change_settings, organisation_settings
 from shared.domain.errors import Forbidden, InvalidInput, NotFound
 from shared.domain.weeks import iso_week_of, parse_iso_week
 from shared.eventlog.events import IsoWeek
-from shared.projections.levers import (
-    read_org_levers,
-    read_team_levers,
-    team_ancestry,
-    week_range,
-)
+from shared.projections.levers import team_ancestry, week_range
+from shared.releases.reads import read_org_releases, read_team_releases
 
 blp = Blueprint("levers", __name__, url_prefix="/api/v1", description="Team levers")
 DEFAULT_WEEKS = 12
@@ -45,6 +42,16 @@ class LeverArgs(ReadArgs):
             raise ValidationError({"from": ["Must not be after `to`."]})
 
 
+REASON = fields.String(
+    required=True,
+    allow_none=True,
+    metadata={
+        "description": "why there is no value: no_data, fewer_than_k, protects_smaller_group "
+        "or not_released (null when shown)"
+    },
+)
+
+
 class LeverCell(Schema):
     value = fields.Float(required=True, allow_none=True)
     n = fields.Integer(required=True, allow_none=True)
@@ -52,10 +59,27 @@ class LeverCell(Schema):
     trend = fields.Float(
         required=True, allow_none=True, metadata={"description": "change since the week before"}
     )
+    margin = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "half-width of the 90% interval of the privacy noise"},
+    )
+    reason = REASON
+    parts = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the parts the value is blended from (each over >= k people)"},
+    )
 
 
 class LeverWeek(Schema):
     week = fields.String(required=True)
+    released = fields.Boolean(
+        required=True, metadata={"description": "false: the week has no release (yet)"}
+    )
+    k = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "the k of the week's release"}
+    )
     members = fields.Integer(required=True, allow_none=True)
     levers = fields.Dict(keys=fields.String(), values=fields.Nested(LeverCell), required=True)
     pulse_items = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
@@ -114,17 +138,17 @@ def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> 
 @blp.arguments(LeverArgs(), location="query", unknown=RAISE)
 @blp.response(200, TeamLeversOut)
 def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
-    """A team's levers per ISO week (its sub-teams rolled in) and each direct sub-team's,
-    for managers of the team or of a parent team, and admins. Cells over fewer than k
-    people, or derivable from the others, are suppressed."""
+    """A team's released levers per ISO week (its sub-teams rolled in) and each direct
+    sub-team's, for managers of the team or of a parent team, and admins. Only published
+    releases carry values; every hidden figure says why."""
     caller = current_caller()
     first, last = _weeks(args)
     with resources().engine.connect() as conn:
         authorize_team(conn, caller, team_id)
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-    position = as_of("levers", args["min_position"])
+    position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
-        view = read_team_levers(conn, caller.tenant_id, team_id, first, last, k)
+        view = read_team_releases(conn, caller.tenant_id, team_id, first, last, k)
     return {"as_of_position": position, **view}
 
 
@@ -132,19 +156,16 @@ def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
 @blp.arguments(LeverArgs(), location="query", unknown=RAISE)
 @blp.response(200, OrgLeversOut)
 def org_levers(args: dict[str, Any]) -> Any:
-    """The organisation's levers per ISO week (everyone) and its top-level teams' (admins)."""
+    """The organisation's released levers per ISO week and its top-level teams' (admins)."""
     caller = current_caller()
     if caller.role != "admin":
         raise Forbidden("only an admin can see the organisation's levers")
     first, last = _weeks(args)
-    position = as_of("levers", args["min_position"])
+    position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-        # The stored view (refreshed by the scheduler), unless the caller asked for more.
-        view = read_org_levers(
-            conn, caller.tenant_id, first, last, k, position, args["min_position"] or 0
-        )
-    return {"as_of_position": position, **view}  # the view's own as_of_position wins
+        view = read_org_releases(conn, caller.tenant_id, first, last, k)
+    return {"as_of_position": position, **view}
 
 
 class OrgSettingsIn(Schema):
