@@ -7,7 +7,6 @@ every time. tests/api/test_release_attacks.py plays the other attacks of issue 1
 from __future__ import annotations
 
 import uuid
-from itertools import combinations
 from typing import Any
 
 import pytest
@@ -17,9 +16,9 @@ from sqlalchemy import text
 from shared.commands import Actor, OrganizationCommands
 from shared.domain import levers as model
 from shared.eventlog import EventStore
+from shared.projections import runtime
 from shared.projections.capital import week_index
 from shared.projections.levers import week_sums
-from shared.projections import runtime
 from shared.releases.publish import publish_tenant
 from shared.settings import Settings
 from tests.api.conftest import assert_problem
