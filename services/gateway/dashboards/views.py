@@ -2,8 +2,10 @@
 
 Every number a page prints is formatted here once, into :class:`Table` cells, and the page
 and its CSV export both render those same tables: the CSV is what is on screen, cell for
-cell. A suppressed cell only ever becomes the text "fewer than k people"; the read model
-has already replaced its value, n and trend with ``None``, so there is no number to leak.
+cell. Figures come from weekly releases (shared/releases): each shown value carries the
+half-width of its 90% interval ("62.3 ± 9.1"); a hidden cell only ever becomes the text of
+its reason (:func:`why`), its value, n and trend already ``None``, so there is no number to
+leak.
 """
 
 from __future__ import annotations
@@ -125,6 +127,38 @@ def hidden(k: int) -> str:
     return f"fewer than {k} people"
 
 
+def reasons(k: int) -> dict[str, str]:
+    """Why a figure is hidden, in the words of pages and CSVs (the codes of the API)."""
+    return {
+        "no_data": NO_DATA_YET,
+        "fewer_than_k": hidden(k),
+        "protects_smaller_group": "hidden to protect a smaller group",
+        "not_released": "week not released yet",
+    }
+
+
+NO_DATA_YET = "no data yet"
+
+
+def why(cell: Mapping[str, Any], k: int) -> str:
+    """A hidden cell's text: its reason (a cell without one reads "fewer than k people")."""
+    return reasons(k).get(cell.get("reason") or "fewer_than_k", hidden(k))
+
+
+def with_margin(cell: Mapping[str, Any], unit: str = "") -> str:
+    """A shown value with the half-width of its 90% interval, if it has one."""
+    text = fmt(cell["value"], unit)
+    margin = cell.get("margin")
+    return text if margin is None else f"{text} ± {margin:.1f}"
+
+
+def members_cell(week: Mapping[str, Any], k: int) -> Cell:
+    """The team size of a week, shown with its participation cell (hidden, with its reason)."""
+    if week["members"] is None:
+        return Cell(why(week["levers"]["participation"], k), True)
+    return Cell(str(week["members"]))
+
+
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return NO_DATA
@@ -170,8 +204,8 @@ class Table:
 
 def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = False) -> Cell:
     if cell["suppressed"]:
-        return Cell(hidden(k), suppressed=True)
-    shown = fmt(cell["value"], LEVERS[lever].unit)
+        return Cell(why(cell, k), suppressed=True)
+    shown = with_margin(cell, LEVERS[lever].unit)
     reading = band(lever, cell["value"]) if with_band else None
     return Cell(f"{shown} · {reading}" if reading else shown, band=reading)
 
@@ -188,7 +222,7 @@ def week_table(week: Mapping[str, Any], k: int) -> Table:
         value = lever_cell(cell, lever, k)
         row = [Cell(LEVERS[lever].label, header=True), value]
         if cell["suppressed"]:
-            row += [Cell(hidden(k), True), Cell(hidden(k), True), Cell(hidden(k), True)]
+            row += [Cell(why(cell, k), True) for _ in range(3)]
         else:
             reading = band(lever, cell["value"])
             row += [
@@ -208,12 +242,11 @@ def history_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         ["Week", *(LEVERS[lever].label for lever in SHOWN), "Members"],
     )
     for week in weeks:
-        members = week["members"]
         table.rows.append(
             [
                 Cell(week["week"], header=True),
                 *(lever_cell(week["levers"][lever], lever, k) for lever in SHOWN),
-                Cell(hidden(k), True) if members is None else Cell(str(members)),
+                members_cell(week, k),
             ]
         )
     return table
@@ -257,13 +290,12 @@ def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) 
     )
     for week in weeks:
         cell = week["levers"][lever]
-        members = week["members"]
         row = [Cell(week["week"], header=True), lever_cell(cell, lever, k)]
         if cell["suppressed"]:
-            row += [Cell(hidden(k), True), Cell(hidden(k), True)]
+            row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
             row += [Cell(str(cell["n"])), Cell(trend_text(lever, cell["trend"]))]
-        row.append(Cell(hidden(k), True) if members is None else Cell(str(members)))
+        row.append(members_cell(week, k))
         table.rows.append(row)
     return table
 
@@ -282,11 +314,11 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
             statement += " (reverse-scored)"
         if cell["suppressed"]:
             table.rows.append(
-                [Cell(statement, header=True), Cell(hidden(k), True), Cell(hidden(k), True)]
+                [Cell(statement, header=True), Cell(why(cell, k), True), Cell(why(cell, k), True)]
             )
         else:
             table.rows.append(
-                [Cell(statement, header=True), Cell(fmt(cell["value"])), Cell(str(cell["n"]))]
+                [Cell(statement, header=True), Cell(with_margin(cell)), Cell(str(cell["n"]))]
             )
     return table
 
@@ -311,12 +343,15 @@ def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         row = [Cell(week["week"], header=True)]
         for key, _, unit in CALENDAR:
             if parts["suppressed"]:
-                row.append(Cell(hidden(k), True))
+                row.append(Cell(why(parts, k), True))
             elif key == "people":
                 row.append(Cell(str(parts[key])))
             else:
-                value = parts[key]
-                row.append(Cell(NO_DATA if value is None else f"{value:g}{unit}"))
+                value, margin = parts[key], parts.get(f"{key}_margin")
+                text = NO_DATA if value is None else f"{value:g}{unit}"
+                row.append(
+                    Cell(text if value is None or margin is None else f"{text} ± {margin:g}")
+                )
         table.rows.append(row)
     return table
 
