@@ -24,3 +24,11 @@ def releases_publish() -> None:
     done = publish_caught_up(store, settings, bootstrap.projection_runtime(store))
     click.echo(f"{done.releases} releases of {done.weeks} organisation-weeks published")
     store.engine.dispose()
+
+
+@releases.command("accuracy")
+def releases_accuracy() -> None:
+    """Print how noisy released figures are at n = 5, 10, 25, 100 (docs/privacy.md)."""
+    from shared.releases.accuracy import accuracy_table
+
+    click.echo(accuracy_table(cli_settings().privacy_epsilon))

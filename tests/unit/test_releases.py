@@ -189,3 +189,33 @@ def test_no_figure_leaves_without_noise_scaled_to_one_person(tree, extra, answer
             for lever in release["levers"].values():
                 assert lever["suppressed"] or (lever["n"] >= k and lever["parts"])
         assert len(noise.scales) == shown
+
+
+def test_the_accuracy_table_in_the_docs_is_the_codes():
+    from pathlib import Path
+
+    from shared.releases.accuracy import accuracy_table
+    from shared.settings import Settings
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "privacy.md").read_text()
+    table = doc.split("<!-- accuracy:start -->\n")[1].split("<!-- accuracy:end -->")[0]
+    assert table.strip() == accuracy_table(Settings().privacy_epsilon).strip(), (
+        "docs/privacy.md is out of date: paste `compound releases accuracy`"
+    )
+
+
+def test_release_settings_are_read_and_checked():
+    import pytest
+
+    from shared.settings import Settings, SettingsError
+
+    settings = Settings.from_env(
+        {"COMPOUND_PRIVACY_EPSILON": "2.5", "COMPOUND_RELEASE_GRACE_HOURS": "6"}
+    )
+    assert settings.privacy_epsilon == 2.5 and settings.release_grace_hours == 6
+    assert Settings.from_env({}).privacy_epsilon == 10.0
+    for bad in ("0", "-1", "nan", "inf", "ten"):
+        with pytest.raises(SettingsError, match="COMPOUND_PRIVACY_EPSILON"):
+            Settings.from_env({"COMPOUND_PRIVACY_EPSILON": bad})
+    with pytest.raises(SettingsError, match="COMPOUND_RELEASE_GRACE_HOURS"):
+        Settings.from_env({"COMPOUND_RELEASE_GRACE_HOURS": "-1"})
