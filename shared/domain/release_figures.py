@@ -33,10 +33,39 @@ FIGURE_BOUNDS: dict[str, tuple[float, float]] = {
     **{f"item:{item}": (0.0, 100.0) for item in ITEMS},
 }
 """Every released figure and the bounds one person's contribution is clamped into. The
-budget of a team-week is split evenly over all of them, shown or not, so the split itself
-says nothing about the data."""
+budget of a team-week is split over all of them, shown or not (:func:`budget_share`)."""
 
 FIGURES = tuple(FIGURE_BOUNDS)
+DETAIL_FIGURES = frozenset(
+    {
+        *(f"item:{item}" for item in ITEMS if item.startswith("ps")),
+        "meeting_share",
+        "focus_hours_per_person",
+        "after_hours_per_person",
+        "back_to_back_per_person",
+    }
+)
+"""The figures behind a lever's detail page (safety items, calendar components); the others
+are the parts the six levers are blended from."""
+DETAIL_SHARE = 0.25
+"""The share of a team-week's budget the detail figures split; the lever parts split the rest."""
+
+
+def budget_share(figure: str) -> float:
+    """The share of a team-week's privacy budget one figure spends (all shares add up to 1,
+    whatever the data: the split itself says nothing).
+
+    Parameters:
+        figure: a name of ``FIGURES``.
+
+    Returns:
+        A fraction of the budget.
+    """
+    if figure in DETAIL_FIGURES:
+        return DETAIL_SHARE / len(DETAIL_FIGURES)
+    return (1 - DETAIL_SHARE) / (len(FIGURES) - len(DETAIL_FIGURES))
+
+
 MEMBER_FIGURES = frozenset({"participation", "micro_advancement_rate", "safety_behaviour"})
 """The figures every eligible member is in the population of."""
 PERSON_FIGURES = tuple(f for f in FIGURES if not f.startswith("item:") and f != "safety_survey")

@@ -7,7 +7,8 @@ managers may read of each node, and nothing else:
   least k distinct people, n being that population's size; a rollup is hidden as well when
   the unseen parts below it add up to 1..k-1 people (:func:`~shared.domain.privacy.protect_tree`);
 * each shown figure noised with the Laplace mechanism, scaled to one person's largest effect
-  on it, with an even share of the team-week's privacy budget;
+  on it, with its share of the team-week's privacy budget (the levers' parts three quarters,
+  the detail figures a quarter);
 * each lever blended (post-processing, no extra privacy cost) only from its parts that are
   shown, and labelled with them;
 * each hidden figure with its reason (:data:`REASONS`).
@@ -23,7 +24,14 @@ from typing import Any, Protocol
 
 from shared.domain.levers import ITEMS, LEVER_NAMES
 from shared.domain.privacy import Cell, effective_k, protect_tree
-from shared.domain.release_figures import FIGURE_BOUNDS, FIGURES, Population, clamp, rollup
+from shared.domain.release_figures import (
+    FIGURE_BOUNDS,
+    FIGURES,
+    Population,
+    budget_share,
+    clamp,
+    rollup,
+)
 
 REASONS = {
     "no_data": "No data yet for this week.",
@@ -83,7 +91,7 @@ def noise_scale(figure: str, n: int, epsilon: float) -> float:
     """The Laplace scale of a figure over n people with the team-week budget ``epsilon``.
 
     One person moves a mean over n people by at most ``(high - low) / n``; the figure's
-    share of the budget is ``epsilon / len(FIGURES)``.
+    share of the budget is ``epsilon * budget_share(figure)``.
 
     Parameters:
         figure: a name of ``FIGURES``.
@@ -94,7 +102,7 @@ def noise_scale(figure: str, n: int, epsilon: float) -> float:
         The scale.
     """
     low, high = FIGURE_BOUNDS[figure]
-    return (high - low) / n / (epsilon / len(FIGURES))
+    return (high - low) / n / (epsilon * budget_share(figure))
 
 
 def _digits(figure: str) -> int:

@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from shared.domain.release_figures import FIGURES
+from shared.domain.release_figures import budget_share
 from shared.domain.releases import ALPHA, noise_scale
 from shared.releases.noise import OpenDPNoise
 
 SIZES = (5, 10, 25, 100)
 COLUMNS = (
-    ("a 0-100 figure (a lever's part, a pulse item, participation)", "participation", ALPHA),
+    ("a lever's part (0-100: participation, a half of a lever)", "participation", ALPHA),
     ("a lever blended from two parts (weights 0.5)", "participation", ALPHA / 2),
     ("micro-advancement rate (actions per person, 0-10)", "micro_advancement_rate", ALPHA),
-    ("focus hours per person (0-40)", "focus_hours_per_person", ALPHA),
+    ("a safety item or a calendar share (0-100, detail)", "meeting_share", ALPHA),
 )
 
 
@@ -29,8 +29,9 @@ def accuracy_table(epsilon: float) -> str:
     noise = OpenDPNoise()
     head = "| n | " + " | ".join(title for title, _, _ in COLUMNS) + " |"
     lines = [
-        f"Budget per team-week: epsilon = {epsilon:g}, split over {len(FIGURES)} figures "
-        f"(epsilon {epsilon / len(FIGURES):.3f} each).",
+        f"Budget per team-week: epsilon = {epsilon:g}: each lever part spends "
+        f"{epsilon * budget_share('participation'):.3f}, each detail figure (a safety item, a "
+        f"calendar component) {epsilon * budget_share('meeting_share'):.3f}.",
         "",
         head,
         "| " + " | ".join("---" for _ in range(len(COLUMNS) + 1)) + " |",

@@ -1,8 +1,8 @@
 """A tenant-week's eligible populations, read from the levers read model.
 
-Eligible for a team's week: people who had joined before the week began and counted in
+Eligible for a team's week: people who joined (accepted their invitation) and counted in
 that team for the whole week (their lever-team interval began before it and ends after it:
-no one who joined, moved in, moved out or left during it). People in no team are in no
+no one who was invited, moved in, moved out or left during it). People in no team are in no
 release. Pulse answers are anonymous: their sums are read per team as stored, and a
 release never counts more of them than the team's eligible members
 (:meth:`~shared.domain.release_figures.Population.figure`).
@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 from typing import Any
 
 from sqlalchemy import Connection, text
 
 from shared.domain.release_figures import PersonWeek, Population, PulseSums
-from shared.domain.weeks import week_monday
 from shared.projections.levers.schema import MILLI
 
 
@@ -73,18 +71,19 @@ def eligible_members(conn: Connection, tenant_id: Any, week: int) -> dict[str, s
         for row in rows
         if row.from_week < week and (row.to_week is None or row.to_week > week)
     }
-    return {person: whole_week[person] for person in _joined_before(conn, whole_week, week)}
+    return {person: whole_week[person] for person in _joined(conn, whole_week)}
 
 
-def _joined_before(conn: Connection, people: Iterable[str], week: int) -> list[str]:
-    """Which of ``people`` joined (``PersonJoined``, event time) before ``week`` began."""
-    start = datetime.combine(week_monday(week), time(), tzinfo=UTC)
+def _joined(conn: Connection, people: Iterable[str]) -> list[str]:
+    """Which of ``people`` joined (a ``PersonJoined``: an invitation never accepted is no
+    member). History imported from before joining counts, in the invitation's team, as the
+    levers read model places it (docs/levers.md, "Inputs")."""
     rows = conn.execute(
         text(
             "SELECT DISTINCT stream_id FROM events WHERE stream_id = ANY(:streams)"
-            " AND type = 'PersonJoined' AND occurred_at < :start"
+            " AND type = 'PersonJoined'"
         ),
-        {"streams": [f"person-{p}" for p in people], "start": start},
+        {"streams": [f"person-{p}" for p in people]},
     ).all()
     return [row.stream_id.removeprefix("person-") for row in rows]
 

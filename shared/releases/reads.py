@@ -3,7 +3,8 @@
 Only published releases leave the server: a week without one (the open week, or a closed
 week not yet released) shows every figure hidden with the reason ``not_released``. A
 release reads the same every time: its figures, its k and its noise were fixed when it was
-published. Trends and nudges are computed from released figures only (post-processing).
+published. Trends and nudges are computed from released figures only (post-processing);
+a nudge cites only figures whose noise is small (:data:`NUDGE_MAX_MARGIN`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from shared.domain.releases import COMPONENTS
 from shared.domain.weeks import week_label
 
 NOT_RELEASED = "not_released"
+NUDGE_MAX_MARGIN = 20.0
+"""A nudge cites a figure only when its 90% margin is at most this: noise does not nudge."""
 
 
 def _hidden(reason: str) -> dict[str, Any]:
@@ -67,13 +70,22 @@ def _week_out(week: int, row: Any, before: Any | None) -> dict[str, Any]:
             trend = round(cell["value"] - old["value"], digits)
         levers[name] = {**cell, "trend": trend}
     components = release["time_pressure_components"]
+    precise = {
+        name: cell
+        if cell["margin"] is None or cell["margin"] <= NUDGE_MAX_MARGIN
+        else {**cell, "suppressed": True}
+        for name, cell in levers.items()
+    }
+    share_margin = components.get("meeting_share_margin")
+    if share_margin is not None and share_margin > NUDGE_MAX_MARGIN:
+        components = {**components, "meeting_share": None}
     return {
         **release,
         "week": week_label(week),
         "released": True,
         "k": row.k,
         "levers": levers,
-        "nudges": manager_nudges(levers, components),
+        "nudges": manager_nudges(precise, components),
     }
 
 

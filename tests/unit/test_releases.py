@@ -5,6 +5,7 @@ first, then the same numbers through :func:`release_tree`."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,6 +16,7 @@ from shared.domain.release_figures import (
     PersonWeek,
     Population,
     PulseSums,
+    budget_share,
     clamp,
     rollup,
 )
@@ -120,7 +122,8 @@ def test_no_data_and_too_few_have_their_reasons():
 
 def test_noise_is_opendps_and_spends_the_figures_share_of_the_budget():
     scale = noise_scale("participation", 10, EPSILON)
-    assert privacy_loss(scale, 100.0 / 10) <= EPSILON / len(FIGURES) + 1e-9
+    assert privacy_loss(scale, 100.0 / 10) <= EPSILON * budget_share("participation") + 1e-9
+    assert sum(budget_share(f) for f in FIGURES) == pytest.approx(1.0)
     noise = OpenDPNoise()
     draws = {noise.laplace(50.0, scale) for _ in range(20)}
     assert len(draws) == 20  # fresh noise each draw: hence drawn once, at release
@@ -183,7 +186,7 @@ def test_no_figure_leaves_without_noise_scaled_to_one_person(tree, extra, answer
                 exact, n = totals[node].figure(figure)
                 assert n >= k and cell["n"] == n and exact is not None
                 low, high = FIGURE_BOUNDS[figure]
-                scale = (high - low) / n / (EPSILON / len(FIGURES))
+                scale = (high - low) / n / (EPSILON * budget_share(figure))
                 expected = round(clamp(exact + scale, figure), 2 if high <= 20 else 1)
                 assert abs(cell["value"] - expected) < 1e-9
             for lever in release["levers"].values():
@@ -219,3 +222,23 @@ def test_release_settings_are_read_and_checked():
             Settings.from_env({"COMPOUND_PRIVACY_EPSILON": bad})
     with pytest.raises(SettingsError, match="COMPOUND_RELEASE_GRACE_HOURS"):
         Settings.from_env({"COMPOUND_RELEASE_GRACE_HOURS": "-1"})
+
+
+def test_noise_does_not_nudge():
+    """A released lever past its nudge threshold nudges only when its margin is small."""
+    from types import SimpleNamespace
+
+    from shared.releases.reads import NUDGE_MAX_MARGIN, node_weeks
+
+    people = [PersonWeek()] * 30  # nobody acted: participation 0, under its threshold
+    release = release_tree(ORG, {}, {ORG: _team(people, [])}, K, EPSILON, ExactNoise())[ORG]
+
+    def nudges(margin: float) -> list[str]:
+        cell = {**release["levers"]["participation"], "margin": margin}
+        levers = {**release["levers"], "participation": cell}
+        row = SimpleNamespace(k=K, release={**release, "levers": levers})
+        week = node_weeks({(ORG, 100): row}, ORG, 100, 100)[0]
+        return [n["rule"] for n in week["nudges"]]
+
+    assert nudges(NUDGE_MAX_MARGIN)
+    assert nudges(NUDGE_MAX_MARGIN + 0.1) == []
