@@ -164,3 +164,18 @@ def test_exact_figures_match_the_levers_model(store: EventStore):
             {"s": f"release-{world.teams['Platform']}-{week['week']}"},
         ).scalar_one()
     assert json.loads(stored["release"])["members"] == 6 and stored["k"] == 5
+
+
+def test_the_schedulers_job_catches_the_levers_up_and_publishes(
+    store: EventStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    from shared.releases import publish
+    from workers.scheduler import publish_releases
+
+    world = make_world(store, {"Platform": None})
+    for person in world.hire("Platform", 5):
+        world.act(person, 0)  # not projected yet: the job catches the levers up first
+    monkeypatch.setattr(publish, "tenants", lambda _store: [world.tenant])
+    assert publish_releases(store.engine, settings) > 0
+    assert publish_releases(store.engine, settings) == 0  # every due week is released
+    assert _team(world, "Platform", 0)["weeks"][0]["members"] == 5
