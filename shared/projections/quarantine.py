@@ -24,7 +24,7 @@ import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import OperationalError
@@ -78,7 +78,7 @@ class Quarantined:
         event_id: its id.
         event_type: its type.
         error: what ``apply`` raised (type and text).
-        since: when it was quarantined.
+        since: when it was quarantined (UTC).
         held_events: events held back, the poison event included.
         retried_at: when a retry last failed (None: never retried).
     """
@@ -314,7 +314,7 @@ def quarantined(conn: Connection, tenant_id: uuid.UUID | None = None) -> list[Qu
             r.event_id,
             r.event_type,
             r.error,
-            r.quarantined_at,
+            r.quarantined_at.astimezone(UTC),
             int(r.held_events),
             r.retried_at,
         )
