@@ -277,12 +277,8 @@ def warn(name: str, poisons: Sequence[Poison]) -> None:
             "error": p.message,
         }
         log.warning(
-            "projection %s quarantined tenant %s at position %s (%s): %s",
-            name,
-            fields["tenant_id"],
-            p.event.position,
-            p.event.type,
-            p.message,
+            "projection quarantined a tenant: %s",
+            " ".join(f"{key}={value!r}" for key, value in fields.items()),
             extra={"quarantine": fields},
         )
 
