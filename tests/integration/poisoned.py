@@ -1,14 +1,15 @@
-"""A projection that cannot apply some events (poison events), for the quarantine's tests.
+"""Projections that cannot apply some events (poison events), for the quarantine's tests.
 
-``poisoned(base, suffix, bad)``: ``base`` isolated under ``{name}_{suffix}`` (its own tables),
-whose ``apply`` and rebuild fold raise on any event whose id is in ``bad`` (text ids), as a
-projection raises on a value it cannot handle. Emptying ``bad`` is the fix (an upcaster, a
-mended projection).
+``poisoning(projection, is_bad)``: ``projection`` (an isolated copy) whose ``apply`` and
+rebuild fold raise on any event ``is_bad`` picks, as a projection raises on a value it cannot
+handle. ``poisoned(base, suffix, bad)``: ``base`` isolated under ``{name}_{suffix}`` and
+poisoned on the event ids in ``bad``; emptying ``bad`` is the fix (an upcaster, a mended
+projection).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection
@@ -17,25 +18,27 @@ from shared.eventlog import RecordedEvent
 from shared.projections.runtime import Projection
 from tests.integration.isolated_projections import isolated
 
+IsBad = Callable[[RecordedEvent], bool]
+
 
 class PoisonError(ValueError):
     """What a poisoned projection raises."""
 
 
-def _check(events: Sequence[RecordedEvent], bad: set[str]) -> None:
+def _check(events: Sequence[RecordedEvent], is_bad: IsBad) -> None:
     for e in events:
-        if e.event_id_text in bad:
+        if is_bad(e):
             raise PoisonError(f"cannot apply {e.type} at {e.position}")
 
 
 class PoisonedFold:
     """A rebuild fold that raises where the poisoned ``apply`` raises."""
 
-    def __init__(self, inner: Any, bad: set[str]) -> None:
-        self.inner, self.bad = inner, bad
+    def __init__(self, inner: Any, is_bad: IsBad) -> None:
+        self.inner, self.is_bad = inner, is_bad
 
     def fold(self, events: Sequence[RecordedEvent]) -> None:
-        _check(events, self.bad)
+        _check(events, self.is_bad)
         self.inner.fold(events)
 
     def flush(self, copies: Any, tables: Mapping[str, str]) -> None:
@@ -48,20 +51,27 @@ class PoisonedFold:
         return bool(self.inner.finish(conn, tables))
 
 
-def poisoned(base: Projection, suffix: str, bad: set[str]) -> Projection:
-    """``base`` isolated as ``{name}_{suffix}``, raising on the events whose ids are in
-    ``bad`` (read at each call: a test mends it by emptying the set)."""
-    inner = type(isolated(base, suffix))
+def poisoning(projection: Projection, is_bad: IsBad) -> Projection:
+    """``projection`` (its name and tables unchanged), raising on the events ``is_bad``
+    picks, in ``apply`` and in its rebuild's fold."""
 
-    class Poisoned(inner):  # type: ignore[valid-type,misc]
+    class Poisoned(type(projection)):  # type: ignore[misc]
         def apply(
             self, conn: Connection, events: Sequence[RecordedEvent], tables: Mapping[str, str]
         ) -> None:
-            _check(events, bad)
+            _check(events, is_bad)
             super().apply(conn, events, tables)
 
         def begin_rebuild(self) -> Any:
             fold = super().begin_rebuild()
-            return None if fold is None else PoisonedFold(fold, bad)
+            return None if fold is None else PoisonedFold(fold, is_bad)
 
-    return Poisoned()
+    copy: Projection = object.__new__(Poisoned)
+    copy.__dict__.update(vars(projection))
+    return copy
+
+
+def poisoned(base: Projection, suffix: str, bad: set[str]) -> Projection:
+    """``base`` isolated as ``{name}_{suffix}``, raising on the events whose ids are in
+    ``bad`` (read at each call: a test mends it by emptying the set)."""
+    return poisoning(isolated(base, suffix), lambda e: e.event_id_text in bad)
