@@ -145,9 +145,16 @@ def projections_rebuild(name: str | None, everything: bool, processes: int) -> N
     "--tenant",
     help="The quarantined tenant (organisation id or name); default, every one.",
 )
-def projections_retry(name: str, tenant: str | None) -> None:
+@click.option(
+    "--skip-event",
+    is_flag=True,
+    help="Skip the poison event (recorded: rebuilds skip it too), then apply the rest: for a "
+    "fix by a compensating event.",
+)
+def projections_retry(name: str, tenant: str | None, skip_event: bool) -> None:
     """Apply again, in order, the events a projection held back at a poison event (after a
-    fix: an upcaster, a compensating event) and release the tenant, or show the new failure."""
+    fix: an upcaster, a mended projection; or a compensating event with --skip-event) and
+    release the tenant, or show the new failure."""
     from shared import bootstrap
 
     store = open_store(cli_settings())
@@ -156,7 +163,7 @@ def projections_retry(name: str, tenant: str | None) -> None:
         raise click.UsageError(f"name a projection ({', '.join(rt.projections)})")
     tenant_id = None if tenant is None else _tenant_id(store, tenant)
     try:
-        results = rt.retry(name, tenant_id)
+        results = rt.retry(name, tenant_id, skip_event=skip_event)
     except LookupError as err:
         raise click.ClickException(str(err)) from err
     finally:

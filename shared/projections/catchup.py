@@ -34,7 +34,6 @@ from shared.projections.quarantine import (
     Isolated,
     Poison,
     apply_isolated,
-    held_tenants,
     record,
     warn,
 )
@@ -123,7 +122,13 @@ def _batch(
     if not locked:
         return 0, True, []  # no such partition (any more), or held for long: nothing to do
     row = conn.execute(
-        text("SELECT generation, position, status, partitions FROM projections WHERE name = :n"),
+        text(
+            "SELECT generation, position, status, partitions, ARRAY(SELECT q.tenant_id "
+            "FROM projection_quarantine q WHERE q.projection = p.name "
+            "AND q.generation = p.generation) AS held, ARRAY(SELECT s.event_id "
+            "FROM projection_skipped_events s WHERE s.projection = p.name) AS skipped "
+            "FROM projections p WHERE name = :n"
+        ),
         {"n": projection.name},
     ).first()
     if row is None or row.status != "live":
@@ -146,13 +151,14 @@ def _batch(
     mine = _not_yet_applied(events, starts, count)
     outcome = Isolated()
     if mine:
-        held = held_tenants(conn, projection.name, row.generation)
+        held = set(row.held)  # the tenants waiting at a poison event (read with the row)
         tables = table_names(projection, row.generation)
-        outcome = apply_isolated(conn, projection, mine, tables, held)
+        skipped = frozenset(row.skipped)  # events an operator skipped (rarely any)
+        outcome = apply_isolated(conn, projection, mine, tables, held, skipped)
         record(conn, projection.name, row.generation, outcome)
     last = events[-1].position if events else 0
     _advance(conn, projection.name, starts, last if full else max(head, last))
-    return len(mine) - sum(outcome.held.values()), not full, outcome.poisons
+    return len(mine) - outcome.not_applied, not full, outcome.poisons
 
 
 def _lock_checkpoints(

@@ -24,6 +24,7 @@ the memory and speed.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
@@ -37,6 +38,7 @@ from shared.eventlog.chunked_reads import END_OF_IDS, EventChunk
 from shared.gc_pause import collector_paused
 from shared.projections.bulk import DroppedKeys, analyse, drop_keys, restore_keys
 from shared.projections.projection import Projection, RebuildFold
+from shared.projections.quarantine import skipped_events
 
 log = logging.getLogger("compound.projections")
 
@@ -133,6 +135,8 @@ class ChunkedRebuild:
         self.shared_ids: set[str] = set()
         """Projections whose tables held rows sharing a key across chunks (an id used by
         more than one person): their chunked rows cannot be trusted (see rebuild.py)."""
+        self.skipped: dict[str, frozenset[uuid.UUID]] = {p.name: frozenset() for p in projections}
+        """Projection name -> the events an operator skipped (read when the pass starts)."""
         self.failed: set[str] = set()
         """Projections whose fold raised (a poison event): their shadow tables hold part of
         a pass and are rebuilt page by page (see rebuild.py)."""
@@ -154,6 +158,8 @@ class ChunkedRebuild:
             The head the pass read to: what was appended after it is for ``apply()``.
         """
         head = self.store.head()
+        with self.store.engine.connect() as conn:
+            self.skipped = {p.name: skipped_events(conn, p.name) for p in self.projections}
         dropped = self._drop_keys()
         handles = frozenset().union(*(p.handles for p in self.projections))
         personal = any(p.needs_personal_data for p in self.projections)
@@ -216,6 +222,9 @@ class ChunkedRebuild:
                 continue  # it raised: rebuilt page by page
             handles = projection.handles
             mine = [e for e in events if e.type in handles]
+            skipped = self.skipped[projection.name]
+            if skipped:  # poison events an operator skipped: catch-up leaves them out too
+                mine = [e for e in mine if e.event_id not in skipped]
             try:
                 if mine:
                     fold.fold(mine)

@@ -65,6 +65,13 @@ class Isolated:
 
     poisons: list[Poison] = field(default_factory=list)
     held: Counter[uuid.UUID] = field(default_factory=Counter)
+    skipped: int = 0
+    """Events left out because an operator skipped them (:func:`skip`)."""
+
+    @property
+    def not_applied(self) -> int:
+        """Events held back or skipped."""
+        return sum(self.held.values()) + self.skipped
 
 
 @dataclass(frozen=True)
@@ -113,9 +120,11 @@ def apply_isolated(
     events: Sequence[RecordedEvent],
     tables: Mapping[str, str],
     held: set[uuid.UUID],
+    skipped: frozenset[uuid.UUID] = frozenset(),
 ) -> Isolated:
-    """Apply ``events`` but those of the tenants in ``held``; a tenant whose events fail is
-    added to ``held`` at its first failing event (its earlier events stay applied).
+    """Apply ``events`` but those of the tenants in ``held`` and those ``skipped``; a tenant
+    whose events fail is added to ``held`` at its first failing event (its earlier events
+    stay applied).
 
     Parameters:
         conn: the batch's transaction (savepoints are taken in it).
@@ -123,6 +132,7 @@ def apply_isolated(
         events: events of its types, in log order.
         tables: base table name -> physical name of the generation written.
         held: the tenants quarantined so far (updated).
+        skipped: ids of events an operator skipped (:func:`skipped_events`).
 
     Returns:
         The new poison events and the events held back per tenant.
@@ -131,10 +141,13 @@ def apply_isolated(
         OperationalError: the server or the connection failed (nothing is quarantined).
     """
     outcome = Isolated()
-    mine = list(events)
+    mine = events
+    if skipped:
+        mine = [e for e in mine if e.event_id not in skipped]
+        outcome.skipped = len(events) - len(mine)
     if held:
-        mine = [e for e in events if e.tenant_id not in held]
-        outcome.held.update(e.tenant_id for e in events if e.tenant_id in held)
+        outcome.held.update(e.tenant_id for e in mine if e.tenant_id in held)
+        mine = [e for e in mine if e.tenant_id not in held]
     if not mine or _applied(conn, projection, mine, tables) is None:
         return outcome
     for tenant, theirs in _by_tenant(mine).items():
@@ -216,6 +229,63 @@ def held_tenants(conn: Connection, name: str, generation: int) -> set[uuid.UUID]
             {"n": name, "g": generation},
         ).scalars()
     )
+
+
+def skipped_events(conn: Connection, name: str) -> frozenset[uuid.UUID]:
+    """The events of projection ``name`` an operator skipped (every generation leaves them
+    out).
+
+    Parameters:
+        conn: a connection.
+        name: the projection.
+
+    Returns:
+        Their ids.
+    """
+    return frozenset(
+        conn.execute(
+            text("SELECT event_id FROM projection_skipped_events WHERE projection = :n"),
+            {"n": name},
+        ).scalars()
+    )
+
+
+def skip(conn: Connection, name: str, generation: int, tenant_id: uuid.UUID) -> uuid.UUID:
+    """Skip the poison event ``tenant_id`` waits at in projection ``name``: record it in
+    ``projection_skipped_events`` (with its position, type and error), so that catch-up, a
+    retry and every rebuild leave it out alike.
+
+    Parameters:
+        conn: the caller's transaction.
+        name: the projection.
+        generation: its live generation.
+        tenant_id: the quarantined tenant.
+
+    Returns:
+        The skipped event's id.
+
+    Raises:
+        LookupError: the tenant is not quarantined there.
+    """
+    event_id = conn.execute(
+        text(
+            "INSERT INTO projection_skipped_events (projection, event_id, tenant_id, position, "
+            "event_type, error) SELECT projection, event_id, tenant_id, position, event_type, "
+            "error FROM projection_quarantine "
+            "WHERE projection = :n AND generation = :g AND tenant_id = :t "
+            "ON CONFLICT DO NOTHING RETURNING event_id"
+        ),
+        {"n": name, "g": generation, "t": tenant_id},
+    ).scalar()
+    if event_id is None:
+        raise LookupError(f"tenant {tenant_id} is not quarantined in {name}")
+    log.warning(
+        "projection skipped an event: projection=%r tenant_id=%r event_id=%r",
+        name,
+        str(tenant_id),
+        str(event_id),
+    )
+    return uuid.UUID(str(event_id))
 
 
 def record(conn: Connection, name: str, generation: int, outcome: Isolated) -> None:

@@ -33,6 +33,7 @@ from shared.projections.quarantine import (
     forget,
     held_tenants,
     record,
+    skipped_events,
     warn,
 )
 from shared.projections.tables import (
@@ -158,7 +159,9 @@ class _Pass:
             if mine:
                 name, generation = projection.name, self.generations[projection.name]
                 held = held_tenants(conn, name, generation)
-                outcome = apply_isolated(conn, projection, mine, self.tables[name], held)
+                skipped = skipped_events(conn, name)
+                tables = self.tables[name]
+                outcome = apply_isolated(conn, projection, mine, tables, held, skipped)
                 record(conn, name, generation, outcome)
                 self.poisons += [(name, p) for p in outcome.poisons]
         if len(events) < self.batch:

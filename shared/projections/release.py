@@ -21,7 +21,7 @@ from sqlalchemy import Connection, text
 from shared.eventlog import EventStore, RecordedEvent
 from shared.projections.partitions import partition_of, slot_of
 from shared.projections.projection import Projection
-from shared.projections.quarantine import Poison, apply_isolated, warn
+from shared.projections.quarantine import Poison, apply_isolated, skip, skipped_events, warn
 from shared.projections.tables import lock_partitions, table_names
 
 log = logging.getLogger("compound.projections")
@@ -44,7 +44,12 @@ class Released:
 
 
 def release(
-    store: EventStore, projection: Projection, tenant_id: uuid.UUID, batch: int
+    store: EventStore,
+    projection: Projection,
+    tenant_id: uuid.UUID,
+    batch: int,
+    *,
+    skip_event: bool = False,
 ) -> Released:
     """Apply the events ``projection`` held back for ``tenant_id``, in order, and release the
     tenant; or record the event that still fails.
@@ -54,6 +59,8 @@ def release(
         projection: the projection (registered).
         tenant_id: the quarantined tenant.
         batch: events read and applied at a time.
+        skip_event: skip the poison event the tenant waits at (after a compensating
+            event: :func:`shared.projections.quarantine.skip`), then apply the rest.
 
     Returns:
         What was applied, and what still waits.
@@ -78,14 +85,17 @@ def release(
             raise LookupError(f"tenant {tenant_id} is not quarantined in {projection.name}")
         partition = partition_of(tenant_id, int(row.partitions))
         upto = max(checkpoints.get(partition, 0), int(row.position))
+        if skip_event:
+            skip(conn, projection.name, row.generation, tenant_id)
+        skipped = skipped_events(conn, projection.name)
         tables = table_names(projection, row.generation)
         applied, failed, rest = 0, None, 0
         for page in _held_events(store, projection, tenant_id, int(held.position) - 1, upto, batch):
             if failed is not None:
                 rest += len(page)
                 continue
-            outcome = apply_isolated(conn, projection, page, tables, set())
-            applied += len(page) - sum(outcome.held.values())
+            outcome = apply_isolated(conn, projection, page, tables, set(), skipped)
+            applied += len(page) - outcome.not_applied
             if outcome.poisons:
                 failed, rest = outcome.poisons[0], sum(outcome.held.values())
         _settle(conn, projection.name, row.generation, tenant_id, failed, rest)

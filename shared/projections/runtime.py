@@ -147,7 +147,9 @@ class Runtime:
             max_batches=max_batches,
         )
 
-    def retry(self, name: str, tenant_id: uuid.UUID | None = None) -> list[Released]:
+    def retry(
+        self, name: str, tenant_id: uuid.UUID | None = None, *, skip_event: bool = False
+    ) -> list[Released]:
         """Apply again what projection ``name`` held back after a poison event (after a
         fix): for ``tenant_id``, or for every quarantined tenant (and clear a failure of the
         whole projection left by an older version).
@@ -155,6 +157,8 @@ class Runtime:
         Parameters:
             name: the projection.
             tenant_id: the quarantined tenant; default, every one.
+            skip_event: skip each tenant's poison event (recorded: every rebuild skips it
+                too), then apply the rest: the fix was a compensating event.
 
         Returns:
             What each retry did, in the order of the tenants' poison events.
@@ -165,11 +169,13 @@ class Runtime:
         """
         projection = self.projections[name]
         if tenant_id is not None:
-            return [release(self.store, projection, tenant_id, self.batch)]
+            return [release(self.store, projection, tenant_id, self.batch, skip_event=skip_event)]
         catchup.retry(self.store, name)
         with self.engine.connect() as conn:
             tenants = [q.tenant_id for q in quarantined(conn) if q.projection == name]
-        return [release(self.store, projection, t, self.batch) for t in tenants]
+        return [
+            release(self.store, projection, t, self.batch, skip_event=skip_event) for t in tenants
+        ]
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Build the next generation of ``name`` from position 0 beside the live one, then

@@ -191,3 +191,31 @@ def test_a_rebuild_after_the_fix_releases_the_tenant(world: World) -> None:
     rt.rebuild(world.name)
     assert world.waiting() == []
     assert world.rows(world.projection, world.b) == world.clean_rows(world.b)
+
+
+@pytest.mark.parametrize("chunk_events", [1, 1000])
+def test_a_skipped_poison_event_is_left_out_by_catch_up_and_rebuild_alike(
+    world: World, chunk_events: int
+) -> None:
+    """The fix was a compensating event: the operator skips the poison event, which stays
+    poisonous; every later catch-up and rebuild leaves it out."""
+    rt = world.runtime()
+    world.log(world.b)
+    (poison,) = world.log(world.b, bad=True)
+    world.log(world.b, 2)  # the compensating event among them
+    rt.catch_up(world.name)
+    (released,) = rt.retry(world.name, world.b, skip_event=True)
+    assert released.waiting is None and released.applied == 2  # held 3, one skipped
+    world.log(world.b)
+    rt.catch_up(world.name)
+    assert world.waiting() == []
+    rows = world.rows(world.projection, world.b)
+    with world.store.engine.connect() as conn:
+        skipped = conn.execute(
+            text("SELECT position, tenant_id FROM projection_skipped_events WHERE projection = :n"),
+            {"n": world.name},
+        ).all()
+    assert [tuple(r) for r in skipped] == [(poison, world.b)]
+    Runtime(world.store, [world.projection], chunk_events=chunk_events).rebuild(world.name)
+    assert world.waiting() == [] and world.rows(world.projection, world.b) == rows
+    assert rows != world.clean_rows(world.b)  # the clean copy counted the skipped event
