@@ -31,7 +31,13 @@ class Resources:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = bootstrap.engine(self.settings, pool_size=10)
+            # Every statement of a web request runs under the statement timeout: a slow one
+            # answers 503 (services/gateway/timeouts.py), never a worker held for minutes.
+            self._engine = bootstrap.engine(
+                self.settings,
+                pool_size=10,
+                statement_timeout_ms=self.settings.statement_timeout_ms,
+            )
         return self._engine
 
     @property

@@ -62,3 +62,10 @@ def test_seed_tactics_and_weights():
         "prototype_first",
     }
     assert (TACTICS["network_nudge"].visibility, TACTICS["network_nudge"].relationships) == (1, 2.5)
+
+
+def test_the_statement_timeout_defaults_to_five_seconds_and_zero_turns_it_off():
+    assert Settings.from_env({}).statement_timeout_ms == 5000
+    assert Settings.from_env({"COMPOUND_STATEMENT_TIMEOUT_MS": "0"}).statement_timeout_ms == 0
+    with pytest.raises(SettingsError, match="COMPOUND_STATEMENT_TIMEOUT_MS"):
+        Settings.from_env({"COMPOUND_STATEMENT_TIMEOUT_MS": "-1"})
