@@ -2,15 +2,16 @@
 tenant's rows).
 
 An import names its own ids, and the read models key their rows by them (a feedback request's
-row by its request id, an experiment's by its id). So, for the events of one import:
+row by its request id, an experiment's by its id), filling a row from both sides. So, for the
+events of one import:
 
 * a **reference** (an answer's request, an ended experiment, an outcome's or a request's
   action) names an entity of the same stream: created in the log, or in the same import;
-* a **creation** (an action, a request, an experiment, an outcome) names an id no other stream
-  created, in the log or in the same import.
+* a **creation** names an id no other stream of the import creates, and, for a feedback
+  request, an experiment or an outcome (:data:`UNIQUE_IDS`), no other stream of the log.
 
-Else the import is refused with the field named, and nothing is written. One index lookup
-per entity type (migration 0016), whatever the size of the log.
+Else the import is refused with the field named, and nothing is written. The log is read
+once per entity type: by the indexes of migration 0016, and by the streams the import names.
 """
 
 from __future__ import annotations
@@ -24,13 +25,18 @@ from sqlalchemy import Connection
 
 from shared.database import as_psycopg
 
-CREATES = {
-    "MicroActionLogged": "action_id",
+UNIQUE_IDS = {
     "FeedbackRequested": "request_id",
     "ExperimentStarted": "experiment_id",
     "OutcomeRecorded": "outcome_id",
 }
-"""Each entity type: the event creating it and its id field (indexed by migration 0016)."""
+"""Entities whose id no two streams may share (indexed per type by migration 0016): the read
+models key their rows by these ids alone, and fill a row from both sides (a request and its
+answer, a start and its end), so a second stream's claim would reach the first's row."""
+CREATES = {**UNIQUE_IDS, "MicroActionLogged": "action_id"}
+"""Each entity type: the event creating it and its id field. Actions are keyed per person
+(capital) or by their first logging (levers), so only one import's streams must not share
+an action id; checking the whole log would cost an index on the busiest event type."""
 REFERENCES = {
     ("FeedbackGiven", "request_id"): "FeedbackRequested",
     ("FeedbackRequested", "action_id"): "MicroActionLogged",
@@ -78,21 +84,32 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
         ``{"<at>.data.<field>": [message]}``; empty when every id is the item's stream's own.
     """
     in_batch: dict[tuple[str, str], set[str]] = defaultdict(set)  # (type, id) -> streams
-    wanted: dict[str, set[str]] = defaultdict(set)
     for item in items:
         for _, creator, entity, creates in _names(item):
-            wanted[creator].add(entity)
             if creates:
                 in_batch[(creator, entity)].add(item.stream)
-    in_log = _streams_of(conn, wanted)
+    unique: dict[str, set[str]] = defaultdict(set)
+    elsewhere: set[tuple[str, str, str]] = set()  # (stream, type, id) not in the batch
+    for item in items:
+        for _, creator, entity, creates in _names(item):
+            if creates and creator in UNIQUE_IDS:
+                unique[creator].add(entity)
+            elif not creates and item.stream not in in_batch[(creator, entity)]:
+                elsewhere.add((item.stream, creator, entity))
+    claimed = _streams_of(conn, unique)
+    found = _existing(conn, elsewhere)
     errors: dict[str, list[str]] = {}
     for item in items:
         for field, creator, entity, creates in _names(item):
-            streams = in_log.get((creator, entity), set()) | in_batch[(creator, entity)]
             what = _WHAT[creator]
-            if creates and streams - {item.stream}:
-                errors[f"{item.at}.data.{field}"] = [f"This {what} id is already taken."]
-            elif not creates and item.stream not in streams:
+            if creates:
+                streams = claimed.get((creator, entity), set()) | in_batch[(creator, entity)]
+                if streams - {item.stream}:
+                    errors[f"{item.at}.data.{field}"] = [f"This {what} id is already taken."]
+            elif (
+                item.stream not in in_batch[(creator, entity)]
+                and (item.stream, creator, entity) not in found
+            ):
                 errors[f"{item.at}.data.{field}"] = [f"This person has no {what} with this id."]
     return errors
 
@@ -100,7 +117,8 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
 def _streams_of(
     conn: Connection, wanted: Mapping[str, set[str]]
 ) -> dict[tuple[str, str], set[str]]:
-    """(creating type, id) -> the streams of the log that created it, for the ids ``wanted``."""
+    """(creating type, id) -> the streams of the log that created it, for the ids ``wanted``
+    of the :data:`UNIQUE_IDS` types (one index lookup per type)."""
     found: dict[tuple[str, str], set[str]] = defaultdict(set)
     with as_psycopg(conn).cursor() as cur:
         for kind, ids in wanted.items():
@@ -114,3 +132,22 @@ def _streams_of(
             for entity, stream in cur.fetchall():
                 found[(kind, entity)].add(stream)
     return found
+
+
+def _existing(conn: Connection, wanted: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+    """Which of ``wanted`` (stream, creating type, id) the log holds: one read per creating
+    type of the streams named (by the stream index)."""
+    by_kind: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for stream, kind, entity in wanted:
+        by_kind[kind].add((stream, entity))
+    found: set[tuple[str, str, str]] = set()
+    with as_psycopg(conn).cursor() as cur:
+        for kind, pairs in by_kind.items():
+            field = CREATES[kind]
+            cur.execute(
+                f"SELECT stream_id, data->>'{field}' FROM events WHERE stream_id = ANY(%s) "
+                f"AND type = '{kind}' AND (data->>'{field}') = ANY(%s::text[])",
+                (sorted({s for s, _ in pairs}), sorted({e for _, e in pairs})),
+            )
+            found.update((stream, kind, entity) for stream, entity in cur.fetchall())
+    return found & wanted

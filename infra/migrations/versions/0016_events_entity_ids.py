@@ -1,8 +1,8 @@
-"""The ids an event creates (an action's, a feedback request's, an experiment's, an outcome's),
-indexed by type: an import may name its own ids, and the command layer checks that an id it
-creates is not one of another stream's, and that one it references is its own stream's
-(shared/commands/import_references.py), in one index lookup per type. Partial indexes: the
-other event types pay nothing on append.
+"""The ids a feedback request, an experiment and an outcome are created with, indexed by type:
+an import may name its own ids, and the command layer checks that an id it creates is not
+another stream's (shared/commands/import_references.py), in one index lookup per type.
+Partial indexes: the other event types (actions and meetings, the busiest) pay nothing on
+append.
 
 Revision ID: 0016
 Revises: 0014
@@ -16,7 +16,6 @@ branch_labels = None
 depends_on = None
 
 ENTITY_IDS = (
-    ("MicroActionLogged", "action_id"),
     ("FeedbackRequested", "request_id"),
     ("ExperimentStarted", "experiment_id"),
     ("OutcomeRecorded", "outcome_id"),
