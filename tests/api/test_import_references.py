@@ -15,18 +15,10 @@ from sqlalchemy import text
 
 from shared.eventlog import EventStore
 from tests.api.conftest import Headers, assert_problem, bearer
+from tests.api.test_bounds import events_of
 from tests.conftest import DemoOrg
 
 pytestmark = pytest.mark.integration
-
-
-def events_of(store: EventStore, tenant: uuid.UUID) -> int:
-    with store.engine.connect() as conn:
-        return int(
-            conn.execute(
-                text("SELECT count(*) FROM events WHERE tenant_id = :t"), {"t": tenant}
-            ).scalar_one()
-        )
 
 
 def answers_to(store: EventStore, request_id: str) -> int:
