@@ -5,7 +5,7 @@ Partial indexes: the other event types (actions and meetings, the busiest) pay n
 append.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from alembic import op
