@@ -133,6 +133,11 @@ class Settings:
     smtp_starttls: bool = True
     projection_partitions: int = 1
     projection_lease_seconds: int = 15
+    worker_threads: int = 4
+    """Threads of each worker process; its connection pools are sized from it."""
+    statement_timeout_ms: int = 5000
+    """The longest a web request's SQL statement may run (0: no limit); the gateway answers
+    503 with Retry-After when it fires (services/gateway/timeouts.py)."""
     release_grace_hours: int = 24
     """Hours after a week closes (Monday 00:00 UTC) before its release is computed."""
     privacy_epsilon: float = 10.0
@@ -173,6 +178,8 @@ class Settings:
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             projection_partitions=projection_partitions(env),
             projection_lease_seconds=projection_lease_seconds(env),
+            worker_threads=_int(env, "COMPOUND_WORKER_THREADS", 4, minimum=1),
+            statement_timeout_ms=_int(env, "COMPOUND_STATEMENT_TIMEOUT_MS", 5000),
             release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),
             privacy_epsilon=_float(env, "COMPOUND_PRIVACY_EPSILON", 10.0),
         )

@@ -176,6 +176,6 @@ def test_the_schedulers_job_catches_the_levers_up_and_publishes(
     for person in world.hire("Platform", 5):
         world.act(person, 0)  # not projected yet: the job catches the levers up first
     monkeypatch.setattr(publish, "tenants", lambda _store: [world.tenant])
-    assert publish_releases(store.engine, settings) > 0
-    assert publish_releases(store.engine, settings) == 0  # every due week is released
+    assert publish_releases(settings, store.engine) > 0
+    assert publish_releases(settings, store.engine) == 0  # every due week is released
     assert _team(world, "Platform", 0)["weeks"][0]["members"] == 5
