@@ -15,13 +15,13 @@ def releases() -> None:
 @releases.command("publish")
 def releases_publish() -> None:
     """Catch the levers up, then publish every due, unreleased week of every organisation
-    (what the scheduler does every ten minutes; safe to run again)."""
+    (what the scheduler does every ten minutes, 50 weeks at a time; safe to run again)."""
     from shared import bootstrap
     from shared.releases.publish import publish_caught_up
 
     settings = cli_settings()
     store = open_store(settings)
-    done = publish_caught_up(store, settings, bootstrap.projection_runtime(store))
+    done = publish_caught_up(store, settings, bootstrap.projection_runtime(store), limit=None)
     click.echo(f"{done.releases} releases of {done.weeks} organisation-weeks published")
     store.engine.dispose()
 

@@ -34,6 +34,9 @@ log = logging.getLogger("compound.releases")
 CONTEXT = AppendContext(actor="system", source="releases")
 MAX_WEEKS_BACK = 104
 """A first run releases at most this many weeks before the last due one."""
+WEEKS_PER_RUN = 50
+"""The scheduler's run publishes at most this many organisation-weeks (bounded work: a
+backlog, say a first start on two years of history, is worked off over several runs)."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +125,9 @@ def publish_tenant(
     tenant_id: uuid.UUID,
     now: datetime,
     noise: Noise | None = None,
+    limit: int | None = None,
 ) -> Published:
-    """Publish every due, unreleased week of one organisation.
+    """Publish every due, unreleased week of one organisation, oldest first.
 
     Parameters:
         store: the event store.
@@ -131,6 +135,7 @@ def publish_tenant(
         tenant_id: the organisation.
         now: the time releases are due against.
         noise: the noise source (default: OpenDP's Laplace mechanism).
+        limit: publish at most this many weeks (None: all).
 
     Returns:
         What was published.
@@ -144,6 +149,8 @@ def publish_tenant(
     for week in range(first, last + 1):
         if week in done:
             continue
+        if limit is not None and weeks >= limit:
+            break
         with store.engine.connect() as conn:
             k = organisation_settings(conn, tenant_id, settings).k
             appends = release_events(conn, tenant_id, week, k, settings.privacy_epsilon, noise)
@@ -163,23 +170,30 @@ def tenants(store: EventStore) -> Iterable[uuid.UUID]:
         return [row.id for row in conn.execute(text("SELECT id FROM organizations ORDER BY id"))]
 
 
-def publish_caught_up(store: EventStore, settings: Settings, projections: Runtime) -> Published:
+def publish_caught_up(
+    store: EventStore, settings: Settings, projections: Runtime, limit: int | None = WEEKS_PER_RUN
+) -> Published:
     """Bring the levers read model up to the log's head, then publish what is due now.
 
     Parameters:
         store: the event store.
         settings: the deployment's settings.
         projections: the projection runtime (it catches the levers up).
+        limit: organisation-weeks to publish at most (the scheduler's bound; None: all).
 
     Returns:
         What was published.
     """
     projections.catch_up("levers")
-    return publish_due(store, settings)
+    return publish_due(store, settings, limit=limit)
 
 
 def publish_due(
-    store: EventStore, settings: Settings, now: datetime | None = None, noise: Noise | None = None
+    store: EventStore,
+    settings: Settings,
+    now: datetime | None = None,
+    noise: Noise | None = None,
+    limit: int | None = None,
 ) -> Published:
     """Publish every due, unreleased week of every organisation (the scheduler's job).
 
@@ -188,6 +202,7 @@ def publish_due(
         settings: the deployment's settings.
         now: the time (default: now).
         noise: the noise source (default: OpenDP).
+        limit: publish at most this many organisation-weeks in all (None: every one).
 
     Returns:
         What was published, over all organisations.
@@ -195,6 +210,9 @@ def publish_due(
     now = now or datetime.now(UTC)
     weeks = releases = 0
     for tenant_id in tenants(store):
-        done = publish_tenant(store, settings, tenant_id, now, noise)
+        left = None if limit is None else limit - weeks
+        if left is not None and left <= 0:
+            break
+        done = publish_tenant(store, settings, tenant_id, now, noise, left)
         weeks, releases = weeks + done.weeks, releases + done.releases
     return Published(weeks, releases)

@@ -179,3 +179,11 @@ def test_the_schedulers_job_catches_the_levers_up_and_publishes(
     assert publish_releases(settings, store.engine) > 0
     assert publish_releases(settings, store.engine) == 0  # every due week is released
     assert _team(world, "Platform", 0)["weeks"][0]["members"] == 5
+
+
+def test_a_backlog_is_worked_off_in_bounded_runs(store: EventStore):
+    world, _ = _platform(store)  # weeks -1 to 2 due
+    assert publish_tenant(store, SETTINGS, world.tenant, _due(2), limit=1).weeks == 1
+    assert publish_tenant(store, SETTINGS, world.tenant, _due(2), limit=2).weeks == 2
+    assert publish_tenant(store, SETTINGS, world.tenant, _due(2)).weeks == 1
+    assert publish_tenant(store, SETTINGS, world.tenant, _due(2)).weeks == 0
