@@ -50,6 +50,11 @@ def _tree(conn: Connection, tenant_id: Any) -> dict[str, list[str]]:
 def eligible_members(conn: Connection, tenant_id: Any, week: int) -> dict[str, str]:
     """The people eligible in ``week``, with their team.
 
+    A lever-team interval ``[from_week, to_week]`` covers a whole week when it began before
+    it and goes on after it: it is still open, ends later, or ends with the week because the
+    person moved on the next week (a move in week *m* closes the interval at *m* - 1, while a
+    person who leaves in week *l* counts until *l*, the week they left).
+
     Parameters:
         conn: a connection.
         tenant_id: the organisation.
@@ -60,16 +65,25 @@ def eligible_members(conn: Connection, tenant_id: Any, week: int) -> dict[str, s
     """
     rows = conn.execute(
         text(
-            "SELECT DISTINCT ON (person_id) person_id, team_id, from_week, to_week"
-            " FROM lever_memberships WHERE tenant_id = :t AND from_week <= :w"
-            " AND (to_week IS NULL OR to_week >= :w) ORDER BY person_id, from_week DESC"
+            "SELECT person_id, team_id, from_week, to_week FROM lever_memberships"
+            " WHERE tenant_id = :t AND from_week <= :w + 1"
+            " AND (to_week IS NULL OR to_week >= :w) ORDER BY person_id, from_week"
         ),
         {"t": tenant_id, "w": week},
     ).all()
+    covering: dict[str, Any] = {}
+    moves_on: set[str] = set()
+    for row in rows:
+        person = str(row.person_id)
+        if row.from_week == week + 1:
+            moves_on.add(person)
+        elif row.from_week <= week and (row.to_week is None or row.to_week >= week):
+            covering[person] = row  # the latest covering interval wins, as in the read model
     whole_week = {
-        str(row.person_id): str(row.team_id)
-        for row in rows
-        if row.from_week < week and (row.to_week is None or row.to_week > week)
+        person: str(row.team_id)
+        for person, row in covering.items()
+        if row.from_week < week
+        and (row.to_week is None or row.to_week > week or person in moves_on)
     }
     return {person: whole_week[person] for person in _joined(conn, whole_week)}
 

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from shared.commands.base import system_actor
@@ -18,6 +20,7 @@ from shared.commands.settings import change_settings
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.projections.capital import week_index
+from shared.releases.inputs import tenant_week
 from shared.releases.publish import last_due_week, publish_tenant
 from shared.releases.reads import read_team_releases
 from shared.settings import Settings
@@ -187,3 +190,46 @@ def test_a_backlog_is_worked_off_in_bounded_runs(store: EventStore):
     assert publish_tenant(store, SETTINGS, world.tenant, _due(2), limit=2).weeks == 2
     assert publish_tenant(store, SETTINGS, world.tenant, _due(2)).weeks == 1
     assert publish_tenant(store, SETTINGS, world.tenant, _due(2)).weeks == 0
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B"]),  # team of the invitation
+            st.integers(-2, 1),  # invited and joined in this week
+            st.none() | st.integers(0, 3),  # moved to the other team in this week
+            st.none() | st.integers(0, 3),  # left in this week
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_eligibility_over_random_memberships(store: EventStore, people: list[Any]):
+    """Whoever was invited, moved or left during a week is in no team's population of it;
+    everyone else is in the team they were in all week."""
+    world = make_world(store, {"A": None, "B": None})
+    expected: dict[tuple[str, int], int] = {}
+    for team, hired, moved, left in people:
+        person = world.hire(team, 1, week=hired)[0]
+        other = "B" if team == "A" else "A"
+        if moved is not None and moved <= hired:
+            moved = None
+        if moved is not None:
+            world.move(person, team, other, moved)
+        if left is not None and left > hired and (moved is None or left > moved):
+            world.leave(person, left)
+        else:
+            left = None
+        for week in range(0, 4):
+            inside = hired < week and (left is None or week < left) and week != moved
+            if inside:
+                now = other if moved is not None and week > moved else team
+                expected[(now, week)] = expected.get((now, week), 0) + 1
+    world.project()
+    with store.engine.connect() as conn:
+        for week in range(0, 4):
+            inputs = tenant_week(conn, world.tenant, W0 + week)
+            for team in ("A", "B"):
+                own = inputs.own.get(str(world.teams[team]))
+                assert (own.members if own else 0) == expected.get((team, week), 0), (team, week)
