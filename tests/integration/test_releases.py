@@ -233,3 +233,26 @@ def test_eligibility_over_random_memberships(store: EventStore, people: list[Any
             for team in ("A", "B"):
                 own = inputs.own.get(str(world.teams[team]))
                 assert (own.members if own else 0) == expected.get((team, week), 0), (team, week)
+
+
+def test_the_cli_publishes_and_prints_the_accuracy_table(
+    store: EventStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+):
+    from click.testing import CliRunner
+
+    from services.cli.releases import releases
+    from shared.releases import publish
+    from shared.releases.accuracy import accuracy_table
+
+    world, _ = _platform(store)
+    monkeypatch.setattr(publish, "tenants", lambda _store: [world.tenant])
+    monkeypatch.setenv("DATABASE_URL", settings.database_url or "")
+    monkeypatch.setenv("COMPOUND_MASTER_KEYS", ",".join(settings.master_keys))
+    monkeypatch.setenv("COMPOUND_PRIVACY_EPSILON", "4")
+    done = CliRunner().invoke(releases, ["publish"])
+    assert done.exit_code == 0, done.output
+    assert "releases of" in done.output and not done.output.startswith("0 ")
+    again = CliRunner().invoke(releases, ["publish"])
+    assert again.output.startswith("0 releases"), again.output
+    table = CliRunner().invoke(releases, ["accuracy"])
+    assert table.exit_code == 0 and table.output.strip() == accuracy_table(4.0).strip()
