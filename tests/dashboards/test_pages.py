@@ -104,7 +104,8 @@ def test_the_overview_shows_levers_nudges_and_sub_teams(app: Flask, dash: Dash):
     assert tables["history"][-1][-1] == "17" and tables["history"][-2][-1] == "12"
     heat = {row[0]: row[1:] for row in tables["teams"][1:]}
     assert set(heat) == {"Platform", "Mobile"}
-    assert re.fullmatch(r"\d+\.\d% ± \d+\.\d · (good|watch|concern)", heat["Mobile"][4])
+    # 11 people: too noisy for a reading (good, watch, concern), which needs a margin <= 20
+    assert re.fullmatch(r"\d+\.\d% ± \d+\.\d", heat["Mobile"][4])
     assert html.count('class="spark"') == 5  # a sparkline per card
     # The heat-map rows open the sub-team's own dashboard.
     assert f'href="/dashboards/teams/{dash.team("Mobile")}"' in html

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from services.gateway.api.levers import authorize_team
 from services.gateway.auth import PortalUser
-from services.gateway.dashboards import views
+from services.gateway.dashboards import views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
@@ -163,7 +163,7 @@ def _overview_page(scope: Scope) -> Any:
             scope=scope,
             levers=views.LEVERS,
             shown=views.SHOWN,
-            hidden=views.hidden(page["k"]),
+            hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
             is_admin=me().role == "admin",
             **page,
@@ -194,7 +194,7 @@ def privacy_line(k: int) -> str:
     """The privacy sentence of every page and CSV, with the organisation's k."""
     return (
         f"Weekly releases: each figure over at least {k} people, with noise (± is its 90% "
-        f"interval); a hidden figure says why: {', '.join(views.reasons(k).values())}."
+        f"interval); a hidden figure says why: {', '.join(wording.reasons(k).values())}."
     )
 
 
@@ -277,7 +277,7 @@ def _detail_page(scope: Scope, lever: str) -> Any:
             scope=scope,
             levers=views.LEVERS,
             shown=views.SHOWN,
-            hidden=views.hidden(page["k"]),
+            hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
             is_admin=me().role == "admin",
             **page,

@@ -16,6 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gateway.dashboards.wording import (
+    NO_DATA,
+    TOO_NOISY,
+    why,
+    with_margin,
+)
 from shared.domain import levers as model
 from shared.domain.nudges import (
     AMBIGUITY_HIGH,
@@ -24,8 +30,7 @@ from shared.domain.nudges import (
     SAFETY_LOW,
     TIME_PRESSURE_HIGH,
 )
-
-NO_DATA = "no data"
+from shared.releases.reads import NUDGE_MAX_MARGIN
 
 
 @dataclass(frozen=True)
@@ -123,35 +128,6 @@ LEVERS: dict[str, LeverInfo] = {
 SHOWN = tuple(LEVERS)  # the four levers and participation, in the seed's order
 
 
-def hidden(k: int) -> str:
-    return f"fewer than {k} people"
-
-
-def reasons(k: int) -> dict[str, str]:
-    """Why a figure is hidden, in the words of pages and CSVs (the codes of the API)."""
-    return {
-        "no_data": NO_DATA_YET,
-        "fewer_than_k": hidden(k),
-        "protects_smaller_group": "hidden to protect a smaller group",
-        "not_released": "week not released yet",
-    }
-
-
-NO_DATA_YET = "no data yet"
-
-
-def why(cell: Mapping[str, Any], k: int) -> str:
-    """A hidden cell's text: its reason (a cell without one reads "fewer than k people")."""
-    return reasons(k).get(cell.get("reason") or "fewer_than_k", hidden(k))
-
-
-def with_margin(cell: Mapping[str, Any], unit: str = "") -> str:
-    """A shown value with the half-width of its 90% interval, if it has one."""
-    text = fmt(cell["value"], unit)
-    margin = cell.get("margin")
-    return text if margin is None else f"{text} ± {margin:.1f}"
-
-
 def members_cell(week: Mapping[str, Any], k: int) -> Cell:
     """The team size of a week, shown with its participation cell (hidden, with its reason)."""
     if week["members"] is None:
@@ -159,10 +135,10 @@ def members_cell(week: Mapping[str, Any], k: int) -> Cell:
     return Cell(str(week["members"]))
 
 
-def fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return NO_DATA
-    return f"{value:.1f}{unit}"
+def reading(lever: str, cell: Mapping[str, Any]) -> str | None:
+    """A shown cell's band, or None when its noise is too wide to read it (the nudges' rule)."""
+    margin = cell.get("margin")
+    return None if margin is not None and margin > NUDGE_MAX_MARGIN else band(lever, cell["value"])
 
 
 def band(lever: str, value: float | None) -> str | None:
@@ -206,8 +182,8 @@ def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = Fa
     if cell["suppressed"]:
         return Cell(why(cell, k), suppressed=True)
     shown = with_margin(cell, LEVERS[lever].unit)
-    reading = band(lever, cell["value"]) if with_band else None
-    return Cell(f"{shown} · {reading}" if reading else shown, band=reading)
+    read = reading(lever, cell) if with_band else None
+    return Cell(f"{shown} · {read}" if read else shown, band=read)
 
 
 def week_table(week: Mapping[str, Any], k: int) -> Table:
@@ -224,11 +200,11 @@ def week_table(week: Mapping[str, Any], k: int) -> Table:
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True) for _ in range(3)]
         else:
-            reading = band(lever, cell["value"])
+            read = reading(lever, cell)
             row += [
                 Cell(str(cell["n"])),
                 Cell(trend_text(lever, cell["trend"])),
-                Cell(reading or NO_DATA, band=reading),
+                Cell(read or TOO_NOISY, band=read),
             ]
         table.rows.append(row)
     return table
