@@ -59,3 +59,33 @@ def find_named(
         return None
     found = store.read_positions(conn, [row[0]])
     return found[0] if found else None
+
+
+def answers_in(
+    conn: Connection, person_id: uuid.UUID, confirm_type: str, id_field: str, ids: list[str]
+) -> dict[str, bool]:
+    """The confirmations a person's items got: item id -> confirmed (True) or declined.
+
+    Parameters:
+        conn: the connection to read on.
+        person_id: the items' owner (their journal stream holds the answers).
+        confirm_type: ``OutcomeConfirmed`` or ``ActionConfirmed``.
+        id_field: ``outcome_id`` or ``action_id``.
+        ids: the items asked about.
+
+    Returns:
+        The first answer of each item answered (there is one at most: the command refuses a
+        second); items without an answer are absent.
+    """
+    if not ids:
+        return {}
+    with as_psycopg(conn).cursor() as cur:
+        cur.execute(
+            "SELECT data->>%s, (data->>'confirmed')::boolean FROM events "
+            "WHERE stream_id = %s AND type = %s AND data->>%s = ANY(%s) ORDER BY position",
+            (id_field, f"journal-{person_id}", confirm_type, id_field, ids),
+        )
+        found: dict[str, bool] = {}
+        for item, confirmed in cur.fetchall():
+            found.setdefault(item, confirmed)
+    return found

@@ -7,42 +7,23 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from services.gateway.resources import resources
 from shared.eventlog import EventStore
-from shared.notify import LoggingMailer, Message
 from tests.api.conftest import Person, assert_problem
-from tests.portal.conftest import CSRF
+from tests.portal.conftest import CSRF, mailbox, mailed_link
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def mailbox(app: Flask) -> Iterator[list[Message]]:
-    """The messages the gateway mails during the test (the logging mailer keeps them)."""
-    with app.app_context():
-        mailer = resources().mailer
-    assert isinstance(mailer, LoggingMailer)
-    start = len(mailer.sent)
-    yield mailer.sent
-    del mailer.sent[:start]
+__all__ = ["mailbox"]  # the fixture, used by name
 
 
 def post(client: FlaskClient, who: Person, path: str, body: dict[str, Any]) -> Any:
     return client.post(f"/api/v1{path}", headers=who.headers, json=body)
-
-
-def mailed_link(mailbox: list[Message], to: str) -> str:
-    links = [line for m in mailbox if m.to == to for line in m.body.split() if "://" in line]
-    assert links, [m.to for m in mailbox]
-    return links[-1]
 
 
 def outcome_naming(client: FlaskClient, owner: Person, confirmer: str) -> dict[str, Any]:
@@ -137,7 +118,7 @@ def test_an_outside_confirmer_answers_through_the_mailed_link_once(
 
 
 def test_tampered_foreign_and_expired_tokens_are_refused(
-    app: Flask, client: FlaskClient, new_person: Callable[..., Person], mailbox: list,
+    client: FlaskClient, new_person: Callable[..., Person], mailbox: list,
     monkeypatch: pytest.MonkeyPatch,
 ):  # fmt: skip
     owner = new_person()
