@@ -170,7 +170,7 @@ class VerificationCommands(JournalCore):
         with self.store.engine.connect() as conn:
             event = find_named(self.store, conn, tenant_id, named_type, item)
         if event is None:
-            raise NotFound(f"no {kind} {item} waits for a confirmation")
+            raise NotFound(f"no such {kind} waits for your confirmation")
         return event
 
     def confirmation(self, kind: str, item: RecordedEvent) -> RecordedEvent | None:

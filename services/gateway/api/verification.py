@@ -74,7 +74,7 @@ def answer_feedback(body: dict[str, Any], request_id: uuid.UUID) -> Any:
             resources().store, conn, witness.tenant_id, "FeedbackRequested", request_id
         )
     if asked is None:
-        raise NotFound(f"no feedback request {request_id} names a colleague")
+        raise NotFound("no such feedback request names a colleague")
     owner = uuid.UUID(asked.data["person_id"])
     written = journal.give_feedback(
         witness.tenant_id, owner, request_id, body["useful"], body["comment"], witness=witness
