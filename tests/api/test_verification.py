@@ -206,3 +206,18 @@ def test_an_unnamed_request_still_answers_without_login_unconfirmed(
     assert client.post(link, json={"useful": True}).status_code == 201
     given = events_of(store, asker.id, "FeedbackGiven")
     assert [g.get("confirmed", False) for g in given] == [False]
+
+
+def test_a_confirmation_retried_with_its_key_answers_the_same(
+    client: FlaskClient, new_person: Callable[..., Person]
+):
+    owner, colleague = new_person(), new_person()
+    made = outcome_naming(client, owner, str(colleague.id))
+    headers = {**colleague.headers, "Idempotency-Key": "confirm-once"}
+    path = f"/api/v1/outcomes/{made['outcome_id']}/confirmation"
+    first = client.post(path, headers=headers, json={"confirmed": True})
+    again = client.post(path, headers=headers, json={"confirmed": True})
+    assert first.status_code == again.status_code == 200
+    assert again.get_json() == first.get_json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert_problem(client.post(path, headers=headers, json={"confirmed": False}), 422)

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_smorest import Blueprint
 
+from services.gateway.api.idempotency import idempotent
 from services.gateway.api.schemas import (
     ConfirmationIn,
     ConfirmationOut,
@@ -45,6 +46,7 @@ def _confirmed(kind: str, item_id: uuid.UUID, confirmed: bool) -> dict[str, Any]
 
 
 @blp.route("/outcomes/<uuid:outcome_id>/confirmation", methods=["POST"])
+@idempotent
 @blp.arguments(ConfirmationIn())
 @blp.response(200, ConfirmationOut)
 def confirm_outcome(body: dict[str, Any], outcome_id: uuid.UUID) -> Any:
@@ -54,6 +56,7 @@ def confirm_outcome(body: dict[str, Any], outcome_id: uuid.UUID) -> Any:
 
 
 @blp.route("/actions/<uuid:action_id>/confirmation", methods=["POST"])
+@idempotent
 @blp.arguments(ConfirmationIn())
 @blp.response(200, ConfirmationOut)
 def confirm_action(body: dict[str, Any], action_id: uuid.UUID) -> Any:
@@ -62,6 +65,7 @@ def confirm_action(body: dict[str, Any], action_id: uuid.UUID) -> Any:
 
 
 @blp.route("/feedback-requests/<uuid:request_id>/answer", methods=["POST"])
+@idempotent
 @blp.arguments(FeedbackAnswerIn())
 @blp.response(201, FeedbackAnswerOut)
 def answer_feedback(body: dict[str, Any], request_id: uuid.UUID) -> Any:
