@@ -31,7 +31,9 @@ from shared.eventlog import RecordedEvent
 from shared.notify import Message
 
 LINK_DAYS = 30
-"""How long a mailed confirmation link works (a feedback request's link: until it expires)."""
+"""How long a mailed confirmation link works."""
+FEEDBACK_LINK_DAYS = 61
+"""A feedback request's mailed link: its request's own expiry (60 days at most) governs."""
 PAGES = {"outcome": "confirm.outcome", "action": "confirm.action", "feedback": "feedback.answer"}
 
 log = logging.getLogger("compound.confirmations")
@@ -67,10 +69,11 @@ def token_claims(kind: str, token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
 
     Raises:
         NotFound: the token is not one Compound signed for ``kind`` (tampered).
-        Gone: the token is older than :data:`LINK_DAYS`.
+        Gone: the token is older than :data:`LINK_DAYS` (:data:`FEEDBACK_LINK_DAYS`).
     """
     try:
-        tenant, item, digest = _serializer(kind).loads(token, max_age=LINK_DAYS * 86400)
+        days = FEEDBACK_LINK_DAYS if kind == "feedback" else LINK_DAYS
+        tenant, item, digest = _serializer(kind).loads(token, max_age=days * 86400)
         return uuid.UUID(tenant), uuid.UUID(item), str(digest)
     except SignatureExpired:
         raise Gone("this confirmation link has expired") from None
@@ -146,7 +149,8 @@ def mail_party(kind: str, item: RecordedEvent, page: dict[str, Any], what: str) 
         return
     token = address_token(kind, item.tenant_id, uuid.UUID(_item_id(kind, item)), address)
     link = page_link(kind, t=token, **page)
-    body = f"{what}\n\nAnswer with one click (the link works once, for {LINK_DAYS} days):\n{link}\n"
+    lasts = "until the question expires" if kind == "feedback" else f"for {LINK_DAYS} days"
+    body = f"{what}\n\nAnswer with one click (the link works once, {lasts}):\n{link}\n"
     try:
         resources().mailer.send(Message(address, "Compound: a colleague asks you to confirm", body))
     except Exception:  # the item is written; a lost mail is re-sent by asking again

@@ -191,6 +191,10 @@ def test_an_outside_colleague_answers_through_the_mailed_link(
     ask = {"question": "Did my update help?", "colleague": "peer@outside.example"}
     link = post(client, asker, "/feedback-requests", ask).get_json()["link"]
     mailed = mailed_link(mailbox, "peer@outside.example")
+    assert client.post(mailed + "x", json={"useful": True}).status_code == 404  # tampered
+    other = post(client, asker, "/feedback-requests", {**ask, "question": "And this?"})
+    foreign = other.get_json()["link"] + "?t=" + mailed.split("?t=")[1]
+    assert client.post(foreign, json={"useful": True}).status_code == 404  # another request
     assert client.post(mailed, json={"useful": True}).status_code == 201
     assert client.post(mailed, json={"useful": True}).status_code == 409  # single use
     assert client.post(link, json={"useful": False}).status_code == 401
