@@ -169,7 +169,7 @@ class VerificationCommands(JournalCore):
         named_type = CONFIRMABLE[kind][0]
         with self.store.engine.connect() as conn:
             event = find_named(self.store, conn, tenant_id, named_type, item)
-        if event is None:
+        if event is None or named_in(kind, event.data) is None:  # an import's explicit null
             raise NotFound(f"no such {kind} waits for your confirmation")
         return event
 
