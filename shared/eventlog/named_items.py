@@ -63,19 +63,20 @@ def find_named(
 
 def answers_in(
     conn: Connection, person_id: uuid.UUID, confirm_type: str, id_field: str, ids: list[str]
-) -> dict[str, bool]:
+) -> dict[str, bool | None]:
     """The confirmations a person's items got: item id -> confirmed (True) or declined.
 
     Parameters:
         conn: the connection to read on.
         person_id: the items' owner (their journal stream holds the answers).
-        confirm_type: ``OutcomeConfirmed`` or ``ActionConfirmed``.
-        id_field: ``outcome_id`` or ``action_id``.
+        confirm_type: ``OutcomeConfirmed``, ``ActionConfirmed`` or ``FeedbackGiven``.
+        id_field: ``outcome_id``, ``action_id`` or ``request_id``.
         ids: the items asked about.
 
     Returns:
-        The first answer of each item answered (there is one at most: the command refuses a
-        second); items without an answer are absent.
+        The first answer of each item answered (there is one at most: the commands refuse a
+        second); None for an answer without ``confirmed`` (an unconfirmed feedback answer);
+        items without an answer are absent.
     """
     if not ids:
         return {}
@@ -85,7 +86,7 @@ def answers_in(
             "WHERE stream_id = %s AND type = %s AND data->>%s = ANY(%s) ORDER BY position",
             (id_field, f"journal-{person_id}", confirm_type, id_field, ids),
         )
-        found: dict[str, bool] = {}
+        found: dict[str, bool | None] = {}
         for item, confirmed in cur.fetchall():
             found.setdefault(item, confirmed)
     return found

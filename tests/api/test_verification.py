@@ -15,6 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from shared.eventlog import EventStore
+from shared.projections import runtime
 from tests.api.conftest import Person, assert_problem
 from tests.portal.conftest import CSRF, mailbox, mailed_link
 
@@ -182,6 +183,14 @@ def test_a_named_colleague_answers_feedback_confirmed(
     assert_problem(post(client, colleague, path, {"useful": False}), 409)
     given = events_of(store, asker.id, "FeedbackGiven")
     assert [(g["useful"], g["confirmed"]) for g in given] == [(True, True)]
+    unnamed = post(client, asker, "/feedback-requests", {"question": "And this?"}).get_json()
+    assert client.post(unnamed["link"], json={"useful": False}).status_code == 201
+    runtime(store).catch_up("feedback_loop")
+    mine = client.get(
+        f"/api/v1/me/feedback?min_position={store.head()}", headers=asker.headers
+    ).get_json()
+    states = {i["request_id"]: (i["colleague_named"], i["confirmed"]) for i in mine["items"]}
+    assert states == {request_id: (True, True), unnamed["request_id"]: (False, False)}
 
 
 def test_an_outside_colleague_answers_through_the_mailed_link(
