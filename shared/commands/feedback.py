@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from shared.commands.base import Actor, append
+from shared.commands.base import Actor
 from shared.commands.journal_core import Written
 from shared.commands.verification import VerificationCommands, split_party
 from shared.domain.errors import Conflict, Gone, NotFound
@@ -143,30 +143,28 @@ class FeedbackCommands(VerificationCommands):
             person_id=witness.person_id if witness else None,
             source="feedback-link",
         )
+        stream = f"journal-{person_id}"
+        given = NewEvent(
+            "FeedbackGiven",
+            {
+                "request_id": str(request_id),
+                "person_id": str(person_id),
+                "useful": useful,
+                "comment": comment,
+                "confirmed": confirmed,
+            },
+        )
         try:
-            with self.store.engine.begin() as conn:
-                result = append(
-                    self.store,
-                    conn,
-                    colleague,
-                    f"journal-{person_id}",
-                    [
-                        NewEvent(
-                            "FeedbackGiven",
-                            {
-                                "request_id": str(request_id),
-                                "person_id": str(person_id),
-                                "useful": useful,
-                                "comment": comment,
-                                "confirmed": confirmed,
-                            },
-                        ),
-                    ],
-                    key=f"feedback-answer:{request_id}",
-                )
+            earlier, result = self.append_first(
+                colleague,
+                stream,
+                given,
+                f"feedback-answer:{request_id}",
+                lambda: self.store.find(stream, "FeedbackGiven", {"request_id": str(request_id)}),
+            )
         except IdempotencyConflict:
             raise Conflict("this question has been answered already") from None
-        if result.replayed:
+        if earlier is not None or result is None or result.replayed:
             raise Conflict("this question has been answered already")
         self.on_appended(frozenset({"FeedbackGiven"}))
         return Written(request_id, result)

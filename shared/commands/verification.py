@@ -10,6 +10,7 @@ another one is a conflict.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,13 @@ from shared.commands.journal_core import JournalCore, Written
 from shared.directory import Person
 from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from shared.domain.verification import RELATIONSHIP_TACTICS, Named, Witness, names, same_address
-from shared.eventlog import AppendResult, IdempotencyConflict, NewEvent, RecordedEvent
+from shared.eventlog import (
+    AppendResult,
+    ConcurrencyError,
+    IdempotencyConflict,
+    NewEvent,
+    RecordedEvent,
+)
 from shared.eventlog.named_items import find_named
 
 CONFIRMABLE = {
@@ -28,6 +35,9 @@ CONFIRMABLE = {
     "action": ("MicroActionLogged", "ActionConfirmed", "action_id"),
 }
 """Item kind -> (the event naming the party, the confirmation event, the id field)."""
+
+ANSWER_ATTEMPTS = 5
+"""How often an answer looks again when the owner's stream moved on while it was written."""
 
 PARTY_FIELDS = {
     "outcome": ("confirmer_id", "confirmer_email"),
@@ -215,24 +225,69 @@ class VerificationCommands(JournalCore):
             confirm_type,
             {id_field: str(item_id), "person_id": str(owner), "confirmed": confirmed},
         )
-        answer = self.confirmation(kind, item)
+        actor = Actor(witness.tenant_id, witness.person_id, source="confirmation")
+        try:
+            answer, result = self.append_first(
+                actor,
+                f"journal-{owner}",
+                event,
+                f"confirm-{kind}:{item_id}",
+                lambda: self.confirmation(kind, item),
+            )
+        except IdempotencyConflict:
+            raise Conflict(f"this {kind} has been answered already") from None
         if answer is not None:
             if single_use or answer.data["confirmed"] != confirmed:
                 raise Conflict(f"this {kind} has been answered already")
             same = AppendResult((answer.position,), (answer.event_id,), answer.version, True)
             return Written(item_id, same)
-        actor = Actor(witness.tenant_id, witness.person_id, source="confirmation")
-        try:
-            with self.store.engine.begin() as conn:
-                result = append(
-                    self.store, conn, actor, f"journal-{owner}", [event],
-                    key=f"confirm-{kind}:{item_id}",
-                )  # fmt: skip
-        except IdempotencyConflict:
-            raise Conflict(f"this {kind} has been answered already") from None
+        assert result is not None
         if not result.replayed:
             self.on_appended(frozenset({confirm_type}))
         return Written(item_id, result)
+
+    def append_first(
+        self,
+        actor: Actor,
+        stream: str,
+        event: NewEvent,
+        key: str,
+        earlier: Callable[[], RecordedEvent | None],
+    ) -> tuple[RecordedEvent | None, AppendResult | None]:
+        """Append an answer unless ``earlier`` finds one: both against one stream version.
+
+        Two answers of different people (a link's holder, a logged-in person) carry different
+        idempotency scopes, so the key alone would not stop the second: the append expects
+        the version read before looking, and looks again when the stream moved on.
+
+        Parameters:
+            actor: who answers.
+            stream: the owner's journal stream.
+            event: the answer.
+            key: the append's idempotency key.
+            earlier: finds an earlier answer in the stream, or None.
+
+        Returns:
+            ``(earlier answer, None)``, or ``(None, the append's result)``.
+
+        Raises:
+            IdempotencyConflict: the key was used with another answer.
+            Conflict: the stream kept moving (:data:`ANSWER_ATTEMPTS` times).
+        """
+        for _ in range(ANSWER_ATTEMPTS):
+            version = self.store.stream_version(stream)
+            found = earlier()
+            if found is not None:
+                return found, None
+            try:
+                with self.store.engine.begin() as conn:
+                    return None, append(
+                        self.store, conn, actor, stream, [event],
+                        expected_version=version, key=key,
+                    )  # fmt: skip
+            except ConcurrencyError:
+                continue  # the owner wrote meanwhile, or someone answered: look again
+        raise Conflict("the journal kept changing: try again")
 
     def feedback_confirms(self, asked: RecordedEvent, witness: Witness | None) -> bool:
         """Whether an answer to a feedback request is the named colleague's (proof).
