@@ -19,7 +19,14 @@ from sqlalchemy import select
 from shared.commands.base import Actor, append
 from shared.commands.journal_core import JournalCore, Written
 from shared.directory import Person
-from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
+from shared.domain.errors import (
+    Conflict,
+    Forbidden,
+    Gone,
+    InvalidInput,
+    NotFound,
+    Unauthorized,
+)
 from shared.domain.verification import RELATIONSHIP_TACTICS, Named, Witness, names, same_address
 from shared.eventlog import (
     AppendResult,
@@ -175,12 +182,17 @@ class VerificationCommands(JournalCore):
 
         Raises:
             NotFound: no such item in the organisation, or it names nobody.
+            Gone: the action was undone.
         """
         named_type = CONFIRMABLE[kind][0]
         with self.store.engine.connect() as conn:
             event = find_named(self.store, conn, tenant_id, named_type, item)
         if event is None or named_in(kind, event.data) is None:  # an import's explicit null
             raise NotFound(f"no such {kind} waits for your confirmation")
+        if kind == "action" and self.store.find(
+            f"journal-{event.data['person_id']}", "MicroActionRetracted", {"action_id": str(item)}
+        ):
+            raise Gone("this action was undone: there is nothing to confirm")
         return event
 
     def confirmation(self, kind: str, item: RecordedEvent) -> RecordedEvent | None:

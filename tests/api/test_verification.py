@@ -162,6 +162,12 @@ def test_a_relationship_action_names_its_counterpart(
     plain = post(client, owner, "/actions", body).get_json()
     assert plain["confirmation_link"] is None
 
+    undone = post(client, owner, "/actions", {**body, "counterpart": str(counterpart.id)})
+    undone_id = undone.get_json()["action_id"]
+    assert post(client, owner, f"/actions/{undone_id}/undo", {}).status_code == 200
+    path = f"/actions/{undone_id}/confirmation"
+    assert_problem(post(client, counterpart, path, {"confirmed": True}), 410)
+
 
 def test_a_named_colleague_answers_feedback_confirmed(
     client: FlaskClient, store: EventStore, new_person: Callable[..., Person], mailbox: list
