@@ -4,13 +4,13 @@ counterpart (shared/eventlog/named_items.py). The confirming side knows the item
 events that name nobody stay out of the (partial) index.
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 """
 
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
