@@ -26,7 +26,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bench.common import Context, Section, fmt_int, median, percentile, verdict
 from shared.calendar.connections import Connections, TokenCipher
-from shared.calendar.providers import configured_providers
+from shared.calendar.providers import GOOGLE_SCOPE, configured_providers
 from shared.calendar.settings import CalendarSettings
 from shared.calendar.sync import CalendarSync
 from shared.database import make_engine
@@ -90,7 +90,7 @@ class Provider:
                 "response_type": "code",
                 "client_id": "bench",
                 "redirect_uri": self.redirect,
-                "scope": "calendar.readonly",
+                "scope": GOOGLE_SCOPE,
                 "state": "bench",
                 "code_challenge": create_s256_code_challenge(verifier),
                 "code_challenge_method": "S256",

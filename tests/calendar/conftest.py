@@ -53,6 +53,21 @@ class LiveServer:
         self.server.server_close()
 
 
+class WireTap:
+    """WSGI middleware that keeps what the provider answered (request URI and body), to
+    check what crossed the wire to Compound."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.exchanges: list[tuple[str, bytes]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        uri = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        body = b"".join(self.app(environ, start_response))
+        self.exchanges.append((uri, body))
+        return [body]
+
+
 @dataclass
 class CalendarWorld:
     provider_url: str
@@ -64,6 +79,7 @@ class CalendarWorld:
     settings: Settings
     store: EventStore
     org: DemoOrg
+    wire: WireTap
 
     @property
     def admin(self) -> dict[str, str]:
@@ -207,6 +223,11 @@ class CalendarWorld:
             AppendContext(actor=str(self.org.people[who]), source="test"),
         )
 
+    def meetings(self, who: str) -> list[dict[str, Any]]:
+        """The provider's events of ``who`` that count as meetings (docs/levers.md): the
+        ones a sync turns into ``MeetingObserved``."""
+        return [m for m in self.provider_events(who) if counts(m, self.org.emails[who])]
+
     def provider_events(self, who: str) -> list[dict[str, Any]]:
         response = requests.get(
             f"{self.provider_url}/admin/accounts/{self.org.emails[who]}/events",
@@ -215,6 +236,20 @@ class CalendarWorld:
         )
         assert response.status_code == 200
         return list(response.json()["items"])
+
+
+def counts(meeting: dict[str, Any], me: str) -> bool:
+    """Whether the provider's ``meeting`` (its admin listing) takes ``me``'s time."""
+    own = next((a[1] for a in meeting["attendees"] if a[0] == me), "accepted")
+    others = [a for a in meeting["attendees"] if a[0] != me and not a[3]]
+    return (
+        meeting["status"] == "confirmed"
+        and meeting["kind"] == "default"
+        and not meeting["all_day"]
+        and meeting["transparency"] == "opaque"
+        and own in ("accepted", "tentative")
+        and bool(others)
+    )
 
 
 def csrf(html: str) -> str:
@@ -271,7 +306,10 @@ def world(
         page_size=25,
     )
     gateway_settings = replace(settings, calendar=calendar)
-    provider = LiveServer(create_provider(provider_settings), provider_port)
+    provider_app = create_provider(provider_settings)
+    wire = WireTap(provider_app.wsgi_app)
+    provider_app.wsgi_app = wire  # type: ignore[method-assign]
+    provider = LiveServer(provider_app, provider_port)
     gateway_app = create_gateway(
         {
             "COMPOUND_SETTINGS": gateway_settings,
@@ -291,6 +329,7 @@ def world(
             settings=gateway_settings,
             store=store,
             org=calendar_org,
+            wire=wire,
         )
     finally:
         gateway.stop()

@@ -1,0 +1,141 @@
+"""The other kinds of event real calendars hold, beside meetings: blocks that are not
+meetings (focus time, out of office, working location, a personal appointment), all-day and
+free events, declined and tentative invitations, a town hall of hundreds, meetings set in
+other time zones, rooms, and a recurring series with a moved instance (an exception).
+
+Each is in the generated calendars so that Compound's counting rules (docs/levers.md) meet
+every shape Google and Microsoft send; see :func:`other_kinds`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from services.calendar_provider.generator import (
+    Attendee,
+    Meeting,
+    Profile,
+    at_utc,
+    short,
+    week_meetings,
+)
+
+TOWN_HALL = 300
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=UTC)
+
+
+def with_exceptions(meetings: list[Meeting], monday: date) -> list[Meeting]:
+    """Every third week the team sync's instance moves half an hour later: an exception of
+    its series that keeps its instance id and its original start."""
+    if monday.isocalendar().week % 3:
+        return meetings
+    out = []
+    for m in meetings:
+        if m.series_id and m.series_id.endswith("teamsync") and m.status == "confirmed":
+            shift = timedelta(minutes=30)
+            m = replace(m, start=m.start + shift, end=m.end + shift, original_start=m.start)
+        out.append(m)
+    return out
+
+
+def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
+    """The week's events that are not ordinary busy meetings, or that stretch the shapes.
+
+    Parameters:
+        profile: whose calendar (their colleagues are the other attendees).
+        monday: the Monday of the ISO week.
+
+    Returns:
+        The events, deterministic per person and week.
+    """
+    me = profile.email
+    rng = random.Random(hashlib.sha256(f"{me}|{monday.isoformat()}|kinds".encode()).digest())
+    tag, week = short(me), monday.isocalendar().week
+    team = profile.team()
+    days = [monday + timedelta(days=i) for i in range(5)]
+    out: list[Meeting] = []
+
+    def add(key: str, start: datetime, end: datetime, summary: str, **extra: object) -> None:
+        fields: dict[str, object] = {"organizer": me, "attendees": (), **extra}
+        out.append(
+            Meeting(
+                id=f"{tag}w{monday.strftime('%G%V')}{key}",
+                start=start,
+                end=end,
+                summary=summary,
+                description=f"{summary}: details only the owner sees",
+                **fields,  # type: ignore[arg-type]
+            )
+        )
+
+    def invited(response: str, *others: str, room: str | None = None) -> tuple[Attendee, ...]:
+        people = [Attendee(me, response), *(Attendee(o, "accepted", i == 0)
+                  for i, o in enumerate(others))]  # fmt: skip
+        if room:
+            people.append(Attendee(room, "accepted", resource=True))
+        return tuple(people)
+
+    for key, day in (("fa", days[1]), ("fb", days[3])):  # focus time: no one else, busy
+        add(key, at_utc(day, 13), at_utc(day, 15), "Focus block: deep work", kind="focusTime")
+    add("wl", _midnight(days[0]), _midnight(days[1]), "Working location: home",
+        kind="workingLocation", all_day=True, transparency="transparent")  # fmt: skip
+    if week % 5 == 2:  # out of office for a day (a timed block over the whole day)
+        add("oo", _midnight(days[4]), _midnight(days[4] + timedelta(days=1)),
+            "Out of office (day off)", kind="outOfOffice")  # fmt: skip
+    if week % 4 == 1:  # an all-day offsite shown as busy, with colleagues
+        add("od", _midnight(days[2]), _midnight(days[3]), "Team offsite", all_day=True,
+            organizer=team[0], attendees=invited("accepted", team[0], *team[1:4]),
+            location="Harbour hotel, conference room B")  # fmt: skip
+    add("ll", at_utc(days[3], 12), at_utc(days[3], 13), "Lunch & learn (optional)",
+        organizer=team[1 % len(team)], transparency="transparent",
+        attendees=invited("accepted", team[1 % len(team)], *team[:3]),
+        location="Room 4.01")  # fmt: skip
+    vendor = f"sales-{rng.randrange(100)}@vendor.example"
+    add("vd", at_utc(days[2], 15.5), at_utc(days[2], 16), "Vendor demo", organizer=vendor,
+        attendees=invited("declined", vendor, team[0]))  # fmt: skip
+    add("dc", at_utc(days[1], 16), at_utc(days[1], 16.5), "Design critique",
+        organizer=team[-1], attendees=invited("tentative", team[-1], team[0]))  # fmt: skip
+    add("nr", at_utc(days[4], 10), at_utc(days[4], 10.5), "Vendor intro",
+        organizer=vendor, attendees=invited("needsAction", vendor))  # fmt: skip
+    if week % 4 == 3:  # a town hall of hundreds, organised by someone else
+        crowd = [f"staff-{i}.{short(monday.isoformat())}@example.org" for i in range(TOWN_HALL)]
+        add("th", at_utc(days[3], 16), at_utc(days[3], 17), "Town hall", organizer=crowd[0],
+            attendees=invited(rng.choice(("accepted", "tentative")), *crowd))  # fmt: skip
+    add("ny", *_local(days[2], 10, 45, "America/New_York"), "Partner sync (New York)",
+        zone="America/New_York", attendees=invited("accepted", me, f"partner@{tag}.example",
+        room=f"room-nyc-{tag}@resource.calendar.google.com"))  # fmt: skip
+    if week % 2:
+        add("in", *_local(days[1], 13, 30, "Asia/Kolkata"), "Handover (Bangalore)",
+            zone="Asia/Kolkata", attendees=invited("accepted", me, team[0]))  # fmt: skip
+    add(
+        "rm",
+        at_utc(days[0], 8.5),
+        at_utc(days[0], 9),
+        "Prep for the partner sync",
+        attendees=invited("accepted", me, room=f"room-2.{tag}@resource.calendar.google.com"),
+    )
+    add("dt", at_utc(days[2], 8), at_utc(days[2], 8.75), "Dentist appointment")  # a personal block
+    return out
+
+
+def _local(day: date, hour: int, minutes: int, zone: str) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return start, start + timedelta(minutes=minutes)
+
+
+def calendar(profile: Profile, first_monday: date, weeks: int) -> list[Meeting]:
+    """Every event of ``weeks`` ISO weeks from ``first_monday``: the meetings of
+    :func:`week_meetings` (with this module's exceptions) and the :func:`other_kinds`."""
+    out: list[Meeting] = []
+    for i in range(weeks):
+        monday = first_monday + timedelta(weeks=i)
+        out.extend(with_exceptions(week_meetings(profile, monday), monday))
+        out.extend(other_kinds(profile, monday))
+    return out
