@@ -335,3 +335,9 @@ def world(
         gateway.stop()
         provider.stop()
         gateway_app.extensions["compound"].close()
+
+
+@pytest.fixture
+def loopback_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """oauthlib refuses plain HTTP unless told: the provider listens on loopback only."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
