@@ -18,8 +18,9 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
@@ -175,7 +176,7 @@ def run(ctx: Context) -> Section:
                     headers={"Authorization": f"Bearer {provider.admin}"},
                     timeout=10,
                 ).json()["items"]
-                meeting = next(m for m in reversed(listing) if m["status"] == "confirmed")
+                meeting = next(m for m in reversed(listing) if _counts(m, email))
                 start = datetime.fromisoformat(meeting["start"]) - timedelta(minutes=30)
                 requests.patch(
                     f"{provider.url}/admin/accounts/{email}/events/{meeting['id']}",
@@ -195,6 +196,20 @@ def run(ctx: Context) -> Section:
             provider.stop()
             engine.dispose()
     return _section(ctx, appended, first_seconds, rate, latencies, timings)
+
+
+def _counts(meeting: dict[str, Any], email: str) -> bool:
+    """A meeting the sync observes (docs/levers.md), inside the synced window (the past)."""
+    own = next((a[1] for a in meeting["attendees"] if a[0] == email), "accepted")
+    return (
+        meeting["status"] == "confirmed"
+        and meeting["kind"] == "default"
+        and not meeting["all_day"]
+        and meeting["transparency"] == "opaque"
+        and own in ("accepted", "tentative")
+        and any(a[0] != email and not a[3] for a in meeting["attendees"])
+        and datetime.fromisoformat(meeting["end"]) < datetime.now(UTC) - timedelta(hours=2)
+    )
 
 
 def _progress(message: str) -> None:

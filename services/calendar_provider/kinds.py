@@ -75,15 +75,21 @@ def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
             )
         )
 
-    def invited(response: str, *others: str, room: str | None = None) -> tuple[Attendee, ...]:
-        people = [Attendee(me, response), *(Attendee(o, "accepted", i == 0)
-                  for i, o in enumerate(others))]  # fmt: skip
+    def invited(
+        response: str, organizer: str, *others: str, room: str | None = None
+    ) -> tuple[Attendee, ...]:
+        people = [Attendee(me, "accepted" if organizer == me else response, organizer == me)]
+        seen = {me}
+        for other in (organizer, *others):
+            if other not in seen:
+                seen.add(other)
+                people.append(Attendee(other, "accepted", other == organizer))
         if room:
             people.append(Attendee(room, "accepted", resource=True))
         return tuple(people)
 
-    for key, day in (("fa", days[1]), ("fb", days[3])):  # focus time: no one else, busy
-        add(key, at_utc(day, 13), at_utc(day, 15), "Focus block: deep work", kind="focusTime")
+    add("fa", at_utc(days[1], 13), at_utc(days[1], 15), "Focus block: deep work",
+        kind="focusTime")  # no one else, shown as busy  # fmt: skip
     add("wl", _midnight(days[0]), _midnight(days[1]), "Working location: home",
         kind="workingLocation", all_day=True, transparency="transparent")  # fmt: skip
     if week % 5 == 2:  # out of office for a day (a timed block over the whole day)
@@ -93,17 +99,18 @@ def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
         add("od", _midnight(days[2]), _midnight(days[3]), "Team offsite", all_day=True,
             organizer=team[0], attendees=invited("accepted", team[0], *team[1:4]),
             location="Harbour hotel, conference room B")  # fmt: skip
-    add("ll", at_utc(days[3], 12), at_utc(days[3], 13), "Lunch & learn (optional)",
-        organizer=team[1 % len(team)], transparency="transparent",
-        attendees=invited("accepted", team[1 % len(team)], *team[:3]),
-        location="Room 4.01")  # fmt: skip
     vendor = f"sales-{rng.randrange(100)}@vendor.example"
-    add("vd", at_utc(days[2], 15.5), at_utc(days[2], 16), "Vendor demo", organizer=vendor,
-        attendees=invited("declined", vendor, team[0]))  # fmt: skip
-    add("dc", at_utc(days[1], 16), at_utc(days[1], 16.5), "Design critique",
-        organizer=team[-1], attendees=invited("tentative", team[-1], team[0]))  # fmt: skip
-    add("nr", at_utc(days[4], 10), at_utc(days[4], 10.5), "Vendor intro",
-        organizer=vendor, attendees=invited("needsAction", vendor))  # fmt: skip
+    if week % 2:  # a declined and an unanswered invitation
+        add("vd", at_utc(days[2], 15.5), at_utc(days[2], 16), "Vendor demo", organizer=vendor,
+            attendees=invited("declined", vendor, team[0]))  # fmt: skip
+        add("nr", at_utc(days[4], 10), at_utc(days[4], 10.5), "Vendor intro",
+            organizer=vendor, attendees=invited("needsAction", vendor))  # fmt: skip
+    else:  # an optional lunch shown as free, and a tentative critique
+        add("ll", at_utc(days[3], 12), at_utc(days[3], 13), "Lunch & learn (optional)",
+            organizer=team[-1], transparency="transparent", location="Room 4.01",
+            attendees=invited("accepted", team[-1], *team[:3]))  # fmt: skip
+        add("dc", at_utc(days[1], 16), at_utc(days[1], 16.5), "Design critique",
+            organizer=team[-1], attendees=invited("tentative", team[-1], team[0]))  # fmt: skip
     if week % 4 == 3:  # a town hall of hundreds, organised by someone else
         crowd = [f"staff-{i}.{short(monday.isoformat())}@example.org" for i in range(TOWN_HALL)]
         add("th", at_utc(days[3], 16), at_utc(days[3], 17), "Town hall", organizer=crowd[0],
@@ -111,17 +118,14 @@ def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
     add("ny", *_local(days[2], 10, 45, "America/New_York"), "Partner sync (New York)",
         zone="America/New_York", attendees=invited("accepted", me, f"partner@{tag}.example",
         room=f"room-nyc-{tag}@resource.calendar.google.com"))  # fmt: skip
-    if week % 2:
+    if week % 2 == 0:
         add("in", *_local(days[1], 13, 30, "Asia/Kolkata"), "Handover (Bangalore)",
             zone="Asia/Kolkata", attendees=invited("accepted", me, team[0]))  # fmt: skip
-    add(
-        "rm",
-        at_utc(days[0], 8.5),
-        at_utc(days[0], 9),
-        "Prep for the partner sync",
-        attendees=invited("accepted", me, room=f"room-2.{tag}@resource.calendar.google.com"),
-    )
-    add("dt", at_utc(days[2], 8), at_utc(days[2], 8.75), "Dentist appointment")  # a personal block
+        add("rm", at_utc(days[0], 8.5), at_utc(days[0], 9), "Prep for the partner sync",
+            attendees=invited("accepted", me,
+            room=f"room-2.{tag}@resource.calendar.google.com"))  # fmt: skip
+    if week % 4 == 0:
+        add("dt", at_utc(days[2], 8), at_utc(days[2], 8.75), "Dentist appointment")  # alone
     return out
 
 

@@ -221,6 +221,7 @@ def _graph_select(raw: str | None) -> list[str] | Response:
 
 
 @bp.get("/v1.0/me/calendarView/delta")
+@bp.get("/v1.0/me/calendarView/delta()")  # the function-call form Microsoft's SDKs send
 def graph_delta() -> Response:
     """``calendarView/delta`` as Microsoft Graph serves it (query names case-insensitive)."""
     caller = _caller(GRAPH_SCOPES)

@@ -1,7 +1,6 @@
 """Microsoft Graph as Microsoft documents the delta query of a calendar view ("Get
-incremental changes to events in a calendar view"), with ``requests-oauthlib`` as in
-Microsoft's Python samples (``msgraph-sdk`` cannot be pointed at a plain-HTTP loopback base
-URL without replacing its transport): the dance, ``Prefer: odata.maxpagesize``,
+incremental changes to events in a calendar view"), over ``requests-oauthlib`` (the SDK's
+own paging is in test_msgraph_client.py): the dance, ``Prefer: odata.maxpagesize``,
 ``@odata.nextLink`` then ``@odata.deltaLink``, ``$select`` carried in the links, ``@removed``,
 410 and a full resync, refresh with rotation, and the scopes' difference in bodies."""
 
