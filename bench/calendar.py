@@ -164,7 +164,11 @@ def run(ctx: Context) -> Section:
             timings["first sync"] = first_seconds
             appended = sum(r.observed + r.cancelled for r in reports)
             rate = appended / first_seconds
-            _progress(f"first sync: {fmt_int(appended)} events in {first_seconds:.1f} s")
+            seen = sum(r.seen for r in reports)  # listed, counted or not (docs/levers.md)
+            _progress(
+                f"first sync: {fmt_int(appended)} events appended of {fmt_int(seen)} listed"
+                f" in {first_seconds:.1f} s"
+            )
 
             phase = time.perf_counter()
             latencies = []

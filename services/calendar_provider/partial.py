@@ -9,6 +9,7 @@ top-level properties of the ``event`` only; ``id`` and ``@odata.etag`` always co
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 Selection = dict[str, "Selection | None"]  # a field -> what to keep inside it (None: all)
@@ -89,6 +90,34 @@ def apply_fields(value: Any, tree: Selection | None) -> Any:
     if "*" in tree:
         return {k: apply_fields(v, tree.get(k, tree["*"])) for k, v in value.items()}
     return {k: apply_fields(value[k], sub) for k, sub in tree.items() if k in value}
+
+
+def compile_fields(tree: Selection | None) -> Callable[[Any], Any]:
+    """:func:`apply_fields` for one selection, compiled once (what a listing of thousands of
+    events calls per event): the same result, without walking the tree each time."""
+    if tree is None:
+        return _same
+    if "*" in tree:
+        return lambda value: apply_fields(value, tree)
+    whole = tuple(k for k, sub in tree.items() if sub is None)
+    nested = tuple((k, compile_fields(sub)) for k, sub in tree.items() if sub is not None)
+
+    def pick(value: Any) -> Any:
+        if isinstance(value, list):
+            return [pick(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        kept = {k: value[k] for k in whole if k in value}
+        for k, inner in nested:
+            if k in value:
+                kept[k] = inner(value[k])
+        return kept
+
+    return pick
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 ALWAYS = ("id", "@odata.etag", "@removed")

@@ -27,8 +27,8 @@ from services.calendar_provider.oauth import GOOGLE_READ_SCOPES, User
 from services.calendar_provider.partial import (
     BadSelection,
     Selection,
-    apply_fields,
     apply_select,
+    compile_fields,
     parse_fields,
 )
 from services.calendar_provider.shapes import google_event, graph_event
@@ -201,7 +201,7 @@ def google_events(calendar_id: str) -> Response:
         body["nextPageToken"] = page.next_page
     else:
         body["nextSyncToken"] = page.next_sync
-    return _json(apply_fields(body, fields))
+    return _json(compile_fields(fields)(body))
 
 
 def _graph_error(status: int, code: str, message: str) -> Response:

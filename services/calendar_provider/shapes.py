@@ -74,8 +74,7 @@ def google_event(meeting: Meeting, me: str) -> dict[str, Any]:
         "etag": meeting.etag,
         "id": meeting.id,
         "status": "confirmed",
-        "updated": meeting.last_modified.astimezone(UTC).isoformat(timespec="milliseconds")[:-6]
-        + "Z",
+        "updated": _stamp(meeting.last_modified.astimezone(UTC))[:-1] + ".000Z",
         "summary": meeting.summary,
         "description": meeting.description,
         "iCalUID": f"{meeting.series_id or meeting.id}@calendar-provider.local",
