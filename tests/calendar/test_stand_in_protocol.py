@@ -151,3 +151,22 @@ def test_graph_on_the_wire_holds_no_title_body_location_or_organizer(world: Cale
     assert len(wire) > 2 and [t for t in texts if t in body] == []
     events = [e for _, b in wire for e in json.loads(b)["value"]]
     assert not any({"subject", "bodyPreview", "location", "organizer"} & set(e) for e in events)
+
+
+def test_a_garbled_stored_sync_token_means_a_full_resync_not_a_stuck_sync(world: CalendarWorld):
+    who = person(world)
+    _, connection_id = world.connect(who)
+    sync = world.sync_service()
+    first = sync.sync(connection_id)
+    stream = f"calendar-{world.org.people[who]}"
+    count = len(list(world.store.read_stream(stream)))
+    with world.store.engine.begin() as db:
+        db.exec_driver_sql(
+            "UPDATE calendar_connections SET sync_token = %s WHERE id = %s",
+            (forged({"e": 0}), connection_id),
+        )
+
+    report = sync.sync(connection_id)
+
+    assert report.status == "synced" and report.resynced and report.seen >= first.observed
+    assert report.observed == 0 and len(list(world.store.read_stream(stream))) == count
