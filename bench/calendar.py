@@ -20,12 +20,12 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from bench.common import Context, Section, fmt_int, median, percentile, verdict
+from services.calendar_provider.kinds import counts
 from shared.calendar.connections import Connections, TokenCipher
 from shared.calendar.providers import GOOGLE_SCOPE, configured_providers
 from shared.calendar.settings import CalendarSettings
@@ -180,7 +180,12 @@ def run(ctx: Context) -> Section:
                     headers={"Authorization": f"Bearer {provider.admin}"},
                     timeout=10,
                 ).json()["items"]
-                meeting = next(m for m in reversed(listing) if _counts(m, email))
+                past = datetime.now(UTC) - timedelta(hours=2)  # inside the synced window
+                meeting = next(
+                    m
+                    for m in reversed(listing)
+                    if counts(m, email) and datetime.fromisoformat(m["end"]) < past
+                )
                 start = datetime.fromisoformat(meeting["start"]) - timedelta(minutes=30)
                 requests.patch(
                     f"{provider.url}/admin/accounts/{email}/events/{meeting['id']}",
@@ -200,20 +205,6 @@ def run(ctx: Context) -> Section:
             provider.stop()
             engine.dispose()
     return _section(ctx, appended, first_seconds, rate, latencies, timings)
-
-
-def _counts(meeting: dict[str, Any], email: str) -> bool:
-    """A meeting the sync observes (docs/levers.md), inside the synced window (the past)."""
-    own = next((a[1] for a in meeting["attendees"] if a[0] == email), "accepted")
-    return (
-        meeting["status"] == "confirmed"
-        and meeting["kind"] == "default"
-        and not meeting["all_day"]
-        and meeting["transparency"] == "opaque"
-        and own in ("accepted", "tentative")
-        and any(a[0] != email and not a[3] for a in meeting["attendees"])
-        and datetime.fromisoformat(meeting["end"]) < datetime.now(UTC) - timedelta(hours=2)
-    )
 
 
 def _progress(message: str) -> None:

@@ -14,6 +14,7 @@ import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.calendar_provider.generator import (
@@ -88,15 +89,7 @@ def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
     def invited(
         response: str, organizer: str, *others: str, room: str | None = None
     ) -> tuple[Attendee, ...]:
-        people = [Attendee(me, "accepted" if organizer == me else response, organizer == me)]
-        seen = {me}
-        for other in (organizer, *others):
-            if other not in seen:
-                seen.add(other)
-                people.append(Attendee(other, "accepted", other == organizer))
-        if room:
-            people.append(Attendee(room, "accepted", resource=True))
-        return tuple(people)
+        return _invited(me, response, organizer, *others, room=room)
 
     add("fa", at_utc(days[1], 13), at_utc(days[1], 15), "Focus block: deep work",
         kind="focusTime")  # no one else, shown as busy  # fmt: skip
@@ -140,9 +133,40 @@ def other_kinds(profile: Profile, monday: date) -> list[Meeting]:
     return out
 
 
+def _invited(
+    me: str, response: str, organizer: str, *others: str, room: str | None = None
+) -> tuple[Attendee, ...]:
+    """``me`` (answering ``response``, unless organising), the organizer, the others and a
+    room, each once."""
+    people = [Attendee(me, "accepted" if organizer == me else response, organizer == me)]
+    seen = {me}
+    for other in (organizer, *others):
+        if other not in seen:
+            seen.add(other)
+            people.append(Attendee(other, "accepted", other == organizer))
+    if room:
+        people.append(Attendee(room, "accepted", resource=True))
+    return tuple(people)
+
+
 def _local(day: date, hour: int, minutes: int, zone: str) -> tuple[datetime, datetime]:
     start = datetime.combine(day, time(hour), tzinfo=ZoneInfo(zone)).astimezone(UTC)
     return start, start + timedelta(minutes=minutes)
+
+
+def counts(listed: dict[str, Any], me: str) -> bool:
+    """Whether an event of the admin listing (``Meeting.as_dict``) takes ``me``'s time by the
+    counting rules of docs/levers.md: what a sync turns into ``MeetingObserved`` (for tests
+    and the benchmark, which pick meetings to move)."""
+    own = next((a[1] for a in listed["attendees"] if a[0] == me), "accepted")
+    return (
+        listed["status"] == "confirmed"
+        and listed["kind"] == "default"
+        and not listed["all_day"]
+        and listed["transparency"] == "opaque"
+        and own in ("accepted", "tentative")
+        and any(a[0] != me and not a[3] for a in listed["attendees"])
+    )
 
 
 def calendar(profile: Profile, first_monday: date, weeks: int) -> list[Meeting]:

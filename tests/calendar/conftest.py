@@ -21,6 +21,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from services.calendar_provider.kinds import counts
 from shared.calendar.connections import Connections, TokenCipher, connection_id_for
 from shared.calendar.providers import configured_providers
 from shared.calendar.settings import CalendarSettings, ProviderServerSettings
@@ -236,20 +237,6 @@ class CalendarWorld:
         )
         assert response.status_code == 200
         return list(response.json()["items"])
-
-
-def counts(meeting: dict[str, Any], me: str) -> bool:
-    """Whether the provider's ``meeting`` (its admin listing) takes ``me``'s time."""
-    own = next((a[1] for a in meeting["attendees"] if a[0] == me), "accepted")
-    others = [a for a in meeting["attendees"] if a[0] != me and not a[3]]
-    return (
-        meeting["status"] == "confirmed"
-        and meeting["kind"] == "default"
-        and not meeting["all_day"]
-        and meeting["transparency"] == "opaque"
-        and own in ("accepted", "tentative")
-        and bool(others)
-    )
 
 
 def csrf(html: str) -> str:

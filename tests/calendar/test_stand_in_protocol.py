@@ -55,22 +55,17 @@ def tokens(world: CalendarWorld) -> dict[str, str]:
     return {"google": google, "graph": graph}
 
 
+def api(world: CalendarWorld, path: str, token: str, params: dict[str, Any]) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"}
+    return requests.get(f"{world.provider_url}{path}", params=params, headers=headers, timeout=10)
+
+
 def google(world: CalendarWorld, token: str, **params: Any) -> requests.Response:
-    return requests.get(
-        f"{world.provider_url}/calendar/v3/calendars/primary/events",
-        params=params,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    return api(world, "/calendar/v3/calendars/primary/events", token, params)
 
 
 def graph(world: CalendarWorld, token: str, **params: Any) -> requests.Response:
-    return requests.get(
-        f"{world.provider_url}/v1.0/me/calendarView/delta",
-        params=params,
-        headers={"Authorization": f"Bearer {token}"},
-        timeout=10,
-    )
+    return api(world, "/v1.0/me/calendarView/delta", token, params)
 
 
 @pytest.mark.parametrize("page_token", FORGED_PAGES)
