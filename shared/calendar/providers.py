@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from shared.calendar.settings import CalendarSettings
 
 # The narrowest scopes that give what Compound keeps: Google's events of calendars the person
-# owns (their primary calendar, invitations included), read-only; Graph's basic calendar
-# read (no bodies) and a refresh token.
+# owns (their primary calendar, invitations included), read-only; Graph's calendar read, the
+# least privileged permission Microsoft documents for ``event: delta`` (``Calendars.ReadBasic``
+# is not listed there), with ``$select`` leaving bodies at Microsoft, and a refresh token.
 GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar.events.owned.readonly"
-GRAPH_SCOPE = "Calendars.ReadBasic offline_access"
+GRAPH_SCOPE = "Calendars.Read offline_access"
 # What Compound reads of an event (shared/calendar/minimise.py), asked for at the source:
 # no title, description, location, organizer or attendee address leaves the provider (Graph
 # cannot narrow ``attendees`` below whole entries: their addresses still arrive, and are

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 import requests
 from sqlalchemy import text
 
+from shared.calendar.providers import GRAPH_SCOPE
 from tests.calendar.conftest import CalendarWorld
 
 
@@ -95,7 +96,7 @@ def test_an_expired_sync_token_means_a_full_resync_without_duplicates(world: Cal
 
 
 def test_the_graph_protocol_pages_through_delta_links(world: CalendarWorld):
-    connection_id = world.connect_directly("payments-1", "Calendars.ReadBasic offline_access")
+    connection_id = world.connect_directly("payments-1", GRAPH_SCOPE)
     graph = world.sync_service("graph")
     report = graph.sync(connection_id)
     assert report.full and report.pages > 1 and report.observed > 20
