@@ -94,8 +94,20 @@ def test_the_real_google_scope_is_granted_and_pages_and_syncs(world: CalendarWor
         headers=world.admin,
         timeout=10,
     ).ok
+    instance = next(i for i in items if "recurringEventId" in i and i["id"] != moved["id"])
+    admin = f"{world.provider_url}/admin/accounts/{email}/events/{instance['id']}"
+    assert requests.delete(admin, headers=world.admin, timeout=10).ok
     changed, next_token = listing(service, syncToken=sync_token)
-    assert [c["id"] for c in changed] == [moved["id"]] and next_token != sync_token
+    assert [c["id"] for c in changed] == [moved["id"], instance["id"]]
+    assert next_token != sync_token
+    assert changed[1] == {  # a cancelled instance, as Google's incremental sync sends it
+        "kind": "calendar#event",
+        "etag": changed[1]["etag"],
+        "id": instance["id"],
+        "status": "cancelled",
+        "recurringEventId": instance["recurringEventId"],
+        "originalStartTime": instance["originalStartTime"],
+    }
 
     with pytest.raises(HttpError) as refused:  # Google refuses timeMin beside a syncToken
         service.events().list(calendarId="primary", syncToken=next_token, **window).execute()
@@ -111,7 +123,7 @@ def test_the_real_google_scope_is_granted_and_pages_and_syncs(world: CalendarWor
     assert gone.value.resp.status == 410
     assert json.loads(gone.value.content)["error"]["errors"][0]["reason"] == "fullSyncRequired"
     again, _ = listing(service, maxResults=250, **window)  # the full sync Google asks for
-    assert len(again) == len(items)
+    assert len(again) == len(items) - 1  # the cancelled instance is no longer listed
 
 
 def test_google_auth_refreshes_rotates_and_stops_after_revocation(world: CalendarWorld):
