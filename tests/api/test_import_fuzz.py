@@ -179,3 +179,84 @@ def test_extreme_imports_never_fail_and_stop_no_projection(
     assert not failed, failed
     capital = client.get("/api/v1/me/capital", headers=victim)
     assert capital.status_code == 200
+
+
+def _edge_items(people: list[str]) -> st.SearchStrategy[dict[str, Any]]:
+    """Items every field of which lies inside the span, at its edges: accepted, projected."""
+    person = st.sampled_from(people)
+    fresh = st.builds(lambda: str(uuid.uuid4()))  # new each time (examples repeat uuids())
+    inside = st.one_of(
+        st.sampled_from([NOW - timedelta(days=729, hours=23), NOW - timedelta(hours=1), NOW]),
+        st.datetimes(
+            min_value=(NOW - timedelta(days=729)).replace(tzinfo=None),
+            max_value=NOW.replace(tzinfo=None),
+            timezones=st.just(UTC),
+        ),
+    )
+    zoned = st.tuples(inside, st.sampled_from(ZONES)).map(lambda p: p[0].astimezone(p[1]))
+    week = inside.map(lambda m: f"{m.isocalendar().year}-W{m.isocalendar().week:02d}")
+    return st.one_of(
+        st.fixed_dictionaries({
+            "type": st.just("MicroActionLogged"),
+            "data": st.fixed_dictionaries({
+                "person_id": person, "action_id": fresh, "tactic": TACTIC,
+                "minutes": st.sampled_from([1, 480]), "audience": st.sampled_from(AUDIENCES),
+                "note": st.sampled_from([None, "n" * 2000]),
+            }),
+            "occurred_at": zoned.map(datetime.isoformat),
+        }),
+        st.fixed_dictionaries({
+            "type": st.just("MeetingObserved"),
+            "data": st.fixed_dictionaries({
+                "person_id": person, "connection_id": fresh,
+                "meeting_key": st.text(min_size=1, max_size=128),
+                "times": st.tuples(zoned, st.sampled_from([1, 60, 24 * 60])).map(
+                    lambda p: (p[0].isoformat(), (p[0] + timedelta(minutes=p[1])).isoformat())
+                ),
+                "attendee_count": st.sampled_from([0, 1, 2**31, 2**63 - 1]),
+                "one_on_one": st.booleans(), "with_manager": st.booleans(),
+                "organizer_is_self": st.booleans(), "response_status": st.just("declined"),
+                "recurring": st.booleans(),
+            }),
+        }).map(_meeting),
+        st.fixed_dictionaries({
+            "type": st.just("WeeklyPlanSet"),
+            "data": st.fixed_dictionaries({
+                "person_id": person, "week": week,
+                "tactics": st.lists(TACTIC, min_size=6, max_size=6),
+            }),
+        }),
+        st.fixed_dictionaries({
+            "type": st.just("ExperimentStarted"),
+            "data": st.fixed_dictionaries({
+                "person_id": person, "experiment_id": fresh, "tactic": TACTIC,
+                "weeks": st.sampled_from([1, 12]),
+                "starts_on": inside.map(lambda m: m.date().isoformat()),
+            }),
+        }),
+    )  # fmt: skip
+
+
+def test_imports_at_the_span_edges_are_accepted_and_projected(
+    client: FlaskClient, store: EventStore, hostile: DemoOrg
+) -> None:
+    rt = runtime(store)
+    rt.ensure()
+    admin = bearer(store, hostile, hostile.admin)
+    people = [str(p) for p in hostile.people.values()]
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+    @given(batch=st.lists(_edge_items(people), min_size=1, max_size=5))
+    def inside(batch: list[dict[str, Any]]) -> None:
+        response = client.post("/api/v1/events:import", json={"events": batch}, headers=admin)
+        assert response.status_code == 201, response.get_data(as_text=True)[:500]
+
+    inside()
+    for name in rt.projections:
+        rt.catch_up(name)
+    failed = [(s.name, s.last_error) for s in rt.status() if s.status == "failed"]
+    assert not failed, failed
