@@ -5,13 +5,13 @@ Partial indexes: the other event types (actions and meetings, the busiest) pay n
 append.
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 """
 
 from alembic import op
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
