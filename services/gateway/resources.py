@@ -17,6 +17,7 @@ from shared.commands import JournalCommands, OrganizationCommands
 from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
+from shared.notify import Mailer, mailer_for
 from shared.projections import Runtime
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups
@@ -95,6 +96,11 @@ class Resources:
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
         )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Outgoing mail (:mod:`shared.notify`): logged, not sent, without SMTP settings."""
+        return mailer_for(self.settings)
 
     @cached_property
     def projections(self) -> Runtime:
