@@ -133,6 +133,9 @@ class Settings:
     smtp_starttls: bool = True
     projection_partitions: int = 1
     projection_lease_seconds: int = 15
+    web_threads: int = 4
+    """Threads of each gateway process (gunicorn's, services/gateway/gunicorn_conf.py); its
+    connection pool holds at least as many connections."""
     worker_threads: int = 4
     """Threads of each worker process; its connection pools are sized from it."""
     statement_timeout_ms: int = 5000
@@ -178,6 +181,7 @@ class Settings:
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             projection_partitions=projection_partitions(env),
             projection_lease_seconds=projection_lease_seconds(env),
+            web_threads=_int(env, "COMPOUND_WEB_THREADS", 4, minimum=1),
             worker_threads=_int(env, "COMPOUND_WORKER_THREADS", 4, minimum=1),
             statement_timeout_ms=_int(env, "COMPOUND_STATEMENT_TIMEOUT_MS", 5000),
             release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),

@@ -249,8 +249,8 @@ def scheduled(
             if job.database:
                 engine = bootstrap.engine(
                     settings,
-                    pool_size=1,  # one thread: one connection
-                    max_overflow=0,
+                    pool_size=1,  # one thread: one connection (a second if a step nests)
+                    max_overflow=1,
                     statement_timeout_ms=int(job.time_limit * 1000),
                 )
                 engines.callback(engine.dispose)

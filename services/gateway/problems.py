@@ -119,7 +119,8 @@ def init_app(app: Flask) -> None:
         from services.gateway.timeouts import RETRY_AFTER_SECONDS, busy_page, is_statement_timeout
 
         if is_statement_timeout(err):
-            app.logger.warning("statement timeout on %s %s", request.method, request.path)
+            # The endpoint, not the path: a link's path holds its signed token.
+            app.logger.warning("statement timeout on %s %s", request.method, request.endpoint)
             if not request.path.startswith("/api/"):
                 return busy_page()
             return problem(

@@ -17,10 +17,13 @@ from shared.commands import JournalCommands, OrganizationCommands
 from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
+from shared.notify import Mailer, mailer_for
 from shared.projections import Runtime
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups
 
+GATEWAY_POOL = 10
+"""The fewest connections a gateway process keeps open (more with more threads)."""
 BULK_TIMEOUT_FACTOR = 12
 """How many times the statement timeout a bulk import's statements may run (60 s of 5 s)."""
 
@@ -39,7 +42,8 @@ class Resources:
             # answers 503 (services/gateway/timeouts.py), never a worker held for minutes.
             self._engine = bootstrap.engine(
                 self.settings,
-                pool_size=10,
+                # At least one per thread (a request may hold two: as many again in overflow).
+                pool_size=max(GATEWAY_POOL, self.settings.web_threads),
                 statement_timeout_ms=self.settings.statement_timeout_ms,
             )
         return self._engine
@@ -92,6 +96,11 @@ class Resources:
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
         )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Outgoing mail (:mod:`shared.notify`): logged, not sent, without SMTP settings."""
+        return mailer_for(self.settings)
 
     @cached_property
     def projections(self) -> Runtime:

@@ -42,6 +42,8 @@ FURTHER_AHEAD = {
 """Data fields that may lie further ahead than now plus a day (meetings: the sync window)."""
 PEOPLE = ("person_id", "colleague_id", "confirmer_id", "counterpart_id")
 """Data fields naming a person: each must be a person of the importing organisation."""
+UNCLAIMABLE = {("FeedbackGiven", "confirmed")}
+"""Proof only its confirmer gives (model 2 weighs it most): an import cannot set it true."""
 
 
 class ImportCommands(JournalCore):
@@ -141,6 +143,8 @@ class ImportCommands(JournalCore):
         except EventValidationError as err:
             errors.update(_keyed(f"{at}.data", err.errors))
             return None
+        for name in (f for k, f in UNCLAIMABLE if k == kind and normal.get(f) is True):
+            errors[f"{at}.data.{name}"] = ["Only the colleague named confirms: an import cannot."]
         for name, what, parse in _time_fields(kind):
             if normal.get(name) is None:
                 continue

@@ -312,8 +312,8 @@ class MeetingObserved(Schema):
     start = Timestamp(required=True)
     end = Timestamp(required=True)
     attendee_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    one_on_one = fields.Boolean(required=True)
-    with_manager = fields.Boolean(required=True)
+    one_on_one = fields.Boolean()  # no longer emitted (docs/calendar.md); old events keep it
+    with_manager = fields.Boolean()  # idem: Compound no longer reads attendee addresses
     organizer_is_self = fields.Boolean(required=True)
     response_status = _choice(("accepted", "tentative", "declined", "needs_action"), required=True)
     recurring = fields.Boolean(required=True)

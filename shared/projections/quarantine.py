@@ -102,16 +102,18 @@ class Quarantined:
 
 
 def is_infrastructure(err: BaseException) -> bool:
-    """Whether ``err`` is the server's or the connection's (a lease that ran out), not an
-    event's: such an error is raised again, never quarantined.
+    """Whether ``err`` is the server's, the connection's (a lease that ran out) or the
+    process's, not an event's: such an error is raised again, never quarantined.
 
     Parameters:
         err: what ``apply`` raised.
 
     Returns:
-        True for an ``OperationalError`` or an invalidated connection.
+        True for an ``OperationalError``, an invalidated connection or a ``MemoryError``.
     """
-    return isinstance(err, OperationalError) or bool(getattr(err, "connection_invalidated", False))
+    if isinstance(err, OperationalError | MemoryError):
+        return True
+    return bool(getattr(err, "connection_invalidated", False))
 
 
 def apply_isolated(

@@ -193,3 +193,30 @@ def test_own_references_are_imported_in_one_batch_or_later(
     again = client.post("/api/v1/events:import", json={"events": batch}, headers=attacker)
     assert again.status_code == 201, again.get_json()
     assert answers_to(store, first) == 2
+
+
+def test_an_import_cannot_claim_a_confirmation(
+    client: FlaskClient, store: EventStore, org: DemoOrg, headers_of: Any
+):
+    """Model 2 weighs confirmed proof most: only the named colleague gives it, never an import
+    (an admin gaming a colleague's score); the same answer unconfirmed imports fine."""
+    admin, person = headers_of("admin"), org.people["platform-1"]
+    request_id = str(uuid.uuid4())
+    claimed = {**answer(person, request_id), "data": {**answer(person, request_id)["data"]}}
+    claimed["data"].update(useful=True, confirmed=True)
+    before = events_of(store, org.tenant_id)
+    response = client.post(
+        "/api/v1/events:import",
+        json={"events": [feedback_request(person, request_id), claimed]},
+        headers=admin,
+    )
+    problem = assert_problem(response, 422, "events.1.data.confirmed")
+    assert "confirms" in problem["errors"]["events.1.data.confirmed"][0]
+    assert events_of(store, org.tenant_id) == before
+    claimed["data"]["confirmed"] = False
+    response = client.post(
+        "/api/v1/events:import",
+        json={"events": [feedback_request(person, request_id), claimed]},
+        headers=admin,
+    )
+    assert response.status_code == 201, response.get_json()

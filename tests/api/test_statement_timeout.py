@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
+from services.gateway.resources import BULK_TIMEOUT_FACTOR
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.settings import Settings
@@ -118,3 +119,12 @@ def test_the_default_app_has_the_default_timeout(app: Flask) -> None:
         engine = app.extensions["compound"].engine
         with engine.connect() as conn:
             assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "5s"
+
+
+def test_imports_run_with_twelve_times_the_timeout(hurried_app: Flask) -> None:
+    """Appending an import's 50,000 events is one statement of seconds: its own connection."""
+    with hurried_app.app_context():
+        engine = hurried_app.extensions["compound"].bulk_journal.store.engine
+        with engine.connect() as conn:
+            shown = conn.execute(text("SHOW statement_timeout")).scalar_one()
+    assert shown == f"{TIMEOUT_MS * BULK_TIMEOUT_FACTOR}ms"

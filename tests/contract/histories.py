@@ -13,7 +13,8 @@ commands could have appended:
   moving, leaving, becoming managers, setting working hours, changing time zone;
 * micro-actions (some written with an idempotency key), their retractions, outcomes linked
   to an action or not, weekly plans, experiments started and ended, feedback requested and
-  given, anonymous pulses, calendar meetings observed, moved and cancelled;
+  given, anonymous pulses, calendar meetings observed, moved and cancelled; actions,
+  outcomes and requests naming a colleague (or an address), and their confirmations;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
   past, shuffled, so answers come before their requests, experiments end before they start
   and meetings are cancelled before they are observed; an import sent twice without a key
@@ -38,6 +39,7 @@ from typing import Any, NamedTuple
 from hypothesis import strategies as st
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import NewEvent
 from shared.eventlog.events import PULSE_ITEMS
@@ -118,6 +120,8 @@ class _Person:
     retracted: set[Ref] = field(default_factory=set)
     requests: list[Ref] = field(default_factory=list)
     answered: set[Ref] = field(default_factory=set)
+    outcomes: list[Ref] = field(default_factory=list)
+    confirmed: set[Ref] = field(default_factory=set)  # actions and outcomes answered
     experiments: list[tuple[Ref, bool]] = field(default_factory=list)  # (id, ended)
     meetings: list[str] = field(default_factory=list)
     pulses: set[tuple[Ref, Any]] = field(default_factory=set)  # (team, day) answered
@@ -263,9 +267,29 @@ def _action(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEvent
         audience=world.pick(list(AUDIENCES)),
         note=None,
     )
+    if data["tactic"] in RELATIONSHIP_TACTICS and world.draw(st.booleans()):
+        data["counterpart_id"] = _colleague(world, person)
     event = NewEvent("MicroActionLogged", data, at)
     person.actions.append((action, event))
     return action, event
+
+
+def _colleague(world: _World, person: _Person) -> Ref:
+    """Someone of the person's organisation to name (the person too, as an import may)."""
+    return world.pick([p.ref for p in world.people if p.tenant == person.tenant])
+
+
+def _confirmation(world: _World, person: _Person, at: datetime) -> NewEvent | None:
+    """The named party confirms or declines one of the person's actions or outcomes, once."""
+    items = [("action", a) for a, _ in person.actions] + [("outcome", o) for o in person.outcomes]
+    items = [(kind, item) for kind, item in items if item not in person.confirmed]
+    if not items:
+        return None
+    kind, item = world.pick(items)
+    person.confirmed.add(item)
+    event_type = "ActionConfirmed" if kind == "action" else "OutcomeConfirmed"
+    data = {f"{kind}_id": item, "person_id": person.ref, "confirmed": world.draw(st.booleans())}
+    return NewEvent(event_type, data, at)
 
 
 def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -> NewEvent:
@@ -277,6 +301,12 @@ def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -
         action_id=action,
         note=None,
     )
+    confirmer = world.draw(st.integers(0, 3))
+    if confirmer == 1:
+        data["confirmer_id"] = _colleague(world, person)
+    elif confirmer == 2:
+        data["confirmer_email"] = "mentor@outside.example"
+    person.outcomes.append(data["outcome_id"])
     return NewEvent("OutcomeRecorded", data, at)
 
 
@@ -290,6 +320,8 @@ def _request(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEven
         question="How was it?",
         expires_at=(at + timedelta(days=14)).isoformat(),
     )
+    if world.draw(st.booleans()):
+        data["colleague_id"] = _colleague(world, person)
     person.requests.append(request)
     return request, NewEvent("FeedbackRequested", data, at)
 
@@ -297,7 +329,11 @@ def _request(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEven
 def _answer(world: _World, person: _Person, request: Ref, at: datetime) -> NewEvent:
     person.answered.add(request)
     data = _data(
-        request_id=request, person_id=person.ref, useful=world.draw(st.booleans()), comment=None
+        request_id=request,
+        person_id=person.ref,
+        useful=world.draw(st.booleans()),
+        comment=None,
+        confirmed=world.draw(st.booleans()),
     )
     return NewEvent("FeedbackGiven", data, at)
 
@@ -404,6 +440,8 @@ def _journal(world: _World, person: _Person) -> None:
     elif roll == 9 and [r for r in person.requests if r not in person.answered]:
         request = world.pick([r for r in person.requests if r not in person.answered])
         world.append(person.tenant, journal, _answer(world, person, request, now))
+    elif roll == 9 and (confirmation := _confirmation(world, person, now)) is not None:
+        world.append(person.tenant, journal, confirmation)
     elif roll == 10 and person.team is not None and (person.team, now.date()) not in person.pulses:
         week = iso_week_of(now.date())
         person.pulses.add((person.team, now.date()))

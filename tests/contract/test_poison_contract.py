@@ -10,13 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, event, given, settings
+from hypothesis import event, given, settings
 
 from shared.eventlog import EventStore, RecordedEvent
 from shared.projections import PROJECTIONS, Projection
 from tests.contract.contract import check
 from tests.contract.histories import Write, histories
-from tests.contract.test_projection_contract import EXAMPLES, catch_up_plans
+from tests.contract.test_projection_contract import CONTRACT_SETTINGS, EXAMPLES, catch_up_plans
 
 pytestmark = pytest.mark.integration
 
@@ -28,14 +28,7 @@ def one_in_four(e: RecordedEvent) -> bool:
 
 
 @pytest.mark.parametrize("registered", PROJECTIONS, ids=lambda p: p.name)
-@settings(
-    max_examples=max(1, EXAMPLES // 2),
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(CONTRACT_SETTINGS, max_examples=max(1, EXAMPLES // 2))
 @given(history=histories(), plan=catch_up_plans())
 def test_poison_events_quarantine_alike_in_batches_one_pass_and_rebuild(
     contract_store: EventStore,

@@ -76,3 +76,8 @@ def test_worker_threads_default_to_four_and_are_at_least_one():
     assert Settings.from_env({"COMPOUND_WORKER_THREADS": "12"}).worker_threads == 12
     with pytest.raises(SettingsError, match="COMPOUND_WORKER_THREADS"):
         Settings.from_env({"COMPOUND_WORKER_THREADS": "0"})
+
+
+def test_web_threads_are_read_for_the_gateway_pool():
+    assert Settings.from_env({}).web_threads == 4
+    assert Settings.from_env({"COMPOUND_WEB_THREADS": "32"}).web_threads == 32

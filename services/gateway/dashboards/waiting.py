@@ -13,15 +13,25 @@ from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.projections.quarantine import quarantined
 
+READ_MODELS = {
+    "capital": "career capital",
+    "experiments": "experiments",
+    "feedback_loop": "micro-feedback",
+    "plan_progress": "weekly plans",
+    "levers": "team levers",
+}
+"""What the banner calls each read model (another projection goes by its name)."""
+
 
 @bp.context_processor
 def waiting_read_models() -> dict[str, Any]:
     """``waiting``: the caller's organisation's quarantined read models, for admins only.
 
     Returns:
-        ``{"waiting": [Quarantined, ...]}``, empty for anyone but an admin.
+        ``{"waiting": [Quarantined, ...], "read_models": READ_MODELS}``; ``waiting`` is
+        empty for anyone but an admin.
     """
     if not current_user.is_authenticated or current_user.role != "admin":
-        return {"waiting": []}
+        return {"waiting": [], "read_models": READ_MODELS}
     with resources().engine.connect() as conn:
-        return {"waiting": quarantined(conn, current_user.tenant_id)}
+        return {"waiting": quarantined(conn, current_user.tenant_id), "read_models": READ_MODELS}
