@@ -256,7 +256,9 @@ def test_an_admin_sees_the_organisation(browser: Any, demo: dict[str, Any], scre
     expect(heat).to_have_count(4)
     research = heat.filter(has_text="Research").locator("td")
     assert [c.inner_text() for c in research.all()] == [HIDDEN] * 5
-    assert page.locator("table.heat td.band").count() > 0
+    # Released values with their margins; a team of the demo (5 to 9 people) is too noisy
+    # for a good/watch/concern reading (margin over 20 points), so no cell carries a band.
+    assert any(" ± " in c.inner_text() for c in heat.locator("td").all())
     screen_matches_csv(page)
     shot(page, screenshots, "org")
     page.context.close()
