@@ -11,9 +11,11 @@ commands could have appended:
 
 * several tenants (organisations), teams, people invited into a team or none, joining,
   moving, leaving, becoming managers, setting working hours, changing time zone;
-* micro-actions (some written with an idempotency key), their retractions, outcomes linked
-  to an action or not, weekly plans, experiments started and ended, feedback requested and
-  given, anonymous pulses, calendar meetings observed, moved and cancelled;
+* micro-actions (some written with an idempotency key, some naming a counterpart), their
+  retractions, outcomes linked to an action or not, weekly plans, experiments started and
+  ended, feedback requested and given (some answers confirmed by the named colleague),
+  confirmations and declines of actions and outcomes, absences declared and withdrawn,
+  anonymous pulses, calendar meetings observed, moved and cancelled;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
   past, shuffled, so answers come before their requests, experiments end before they start
   and meetings are cancelled before they are observed; an import sent twice without a key
@@ -122,6 +124,8 @@ class _Person:
     pulses: set[tuple[Ref, Any]] = field(default_factory=set)  # (team, day) answered
     hired: datetime = START
     last_outcome: datetime = START  # the latest outcome appended, by event time
+    outcomes: list[Ref] = field(default_factory=list)
+    absences: list[Ref] = field(default_factory=list)
 
 
 class _World:
@@ -262,6 +266,9 @@ def _action(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEvent
         audience=world.pick(list(AUDIENCES)),
         note=None,
     )
+    colleagues = [p.ref for p in world.people if p.tenant == person.tenant and p is not person]
+    if colleagues and world.draw(st.booleans()):
+        data["counterpart_id"] = world.pick(colleagues)
     event = NewEvent("MicroActionLogged", data, at)
     person.actions.append((action, event))
     return action, event
@@ -269,8 +276,10 @@ def _action(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEvent
 
 def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -> NewEvent:
     person.last_outcome = max(person.last_outcome, at)
+    outcome = world.new("outcome")
+    person.outcomes.append(outcome)
     data = _data(
-        outcome_id=world.new("outcome"),
+        outcome_id=outcome,
         person_id=person.ref,
         kind=world.pick(list(OUTCOME_KINDS)),
         action_id=action,
@@ -298,7 +307,33 @@ def _answer(world: _World, person: _Person, request: Ref, at: datetime) -> NewEv
     data = _data(
         request_id=request, person_id=person.ref, useful=world.draw(st.booleans()), comment=None
     )
+    if world.draw(st.booleans()):  # the colleague the request named answered
+        data["confirmed"] = world.draw(st.booleans())
     return NewEvent("FeedbackGiven", data, at)
+
+
+def _confirmation(world: _World, person: _Person, at: datetime) -> NewEvent:
+    """A colleague confirms or declines one of the person's actions or outcomes, or the
+    person declares or withdraws an absence (model 2's evidence)."""
+    roll, answer = world.draw(st.integers(0, 3)), world.draw(st.booleans())
+    if roll == 0 and person.actions:
+        data = _data(action_id=world.pick([a for a, _ in person.actions[-4:]]),
+                     person_id=person.ref, confirmed=answer)  # fmt: skip
+        return NewEvent("ActionConfirmed", data, at)
+    if roll == 1 and person.outcomes:
+        data = _data(outcome_id=world.pick(person.outcomes[-3:]), person_id=person.ref,
+                     confirmed=answer)  # fmt: skip
+        return NewEvent("OutcomeConfirmed", data, at)
+    if roll == 2 and person.absences:
+        data = _data(absence_id=world.pick(person.absences), person_id=person.ref)
+        return NewEvent("AbsenceWithdrawn", data, at)
+    absence = Ref("absence", person.ref.number * 100 + len(person.absences) % 3)
+    person.absences.append(absence)  # an id declared again replaces its days
+    starts = (at + timedelta(days=world.draw(st.integers(-30, 30)))).date()
+    ends = starts + timedelta(days=world.draw(st.integers(0, 60)))
+    data = _data(absence_id=absence, person_id=person.ref, starts_on=starts.isoformat(),
+                 ends_on=ends.isoformat())  # fmt: skip
+    return NewEvent("AbsenceDeclared", data, at)
 
 
 def _meeting(world: _World, person: _Person, at: datetime, key: str | None = None) -> NewEvent:
@@ -350,7 +385,7 @@ def _journal(world: _World, person: _Person) -> None:
     """One thing a person does now, through the commands (one event, their stream)."""
     draw, now = world.draw, world.now()
     journal, calendar = f"journal-{person.ref!r}", f"calendar-{person.ref!r}"
-    roll = draw(st.integers(0, 13))
+    roll = draw(st.integers(0, 15))
     open_actions = [
         (a, e)
         for a, e in person.actions
@@ -418,6 +453,8 @@ def _journal(world: _World, person: _Person) -> None:
             NewEvent("PulseResponseSubmitted", data, midnight),
             key=True,
         )
+    elif roll >= 14:
+        world.append(person.tenant, journal, _confirmation(world, person, now))
     elif roll in (11, 12) or not person.meetings:
         start = now + timedelta(days=draw(st.integers(-3, 6)), hours=draw(st.integers(0, 12)))
         world.append(person.tenant, calendar, _meeting(world, person, _after_hiring(person, start)))
@@ -450,6 +487,9 @@ def _import(world: _World) -> None:
         events.append((person, asked))
         if draw(st.booleans()):
             events.append((person, _answer(world, person, request, back + timedelta(hours=5))))
+        if draw(st.booleans()):
+            confirmed = _data(action_id=action, person_id=person.ref, confirmed=True)
+            events.append((person, NewEvent("ActionConfirmed", confirmed, back)))
         experiment = world.new("experiment")
         person.experiments.append((experiment, True))
         started = _data(

@@ -54,7 +54,7 @@ def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
         conn.execute(text("DROP VIEW capital_pending_links"))
         conn.execute(text("DROP TABLE capital_pending_links__g1"))
         conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
-    upgrade(store.engine)
+    upgrade(store.engine, "0014")
     assert current_revision(store.engine) == "0014"
 
     with store.engine.connect() as conn:
@@ -72,5 +72,5 @@ def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
             {"e": waiting.event_ids[0]},
         ).scalar_one()
     assert credited == "network_nudge"
-    upgrade(store.engine)  # again: nothing to do, nothing changes
+    upgrade(store.engine, "0014")  # again: nothing to do, nothing changes
     assert current_revision(store.engine) == "0014"
