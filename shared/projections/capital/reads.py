@@ -55,7 +55,7 @@ def read_capital(
         "leave": [
             {"starts_on": a.starts_on.isoformat(), "ends_on": a.ends_on.isoformat()}
             for a in absences
-            if a.ends_on >= week_monday(first) and a.starts_on <= as_of
+            if a.ends_on >= week_monday(first)  # and those ahead, declared already
         ],
         "signal_vs_substance": signal,
         "rotation": insights.rotation_balance(actions, current),
