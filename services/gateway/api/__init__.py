@@ -12,7 +12,16 @@ from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, levers, operations, reads, session, working_hours
+from services.gateway.api import (
+    absences,
+    admin,
+    journal,
+    levers,
+    operations,
+    reads,
+    session,
+    working_hours,
+)
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
 from services.gateway.context import current_request
@@ -54,6 +63,7 @@ BLUEPRINTS = (
     operations.blp,
     levers.blp,
     working_hours.blp,
+    absences.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
