@@ -19,6 +19,7 @@ from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data
+from shared.commands.absences import absences_of
 from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import AccessToken, Team, TeamMember
@@ -162,10 +163,12 @@ def render_account(
             .order_by(AccessToken.created_at.desc())
         ).all()
         hours = working_hours_of(conn, user.tenant_id, user.person_id)
+        away = absences_of(conn, user.tenant_id, user.person_id)
     return render_template(
         "portal/account.html",
         state=state if state is not None else FormState(),
         hours=hours,
+        absences=away,
         day_names=DAY_NAMES,
         time_zones=sorted(time_zones()),
         tokens=tokens,
