@@ -64,7 +64,7 @@
         interaction: { mode: "index", intersect: false },
         scales: {
           y: { min: 0, suggestedMax: 40, title: { display: true, text: "score (0-100)" } },
-          leave: { display: false, min: 0, max: 1 }
+          leave: { axis: "y", position: "right", display: false, min: 0, max: 1 }
         },
         plugins: { legend: { display: false } }
       }
