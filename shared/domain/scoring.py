@@ -4,8 +4,9 @@ Model 2 scores what was proven, not how much was logged:
 
 - **Effort** is a saturating function of the minutes of one day's actions of one tactic (a
   *bucket*), shared among them by minutes: splitting an action gains nothing.
-- **A week saturates**: a week's effort is capped softly (:data:`WEEK_EFFORT_CAP`), so
-  six actions a week give almost all a week can give; a hundred give little more.
+- **A week saturates**: per dimension, a week's effort is capped softly
+  (:data:`WEEK_EFFORT_CAP` actions' worth of its heaviest action), so six actions a week
+  give almost all a week can give; a hundred give little more; no action lowers a score.
 - **Two channels**: what a person reports alone (*self-reported*) and what someone else
   confirmed (*confirmed*: an action a colleague confirmed or answered "useful", an outcome
   its confirmer confirmed). Confirmed evidence weighs more, saturates later and decays
@@ -194,19 +195,42 @@ class ActiveDays:
         return (bisect_left(self.away, monday + 7) - bisect_left(self.away, monday)) / 7.0
 
 
-def _action_units(actions: Sequence[ActionFact], cap: float) -> list[tuple[ActionFact, float]]:
-    """Each action's effort in one week and channel: its bucket's effort shared by minutes,
-    times the week's saturation (``soft_cap`` of the week's effort over the effort)."""
-    minutes: dict[tuple[date, str], int] = defaultdict(int)
-    for a in actions:
-        minutes[(a.day, a.tactic)] += a.minutes
-    efforts = {key: bucket_effort(m) for key, m in minutes.items()}
-    total = sum(efforts.values())
-    factor = soft_cap(total, cap) / total if total > 0 else 0.0
+def _one_way(a: ActionFact, confirmed: bool) -> bool:
+    """Whether an action's relationship part is one-way: unconfirmed, unreciprocated."""
+    return not (confirmed or a.reciprocated) and TACTICS[a.tactic].relationships > 0
+
+
+def _action_units(actions: Sequence[ActionFact], cap: float, confirmed: bool) -> list[Vector]:
+    """Each action's units on (C, V, R) in one week and channel, undecayed.
+
+    A bucket (day, tactic, audience, one-way or not) turns its minutes into effort, shared
+    by minutes. Per dimension the week saturates: ``w * soft_cap(X / w, cap)`` where ``X``
+    sums effort times weight and ``w`` is the largest weight of the week's actions on it
+    (both only grow as actions are added, so no action lowers a score); each action keeps
+    its share. One-way relationship parts saturate apart from reciprocated ones.
+    """
+    minutes: dict[tuple[date, str, str, bool], int] = defaultdict(int)
+    keys = [(a.day, a.tactic, a.audience, _one_way(a, confirmed)) for a in actions]
+    for key, a in zip(keys, actions, strict=True):
+        minutes[key] += a.minutes
+    raw = []
+    for key, a in zip(keys, actions, strict=True):
+        effort = bucket_effort(minutes[key]) * a.minutes / minutes[key]
+        w = weights(a.tactic, a.audience)
+        raw.append((effort * w[0], effort * w[1], effort * w[2], w, key[3]))
+    factors: dict[tuple[int, bool], float] = {}
+    for d in range(3):
+        for one_way in (False, True) if d == 2 else (None,):
+            group = [r for r in raw if one_way is None or r[4] == one_way]
+            total = sum(r[d] for r in group)
+            heaviest = max((r[3][d] for r in group), default=0.0)
+            if total > 0:
+                factors[(d, bool(one_way))] = heaviest * soft_cap(total / heaviest, cap) / total
     return [
-        (a, efforts[(a.day, a.tactic)] * a.minutes / minutes[(a.day, a.tactic)] * factor)
-        for a in actions
-    ]
+        (c * factors.get((0, False), 0.0), v * factors.get((1, False), 0.0),
+         r * factors.get((2, one_way), 0.0))
+        for c, v, r, _, one_way in raw
+    ]  # fmt: skip
 
 
 def contributions(
@@ -239,12 +263,11 @@ def contributions(
             if confirmed
             else (1.0, SELF_HALF_LIFE_WEEKS, WEEK_EFFORT_CAP)
         )
-        for a, effort in _action_units(mine, cap):
-            w = weights(a.tactic, a.audience)
-            if not (confirmed or a.reciprocated) and w[2] > 0:
+        for a, units in zip(mine, _action_units(mine, cap, confirmed), strict=True):
+            if _one_way(a, confirmed):
                 one_way.append(len(result))
-            scale = effort * weight * decay(clock.age(a.day, as_of), half_life)
-            vector = (w[0] * scale, w[1] * scale, w[2] * scale)
+            scale = weight * decay(clock.age(a.day, as_of), half_life)
+            vector = (units[0] * scale, units[1] * scale, units[2] * scale)
             result.append(Contribution("action", a.ref, a.tactic, week, confirmed, vector))
     _pool_one_way(result, one_way)
     result.extend(_outcome_contributions(outcomes, clock, as_of))

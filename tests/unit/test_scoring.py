@@ -240,3 +240,23 @@ def test_year_1_and_9999_score():
     for day in (date(1, 1, 1), date(9999, 12, 31)):
         facts = [act(day, "learning_bit", 480, confirmed=True)]
         assert scoring.scores_at(facts, (), [Absence(day, day)], day).capability > 0
+
+
+any_action = st.builds(
+    ActionFact,
+    st.integers(0, 20).map(lambda d: MONDAY + timedelta(days=d)),
+    tactics,
+    st.integers(1, 480),
+    audiences,
+    st.booleans(),
+    st.booleans(),
+)
+
+
+@PROPERTY
+@given(st.lists(any_action, max_size=30), any_action)
+def test_no_action_lowers_a_score(history, extra):
+    before = scoring.scores_at(history, (), (), sunday(MONDAY, 3)).as_dict()
+    after = scoring.scores_at([*history, extra], (), (), sunday(MONDAY, 3)).as_dict()
+    for dimension, value in before.items():
+        assert after[dimension] >= value
