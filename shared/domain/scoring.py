@@ -213,7 +213,7 @@ def _action_units(actions: Sequence[ActionFact], cap: float, confirmed: bool) ->
     keys = [(a.day, a.tactic, a.audience, _one_way(a, confirmed)) for a in actions]
     for key, a in zip(keys, actions, strict=True):
         minutes[key] += a.minutes
-    raw = []
+    raw: list[tuple[float, float, float, Vector, bool]] = []
     for key, a in zip(keys, actions, strict=True):
         effort = bucket_effort(minutes[key]) * a.minutes / minutes[key]
         w = weights(a.tactic, a.audience)

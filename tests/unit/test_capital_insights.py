@@ -4,6 +4,7 @@ and the next action that would raise a score the most."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -91,3 +92,54 @@ def test_the_next_action_names_a_tactic_and_what_confirming_it_adds():
 def test_the_confirmed_part_of_a_score():
     assert insights.confirmed_part(40.0, 1.0, 3.0) == 30.0
     assert insights.confirmed_part(0.0, 0.0, 0.0) == 0.0
+
+
+def test_the_worked_examples_of_docs_scoring_md():
+    """The figures docs/scoring.md quotes, computed by the functions."""
+    monday = date(2026, 1, 5)
+
+    def sunday(weeks: int = 0) -> date:
+        return monday + timedelta(weeks=weeks, days=6)
+
+    def scores(actions, outcomes=(), absences=(), weeks=0):  # type: ignore[no-untyped-def]
+        return scoring.scores_at(actions, outcomes, absences, sunday(weeks))
+
+    steady = [ActionFact(monday + timedelta(weeks=k, days=k % 7), "small_exposure", 10, "team")
+              for k in range(12)]  # fmt: skip
+    burst = [ActionFact(monday + timedelta(weeks=11, days=k % 7), "small_exposure", 10, "team")
+             for k in range(12)]  # fmt: skip
+    assert scores(steady, weeks=11) == scoring.Scores(29.5, 12.2, 0.0)
+    assert scores(burst, weeks=11) == scoring.Scores(10.3, 3.7, 0.0)
+    six = [ActionFact(monday + timedelta(days=i), "small_exposure", 5, "private") for i in range(6)]
+    hundred = [ActionFact(monday + timedelta(days=i % 7), "small_exposure", 5, "private")
+               for i in range(100)]  # fmt: skip
+    assert (scores(six).capability, scores(hundred).capability) == (9.8, 10.3)
+    plain = ActionFact(monday, "learning_bit", 10, "team")
+    assert scores([plain]).capability == 3.3
+    assert (
+        scores([ActionFact(monday, "learning_bit", 10, "team", confirmed=True)]).capability == 15.2
+    )
+    claimed = [OutcomeFact(monday, "sponsorship", ref=str(i)) for i in range(10)]
+    assert scores([], claimed).relationships == 12.2
+    assert scores([], [OutcomeFact(monday, "sponsorship", True)]).relationships == 22.7
+
+    def deposits(**kw: bool) -> list[ActionFact]:
+        return [ActionFact(monday + timedelta(weeks=k, days=d), "relationship_deposit", 10,
+                           "team", **kw) for k in range(12) for d in (1, 3)]  # fmt: skip
+
+    kinds: list[dict[str, bool]] = [{}, {"reciprocated": True}, {"confirmed": True}]
+    assert [scores(deposits(**kw), weeks=11).relationships for kw in kinds] == [3.2, 29.8, 77.4]
+    pace = [ActionFact(monday + timedelta(weeks=k, days=d), "small_exposure", 10, "team",
+                       confirmed=k % 2 == 0 and d == 1)
+            for k in range(12) for d in (1, 3)]  # fmt: skip
+    leave = [Absence(monday + timedelta(weeks=12), monday + timedelta(weeks=20, days=-1))]
+    assert scores(pace, weeks=11) == scores(pace, (), leave, 19) == scoring.Scores(65.7, 39.0, 0.0)
+    assert scores(pace, weeks=19) == scoring.Scores(58.1, 31.6, 0.0)
+    ada = [ActionFact(monday + timedelta(weeks=w), "regular_signaling", 15, "decision_makers")
+           for w in (0, 2, 4, 6)]  # fmt: skip
+    task = ActionFact(monday + timedelta(weeks=6, days=2), "small_exposure", 20, "private")
+    for extra, capability, flagged in (([], 2.9, True), ([task], 8.0, True),
+                                       ([replace(task, confirmed=True)], 25.9, False)):  # fmt: skip
+        parts = scoring.contributions(ada + extra, (), (), sunday(6))
+        assert scoring.scores_of(parts).capability == capability
+        assert insights.signal_vs_substance(parts, week_index(sunday(6)))["all_signal"] is flagged
