@@ -213,23 +213,23 @@ def _action_units(actions: Sequence[ActionFact], cap: float, confirmed: bool) ->
     keys = [(a.day, a.tactic, a.audience, _one_way(a, confirmed)) for a in actions]
     for key, a in zip(keys, actions, strict=True):
         minutes[key] += a.minutes
-    raw: list[tuple[float, float, float, Vector, bool]] = []
+    raw: list[tuple[Vector, Vector, bool]] = []  # (effort * weights, weights, one-way)
     for key, a in zip(keys, actions, strict=True):
         effort = bucket_effort(minutes[key]) * a.minutes / minutes[key]
         w = weights(a.tactic, a.audience)
-        raw.append((effort * w[0], effort * w[1], effort * w[2], w, key[3]))
+        raw.append(((effort * w[0], effort * w[1], effort * w[2]), w, key[3]))
     factors: dict[tuple[int, bool], float] = {}
     for d in range(3):
         for one_way in (False, True) if d == 2 else (None,):
-            group = [r for r in raw if one_way is None or r[4] == one_way]
-            total = sum(r[d] for r in group)
-            heaviest = max((r[3][d] for r in group), default=0.0)
+            group = [r for r in raw if one_way is None or r[2] == one_way]
+            total = sum(units[d] for units, _, _ in group)
+            heaviest = max((w[d] for _, w, _ in group), default=0.0)
             if total > 0:
                 factors[(d, bool(one_way))] = heaviest * soft_cap(total / heaviest, cap) / total
     return [
-        (c * factors.get((0, False), 0.0), v * factors.get((1, False), 0.0),
-         r * factors.get((2, one_way), 0.0))
-        for c, v, r, _, one_way in raw
+        (units[0] * factors.get((0, False), 0.0), units[1] * factors.get((1, False), 0.0),
+         units[2] * factors.get((2, one_way), 0.0))
+        for units, _, one_way in raw
     ]  # fmt: skip
 
 
