@@ -15,8 +15,7 @@ from shared.domain import scoring
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import CapitalProjection, runtime
 from shared.projections.capital import read_capital
-from shared.projections.runtime import Runtime
-from tests.integration.isolated_projections import isolated
+from tests.integration.isolated_projections import three_ways
 
 pytestmark = pytest.mark.integration
 
@@ -88,21 +87,12 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
         outcome(undone),
         retracted(undone),  # after the outcome: the credit stays
     ]
-    suffix = uuid.uuid4().hex[:8]
-    batches, one_pass, rebuilt = (
-        isolated(CapitalProjection(), f"{name}{suffix}") for name in ("b", "o", "r")
-    )
-    Runtime(store, [batches, one_pass, rebuilt]).ensure()
-    with store.engine.begin() as conn:  # start at the head: only this history is caught up
-        conn.execute(
-            text("UPDATE projections SET position = :h WHERE name = ANY(:n)"),
-            {"h": store.head(), "n": [batches.name, one_pass.name]},
-        )
-    for event in history:
-        store.append(tenant, f"journal-{person}", None, [event])
-    Runtime(store, [batches], batch=1).catch_up(batches.name)
-    Runtime(store, [one_pass], batch=100_000).catch_up(one_pass.name)
-    Runtime(store, [rebuilt]).rebuild(rebuilt.name)
+
+    def append() -> None:
+        for event in history:
+            store.append(tenant, f"journal-{person}", None, [event])
+
+    suffix = three_ways(store, CapitalProjection, append)
 
     def rows(name: str) -> tuple[list[tuple[Any, ...]], list[str]]:
         """Each contribution (kind, id, tactic) in log order, and the actions awaited."""
