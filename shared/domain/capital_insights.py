@@ -140,19 +140,25 @@ def next_actions(
     Returns:
         Dimension -> ``tactic``, ``example``, ``gain`` and ``gain_if_confirmed`` (points).
     """
-    base = scoring.scores_at(actions, outcomes, absences, today).as_dict()
+    week, clock = week_index(today), ActiveDays(absences)
+    current = [a for a in actions if week_index(a.day) == week]
+    others = scoring.undecayed([a for a in actions if week_index(a.day) != week], outcomes, today)
+
+    def scored(this_week: list[ActionFact]) -> dict[str, float]:
+        parts = others + scoring.undecayed(this_week, (), today)
+        return scoring.scores_of(scoring.decayed(parts, clock, today)).as_dict()
+
+    base = scored(current)
     best: dict[str, dict[str, Any]] = {}
     for tactic in sorted(TACTICS):
         plain = ActionFact(today, tactic, NEXT_ACTION_MINUTES, NEXT_ACTION_AUDIENCE)
-        gained = scoring.scores_at([*actions, plain], outcomes, absences, today).as_dict()
-        proven = scoring.scores_at(
-            [*actions, replace(plain, confirmed=True)], outcomes, absences, today
-        ).as_dict()
+        gained = scored([*current, plain])
+        proven = scored([*current, replace(plain, confirmed=True)])
         for dimension in scoring.DIMENSIONS:
             gain = round(gained[dimension] - base[dimension], 1)
             if_confirmed = round(proven[dimension] - base[dimension], 1)
-            current = best.get(dimension)
-            if current is None or if_confirmed > current["gain_if_confirmed"]:
+            leading = best.get(dimension)
+            if leading is None or if_confirmed > leading["gain_if_confirmed"]:
                 best[dimension] = {
                     "tactic": tactic,
                     "example": TACTICS[tactic].examples[0],

@@ -233,6 +233,95 @@ def _action_units(actions: Sequence[ActionFact], cap: float, confirmed: bool) ->
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Undecayed:
+    """A contribution before decay: its week's saturation and its channel's weight applied.
+
+    Attributes:
+        kind, ref, label, week, confirmed: as in :class:`Contribution`.
+        day: its day (ages count from it).
+        half_life: its channel's half-life in weeks.
+        one_way: its relationship part is one-way (it joins the small pool).
+        units: its units on (C, V, R).
+    """
+
+    kind: str
+    ref: str
+    label: str
+    week: int
+    confirmed: bool
+    day: date
+    half_life: int
+    one_way: bool
+    units: Vector
+
+
+def undecayed(
+    actions: Iterable[ActionFact], outcomes: Iterable[OutcomeFact], as_of: date
+) -> list[Undecayed]:
+    """Every action's and outcome's units up to the day ``as_of``, before decay: each week
+    and channel saturated (later days are left out). Decaying them as of the end of any
+    earlier week gives that week's scores (weeks are whole), so a history computes this once.
+
+    Parameters:
+        actions, outcomes: the person's standing actions and outcomes.
+        as_of: the last day taken in.
+
+    Returns:
+        One :class:`Undecayed` per action and outcome up to that day.
+    """
+    by_week: dict[tuple[int, bool], list[ActionFact]] = defaultdict(list)
+    for a in actions:
+        if a.day <= as_of:
+            by_week[(week_index(a.day), a.confirmed)].append(a)
+    result: list[Undecayed] = []
+    for (week, confirmed), mine in by_week.items():
+        weight, half_life, cap = (
+            (PROOF_WEIGHT, PROOF_HALF_LIFE_WEEKS, PROOF_EFFORT_CAP)
+            if confirmed
+            else (1.0, SELF_HALF_LIFE_WEEKS, WEEK_EFFORT_CAP)
+        )
+        for a, u in zip(mine, _action_units(mine, cap, confirmed), strict=True):
+            units = (u[0] * weight, u[1] * weight, u[2] * weight)
+            result.append(Undecayed("action", a.ref, a.tactic, week, confirmed, a.day,
+                                    half_life, _one_way(a, confirmed), units))  # fmt: skip
+    result.extend(_outcome_units(outcomes, as_of))
+    return result
+
+
+def decayed(parts: Iterable[Undecayed], clock: ActiveDays, as_of: date) -> list[Contribution]:
+    """``parts`` decayed at the end of the day ``as_of`` (later ones left out), the one-way
+    relationship units scaled into their small pool (:data:`ONE_WAY_CAP`, each keeping its
+    share).
+
+    Parameters:
+        parts: from :func:`undecayed`.
+        clock: the person's absences (ages skip them).
+        as_of: the day scored.
+
+    Returns:
+        One :class:`Contribution` per part up to that day.
+    """
+    result: list[Contribution] = []
+    one_way: list[int] = []
+    for p in parts:
+        if p.day > as_of:
+            continue
+        scale = decay(clock.age(p.day, as_of), p.half_life)
+        if p.one_way:
+            one_way.append(len(result))
+        units = (p.units[0] * scale, p.units[1] * scale, p.units[2] * scale)
+        result.append(Contribution(p.kind, p.ref, p.label, p.week, p.confirmed, units))
+    pooled = sum(result[i].units[2] for i in one_way)
+    if pooled > 0:
+        factor = soft_cap(pooled, ONE_WAY_CAP) / pooled
+        for i in one_way:
+            c = result[i]
+            units = (c.units[0], c.units[1], c.units[2] * factor)
+            result[i] = Contribution(c.kind, c.ref, c.label, c.week, c.confirmed, units)
+    return result
+
+
 def contributions(
     actions: Iterable[ActionFact],
     outcomes: Iterable[OutcomeFact],
@@ -240,7 +329,7 @@ def contributions(
     as_of: date,
 ) -> list[Contribution]:
     """Every action's and outcome's decayed units at the end of the day ``as_of`` (later
-    ones are left out), one-way relationship units scaled into their small pool.
+    ones are left out): :func:`undecayed`, then :func:`decayed`.
 
     Parameters:
         actions, outcomes: the person's standing actions and outcomes.
@@ -250,46 +339,10 @@ def contributions(
     Returns:
         One :class:`Contribution` per action and outcome up to that day.
     """
-    clock = ActiveDays(absences)
-    by_week: dict[tuple[int, bool], list[ActionFact]] = defaultdict(list)
-    for a in actions:
-        if a.day <= as_of:
-            by_week[(week_index(a.day), a.confirmed)].append(a)
-    result: list[Contribution] = []
-    one_way: list[int] = []
-    for (week, confirmed), mine in by_week.items():
-        weight, half_life, cap = (
-            (PROOF_WEIGHT, PROOF_HALF_LIFE_WEEKS, PROOF_EFFORT_CAP)
-            if confirmed
-            else (1.0, SELF_HALF_LIFE_WEEKS, WEEK_EFFORT_CAP)
-        )
-        for a, units in zip(mine, _action_units(mine, cap, confirmed), strict=True):
-            if _one_way(a, confirmed):
-                one_way.append(len(result))
-            scale = weight * decay(clock.age(a.day, as_of), half_life)
-            vector = (units[0] * scale, units[1] * scale, units[2] * scale)
-            result.append(Contribution("action", a.ref, a.tactic, week, confirmed, vector))
-    _pool_one_way(result, one_way)
-    result.extend(_outcome_contributions(outcomes, clock, as_of))
-    return result
+    return decayed(undecayed(actions, outcomes, as_of), ActiveDays(absences), as_of)
 
 
-def _pool_one_way(result: list[Contribution], one_way: list[int]) -> None:
-    """Scale the relationship units of one-way deposits so together they stay under
-    :data:`ONE_WAY_CAP` (``soft_cap``), each keeping its share."""
-    pooled = sum(result[i].units[2] for i in one_way)
-    if pooled <= 0:
-        return
-    factor = soft_cap(pooled, ONE_WAY_CAP) / pooled
-    for i in one_way:
-        c = result[i]
-        units = (c.units[0], c.units[1], c.units[2] * factor)
-        result[i] = Contribution(c.kind, c.ref, c.label, c.week, c.confirmed, units)
-
-
-def _outcome_contributions(
-    outcomes: Iterable[OutcomeFact], clock: ActiveDays, as_of: date
-) -> list[Contribution]:
+def _outcome_units(outcomes: Iterable[OutcomeFact], as_of: date) -> list[Undecayed]:
     """Confirmed outcomes at full weight; a week's self-reported ones share at most
     :data:`SELF_OUTCOMES_CAP` outcomes' worth."""
     self_reported: dict[int, list[OutcomeFact]] = defaultdict(list)
@@ -301,18 +354,19 @@ def _outcome_contributions(
         if not o.confirmed:
             self_reported[week].append(o)
             continue
-        scale = PROOF_OUTCOME_WEIGHT * decay(clock.age(o.day, as_of), PROOF_HALF_LIFE_WEEKS)
         ev = evidence(o.kind)
-        vector = (ev[0] * scale, ev[1] * scale, ev[2] * scale)
-        result.append(Contribution("outcome", o.ref, o.kind, week, True, vector))
+        units = (ev[0] * PROOF_OUTCOME_WEIGHT, ev[1] * PROOF_OUTCOME_WEIGHT,
+                 ev[2] * PROOF_OUTCOME_WEIGHT)  # fmt: skip
+        result.append(Undecayed("outcome", o.ref, o.kind, week, True, o.day,
+                                PROOF_HALF_LIFE_WEEKS, False, units))  # fmt: skip
     for week, mine in self_reported.items():
         count = len(mine)
         share = soft_cap(count, SELF_OUTCOMES_CAP) / count * SELF_OUTCOME_WEIGHT
         for o in mine:
-            scale = share * decay(clock.age(o.day, as_of), SELF_HALF_LIFE_WEEKS)
             ev = evidence(o.kind)
-            vector = (ev[0] * scale, ev[1] * scale, ev[2] * scale)
-            result.append(Contribution("outcome", o.ref, o.kind, week, False, vector))
+            units = (ev[0] * share, ev[1] * share, ev[2] * share)
+            result.append(Undecayed("outcome", o.ref, o.kind, week, False, o.day,
+                                    SELF_HALF_LIFE_WEEKS, False, units))  # fmt: skip
     return result
 
 

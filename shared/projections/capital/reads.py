@@ -37,14 +37,16 @@ def read_capital(
     contributions = contributions_until(conn, tenant_id, person_id, current)
     actions, outcomes = facts(contributions, reciprocators(conn, tenant_id, person_id))
     absences = absences_of(conn, tenant_id, person_id)
-    parts = scoring.contributions(actions, outcomes, absences, as_of)
+    clock = scoring.ActiveDays(absences)
+    base = scoring.undecayed(actions, outcomes, as_of)  # once: each week decays it
+    parts = scoring.decayed(base, clock, as_of)
     scores = scoring.scores_of(parts).as_dict()
     explained = insights.explanation(parts)
     first = max(current - history_weeks + 1, week_index(date.min))
     history = []
     for w in range(first, current + 1):
         end = min(as_of, week_monday(w) + timedelta(days=6))
-        values = scoring.scores_at(actions, outcomes, absences, end).as_dict()
+        values = scoring.scores_of(scoring.decayed(base, clock, end)).as_dict()
         history.append({"week": week_label(w), **values})
     signal = insights.signal_vs_substance(parts, current)
     return {
