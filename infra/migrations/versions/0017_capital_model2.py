@@ -52,14 +52,16 @@ def upgrade() -> None:
                 EXECUTE format(
                     'CREATE TABLE IF NOT EXISTS capital_requests__g%s (event_id uuid PRIMARY KEY, '
                     'tenant_id uuid NOT NULL, person_id uuid NOT NULL, '
-                    'request_id uuid NOT NULL, action_id uuid NOT NULL)', g);
+                    'request_id uuid NOT NULL, action_id uuid NOT NULL, '
+                    'model_version integer NOT NULL)', g);
                 EXECUTE format(
                     'CREATE INDEX IF NOT EXISTS capital_requests__g%s_i0 '
                     'ON capital_requests__g%s (person_id, request_id)', g, g);
                 EXECUTE format(
                     'CREATE TABLE IF NOT EXISTS capital_absences__g%s (tenant_id uuid NOT NULL, '
                     'person_id uuid NOT NULL, absence_id uuid NOT NULL, starts_on date NOT NULL, '
-                    'ends_on date NOT NULL, PRIMARY KEY (person_id, absence_id))', g);
+                    'ends_on date NOT NULL, model_version integer NOT NULL, '
+                    'PRIMARY KEY (person_id, absence_id))', g);
             END LOOP;
             SELECT generation INTO g FROM projections WHERE name = 'capital';
             IF g IS NOT NULL THEN

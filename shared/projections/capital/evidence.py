@@ -33,8 +33,8 @@ EVIDENCE_KINDS = frozenset(
         "AbsenceWithdrawn",
     }
 )
-REQUEST_COLUMNS = "event_id, tenant_id, person_id, request_id, action_id"
-ABSENCE_COLUMNS = "tenant_id, person_id, absence_id, starts_on, ends_on"
+REQUEST_COLUMNS = "event_id, tenant_id, person_id, request_id, action_id, model_version"
+ABSENCE_COLUMNS = "tenant_id, person_id, absence_id, starts_on, ends_on, model_version"
 
 
 @dataclass(slots=True)
@@ -42,6 +42,7 @@ class Evidence:
     """Confirmations, requests and absences folded in memory (a batch's or the log's).
 
     Attributes:
+        version: the model version written in every row.
         requests: (person, request id) -> the action it names (this state's, and those
             catch-up loaded for the batch's answers).
         request_lines: the requests naming an action, as ``capital_requests`` COPY lines.
@@ -51,6 +52,7 @@ class Evidence:
             withdrawn.
     """
 
+    version: int = 0
     requests: dict[ActionKey, str] = field(default_factory=dict)
     request_lines: list[str] = field(default_factory=list)
     actions: dict[ActionKey, bool] = field(default_factory=dict)
@@ -85,12 +87,13 @@ class Evidence:
             if action := data.get("action_id"):
                 self.requests[(person, data["request_id"])] = action
                 self.request_lines.append(
-                    f"{event_id}\t{tenant}\t{person}\t{data['request_id']}\t{action}\n"
+                    f"{event_id}\t{tenant}\t{person}\t{data['request_id']}\t{action}\t"
+                    f"{self.version}\n"
                 )
         elif kind == "AbsenceDeclared":
             self.absences[(person, data["absence_id"])] = (
                 f"{tenant}\t{person}\t{data['absence_id']}\t{data['starts_on']}\t"
-                f"{data['ends_on']}\n"
+                f"{data['ends_on']}\t{self.version}\n"
             )
         else:  # AbsenceWithdrawn
             self.absences[(person, data["absence_id"])] = None

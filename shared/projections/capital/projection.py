@@ -88,10 +88,10 @@ class CapitalProjection(Projection):
         # (perhaps in a later batch) confirms it
         "capital_requests": """
             event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
-            request_id uuid NOT NULL, action_id uuid NOT NULL""",
+            request_id uuid NOT NULL, action_id uuid NOT NULL, model_version integer NOT NULL""",
         "capital_absences": """
             tenant_id uuid NOT NULL, person_id uuid NOT NULL, absence_id uuid NOT NULL,
-            starts_on date NOT NULL, ends_on date NOT NULL,
+            starts_on date NOT NULL, ends_on date NOT NULL, model_version integer NOT NULL,
             PRIMARY KEY (person_id, absence_id)""",
     }
     indexes = {

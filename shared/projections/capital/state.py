@@ -191,6 +191,9 @@ class CapitalState:
     outcome_rows: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=Evidence)
 
+    def __post_init__(self) -> None:
+        self.evidence.version = self.version
+
     def add(self, events: Sequence[RecordedEvent]) -> None:
         """Fold ``events`` (in position order) in: each event's effect on the read model.
 
