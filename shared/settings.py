@@ -120,6 +120,11 @@ class Settings:
     smtp_starttls: bool = True
     projection_partitions: int = 1
     projection_lease_seconds: int = 15
+    worker_threads: int = 4
+    """Threads of each worker process; its connection pools are sized from it."""
+    statement_timeout_ms: int = 5000
+    """The longest a web request's SQL statement may run (0: no limit); the gateway answers
+    503 with Retry-After when it fires (services/gateway/timeouts.py)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -156,6 +161,8 @@ class Settings:
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             projection_partitions=projection_partitions(env),
             projection_lease_seconds=projection_lease_seconds(env),
+            worker_threads=_int(env, "COMPOUND_WORKER_THREADS", 4, minimum=1),
+            statement_timeout_ms=_int(env, "COMPOUND_STATEMENT_TIMEOUT_MS", 5000),
         )
 
     def require_secret_key(self) -> str:

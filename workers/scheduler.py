@@ -5,6 +5,11 @@ of the week just ended (built and mailed once, checked every hour).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
+
+Each job (:data:`JOBS`) runs on an executor of its own (one thread) with an engine of its own
+(one connection, its statements under the job's time limit): a slow or stuck job (the
+organisation views' refresh) stops at its limit and never delays calendar sync or catch-up,
+nor takes the connection they need.
 """
 
 from __future__ import annotations
@@ -13,8 +18,14 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, text
 
@@ -110,13 +121,133 @@ def weekly_digests(
     return built, mailed
 
 
+@dataclass(frozen=True)
+class Job:
+    """One periodic job of the scheduler.
+
+    Parameters:
+        name: its id, and the name of its executor.
+        run: what it does; given its engine (when ``database``), then ``args``.
+        seconds: how often it runs.
+        time_limit: the longest one run may take: each SQL statement of the run is cancelled
+            past it (PostgreSQL's ``statement_timeout`` on the job's engine), and a run that
+            took longer is logged.
+        database: whether it gets an engine of its own (one connection).
+        first_run: how long after the start it first runs (None: one interval).
+        args: its further arguments.
+    """
+
+    name: str
+    run: Callable[..., Any]
+    seconds: float
+    time_limit: float
+    database: bool = True
+    first_run: timedelta | None = None
+    args: tuple[Any, ...] = ()
+
+
+def jobs(settings: Settings) -> list[Job]:
+    """The scheduler's jobs for ``settings``.
+
+    Parameters:
+        settings: the process's settings.
+
+    Returns:
+        Catch-up, calendar sync, the organisation views' refresh, the weekly digests.
+    """
+    return [
+        Job("catch_up", catch_up_everything, CATCH_UP_SECONDS, 10, database=False),
+        Job(
+            "calendar_sync",
+            sync_calendars,
+            settings.calendar.sync_seconds,
+            60,
+            first_run=timedelta(0),
+        ),
+        Job("org_views", refresh_org_views, ORG_VIEW_SECONDS, 120, args=(settings,)),
+        Job(
+            "weekly_digests",
+            weekly_digests,
+            DIGEST_CHECK_SECONDS,
+            600,
+            first_run=timedelta(seconds=30),
+            args=(settings, mailer_for(settings)),
+        ),
+    ]
+
+
+def _timed(job: Job, engine: Engine | None) -> Callable[[], Any]:
+    """``job``'s run with its engine and arguments, logging a run past its time limit."""
+    args = (engine, *job.args) if engine is not None else job.args
+
+    def run() -> Any:
+        started = time.monotonic()
+        try:
+            return job.run(*args)
+        finally:
+            took = time.monotonic() - started
+            if took > job.time_limit:
+                log.warning(
+                    "job %s took %.1fs, past its limit of %ss", job.name, took, job.time_limit
+                )
+
+    return run
+
+
+@contextmanager
+def scheduled(
+    scheduler: BaseScheduler, settings: Settings, planned: list[Job]
+) -> Iterator[BaseScheduler]:
+    """``scheduler`` with each of ``planned`` on an executor and an engine of its own;
+    the engines are disposed of when the block ends.
+
+    Parameters:
+        scheduler: a scheduler not started yet (blocking in production, background in tests).
+        settings: the process's settings (the database).
+        planned: the jobs (:func:`jobs`).
+
+    Returns:
+        A context manager yielding the scheduler.
+    """
+    with ExitStack() as engines:
+        for job in planned:
+            engine = None
+            if job.database:
+                engine = bootstrap.engine(
+                    settings,
+                    pool_size=1,  # one thread: one connection
+                    max_overflow=0,
+                    statement_timeout_ms=int(job.time_limit * 1000),
+                )
+                engines.callback(engine.dispose)
+            scheduler.add_executor(ThreadPoolExecutor(max_workers=1), job.name)
+            first = datetime.now(UTC) + (job.first_run or timedelta(seconds=job.seconds))
+            scheduler.add_job(
+                _timed(job, engine),
+                "interval",
+                id=job.name,
+                executor=job.name,
+                seconds=job.seconds,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=first,
+            )
+        yield scheduler
+
+
 def run(settings: Settings) -> None:
+    """Run the scheduler until SIGTERM or SIGINT, once this process holds the scheduler lock.
+
+    Parameters:
+        settings: the process's settings.
+    """
     logging.basicConfig(level=settings.log_level)
     # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     bootstrap.broker(settings)  # what catch_up_everything and sync_calendars send to
-    engine = bootstrap.engine(settings, pool_size=1)
-    with engine.connect() as lock_conn:
+    # The lock's own connection, held for the scheduler's lifetime: no job ever waits for it.
+    lock_engine = bootstrap.engine(settings, pool_size=1, max_overflow=0)
+    with lock_engine.connect() as lock_conn:
         while not lock_conn.execute(
             text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK}
         ).scalar():
@@ -125,48 +256,13 @@ def run(settings: Settings) -> None:
             time.sleep(5)
         lock_conn.commit()
         log.info("scheduler running: catch-up every %ss", CATCH_UP_SECONDS)
-        scheduler = BlockingScheduler()
-        scheduler.add_job(
-            catch_up_everything,
-            "interval",
-            seconds=CATCH_UP_SECONDS,
-            max_instances=1,
-            coalesce=True,
-        )
+        with scheduled(BlockingScheduler(), settings, jobs(settings)) as scheduler:
 
-        scheduler.add_job(
-            sync_calendars,
-            "interval",
-            args=(engine,),
-            seconds=settings.calendar.sync_seconds,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
+            def _stop(signum: int, _frame: object) -> None:
+                scheduler.shutdown(wait=False)
 
-        scheduler.add_job(
-            refresh_org_views,
-            "interval",
-            args=(engine, settings),
-            seconds=ORG_VIEW_SECONDS,
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.add_job(
-            weekly_digests,
-            "interval",
-            args=(engine, settings, mailer_for(settings)),
-            seconds=DIGEST_CHECK_SECONDS,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=30),
-        )
-
-        def _stop(signum: int, _frame: object) -> None:
-            scheduler.shutdown(wait=False)
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        catch_up_everything()
-        scheduler.start()
-    engine.dispose()
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            catch_up_everything()
+            scheduler.start()
+    lock_engine.dispose()

@@ -17,9 +17,13 @@ from shared.commands import JournalCommands, OrganizationCommands
 from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
+from shared.notify import Mailer, mailer_for
 from shared.projections import Runtime
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups
+
+BULK_TIMEOUT_FACTOR = 12
+"""How many times the statement timeout a bulk import's statements may run (60 s of 5 s)."""
 
 
 @dataclass
@@ -27,11 +31,18 @@ class Resources:
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
     _redis: redis.Redis | None = field(default=None, repr=False)
+    _bulk_engine: Engine | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = bootstrap.engine(self.settings, pool_size=10)
+            # Every statement of a web request runs under the statement timeout: a slow one
+            # answers 503 (services/gateway/timeouts.py), never a worker held for minutes.
+            self._engine = bootstrap.engine(
+                self.settings,
+                pool_size=10,
+                statement_timeout_ms=self.settings.statement_timeout_ms,
+            )
         return self._engine
 
     @property
@@ -63,12 +74,30 @@ class Resources:
 
     @cached_property
     def journal(self) -> JournalCommands:
+        return self._journal_on(self.store)
+
+    @cached_property
+    def bulk_journal(self) -> JournalCommands:
+        """The journal commands of bulk imports, on an engine of their own whose statements
+        may run :data:`BULK_TIMEOUT_FACTOR` times the statement timeout: appending 50,000
+        imported events is one statement of several seconds."""
+        timeout = self.settings.statement_timeout_ms * BULK_TIMEOUT_FACTOR
+        engine = bootstrap.engine(self.settings, pool_size=2, statement_timeout_ms=timeout)
+        self._bulk_engine = engine
+        return self._journal_on(bootstrap.event_store(self.settings, shared_engine=engine))
+
+    def _journal_on(self, store: EventStore) -> JournalCommands:
         return JournalCommands(
-            self.store,
+            store,
             self.settings.require_secret_key(),
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
         )
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """Outgoing mail (:mod:`shared.notify`): logged, not sent, without SMTP settings."""
+        return mailer_for(self.settings)
 
     @cached_property
     def projections(self) -> Runtime:
@@ -77,8 +106,9 @@ class Resources:
 
     def close(self) -> None:
         """Release connections (tests and orderly shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in (self._engine, self._bulk_engine):
+            if engine is not None:
+                engine.dispose()
         if self._redis is not None:
             self._redis.close()
 

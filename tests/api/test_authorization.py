@@ -97,6 +97,10 @@ ALLOWED: dict[Route, frozenset[str]] = {
     # (tests/api/test_operator_scope.py has an operator organisation's admin).
     ("GET", "/api/v1/projections"): frozenset(),
     ("POST", "/api/v1/projections/{name}/rebuild"): frozenset(),
+    # Confirmations: only the party the subject's item names (the colleague, payments-1).
+    ("POST", "/api/v1/outcomes/{outcome_id}/confirmation"): frozenset({"colleague"}),
+    ("POST", "/api/v1/actions/{action_id}/confirmation"): frozenset({"colleague"}),
+    ("POST", "/api/v1/feedback-requests/{request_id}/answer"): frozenset({"colleague"}),
     # The feedback link is the credential: no login, whoever holds it.
     ("GET", "/f/{token}"): EVERYONE,
     ("POST", "/f/{token}"): EVERYONE,
@@ -184,6 +188,28 @@ def _feedback_link(w: World) -> str:
     asked = w.journal.request_feedback(w.subject_actor, "Was my demo clear?")
     with w.app.app_context():
         return "/f/" + feedback_token(w.org.tenant_id, w.subject.id, asked.id)
+
+
+def _confirm(kind: str) -> Callable[[World], Call]:
+    """A confirmation of a new item of the subject's that names the colleague (payments-1)."""
+
+    def call(w: World) -> Call:
+        named = w.org.people["payments-1"]
+        if kind == "outcomes":
+            item = w.journal.record_outcome(w.subject_actor, "recognition", confirmer=named).id
+        else:
+            item = w.journal.log_action(
+                w.subject_actor, "network_nudge", 5, "team", counterpart=named
+            ).id
+        return Call("POST", f"/api/v1/{kind}/{item}/confirmation", {"confirmed": True})
+
+    return call
+
+
+def _answer_named_request(w: World) -> Call:
+    named = w.org.people["payments-1"]
+    asked = w.journal.request_feedback(w.subject_actor, "Clear?", colleague=named)
+    return Call("POST", f"/api/v1/feedback-requests/{asked.id}/answer", {"useful": True})
 
 
 def _assign_manager(w: World) -> Call:
@@ -296,6 +322,9 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
     ("POST", "/api/v1/projections/{name}/rebuild"): lambda w: Call(
         "POST", "/api/v1/projections/capital/rebuild"
     ),
+    ("POST", "/api/v1/outcomes/{outcome_id}/confirmation"): _confirm("outcomes"),
+    ("POST", "/api/v1/actions/{action_id}/confirmation"): _confirm("actions"),
+    ("POST", "/api/v1/feedback-requests/{request_id}/answer"): _answer_named_request,
     ("GET", "/f/{token}"): lambda w: Call("GET", _feedback_link(w), headers=JSON),
     ("POST", "/f/{token}"): lambda w: Call("POST", _feedback_link(w), {"useful": True}),
 }

@@ -9,9 +9,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
-from infra.migrate import current_revision, upgrade
+from infra.migrate import alembic_config, current_revision, upgrade
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import runtime
 from tests.databases import fresh_store
@@ -79,8 +80,8 @@ def test_the_upgrade_adds_the_waiting_outcomes_of_the_live_generation(
 def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
     upgrade_store: EventStore,
 ) -> None:
-    """Migration 0017 on a database at 0014: the live generation's contributions gain the
-    columns model 2 reads (minutes and audience filled from the log), ``capital_requests``
+    """Migration 0017 on a database at the revision before it: the live generation's
+    contributions gain the columns model 2 reads (minutes and audience filled from the log), ``capital_requests``
     and ``capital_absences`` exist, catch-up keeps confirmations, and a rebuild recomputes
     the same rows."""
     store, tenant, person = upgrade_store, uuid.uuid4(), uuid.uuid4()
@@ -93,7 +94,9 @@ def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
     rt = runtime(store)
     rt.ensure()
     rt.catch_up("capital")
-    with store.engine.begin() as conn:  # the release before: the schema at 0014
+    script = ScriptDirectory.from_config(alembic_config(store.engine))
+    before = script.get_revision("0017").down_revision  # the coordinator may re-chain it
+    with store.engine.begin() as conn:  # the release before: the schema before 0017
         for view in ("capital_contributions", "capital_requests", "capital_absences"):
             conn.execute(text(f"DROP VIEW {view}"))
         conn.execute(text("DROP TABLE capital_requests__g1, capital_absences__g1"))
@@ -106,8 +109,8 @@ def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
         conn.execute(
             text("CREATE VIEW capital_contributions AS SELECT * FROM capital_contributions__g1")
         )
-        conn.execute(text("UPDATE alembic_version SET version_num = '0014'"))
-    upgrade(store.engine)
+        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": before})
+    upgrade(store.engine, "0017")
     assert current_revision(store.engine) == "0017"
 
     def stored() -> list[tuple[object, ...]]:
@@ -138,4 +141,4 @@ def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
     with store.engine.connect() as conn:
         absences = conn.execute(text("SELECT count(*) FROM capital_absences")).scalar()
     assert absences == 1
-    upgrade(store.engine)  # again: nothing to do
+    upgrade(store.engine, "0017")  # again: nothing to do

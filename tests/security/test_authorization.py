@@ -296,6 +296,21 @@ def emp_feedback_link(w: World) -> str:
         return "/f/" + feedback_token(w.tenant, w.people["emp"], asked.id)
 
 
+def emp_outcome_for_mgr(w: World) -> uuid.UUID:
+    return w.journal.record_outcome(w.emp, "recognition", confirmer=w.people["mgr"]).id
+
+
+def emp_deposit_for_mgr(w: World) -> uuid.UUID:
+    journal = w.journal
+    return journal.log_action(
+        w.emp, "relationship_deposit", 5, "team", counterpart=w.people["mgr"]
+    ).id
+
+
+def emp_request_for_mgr(w: World) -> uuid.UUID:
+    return w.journal.request_feedback(w.emp, "Was it clear?", colleague=w.people["mgr"]).id
+
+
 def invitation_link(w: World) -> str:
     from services.gateway.auth import invitation_serializer
 
@@ -387,6 +402,19 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "POST", emp_feedback_link(w), form={"useful": "yes"}
     ),
     ("GET", "/erased"): get("/erased"),
+    # -- confirmations --
+    ("GET", "/confirm/outcomes/<uuid:item_id>"): get(
+        lambda w: f"/confirm/outcomes/{emp_outcome_for_mgr(w)}"
+    ),
+    ("POST", "/confirm/outcomes/<uuid:item_id>"): lambda w, who: Call(
+        "POST", f"/confirm/outcomes/{emp_outcome_for_mgr(w)}", form={"answer": "confirm"}
+    ),
+    ("GET", "/confirm/actions/<uuid:item_id>"): get(
+        lambda w: f"/confirm/actions/{emp_deposit_for_mgr(w)}"
+    ),
+    ("POST", "/confirm/actions/<uuid:item_id>"): lambda w, who: Call(
+        "POST", f"/confirm/actions/{emp_deposit_for_mgr(w)}", form={"answer": "decline"}
+    ),
     # -- the portal --
     ("GET", "/"): get("/"),
     ("POST", "/actions"): form("POST", "/actions", **ACTION_FORM),
@@ -477,6 +505,21 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ),
     ("POST", "/api/v1/feedback-requests"): api(
         "POST", "/api/v1/feedback-requests", {"question": "Was it clear?"}
+    ),
+    ("POST", "/api/v1/outcomes/<uuid:outcome_id>/confirmation"): api(
+        "POST",
+        lambda w: f"/api/v1/outcomes/{emp_outcome_for_mgr(w)}/confirmation",
+        {"confirmed": True},
+    ),
+    ("POST", "/api/v1/actions/<uuid:action_id>/confirmation"): api(
+        "POST",
+        lambda w: f"/api/v1/actions/{emp_deposit_for_mgr(w)}/confirmation",
+        {"confirmed": False},
+    ),
+    ("POST", "/api/v1/feedback-requests/<uuid:request_id>/answer"): api(
+        "POST",
+        lambda w: f"/api/v1/feedback-requests/{emp_request_for_mgr(w)}/answer",
+        {"useful": True},
     ),
     ("POST", "/api/v1/pulse"): pulse_api,
     ("GET", "/api/v1/teams"): get("/api/v1/teams"),

@@ -9,13 +9,13 @@ history under model 2 (confirmations, requests and absences logged before the up
 weekly rows in model 2's units).
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0018
 """
 
 from alembic import op
 
 revision = "0017"
-down_revision = "0014"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 

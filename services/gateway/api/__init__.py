@@ -20,6 +20,7 @@ from services.gateway.api import (
     operations,
     reads,
     session,
+    verification,
     working_hours,
 )
 from services.gateway.api.schemas import Problem
@@ -64,6 +65,7 @@ BLUEPRINTS = (
     levers.blp,
     working_hours.blp,
     absences.blp,
+    verification.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
@@ -119,6 +121,13 @@ def init_app(app: Flask) -> None:
         csrf.exempt(blueprint)
     from services.gateway.auth import unlimited
 
-    for blueprint in (journal.blp, reads.blp, admin.blp, operations.blp, levers.blp):
+    for blueprint in (
+        journal.blp,
+        reads.blp,
+        admin.blp,
+        operations.blp,
+        levers.blp,
+        verification.blp,
+    ):
         # No limits are set on these routes: skip the limiter's per-request bookkeeping.
         unlimited(blueprint)

@@ -13,22 +13,21 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from sqlalchemy import Connection
 
 from services.gateway.api.reads import ReadArgs, as_of
+from services.gateway.api.week_ranges import requested_weeks
 from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
 from shared.commands.settings import change_settings, organisation_settings
-from shared.domain.errors import Forbidden, InvalidInput, NotFound
-from shared.domain.weeks import iso_week_of, parse_iso_week
+from shared.domain.errors import Forbidden, NotFound
+from shared.domain.weeks import parse_iso_week
 from shared.eventlog.events import IsoWeek
 from shared.projections.levers import (
     read_org_levers,
     read_team_levers,
     team_ancestry,
-    week_range,
 )
 
 blp = Blueprint("levers", __name__, url_prefix="/api/v1", description="Team levers")
 DEFAULT_WEEKS = 12
-MAX_WEEKS = 104
 
 
 class LeverArgs(ReadArgs):
@@ -84,15 +83,12 @@ class OrgLeversOut(Schema):
     teams = fields.List(fields.Nested(TeamWeeks), required=True)
 
 
-def _weeks(args: dict[str, Any]) -> tuple[int, int]:
-    to = args.get("to") or iso_week_of(datetime.now(UTC))
-    last = week_range(to, to)[1]
-    first = week_range(args["from_"], args["from_"])[0] if "from_" in args else last - 11
-    if last - first + 1 > MAX_WEEKS:
-        raise InvalidInput(
-            "too many weeks", {"from": [f"Ask for at most {MAX_WEEKS} weeks at a time."]}
+def _weeks(args: dict[str, Any], tenant_id: uuid.UUID) -> tuple[int, int]:
+    """The weeks asked for, bounded (:func:`requested_weeks`)."""
+    with resources().engine.connect() as conn:
+        return requested_weeks(
+            conn, tenant_id, args.get("from_"), args.get("to"), datetime.now(UTC), DEFAULT_WEEKS
         )
-    return first, last
 
 
 def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> None:
@@ -118,7 +114,7 @@ def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
     for managers of the team or of a parent team, and admins. Cells over fewer than k
     people, or derivable from the others, are suppressed."""
     caller = current_caller()
-    first, last = _weeks(args)
+    first, last = _weeks(args, caller.tenant_id)
     with resources().engine.connect() as conn:
         authorize_team(conn, caller, team_id)
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
@@ -136,7 +132,7 @@ def org_levers(args: dict[str, Any]) -> Any:
     caller = current_caller()
     if caller.role != "admin":
         raise Forbidden("only an admin can see the organisation's levers")
-    first, last = _weeks(args)
+    first, last = _weeks(args, caller.tenant_id)
     position = as_of("levers", args["min_position"])
     with resources().engine.connect() as conn:
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k

@@ -15,10 +15,12 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
+from shared.commands.verification import named_in
 from shared.domain.errors import InvalidInput
 from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
 from shared.eventlog import RecordedEvent
+from shared.eventlog.named_items import answers_in
 from shared.projections import journal
 from shared.projections.capital import read_capital
 
@@ -114,6 +116,12 @@ class MyFeedbackRequest(Schema):
     answered_at = fields.AwareDateTime(required=True, allow_none=True)
     useful = fields.Boolean(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(["open", "answered", "expired"]))
+    colleague_named = fields.Boolean(
+        required=True, metadata={"description": "The request names the colleague asked."}
+    )
+    confirmed = fields.Boolean(
+        required=True, metadata={"description": "Answered by the colleague named (proof)."}
+    )
 
 
 class MyFeedbackOut(Schema):
@@ -212,6 +220,8 @@ def my_feedback(args: dict[str, Any]) -> Any:
         feedback = journal.read_feedback(
             conn, caller.tenant_id, caller.person_id, limit=FEEDBACK_ITEMS
         )
+        answered = [str(i["request_id"]) for i in feedback["items"] if i["answered_at"]]
+        confirmed = answers_in(conn, caller.person_id, "FeedbackGiven", "request_id", answered)
     asked = _logged([item["asked_position"] for item in feedback["items"]])
     now = datetime.now(UTC)
     items = []
@@ -221,6 +231,9 @@ def my_feedback(args: dict[str, Any]) -> Any:
             {
                 **item,
                 "question": event.data["question"] if event is not None else None,
+                "colleague_named": event is not None
+                and named_in("feedback", event.data) is not None,
+                "confirmed": bool(confirmed.get(str(item["request_id"]))),
                 "status": "answered"
                 if item["answered_at"] is not None
                 else "expired"

@@ -12,6 +12,7 @@ from flask import render_template
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import me, seen
 from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
+from services.gateway.portal.verification import PROOF_LABELS, with_proof
 from services.gateway.resources import resources
 from shared.domain.nudges import employee_nudges
 from shared.domain.scoring import Absence, ActiveDays
@@ -121,7 +122,8 @@ def history() -> Any:
     since = datetime.now(UTC) - timedelta(weeks=HISTORY_WEEKS)
     return render_template(
         "portal/history.html",
-        actions=recent("action", since, limit=300),
+        actions=with_proof("action", recent("action", since, limit=300)),
         tactics=TACTICS,
         audiences=AUDIENCE_LABELS,
+        proof_labels=PROOF_LABELS,
     )
