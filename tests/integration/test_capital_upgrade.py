@@ -81,9 +81,9 @@ def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
     upgrade_store: EventStore,
 ) -> None:
     """Migration 0017 on a database at the revision before it: the live generation's
-    contributions gain the columns model 2 reads (minutes and audience filled from the log), ``capital_requests``
-    and ``capital_absences`` exist, catch-up keeps confirmations, and a rebuild recomputes
-    the same rows."""
+    contributions gain the columns model 2 reads (minutes and audience filled from the
+    log), ``capital_requests`` and ``capital_absences`` exist, catch-up keeps
+    confirmations, and a rebuild recomputes the same rows."""
     store, tenant, person = upgrade_store, uuid.uuid4(), uuid.uuid4()
     start = datetime(2026, 3, 2, 9, tzinfo=UTC)
     action_id = str(uuid.uuid4())
