@@ -28,17 +28,19 @@ def declare() -> Any:
     if body is None:
         return render_account(state, 422)
     try:
-        declare_absence(resources().store, me().actor(), on_appended=resources().wakeups, **body)
+        written = declare_absence(
+            resources().store, me().actor(), on_appended=resources().wakeups, **body
+        )
     except DomainError as err:
         return render_account(refused(state, err), err.status)
-    return redirect(url_for("portal.account", away=1))
+    return redirect(url_for("portal.account", away=1, after=written.position))
 
 
 @bp.post("/account/absences/<uuid:absence_id>/withdraw")
 def withdraw(absence_id: uuid.UUID) -> Any:
     """Withdraw one of my declared absences."""
     try:
-        withdraw_absence(resources().store, me().actor(), absence_id, resources().wakeups)
+        written = withdraw_absence(resources().store, me().actor(), absence_id, resources().wakeups)
     except DomainError as err:
         return render_account(refused(FormState(), err), err.status)
-    return redirect(url_for("portal.account", back=1))
+    return redirect(url_for("portal.account", back=1, after=written.position))

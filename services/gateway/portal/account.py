@@ -16,7 +16,7 @@ from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import authenticate
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
+from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data
 from shared.commands.absences import absences_of
@@ -152,6 +152,7 @@ def render_account(
     state: FormState | None = None, status: int = 200, new_token: str | None = None
 ) -> Any:
     user = me()
+    seen("capital")  # declared absences are capital's rows (and its tables exist after this)
     with resources().engine.connect() as conn:
         tokens = conn.execute(
             select(AccessToken.id, AccessToken.name, AccessToken.created_at)
