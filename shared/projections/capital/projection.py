@@ -44,8 +44,10 @@ from shared.projections.runtime import LIST_SQL, Projection, joined
 
 CONTRIBUTION_COLUMNS = (
     "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
-    "occurred_at, c, v, r, position, model_version, minutes, audience, counterpart_id, confirmed"
+    "occurred_at, position, model_version, c, v, r, minutes, audience, counterpart_id, confirmed"
 )
+"""The order of a contribution's COPY line (an action's numbers, minutes and audience are
+one cached text)."""
 PENDING_COLUMNS = "event_id, tenant_id, person_id, action_id"
 WEEK_COLUMNS = (
     "tenant_id, person_id, week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "

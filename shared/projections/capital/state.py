@@ -49,10 +49,11 @@ class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
 
 
 class _InvestmentTexts(dict[tuple[str, int, str], str]):
-    """An action's weighted minutes in millionths as COPY text (``c<TAB>v<TAB>r``)."""
+    """An action's weighted minutes in millionths, its minutes and audience as COPY text
+    (``c<TAB>v<TAB>r<TAB>minutes<TAB>audience``), made once."""
 
     def __missing__(self, key: tuple[str, int, str]) -> str:
-        value = self[key] = "\t".join(map(str, _INVESTMENTS[key]))
+        value = self[key] = "\t".join(map(str, (*_INVESTMENTS[key], key[1], key[2])))
         return value
 
 
@@ -125,7 +126,7 @@ class OutcomeRecord:
         return (
             f"{self.event_id}\t{self.tenant}\t{self.person}\toutcome\t{self.outcome_id}\t"
             f"{self.tactic or NULL}\t{self.kind}\t{self.week}\t{self.at.isoformat()}\t"
-            f"{self.c}\t{self.v}\t{self.r}\t{self.position}\t{version}\t{NULL}\t{NULL}\t"
+            f"{self.position}\t{version}\t{self.c}\t{self.v}\t{self.r}\t{NULL}\t{NULL}\t"
             f"{NULL}\t{'t' if self.confirmed else 'f'}\n"
         )
 
@@ -167,8 +168,8 @@ class CapitalState:
             contributions to say (catch-up); a rebuild holds the whole log, so for it they
             simply await.
         unlinked: the outcomes naming no action, for :func:`credit_unlinked`.
-        confirmed: beside ``action_lines``: whether the action's row is confirmed (its
-            line ends with the flag when written).
+        confirmed: index in ``action_lines`` -> the row's ``confirmed`` flag, for the rows a
+            confirmation or decline reached (the others are written unconfirmed).
         outcome_rows: (person, outcome id) -> its rows (an import may record it twice).
         evidence: confirmations, requests and absences (:mod:`.evidence`).
     """
@@ -187,7 +188,7 @@ class CapitalState:
     unseen: list[OutcomeRecord] = field(default_factory=list)
     unlinked: list[OutcomeRecord] = field(default_factory=list)
     week_of_day: dict[date, int] = field(default_factory=dict)
-    confirmed: list[bool] = field(default_factory=list)
+    confirmed: dict[int, bool] = field(default_factory=dict)
     outcome_rows: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=Evidence)
 
@@ -236,15 +237,14 @@ class CapitalState:
                 if data["audience"] != "private":
                     sums.visible_actions += 1
                 row_of[key_of] = len(lines)
-                self.confirmed.append(False)
                 actions.append(ActionRecord(at, e.position, tactic, action, person))
                 if awaiting and key_of in awaiting:  # outcomes appended before it stood
                     for outcome in awaiting.pop(key_of):
                         outcome.tactic = tactic
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
-                    f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
-                    f"{version}\t{key[1]}\t{key[2]}\t{data.get('counterpart_id') or NULL}\t"
+                    f"{NULL}\t{week}\t{at.isoformat()}\t{e.position}\t{version}\t{texts[key]}"
+                    f"\t{data.get('counterpart_id') or NULL}\tf\n"
                 )
             elif kind == "MicroActionRetracted":
                 c, v, r = investments[data["tactic"], data["minutes"], data["audience"]]
@@ -318,10 +318,11 @@ class CapitalState:
     def standing_action_lines(self) -> list[str]:
         """The action lines without those undone: each logged before its action's latest
         retraction (as catch-up deletes every stored row of an action it undoes)."""
-        lines = [
-            line + ("t\n" if flag else "f\n")
-            for line, flag in zip(self.action_lines, self.confirmed, strict=True)
-        ]
+        lines = self.action_lines
+        if self.confirmed:  # flip the flag ending the rows a confirmation reached
+            lines = list(lines)
+            for row, flag in self.confirmed.items():
+                lines[row] = lines[row][:-2] + ("t\n" if flag else "f\n")
         row_of, actions, retracted_at = self.row_of, self.actions, self.retracted_at
         if not retracted_at:
             return lines
