@@ -14,6 +14,7 @@ from sqlalchemy import select
 from shared.commands.base import Actor
 from shared.commands.import_references import ImportedItem, reference_errors
 from shared.commands.journal_core import JournalCore
+from shared.commands.volume import check_daily_volume
 from shared.directory import DIRECTORY_EVENTS, Person
 from shared.domain.bounds import Span, span_errors
 from shared.domain.errors import Forbidden, InvalidInput
@@ -105,6 +106,9 @@ class ImportCommands(JournalCore):
             errors.update(reference_errors(conn, valid))
         if errors:
             raise InvalidInput(f"{len(errors)} events cannot be imported", errors)
+        logged = [(e.data["person_id"], e.occurred_at or now) for batch in by_stream.values()
+                  for e in batch if e.type == "MicroActionLogged"]  # fmt: skip
+        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), logged, "events")
         results = self.store.append_batch(
             actor.tenant_id,
             [StreamAppend(stream, batch) for stream, batch in by_stream.items()],

@@ -24,6 +24,7 @@ from shared.commands.journal_core import (
 )
 from shared.commands.pulse import PulseCommands
 from shared.commands.verification import split_party
+from shared.commands.volume import check_daily_volume
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.eventlog import NewEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
@@ -85,10 +86,14 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
             Forbidden: the actor is not a person.
             InvalidInput: ``occurred_at`` is out of range (:func:`check_moment`); the
                 counterpart is not a colleague, or the tactic not a relationship one.
+            TooManyActions: the day already holds the daily limit of the actor's actions.
         """
         now = now or datetime.now(UTC)
+        moment = check_moment(occurred_at, now)
         self.check_counterpart(tactic, counterpart)
         party = self.name_party(actor, "action", counterpart, None)
+        person = str(self._me(actor))
+        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), [(person, moment)])
         action_id = self._new_id(actor, "action")
         return self._journal(
             actor,
@@ -97,14 +102,14 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
                 "MicroActionLogged",
                 {
                     "action_id": str(action_id),
-                    "person_id": str(self._me(actor)),
+                    "person_id": person,
                     "tactic": tactic,
                     "minutes": minutes,
                     "audience": audience,
                     "note": note,
                     **party,
                 },
-                check_moment(occurred_at, now),
+                moment,
             ),
         )
 

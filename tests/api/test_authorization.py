@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 
 from services.gateway.feedback import feedback_token
 from shared.commands import Actor, JournalCommands, OrganizationCommands
+from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from tests.api.conftest import Headers, Person, admin_actor, bearer
@@ -61,6 +62,9 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/me/tokens"): SIGNED_IN,
     ("GET", "/api/v1/me/working-hours"): SIGNED_IN,
     ("PUT", "/api/v1/me/working-hours"): SIGNED_IN,
+    ("POST", "/api/v1/me/absences"): SIGNED_IN,
+    ("GET", "/api/v1/me/absences"): SIGNED_IN,
+    ("DELETE", "/api/v1/me/absences/{absence_id}"): frozenset({"employee"}),
     ("DELETE", "/api/v1/me/tokens/{token_id}"): frozenset({"employee", "admin"}),
     ("POST", "/api/v1/actions"): SIGNED_IN,
     ("POST", "/api/v1/actions/{action_id}/undo"): frozenset({"employee"}),
@@ -164,6 +168,12 @@ def _revoke_token(w: World) -> Call:
     return Call("DELETE", f"/api/v1/me/tokens/{token_id}")
 
 
+def _withdraw_absence(w: World) -> Call:
+    today = datetime.now(UTC).date()
+    declared = declare_absence(w.store, w.subject_actor, today, today)
+    return Call("DELETE", f"/api/v1/me/absences/{declared.id}")
+
+
 def _end_experiment(w: World) -> Call:
     started = w.journal.start_experiment(w.subject_actor, "learning_bit")
     return Call("POST", f"/api/v1/experiments/{started.id}/end", {"reflection": "done"})
@@ -225,6 +235,7 @@ def _import(w: World) -> Call:
 
 
 ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
+TODAY = datetime.now(UTC).date().isoformat()
 JSON = {"Accept": "application/json"}
 
 REQUESTS: dict[Route, Callable[[World], Call]] = {
@@ -245,6 +256,11 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "/api/v1/me/working-hours",
         {"start": "08:00", "end": "16:00", "working_days": ["mon"], "time_zone": "UTC"},
     ),
+    ("POST", "/api/v1/me/absences"): lambda w: Call(
+        "POST", "/api/v1/me/absences", {"starts_on": TODAY, "ends_on": TODAY}
+    ),
+    ("GET", "/api/v1/me/absences"): lambda w: Call("GET", "/api/v1/me/absences"),
+    ("DELETE", "/api/v1/me/absences/{absence_id}"): _withdraw_absence,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): _revoke_token,
     ("POST", "/api/v1/actions"): lambda w: Call("POST", "/api/v1/actions", ACTION),
     ("POST", "/api/v1/actions/{action_id}/undo"): _undo_action,

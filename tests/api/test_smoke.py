@@ -44,7 +44,7 @@ def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, st
     assert body["as_of_position"] >= written["position"]
     assert body["scores"]["capability"]["value"] > 0
     assert body["scores"]["capability"]["explanation"][0]["tactic"] == "small_exposure"
-    assert len(body["history"]) == 12 and body["model_version"] == 1
+    assert len(body["history"]) == 12 and body["model_version"] == 2
     assert {n["rule"] for n in body["nudges"]} == {"relationship_deposit"}
 
 

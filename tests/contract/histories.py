@@ -15,6 +15,7 @@ commands could have appended:
   to an action or not, weekly plans, experiments started and ended, feedback requested and
   given, anonymous pulses, calendar meetings observed, moved and cancelled; actions,
   outcomes and requests naming a colleague (or an address), and their confirmations;
+  absences declared and withdrawn;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
   past, shuffled, so answers come before their requests, experiments end before they start
   and meetings are cancelled before they are observed; an import sent twice without a key
@@ -122,6 +123,7 @@ class _Person:
     answered: set[Ref] = field(default_factory=set)
     outcomes: list[Ref] = field(default_factory=list)
     confirmed: set[Ref] = field(default_factory=set)  # actions and outcomes answered
+    absences: list[Ref] = field(default_factory=list)
     experiments: list[tuple[Ref, bool]] = field(default_factory=list)  # (id, ended)
     meetings: list[str] = field(default_factory=list)
     pulses: set[tuple[Ref, Any]] = field(default_factory=set)  # (team, day) answered
@@ -292,6 +294,21 @@ def _confirmation(world: _World, person: _Person, at: datetime) -> NewEvent | No
     return NewEvent(event_type, data, at)
 
 
+def _absence(world: _World, person: _Person, at: datetime) -> NewEvent:
+    """The person declares an absence (an id declared again replaces its days) or withdraws
+    one (model 2: leave pauses decay)."""
+    if person.absences and world.draw(st.booleans()):
+        data = _data(absence_id=world.pick(person.absences), person_id=person.ref)
+        return NewEvent("AbsenceWithdrawn", data, at)
+    absence = Ref("absence", person.ref.number * 100 + len(person.absences) % 3)
+    person.absences.append(absence)
+    starts = (at + timedelta(days=world.draw(st.integers(-30, 30)))).date()
+    ends = starts + timedelta(days=world.draw(st.integers(0, 60)))
+    data = _data(absence_id=absence, person_id=person.ref, starts_on=starts.isoformat(),
+                 ends_on=ends.isoformat())  # fmt: skip
+    return NewEvent("AbsenceDeclared", data, at)
+
+
 def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -> NewEvent:
     person.last_outcome = max(person.last_outcome, at)
     data = _data(
@@ -387,7 +404,7 @@ def _journal(world: _World, person: _Person) -> None:
     """One thing a person does now, through the commands (one event, their stream)."""
     draw, now = world.draw, world.now()
     journal, calendar = f"journal-{person.ref!r}", f"calendar-{person.ref!r}"
-    roll = draw(st.integers(0, 13))
+    roll = draw(st.integers(0, 14))
     open_actions = [
         (a, e)
         for a, e in person.actions
@@ -457,6 +474,8 @@ def _journal(world: _World, person: _Person) -> None:
             NewEvent("PulseResponseSubmitted", data, midnight),
             key=True,
         )
+    elif roll == 14:
+        world.append(person.tenant, journal, _absence(world, person, now))
     elif roll in (11, 12) or not person.meetings:
         start = now + timedelta(days=draw(st.integers(-3, 6)), hours=draw(st.integers(0, 12)))
         world.append(person.tenant, calendar, _meeting(world, person, _after_hiring(person, start)))

@@ -46,6 +46,7 @@ from flask.testing import FlaskClient
 from services.gateway.feedback import feedback_token
 from shared.calendar.settings import CalendarSettings
 from shared.commands import Actor, JournalCommands, OrganizationCommands
+from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
@@ -290,6 +291,14 @@ def emp_token(w: World) -> uuid.UUID:
     return token_id
 
 
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def emp_absence(w: World) -> uuid.UUID:
+    today = datetime.now(UTC).date()
+    return declare_absence(w.store, w.emp, today, today).id
+
+
 def emp_feedback_link(w: World) -> str:
     asked = w.journal.request_feedback(w.emp, "Was my demo clear?")
     with w.app.app_context():
@@ -441,6 +450,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/account/working-hours"): form(
         "POST", "/account/working-hours", **HOURS, working_days="mon"
     ),
+    ("POST", "/account/absences"): form(
+        "POST", "/account/absences", starts_on=TODAY, ends_on=TODAY
+    ),
+    ("POST", "/account/absences/<uuid:absence_id>/withdraw"): lambda w, who: Call(
+        "POST", f"/account/absences/{emp_absence(w)}/withdraw", form={}
+    ),
     ("POST", "/account/tokens"): form("POST", "/account/tokens", name="matrix"),
     ("POST", "/account/tokens/<uuid:token_id>/revoke"): lambda w, who: Call(
         "POST", f"/account/tokens/{emp_token(w)}/revoke", form={}
@@ -490,6 +505,13 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ),
     ("DELETE", "/api/v1/me/tokens/<uuid:token_id>"): api(
         "DELETE", lambda w: f"/api/v1/me/tokens/{emp_token(w)}"
+    ),
+    ("POST", "/api/v1/me/absences"): api(
+        "POST", "/api/v1/me/absences", {"starts_on": TODAY, "ends_on": TODAY}
+    ),
+    ("GET", "/api/v1/me/absences"): get("/api/v1/me/absences"),
+    ("DELETE", "/api/v1/me/absences/<uuid:absence_id>"): api(
+        "DELETE", lambda w: f"/api/v1/me/absences/{emp_absence(w)}"
     ),
     ("POST", "/api/v1/actions"): api("POST", "/api/v1/actions", ACTION),
     ("POST", "/api/v1/actions/<uuid:action_id>/undo"): api(

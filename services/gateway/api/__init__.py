@@ -13,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.api import (
+    absences,
     admin,
     journal,
     levers,
@@ -63,6 +64,7 @@ BLUEPRINTS = (
     operations.blp,
     levers.blp,
     working_hours.blp,
+    absences.blp,
     verification.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).

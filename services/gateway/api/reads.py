@@ -35,10 +35,29 @@ class ReadArgs(Schema):
 
 class CapitalOut(Schema):
     as_of_position = fields.Integer(required=True)
-    model_version = fields.Integer(required=True)
+    model_version = fields.Integer(required=True, metadata={"description": "2: docs/scoring.md"})
     week = fields.String(required=True)
-    scores = fields.Dict(required=True)
+    scores = fields.Dict(
+        required=True,
+        metadata={
+            "description": "per dimension: value, its confirmed and self_reported points, "
+            "explanation (the 10 largest contributions) and others (the rest's count and "
+            "share; the shares sum to 1)"
+        },
+    )
     history = fields.List(fields.Dict(), required=True)
+    leave = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "declared absences in or after the history's weeks"},
+    )
+    next_action = fields.Dict(
+        required=True,
+        metadata={
+            "description": "per dimension: the tactic whose 10-minute action today raises it "
+            "most, an example from the seed, its gain and its gain if a colleague confirms it"
+        },
+    )
     signal_vs_substance = fields.Dict(required=True)
     rotation = fields.Dict(required=True)
     consistency = fields.Dict(required=True)
