@@ -86,7 +86,7 @@ def test_a_read_past_the_timeout_answers_503_with_retry_after(
     person: Person = new_person()
     client = hurried_app.test_client()
     assert client.get("/api/v1/me/capital", headers=person.headers).status_code == 200
-    with locked(store.engine, "capital_weeks"):
+    with locked(store.engine, "capital_contributions"):
         response = within(3, lambda: client.get("/api/v1/me/capital", headers=person.headers))
         problem = assert_problem(response, 503)
         assert problem["type"].endswith("statement-timeout")
@@ -105,7 +105,7 @@ def test_a_page_past_the_timeout_is_a_503_page(
     form = {"csrf_token": csrf_of(client), "email": person.email, "password": person.password}
     assert client.post("/login", data=form).status_code == 302
     assert client.get("/capital").status_code == 200
-    with locked(store.engine, "capital_weeks"):
+    with locked(store.engine, "capital_contributions"):
         response = within(3, lambda: client.get("/capital"))
     assert response.status_code == 503
     assert response.mimetype == "text/html"
