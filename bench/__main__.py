@@ -31,6 +31,7 @@ from bench import (
     portal,
     projections,
     rebuild_memory,
+    releases,
     scaling,
     soak,
 )
@@ -50,6 +51,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     dashboards.run,
     scaling.run,
     rebuild_memory.run,
+    releases.run,
 ]
 
 INTRO = f"""\

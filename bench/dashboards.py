@@ -18,7 +18,7 @@ import re
 import sys
 import time
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -32,6 +32,8 @@ from shared.eventlog import EventStore, KeyRing, generate_master_key
 from shared.projections.levers import LeversProjection
 from shared.projections.levers import org_views as lever_views
 from shared.projections.runtime import Runtime
+from shared.releases.projection import ReleasesProjection
+from shared.releases.publish import publish_tenant
 from shared.settings import Settings
 from workers import scheduler
 
@@ -92,9 +94,12 @@ def _run(ctx: Context) -> Section:
         store, PEOPLE, WEEKS, team_size=TEAM_SIZE, meetings=MEETINGS, password=PASSWORD
     )
     _progress(f"seeded {fmt_int(seeded.events)} events ({seeded.teams} teams)")
-    runtime = Runtime(store, [LeversProjection()])
+    runtime = Runtime(store, [LeversProjection(), ReleasesProjection()])
     runtime.ensure()
     runtime.catch_up("levers")
+    # Pages read releases: every closed week released, as the scheduler does.
+    publish_tenant(store, Settings(), seeded.tenant_id, datetime.now(UTC))
+    runtime.catch_up("releases")
     with engine.connect() as conn:
         conn.execute(text("ANALYZE"))
         conn.commit()  # else the statistics roll back with the connection's transaction

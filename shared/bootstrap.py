@@ -23,12 +23,22 @@ from shared.projections import Runtime, runtime
 from shared.settings import Settings
 
 
-def engine(database: Settings | str, pool_size: int) -> Engine:
+def engine(
+    database: Settings | str,
+    pool_size: int,
+    *,
+    max_overflow: int | None = None,
+    statement_timeout_ms: int = 0,
+) -> Engine:
     """A new engine (its own pool) on the database of ``database``.
 
     Parameters:
         database: settings (their ``database_url``) or a database URL.
-        pool_size: connections kept open (as many again may overflow).
+        pool_size: connections kept open (as many again may overflow, unless
+            ``max_overflow`` says otherwise).
+        max_overflow: connections opened beyond ``pool_size`` when all are busy.
+        statement_timeout_ms: the longest a statement may run (0: no limit; see
+            :func:`shared.database.make_engine`).
 
     Returns:
         The engine; dispose of it when done.
@@ -36,7 +46,12 @@ def engine(database: Settings | str, pool_size: int) -> Engine:
     Raises:
         SettingsError: settings without a database URL.
     """
-    return make_engine(database, pool_size=pool_size)
+    return make_engine(
+        database,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        statement_timeout_ms=statement_timeout_ms,
+    )
 
 
 def event_store(

@@ -20,12 +20,26 @@ from shared.settings import Settings, normalise_database_url
 log = logging.getLogger("compound.database")
 
 
-def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engine:
+def make_engine(
+    url_or_settings: str | Settings,
+    *,
+    pool_size: int = 5,
+    max_overflow: int | None = None,
+    statement_timeout_ms: int = 0,
+) -> Engine:
     """Return an engine for PostgreSQL through psycopg 3.
 
     Parameters:
         url_or_settings: a database URL, or settings whose ``database_url`` is used.
         pool_size: connections kept open per process.
+        max_overflow: connections opened beyond those when all are busy (default: as many
+            again).
+        statement_timeout_ms: the longest any statement of the engine's connections may
+            run, lock waits included (PostgreSQL's ``statement_timeout``; 0: no limit).
+            One that runs longer raises ``psycopg.errors.QueryCanceled``.
+
+    Returns:
+        The engine.
     """
     if isinstance(url_or_settings, Settings):
         url = url_or_settings.require_database_url()
@@ -34,14 +48,14 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         # No pre-ping (a round trip per checkout): a dropped connection raises a disconnect
         # error, SQLAlchemy invalidates the pool, and the next checkout reconnects.
         pool_pre_ping=False,
         # The rollback on return is done by _rollback_on_return below (quietly replacing a
         # connection the server dropped), not by the pool (which logs a traceback for it).
         pool_reset_on_return=None,
-        connect_args={"application_name": "compound"},
+        connect_args=_connect_args(statement_timeout_ms),
     )
     event.listen(engine, "reset", _rollback_on_return)
 
@@ -51,6 +65,15 @@ def make_engine(url_or_settings: str | Settings, *, pool_size: int = 5) -> Engin
         set_json_loads(orjson.loads, dbapi_connection)
 
     return engine
+
+
+def _connect_args(statement_timeout_ms: int) -> dict[str, Any]:
+    """libpq connection arguments: the application name, and a statement timeout when set
+    (sent at connect: no round trip per checkout)."""
+    args: dict[str, Any] = {"application_name": "compound"}
+    if statement_timeout_ms > 0:
+        args["options"] = f"-c statement_timeout={int(statement_timeout_ms)}"
+    return args
 
 
 def _rollback_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:

@@ -34,6 +34,19 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
     return value
 
 
+def _float(env: dict[str, str], name: str, default: float, above: float = 0.0) -> float:
+    raw = env.get(name, "")
+    if raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not value > above or value != value or value == float("inf"):
+        raise SettingsError(f"{name} must be a finite number above {above:g}, got {raw}")
+    return value
+
+
 def _flag(env: dict[str, str], name: str) -> bool:
     raw = env.get(name, "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):
@@ -120,6 +133,18 @@ class Settings:
     smtp_starttls: bool = True
     projection_partitions: int = 1
     projection_lease_seconds: int = 15
+    web_threads: int = 4
+    """Threads of each gateway process (gunicorn's, services/gateway/gunicorn_conf.py); its
+    connection pool holds at least as many connections."""
+    worker_threads: int = 4
+    """Threads of each worker process; its connection pools are sized from it."""
+    statement_timeout_ms: int = 5000
+    """The longest a web request's SQL statement may run (0: no limit); the gateway answers
+    503 with Retry-After when it fires (services/gateway/timeouts.py)."""
+    release_grace_hours: int = 24
+    """Hours after a week closes (Monday 00:00 UTC) before its release is computed."""
+    privacy_epsilon: float = 10.0
+    """The differential-privacy budget of one team-week's release (docs/privacy.md)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -156,6 +181,11 @@ class Settings:
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
             projection_partitions=projection_partitions(env),
             projection_lease_seconds=projection_lease_seconds(env),
+            web_threads=_int(env, "COMPOUND_WEB_THREADS", 4, minimum=1),
+            worker_threads=_int(env, "COMPOUND_WORKER_THREADS", 4, minimum=1),
+            statement_timeout_ms=_int(env, "COMPOUND_STATEMENT_TIMEOUT_MS", 5000),
+            release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),
+            privacy_epsilon=_float(env, "COMPOUND_PRIVACY_EPSILON", 10.0),
         )
 
     def require_secret_key(self) -> str:

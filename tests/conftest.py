@@ -29,6 +29,9 @@ from shared.settings import Settings, normalise_database_url
 
 # Dramatiq messages of this test session go to a namespace of their own.
 os.environ.setdefault("COMPOUND_QUEUE_NAMESPACE", f"compound-test-{uuid.uuid4().hex[:8]}")
+# The suite logs many actions for its shared demo people on one day; the daily limit's own
+# tests (tests/api/test_daily_limit.py) set theirs.
+os.environ.setdefault("COMPOUND_DAILY_ACTION_LIMIT", "1000000")
 
 
 def _libpq(url: str) -> str:

@@ -28,7 +28,10 @@ log = logging.getLogger("compound.worker")
 @cache
 def projection_runtime() -> Runtime:
     """One engine and runtime per worker process, made after the fork."""
-    store = bootstrap.event_store(Settings.from_env(), pool_size=4)
+    settings = Settings.from_env()
+    # Sized for the process's threads (`compound worker --threads`): one connection each kept
+    # open, as many again in overflow.
+    store = bootstrap.event_store(settings, pool_size=settings.worker_threads)
     return bootstrap.projection_runtime(store)
 
 

@@ -31,7 +31,7 @@ def calendar_sync() -> CalendarSync:
     # A sync holds its connection's advisory lock on one connection while it reads and writes
     # on another: two per worker thread (a pool of 2 + 2 starved 4 threads into 30 s pool
     # timeouts when make run connected the demo calendars all at once).
-    store = bootstrap.event_store(settings, pool_size=8)
+    store = bootstrap.event_store(settings, pool_size=2 * settings.worker_threads)
     return CalendarSync(
         Connections(store, TokenCipher(settings.master_keys)),
         configured_providers(settings.calendar),

@@ -1,11 +1,18 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
 a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
-stored organisation lever views kept within 10 s of the projection, and the weekly digests
-of the week just ended (built and mailed once, checked every hour), and the close of every
-ended pulse period (its waiting answers released, its key destroyed, checked every minute).
+stored organisation lever views kept within 10 s of the projection, the weekly digests
+of the week just ended (built and mailed once, checked every hour), the close of every ended
+pulse period (its waiting answers released, its key destroyed, checked every minute), and the
+weekly releases of lever figures once each week is due (checked every 10 minutes,
+shared/releases/publish.py).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
+
+Each job (:data:`JOBS`) runs on an executor of its own (one thread) with an engine of its own
+(one connection, its statements under the job's time limit): a slow or stuck job (the
+organisation views' refresh) stops at its limit and never delays calendar sync or catch-up,
+nor takes the connection they need.
 """
 
 from __future__ import annotations
@@ -14,8 +21,14 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, text
 
@@ -29,6 +42,7 @@ CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
 ORG_VIEW_SECONDS = 10  # stored organisation lever views follow the projection this closely
 PULSE_CLOSE_SECONDS = 60  # a pulse period's waiting answers enter the log this soon after it ends
+RELEASE_CHECK_SECONDS = 600  # due weekly releases are published within this (docs/privacy.md)
 
 
 def catch_up_everything() -> None:
@@ -112,7 +126,7 @@ def weekly_digests(
     return built, mailed
 
 
-def close_pulse_periods(settings: Settings, engine: Engine) -> tuple[int, int]:
+def close_pulse_periods(engine: Engine, settings: Settings) -> tuple[int, int]:
     """Close every pulse period that has ended: its waiting answers enter the log in shuffled
     batches and its key is destroyed (shared/pulses/vault.py). Returns (periods, answers)."""
     from shared.pulses import PulseVault
@@ -129,13 +143,173 @@ def close_pulse_periods(settings: Settings, engine: Engine) -> tuple[int, int]:
     return closed, released
 
 
+def publish_releases(settings: Settings, engine: Engine | None = None) -> int:
+    """Publish the weekly releases now due (shared/releases/publish.py); returns how many.
+
+    Parameters:
+        settings: the process's settings.
+        engine: an engine to use (default: one of its own for this run: catching the levers
+            up and publishing want more than a job's single connection).
+    """
+    from shared.releases.publish import publish_caught_up
+
+    store = bootstrap.event_store(settings, pool_size=2, shared_engine=engine)
+    try:
+        runtime = bootstrap.projection_runtime(store, ensure=False)
+        done = publish_caught_up(store, settings, runtime)
+    finally:
+        if engine is None:
+            store.engine.dispose()
+    if done.releases:
+        log.info("releases published: %d (%d organisation-weeks)", done.releases, done.weeks)
+    return done.releases
+
+
+@dataclass(frozen=True)
+class Job:
+    """One periodic job of the scheduler.
+
+    Parameters:
+        name: its id, and the name of its executor.
+        run: what it does; given its engine (when ``database``), then ``args``.
+        seconds: how often it runs.
+        time_limit: the longest one run may take: each SQL statement of the run is cancelled
+            past it (PostgreSQL's ``statement_timeout`` on the job's engine), and a run that
+            took longer is logged.
+        database: whether it gets an engine of its own (one connection).
+        first_run: how long after the start it first runs (None: one interval).
+        args: its further arguments.
+    """
+
+    name: str
+    run: Callable[..., Any]
+    seconds: float
+    time_limit: float
+    database: bool = True
+    first_run: timedelta | None = None
+    args: tuple[Any, ...] = ()
+
+
+def jobs(settings: Settings) -> list[Job]:
+    """The scheduler's jobs for ``settings``.
+
+    Parameters:
+        settings: the process's settings.
+
+    Returns:
+        Catch-up, calendar sync, the organisation views' refresh, the weekly digests, the
+        close of ended pulse periods, the weekly releases.
+    """
+    return [
+        Job("catch_up", catch_up_everything, CATCH_UP_SECONDS, 10, database=False),
+        Job(
+            "calendar_sync",
+            sync_calendars,
+            settings.calendar.sync_seconds,
+            60,
+            first_run=timedelta(0),
+        ),
+        Job("org_views", refresh_org_views, ORG_VIEW_SECONDS, 120, args=(settings,)),
+        Job(
+            "weekly_digests",
+            weekly_digests,
+            DIGEST_CHECK_SECONDS,
+            600,
+            first_run=timedelta(seconds=30),
+            args=(settings, mailer_for(settings)),
+        ),
+        Job(
+            "pulse_periods",
+            close_pulse_periods,
+            PULSE_CLOSE_SECONDS,
+            60,
+            first_run=timedelta(0),
+            args=(settings,),
+        ),
+        Job(
+            "releases",
+            publish_releases,
+            RELEASE_CHECK_SECONDS,
+            600,
+            database=False,
+            first_run=timedelta(seconds=20),
+            args=(settings,),
+        ),
+    ]
+
+
+def _timed(job: Job, engine: Engine | None) -> Callable[[], Any]:
+    """``job``'s run with its engine and arguments, logging a run past its time limit."""
+    args = (engine, *job.args) if engine is not None else job.args
+
+    def run() -> Any:
+        started = time.monotonic()
+        try:
+            return job.run(*args)
+        finally:
+            took = time.monotonic() - started
+            if took > job.time_limit:
+                log.warning(
+                    "job %s took %.1fs, past its limit of %ss", job.name, took, job.time_limit
+                )
+
+    return run
+
+
+@contextmanager
+def scheduled(
+    scheduler: BaseScheduler, settings: Settings, planned: list[Job]
+) -> Iterator[BaseScheduler]:
+    """``scheduler`` with each of ``planned`` on an executor and an engine of its own;
+    the engines are disposed of when the block ends.
+
+    Parameters:
+        scheduler: a scheduler not started yet (blocking in production, background in tests).
+        settings: the process's settings (the database).
+        planned: the jobs (:func:`jobs`).
+
+    Returns:
+        A context manager yielding the scheduler.
+    """
+    with ExitStack() as engines:
+        for job in planned:
+            engine = None
+            if job.database:
+                engine = bootstrap.engine(
+                    settings,
+                    pool_size=1,  # one thread: one connection (a second if a step nests)
+                    max_overflow=1,
+                    statement_timeout_ms=int(job.time_limit * 1000),
+                )
+                engines.callback(engine.dispose)
+            scheduler.add_executor(ThreadPoolExecutor(max_workers=1), job.name)
+            first = datetime.now(UTC) + (job.first_run or timedelta(seconds=job.seconds))
+            scheduler.add_job(
+                _timed(job, engine),
+                "interval",
+                id=job.name,
+                executor=job.name,
+                seconds=job.seconds,
+                max_instances=1,
+                coalesce=True,
+                next_run_time=first,
+            )
+        yield scheduler
+
+
 def run(settings: Settings) -> None:
+    """Run the scheduler until SIGTERM or SIGINT, once this process holds the scheduler lock.
+
+    Parameters:
+        settings: the process's settings.
+    """
     logging.basicConfig(level=settings.log_level)
     # Not a line per job run (the catch-up runs every 2 s): its warnings and errors only.
     logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))
     bootstrap.broker(settings)  # what catch_up_everything and sync_calendars send to
-    engine = bootstrap.engine(settings, pool_size=1)
-    with engine.connect() as lock_conn:
+    # The lock's own connection, held for the scheduler's lifetime: no job ever waits for it.
+    lock_engine = bootstrap.engine(settings, pool_size=1, max_overflow=0)
+    with lock_engine.connect() as lock_conn:
         while not lock_conn.execute(
             text("SELECT pg_try_advisory_lock(:k)"), {"k": SCHEDULER_LOCK}
         ).scalar():
@@ -144,57 +318,13 @@ def run(settings: Settings) -> None:
             time.sleep(5)
         lock_conn.commit()
         log.info("scheduler running: catch-up every %ss", CATCH_UP_SECONDS)
-        scheduler = BlockingScheduler()
-        scheduler.add_job(
-            catch_up_everything,
-            "interval",
-            seconds=CATCH_UP_SECONDS,
-            max_instances=1,
-            coalesce=True,
-        )
+        with scheduled(BlockingScheduler(), settings, jobs(settings)) as scheduler:
 
-        scheduler.add_job(
-            sync_calendars,
-            "interval",
-            args=(engine,),
-            seconds=settings.calendar.sync_seconds,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
+            def _stop(signum: int, _frame: object) -> None:
+                scheduler.shutdown(wait=False)
 
-        scheduler.add_job(
-            refresh_org_views,
-            "interval",
-            args=(engine, settings),
-            seconds=ORG_VIEW_SECONDS,
-            max_instances=1,
-            coalesce=True,
-        )
-        scheduler.add_job(
-            close_pulse_periods,
-            "interval",
-            args=(settings, engine),
-            seconds=PULSE_CLOSE_SECONDS,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-        )
-        scheduler.add_job(
-            weekly_digests,
-            "interval",
-            args=(engine, settings, mailer_for(settings)),
-            seconds=DIGEST_CHECK_SECONDS,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=30),
-        )
-
-        def _stop(signum: int, _frame: object) -> None:
-            scheduler.shutdown(wait=False)
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-        catch_up_everything()
-        scheduler.start()
-    engine.dispose()
+            signal.signal(signal.SIGTERM, _stop)
+            signal.signal(signal.SIGINT, _stop)
+            catch_up_everything()
+            scheduler.start()
+    lock_engine.dispose()

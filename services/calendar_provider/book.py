@@ -11,16 +11,18 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from services.calendar_provider.generator import Meeting, Profile, calendar
+from services.calendar_provider.generator import Meeting, Profile
+from services.calendar_provider.kinds import calendar
 from services.calendar_provider.storage import ProviderStorage
 
 
 class SyncTokenExpired(Exception):
-    """The sync (or delta) token is from an older epoch: a full sync is required (410)."""
+    """The sync (or delta) token is from an older epoch, or is not one this provider issued:
+    a full sync is required (410, as Google answers an invalid sync token)."""
 
 
 class BadToken(ValueError):
-    """A page or sync token that this provider did not issue."""
+    """A page token that this provider did not issue (or that was tampered with)."""
 
 
 def encode_token(payload: dict[str, Any]) -> str:
@@ -28,6 +30,7 @@ def encode_token(payload: dict[str, Any]) -> str:
 
 
 def decode_token(token: str) -> dict[str, Any]:
+    """The claims of a token; :class:`BadToken` when it does not decode to an object."""
     try:
         payload = json.loads(base64.urlsafe_b64decode(token.encode()))
     except (ValueError, UnicodeDecodeError):
@@ -37,12 +40,56 @@ def decode_token(token: str) -> dict[str, Any]:
     return payload
 
 
+def _whole(value: Any, *, optional: bool = False) -> bool:
+    if optional and value is None:
+        return True
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _page_state(token: str) -> dict[str, Any]:
+    """A page token's state, every field checked (a decodable token may still be forged)."""
+    state = decode_token(token)
+    window = state.get("w")
+    ok = (
+        _whole(state.get("e"))
+        and _whole(state.get("a"), optional=True)
+        and _whole(state.get("u"))
+        and _whole(state.get("o"))
+        and isinstance(window, list)
+        and len(window) == 2
+        and all(w is None or isinstance(w, str) for w in window)
+        and isinstance(state.get("x", {}), dict)
+    )
+    if not ok or not isinstance(window, list):
+        raise BadToken(token)
+    try:
+        aware = all(datetime.fromisoformat(w).tzinfo for w in window if w)
+    except ValueError:
+        raise BadToken(token) from None
+    if not aware:
+        raise BadToken(token)
+    return state
+
+
+def _sync_claims(token: str) -> dict[str, Any]:
+    try:
+        claims = decode_token(token)
+    except BadToken:
+        raise SyncTokenExpired(token) from None
+    if not (_whole(claims.get("e")) and _whole(claims.get("s"))):
+        raise SyncTokenExpired(token)
+    if not isinstance(claims.get("x", {}), dict):
+        raise SyncTokenExpired(token)
+    return claims
+
+
 @dataclass
 class Page:
     items: list[Meeting]
     next_page: str | None
     next_sync: str | None
     full: bool
+    extra: dict[str, Any]  # what the first request asked for (Graph: its $select)
 
 
 @lru_cache(maxsize=512)
@@ -83,37 +130,42 @@ class CalendarBook:
         page_token: str | None,
         size: int,
         window: tuple[datetime | None, datetime | None] = (None, None),
+        extra: dict[str, Any] | None = None,
     ) -> Page:
         """One page of a full listing (no sync token) or of the changes since a sync token.
 
+        Parameters:
+            extra: request options that later pages and the next sync token carry along.
+
         Raises:
-            SyncTokenExpired: the sync token is from an older epoch.
-            BadToken: a token this provider did not issue.
+            SyncTokenExpired: the sync token is from an older epoch or not one issued here.
+            BadToken: a page token this provider did not issue.
         """
         account = self.storage.account(email)
         if page_token:
-            state = decode_token(page_token)
+            state = _page_state(page_token)
         else:
             after = None
             if sync_token:
-                claims = decode_token(sync_token)
-                if claims.get("e") != account.epoch:
+                claims = _sync_claims(sync_token)
+                if claims["e"] != account.epoch or claims["s"] > account.seq:
                     raise SyncTokenExpired(sync_token)
-                after = int(claims["s"])
+                after = claims["s"]
+                extra = claims.get("x", extra)
             state = {
                 "e": account.epoch,
                 "a": after,
                 "u": account.seq,
                 "o": 0,
                 "w": [w.isoformat() if w else None for w in window],
+                "x": extra or {},
             }
-        if state.get("e") != account.epoch:
+        state.setdefault("x", {})
+        if state["e"] != account.epoch:
             raise SyncTokenExpired(page_token or "")
-        upto, offset = int(state["u"]), int(state["o"])
-        if state.get("a") is None:
-            lo, hi = (
-                datetime.fromisoformat(w) if w else None for w in state.get("w", [None, None])
-            )
+        upto, offset = min(state["u"], account.seq), state["o"]
+        if state["a"] is None:
+            lo, hi = (datetime.fromisoformat(w) if w else None for w in state["w"])
             listing = sorted(
                 (
                     m
@@ -125,13 +177,12 @@ class CalendarBook:
                 key=lambda m: (m.start, m.id),
             )
         else:
-            listing = self.storage.changes(email, int(state["a"]), upto)
-        items = listing[offset : offset + size]
+            listing = self.storage.changes(email, state["a"], upto)
+        items, full, carried = listing[offset : offset + size], state["a"] is None, state["x"]
         if offset + size < len(listing):
-            return Page(
-                items, encode_token({**state, "o": offset + size}), None, state["a"] is None
-            )
-        return Page(items, None, encode_token({"e": state["e"], "s": upto}), state["a"] is None)
+            return Page(items, encode_token({**state, "o": offset + size}), None, full, carried)
+        following = encode_token({"e": state["e"], "s": upto, "x": carried})
+        return Page(items, None, following, full, carried)
 
     def window_start(self) -> datetime:
         return datetime.combine(self.first_monday, datetime.min.time())

@@ -33,6 +33,7 @@ class Attendee:
     email: str
     response: str = "accepted"  # accepted | tentative | declined | needsAction
     organizer: bool = False
+    resource: bool = False  # a meeting room, not a person
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,13 @@ class Meeting:
     series_id: str | None = None
     status: str = "confirmed"  # or "cancelled"
     revision: int = 0
+    kind: str = "default"  # Google's eventType: default | outOfOffice | focusTime | workingLocation
+    all_day: bool = False  # start and end are midnights; served as dates
+    transparency: str = "opaque"  # "transparent": shown as free
+    zone: str = "UTC"  # the event's time zone (IANA), as its organiser set it
+    location: str = ""
+    original_start: datetime | None = None  # an instance of a series moved from its slot
+    updated: datetime | None = None  # last modification (generated ones: before the window)
 
     @cached_property
     def etag(self) -> str:
@@ -58,10 +66,30 @@ class Meeting:
         return f'"{int(digest.hexdigest()[:12], 16)}"'
 
     def moved(self, start: datetime, end: datetime) -> Meeting:
-        return replace(self, start=start, end=end, revision=self.revision + 1)
+        original = self.original_start or (self.start if self.series_id else None)
+        return replace(
+            self,
+            start=start,
+            end=end,
+            revision=self.revision + 1,
+            original_start=original,
+            updated=datetime.now(UTC),
+        )
 
     def cancelled(self) -> Meeting:
-        return replace(self, status="cancelled", revision=self.revision + 1)
+        original = self.original_start or (self.start if self.series_id else None)
+        return replace(
+            self,
+            status="cancelled",
+            revision=self.revision + 1,
+            original_start=original,
+            updated=datetime.now(UTC),
+        )
+
+    @property
+    def last_modified(self) -> datetime:
+        """``updated`` / ``lastModifiedDateTime``: when it last changed."""
+        return self.updated or self.start - timedelta(days=60)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -71,10 +99,17 @@ class Meeting:
             "summary": self.summary,
             "description": self.description,
             "organizer": self.organizer,
-            "attendees": [[a.email, a.response, a.organizer] for a in self.attendees],
+            "attendees": [[a.email, a.response, a.organizer, a.resource] for a in self.attendees],
             "series_id": self.series_id,
             "status": self.status,
             "revision": self.revision,
+            "kind": self.kind,
+            "all_day": self.all_day,
+            "transparency": self.transparency,
+            "zone": self.zone,
+            "location": self.location,
+            "original_start": self.original_start.isoformat() if self.original_start else None,
+            "updated": self.updated.isoformat() if self.updated else None,
         }
 
     @classmethod
@@ -86,11 +121,22 @@ class Meeting:
             summary=raw["summary"],
             description=raw["description"],
             organizer=raw["organizer"],
-            attendees=tuple(Attendee(e, r, o) for e, r, o in raw["attendees"]),
+            attendees=tuple(Attendee(*a) for a in raw["attendees"]),
             series_id=raw.get("series_id"),
             status=raw.get("status", "confirmed"),
             revision=int(raw.get("revision", 0)),
+            kind=raw.get("kind", "default"),
+            all_day=bool(raw.get("all_day", False)),
+            transparency=raw.get("transparency", "opaque"),
+            zone=raw.get("zone", "UTC"),
+            location=raw.get("location", ""),
+            original_start=_maybe_time(raw.get("original_start")),
+            updated=_maybe_time(raw.get("updated")),
         )
+
+
+def _maybe_time(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
 
 
 @dataclass(frozen=True)
@@ -104,18 +150,18 @@ class Profile:
     def team(self) -> tuple[str, ...]:
         if self.colleagues:
             return self.colleagues
-        tag = _short(self.email)
+        tag = short(self.email)
         return tuple(f"colleague-{i}.{tag}@example.org" for i in range(1, 7))
 
     def boss(self) -> str:
-        return self.manager or f"manager.{_short(self.email)}@example.org"
+        return self.manager or f"manager.{short(self.email)}@example.org"
 
 
-def _short(text: str) -> str:
+def short(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
-def _at(day: date, hour: float) -> datetime:
+def at_utc(day: date, hour: float) -> datetime:
     minutes = round(hour * 60)
     return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=UTC)
 
@@ -126,7 +172,7 @@ def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
     rng = random.Random(hashlib.sha256(f"{me}|{monday.isoformat()}".encode()).digest())
     team = profile.team()
     boss = profile.boss()
-    tag = _short(me)
+    tag = short(me)
     week = monday.strftime("%G%V")
     meetings: list[Meeting] = []
 
@@ -140,7 +186,7 @@ def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
         others: tuple[str, ...],
         series: str | None = None,
     ) -> None:
-        start = _at(day, start_hour)
+        start = at_utc(day, start_hour)
         responses = ("accepted", "accepted", "accepted", "tentative", "needsAction", "declined")
         own = "accepted" if organizer == me else rng.choice(responses)
         people = [Attendee(me, own, organizer == me)]
@@ -169,12 +215,12 @@ def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
     days = [monday + timedelta(days=i) for i in range(5)]
     for day in days:  # a daily stand-up series
         add("su", day, 9.5, 15, "Daily stand-up", team[0], team, series=f"{tag}standup")
-    one_on_one_day = days[1 + _short(me + "1:1").count("a") % 3]
+    one_on_one_day = days[1 + short(me + "1:1").count("a") % 3]
     add("mg", one_on_one_day, 14, 30, f"1:1 {me.split('@')[0]} / manager", boss, (boss,),
         series=f"{tag}manager")  # fmt: skip
     add("ts", days[2], 11, 60, "Team sync", boss, (boss, *team), series=f"{tag}teamsync")
     if monday.isocalendar().week % 2 == 0:  # every other week: all-hands
-        crowd = tuple(f"staff-{i}.{_short(monday.isoformat())}@example.org" for i in range(40))
+        crowd = tuple(f"staff-{i}.{short(monday.isoformat())}@example.org" for i in range(40))
         add("ah", days[0], 16, 60, "All-hands", crowd[0], crowd)
     for n in range(rng.randint(3, 8)):
         day = rng.choice(days)
@@ -190,11 +236,3 @@ def week_meetings(profile: Profile, monday: date) -> list[Meeting]:
         minutes = rng.choice((30, 30, 45, 60, 60, 90))
         add(f"m{n}", day, hour, minutes, rng.choice(TOPICS), organizer, others)
     return meetings
-
-
-def calendar(profile: Profile, first_monday: date, weeks: int) -> list[Meeting]:
-    """Every meeting of ``weeks`` ISO weeks from ``first_monday``."""
-    out: list[Meeting] = []
-    for i in range(weeks):
-        out.extend(week_meetings(profile, first_monday + timedelta(weeks=i)))
-    return out

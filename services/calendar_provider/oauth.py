@@ -24,7 +24,22 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 
 from services.calendar_provider.storage import ProviderStorage, StoredCode, StoredToken
 
-SCOPES = ("calendar.readonly", "Calendars.ReadBasic", "Calendars.Read", "offline_access")
+# Google's scopes that may read events (the events.list method of the Calendar v3 discovery
+# document), narrowest last; the provider knows them by their full names only, as Google does.
+GOOGLE_READ_SCOPES = (
+    "calendar",
+    "calendar.readonly",
+    "calendar.events",
+    "calendar.events.readonly",
+    "calendar.events.owned",
+    "calendar.events.owned.readonly",
+)
+SCOPES = (
+    *(f"https://www.googleapis.com/auth/{s}" for s in GOOGLE_READ_SCOPES),
+    "Calendars.ReadBasic",
+    "Calendars.Read",
+    "offline_access",
+)
 CODE_SECONDS = 300
 
 

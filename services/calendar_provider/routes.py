@@ -23,15 +23,32 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from services.calendar_provider.book import BadToken, CalendarBook, SyncTokenExpired
 from services.calendar_provider.generator import Attendee, Meeting
-from services.calendar_provider.oauth import User
+from services.calendar_provider.oauth import GOOGLE_READ_SCOPES, User
+from services.calendar_provider.partial import (
+    BadSelection,
+    Selection,
+    apply_select,
+    compile_fields,
+    parse_fields,
+)
 from services.calendar_provider.shapes import google_event, graph_event
 from services.calendar_provider.storage import ProviderStorage
 from shared.calendar.settings import ProviderServerSettings
 
 bp = Blueprint("provider", __name__)
-GOOGLE_SCOPES = ["calendar.readonly", "https://www.googleapis.com/auth/calendar.readonly"]
+GOOGLE_SCOPES = [f"https://www.googleapis.com/auth/{s}" for s in GOOGLE_READ_SCOPES]
 GRAPH_SCOPES = ["Calendars.ReadBasic", "Calendars.Read"]
 MAX_RESULTS = 2500
+# Google refuses these beside a syncToken (events.list, "syncToken")
+NOT_WITH_SYNC_TOKEN = ("iCalUID", "orderBy", "privateExtendedProperty", "q",
+                       "sharedExtendedProperty", "timeMin", "timeMax", "updatedMin")  # fmt: skip
+_GRAPH_EVENT = """allowNewTimeProposals attendees body bodyPreview categories changeKey
+createdDateTime end hasAttachments hideAttendees iCalUId id importance isAllDay isCancelled
+isDraft isOnlineMeeting isOrganizer isReminderOn lastModifiedDateTime location locations
+onlineMeeting onlineMeetingProvider onlineMeetingUrl organizer originalEndTimeZone
+originalStart originalStartTimeZone recurrence reminderMinutesBeforeStart responseRequested
+responseStatus sensitivity seriesMasterId showAs start subject transactionId type webLink"""
+GRAPH_PROPERTIES = frozenset(_GRAPH_EVENT.lower().split())  # the event resource's properties
 
 
 @dataclass
@@ -95,7 +112,8 @@ def revoke_token() -> Response:
 # -- the calendar APIs -----------------------------------------------------------------------------
 
 
-def _caller(scopes: list[str]) -> str | Response:
+def _caller(scopes: list[str]) -> tuple[str, str] | Response:
+    """The token's account and scope, or the 401 / 403 answer."""
     p = provider()
     try:
         token = p.protector.acquire_token(scopes)
@@ -105,7 +123,11 @@ def _caller(scopes: list[str]) -> str | Response:
         response = _json(body, status)
         response.headers["WWW-Authenticate"] = f'Bearer error="{err.error}"'
         return response
-    return str(token.stored.email)
+    return str(token.stored.email), str(token.stored.scope)
+
+
+class BadTime(ValueError):
+    """A time parameter that is not an RFC 3339 / ISO 8601 time."""
 
 
 def _moment(raw: str | None) -> datetime | None:
@@ -114,52 +136,63 @@ def _moment(raw: str | None) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        raise BadTime(raw) from None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _google_error(status: int, reason: str, message: str) -> Response:
+    error = {"domain": "global", "reason": reason, "message": message}
+    return _json({"error": {"errors": [error], "code": status, "message": message}}, status)
+
+
+def _google_request() -> tuple[dict[str, Any], Selection | None] | Response:
+    """``events.list``'s parameters checked as Google checks them."""
+    args = request.args
+    if args.get("syncToken") and any(args.get(n) for n in NOT_WITH_SYNC_TOKEN):
+        names = ", ".join(n for n in NOT_WITH_SYNC_TOKEN if args.get(n))
+        return _google_error(400, "invalid", f"Sync token cannot be used with {names}.")
+    try:
+        size = min(int(args.get("maxResults", 250)), MAX_RESULTS)
+        window = (_moment(args.get("timeMin")), _moment(args.get("timeMax")))
+        fields = parse_fields(args["fields"]) if args.get("fields") else None
+    except BadSelection:
+        return _google_error(400, "invalidParameter", "Invalid field selection")
+    except (ValueError, BadTime):
+        return _google_error(400, "invalid", "Bad Request")
+    page = {"size": max(size, 1), "window": window}
+    return page, fields
 
 
 @bp.get("/calendar/v3/calendars/<calendar_id>/events")
 def google_events(calendar_id: str) -> Response:
     """``events.list`` as Google serves it for ``singleEvents=true``."""
-    me = _caller(GOOGLE_SCOPES)
-    if isinstance(me, Response):
-        return me
+    caller = _caller(GOOGLE_SCOPES)
+    if isinstance(caller, Response):
+        return caller
+    me = caller[0]
     if calendar_id not in ("primary", me):
-        return _json({"error": {"code": 404, "message": "Not Found"}}, 404)
-    try:
-        size = min(int(request.args.get("maxResults", 250)), MAX_RESULTS)
-    except ValueError:
-        return _json({"error": {"code": 400, "message": "Invalid maxResults"}}, 400)
+        return _google_error(404, "notFound", "Not Found")
+    checked = _google_request()
+    if isinstance(checked, Response):
+        return checked
+    options, fields = checked
     try:
         page = provider().book.page(
             me,
             sync_token=request.args.get("syncToken"),
             page_token=request.args.get("pageToken"),
-            size=max(size, 1),
-            window=(_moment(request.args.get("timeMin")), _moment(request.args.get("timeMax"))),
+            **options,
         )
     except SyncTokenExpired:
-        return _json(
-            {
-                "error": {
-                    "errors": [
-                        {
-                            "domain": "global",
-                            "reason": "fullSyncRequired",
-                            "message": "Sync token is no longer valid, a full sync is required.",
-                        }
-                    ],
-                    "code": 410,
-                    "message": "Sync token is no longer valid, a full sync is required.",
-                }
-            },
-            410,
+        return _google_error(
+            410, "fullSyncRequired", "Sync token is no longer valid, a full sync is required."
         )
     except BadToken:
-        return _json({"error": {"code": 400, "message": "Invalid sync or page token"}}, 400)
+        return _google_error(400, "invalid", "Invalid page token value.")
     body: dict[str, Any] = {
         "kind": "calendar#events",
         "summary": me,
+        "updated": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
         "timeZone": "UTC",
         "accessRole": "owner",
         "items": [google_event(m, me) for m in page.items],
@@ -168,15 +201,34 @@ def google_events(calendar_id: str) -> Response:
         body["nextPageToken"] = page.next_page
     else:
         body["nextSyncToken"] = page.next_sync
-    return _json(body)
+    return _json(compile_fields(fields)(body))
+
+
+def _graph_error(status: int, code: str, message: str) -> Response:
+    return _json({"error": {"code": code, "message": message}}, status)
+
+
+def _graph_select(raw: str | None) -> list[str] | Response:
+    names = [n.strip() for n in (raw or "").split(",") if n.strip()]
+    unknown = [n for n in names if n.lower() not in GRAPH_PROPERTIES]
+    if unknown:
+        return _graph_error(
+            400,
+            "RequestBroker--ParseUri",
+            f"Could not find a property named '{unknown[0]}' on type 'microsoft.graph.event'.",
+        )
+    return sorted({n.lower() for n in names})
 
 
 @bp.get("/v1.0/me/calendarView/delta")
+@bp.get("/v1.0/me/calendarView/delta()")  # the function-call form Microsoft's SDKs send
 def graph_delta() -> Response:
-    """``calendarView/delta`` as Microsoft Graph serves it."""
-    me = _caller(GRAPH_SCOPES)
-    if isinstance(me, Response):
-        return me
+    """``calendarView/delta`` as Microsoft Graph serves it (query names case-insensitive)."""
+    caller = _caller(GRAPH_SCOPES)
+    if isinstance(caller, Response):
+        return caller
+    me, scope = caller
+    args = {k.lower(): v for k, v in request.args.items()}
     size = 100
     prefer = request.headers.get("Prefer", "")
     if "odata.maxpagesize=" in prefer:
@@ -184,42 +236,33 @@ def graph_delta() -> Response:
             size = min(int(prefer.split("odata.maxpagesize=")[1].split(",")[0]), MAX_RESULTS)
         except ValueError:
             size = 100
-    delta, skip = request.args.get("$deltatoken"), request.args.get("$skiptoken")
-    if (
-        not delta
-        and not skip
-        and not (request.args.get("startDateTime") and request.args.get("endDateTime"))
-    ):
-        return _json(
-            {
-                "error": {
-                    "code": "ErrorInvalidParameter",
-                    "message": "startDateTime and endDateTime are required",
-                }
-            },
-            400,
+    delta, skip = args.get("$deltatoken"), args.get("$skiptoken")
+    if not delta and not skip and not (args.get("startdatetime") and args.get("enddatetime")):
+        return _graph_error(
+            400, "ErrorInvalidParameter", "startDateTime and endDateTime are required"
         )
+    select = _graph_select(args.get("$select"))
+    if isinstance(select, Response):
+        return select
     try:
+        window = (_moment(args.get("startdatetime")), _moment(args.get("enddatetime")))
         page = provider().book.page(
-            me,
-            sync_token=delta,
-            page_token=skip,
-            size=max(size, 1),
-            window=(
-                _moment(request.args.get("startDateTime")),
-                _moment(request.args.get("endDateTime")),
-            ),
-        )
+            me, sync_token=delta, page_token=skip, size=max(size, 1), window=window,
+            extra={"select": select} if select else None,
+        )  # fmt: skip
+    except BadTime:
+        return _graph_error(400, "ErrorInvalidParameter", "startDateTime or endDateTime is invalid")
     except SyncTokenExpired:
-        return _json(
-            {"error": {"code": "SyncStateNotFound", "message": "The sync state is gone."}}, 410
-        )
+        return _graph_error(410, "SyncStateNotFound", "The sync state is gone: resync.")
     except BadToken:
-        return _json({"error": {"code": "ErrorInvalidParameter", "message": "bad token"}}, 400)
+        return _graph_error(400, "ErrorInvalidUrlQuery", "The skip token is invalid.")
+    chosen = frozenset(page.extra.get("select") or ()) or None
+    bodies = "Calendars.Read" in scope.split()
+    events = (graph_event(m, me, bodies=bodies) for m in page.items)
     base = request.base_url
     body: dict[str, Any] = {
         "@odata.context": f"{request.host_url}v1.0/$metadata#Collection(event)",
-        "value": [graph_event(m, me) for m in page.items],
+        "value": [apply_select(e, chosen) for e in events if e is not None],
     }
     if page.next_page:
         body["@odata.nextLink"] = f"{base}?{urlencode({'$skiptoken': page.next_page})}"

@@ -10,6 +10,7 @@ from services.cli.data import db, directory, events, keys, seed
 from services.cli.people import teams, users
 from services.cli.processes import calendar_provider, run, scheduler, worker
 from services.cli.read_models import digests, projections
+from services.cli.releases import releases
 from shared.domain.errors import DomainError
 from shared.settings import SettingsError
 
@@ -33,6 +34,7 @@ for command in (
     scheduler,
     projections,
     digests,
+    releases,
 ):
     main.add_command(command)
 

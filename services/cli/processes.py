@@ -24,15 +24,23 @@ def run() -> None:
 
 @click.command()
 @click.option("--processes", "-p", default=1, show_default=True, help="Worker processes.")
-@click.option("--threads", "-t", default=4, show_default=True, help="Threads per process.")
-def worker(processes: int, threads: int) -> None:
+@click.option(
+    "--threads",
+    "-t",
+    type=click.IntRange(min=1),
+    help="Threads per process (default COMPOUND_WORKER_THREADS, 4).",
+)
+def worker(processes: int, threads: int | None) -> None:
     """Run Dramatiq workers (projections and calendar sync)."""
     from shared.messaging import worker_environment
 
     env = dict(os.environ)
     for name, url in running_servers().items():
         env.setdefault(name, url)
-    env.update(worker_environment(Settings.from_env(env), env, os.getpid()))
+    settings = Settings.from_env(env)
+    threads = threads or settings.worker_threads
+    env["COMPOUND_WORKER_THREADS"] = str(threads)  # each process sizes its pools from it
+    env.update(worker_environment(settings, env, os.getpid()))
     argv = [
         sys.executable,
         "-m",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 import click
 
 from services.cli.context import cli_settings, open_store, org_actor, with_master_keys
@@ -14,14 +17,28 @@ def projections() -> None:
 
 @projections.command("status")
 def projections_status() -> None:
-    """Position, lag (events and seconds) and last error of each projection."""
+    """Position, lag (events and seconds), last error and tenants waiting at a poison event
+    of each projection, then each waiting tenant."""
     from rich.console import Console
-    from rich.table import Table
 
     from shared import bootstrap
+    from shared.projections.quarantine import quarantined
 
     store = open_store(cli_settings())
     rt = bootstrap.projection_runtime(store)
+    console = Console()
+    console.print(_status_table(rt.status()))
+    with store.engine.connect() as conn:
+        waiting = quarantined(conn)
+    if waiting:
+        console.print(_quarantine_table(waiting))
+    store.engine.dispose()
+
+
+def _status_table(statuses: Any) -> Any:
+    """One row per projection."""
+    from rich.table import Table
+
     table = Table(
         "projection",
         "version",
@@ -31,9 +48,10 @@ def projections_status() -> None:
         "lag (events)",
         "lag (s)",
         "status",
+        "quarantined (tenants/held events)",
         "last error",
     )
-    for s in rt.status():
+    for s in statuses:
         error = f"at {s.error_position}: {s.last_error}" if s.last_error else ""
         ahead = max(s.partitions, default=s.position)
         table.add_row(
@@ -45,10 +63,37 @@ def projections_status() -> None:
             str(s.lag_events),
             f"{s.lag_seconds:.1f}",
             s.status,
+            f"{s.quarantined_tenants}/{s.held_events}" if s.quarantined_tenants else "",
             error,
         )
-    Console().print(table)
-    store.engine.dispose()
+    return table
+
+
+def _quarantine_table(waiting: Any) -> Any:
+    """One row per tenant waiting at a poison event."""
+    from rich.table import Table
+
+    table = Table(
+        "projection",
+        "tenant",
+        "since",
+        "position",
+        "event",
+        "held events",
+        "error",
+        title="Tenants waiting at a poison event (compound projections retry NAME --tenant ID)",
+    )
+    for q in waiting:
+        table.add_row(
+            q.projection,
+            str(q.tenant_id),
+            q.since.isoformat(timespec="seconds"),
+            str(q.position),
+            f"{q.event_type} {q.event_id}",
+            str(q.held_events),
+            q.error,
+        )
+    return table
 
 
 @projections.command("rebuild")
@@ -96,14 +141,52 @@ def projections_rebuild(name: str | None, everything: bool, processes: int) -> N
 
 @projections.command("retry")
 @click.argument("name")
-def projections_retry(name: str) -> None:
-    """Clear a projection's failure so catch-up tries its poison event again."""
+@click.option(
+    "--tenant",
+    help="The quarantined tenant (organisation id or name); default, every one.",
+)
+@click.option(
+    "--skip-event",
+    is_flag=True,
+    help="Skip the poison event (recorded: rebuilds skip it too), then apply the rest: for a "
+    "fix by a compensating event.",
+)
+def projections_retry(name: str, tenant: str | None, skip_event: bool) -> None:
+    """Apply again, in order, the events a projection held back at a poison event (after a
+    fix: an upcaster, a mended projection; or a compensating event with --skip-event) and
+    release the tenant, or show the new failure."""
     from shared import bootstrap
 
     store = open_store(cli_settings())
-    bootstrap.projection_runtime(store, ensure=False).retry(name)
-    click.echo(f"{name} will retry at the next catch-up")
-    store.engine.dispose()
+    rt = bootstrap.projection_runtime(store, ensure=False)
+    if name not in rt.projections:
+        raise click.UsageError(f"name a projection ({', '.join(rt.projections)})")
+    tenant_id = None if tenant is None else _tenant_id(store, tenant)
+    try:
+        results = rt.retry(name, tenant_id, skip_event=skip_event)
+    except LookupError as err:
+        raise click.ClickException(str(err)) from err
+    finally:
+        store.engine.dispose()
+    for released in results:
+        if released.waiting is None:
+            click.echo(f"{name}: released, {released.applied} held events applied")
+        else:
+            event = released.waiting.event
+            click.echo(
+                f"{name}: tenant {event.tenant_id} still waits at {event.position} "
+                f"({event.type}): {released.waiting.message}; {released.applied} applied, "
+                f"{released.held_events} held"
+            )
+    click.echo(f"{name} will go on at the next catch-up")
+
+
+def _tenant_id(store: Any, tenant: str) -> uuid.UUID:
+    """``tenant`` as an id: a UUID as given, otherwise an organisation's name."""
+    try:
+        return uuid.UUID(tenant)
+    except ValueError:
+        return uuid.UUID(str(org_actor(store, tenant).tenant_id))
 
 
 @click.group()

@@ -13,6 +13,7 @@ from services.gateway import (
     api,
     auth,
     calendar,
+    confirm,
     dashboards,
     feedback,
     health,
@@ -67,6 +68,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
+    confirm.init_app(app)
     portal.init_app(app)
     dashboards.init_app(app)
     calendar.init_app(app)

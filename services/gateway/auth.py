@@ -34,6 +34,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
+from services.gateway.redirects import local_target
 from services.gateway.resources import resources
 from shared.commands import Actor
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
@@ -287,10 +288,7 @@ def login() -> Any:
                 status = 401
             else:
                 login_user(user)
-                target = request.args.get("next", "")
-                if not target.startswith("/") or target.startswith("//"):
-                    target = landing_for(user)
-                return redirect(target)
+                return redirect(local_target(request.args.get("next"), landing_for(user)))
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status

@@ -2,6 +2,11 @@
 
 The link is signed (``COMPOUND_SECRET_KEY``) and names the request; it works once, until the
 request expires. Browsers get a one-click page; JSON clients get JSON.
+
+A request naming a colleague is answered only by them: logged in as that person, or
+through the link mailed to their address (the same link with an address token ``t``,
+:mod:`services.gateway.confirmations`); their answer is ``confirmed``. The asker's own
+session is refused (403): nobody answers their own question.
 """
 
 from __future__ import annotations
@@ -9,15 +14,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Flask, jsonify, render_template, request
+from flask import Blueprint, Flask, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from marshmallow import ValidationError
 
 from services.gateway.api.schemas import FeedbackAnswerIn
 from services.gateway.auth import csrf, limiter
+from services.gateway.confirmations import session_witness, token_witness
 from services.gateway.problems import flatten, problem
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError, NotFound
+from shared.domain.verification import Witness
+from shared.eventlog import RecordedEvent
 
 bp = Blueprint("feedback", __name__)
 
@@ -38,6 +46,14 @@ def _claims(token: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
         raise NotFound("this feedback link is not valid") from None
 
 
+def _witness(asked: RecordedEvent) -> Witness | None:
+    """Who answers: the mailed link's address (``t``), else the logged-in person."""
+    address_token = request.values.get("t")
+    if address_token:
+        return token_witness("feedback", address_token, asked)
+    return session_witness(asked.tenant_id)
+
+
 def _wants_json() -> bool:
     return request.is_json or request.accept_mimetypes.best == "application/json"
 
@@ -48,10 +64,13 @@ def answer(token: str) -> Any:
     try:
         tenant, person, req = _claims(token)
         asked, answered = resources().journal.feedback_request(tenant, person, req)
+        witness = _witness(asked)
+        resources().journal.feedback_confirms(asked, witness)  # refuses the wrong person
     except DomainError as err:
         if _wants_json():
             return problem(err.status, err.title, err.detail)
-        return render_template("feedback.html", error=err.detail), err.status
+        login = url_for("auth.login", next=request.full_path) if err.status == 401 else None
+        return render_template("feedback.html", error=err.detail, login=login), err.status
     question = asked.data["question"]
     if request.method == "GET":
         if _wants_json():
@@ -88,7 +107,9 @@ def answer(token: str) -> Any:
             ), 422
         body = {"useful": useful == "yes", "comment": comment}
     try:
-        resources().journal.give_feedback(tenant, person, req, body["useful"], body["comment"])
+        resources().journal.give_feedback(
+            tenant, person, req, body["useful"], body["comment"], witness=witness
+        )
     except DomainError as err:
         if request.is_json:
             return problem(err.status, err.title, err.detail)

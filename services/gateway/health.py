@@ -45,6 +45,12 @@ def readyz() -> Response:
                         if s.last_error
                         else {}
                     ),
+                    # A tenant waiting at its poison event stops no one else: ready.
+                    **(
+                        {"quarantined_tenants": s.quarantined_tenants}
+                        if s.quarantined_tenants
+                        else {}
+                    ),
                 }
                 for s in resources().projections.status()
             }

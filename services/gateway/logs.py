@@ -42,7 +42,13 @@ def configure(level: str = "INFO") -> None:
                 structlog.processors.format_exc_info,
                 structlog.processors.JSONRenderer(),
             ],
-            foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+            # ExtraAdder: a standard library record's ``extra`` fields become JSON fields
+            # (a projection's quarantine warning carries its tenant, position and error).
+            foreign_pre_chain=[
+                *shared,
+                structlog.stdlib.add_logger_name,
+                structlog.stdlib.ExtraAdder(),
+            ],
         )
     )
     root = logging.getLogger()

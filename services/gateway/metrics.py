@@ -106,13 +106,28 @@ class DeploymentCollector(Collector):
             None,
             labels,
         )
+        quarantined = GaugeMetricFamily(
+            "compound_projection_quarantined_tenants",
+            "Tenants whose part of the projection waits at a poison event "
+            "(`compound projections status`; `compound projections retry NAME --tenant ID`).",
+            None,
+            labels,
+        )
+        held = GaugeMetricFamily(
+            "compound_projection_held_events",
+            "Events held back for quarantined tenants, their poison events included.",
+            None,
+            labels,
+        )
         for s in statuses:
+            quarantined.add_metric([s.name], float(s.quarantined_tenants))
+            held.add_metric([s.name], float(s.held_events))
             position.add_metric([s.name], float(s.position))
             lag_events.add_metric([s.name], float(s.lag_events))
             lag_seconds.add_metric([s.name], s.lag_seconds)
             failed.add_metric([s.name], 1.0 if s.status == "failed" else 0.0)
             rebuilding.add_metric([s.name], 1.0 if s.rebuilding is not None else 0.0)
-        yield from (position, lag_events, lag_seconds, failed, rebuilding)
+        yield from (position, lag_events, lag_seconds, failed, rebuilding, quarantined, held)
         if calendars is not None:
             connections = GaugeMetricFamily(
                 "compound_calendar_connections",

@@ -116,7 +116,20 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(err: Exception) -> Response:
         from services.gateway.resources import is_database_outage
+        from services.gateway.timeouts import RETRY_AFTER_SECONDS, busy_page, is_statement_timeout
 
+        if is_statement_timeout(err):
+            # The endpoint, not the path: a link's path holds its signed token.
+            app.logger.warning("statement timeout on %s %s", request.method, request.endpoint)
+            if not request.path.startswith("/api/"):
+                return busy_page()
+            return problem(
+                503,
+                "Service Unavailable",
+                "the request took longer than the database allows; retry in a few seconds",
+                kind="statement-timeout",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         if is_database_outage(err):
             return problem(
                 503,

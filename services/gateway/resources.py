@@ -18,6 +18,7 @@ from shared.commands import JournalCommands, OrganizationCommands
 from shared.domain.bounds import meeting_horizon
 from shared.eventlog import EventStore
 from shared.messaging import Broker
+from shared.notify import Mailer, mailer_for
 from shared.projections import Runtime
 from shared.read_tokens import PositionTokens
 from shared.settings import Settings, SettingsError
@@ -25,17 +26,30 @@ from shared.wakeups import Wakeups, send_rebuilds_after_erasure
 
 log = logging.getLogger("compound.gateway")
 
+GATEWAY_POOL = 10
+"""The fewest connections a gateway process keeps open (more with more threads)."""
+BULK_TIMEOUT_FACTOR = 12
+"""How many times the statement timeout a bulk import's statements may run (60 s of 5 s)."""
+
 
 @dataclass
 class Resources:
     settings: Settings
     _engine: Engine | None = field(default=None, repr=False)
     _redis: redis.Redis | None = field(default=None, repr=False)
+    _bulk_engine: Engine | None = field(default=None, repr=False)
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            self._engine = bootstrap.engine(self.settings, pool_size=10)
+            # Every statement of a web request runs under the statement timeout: a slow one
+            # answers 503 (services/gateway/timeouts.py), never a worker held for minutes.
+            self._engine = bootstrap.engine(
+                self.settings,
+                # At least one per thread (a request may hold two: as many again in overflow).
+                pool_size=max(GATEWAY_POOL, self.settings.web_threads),
+                statement_timeout_ms=self.settings.statement_timeout_ms,
+            )
         return self._engine
 
     @property
@@ -76,8 +90,21 @@ class Resources:
 
     @cached_property
     def journal(self) -> JournalCommands:
+        return self._journal_on(self.store)
+
+    @cached_property
+    def bulk_journal(self) -> JournalCommands:
+        """The journal commands of bulk imports, on an engine of their own whose statements
+        may run :data:`BULK_TIMEOUT_FACTOR` times the statement timeout: appending 50,000
+        imported events is one statement of several seconds."""
+        timeout = self.settings.statement_timeout_ms * BULK_TIMEOUT_FACTOR
+        engine = bootstrap.engine(self.settings, pool_size=2, statement_timeout_ms=timeout)
+        self._bulk_engine = engine
+        return self._journal_on(bootstrap.event_store(self.settings, shared_engine=engine))
+
+    def _journal_on(self, store: EventStore) -> JournalCommands:
         commands = JournalCommands(
-            self.store,
+            store,
             self.settings.require_secret_key(),
             self.wakeups,
             meeting_horizon(self.settings.calendar.weeks_ahead),
@@ -91,14 +118,20 @@ class Resources:
         return PositionTokens(self.settings.require_secret_key())
 
     @cached_property
+    def mailer(self) -> Mailer:
+        """Outgoing mail (:mod:`shared.notify`): logged, not sent, without SMTP settings."""
+        return mailer_for(self.settings)
+
+    @cached_property
     def projections(self) -> Runtime:
         # Registers the projections and creates their first tables, once per process.
         return bootstrap.projection_runtime(self.store)
 
     def close(self) -> None:
         """Release connections (tests and orderly shutdown)."""
-        if self._engine is not None:
-            self._engine.dispose()
+        for engine in (self._engine, self._bulk_engine):
+            if engine is not None:
+                engine.dispose()
         if self._redis is not None:
             self._redis.close()
 

@@ -142,23 +142,6 @@ class Connections:
             db.rollback()
         return str(row[0]) if row else None
 
-    def manager_emails(self, person_id: uuid.UUID) -> frozenset[str]:
-        """Lower-case addresses of the managers of the person's teams (not the person)."""
-        with self.engine.connect() as db:
-            rows = (
-                as_psycopg(db)
-                .execute(
-                    "SELECT DISTINCT lower(p.email) FROM team_members me "
-                    "JOIN team_members m ON m.team_id = me.team_id AND m.is_manager "
-                    "JOIN people p ON p.id = m.person_id "
-                    "WHERE me.person_id = %s AND m.person_id <> %s AND p.email IS NOT NULL",
-                    (person_id, person_id),
-                )
-                .fetchall()
-            )
-            db.rollback()
-        return frozenset(r[0] for r in rows)
-
     # -- commands ------------------------------------------------------------------------------
 
     def connect(

@@ -1,20 +1,29 @@
 """Data minimisation: a provider's event -> the few facts Compound keeps (docs/calendar.md,
-"What Compound keeps, and what it never keeps").
+"What Compound keeps, and what it never keeps"), and the counting rules of meeting load
+(docs/levers.md, "What counts as a meeting").
 
 Pure functions, no I/O. What leaves here is timing and counts only: start, end, attendee
-count, 1:1, with-manager, organizer-is-self, own response, recurring. Titles, descriptions,
-locations and attendee addresses are read (to count and to compare with the manager's
-address) and dropped. The provider's event id becomes an opaque ``meeting_key`` (a digest);
-``version`` is a digest of the minimised facts, so an edit Compound cannot see (a new title,
-another description) changes the provider's etag but appends nothing, and the version of a
-meeting can be recomputed from the log (:func:`version_of`). The etag / changeKey itself
-is kept only to derive the ids of appended events (shared/calendar/sync.py).
+count, organizer-is-self, own response, recurring. The requests already leave titles,
+descriptions, locations and (for Google) attendee addresses at the provider (``fields`` /
+``$select``, shared/calendar/provider_api.py); whatever still arrives is dropped here. The
+provider's event id becomes an opaque ``meeting_key`` (a digest); ``version`` is a digest of
+the minimised facts, so an edit Compound cannot see (a new title, another description)
+changes the provider's etag but appends nothing, and the version of a meeting can be
+recomputed from the log (:func:`version_of`). The etag / changeKey itself is kept only to
+derive the ids of appended events (shared/calendar/sync.py).
+
+Only an event that takes the person's time is a meeting: accepted or tentative, busy (not
+free / transparent), timed (not all-day), an ordinary event (not out of office, focus time,
+a working location or a birthday) and with at least one other person (rooms are not people).
+Any other event is :class:`Cancelled` with the rule that excluded it as ``reason``: never
+appended when it was never observed, and a ``MeetingCancelled`` when a meeting that counted
+stops counting (declined later, marked free).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -51,8 +60,6 @@ class Observed:
     start: datetime
     end: datetime
     attendee_count: int
-    one_on_one: bool
-    with_manager: bool
     organizer_is_self: bool
     response_status: str
     recurring: bool
@@ -63,8 +70,6 @@ class Observed:
             "start": self.start,
             "end": self.end,
             "attendee_count": self.attendee_count,
-            "one_on_one": self.one_on_one,
-            "with_manager": self.with_manager,
             "organizer_is_self": self.organizer_is_self,
             "response_status": self.response_status,
             "recurring": self.recurring,
@@ -73,9 +78,12 @@ class Observed:
 
 @dataclass(frozen=True, slots=True)
 class Cancelled:
+    """A meeting that is gone, or an event that does not count (``reason``: the rule)."""
+
     meeting_key: str
     version: str
     etag: str
+    reason: str = "cancelled"
 
 
 Change = Observed | Cancelled
@@ -90,8 +98,6 @@ FACTS = (
     "start",
     "end",
     "attendee_count",
-    "one_on_one",
-    "with_manager",
     "organizer_is_self",
     "response_status",
     "recurring",
@@ -129,115 +135,136 @@ def _moment(value: Mapping[str, Any] | None, graph: bool = False) -> datetime:
     return moment.astimezone(UTC)
 
 
+# Google's eventType values that are not meetings (the Calendar v3 Event resource)
+GOOGLE_NOT_MEETINGS = {
+    "outOfOffice": "out_of_office",
+    "focusTime": "focus_time",
+    "workingLocation": "working_location",
+    "birthday": "birthday",
+}
+# Graph's showAs values that do not take the person's time (the event resource)
+GRAPH_NOT_BUSY = {"free": "free", "oof": "out_of_office", "workingElsewhere": "working_location"}
+NOT_ANSWERED = {"declined": "declined", "needs_action": "not_answered"}
+
+
 def _observed(
     provider: str,
     event_id: str,
     tag: str,
-    start: datetime,
-    end: datetime,
-    addresses: Collection[str],
+    times: tuple[datetime, datetime],
+    people: int,
     organizer_is_self: bool,
     response: str,
     recurring: bool,
-    managers: Collection[str],
-) -> Observed:
+) -> Change:
+    """The meeting, or :class:`Cancelled` when it takes none of the person's time."""
+    key = meeting_key(provider, event_id)
+    if response in NOT_ANSWERED:
+        return Cancelled(key, CANCELLED, tag, NOT_ANSWERED[response])
+    if people < 2:
+        return Cancelled(key, CANCELLED, tag, "alone")
+    start, end = times
     wrong = meeting_errors(start, end)
-    if wrong:  # not before its end, or longer than a day (an all-day block, a trip)
+    if wrong:  # not before its end, or longer than a day (a trip)
         raise UnusableEvent(wrong["end"][0])
-    count = max(len(addresses), 1)
-    with_manager = any(a in managers for a in addresses)
     facts = dict(
-        zip(
-            FACTS,
-            (start, end, count, count == 2, with_manager, organizer_is_self, response, recurring),
-            strict=True,
-        )
+        zip(FACTS, (start, end, people, organizer_is_self, response, recurring), strict=True)
     )
     return Observed(
-        meeting_key(provider, event_id),
-        version_of(facts),
-        tag,
-        start,
-        end,
-        count,
-        count == 2,
-        with_manager,
-        organizer_is_self,
-        response,
-        recurring,
+        key, version_of(facts), tag, start, end, people, organizer_is_self, response, recurring
     )
 
 
-def from_google(provider: str, event: Mapping[str, Any], managers: Collection[str]) -> Change:
+def from_google(provider: str, event: Mapping[str, Any]) -> Change:
     """A Google Calendar v3 event (``singleEvents=true``) -> what Compound keeps.
 
     Parameters:
         provider: the connection's provider name (part of the meeting key).
-        managers: lower-case e-mail addresses of the person's managers.
+        event: the event as listed (with or without the ``fields`` Compound asks for).
+
+    Returns:
+        :class:`Observed`, or :class:`Cancelled` (cancelled, or not counted: ``reason``).
 
     Raises:
-        UnusableEvent: no start or end time.
+        UnusableEvent: no start or end time, or longer than a day.
     """
     event_id = str(event["id"])
     tag = str(event.get("etag", ""))
+    key = meeting_key(provider, event_id)
     if event.get("status") == "cancelled":
-        return Cancelled(meeting_key(provider, event_id), CANCELLED, tag)
+        return Cancelled(key, CANCELLED, tag)
+    kind = str(event.get("eventType") or "default")
+    if kind in GOOGLE_NOT_MEETINGS:
+        return Cancelled(key, CANCELLED, tag, GOOGLE_NOT_MEETINGS[kind])
+    if not (event.get("start") or {}).get("dateTime"):
+        if (event.get("start") or {}).get("date"):
+            return Cancelled(key, CANCELLED, tag, "all_day")
+        raise UnusableEvent("no start time")
+    if event.get("transparency") == "transparent":
+        return Cancelled(key, CANCELLED, tag, "free")
     attendees = [a for a in event.get("attendees") or [] if isinstance(a, Mapping)]
     own = next((a for a in attendees if a.get("self")), None)
-    organizer = event.get("organizer") or {}
-    organizer_is_self = bool(organizer.get("self"))
+    organizer_is_self = bool((event.get("organizer") or {}).get("self"))
     if own is not None:
         response = _GOOGLE_RESPONSES.get(str(own.get("responseStatus")), "needs_action")
     else:
         response = "accepted" if organizer_is_self or not attendees else "needs_action"
-    addresses = {str(a.get("email", "")).lower() for a in attendees}
-    if not attendees:
-        addresses = {"self"}
+    others = sum(1 for a in attendees if not a.get("self") and not a.get("resource"))
+    if event.get("attendeesOmitted"):  # only the person is listed; others exist
+        others = max(others, 1)
     return _observed(
         provider,
         event_id,
         tag,
-        _moment(event.get("start")),
-        _moment(event.get("end")),
-        addresses,
+        (_moment(event.get("start")), _moment(event.get("end"))),
+        others + 1,
         organizer_is_self,
         response,
         bool(event.get("recurringEventId")),
-        managers,
     )
 
 
-def from_graph(provider: str, event: Mapping[str, Any], managers: Collection[str]) -> Change:
+def from_graph(provider: str, event: Mapping[str, Any]) -> Change:
     """A Microsoft Graph ``calendarView/delta`` event -> what Compound keeps.
 
-    Graph lists the organizer apart from the attendees, and marks deletions ``@removed``.
+    Graph lists the organizer apart from the attendees (the person too when they organise),
+    so the people are the attendees other than rooms plus one; deletions are ``@removed``.
+
+    Parameters:
+        provider: the connection's provider name (part of the meeting key).
+        event: the event as listed (with or without the ``$select`` Compound asks for).
+
+    Returns:
+        :class:`Observed`, or :class:`Cancelled` (cancelled, or not counted: ``reason``).
 
     Raises:
-        UnusableEvent: no start or end time.
+        UnusableEvent: no start or end time, or longer than a day.
     """
     event_id = str(event["id"])
     tag = str(event.get("changeKey") or event.get("@odata.etag") or "")
+    key = meeting_key(provider, event_id)
     if "@removed" in event or event.get("isCancelled"):
-        return Cancelled(meeting_key(provider, event_id), CANCELLED, tag)
-    organizer = ((event.get("organizer") or {}).get("emailAddress") or {}).get("address", "")
-    addresses = {
-        str(((a.get("emailAddress") or {}).get("address")) or "").lower()
-        for a in event.get("attendees") or []
-        if isinstance(a, Mapping)
-    }
-    addresses.add(str(organizer).lower() or "organizer")
+        return Cancelled(key, CANCELLED, tag)
+    if event.get("isAllDay"):
+        return Cancelled(key, CANCELLED, tag, "all_day")
+    show_as = str(event.get("showAs") or "busy")
+    if show_as in GRAPH_NOT_BUSY:
+        return Cancelled(key, CANCELLED, tag, GRAPH_NOT_BUSY[show_as])
     organizer_is_self = bool(event.get("isOrganizer"))
     raw = str((event.get("responseStatus") or {}).get("response") or "none")
-    response = _GRAPH_RESPONSES.get(raw, "needs_action")
+    response = "accepted" if organizer_is_self else _GRAPH_RESPONSES.get(raw, "needs_action")
+    people = 1 + sum(
+        1
+        for a in event.get("attendees") or []
+        if isinstance(a, Mapping) and a.get("type") != "resource"
+    )
     return _observed(
         provider,
         event_id,
         tag,
-        _moment(event.get("start"), graph=True),
-        _moment(event.get("end"), graph=True),
-        addresses,
+        (_moment(event.get("start"), graph=True), _moment(event.get("end"), graph=True)),
+        people,
         organizer_is_self,
         response,
         event.get("type") in ("occurrence", "exception") or bool(event.get("seriesMasterId")),
-        managers,
     )

@@ -17,7 +17,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 
-from shared.calendar.providers import ProviderConfig
+from shared.calendar.providers import GOOGLE_FIELDS, GRAPH_SELECT, ProviderConfig
 from shared.calendar.settings import CalendarSettings
 
 HTTP_TIMEOUT = 30
@@ -112,7 +112,11 @@ class ProviderApi:
         )
 
     def _google_pages(self, sync_token: str | None) -> Iterator[Page]:
-        params: dict[str, Any] = {"maxResults": self.settings.page_size, "singleEvents": "true"}
+        params: dict[str, Any] = {
+            "maxResults": self.settings.page_size,
+            "singleEvents": "true",
+            "fields": GOOGLE_FIELDS,
+        }
         if sync_token:
             params["syncToken"] = sync_token
         else:  # Google refuses timeMin together with a syncToken: only the full sync has one
@@ -136,9 +140,10 @@ class ProviderApi:
         params: dict[str, Any] | None = None
         if not delta_link:
             low, high = self._window()
-            params = {
+            params = {  # Graph carries $select in the next and delta links
                 "startDateTime": low.strftime("%Y-%m-%dT%H:%M:%SZ"),
                 "endDateTime": high.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "$select": GRAPH_SELECT,
             }
         while True:
             body = self._get(url, params)

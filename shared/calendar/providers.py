@@ -11,6 +11,24 @@ from dataclasses import dataclass, field
 
 from shared.calendar.settings import CalendarSettings
 
+# The narrowest scopes that give what Compound keeps: Google's events of calendars the person
+# owns (their primary calendar, invitations included), read-only; Graph's calendar read, the
+# least privileged permission Microsoft documents for ``event: delta`` (``Calendars.ReadBasic``
+# is not listed there), with ``$select`` leaving bodies at Microsoft, and a refresh token.
+GOOGLE_SCOPE = "https://www.googleapis.com/auth/calendar.events.owned.readonly"
+GRAPH_SCOPE = "Calendars.Read offline_access"
+# What Compound reads of an event (shared/calendar/minimise.py), asked for at the source:
+# no title, description, location, organizer or attendee address leaves the provider (Graph
+# cannot narrow ``attendees`` below whole entries: their addresses still arrive, and are
+# counted and dropped in memory).
+GOOGLE_FIELDS = (
+    "items(id,etag,status,eventType,transparency,start,end,recurringEventId,organizer/self,"
+    "attendeesOmitted,attendees(self,resource,responseStatus)),nextPageToken,nextSyncToken"
+)
+GRAPH_SELECT = (
+    "start,end,isAllDay,showAs,isCancelled,isOrganizer,responseStatus,type,seriesMasterId,attendees"
+)
+
 
 @dataclass(frozen=True)
 class ProviderConfig:
@@ -49,7 +67,7 @@ def google(client_id: str, client_secret: str) -> ProviderConfig:
         token_url="https://oauth2.googleapis.com/token",
         revoke_url="https://oauth2.googleapis.com/revoke",
         api_url="https://www.googleapis.com/calendar/v3",
-        scope="https://www.googleapis.com/auth/calendar.readonly",
+        scope=GOOGLE_SCOPE,
         # A refresh token is only issued with offline access, and again only on consent.
         authorize_params={"access_type": "offline", "prompt": "consent"},
     )
@@ -67,7 +85,7 @@ def microsoft(client_id: str, client_secret: str, tenant: str = "common") -> Pro
         token_url=f"{base}/token",
         revoke_url=None,  # Microsoft has no RFC 7009 endpoint: tokens are dropped locally
         api_url="https://graph.microsoft.com/v1.0",
-        scope="Calendars.ReadBasic offline_access",
+        scope=GRAPH_SCOPE,
     )
 
 
@@ -83,7 +101,7 @@ def local(url: str, client_id: str, client_secret: str, protocol: str = "google"
         token_url=f"{url}/oauth/token",
         revoke_url=f"{url}/oauth/revoke",
         api_url=api,
-        scope="calendar.readonly" if protocol == "google" else "Calendars.ReadBasic offline_access",
+        scope=GOOGLE_SCOPE if protocol == "google" else GRAPH_SCOPE,
     )
 
 

@@ -159,14 +159,13 @@ class CalendarSync:
             self.connections.end(connection, reason, _context(connection))
             report.status = "inactive"
             return
-        managers = self.connections.manager_emails(connection.person_id)
         try:
             try:
-                self._run(connection, api, connection.sync_token, managers, report)
+                self._run(connection, api, connection.sync_token, report)
             except SyncTokenExpired:
                 log.info("calendar %s: sync token expired, full resync", connection_id)
                 report.resynced = True
-                self._run(connection, api, None, managers, report)
+                self._run(connection, api, None, report)
         except GrantRevoked as err:
             reason = "invalid_grant" if str(err) == "invalid_grant" else "revoked"
             self.connections.end(connection, reason, _context(connection))
@@ -186,7 +185,6 @@ class CalendarSync:
         connection: CalendarConnection,
         api: ProviderApi,
         sync_token: str | None,
-        managers: frozenset[str],
         report: SyncReport,
     ) -> None:
         full = sync_token is None
@@ -205,7 +203,7 @@ class CalendarSync:
             )
             for item in page.items:
                 try:
-                    change = minimise(connection.provider, item, managers)
+                    change = minimise(connection.provider, item)
                 except (UnusableEvent, KeyError, ValueError, TypeError):
                     continue
                 if isinstance(change, Observed) and not (

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import select
 
 from shared.commands.base import Actor
+from shared.commands.import_references import ImportedItem, reference_errors
 from shared.commands.journal_core import JournalCore
+from shared.commands.volume import check_daily_volume
 from shared.directory import DIRECTORY_EVENTS, Person
 from shared.domain.bounds import Span, span_errors
 from shared.domain.errors import Forbidden, InvalidInput
@@ -39,6 +41,10 @@ FURTHER_AHEAD = {
     ("FeedbackRequested", "expires_at"): timedelta(days=60),  # the longest link the API gives
 }
 """Data fields that may lie further ahead than now plus a day (meetings: the sync window)."""
+PEOPLE = ("person_id", "colleague_id", "confirmer_id", "counterpart_id")
+"""Data fields naming a person: each must be a person of the importing organisation."""
+UNCLAIMABLE = {("FeedbackGiven", "confirmed")}
+"""Proof only its confirmer gives (model 2 weighs it most): an import cannot set it true."""
 
 
 class ImportCommands(JournalCore):
@@ -53,7 +59,10 @@ class ImportCommands(JournalCore):
         person's. Directory events are refused (they go through the admin endpoints). Every
         time, date and week, ``occurred_at`` included, must lie in the organisation's span
         (its creation minus two years to now plus a day; meetings as far ahead as the
-        calendar sync reads, :attr:`meetings_ahead`).
+        calendar sync reads, :attr:`meetings_ahead`). Every id an item names is its
+        person's own: a request, experiment or action it refers to was created in the same
+        stream (in the log or the import), one it creates in no other stream
+        (:mod:`shared.commands.import_references`).
 
         Parameters:
             actor: the admin importing (the idempotency key makes a retry a replay).
@@ -81,20 +90,25 @@ class ImportCommands(JournalCore):
         span = self._span(actor, now)
         errors: dict[str, list[str]] = {}
         by_stream: dict[str, list[NewEvent]] = defaultdict(list)
-        people: set[str] = set()
+        valid: list[ImportedItem] = []
         for i, item in enumerate(events):
             found = self._import_item(item, span, now, errors, f"events.{i}")
             if found is not None:
-                person, stream, event = found
-                people.add(person)
-                by_stream[stream].append(event)
-        known = self._people_of(actor, people)
-        for i, item in enumerate(events):
-            data = item.get("data")
-            if isinstance(data, Mapping) and data.get("person_id") in people - known:
-                errors[f"events.{i}.data.person_id"] = ["No such person in this organisation."]
+                event, checked = found
+                by_stream[checked.stream].append(event)
+                valid.append(checked)
+        named = {(item.at, f): item.data[f] for item in valid for f in PEOPLE if item.data.get(f)}
+        known = self._people_of(actor, set(named.values()))
+        for (at, name), person in named.items():
+            if person not in known:
+                errors[f"{at}.data.{name}"] = ["No such person in this organisation."]
+        with self.store.engine.connect() as conn:
+            errors.update(reference_errors(conn, valid))
         if errors:
             raise InvalidInput(f"{len(errors)} events cannot be imported", errors)
+        logged = [(e.data["person_id"], e.occurred_at or now) for batch in by_stream.values()
+                  for e in batch if e.type == "MicroActionLogged"]  # fmt: skip
+        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), logged, "events")
         results = self.store.append_batch(
             actor.tenant_id,
             [StreamAppend(stream, batch) for stream, batch in by_stream.items()],
@@ -110,9 +124,9 @@ class ImportCommands(JournalCore):
         now: datetime,
         errors: dict[str, list[str]],
         at: str,
-    ) -> tuple[str, str, NewEvent] | None:
-        """One item checked: its person, stream and event; None (and ``errors`` filled,
-        keyed from ``at``) when it is invalid."""
+    ) -> tuple[NewEvent, ImportedItem] | None:
+        """One item checked: its event, and its stream with the normalised payload;
+        None (and ``errors`` filled, keyed from ``at``) when it is invalid."""
         before = len(errors)
         kind = item.get("type")
         if kind in DIRECTORY_EVENTS or kind not in IMPORTABLE:
@@ -133,6 +147,8 @@ class ImportCommands(JournalCore):
         except EventValidationError as err:
             errors.update(_keyed(f"{at}.data", err.errors))
             return None
+        for name in (f for k, f in UNCLAIMABLE if k == kind and normal.get(f) is True):
+            errors[f"{at}.data.{name}"] = ["Only the colleague named confirms: an import cannot."]
         for name, what, parse in _time_fields(kind):
             if normal.get(name) is None:
                 continue
@@ -142,8 +158,10 @@ class ImportCommands(JournalCore):
                 errors[f"{at}.data.{name}"] = wrong
         if len(errors) > before:
             return None
-        stream = ("calendar-" if meeting else "journal-") + person
-        return person, stream, NewEvent(kind, data, moment)  # type: ignore[arg-type]
+        # The canonical id (the stream of the person's own entries), whatever case was sent.
+        stream = ("calendar-" if meeting else "journal-") + str(normal["person_id"])
+        event = NewEvent(kind, data, moment)  # type: ignore[arg-type]
+        return event, ImportedItem(at, stream, kind, normal)
 
     def _people_of(self, actor: Actor, people: set[str]) -> set[str]:
         ids = []

@@ -23,6 +23,8 @@ from shared.commands.journal_core import (
     check_moment,
 )
 from shared.commands.pulse import PulseCommands
+from shared.commands.verification import split_party
+from shared.commands.volume import check_daily_volume
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.eventlog import NewEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
@@ -64,6 +66,7 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
         note: str | None = None,
         occurred_at: datetime | None = None,
         now: datetime | None = None,
+        counterpart: uuid.UUID | None = None,
     ) -> Written:
         """Log one micro-action of the actor's.
 
@@ -75,15 +78,23 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
             note: an optional private note.
             occurred_at: when it happened (default: now).
             now: the current time (default: the clock).
+            counterpart: the colleague a relationship action was for (they may confirm it).
 
         Returns:
             The new action's id and the append result.
 
         Raises:
             Forbidden: the actor is not a person.
-            InvalidInput: ``occurred_at`` is out of range (:func:`check_moment`).
+            InvalidInput: ``occurred_at`` is out of range (:func:`check_moment`); the
+                counterpart is not a colleague, or the tactic not a relationship one.
+            TooManyActions: the day already holds the daily limit of the actor's actions.
         """
         now = now or datetime.now(UTC)
+        moment = check_moment(occurred_at, now)
+        self.check_counterpart(tactic, counterpart)
+        party = self.name_party(actor, "action", counterpart, None)
+        person = str(self._me(actor))
+        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), [(person, moment)])
         action_id = self._new_id(actor, "action")
         return self._journal(
             actor,
@@ -92,13 +103,14 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
                 "MicroActionLogged",
                 {
                     "action_id": str(action_id),
-                    "person_id": str(self._me(actor)),
+                    "person_id": person,
                     "tactic": tactic,
                     "minutes": minutes,
                     "audience": audience,
                     "note": note,
+                    **party,
                 },
-                check_moment(occurred_at, now),
+                moment,
             ),
         )
 
@@ -155,6 +167,7 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
         note: str | None = None,
         occurred_at: datetime | None = None,
         now: datetime | None = None,
+        confirmer: uuid.UUID | str | None = None,
     ) -> Written:
         """Record an outcome, optionally tied to one of the actor's actions.
 
@@ -165,16 +178,19 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
             note: an optional private note.
             occurred_at: when it happened (default: now).
             now: the current time (default: the clock).
+            confirmer: who may confirm it: a colleague's person id, or an address outside.
 
         Returns:
             The new outcome's id and the append result.
 
         Raises:
             Forbidden: the actor is not a person.
-            InvalidInput: ``action_id`` is not the actor's, or ``occurred_at`` is out of range.
+            InvalidInput: ``action_id`` is not the actor's, ``occurred_at`` is out of range,
+                or the confirmer is the actor or not a colleague.
         """
         now = now or datetime.now(UTC)
         self._check_my_action(actor, action_id)
+        party = self.name_party(actor, "outcome", *split_party(confirmer))
         outcome_id = self._new_id(actor, "outcome")
         return self._journal(
             actor,
@@ -187,6 +203,7 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
                     "kind": kind,
                     "action_id": str(action_id) if action_id else None,
                     "note": note,
+                    **party,
                 },
                 check_moment(occurred_at, now),
             ),

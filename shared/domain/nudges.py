@@ -82,11 +82,12 @@ def employee_nudges(capital: Mapping[str, Any]) -> list[dict[str, Any]]:
         nudges.append(
             _nudge(
                 "all_signal_no_substance",
-                f"visibility investment is {ratio}x capability over 4 weeks, "
-                "with no capability outcome",
+                "no colleague confirmed any capability of yours over 4 weeks"
+                if ratio is None
+                else f"visibility is {ratio}x the capability colleagues confirmed over 4 weeks",
                 ratio,
-                "Alternate with private skill-building: 10 minutes with a new tool, "
-                "or a short stretch task.",
+                "Alternate with private skill-building: a short stretch task, then ask one "
+                "colleague whether it was useful.",
                 "rotate",
                 3.0,
             )

@@ -1,4 +1,4 @@
-"""The micro-advancement tactics of the seed article, with their capital weights (model v1).
+"""The micro-advancement tactics of the seed article, with their capital weights (model 2).
 
 Weights are on the three capital dimensions: capability (C), visibility (V) and
 relationships (R). See docs/scoring.md.

@@ -16,6 +16,7 @@ from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
+from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -312,8 +313,8 @@ class MeetingObserved(Schema):
     start = Timestamp(required=True)
     end = Timestamp(required=True)
     attendee_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    one_on_one = fields.Boolean(required=True)
-    with_manager = fields.Boolean(required=True)
+    one_on_one = fields.Boolean()  # no longer emitted (docs/calendar.md); old events keep it
+    with_manager = fields.Boolean()  # idem: Compound no longer reads attendee addresses
     organizer_is_self = fields.Boolean(required=True)
     response_status = _choice(("accepted", "tentative", "declined", "needs_action"), required=True)
     recurring = fields.Boolean(required=True)
@@ -409,8 +410,13 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PulseResponseSubmitted, None, "An anonymous pulse response, appended in a shuffled batch."),
     (CalendarConnected, None, "A person connected a calendar over OAuth."),
     (CalendarDisconnected, None, "A calendar connection ended."),
-    (MeetingObserved, "person_id", "A calendar meeting (timing and counts only) was seen."),
+    (
+        MeetingObserved,
+        "person_id",
+        "A calendar meeting (timing and counts only) was seen or moved.",
+    ),
     (MeetingCancelled, None, "A calendar meeting was cancelled."),
+    *RELEASE_EVENTS,
 ]
 
 

@@ -15,6 +15,7 @@ from shared.projections.journal import (
 )
 from shared.projections.levers import LeversProjection
 from shared.projections.runtime import Projection, Runtime, Status
+from shared.releases.projection import ReleasesProjection
 
 PROJECTIONS: tuple[Projection, ...] = (
     CapitalProjection(),
@@ -22,6 +23,7 @@ PROJECTIONS: tuple[Projection, ...] = (
     FeedbackLoopProjection(),
     PlanProgressProjection(),
     LeversProjection(),
+    ReleasesProjection(),
 )
 
 

@@ -10,9 +10,12 @@ worker's partitions pass to another and its late commit fails. ``projections.pos
 what readers wait for, is the lowest of the partitions' checkpoints, kept in the same
 transactions.
 
-A **poison event** (``apply`` raises) rolls back its batch; catch-up then applies one event
-at a time up to the culprit, marks the projection ``failed`` with the error and the event's
-position (every partition of it stops), and leaves every other projection alone.
+A **poison event** (``apply`` raises on one event) quarantines its tenant's part of the
+projection and nothing else (shared/projections/quarantine.py): the batch is applied again
+tenant by tenant in savepoints, the event and the error are recorded in the batch's
+transaction, that tenant's later events are held back, and every other tenant (every other
+partition) goes on. ``compound projections retry NAME --tenant ID`` releases it
+(shared/projections/release.py).
 """
 
 from __future__ import annotations
@@ -27,23 +30,16 @@ from sqlalchemy.exc import OperationalError
 from shared.eventlog import EventStore, RecordedEvent
 from shared.projections.partitions import partition_of, read_partitions
 from shared.projections.projection import Projection, readable
+from shared.projections.quarantine import (
+    Isolated,
+    Poison,
+    apply_isolated,
+    record,
+    warn,
+)
 from shared.projections.tables import head_position, table_names
 
 log = logging.getLogger("compound.projections")
-
-
-class PoisonEvent(Exception):
-    """``apply`` raised on a batch: the first event of the batch, the batch's size, the error.
-
-    Parameters:
-        position: the position of the batch's first event (of the culprit, for one event).
-        batch_size: how many events the batch read.
-        error: what ``apply`` raised.
-    """
-
-    def __init__(self, position: int, batch_size: int, error: Exception):
-        super().__init__(f"event at {position} failed: {error!r}")
-        self.position, self.batch_size, self.error = position, batch_size, error
 
 
 def catch_up(
@@ -69,27 +65,17 @@ def catch_up(
         max_batches: stop after this many batches (default: when caught up).
 
     Returns:
-        How many events were applied (a poison event stops the projection and ends the
-        call: :func:`mark_failed`).
+        How many events were applied (a poison event's tenant is quarantined and its
+        events held back; they are not counted).
 
     Raises:
         OperationalError: the database, or the connection, failed (the lease ran out).
     """
     applied = 0
-    single = False
     batches = 0
     while max_batches is None or batches < max_batches:
         batches += 1
-        try:
-            count, done = catch_up_once(
-                store, projection, 1 if single else batch, lease_seconds, partition
-            )
-        except PoisonEvent as poison:
-            if not single and poison.batch_size > 1:
-                single = True  # find the culprit: apply one event at a time
-                continue
-            mark_failed(store, projection, poison)
-            return applied
+        count, done = catch_up_once(store, projection, batch, lease_seconds, partition)
         applied += count
         if done:
             return applied
@@ -103,7 +89,8 @@ def catch_up_once(
     lease_seconds: float,
     partition: int | None = None,
 ) -> tuple[int, bool]:
-    """Apply up to ``limit`` pending events of ``projection`` in one transaction.
+    """Apply up to ``limit`` pending events of ``projection`` in one transaction; a poison
+    event quarantines its tenant in the same transaction (logged once it commits).
 
     Parameters:
         store: the event store.
@@ -115,43 +102,63 @@ def catch_up_once(
     Returns:
         Events applied, and whether the partitions are caught up (or there was nothing this
         call may do: a failed projection, a partition held by another worker for long).
-
-    Raises:
-        PoisonEvent: ``apply`` raised (the transaction is rolled back).
     """
     with store.engine.begin() as conn:
-        locked = _lock_checkpoints(conn, projection.name, partition, lease_seconds)
-        if not locked:
-            return 0, True  # no such partition (any more), or held for long: nothing to do
-        row = conn.execute(
-            text(
-                "SELECT generation, position, status, partitions FROM projections WHERE name = :n"
-            ),
-            {"n": projection.name},
-        ).first()
-        if row is None or row.status != "live":
-            return 0, True
-        count = int(row.partitions)
-        # A projection's position is a floor for every partition (the lowest of them, or
-        # a position it was moved to by hand).
-        starts = {int(r.partition): max(int(r.position), int(row.position)) for r in locked}
-        head = head_position(conn)
-        events = read_partitions(
-            store,
-            min(starts.values()),
-            limit,
-            types=projection.handles,
-            partitions=list(starts),
-            count=count,
-            decrypt=projection.needs_personal_data,
-        )
-        full = len(events) == limit
-        mine = readable(_not_yet_applied(events, starts, count))
-        if mine:
-            _apply(conn, projection, mine, table_names(projection, row.generation), len(events))
-        last = events[-1].position if events else 0
-        _advance(conn, projection.name, starts, last if full else max(head, last))
-        return len(mine), not full
+        count, done, poisons = _batch(conn, store, projection, limit, lease_seconds, partition)
+    warn(projection.name, poisons)
+    return count, done
+
+
+def _batch(
+    conn: Connection,
+    store: EventStore,
+    projection: Projection,
+    limit: int,
+    lease_seconds: float,
+    partition: int | None,
+) -> tuple[int, bool, list[Poison]]:
+    """:func:`catch_up_once` in ``conn``'s transaction; also the new poison events."""
+    locked = _lock_checkpoints(conn, projection.name, partition, lease_seconds)
+    if not locked:
+        return 0, True, []  # no such partition (any more), or held for long: nothing to do
+    row = conn.execute(
+        text(
+            "SELECT generation, position, status, partitions, ARRAY(SELECT q.tenant_id "
+            "FROM projection_quarantine q WHERE q.projection = p.name "
+            "AND q.generation = p.generation) AS held, ARRAY(SELECT s.event_id "
+            "FROM projection_skipped_events s WHERE s.projection = p.name) AS skipped "
+            "FROM projections p WHERE name = :n"
+        ),
+        {"n": projection.name},
+    ).first()
+    if row is None or row.status != "live":
+        return 0, True, []
+    count = int(row.partitions)
+    # A projection's position is a floor for every partition (the lowest of them, or
+    # a position it was moved to by hand).
+    starts = {int(r.partition): max(int(r.position), int(row.position)) for r in locked}
+    head = head_position(conn)
+    events = read_partitions(
+        store,
+        min(starts.values()),
+        limit,
+        types=projection.handles,
+        partitions=list(starts),
+        count=count,
+        decrypt=projection.needs_personal_data,
+    )
+    full = len(events) == limit
+    mine = readable(_not_yet_applied(events, starts, count))
+    outcome = Isolated()
+    if mine:
+        held = set(row.held)  # the tenants waiting at a poison event (read with the row)
+        tables = table_names(projection, row.generation)
+        skipped = frozenset(row.skipped)  # events an operator skipped (rarely any)
+        outcome = apply_isolated(conn, projection, mine, tables, held, skipped)
+        record(conn, projection.name, row.generation, outcome)
+    last = events[-1].position if events else 0
+    _advance(conn, projection.name, starts, last if full else max(head, last))
+    return len(mine) - outcome.not_applied, not full, outcome.poisons
 
 
 def _lock_checkpoints(
@@ -193,24 +200,6 @@ def _not_yet_applied(
     return [e for e in events if e.position > starts[partition_of(e.tenant_id, count)]]
 
 
-def _apply(
-    conn: Connection,
-    projection: Projection,
-    events: Sequence[RecordedEvent],
-    tables: Mapping[str, str],
-    batch_size: int,
-) -> None:
-    """``projection.apply`` in a savepoint; an error of the events becomes a
-    :class:`PoisonEvent`."""
-    try:
-        with conn.begin_nested():
-            projection.apply(conn, events, tables)
-    except Exception as err:
-        if isinstance(err, OperationalError) or getattr(err, "connection_invalidated", False):
-            raise  # the server or the connection, not the event (lease ran out)
-        raise PoisonEvent(events[0].position, batch_size, err) from err
-
-
 def _advance(conn: Connection, name: str, starts: Mapping[int, int], reached: int) -> None:
     """Move the checkpoints in ``starts`` to ``reached`` and the projection's position to
     the lowest checkpoint."""
@@ -234,37 +223,9 @@ def _advance(conn: Connection, name: str, starts: Mapping[int, int], reached: in
     )
 
 
-def mark_failed(store: EventStore, projection: Projection, poison: PoisonEvent) -> None:
-    """Stop ``projection`` at ``poison``'s event: status ``failed``, the error and its
-    position (``compound projections status`` shows them; :func:`retry` clears them).
-
-    Parameters:
-        store: the event store.
-        projection: the projection.
-        poison: the culprit found by applying one event at a time.
-    """
-    log.error(
-        "projection %s stopped at position %s: %r",
-        projection.name,
-        poison.position,
-        poison.error,
-    )
-    with store.engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE projections SET status = 'failed', last_error = :e, "
-                "error_position = :p, updated_at = now() WHERE name = :n"
-            ),
-            {
-                "e": f"{type(poison.error).__name__}: {poison.error}"[:2000],
-                "p": poison.position,
-                "n": projection.name,
-            },
-        )
-
-
 def retry(store: EventStore, name: str) -> None:
-    """Clear projection ``name``'s failure so catch-up tries the poison event again.
+    """Clear a failure of the whole of projection ``name`` (status ``failed``, left by a
+    version before poison events were quarantined per tenant) so catch-up goes on.
 
     Parameters:
         store: the event store.

@@ -14,12 +14,17 @@ lets go of it. Memory follows the chunk, about
 
 The shadow tables get their primary keys and indexes after the last chunk
 (shared/projections/bulk.py); then each fold's ``finish`` writes what sums over people
-(levers' team-weeks). docs/architecture.md, "Projections", has the picture; docs/benchmarks.md
+(levers' team-weeks). A fold that raises (a poison event) is dropped from the pass, its
+projection named in :attr:`ChunkedRebuild.failed`: the rebuild applies its log page by page
+instead, quarantining the poison event's tenant as catch-up does (shared/projections/rebuild.py).
+docs/architecture.md, "Projections", has the picture; docs/benchmarks.md
 the memory and speed.
 """
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain
@@ -33,6 +38,9 @@ from shared.eventlog.chunked_reads import END_OF_IDS, EventChunk
 from shared.gc_pause import collector_paused
 from shared.projections.bulk import DroppedKeys, analyse, drop_keys, restore_keys
 from shared.projections.projection import Projection, RebuildFold
+from shared.projections.quarantine import skipped_events
+
+log = logging.getLogger("compound.projections")
 
 FINISHERS = 2
 """Projections whose keys are built at once at the end of a rebuild (connections used)."""
@@ -127,6 +135,11 @@ class ChunkedRebuild:
         self.shared_ids: set[str] = set()
         """Projections whose tables held rows sharing a key across chunks (an id used by
         more than one person): their chunked rows cannot be trusted (see rebuild.py)."""
+        self.skipped: dict[str, frozenset[uuid.UUID]] = {p.name: frozenset() for p in projections}
+        """Projection name -> the events an operator skipped (read when the pass starts)."""
+        self.failed: set[str] = set()
+        """Projections whose fold raised (a poison event): their shadow tables hold part of
+        a pass and are rebuilt page by page (see rebuild.py)."""
         if len(self.folds) != len(self.projections):
             raise ValueError("every projection of a chunked rebuild needs a rebuild fold")
 
@@ -145,6 +158,8 @@ class ChunkedRebuild:
             The head the pass read to: what was appended after it is for ``apply()``.
         """
         head = self.store.head()
+        with self.store.engine.connect() as conn:
+            self.skipped = {p.name: skipped_events(conn, p.name) for p in self.projections}
         dropped = self._drop_keys()
         handles = frozenset().union(*(p.handles for p in self.projections))
         personal = any(p.needs_personal_data for p in self.projections)
@@ -186,19 +201,36 @@ class ChunkedRebuild:
 
     def _end_shared(self, copies: CopyBuffer) -> None:
         """Have each fold encode what the events of no person gave it."""
-        for name, fold in self.folds.items():
-            fold.end_shared(copies, self.tables[name])
+        for name, fold in list(self.folds.items()):
+            try:
+                fold.end_shared(copies, self.tables[name])
+            except Exception as err:
+                self._drop(name, err)
+
+    def _drop(self, name: str, err: Exception) -> None:
+        """Leave out projection ``name``'s fold, which raised: it is rebuilt page by page."""
+        log.info("rebuild of %s goes on page by page: its fold raised %r", name, err)
+        del self.folds[name]
+        self.failed.add(name)
 
     @collector_paused()  # a chunk's state: many small objects, no cycles
     def _fold(self, events: Sequence[RecordedEvent], copies: CopyBuffer) -> None:
         """Hand each fold the chunk's events of its types, then have it encode its rows."""
         for projection in self.projections:
+            fold = self.folds.get(projection.name)
+            if fold is None:
+                continue  # it raised: rebuilt page by page
             handles = projection.handles
             mine = [e for e in events if e.type in handles and not e.erased]
-            fold = self.folds[projection.name]
-            if mine:
-                fold.fold(mine)
-            fold.flush(copies, self.tables[projection.name])
+            skipped = self.skipped[projection.name]
+            if skipped:  # poison events an operator skipped: catch-up leaves them out too
+                mine = [e for e in mine if e.event_id not in skipped]
+            try:
+                if mine:
+                    fold.fold(mine)
+                fold.flush(copies, self.tables[projection.name])
+            except Exception as err:
+                self._drop(projection.name, err)
 
     def _send(self, copies: CopyBuffer, done: int, progress: Progress | None, head: int) -> None:
         """Send a chunk's COPY text, and the progress, in one transaction (the writer's)."""
@@ -220,7 +252,14 @@ class ChunkedRebuild:
             with self.store.engine.begin() as conn:
                 pg = as_psycopg(conn)
                 restore_keys(pg, dropped[name])
-                if dropped[name].duplicates or not self.folds[name].finish(conn, self.tables[name]):
+                try:
+                    with conn.begin_nested():
+                        stands = self.folds[name].finish(conn, self.tables[name])
+                except Exception as err:
+                    self.failed.add(name)
+                    log.info("rebuild of %s goes on page by page: its fold raised %r", name, err)
+                    return
+                if dropped[name].duplicates or not stands:
                     self.shared_ids.add(name)
                     return
                 analyse(pg, dropped[name])

@@ -1,8 +1,9 @@
 """The weekly digest: each person's nudges of an ISO week in one row (``weekly_digests``).
 
 An employee's come from their own capital; a manager's also from each team they lead (that
-team's week of levers, after suppression: a hidden number never triggers or appears in a
-nudge). At most three nudges per person and per team. The rows are derived data:
+team's latest released week, at most one week before the digest's: managers read releases
+only, docs/privacy.md; a hidden or noisy number never triggers or appears in a nudge). At
+most three nudges per person and per team. The rows are derived data:
 ``build_digests`` recomputes a week from the read models (so it can be rebuilt at any
 time), and ``send_digests`` mails the unsent ones through :mod:`shared.notify`.
 """
@@ -19,7 +20,7 @@ from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import week_index, week_start
 from shared.notify import Mailer, Message
 from shared.projections.capital import read_capital
-from shared.projections.levers import read_team_levers
+from shared.releases.reads import read_team_releases
 
 
 def employee_week_nudges(
@@ -64,8 +65,9 @@ def digest_for(
         ),
         {"p": person_id, "t": tenant_id},
     ):
-        view = read_team_levers(conn, tenant_id, team_id, index, index, k)
-        nudges = view["weeks"][0]["nudges"]
+        view = read_team_releases(conn, tenant_id, team_id, index - 1, index, k)
+        released = [w for w in view["weeks"] if w["released"]]
+        nudges = released[-1]["nudges"] if released else []
         if nudges:
             teams.append({"team_id": str(team_id), "name": name, "nudges": nudges})
     nudges = employee_week_nudges(conn, tenant_id, person_id, week)

@@ -8,6 +8,13 @@ one transaction. One read of the log feeds every projection rebuilt with a rebui
 (``begin_rebuild()``): it folds the log a group of people at a time and writes each group's
 rows as it goes (shared/projections/chunked.py); the others apply it page by page. Either
 way, what was appended meanwhile is applied (``apply()``) in the switch's transaction.
+
+Poison events are handled as catch-up handles them (rebuild equals catch-up, quarantine
+included): a page is applied through :func:`apply_isolated`, which quarantines the tenant at
+the same event, in the new generation's rows of ``projection_quarantine`` (they replace the
+live generation's at the switch). A fold that raises sends its projection back to a rebuild
+page by page in log order, which finds the poison event as catch-up did; the other
+projections' folds go on.
 """
 
 from __future__ import annotations
@@ -20,6 +27,15 @@ from shared.eventlog import EventStore, RecordedEvent
 from shared.eventlog.chunked_reads import DEFAULT_CHUNK_EVENTS
 from shared.projections.chunked import ChunkedRebuild, Progress
 from shared.projections.projection import Projection, readable
+from shared.projections.quarantine import (
+    Poison,
+    apply_isolated,
+    forget,
+    held_tenants,
+    record,
+    skipped_events,
+    warn,
+)
 from shared.projections.tables import (
     create_tables,
     head_position,
@@ -68,18 +84,20 @@ def rebuild_many(
         chunked = ChunkedRebuild(store, folding, tables, chunk_events)
         head = chunked.run(progress)
         # An id used by more than one person (imports carry client-chosen ids) puts two
-        # rows under one key in different chunks: such a projection is rebuilt again page
-        # by page in log order, as catch-up would have applied it.
-        paging += [p for p in folding if p.name in chunked.shared_ids]
-        folding = [p for p in folding if p.name not in chunked.shared_ids]
+        # rows under one key in different chunks, and a fold that raised found a poison
+        # event: such a projection is rebuilt again page by page in log order, as catch-up
+        # would have applied it (its poison events quarantined as catch-up does).
+        again = chunked.shared_ids | chunked.failed
+        paging += [p for p in folding if p.name in again]
+        folding = [p for p in folding if p.name not in again]
         if paging:
             with store.engine.begin() as conn:
                 for projection in paging:
                     create_tables(conn, projection, generations[projection.name])
         if folding:
-            passes.append((_Pass(store, folding, tables, batch), head))
+            passes.append((_Pass(store, folding, generations, batch), head))
     if paging:
-        page_pass = _Pass(store, paging, tables, batch)
+        page_pass = _Pass(store, paging, generations, batch)
         passes.append((page_pass, page_pass.catch_up(progress)))
     _switch(store.engine, projections, generations, passes, partitions)
     return generations
@@ -96,6 +114,7 @@ def _start(engine: Engine, projections: Sequence[Projection]) -> dict[str, int]:
             ).one()
             generations[projection.name] = row.generation + 1
             create_tables(conn, projection, row.generation + 1)
+            forget(conn, projection.name, row.generation + 1)  # of a rebuild abandoned
             conn.execute(
                 text(
                     "UPDATE projections SET rebuilding = :g, rebuild_position = 0 WHERE name = :n"
@@ -115,13 +134,16 @@ class _Pass:
         self,
         store: EventStore,
         projections: Sequence[Projection],
-        tables: Mapping[str, Mapping[str, str]],
+        generations: Mapping[str, int],
         batch: int,
     ):
         self.store = store
         self.projections = projections
-        self.tables = tables
+        self.generations = generations
+        self.tables = {p.name: table_names(p, generations[p.name]) for p in projections}
         self.batch = batch
+        self.poisons: list[tuple[str, Poison]] = []
+        """Poison events found in transactions not committed yet (:meth:`warn`)."""
         self.handles = frozenset().union(*(p.handles for p in projections))
         self.personal = any(p.needs_personal_data for p in projections)
         self.split = _Splitter(projections)
@@ -135,7 +157,13 @@ class _Pass:
         )
         for projection, mine in zip(self.projections, self.split(readable(events)), strict=True):
             if mine:
-                projection.apply(conn, mine, self.tables[projection.name])
+                name, generation = projection.name, self.generations[projection.name]
+                held = held_tenants(conn, name, generation)
+                skipped = skipped_events(conn, name)
+                tables = self.tables[name]
+                outcome = apply_isolated(conn, projection, mine, tables, held, skipped)
+                record(conn, name, generation, outcome)
+                self.poisons += [(name, p) for p in outcome.poisons]
         if len(events) < self.batch:
             return max(position, head, events[-1].position if events else 0), True
         return events[-1].position, False
@@ -152,10 +180,17 @@ class _Pass:
                     text("UPDATE projections SET rebuild_position = :p WHERE name = ANY(:n)"),
                     {"p": position, "n": names},
                 )
+            self.warn()
             if progress:
                 progress(position, self.store.head())
             if done:
                 return position
+
+    def warn(self) -> None:
+        """Log the poison events found, once their transaction committed."""
+        for name, poison in self.poisons:
+            warn(name, [poison])
+        self.poisons = []
 
 
 def _switch(
@@ -193,6 +228,9 @@ def _switch(
             repartition(conn, projection.name, partitions, reached[projection.name])
             for base in projection.tables:
                 conn.execute(text(f"DROP TABLE IF EXISTS {physical(base, old[projection.name])}"))
+            forget(conn, projection.name, generations[projection.name], below=True)
+    for rebuild, _ in passes:
+        rebuild.warn()
 
 
 def _go_live(conn: Connection, projection: Projection, generation: int, position: int) -> None:

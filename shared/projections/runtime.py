@@ -7,13 +7,16 @@ per projection in ``projections`` and one checkpoint per partition of it in
 shared/projections/partitions.py, docs/scaling.md). Its parts, one module each:
 
 * registry and tables (shared/projections/tables.py): rows, generations, checkpoints;
-* catch-up and poison events (shared/projections/catchup.py);
+* catch-up (shared/projections/catchup.py);
+* poison events quarantined per tenant, and their release (shared/projections/quarantine.py,
+  shared/projections/release.py);
 * shadow rebuilds (shared/projections/rebuild.py);
 * status and waits (shared/projections/status.py).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Engine
@@ -28,7 +31,9 @@ from shared.projections.projection import (
     collector_paused,
     joined,
 )
+from shared.projections.quarantine import quarantined
 from shared.projections.rebuild import Progress, rebuild_many
+from shared.projections.release import Released, release
 from shared.projections.status import Status, statuses, wait_for
 from shared.projections.tables import physical, register
 from shared.settings import rebuild_chunk_events
@@ -124,8 +129,8 @@ class Runtime:
                 together in this one call.
 
         Returns:
-            How many events were applied. A poison event stops the projection (status
-            ``failed``) and ends the call.
+            How many events were applied. A poison event quarantines its tenant's part of
+            the projection (its later events are held back); the others go on.
 
         Raises:
             KeyError: ``name`` is not one of this runtime's projections.
@@ -142,14 +147,35 @@ class Runtime:
             max_batches=max_batches,
         )
 
-    def retry(self, name: str) -> None:
-        """Clear projection ``name``'s failure so catch-up tries the poison event again
-        (after a fix).
+    def retry(
+        self, name: str, tenant_id: uuid.UUID | None = None, *, skip_event: bool = False
+    ) -> list[Released]:
+        """Apply again what projection ``name`` held back after a poison event (after a
+        fix): for ``tenant_id``, or for every quarantined tenant (and clear a failure of the
+        whole projection left by an older version).
 
         Parameters:
             name: the projection.
+            tenant_id: the quarantined tenant; default, every one.
+            skip_event: skip each tenant's poison event (recorded: every rebuild skips it
+                too), then apply the rest: the fix was a compensating event.
+
+        Returns:
+            What each retry did, in the order of the tenants' poison events.
+
+        Raises:
+            KeyError: ``name`` is not one of this runtime's projections.
+            LookupError: ``tenant_id`` is not quarantined in ``name``.
         """
+        projection = self.projections[name]
+        if tenant_id is not None:
+            return [release(self.store, projection, tenant_id, self.batch, skip_event=skip_event)]
         catchup.retry(self.store, name)
+        with self.engine.connect() as conn:
+            tenants = [q.tenant_id for q in quarantined(conn) if q.projection == name]
+        return [
+            release(self.store, projection, t, self.batch, skip_event=skip_event) for t in tenants
+        ]
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Build the next generation of ``name`` from position 0 beside the live one, then

@@ -1,5 +1,6 @@
-"""How far each projection is: its position, lag and failure (``compound projections
-status``, ``/metrics``, the operations API), and waiting for a position (read-your-writes)."""
+"""How far each projection is: its position, lag, failure and quarantined tenants
+(``compound projections status``, ``/metrics``, the operations API), and waiting for a
+position (read-your-writes)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ class Status:
     rebuild_position: int | None
     partitions: tuple[int, ...] = ()
     """Each partition's checkpoint, in partition order (``position`` is the lowest)."""
+    quarantined_tenants: int = 0
+    """Tenants whose part of the projection waits at a poison event
+    (shared/projections/quarantine.py)."""
+    held_events: int = 0
+    """Events held back for those tenants, their poison events included."""
 
 
 def statuses(engine: Engine) -> list[Status]:
@@ -46,10 +52,21 @@ def statuses(engine: Engine) -> list[Status]:
     with engine.connect() as conn:
         head = head_position(conn)
         rows = conn.execute(text("SELECT * FROM projections ORDER BY name")).all()
-        return [_status(conn, row, head) for row in rows]
+        waiting = {
+            r.projection: (int(r.tenants), int(r.held))
+            for r in conn.execute(
+                text(
+                    "SELECT q.projection, count(*) AS tenants, sum(q.held_events) AS held "
+                    "FROM projection_quarantine q JOIN projections p "
+                    "ON p.name = q.projection AND p.generation = q.generation "
+                    "GROUP BY q.projection"
+                )
+            )
+        }
+        return [_status(conn, row, head, waiting.get(row.name, (0, 0))) for row in rows]
 
 
-def _status(conn: Connection, row: Any, head: int) -> Status:
+def _status(conn: Connection, row: Any, head: int, waiting: tuple[int, int]) -> Status:
     oldest = conn.execute(
         text("SELECT min(recorded_at) FROM events WHERE position > :p"), {"p": row.position}
     ).scalar()
@@ -72,6 +89,7 @@ def _status(conn: Connection, row: Any, head: int) -> Status:
         row.rebuilding,
         row.rebuild_position,
         tuple(max(int(p), int(row.position)) for p in checkpoints),
+        *waiting,
     )
 
 

@@ -30,6 +30,7 @@ from flask.testing import FlaskClient
 
 from services.gateway.feedback import feedback_token
 from shared.commands import Actor, JournalCommands, OrganizationCommands
+from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from tests.api.conftest import Headers, Person, admin_actor, bearer
@@ -61,6 +62,9 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/me/tokens"): SIGNED_IN,
     ("GET", "/api/v1/me/working-hours"): SIGNED_IN,
     ("PUT", "/api/v1/me/working-hours"): SIGNED_IN,
+    ("POST", "/api/v1/me/absences"): SIGNED_IN,
+    ("GET", "/api/v1/me/absences"): SIGNED_IN,
+    ("DELETE", "/api/v1/me/absences/{absence_id}"): frozenset({"employee"}),
     ("DELETE", "/api/v1/me/tokens/{token_id}"): frozenset({"employee", "admin"}),
     ("POST", "/api/v1/actions"): SIGNED_IN,
     ("POST", "/api/v1/actions/{action_id}/undo"): frozenset({"employee"}),
@@ -94,6 +98,10 @@ ALLOWED: dict[Route, frozenset[str]] = {
     # (tests/api/test_operator_scope.py has an operator organisation's admin).
     ("GET", "/api/v1/projections"): frozenset(),
     ("POST", "/api/v1/projections/{name}/rebuild"): frozenset(),
+    # Confirmations: only the party the subject's item names (the colleague, payments-1).
+    ("POST", "/api/v1/outcomes/{outcome_id}/confirmation"): frozenset({"colleague"}),
+    ("POST", "/api/v1/actions/{action_id}/confirmation"): frozenset({"colleague"}),
+    ("POST", "/api/v1/feedback-requests/{request_id}/answer"): frozenset({"colleague"}),
     # The feedback link is the credential: no login, whoever holds it.
     ("GET", "/f/{token}"): EVERYONE,
     ("POST", "/f/{token}"): EVERYONE,
@@ -161,6 +169,12 @@ def _revoke_token(w: World) -> Call:
     return Call("DELETE", f"/api/v1/me/tokens/{token_id}")
 
 
+def _withdraw_absence(w: World) -> Call:
+    today = datetime.now(UTC).date()
+    declared = declare_absence(w.store, w.subject_actor, today, today)
+    return Call("DELETE", f"/api/v1/me/absences/{declared.id}")
+
+
 def _end_experiment(w: World) -> Call:
     started = w.journal.start_experiment(w.subject_actor, "learning_bit")
     return Call("POST", f"/api/v1/experiments/{started.id}/end", {"reflection": "done"})
@@ -175,6 +189,28 @@ def _feedback_link(w: World) -> str:
     asked = w.journal.request_feedback(w.subject_actor, "Was my demo clear?")
     with w.app.app_context():
         return "/f/" + feedback_token(w.org.tenant_id, w.subject.id, asked.id)
+
+
+def _confirm(kind: str) -> Callable[[World], Call]:
+    """A confirmation of a new item of the subject's that names the colleague (payments-1)."""
+
+    def call(w: World) -> Call:
+        named = w.org.people["payments-1"]
+        if kind == "outcomes":
+            item = w.journal.record_outcome(w.subject_actor, "recognition", confirmer=named).id
+        else:
+            item = w.journal.log_action(
+                w.subject_actor, "network_nudge", 5, "team", counterpart=named
+            ).id
+        return Call("POST", f"/api/v1/{kind}/{item}/confirmation", {"confirmed": True})
+
+    return call
+
+
+def _answer_named_request(w: World) -> Call:
+    named = w.org.people["payments-1"]
+    asked = w.journal.request_feedback(w.subject_actor, "Clear?", colleague=named)
+    return Call("POST", f"/api/v1/feedback-requests/{asked.id}/answer", {"useful": True})
 
 
 def _assign_manager(w: World) -> Call:
@@ -200,6 +236,7 @@ def _import(w: World) -> Call:
 
 
 ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
+TODAY = datetime.now(UTC).date().isoformat()
 JSON = {"Accept": "application/json"}
 
 REQUESTS: dict[Route, Callable[[World], Call]] = {
@@ -220,6 +257,11 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "/api/v1/me/working-hours",
         {"start": "08:00", "end": "16:00", "working_days": ["mon"], "time_zone": "UTC"},
     ),
+    ("POST", "/api/v1/me/absences"): lambda w: Call(
+        "POST", "/api/v1/me/absences", {"starts_on": TODAY, "ends_on": TODAY}
+    ),
+    ("GET", "/api/v1/me/absences"): lambda w: Call("GET", "/api/v1/me/absences"),
+    ("DELETE", "/api/v1/me/absences/{absence_id}"): _withdraw_absence,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): _revoke_token,
     ("POST", "/api/v1/actions"): lambda w: Call("POST", "/api/v1/actions", ACTION),
     ("POST", "/api/v1/actions/{action_id}/undo"): _undo_action,
@@ -281,6 +323,9 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
     ("POST", "/api/v1/projections/{name}/rebuild"): lambda w: Call(
         "POST", "/api/v1/projections/capital/rebuild"
     ),
+    ("POST", "/api/v1/outcomes/{outcome_id}/confirmation"): _confirm("outcomes"),
+    ("POST", "/api/v1/actions/{action_id}/confirmation"): _confirm("actions"),
+    ("POST", "/api/v1/feedback-requests/{request_id}/answer"): _answer_named_request,
     ("GET", "/f/{token}"): lambda w: Call("GET", _feedback_link(w), headers=JSON),
     ("POST", "/f/{token}"): lambda w: Call("POST", _feedback_link(w), {"useful": True}),
 }

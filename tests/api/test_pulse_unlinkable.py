@@ -263,7 +263,7 @@ def test_the_scheduler_closes_ended_periods(
     receipt = journal.submit_pulse(actor, answers_of(0), week=iso_week_of(last_week), now=last_week)
     journal.submit_pulse(actor, answers_of(1))  # this week's period: still open
     assert receipt.closes_at <= datetime.now(UTC)
-    closed, released = close_pulse_periods(settings, engine)
+    closed, released = close_pulse_periods(engine, settings)
     assert closed >= 1 and released >= 1
     [event] = store.read_stream(f"pulse-{org.teams['platform']}-{receipt.week}")
     assert event.data["answers"] == answers_of(0)

@@ -193,7 +193,7 @@ def test_new_employee_journey(
     after = {d: score(page, d) for d in before}
     assert all(after[d] > before[d] for d in before), (before, after)
     last_row = page.locator("#capital-table tbody tr").last.locator("td")
-    assert [float(v) for v in last_row.all_text_contents()] == list(after.values())
+    assert [float(v) for v in last_row.all_text_contents()[:3]] == list(after.values())
     expect(page.locator(".explain a").first).to_be_visible()
     shot(page, screenshots, "capital")
     phone_shot(page, screenshots, "capital-phone")

@@ -21,6 +21,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from services.calendar_provider.kinds import counts
 from shared.calendar.connections import Connections, TokenCipher, connection_id_for
 from shared.calendar.providers import configured_providers
 from shared.calendar.settings import CalendarSettings, ProviderServerSettings
@@ -53,6 +54,21 @@ class LiveServer:
         self.server.server_close()
 
 
+class WireTap:
+    """WSGI middleware that keeps what the provider answered (request URI and body), to
+    check what crossed the wire to Compound."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.exchanges: list[tuple[str, bytes]] = []
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        uri = f"{environ.get('PATH_INFO', '')}?{environ.get('QUERY_STRING', '')}"
+        body = b"".join(self.app(environ, start_response))
+        self.exchanges.append((uri, body))
+        return [body]
+
+
 @dataclass
 class CalendarWorld:
     provider_url: str
@@ -64,6 +80,7 @@ class CalendarWorld:
     settings: Settings
     store: EventStore
     org: DemoOrg
+    wire: WireTap
 
     @property
     def admin(self) -> dict[str, str]:
@@ -207,6 +224,11 @@ class CalendarWorld:
             AppendContext(actor=str(self.org.people[who]), source="test"),
         )
 
+    def meetings(self, who: str) -> list[dict[str, Any]]:
+        """The provider's events of ``who`` that count as meetings (docs/levers.md): the
+        ones a sync turns into ``MeetingObserved``."""
+        return [m for m in self.provider_events(who) if counts(m, self.org.emails[who])]
+
     def provider_events(self, who: str) -> list[dict[str, Any]]:
         response = requests.get(
             f"{self.provider_url}/admin/accounts/{self.org.emails[who]}/events",
@@ -271,7 +293,10 @@ def world(
         page_size=25,
     )
     gateway_settings = replace(settings, calendar=calendar)
-    provider = LiveServer(create_provider(provider_settings), provider_port)
+    provider_app = create_provider(provider_settings)
+    wire = WireTap(provider_app.wsgi_app)
+    provider_app.wsgi_app = wire  # type: ignore[method-assign]
+    provider = LiveServer(provider_app, provider_port)
     gateway_app = create_gateway(
         {
             "COMPOUND_SETTINGS": gateway_settings,
@@ -291,8 +316,15 @@ def world(
             settings=gateway_settings,
             store=store,
             org=calendar_org,
+            wire=wire,
         )
     finally:
         gateway.stop()
         provider.stop()
         gateway_app.extensions["compound"].close()
+
+
+@pytest.fixture
+def loopback_http(monkeypatch: pytest.MonkeyPatch) -> None:
+    """oauthlib refuses plain HTTP unless told: the provider listens on loopback only."""
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")

@@ -37,5 +37,9 @@ def test_every_team_member_is_connected_once_with_their_manager_known(
     connection_id = connection_id_for(org.people["payments-1"], "local")
     report = world.sync_service().sync(connection_id)
     assert report.observed > 20
+    # the provider knows the manager: the weekly 1:1 is with them (Compound keeps only its size)
+    manager = org.emails["payments-manager"]
+    held = world.provider_events("payments-1")
+    assert any([a[0] for a in m["attendees"]][1:] == [manager] for m in held)
     stream = world.store.read_stream(f"calendar-{org.people['payments-1']}")
-    assert any(e.type == "MeetingObserved" and e.data["with_manager"] for e in stream)
+    assert any(e.type == "MeetingObserved" and e.data["attendee_count"] == 2 for e in stream)

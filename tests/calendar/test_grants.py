@@ -9,6 +9,7 @@ import time
 import requests
 from sqlalchemy import text
 
+from shared.calendar.providers import GOOGLE_SCOPE
 from tests.calendar.conftest import CalendarWorld, csrf, query
 
 
@@ -125,11 +126,11 @@ def test_a_replayed_callback_is_rejected(world: CalendarWorld):
 def test_the_provider_rejects_a_wrong_verifier_and_a_replayed_code(world: CalendarWorld):
     world.register("platform-1")
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize("platform-1", "calendar.readonly", verifier)
+    code = world.authorize("platform-1", GOOGLE_SCOPE, verifier)
     wrong = world.exchange(code, secrets.token_urlsafe(48))
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_grant"
 
-    code = world.authorize("platform-1", "calendar.readonly", verifier)
+    code = world.authorize("platform-1", GOOGLE_SCOPE, verifier)
     first = world.exchange(code, verifier)
     assert first.status_code == 200 and first.json()["refresh_token"]
     replay = world.exchange(code, verifier)
@@ -141,7 +142,7 @@ def test_the_provider_requires_pkce_with_s256(world: CalendarWorld):
         "response_type": "code",
         "client_id": world.client_id,
         "redirect_uri": world.redirect_uri,
-        "scope": "calendar.readonly",
+        "scope": GOOGLE_SCOPE,
         "state": "s",
     }
     url = f"{world.provider_url}/oauth/authorize"

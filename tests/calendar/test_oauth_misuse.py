@@ -22,6 +22,7 @@ import pytest
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from shared.calendar.providers import GOOGLE_SCOPE
 from shared.commands import Actor, OrganizationCommands
 from tests.calendar.conftest import PROVIDER_PASSWORD, CalendarWorld, query
 from tests.reliability.report import FIGURES, write_page
@@ -117,7 +118,7 @@ def authorize_params(world: CalendarWorld, **extra: str) -> dict[str, str]:
         "response_type": "code",
         "client_id": world.client_id,
         "redirect_uri": world.redirect_uri,
-        "scope": "calendar.readonly",
+        "scope": GOOGLE_SCOPE,
         "state": "s",
         **extra,
     }
@@ -138,18 +139,18 @@ def plain_pkce(world: CalendarWorld) -> bool:
 
 def missing_verifier(world: CalendarWorld) -> bool:
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize(person(world), "calendar.readonly", verifier)
+    code = world.authorize(person(world), GOOGLE_SCOPE, verifier)
     return refused_grant(token_request(world, code=code))
 
 
 def wrong_verifier(world: CalendarWorld) -> bool:
-    code = world.authorize(person(world), "calendar.readonly", secrets.token_urlsafe(48))
+    code = world.authorize(person(world), GOOGLE_SCOPE, secrets.token_urlsafe(48))
     return refused_grant(token_request(world, code=code, code_verifier=secrets.token_urlsafe(48)))
 
 
 def replayed_code(world: CalendarWorld) -> bool:
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize(person(world), "calendar.readonly", verifier)
+    code = world.authorize(person(world), GOOGLE_SCOPE, verifier)
     assert token_request(world, code=code, code_verifier=verifier).status_code == 200
     return refused_grant(token_request(world, code=code, code_verifier=verifier))
 
@@ -178,7 +179,7 @@ def unregistered_redirect_uri(world: CalendarWorld) -> bool:
 
 def other_redirect_uri_at_token(world: CalendarWorld) -> bool:
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize(person(world), "calendar.readonly", verifier)
+    code = world.authorize(person(world), GOOGLE_SCOPE, verifier)
     other = world.redirect_uri + "/elsewhere"
     return refused_grant(
         token_request(world, code=code, code_verifier=verifier, redirect_uri=other)
@@ -187,7 +188,7 @@ def other_redirect_uri_at_token(world: CalendarWorld) -> bool:
 
 def wrong_client_secret(world: CalendarWorld) -> bool:
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize(person(world), "calendar.readonly", verifier)
+    code = world.authorize(person(world), GOOGLE_SCOPE, verifier)
     answer = token_request(world, code=code, code_verifier=verifier, client_secret="guess")
     return refused_grant(answer)
 
@@ -215,7 +216,7 @@ def test_every_misuse_of_the_grant_is_refused(world: CalendarWorld) -> None:
     # misuse's doing, not a broken harness).
     world.connect(person(world))
     verifier = secrets.token_urlsafe(48)
-    code = world.authorize(person(world), "calendar.readonly", verifier)
+    code = world.authorize(person(world), GOOGLE_SCOPE, verifier)
     assert token_request(world, code=code, code_verifier=verifier).status_code == 200
     accepted = [name for name, case in (CLIENT_SIDE | SERVER_SIDE).items() if not case(world)]
     assert not accepted, f"accepted: {accepted}"

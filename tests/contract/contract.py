@@ -20,9 +20,11 @@ from sqlalchemy import text
 
 from shared.eventlog import EventStore
 from shared.projections import Projection, Runtime
+from shared.projections.quarantine import quarantined
 from tests.contract.histories import Write
 from tests.contract.isolation import Crashes, SimulatedCrash, isolated
 from tests.contract.writer import Identities, write
+from tests.integration.poisoned import IsBad, poisoning
 
 ONE_PASS = 1_000_000  # a batch larger than any history: one pass
 CHUNK_EVENTS = 5
@@ -128,14 +130,29 @@ def start_at_head(store: EventStore, projections: list[Projection]) -> None:
         )
 
 
+def waiting(store: EventStore, projection: Projection, ids: set[uuid.UUID]) -> list[Any]:
+    """The tenants of ``ids`` that ``projection``'s live generation holds back at a poison
+    event: tenant, position, event id and the events held (shared/projections/quarantine.py).
+    """
+    with store.engine.connect() as conn:
+        return [
+            (q.tenant_id, q.position, q.event_id, q.held_events)
+            for q in quarantined(conn)
+            if q.projection == projection.name and q.tenant_id in ids
+        ]
+
+
 def check(
     store: EventStore,
     registered: Projection,
     history: list[Write],
     plan: dict[str, Any],
     note: Callable[[str], None] = lambda _: None,
+    poison: IsBad | None = None,
 ) -> None:
-    """Assert the contract for ``registered`` on ``history`` caught up as ``plan`` says.
+    """Assert the contract for ``registered`` on ``history`` caught up as ``plan`` says;
+    with ``poison``, the events it picks cannot be applied (nor folded), and the tenants
+    quarantined at them must be the same each time too.
 
     Raises:
         AssertionError: naming the table, the rows on either side only, and the history.
@@ -145,6 +162,8 @@ def check(
     batched = isolated(registered, f"b{suffix}", crashes)
     rebuild_crashes = Crashes()
     one_pass = isolated(registered, f"o{suffix}", rebuild_crashes)
+    if poison is not None:
+        batched, one_pass = poisoning(batched, poison), poisoning(one_pass, poison)
     start_at_head(store, [batched, one_pass])
     origin = store.head()
 
@@ -166,6 +185,11 @@ def check(
     note(f"crashes: {'none' if not crashes.count else 'some'}")
     assert in_batches == snapshot(store, batched, mine), "rows of no id of this history"
     assert_same(in_batches, snapshot(store, one_pass, None), "one pass", history)
+    quarantine = waiting(store, batched, mine)
+    note(f"tenants quarantined: {'none' if not quarantine else 'some'}")
+    assert waiting(store, one_pass, mine) == quarantine, (
+        f"one pass quarantined otherwise: {history}"
+    )
 
     # A rebuild that dies mid-way leaves the live generation serving; the next one finishes.
     rebuild_crashes.rate = 1.0
@@ -174,8 +198,12 @@ def check(
         chunked.rebuild(one_pass.name)
     rebuild_crashes.rate = 0.0
     assert_same(in_batches, snapshot(store, one_pass, mine), "after a failed rebuild", history)
+    assert waiting(store, one_pass, mine) == quarantine, f"a failed rebuild's quarantine: {history}"
     chunked.rebuild(one_pass.name)
     assert_same(in_batches, snapshot(store, one_pass, mine), "rebuild", history)
+    assert waiting(store, one_pass, mine) == quarantine, (
+        f"the rebuild quarantined otherwise: {history}"
+    )
 
 
 def check_rebuilt_together(

@@ -13,7 +13,9 @@ commands could have appended:
   moving, leaving, becoming managers, setting working hours, changing time zone;
 * micro-actions (some written with an idempotency key), their retractions, outcomes linked
   to an action or not, weekly plans, experiments started and ended, feedback requested and
-  given, anonymous pulses, calendar meetings observed, moved and cancelled;
+  given, anonymous pulses, calendar meetings observed, moved and cancelled; actions,
+  outcomes and requests naming a colleague (or an address), and their confirmations;
+  absences declared and withdrawn;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
   past, shuffled, so answers come before their requests, experiments end before they start
   and meetings are cancelled before they are observed; an import sent twice without a key
@@ -30,6 +32,7 @@ set the flag to True once the projection is mended.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -37,6 +40,7 @@ from typing import Any, NamedTuple
 from hypothesis import strategies as st
 
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import NewEvent
 from shared.eventlog.events import PULSE_ITEMS
@@ -117,6 +121,9 @@ class _Person:
     retracted: set[Ref] = field(default_factory=set)
     requests: list[Ref] = field(default_factory=list)
     answered: set[Ref] = field(default_factory=set)
+    outcomes: list[Ref] = field(default_factory=list)
+    confirmed: set[Ref] = field(default_factory=set)  # actions and outcomes answered
+    absences: list[Ref] = field(default_factory=list)
     experiments: list[tuple[Ref, bool]] = field(default_factory=list)  # (id, ended)
     meetings: list[str] = field(default_factory=list)
     pulses: set[tuple[Ref, Any]] = field(default_factory=set)  # (team, day) answered
@@ -262,9 +269,44 @@ def _action(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEvent
         audience=world.pick(list(AUDIENCES)),
         note=None,
     )
+    if data["tactic"] in RELATIONSHIP_TACTICS and world.draw(st.booleans()):
+        data["counterpart_id"] = _colleague(world, person)
     event = NewEvent("MicroActionLogged", data, at)
     person.actions.append((action, event))
     return action, event
+
+
+def _colleague(world: _World, person: _Person) -> Ref:
+    """Someone of the person's organisation to name (the person too, as an import may)."""
+    return world.pick([p.ref for p in world.people if p.tenant == person.tenant])
+
+
+def _confirmation(world: _World, person: _Person, at: datetime) -> NewEvent | None:
+    """The named party confirms or declines one of the person's actions or outcomes, once."""
+    items = [("action", a) for a, _ in person.actions] + [("outcome", o) for o in person.outcomes]
+    items = [(kind, item) for kind, item in items if item not in person.confirmed]
+    if not items:
+        return None
+    kind, item = world.pick(items)
+    person.confirmed.add(item)
+    event_type = "ActionConfirmed" if kind == "action" else "OutcomeConfirmed"
+    data = {f"{kind}_id": item, "person_id": person.ref, "confirmed": world.draw(st.booleans())}
+    return NewEvent(event_type, data, at)
+
+
+def _absence(world: _World, person: _Person, at: datetime) -> NewEvent:
+    """The person declares an absence (an id declared again replaces its days) or withdraws
+    one (model 2: leave pauses decay)."""
+    if person.absences and world.draw(st.booleans()):
+        data = _data(absence_id=world.pick(person.absences), person_id=person.ref)
+        return NewEvent("AbsenceWithdrawn", data, at)
+    absence = Ref("absence", person.ref.number * 100 + len(person.absences) % 3)
+    person.absences.append(absence)
+    starts = (at + timedelta(days=world.draw(st.integers(-30, 30)))).date()
+    ends = starts + timedelta(days=world.draw(st.integers(0, 60)))
+    data = _data(absence_id=absence, person_id=person.ref, starts_on=starts.isoformat(),
+                 ends_on=ends.isoformat())  # fmt: skip
+    return NewEvent("AbsenceDeclared", data, at)
 
 
 def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -> NewEvent:
@@ -276,6 +318,12 @@ def _outcome(world: _World, person: _Person, at: datetime, action: Ref | None) -
         action_id=action,
         note=None,
     )
+    confirmer = world.draw(st.integers(0, 3))
+    if confirmer == 1:
+        data["confirmer_id"] = _colleague(world, person)
+    elif confirmer == 2:
+        data["confirmer_email"] = "mentor@outside.example"
+    person.outcomes.append(data["outcome_id"])
     return NewEvent("OutcomeRecorded", data, at)
 
 
@@ -289,6 +337,8 @@ def _request(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEven
         question="How was it?",
         expires_at=(at + timedelta(days=14)).isoformat(),
     )
+    if world.draw(st.booleans()):
+        data["colleague_id"] = _colleague(world, person)
     person.requests.append(request)
     return request, NewEvent("FeedbackRequested", data, at)
 
@@ -296,7 +346,11 @@ def _request(world: _World, person: _Person, at: datetime) -> tuple[Ref, NewEven
 def _answer(world: _World, person: _Person, request: Ref, at: datetime) -> NewEvent:
     person.answered.add(request)
     data = _data(
-        request_id=request, person_id=person.ref, useful=world.draw(st.booleans()), comment=None
+        request_id=request,
+        person_id=person.ref,
+        useful=world.draw(st.booleans()),
+        comment=None,
+        confirmed=world.draw(st.booleans()),
     )
     return NewEvent("FeedbackGiven", data, at)
 
@@ -350,7 +404,7 @@ def _journal(world: _World, person: _Person) -> None:
     """One thing a person does now, through the commands (one event, their stream)."""
     draw, now = world.draw, world.now()
     journal, calendar = f"journal-{person.ref!r}", f"calendar-{person.ref!r}"
-    roll = draw(st.integers(0, 13))
+    roll = draw(st.integers(0, 14))
     open_actions = [
         (a, e)
         for a, e in person.actions
@@ -403,6 +457,8 @@ def _journal(world: _World, person: _Person) -> None:
     elif roll == 9 and [r for r in person.requests if r not in person.answered]:
         request = world.pick([r for r in person.requests if r not in person.answered])
         world.append(person.tenant, journal, _answer(world, person, request, now))
+    elif roll == 9 and (confirmation := _confirmation(world, person, now)) is not None:
+        world.append(person.tenant, journal, confirmation)
     elif roll == 10 and person.team is not None and (person.team, now.date()) not in person.pulses:
         week = iso_week_of(now.date())
         person.pulses.add((person.team, now.date()))
@@ -418,6 +474,8 @@ def _journal(world: _World, person: _Person) -> None:
             NewEvent("PulseResponseSubmitted", data, midnight),
             key=True,
         )
+    elif roll == 14:
+        world.append(person.tenant, journal, _absence(world, person, now))
     elif roll in (11, 12) or not person.meetings:
         start = now + timedelta(days=draw(st.integers(-3, 6)), hours=draw(st.integers(0, 12)))
         world.append(person.tenant, calendar, _meeting(world, person, _after_hiring(person, start)))
@@ -508,6 +566,24 @@ def _retry(world: _World) -> None:
         world.writes.append(Write("retry", world.writes[index].tenant, retry_of=index))
 
 
+def _release(world: _World) -> None:
+    """A team's (or an organisation's) week released: one event on a stream of its own;
+    now and then a second publisher's attempt at the same stream, which appends nothing."""
+    tenant = world.pick(world.tenants)
+    team = world.pick([*world.teams[tenant], None])
+    week = iso_week_of(world.now().date())
+    stream = f"release-{team if team is not None else tenant!r}-{week}"
+    released = world.__dict__.setdefault("released", set())
+    if stream in released:
+        return
+    released.add(stream)
+    value = world.draw(st.integers(0, 1000)) / 10
+    release = json.dumps({"levers": {"participation": {"value": value, "suppressed": False}}})
+    data = _data(team_id=team, week=week, k=world.draw(st.integers(3, 9)), epsilon_milli=10000,
+                 model_version=1, release=release)  # fmt: skip
+    world.append(tenant, stream, NewEvent("LeverReleasePublished", data, world.now()))
+
+
 def _erase(world: _World) -> None:
     living = world.living()
     if len(living) > 1:
@@ -537,6 +613,8 @@ def histories(draw: st.DrawFn, max_steps: int = 40) -> list[Write]:
             _retry(world)
         elif roll == 6:
             _erase(world)
+        elif roll == 7:
+            _release(world)
         else:
             _journal(world, world.pick(active))
     return world.writes

@@ -29,6 +29,16 @@ from tests.contract.histories import Write, histories
 pytestmark = pytest.mark.integration
 
 EXAMPLES = int(os.environ.get("COMPOUND_CONTRACT_EXAMPLES", "6"))
+CONTRACT_SETTINGS = settings(
+    deadline=None,
+    # No shrinking (each example writes to a real database; the failing one is printed as
+    # drawn) and no example database (a replayed example would reuse no ids anyway).
+    phases=[Phase.explicit, Phase.generate],
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+"""How every contract test runs its examples (each sets its ``max_examples``)."""
 
 
 @st.composite
@@ -49,16 +59,7 @@ def catch_up_plans(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("registered", PROJECTIONS, ids=lambda p: p.name)
-@settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    # No shrinking (each example writes to a real database; the failing one is printed as
-    # drawn) and no example database (a replayed example would reuse no ids anyway).
-    phases=[Phase.explicit, Phase.generate],
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(CONTRACT_SETTINGS, max_examples=EXAMPLES)
 @given(history=histories(), plan=catch_up_plans())
 def test_batches_one_pass_and_rebuild_give_the_same_rows(
     contract_store: EventStore,
@@ -69,14 +70,7 @@ def test_batches_one_pass_and_rebuild_give_the_same_rows(
     check(contract_store, registered, history, plan, note=event)
 
 
-@settings(
-    max_examples=max(1, EXAMPLES // 2),
-    deadline=None,
-    phases=[Phase.explicit, Phase.generate],
-    database=None,
-    print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+@settings(CONTRACT_SETTINGS, max_examples=max(1, EXAMPLES // 2))
 @given(history=histories())
 def test_every_projection_rebuilt_in_one_pass_together(
     contract_store: EventStore, history: list[Write]

@@ -1,9 +1,11 @@
 """A small organisation for the dashboard tests, with weeks of history just behind today.
 
-Eng leads Platform (6 people with calendars and pulses) and Mobile (6, and 5 newcomers in
-the last week: a team-size change large enough to be shown); Tiny stands alone with 2 people
+Eng leads Platform (6 people with calendars and pulses) and Mobile (6, and 5 newcomers who
+joined the week before the last, so count from the last: a team-size change large enough
+to be shown); Tiny stands alone with 2 people
 (every cell of Tiny is under k = 5). The last complete week is the one the
-pages are asked for, so the tests do not depend on the weekday they run on.
+pages are asked for, so the tests do not depend on the weekday they run on; every week up to
+it is released.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.projections.capital import week_index
+from shared.releases.publish import publish_tenant
+from shared.settings import Settings
 from tests.integration.levers_world import MONDAY, SAFE, World, at, label, make_world
 
 PASSWORD = "correct-horse-battery"
@@ -75,7 +79,7 @@ def build(store: EventStore) -> Dash:
     platform = world.hire("Platform", 6, week=base - 5)
     mobile = world.hire("Mobile", 6, week=base - 5)
     tiny = world.hire("Tiny", 2, week=base - 5)
-    newcomers = world.hire("Mobile", 5, week=base)
+    newcomers = world.hire("Mobile", 5, week=base - 1)  # eligible from the last week on
     for week in range(base - 3, base + 1):
         for i, person in enumerate(platform):
             world.act(person, week, "small_exposure" if i % 2 else "regular_signaling")
@@ -93,7 +97,10 @@ def build(store: EventStore) -> Dash:
         world.act(person, base, "learning_bit")
     world.outcome(platform[0], "recognition", at(base, 3))
     world.project()
+    # Every week up to the last complete one released (no grace: whatever the weekday).
+    publish_tenant(store, Settings(release_grace_hours=0), world.tenant, datetime.now(UTC))
     runtime(store).ensure()
+    runtime(store).catch_up("releases")
     emails, people = {}, {}
     for who, role, manages in (
         ("eng", "manager", "Eng"),

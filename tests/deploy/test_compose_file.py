@@ -212,6 +212,8 @@ GATEWAY_METRICS = {
     "compound_projection_lag_seconds",
     "compound_projection_failed",
     "compound_projection_rebuilding",
+    "compound_projection_quarantined_tenants",
+    "compound_projection_held_events",
     "compound_queue_messages",
     "compound_calendar_connections",
 }

@@ -7,13 +7,14 @@ own code runs unchanged on tables no other test touches.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 
-from shared.eventlog import RecordedEvent
-from shared.projections.runtime import Projection
+from shared.eventlog import EventStore, RecordedEvent
+from shared.projections.runtime import Projection, Runtime
 
 
 def base_names(tables: Mapping[str, str]) -> dict[str, str]:
@@ -69,3 +70,32 @@ def isolated(
                 return RenamedFold(super().begin_rebuild())
 
     return Isolated()
+
+
+def three_ways(
+    store: EventStore, make: Callable[[], Projection], append: Callable[[], None]
+) -> str:
+    """Project what ``append`` writes three ways, each into tables of its own: in batches
+    of one event (suffix ``b``), in one pass (``o``) and by a rebuild (``r``).
+
+    Parameters:
+        store: the event store.
+        make: builds the projection.
+        append: appends the history (after the two catch-ups start at the log's head).
+
+    Returns:
+        The random part of the suffixes: tables are ``{table}_{b|o|r}{returned}``.
+    """
+    suffix = uuid.uuid4().hex[:8]
+    batches, one_pass, rebuilt = (isolated(make(), f"{name}{suffix}") for name in "bor")
+    Runtime(store, [batches, one_pass, rebuilt]).ensure()
+    with store.engine.begin() as conn:  # start at the head: only this history is caught up
+        conn.execute(
+            text("UPDATE projections SET position = :h WHERE name = ANY(:n)"),
+            {"h": store.head(), "n": [batches.name, one_pass.name]},
+        )
+    append()
+    Runtime(store, [batches], batch=1).catch_up(batches.name)
+    Runtime(store, [one_pass], batch=100_000).catch_up(one_pass.name)
+    Runtime(store, [rebuilt]).rebuild(rebuilt.name)
+    return suffix

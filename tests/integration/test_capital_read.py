@@ -3,7 +3,6 @@ tactic an outcome credits, whatever the order of the log and the batches."""
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,8 +15,7 @@ from shared.domain import scoring
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import CapitalProjection, runtime
 from shared.projections.capital import read_capital
-from shared.projections.runtime import Runtime
-from tests.integration.isolated_projections import isolated
+from tests.integration.isolated_projections import three_ways
 
 pytestmark = pytest.mark.integration
 
@@ -28,13 +26,19 @@ def test_one_action_scores_what_the_model_says(store: EventStore, tenant: uuid.U
     rt = runtime(store)
     rt.ensure()
     rt.catch_up("capital")
+    today = datetime.now(UTC).date()
     with store.engine.connect() as conn:
-        capital = read_capital(conn, tenant, actor.person_id, datetime.now(UTC).date())
-    invested = 2 * scoring.effort(15)  # learning_bit: C 2, R 0.5
-    expected = round(100 * (1 - math.exp(-invested / scoring.SATURATION)), 1)
-    assert capital["scores"]["capability"]["value"] == expected == 3.1
+        capital = read_capital(conn, tenant, actor.person_id, today)
+    fact = scoring.ActionFact(today, "learning_bit", 15, "private")
+    expected = scoring.scores_at([fact], (), (), today)
+    assert capital["model_version"] == scoring.MODEL_VERSION == 2
+    assert capital["scores"]["capability"]["value"] == expected.capability > 0
+    assert capital["scores"]["capability"]["self_reported"] == expected.capability
+    assert capital["scores"]["capability"]["confirmed"] == 0.0
     assert capital["scores"]["visibility"]["value"] == 0.0
-    assert capital["history"][-1]["capability"] == expected
+    assert capital["history"][-1]["capability"] == expected.capability
+    assert capital["scores"]["capability"]["explanation"][0]["share"] == 1.0
+    assert capital["scores"]["capability"]["others"] == {"count": 0, "share": 0.0}
 
 
 def test_an_outcome_credits_the_action_it_names_in_event_order(
@@ -83,21 +87,12 @@ def test_an_outcome_credits_the_action_it_names_in_event_order(
         outcome(undone),
         retracted(undone),  # after the outcome: the credit stays
     ]
-    suffix = uuid.uuid4().hex[:8]
-    batches, one_pass, rebuilt = (
-        isolated(CapitalProjection(), f"{name}{suffix}") for name in ("b", "o", "r")
-    )
-    Runtime(store, [batches, one_pass, rebuilt]).ensure()
-    with store.engine.begin() as conn:  # start at the head: only this history is caught up
-        conn.execute(
-            text("UPDATE projections SET position = :h WHERE name = ANY(:n)"),
-            {"h": store.head(), "n": [batches.name, one_pass.name]},
-        )
-    for event in history:
-        store.append(tenant, f"journal-{person}", None, [event])
-    Runtime(store, [batches], batch=1).catch_up(batches.name)
-    Runtime(store, [one_pass], batch=100_000).catch_up(one_pass.name)
-    Runtime(store, [rebuilt]).rebuild(rebuilt.name)
+
+    def append() -> None:
+        for event in history:
+            store.append(tenant, f"journal-{person}", None, [event])
+
+    suffix = three_ways(store, CapitalProjection, append)
 
     def rows(name: str) -> tuple[list[tuple[Any, ...]], list[str]]:
         """Each contribution (kind, id, tactic) in log order, and the actions awaited."""

@@ -594,8 +594,10 @@ def test_a_rebuild_folds_the_rows_of_small_batches(store: EventStore, seed: int)
 
     expected = projected_rows(store, incremental, tenant)
     assert projected_rows(store, rebuilt, tenant) == expected
-    # every table has rows (capital's pending links only while an outcome awaits its action)
-    assert all(v for t, v in expected.items() if t != "capital_pending_links"), expected
+    # every table has rows (capital's pending links only while an outcome awaits its action;
+    # requests naming an action and absences come from the contract suite's histories)
+    sometimes_empty = {"capital_pending_links", "capital_requests", "capital_absences"}
+    assert all(v for t, v in expected.items() if t not in sometimes_empty), expected
 
 
 def test_actions_after_the_plan_update_its_progress(store: EventStore, tenant: uuid.UUID):

@@ -13,6 +13,7 @@ from sqlalchemy import Connection, text
 
 from shared.eventlog import EventStore, NewEvent, RecordedEvent
 from shared.projections import CapitalProjection, runtime
+from shared.projections.quarantine import quarantined
 from shared.projections.runtime import Projection, Runtime
 
 pytestmark = pytest.mark.integration
@@ -99,25 +100,36 @@ class Exploding(Projection):
             )
 
 
-def test_a_poison_event_stops_only_its_projection(store: EventStore, tenant: uuid.UUID):
-    person = uuid.uuid4()
+def test_a_poison_event_holds_back_only_its_tenant_in_its_projection(
+    store: EventStore, tenant: uuid.UUID
+):
+    person, other_person, other = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     bad = action(person)
     rt = Runtime(store, [Exploding(bad.data["action_id"]), CapitalProjection()], batch=100)
     rt.ensure()
-    store.append(tenant, f"journal-{person}", 0, [action(person)])
+    first = store.append(tenant, f"journal-{person}", 0, [action(person)])
     poison = store.append(tenant, f"journal-{person}", 1, [bad])
     store.append(tenant, f"journal-{person}", 2, [action(person)])
+    fine = store.append(other, f"journal-{other_person}", 0, [action(other_person)])
     rt.catch_up("exploding")
     rt.catch_up("capital")
     status = {s.name: s for s in rt.status()}
-    assert status["exploding"].status == "failed"
-    assert status["exploding"].error_position == poison.positions[0]
-    assert "cannot digest" in (status["exploding"].last_error or "")
-    assert status["exploding"].position == poison.positions[0] - 1  # everything before it
-    assert status["capital"].status == "live" and status["capital"].lag_events == 0
+    exploding = status["exploding"]
+    assert exploding.status == "live" and exploding.lag_events == 0
+    assert (exploding.quarantined_tenants, exploding.held_events) == (1, 2)
+    assert status["capital"].quarantined_tenants == 0 and status["capital"].lag_events == 0
     assert sum(r.actions for r in capital_rows(store, person)) == 3
-    rt.catch_up("exploding")
-    assert {s.name: s for s in rt.status()}["exploding"].status == "failed"
+    with store.engine.connect() as conn:
+        seen = set(conn.execute(text("SELECT position FROM exploding_seen")).scalars())
+        (waiting,) = [q for q in quarantined(conn) if q.projection == "exploding"]
+    assert first.positions[0] in seen and fine.positions[0] in seen
+    assert poison.positions[0] not in seen and poison.positions[0] + 1 not in seen
+    assert (waiting.tenant_id, waiting.position) == (tenant, poison.positions[0])
+    assert "cannot digest" in waiting.error and waiting.event_type == "MicroActionLogged"
+    rt.catch_up("exploding")  # nothing new: it still waits, nothing counted twice
+    assert {s.name: s for s in rt.status()}["exploding"].held_events == 2
+    with store.engine.begin() as conn:  # no tenant left waiting for later tests
+        conn.execute(text("DELETE FROM projection_quarantine WHERE tenant_id = :t"), {"t": tenant})
 
 
 def test_rebuild_switches_to_an_identical_new_generation(store: EventStore, tenant: uuid.UUID):

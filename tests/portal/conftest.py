@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from services.gateway.resources import resources
 from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
+from shared.notify import LoggingMailer, Message
 from shared.projections import runtime
 from tests.conftest import DemoOrg
 
@@ -76,3 +78,21 @@ def project(store: EventStore) -> Callable[[], None]:
             rt.catch_up(name)
 
     return catch_up
+
+
+@pytest.fixture
+def mailbox(app: Flask) -> Iterator[list[Message]]:
+    """The messages the gateway mails during the test (the logging mailer keeps them)."""
+    with app.app_context():
+        mailer = resources().mailer
+    assert isinstance(mailer, LoggingMailer)
+    start = len(mailer.sent)
+    yield mailer.sent
+    del mailer.sent[start:]
+
+
+def mailed_link(mailbox: list[Message], to: str) -> str:
+    """The last link mailed to ``to``."""
+    links = [word for m in mailbox if m.to == to for word in m.body.split() if "://" in word]
+    assert links, [m.to for m in mailbox]
+    return links[-1]

@@ -46,6 +46,7 @@ from flask.testing import FlaskClient
 from services.gateway.feedback import feedback_token
 from shared.calendar.settings import CalendarSettings
 from shared.commands import Actor, JournalCommands, OrganizationCommands
+from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
@@ -290,10 +291,33 @@ def emp_token(w: World) -> uuid.UUID:
     return token_id
 
 
+TODAY = datetime.now(UTC).date().isoformat()
+
+
+def emp_absence(w: World) -> uuid.UUID:
+    today = datetime.now(UTC).date()
+    return declare_absence(w.store, w.emp, today, today).id
+
+
 def emp_feedback_link(w: World) -> str:
     asked = w.journal.request_feedback(w.emp, "Was my demo clear?")
     with w.app.app_context():
         return "/f/" + feedback_token(w.tenant, w.people["emp"], asked.id)
+
+
+def emp_outcome_for_mgr(w: World) -> uuid.UUID:
+    return w.journal.record_outcome(w.emp, "recognition", confirmer=w.people["mgr"]).id
+
+
+def emp_deposit_for_mgr(w: World) -> uuid.UUID:
+    journal = w.journal
+    return journal.log_action(
+        w.emp, "relationship_deposit", 5, "team", counterpart=w.people["mgr"]
+    ).id
+
+
+def emp_request_for_mgr(w: World) -> uuid.UUID:
+    return w.journal.request_feedback(w.emp, "Was it clear?", colleague=w.people["mgr"]).id
 
 
 def invitation_link(w: World) -> str:
@@ -387,6 +411,19 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "POST", emp_feedback_link(w), form={"useful": "yes"}
     ),
     ("GET", "/erased"): get("/erased"),
+    # -- confirmations --
+    ("GET", "/confirm/outcomes/<uuid:item_id>"): get(
+        lambda w: f"/confirm/outcomes/{emp_outcome_for_mgr(w)}"
+    ),
+    ("POST", "/confirm/outcomes/<uuid:item_id>"): lambda w, who: Call(
+        "POST", f"/confirm/outcomes/{emp_outcome_for_mgr(w)}", form={"answer": "confirm"}
+    ),
+    ("GET", "/confirm/actions/<uuid:item_id>"): get(
+        lambda w: f"/confirm/actions/{emp_deposit_for_mgr(w)}"
+    ),
+    ("POST", "/confirm/actions/<uuid:item_id>"): lambda w, who: Call(
+        "POST", f"/confirm/actions/{emp_deposit_for_mgr(w)}", form={"answer": "decline"}
+    ),
     # -- the portal --
     ("GET", "/"): get("/"),
     ("POST", "/actions"): form("POST", "/actions", **ACTION_FORM),
@@ -412,6 +449,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/account/password"): change_password,
     ("POST", "/account/working-hours"): form(
         "POST", "/account/working-hours", **HOURS, working_days="mon"
+    ),
+    ("POST", "/account/absences"): form(
+        "POST", "/account/absences", starts_on=TODAY, ends_on=TODAY
+    ),
+    ("POST", "/account/absences/<uuid:absence_id>/withdraw"): lambda w, who: Call(
+        "POST", f"/account/absences/{emp_absence(w)}/withdraw", form={}
     ),
     ("POST", "/account/tokens"): form("POST", "/account/tokens", name="matrix"),
     ("POST", "/account/tokens/<uuid:token_id>/revoke"): lambda w, who: Call(
@@ -463,6 +506,13 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("DELETE", "/api/v1/me/tokens/<uuid:token_id>"): api(
         "DELETE", lambda w: f"/api/v1/me/tokens/{emp_token(w)}"
     ),
+    ("POST", "/api/v1/me/absences"): api(
+        "POST", "/api/v1/me/absences", {"starts_on": TODAY, "ends_on": TODAY}
+    ),
+    ("GET", "/api/v1/me/absences"): get("/api/v1/me/absences"),
+    ("DELETE", "/api/v1/me/absences/<uuid:absence_id>"): api(
+        "DELETE", lambda w: f"/api/v1/me/absences/{emp_absence(w)}"
+    ),
     ("POST", "/api/v1/actions"): api("POST", "/api/v1/actions", ACTION),
     ("POST", "/api/v1/actions/<uuid:action_id>/undo"): api(
         "POST", lambda w: f"/api/v1/actions/{emp_action(w)}/undo"
@@ -477,6 +527,21 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ),
     ("POST", "/api/v1/feedback-requests"): api(
         "POST", "/api/v1/feedback-requests", {"question": "Was it clear?"}
+    ),
+    ("POST", "/api/v1/outcomes/<uuid:outcome_id>/confirmation"): api(
+        "POST",
+        lambda w: f"/api/v1/outcomes/{emp_outcome_for_mgr(w)}/confirmation",
+        {"confirmed": True},
+    ),
+    ("POST", "/api/v1/actions/<uuid:action_id>/confirmation"): api(
+        "POST",
+        lambda w: f"/api/v1/actions/{emp_deposit_for_mgr(w)}/confirmation",
+        {"confirmed": False},
+    ),
+    ("POST", "/api/v1/feedback-requests/<uuid:request_id>/answer"): api(
+        "POST",
+        lambda w: f"/api/v1/feedback-requests/{emp_request_for_mgr(w)}/answer",
+        {"useful": True},
     ),
     ("POST", "/api/v1/pulse"): pulse_api,
     ("GET", "/api/v1/teams"): get("/api/v1/teams"),

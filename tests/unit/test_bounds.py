@@ -179,11 +179,12 @@ def test_the_calendar_sync_skips_meetings_longer_than_a_day():
         "id": "offsite",
         "start": {"dateTime": "2026-12-01T09:00:00Z"},
         "end": {"dateTime": "2026-12-03T17:00:00Z"},
+        "attendees": [{"self": True, "responseStatus": "accepted"}, {"email": "b@x.test"}],
     }
     with pytest.raises(UnusableEvent):
-        from_google("local", event, frozenset())
+        from_google("local", event)
     event["end"] = {"dateTime": "2026-12-02T09:00:00Z"}  # exactly 24 hours: kept
-    assert from_google("local", event, frozenset()).meeting_key
+    assert from_google("local", event).meeting_key
 
 
 # -- hypothesis: nothing raises inside the span, everything outside is refused ------------------

@@ -62,3 +62,22 @@ def test_seed_tactics_and_weights():
         "prototype_first",
     }
     assert (TACTICS["network_nudge"].visibility, TACTICS["network_nudge"].relationships) == (1, 2.5)
+
+
+def test_the_statement_timeout_defaults_to_five_seconds_and_zero_turns_it_off():
+    assert Settings.from_env({}).statement_timeout_ms == 5000
+    assert Settings.from_env({"COMPOUND_STATEMENT_TIMEOUT_MS": "0"}).statement_timeout_ms == 0
+    with pytest.raises(SettingsError, match="COMPOUND_STATEMENT_TIMEOUT_MS"):
+        Settings.from_env({"COMPOUND_STATEMENT_TIMEOUT_MS": "-1"})
+
+
+def test_worker_threads_default_to_four_and_are_at_least_one():
+    assert Settings.from_env({}).worker_threads == 4
+    assert Settings.from_env({"COMPOUND_WORKER_THREADS": "12"}).worker_threads == 12
+    with pytest.raises(SettingsError, match="COMPOUND_WORKER_THREADS"):
+        Settings.from_env({"COMPOUND_WORKER_THREADS": "0"})
+
+
+def test_web_threads_are_read_for_the_gateway_pool():
+    assert Settings.from_env({}).web_threads == 4
+    assert Settings.from_env({"COMPOUND_WEB_THREADS": "32"}).web_threads == 32

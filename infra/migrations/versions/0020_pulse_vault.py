@@ -13,13 +13,13 @@
 See shared/pulses/ and docs/privacy.md ("Pulses").
 
 Revision ID: 0020
-Revises: 0014
+Revises: 0017
 """
 
 from alembic import op
 
 revision = "0020"
-down_revision = "0014"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,17 @@ from flask import Flask, Response, send_from_directory
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.api import admin, journal, levers, operations, reads, session, working_hours
+from services.gateway.api import (
+    absences,
+    admin,
+    journal,
+    levers,
+    operations,
+    reads,
+    session,
+    verification,
+    working_hours,
+)
 from services.gateway.api.schemas import Problem
 from services.gateway.auth import current_caller
 from services.gateway.context import current_request
@@ -54,6 +64,8 @@ BLUEPRINTS = (
     operations.blp,
     levers.blp,
     working_hours.blp,
+    absences.blp,
+    verification.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
@@ -109,6 +121,13 @@ def init_app(app: Flask) -> None:
         csrf.exempt(blueprint)
     from services.gateway.auth import unlimited
 
-    for blueprint in (journal.blp, reads.blp, admin.blp, operations.blp, levers.blp):
+    for blueprint in (
+        journal.blp,
+        reads.blp,
+        admin.blp,
+        operations.blp,
+        levers.blp,
+        verification.blp,
+    ):
         # No limits are set on these routes: skip the limiter's per-request bookkeeping.
         unlimited(blueprint)

@@ -162,7 +162,7 @@ def import_events(body: dict[str, Any]) -> Any:
     """Bulk import journal and calendar events (admin): validated, all or nothing,
     idempotent with ``Idempotency-Key``."""
     caller = _admin()
-    results = resources().journal.import_events(caller.actor("import"), body["events"])
+    results = resources().bulk_journal.import_events(caller.actor("import"), body["events"])
     positions = [p for r in results for p in r.positions]
     return {
         "imported": len(positions),

@@ -26,6 +26,7 @@ from services.gateway.api.schemas import (
     PulseOut,
 )
 from services.gateway.auth import current_caller
+from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
 from services.gateway.resources import resources
 from shared.domain.errors import InvalidInput
@@ -54,9 +55,13 @@ def _written(written: Any, **extra: Any) -> dict[str, Any]:
 @blp.arguments(ActionIn())
 @blp.response(201, ActionOut)
 def log_action(body: dict[str, Any]) -> Any:
-    """Log a micro-action for the caller."""
+    """Log a micro-action for the caller. A relationship action may name its ``counterpart``
+    (a colleague's person id), who confirms it through ``confirmation_link``."""
     written = resources().journal.log_action(current_caller().actor("api"), **body)
-    return _written(written, action_id=written.id)
+    link = None
+    if body["counterpart"] is not None:
+        link = announce("action", written, {"item_id": written.id}, asked_to_confirm(body))
+    return _written(written, action_id=written.id, confirmation_link=link)
 
 
 @blp.route("/actions/<uuid:action_id>/undo", methods=["POST"])
@@ -75,9 +80,14 @@ def undo_action(action_id: uuid.UUID) -> Any:
 @blp.arguments(OutcomeIn())
 @blp.response(201, OutcomeOut)
 def record_outcome(body: dict[str, Any]) -> Any:
-    """Record an invitation, assignment, recognition ..., optionally for an action."""
+    """Record an invitation, assignment, recognition ..., optionally for an action. With a
+    ``confirmer`` (a colleague's person id or an outside address), the answer carries the
+    confirmer's page (``confirmation_link``) and a link is mailed to them."""
     written = resources().journal.record_outcome(current_caller().actor("api"), **body)
-    return _written(written, outcome_id=written.id)
+    link = None
+    if body["confirmer"] is not None:
+        link = announce("outcome", written, {"item_id": written.id}, asked_to_confirm(body))
+    return _written(written, outcome_id=written.id, confirmation_link=link)
 
 
 @blp.route("/plans/<string:isoweek>", methods=["POST"])
@@ -133,13 +143,21 @@ def end_experiment(body: dict[str, Any], experiment_id: uuid.UUID) -> Any:
 @blp.arguments(FeedbackRequestIn())
 @blp.response(201, FeedbackRequestOut)
 def request_feedback(body: dict[str, Any]) -> Any:
-    """Ask a colleague one question; the link answers it without login."""
+    """Ask a colleague one question; the link answers it without login. With ``colleague``
+    named, only they answer (logged in, or through the link mailed to them): a confirmed
+    answer; the asker's own session is refused."""
     caller = current_caller()
     written = resources().journal.request_feedback(
-        caller.actor("api"), body["question"], body["action_id"], body["expires_in_days"]
+        caller.actor("api"),
+        body["question"],
+        body["action_id"],
+        body["expires_in_days"],
+        colleague=body["colleague"],
     )
     token = feedback_token(caller.tenant_id, caller.person_id, written.id)
     link = url_for("feedback.answer", token=token, _external=True)
+    if body["colleague"] is not None:
+        announce("feedback", written, {"token": token}, asked_to_confirm(body))
     return _written(written, request_id=written.id, link=link)
 
 

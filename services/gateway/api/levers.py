@@ -1,6 +1,7 @@
 """Team levers: a team's weeks (managers of it or of a parent team, admins) and the
-organisation's (admins). Cells under k people, or derivable from others, carry no value:
-suppression happens in :mod:`shared.projections.levers`, before anything leaves."""
+organisation's (admins), as released: each closed week's figures were computed once, over
+at least k eligible people, noised, and stored as an event (:mod:`shared.releases`); a week
+without a release shows no figure, only why (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,18 @@ from sqlalchemy import Connection
 
 from services.gateway.api.positions import POSITION_TOKEN, AsOfPosition
 from services.gateway.api.reads import ReadArgs, as_of
+from services.gateway.api.week_ranges import requested_weeks
 from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
 from shared.commands.settings import change_settings, organisation_settings
-from shared.domain.errors import Forbidden, InvalidInput, NotFound
-from shared.domain.weeks import iso_week_of, parse_iso_week
+from shared.domain.errors import Forbidden, NotFound
+from shared.domain.weeks import parse_iso_week
 from shared.eventlog.events import IsoWeek
-from shared.projections.levers import (
-    read_org_levers,
-    read_team_levers,
-    team_ancestry,
-    week_range,
-)
+from shared.projections.levers import team_ancestry
+from shared.releases.reads import read_org_releases, read_team_releases
 
 blp = Blueprint("levers", __name__, url_prefix="/api/v1", description="Team levers")
 DEFAULT_WEEKS = 12
-MAX_WEEKS = 104
 
 
 class LeverArgs(ReadArgs):
@@ -46,6 +43,16 @@ class LeverArgs(ReadArgs):
             raise ValidationError({"from": ["Must not be after `to`."]})
 
 
+REASON = fields.String(
+    required=True,
+    allow_none=True,
+    metadata={
+        "description": "why there is no value: no_data, fewer_than_k, protects_smaller_group "
+        "or not_released (null when shown)"
+    },
+)
+
+
 class LeverCell(Schema):
     value = fields.Float(required=True, allow_none=True)
     n = fields.Integer(required=True, allow_none=True)
@@ -53,10 +60,27 @@ class LeverCell(Schema):
     trend = fields.Float(
         required=True, allow_none=True, metadata={"description": "change since the week before"}
     )
+    margin = fields.Float(
+        required=True,
+        allow_none=True,
+        metadata={"description": "half-width of the 90% interval of the privacy noise"},
+    )
+    reason = REASON
+    parts = fields.List(
+        fields.String(),
+        required=True,
+        metadata={"description": "the parts the value is blended from (each over >= k people)"},
+    )
 
 
 class LeverWeek(Schema):
     week = fields.String(required=True)
+    released = fields.Boolean(
+        required=True, metadata={"description": "false: the week has no release (yet)"}
+    )
+    k = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "the k of the week's release"}
+    )
     members = fields.Integer(required=True, allow_none=True)
     levers = fields.Dict(keys=fields.String(), values=fields.Nested(LeverCell), required=True)
     pulse_items = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
@@ -85,15 +109,12 @@ class OrgLeversOut(Schema):
     teams = fields.List(fields.Nested(TeamWeeks), required=True)
 
 
-def _weeks(args: dict[str, Any]) -> tuple[int, int]:
-    to = args.get("to") or iso_week_of(datetime.now(UTC))
-    last = week_range(to, to)[1]
-    first = week_range(args["from_"], args["from_"])[0] if "from_" in args else last - 11
-    if last - first + 1 > MAX_WEEKS:
-        raise InvalidInput(
-            "too many weeks", {"from": [f"Ask for at most {MAX_WEEKS} weeks at a time."]}
+def _weeks(args: dict[str, Any], tenant_id: uuid.UUID) -> tuple[int, int]:
+    """The weeks asked for, bounded (:func:`requested_weeks`)."""
+    with resources().engine.connect() as conn:
+        return requested_weeks(
+            conn, tenant_id, args.get("from_"), args.get("to"), datetime.now(UTC), DEFAULT_WEEKS
         )
-    return first, last
 
 
 def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> None:
@@ -115,17 +136,17 @@ def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> 
 @blp.arguments(LeverArgs(), location="query", unknown=RAISE)
 @blp.response(200, TeamLeversOut)
 def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
-    """A team's levers per ISO week (its sub-teams rolled in) and each direct sub-team's,
-    for managers of the team or of a parent team, and admins. Cells over fewer than k
-    people, or derivable from the others, are suppressed."""
+    """A team's released levers per ISO week (its sub-teams rolled in) and each direct
+    sub-team's, for managers of the team or of a parent team, and admins. Only published
+    releases carry values; every hidden figure says why."""
     caller = current_caller()
-    first, last = _weeks(args)
+    first, last = _weeks(args, caller.tenant_id)
     with resources().engine.connect() as conn:
         authorize_team(conn, caller, team_id)
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-    position = as_of("levers", args["min_position"])
+    position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
-        view = read_team_levers(conn, caller.tenant_id, team_id, first, last, k)
+        view = read_team_releases(conn, caller.tenant_id, team_id, first, last, k)
     return {"as_of_position": position, **view}
 
 
@@ -133,19 +154,16 @@ def team_levers(args: dict[str, Any], team_id: uuid.UUID) -> Any:
 @blp.arguments(LeverArgs(), location="query", unknown=RAISE)
 @blp.response(200, OrgLeversOut)
 def org_levers(args: dict[str, Any]) -> Any:
-    """The organisation's levers per ISO week (everyone) and its top-level teams' (admins)."""
+    """The organisation's released levers per ISO week and its top-level teams' (admins)."""
     caller = current_caller()
     if caller.role != "admin":
         raise Forbidden("only an admin can see the organisation's levers")
-    first, last = _weeks(args)
-    position = as_of("levers", args["min_position"])
+    first, last = _weeks(args, caller.tenant_id)
+    position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
         k = organisation_settings(conn, caller.tenant_id, resources().settings).k
-        # The stored view (refreshed by the scheduler), unless the caller asked for more.
-        view = read_org_levers(
-            conn, caller.tenant_id, first, last, k, position, args["min_position"] or 0
-        )
-    return {"as_of_position": position, **view}  # the view's own as_of_position wins
+        view = read_org_releases(conn, caller.tenant_id, first, last, k)
+    return {"as_of_position": position, **view}
 
 
 class OrgSettingsIn(Schema):

@@ -28,6 +28,12 @@ class ProjectionOut(Schema):
     status = fields.String(required=True)
     last_error = fields.String(allow_none=True)
     error_position = fields.Integer(allow_none=True)
+    quarantined_tenants = fields.Integer(
+        metadata={"description": "tenants whose part waits at a poison event of theirs"}
+    )
+    held_events = fields.Integer(
+        metadata={"description": "events held back for them, their poison events included"}
+    )
     rebuilding = fields.Integer(
         allow_none=True, metadata={"description": "the generation being rebuilt, if any"}
     )

@@ -17,10 +17,12 @@ from marshmallow import RAISE, Schema, fields, validate
 from services.gateway.api.positions import POSITION_TOKEN, AsOfPosition, PositionToken
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
+from shared.commands.verification import named_in
 from shared.domain.errors import InvalidInput
 from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
 from shared.eventlog import RecordedEvent
+from shared.eventlog.named_items import answers_in
 from shared.projections import journal
 from shared.projections.capital import read_capital
 
@@ -35,10 +37,29 @@ class ReadArgs(Schema):
 
 class CapitalOut(Schema):
     as_of_position = AsOfPosition(required=True, metadata={"description": POSITION_TOKEN})
-    model_version = fields.Integer(required=True)
+    model_version = fields.Integer(required=True, metadata={"description": "2: docs/scoring.md"})
     week = fields.String(required=True)
-    scores = fields.Dict(required=True)
+    scores = fields.Dict(
+        required=True,
+        metadata={
+            "description": "per dimension: value, its confirmed and self_reported points, "
+            "explanation (the 10 largest contributions) and others (the rest's count and "
+            "share; the shares sum to 1)"
+        },
+    )
     history = fields.List(fields.Dict(), required=True)
+    leave = fields.List(
+        fields.Dict(),
+        required=True,
+        metadata={"description": "declared absences in or after the history's weeks"},
+    )
+    next_action = fields.Dict(
+        required=True,
+        metadata={
+            "description": "per dimension: the tactic whose 10-minute action today raises it "
+            "most, an example from the seed, its gain and its gain if a colleague confirms it"
+        },
+    )
     signal_vs_substance = fields.Dict(required=True)
     rotation = fields.Dict(required=True)
     consistency = fields.Dict(required=True)
@@ -97,6 +118,12 @@ class MyFeedbackRequest(Schema):
     answered_at = fields.AwareDateTime(required=True, allow_none=True)
     useful = fields.Boolean(required=True, allow_none=True)
     status = fields.String(required=True, validate=validate.OneOf(["open", "answered", "expired"]))
+    colleague_named = fields.Boolean(
+        required=True, metadata={"description": "The request names the colleague asked."}
+    )
+    confirmed = fields.Boolean(
+        required=True, metadata={"description": "Answered by the colleague named (proof)."}
+    )
 
 
 class MyFeedbackOut(Schema):
@@ -195,6 +222,10 @@ def my_feedback(args: dict[str, Any]) -> Any:
         feedback = journal.read_feedback(
             conn, caller.tenant_id, caller.person_id, limit=FEEDBACK_ITEMS
         )
+        answered = [str(i["request_id"]) for i in feedback["items"] if i["answered_at"]]
+        confirmed = answers_in(
+            resources().store, conn, caller.person_id, "FeedbackGiven", "request_id", answered
+        )
     asked = _logged([item["asked_position"] for item in feedback["items"]])
     now = datetime.now(UTC)
     items = []
@@ -204,6 +235,9 @@ def my_feedback(args: dict[str, Any]) -> Any:
             {
                 **item,
                 "question": event.data["question"] if event is not None else None,
+                "colleague_named": event is not None
+                and named_in("feedback", event.data) is not None,
+                "confirmed": bool(confirmed.get(str(item["request_id"]))),
                 "status": "answered"
                 if item["answered_at"] is not None
                 else "expired"

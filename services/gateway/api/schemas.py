@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +54,25 @@ def no_nul_inside(value: Any) -> None:
         raise ValidationError(NUL_MESSAGE)
 
 
+class Party(fields.String):
+    """A named party: a person id of the caller's organisation, or an e-mail address of
+    someone outside it (loaded as a UUID or as the address)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            pass
+        if len(text) > 320 or "\x00" in text:
+            raise ValidationError("Give a person id or an e-mail address.")
+        try:
+            return validate.Email()(text)
+        except ValidationError:
+            raise ValidationError("Give a person id or an e-mail address.") from None
+
+
+PARTY_DOC = "A person id of your organisation, or an e-mail address of someone outside it."
 TACTIC = validate.OneOf(sorted(TACTICS))
 NOTE = validate.Length(max=2000)
 
@@ -115,10 +135,18 @@ class ActionIn(Schema):
     audience = fields.String(required=True, validate=validate.OneOf(AUDIENCES))
     note = Text(load_default=None, allow_none=True, validate=NOTE)
     occurred_at = Moment(load_default=None, allow_none=True)
+    counterpart = fields.UUID(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A relationship action's colleague (a person id), who confirms."},
+    )
 
 
 class ActionOut(Appended):
     action_id = fields.UUID(required=True)
+    confirmation_link = fields.Url(
+        allow_none=True, metadata={"description": "The counterpart's page (they log in)."}
+    )
 
 
 class OutcomeIn(Schema):
@@ -126,10 +154,24 @@ class OutcomeIn(Schema):
     action_id = fields.UUID(load_default=None, allow_none=True)
     note = Text(load_default=None, allow_none=True, validate=NOTE)
     occurred_at = Moment(load_default=None, allow_none=True)
+    confirmer = Party(load_default=None, allow_none=True, metadata={"description": PARTY_DOC})
 
 
 class OutcomeOut(Appended):
     outcome_id = fields.UUID(required=True)
+    confirmation_link = fields.Url(
+        allow_none=True,
+        metadata={"description": "The confirmer's page (mail adds a one-time address token)."},
+    )
+
+
+class ConfirmationIn(Schema):
+    confirmed = fields.Boolean(required=True, metadata={"description": "true confirms."})
+
+
+class ConfirmationOut(Appended):
+    confirmed = fields.Boolean(required=True)
+    replayed = fields.Boolean(required=True, metadata={"description": "Answered so before."})
 
 
 class PlannedAction(Schema):
@@ -168,11 +210,17 @@ class FeedbackRequestIn(Schema):
     expires_in_days = fields.Integer(
         load_default=14, strict=True, validate=validate.Range(min=1, max=60)
     )
+    colleague = Party(load_default=None, allow_none=True, metadata={"description": PARTY_DOC})
 
 
 class FeedbackRequestOut(Appended):
     request_id = fields.UUID(required=True)
     link = fields.Url(required=True)
+
+
+class FeedbackAnswerOut(Appended):
+    request_id = fields.UUID(required=True)
+    confirmed = fields.Boolean(required=True)
 
 
 class FeedbackAnswerIn(Schema):

@@ -20,3 +20,23 @@ def _managers_and_admins() -> Any:
     if not current_user.is_manager:
         abort(403, "the lever dashboards are for managers and admins")
     return None
+
+
+@bp.app_context_processor
+def _privacy_copy() -> dict[str, Any]:
+    """``organisation_k()`` in every template: the k of the signed-in person's organisation
+    (the deployment's ``COMPOUND_K`` for a visitor), so all privacy copy (pulse, calendar,
+    dashboards) states the k actually in force (docs/privacy.md)."""
+
+    def organisation_k() -> int:
+        from services.gateway.resources import resources
+        from shared.commands.settings import organisation_settings
+        from shared.domain.privacy import effective_k
+
+        settings = resources().settings
+        if not current_user.is_authenticated:
+            return effective_k(settings.k_anonymity)
+        with resources().engine.connect() as conn:
+            return organisation_settings(conn, current_user.tenant_id, settings).k
+
+    return {"organisation_k": organisation_k}

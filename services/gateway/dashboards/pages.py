@@ -13,13 +13,14 @@ from sqlalchemy import text
 
 from services.gateway.api.levers import authorize_team
 from services.gateway.auth import PortalUser
-from services.gateway.dashboards import views
+from services.gateway.dashboards import views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
-from shared.projections.levers import Teams, read_org_levers, read_team_levers
+from shared.releases.publish import last_due_week
+from shared.releases.reads import read_org_releases, read_team_releases
 
 OVERVIEW_WEEKS = 12
 DETAIL_WEEKS = 26
@@ -54,13 +55,18 @@ class Scope:
 
 
 def _scope(team_id: uuid.UUID | None) -> Scope:
-    """The page's week from ``?week=`` (one of the last 26 ISO weeks; default this week). A
-    bad week is reported next to the week field and the page shows this week."""
-    current = week_index(datetime.now(UTC).date())
+    """The page's week from ``?week=`` (one of the last 26 ISO weeks; default the last week
+    due for release). A bad week is reported next to the week field and the page shows the
+    default week."""
+    now = datetime.now(UTC)
+    current = week_index(now.date())
     choices = [week_label(current - i) for i in range(CHOOSABLE_WEEKS)]
     asked = request.args.get("week", "").strip()
-    scope = Scope(team_id, current, choices[0], choices=choices)
-    if asked and asked != choices[0]:
+    due = max(
+        current - CHOOSABLE_WEEKS + 1, last_due_week(now, resources().settings.release_grace_hours)
+    )
+    scope = Scope(team_id, due, week_label(due), choices=choices)
+    if asked and asked != scope.week_label:
         try:
             parse_iso_week(asked)
         except ValueError:
@@ -79,22 +85,17 @@ def _k(conn: Any, user: PortalUser) -> int:
     return organisation_settings(conn, user.tenant_id, resources().settings).k
 
 
-def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
-    """The scope's suppressed levers for ``weeks`` weeks up to the page's week; children are
-    the sub-teams (a team) or the top-level teams (the organisation: only their cells of the
-    page's week, or none with ``teams="none"``: the stored view's other weeks stay unread)."""
+def _read(scope: Scope, weeks: int) -> dict[str, Any]:
+    """The scope's released levers for ``weeks`` weeks up to the page's week; children are
+    the sub-teams (a team) or the top-level teams (the organisation)."""
     user = me()
     first, last = scope.week - weeks + 1, scope.week
     with resources().engine.connect() as conn:
         if scope.team_id is None:
             if user.role != "admin":
                 abort(403, "only an admin can see the organisation's levers")
-            # Kept per process while the projection's position stays (a copy: never mutated).
-            position = resources().projections.wait_for("levers", 0, 0.0)
             k = _k(conn, user)
-            view = dict(
-                read_org_levers(conn, user.tenant_id, first, last, k, position, teams=teams)
-            )
+            view = read_org_releases(conn, user.tenant_id, first, last, k)
             view["children"] = view.pop("teams")
             view["name"] = _org_name(conn, user)
         else:
@@ -103,7 +104,7 @@ def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
             except DomainError as err:
                 abort(err.status, err.detail)
             k = _k(conn, user)
-            view = read_team_levers(conn, user.tenant_id, scope.team_id, first, last, k)
+            view = read_team_releases(conn, user.tenant_id, scope.team_id, first, last, k)
             view["children"] = view.pop("sub_teams")
     return view
 
@@ -162,7 +163,7 @@ def _overview_page(scope: Scope) -> Any:
             scope=scope,
             levers=views.LEVERS,
             shown=views.SHOWN,
-            hidden=views.hidden(page["k"]),
+            hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
             is_admin=me().role == "admin",
             **page,
@@ -190,7 +191,11 @@ def _csv(scope: Scope, title: str, page: dict[str, Any], name: str) -> Response:
 
 
 def privacy_line(k: int) -> str:
-    return f"Aggregates over at least {k} people; smaller groups read “{views.hidden(k)}”."
+    """The privacy sentence of every page and CSV, with the organisation's k."""
+    return (
+        f"Weekly releases: each figure over at least {k} people, with noise (± is its 90% "
+        f"interval); a hidden figure says why: {', '.join(wording.reasons(k).values())}."
+    )
 
 
 @bp.get("/")
@@ -239,7 +244,7 @@ def org_overview_csv() -> Response:
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
         abort(404, "no such lever")
-    view = _read(scope, DETAIL_WEEKS, teams="none")  # the detail shows no team
+    view = _read(scope, DETAIL_WEEKS)
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
     changes = views.size_changes(weeks)
@@ -272,7 +277,7 @@ def _detail_page(scope: Scope, lever: str) -> Any:
             scope=scope,
             levers=views.LEVERS,
             shown=views.SHOWN,
-            hidden=views.hidden(page["k"]),
+            hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
             is_admin=me().role == "admin",
             **page,

@@ -2,8 +2,10 @@
 
 Every number a page prints is formatted here once, into :class:`Table` cells, and the page
 and its CSV export both render those same tables: the CSV is what is on screen, cell for
-cell. A suppressed cell only ever becomes the text "fewer than k people"; the read model
-has already replaced its value, n and trend with ``None``, so there is no number to leak.
+cell. Figures come from weekly releases (shared/releases): each shown value carries the
+half-width of its 90% interval ("62.3 ± 9.1"); a hidden cell only ever becomes the text of
+its reason (:func:`why`), its value, n and trend already ``None``, so there is no number to
+leak.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gateway.dashboards.wording import (
+    NO_DATA,
+    TOO_NOISY,
+    why,
+    with_margin,
+)
 from shared.domain import levers as model
 from shared.domain.nudges import (
     AMBIGUITY_HIGH,
@@ -22,8 +30,7 @@ from shared.domain.nudges import (
     SAFETY_LOW,
     TIME_PRESSURE_HIGH,
 )
-
-NO_DATA = "no data"
+from shared.releases.reads import NUDGE_MAX_MARGIN
 
 
 @dataclass(frozen=True)
@@ -121,14 +128,17 @@ LEVERS: dict[str, LeverInfo] = {
 SHOWN = tuple(LEVERS)  # the four levers and participation, in the seed's order
 
 
-def hidden(k: int) -> str:
-    return f"fewer than {k} people"
+def members_cell(week: Mapping[str, Any], k: int) -> Cell:
+    """The team size of a week, shown with its participation cell (hidden, with its reason)."""
+    if week["members"] is None:
+        return Cell(why(week["levers"]["participation"], k), True)
+    return Cell(str(week["members"]))
 
 
-def fmt(value: float | None, unit: str = "") -> str:
-    if value is None:
-        return NO_DATA
-    return f"{value:.1f}{unit}"
+def reading(lever: str, cell: Mapping[str, Any]) -> str | None:
+    """A shown cell's band, or None when its noise is too wide to read it (the nudges' rule)."""
+    margin = cell.get("margin")
+    return None if margin is not None and margin > NUDGE_MAX_MARGIN else band(lever, cell["value"])
 
 
 def band(lever: str, value: float | None) -> str | None:
@@ -170,10 +180,10 @@ class Table:
 
 def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = False) -> Cell:
     if cell["suppressed"]:
-        return Cell(hidden(k), suppressed=True)
-    shown = fmt(cell["value"], LEVERS[lever].unit)
-    reading = band(lever, cell["value"]) if with_band else None
-    return Cell(f"{shown} · {reading}" if reading else shown, band=reading)
+        return Cell(why(cell, k), suppressed=True)
+    shown = with_margin(cell, LEVERS[lever].unit)
+    read = reading(lever, cell) if with_band else None
+    return Cell(f"{shown} · {read}" if read else shown, band=read)
 
 
 def week_table(week: Mapping[str, Any], k: int) -> Table:
@@ -188,13 +198,13 @@ def week_table(week: Mapping[str, Any], k: int) -> Table:
         value = lever_cell(cell, lever, k)
         row = [Cell(LEVERS[lever].label, header=True), value]
         if cell["suppressed"]:
-            row += [Cell(hidden(k), True), Cell(hidden(k), True), Cell(hidden(k), True)]
+            row += [Cell(why(cell, k), True) for _ in range(3)]
         else:
-            reading = band(lever, cell["value"])
+            read = reading(lever, cell)
             row += [
                 Cell(str(cell["n"])),
                 Cell(trend_text(lever, cell["trend"])),
-                Cell(reading or NO_DATA, band=reading),
+                Cell(read or TOO_NOISY, band=read),
             ]
         table.rows.append(row)
     return table
@@ -208,12 +218,11 @@ def history_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         ["Week", *(LEVERS[lever].label for lever in SHOWN), "Members"],
     )
     for week in weeks:
-        members = week["members"]
         table.rows.append(
             [
                 Cell(week["week"], header=True),
                 *(lever_cell(week["levers"][lever], lever, k) for lever in SHOWN),
-                Cell(hidden(k), True) if members is None else Cell(str(members)),
+                members_cell(week, k),
             ]
         )
     return table
@@ -257,13 +266,12 @@ def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) 
     )
     for week in weeks:
         cell = week["levers"][lever]
-        members = week["members"]
         row = [Cell(week["week"], header=True), lever_cell(cell, lever, k)]
         if cell["suppressed"]:
-            row += [Cell(hidden(k), True), Cell(hidden(k), True)]
+            row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
             row += [Cell(str(cell["n"])), Cell(trend_text(lever, cell["trend"]))]
-        row.append(Cell(hidden(k), True) if members is None else Cell(str(members)))
+        row.append(members_cell(week, k))
         table.rows.append(row)
     return table
 
@@ -282,11 +290,11 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
             statement += " (reverse-scored)"
         if cell["suppressed"]:
             table.rows.append(
-                [Cell(statement, header=True), Cell(hidden(k), True), Cell(hidden(k), True)]
+                [Cell(statement, header=True), Cell(why(cell, k), True), Cell(why(cell, k), True)]
             )
         else:
             table.rows.append(
-                [Cell(statement, header=True), Cell(fmt(cell["value"])), Cell(str(cell["n"]))]
+                [Cell(statement, header=True), Cell(with_margin(cell)), Cell(str(cell["n"]))]
             )
     return table
 
@@ -311,12 +319,15 @@ def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         row = [Cell(week["week"], header=True)]
         for key, _, unit in CALENDAR:
             if parts["suppressed"]:
-                row.append(Cell(hidden(k), True))
+                row.append(Cell(why(parts, k), True))
             elif key == "people":
                 row.append(Cell(str(parts[key])))
             else:
-                value = parts[key]
-                row.append(Cell(NO_DATA if value is None else f"{value:g}{unit}"))
+                value, margin = parts[key], parts.get(f"{key}_margin")
+                text = NO_DATA if value is None else f"{value:g}{unit}"
+                row.append(
+                    Cell(text if value is None or margin is None else f"{text} ± {margin:g}")
+                )
         table.rows.append(row)
     return table
 

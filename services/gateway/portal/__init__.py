@@ -3,7 +3,8 @@ functions as the API, so validation and authorization have one path.
 
 One module per part of the seed's field guide: ``today`` (log, undo, outcomes), ``plans``
 (week plan, experiments), ``asks`` (micro-feedback), ``capital`` (my capital), ``account``
-(pulse, password, tokens, my data). Every form posts with its CSRF token (Flask-WTF's
+(pulse, password, tokens, my data), ``absences`` (declared leave, on the account page).
+Every form posts with its CSRF token (Flask-WTF's
 ``CSRFProtect`` covers the whole blueprint); bad input re-renders the page with 422 and the
 messages next to their fields, and writes nothing.
 """
@@ -16,6 +17,13 @@ from services.gateway.portal.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
-    from services.gateway.portal import account, asks, capital, plans, today  # noqa: F401
+    from services.gateway.portal import (  # noqa: F401
+        absences,
+        account,
+        asks,
+        capital,
+        plans,
+        today,
+    )
 
     app.register_blueprint(bp)

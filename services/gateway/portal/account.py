@@ -16,9 +16,10 @@ from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import authenticate
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, this_week
+from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
 from shared.commands import personal_data
+from shared.commands.absences import absences_of
 from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import AccessToken, Team, TeamMember
@@ -140,6 +141,7 @@ def render_account(
     state: FormState | None = None, status: int = 200, new_token: str | None = None
 ) -> Any:
     user = me()
+    seen("capital")  # declared absences are capital's rows (and its tables exist after this)
     with resources().engine.connect() as conn:
         tokens = conn.execute(
             select(AccessToken.id, AccessToken.name, AccessToken.created_at)
@@ -151,10 +153,12 @@ def render_account(
             .order_by(AccessToken.created_at.desc())
         ).all()
         hours = working_hours_of(resources().store, conn, user.tenant_id, user.person_id)
+        away = absences_of(conn, user.tenant_id, user.person_id)
     return render_template(
         "portal/account.html",
         state=state if state is not None else FormState(),
         hours=hours,
+        absences=away,
         day_names=DAY_NAMES,
         time_zones=sorted(time_zones()),
         tokens=tokens,

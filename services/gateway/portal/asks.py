@@ -1,5 +1,7 @@
 """Micro-feedback: ask a colleague one question about one action; a copyable link that
-works without login; the answers, with their comments, on the asker's page."""
+works without login; the answers, with their comments, on the asker's page. A request may
+name the colleague (a person, or an address outside): the link is mailed to them, only
+their answer counts, and the page marks it confirmed."""
 
 from __future__ import annotations
 
@@ -10,11 +12,14 @@ from typing import Any
 from flask import redirect, render_template, request, url_for
 
 from services.gateway.api.schemas import FeedbackRequestIn
+from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, sealed, seen
 from services.gateway.portal.today import recent
+from services.gateway.portal.verification import colleagues, party_from_form
 from services.gateway.resources import resources
+from shared.commands.verification import named_in
 from shared.domain.errors import DomainError
 from shared.domain.tactics import TACTICS
 from shared.projections.journal import read_feedback
@@ -47,6 +52,7 @@ def my_requests() -> dict[str, Any]:
     for item in loop["items"]:
         event = asked.get(item["asked_position"])
         item["question"] = event.data["question"] if event is not None else None
+        item["named"] = event is not None and named_in("feedback", event.data) is not None
         item["comment"] = None
         if item["answered_at"] is not None:
             item["status"] = "answered"
@@ -56,6 +62,7 @@ def my_requests() -> dict[str, Any]:
                 {"request_id": str(item["request_id"])},
             )
             item["comment"] = answer.data.get("comment") if answer is not None else None
+            item["confirmed"] = bool(answer.data.get("confirmed")) if answer else False
         elif item["expires_at"] < now:
             item["status"] = "expired"
         else:
@@ -78,6 +85,7 @@ def render_asks(state: FormState | None = None, status: int = 200) -> Any:
         tactics=TACTICS,
         suggestions=SUGGESTIONS,
         new_link=link_for(asked_now) if asked_now else None,
+        colleagues=colleagues(),
     ), status
 
 
@@ -88,15 +96,25 @@ def feedback() -> Any:
 
 @bp.post("/feedback")
 def ask_feedback() -> Any:
-    body, state = form_input(ASK_FORM, integers=["expires_in_days"], optional=["action_id"])
-    if body is None:
+    body, state = form_input(
+        ASK_FORM, integers=["expires_in_days"], optional=["action_id", "colleague"]
+    )
+    colleague = party_from_form(request.form, "colleague", state)
+    if body is None or state.errors:
         return render_asks(state, 422)
     try:
         written = resources().journal.request_feedback(
-            me().actor(), body["question"], body["action_id"], body["expires_in_days"]
+            me().actor(),
+            body["question"],
+            body["action_id"],
+            body["expires_in_days"],
+            colleague=colleague,
         )
     except DomainError as err:
         return render_asks(refused(state, err), err.status)
+    if colleague is not None:
+        token = feedback_token(me().tenant_id, me().person_id, written.id)
+        announce("feedback", written, {"token": token}, asked_to_confirm(body))
     return redirect(
         url_for(
             "portal.feedback", after=sealed(written.position), asked=str(written.id), _anchor="link"

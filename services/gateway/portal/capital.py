@@ -4,7 +4,7 @@ nudges and the seed's questions as a weekly reflection; and my history of action
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from flask import render_template
@@ -12,9 +12,12 @@ from flask import render_template
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import as_of, me, seen
 from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
+from services.gateway.portal.verification import PROOF_LABELS, with_proof
 from services.gateway.resources import resources
 from shared.domain.nudges import employee_nudges
+from shared.domain.scoring import Absence, ActiveDays
 from shared.domain.tactics import TACTICS
+from shared.domain.weeks import label_index
 from shared.projections.capital import read_capital
 
 DIMENSIONS = {
@@ -38,11 +41,13 @@ def reflection(capital: dict[str, Any]) -> list[dict[str, str]]:
         {
             "question": "Which of my current small behaviours actually increase my capability "
             "versus just my visibility?",
-            "evidence": "No visibility or capability invested in the last 4 weeks."
+            "evidence": "No actions in the last 4 weeks."
             if signal["ratio"] is None and not rotation["actions"]
-            else f"Visibility invested is {signal['ratio']}x capability over the last 4 weeks."
+            else f"Visibility is {signal['ratio']}x the capability colleagues confirmed over "
+            "the last 4 weeks."
             if signal["ratio"] is not None
-            else "Only visibility was invested in the last 4 weeks.",
+            else "No colleague confirmed capability in the last 4 weeks: ask one for a "
+            "micro-feedback after a stretch task.",
         },
         {
             "question": "Who notices these actions, and who needs to notice for them to matter?",
@@ -69,6 +74,14 @@ def reflection(capital: dict[str, Any]) -> list[dict[str, str]]:
     ]
 
 
+def leave_shares(leave: list[dict[str, str]], weeks: list[str]) -> list[float]:
+    """The share (0..1) of each ISO week the person declared away."""
+    clock = ActiveDays(
+        Absence(date.fromisoformat(a["starts_on"]), date.fromisoformat(a["ends_on"])) for a in leave
+    )
+    return [round(clock.away_share(label_index(week)), 2) for week in weeks]
+
+
 @bp.get("/capital")
 def capital() -> Any:
     user = me()
@@ -76,18 +89,21 @@ def capital() -> Any:
     with resources().engine.connect() as conn:
         mine = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
     history = mine["history"][-HISTORY_WEEKS:]
+    away = leave_shares(mine["leave"], [h["week"] for h in history])
     chart = {
         "labels": [h["week"] for h in history],
         "series": [
             {"key": key, "label": label, "values": [h[key] for h in history]}
             for key, label in DIMENSIONS.items()
         ],
+        "leave": away,
     }
     conversion = sorted(mine["tactic_conversion"].items(), key=lambda kv: (-kv[1]["rate"], kv[0]))
     return render_template(
         "portal/capital.html",
         capital=mine,
         history=history,
+        away=away,
         chart=chart,
         dimensions=DIMENSIONS,
         conversion=conversion,
@@ -106,7 +122,8 @@ def history() -> Any:
     since = datetime.now(UTC) - timedelta(weeks=HISTORY_WEEKS)
     return render_template(
         "portal/history.html",
-        actions=recent("action", since, limit=300),
+        actions=with_proof("action", recent("action", since, limit=300)),
         tactics=TACTICS,
         audiences=AUDIENCE_LABELS,
+        proof_labels=PROOF_LABELS,
     )

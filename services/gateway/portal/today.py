@@ -1,5 +1,7 @@
 """Today: log a micro-action in seconds, see the week's actions, undo within a minute;
-record an outcome (invitation, assignment, recognition ...), optionally for an action."""
+record an outcome (invitation, assignment, recognition ...), optionally for an action.
+A relationship action may name its counterpart, an outcome its confirmer: each item shows
+whether it was confirmed, declined, awaits its named party, or is self-reported."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import uuid
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from flask import redirect, render_template, url_for
+from flask import redirect, render_template, request, url_for
 
 from services.gateway.api.schemas import ActionIn, OutcomeIn
+from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import (
     FormState,
@@ -20,11 +23,18 @@ from services.gateway.portal.forms import (
     seen,
     this_week,
 )
+from services.gateway.portal.verification import (
+    PROOF_LABELS,
+    colleagues,
+    party_from_form,
+    with_proof,
+)
 from services.gateway.resources import resources
 from shared.commands.journal import UNDO_WINDOW
 from shared.domain.errors import DomainError
 from shared.domain.nudges import employee_nudges
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
+from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import week_start
 from shared.projections.capital import read_capital, read_recent
 from shared.projections.journal import read_plan
@@ -80,7 +90,7 @@ def week_began() -> datetime:
 def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     seen("capital")
-    actions = recent("action", week_began())
+    actions = with_proof("action", recent("action", week_began()))
     with resources().engine.connect() as conn:
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
         capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
@@ -95,6 +105,9 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         minute_choices=MINUTE_CHOICES,
         audiences=AUDIENCE_LABELS,
         week=this_week(),
+        colleagues=colleagues(),
+        relationship_tactics=RELATIONSHIP_TACTICS,
+        proof_labels=PROOF_LABELS,
     ), status
 
 
@@ -105,13 +118,17 @@ def index() -> Any:
 
 @bp.post("/actions")
 def log_action() -> Any:
-    body, state = form_input(ACTION_FORM, integers=["minutes"], optional=["note", "occurred_at"])
+    body, state = form_input(
+        ACTION_FORM, integers=["minutes"], optional=["note", "occurred_at", "counterpart"]
+    )
     if body is None:
         return render_today(state, 422)
     try:
         written = resources().journal.log_action(me().actor(), **body)
     except DomainError as err:
         return render_today(refused(state, err), err.status)
+    if body["counterpart"] is not None:
+        announce("action", written, {"item_id": written.id}, asked_to_confirm(body))
     label = TACTICS[body["tactic"]].label
     return redirect(
         url_for("portal.index", after=sealed(written.position), logged=label, _anchor="this-week")
@@ -136,10 +153,12 @@ def render_outcomes(state: FormState | None = None, status: int = 200) -> Any:
     return render_template(
         "portal/outcomes.html",
         state=state if state is not None else FormState(),
-        outcomes=recent("outcome", None, limit=30),
+        outcomes=with_proof("outcome", recent("outcome", None, limit=30)),
         actions=recent("action", since, limit=30),
         kinds=OUTCOME_LABELS,
         tactics=TACTICS,
+        colleagues=colleagues(),
+        proof_labels=PROOF_LABELS,
     ), status
 
 
@@ -150,11 +169,17 @@ def outcomes() -> Any:
 
 @bp.post("/outcomes")
 def record_outcome() -> Any:
-    body, state = form_input(OUTCOME_FORM, optional=["action_id", "note", "occurred_at"])
-    if body is None:
+    body, state = form_input(
+        OUTCOME_FORM, optional=["action_id", "note", "occurred_at", "confirmer"]
+    )
+    confirmer = party_from_form(request.form, "confirmer", state)
+    if body is None or state.errors:
         return render_outcomes(state, 422)
+    body["confirmer"] = confirmer
     try:
         written = resources().journal.record_outcome(me().actor(), **body)
     except DomainError as err:
         return render_outcomes(refused(state, err), err.status)
+    if confirmer is not None:
+        announce("outcome", written, {"item_id": written.id}, asked_to_confirm(body))
     return redirect(url_for("portal.outcomes", after=sealed(written.position), recorded=1))

@@ -38,23 +38,34 @@
     var source = document.getElementById("capital-data");
     if (!canvas || !source || !window.Chart) return;
     var data = JSON.parse(source.textContent);
+    var datasets = data.series.map(function (s) {
+      var style = STYLES[s.key];
+      return {
+        label: s.label, data: s.values, borderColor: style.color, backgroundColor: style.color,
+        borderDash: style.dash, pointStyle: style.point, pointRadius: 4, borderWidth: 2.5, tension: 0.25
+      };
+    });
+    if (data.leave && data.leave.some(function (share) { return share > 0; })) {
+      // Declared leave: grey bars, as tall as the share of the week away (decay pauses).
+      datasets.push({
+        type: "bar", label: "On leave (share of the week)", data: data.leave, yAxisID: "leave",
+        backgroundColor: "rgba(120, 120, 120, 0.22)", borderWidth: 0, barPercentage: 1, categoryPercentage: 1
+      });
+    }
     canvas.chart = new window.Chart(canvas, {
       type: "line",
       data: {
         labels: data.labels.map(function (w) { return w.replace(/^\d{4}-/, ""); }),
-        datasets: data.series.map(function (s) {
-          var style = STYLES[s.key];
-          return {
-            label: s.label, data: s.values, borderColor: style.color, backgroundColor: style.color,
-            borderDash: style.dash, pointStyle: style.point, pointRadius: 4, borderWidth: 2.5, tension: 0.25
-          };
-        })
+        datasets: datasets
       },
       options: {
         maintainAspectRatio: false,
         animation: false,  // drawn at once: no motion, and screenshots show the final values
         interaction: { mode: "index", intersect: false },
-        scales: { y: { min: 0, suggestedMax: 40, title: { display: true, text: "score (0-100)" } } },
+        scales: {
+          y: { min: 0, suggestedMax: 40, title: { display: true, text: "score (0-100)" } },
+          leave: { axis: "y", position: "right", display: false, min: 0, max: 1 }
+        },
         plugins: { legend: { display: false } }
       }
     });

@@ -1,8 +1,10 @@
 """Person capital: weekly investment and returns per dimension, and every contribution.
 
 One module per responsibility: :mod:`.state` (each event's effect, once, and crediting),
-:mod:`.projection` (the projection: catch-up with SQL, rebuild with COPY), :mod:`.reads`
-(scores decayed at read time, and the latest contributions).
+:mod:`.evidence` (confirmations, requests naming an action, absences) and
+:mod:`.evidence_sql` (their catch-up SQL), :mod:`.projection` (the projection: catch-up with
+SQL, rebuild with COPY), :mod:`.reads` (model 2's scores at read time, and the latest
+contributions).
 
 ``EPOCH_MONDAY``, ``week_index`` and ``week_label`` live in :mod:`shared.domain.weeks`; they
 are re-exported here for the importers that still name this module.

@@ -26,6 +26,12 @@ from shared.database import as_psycopg
 from shared.domain.scoring import MODEL_VERSION
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused
+from shared.projections.capital.evidence import (
+    ABSENCE_COLUMNS,
+    EVIDENCE_KINDS,
+    REQUEST_COLUMNS,
+)
+from shared.projections.capital.evidence_sql import load_requests, store_evidence
 from shared.projections.capital.state import (
     CREDIT_WINDOW,
     ActionRecord,
@@ -38,8 +44,10 @@ from shared.projections.runtime import LIST_SQL, Projection, joined
 
 CONTRIBUTION_COLUMNS = (
     "event_id, tenant_id, person_id, kind, ref_id, tactic, outcome_kind, week_index, "
-    "occurred_at, c, v, r, position, model_version"
+    "occurred_at, position, model_version, c, v, r, minutes, audience, counterpart_id, confirmed"
 )
+"""The order of a contribution's COPY line (an action's numbers, minutes and audience are
+one cached text)."""
 PENDING_COLUMNS = "event_id, tenant_id, person_id, action_id"
 WEEK_COLUMNS = (
     "tenant_id, person_id, week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
@@ -53,8 +61,9 @@ class CapitalProjection(Projection):
 
     name = "capital"
     version = MODEL_VERSION
-    handles = frozenset(
-        {"MicroActionLogged", "MicroActionRetracted", "OutcomeRecorded", "PersonErased"}
+    handles = (
+        frozenset({"MicroActionLogged", "MicroActionRetracted", "OutcomeRecorded", "PersonErased"})
+        | EVIDENCE_KINDS
     )
     tables = {
         "capital_weeks": """
@@ -70,16 +79,27 @@ class CapitalProjection(Projection):
             kind text NOT NULL, ref_id uuid NOT NULL, tactic text, outcome_kind text,
             week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
             c bigint NOT NULL, v bigint NOT NULL, r bigint NOT NULL, position bigint NOT NULL,
-            model_version integer NOT NULL""",
+            model_version integer NOT NULL, minutes integer, audience text,
+            counterpart_id uuid, confirmed boolean NOT NULL DEFAULT false""",
         # outcomes naming an action that does not stand yet (an import may put an outcome
         # before its action): the action's logging, in a later batch, credits them
         "capital_pending_links": """
             event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
             action_id uuid NOT NULL""",
+        # feedback requests naming an action: a useful answer from the named colleague
+        # (perhaps in a later batch) confirms it
+        "capital_requests": """
+            event_id uuid PRIMARY KEY, tenant_id uuid NOT NULL, person_id uuid NOT NULL,
+            request_id uuid NOT NULL, action_id uuid NOT NULL, model_version integer NOT NULL""",
+        "capital_absences": """
+            tenant_id uuid NOT NULL, person_id uuid NOT NULL, absence_id uuid NOT NULL,
+            starts_on date NOT NULL, ends_on date NOT NULL, model_version integer NOT NULL,
+            PRIMARY KEY (person_id, absence_id)""",
     }
     indexes = {
-        "capital_contributions": ["person_id, occurred_at", "ref_id"],
+        "capital_contributions": ["person_id, occurred_at", "ref_id", "counterpart_id"],
         "capital_pending_links": ["action_id"],
+        "capital_requests": ["person_id, request_id"],
     }
 
     def begin_rebuild(self) -> CapitalFold:
@@ -106,8 +126,9 @@ class CapitalProjection(Projection):
             tables: base table name -> physical name.
         """
         batch = CapitalState(self.version)
-        batch.add(events)
         pg = as_psycopg(conn)
+        load_requests(pg, tables["capital_requests"], events, batch.evidence)
+        batch.add(events)
         contributions = tables["capital_contributions"]
         if batch.unseen:
             credit_from_stored(pg, contributions, batch)
@@ -125,6 +146,7 @@ class CapitalProjection(Projection):
                     joined(action for _, action in batch.retracted_at),
                 ),
             )
+        store_evidence(pg, tables, batch.evidence)
         if batch.weeks:
             add_weeks(pg, tables["capital_weeks"], batch)
         if batch.actions or batch.outcomes:
@@ -312,4 +334,9 @@ class CapitalFold(PersonRowsFold):
                 PENDING_COLUMNS,
                 [o.pending_line() for o in pending],
             )
+        evidence = state.evidence
+        if evidence.request_lines:
+            copy_lines(pg, tables["capital_requests"], REQUEST_COLUMNS, evidence.request_lines)
+        if evidence.absences:
+            copy_lines(pg, tables["capital_absences"], ABSENCE_COLUMNS, evidence.absence_lines())
         self.state = CapitalState(version)

@@ -1,148 +1,142 @@
-"""Person capital's reads: scores as of a week, decayed at read time
-(:mod:`shared.domain.scoring`), each explained by its largest contributions; and the latest
-actions or outcomes."""
+"""Person capital's reads: model 2's scores as of a day, computed at read time from the
+person's contributions and absences (:mod:`shared.domain.scoring`), each explained by every
+contribution (the largest, and an "others" line); and the latest actions or outcomes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Row, text
 
+from shared.domain import capital_insights as insights
 from shared.domain import scoring
-from shared.domain.weeks import week_index, week_label
-from shared.projections.capital.state import MICRO
-
-EXPLAINED = 10
-"""Contributions listed in each score's explanation, the largest first."""
+from shared.domain.scoring import Absence, ActionFact, OutcomeFact
+from shared.domain.weeks import week_index, week_label, week_monday
 
 
 def read_capital(
     conn: Connection, tenant_id: Any, person_id: Any, as_of: date, history_weeks: int = 12
 ) -> dict[str, Any]:
-    """The person's capital as of the ISO week of ``as_of``.
+    """The person's capital at the end of the day ``as_of``.
 
     Parameters:
         conn: a connection.
         tenant_id, person_id: whose capital.
-        as_of: a day of the week to read (later weeks are left out).
+        as_of: the last day scored (later contributions are left out).
         history_weeks: how many weeks of score history, ending with that week.
 
     Returns:
-        Scores (each with its explanation: its largest contributions), weekly history,
-        signal vs substance, rotation, consistency, tactic conversion, flags and the weeks
-        since the last relationship deposit.
+        Scores (each with its self-reported and confirmed points and its explanation:
+        every contribution's share), weekly history, leave periods, signal vs substance,
+        rotation, consistency, tactic conversion, flags, the weeks since the last
+        relationship deposit and the next action that would raise each score the most.
     """
     current = week_index(as_of)
-    weeks = weekly_totals(conn, tenant_id, person_id, current)
     contributions = contributions_until(conn, tenant_id, person_id, current)
-    scores = scoring.scores_at(weeks, current)
-    explanation = explain(contributions, current)
-    history = [
-        {"week": week_label(w), **scoring.scores_at(weeks, w).as_dict()}
-        for w in range(current - history_weeks + 1, current + 1)
-    ]
-    signal = scoring.signal_vs_substance(weeks, current)
+    actions, outcomes = facts(contributions, reciprocators(conn, tenant_id, person_id))
+    absences = absences_of(conn, tenant_id, person_id)
+    clock = scoring.ActiveDays(absences)
+    base = scoring.undecayed(actions, outcomes, as_of)  # once: each week decays it
+    parts = scoring.decayed(base, clock, as_of)
+    scores = scoring.scores_of(parts).as_dict()
+    explained = insights.explanation(parts)
+    first = max(current - history_weeks + 1, week_index(date.min))
+    history = []
+    for w in range(first, current + 1):
+        end = min(as_of, week_monday(w) + timedelta(days=6))
+        values = scoring.scores_of(scoring.decayed(base, clock, end)).as_dict()
+        history.append({"week": week_label(w), **values})
+    signal = insights.signal_vs_substance(parts, current)
     return {
         "model_version": scoring.MODEL_VERSION,
         "week": week_label(current),
-        "scores": {
-            name: {"value": value, "explanation": explanation[name]}
-            for name, value in scores.as_dict().items()
-        },
+        "scores": {name: score(value, explained[name]) for name, value in scores.items()},
         "history": history,
+        "leave": [
+            {"starts_on": a.starts_on.isoformat(), "ends_on": a.ends_on.isoformat()}
+            for a in absences
+            if a.ends_on >= week_monday(first)  # and those ahead, declared already
+        ],
         "signal_vs_substance": signal,
-        "rotation": scoring.rotation_balance(weeks, current),
-        "consistency": scoring.consistency(weeks, current),
+        "rotation": insights.rotation_balance(actions, current),
+        "consistency": insights.consistency(actions, absences, current),
         "tactic_conversion": tactic_conversion(contributions),
         "flags": ["all_signal_no_substance"] if signal["all_signal"] else [],
         "weeks_since_relationship_deposit": weeks_since_deposit(contributions, current),
+        "next_action": insights.next_actions(actions, outcomes, absences, as_of),
     }
 
 
-def weekly_totals(
-    conn: Connection, tenant_id: Any, person_id: Any, current: int
-) -> list[scoring.WeekTotals]:
-    """The person's weeks up to week ``current``, oldest first, in scoring's units.
-
-    Returns:
-        One :class:`shared.domain.scoring.WeekTotals` per stored week.
-    """
-    rows = conn.execute(
-        text(
-            "SELECT week_index, inv_c, inv_v, inv_r, ret_c, ret_v, ret_r, actions, "
-            "visible_actions FROM capital_weeks WHERE person_id = :p AND tenant_id = :t "
-            "AND week_index <= :w ORDER BY week_index"
-        ),
-        {"p": person_id, "t": tenant_id, "w": current},
-    ).all()
-    return [
-        scoring.WeekTotals(
-            r.week_index,
-            (r.inv_c / MICRO, r.inv_v / MICRO, r.inv_r / MICRO),  # stored in millionths
-            (r.ret_c / MICRO, r.ret_v / MICRO, r.ret_r / MICRO),
-            r.actions,
-            r.visible_actions,
-        )
-        for r in rows
-    ]
+def score(value: float, explained: dict[str, Any]) -> dict[str, Any]:
+    """One dimension's answer: its value, the confirmed and self-reported points of it, and
+    every contribution's share (the largest listed, the rest as ``others``)."""
+    confirmed = insights.confirmed_part(value, explained["self_reported"], explained["confirmed"])
+    return {
+        "value": value,
+        "confirmed": confirmed,
+        "self_reported": round(value - confirmed, 1),
+        "explanation": explained["contributions"],
+        "others": explained["others"],
+    }
 
 
 def contributions_until(
     conn: Connection, tenant_id: Any, person_id: Any, current: int
 ) -> Sequence[Row[Any]]:
     """The person's contributions up to week ``current`` (kind, ref_id, tactic,
-    outcome_kind, week_index, occurred_at, c, v, r)."""
+    outcome_kind, week_index, occurred_at, minutes, audience, counterpart_id, confirmed)."""
     return conn.execute(
         text(
-            "SELECT kind, ref_id, tactic, outcome_kind, week_index, occurred_at, c, v, r "
-            "FROM capital_contributions WHERE person_id = :p AND tenant_id = :t "
-            "AND week_index <= :w"
+            "SELECT kind, ref_id, tactic, outcome_kind, week_index, occurred_at, minutes, "
+            "audience, counterpart_id, confirmed FROM capital_contributions "
+            "WHERE person_id = :p AND tenant_id = :t AND week_index <= :w"
         ),
         {"p": person_id, "t": tenant_id, "w": current},
     ).all()
 
 
-def explain(contributions: Sequence[Row[Any]], current: int) -> dict[str, list[dict[str, Any]]]:
-    """Each dimension's largest contributions as of week ``current``, decayed and weighted
-    as the score weighs them.
-
-    Returns:
-        Dimension -> up to :data:`EXPLAINED` contributions (kind, id, tactic, outcome,
-        occurred_at, share of the dimension), the largest first.
-    """
-    explanation: dict[str, list[dict[str, Any]]] = {}
-    for d, dimension in enumerate(scoring.DIMENSIONS):
-        weighted = []
-        for c in contributions:
-            raw = (c.c, c.v, c.r)[d] / MICRO
-            if raw > 0:
-                weight, half_life = _weighing(c.kind)
-                value = raw * weight * scoring.decay(current - c.week_index, half_life)
-                weighted.append((value, c))
-        total = sum(v for v, _ in weighted) or 1.0
-        weighted.sort(key=lambda vc: (-vc[0], vc[1].occurred_at))
-        explanation[dimension] = [
-            {
-                "kind": c.kind,
-                "id": str(c.ref_id),
-                "tactic": c.tactic,
-                "outcome": c.outcome_kind,
-                "occurred_at": c.occurred_at.isoformat(),
-                "share": round(v / total, 3),
-            }
-            for v, c in weighted[:EXPLAINED]
-        ]
-    return explanation
+def reciprocators(conn: Connection, tenant_id: Any, person_id: Any) -> set[Any]:
+    """The colleagues who named the person as the counterpart of an action of theirs
+    (a deposit back)."""
+    rows = conn.execute(
+        text(
+            "SELECT DISTINCT person_id FROM capital_contributions WHERE counterpart_id = :p "
+            "AND tenant_id = :t AND kind = 'action'"
+        ),
+        {"p": person_id, "t": tenant_id},
+    )
+    return {row.person_id for row in rows}
 
 
-def _weighing(kind: str) -> tuple[float, int]:
-    """The weight and half-life of an action's (investment) or outcome's (returns)
-    contribution, as the score weighs them."""
-    if kind == "action":
-        return 1.0, scoring.INVESTMENT_HALF_LIFE_WEEKS
-    return scoring.RETURNS_WEIGHT, scoring.RETURNS_HALF_LIFE_WEEKS
+def facts(
+    rows: Sequence[Row[Any]], reciprocated_by: set[Any]
+) -> tuple[list[ActionFact], list[OutcomeFact]]:
+    """Scoring's facts from contribution rows: a relationship action is reciprocated when its
+    counterpart deposited back."""
+    actions, outcomes = [], []
+    for r in rows:
+        day = r.occurred_at.astimezone(UTC).date()
+        if r.kind == "action":
+            back = r.counterpart_id is not None and r.counterpart_id in reciprocated_by
+            actions.append(ActionFact(day, r.tactic, r.minutes or 0, r.audience or "team",
+                                      r.confirmed, back, str(r.ref_id)))  # fmt: skip
+        else:
+            outcomes.append(OutcomeFact(day, r.outcome_kind, r.confirmed, str(r.ref_id)))
+    return actions, outcomes
+
+
+def absences_of(conn: Connection, tenant_id: Any, person_id: Any) -> list[Absence]:
+    """The person's declared absences, earliest first."""
+    rows = conn.execute(
+        text(
+            "SELECT starts_on, ends_on FROM capital_absences WHERE person_id = :p "
+            "AND tenant_id = :t ORDER BY starts_on, ends_on"
+        ),
+        {"p": person_id, "t": tenant_id},
+    )
+    return [Absence(r.starts_on, r.ends_on) for r in rows]
 
 
 def tactic_conversion(contributions: Sequence[Row[Any]]) -> dict[str, dict[str, float]]:

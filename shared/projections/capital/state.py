@@ -20,12 +20,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from shared.copy_format import NULL
-from shared.domain.scoring import evidence, investment
+from shared.domain.scoring import evidence, raw_investment
 from shared.domain.weeks import week_index
 from shared.eventlog import RecordedEvent
+from shared.projections.capital.evidence import EVIDENCE_KINDS, Evidence
 
 ActionKey = tuple[str, str]
 """(person, action id): an action is its person's own (ids are client-chosen in imports)."""
@@ -39,18 +40,20 @@ def _micro(values: tuple[float, float, float]) -> tuple[int, int, int]:
 
 
 class _Investments(dict[tuple[str, int, str], tuple[int, int, int]]):
-    """An action's investment in millionths by (tactic, minutes, audience), computed once."""
+    """An action's weighted minutes in millionths by (tactic, minutes, audience), computed
+    once (model 2 turns a day's minutes into effort at read time)."""
 
     def __missing__(self, key: tuple[str, int, str]) -> tuple[int, int, int]:
-        value = self[key] = _micro(investment(*key))
+        value = self[key] = _micro(raw_investment(*key))
         return value
 
 
 class _InvestmentTexts(dict[tuple[str, int, str], str]):
-    """An action's investment in millionths as COPY text (``c<TAB>v<TAB>r``), made once."""
+    """An action's weighted minutes in millionths, its minutes and audience as COPY text
+    (``c<TAB>v<TAB>r<TAB>minutes<TAB>audience``), made once."""
 
     def __missing__(self, key: tuple[str, int, str]) -> str:
-        value = self[key] = "\t".join(map(str, _INVESTMENTS[key]))
+        value = self[key] = "\t".join(map(str, (*_INVESTMENTS[key], key[1], key[2])))
         return value
 
 
@@ -115,6 +118,7 @@ class OutcomeRecord:
     r: int
     position: int
     tactic: str | None = None
+    confirmed: bool = False
 
     def line(self, version: int) -> str:
         """Its ``capital_contributions`` row in COPY text (ids, numbers, names from fixed
@@ -122,7 +126,8 @@ class OutcomeRecord:
         return (
             f"{self.event_id}\t{self.tenant}\t{self.person}\toutcome\t{self.outcome_id}\t"
             f"{self.tactic or NULL}\t{self.kind}\t{self.week}\t{self.at.isoformat()}\t"
-            f"{self.c}\t{self.v}\t{self.r}\t{self.position}\t{version}\n"
+            f"{self.position}\t{version}\t{self.c}\t{self.v}\t{self.r}\t{NULL}\t{NULL}\t"
+            f"{NULL}\t{'t' if self.confirmed else 'f'}\n"
         )
 
     def pending_line(self) -> str:
@@ -163,6 +168,10 @@ class CapitalState:
             contributions to say (catch-up); a rebuild holds the whole log, so for it they
             simply await.
         unlinked: the outcomes naming no action, for :func:`credit_unlinked`.
+        confirmed: index in ``action_lines`` -> the row's ``confirmed`` flag, for the rows a
+            confirmation or decline reached (the others are written unconfirmed).
+        outcome_rows: (person, outcome id) -> its rows (an import may record it twice).
+        evidence: confirmations, requests and absences (:mod:`.evidence`).
     """
 
     version: int
@@ -179,14 +188,21 @@ class CapitalState:
     unseen: list[OutcomeRecord] = field(default_factory=list)
     unlinked: list[OutcomeRecord] = field(default_factory=list)
     week_of_day: dict[date, int] = field(default_factory=dict)
+    confirmed: dict[int, bool] = field(default_factory=dict)
+    outcome_rows: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
+    evidence: Evidence = field(default_factory=Evidence)
+
+    def __post_init__(self) -> None:
+        self.evidence.version = self.version
 
     def add(self, events: Sequence[RecordedEvent]) -> None:
         """Fold ``events`` (in position order) in: each event's effect on the read model.
 
         Parameters:
-            events: ``MicroActionLogged``, ``MicroActionRetracted``, ``OutcomeRecorded``
-                and ``PersonErased`` events (capital rows hold no personal text: an erased
-                person's numbers stay for aggregates).
+            events: ``MicroActionLogged``, ``MicroActionRetracted``, ``OutcomeRecorded``,
+                ``PersonErased`` events (capital rows hold no personal text: an erased
+                person's numbers stay for aggregates) and the evidence events
+                (:data:`~shared.projections.capital.evidence.EVIDENCE_KINDS`).
         """
         weeks, tenants, weeks_of = self.weeks, self.tenants, self.week_of_day
         lines, outcomes, actions = self.action_lines, self.outcomes, self.actions
@@ -200,6 +216,9 @@ class CapitalState:
             data = e.data
             person = data["person_id"]
             tenant = tenants[person] = e.tenant_id_text
+            if kind in EVIDENCE_KINDS:
+                self.add_evidence(kind, e.event_id_text, tenant, data)
+                continue
             at = e.occurred_at
             day = at.date()
             week = weeks_of.get(day)
@@ -224,8 +243,8 @@ class CapitalState:
                         outcome.tactic = tactic
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
-                    f"{NULL}\t{week}\t{at.isoformat()}\t{texts[key]}\t{e.position}\t"
-                    f"{version}\n"
+                    f"{NULL}\t{week}\t{at.isoformat()}\t{e.position}\t{version}\t{texts[key]}"
+                    f"\t{data.get('counterpart_id') or NULL}\tf\n"
                 )
             elif kind == "MicroActionRetracted":
                 c, v, r = investments[data["tactic"], data["minutes"], data["audience"]]
@@ -246,10 +265,32 @@ class CapitalState:
                                         data["action_id"], data["kind"], week, at, c, v, r,
                                         e.position)  # fmt: skip
                 outcomes.append(outcome)
+                self.outcome_rows.setdefault((person, outcome.outcome_id), []).append(outcome)
                 if named := outcome.action_id:
                     self.link(outcome, named)
                 else:
                     unlinked.append(outcome)
+
+    def add_evidence(self, kind: str, event_id: str, tenant: str, data: dict[str, Any]) -> None:
+        """Fold a confirmation, request or absence in (:meth:`Evidence.add`), flagging the
+        rows of the action or outcome it confirms or declines that this state holds."""
+        evidence = self.evidence
+        action = evidence.add(kind, event_id, tenant, data)
+        person = data["person_id"]
+        if action is not None:
+            value = evidence.actions[(person, action)]
+            key = (person, action)
+            if key in self.row_of:
+                if len(self.row_of) == len(self.actions):  # one line per action
+                    self.confirmed[self.row_of[key]] = value
+                else:  # an import sent twice logs its actions twice
+                    for i, a in enumerate(self.actions):
+                        if a.person == person and a.action_id == action:
+                            self.confirmed[i] = value
+        elif kind == "OutcomeConfirmed":
+            value = evidence.outcomes[(person, data["outcome_id"])]
+            for outcome in self.outcome_rows.get((person, data["outcome_id"]), ()):
+                outcome.confirmed = value
 
     def link(self, outcome: OutcomeRecord, action: str) -> None:
         """Credit an outcome naming an action, at its place in the log: the action's tactic
@@ -277,9 +318,14 @@ class CapitalState:
     def standing_action_lines(self) -> list[str]:
         """The action lines without those undone: each logged before its action's latest
         retraction (as catch-up deletes every stored row of an action it undoes)."""
+        lines = self.action_lines
+        if self.confirmed:  # flip the flag ending the rows a confirmation reached
+            lines = list(lines)
+            for row, flag in self.confirmed.items():
+                lines[row] = lines[row][:-2] + ("t\n" if flag else "f\n")
         row_of, actions, retracted_at = self.row_of, self.actions, self.retracted_at
         if not retracted_at:
-            return self.action_lines
+            return lines
         if len(row_of) == len(actions):  # no action logged twice: one line per action
             dropped = {
                 i
@@ -293,8 +339,8 @@ class CapitalState:
                 if retracted_at.get((a.person, a.action_id), -1) > a.position
             }
         if not dropped:
-            return self.action_lines
-        return [line for i, line in enumerate(self.action_lines) if i not in dropped]
+            return lines
+        return [line for i, line in enumerate(lines) if i not in dropped]
 
     def pending(self) -> list[OutcomeRecord]:
         """The outcomes still awaiting the action they name (catch-up: not credited by the

@@ -1,0 +1,92 @@
+"""What the portal shows and asks of verification: the colleagues one may name, a named
+party read from a form (a colleague, or an address outside), and each item's proof state
+(confirmed, declined, awaiting its named party, or self-reported)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+
+from services.gateway.api.schemas import Party
+from services.gateway.portal.forms import FormState, me
+from services.gateway.resources import resources
+from shared.commands.verification import CONFIRMABLE, named_in
+from shared.directory import Person
+from shared.eventlog.named_items import answers_in
+
+COLLEAGUES_SHOWN = 300
+PROOF_LABELS = {
+    "confirmed": "✓ Confirmed",
+    "declined": "✗ Declined",
+    "awaiting": "Awaiting confirmation",
+    "self": "Self-reported",
+}
+
+
+def colleagues() -> list[tuple[str, str]]:
+    """The people of my organisation I may name: (id, name or address), by name."""
+    user = me()
+    with resources().engine.connect() as conn:
+        rows = conn.execute(
+            select(Person.id, Person.display_name, Person.email)
+            .where(
+                Person.tenant_id == user.tenant_id,
+                Person.id != user.person_id,
+                Person.status == "active",
+            )
+            .order_by(Person.display_name, Person.email)
+            .limit(COLLEAGUES_SHOWN)
+        ).all()
+    return [(str(r.id), r.display_name or r.email or "A colleague") for r in rows]
+
+
+def party_from_form(form: Any, field: str, state: FormState) -> Any:
+    """The party a form names: ``<field>`` (a colleague's id) or ``<field>_email``.
+
+    Parameters:
+        form: the posted form.
+        field: ``confirmer``, ``counterpart`` or ``colleague``.
+        state: where a message for ``field`` goes.
+
+    Returns:
+        A person id, an address, or None (nobody named, or invalid: see ``state.errors``).
+    """
+    person = (form.get(field) or "").strip()
+    email = (form.get(f"{field}_email") or "").strip()
+    if person and email:
+        state.errors[field] = ["Choose a colleague or give an address, not both."]
+        return None
+    if not (person or email):
+        return None
+    try:
+        return Party().deserialize(person or email)
+    except ValidationError as err:
+        state.errors[field] = [str(m) for m in err.messages]
+        return None
+
+
+def with_proof(kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark each of my actions or outcomes with its proof state (``item["proof"]``).
+
+    Parameters:
+        kind: ``action`` or ``outcome``.
+        items: my items with their event's data merged in (``recent``).
+
+    Returns:
+        The same items; ``proof`` is a key of :data:`PROOF_LABELS`.
+    """
+    _, confirm_type, id_field = CONFIRMABLE[kind]
+    ids = [str(i["id"]) for i in items]
+    with resources().engine.connect() as conn:
+        answers = answers_in(resources().store, conn, me().person_id, confirm_type, id_field, ids)
+    for item in items:
+        answer = answers.get(str(item["id"]))
+        if answer is not None:
+            item["proof"] = "confirmed" if answer else "declined"
+        elif named_in(kind, item) is not None:
+            item["proof"] = "awaiting"
+        else:
+            item["proof"] = "self"
+    return items

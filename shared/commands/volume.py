@@ -1,0 +1,106 @@
+"""The daily action limit applied to the journal's writes (:mod:`shared.domain.volume`):
+what the log holds per person and day is counted in one query, before anything is
+appended, so a refused request writes nothing.
+
+Two requests racing past the limit at the same moment may both pass: the limit bounds a
+day's volume to about itself, not to the exact count.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Engine, text
+
+from shared.domain.volume import DEFAULT_DAILY_ACTION_LIMIT, over_limit, refuse
+from shared.eventlog import AppendContext
+from shared.eventlog.ids import derive_event_id
+from shared.settings import SettingsError
+
+
+def daily_action_limit(env: Mapping[str, str] | None = None) -> int:
+    """``COMPOUND_DAILY_ACTION_LIMIT``: the most actions one person may log for one UTC day
+    (default 50, at least 1).
+
+    Parameters:
+        env: the environment (default: the process's).
+
+    Raises:
+        SettingsError: the value is not a whole number of at least 1.
+    """
+    raw = (os.environ if env is None else env).get("COMPOUND_DAILY_ACTION_LIMIT") or ""
+    if not raw:
+        return DEFAULT_DAILY_ACTION_LIMIT
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"COMPOUND_DAILY_ACTION_LIMIT must be a number, got {raw!r}") from None
+    if value < 1:
+        raise SettingsError(f"COMPOUND_DAILY_ACTION_LIMIT must be at least 1, got {value}")
+    return value
+
+
+def logged_per_day(engine: Engine, wanted: set[tuple[str, date]]) -> dict[tuple[str, date], int]:
+    """Actions the log holds per (person, UTC day) of ``wanted`` (undone ones count: the
+    limit is on logging)."""
+    counts: dict[tuple[str, date], int] = {}
+    people = {person for person, _ in wanted}
+    with engine.connect() as conn:
+        for person in people:
+            days = sorted(day for p, day in wanted if p == person)
+            rows = conn.execute(
+                text(
+                    "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n "
+                    "FROM events WHERE stream_id = :s AND type = 'MicroActionLogged' "
+                    "AND occurred_at >= :a AND occurred_at < :b GROUP BY 1"
+                ),
+                {
+                    "s": f"journal-{person}",
+                    "a": datetime.combine(days[0], time(), UTC),
+                    "b": datetime.combine(days[-1], time(), UTC) + timedelta(days=1),
+                },
+            )
+            for day, n in rows:
+                counts[(person, day)] = n
+    return counts
+
+
+def replayed(engine: Engine, tenant_id: uuid.UUID, context: AppendContext) -> bool:
+    """Whether an append with ``context``'s idempotency key was written already (the store
+    will replay it: a retry is never refused)."""
+    if context.idempotency_key is None:
+        return False
+    first = derive_event_id(tenant_id, context.actor, context.idempotency_key, 0)
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM events WHERE event_id = :e"), {"e": first})
+        return found.first() is not None
+
+
+def check_daily_volume(
+    engine: Engine,
+    tenant_id: uuid.UUID,
+    context: AppendContext,
+    actions: Iterable[tuple[str, datetime]],
+    field: str = "occurred_at",
+) -> None:
+    """Refuse actions that would take a person over the daily limit on a day.
+
+    Parameters:
+        engine: the event store's engine.
+        tenant_id, context: the append's tenant and context (a retry is let through).
+        actions: (person id, event time) of each action about to be logged.
+        field: the request field an error is keyed by.
+
+    Raises:
+        TooManyActions: a (person, day) would exceed :func:`daily_action_limit` (429).
+    """
+    new = [(person, at.astimezone(UTC).date()) for person, at in actions]
+    if not new or replayed(engine, tenant_id, context):
+        return
+    limit = daily_action_limit()
+    over = over_limit(logged_per_day(engine, set(new)), new, limit)
+    if over:
+        raise refuse(over, limit, field)

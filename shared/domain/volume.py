@@ -1,0 +1,58 @@
+"""The daily volume limit on logged actions (issue #19, "Bad input"): a sane day holds at
+most so many micro-actions per person; beyond it the log is refused, whole, with 429.
+
+Pure: the caller counts what the log already holds per person and day.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+
+from shared.domain.errors import DomainError
+
+DEFAULT_DAILY_ACTION_LIMIT = 50
+
+
+class TooManyActions(DomainError):
+    """More actions for one person and day than the limit allows (HTTP 429)."""
+
+    status, title = 429, "Too Many Requests"
+
+
+def over_limit(
+    logged: Mapping[tuple[str, date], int], new: Iterable[tuple[str, date]], limit: int
+) -> dict[tuple[str, date], int]:
+    """The (person, day) pairs that would hold more than ``limit`` actions.
+
+    Parameters:
+        logged: (person, UTC day) -> actions the log holds already.
+        new: (person, UTC day) of each action to log.
+        limit: the most actions a person may log for one day.
+
+    Returns:
+        (person, day) -> the total it would reach, for those over the limit only.
+    """
+    adding = Counter(new)
+    totals = {key: logged.get(key, 0) + count for key, count in adding.items()}
+    return {key: total for key, total in totals.items() if total > limit}
+
+
+def refuse(over: Mapping[tuple[str, date], int], limit: int, field: str) -> TooManyActions:
+    """The error naming the limit and each day over it.
+
+    Parameters:
+        over: what :func:`over_limit` found (not empty).
+        limit: the limit.
+        field: the request field the messages are keyed by.
+
+    Returns:
+        A :class:`TooManyActions` to raise.
+    """
+    days = ", ".join(sorted(day.isoformat() for _, day in over))
+    return TooManyActions(
+        f"at most {limit} actions per person per day (COMPOUND_DAILY_ACTION_LIMIT); "
+        f"nothing was written",
+        {field: [f"The daily limit of {limit} actions would be exceeded on {days}."]},
+    )
