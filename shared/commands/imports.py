@@ -108,7 +108,7 @@ class ImportCommands(JournalCore):
             raise InvalidInput(f"{len(errors)} events cannot be imported", errors)
         logged = [(e.data["person_id"], e.occurred_at or now) for batch in by_stream.values()
                   for e in batch if e.type == "MicroActionLogged"]  # fmt: skip
-        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), logged, "events")
+        check_daily_volume(self.store, actor.tenant_id, actor.context(), logged, "events")
         results = self.store.append_batch(
             actor.tenant_id,
             [StreamAppend(stream, batch) for stream, batch in by_stream.items()],

@@ -94,7 +94,7 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
         self.check_counterpart(tactic, counterpart)
         party = self.name_party(actor, "action", counterpart, None)
         person = str(self._me(actor))
-        check_daily_volume(self.store.engine, actor.tenant_id, actor.context(), [(person, moment)])
+        check_daily_volume(self.store, actor.tenant_id, actor.context(), [(person, moment)])
         action_id = self._new_id(actor, "action")
         return self._journal(
             actor,

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import Engine, text
 
 from shared.domain.volume import DEFAULT_DAILY_ACTION_LIMIT, over_limit, refuse
-from shared.eventlog import AppendContext
+from shared.eventlog import AppendContext, EventStore
 from shared.eventlog.ids import derive_event_id
+from shared.eventlog.sealing import week_monday
 from shared.settings import SettingsError
 
 
@@ -43,28 +44,35 @@ def daily_action_limit(env: Mapping[str, str] | None = None) -> int:
     return value
 
 
-def logged_per_day(engine: Engine, wanted: set[tuple[str, date]]) -> dict[tuple[str, date], int]:
+def logged_per_day(store: EventStore, wanted: set[tuple[str, date]]) -> dict[tuple[str, date], int]:
     """Actions the log holds per (person, UTC day) of ``wanted`` (undone ones count: the
-    limit is on logging)."""
+    limit is on logging).
+
+    An action's exact time is sealed with its behaviour; the ``occurred_at`` column keeps its
+    week's Monday (shared/eventlog/sealing.py). So the actions of the weeks asked about are
+    found by that column and read through the store, which restores their time.
+    """
     counts: dict[tuple[str, date], int] = {}
     people = {person for person, _ in wanted}
-    with engine.connect() as conn:
+    with store.engine.connect() as conn:
         for person in people:
             days = sorted(day for p, day in wanted if p == person)
+            first = week_monday(datetime.combine(days[0], time(), UTC))
             rows = conn.execute(
                 text(
-                    "SELECT (occurred_at AT TIME ZONE 'UTC')::date AS day, count(*) AS n "
-                    "FROM events WHERE stream_id = :s AND type = 'MicroActionLogged' "
-                    "AND occurred_at >= :a AND occurred_at < :b GROUP BY 1"
+                    "SELECT position FROM events WHERE stream_id = :s "
+                    "AND type = 'MicroActionLogged' AND occurred_at >= :a AND occurred_at < :b"
                 ),
                 {
                     "s": f"journal-{person}",
-                    "a": datetime.combine(days[0], time(), UTC),
+                    "a": first,
                     "b": datetime.combine(days[-1], time(), UTC) + timedelta(days=1),
                 },
             )
-            for day, n in rows:
-                counts[(person, day)] = n
+            for event in store.read_positions(conn, [row.position for row in rows]):
+                day = event.occurred_at.astimezone(UTC).date()
+                if day in days:
+                    counts[(person, day)] = counts.get((person, day), 0) + 1
     return counts
 
 
@@ -80,7 +88,7 @@ def replayed(engine: Engine, tenant_id: uuid.UUID, context: AppendContext) -> bo
 
 
 def check_daily_volume(
-    engine: Engine,
+    store: EventStore,
     tenant_id: uuid.UUID,
     context: AppendContext,
     actions: Iterable[tuple[str, datetime]],
@@ -89,7 +97,7 @@ def check_daily_volume(
     """Refuse actions that would take a person over the daily limit on a day.
 
     Parameters:
-        engine: the event store's engine.
+        store: the event store.
         tenant_id, context: the append's tenant and context (a retry is let through).
         actions: (person id, event time) of each action about to be logged.
         field: the request field an error is keyed by.
@@ -98,9 +106,9 @@ def check_daily_volume(
         TooManyActions: a (person, day) would exceed :func:`daily_action_limit` (429).
     """
     new = [(person, at.astimezone(UTC).date()) for person, at in actions]
-    if not new or replayed(engine, tenant_id, context):
+    if not new or replayed(store.engine, tenant_id, context):
         return
     limit = daily_action_limit()
-    over = over_limit(logged_per_day(engine, set(new)), new, limit)
+    over = over_limit(logged_per_day(store, set(new)), new, limit)
     if over:
         raise refuse(over, limit, field)

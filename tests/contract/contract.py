@@ -173,6 +173,8 @@ def check(
         write(store, history, index, ids)
         if history[index].how == "erase":
             batched = forget_erased(store, registered, f"b{suffix}e{index}", origin, crashes)
+            if poison is not None:  # the rebuilt copy meets the same poison events
+                batched = poisoning(batched, poison)
         if plan["live_every"] and index % plan["live_every"] == 0:
             catch_up_in_batches(store, batched, plan, sizes)
     catch_up_in_batches(store, batched, plan, sizes)
