@@ -45,6 +45,8 @@ EDGES = [
     datetime(2099, 12, 31, 23, 59, tzinfo=UTC),
 ]
 
+NOT_NUL = st.characters(exclude_characters="\x00")  # the API refuses NUL (422)
+
 
 def _moment() -> st.SearchStrategy[datetime]:
     """Mostly times an organisation may write (so whole batches get in), else extremes."""
@@ -220,7 +222,7 @@ def _edge_items(people: list[str]) -> st.SearchStrategy[dict[str, Any]]:
             "type": st.just("MeetingObserved"),
             "data": st.fixed_dictionaries({
                 "person_id": person, "connection_id": fresh,
-                "meeting_key": st.text(min_size=1, max_size=128),
+                "meeting_key": st.text(NOT_NUL, min_size=1, max_size=128),
                 "times": st.tuples(zoned, st.sampled_from([1, 60, 24 * 60])).map(
                     lambda p: (p[0].isoformat(), (p[0] + timedelta(minutes=p[1])).isoformat())
                 ),
