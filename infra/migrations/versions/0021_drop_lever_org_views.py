@@ -4,13 +4,13 @@ refreshes the stored views any more. Derived data: dropping them loses nothing; 
 recreates them empty as 0012 left them (a scheduler of that version refills them).
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0017
 """
 
 from alembic import op
 
 revision = "0021"
-down_revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
