@@ -30,8 +30,8 @@ def outcome(outcome_id: str = "o1", **named: Any) -> Any:
 
 def confirm(kind: str, item: str, confirmed: bool, person: str = ANNA) -> Any:
     """The named party's answer on Anna's item."""
-    return event(f"{kind.title()}Confirmed", person_id=person, confirmed=confirmed,
-                 **{f"{kind}_id": item})  # fmt: skip
+    data: dict[str, Any] = {"person_id": person, "confirmed": confirmed, f"{kind}_id": item}
+    return event(f"{kind.title()}Confirmed", **data)
 
 
 @pytest.mark.parametrize(
@@ -72,11 +72,11 @@ def test_an_answer_before_its_outcome_or_of_another_person_reaches_only_the_stor
 
 def test_a_stretch_task_its_counterpart_declined_is_marked() -> None:
     facts = LeverFacts()
-    logged = {"person_id": ANNA, "tactic": "small_exposure", "audience": "team"}
+    logged: dict[str, Any] = {"person_id": ANNA, "tactic": "small_exposure", "audience": "team"}
     facts.add(
         [
-            event("MicroActionLogged", action_id="a1", counterpart_id=BEN, **logged),
-            event("MicroActionLogged", action_id="a2", counterpart_id=BEN, **logged),
+            event("MicroActionLogged", **logged, action_id="a1", counterpart_id=BEN),
+            event("MicroActionLogged", **logged, action_id="a2", counterpart_id=BEN),
             confirm("action", "a1", False),
             confirm("action", "a2", False),
             confirm("action", "a2", True),  # the last answer holds
