@@ -67,7 +67,7 @@ def test_an_answer_before_its_outcome_or_of_another_person_reaches_only_the_stor
         ]
     )
     assert not facts.rewards["o1"].counts and not facts.rewards["o2"].counts
-    assert facts.outcome_answers == {"o1": True, "o2": True}
+    assert facts.outcome_answers == {(ANNA, "o1"): True, (BEN, "o2"): True}
 
 
 def test_a_stretch_task_its_counterpart_declined_is_marked() -> None:

@@ -31,10 +31,15 @@ def apply_actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[
     if facts.outcome_answers:
         for person, at in pg.execute(
             f"UPDATE {tables['lever_rewards']} r SET confirmed = k.confirmed "
-            "FROM unnest(%s::uuid[], %s::bool[]) AS k(outcome_id, confirmed) "
-            "WHERE r.outcome_id = k.outcome_id AND r.confirmed <> k.confirmed "
-            "RETURNING r.person_id::text, r.occurred_at",
-            (list(facts.outcome_answers), list(facts.outcome_answers.values())),
+            "FROM unnest(%s::uuid[], %s::uuid[], %s::bool[]) "
+            "AS k(person_id, outcome_id, confirmed) "
+            "WHERE r.outcome_id = k.outcome_id AND r.person_id = k.person_id "
+            "AND r.confirmed <> k.confirmed RETURNING r.person_id::text, r.occurred_at",
+            (
+                [person for person, _ in facts.outcome_answers],
+                [outcome for _, outcome in facts.outcome_answers],
+                list(facts.outcome_answers.values()),
+            ),
         ):
             at -= REWARD_WINDOW
             if person not in since or at < since[person]:

@@ -36,7 +36,7 @@ class LeverFacts:
         retracted: (person, action id) of each retraction: a person retracts only their
             own actions (ids are client-chosen in imports, so another person may use one).
         rewards: outcome id -> its first reward outcome.
-        outcome_answers: outcome id -> the last confirmer's answer (confirmed?) in this
+        outcome_answers: (person, outcome id) -> the last confirmer's answer (confirmed?) in this
             fold: applied to the fold's reward when recorded before it, and to the one
             stored (catch-up: a reward of an earlier batch, or an id repeated).
         action_answers: (person, action id) -> the counterpart's last answer, likewise.
@@ -81,7 +81,7 @@ class LeverFacts:
         self.action_weeks: dict[tuple[str, int], str] = {}
         self.retracted: set[tuple[str, str]] = set()
         self.rewards: dict[str, RewardFact] = {}
-        self.outcome_answers: dict[str, bool] = {}
+        self.outcome_answers: dict[tuple[str, str], bool] = {}
         self.action_answers: dict[tuple[str, str], bool] = {}
         self.reward_since: dict[str, datetime] = {}
         self.requests: dict[str, bool] = {}
@@ -249,10 +249,10 @@ def outcome_confirmed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
         week: the week index of its ``occurred_at``.
     """
     data = e.data
-    outcome, confirmed = data["outcome_id"], data["confirmed"]
-    facts.outcome_answers[outcome] = confirmed
+    person, outcome, confirmed = data["person_id"], data["outcome_id"], data["confirmed"]
+    facts.outcome_answers[(person, outcome)] = confirmed
     reward = facts.rewards.get(outcome)
-    if reward is not None and reward.person == data["person_id"]:
+    if reward is not None and reward.person == person:
         reward.confirmed = confirmed
 
 
