@@ -86,22 +86,27 @@ def apply_actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[
 def _declined(
     pg: Any, tables: Mapping[str, str], answers: Mapping[tuple[str, str], bool]
 ) -> set[PersonWeekKey]:
-    """Mark the stored actions a batch's counterpart answers reach (declined or not)."""
+    """Mark the stored actions a batch's counterpart answers reach (declined or not), as the
+    rebuild marks every action, whoever's; returns the person-weeks whose actions changed
+    (each stored action has its person-week, with the tenant of its first action)."""
     return {
         (tenant, person, week)
         for tenant, person, week in pg.execute(
             f"UPDATE {tables['lever_actions']} a SET declined = NOT k.confirmed "
-            f"FROM {tables['lever_people']} p, unnest(%s::uuid[], %s::uuid[], %s::bool[]) "
+            "FROM unnest(%s::uuid[], %s::uuid[], %s::bool[]) "
             "AS k(person_id, action_id, confirmed) "
             "WHERE a.action_id = k.action_id AND a.person_id = k.person_id "
-            "AND p.person_id = a.person_id AND a.declined = k.confirmed "
-            "RETURNING p.tenant_id::text, a.person_id::text, a.week_index",
+            "AND a.declined = k.confirmed "
+            f"RETURNING (SELECT pw.tenant_id::text FROM {tables['lever_person_weeks']} pw "
+            "WHERE pw.person_id = a.person_id AND pw.week_index = a.week_index), "
+            "a.person_id::text, a.week_index",
             (
                 [person for person, _ in answers],
                 [action for _, action in answers],
                 list(answers.values()),
             ),
         )
+        if tenant is not None
     }
 
 

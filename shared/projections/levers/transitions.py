@@ -161,7 +161,7 @@ def rewarded(at: datetime, reward_times: Sequence[datetime]) -> bool:
     """Whether a visible action at ``at`` was rewarded: a reward 0 to 14 days after it, by
     event time (whatever the order the log holds them in). Both paths run it on the actions
     they fold; catch-up asks the same rule in SQL only to mark actions stored in earlier
-    batches when a reward comes (``incremental._actions``).
+    batches when a reward comes (``incremental_actions.apply_actions``).
 
     Parameters:
         at: the action's time.
@@ -241,7 +241,7 @@ def outcome_recorded(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
 def outcome_confirmed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``OutcomeConfirmed``: the confirmer's answer (the last holds); a reward naming a
     confirmer counts once confirmed. Its actions are judged again (catch-up: from the stored
-    reward's time, :func:`.incremental._actions`).
+    reward's time, :func:`.incremental_actions.apply_actions`).
 
     Parameters:
         facts: the fold.
