@@ -53,6 +53,7 @@ def unreleased_week(week: int) -> dict[str, Any]:
         },
         "pulse_items": {item: _hidden(NOT_RELEASED) for item in ITEMS},
         "time_pressure_components": components,
+        "reward_confirmation": _hidden(NOT_RELEASED),
         "nudges": [],
     }
 
@@ -75,6 +76,8 @@ def _week_out(week: int, row: Any, before: Any | None) -> dict[str, Any]:
         return unreleased_week(week)
     release = dict(row.release)
     release.pop("figures", None)
+    # A release published before rewards were confirmed has no such figure.
+    release.setdefault("reward_confirmation", _hidden("no_data"))
     previous = before.release["levers"] if before is not None else {}
     levers = _with_trends(release["levers"], previous)
     components = release["time_pressure_components"]

@@ -254,6 +254,8 @@ def _detail(scope: Scope, lever: str) -> dict[str, Any]:
         tables.append(views.items_table(week, k))
     if lever == "time_pressure":
         tables.append(views.calendar_table(weeks[-CALENDAR_WEEKS:], k))
+    if lever == "clear_incentives":
+        tables.append(views.rewards_table(weeks[-CALENDAR_WEEKS:], k))
     if changes:
         tables.append(views.changes_table(changes))
     return {
