@@ -8,13 +8,13 @@ as self-reported and no action as declined, as before the upgrade, until
 ``compound projections rebuild levers`` recomputes history with the confirmations.
 
 Revision ID: 0022
-Revises: 0017
+Revises: 0021
 """
 
 from alembic import op
 
 revision = "0022"
-down_revision = "0017"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
