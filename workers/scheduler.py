@@ -1,17 +1,16 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
 a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
-stored organisation lever views kept within 10 s of the projection, the weekly digests
-of the week just ended (built and mailed once, checked every hour), the close of every ended
-pulse period (its waiting answers released, its key destroyed, checked every minute), and the
-weekly releases of lever figures once each week is due (checked every 10 minutes,
-shared/releases/publish.py).
+weekly digests of the week just ended (built and mailed once, checked every hour), the close
+of every ended pulse period (its waiting answers released, its key destroyed, checked every
+minute), and the weekly releases of lever figures once each week is due (checked every 10
+minutes, shared/releases/publish.py).
 
 It holds a PostgreSQL advisory lock for its lifetime, so a second scheduler waits on standby
 and takes over when the first dies.
 
 Each job (:data:`JOBS`) runs on an executor of its own (one thread) with an engine of its own
-(one connection, its statements under the job's time limit): a slow or stuck job (the
-organisation views' refresh) stops at its limit and never delays calendar sync or catch-up,
+(one connection, its statements under the job's time limit): a slow or stuck job (a digest
+build waiting on a lock) stops at its limit and never delays calendar sync or catch-up,
 nor takes the connection they need.
 """
 
@@ -40,7 +39,6 @@ log = logging.getLogger("compound.scheduler")
 SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
-ORG_VIEW_SECONDS = 10  # stored organisation lever views follow the projection this closely
 PULSE_CLOSE_SECONDS = 60  # a pulse period's waiting answers enter the log this soon after it ends
 RELEASE_CHECK_SECONDS = 600  # due weekly releases are published within this (docs/privacy.md)
 
@@ -66,29 +64,6 @@ def sync_calendars(engine: Engine) -> int:
         ).scalars()
         active = list(ids)
     return sum(send_sync(connection_id) for connection_id in active)
-
-
-def refresh_org_views(engine: Engine, settings: Settings | None = None) -> int:
-    """Recompute the stored organisation lever views the levers projection has moved past,
-    and (with ``settings``) compute the view of every organisation with lever data at its k
-    before anyone asks: an admin's first view of the organisation finds it stored."""
-    from shared.commands.settings import organisation_settings
-    from shared.projections.levers import refresh_org_views as refresh
-
-    wanted = []
-    if settings is not None:
-        with engine.connect() as conn:
-            tenants = conn.execute(
-                text(
-                    "SELECT o.id FROM organizations o WHERE EXISTS "
-                    "(SELECT 1 FROM lever_team_weeks w WHERE w.tenant_id = o.id) ORDER BY o.id"
-                )
-            ).scalars()
-            wanted = [(t, organisation_settings(conn, t, settings).k) for t in list(tenants)]
-    refreshed = refresh(engine, wanted)
-    if refreshed:
-        log.info("organisation lever views refreshed: %d", refreshed)
-    return refreshed
 
 
 def weekly_digests(
@@ -197,8 +172,8 @@ def jobs(settings: Settings) -> list[Job]:
         settings: the process's settings.
 
     Returns:
-        Catch-up, calendar sync, the organisation views' refresh, the weekly digests, the
-        close of ended pulse periods, the weekly releases.
+        Catch-up, calendar sync, the weekly digests, the close of ended pulse periods, the
+        weekly releases.
     """
     return [
         Job("catch_up", catch_up_everything, CATCH_UP_SECONDS, 10, database=False),
@@ -209,7 +184,6 @@ def jobs(settings: Settings) -> list[Job]:
             60,
             first_run=timedelta(0),
         ),
-        Job("org_views", refresh_org_views, ORG_VIEW_SECONDS, 120, args=(settings,)),
         Job(
             "weekly_digests",
             weekly_digests,

@@ -266,6 +266,7 @@ class WeekSums:
     visible_people: int = 0
     visible_actions: int = 0
     rewarded_actions: int = 0  # visible actions followed within 14 days by a reward
+    confirmed_rewarded_actions: int = 0  # of those, rewarded by a confirmed reward
     feedback_people: int = 0
     feedback: int = 0
     output_only: int = 0

@@ -25,6 +25,7 @@ FIGURE_BOUNDS: dict[str, tuple[float, float]] = {
     "safety_survey": (0.0, 100.0),
     "calendar_pressure": (0.0, 100.0),
     "rewarded_share": (0.0, 100.0),
+    "confirmed_reward_share": (0.0, 100.0),
     "output_only_share": (0.0, 100.0),
     "meeting_share": (0.0, 100.0),
     "focus_hours_per_person": (0.0, 40.0),
@@ -43,9 +44,11 @@ DETAIL_FIGURES = frozenset(
         "focus_hours_per_person",
         "after_hours_per_person",
         "back_to_back_per_person",
+        "confirmed_reward_share",
     }
 )
-"""The figures behind a lever's detail page (safety items, calendar components); the others
+"""The figures behind a lever's detail page (safety items, calendar components, the share of
+rewarded actions a confirmed reward rewarded); the others
 are the parts the six levers are blended from."""
 DETAIL_SHARE = 0.25
 """The share of a team-week's budget the detail figures split; the lever parts split the rest."""
@@ -87,6 +90,8 @@ class PersonWeek:
         stretched: tried a stretch task (small exposure, prototype).
         asked: asked for feedback.
         visible, rewarded: visible actions, and those rewarded within 14 days.
+        confirmed: of the rewarded, those a confirmed reward rewarded (the rest were
+            self-reported).
         feedback, output_only: feedback received, and how much of it was output-only.
         calendar: the week's calendar measures (None: no calendar that week): pressure
             (0-100), meeting hours, working hours, focus hours, after-hours hours,
@@ -98,6 +103,7 @@ class PersonWeek:
     asked: bool = False
     visible: int = 0
     rewarded: int = 0
+    confirmed: int = 0
     feedback: int = 0
     output_only: int = 0
     calendar: tuple[float, float, float, float, float, int] | None = None
@@ -111,6 +117,10 @@ class PersonWeek:
         }
         if self.visible:
             out["rewarded_share"] = 100.0 * min(self.rewarded, self.visible) / self.visible
+        if self.rewarded:
+            out["confirmed_reward_share"] = (
+                100.0 * min(self.confirmed, self.rewarded) / self.rewarded
+            )
         if self.feedback:
             out["output_only_share"] = 100.0 * min(self.output_only, self.feedback) / self.feedback
         if self.calendar is not None:

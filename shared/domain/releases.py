@@ -201,8 +201,9 @@ def node_release(figures: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         figures: figure name -> its cell (as :func:`release_tree` computes them).
 
     Returns:
-        ``members`` (shown with participation), ``levers``, ``pulse_items`` and
-        ``time_pressure_components``, every hidden value with its ``reason``.
+        ``members`` (shown with participation), ``levers``, ``pulse_items``,
+        ``time_pressure_components`` and ``reward_confirmation`` (the share of rewarded
+        actions a confirmed reward rewarded), every hidden value with its ``reason``.
     """
     levers = {name: _lever(name, figures) for name in LEVER_NAMES}
     participation = figures["participation"]
@@ -222,6 +223,7 @@ def node_release(figures: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
         "figures": {name: _public(figures[name]) for name in FIGURES},
         "pulse_items": {item: _public(figures[f"item:{item}"]) for item in ITEMS},
         "time_pressure_components": components,
+        "reward_confirmation": _public(figures["confirmed_reward_share"]),
     }
 
 

@@ -31,7 +31,8 @@ def accuracy_table(epsilon: float) -> str:
     lines = [
         f"Budget per team-week: epsilon = {epsilon:g}: each lever part spends "
         f"{epsilon * budget_share('participation'):.3f}, each detail figure (a safety item, a "
-        f"calendar component) {epsilon * budget_share('meeting_share'):.3f}.",
+        "calendar component, the confirmed share of rewards) "
+        f"{epsilon * budget_share('meeting_share'):.3f}.",
         "",
         head,
         "| " + " | ".join("---" for _ in range(len(COLUMNS) + 1)) + " |",

@@ -119,6 +119,7 @@ def _person_week(row: Any) -> PersonWeek:
         asked=row.asked > 0,
         visible=row.visible,
         rewarded=row.rewarded,
+        confirmed=row.confirmed_rewarded,
         feedback=row.feedback,
         output_only=row.output_only,
         calendar=calendar,
@@ -141,9 +142,9 @@ def tenant_week(conn: Connection, tenant_id: Any, week: int) -> TenantWeek:
         str(row.person_id): _person_week(row)
         for row in conn.execute(
             text(
-                "SELECT person_id, actions, stretch, visible, rewarded, asked, feedback,"
-                " output_only, calendar, pressure, meeting_hours, working_hours, focus_hours,"
-                " after_hours, back_to_back FROM lever_person_weeks"
+                "SELECT person_id, actions, stretch, visible, rewarded, confirmed_rewarded,"
+                " asked, feedback, output_only, calendar, pressure, meeting_hours,"
+                " working_hours, focus_hours, after_hours, back_to_back FROM lever_person_weeks"
                 " WHERE person_id = ANY(:people) AND week_index = :w"
             ),
             {"people": list(members), "w": week},

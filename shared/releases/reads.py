@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, text
 
@@ -21,6 +21,8 @@ from shared.domain.releases import COMPONENTS
 from shared.domain.weeks import week_label
 
 NOT_RELEASED = "not_released"
+Teams = Literal["all", "last", "none"]
+"""Which weeks of the organisation's top-level teams a read returns."""
 NUDGE_MAX_MARGIN = 20.0
 """A nudge cites a figure only when its 90% margin is at most this: noise does not nudge."""
 
@@ -51,8 +53,22 @@ def unreleased_week(week: int) -> dict[str, Any]:
         },
         "pulse_items": {item: _hidden(NOT_RELEASED) for item in ITEMS},
         "time_pressure_components": components,
+        "reward_confirmation": _hidden(NOT_RELEASED),
         "nudges": [],
     }
+
+
+def _with_trends(levers: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """Each released lever with its trend against the week before (both shown, else None)."""
+    out = {}
+    for name, cell in levers.items():
+        old = previous.get(name)
+        trend = None
+        if not cell["suppressed"] and old is not None and not old["suppressed"]:
+            digits = 2 if name == "micro_advancement_rate" else 1
+            trend = round(cell["value"] - old["value"], digits)
+        out[name] = {**cell, "trend": trend}
+    return out
 
 
 def _week_out(week: int, row: Any, before: Any | None) -> dict[str, Any]:
@@ -60,15 +76,10 @@ def _week_out(week: int, row: Any, before: Any | None) -> dict[str, Any]:
         return unreleased_week(week)
     release = dict(row.release)
     release.pop("figures", None)
+    # A release published before rewards were confirmed has no such figure.
+    release.setdefault("reward_confirmation", _hidden("no_data"))
     previous = before.release["levers"] if before is not None else {}
-    levers = {}
-    for name, cell in release["levers"].items():
-        old = previous.get(name)
-        trend = None
-        if not cell["suppressed"] and old is not None and not old["suppressed"]:
-            digits = 2 if name == "micro_advancement_rate" else 1
-            trend = round(cell["value"] - old["value"], digits)
-        levers[name] = {**cell, "trend": trend}
+    levers = _with_trends(release["levers"], previous)
     components = release["time_pressure_components"]
     precise = {
         name: cell
@@ -172,33 +183,79 @@ def read_team_releases(
 
 
 def read_org_releases(
-    conn: Connection, tenant_id: Any, first: int, last: int, k: int
+    conn: Connection, tenant_id: Any, first: int, last: int, k: int, teams: Teams = "all"
 ) -> dict[str, Any]:
     """The organisation's released weeks and each top-level team's.
+
+    A page reads only what it shows: an overview the teams' levers of its one week
+    (``teams="last"``), a lever detail no team (``"none"``); with a thousand top-level teams
+    reading every team's whole releases for every week takes seconds.
 
     Parameters:
         conn: a connection.
         tenant_id: the organisation.
         first, last: week indexes.
         k: the organisation's k now.
+        teams: ``"all"`` (every week of every team, what the API answers), ``"last"`` (each
+            team's levers of the week ``last`` only, with their trends) or ``"none"``.
 
     Returns:
         ``k``, ``model_version``, ``weeks`` and ``teams``.
     """
-    teams = conn.execute(
-        text(
-            "SELECT id, name FROM teams WHERE tenant_id = :t AND parent_team_id IS NULL"
-            " ORDER BY name, id"
-        ),
-        {"t": tenant_id},
-    ).all()
-    rows = release_rows(conn, tenant_id, [tenant_id, *(t.id for t in teams)], first, last)
+    if teams != "all":
+        rows = release_rows(conn, tenant_id, [tenant_id], first, last)
+        return {
+            "k": k,
+            "model_version": MODEL_VERSION,
+            "weeks": node_weeks(rows, tenant_id, first, last),
+            "teams": _last_week_of_teams(conn, tenant_id, last) if teams == "last" else [],
+        }
+    top = _top_teams(conn, tenant_id)
+    rows = release_rows(conn, tenant_id, [tenant_id, *(t.id for t in top)], first, last)
     return {
         "k": k,
         "model_version": MODEL_VERSION,
         "weeks": node_weeks(rows, tenant_id, first, last),
         "teams": [
             {"team_id": str(t.id), "name": t.name, "weeks": node_weeks(rows, t.id, first, last)}
-            for t in teams
+            for t in top
         ],
     }
+
+
+def _top_teams(conn: Connection, tenant_id: Any) -> list[Any]:
+    return list(
+        conn.execute(
+            text(
+                "SELECT id, name FROM teams WHERE tenant_id = :t AND parent_team_id IS NULL"
+                " ORDER BY name, id"
+            ),
+            {"t": tenant_id},
+        ).all()
+    )
+
+
+def _last_week_of_teams(conn: Connection, tenant_id: Any, last: int) -> list[dict[str, Any]]:
+    """Each top-level team with one week, ``last``: its released levers and their trends
+    (only the levers are read from each release: a heat table shows nothing else)."""
+    rows = conn.execute(
+        text(
+            "SELECT r.node_id, r.week_index, r.release->'levers' AS levers"
+            " FROM lever_releases r JOIN teams t ON t.id = r.node_id"
+            " WHERE t.tenant_id = :t AND t.parent_team_id IS NULL AND r.tenant_id = :t"
+            " AND r.week_index BETWEEN :before AND :last"
+        ),
+        {"t": tenant_id, "before": last - 1, "last": last},
+    ).all()
+    levers = {(str(r.node_id), r.week_index): r.levers for r in rows}
+    out = []
+    for team in _top_teams(conn, tenant_id):
+        shown = levers.get((str(team.id), last))
+        if shown is None:
+            week = unreleased_week(last)
+        else:
+            before = levers.get((str(team.id), last - 1)) or {}
+            week = {"week": week_label(last), "released": True}
+            week["levers"] = _with_trends(shown, before)
+        out.append({"team_id": str(team.id), "name": team.name, "weeks": [week]})
+    return out

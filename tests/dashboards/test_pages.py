@@ -216,6 +216,9 @@ def test_lever_details_break_the_levers_down(app: Flask, dash: Dash):
     assert last[0] == dash.week and last[-1] == "6"  # six people with calendars
     assert float(last[3].split(" ± ")[0]) >= 0  # the 18:00 meeting is after hours (noised)
     assert " ± " in last[3]
+    incentives = page_tables(get(manager, f"{base}/clear_incentives?week={dash.week}")).tables
+    assert incentives["rewards"][0][1] == "Rewarded actions with a confirmed reward (%)"
+    assert incentives["rewards"][-1] == [dash.week, HIDDEN, HIDDEN]  # one person rewarded
     eng = login(app, dash.emails["eng"])
     mobile = get(
         eng, f"/dashboards/teams/{dash.team('Mobile')}/levers/participation?week={dash.week}"

@@ -1,7 +1,7 @@
 """The scheduler's jobs each run on an executor and a connection of their own, under a time
-limit (issue 18): while the organisation views' refresh is stuck (its table locked), calendar
-sync and catch-up keep their pace; the stuck run is cancelled at its limit, and the next run,
-the lock gone, succeeds (real PostgreSQL and Redis)."""
+limit (issue 18): while the weekly digests' check is stuck (its table locked), calendar sync
+and catch-up keep their pace; the stuck run is cancelled at its limit, and the next run, the
+lock gone, succeeds (real PostgreSQL and Redis)."""
 
 from __future__ import annotations
 
@@ -32,7 +32,8 @@ from workers import scheduler as scheduling
 
 pytestmark = pytest.mark.integration
 
-LIMIT = 1.0  # the refresh's time limit in this test, seconds
+LIMIT = 1.0  # the digests' time limit in this test, seconds
+STUCK = "weekly_digests"
 
 
 class Runs:
@@ -63,36 +64,34 @@ class Runs:
 
 
 def fast(settings: Settings) -> list[scheduling.Job]:
-    """The production jobs, every 0.2 s from the start; the refresh limited to :data:`LIMIT`."""
+    """The production jobs, every 0.2 s from the start; the digests limited to :data:`LIMIT`."""
     planned = []
     for job in scheduling.jobs(settings):
-        if job.name == "weekly_digests":
-            continue
-        limit = LIMIT if job.name == "org_views" else job.time_limit
+        limit = LIMIT if job.name == STUCK else job.time_limit
         planned.append(
             dataclasses.replace(job, seconds=0.2, time_limit=limit, first_run=timedelta(0))
         )
     return planned
 
 
-def test_a_stuck_org_views_refresh_starves_neither_calendar_sync_nor_catch_up(
+def test_a_stuck_digests_check_starves_neither_calendar_sync_nor_catch_up(
     store: EventStore, settings: Settings
 ) -> None:
-    runtime(store).ensure()  # lever_team_weeks exists
+    runtime(store).ensure()  # the read models' tables exist
     bootstrap.broker(settings)
     runs = Runs()
     background = BackgroundScheduler()
     background.add_listener(runs, EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
     with scheduling.scheduled(background, settings, fast(settings)) as jobs:
         with store.engine.begin() as holder:
-            holder.execute(text("LOCK TABLE lever_team_weeks IN ACCESS EXCLUSIVE MODE"))
+            holder.execute(text("LOCK TABLE weekly_digests IN ACCESS EXCLUSIVE MODE"))
             jobs.start()
             try:
-                runs.wait("the refresh started", lambda: runs.submitted["org_views"] > 0, 5)
+                runs.wait("the digests' check started", lambda: runs.submitted[STUCK] > 0, 5)
                 started = time.monotonic()
                 stuck_at = runs.executed["calendar_sync"], runs.executed["catch_up"]
                 runs.wait(
-                    "calendar sync and catch-up ran three times each beside the stuck refresh",
+                    "calendar sync and catch-up ran three times each beside the stuck check",
                     lambda: (
                         runs.executed["calendar_sync"] >= stuck_at[0] + 3
                         and runs.executed["catch_up"] >= stuck_at[1] + 3
@@ -100,13 +99,13 @@ def test_a_stuck_org_views_refresh_starves_neither_calendar_sync_nor_catch_up(
                     5,
                 )
                 if time.monotonic() - started < LIMIT * 0.8:  # still inside the stuck run
-                    assert runs.executed["org_views"] == 0
-                runs.wait("the stuck refresh stopped", lambda: "org_views" in runs.errors, 10)
+                    assert runs.executed[STUCK] == 0
+                runs.wait("the stuck check stopped", lambda: STUCK in runs.errors, 10)
                 assert time.monotonic() - started < LIMIT + 5
-                assert is_statement_timeout(runs.errors["org_views"][0])
+                assert is_statement_timeout(runs.errors[STUCK][0])
             finally:
                 holder.rollback()  # the lock goes
-        runs.wait("a refresh without the lock", lambda: runs.executed["org_views"] > 0, 10)
+        runs.wait("a check without the lock", lambda: runs.executed[STUCK] > 0, 10)
         jobs.shutdown(wait=True)
     assert "calendar_sync" not in runs.errors and "catch_up" not in runs.errors
 
@@ -119,4 +118,4 @@ def test_each_job_runs_on_an_executor_of_its_own_one_at_a_time(settings: Setting
             scheduled = background.get_job(job.name)
             assert scheduled is not None and scheduled.executor == job.name
             assert scheduled.max_instances == 1
-        assert {job.name for job in planned} >= {"catch_up", "calendar_sync", "org_views"}
+        assert {job.name for job in planned} >= {"catch_up", "calendar_sync", STUCK, "releases"}

@@ -13,13 +13,13 @@
 See shared/pulses/ and docs/privacy.md ("Pulses").
 
 Revision ID: 0020
-Revises: 0017
+Revises: 0022
 """
 
 from alembic import op
 
 revision = "0020"
-down_revision = "0017"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

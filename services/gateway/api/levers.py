@@ -85,6 +85,13 @@ class LeverWeek(Schema):
     levers = fields.Dict(keys=fields.String(), values=fields.Nested(LeverCell), required=True)
     pulse_items = fields.Dict(keys=fields.String(), values=fields.Dict(), required=True)
     time_pressure_components = fields.Dict(required=True)
+    reward_confirmation = fields.Dict(
+        required=True,
+        metadata={
+            "description": "the share (0-100) of the rewarded actions a confirmed reward "
+            "rewarded (the rest self-reported): value, n, margin, suppressed, reason"
+        },
+    )
     nudges = fields.List(fields.Dict(), required=True)
 
 

@@ -20,7 +20,7 @@ from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
 from shared.releases.publish import last_due_week
-from shared.releases.reads import read_org_releases, read_team_releases
+from shared.releases.reads import Teams, read_org_releases, read_team_releases
 
 OVERVIEW_WEEKS = 12
 DETAIL_WEEKS = 26
@@ -85,9 +85,10 @@ def _k(conn: Any, user: PortalUser) -> int:
     return organisation_settings(conn, user.tenant_id, resources().settings).k
 
 
-def _read(scope: Scope, weeks: int) -> dict[str, Any]:
+def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
     """The scope's released levers for ``weeks`` weeks up to the page's week; children are
-    the sub-teams (a team) or the top-level teams (the organisation)."""
+    the sub-teams (a team) or the top-level teams (the organisation: only the page's week of
+    each, or none with ``teams="none"``)."""
     user = me()
     first, last = scope.week - weeks + 1, scope.week
     with resources().engine.connect() as conn:
@@ -95,7 +96,7 @@ def _read(scope: Scope, weeks: int) -> dict[str, Any]:
             if user.role != "admin":
                 abort(403, "only an admin can see the organisation's levers")
             k = _k(conn, user)
-            view = read_org_releases(conn, user.tenant_id, first, last, k)
+            view = read_org_releases(conn, user.tenant_id, first, last, k, teams)
             view["children"] = view.pop("teams")
             view["name"] = _org_name(conn, user)
         else:
@@ -244,7 +245,7 @@ def org_overview_csv() -> Response:
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
         abort(404, "no such lever")
-    view = _read(scope, DETAIL_WEEKS)
+    view = _read(scope, DETAIL_WEEKS, teams="none")
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
     changes = views.size_changes(weeks)
@@ -253,6 +254,8 @@ def _detail(scope: Scope, lever: str) -> dict[str, Any]:
         tables.append(views.items_table(week, k))
     if lever == "time_pressure":
         tables.append(views.calendar_table(weeks[-CALENDAR_WEEKS:], k))
+    if lever == "clear_incentives":
+        tables.append(views.rewards_table(weeks[-CALENDAR_WEEKS:], k))
     if changes:
         tables.append(views.changes_table(changes))
     return {

@@ -60,7 +60,8 @@ LEVERS: dict[str, LeverInfo] = {
             70.0,
             "People are likelier to try small stretch moves if mistakes won't be punished.",
             "Edmondson's 7-item pulse scale (70%) and the share of members who tried a small "
-            "stretch task or asked for feedback that week (30%), 0-100.",
+            "stretch task (not one its counterpart declined) or asked for feedback that week "
+            "(30%), 0-100.",
             (
                 "Celebrating incremental contributions in public",
                 "Safe feedback loops: one specific observation, never a verdict",
@@ -91,8 +92,8 @@ LEVERS: dict[str, LeverInfo] = {
             "When teams reward short, visible contributions (public praise, meeting invites) "
             "micro-advancements increase.",
             "The share of visible micro-actions followed within 14 days by recognition or an "
-            'invitation (50%) and the pulse item "Small, visible contributions are noticed" '
-            "(50%), 0-100.",
+            "invitation (one naming a confirmer counts once they confirm it; 50%) and the "
+            'pulse item "Small, visible contributions are noticed" (50%), 0-100.',
             ("Public praise for small visible contributions", "Invitations to the next meeting"),
             ("Rewarding only headline outcomes", "Contributions that go unanswered"),
         ),
@@ -328,6 +329,25 @@ def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
                 row.append(
                     Cell(text if value is None or margin is None else f"{text} ± {margin:g}")
                 )
+        table.rows.append(row)
+    return table
+
+
+def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
+    """How many of the rewarded actions a confirmed reward rewarded, week by week (the rest:
+    recognition or invitations the person reported themselves)."""
+    table = Table(
+        "rewards",
+        f"Confirmed rewards, {weeks[0]['week']} to {weeks[-1]['week']}",
+        ["Week", "Rewarded actions with a confirmed reward (%)", "People (n)"],
+    )
+    for week in weeks:
+        cell = week.get("reward_confirmation") or {"suppressed": True, "reason": "no_data"}
+        row = [Cell(week["week"], header=True)]
+        if cell["suppressed"]:
+            row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
+        else:
+            row += [Cell(with_margin(cell)), Cell(str(cell["n"]))]
         table.rows.append(row)
     return table
 

@@ -14,13 +14,31 @@ from shared.projections.levers.schema import MILLI
 
 @dataclass(slots=True)
 class ActionFact:
-    """A logged micro-action: whose, its week and time, stretch? visible?"""
+    """A logged micro-action: whose, its week and time, stretch? visible? declined by the
+    counterpart it names (a declined stretch task does not count as one)?"""
 
     person: str
     week: int
     occurred_at: datetime
     stretch: bool
     visible: bool
+    declined: bool = False
+
+
+@dataclass(slots=True)
+class RewardFact:
+    """A recognition or an invitation: whose, when, does it name a confirmer, confirmed?"""
+
+    person: str
+    occurred_at: datetime
+    named: bool
+    confirmed: bool = False
+
+    @property
+    def counts(self) -> bool:
+        """Whether it rewards: self-reported (naming nobody), or confirmed by its confirmer
+        (one declined or still awaiting an answer does not)."""
+        return self.confirmed or not self.named
 
 
 @dataclass(slots=True)

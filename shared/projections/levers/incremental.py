@@ -10,9 +10,9 @@ batch touched.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from shared.projections.levers.incremental_actions import PersonWeekKey, apply_actions
 from shared.projections.levers.incremental_calendar import apply_meetings, drop_empty_weeks
 from shared.projections.levers.incremental_people import (
     TeamWeekKey,
@@ -21,15 +21,7 @@ from shared.projections.levers.incremental_people import (
     ensure_person_weeks,
 )
 from shared.projections.levers.schema import SUM_COLUMNS
-from shared.projections.levers.transitions import (
-    REWARD_WINDOW,
-    LeverFacts,
-    answer_output_only,
-    rewarded,
-)
-
-PersonWeekKey = tuple[str, str, int]
-"""(tenant, person, week index)."""
+from shared.projections.levers.transitions import LeverFacts, answer_output_only
 
 LASTS = "(m.to_week IS NULL OR m.to_week >= m.from_week)"
 """Membership ``m`` holds a week (``membership.Interval.lasts``): an invitation's interval
@@ -53,7 +45,7 @@ def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: 
         touched_teams |= apply_memberships(pg, tables, facts.membership)
     if facts.first_seen:
         touched_teams |= apply_backfill(pg, tables, facts.first_seen)
-    touched_people |= _actions(pg, tables, facts)
+    touched_people |= apply_actions(pg, tables, facts)
     if touched_people:
         _action_stats(pg, tables, touched_people)
     if facts.requests or facts.answers:
@@ -81,117 +73,20 @@ def apply_batch(pg: Any, tables: Mapping[str, str], facts: LeverFacts, version: 
         write_team_weeks(pg, tables, touched_teams, version)
 
 
-def _actions(pg: Any, tables: Mapping[str, str], facts: LeverFacts) -> set[PersonWeekKey]:
-    """Store the batch's rewards and actions, mark retracted and rewarded actions; returns
-    the person-weeks whose counts that changed.
-
-    Whether an action is rewarded is decided by event time, whatever the batches: the
-    batch's actions are judged by :func:`~.transitions.rewarded` (the rebuild's rule) against
-    every reward stored, this batch's included; the actions stored before are marked by one
-    ``UPDATE`` that asks the same rule in SQL (kept for speed: a reward may reach back over
-    many stored actions)."""
-    touched: set[PersonWeekKey] = set()
-    actions, people = tables["lever_actions"], tables["lever_people"]
-    if facts.rewards:
-        pg.execute(
-            f"INSERT INTO {tables['lever_rewards']} (outcome_id, person_id, occurred_at) "
-            "SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::timestamptz[]) "
-            "ON CONFLICT (outcome_id) DO NOTHING",
-            [
-                list(facts.rewards),
-                [person for person, _ in facts.rewards.values()],
-                [at for _, at in facts.rewards.values()],
-            ],
-        )
-    if facts.actions:
-        reward_times = _reward_times(pg, tables, facts)
-        rows = [
-            (
-                action,
-                a.person,
-                a.week,
-                a.occurred_at,
-                a.stretch,
-                a.visible,
-                a.visible and rewarded(a.occurred_at, reward_times.get(a.person, ())),
-            )
-            for action, a in facts.actions.items()
-        ]
-        pg.execute(
-            f"""INSERT INTO {actions} (action_id, person_id, week_index, occurred_at, stretch,
-                visible, rewarded)
-            SELECT * FROM unnest(%s::uuid[], %s::uuid[], %s::int[], %s::timestamptz[],
-                %s::bool[], %s::bool[], %s::bool[])
-            ON CONFLICT (action_id) DO NOTHING""",
-            [list(c) for c in zip(*rows, strict=True)],
-        )
-    if facts.retracted:
-        for tenant, person, week in pg.execute(
-            f"UPDATE {actions} a SET retracted = true "
-            f"FROM {people} p, unnest(%s::uuid[], %s::uuid[]) AS r(person_id, action_id) "
-            "WHERE a.action_id = r.action_id AND a.person_id = r.person_id "
-            "AND p.person_id = a.person_id "
-            "RETURNING p.tenant_id::text, a.person_id::text, a.week_index",
-            (
-                [person for person, _ in facts.retracted],
-                [action for _, action in facts.retracted],
-            ),
-        ):
-            touched.add((tenant, person, week))
-    if facts.rewards:
-        # The rule of ``transitions.rewarded``, for the actions stored: a reward 0 to 14
-        # days after a visible action.
-        for tenant, person, week in pg.execute(
-            f"""UPDATE {actions} a SET rewarded = true
-            FROM unnest(%s::uuid[], %s::timestamptz[]) AS k(person_id, since), {people} p
-            WHERE a.person_id = k.person_id AND a.occurred_at >= k.since
-              AND p.person_id = a.person_id AND a.visible AND NOT a.rewarded
-              AND EXISTS (SELECT 1 FROM {tables["lever_rewards"]} r
-                  WHERE r.person_id = a.person_id AND r.occurred_at >= a.occurred_at
-                    AND r.occurred_at <= a.occurred_at + interval '14 days')
-            RETURNING p.tenant_id::text, a.person_id::text, a.week_index""",
-            (list(facts.reward_since), list(facts.reward_since.values())),
-        ):
-            touched.add((tenant, person, week))
-    return touched
-
-
-def _reward_times(
-    pg: Any, tables: Mapping[str, str], facts: LeverFacts
-) -> dict[str, list[datetime]]:
-    """The stored rewards (this batch's included) that may reward the batch's visible
-    actions, sorted per person: those of people stored (catch-up marks no one else, nor does
-    the rebuild), from the earliest such action to 14 days after the latest."""
-    visible = [a for a in facts.actions.values() if a.visible]
-    found: dict[str, list[datetime]] = {}
-    if not visible:
-        return found
-    for person, at in pg.execute(
-        f"SELECT r.person_id::text, r.occurred_at FROM {tables['lever_rewards']} r "
-        f"JOIN {tables['lever_people']} p USING (person_id) "
-        "WHERE r.person_id = ANY(%s::uuid[]) AND r.occurred_at >= %s "
-        "AND r.occurred_at <= %s ORDER BY r.person_id, r.occurred_at",
-        (
-            list({a.person for a in visible}),
-            min(a.occurred_at for a in visible),
-            max(a.occurred_at for a in visible) + REWARD_WINDOW,
-        ),
-    ):
-        found.setdefault(person, []).append(at)
-    return found
-
-
 def _action_stats(pg: Any, tables: Mapping[str, str], keys: set[PersonWeekKey]) -> None:
     """Recount the actions of each touched person-week (retractions and rewards included)."""
     ordered = sorted(keys)
     ensure_person_weeks(pg, tables, ordered)
     pg.execute(
         f"""UPDATE {tables["lever_person_weeks"]} pw SET actions = s.actions,
-            stretch = s.stretch, visible = s.visible, rewarded = s.rewarded
+            stretch = s.stretch, visible = s.visible, rewarded = s.rewarded,
+            confirmed_rewarded = s.confirmed_rewarded
         FROM (SELECT k.person_id, k.week_index, count(a.*) AS actions,
-                count(a.*) FILTER (WHERE a.stretch) AS stretch,
+                count(a.*) FILTER (WHERE a.stretch AND NOT a.declined) AS stretch,
                 count(a.*) FILTER (WHERE a.visible) AS visible,
-                count(a.*) FILTER (WHERE a.visible AND a.rewarded) AS rewarded
+                count(a.*) FILTER (WHERE a.visible AND a.rewarded) AS rewarded,
+                count(a.*) FILTER (WHERE a.visible AND a.reward_confirmed)
+                    AS confirmed_rewarded
             FROM unnest(%s::uuid[], %s::int[]) AS k(person_id, week_index)
             LEFT JOIN {tables["lever_actions"]} a ON a.person_id = k.person_id
                 AND a.week_index = k.week_index AND NOT a.retracted
@@ -351,7 +246,8 @@ def team_weeks_sql(tables: Mapping[str, str], keys: str) -> str:
                 coalesce(p.active, 0), coalesce(p.actions, 0), coalesce(p.stretchers, 0),
                 coalesce(p.askers, 0), coalesce(p.visible_people, 0),
                 coalesce(p.visible_actions, 0), coalesce(p.rewarded_actions, 0),
-                coalesce(p.feedback_people, 0), coalesce(p.feedback, 0),
+                coalesce(p.confirmed_rewarded_actions, 0), coalesce(p.feedback_people, 0),
+                coalesce(p.feedback, 0),
                 coalesce(p.output_only, 0), coalesce(p.calendar_people, 0),
                 coalesce(p.pressure, 0), coalesce(p.meeting_hours, 0),
                 coalesce(p.working_hours, 0), coalesce(p.focus_hours, 0),
@@ -365,6 +261,7 @@ def team_weeks_sql(tables: Mapping[str, str], keys: str) -> str:
                     count(*) FILTER (WHERE asked > 0) AS askers,
                     count(*) FILTER (WHERE visible > 0) AS visible_people,
                     sum(visible) AS visible_actions, sum(rewarded) AS rewarded_actions,
+                    sum(confirmed_rewarded) AS confirmed_rewarded_actions,
                     count(*) FILTER (WHERE feedback > 0) AS feedback_people,
                     sum(feedback) AS feedback, sum(output_only) AS output_only,
                     count(*) FILTER (WHERE calendar) AS calendar_people,

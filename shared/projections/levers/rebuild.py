@@ -220,15 +220,16 @@ def _copy_people(
     copy_rows(
         pg,
         tables["lever_actions"],
-        "action_id, person_id, week_index, occurred_at, stretch, visible, rewarded, retracted",
+        "action_id, person_id, week_index, occurred_at, stretch, visible, rewarded, retracted, "
+        "declined, reward_confirmed",
         action_rows,
         plain=True,
     )
     copy_rows(
         pg,
         tables["lever_rewards"],
-        "outcome_id, person_id, occurred_at",
-        ((k, person, at) for k, (person, at) in facts.rewards.items()),
+        "outcome_id, person_id, occurred_at, named, confirmed",
+        ((k, r.person, r.occurred_at, r.named, r.confirmed) for k, r in facts.rewards.items()),
         plain=True,
     )
     copy_rows(
@@ -273,13 +274,21 @@ def _copy_weeks(
 def _actions(
     facts: LeverFacts, people: Mapping[str, PersonState], weeks: PersonWeeks
 ) -> list[tuple[Any, ...]]:
-    """The ``lever_actions`` rows (rewarded: a reward 0 to 14 days after a visible action),
-    and each action not retracted counted in its person-week."""
-    reward_times: dict[str, list[datetime]] = defaultdict(list)
-    for person, at in facts.rewards.values():
-        reward_times[person].append(at)
-    for times in reward_times.values():
-        times.sort()
+    """The ``lever_actions`` rows (rewarded: a reward that counts 0 to 14 days after a
+    visible action; reward confirmed: a confirmed one), and each action not retracted counted
+    in its person-week (a stretch task its counterpart declined not as one)."""
+    times: dict[bool, dict[str, list[datetime]]] = {
+        True: defaultdict(list),
+        False: defaultdict(list),
+    }
+    for reward in facts.rewards.values():
+        if reward.counts:
+            times[False][reward.person].append(reward.occurred_at)
+        if reward.confirmed and reward.named:
+            times[True][reward.person].append(reward.occurred_at)
+    for found in times.values():
+        for person_times in found.values():
+            person_times.sort()
     for (person, week), tenant in facts.action_weeks.items():
         weeks.ensure(tenant, person, week)
     rows: list[tuple[Any, ...]] = []
@@ -287,9 +296,9 @@ def _actions(
     for action_id, a in facts.actions.items():
         known = a.person in people  # the incremental path marks only people it stores
         retracted = known and (a.person, action_id) in retracted_ids
-        is_rewarded = (
-            a.visible and known and rewarded(a.occurred_at, reward_times.get(a.person, ()))
-        )
+        judged = a.visible and known
+        is_rewarded = judged and rewarded(a.occurred_at, times[False].get(a.person, ()))
+        confirmed = judged and rewarded(a.occurred_at, times[True].get(a.person, ()))
         rows.append(
             (
                 action_id,
@@ -300,14 +309,17 @@ def _actions(
                 a.visible,
                 is_rewarded,
                 retracted,
+                a.declined,
+                confirmed,
             )
         )
         if not retracted:
             row = week_rows[(a.person, a.week)]
             row.actions += 1
-            row.stretch += a.stretch
+            row.stretch += a.stretch and not a.declined
             row.visible += a.visible
             row.rewarded += is_rewarded
+            row.confirmed_rewarded += confirmed
     return rows
 
 

@@ -24,6 +24,8 @@ JOURNAL_EVENTS = frozenset(
         "MicroActionLogged",
         "MicroActionRetracted",
         "OutcomeRecorded",
+        "OutcomeConfirmed",
+        "ActionConfirmed",
         "FeedbackRequested",
         "FeedbackGiven",
     }
@@ -45,6 +47,7 @@ SUM_COLUMNS = (
     "visible_people",
     "visible_actions",
     "rewarded_actions",
+    "confirmed_rewarded_actions",
     "feedback_people",
     "feedback",
     "output_only",
@@ -70,7 +73,7 @@ MILLI_COLUMNS = frozenset(
 PERSON_WEEK_COLUMNS = (
     "tenant_id, person_id, week_index, team_id, actions, stretch, visible, rewarded, "
     "asked, feedback, output_only, calendar, pressure, meeting_hours, working_hours, "
-    "focus_hours, after_hours, back_to_back"
+    "focus_hours, after_hours, back_to_back, confirmed_rewarded"
 )
 
 TEAM_AT_SQL = """coalesce((SELECT m.team_id FROM {mem} m WHERE m.person_id = k.person_id
@@ -89,9 +92,12 @@ TABLES = {
     "lever_actions": """action_id uuid PRIMARY KEY, person_id uuid NOT NULL,
         week_index integer NOT NULL, occurred_at timestamptz NOT NULL,
         stretch boolean NOT NULL, visible boolean NOT NULL,
-        rewarded boolean NOT NULL DEFAULT false, retracted boolean NOT NULL DEFAULT false""",
+        rewarded boolean NOT NULL DEFAULT false, retracted boolean NOT NULL DEFAULT false,
+        declined boolean NOT NULL DEFAULT false,
+        reward_confirmed boolean NOT NULL DEFAULT false""",
     "lever_rewards": """outcome_id uuid PRIMARY KEY, person_id uuid NOT NULL,
-        occurred_at timestamptz NOT NULL""",
+        occurred_at timestamptz NOT NULL, named boolean NOT NULL DEFAULT false,
+        confirmed boolean NOT NULL DEFAULT false""",
     "lever_feedback_requests": "request_id uuid PRIMARY KEY, output_only boolean NOT NULL",
     "lever_working_hours": """person_id uuid NOT NULL, from_week integer NOT NULL,
         start_minute integer NOT NULL, end_minute integer NOT NULL,
@@ -110,6 +116,7 @@ TABLES = {
         pressure bigint NOT NULL DEFAULT 0, meeting_hours bigint NOT NULL DEFAULT 0,
         working_hours bigint NOT NULL DEFAULT 0, focus_hours bigint NOT NULL DEFAULT 0,
         after_hours bigint NOT NULL DEFAULT 0, back_to_back integer NOT NULL DEFAULT 0,
+        confirmed_rewarded integer NOT NULL DEFAULT 0,
         PRIMARY KEY (person_id, week_index)""",
     "lever_pulses": """tenant_id uuid NOT NULL, team_id uuid NOT NULL,
         week_index integer NOT NULL, responses integer NOT NULL, safety_n integer NOT NULL,
@@ -120,6 +127,7 @@ TABLES = {
         actions integer NOT NULL, stretchers integer NOT NULL, askers integer NOT NULL,
         visible_people integer NOT NULL, visible_actions integer NOT NULL,
         rewarded_actions integer NOT NULL, feedback_people integer NOT NULL,
+        confirmed_rewarded_actions integer NOT NULL DEFAULT 0,
         feedback integer NOT NULL, output_only integer NOT NULL,
         calendar_people integer NOT NULL, pressure bigint NOT NULL,
         meeting_hours bigint NOT NULL, working_hours bigint NOT NULL,

@@ -19,7 +19,7 @@ from shared.domain import levers as model
 from shared.domain.weeks import label_index, week_index
 from shared.eventlog import RecordedEvent
 from shared.projections.levers.calendar import HoursSetting
-from shared.projections.levers.facts import ActionFact, Answer, MeetingFact, PulseSums
+from shared.projections.levers.facts import ActionFact, Answer, MeetingFact, PulseSums, RewardFact
 from shared.projections.levers.membership import MembershipChange
 from shared.projections.levers.schema import MEMBERSHIP_EVENTS
 
@@ -35,7 +35,11 @@ class LeverFacts:
         action_weeks: (person, week) -> the tenant of the first action in it.
         retracted: (person, action id) of each retraction: a person retracts only their
             own actions (ids are client-chosen in imports, so another person may use one).
-        rewards: outcome id -> (person, time) of its first reward outcome.
+        rewards: outcome id -> its first reward outcome.
+        outcome_answers: (person, outcome id) -> the last confirmer's answer (confirmed?) in this
+            fold: applied to the fold's reward when recorded before it, and to the one
+            stored (catch-up: a reward of an earlier batch, or an id repeated).
+        action_answers: (person, action id) -> the counterpart's last answer, likewise.
         reward_since: person -> the earliest time an action of theirs may have been
             rewarded by this fold's actions and rewards.
         requests: request id -> output-only (no micro-action named), first request wins.
@@ -51,6 +55,7 @@ class LeverFacts:
 
     __slots__ = (
         "_weeks",
+        "action_answers",
         "action_weeks",
         "actions",
         "answers",
@@ -59,6 +64,7 @@ class LeverFacts:
         "hours",
         "meetings",
         "membership",
+        "outcome_answers",
         "pulse_weeks",
         "pulses",
         "requests",
@@ -74,7 +80,9 @@ class LeverFacts:
         self.actions: dict[str, ActionFact] = {}
         self.action_weeks: dict[tuple[str, int], str] = {}
         self.retracted: set[tuple[str, str]] = set()
-        self.rewards: dict[str, tuple[str, datetime]] = {}
+        self.rewards: dict[str, RewardFact] = {}
+        self.outcome_answers: dict[tuple[str, str], bool] = {}
+        self.action_answers: dict[tuple[str, str], bool] = {}
         self.reward_since: dict[str, datetime] = {}
         self.requests: dict[str, bool] = {}
         self.asked: dict[tuple[str, str, int], int] = defaultdict(int)
@@ -153,7 +161,7 @@ def rewarded(at: datetime, reward_times: Sequence[datetime]) -> bool:
     """Whether a visible action at ``at`` was rewarded: a reward 0 to 14 days after it, by
     event time (whatever the order the log holds them in). Both paths run it on the actions
     they fold; catch-up asks the same rule in SQL only to mark actions stored in earlier
-    batches when a reward comes (``incremental._actions``).
+    batches when a reward comes (``incremental_actions.apply_actions``).
 
     Parameters:
         at: the action's time.
@@ -222,11 +230,47 @@ def outcome_recorded(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
         return
     person = data["person_id"]
     if data["outcome_id"] not in facts.rewards:
-        facts.rewards[data["outcome_id"]] = (person, e.occurred_at)
+        named = bool(data.get("confirmer_id") or data.get("confirmer_email"))
+        facts.rewards[data["outcome_id"]] = RewardFact(person, e.occurred_at, named)
     since = e.occurred_at - REWARD_WINDOW
     first = facts.reward_since.get(person)
     if first is None or since < first:
         facts.reward_since[person] = since
+
+
+def outcome_confirmed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
+    """``OutcomeConfirmed``: the confirmer's answer (the last holds); a reward naming a
+    confirmer counts once confirmed. Its actions are judged again (catch-up: from the stored
+    reward's time, :func:`.incremental_actions.apply_actions`).
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
+    data = e.data
+    person, outcome, confirmed = data["person_id"], data["outcome_id"], data["confirmed"]
+    facts.outcome_answers[(person, outcome)] = confirmed
+    reward = facts.rewards.get(outcome)
+    if reward is not None and reward.person == person:
+        reward.confirmed = confirmed
+
+
+def action_confirmed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
+    """``ActionConfirmed``: the counterpart's answer (the last holds); a declined stretch
+    task does not count as one.
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
+    data = e.data
+    person, action, confirmed = data["person_id"], data["action_id"], data["confirmed"]
+    facts.action_answers[(person, action)] = confirmed
+    found = facts.actions.get(action)
+    if found is not None and found.person == person:
+        found.declined = not confirmed
 
 
 def feedback_requested(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
@@ -365,6 +409,8 @@ TRANSITIONS: dict[str, Transition] = {
     "MicroActionLogged": action_logged,
     "MicroActionRetracted": action_retracted,
     "OutcomeRecorded": outcome_recorded,
+    "OutcomeConfirmed": outcome_confirmed,
+    "ActionConfirmed": action_confirmed,
     "FeedbackRequested": feedback_requested,
     "FeedbackGiven": feedback_given,
     "MeetingObserved": meeting_observed,

@@ -22,6 +22,7 @@ class PersonWeek:
     stretch: int = 0
     visible: int = 0
     rewarded: int = 0
+    confirmed_rewarded: int = 0
     asked: int = 0
     feedback: int = 0
     output_only: int = 0
@@ -57,6 +58,7 @@ class PersonWeek:
             self.feedback,
             self.output_only,
             *calendar,
+            self.confirmed_rewarded,
         )
 
 
