@@ -9,13 +9,14 @@ or the error its commit met.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, text
 
 from shared.database import make_engine
-from shared.eventlog import EventStore, RecordedEvent
+from shared.eventlog import EventStore, KeyRing, RecordedEvent
 from shared.projections.runtime import Runtime
 from tests.reliability.isolated import isolated
 
@@ -33,7 +34,9 @@ if __name__ == "__main__":
             sys.stdin.readline()
 
     projection = Frozen()
-    runtime = Runtime(EventStore(make_engine(url)), [projection], partitions=2, lease_seconds=lease)
+    keys = KeyRing(os.environ["COMPOUND_MASTER_KEYS"].split(","))  # behaviour is sealed
+    store = EventStore(make_engine(url), keyring=keys)
+    runtime = Runtime(store, [projection], partitions=2, lease_seconds=lease)
     runtime.ensure()
     try:
         applied = runtime.catch_up(projection.name, max_batches=1, partition=0)

@@ -217,7 +217,7 @@ def test_a_poison_event_holds_back_one_tenant_and_every_partition_goes_on(
 
 
 def test_a_frozen_workers_partition_passes_on_after_the_lease_and_its_commit_fails(
-    store: EventStore, database_url: str
+    store: EventStore, database_url: str, master_key: str
 ) -> None:
     suffix = uuid.uuid4().hex[:8]
     projection, clean = isolated(suffix), isolated(uuid.uuid4().hex[:8])
@@ -231,7 +231,7 @@ def test_a_frozen_workers_partition_passes_on_after_the_lease_and_its_commit_fai
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT), "COMPOUND_MASTER_KEYS": master_key},
         text=True,
     )
     try:
