@@ -36,6 +36,7 @@ from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
+from services.gateway.throttle import LOGIN
 from shared.commands import Actor
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
 from shared.domain.errors import Conflict, Unauthorized
@@ -85,8 +86,6 @@ def _skip_limiter_hooks(app: Flask) -> None:
         hooks[:] = [unless_unlimited(h) if is_limiters(h) else h for h in hooks]
 
 
-FAILURES_BEFORE_BACKOFF = 5
-MAX_BACKOFF_SECONDS = 900
 INVITE_MAX_AGE = 14 * 24 * 3600
 
 
@@ -184,36 +183,13 @@ def current_caller() -> PortalUser:
 # -- failed-login backoff ----------------------------------------------------------------------
 
 
-def _failure_key(email: str) -> str:
-    return f"compound:login-failures:{email.strip().lower()}"
-
-
 def login_backoff(email: str) -> int:
     """Seconds the caller must wait before trying ``email`` again (0: go ahead)."""
-    try:
-        r = resources().redis
-        failures = int(r.get(_failure_key(email)) or 0)  # type: ignore[arg-type]
-        if failures < FAILURES_BEFORE_BACKOFF:
-            return 0
-        return max(0, int(r.ttl(_failure_key(email) + ":lock")))  # type: ignore[arg-type]
-    except Exception:  # Redis down: no backoff rather than no login
-        return 0
+    return LOGIN.wait(email)
 
 
 def record_login(email: str, ok: bool) -> None:
-    try:
-        r = resources().redis
-        key = _failure_key(email)
-        if ok:
-            r.delete(key, key + ":lock")
-            return
-        failures = int(r.incr(key))  # type: ignore[arg-type]
-        r.expire(key, MAX_BACKOFF_SECONDS * 2)
-        if failures >= FAILURES_BEFORE_BACKOFF:
-            wait = min(2 ** (failures - FAILURES_BEFORE_BACKOFF + 1), MAX_BACKOFF_SECONDS)
-            r.set(key + ":lock", 1, ex=wait)
-    except Exception:
-        return
+    LOGIN.record(email, ok)
 
 
 def authenticate(email: str, password: str) -> PortalUser:

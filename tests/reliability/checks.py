@@ -43,7 +43,13 @@ def assert_read_models_equal_clean_rebuild(store: EventStore) -> int:
     runtime(store).rebuild_many([p.name for p in PROJECTIONS])
     after = read_models(store.engine)
     for base in before:
-        assert before[base] == after[base], f"{base} differs from a clean rebuild"
+        if before[base] != after[base]:
+            gone = [r for r in before[base] if r not in after[base]]
+            new = [r for r in after[base] if r not in before[base]]
+            raise AssertionError(
+                f"{base} differs from a clean rebuild: {len(gone)} rows only before it "
+                f"(first: {gone[:3]}), {len(new)} rows only after it (first: {new[:3]})"
+            )
     return sum(len(rows) for rows in before.values())
 
 
