@@ -24,11 +24,20 @@ from pathlib import Path
 
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
 from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
+from infra.mail_server import MAILBOX_DIR, LocalMailServer, free_port
 from infra.migrate import upgrade
 from shared.eventlog import generate_master_key
 from shared.settings import Settings
 
 RUNTIME_FILE = "runtime.json"
+MAIL_SETTINGS = (
+    "COMPOUND_SMTP_HOST",
+    "COMPOUND_SMTP_PORT",
+    "COMPOUND_SMTP_STARTTLS",
+    "COMPOUND_DEMO_MAILBOX",
+    "COMPOUND_PUBLIC_URL",
+)
+"""What ``compound`` commands beside a ``make run`` take from it, to mail as it does."""
 
 
 class StartupError(RuntimeError):
@@ -84,6 +93,7 @@ class Supervisor:
         self.say = say
         self.postgres: EmbeddedPostgres | None = None
         self.redis: EmbeddedRedis | None = None
+        self.mail: LocalMailServer | None = None
         self.apps: list[AppProcess] = []
         self.demo_logins: dict[str, str] = {}
         self.env = dict(os.environ)
@@ -109,6 +119,7 @@ class Supervisor:
             self.say(f"Redis: starting the embedded server in {s.data_dir / 'redis'}")
             self.redis = EmbeddedRedis(s.data_dir / "redis").start()
             self.env["REDIS_URL"] = self.redis.url
+        self._start_mail()
         self.env["COMPOUND_MASTER_KEYS"] = master_keys_for(s)
         self.env["COMPOUND_SECRET_KEY"] = secret_key_for(s)
         self.env["COMPOUND_DATA_DIR"] = str(s.data_dir)
@@ -181,6 +192,21 @@ class Supervisor:
         self.say(
             f"Demo logins (password {self.settings.demo_password!r}): ada@demo.test "
             "(employee), grace@demo.test (manager), admin@demo.test (admin)"
+        )
+
+    def _start_mail(self) -> None:
+        """A local SMTP server keeping mails for the demo's Mailbox page, unless
+        ``COMPOUND_SMTP_HOST`` names a server."""
+        s = self.settings
+        self.env["COMPOUND_PUBLIC_URL"] = s.public_url
+        if s.smtp_host:
+            self.say(f"Mail: {s.smtp_host}:{s.smtp_port} (COMPOUND_SMTP_HOST)")
+            return
+        self.mail = LocalMailServer(s.data_dir / MAILBOX_DIR, free_port(s.port + 25)).start()
+        self.env.update(self.mail.environment())
+        self.say(
+            f"Mail: a local SMTP server on 127.0.0.1:{self.mail.port} keeps every mail in "
+            f"{self.mail.maildir}; admins read them at {s.public_url}/mailbox"
         )
 
     def _seed_if_empty(self) -> None:
@@ -256,6 +282,8 @@ class Supervisor:
                 # (a Dramatiq worker process, a gunicorn worker) goes with it.
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(app.process.pid, signal.SIGKILL)
+        if self.mail is not None:
+            self.mail.stop()
         if self.redis is not None:
             self.redis.stop()
         if self.postgres is not None:
@@ -269,6 +297,7 @@ class Supervisor:
             "pid": os.getpid(),
             "database_url": self.env["DATABASE_URL"],
             "redis_url": self.env["REDIS_URL"],
+            "mail": {name: self.env[name] for name in MAIL_SETTINGS if name in self.env},
         }
         path = self.settings.data_dir / RUNTIME_FILE
         path.write_text(json.dumps(runtime, indent=2))
@@ -290,14 +319,16 @@ class Supervisor:
 
 
 def runtime_urls(settings: Settings) -> dict[str, str]:
-    """The server URLs of a running ``compound run`` on this data directory, if any."""
+    """The server URLs of a running ``compound run`` on this data directory, if any, and
+    its mail settings (so ``compound users invite`` mails through its SMTP server)."""
     path = settings.data_dir / RUNTIME_FILE
     try:
         runtime = json.loads(path.read_text())
         os.kill(int(runtime["pid"]), 0)
     except (OSError, ValueError, KeyError):
         return {}
-    return {"DATABASE_URL": runtime["database_url"], "REDIS_URL": runtime["redis_url"]}
+    mail = {str(k): str(v) for k, v in dict(runtime.get("mail") or {}).items()}
+    return {**mail, "DATABASE_URL": runtime["database_url"], "REDIS_URL": runtime["redis_url"]}
 
 
 def _redact(url: str) -> str:

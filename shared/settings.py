@@ -131,6 +131,13 @@ class Settings:
     smtp_password: str | None = None
     smtp_from: str = "compound@localhost"
     smtp_starttls: bool = True
+    public_url: str = "http://127.0.0.1:8000"
+    """The gateway's address as people reach it: the base of every link a mail carries."""
+    reset_minutes: int = 30
+    """How long a mailed password-reset link works (services/gateway/reset.py)."""
+    demo_mailbox: Path | None = None
+    """The Maildir of the local SMTP server ``make run`` starts (infra/mail_server.py); set,
+    the gateway shows admins a Mailbox page reading it (demo only; unset: 404)."""
     projection_partitions: int = 1
     projection_lease_seconds: int = 15
     web_threads: int = 4
@@ -179,6 +186,11 @@ class Settings:
             smtp_password=env.get("COMPOUND_SMTP_PASSWORD") or None,
             smtp_from=env.get("COMPOUND_SMTP_FROM") or "compound@localhost",
             smtp_starttls=env.get("COMPOUND_SMTP_STARTTLS", "1") not in ("0", "false", "no"),
+            public_url=public_url(env),
+            reset_minutes=_int(env, "COMPOUND_RESET_MINUTES", 30, minimum=1),
+            demo_mailbox=Path(env["COMPOUND_DEMO_MAILBOX"])
+            if env.get("COMPOUND_DEMO_MAILBOX")
+            else None,
             projection_partitions=projection_partitions(env),
             projection_lease_seconds=projection_lease_seconds(env),
             web_threads=_int(env, "COMPOUND_WEB_THREADS", 4, minimum=1),
@@ -205,6 +217,27 @@ class Settings:
                 "or point DATABASE_URL at a PostgreSQL server"
             )
         return self.database_url
+
+
+def public_url(env: Mapping[str, str]) -> str:
+    """``COMPOUND_PUBLIC_URL`` without its trailing slash, or the gateway's own address
+    (``HOST``: a wildcard address is reached as 127.0.0.1; ``PORT``).
+
+    Raises:
+        SettingsError: the URL is not http(s) with a host.
+    """
+    raw = (env.get("COMPOUND_PUBLIC_URL") or "").strip().rstrip("/")
+    if not raw:
+        host = env.get("HOST") or "127.0.0.1"
+        host = "127.0.0.1" if host in ("0.0.0.0", "::", "[::]") else host
+        return f"http://{host}:{_int(dict(env), 'PORT', 8000, minimum=1)}"
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("http", "https") or not rest or rest.startswith("/"):
+        raise SettingsError(
+            f"COMPOUND_PUBLIC_URL must be an http(s) URL such as https://compound.example.com, "
+            f"got {raw!r}"
+        )
+    return raw
 
 
 def _ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:

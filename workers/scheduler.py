@@ -32,7 +32,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from sqlalchemy import Engine, text
 
 from shared import bootstrap
-from shared.notify import Mailer, mailer_for
+from shared.notify import Mailer, Tally, mailer_for
 from shared.settings import Settings
 
 log = logging.getLogger("compound.scheduler")
@@ -68,9 +68,10 @@ def sync_calendars(engine: Engine) -> int:
 
 def weekly_digests(
     engine: Engine, settings: Settings, mailer: Mailer, now: datetime | None = None
-) -> tuple[int, int]:
+) -> tuple[int, Tally]:
     """Build the digests of the ISO week that ended last for every organisation that has none
-    for that week yet, then mail every unsent one. Returns (built, mailed).
+    for that week yet, then mail every unsent one. Returns (built, what became of the mails);
+    a failed mail stays unsent and is tried again at the next check.
 
     Safe to run as often as one likes: a week is built once per organisation (rebuild it with
     ``compound digests build``) and a digest is mailed once (``sent_at``); a scheduler that was
@@ -97,7 +98,7 @@ def weekly_digests(
             built += build_digests(conn, tenant_id, week, k)
     mailed = send_digests(engine, mailer, week)
     if built or mailed:
-        log.info("digests of %s: %d built, %d mailed", week, built, mailed)
+        log.info("digests of %s: %d built; mails: %s", week, built, mailed)
     return built, mailed
 
 

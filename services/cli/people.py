@@ -37,26 +37,32 @@ def users_list(tenant: str | None) -> None:
 @click.option("--team", "team_id", help="Team id to join.")
 @click.option("--org", "tenant", help="Organisation name or id.")
 def users_invite(email: str, role: str, team_id: str | None, tenant: str | None) -> None:
-    """Invite someone; prints the invitation link's path."""
+    """Invite someone: mails them the invitation link and prints it (COMPOUND_PUBLIC_URL)."""
+    import dataclasses
     import uuid
 
-    from itsdangerous import URLSafeTimedSerializer
-
     from infra.supervisor import secret_key_for
+    from shared.commands import OrganizationCommands
+    from shared.invitations import mail_invitation
+    from shared.notify import mailer_for
 
     settings = cli_settings()
+    settings = dataclasses.replace(settings, secret_key=secret_key_for(settings))
     store = open_store(settings)
     actor = org_actor(store, tenant)
-    from shared.commands import OrganizationCommands
-
     invited = OrganizationCommands(store).invite(
         actor, email, role, uuid.UUID(team_id) if team_id else None
     )
-    token = URLSafeTimedSerializer(secret_key_for(settings), salt="invitation").dumps(
-        {"t": str(actor.tenant_id), "p": str(invited.person_id)}
-    )
-    click.echo(f"invited {email} ({invited.person_id}): /invite/{token}")
+    answer = mail_invitation(settings, mailer_for(settings), actor.tenant_id, invited)
     store.engine.dispose()
+    click.echo(f"invited {email} ({answer['person_id']}): {answer['link']}")
+    click.echo(
+        {
+            "sent": "invitation mail sent",
+            "logged": "invitation mail logged, not sent (no COMPOUND_SMTP_HOST): give the link",
+            "failed": "invitation mail NOT sent (the mail server failed): give the link yourself",
+        }[answer["mail"]]
+    )
 
 
 @users.command("erase")

@@ -229,5 +229,11 @@ def digests_send(week: str | None) -> None:
     settings = cli_settings()
     store = open_store(settings)
     week = week or iso_week_of(datetime.now(UTC))
-    click.echo(f"{send_digests(store.engine, mailer_for(settings), week)} digests sent for {week}")
+    tally = send_digests(store.engine, mailer_for(settings), week)
+    click.echo(
+        f"digests of {week}: {tally}"
+        + (" (failed ones stay unsent: run again)" if tally.failed else "")
+    )
     store.engine.dispose()
+    if tally.failed:
+        raise SystemExit(1)

@@ -18,9 +18,11 @@ from services.gateway import (
     feedback,
     health,
     logs,
+    mailbox,
     metrics,
     portal,
     problems,
+    reset,
     security,
 )
 from services.gateway import resources as resources_module
@@ -66,12 +68,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     resources_module.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
+    reset.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
     confirm.init_app(app)
     portal.init_app(app)
     dashboards.init_app(app)
     calendar.init_app(app)
+    mailbox.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     return app

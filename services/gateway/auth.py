@@ -37,9 +37,10 @@ from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
 from services.gateway.throttle import LOGIN
+from shared import invitations
 from shared.commands import Actor
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
-from shared.domain.errors import Conflict, Unauthorized
+from shared.domain.errors import Conflict, NotFound, Unauthorized
 from shared.security import token_digest, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -86,7 +87,7 @@ def _skip_limiter_hooks(app: Flask) -> None:
         hooks[:] = [unless_unlimited(h) if is_limiters(h) else h for h in hooks]
 
 
-INVITE_MAX_AGE = 14 * 24 * 3600
+INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
 
 
 @dataclass
@@ -277,15 +278,10 @@ def logout() -> Any:
 
 
 def invitation_serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(resources().settings.require_secret_key(), salt="invitation")
+    return invitations.invitation_serializer(resources().settings.require_secret_key())
 
 
-def invitation_link(tenant_id: uuid.UUID, person_id: uuid.UUID) -> str:
-    token = invitation_serializer().dumps({"t": str(tenant_id), "p": str(person_id)})
-    return url_for("auth.accept_invitation", token=token, _external=True)
-
-
-@bp.route("/invite/<token>", methods=["GET", "POST"])
+@bp.route("/invite/<token>", methods=["GET", "POST"])  # shared/invitations.py links here
 @limiter.limit("30 per minute", methods=["POST"])
 def accept_invitation(token: str) -> Any:
     try:
@@ -308,8 +304,9 @@ def accept_invitation(token: str) -> Any:
             resources().organization.accept_invitation(
                 tenant_id, person_id, form.display_name.data or "", form.password.data or ""
             )
-        except Conflict as err:
-            return render_template("auth/invitation.html", form=None, error=err.detail), 409
+        except (Conflict, NotFound):  # a link naming no one reads as used (neutral answers)
+            error = "This invitation has been used already."
+            return render_template("auth/invitation.html", form=None, error=error), 409
         flash("Welcome! Log in with your e-mail address and new password.")
         return redirect(url_for("auth.login"))
     if request.method == "POST":

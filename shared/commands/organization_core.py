@@ -86,6 +86,21 @@ def find_person(conn: Connection, tenant_id: uuid.UUID, person_id: uuid.UUID) ->
     return row  # type: ignore[return-value]
 
 
+def email_tenant(conn: Connection, email: str) -> uuid.UUID | None:
+    """The organisation of the account that has ``email`` (whatever its case), if any.
+
+    Parameters:
+        conn: the command's transaction.
+        email: the address.
+
+    Returns:
+        Its organisation's id, or None when the address is free.
+    """
+    return conn.execute(
+        select(Person.tenant_id).where(func.lower(Person.email) == email.lower())
+    ).scalar()
+
+
 def ensure_email_free(conn: Connection, email: str) -> None:
     """Refuse an e-mail address that already has an account.
 
@@ -96,8 +111,7 @@ def ensure_email_free(conn: Connection, email: str) -> None:
     Raises:
         Conflict: someone (in any organisation) has this address, whatever its case.
     """
-    taken = conn.execute(select(Person.id).where(func.lower(Person.email) == email.lower())).first()
-    if taken is not None:
+    if email_tenant(conn, email) is not None:
         raise Conflict(
             "this e-mail address already has an account",
             {"email": ["This e-mail address already has an account."]},

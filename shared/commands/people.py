@@ -11,6 +11,7 @@ from shared.commands.base import Actor, append
 from shared.commands.organization_core import (
     OrganizationCore,
     check_password,
+    email_tenant,
     ensure_email_free,
     find_person,
     find_team,
@@ -29,6 +30,10 @@ class Invitation:
 
     person_id: uuid.UUID
     email: str
+    registered_elsewhere: bool = False
+    """The address has an account in another organisation: nothing was recorded, and the
+    caller answers as for any invitation (never telling one organisation about another's
+    people) while the mail tells the address's owner."""
 
 
 class PeopleCommands(OrganizationCore):
@@ -47,19 +52,24 @@ class PeopleCommands(OrganizationCore):
             team_id: the team they join, or None.
 
         Returns:
-            The new person's id and address.
+            The new person's id and address; for an address registered in another
+            organisation, an id that names no one and ``registered_elsewhere``.
 
         Raises:
             Forbidden: the actor is not an admin.
             NotFound: no such team.
-            Conflict: the e-mail address already has an account.
+            Conflict: someone of this organisation already has the address.
         """
         require_admin(actor)
         person_id = uuid.uuid4()
         with self.store.engine.begin() as conn:
-            ensure_email_free(conn, email)
             if team_id is not None:
                 find_team(conn, actor.tenant_id, team_id)
+            owner = email_tenant(conn, email)
+            if owner == actor.tenant_id:
+                ensure_email_free(conn, email)  # raises: this organisation's admin may know
+            if owner is not None:
+                return Invitation(person_id, email, registered_elsewhere=True)
             append(
                 self.store,
                 conn,

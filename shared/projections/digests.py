@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, text
 
 from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import week_index, week_start
-from shared.notify import Mailer, Message
+from shared.notify import Mailer, Message, Tally, deliver
 from shared.projections.capital import read_capital
 from shared.releases.reads import read_team_releases
 
@@ -148,11 +148,13 @@ def render(digest: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
+def send_digests(engine: Engine, mailer: Mailer, week: str) -> Tally:
     """Mail every unsent digest of ``week`` that has something to say.
 
-    Each row is marked sent in its own transaction once mailed (or found empty); a failed
-    delivery raises and leaves its row unsent for the next run.
+    Each row is marked sent in its own transaction once the server accepted it (or it was
+    logged without SMTP settings, or found empty). A delivery that fails leaves its row
+    unsent: the next run (the scheduler checks every few minutes) tries it again, and the
+    others of this run go on.
 
     Parameters:
         engine: the database.
@@ -160,12 +162,9 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
         week: an ISO week.
 
     Returns:
-        How many digests were mailed.
-
-    Raises:
-        Exception: whatever ``mailer.send`` raises for a failed delivery.
+        How many digests were sent, logged (no SMTP settings) and failed.
     """
-    sent = 0
+    tally = Tally()
     with engine.connect() as conn:
         rows = conn.execute(
             text(
@@ -178,8 +177,11 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
     for row in rows:
         digest = dict(row.digest)
         if digest["nudges"] or digest["teams"]:
-            mailer.send(Message(row.email, f"Compound: your week {week}", render(digest)))
-            sent += 1
+            message = Message(row.email, f"Compound: your week {week}", render(digest))
+            outcome = deliver(mailer, message, "digest")
+            tally.add(outcome)
+            if outcome == "failed":
+                continue
         with engine.begin() as conn:
             conn.execute(
                 text(
@@ -187,4 +189,4 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> int:
                 ),
                 {"p": row.person_id, "w": week},
             )
-    return sent
+    return tally

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.eventlog import EventStore
-from shared.notify import LoggingMailer
+from shared.notify import LoggingMailer, Tally
 from shared.projections import runtime
 from shared.settings import Settings
 from tests.conftest import make_org
@@ -43,12 +43,12 @@ def test_last_weeks_digests_are_built_and_mailed_once(store: EventStore):
     assert with_something  # a newcomer is nudged to start small
     ours = {org.emails[w] for w in org.emails}
     assert len([m for m in mailer.sent if m.to in ours]) == len(with_something)
-    assert mailed == len(mailer.sent)
+    assert (mailed.logged, mailed.sent, mailed.failed) == (len(mailer.sent), 0, 0)
     for message in mailer.sent:
         assert message.subject == "Compound: your week 2026-W47"
 
     again = weekly_digests(store.engine, settings, mailer, now.replace(hour=8))
-    assert again == (0, 0)  # built once, mailed once
+    assert again == (0, Tally())  # built once, mailed once
     later = weekly_digests(
         store.engine, settings, LoggingMailer(), datetime(2026, 11, 30, tzinfo=UTC)
     )

@@ -287,7 +287,15 @@ class InvitationIn(Schema):
 
 class InvitationOut(Schema):
     person_id = fields.UUID(required=True)
-    link = fields.Url(required=True)
+    link = fields.Url(required=True, require_tld=False)
+    mail = fields.String(
+        required=True,
+        validate=validate.OneOf(("sent", "logged", "failed")),
+        metadata={
+            "description": "sent: the mail server accepted the invitation mail; logged: no "
+            "SMTP server is set (COMPOUND_SMTP_HOST); failed: give the link yourself"
+        },
+    )
 
 
 class ManagerIn(Schema):

@@ -1,0 +1,60 @@
+"""The local SMTP server ``make run`` starts when ``COMPOUND_SMTP_HOST`` names none.
+
+An aiosmtpd server in a thread of the supervisor, on 127.0.0.1 only, that keeps every mail
+it accepts in a Maildir under the data directory (``$COMPOUND_DATA_DIR/mailbox``). Nothing
+leaves the machine; the gateway's Mailbox page (services/gateway/mailbox.py) reads the
+Maildir, so a demo shows the invitations, password resets and digests it "sent".
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.handlers import Mailbox
+
+MAILBOX_DIR = "mailbox"
+
+
+def free_port(preferred: int) -> int:
+    """``preferred`` when it is free on 127.0.0.1, else any free port."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", preferred))
+        except OSError:
+            sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalMailServer:
+    """An SMTP server storing what it accepts in ``maildir``.
+
+    Parameters:
+        maildir: the Maildir (created when missing).
+        port: the port to listen on, on 127.0.0.1 (0: a free one).
+    """
+
+    def __init__(self, maildir: Path, port: int = 0) -> None:
+        self.maildir = maildir
+        maildir.parent.mkdir(parents=True, exist_ok=True)
+        self.port = port or free_port(0)
+        self._controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=self.port)
+
+    def start(self) -> LocalMailServer:
+        """Listen (returns once the server answers)."""
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    def environment(self) -> dict[str, str]:
+        """The settings that point Compound's processes at this server and its Maildir."""
+        return {
+            "COMPOUND_SMTP_HOST": "127.0.0.1",
+            "COMPOUND_SMTP_PORT": str(self.port),
+            "COMPOUND_SMTP_STARTTLS": "0",
+            "COMPOUND_DEMO_MAILBOX": str(self.maildir),
+        }

@@ -1,0 +1,113 @@
+"""The demo's Mailbox: what the local SMTP server of ``make run`` accepted, for admins.
+
+``make run`` starts that server (infra/mail_server.py) unless ``COMPOUND_SMTP_HOST`` names
+another, and sets ``COMPOUND_DEMO_MAILBOX`` to its Maildir. Only then do these pages exist
+(404 otherwise), and only for admins (403 for everyone else): a new demo user sees the
+invitation or reset mail that was "sent" to them, links clickable. The Maildir holds every
+organisation's mail of this one machine; a real deployment mails through its own server and
+has no mailbox here.
+"""
+
+from __future__ import annotations
+
+import mailbox
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, render_template
+from flask_login import current_user
+from markupsafe import Markup
+
+from services.gateway.resources import resources
+from shared.notify import linked_html
+
+bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
+LATEST = 200
+"""The most mails the list shows (newest first)."""
+
+
+@dataclass(frozen=True)
+class Mail:
+    key: str
+    to: str
+    subject: str
+    received: datetime
+    text: str
+
+    @property
+    def html(self) -> Markup:
+        """The text part with its links clickable (escaped: no HTML of the mail is shown)."""
+        return Markup("<br>".join(linked_html(line) for line in self.text.split("\n")))
+
+
+def _maildir() -> Path:
+    path = resources().settings.demo_mailbox
+    if path is None:
+        abort(404)
+    return path
+
+
+@bp.before_request
+def _admins_in_demo() -> Any:
+    _maildir()
+    if not current_user.is_authenticated:
+        from services.gateway.auth import login_manager
+
+        return login_manager.unauthorized()
+    if current_user.role != "admin":
+        abort(403, "the demo's mailbox is for admins")
+    return None
+
+
+@bp.app_context_processor
+def _mailbox_on() -> dict[str, Any]:
+    """``mailbox_on``: whether the navigation offers admins the Mailbox."""
+    return {"mailbox_on": resources().settings.demo_mailbox is not None}
+
+
+def _read(box: mailbox.Maildir, key: str) -> Mail:
+    message = box.get_message(key)
+    parsed = BytesParser(policy=policy.default).parsebytes(message.as_bytes())
+    assert isinstance(parsed, EmailMessage)
+    part = parsed.get_body(preferencelist=("plain",))
+    text = part.get_content() if part is not None else ""
+    return Mail(
+        key,
+        str(parsed.get("To", "")),
+        str(parsed.get("Subject", "")),
+        datetime.fromtimestamp(message.get_date(), UTC),
+        str(text),
+    )
+
+
+def _mails() -> list[Mail]:
+    path = _maildir()
+    if not (path / "cur").is_dir():
+        return []  # nothing accepted yet
+    box = mailbox.Maildir(path, create=False)
+    mails = [_read(box, key) for key in box.iterkeys()]
+    return sorted(mails, key=lambda m: m.received, reverse=True)[:LATEST]
+
+
+@bp.get("")
+def index() -> Any:
+    return render_template("portal/mailbox.html", mails=_mails(), mail=None)
+
+
+@bp.get("/<key>")
+def show(key: str) -> Any:
+    path = _maildir()
+    try:
+        mail = _read(mailbox.Maildir(path, create=False), key)
+    except (KeyError, mailbox.NoSuchMailboxError, OSError):
+        abort(404, "no such mail")
+    return render_template("portal/mailbox.html", mails=None, mail=mail)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
