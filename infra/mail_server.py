@@ -40,15 +40,19 @@ class LocalMailServer:
         self.maildir = maildir
         maildir.parent.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port(0)
-        self._controller = Controller(Mailbox(maildir), hostname="127.0.0.1", port=self.port)
+        self._controller: Controller | None = None  # its event loop is made at start
 
     def start(self) -> LocalMailServer:
         """Listen (returns once the server answers)."""
+        self._controller = Controller(Mailbox(self.maildir), hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller.loop.close()
+            self._controller = None
 
     def environment(self) -> dict[str, str]:
         """The settings that point Compound's processes at this server and its Maildir."""

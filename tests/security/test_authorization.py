@@ -329,6 +329,18 @@ def invitation_link(w: World) -> str:
     return f"/invite/{token}"
 
 
+def reset_link(w: World) -> str:
+    """A mailed reset link of a new person (using it changes their password)."""
+    from services.gateway.resources import resources
+    from shared.password_reset import ResetLinks
+
+    _, email = w.person("emp")
+    with w.app.app_context():
+        mail = ResetLinks(resources().settings).mail_for(resources().engine, email)
+    assert mail is not None
+    return "/password/reset/" + mail.body.split("/password/reset/", 1)[1].split()[0]
+
+
 def fresh_subject(w: World) -> uuid.UUID:
     return w.person("emp")[0]
 
@@ -406,6 +418,16 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/invite/<token>"): lambda w, who: Call(
         "POST", invitation_link(w), form={"display_name": "Invitee", "password": PASSWORD}
     ),
+    ("GET", "/password/forgot"): get("/password/forgot"),
+    ("POST", "/password/forgot"): lambda w, who: Call(
+        "POST", "/password/forgot", form={"email": f"x-{uuid.uuid4().hex}@matrix.test"}
+    ),
+    ("GET", "/password/reset/<token>"): get(reset_link),
+    ("POST", "/password/reset/<token>"): lambda w, who: Call(
+        "POST", reset_link(w), form={"password": PASSWORD}
+    ),
+    ("GET", "/mailbox"): get("/mailbox"),
+    ("GET", "/mailbox/<key>"): get("/mailbox/any"),
     ("GET", "/f/<token>"): get(emp_feedback_link),
     ("POST", "/f/<token>"): lambda w, who: Call(
         "POST", emp_feedback_link(w), form={"useful": "yes"}
