@@ -120,6 +120,7 @@ def settings(database_url: str, redis_url: str, master_key: str) -> Settings:
         master_keys=(master_key,),
         secret_key=TEST_SECRET,
         log_level="WARNING",
+        public_url="http://compound.test",  # the test apps' SERVER_NAME: links work there
     )
 
 

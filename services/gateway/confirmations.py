@@ -13,14 +13,13 @@ Two kinds of link reach a named party:
 from __future__ import annotations
 
 import hashlib
-import logging
 import uuid
 from typing import Any
 
-from flask import url_for
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from services.gateway.links import public_url_for
 from services.gateway.resources import resources
 from shared.commands.journal_core import Written
 from shared.commands.verification import named_in
@@ -28,15 +27,13 @@ from shared.domain.errors import Gone, NotFound
 from shared.domain.tactics import TACTICS
 from shared.domain.verification import Named, Witness
 from shared.eventlog import RecordedEvent
-from shared.notify import Message
+from shared.notify import Message, deliver
 
 LINK_DAYS = 30
 """How long a mailed confirmation link works."""
 FEEDBACK_LINK_DAYS = 61
 """A feedback request's mailed link: its request's own expiry (60 days at most) governs."""
 PAGES = {"outcome": "confirm.outcome", "action": "confirm.action", "feedback": "feedback.answer"}
-
-log = logging.getLogger("compound.confirmations")
 
 
 def _serializer(kind: str) -> URLSafeTimedSerializer:
@@ -129,7 +126,7 @@ def _item_id(kind: str, item: RecordedEvent) -> str:
 
 def page_link(kind: str, **values: Any) -> str:
     """The item's page for its named party (absolute URL)."""
-    return url_for(PAGES[kind], _external=True, **values)
+    return public_url_for(PAGES[kind], **values)
 
 
 def mail_party(kind: str, item: RecordedEvent, page: dict[str, Any], what: str) -> None:
@@ -151,10 +148,9 @@ def mail_party(kind: str, item: RecordedEvent, page: dict[str, Any], what: str) 
     link = page_link(kind, t=token, **page)
     lasts = "until the question expires" if kind == "feedback" else f"for {LINK_DAYS} days"
     body = f"{what}\n\nAnswer with one click (the link works once, {lasts}):\n{link}\n"
-    try:
-        resources().mailer.send(Message(address, "Compound: a colleague asks you to confirm", body))
-    except Exception:  # the item is written; a lost mail is re-sent by asking again
-        log.exception("confirmation mail to the named party failed")
+    message = Message(address, "Compound: a colleague asks you to confirm", body)
+    # The item is written either way; a lost mail is re-sent by asking again.
+    deliver(resources().mailer, message, "confirmation")
 
 
 def announce(kind: str, written: Written, page: dict[str, Any], what: str) -> str | None:

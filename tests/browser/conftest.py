@@ -7,6 +7,7 @@ run. Without it the tests skip, except on CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import uuid
@@ -47,12 +48,18 @@ def chromium_path() -> Path:
 
 @pytest.fixture(scope="session")
 def live_app(settings: Settings) -> Iterator[Flask]:
-    """A gateway of its own: no SERVER_NAME (the browser calls it by its address)."""
+    """A gateway of its own: no SERVER_NAME (the browser calls it by its address), its port
+    chosen now so that the links it mails and shows (COMPOUND_PUBLIC_URL) point at it."""
+    from infra.mail_server import free_port
     from services.gateway import create_app
 
+    port = free_port(0)
     app = create_app(
         {
-            "COMPOUND_SETTINGS": settings,
+            "COMPOUND_SETTINGS": dataclasses.replace(
+                settings, public_url=f"http://127.0.0.1:{port}"
+            ),
+            "LIVE_PORT": port,
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_KEY_PREFIX": f"browser-{uuid.uuid4().hex}",
         }
@@ -64,7 +71,7 @@ def live_app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """The gateway served by werkzeug in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, live_app, threaded=True)
+    server = make_server("127.0.0.1", live_app.config["LIVE_PORT"], live_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"

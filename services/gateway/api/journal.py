@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import url_for
 from flask_smorest import Blueprint
 
 from services.gateway.api.idempotency import idempotent
@@ -28,6 +27,7 @@ from services.gateway.api.schemas import (
 from services.gateway.auth import current_caller
 from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
+from services.gateway.links import public_url_for
 from services.gateway.resources import resources
 from shared.domain.errors import InvalidInput
 from shared.domain.weeks import InvalidIsoWeek, iso_week_of, parse_iso_week
@@ -155,7 +155,7 @@ def request_feedback(body: dict[str, Any]) -> Any:
         colleague=body["colleague"],
     )
     token = feedback_token(caller.tenant_id, caller.person_id, written.id)
-    link = url_for("feedback.answer", token=token, _external=True)
+    link = public_url_for("feedback.answer", token=token)
     if body["colleague"] is not None:
         announce("feedback", written, {"token": token}, asked_to_confirm(body))
     return _written(written, request_id=written.id, link=link)

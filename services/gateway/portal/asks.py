@@ -14,6 +14,7 @@ from flask import redirect, render_template, request, url_for
 from services.gateway.api.schemas import FeedbackRequestIn
 from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
+from services.gateway.links import public_url_for
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, sealed, seen
 from services.gateway.portal.today import recent
@@ -36,7 +37,7 @@ SUGGESTIONS = (
 def link_for(request_id: Any) -> str:
     user = me()
     token = feedback_token(user.tenant_id, user.person_id, request_id)
-    return url_for("feedback.answer", token=token, _external=True)
+    return public_url_for("feedback.answer", token=token)
 
 
 def my_requests() -> dict[str, Any]:
