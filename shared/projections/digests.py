@@ -153,7 +153,7 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> Tally:
 
     Each row is marked sent in its own transaction once the server accepted it (or it was
     logged without SMTP settings, or found empty). A delivery that fails leaves its row
-    unsent: the next run (the scheduler checks every few minutes) tries it again, and the
+    unsent: the next run (the scheduler checks hourly) tries it again, and the
     others of this run go on.
 
     Parameters:
