@@ -185,3 +185,50 @@ def test_a_busy_port_is_a_clear_error(data_dir: Path):
         )
     assert result.returncode == 1
     assert f"port {port} is in use" in result.stderr
+
+
+def test_run_mails_through_its_local_smtp_server(data_dir: Path):
+    """Without COMPOUND_SMTP_HOST, ``compound run`` starts a mail server keeping mails in
+    ``$COMPOUND_DATA_DIR/mailbox``: an invitation by the API and one by ``compound users
+    invite`` beside it land there, their links under the gateway's own address, and the
+    Mailbox page exists (for admins: anonymous callers are sent to log in)."""
+    import mailbox
+
+    run = Run(data_dir, free_port())
+    base = run.url("")
+    assert "Mail: a local SMTP server" in run.output()
+    login = json.dumps({"email": "admin@demo.test", "password": "compound-demo"}).encode()
+    request = urllib.request.Request(
+        run.url("/api/v1/auth/token"), login, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        token = json.loads(response.read())["access_token"]
+    invite = urllib.request.Request(
+        run.url("/api/v1/invitations"),
+        json.dumps({"email": "api-invitee@demo.test"}).encode(),
+        {"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+    )
+    with urllib.request.urlopen(invite, timeout=10) as response:
+        answer = json.loads(response.read())
+    assert answer["mail"] == "sent" and answer["link"].startswith(f"{base}/invite/")
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    env.update(COMPOUND_DATA_DIR=str(data_dir))
+    env = {k: v for k, v in env.items() if not k.startswith("COMPOUND_SMTP")}
+    cli = subprocess.run(
+        [sys.executable, "-m", "services.cli", "users", "invite", "cli-invitee@demo.test"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cli.returncode == 0, cli.stderr
+    assert f": {base}/invite/" in cli.stdout and "invitation mail sent" in cli.stdout
+
+    box = mailbox.Maildir(data_dir / "mailbox", create=False)
+    recipients = sorted(str(message["To"]) for message in box)
+    assert recipients == ["api-invitee@demo.test", "cli-invitee@demo.test"]
+    with urllib.request.urlopen(run.url("/mailbox"), timeout=5) as page:  # 404 would raise
+        assert page.url.startswith(run.url("/login?next="))  # it exists: log in first
+    run.process.send_signal(signal.SIGINT)
+    assert run.process.wait(timeout=60) == 0
