@@ -204,3 +204,36 @@ def test_logging_in_as_nobody_answers_and_takes_like_a_wrong_password(
     slower, faster = max(medians.values()), min(medians.values())
     assert slower - faster < 0.25 * slower + 0.005, medians
     _unthrottled(mail_app, known, unknown)
+
+
+def test_reset_requests_are_limited_per_client_address(mail_settings: Settings):
+    """Flask-Limiter on ``POST /password/forgot`` (the other tests' apps run with it off),
+    whatever addresses are asked for: one client cannot sweep the address space."""
+    from services.gateway import create_app
+    from services.gateway.auth import limiter
+
+    before = dict(vars(limiter))
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": mail_settings,
+            "TESTING": True,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": f"test-reset-{uuid.uuid4().hex}",
+        }
+    )
+    try:
+        client = app.test_client()
+        codes = [
+            _ask(client, f"sweep-{i}-{uuid.uuid4().hex}@demo.test").status_code for i in range(11)
+        ]
+        assert codes == [200] * 10 + [429], codes
+        other = app.test_client()
+        form = {"csrf_token": csrf_of(other, "/password/forgot"), "email": "x@demo.test"}
+        elsewhere = other.post(
+            "/password/forgot", data=form, environ_base={"REMOTE_ADDR": "10.1.2.3"}
+        )
+        assert elsewhere.status_code == 200  # another client address has its own count
+    finally:
+        app.extensions["compound"].close()
+        vars(limiter).clear()
+        vars(limiter).update(before)
