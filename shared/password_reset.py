@@ -12,6 +12,7 @@ and the same answer (services/gateway/reset.py).
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from collections.abc import Callable
@@ -124,7 +125,7 @@ class ResetLinks:
             row is None
             or row.status != "active"
             or not row.password_hash
-            or fingerprint(self.secret, row.password_hash) != print_
+            or not hmac.compare_digest(fingerprint(self.secret, row.password_hash), str(print_))
         ):
             raise Gone("this reset link has been used already: ask for a new one")
         return ResetHolder(row.tenant_id, person_id, row.email or "")

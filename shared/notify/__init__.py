@@ -133,7 +133,7 @@ def deliver(mailer: Mailer, message: Message, what: str) -> Outcome:
     """
     try:
         mailer.send(message)
-    except (OSError, smtplib.SMTPException) as err:  # refused, unreachable, timed out
+    except Exception as err:  # refused, unreachable, timed out, an address it cannot encode
         log.warning("%s mail NOT sent to %s: %s: %s", what, message.to, type(err).__name__, err)
         return "failed"
     if not mailer.delivers:
