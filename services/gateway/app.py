@@ -22,6 +22,7 @@ from services.gateway import (
     portal,
     problems,
     security,
+    session_end,
 )
 from services.gateway import resources as resources_module
 from shared.settings import Settings
@@ -66,6 +67,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     resources_module.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
+    session_end.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
     confirm.init_app(app)

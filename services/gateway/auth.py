@@ -208,6 +208,14 @@ def authenticate(email: str, password: str) -> PortalUser:
     return user
 
 
+def password_matches(user: PortalUser, password: str) -> bool:
+    """Whether ``password`` is ``user``'s own. Counts no failed login: the caller counts
+    its failures with its own throttle (``throttle.PASSWORD`` when changing a password)."""
+    person = login_candidate(resources().engine, user.email or "")
+    ok = verify_password(person.password_hash if person else None, password)
+    return ok and person is not None and person.id == user.person_id
+
+
 def backoff_problem(seconds: int) -> Response:
     return problem(
         429,
@@ -332,7 +340,3 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _skip_limiter_hooks(app)
     app.register_blueprint(bp)
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(err: CSRFError) -> Response:
-        return problem(400, "Bad Request", f"CSRF check failed: {err.description}", kind="csrf")
