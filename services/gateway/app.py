@@ -21,6 +21,7 @@ from services.gateway import (
     metrics,
     portal,
     problems,
+    second_factor,
     security,
     session_end,
 )
@@ -68,6 +69,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     auth.init_app(app)
     session_end.init_app(app)
+    second_factor.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
     confirm.init_app(app)
