@@ -32,11 +32,17 @@ from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 
 ENDED_MESSAGE = "Your session ended: log in again."
+# The blueprints whose pages need a login: a refused form there means the session ended.
+# Elsewhere (login, a colleague's feedback link) nobody was logged in to begin with.
+LOGGED_IN_PAGES = frozenset({"portal", "dashboards", "calendar", "confirm"})
 
 
 def is_api_request() -> bool:
-    """Whether the request is one of the API's (they answer problem+json, whatever happens)."""
-    return request.path.startswith("/api/")
+    """Whether the request is one of the API's, or a script's asking for JSON (they answer
+    problem+json, whatever happens)."""
+    if request.path.startswith("/api/") or request.is_json:
+        return True
+    return request.accept_mimetypes.best == "application/json"
 
 
 def is_htmx_request() -> bool:
@@ -93,11 +99,12 @@ def ended_session() -> Any:
 
 
 def csrf_refused(err: CSRFError) -> Any:
-    """A failed CSRF check: problem+json for the API; for a page, the login page when the
-    session has ended, else a page saying the form was not sent (400, with a link back)."""
+    """A failed CSRF check: problem+json for the API; for a page that needs a login, the
+    login page when the session has ended; else a page saying the form was not sent (400,
+    with a link back)."""
     if is_api_request():
         return problem(400, "Bad Request", f"CSRF check failed: {err.description}", kind="csrf")
-    if not current_user.is_authenticated and request.blueprint != "auth":
+    if not current_user.is_authenticated and request.blueprint in LOGGED_IN_PAGES:
         return ended_session()
     back = page_of_request()
     if is_htmx_request():

@@ -402,6 +402,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/login"): get("/login"),
     ("POST", "/login"): log_in_page,
     ("POST", "/logout"): log_out,
+    ("GET", "/login/code"): get("/login/code"),
+    ("POST", "/login/code"): form("POST", "/login/code", code="000000"),
+    ("GET", "/login/enrol"): get("/login/enrol"),
+    ("POST", "/login/enrol"): form("POST", "/login/enrol", code="000000"),
     ("GET", "/invite/<token>"): get(invitation_link),
     ("POST", "/invite/<token>"): lambda w, who: Call(
         "POST", invitation_link(w), form={"display_name": "Invitee", "password": PASSWORD}
@@ -447,6 +451,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/pulse"): pulse_form,
     ("GET", "/account"): get("/account"),
     ("POST", "/account/password"): change_password,
+    ("GET", "/account/second-factor"): get("/account/second-factor"),
+    ("POST", "/account/second-factor"): form("POST", "/account/second-factor", code="000000"),
+    ("POST", "/account/second-factor/remove"): form(
+        "POST", "/account/second-factor/remove", password="not-the-password"
+    ),
     ("POST", "/account/working-hours"): form(
         "POST", "/account/working-hours", **HOURS, working_days="mon"
     ),

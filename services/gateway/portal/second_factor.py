@@ -60,8 +60,9 @@ def second_factor() -> Any:
 def enrol_second_factor() -> Any:
     """Confirm the shown secret with a code of the app: on, and the recovery codes once."""
     secret = session.get(ENROL_SECRET)
-    if not secret:  # the page was not shown in this session: show it (a new secret)
-        return redirect(url_for("portal.second_factor"))
+    if not secret:  # no key shown in this session: no code can match; show one now
+        state = FormState(errors={"code": ["Scan the key shown here, then type its code."]})
+        return render_second_factor(state, 422)
     try:
         codes = enrol_with_code(me().actor(), secret, request.form.get("code", ""))
     except DomainError as err:
@@ -94,6 +95,8 @@ def _removal_refused(password: str, code: str) -> tuple[str, str, int, int] | No
 @bp.post("/account/second-factor/remove")
 def remove_second_factor() -> Any:
     user = me()
+    if second_factor_of(resources().store, user.person_id) is None:
+        return render_second_factor(FormState(message="You have no second factor."), 409)
     with resources().engine.connect() as conn:
         if totp_required(conn, user.tenant_id):
             state = FormState(message="Your organisation requires a second factor: it stays on.")
