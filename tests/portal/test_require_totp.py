@@ -102,3 +102,27 @@ def test_nobody_turns_a_required_factor_off(app: Flask, strict_org: DemoOrg) -> 
     refused = m.post("/account/second-factor/remove", {"password": strict_org.password})
     assert refused.status_code == 409
     assert 'data-second-factor="on"' in refused.get_data(as_text=True)
+
+
+def test_an_admin_requires_it_on_the_page(app: Flask, store: EventStore) -> None:
+    org = make_org(store, people_per_team=1)
+    admin = app.test_client()
+    assert password_step(admin, org.emails["admin"], org.password) == "/"
+    page = Member(org.admin, org.emails["admin"], org.password, admin)
+    assert "Require a second factor of everyone" in page.page("/account/second-factor")
+    saved = page.post("/account/second-factor/organisation", {"require_totp": "on"})
+    assert saved.status_code == 302
+    body = {"email": org.emails["admin"], "password": org.password}
+    answer = app.test_client().post("/api/v1/auth/token", json=body)
+    assert answer.status_code == 403  # a bearer login waits for the admin's enrolment too
+    assert admin.get("/account/second-factor").status_code == 200  # this session goes on
+    employee = app.test_client()
+    email = org.emails["platform-1"]
+    assert password_step(employee, email, org.password) == "/login/enrol"
+    # An employee cannot change it.
+    other = make_org(store, people_per_team=1)
+    client = app.test_client()
+    password_step(client, other.emails["platform-1"], other.password)
+    member = Member(other.people["platform-1"], other.emails["platform-1"], other.password, client)
+    refused = member.post("/account/second-factor/organisation", {})
+    assert refused.status_code == 403

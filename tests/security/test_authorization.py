@@ -456,6 +456,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/account/second-factor/remove"): form(
         "POST", "/account/second-factor/remove", password="not-the-password"
     ),
+    ("POST", "/account/second-factor/organisation"): form(
+        "POST", "/account/second-factor/organisation"
+    ),
     ("POST", "/account/working-hours"): form(
         "POST", "/account/working-hours", **HOURS, working_days="mon"
     ),

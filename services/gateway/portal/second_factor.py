@@ -26,8 +26,8 @@ from services.gateway.second_factor import (
 )
 from services.gateway.throttle import PASSWORD
 from shared.commands.second_factor import new_secret, remove, second_factor_of
-from shared.commands.settings import totp_required
-from shared.domain.errors import DomainError
+from shared.commands.settings import change_settings, organisation_settings, totp_required
+from shared.domain.errors import DomainError, Forbidden
 
 ENROL_SECRET = "totp_enrol_secret"
 
@@ -48,6 +48,7 @@ def render_second_factor(state: FormState | None = None, status: int = 200) -> A
         factor=factor,
         required=required,
         enrolment=shown,
+        is_admin=user.role == "admin",
     ), status
 
 
@@ -90,6 +91,23 @@ def _removal_refused(password: str, code: str) -> tuple[str, str, int, int] | No
         ok = check_code(user.actor(), code)
         return None if ok else ("code", "Wrong code: type the one your app shows now.", 422, 0)
     return "password", "Enter your password or a code of your app.", 422, 0
+
+
+@bp.post("/account/second-factor/organisation")
+def require_second_factor() -> Any:
+    """An admin requires (or stops requiring) a second factor of everyone in the
+    organisation; k and the pulse cadence stay as they are."""
+    user = me()
+    if user.role != "admin":
+        err = Forbidden("only an admin can change the organisation's settings")
+        return render_second_factor(refused(FormState(), err), err.status)
+    with resources().engine.connect() as conn:
+        current = organisation_settings(conn, user.tenant_id, resources().settings)
+    required = request.form.get("require_totp") == "on"
+    change_settings(
+        resources().store, user.actor(), current.k, current.pulse_cadence_weeks, required
+    )
+    return redirect(url_for("portal.second_factor", organisation=1))
 
 
 @bp.post("/account/second-factor/remove")
