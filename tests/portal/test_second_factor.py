@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import Engine, text
 
 from services.gateway.throttle import SECOND_FACTOR
+from shared.eventlog import EventStore
 from tests.portal.conftest import Member, csrf_of
 from tests.portal.second_factor_steps import (
     code_at,
@@ -83,7 +84,9 @@ def test_wrong_codes_are_throttled_then_even_the_right_one_waits(
     assert "Too many wrong codes" in page
 
 
-def test_the_half_logged_in_state_grants_nothing(app: Flask, member: Callable[..., Member]) -> None:
+def test_the_half_logged_in_state_grants_nothing(
+    app: Flask, member: Callable[..., Member], store: EventStore
+) -> None:
     """Between password and code, every page and API route answers as to a stranger."""
     m = member()
     enrol(m)
@@ -106,6 +109,13 @@ def test_the_half_logged_in_state_grants_nothing(app: Flask, member: Callable[..
         ):
             differ[path] = (half.status_code, anonymous.status_code)
     assert differ == {}
+    # Writes too: with the session's own CSRF token, nothing is done and nothing appended.
+    token, head = csrf_of(m.client), store.head()
+    action = {"csrf_token": token, "tactic": "learning_bit", "minutes": "10"}
+    assert m.client.post("/actions", data=action).headers["Location"].startswith("/login?")
+    tokens = m.client.post("/api/v1/me/tokens", json={"name": "x"}, headers={"X-CSRFToken": token})
+    assert tokens.status_code == 401
+    assert store.head() == head
     assert m.client.get("/login/code").status_code == 200  # the second step itself
     assert stranger.get("/login/code").status_code == 302  # needs the password first
 
