@@ -23,7 +23,9 @@ from services.gateway import (
     portal,
     problems,
     reset,
+    second_factor,
     security,
+    session_end,
 )
 from services.gateway import resources as resources_module
 from shared.settings import Settings
@@ -69,6 +71,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     problems.init_app(app)
     auth.init_app(app)
     reset.init_app(app)
+    session_end.init_app(app)
+    second_factor.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
     confirm.init_app(app)

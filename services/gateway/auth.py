@@ -32,6 +32,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
+from services.gateway import pending_login
 from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
 from services.gateway.redirects import local_target
@@ -39,6 +40,8 @@ from services.gateway.resources import resources
 from services.gateway.throttle import LOGIN
 from shared import invitations
 from shared.commands import Actor
+from shared.commands.second_factor import second_factor_of
+from shared.commands.settings import totp_required
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
 from shared.domain.errors import Conflict, NotFound, Unauthorized
 from shared.security import token_digest, verify_password
@@ -209,6 +212,14 @@ def authenticate(email: str, password: str) -> PortalUser:
     return user
 
 
+def password_matches(user: PortalUser, password: str) -> bool:
+    """Whether ``password`` is ``user``'s own. Counts no failed login: the caller counts
+    its failures with its own throttle (``throttle.PASSWORD`` when changing a password)."""
+    person = login_candidate(resources().engine, user.email or "")
+    ok = verify_password(person.password_hash if person else None, password)
+    return ok and person is not None and person.id == user.person_id
+
+
 def backoff_problem(seconds: int) -> Response:
     return problem(
         429,
@@ -264,15 +275,38 @@ def login() -> Any:
                 form.password.errors = ["Wrong e-mail or password."]
                 status = 401
             else:
-                login_user(user)
-                return redirect(local_target(request.args.get("next"), landing_for(user)))
+                return after_password(
+                    user, local_target(request.args.get("next"), landing_for(user))
+                )
     elif request.method == "POST":
         status = 422
     return render_template("auth/login.html", form=form), status
 
 
+def after_password(user: PortalUser, next_page: str) -> Any:
+    """The password was right: log in now, or first ask for the second factor (a code when
+    the person has one; enrolment when their organisation requires one they lack)."""
+    if second_factor_of(resources().store, user.person_id) is not None:
+        pending_login.begin(user.person_id, next_page, enrol=False)
+        return redirect(url_for("second_factor.code"))
+    with resources().engine.connect() as conn:
+        required = totp_required(conn, user.tenant_id)
+    if required:
+        pending_login.begin(user.person_id, next_page, enrol=True)
+        return redirect(url_for("second_factor.enrol_at_login"))
+    complete_login(user)
+    return redirect(next_page)
+
+
+def complete_login(user: PortalUser) -> None:
+    """Log ``user`` in: the one call made once every factor has passed."""
+    pending_login.clear()
+    login_user(user)
+
+
 @bp.post("/logout")
 def logout() -> Any:
+    pending_login.clear()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -329,7 +363,3 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _skip_limiter_hooks(app)
     app.register_blueprint(bp)
-
-    @app.errorhandler(CSRFError)
-    def _csrf_error(err: CSRFError) -> Response:
-        return problem(400, "Bad Request", f"CSRF check failed: {err.description}", kind="csrf")

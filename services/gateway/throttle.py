@@ -66,3 +66,9 @@ class Throttle:
 
 LOGIN = Throttle("login")
 """Wrong passwords at ``/login`` and ``POST /api/v1/auth/token``, per e-mail address."""
+
+PASSWORD = Throttle("password")
+"""Wrong current passwords when changing one's password (``/account/password``), per person."""
+
+SECOND_FACTOR = Throttle("totp")
+"""Wrong TOTP or recovery codes (login's second step, disabling TOTP), per person."""

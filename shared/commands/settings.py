@@ -1,6 +1,7 @@
-"""Organisation settings: k (the privacy threshold of every manager view) and the pulse
-cadence. Kept as ``OrganizationSettingsChanged`` events in the organisation's stream, so the
-log stays the only truth; the current value is the stream's latest such event."""
+"""Organisation settings: k (the privacy threshold of every manager view), the pulse
+cadence, and whether everyone must log in with a second factor (TOTP). Kept as
+``OrganizationSettingsChanged`` events in the organisation's stream, so the log stays the
+only truth; the current value is the stream's latest such event."""
 
 from __future__ import annotations
 
@@ -21,11 +22,13 @@ CADENCES = (1, 2, 4)  # weeks between pulses: weekly, fortnightly, four-weekly
 
 @dataclass(frozen=True)
 class OrganisationSettings:
-    """The settings in force: k, the pulse cadence in weeks, and whether an admin set them."""
+    """The settings in force: k, the pulse cadence in weeks, whether a second factor is
+    required, and whether an admin set them."""
 
     k: int
     pulse_cadence_weeks: int
     changed: bool  # whether an admin ever set them (otherwise the deployment's defaults)
+    require_totp: bool = False
 
 
 def organisation_settings(
@@ -45,7 +48,26 @@ def organisation_settings(
     data = _latest(conn, tenant_id)
     if data is None:
         return OrganisationSettings(effective_k(defaults.k_anonymity), 1, False)
-    return OrganisationSettings(effective_k(int(data["k"])), int(data["pulse_cadence_weeks"]), True)
+    return OrganisationSettings(
+        effective_k(int(data["k"])),
+        int(data["pulse_cadence_weeks"]),
+        True,
+        bool(data.get("require_totp", False)),
+    )
+
+
+def totp_required(conn: Connection, tenant_id: Any) -> bool:
+    """Whether the organisation requires everyone to log in with a second factor.
+
+    Parameters:
+        conn: a database connection.
+        tenant_id: the organisation.
+
+    Returns:
+        The ``require_totp`` of its latest settings (False when never set).
+    """
+    data = _latest(conn, tenant_id)
+    return bool(data and data.get("require_totp", False))
 
 
 def pulse_cadence(conn: Connection, tenant_id: Any) -> int:
@@ -75,15 +97,20 @@ def _latest(conn: Connection, tenant_id: Any) -> dict[str, Any] | None:
 
 
 def change_settings(
-    store: EventStore, actor: Actor, k: int, pulse_cadence_weeks: int
+    store: EventStore,
+    actor: Actor,
+    k: int,
+    pulse_cadence_weeks: int,
+    require_totp: bool | None = None,
 ) -> OrganisationSettings:
-    """Set k and the pulse cadence (admins only).
+    """Set k, the pulse cadence and whether a second factor is required (admins only).
 
     Parameters:
         store: the event store.
         actor: the admin deciding.
         k: the privacy threshold of every manager view.
         pulse_cadence_weeks: weeks between pulses: 1, 2 or 4.
+        require_totp: whether everyone must log in with a second factor (None: unchanged).
 
     Returns:
         The new settings.
@@ -102,16 +129,14 @@ def change_settings(
     if errors:
         raise InvalidInput("invalid settings", errors)
     with store.engine.begin() as conn:
+        if require_totp is None:
+            require_totp = totp_required(conn, actor.tenant_id)
+        data = {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks, "require_totp": require_totp}
         append(
             store,
             conn,
             actor,
             f"org-{actor.tenant_id}",
-            [
-                NewEvent(
-                    "OrganizationSettingsChanged",
-                    {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks},
-                )
-            ],
+            [NewEvent("OrganizationSettingsChanged", data)],
         )
-    return OrganisationSettings(k, pulse_cadence_weeks, True)
+    return OrganisationSettings(k, pulse_cadence_weeks, True, require_totp)

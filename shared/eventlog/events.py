@@ -17,6 +17,7 @@ from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_releases import RELEASE_EVENTS
+from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -73,12 +74,14 @@ class OrganizationCreated(Schema):
 
 
 class OrganizationSettingsChanged(Schema):
-    """An admin changed the organisation's privacy threshold or pulse cadence."""
+    """An admin changed the organisation's privacy threshold, pulse cadence or whether
+    everyone must log in with a second factor (absent in older events: not required)."""
 
     k = fields.Integer(required=True, strict=True, validate=validate.Range(min=3, max=100))
     pulse_cadence_weeks = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=4)
     )
+    require_totp = fields.Boolean(load_default=False)
 
 
 class TeamCreated(Schema):
@@ -373,7 +376,8 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (
         OrganizationSettingsChanged,
         None,
-        "An admin set the organisation's k (privacy threshold) and pulse cadence.",
+        "An admin set the organisation's k (privacy threshold), pulse cadence and whether "
+        "a second factor is required.",
     ),
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
@@ -417,6 +421,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     ),
     (MeetingCancelled, None, "A calendar meeting was cancelled."),
     *RELEASE_EVENTS,
+    *SECOND_FACTOR_EVENTS,
 ]
 
 

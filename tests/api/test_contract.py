@@ -389,7 +389,11 @@ def test_feedback_form_answers_once(client: FlaskClient, employee: Headers):
 def test_a_form_answer_needs_the_csrf_token(client: FlaskClient, employee: Headers):
     asked = client.post("/api/v1/feedback-requests", headers=employee, json={"question": "Ok?"})
     link = path_of(asked.get_json()["link"])
-    assert_problem(client.post(link, data={"useful": "yes"}), 400)
+    refused = client.post(link, data={"useful": "yes"})  # a page's form: answered by a page
+    assert refused.status_code == 400 and refused.mimetype == "text/html"
+    assert "The form was not sent" in refused.get_data(as_text=True)
+    json_refused = client.post(link, data={"useful": "yes"}, headers={"Accept": "application/json"})
+    assert_problem(json_refused, 400)
 
 
 def test_a_tampered_feedback_link_is_404(client: FlaskClient, employee: Headers):

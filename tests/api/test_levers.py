@@ -217,7 +217,7 @@ def test_the_org_view_and_settings(client: FlaskClient, attacked: dict[str, Any]
         for cell in week["levers"].values():
             assert cell["suppressed"] or cell["n"] >= K
     assert _get(client, admin, "/api/v1/org/settings") == {
-        "k": K, "pulse_cadence_weeks": 1, "changed": False}  # fmt: skip
+        "k": K, "pulse_cadence_weeks": 1, "changed": False, "require_totp": False}  # fmt: skip
     response = client.put("/api/v1/org/settings", headers=admin,
                           json={"k": 2, "pulse_cadence_weeks": 3})  # fmt: skip
     assert_problem(response, 422, "k", "pulse_cadence_weeks")

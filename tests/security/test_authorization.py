@@ -414,6 +414,10 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/login"): get("/login"),
     ("POST", "/login"): log_in_page,
     ("POST", "/logout"): log_out,
+    ("GET", "/login/code"): get("/login/code"),
+    ("POST", "/login/code"): form("POST", "/login/code", code="000000"),
+    ("GET", "/login/enrol"): get("/login/enrol"),
+    ("POST", "/login/enrol"): form("POST", "/login/enrol", code="000000"),
     ("GET", "/invite/<token>"): get(invitation_link),
     ("POST", "/invite/<token>"): lambda w, who: Call(
         "POST", invitation_link(w), form={"display_name": "Invitee", "password": PASSWORD}
@@ -469,6 +473,14 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/pulse"): pulse_form,
     ("GET", "/account"): get("/account"),
     ("POST", "/account/password"): change_password,
+    ("GET", "/account/second-factor"): get("/account/second-factor"),
+    ("POST", "/account/second-factor"): form("POST", "/account/second-factor", code="000000"),
+    ("POST", "/account/second-factor/remove"): form(
+        "POST", "/account/second-factor/remove", password="not-the-password"
+    ),
+    ("POST", "/account/second-factor/organisation"): form(
+        "POST", "/account/second-factor/organisation"
+    ),
     ("POST", "/account/working-hours"): form(
         "POST", "/account/working-hours", **HOURS, working_days="mon"
     ),

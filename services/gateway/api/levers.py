@@ -182,6 +182,12 @@ class OrgSettingsIn(Schema):
     pulse_cadence_weeks = fields.Integer(
         required=True, strict=True, metadata={"description": "1 (weekly), 2 or 4"}
     )
+    require_totp = fields.Boolean(
+        metadata={
+            "description": "everyone logs in with a second factor (TOTP); "
+            "people without one enrol at their next login (absent: unchanged)"
+        }
+    )
 
 
 class OrgSettingsOut(OrgSettingsIn):
@@ -210,8 +216,13 @@ def get_org_settings() -> Any:
 @blp.arguments(OrgSettingsIn(), unknown=RAISE)
 @blp.response(200, OrgSettingsOut)
 def put_org_settings(body: dict[str, Any]) -> Any:
-    """Set k (never below 3) and the pulse cadence (admins)."""
+    """Set k (never below 3), the pulse cadence and whether a second factor is required
+    (admins)."""
     caller = _admin_actor()
     return change_settings(
-        resources().store, caller.actor("api"), body["k"], body["pulse_cadence_weeks"]
+        resources().store,
+        caller.actor("api"),
+        body["k"],
+        body["pulse_cadence_weeks"],
+        body.get("require_totp"),
     )

@@ -97,6 +97,14 @@ class Problem(Schema):
 class Credentials(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=320))
     password = Text(required=True, validate=validate.Length(min=1, max=200))
+    totp = Text(
+        load_default=None,
+        validate=validate.Length(min=1, max=64),
+        metadata={
+            "description": "with a second factor enrolled: a code of the app, or a recovery "
+            "code (without it: 401 `totp-required`)"
+        },
+    )
 
 
 class TokenOut(Schema):

@@ -20,6 +20,7 @@ from services.gateway.auth import (
     login_backoff,
 )
 from services.gateway.resources import resources
+from services.gateway.second_factor import api_second_factor
 from shared.commands import export_events, personal_data
 from shared.directory import AccessToken, Team, TeamMember
 
@@ -32,11 +33,15 @@ blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens a
 @blp.response(200, TokenOut)
 @blp.doc(security=[])
 def issue_token(credentials: dict[str, Any]) -> Any:
-    """Exchange e-mail and password for a bearer token (valid 12 hours)."""
+    """Exchange e-mail and password (and `totp`, with a second factor) for a bearer token
+    (valid 12 hours)."""
     wait = login_backoff(credentials["email"])
     if wait:
         return backoff_problem(wait)
     user = authenticate(credentials["email"], credentials["password"])
+    refused = api_second_factor(user, credentials["totp"])
+    if refused is not None:
+        return refused
     token_id, token = resources().organization.create_token(
         user.actor("api"), "api login", kind="session"
     )

@@ -23,6 +23,7 @@ def init_app(app: Flask) -> None:
         asks,
         capital,
         plans,
+        second_factor,
         today,
     )
 

@@ -14,16 +14,17 @@ from sqlalchemy import select
 
 from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
-from services.gateway.auth import authenticate
+from services.gateway.auth import password_matches
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
+from services.gateway.throttle import PASSWORD
 from shared.commands import personal_data
 from shared.commands.absences import absences_of
 from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import AccessToken, Team, TeamMember
-from shared.domain.errors import DomainError, InvalidInput, Unauthorized
+from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
@@ -193,9 +194,14 @@ def change_password() -> Any:
     if state.errors:
         return render_account(state, 422)
     user = me()
-    try:
-        authenticate(user.email or "", current)
-    except Unauthorized:
+    wait = PASSWORD.wait(str(user.person_id))
+    if wait:
+        state.errors["current_password"] = [f"Too many wrong passwords: try again in {wait} s."]
+        page, status = render_account(state, 429)
+        return page, status, {"Retry-After": str(wait)}
+    ok = password_matches(user, current)
+    PASSWORD.record(str(user.person_id), ok)
+    if not ok:
         state.errors["current_password"] = ["That is not your current password."]
         return render_account(state, 422)
     try:
