@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pyotp
 
 from shared.commands.base import Actor, append
+from shared.commands.organization_core import find_person, require_admin
 from shared.domain.errors import Conflict, InvalidInput
 from shared.eventlog import ERASED, ConcurrencyError, EventStore, NewEvent
 from shared.eventlog.events_second_factor import RECOVERY_CODES
@@ -196,6 +197,33 @@ def remove(store: EventStore, actor: Actor) -> None:
     if second_factor_of(store, actor.person_id) is None:
         raise Conflict("you have no second factor")
     _append(store, actor, NewEvent("SecondFactorRemoved", {"person_id": str(actor.person_id)}))
+
+
+def remove_for(store: EventStore, actor: Actor, person_id: uuid.UUID) -> bool:
+    """An admin turns off a person's second factor: they lost their phone and their
+    recovery codes, and could not log in otherwise. Nothing to remove is not an error (a
+    retried request answers alike).
+
+    Returns:
+        Whether a factor was removed.
+
+    Raises:
+        Forbidden: the actor is not an admin. NotFound: no such person in the organisation.
+    """
+    require_admin(actor)
+    with store.engine.connect() as conn:
+        find_person(conn, actor.tenant_id, person_id)
+    if second_factor_of(store, person_id) is None:
+        return False
+    with store.engine.begin() as conn:
+        append(
+            store,
+            conn,
+            actor,
+            stream_of(person_id),
+            [NewEvent("SecondFactorRemoved", {"person_id": str(person_id)})],
+        )
+    return True
 
 
 def _append(

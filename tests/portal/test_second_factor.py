@@ -11,7 +11,9 @@ from flask import Flask
 from sqlalchemy import Engine, text
 
 from services.gateway.throttle import SECOND_FACTOR
+from shared.commands.second_factor import second_factor_of, stream_of
 from shared.eventlog import EventStore
+from tests.conftest import DemoOrg, make_org
 from tests.portal.conftest import Member, csrf_of
 from tests.portal.second_factor_steps import (
     code_at,
@@ -206,3 +208,27 @@ def test_another_persons_session_cannot_use_my_code_step(
     logged_out(m)
     password_step(m.client, m.email, m.password)
     assert code_step(m.client, code_at(secret, 1))[0] == 302
+
+
+def test_an_admin_turns_off_a_lost_second_factor(
+    app: Flask, store: EventStore, org: DemoOrg, member: Callable[..., Member]
+) -> None:
+    """Phone and recovery codes lost: an admin of the organisation removes the factor (a
+    retry answers alike and appends nothing), no one else can; the next login asks the
+    password only."""
+    m = member()
+    enrol(m)
+    path = f"/api/v1/people/{m.id}/second-factor"
+    api = app.test_client()
+    outsider = make_org(store, people_per_team=1)
+    assert api.delete(path, headers=outsider.headers(api, "admin")).status_code == 404
+    assert api.delete(path, headers=org.headers(api, "platform-1")).status_code == 403
+    assert second_factor_of(store, m.id) is not None
+    admin = org.headers(api, "admin")
+    assert api.delete(path, headers=admin).status_code == 204
+    assert second_factor_of(store, m.id) is None
+    version = store.stream_version(stream_of(m.id))
+    assert api.delete(path, headers=admin).status_code == 204  # retried: nothing more
+    assert store.stream_version(stream_of(m.id)) == version
+    logged_out(m)
+    assert password_step(m.client, m.email, m.password, "/plan") == "/plan"

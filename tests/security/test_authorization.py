@@ -616,6 +616,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/people/<uuid:person_id>/leave"): api(
         "POST", lambda w: f"/api/v1/people/{fresh_subject(w)}/leave"
     ),
+    ("DELETE", "/api/v1/people/<uuid:person_id>/second-factor"): api(
+        "DELETE", lambda w: f"/api/v1/people/{fresh_subject(w)}/second-factor"
+    ),
     ("POST", "/api/v1/events:import"): api("POST", "/api/v1/events:import", import_events),
     ("GET", "/api/v1/org/levers"): get("/api/v1/org/levers"),
     ("GET", "/api/v1/org/settings"): get("/api/v1/org/settings"),

@@ -23,6 +23,7 @@ from services.gateway.api.schemas import (
 )
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
+from shared.commands import second_factor
 from shared.directory import Person, Team
 from shared.domain.errors import Forbidden
 from shared.eventlog.events import ROLES
@@ -142,6 +143,16 @@ def move_person(body: dict[str, Any], person_id: uuid.UUID) -> Any:
 def person_left(person_id: uuid.UUID) -> Any:
     """Record that a person left the organisation: their tokens stop working (admin)."""
     resources().organization.leave(_admin().actor("api"), person_id)
+    return ""
+
+
+@blp.route("/people/<uuid:person_id>/second-factor", methods=["DELETE"])
+@blp.response(204)
+def remove_second_factor(person_id: uuid.UUID) -> Any:
+    """Turn off a person's second factor, for someone who lost both their phone and their
+    recovery codes (admin). Their next login asks the password only; if the organisation
+    requires a second factor, they enrol again right after it."""
+    second_factor.remove_for(resources().store, _admin().actor("api"), person_id)
     return ""
 
 
