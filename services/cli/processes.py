@@ -47,6 +47,7 @@ def worker(processes: int, threads: int | None) -> None:
         "dramatiq",
         "workers.actors",
         "workers.calendar",
+        "workers.slack",
         "--processes",
         str(processes),
         "--threads",
