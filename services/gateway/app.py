@@ -22,6 +22,7 @@ from services.gateway import (
     portal,
     problems,
     security,
+    slack,
 )
 from services.gateway import resources as resources_module
 from shared.settings import Settings
@@ -72,6 +73,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     portal.init_app(app)
     dashboards.init_app(app)
     calendar.init_app(app)
+    slack.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     return app

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import redis
@@ -44,7 +43,8 @@ class Verdict:
 def check_request(
     signing_secret: str,
     body: bytes,
-    headers: Mapping[str, str],
+    timestamp: str | None,
+    signature: str | None,
     seen: redis.Redis,
     namespace: str,
     now: float | None = None,
@@ -54,7 +54,8 @@ def check_request(
     Parameters:
         signing_secret: the app's signing secret.
         body: the raw request body, exactly as received.
-        headers: the request's headers.
+        timestamp: its ``X-Slack-Request-Timestamp`` header.
+        signature: its ``X-Slack-Signature`` header.
         seen: Redis, where signatures of the last :data:`SEEN_SECONDS` are kept.
         namespace: the key prefix in Redis (the deployment's queue namespace).
         now: the current time (default: the clock).
@@ -67,8 +68,7 @@ def check_request(
         redis.RedisError: Redis cannot be reached (the caller answers 503: Slack retries).
     """
     moment = time.time() if now is None else now
-    stamp = headers.get("X-Slack-Request-Timestamp") or ""
-    signature = headers.get("X-Slack-Signature") or ""
+    stamp = timestamp or ""
     if not stamp.isdigit() or not signature:
         return Verdict(False, "signature")
     if abs(moment - int(stamp)) > WINDOW_SECONDS:
