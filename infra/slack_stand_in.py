@@ -165,7 +165,9 @@ def _oauth_access(state: StandInState, args: dict[str, Any]) -> Response:
     basic = request.headers.get("Authorization", "")
     if basic.startswith("Basic "):
         client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
-    if client_id != state.client_id or (state.client_secret and client_secret != state.client_secret):
+    if client_id != state.client_id or (
+        state.client_secret and client_secret != state.client_secret
+    ):
         return _error("invalid_client_id")
     with state.lock:
         team_id = state.codes.pop(str(args.get("code", "")), None)

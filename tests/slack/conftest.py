@@ -251,5 +251,3 @@ def link(world: SlackWorld, who: str, user_id: str | None = None) -> str:
     response = person.post(path.group(1), data={"csrf_token": csrf_of(person, path.group(1))})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return user_id
-
-

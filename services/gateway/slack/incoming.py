@@ -69,7 +69,9 @@ def _ephemeral(text: str) -> Response:
 
 def _link_prompt(team_id: str, user_id: str) -> str:
     url = url_for("slack_accounts.link", token=link_token(team_id, user_id), _external=True)
-    return f"Link your Slack account to Compound first: <{url}|link your account> (valid for an hour)."
+    return (
+        f"Link your Slack account to Compound first: <{url}|link your account> (valid for an hour)."
+    )
 
 
 @bp.post("/commands")
@@ -110,8 +112,9 @@ def interactivity() -> Response:
         if installations().link_of(team_id, user_id) is None:
             return _ephemeral(_link_prompt(team_id, user_id))
         note = str((payload.get("message") or {}).get("text") or "") or None
-        enqueue("open_modal", {"team_id": team_id, "user_id": user_id,
-                               "trigger_id": payload.get("trigger_id", ""), "note": note})  # fmt: skip
+        trigger_id = str(payload.get("trigger_id", ""))
+        task = {"team_id": team_id, "user_id": user_id, "trigger_id": trigger_id}
+        enqueue("open_modal", {**task, "note": note})
     return Response(status=200)
 
 
