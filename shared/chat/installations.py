@@ -262,6 +262,12 @@ class Installations:
         self.store.append_in(db, tenant_id, stream, None, [NewEvent(event_type, data)], context)
 
 
+def forget_person(db: DB, person_id: uuid.UUID) -> None:
+    """Erasure: drop the person's links in the erasing transaction. The link events' Slack
+    user ids are shredded with the person's key; these rows hold them in the clear."""
+    as_psycopg(db).execute("DELETE FROM slack_links WHERE person_id = %s", (person_id,))
+
+
 def require(installation: Installation | None, tenant_id: uuid.UUID) -> Installation:
     """``installation`` if it serves ``tenant_id``.
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-SLACK_ID = validate.Regexp(r"^[A-Z0-9]{2,32}$", error="Not a Slack id.")
+SLACK_ID = validate.Length(min=2, max=32)
+"""Slack ids (``T0123ABC``, ``U0456DEF``): their shape is Slack's to choose."""
 
 
 def _slack_id(personal: bool = False) -> fields.String:

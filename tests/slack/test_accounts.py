@@ -12,6 +12,7 @@ import pytest
 import requests
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from shared.commands import Actor, OrganizationCommands
 from shared.eventlog.events_chat import link_stream
 from tests.conftest import make_org
 from tests.slack.conftest import SlackWorld, csrf_of, install, link, login, new_team_id
@@ -140,3 +141,21 @@ def test_unlinking_from_the_portal_and_from_slack(world: SlackWorld):
     assert [e.data["by"] for e in unlinked] == ["person", "slack"]
     told = [s for s in world.sent() if s["method"] == "chat.postMessage"]
     assert [s["args"]["channel"] for s in told] == ["D" + second[1:]]
+
+
+def test_erasure_forgets_the_link_and_the_export_holds_it(world: SlackWorld):
+    user_id = link(world, "payments-1")
+    headers = world.org.headers(world.app.test_client(), "payments-1")
+    exported = world.app.test_client().get("/api/v1/me/export", headers=headers)
+    assert exported.status_code == 200
+    assert f'"slack_user_id": "{user_id}"' in exported.get_data(as_text=True)
+    admin = Actor(tenant_id=world.org.tenant_id, person_id=world.org.admin, role="admin")
+    OrganizationCommands(world.store).erase(admin, world.org.people["payments-1"])
+    assert world.installations.link_of(world.team_id, user_id) is None
+    with world.store.engine.connect() as db:
+        left = db.exec_driver_sql(
+            "SELECT count(*) FROM slack_links WHERE slack_user_id = %s", (user_id,)
+        ).scalar_one()
+    assert left == 0
+    linked = world.store.read_stream(link_stream(world.org.people["payments-1"]))
+    assert linked[0].data["slack_user_id"] != user_id  # shredded with the key
