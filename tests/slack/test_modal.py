@@ -9,7 +9,8 @@ import time
 import pytest
 
 from shared.domain.tactics import TACTICS
-from tests.slack.conftest import SlackWorld, link
+from tests.conftest import make_org
+from tests.slack.conftest import SlackWorld, install, link, new_team_id
 
 pytestmark = pytest.mark.integration
 
@@ -100,3 +101,31 @@ def test_a_workspace_without_installation_is_told_so(world: SlackWorld):
     assert response.status_code == 200
     assert "not installed" in response.get_json()["text"]
     assert world.drain() == []
+
+
+def test_another_organisations_workspace_cannot_write_here(world: SlackWorld):
+    ours = link(world, "platform-1")
+    theirs_org = make_org(world.store)
+    theirs = SlackWorld(world.app, world.store, theirs_org, new_team_id(), world.stand_in)
+    install(world.app, theirs_org, theirs.team_id)
+    stranger = link(theirs, "platform-1")
+    # Their user, claiming our workspace: not linked here, nothing logged anywhere.
+    answer = world.submit(stranger, values(), "V0CROSS")
+    assert answer.get_json()["response_action"] == "errors"
+    # Our user's id, claimed from their workspace: no link there either.
+    answer = theirs.submit(ours, values(), "V0CROSS2")
+    assert answer.get_json()["response_action"] == "errors"
+    assert world.drain() == []
+    # A task naming our workspace with their user (as if forged past the gateway): refused.
+    world.work().run("log_action", {"team_id": world.team_id, "user_id": stranger,
+                                    "view_id": "V0FORGED", "tactic": "learning_bit",
+                                    "minutes": 5, "audience": "private"})  # fmt: skip
+    assert world.events(("MicroActionLogged",)) == []
+    assert theirs.events(("MicroActionLogged",)) == []
+    # Their own submission lands in their organisation only.
+    theirs.submit(stranger, values(), "V0THEIRS", at=int(time.time()) + 1)
+    world.drain()
+    assert world.events(("MicroActionLogged",)) == []
+    assert [e.data["person_id"] for e in theirs.events(("MicroActionLogged",))] == [
+        str(theirs_org.people["platform-1"])
+    ]
