@@ -9,6 +9,7 @@ carries an idempotency key made of the modal's view id, so the journal appends o
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,13 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from shared.chat.installations import Installation, Installations
+from shared.chat.messages import feedback_message
 from shared.chat.modal import LoggedAction, log_modal
 from shared.commands import Actor, JournalCommands
 from shared.directory.callers import active_person
-from shared.domain.errors import DomainError
+from shared.domain.errors import Conflict, DomainError
 from shared.domain.tactics import TACTICS
+from shared.domain.verification import Witness
 from shared.eventlog import AppendContext
 
 log = logging.getLogger("compound.slack")
@@ -75,11 +78,18 @@ class SlackWork:
     def client(self, installation: Installation) -> WebClient:
         return web_client(installation.bot_token, self.api_url)
 
-    def direct_message(self, installation: Installation, user_id: str, text: str) -> None:
-        """Send ``text`` to the user alone, in the app's direct-message conversation."""
+    def direct_message(
+        self,
+        installation: Installation,
+        user_id: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Send ``text`` (and ``blocks``) to the user alone, in the app's direct-message
+        conversation with them: never in a channel."""
         client = self.client(installation)
         channel = client.conversations_open(users=user_id)["channel"]["id"]
-        client.chat_postMessage(channel=channel, text=text)
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
 
     def _open_modal(self, installation: Installation, payload: dict[str, Any]) -> None:
         view = log_modal(payload.get("note"))
@@ -115,6 +125,49 @@ class SlackWork:
             self.direct_message(
                 installation, user_id, f"Logged: {label}, {action.minutes} minutes."
             )
+
+    def _feedback_ask(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """Ask the colleague a feedback request names, with the answer buttons."""
+        tenant_id, owner = uuid.UUID(payload["tenant_id"]), uuid.UUID(payload["owner"])
+        request_id = uuid.UUID(payload["request_id"])
+        if installation.tenant_id != tenant_id:
+            return
+        try:
+            asked, answer = self.journal.feedback_request(tenant_id, owner, request_id)
+        except DomainError:  # expired, or gone
+            return
+        if answer is not None:
+            return
+        asker = self.journal.person_of(tenant_id, owner)
+        name = (asker.display_name if asker else None) or "A colleague"
+        text, blocks = feedback_message(name, asked.data["question"], owner, request_id)
+        self.direct_message(installation, str(payload["user_id"]), text, blocks)
+
+    def _feedback_answer(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """A click on "Useful" / "Not useful": the named colleague's confirmed answer."""
+        user_id = str(payload["user_id"])
+        link = self.installations.link_of(installation.team_id, user_id)
+        caller = active_person(self.journal.store.engine, link.person_id) if link else None
+        if link is None or caller is None or caller.tenant_id != installation.tenant_id:
+            return
+        useful = bool(payload["useful"])
+        try:
+            self.journal.give_feedback(
+                caller.tenant_id,
+                uuid.UUID(payload["owner"]),
+                uuid.UUID(payload["request_id"]),
+                useful,
+                witness=Witness(caller.tenant_id, caller.person_id, caller.email),
+            )
+        except Conflict:  # answered already (a second click, a retry): the first one counts
+            return
+        except DomainError as err:
+            self.direct_message(
+                installation, user_id, f"Your answer was not recorded: {err.detail}"
+            )
+            return
+        said = "Useful" if useful else "Not useful"
+        self.direct_message(installation, user_id, f"Thank you: your answer ({said}) is recorded.")
 
     def _unlink(self, installation: Installation, payload: dict[str, Any]) -> None:
         user_id = str(payload["user_id"])

@@ -21,6 +21,7 @@ from services.gateway.context import current_request
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from services.gateway.slack.services import enqueue, installations, link_token, slack_settings
+from shared.chat.messages import read_feedback_click
 from shared.chat.modal import CALLBACK_ID, LoggedAction, read_submission
 from shared.chat.signing import check_request
 from shared.messaging import namespace
@@ -95,8 +96,9 @@ def command() -> Response:
 
 @bp.post("/interactivity")
 def interactivity() -> Response:
-    """The modal's submission (checked here: wrong fields answer ``response_action: errors``)
-    and the message shortcut "Log as micro-action" (opens the modal, the message as note)."""
+    """The modal's submission (checked here: wrong fields answer ``response_action: errors``),
+    a click on a feedback button (answered by the worker as the named colleague) and the
+    message shortcut "Log as micro-action" (opens the modal, the message as note)."""
     try:
         payload: dict[str, Any] = orjson.loads(_form().get("payload", ""))
     except orjson.JSONDecodeError:
@@ -106,6 +108,15 @@ def interactivity() -> Response:
     kind = payload.get("type")
     if kind == "view_submission" and payload["view"].get("callback_id") == CALLBACK_ID:
         return _submitted(team_id, user_id, payload["view"])
+    if kind == "block_actions":
+        for action in payload.get("actions") or []:
+            click = read_feedback_click(action)
+            if click is None or installations().link_of(team_id, user_id) is None:
+                continue
+            answer = {"owner": str(click.owner), "request_id": str(click.request_id)}
+            task = {"team_id": team_id, "user_id": user_id, "useful": click.useful}
+            enqueue("feedback_answer", {**task, **answer})
+        return Response(status=200)
     if kind == "message_action" and payload.get("callback_id") == SHORTCUT_ID:
         if installations().get(team_id) is None:
             return _ephemeral(NOT_INSTALLED)
