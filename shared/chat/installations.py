@@ -171,6 +171,39 @@ class Installations:
                 context,
             )
 
+    def uninstall(self, team_id: str, reason: str, context: AppendContext) -> bool:
+        """Forget a workspace: its bot token and every link of it; append
+        ``SlackAppUninstalled`` (which ends those links: no ``SlackAccountUnlinked`` each).
+
+        Parameters:
+            team_id: the workspace.
+            reason: ``uninstalled`` or ``revoked`` (Slack's events), ``admin``.
+            context: who acts (``system`` for Slack's events).
+
+        Returns:
+            ``False`` when it was not installed (a retried event).
+        """
+        with self.engine.begin() as db:
+            row = (
+                as_psycopg(db)
+                .execute(
+                    "DELETE FROM slack_installations WHERE team_id = %s RETURNING tenant_id",
+                    (team_id,),
+                )
+                .fetchone()
+            )
+            if row is None:
+                return False
+            self.store.append_in(
+                db,
+                row[0],
+                installation_stream(row[0]),
+                None,
+                [NewEvent("SlackAppUninstalled", {"team_id": team_id, "reason": reason})],
+                context,
+            )
+        return True
+
     def link(
         self,
         installation: Installation,

@@ -12,7 +12,7 @@ from shared.messaging import Broker, send
 
 SLACK_ACTOR = "slack_task"
 SLACK_QUEUE = "slack"
-KINDS = ("open_modal", "log_action", "unlink", "feedback_ask", "feedback_answer")
+KINDS = ("open_modal", "log_action", "unlink", "feedback_ask", "feedback_answer", "uninstall")
 
 
 def send_task(kind: str, payload: dict[str, Any], broker: Broker | None = None) -> str:

@@ -169,6 +169,11 @@ class SlackWork:
         said = "Useful" if useful else "Not useful"
         self.direct_message(installation, user_id, f"Thank you: your answer ({said}) is recorded.")
 
+    def _uninstall(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """Slack says the app left the workspace, or its tokens were revoked."""
+        context = AppendContext(actor="system", source="slack")
+        self.installations.uninstall(installation.team_id, str(payload["reason"]), context)
+
     def _unlink(self, installation: Installation, payload: dict[str, Any]) -> None:
         user_id = str(payload["user_id"])
         link = self.installations.link_of(installation.team_id, user_id)

@@ -8,10 +8,12 @@ import re
 import time
 from urllib.parse import urlsplit
 
+import orjson
 import pytest
 import requests
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
+from shared.chat.signing import sign
 from shared.commands import Actor, OrganizationCommands
 from shared.eventlog.events_chat import link_stream
 from tests.conftest import make_org
@@ -159,3 +161,28 @@ def test_erasure_forgets_the_link_and_the_export_holds_it(world: SlackWorld):
     assert left == 0
     linked = world.store.read_stream(link_stream(world.org.people["payments-1"]))
     assert linked[0].data["slack_user_id"] != user_id  # shredded with the key
+
+
+def test_uninstalling_in_slack_forgets_the_workspace(world: SlackWorld):
+    user_id = link(world, "platform-1")
+    event = {
+        "type": "event_callback",
+        "team_id": world.team_id,
+        "api_app_id": "A0STANDIN",
+        "event_id": "Ev0UNINSTALL",
+        "event": {"type": "app_uninstalled"},
+    }
+    body = orjson.dumps(event)
+    secret = world.resources.settings.slack.signing_secret or ""
+    for retry, at in ((None, int(time.time())), ("1", int(time.time()) + 1)):
+        headers = sign(secret, body, at) | ({"X-Slack-Retry-Num": retry} if retry else {})
+        answer = world.app.test_client().post(
+            "/slack/events", data=body, headers=headers, content_type="application/json"
+        )
+        assert answer.status_code == 200
+    world.drain()
+    assert world.installations.get(world.team_id) is None
+    assert world.installations.link_of(world.team_id, user_id) is None
+    gone = world.events(("SlackAppUninstalled",))
+    assert [(e.data["team_id"], e.data["reason"]) for e in gone] == [(world.team_id, "uninstalled")]
+    assert "not installed" in world.command(user_id).get_json()["text"]

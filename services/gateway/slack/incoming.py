@@ -30,6 +30,8 @@ bp = Blueprint("slack_incoming", __name__, url_prefix="/slack")
 log = logging.getLogger("compound.slack")
 SHORTCUT_ID = "log_micro_action"
 """The message shortcut "Log as micro-action" (docs/chat.md, the manifest)."""
+UNINSTALLING = {"app_uninstalled": "uninstalled", "tokens_revoked": "revoked"}
+"""The events after which the workspace's bot token no longer works."""
 NOT_INSTALLED = "Compound is not installed in this workspace: ask your Compound admin."
 
 
@@ -154,14 +156,20 @@ def _submitted(team_id: str, user_id: str, view: dict[str, Any]) -> Response:
 
 @bp.post("/events")
 def events() -> Response:
-    """The Events API: answers the URL check; other events are acknowledged (none is
-    subscribed yet: docs/chat.md)."""
+    """The Events API: answers the URL check; ``app_uninstalled`` and ``tokens_revoked``
+    forget the workspace (in the worker); other events are acknowledged (docs/chat.md)."""
     try:
         payload = orjson.loads(current_request().get_data(cache=True))
     except orjson.JSONDecodeError:
         return problem(400, "Bad Request", "the body is not JSON")
     if payload.get("type") == "url_verification":
         return jsonify({"challenge": str(payload.get("challenge", ""))})
+    event = payload.get("event") or {}
+    reason = UNINSTALLING.get(str(event.get("type")))
+    if payload.get("type") == "event_callback" and reason:
+        revoked_bots = (event.get("tokens") or {}).get("bot")
+        if reason == "uninstalled" or revoked_bots:
+            enqueue("uninstall", {"team_id": str(payload.get("team_id", "")), "reason": reason})
     return Response(status=200)
 
 
