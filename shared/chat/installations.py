@@ -245,11 +245,12 @@ class Installations:
                 "VALUES (%s, %s, %s, %s)",
                 (installation.team_id, slack_user_id, installation.tenant_id, person_id),
             )
-            self._append_link(db, installation.tenant_id, "SlackAccountLinked", {
+            data = {
                 "person_id": person_id,
                 "team_id": installation.team_id,
                 "slack_user_id": slack_user_id,
-            }, context)  # fmt: skip
+            }
+            self._append_link(db, installation.tenant_id, "SlackAccountLinked", data, context)
         return True
 
     def unlink(self, link: Link, by: str, context: AppendContext) -> bool:
@@ -275,12 +276,13 @@ class Installations:
             )
             if gone is None:
                 return False
-            self._append_link(db, link.tenant_id, "SlackAccountUnlinked", {
+            data = {
                 "person_id": link.person_id,
                 "team_id": link.team_id,
                 "slack_user_id": link.slack_user_id,
                 "by": by,
-            }, context)  # fmt: skip
+            }
+            self._append_link(db, link.tenant_id, "SlackAccountUnlinked", data, context)
         return True
 
     def _append_link(
