@@ -49,6 +49,10 @@ class StandInState:
     codes: dict[str, str] = field(default_factory=dict)
     tokens: dict[str, str] = field(default_factory=dict)
     sent: list[dict[str, Any]] = field(default_factory=list)
+    triggers: dict[str, str] = field(default_factory=dict)
+    """trigger id -> the user whose command made it (the demo page)."""
+    open_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """user -> the modal ``views.open`` showed them last (the demo page)."""
     rate_limited: int = 0
     calls: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -90,6 +94,8 @@ def create_stand_in(
     client_id: str = "compound",
     client_secret: str = "",
     limit: Limit | None = None,
+    app_url: str | None = None,
+    signing_secret: str | None = None,
 ) -> Flask:
     """The stand-in's WSGI app, with one workspace (``T0DEMO``) to begin with.
 
@@ -98,6 +104,9 @@ def create_stand_in(
         client_secret: its secret (empty: any secret is accepted).
         limit: the rate limit of each method per workspace (default: 50 a minute, Slack's
             tier 3).
+        app_url: Compound's gateway; with ``signing_secret``, adds the demo page
+            (:mod:`infra.slack_demo`).
+        signing_secret: the app's signing secret, which the demo page signs with.
 
     Returns:
         The Flask app; ``app.extensions["slack_stand_in"]`` is its :class:`StandInState`.
@@ -106,6 +115,11 @@ def create_stand_in(
     state = StandInState(client_id, client_secret, limit or Limit())
     state.add_team(*DEFAULT_TEAM)
     app.extensions["slack_stand_in"] = state
+
+    if app_url and signing_secret:
+        from infra.slack_demo import add_demo
+
+        add_demo(app, state, app_url.rstrip("/"), signing_secret)
 
     @app.get("/healthz")
     def healthz() -> Response:
@@ -207,8 +221,12 @@ def _method(state: StandInState, method: str, team_id: str, args: dict[str, Any]
         if not args.get("trigger_id") or not isinstance(args.get("view"), dict | str):
             return _error("invalid_arguments")
         state.sent.append(record)
-        view_id = f"V{secrets.token_hex(5).upper()}"
-        return _ok(view={"id": view_id, "team_id": team_id, **_view(args["view"])})
+        view = {"id": f"V{secrets.token_hex(5).upper()}", "team_id": team_id}
+        view.update(_view(args["view"]))
+        user_id = state.triggers.pop(str(args["trigger_id"]), "")
+        if user_id:
+            state.open_views[user_id] = view
+        return _ok(view=view)
     if method == "chat.postMessage":
         if not args.get("channel") or not (args.get("text") or args.get("blocks")):
             return _error("no_text")

@@ -91,8 +91,14 @@ def slack_stand_in(port: int | None) -> None:
 
     from infra.slack_stand_in import create_stand_in
 
-    slack = Settings.from_env().slack
-    app = create_stand_in(slack.client_id or "compound", slack.client_secret or "")
+    settings = Settings.from_env()
+    slack = settings.slack
+    app = create_stand_in(
+        slack.client_id or "compound",
+        slack.client_secret or "",
+        app_url=f"http://127.0.0.1:{settings.port}",  # the demo page posts to the gateway
+        signing_secret=slack.signing_secret,
+    )
     host = os.environ.get("HOST") or "127.0.0.1"
     server = make_server(host, port or slack.stand_in_port, app, threaded=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
