@@ -186,3 +186,11 @@ def test_uninstalling_in_slack_forgets_the_workspace(world: SlackWorld):
     gone = world.events(("SlackAppUninstalled",))
     assert [(e.data["team_id"], e.data["reason"]) for e in gone] == [(world.team_id, "uninstalled")]
     assert "not installed" in world.command(user_id).get_json()["text"]
+
+
+def test_the_account_page_leads_to_slack(world: SlackWorld):
+    person = login(world.app, world.org.emails["platform-1"], world.org.password)
+    assert 'href="/slack"' in person.get("/account").get_data(as_text=True)
+    page = person.get("/slack").get_data(as_text=True)
+    assert f'data-workspace="{world.team_id}"' in page
+    assert "Install in a Slack workspace" not in page  # an admin's
