@@ -14,6 +14,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -24,6 +25,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from infra.slack_demo import DEMO_TEAM
 from infra.slack_stand_in import Limit, create_stand_in
 from services.gateway.resources import Resources
 from shared.calendar.connections import TokenCipher
@@ -33,7 +35,7 @@ from shared.chat.settings import SlackSettings
 from shared.chat.signing import sign
 from shared.chat.work import SlackWork
 from shared.commands import JournalCommands
-from shared.eventlog import EventStore, RecordedEvent
+from shared.eventlog import AppendContext, EventStore, RecordedEvent
 from shared.settings import Settings
 from tests.calendar.conftest import LiveServer, free_port
 from tests.conftest import DemoOrg, make_org
@@ -238,6 +240,48 @@ def world(slack_app: Flask, store: EventStore, stand_in: LiveServer) -> SlackWor
     team_id = new_team_id()
     install(slack_app, org, team_id)
     return SlackWorld(slack_app, store, org, team_id, stand_in)
+
+
+@contextmanager
+def demo_world(settings: Settings, store: EventStore) -> Iterator[tuple[SlackWorld, str, str]]:
+    """A live gateway and a stand-in with its demo page, each pointing at the other, and an
+    organisation with the app installed in the demo workspace.
+
+    Yields:
+        The world, the stand-in's URL and the gateway's.
+    """
+    from services.gateway import create_app
+
+    stand_in_port, gateway_port = free_port(), free_port()
+    slack = SlackSettings(
+        signing_secret=SIGNING_SECRET,
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        api_url=f"http://127.0.0.1:{stand_in_port}/api/",
+        authorize_url=f"http://127.0.0.1:{stand_in_port}/oauth/v2/authorize",
+    )
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": replace(settings, slack=slack),
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_KEY_PREFIX": f"demo-{uuid.uuid4().hex}",
+        }
+    )  # no SERVER_NAME: links carry the address the stand-in called
+    gateway = LiveServer(app, gateway_port)
+    demo = create_stand_in(
+        CLIENT_ID, CLIENT_SECRET, app_url=gateway.url, signing_secret=SIGNING_SECRET
+    )
+    stand_in = LiveServer(demo, stand_in_port)
+    org = make_org(store)
+    install(app, org, DEMO_TEAM)
+    world = SlackWorld(app, store, org, DEMO_TEAM, stand_in)
+    try:
+        yield world, stand_in.url, gateway.url
+    finally:
+        world.installations.uninstall(DEMO_TEAM, "admin", AppendContext(actor=str(org.admin)))
+        stand_in.stop()
+        gateway.stop()
+        app.extensions["compound"].close()
 
 
 def link(world: SlackWorld, who: str, user_id: str | None = None) -> str:

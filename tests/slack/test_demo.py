@@ -4,70 +4,23 @@ prompt, the modal and the confirmation message, each request signed."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
-from dataclasses import replace
 
 import pytest
 import requests
-from flask import Flask
 
-from infra.slack_demo import DEMO_TEAM, demo_user_id
-from infra.slack_stand_in import create_stand_in
-from shared.chat.settings import SlackSettings
-from shared.eventlog import AppendContext, EventStore
+from infra.slack_demo import demo_user_id
+from shared.eventlog import EventStore
 from shared.settings import Settings
-from tests.calendar.conftest import LiveServer, free_port
-from tests.conftest import make_org
-from tests.slack.conftest import (
-    CLIENT_ID,
-    CLIENT_SECRET,
-    SIGNING_SECRET,
-    SlackWorld,
-    csrf_of,
-    install,
-    login,
-)
+from tests.slack.conftest import SlackWorld, csrf_of, demo_world, login
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def demo(settings: Settings, store: EventStore) -> Iterator[tuple[SlackWorld, str]]:
-    """A gateway and a stand-in with its demo page, each pointing at the other."""
-    from services.gateway import create_app
-
-    stand_in_port, gateway_port = free_port(), free_port()
-    slack = SlackSettings(
-        signing_secret=SIGNING_SECRET,
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        api_url=f"http://127.0.0.1:{stand_in_port}/api/",
-        authorize_url=f"http://127.0.0.1:{stand_in_port}/oauth/v2/authorize",
-    )
-    app: Flask = create_app(
-        {
-            "COMPOUND_SETTINGS": replace(settings, slack=slack),
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "compound.test",
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    )
-    gateway = LiveServer(app, gateway_port)
-    stand_in = LiveServer(
-        create_stand_in(CLIENT_ID, CLIENT_SECRET, app_url=gateway.url,
-                        signing_secret=SIGNING_SECRET),
-        stand_in_port,
-    )  # fmt: skip
-    org = make_org(store)
-    install(app, org, DEMO_TEAM)
-    world = SlackWorld(app, store, org, DEMO_TEAM, stand_in)
-    yield world, stand_in.url
-    world.installations.uninstall(DEMO_TEAM, "admin", AppendContext(actor=str(org.admin)))
-    stand_in.stop()
-    gateway.stop()
-    app.extensions["compound"].close()
+    with demo_world(settings, store) as (world, stand_in_url, _gateway_url):
+        yield world, stand_in_url
 
 
 def test_a_person_logs_from_the_demo_page(demo: tuple[SlackWorld, str]):
