@@ -101,7 +101,8 @@ def log_modal(note: str | None = None) -> dict[str, Any]:
 
 def _value(values: dict[str, Any], block: str) -> str | None:
     """What the person chose or typed in ``block``, or None."""
-    state = values.get(block, {}).get(ACTION)
+    block_state = values.get(block)
+    state = block_state.get(ACTION) if isinstance(block_state, dict) else None
     if not isinstance(state, dict):
         return None
     selected = state.get("selected_option")

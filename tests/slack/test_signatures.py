@@ -84,3 +84,26 @@ def test_the_events_url_check_is_answered(world: SlackWorld):
     )
     assert response.status_code == 200
     assert response.get_json() == {"challenge": "c-123"}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("/slack/interactivity", {"payload": "not json"}, 400),
+        ("/slack/interactivity", {"payload": "[1, 2]"}, 400),
+        ("/slack/interactivity", {"payload": '{"type": "view_submission", "view": "x"}'}, 200),
+        ("/slack/interactivity", {"payload": '{"type": "view_submission", "team": "T", '
+                                  '"view": {"callback_id": "compound_log", "state": []}}'}, 200),
+        ("/slack/interactivity", {"payload": '{"type": "block_actions", "actions": {"a": 1}}'},
+         200),
+        ("/slack/interactivity", {"payload": '{"type": "block_actions", "actions": ["x", '
+                                  '{"action_id": "feedback_useful", "value": "not:ids"}]}'}, 200),
+        ("/slack/commands", {"text": "no team, no user"}, 200),
+    ],
+)  # fmt: skip
+def test_odd_shapes_from_slack_write_nothing(world: SlackWorld, path, body, status):
+    response = world.post(path, body)
+    assert response.status_code == status
+    if response.get_json() and "response_action" in response.get_json():
+        assert response.get_json()["response_action"] == "errors"
+    assert world.drain() == []

@@ -102,17 +102,21 @@ def interactivity() -> Response:
     a click on a feedback button (answered by the worker as the named colleague) and the
     message shortcut "Log as micro-action" (opens the modal, the message as note)."""
     try:
-        payload: dict[str, Any] = orjson.loads(_form().get("payload", ""))
+        payload = orjson.loads(_form().get("payload", ""))
     except orjson.JSONDecodeError:
         return problem(400, "Bad Request", "payload is not JSON")
-    team_id = str((payload.get("team") or {}).get("id", ""))
-    user_id = str((payload.get("user") or {}).get("id", ""))
+    if not isinstance(payload, dict):
+        return problem(400, "Bad Request", "payload is not a JSON object")
+    team_id = str(_object(payload, "team").get("id", ""))
+    user_id = str(_object(payload, "user").get("id", ""))
     kind = payload.get("type")
-    if kind == "view_submission" and payload["view"].get("callback_id") == CALLBACK_ID:
-        return _submitted(team_id, user_id, payload["view"])
+    view = _object(payload, "view")
+    if kind == "view_submission" and view.get("callback_id") == CALLBACK_ID:
+        return _submitted(team_id, user_id, view)
     if kind == "block_actions":
-        for action in payload.get("actions") or []:
-            click = read_feedback_click(action)
+        actions = payload.get("actions")
+        for action in actions if isinstance(actions, list) else []:
+            click = read_feedback_click(action) if isinstance(action, dict) else None
             if click is None or installations().link_of(team_id, user_id) is None:
                 continue
             answer = {"owner": str(click.owner), "request_id": str(click.request_id)}
@@ -124,15 +128,22 @@ def interactivity() -> Response:
             return _ephemeral(NOT_INSTALLED)
         if installations().link_of(team_id, user_id) is None:
             return _ephemeral(_link_prompt(team_id, user_id))
-        note = str((payload.get("message") or {}).get("text") or "") or None
+        note = str(_object(payload, "message").get("text") or "") or None
         trigger_id = str(payload.get("trigger_id", ""))
         task = {"team_id": team_id, "user_id": user_id, "trigger_id": trigger_id}
         enqueue("open_modal", {**task, "note": note})
     return Response(status=200)
 
 
+def _object(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """``payload[key]`` when it is a JSON object, else an empty one (Slack's shapes are
+    trusted only as far as they are checked)."""
+    value = payload.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _submitted(team_id: str, user_id: str, view: dict[str, Any]) -> Response:
-    checked = read_submission(view.get("state", {}).get("values", {}))
+    checked = read_submission(_object(_object(view, "state"), "values"))
     if not isinstance(checked, LoggedAction):
         return jsonify({"response_action": "errors", "errors": checked})
     if installations().link_of(team_id, user_id) is None:
@@ -162,12 +173,14 @@ def events() -> Response:
         payload = orjson.loads(current_request().get_data(cache=True))
     except orjson.JSONDecodeError:
         return problem(400, "Bad Request", "the body is not JSON")
+    if not isinstance(payload, dict):
+        return problem(400, "Bad Request", "the body is not a JSON object")
     if payload.get("type") == "url_verification":
         return jsonify({"challenge": str(payload.get("challenge", ""))})
-    event = payload.get("event") or {}
+    event = _object(payload, "event")
     reason = UNINSTALLING.get(str(event.get("type")))
     if payload.get("type") == "event_callback" and reason:
-        revoked_bots = (event.get("tokens") or {}).get("bot")
+        revoked_bots = _object(event, "tokens").get("bot")
         if reason == "uninstalled" or revoked_bots:
             enqueue("uninstall", {"team_id": str(payload.get("team_id", "")), "reason": reason})
     return Response(status=200)
