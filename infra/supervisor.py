@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
+from infra.demo_slack import slack_environment
 from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
 from infra.mail_server import MAILBOX_DIR, LocalMailServer, free_port
 from infra.migrate import upgrade
@@ -129,6 +130,11 @@ class Supervisor:
                 self.env, s.data_dir, s.port, lambda path: _local_secret(path, new_secret)
             )
         )
+        self.env.update(
+            slack_environment(
+                self.env, s.data_dir, s.port, lambda path: _local_secret(path, new_secret)
+            )
+        )
         provider_port = int(self.env["COMPOUND_CALENDAR_PROVIDER_PORT"])
         if not port_is_free(provider_port):
             raise StartupError(
@@ -173,6 +179,11 @@ class Supervisor:
                 "calendar-provider",
                 [sys.executable, "-m", "services.cli", "calendar-provider"],
                 ready_url=f"{self.env['COMPOUND_CALENDAR_LOCAL_URL']}/healthz",
+            ),
+            AppProcess(
+                "slack-stand-in",  # the Slack Web API stand-in (docs/chat.md)
+                [sys.executable, "-m", "services.cli", "slack-stand-in"],
+                ready_url=f"http://127.0.0.1:{self.env['COMPOUND_SLACK_STAND_IN_PORT']}/healthz",
             ),
         ]
         for app in self.apps:

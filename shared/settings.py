@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from shared.calendar.settings import CalendarSettings, CalendarSettingsError
+from shared.chat.settings import SlackSettings
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 
@@ -103,6 +104,13 @@ def _calendar(env: dict[str, str]) -> CalendarSettings:
         raise SettingsError(str(err)) from None
 
 
+def _slack(env: dict[str, str]) -> SlackSettings:
+    try:
+        return SlackSettings.from_env(env)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process settings; build with :meth:`from_env` or directly in tests."""
@@ -152,6 +160,8 @@ class Settings:
     """Hours after a week closes (Monday 00:00 UTC) before its release is computed."""
     privacy_epsilon: float = 10.0
     """The differential-privacy budget of one team-week's release (docs/privacy.md)."""
+    slack: SlackSettings = field(default_factory=SlackSettings)
+    """The Slack app and the Web API it talks to (docs/chat.md)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -198,6 +208,7 @@ class Settings:
             statement_timeout_ms=_int(env, "COMPOUND_STATEMENT_TIMEOUT_MS", 5000),
             release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),
             privacy_epsilon=_float(env, "COMPOUND_PRIVACY_EPSILON", 10.0),
+            slack=_slack(env),
         )
 
     def require_secret_key(self) -> str:

@@ -8,7 +8,7 @@ import click
 
 from services.cli.data import db, directory, events, keys, seed
 from services.cli.people import teams, users
-from services.cli.processes import calendar_provider, run, scheduler, worker
+from services.cli.processes import calendar_provider, run, scheduler, slack_stand_in, worker
 from services.cli.read_models import digests, projections
 from services.cli.releases import releases
 from shared.domain.errors import DomainError
@@ -31,6 +31,7 @@ for command in (
     directory,
     worker,
     calendar_provider,
+    slack_stand_in,
     scheduler,
     projections,
     digests,

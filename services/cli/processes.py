@@ -47,6 +47,7 @@ def worker(processes: int, threads: int | None) -> None:
         "dramatiq",
         "workers.actors",
         "workers.calendar",
+        "workers.slack",
         "--processes",
         str(processes),
         "--threads",
@@ -75,6 +76,33 @@ def calendar_provider(port: int | None) -> None:
     server = make_server(settings.host, port or settings.port, create_app(settings), threaded=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     click.echo(f"calendar provider at http://{settings.host}:{server.server_port}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+
+
+@click.command("slack-stand-in")
+@click.option("--port", type=int, help="Port (default COMPOUND_SLACK_STAND_IN_PORT or 8030).")
+def slack_stand_in(port: int | None) -> None:
+    """Run the local Slack Web API stand-in (docs/chat.md)."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from infra.slack_stand_in import create_stand_in
+
+    settings = Settings.from_env()
+    slack = settings.slack
+    app = create_stand_in(
+        slack.client_id or "compound",
+        slack.client_secret or "",
+        app_url=f"http://127.0.0.1:{settings.port}",  # the demo page posts to the gateway
+        signing_secret=slack.signing_secret,
+    )
+    host = os.environ.get("HOST") or "127.0.0.1"
+    server = make_server(host, port or slack.stand_in_port, app, threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    click.echo(f"Slack stand-in at http://{host}:{server.server_port}")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()

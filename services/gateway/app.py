@@ -26,6 +26,7 @@ from services.gateway import (
     second_factor,
     security,
     session_end,
+    slack,
 )
 from services.gateway import resources as resources_module
 from shared.settings import Settings
@@ -80,6 +81,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     dashboards.init_app(app)
     calendar.init_app(app)
     mailbox.init_app(app)
+    slack.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     return app

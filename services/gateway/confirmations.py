@@ -21,6 +21,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.gateway.links import public_url_for
 from services.gateway.resources import resources
+from services.gateway.slack.notify import offer_in_slack
 from shared.commands.journal_core import Written
 from shared.commands.verification import named_in
 from shared.domain.errors import Gone, NotFound
@@ -171,6 +172,7 @@ def announce(kind: str, written: Written, page: dict[str, Any], what: str) -> st
     if not found or named_in(kind, found[0].data) is None:
         return None
     mail_party(kind, found[0], page, what)
+    offer_in_slack(kind, found[0])
     return page_link(kind, **page)
 
 

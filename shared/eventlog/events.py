@@ -16,6 +16,7 @@ from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
+from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
@@ -422,6 +423,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (MeetingCancelled, None, "A calendar meeting was cancelled."),
     *RELEASE_EVENTS,
     *SECOND_FACTOR_EVENTS,
+    *CHAT_EVENTS,
 ]
 
 

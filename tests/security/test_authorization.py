@@ -42,15 +42,18 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
 
 from services.gateway.feedback import feedback_token
 from shared.calendar.settings import CalendarSettings
+from shared.chat.settings import SlackSettings
 from shared.commands import Actor, JournalCommands, OrganizationCommands
 from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
 from shared.settings import Settings
+from tests.conftest import TEST_SECRET
 from tests.reliability.report import Figures
 from tests.security.pages import csrf_token, log_in
 
@@ -178,9 +181,16 @@ def matrix_app(settings: Settings) -> Iterator[Flask]:
     calendar = CalendarSettings(
         local_url="http://127.0.0.1:9", local_client_id="matrix", local_client_secret="s"
     )
+    slack = SlackSettings(  # install only redirects to it; requests from Slack are unsigned
+        signing_secret="matrix",
+        client_id="matrix",
+        client_secret="s",
+        api_url="http://127.0.0.1:9/api/",
+        authorize_url="http://127.0.0.1:9/oauth/v2/authorize",
+    )
     app = create_app(
         {
-            "COMPOUND_SETTINGS": replace(settings, calendar=calendar),
+            "COMPOUND_SETTINGS": replace(settings, calendar=calendar, slack=slack),
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "compound.test",
@@ -401,6 +411,9 @@ ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
 ACTION_FORM = {"tactic": "learning_bit", "minutes": "5", "audience": "private"}
 HOURS = {"start": "08:00", "end": "16:00", "time_zone": "Europe/Berlin"}
 JSON = {"Accept": "application/json"}
+SLACK_LINK = URLSafeTimedSerializer(TEST_SECRET, salt="slack-link").dumps(
+    {"team": "T0MATRIX", "user": "U0MATRIX"}  # a workspace no organisation installed
+)
 
 REQUESTS: dict[tuple[str, str], Builder] = {
     # -- public --
@@ -502,6 +515,16 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/calendar/connect/<name>"): form("POST", "/calendar/connect/local"),
     ("GET", "/calendar/callback/<name>"): get("/calendar/callback/local?code=c&state=s"),
     ("POST", "/calendar/disconnect/<name>"): form("POST", "/calendar/disconnect/local"),
+    # -- slack --
+    ("GET", "/slack"): get("/slack"),
+    ("GET", "/slack/install"): get("/slack/install"),
+    ("GET", "/slack/oauth/callback"): get("/slack/oauth/callback?code=c&state=s"),
+    ("GET", "/slack/link/<token>"): get(f"/slack/link/{SLACK_LINK}"),
+    ("POST", "/slack/link/<token>"): form("POST", f"/slack/link/{SLACK_LINK}"),
+    ("POST", "/slack/unlink"): form("POST", "/slack/unlink", team_id="T0MATRIX"),
+    ("POST", "/slack/commands"): form("POST", "/slack/commands", team_id="T0MATRIX"),
+    ("POST", "/slack/interactivity"): form("POST", "/slack/interactivity", payload="{}"),
+    ("POST", "/slack/events"): api("POST", "/slack/events", {"type": "url_verification"}),
     # -- dashboards --
     ("GET", "/dashboards/"): get("/dashboards/"),
     ("GET", "/dashboards/org"): get("/dashboards/org"),

@@ -27,6 +27,10 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 NO_SESSION_ROUTES = {
     ("POST", "/api/v1/auth/token"),  # credentials in the body; the answer is unreadable cross-site
     ("POST", "/f/<token>"),  # a colleague's answer: the signed link is the secret, no login
+    # Slack's request URLs: its signature is the credential (tests/slack/test_signatures.py)
+    ("POST", "/slack/commands"),
+    ("POST", "/slack/interactivity"),
+    ("POST", "/slack/events"),
 }
 SAMPLE = {"uuid": str(uuid.uuid4()), "int": "1", "path": "x", "float": "1.0"}
 

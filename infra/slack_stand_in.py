@@ -1,0 +1,254 @@
+"""A local stand-in for the Slack Web API: the methods Compound calls, in Slack's documented
+JSON shapes, with Slack's rate limiting (HTTP 429 and ``Retry-After``), recording what was
+sent. ``make run`` starts it (``compound slack-stand-in``); the tests start it on a free port.
+
+Methods (``POST``/``GET /api/<method>``, a bot token as ``Authorization: Bearer``):
+``oauth.v2.access`` (HTTP Basic client id and secret, a code from ``/oauth/v2/authorize``),
+``views.open``, ``chat.postMessage``, ``conversations.open``, ``users.info``. Like Slack, an
+error is HTTP 200 with ``{"ok": false, "error": ...}``, and a rate limit is HTTP 429.
+
+``/oauth/v2/authorize`` consents at once for the stand-in's workspace (real Slack asks the
+admin first). ``/_stand_in/...`` adds workspaces and users and reads what was sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import secrets
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from flask import Flask, Response, jsonify, redirect, request
+
+DEFAULT_TEAM = ("T0DEMO", "Compound demo")
+
+
+@dataclass
+class Limit:
+    """At most ``calls`` calls of one method by one workspace in any ``seconds``."""
+
+    calls: int = 50
+    seconds: float = 60.0
+
+
+@dataclass
+class StandInState:
+    """Everything the stand-in knows, behind one lock (the server is threaded)."""
+
+    client_id: str
+    client_secret: str
+    limit: Limit
+    teams: dict[str, dict[str, str]] = field(default_factory=dict)
+    users: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    triggers: dict[str, str] = field(default_factory=dict)
+    """trigger id -> the user whose command made it (the demo page)."""
+    open_views: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """user -> the modal ``views.open`` showed them last (the demo page)."""
+    rate_limited: int = 0
+    calls: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add_team(self, team_id: str, name: str) -> dict[str, str]:
+        team = self.teams.setdefault(
+            team_id, {"id": team_id, "name": name, "bot_user_id": f"UB{team_id[1:]}"}
+        )
+        return team
+
+    def retry_after(self, method: str, team_id: str, now: float) -> int:
+        """0 when the call may go ahead (and is counted), else seconds to wait."""
+        window = self.calls[(method, team_id)]
+        while window and window[0] <= now - self.limit.seconds:
+            window.popleft()
+        if len(window) >= self.limit.calls:
+            self.rate_limited += 1
+            return max(1, math.ceil(window[0] + self.limit.seconds - now))
+        window.append(now)
+        return 0
+
+
+def _ok(**body: Any) -> Response:
+    return jsonify({"ok": True, **body})
+
+
+def _error(error: str) -> Response:
+    return jsonify({"ok": False, "error": error})
+
+
+def _arguments() -> dict[str, Any]:
+    args: dict[str, Any] = {**request.args.to_dict(), **request.form.to_dict()}
+    if request.is_json:
+        args.update(request.get_json(silent=True) or {})
+    return args
+
+
+def create_stand_in(
+    client_id: str = "compound",
+    client_secret: str = "",
+    limit: Limit | None = None,
+    app_url: str | None = None,
+    signing_secret: str | None = None,
+) -> Flask:
+    """The stand-in's WSGI app, with one workspace (``T0DEMO``) to begin with.
+
+    Parameters:
+        client_id: Compound's OAuth client id here.
+        client_secret: its secret (empty: any secret is accepted).
+        limit: the rate limit of each method per workspace (default: 50 a minute, Slack's
+            tier 3).
+        app_url: Compound's gateway; with ``signing_secret``, adds the demo page
+            (:mod:`infra.slack_demo`).
+        signing_secret: the app's signing secret, which the demo page signs with.
+
+    Returns:
+        The Flask app; ``app.extensions["slack_stand_in"]`` is its :class:`StandInState`.
+    """
+    app = Flask(__name__)
+    state = StandInState(client_id, client_secret, limit or Limit())
+    state.add_team(*DEFAULT_TEAM)
+    app.extensions["slack_stand_in"] = state
+
+    if app_url and signing_secret:
+        from infra.slack_demo import add_demo
+
+        add_demo(app, state, app_url.rstrip("/"), signing_secret)
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return _ok()
+
+    @app.get("/oauth/v2/authorize")
+    def authorize() -> Any:
+        if request.args.get("client_id") != state.client_id:
+            return Response("unknown client_id", status=400)
+        team_id = request.args.get("team") or DEFAULT_TEAM[0]
+        code = secrets.token_urlsafe(16)
+        with state.lock:
+            state.add_team(team_id, request.args.get("team_name") or team_id)
+            state.codes[code] = team_id
+        query = urlencode({"code": code, "state": request.args.get("state", "")})
+        return redirect(f"{request.args.get('redirect_uri', '')}?{query}")
+
+    @app.route("/api/<method>", methods=["GET", "POST"])
+    def api(method: str) -> Response:
+        args = _arguments()
+        if method == "oauth.v2.access":
+            return _oauth_access(state, args)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        with state.lock:
+            team_id = state.tokens.get(token)
+            if team_id is None:
+                return _error("not_authed" if not token else "invalid_auth")
+            wait = state.retry_after(method, team_id, time.monotonic())
+            if wait:
+                response = jsonify({"ok": False, "error": "ratelimited"})
+                response.status_code = 429
+                response.headers["Retry-After"] = str(wait)
+                return response
+            return _method(state, method, team_id, args)
+
+    @app.post("/_stand_in/users")
+    def add_user() -> Response:
+        body = request.get_json(force=True)
+        with state.lock:
+            state.add_team(body["team_id"], body.get("team_name") or body["team_id"])
+            state.users[(body["team_id"], body["user_id"])] = {
+                "email": body["email"],
+                "confirmed": bool(body.get("confirmed", True)),
+            }
+        return _ok()
+
+    @app.get("/_stand_in/sent")
+    def sent() -> Response:
+        with state.lock:
+            return _ok(sent=list(state.sent), rate_limited=state.rate_limited)
+
+    return app
+
+
+def _oauth_access(state: StandInState, args: dict[str, Any]) -> Response:
+    client_id, client_secret = args.get("client_id"), args.get("client_secret")
+    basic = request.headers.get("Authorization", "")
+    if basic.startswith("Basic "):
+        client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+    if client_id != state.client_id or (
+        state.client_secret and client_secret != state.client_secret
+    ):
+        return _error("invalid_client_id")
+    with state.lock:
+        team_id = state.codes.pop(str(args.get("code", "")), None)
+        if team_id is None:
+            return _error("invalid_code")
+        team = state.teams[team_id]
+        token = f"xoxb-{team_id}-{secrets.token_hex(12)}"
+        state.tokens[token] = team_id
+    return _ok(
+        access_token=token,
+        token_type="bot",
+        scope=str(args.get("scope") or "commands,chat:write,im:write,users:read,users:read.email"),
+        bot_user_id=team["bot_user_id"],
+        app_id="A0STANDIN",
+        team={"id": team_id, "name": team["name"]},
+        enterprise=None,
+        is_enterprise_install=False,
+        authed_user={"id": "U0ADMIN"},
+    )
+
+
+def _method(state: StandInState, method: str, team_id: str, args: dict[str, Any]) -> Response:
+    """One Web API method, under the state's lock."""
+    if method == "users.info":
+        user_id = str(args.get("user", ""))
+        user = state.users.get((team_id, user_id))
+        if user is None:
+            return _error("user_not_found")
+        return _ok(user=_user(team_id, user_id, user))
+    record = {"method": method, "team_id": team_id, "args": args}
+    if method == "conversations.open":
+        users = str(args.get("users", ""))
+        if not users:
+            return _error("users_list_not_supplied")
+        return _ok(channel={"id": "D" + users.split(",")[0][1:], "is_im": True})
+    if method == "views.open":
+        if not args.get("trigger_id") or not isinstance(args.get("view"), dict | str):
+            return _error("invalid_arguments")
+        state.sent.append(record)
+        view = {"id": f"V{secrets.token_hex(5).upper()}", "team_id": team_id}
+        view.update(_view(args["view"]))
+        user_id = state.triggers.pop(str(args["trigger_id"]), "")
+        if user_id:
+            state.open_views[user_id] = view
+        return _ok(view=view)
+    if method == "chat.postMessage":
+        if not args.get("channel") or not (args.get("text") or args.get("blocks")):
+            return _error("no_text")
+        state.sent.append(record)
+        ts = f"{time.time():.6f}"
+        return _ok(channel=args["channel"], ts=ts, message={"text": args.get("text"), "ts": ts})
+    return _error("unknown_method")
+
+
+def _view(view: Any) -> dict[str, Any]:
+    return dict(orjson.loads(view)) if isinstance(view, str) else dict(view)
+
+
+def _user(team_id: str, user_id: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A user object as ``users.info`` returns it (the fields Compound reads, and a few)."""
+    return {
+        "id": user_id,
+        "team_id": team_id,
+        "name": user["email"].split("@")[0],
+        "deleted": False,
+        "is_bot": False,
+        "is_email_confirmed": user["confirmed"],
+        "tz": "Europe/London",
+        "profile": {"email": user["email"], "real_name": user["email"].split("@")[0]},
+    }

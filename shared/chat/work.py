@@ -1,0 +1,186 @@
+"""What the Slack worker does after the gateway acknowledged Slack: open the modal, log the
+submitted action through the journal command the portal uses, unlink, and answer by direct
+message (never in a channel: docs/chat.md, "Privacy").
+
+A task may run twice (Dramatiq redelivers after a crash; Slack retries a request): logging
+carries an idempotency key made of the modal's view id, so the journal appends once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from shared.chat.installations import Installation, Installations
+from shared.chat.messages import feedback_message
+from shared.chat.modal import LoggedAction, log_modal
+from shared.commands import Actor, JournalCommands
+from shared.directory.callers import active_person
+from shared.domain.errors import Conflict, DomainError
+from shared.domain.tactics import TACTICS
+from shared.domain.verification import Witness
+from shared.eventlog import AppendContext
+
+log = logging.getLogger("compound.slack")
+RATE_LIMIT_RETRIES = 5
+"""How many 429s in a row one Web API call waits out (each for its ``Retry-After``)."""
+
+
+def web_client(token: str | None, api_url: str) -> WebClient:
+    """A Slack Web API client that waits out rate limits (429 with ``Retry-After``).
+
+    Parameters:
+        token: a bot token, or None (``oauth.v2.access`` authenticates with the client id).
+        api_url: the Web API's base URL (Slack's, or the stand-in's).
+
+    Returns:
+        The client.
+    """
+    return WebClient(
+        token=token,
+        base_url=api_url,
+        timeout=10,
+        retry_handlers=[RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)],
+    )
+
+
+@dataclass
+class SlackWork:
+    """Runs the Slack tasks of :mod:`shared.chat.jobs`.
+
+    Parameters:
+        installations: workspaces and links.
+        journal: the journal commands (the portal's and the API's).
+        api_url: the Slack Web API's base URL.
+    """
+
+    installations: Installations
+    journal: JournalCommands
+    api_url: str
+
+    def run(self, kind: str, payload: dict[str, Any]) -> None:
+        """Do one task; an unknown workspace (uninstalled since) drops it.
+
+        Raises:
+            slack_sdk.errors.SlackApiError, OSError: Slack failed (Dramatiq retries).
+        """
+        installation = self.installations.get(str(payload["team_id"]))
+        if installation is None:
+            log.info("slack task %s for a workspace no longer installed: dropped", kind)
+            return
+        getattr(self, f"_{kind}")(installation, payload)
+
+    def client(self, installation: Installation) -> WebClient:
+        return web_client(installation.bot_token, self.api_url)
+
+    def direct_message(
+        self,
+        installation: Installation,
+        user_id: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None = None,
+    ) -> None:
+        """Send ``text`` (and ``blocks``) to the user alone, in the app's direct-message
+        conversation with them: never in a channel."""
+        client = self.client(installation)
+        channel = client.conversations_open(users=user_id)["channel"]["id"]
+        client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+
+    def _open_modal(self, installation: Installation, payload: dict[str, Any]) -> None:
+        view = log_modal(payload.get("note"))
+        self.client(installation).views_open(trigger_id=payload["trigger_id"], view=view)
+
+    def _log_action(self, installation: Installation, payload: dict[str, Any]) -> None:
+        user_id = str(payload["user_id"])
+        link = self.installations.link_of(installation.team_id, user_id)
+        caller = active_person(self.journal.store.engine, link.person_id) if link else None
+        if link is None or caller is None or caller.tenant_id != installation.tenant_id:
+            self.direct_message(installation, user_id, "Nothing was logged: link your account.")
+            return
+        actor = Actor(
+            tenant_id=caller.tenant_id,
+            person_id=caller.person_id,
+            role=caller.role,
+            managed_teams=frozenset(caller.managed_teams),
+            idempotency_key=f"slack-view:{payload['view_id']}",
+            source="slack",
+        )
+        action = LoggedAction(
+            payload["tactic"], int(payload["minutes"]), payload["audience"], payload.get("note")
+        )
+        try:
+            written = self.journal.log_action(
+                actor, action.tactic, action.minutes, action.audience, action.note
+            )
+        except DomainError as err:  # the person's to fix: retrying would not help
+            self.direct_message(installation, user_id, f"Nothing was logged: {err.detail}")
+            return
+        if not written.result.replayed:
+            label = TACTICS[action.tactic].label
+            self.direct_message(
+                installation, user_id, f"Logged: {label}, {action.minutes} minutes."
+            )
+
+    def _feedback_ask(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """Ask the colleague a feedback request names, with the answer buttons."""
+        tenant_id, owner = uuid.UUID(payload["tenant_id"]), uuid.UUID(payload["owner"])
+        request_id = uuid.UUID(payload["request_id"])
+        if installation.tenant_id != tenant_id:
+            return
+        try:
+            asked, answer = self.journal.feedback_request(tenant_id, owner, request_id)
+        except DomainError:  # expired, or gone
+            return
+        if answer is not None:
+            return
+        asker = self.journal.person_of(tenant_id, owner)
+        name = (asker.display_name if asker else None) or "A colleague"
+        text, blocks = feedback_message(name, asked.data["question"], owner, request_id)
+        self.direct_message(installation, str(payload["user_id"]), text, blocks)
+
+    def _feedback_answer(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """A click on "Useful" / "Not useful": the named colleague's confirmed answer."""
+        user_id = str(payload["user_id"])
+        link = self.installations.link_of(installation.team_id, user_id)
+        caller = active_person(self.journal.store.engine, link.person_id) if link else None
+        if link is None or caller is None or caller.tenant_id != installation.tenant_id:
+            return
+        useful = bool(payload["useful"])
+        try:
+            self.journal.give_feedback(
+                caller.tenant_id,
+                uuid.UUID(payload["owner"]),
+                uuid.UUID(payload["request_id"]),
+                useful,
+                witness=Witness(caller.tenant_id, caller.person_id, caller.email),
+            )
+        except Conflict:  # answered already (a second click, a retry): the first one counts
+            return
+        except DomainError as err:
+            self.direct_message(
+                installation, user_id, f"Your answer was not recorded: {err.detail}"
+            )
+            return
+        said = "Useful" if useful else "Not useful"
+        self.direct_message(installation, user_id, f"Thank you: your answer ({said}) is recorded.")
+
+    def _uninstall(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """Slack says the app left the workspace, or its tokens were revoked."""
+        context = AppendContext(actor="system", source="slack")
+        self.installations.uninstall(installation.team_id, str(payload["reason"]), context)
+
+    def _unlink(self, installation: Installation, payload: dict[str, Any]) -> None:
+        user_id = str(payload["user_id"])
+        link = self.installations.link_of(installation.team_id, user_id)
+        if link is None:
+            return
+        context = AppendContext(actor=str(link.person_id), source="slack")
+        if self.installations.unlink(link, "slack", context):
+            self.direct_message(
+                installation, user_id, "Your Slack account is no longer linked to Compound."
+            )

@@ -1,0 +1,76 @@
+"""The Slack stand-in's demo page in Chromium: a person links their Slack account and logs a
+micro-action with ``/compound``, a real Dramatiq worker doing the work after each ack."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import pytest
+
+from shared.chat.jobs import SLACK_QUEUE
+from shared.eventlog import EventStore
+from shared.settings import Settings
+from tests.slack.conftest import SlackWorld, demo_world
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def demo(
+    settings: Settings, store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[SlackWorld, str]]:
+    import workers.slack
+
+    with demo_world(settings, store) as (world, stand_in_url, _gateway_url):
+        monkeypatch.setattr(workers.slack, "slack_work", world.work)
+        worker = dramatiq.Worker(world.resources.broker, queues={SLACK_QUEUE}, worker_threads=2)
+        worker.start()
+        try:
+            yield world, stand_in_url
+        finally:
+            worker.stop()
+
+
+def after_the_worker(world: SlackWorld, page: Any) -> None:
+    """Wait for the worker to finish the work the last ack queued, then refresh (what a person
+    does in the demo: the work lands after the ack)."""
+    world.resources.broker.join(SLACK_QUEUE, timeout=20_000)
+    page.reload()
+
+
+def test_link_and_log_from_the_demo_page(
+    demo: tuple[SlackWorld, str], browser: Any, screenshots: Path
+):
+    world, url = demo
+    email = world.org.emails["platform-1"]
+    page = browser.new_page()
+    page.goto(f"{url}/demo")
+    page.fill("input[name=email]", email)
+    page.click("text=Open Slack as this person")
+
+    page.click("section[aria-label=command] button")  # /compound, not linked yet
+    page.click("text=link your account")
+    page.fill("input[name=email]", email)  # Compound's login page
+    page.fill("input[name=password]", world.org.password)
+    page.click("button[type=submit]")
+    assert "Link Slack account" in page.content()
+    page.click("text=Link this account")
+    assert len(world.events(("SlackAccountLinked",))) == 1
+
+    page.goto(f"{url}/demo?email={email}")
+    page.fill("section[aria-label=command] input[name=text]", "from the browser")
+    page.click("section[aria-label=command] button")
+    after_the_worker(world, page)
+    page.screenshot(path=str(screenshots / "slack-demo.png"), full_page=True)
+    page.check("input[name=tactic][value=learning_bit]")
+    page.fill("input[name=minutes]", "9")
+    page.check("input[name=audience][value=team]")
+    page.click("section[aria-label=modal] button")
+    after_the_worker(world, page)
+    assert page.locator("text=Logged: Learning bit, 9 minutes.").count() == 1
+    logged = world.events(("MicroActionLogged",))
+    assert [(e.data["minutes"], e.data["note"]) for e in logged] == [(9, "from the browser")]
+    page.close()
