@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from shared import sessions
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import (
     OrganizationCore,
@@ -238,6 +239,7 @@ class PeopleCommands(OrganizationCore):
             if find_person(conn, actor.tenant_id, person_id).status == "erased":
                 return  # erasing twice changes nothing and records nothing
             self.store.keyring.erase(conn, actor.tenant_id, person_id)
+            sessions.forget_person(conn, person_id)
             append(
                 self.store,
                 conn,

@@ -12,6 +12,7 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from shared.domain.bounds import meeting_errors
+from shared.domain.scopes import SCOPES
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
@@ -126,10 +127,23 @@ class AccessTokenCreated(Schema):
     kind = _choice(("personal", "session"), required=True)
     token_hash = fields.String(required=True, validate=validate.Length(equal=64))
     expires_at = Timestamp(load_default=None, allow_none=True)
+    scopes = fields.List(
+        _choice(SCOPES),
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=len(SCOPES)),
+        metadata={"description": "absent on tokens made before scopes: every scope"},
+    )
 
 
 class AccessTokenRevoked(Schema):
     token_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+
+
+class SignedOutEverywhere(Schema):
+    """The person ended every session and token of theirs ("log out everywhere")."""
+
     person_id = fields.UUID(required=True)
 
 
@@ -383,6 +397,11 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PersonRoleChanged, None, "An admin changed a person's role."),
     (AccessTokenCreated, "person_id", "An API token was created (session or personal)."),
     (AccessTokenRevoked, None, "An API token was revoked."),
+    (
+        SignedOutEverywhere,
+        None,
+        "A person logged out everywhere: every session and token made before it ends.",
+    ),
     (PersonMovedTeam, None, "A person moved to another team."),
     (
         WorkingHoursSet,
