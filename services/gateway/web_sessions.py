@@ -24,6 +24,8 @@ from shared.sessions import ActiveSession, Lifetimes, SessionCaller
 
 SECRET_KEY = "s"
 """The session cookie's key holding the session secret."""
+CSRF_KEY = "csrf_token"
+"""Flask-WTF's key (its ``WTF_CSRF_FIELD_NAME`` default) in the session cookie."""
 _UNREAD = object()
 
 
@@ -82,10 +84,14 @@ def end_current(reason: str) -> None:
 
 def reissue(tenant_id: uuid.UUID, person_id: uuid.UUID) -> None:
     """Replace the request's session by a new one: after the caller's own password change,
-    which ended every session made before it, this one included."""
+    which ended every session made before it, this one included. The CSRF token stays, so
+    the caller's other tabs keep working (the same person on the same device)."""
+    csrf = session.get(CSRF_KEY)
     end_current("password changed")
     request_globals().web_session = _UNREAD
     begin(tenant_id, person_id)
+    if csrf is not None:
+        session[CSRF_KEY] = csrf
 
 
 def listed(person_id: uuid.UUID) -> list[ActiveSession]:
