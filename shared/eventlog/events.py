@@ -12,11 +12,11 @@ from typing import Any
 from marshmallow import Schema, fields, validate
 
 from shared.domain.bounds import meeting_errors
-from shared.domain.scopes import SCOPES
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
+from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
@@ -116,35 +116,6 @@ class PasswordSet(Schema):
 class PersonRoleChanged(Schema):
     person_id = fields.UUID(required=True)
     role = _choice(ROLES, required=True)
-
-
-class AccessTokenCreated(Schema):
-    """Only the token's SHA-256 is kept; the token itself is shown once to its owner."""
-
-    token_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
-    name = _personal_text(required=True, max_len=100)
-    kind = _choice(("personal", "session"), required=True)
-    token_hash = fields.String(required=True, validate=validate.Length(equal=64))
-    expires_at = Timestamp(load_default=None, allow_none=True)
-    scopes = fields.List(
-        _choice(SCOPES),
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=len(SCOPES)),
-        metadata={"description": "absent on tokens made before scopes: every scope"},
-    )
-
-
-class AccessTokenRevoked(Schema):
-    token_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
-
-
-class SignedOutEverywhere(Schema):
-    """The person ended every session and token of theirs ("log out everywhere")."""
-
-    person_id = fields.UUID(required=True)
 
 
 class PersonMovedTeam(Schema):
@@ -395,13 +366,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PersonJoined, "person_id", "An invited person set a password and joined."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),
     (PersonRoleChanged, None, "An admin changed a person's role."),
-    (AccessTokenCreated, "person_id", "An API token was created (session or personal)."),
-    (AccessTokenRevoked, None, "An API token was revoked."),
-    (
-        SignedOutEverywhere,
-        None,
-        "A person logged out everywhere: every session and token made before it ends.",
-    ),
+    *CREDENTIAL_EVENTS,
     (PersonMovedTeam, None, "A person moved to another team."),
     (
         WorkingHoursSet,

@@ -9,7 +9,7 @@
   keeps it.
 * ``access_tokens.scopes``: the token's scopes (NULL: every scope of the person's role).
 
-See shared/sessions/ and docs/security.md ("Sessions and tokens").
+See shared/sessions.py and docs/api.md ("Sessions and tokens").
 
 Revision ID: 0023
 Revises: 0020
@@ -43,6 +43,21 @@ def upgrade() -> None:
             WHERE ended_at IS NULL;
         ALTER TABLE people ADD COLUMN IF NOT EXISTS credentials_valid_after timestamptz;
         ALTER TABLE access_tokens ADD COLUMN IF NOT EXISTS scopes text[];
+        """
+    )
+    # The live directory as a rebuild would leave it (shared/directory/projector.py, once):
+    # tokens made before a password change, a role change, leaving or erasure end now, and
+    # personal tokens from before scopes expire 90 days after their creation.
+    op.execute(
+        """
+        UPDATE people p SET credentials_valid_after = e.at
+        FROM (SELECT (data->>'person_id')::uuid AS person, max(occurred_at) AS at
+              FROM events
+              WHERE type IN ('PasswordSet', 'PersonRoleChanged', 'PersonLeft', 'PersonErased')
+              GROUP BY 1) e
+        WHERE p.id = e.person;
+        UPDATE access_tokens SET expires_at = created_at + interval '90 days'
+        WHERE kind = 'personal' AND scopes IS NULL AND expires_at IS NULL;
         """
     )
 

@@ -23,9 +23,7 @@ from services.gateway.resources import resources
 from shared.commands.credentials import personal_tokens
 from shared.domain.errors import Forbidden, NotFound
 
-blp = Blueprint(
-    "credentials", __name__, url_prefix="/api/v1", description="My tokens and sessions"
-)
+blp = Blueprint("credentials", __name__, url_prefix="/api/v1", description="My tokens and sessions")
 
 
 @blp.route("/me/tokens")
