@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 import psycopg
 
+from bench import session_lookup
 from bench.common import (
     Context,
     Section,
@@ -671,6 +672,21 @@ def run(ctx: Context) -> Section:
                 _progress(f"gunicorn on port {gw.port}, {len(tokens)} tokens")
 
                 phase = time.perf_counter()
+                lookup = session_lookup.measure(
+                    gw.port,
+                    engine,
+                    (org.tenant_id, org.people[0]),
+                    (org.emails[0], PASSWORD, tokens[0]),
+                    rounds,
+                )
+                _progress(
+                    f"session look-up {_ms(lookup.lookup_p50)}; GET /api/v1/me "
+                    f"{_ms(lookup.cookie_p50)} with the cookie, {_ms(lookup.token_p50)} with "
+                    "the token"
+                )
+                timings["session look-up"] = time.perf_counter() - phase
+
+                phase = time.perf_counter()
                 requests = raw_requests(gw.port, tokens)
                 script = wrk_script(tmpdir / "actions.lua", tokens)
 
@@ -726,7 +742,7 @@ def run(ctx: Context) -> Section:
         finally:
             engine.dispose()
     results = Results(
-        closed, closed_cpu, opened, open_cpu[0], import_seconds, written, import_error
+        closed, closed_cpu, opened, open_cpu[0], import_seconds, written, lookup, import_error
     )
     return _section(ctx, results, timings, "wrk" if wrk else "asyncio")
 
@@ -747,6 +763,7 @@ class Results:
     open_cpu: Cpu
     import_seconds: list[float]
     written: tuple[int, int]  # MicroActionLogged events in the log, answered requests
+    lookup: session_lookup.Lookup
     import_error: str | None = None  # why imports could not be measured
 
 
@@ -808,7 +825,16 @@ def _section(ctx: Context, r: Results, timings: dict[str, float], tool: str) -> 
              f"not measured: {r.import_error}", "", f"≥ {fmt_int(IMPORT_TARGET)} events/s",
              verdict(False))
         )  # fmt: skip
-    passed = ok_rate and ok_p99 and ok_import and ok_errors
+    ok_lookup = r.lookup.lookup_p50 <= session_lookup.LOOKUP_TARGET
+    rows += [
+        ("Session look-up (`shared.sessions.caller_for`): p50", _ms(r.lookup.lookup_p50), "",
+         f"≤ {_ms(session_lookup.LOOKUP_TARGET)}", verdict(ok_lookup)),
+        ("`GET /api/v1/me` with a portal session cookie: p50 latency",
+         _ms(r.lookup.cookie_p50), "", "", ""),
+        ("`GET /api/v1/me` with a bearer token: p50 latency", _ms(r.lookup.token_p50), "", "",
+         ""),
+    ]  # fmt: skip
+    passed = ok_rate and ok_p99 and ok_import and ok_errors and ok_lookup
     cpu_header = ("CPU during the closed-loop rounds", f"Cores busy (of {cpus})", "Per request")
     cpu_rows = _cpu_rows(r.closed_cpu, sum(x.requests for x in closed))
     open_busy = r.open_cpu.machine / r.open_cpu.seconds
@@ -849,6 +875,12 @@ How it was measured, in one run, against one gunicorn started for it:
   {fmt_int(IMPORT_EVENTS)} `MicroActionLogged` events each over the {USERS} employees, about
   {NOTE_SHARE:.0%} with a note, as the admin; events/s is {fmt_int(IMPORT_EVENTS)} over the
   request's wall time (upload, validation, encryption, `append_batch`, response).
+* Session look-up (issue #20, `bench/session_lookup.py`): {ctx.rounds} rounds of
+  {session_lookup.REQUESTS_PER_ROUND} calls of `shared.sessions.caller_for` (the statement a
+  request with a session cookie runs) from this process, after an untimed round; then `GET
+  /api/v1/me` over one keep-alive connection, alternating rounds as many with an employee's
+  session cookie (logged in through the login page) and with their bearer token. Medians
+  of the rounds' medians.
 * CPU: from `/proc` (user + system time) of gunicorn's processes, of the PostgreSQL backends
   of the run's database and of the load generator, against the whole machine's busy time.
   "Everything else" includes other work on the machine, so a large figure there means the
@@ -863,6 +895,7 @@ How it was measured, in one run, against one gunicorn started for it:
         "import_events_per_s": import_rates,
         "actions_written": r.written,
         "phase_seconds": timings,
+        "session_lookup": vars(r.lookup),
     }
     return Section.build(
         TITLE,

@@ -162,6 +162,10 @@ class Settings:
     """The differential-privacy budget of one team-week's release (docs/privacy.md)."""
     slack: SlackSettings = field(default_factory=SlackSettings)
     """The Slack app and the Web API it talks to (docs/chat.md)."""
+    session_idle_minutes: int = 120
+    """A portal session not used for this long ends (shared/sessions.py)."""
+    session_max_hours: int = 24 * 7
+    """A portal session ends this long after login, however busy."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -209,6 +213,8 @@ class Settings:
             release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),
             privacy_epsilon=_float(env, "COMPOUND_PRIVACY_EPSILON", 10.0),
             slack=_slack(env),
+            session_idle_minutes=_int(env, "COMPOUND_SESSION_IDLE_MINUTES", 120, minimum=1),
+            session_max_hours=_int(env, "COMPOUND_SESSION_MAX_HOURS", 24 * 7, minimum=1),
         )
 
     def require_secret_key(self) -> str:

@@ -1,8 +1,10 @@
 """Who is calling: portal sessions (Flask-Login), API bearer tokens, login backoff, CSRF.
 
 A request is authenticated by ``Authorization: Bearer <token>`` (a personal access token or
-one from ``POST /api/v1/auth/token``) or by the portal's session cookie. Session-authenticated
-writes to the API must carry the CSRF token (``X-CSRFToken``), as every portal form does.
+one from ``POST /api/v1/auth/token``) or by the portal's session cookie, which names a row
+on the server (services/gateway/web_sessions.py). Session-authenticated writes to the API
+must carry the CSRF token (``X-CSRFToken``), as every portal form does. A personal token
+reaches only the routes of its scopes (services/gateway/scopes.py).
 """
 
 from __future__ import annotations
@@ -25,18 +27,19 @@ from flask import (
 )
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login import LoginManager, current_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from services.gateway import pending_login
+from services.gateway import pending_login, web_sessions
 from services.gateway.context import current_request, request_globals
 from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
+from services.gateway.scopes import require_scope
 from services.gateway.throttle import LOGIN
 from shared import invitations
 from shared.commands import Actor
@@ -103,6 +106,12 @@ class PortalUser:
     email: str | None
     display_name: str | None
     managed_teams: frozenset[uuid.UUID]
+    credential: str = "cookie"
+    """``cookie`` (the portal's session), ``session`` (a login token) or ``personal``."""
+    scopes: frozenset[str] | None = None
+    """A personal token's scopes; None: every scope of the role."""
+    session_id: uuid.UUID | None = None
+    """The portal session's id (credential ``cookie``)."""
 
     is_authenticated = True
     is_active = True
@@ -127,11 +136,11 @@ class PortalUser:
         )
 
 
-def _portal_user(caller: Caller | None) -> PortalUser | None:
+def _portal_user(caller: Caller | None, **credential: Any) -> PortalUser | None:
     if caller is None:
         return None
     person_id, tenant_id, role, email, name, managed = caller
-    return PortalUser(person_id, tenant_id, role, email, name, frozenset(managed))
+    return PortalUser(person_id, tenant_id, role, email, name, frozenset(managed), **credential)
 
 
 def load_person(person_id: uuid.UUID) -> PortalUser | None:
@@ -139,17 +148,35 @@ def load_person(person_id: uuid.UUID) -> PortalUser | None:
     return _portal_user(active_person(resources().engine, person_id))
 
 
-@login_manager.user_loader
-def _load_user(user_id: str) -> PortalUser | None:
-    try:
-        return load_person(uuid.UUID(user_id))
-    except ValueError:
+@login_manager.request_loader
+def _load_user(_request: Any) -> PortalUser | None:
+    """The person of the session row the cookie names. Deliberately no ``user_loader``: a
+    cookie carrying only a person id (Flask-Login's way, and this gateway's before 0023)
+    logs no one in."""
+    found = web_sessions.from_cookie()
+    if found is None:
         return None
+    return _portal_user(found.caller, session_id=found.session_id)
+
+
+def start_session(user: PortalUser) -> None:
+    """Log ``user`` in: a new server-side session, its secret in a fresh cookie."""
+    web_sessions.begin(user.tenant_id, user.person_id)
+    request_globals()._login_user = user  # Flask-Login's per-request user, as login_user sets
+
+
+def end_session() -> None:
+    """Log out: the session's row ends, the cookie is emptied."""
+    web_sessions.end_current("logout")
+    logout_user()
 
 
 def user_for_token(token: str) -> PortalUser | None:
-    """The active person a valid (not revoked, not expired) token belongs to."""
-    return _portal_user(person_for_token(resources().engine, token_digest(token)))
+    """The active person a valid (not revoked, not expired, not ended) token belongs to."""
+    holder = person_for_token(resources().engine, token_digest(token))
+    if holder is None:
+        return None
+    return _portal_user(holder.caller, credential=holder.kind, scopes=holder.scopes)
 
 
 def current_caller() -> PortalUser:
@@ -157,6 +184,7 @@ def current_caller() -> PortalUser:
 
     Raises:
         Unauthorized: no valid token or session.
+        Forbidden: a personal token without the route's scope.
     """
     context = request_globals()
     cached = context.get("caller")
@@ -171,6 +199,7 @@ def current_caller() -> PortalUser:
         user = user_for_token(token.strip())
         if user is None:
             raise Unauthorized("the token is invalid, expired or revoked")
+        require_scope(user.scopes, request, user.person_id)
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -301,13 +330,13 @@ def after_password(user: PortalUser, next_page: str) -> Any:
 def complete_login(user: PortalUser) -> None:
     """Log ``user`` in: the one call made once every factor has passed."""
     pending_login.clear()
-    login_user(user)
+    start_session(user)
 
 
 @bp.post("/logout")
 def logout() -> Any:
     pending_login.clear()
-    logout_user()
+    end_session()
     return redirect(url_for("auth.login"))
 
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, func, or_, select
 
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import OrganizationCore, check_password
-from shared.directory import AccessToken
-from shared.domain.errors import NotFound
+from shared.directory import AccessToken, Person
+from shared.domain.errors import InvalidInput, NotFound
+from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, scopes_of_role, token_errors
 from shared.eventlog import NewEvent
 from shared.security import hash_password, new_token
 
@@ -49,28 +52,71 @@ class CredentialCommands(OrganizationCore):
                 ],
             )
 
+    def sign_out_everywhere(self, actor: Actor) -> None:
+        """End every session and token of the actor ("log out everywhere"): the directory's
+        ``credentials_valid_after`` moves to this event's time.
+
+        Parameters:
+            actor: the person (not the system).
+        """
+        assert actor.person_id is not None
+        with self.store.engine.begin() as conn:
+            append(
+                self.store,
+                conn,
+                actor,
+                f"person-{actor.person_id}",
+                [NewEvent("SignedOutEverywhere", {"person_id": str(actor.person_id)})],
+                key=None,
+            )
+
     def create_token(
-        self, actor: Actor, name: str, kind: str = "personal", now: datetime | None = None
+        self,
+        actor: Actor,
+        name: str,
+        kind: str = "personal",
+        now: datetime | None = None,
+        scopes: Sequence[str] | None = None,
+        days: int = TOKEN_DAYS_DEFAULT,
     ) -> tuple[uuid.UUID, str]:
         """A new API token for the actor. Only its hash is stored.
 
         Parameters:
             actor: the person the token acts for (not the system).
             name: a label the person chooses.
-            kind: ``personal`` (no expiry) or ``session`` (expires after
-                :data:`SESSION_TOKEN_HOURS`).
+            kind: ``personal`` (``scopes``, expires after ``days``) or ``session`` (every
+                scope of the role, expires after :data:`SESSION_TOKEN_HOURS`).
             now: the current time (default: the clock).
+            scopes: a personal token's scopes (default: every scope of the person's role, as
+                the directory has it).
+            days: a personal token's lifetime in days.
 
         Returns:
             ``(token id, token)``: the token itself is shown once and never again.
+
+        Raises:
+            InvalidInput: a scope the person's role may not hold, or a lifetime beyond
+                :data:`shared.domain.scopes.TOKEN_DAYS_MAX` days (messages per field).
         """
         assert actor.person_id is not None
         token_id = uuid.uuid4()
         token, digest = new_token()
-        expires = None
-        if kind == "session":
-            expires = (now or datetime.now().astimezone()) + timedelta(hours=SESSION_TOKEN_HOURS)
+        now = now or datetime.now().astimezone()
+        granted: list[str] | None = None
         with self.store.engine.begin() as conn:
+            if kind == "session":
+                expires = now + timedelta(hours=SESSION_TOKEN_HOURS)
+            else:
+                # The directory's role, not the actor's: a scope is checked against the truth.
+                role = conn.execute(
+                    select(Person.role).where(Person.id == actor.person_id)
+                ).scalar_one()
+                asked = sorted(scopes_of_role(role)) if scopes is None else list(scopes)
+                errors = token_errors(role, asked, days)
+                if errors:
+                    raise InvalidInput("the token cannot be made", errors)
+                granted = [s for s in SCOPES if s in asked]
+                expires = now + timedelta(days=days)
             append(
                 self.store,
                 conn,
@@ -85,7 +131,8 @@ class CredentialCommands(OrganizationCore):
                             "name": name,
                             "kind": kind,
                             "token_hash": digest,
-                            "expires_at": expires.isoformat() if expires else None,
+                            "expires_at": expires.isoformat(),
+                            **({"scopes": granted} if granted is not None else {}),
                         },
                     ),
                 ],
@@ -123,3 +170,38 @@ class CredentialCommands(OrganizationCore):
                     ),
                 ],
             )
+
+
+def personal_tokens(conn: Connection, person_id: uuid.UUID) -> list[Any]:
+    """A person's personal tokens that still work, the newest first.
+
+    Parameters:
+        conn: a connection.
+        person_id: the person.
+
+    Returns:
+        Rows of ``id, name, scopes, created_at, expires_at`` (``scopes`` None: every scope):
+        not revoked, not expired, made after the person's credentials last ended.
+    """
+    valid_after = (
+        select(Person.credentials_valid_after).where(Person.id == person_id).scalar_subquery()
+    )
+    return list(
+        conn.execute(
+            select(
+                AccessToken.id,
+                AccessToken.name,
+                AccessToken.scopes,
+                AccessToken.created_at,
+                AccessToken.expires_at,
+            )
+            .where(
+                AccessToken.person_id == person_id,
+                AccessToken.kind == "personal",
+                AccessToken.revoked_at.is_(None),
+                or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > func.now()),
+                or_(valid_after.is_(None), AccessToken.created_at > valid_after),
+            )
+            .order_by(AccessToken.created_at.desc())
+        ).all()
+    )

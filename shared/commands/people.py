@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from shared.chat.installations import forget_person as forget_slack_links
+from shared import sessions
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import (
     OrganizationCore,
@@ -250,6 +251,7 @@ class PeopleCommands(OrganizationCore):
                 return  # erasing twice changes nothing and records nothing
             self.store.keyring.erase(conn, actor.tenant_id, person_id)
             forget_slack_links(conn, person_id)
+            sessions.forget_person(conn, person_id)
             append(
                 self.store,
                 conn,

@@ -1,4 +1,5 @@
-"""Who is calling: the directory's active people, found by id, by access token or by e-mail.
+"""Who is calling: the directory's active people, found by id, by access token or by e-mail
+(portal sessions: shared/sessions).
 
 These reads run on every authenticated request, so each is a single round trip: one
 prepared statement on a raw connection in autocommit mode (no BEGIN, no ROLLBACK).
@@ -26,6 +27,16 @@ class Caller(NamedTuple):
     managed_teams: list[uuid.UUID]
 
 
+class TokenHolder(NamedTuple):
+    """The person a valid access token acts for, and what the token may do."""
+
+    caller: Caller
+    kind: str
+    """``personal`` or ``session`` (from ``POST /auth/token``)."""
+    scopes: frozenset[str] | None
+    """None: every scope of the person's role."""
+
+
 class LoginCandidate(NamedTuple):
     """The person an e-mail address names, whatever their status, for a password check."""
 
@@ -34,19 +45,25 @@ class LoginCandidate(NamedTuple):
     status: str
 
 
-# The caller, their role and the teams they manage, in one statement.
-CALLER_SQL = """
-SELECT p.id, p.tenant_id, p.role, p.email, p.display_name,
+# The caller, their role and the teams they manage: the columns of :class:`Caller`.
+CALLER_COLUMNS = """p.id, p.tenant_id, p.role, p.email, p.display_name,
        ARRAY(SELECT m.team_id FROM team_members m
-             WHERE m.person_id = p.id AND m.is_manager) AS managed
+             WHERE m.person_id = p.id AND m.is_manager) AS managed"""
+CALLER_BY_ID_SQL = f"""
+SELECT {CALLER_COLUMNS}
 FROM people p
-WHERE p.status = 'active' AND p.id = {person}
+WHERE p.status = 'active' AND p.id = %s
 """
-CALLER_BY_ID_SQL = CALLER_SQL.format(person="%s")
-CALLER_BY_TOKEN_SQL = CALLER_SQL.format(
-    person="(SELECT t.person_id FROM access_tokens t WHERE t.token_hash = %s "
-    "AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()))"
-)
+# A token made at or before the person's credentials_valid_after (a password change, log
+# out everywhere ...: shared/directory/projector.py) is refused like a revoked one.
+CALLER_BY_TOKEN_SQL = f"""
+SELECT {CALLER_COLUMNS}, t.kind, t.scopes
+FROM access_tokens t JOIN people p ON p.id = t.person_id
+WHERE t.token_hash = %s AND t.revoked_at IS NULL
+  AND (t.expires_at IS NULL OR t.expires_at > now())
+  AND p.status = 'active'
+  AND (p.credentials_valid_after IS NULL OR t.created_at > p.credentials_valid_after)
+"""
 
 
 def _one_caller(engine: Engine, sql: str, key: object) -> Caller | None:
@@ -68,17 +85,24 @@ def active_person(engine: Engine, person_id: uuid.UUID) -> Caller | None:
     return _one_caller(engine, CALLER_BY_ID_SQL, person_id)
 
 
-def person_for_token(engine: Engine, token_hash: str) -> Caller | None:
-    """The active person a valid (not revoked, not expired) access token belongs to.
+def person_for_token(engine: Engine, token_hash: str) -> TokenHolder | None:
+    """The active person a valid access token belongs to: not revoked, not expired, and made
+    after their credentials last ended.
 
     Parameters:
         engine: the database engine.
         token_hash: the token's digest (:func:`shared.security.token_digest`).
 
     Returns:
-        The person, or None when the token or its owner is not valid.
+        The person with the token's kind and scopes, or None when the token or its owner is
+        not valid.
     """
-    return _one_caller(engine, CALLER_BY_TOKEN_SQL, token_hash)
+    with autocommit_connection(engine) as pg:
+        row = pg.execute(CALLER_BY_TOKEN_SQL, (token_hash,), prepare=True).fetchone()
+    if row is None:
+        return None
+    scopes = None if row[-1] is None else frozenset(row[-1])
+    return TokenHolder(Caller._make(row[:-2]), row[-2], scopes)
 
 
 def login_candidate(engine: Engine, email: str) -> LoginCandidate | None:

@@ -1,11 +1,12 @@
-"""Typed models of the directory tables (migration 0002)."""
+"""Typed models of the directory tables (migrations 0002 and 0023)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -45,6 +46,9 @@ class Person(ReadModel):
     password_hash: Mapped[str | None]
     invited_at: Mapped[datetime]
     joined_at: Mapped[datetime | None]
+    credentials_valid_after: Mapped[datetime | None]
+    """Every session and token created at or before this moment is refused (migration 0023;
+    see shared/directory/projector.py ``_end_credentials``)."""
 
 
 class TeamMember(ReadModel):
@@ -68,3 +72,5 @@ class AccessToken(ReadModel):
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    scopes: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
+    """None: every scope of the person's role (session tokens)."""

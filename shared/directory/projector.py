@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, text, update
+from sqlalchemy import Connection, delete, func, insert, text, update
 
 from shared.directory.models import AccessToken, Organization, Person, Team, TeamMember
+from shared.domain.scopes import LEGACY_TOKEN_DAYS
 from shared.eventlog import ERASED, EventStore, RecordedEvent
 
 Handler = Callable[[Connection, RecordedEvent], None]
@@ -96,11 +98,18 @@ def _password(conn: Connection, e: RecordedEvent) -> None:
         .where(Person.id == e.data["person_id"])
         .values(password_hash=_personal(e.data["password_hash"]))
     )
+    _end_credentials(conn, e)
 
 
 @_handles("PersonRoleChanged")
 def _role(conn: Connection, e: RecordedEvent) -> None:
     conn.execute(update(Person).where(Person.id == e.data["person_id"]).values(role=e.data["role"]))
+    _end_credentials(conn, e)
+
+
+@_handles("SignedOutEverywhere")
+def _signed_out(conn: Connection, e: RecordedEvent) -> None:
+    _end_credentials(conn, e)
 
 
 @_handles("TeamManagerAssigned")
@@ -127,6 +136,7 @@ def _left(conn: Connection, e: RecordedEvent) -> None:
     conn.execute(update(Person).where(Person.id == person_id).values(status="left"))
     conn.execute(delete(TeamMember).where(TeamMember.person_id == person_id))
     _revoke_all(conn, person_id, e)
+    _end_credentials(conn, e)
 
 
 @_handles("PersonErased")
@@ -139,11 +149,16 @@ def _erased(conn: Connection, e: RecordedEvent) -> None:
     )
     conn.execute(delete(TeamMember).where(TeamMember.person_id == person_id))
     _revoke_all(conn, person_id, e)
+    _end_credentials(conn, e)
     conn.execute(update(AccessToken).where(AccessToken.person_id == person_id).values(name=""))
 
 
 @_handles("AccessTokenCreated")
 def _token(conn: Connection, e: RecordedEvent) -> None:
+    scopes, expires_at = e.data.get("scopes"), e.data["expires_at"]
+    if e.data["kind"] == "personal" and scopes is None and expires_at is None:
+        # Made before scopes and expiry existed: every scope, a lifetime from its creation.
+        expires_at = e.occurred_at + timedelta(days=LEGACY_TOKEN_DAYS)
     conn.execute(
         insert(AccessToken).values(
             id=e.data["token_id"],
@@ -153,7 +168,8 @@ def _token(conn: Connection, e: RecordedEvent) -> None:
             kind=e.data["kind"],
             token_hash=e.data["token_hash"],
             created_at=e.occurred_at,
-            expires_at=e.data["expires_at"],
+            expires_at=expires_at,
+            scopes=scopes,
         )
     )
 
@@ -189,6 +205,24 @@ def _revoke_all(conn: Connection, person_id: str, e: RecordedEvent) -> None:
         update(AccessToken)
         .where(AccessToken.person_id == person_id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=e.occurred_at)
+    )
+
+
+def _end_credentials(conn: Connection, e: RecordedEvent) -> None:
+    """The one rule for "all of a person's credentials end": every session and token of
+    theirs created at or before this event is refused (shared/sessions, callers.py).
+
+    A password change, a role change (a token's scopes were checked against the old role),
+    leaving, erasure and "log out everywhere" all end here. Only ever moves forward, so a
+    replay in any order of equal times gives the same answer."""
+    conn.execute(
+        update(Person)
+        .where(Person.id == e.data["person_id"])
+        .values(
+            credentials_valid_after=func.greatest(
+                func.coalesce(Person.credentials_valid_after, e.occurred_at), e.occurred_at
+            )
+        )
     )
 
 

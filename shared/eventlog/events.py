@@ -17,6 +17,7 @@ from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_chat import CHAT_EVENTS
+from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
@@ -119,22 +120,6 @@ class PasswordSet(Schema):
 class PersonRoleChanged(Schema):
     person_id = fields.UUID(required=True)
     role = _choice(ROLES, required=True)
-
-
-class AccessTokenCreated(Schema):
-    """Only the token's SHA-256 is kept; the token itself is shown once to its owner."""
-
-    token_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
-    name = _personal_text(required=True, max_len=100)
-    kind = _choice(("personal", "session"), required=True)
-    token_hash = fields.String(required=True, validate=validate.Length(equal=64))
-    expires_at = Timestamp(load_default=None, allow_none=True)
-
-
-class AccessTokenRevoked(Schema):
-    token_id = fields.UUID(required=True)
-    person_id = fields.UUID(required=True)
 
 
 class PersonMovedTeam(Schema):
@@ -386,8 +371,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (PersonJoined, "person_id", "An invited person set a password and joined."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),
     (PersonRoleChanged, None, "An admin changed a person's role."),
-    (AccessTokenCreated, "person_id", "An API token was created (session or personal)."),
-    (AccessTokenRevoked, None, "An API token was revoked."),
+    *CREDENTIAL_EVENTS,
     (PersonMovedTeam, None, "A person moved to another team."),
     (
         WorkingHoursSet,

@@ -27,8 +27,10 @@ def admin_actor(org: DemoOrg) -> Actor:
 
 
 def bearer(store: EventStore, org: DemoOrg, person_id: uuid.UUID) -> Headers:
-    """Bearer headers for a person, minted directly (no password round trip)."""
-    actor = Actor(tenant_id=org.tenant_id, person_id=person_id, source="test")
+    """Bearer headers for a person, minted directly (no password round trip): a personal
+    token with every scope of their role."""
+    role = "admin" if person_id == org.admin else "employee"
+    actor = Actor(tenant_id=org.tenant_id, person_id=person_id, role=role, source="test")
     _, token = OrganizationCommands(store).create_token(actor, "test")
     return {"Authorization": f"Bearer {token}"}
 

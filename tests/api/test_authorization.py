@@ -29,10 +29,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.gateway.feedback import feedback_token
+from shared import sessions
 from shared.commands import Actor, JournalCommands, OrganizationCommands
 from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
+from shared.sessions import Lifetimes
 from tests.api.conftest import Headers, Person, admin_actor, bearer
 from tests.conftest import DemoOrg
 
@@ -59,7 +61,12 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("GET", "/api/v1/me/experiments"): SIGNED_IN,
     ("GET", "/api/v1/me/feedback"): SIGNED_IN,
     ("GET", "/api/v1/me/plan/{isoweek}"): SIGNED_IN,
-    ("POST", "/api/v1/me/tokens"): SIGNED_IN,
+    # A token never mints a token: only the portal's session cookie (tests/api/test_sessions.py).
+    ("POST", "/api/v1/me/tokens"): frozenset(),
+    ("GET", "/api/v1/me/tokens"): SIGNED_IN,
+    ("GET", "/api/v1/me/sessions"): SIGNED_IN,
+    ("DELETE", "/api/v1/me/sessions/{session_id}"): frozenset({"employee"}),
+    ("POST", "/api/v1/me/sessions:end-all"): SIGNED_IN,  # each caller's own (a fresh token)
     ("GET", "/api/v1/me/working-hours"): SIGNED_IN,
     ("PUT", "/api/v1/me/working-hours"): SIGNED_IN,
     ("POST", "/api/v1/me/absences"): SIGNED_IN,
@@ -169,6 +176,19 @@ def _revoke_token(w: World) -> Call:
     return Call("DELETE", f"/api/v1/me/tokens/{token_id}")
 
 
+def _end_session(w: World) -> Call:
+    session_id, _ = sessions.start(
+        w.store.engine,
+        w.org.tenant_id,
+        w.subject.id,
+        "Firefox",
+        "192.0.2.1",
+        datetime.now(UTC),
+        Lifetimes(),
+    )
+    return Call("DELETE", f"/api/v1/me/sessions/{session_id}")
+
+
 def _withdraw_absence(w: World) -> Call:
     today = datetime.now(UTC).date()
     declared = declare_absence(w.store, w.subject_actor, today, today)
@@ -251,6 +271,10 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "GET", f"/api/v1/me/plan/{iso_week_of(datetime.now(UTC))}"
     ),
     ("POST", "/api/v1/me/tokens"): lambda w: Call("POST", "/api/v1/me/tokens", {"name": "ci"}),
+    ("GET", "/api/v1/me/tokens"): lambda w: Call("GET", "/api/v1/me/tokens"),
+    ("GET", "/api/v1/me/sessions"): lambda w: Call("GET", "/api/v1/me/sessions"),
+    ("DELETE", "/api/v1/me/sessions/{session_id}"): _end_session,
+    ("POST", "/api/v1/me/sessions:end-all"): lambda w: Call("POST", "/api/v1/me/sessions:end-all"),
     ("GET", "/api/v1/me/working-hours"): lambda w: Call("GET", "/api/v1/me/working-hours"),
     ("PUT", "/api/v1/me/working-hours"): lambda w: Call(
         "PUT",
@@ -339,16 +363,21 @@ def platform_1(store: EventStore, org: DemoOrg) -> Person:
     )
 
 
+CALLER_PEOPLE = {
+    "colleague": "payments-1",
+    "manager": "platform-manager",
+    "other_manager": "payments-manager",
+    "admin": "admin",
+}
+# Calls that end every credential of their caller's person are made by a new person each (the
+# callers' tokens serve the whole module).
+ENDS_CALLERS_CREDENTIALS = frozenset({("POST", "/api/v1/me/sessions:end-all")})
+
+
 @pytest.fixture(scope="module")
 def caller_headers(store: EventStore, org: DemoOrg, other_org: DemoOrg) -> dict[str, Headers]:
     """Headers of every caller but the subject (who differs per test)."""
-    people = {
-        "colleague": "payments-1",
-        "manager": "platform-manager",
-        "other_manager": "payments-manager",
-        "admin": "admin",
-    }
-    headers = {name: bearer(store, org, org.people[who]) for name, who in people.items()}
+    headers = {name: bearer(store, org, org.people[who]) for name, who in CALLER_PEOPLE.items()}
     headers["anonymous"] = {}
     headers["other_tenant_admin"] = bearer(store, other_org, other_org.admin)
     return headers
@@ -399,10 +428,13 @@ def test_authorization_matrix(
     caller_headers: dict[str, Headers],
     new_person: Callable[..., Person],
 ):
-    subject = new_person("platform") if route in FRESH_SUBJECT else platform_1
+    fresh = route in FRESH_SUBJECT or route in ENDS_CALLERS_CREDENTIALS
+    subject = new_person("platform") if fresh else platform_1
     world = World(app, store, org, other_org, subject)
     call = REQUESTS[route](world)
     headers = subject.headers if caller == "employee" else caller_headers[caller]
+    if route in ENDS_CALLERS_CREDENTIALS and caller != "anonymous":
+        headers = new_person("platform").headers
     response = client.open(
         call.path, method=call.method, json=call.json, headers={**headers, **call.headers}
     )
@@ -492,15 +524,14 @@ def test_other_tenant_cannot_invite_into_or_below_our_teams(
 
 
 def test_other_tenant_cannot_revoke_our_tokens(
-    client: FlaskClient, new_person: Callable[..., Person], stranger: Headers
+    client: FlaskClient, store: EventStore, new_person: Callable[..., Person], stranger: Headers
 ):
     person = new_person("platform")
-    created = client.post("/api/v1/me/tokens", headers=person.headers, json={"name": "mine"})
-    assert created.status_code == 201
-    token = created.get_json()
-    response = client.delete(f"/api/v1/me/tokens/{token['token_id']}", headers=stranger)
+    actor = Actor(tenant_id=person.tenant_id or uuid.uuid4(), person_id=person.id, source="test")
+    token_id, token = OrganizationCommands(store).create_token(actor, "mine")
+    response = client.delete(f"/api/v1/me/tokens/{token_id}", headers=stranger)
     assert response.status_code == 404
-    works = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token['access_token']}"})
+    works = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     assert works.status_code == 200
 
 

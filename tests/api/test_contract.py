@@ -25,6 +25,7 @@ from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
 from tests.api.conftest import Headers, Person, assert_problem
 from tests.conftest import DemoOrg
+from tests.security.pages import log_in
 
 pytestmark = pytest.mark.integration
 
@@ -501,7 +502,10 @@ def test_personal_access_tokens_work_until_revoked(
     client: FlaskClient, new_person: Callable[..., Person]
 ):
     person = new_person()
-    created = client.post("/api/v1/me/tokens", headers=person.headers, json={"name": "laptop"})
+    browser = client.application.test_client()  # a token is minted in a portal session
+    log_in(browser, person.email, person.password)
+    csrf = {"X-CSRFToken": csrf_token(browser.get("/account").get_data(as_text=True))}
+    created = browser.post("/api/v1/me/tokens", headers=csrf, json={"name": "laptop"})
     assert created.status_code == 201, created.get_json()
     token = created.get_json()
     pat = {"Authorization": f"Bearer {token['access_token']}"}
@@ -535,6 +539,9 @@ def test_session_calls_to_the_api_need_the_csrf_token(
     login = {"csrf_token": token, "email": person.email, "password": person.password}
     assert client.post("/login", data=login).status_code == 302
     assert client.get("/api/v1/me").get_json()["person_id"] == str(person.id)
+    stale = client.post("/api/v1/actions", headers={"X-CSRFToken": token}, json=ACTION)
+    assert_problem(stale, 400)  # the login started a new session: a new CSRF token too
+    token = csrf_token(client.get("/account").get_data(as_text=True))
     assert_problem(client.post("/api/v1/actions", json=ACTION), 400)
     forged = client.post("/api/v1/actions", headers={"X-CSRFToken": "forged"}, json=ACTION)
     assert_problem(forged, 400)

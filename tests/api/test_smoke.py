@@ -96,6 +96,9 @@ def test_admin_moves_promotes_and_offboards_a_person(client: FlaskClient, store)
         ).status_code
         == 204
     )
+    # A role change ends the person's credentials (issue #20); a new login shows the role.
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+    headers = org.headers(client, "platform-1")
     assert "admin" in client.get("/api/v1/me", headers=headers).get_json()["roles"]
     bad = client.post(f"/api/v1/people/{person}/role", headers=admin, json={"role": "king"})
     assert bad.status_code == 422 and "role" in bad.get_json()["errors"]

@@ -253,7 +253,7 @@ def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., M
         },
     )
     assert changed.status_code == 302
-    created = m.post("/account/tokens", {"name": "my script"})
+    created = m.post("/account/tokens", {"name": "my script", "scopes": ["journal:read"]})
     assert created.status_code == 201
     token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', created.get_data(True))
     assert token

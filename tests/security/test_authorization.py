@@ -45,6 +45,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from services.gateway.feedback import feedback_token
+from shared import sessions
 from shared.calendar.settings import CalendarSettings
 from shared.chat.settings import SlackSettings
 from shared.commands import Actor, JournalCommands, OrganizationCommands
@@ -52,6 +53,7 @@ from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
+from shared.sessions import Lifetimes
 from shared.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.reliability.report import Figures
@@ -301,6 +303,20 @@ def emp_token(w: World) -> uuid.UUID:
     return token_id
 
 
+def emp_other_session(w: World) -> uuid.UUID:
+    """A session of the employee on another device (a row of its own)."""
+    session_id, _ = sessions.start(
+        w.store.engine, w.tenant, w.people["emp"], "Phone", "192.0.2.9", datetime.now(UTC),
+        Lifetimes(),
+    )  # fmt: skip
+    return session_id
+
+
+def end_all(path: str, **kw: Any) -> Builder:
+    """Log out everywhere ends every session of the caller: a new person in their place."""
+    return lambda w, who: Call("POST", path, caller=w.fresh(who.name), **kw)
+
+
 TODAY = datetime.now(UTC).date().isoformat()
 
 
@@ -503,7 +519,13 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/account/absences/<uuid:absence_id>/withdraw"): lambda w, who: Call(
         "POST", f"/account/absences/{emp_absence(w)}/withdraw", form={}
     ),
-    ("POST", "/account/tokens"): form("POST", "/account/tokens", name="matrix"),
+    ("POST", "/account/tokens"): form(
+        "POST", "/account/tokens", name="matrix", scopes="journal:read"
+    ),
+    ("POST", "/account/sessions/<uuid:session_id>/end"): lambda w, who: Call(
+        "POST", f"/account/sessions/{emp_other_session(w)}/end", form={}
+    ),
+    ("POST", "/account/sessions/end-all"): end_all("/account/sessions/end-all", form={}),
     ("POST", "/account/tokens/<uuid:token_id>/revoke"): lambda w, who: Call(
         "POST", f"/account/tokens/{emp_token(w)}/revoke", form={}
     ),
@@ -556,6 +578,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/api/v1/me/export"): get("/api/v1/me/export"),
     ("GET", "/api/v1/me/plan/<string:isoweek>"): get(lambda w: f"/api/v1/me/plan/{week()}"),
     ("POST", "/api/v1/me/tokens"): api("POST", "/api/v1/me/tokens", {"name": "matrix"}),
+    ("GET", "/api/v1/me/tokens"): get("/api/v1/me/tokens"),
+    ("GET", "/api/v1/me/sessions"): get("/api/v1/me/sessions"),
+    ("DELETE", "/api/v1/me/sessions/<uuid:session_id>"): api(
+        "DELETE", lambda w: f"/api/v1/me/sessions/{emp_other_session(w)}"
+    ),
+    ("POST", "/api/v1/me/sessions:end-all"): end_all("/api/v1/me/sessions:end-all"),
     ("GET", "/api/v1/me/working-hours"): get("/api/v1/me/working-hours"),
     ("PUT", "/api/v1/me/working-hours"): api(
         "PUT", "/api/v1/me/working-hours", {**HOURS, "working_days": ["mon", "tue"]}

@@ -4,6 +4,7 @@ or key ever written to the gateway's logs, even at DEBUG level."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -11,6 +12,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from flask.json.tag import TaggedJSONSerializer
+from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import Engine
 
 from shared.security import token_digest
@@ -37,6 +40,18 @@ def session_cookie(set_cookie: str) -> str:
     match = re.search(r"session=([^;]+)", set_cookie)
     assert match, set_cookie
     return f"session={match.group(1)}"
+
+
+def cookie_contents(value: str) -> dict[str, str]:
+    """What Flask's signed session cookie carries (signed, not encrypted: readable)."""
+    serializer = URLSafeTimedSerializer(
+        TEST_SECRET,
+        salt="cookie-session",
+        serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+    )
+    contents: dict[str, str] = serializer.loads(value)
+    return contents
 
 
 def test_no_secret_reaches_the_logs_and_the_database_holds_only_hashes(
@@ -66,15 +81,7 @@ def test_no_secret_reaches_the_logs_and_the_database_holds_only_hashes(
         odd = {"email": 42, "password": wrong_password, "extra": wrong_password}
         assert gateway.call("POST", "/api/v1/auth/token", odd)[0] == 422
         auth = {"Authorization": f"Bearer {token}"}
-        # a personal access token, used, and a forged one
-        status, _, body = gateway.call("POST", "/api/v1/me/tokens", {"name": "ci"}, auth)
-        assert status == 201, body
-        personal = json.loads(body)["access_token"]
-        secrets["personal token"] = personal
-        assert (
-            gateway.call("GET", "/api/v1/me", headers={"Authorization": f"Bearer {personal}"})[0]
-            == 200
-        )
+        # a forged token
         forged = "forged-" + uuid.uuid4().hex
         secrets["forged token"] = forged
         assert (
@@ -135,6 +142,23 @@ def test_no_secret_reaches_the_logs_and_the_database_holds_only_hashes(
         status, set_cookie = form_post(gateway, "/login", right, cookie)
         assert status == 302
         secrets["session cookie"] = session_cookie(set_cookie).split("=", 1)[1]
+        secrets["session secret"] = cookie_contents(secrets["session cookie"])["s"]
+        # a personal access token, minted in the portal session, then used
+        cookie = session_cookie(set_cookie)
+        _, headers, page = gateway.call("GET", "/account", headers={"Cookie": cookie})
+        cookie = session_cookie(headers.get("Set-Cookie", ""))  # now with a CSRF token
+        csrf = re.search(r'"X-CSRFToken": "([^"]+)"', page.decode())
+        assert csrf
+        status, _, body = gateway.call(
+            "POST", "/api/v1/me/tokens", {"name": "ci"}, {"Cookie": cookie, "X-CSRFToken": csrf[1]}
+        )
+        assert status == 201, body
+        personal = json.loads(body)["access_token"]
+        secrets["personal token"] = personal
+        assert (
+            gateway.call("GET", "/api/v1/me", headers={"Authorization": f"Bearer {personal}"})[0]
+            == 200
+        )
         log = gateway.log_path.read_text()
 
     # The requests were logged, so the search below means something.
@@ -150,6 +174,7 @@ def test_no_secret_reaches_the_logs_and_the_database_holds_only_hashes(
     )
     assert not in_dump, f"stored in plaintext: {in_dump}"
     assert token_digest(personal) in dump and token_digest(token) in dump  # stored as digests
+    assert token_digest(secrets["session secret"]) in dump  # web_sessions: the digest only
     argon2 = len(re.findall(r"\$argon2id\$v=19\$m=\d+,t=\d+,p=\d+\$", dump))
     assert argon2 >= 8  # every person of the organisations has an argon2id hash, not a password
     figures.record(

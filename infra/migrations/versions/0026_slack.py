@@ -13,7 +13,7 @@ Revises: 0020
 from alembic import op
 
 revision = "0026"
-down_revision = "0020"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

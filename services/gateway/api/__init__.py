@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from services.gateway.api import (
     absences,
     admin,
+    credentials,
     journal,
     levers,
     operations,
@@ -58,6 +59,7 @@ class ProblemApi(Api):
 
 BLUEPRINTS = (
     session.blp,
+    credentials.blp,
     journal.blp,
     reads.blp,
     admin.blp,

@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from services.gateway.api.positions import POSITION_TOKEN, WrittenPosition
+from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
 
@@ -112,10 +113,44 @@ class TokenOut(Schema):
     token_type = fields.String(required=True, metadata={"example": "bearer"})
     expires_at = fields.AwareDateTime(allow_none=True)
     token_id = fields.UUID()
+    scopes = fields.List(
+        fields.String(), allow_none=True, metadata={"description": "null: every scope"}
+    )
 
 
 class NewPersonalToken(Schema):
     name = Text(required=True, validate=validate.Length(min=1, max=100))
+    scopes = fields.List(
+        Text(validate=validate.Length(max=40)),
+        load_default=None,
+        validate=validate.Length(max=10),
+        metadata={
+            "description": f"of {', '.join(SCOPES)}; default: every scope of my role",
+        },
+    )
+    expires_in_days = fields.Integer(
+        load_default=TOKEN_DAYS_DEFAULT,
+        metadata={"description": f"1 to {TOKEN_DAYS_MAX} (default {TOKEN_DAYS_DEFAULT})"},
+    )
+
+
+class PersonalTokenOut(Schema):
+    id = fields.UUID(required=True)
+    name = fields.String(required=True)
+    scopes = fields.List(fields.String(), allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+
+
+class SessionOut(Schema):
+    id = fields.UUID(required=True)
+    created_at = fields.AwareDateTime(required=True)
+    last_seen_at = fields.AwareDateTime(required=True)
+    user_agent = fields.String(required=True)
+    address = fields.String(required=True)
+    current = fields.Boolean(
+        required=True, metadata={"description": "the session this request came with"}
+    )
 
 
 class TeamRef(Schema):

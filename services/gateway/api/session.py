@@ -1,17 +1,17 @@
-"""Tokens and the caller: ``POST /auth/token``, ``GET /me``, personal access tokens."""
+"""The caller: ``POST /auth/token`` (a login token), ``GET /me``, ``GET /me/export``.
+
+Their tokens and sessions: services/gateway/api/credentials.py."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Response
-from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import RAISE, Schema, fields, validate
 from sqlalchemy import select
 
-from services.gateway.api.schemas import Credentials, MeOut, NewPersonalToken, TokenOut
+from services.gateway.api.schemas import Credentials, MeOut, TokenOut
 from services.gateway.auth import (
     authenticate,
     backoff_problem,
@@ -34,7 +34,10 @@ blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens a
 @blp.doc(security=[])
 def issue_token(credentials: dict[str, Any]) -> Any:
     """Exchange e-mail and password (and `totp`, with a second factor) for a bearer token
-    (valid 12 hours)."""
+    (valid 12 hours).
+
+    A session credential: every scope of my role, ended by logout everywhere or a password
+    change like a portal session; it cannot create personal tokens."""
     wait = login_backoff(credentials["email"])
     if wait:
         return backoff_problem(wait)
@@ -54,6 +57,7 @@ def issue_token(credentials: dict[str, Any]) -> Any:
         "token_type": "bearer",
         "expires_at": expires,
         "token_id": token_id,
+        "scopes": None,
     }
 
 
@@ -114,27 +118,3 @@ def export_me(args: dict[str, Any]) -> Response:
         mimetype=mimetype,
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-@blp.route("/me/tokens")
-class PersonalTokens(MethodView):
-    @blp.arguments(NewPersonalToken())
-    @blp.response(201, TokenOut)
-    def post(self, body: dict[str, Any]) -> Any:
-        """Create a personal access token: shown once, stored only as a hash."""
-        caller = current_caller()
-        token_id, token = resources().organization.create_token(caller.actor(), body["name"])
-        return {
-            "access_token": token,
-            "token_type": "bearer",
-            "expires_at": None,
-            "token_id": token_id,
-        }
-
-
-@blp.route("/me/tokens/<uuid:token_id>", methods=["DELETE"])
-@blp.response(204)
-def revoke_token(token_id: uuid.UUID) -> Response:
-    """Revoke one of my tokens."""
-    resources().organization.revoke_token(current_caller().actor(), token_id)
-    return Response(status=204)

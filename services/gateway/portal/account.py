@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, redirect, render_template, request, url_for
-from flask_login import logout_user
 from sqlalchemy import select
 
+from services.gateway import web_sessions
 from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
+from services.gateway.auth import end_session as end_session_here
 from services.gateway.auth import password_matches
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
@@ -21,10 +22,12 @@ from services.gateway.resources import resources
 from services.gateway.throttle import PASSWORD
 from shared.commands import personal_data
 from shared.commands.absences import absences_of
+from shared.commands.credentials import personal_tokens
 from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
-from shared.directory import AccessToken, Team, TeamMember
-from shared.domain.errors import DomainError, InvalidInput
+from shared.directory import Team, TeamMember
+from shared.domain.errors import DomainError, InvalidInput, NotFound, Unauthorized
+from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, scopes_of_role
 from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
@@ -144,15 +147,7 @@ def render_account(
     user = me()
     seen("capital")  # declared absences are capital's rows (and its tables exist after this)
     with resources().engine.connect() as conn:
-        tokens = conn.execute(
-            select(AccessToken.id, AccessToken.name, AccessToken.created_at)
-            .where(
-                AccessToken.person_id == user.person_id,
-                AccessToken.kind == "personal",
-                AccessToken.revoked_at.is_(None),
-            )
-            .order_by(AccessToken.created_at.desc())
-        ).all()
+        tokens = personal_tokens(conn, user.person_id)
         hours = working_hours_of(resources().store, conn, user.tenant_id, user.person_id)
         away = absences_of(conn, user.tenant_id, user.person_id)
     return render_template(
@@ -164,6 +159,9 @@ def render_account(
         time_zones=sorted(time_zones()),
         tokens=tokens,
         new_token=new_token,
+        sessions=web_sessions.listed(user.person_id),
+        scopes=[s for s in SCOPES if s in scopes_of_role(user.role)],
+        token_days=(TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX),
         user=user,
         calendar_url=calendar_url(),
     ), status
@@ -209,6 +207,9 @@ def change_password() -> Any:
     except InvalidInput as err:
         state.errors["new_password"] = err.errors.get("password", [err.detail])
         return render_account(state, 422)
+    # Every session and token made before the change has ended, this one too: carry on in a
+    # new session (the device that knew the password is the one to trust).
+    web_sessions.reissue(user.tenant_id, user.person_id)
     return redirect(url_for("portal.account", password=1))
 
 
@@ -231,10 +232,17 @@ def change_working_hours() -> Any:
 
 @bp.post("/account/tokens")
 def create_token() -> Any:
-    body, state = form_input(TOKEN_FORM)
+    body, state = form_input(TOKEN_FORM, integers=("expires_in_days",), lists=("scopes",))
+    state.values["scopes"] = request.form.getlist("scopes")
     if body is None:
         return render_account(state, 422)
-    _, token = resources().organization.create_token(me().actor(), body["name"])
+    try:
+        _, token = resources().organization.create_token(
+            me().actor(), body["name"], scopes=body["scopes"], days=body["expires_in_days"]
+        )
+    except InvalidInput as err:
+        state.errors = err.errors
+        return render_account(state, 422)
     # Shown once, in this response only: never in a URL, never stored in plaintext.
     return render_account(new_token=token, status=201)
 
@@ -246,6 +254,26 @@ def revoke_token(token_id: uuid.UUID) -> Any:
     except DomainError as err:
         return render_account(refused(FormState(), err), err.status)
     return redirect(url_for("portal.account", revoked=1))
+
+
+@bp.post("/account/sessions/<uuid:session_id>/end")
+def end_session(session_id: uuid.UUID) -> Any:
+    """Log out a session elsewhere (or this one: then to the login page)."""
+    user = me()
+    if session_id == user.session_id:
+        end_session_here()
+        return redirect(url_for("auth.login"))
+    if not web_sessions.revoke(user.person_id, session_id):
+        return render_account(refused(FormState(), NotFound("That session has ended.")), 404)
+    return redirect(url_for("portal.account", ended=1))
+
+
+@bp.post("/account/sessions/end-all")
+def end_all_sessions() -> Any:
+    """Log out everywhere: every session and token ends, this one too."""
+    resources().organization.sign_out_everywhere(me().actor())
+    end_session_here()
+    return redirect(url_for("auth.login"))
 
 
 # -- my data ---------------------------------------------------------------------------------
@@ -285,7 +313,7 @@ def erase() -> Any:
         return render_template("portal/data.html", state=state, phrase=ERASE_PHRASE), 422
     user = me()
     resources().organization.erase(user.actor(), user.person_id)
-    logout_user()
+    end_session_here()
     return redirect(url_for("portal.erased"))
 
 
