@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from shared.chat.installations import forget_person as forget_slack_links
 from shared import sessions
+from shared.chat.installations import forget_person as forget_slack_links
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import (
     OrganizationCore,

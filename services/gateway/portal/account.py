@@ -26,7 +26,7 @@ from shared.commands.credentials import personal_tokens
 from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import Team, TeamMember
-from shared.domain.errors import DomainError, InvalidInput, NotFound, Unauthorized
+from shared.domain.errors import DomainError, InvalidInput, NotFound
 from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, scopes_of_role
 from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
