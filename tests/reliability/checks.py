@@ -44,8 +44,8 @@ def assert_read_models_equal_clean_rebuild(store: EventStore) -> int:
     after = read_models(store.engine)
     for base in before:
         if before[base] != after[base]:
-            gone = [r for r in before[base] if r not in after[base]]
-            new = [r for r in after[base] if r not in before[base]]
+            gone = list((Counter(before[base]) - Counter(after[base])).elements())
+            new = list((Counter(after[base]) - Counter(before[base])).elements())
             raise AssertionError(
                 f"{base} differs from a clean rebuild: {len(gone)} rows only before it "
                 f"(first: {gone[:3]}), {len(new)} rows only after it (first: {new[:3]})"
