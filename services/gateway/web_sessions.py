@@ -5,7 +5,7 @@ Flask-WTF's CSRF token) and nothing else: no person id, so a cookie saved before
 names a row that has ended, and is refused. Logging in clears the cookie's old contents (no
 session fixation) and starts a row; logging out ends the row.
 
-The clock is ``app.config["COMPOUND_CLOCK"]`` when set (tests move time with it), else the
+The clock is ``app.config["SESSION_CLOCK"]`` when set (tests move time with it), else the
 wall clock.
 """
 
@@ -30,8 +30,8 @@ _UNREAD = object()
 
 
 def now() -> datetime:
-    """The gateway's clock (``COMPOUND_CLOCK`` in the app's config, for tests)."""
-    clock = current_app.config.get("COMPOUND_CLOCK")
+    """The gateway's clock (``SESSION_CLOCK`` in the app's config, for tests)."""
+    clock = current_app.config.get("SESSION_CLOCK")
     return clock() if clock is not None else datetime.now(UTC)
 
 

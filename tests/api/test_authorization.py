@@ -93,6 +93,7 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("POST", "/api/v1/people/{person_id}/role"): frozenset({"admin"}),
     ("POST", "/api/v1/people/{person_id}/team"): frozenset({"admin"}),
     ("POST", "/api/v1/people/{person_id}/leave"): frozenset({"admin"}),
+    ("DELETE", "/api/v1/people/{person_id}/second-factor"): frozenset({"admin"}),
     ("POST", "/api/v1/events:import"): frozenset({"admin"}),
     # Levers: managers of the team (or of a team above it) and admins; never employees.
     ("GET", "/api/v1/teams/{team_id}/levers"): frozenset({"manager", "admin"}),
@@ -329,6 +330,9 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
     ),
     ("POST", "/api/v1/people/{person_id}/leave"): lambda w: Call(
         "POST", f"/api/v1/people/{w.subject.id}/leave"
+    ),
+    ("DELETE", "/api/v1/people/{person_id}/second-factor"): lambda w: Call(
+        "DELETE", f"/api/v1/people/{w.subject.id}/second-factor"
     ),
     ("DELETE", "/api/v1/people/{person_id}"): lambda w: Call(
         "DELETE", f"/api/v1/people/{w.subject.id}"

@@ -2,7 +2,7 @@
 
 Each test logs in through the login page as a browser does, keeps copies of cookies as an
 attacker would, and checks what the gateway answers to them afterwards. Time moves through
-``COMPOUND_CLOCK`` (never a sleep).
+``SESSION_CLOCK`` (never a sleep).
 """
 
 from __future__ import annotations
@@ -50,9 +50,9 @@ def browser(app: Flask) -> Callable[[Person], FlaskClient]:
 def clock(app: Flask) -> Iterator[list[timedelta]]:
     """``clock[0] = timedelta(hours=3)``: the gateway's time runs that far ahead."""
     offset = [timedelta(0)]
-    app.config["COMPOUND_CLOCK"] = lambda: datetime.now(UTC) + offset[0]
+    app.config["SESSION_CLOCK"] = lambda: datetime.now(UTC) + offset[0]
     yield offset
-    app.config.pop("COMPOUND_CLOCK", None)
+    app.config.pop("SESSION_CLOCK", None)
 
 
 def saved_cookie(client: FlaskClient) -> str:

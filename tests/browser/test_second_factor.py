@@ -76,7 +76,7 @@ def test_enrol_totp_then_log_in_with_a_code(
     page.get_by_role("link", name="I have kept them: continue").click()
     expect(page.locator('[data-second-factor="on"]')).to_be_visible()
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     log_in(page, live_server, email, org.password)
     expect(page.get_by_role("heading", name="One more step")).to_be_visible()
     page.goto(f"{live_server}/account")  # half logged in: nothing but the login page
@@ -105,7 +105,7 @@ def test_today_keeps_the_typed_note_across_an_ended_session(
     # The session ends in another tab of the same browser.
     other = context.new_page()
     other.goto(f"{live_server}/account")
-    other.get_by_role("button", name="Log out").click()
+    other.get_by_role("button", name="Log out", exact=True).click()
     expect(other.get_by_role("heading", name="Log in")).to_be_visible()
     other.close()
 
