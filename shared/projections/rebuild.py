@@ -19,7 +19,8 @@ projections' folds go on.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, text
 
@@ -75,6 +76,55 @@ def rebuild_many(
     Returns:
         Name -> the new generation, live now.
     """
+    with one_rebuild_at_a_time(store.engine, [p.name for p in projections]):
+        return _rebuild(store, projections, batch, partitions, chunk_events, progress)
+
+
+REBUILD_LOCK_SPACE = 74_060
+"""First key of the rebuilds' advisory locks (the second: the projection's name hashed)."""
+
+
+@contextmanager
+def one_rebuild_at_a_time(engine: Engine, names: Sequence[str]) -> Iterator[None]:
+    """Hold, for the whole rebuild, a session-level advisory lock per projection (taken in
+    name order: two rebuilds never deadlock), so a second rebuild of a projection waits for
+    the first to switch.
+
+    Two at once would both build generation *g+1*, in the same physical tables: one's
+    ``create_tables`` drops the tables the other is filling, one's keys are dropped by the
+    other, and a generation could go live without its primary keys, every later insert of
+    catch-up failing (and quarantining every tenant). Two erasures in a row send two
+    rebuilds, and two worker threads take them at once. The second one still runs after the
+    first: it must not keep what the first folded before the second's cause was appended.
+    The lock is a session's, not a transaction's: it is held between the rebuild's
+    transactions, and released if the process dies (its connection closes).
+    """
+    conn = engine.connect()
+    try:
+        conn.execute(text("SET LOCAL statement_timeout = 0"))  # waiting is the point
+        for name in sorted(set(names)):
+            conn.execute(
+                text("SELECT pg_advisory_lock(:space, hashtext(:name))"),
+                {"space": REBUILD_LOCK_SPACE, "name": name},
+            )
+        conn.commit()  # the locks outlive the transaction: no transaction stays open
+        yield
+    finally:
+        try:
+            conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            conn.commit()
+        finally:
+            conn.close()
+
+
+def _rebuild(
+    store: EventStore,
+    projections: Sequence[Projection],
+    batch: int,
+    partitions: int,
+    chunk_events: int,
+    progress: Progress | None,
+) -> dict[str, int]:
     generations = _start(store.engine, projections)
     tables = {p.name: table_names(p, generations[p.name]) for p in projections}
     folding = [p for p in projections if p.begin_rebuild() is not None]
