@@ -2,6 +2,10 @@
 what the log holds per person and day is counted in one query, before anything is
 appended, so a refused request writes nothing.
 
+A person's week is counted first, without reading any action: when the week (logged plus
+new) stays within the limit, so does each of its days, and nothing more is read. Only a week
+beyond the limit has its actions read (their exact times are sealed) and counted per day.
+
 Two requests racing past the limit at the same moment may both pass: the limit bounds a
 day's volume to about itself, not to the exact count.
 """
@@ -15,7 +19,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, text
 
-from shared.domain.volume import DEFAULT_DAILY_ACTION_LIMIT, over_limit, refuse
+from shared.domain.volume import (
+    DEFAULT_DAILY_ACTION_LIMIT,
+    over_limit,
+    refuse,
+    week_of,
+    weeks_settle,
+)
 from shared.eventlog import AppendContext, EventStore
 from shared.eventlog.ids import derive_event_id
 from shared.eventlog.sealing import week_monday
@@ -76,6 +86,38 @@ def logged_per_day(store: EventStore, wanted: set[tuple[str, date]]) -> dict[tup
     return counts
 
 
+def logged_per_week(
+    store: EventStore, wanted: set[tuple[str, date]]
+) -> dict[tuple[str, date], int]:
+    """Actions the log holds per (person, week's Monday) of ``wanted``, from the
+    ``occurred_at`` column alone (it keeps each action's week: nothing is decrypted).
+
+    Parameters:
+        store: the event store.
+        wanted: (person, Monday) pairs.
+    """
+    counts: dict[tuple[str, date], int] = {}
+    with store.engine.connect() as conn:
+        for person in {p for p, _ in wanted}:
+            weeks = sorted(week for p, week in wanted if p == person)
+            rows = conn.execute(
+                text(
+                    "SELECT occurred_at, count(*) AS n FROM events WHERE stream_id = :s "
+                    "AND type = 'MicroActionLogged' AND occurred_at >= :a AND occurred_at < :b "
+                    "GROUP BY occurred_at"
+                ),
+                {
+                    "s": f"journal-{person}",
+                    "a": datetime.combine(weeks[0], time(), UTC),
+                    "b": datetime.combine(weeks[-1], time(), UTC) + timedelta(days=7),
+                },
+            )
+            for row in rows:  # a week's Monday; an exact time in events sealed before it
+                key = (person, week_of(row.occurred_at.astimezone(UTC).date()))
+                counts[key] = counts.get(key, 0) + int(row.n)
+    return counts
+
+
 def replayed(engine: Engine, tenant_id: uuid.UUID, context: AppendContext) -> bool:
     """Whether an append with ``context``'s idempotency key was written already (the store
     will replay it: a retry is never refused)."""
@@ -109,6 +151,9 @@ def check_daily_volume(
     if not new or replayed(store.engine, tenant_id, context):
         return
     limit = daily_action_limit()
+    weeks = logged_per_week(store, {(person, week_of(day)) for person, day in new})
+    if weeks_settle(weeks, new, limit):
+        return
     over = over_limit(logged_per_day(store, set(new)), new, limit)
     if over:
         raise refuse(over, limit, field)

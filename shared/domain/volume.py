@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from shared.domain.errors import DomainError
 
@@ -37,6 +37,30 @@ def over_limit(
     adding = Counter(new)
     totals = {key: logged.get(key, 0) + count for key, count in adding.items()}
     return {key: total for key, total in totals.items() if total > limit}
+
+
+def week_of(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+def weeks_settle(
+    logged: Mapping[tuple[str, date], int], new: Iterable[tuple[str, date]], limit: int
+) -> bool:
+    """Whether every day of ``new`` stays within ``limit`` by its week alone: a day holds at
+    most its week's actions, so a week whose total (logged plus new) is within the limit
+    needs no count per day (which means reading each action's sealed time).
+
+    Parameters:
+        logged: (person, Monday) -> actions the log holds in that week.
+        new: (person, UTC day) of each action to log.
+        limit: the most actions a person may log for one day.
+
+    Returns:
+        True when no day can go over; False when days must be counted.
+    """
+    adding = Counter((person, week_of(day)) for person, day in new)
+    return all(logged.get(key, 0) + count <= limit for key, count in adding.items())
 
 
 def refuse(over: Mapping[tuple[str, date], int], limit: int, field: str) -> TooManyActions:

@@ -85,3 +85,24 @@ def test_an_import_beyond_the_limit_writes_nothing(
         200,
         201,
     )
+
+
+def test_a_week_within_the_limit_reads_no_action(
+    client: FlaskClient, new_person: Callable[..., Person], monkeypatch: pytest.MonkeyPatch
+):
+    """The check counts the week from the ``occurred_at`` column; the actions themselves
+    (their exact times sealed) are read only once the week holds more than the limit."""
+    person = new_person()
+    reads: list[int] = []
+    original = EventStore.read_positions
+
+    def counted(self: EventStore, *args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(EventStore, "read_positions", counted)
+    for _ in range(3):
+        assert post(client, person).status_code == 201
+    assert reads == []  # the week holds at most 3: within the limit of 3 per day
+    assert post(client, person).status_code == 429  # it would hold 4: days are counted
+    assert reads
