@@ -4,8 +4,9 @@
 another, and sets ``COMPOUND_DEMO_MAILBOX`` to its Maildir. Only then do these pages exist
 (404 otherwise), and only for admins (403 for everyone else): a new demo user sees the
 invitation or reset mail that was "sent" to them, links clickable. The Maildir holds every
-organisation's mail of this one machine; a real deployment mails through its own server and
-has no mailbox here.
+organisation's mail of this one machine; an admin sees those addressed to people of their
+own organisation only (another organisation's reset links are not theirs to follow). A real
+deployment mails through its own server and has no mailbox here.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, abort, render_template
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy import func, select
 
 from services.gateway.resources import resources
+from shared.directory import Person
 from shared.notify import linked_html
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
@@ -85,12 +89,28 @@ def _read(box: mailbox.Maildir, key: str) -> Mail:
     )
 
 
+def _address(mail: Mail) -> str:
+    return parseaddr(mail.to)[1].lower()
+
+
+def _ours() -> set[str]:
+    """The addresses (lower case) of the admin's organisation: invited people included."""
+    with resources().engine.connect() as conn:
+        rows = conn.execute(
+            select(func.lower(Person.email)).where(
+                Person.tenant_id == current_user.tenant_id, Person.email.is_not(None)
+            )
+        )
+        return {row[0] for row in rows}
+
+
 def _mails() -> list[Mail]:
     path = _maildir()
     if not (path / "cur").is_dir():
         return []  # nothing accepted yet
     box = mailbox.Maildir(path, create=False)
-    mails = [_read(box, key) for key in box.iterkeys()]
+    ours = _ours()
+    mails = [m for m in (_read(box, key) for key in box.iterkeys()) if _address(m) in ours]
     return sorted(mails, key=lambda m: m.received, reverse=True)[:LATEST]
 
 
@@ -106,6 +126,8 @@ def show(key: str) -> Any:
         mail = _read(mailbox.Maildir(path, create=False), key)
     except (KeyError, mailbox.NoSuchMailboxError, OSError):
         abort(404, "no such mail")
+    if _address(mail) not in _ours():
+        abort(404, "no such mail")  # another organisation's
     return render_template("portal/mailbox.html", mails=None, mail=mail)
 
 

@@ -43,8 +43,10 @@ def test_no_mailbox_outside_the_demo(app: Flask, org: DemoOrg):
 
 
 def test_the_demo_mailbox_shows_admins_the_mails_sent(
-    mail_app: Flask, mail_org: DemoOrg, smtp: LocalMailServer
+    mail_app: Flask, mail_org: DemoOrg, smtp: LocalMailServer, store: EventStore
 ):
+    """Admins read the mails to people of their organisation (links clickable); another
+    organisation's admin, an employee and a stranger read none."""
     admin = _logged_in(mail_app, mail_org, "admin")
     address = f"shown-{uuid.uuid4().hex[:10]}@demo.test"
     invited = admin.post(
@@ -66,6 +68,12 @@ def test_the_demo_mailbox_shows_admins_the_mails_sent(
     link = invited.get_json()["link"]
     assert f'<a href="{link}">' in shown  # clickable
     assert admin.get("/mailbox/no-such-key").status_code == 404
+
+    # Another organisation's admin sees none of this organisation's mails.
+    outsider = make_org(store, people_per_team=1)
+    stranger = _logged_in(mail_app, outsider, "admin")
+    assert address not in stranger.get("/mailbox").get_data(as_text=True)
+    assert stranger.get(f"/mailbox/{key}").status_code == 404
 
     employee = _logged_in(mail_app, mail_org, "platform-1")
     assert employee.get("/mailbox").status_code == 403
