@@ -213,6 +213,24 @@ def end(
         return pg.execute(sql, params).fetchone() is not None
 
 
+def purge(engine: Engine, now: datetime, lifetimes: Lifetimes) -> int:
+    """Delete the rows of sessions that ended or expired (the scheduler, hourly): nothing
+    reads them again, and each keeps a user agent and an address, personal data kept no
+    longer than it serves. Returns how many rows went.
+
+    Parameters:
+        engine: the database engine.
+        now: the current time.
+        lifetimes: the session lifetimes of the settings.
+    """
+    sql = (
+        "DELETE FROM web_sessions WHERE ended_at IS NOT NULL "
+        "OR created_at <= %(started_after)s OR last_seen_at <= %(seen_after)s"
+    )
+    with autocommit_connection(engine) as pg:
+        return pg.execute(sql, _bounds(now, lifetimes)).rowcount
+
+
 def forget_person(conn: Connection, person_id: uuid.UUID) -> None:
     """Delete every session row of a person (erasure: user agents and addresses are
     personal data), in the caller's transaction.

@@ -40,6 +40,7 @@ SCHEDULER_LOCK = 0x636F6D70_5343  # "comp" "SC"
 CATCH_UP_SECONDS = float(os.environ.get("COMPOUND_CATCH_UP_SECONDS", "2"))
 DIGEST_CHECK_SECONDS = 3600
 PULSE_CLOSE_SECONDS = 60  # a pulse period's waiting answers enter the log this soon after it ends
+SESSION_PURGE_SECONDS = 3600  # ended and expired portal sessions are forgotten hourly
 RELEASE_CHECK_SECONDS = 600  # due weekly releases are published within this (docs/privacy.md)
 
 
@@ -141,6 +142,21 @@ def publish_releases(settings: Settings, engine: Engine | None = None) -> int:
     return done.releases
 
 
+def purge_sessions(engine: Engine, settings: Settings) -> int:
+    """Delete the portal sessions that ended or expired (shared/sessions.py); returns how
+    many."""
+    from shared.sessions import Lifetimes, purge
+
+    lifetimes = Lifetimes(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+    gone = purge(engine, datetime.now(UTC), lifetimes)
+    if gone:
+        log.info("sessions ended or expired, forgotten: %d", gone)
+    return gone
+
+
 @dataclass(frozen=True)
 class Job:
     """One periodic job of the scheduler.
@@ -174,7 +190,7 @@ def jobs(settings: Settings) -> list[Job]:
 
     Returns:
         Catch-up, calendar sync, the weekly digests, the close of ended pulse periods, the
-        weekly releases.
+        purge of ended portal sessions, the weekly releases.
     """
     return [
         Job("catch_up", catch_up_everything, CATCH_UP_SECONDS, 10, database=False),
@@ -199,6 +215,14 @@ def jobs(settings: Settings) -> list[Job]:
             PULSE_CLOSE_SECONDS,
             60,
             first_run=timedelta(0),
+            args=(settings,),
+        ),
+        Job(
+            "web_sessions",
+            purge_sessions,
+            SESSION_PURGE_SECONDS,
+            60,
+            first_run=timedelta(minutes=1),
             args=(settings,),
         ),
         Job(

@@ -22,6 +22,7 @@ from shared import directory
 from shared.commands import Actor, OrganizationCommands
 from shared.directory import Person as PersonRow
 from shared.eventlog import EventStore
+from shared.settings import Settings
 from tests.api.conftest import Person, assert_problem
 from tests.conftest import DemoOrg
 from tests.security.pages import log_in
@@ -392,3 +393,40 @@ def test_a_directory_rebuild_keeps_credentials_valid_after(
     assert_logged_out(old_session)
     assert_problem(client.get("/api/v1/me", headers=person.headers), 401)
     assert_logged_in(browser(person), person)
+
+
+def test_ended_and_expired_sessions_are_forgotten_by_the_scheduler(
+    app: Flask, engine: Engine, settings: Settings, org: DemoOrg
+) -> None:
+    """The scheduler's hourly purge deletes the rows of sessions ended or expired (they keep
+    user agents and addresses) and leaves the running ones."""
+    from shared.sessions import Lifetimes, end, purge, start
+    from workers.scheduler import purge_sessions
+
+    lifetimes = Lifetimes(idle=timedelta(minutes=35), absolute=timedelta(hours=2))
+    now = datetime.now(UTC)
+    person = org.people["payments-1"]
+
+    def session(at: datetime) -> uuid.UUID:
+        return start(engine, org.tenant_id, person, "agent", "127.0.0.1", at, lifetimes)[0]
+
+    running = session(now)
+    idle = session(now - timedelta(minutes=40))
+    with engine.begin() as conn:  # seen 10 minutes ago, but started 3 hours ago
+        old = session(now - timedelta(hours=3))
+        conn.execute(
+            text("UPDATE web_sessions SET last_seen_at = :t WHERE id = :id"),
+            {"t": now - timedelta(minutes=10), "id": old},
+        )
+    ended = session(now)
+    assert end(engine, ended, "logout", now)
+    assert purge(engine, now, lifetimes) >= 2  # (a login forgets its person's ended ones too)
+    with engine.connect() as conn:
+        left = {
+            r[0]
+            for r in conn.execute(
+                text("SELECT id FROM web_sessions WHERE person_id = :p"), {"p": person}
+            )
+        }
+    assert running in left and not {idle, old, ended} & left
+    assert purge_sessions(engine, settings) >= 0  # the job runs with the settings' lifetimes
