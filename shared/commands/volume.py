@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Engine, text
 
+from shared.database import autocommit_connection
 from shared.domain.volume import (
     DEFAULT_DAILY_ACTION_LIMIT,
     over_limit,
@@ -86,35 +87,38 @@ def logged_per_day(store: EventStore, wanted: set[tuple[str, date]]) -> dict[tup
     return counts
 
 
+_WEEK_COUNTS_SQL = """
+SELECT occurred_at, count(*) FROM events
+WHERE stream_id = %s AND type = 'MicroActionLogged' AND occurred_at >= %s AND occurred_at < %s
+GROUP BY occurred_at
+"""
+
+
 def logged_per_week(
     store: EventStore, wanted: set[tuple[str, date]]
 ) -> dict[tuple[str, date], int]:
     """Actions the log holds per (person, week's Monday) of ``wanted``, from the
     ``occurred_at`` column alone (it keeps each action's week: nothing is decrypted).
 
+    One prepared statement per person, in autocommit: this runs on every logged action, and
+    a transaction's ROLLBACK on the way back to the pool would also drop the connection's
+    prepared statements (psycopg clears them on ROLLBACK), the caller look-up's and the
+    append's, which every later request on it would prepare again.
+
     Parameters:
         store: the event store.
         wanted: (person, Monday) pairs.
     """
     counts: dict[tuple[str, date], int] = {}
-    with store.engine.connect() as conn:
+    with autocommit_connection(store.engine) as pg:
         for person in {p for p, _ in wanted}:
             weeks = sorted(week for p, week in wanted if p == person)
-            rows = conn.execute(
-                text(
-                    "SELECT occurred_at, count(*) AS n FROM events WHERE stream_id = :s "
-                    "AND type = 'MicroActionLogged' AND occurred_at >= :a AND occurred_at < :b "
-                    "GROUP BY occurred_at"
-                ),
-                {
-                    "s": f"journal-{person}",
-                    "a": datetime.combine(weeks[0], time(), UTC),
-                    "b": datetime.combine(weeks[-1], time(), UTC) + timedelta(days=7),
-                },
-            )
-            for row in rows:  # a week's Monday; an exact time in events sealed before it
-                key = (person, week_of(row.occurred_at.astimezone(UTC).date()))
-                counts[key] = counts.get(key, 0) + int(row.n)
+            first = datetime.combine(weeks[0], time(), UTC)
+            end = datetime.combine(weeks[-1], time(), UTC) + timedelta(days=7)
+            rows = pg.execute(_WEEK_COUNTS_SQL, (f"journal-{person}", first, end), prepare=True)
+            for at, n in rows:  # a week's Monday; an exact time in events sealed before it
+                key = (person, week_of(at.astimezone(UTC).date()))
+                counts[key] = counts.get(key, 0) + int(n)
     return counts
 
 
@@ -124,9 +128,9 @@ def replayed(engine: Engine, tenant_id: uuid.UUID, context: AppendContext) -> bo
     if context.idempotency_key is None:
         return False
     first = derive_event_id(tenant_id, context.actor, context.idempotency_key, 0)
-    with engine.connect() as conn:
-        found = conn.execute(text("SELECT 1 FROM events WHERE event_id = :e"), {"e": first})
-        return found.first() is not None
+    with autocommit_connection(engine) as pg:  # no ROLLBACK: see logged_per_week
+        found = pg.execute("SELECT 1 FROM events WHERE event_id = %s", (first,), prepare=True)
+        return found.fetchone() is not None
 
 
 def check_daily_volume(
