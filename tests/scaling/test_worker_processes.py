@@ -91,6 +91,21 @@ def wake_everything(redis_url: str) -> None:
         send_catch_up(projection.name, broker=broker)
 
 
+def settle_leftovers(store: EventStore, redis_url: str) -> None:
+    """Do what earlier tests of the session left in its queue, once, before the workers
+    start: among those messages are the rebuilds their erasures sent, and rebuilds of one
+    projection take turns (shared/projections/rebuild.py), so dozens of them would keep the
+    workers' threads from the partitions this test watches. One rebuild of every projection
+    started now covers every erasure before it; the queue is emptied first. The rebuild
+    splits the checkpoints in the workers' 4 partitions."""
+    from shared.messaging import setup_broker
+    from shared.projections.runtime import Runtime
+    from shared.wakeups import CATCH_UP_QUEUE
+
+    setup_broker(redis_url).flush(CATCH_UP_QUEUE)
+    Runtime(store, PROJECTIONS, partitions=4).rebuild_many([p.name for p in PROJECTIONS])
+
+
 def backlog(store: EventStore, tenants: int, seed: int) -> None:
     for i in range(tenants):
         journal_events(store, uuid.uuid4(), people=4, per_person=100, seed=seed + i)
@@ -129,6 +144,7 @@ def test_worker_processes_share_partitions_survive_a_kill_and_a_join(
         "COMPOUND_PROJECTION_PARTITIONS": "4",
         "COMPOUND_LOG_LEVEL": "INFO",
     }
+    settle_leftovers(store, redis_url)
     with workers() as started:
         a, b = Worker(env, tmp_path / "a.log"), Worker(env, tmp_path / "b.log")
         started += [a, b]
