@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import socket
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -19,6 +18,8 @@ from pathlib import Path
 
 import requests
 from sqlalchemy import Engine, text
+
+from infra.embedded import free_port
 
 LOCAL_CLIENT_ID = "compound"
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -30,7 +31,7 @@ def provider_environment(
 ) -> dict[str, str]:
     """The variables the provider and the gateway need to talk to each other; whatever the
     caller set already wins. ``secret`` keeps generated secrets in the data directory."""
-    provider_port = int(env.get("COMPOUND_CALENDAR_PROVIDER_PORT") or _port_near(port + 10))
+    provider_port = int(env.get("COMPOUND_CALENDAR_PROVIDER_PORT") or free_port(port + 10))
     defaults = {
         "COMPOUND_CALENDAR_PROVIDER_PORT": str(provider_port),
         "COMPOUND_CALENDAR_LOCAL_URL": f"http://127.0.0.1:{provider_port}",
@@ -42,17 +43,6 @@ def provider_environment(
         ),
     }
     return {name: env.get(name) or value for name, value in defaults.items()}
-
-
-def _port_near(preferred: int) -> int:
-    """``preferred`` when it is free (PORT + 10: 8010 by default), else any free port."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", preferred))
-        except OSError:
-            sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def new_secret() -> str:

@@ -37,9 +37,17 @@ class EmbeddedServerError(RuntimeError):
     """An embedded server did not start; the message includes the end of its log."""
 
 
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+def free_port(preferred: int = 0) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now: ``preferred`` when it is
+    free (``make run``'s PORT + 10, + 25 ...), else any."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if preferred:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", preferred))
+                return int(sock.getsockname()[1])
+            except OSError:
+                pass
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 

@@ -8,24 +8,14 @@ Maildir, so a demo shows the invitations, password resets and digests it "sent".
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.handlers import Mailbox
 
+from infra.embedded import free_port
+
 MAILBOX_DIR = "mailbox"
-
-
-def free_port(preferred: int) -> int:
-    """``preferred`` when it is free on 127.0.0.1, else any free port."""
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", preferred))
-        except OSError:
-            sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalMailServer:

@@ -24,8 +24,14 @@ from pathlib import Path
 
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
 from infra.demo_slack import slack_environment
-from infra.embedded import EmbeddedPostgres, EmbeddedRedis, die_with_parent, stop_process
-from infra.mail_server import MAILBOX_DIR, LocalMailServer, free_port
+from infra.embedded import (
+    EmbeddedPostgres,
+    EmbeddedRedis,
+    die_with_parent,
+    free_port,
+    stop_process,
+)
+from infra.mail_server import MAILBOX_DIR, LocalMailServer
 from infra.migrate import upgrade
 from shared.eventlog import generate_master_key
 from shared.settings import Settings

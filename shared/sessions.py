@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Engine, text
 from shared.database import autocommit_connection
 from shared.directory.callers import CALLER_COLUMNS, Caller
 from shared.security import token_digest
+from shared.settings import Settings
 
 USER_AGENT_MAX = 200
 """Characters of the User-Agent kept: enough to tell a phone from a laptop."""
@@ -46,6 +47,15 @@ class Lifetimes:
     absolute: timedelta = timedelta(hours=24 * 7)
     touch: timedelta = timedelta(minutes=1)
     """``last_seen_at`` is rewritten only when older than this."""
+
+    @classmethod
+    def of(cls, settings: Settings) -> Lifetimes:
+        """The lifetimes of ``COMPOUND_SESSION_IDLE_MINUTES`` and
+        ``COMPOUND_SESSION_MAX_HOURS``."""
+        return cls(
+            idle=timedelta(minutes=settings.session_idle_minutes),
+            absolute=timedelta(hours=settings.session_max_hours),
+        )
 
 
 class SessionCaller(NamedTuple):

@@ -124,8 +124,10 @@ def settings(database_url: str, redis_url: str, master_key: str) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def app(settings: Settings) -> Iterator[Flask]:
+def gateway_for_tests(settings: Settings) -> Iterator[Flask]:
+    """A gateway app for the Flask test client on ``settings`` (rate limits off, links at
+    ``compound.test``), its resources closed when the generator ends: the body of the
+    session fixtures ``app`` and those of other settings (tests/slack)."""
     from services.gateway import create_app
 
     app = create_app(
@@ -139,6 +141,11 @@ def app(settings: Settings) -> Iterator[Flask]:
     )
     yield app
     app.extensions["compound"].close()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings) -> Iterator[Flask]:
+    yield from gateway_for_tests(settings)
 
 
 @pytest.fixture

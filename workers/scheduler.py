@@ -147,11 +147,7 @@ def purge_sessions(engine: Engine, settings: Settings) -> int:
     many."""
     from shared.sessions import Lifetimes, purge
 
-    lifetimes = Lifetimes(
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_max_hours),
-    )
-    gone = purge(engine, datetime.now(UTC), lifetimes)
+    gone = purge(engine, datetime.now(UTC), Lifetimes.of(settings))
     if gone:
         log.info("sessions ended or expired, forgotten: %d", gone)
     return gone

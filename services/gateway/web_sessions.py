@@ -12,7 +12,7 @@ wall clock.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import cast
 
 from flask import current_app, session
@@ -37,11 +37,7 @@ def now() -> datetime:
 
 def lifetimes() -> Lifetimes:
     """The idle and absolute lifetimes of the settings."""
-    settings = resources().settings
-    return Lifetimes(
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_max_hours),
-    )
+    return Lifetimes.of(resources().settings)
 
 
 def begin(tenant_id: uuid.UUID, person_id: uuid.UUID) -> None:

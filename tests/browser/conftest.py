@@ -50,7 +50,7 @@ def chromium_path() -> Path:
 def live_app(settings: Settings) -> Iterator[Flask]:
     """A gateway of its own: no SERVER_NAME (the browser calls it by its address), its port
     chosen now so that the links it mails and shows (COMPOUND_PUBLIC_URL) point at it."""
-    from infra.mail_server import free_port
+    from infra.embedded import free_port
     from services.gateway import create_app
 
     port = free_port(0)

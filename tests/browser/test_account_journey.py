@@ -22,7 +22,8 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from infra.mail_server import LocalMailServer, free_port
+from infra.embedded import free_port
+from infra.mail_server import LocalMailServer
 from shared.settings import Settings
 from tests.browser.test_second_factor import log_in, open_page
 from tests.conftest import DemoOrg

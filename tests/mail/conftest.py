@@ -21,7 +21,8 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
 
-from infra.mail_server import LocalMailServer, free_port
+from infra.embedded import free_port
+from infra.mail_server import LocalMailServer
 from services.gateway import create_app
 from services.gateway.auth import limiter
 from shared.eventlog import EventStore

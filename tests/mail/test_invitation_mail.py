@@ -14,7 +14,8 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 
-from infra.mail_server import LocalMailServer, free_port
+from infra.embedded import free_port
+from infra.mail_server import LocalMailServer
 from shared.eventlog import EventStore
 from shared.notify import SmtpMailer
 from shared.settings import Settings

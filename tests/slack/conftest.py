@@ -38,7 +38,7 @@ from shared.commands import JournalCommands
 from shared.eventlog import AppendContext, EventStore, RecordedEvent
 from shared.settings import Settings
 from tests.calendar.conftest import LiveServer, free_port
-from tests.conftest import DemoOrg, make_org
+from tests.conftest import DemoOrg, gateway_for_tests, make_org
 
 SIGNING_SECRET = "signing-" + secrets.token_hex(8)
 CLIENT_ID = "compound-test"
@@ -71,19 +71,7 @@ def slack_settings(settings: Settings, stand_in: LiveServer) -> Settings:
 
 @pytest.fixture(scope="session")
 def slack_app(slack_settings: Settings) -> Iterator[Flask]:
-    from services.gateway import create_app
-
-    app = create_app(
-        {
-            "COMPOUND_SETTINGS": slack_settings,
-            "TESTING": True,
-            "RATELIMIT_ENABLED": False,
-            "SERVER_NAME": "compound.test",
-            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
-    )
-    yield app
-    app.extensions["compound"].close()
+    yield from gateway_for_tests(slack_settings)
 
 
 def login(app: Flask, email: str, password: str) -> FlaskClient:
