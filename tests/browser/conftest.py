@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.settings import Settings
+from tests.browser.serving import serving
 
 CHROMIUM = Path(os.environ.get("COMPOUND_CHROMIUM", "/usr/lib/chromium/chromium"))
 CHROMIUM_ARGS = [
@@ -71,13 +71,8 @@ def live_app(settings: Settings) -> Iterator[Flask]:
 @pytest.fixture(scope="session")
 def live_server(live_app: Flask) -> Iterator[str]:
     """The gateway served by werkzeug in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", live_app.config["LIVE_PORT"], live_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serving(live_app, live_app.config["LIVE_PORT"]) as base:
+        yield base
 
 
 @pytest.fixture

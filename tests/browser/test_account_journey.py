@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,11 +19,11 @@ import pyotp
 import pytest
 import requests
 from flask import Flask
-from werkzeug.serving import make_server
 
 from infra.embedded import free_port
 from infra.mail_server import LocalMailServer
 from shared.settings import Settings
+from tests.browser.serving import serving
 from tests.browser.test_second_factor import log_in, open_page
 from tests.conftest import DemoOrg
 
@@ -58,13 +57,8 @@ def mailing_server(
             "RATELIMIT_KEY_PREFIX": f"journey-{uuid.uuid4().hex}",
         }
     )
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base, smtp
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    with serving(app, port):
+        yield base, smtp
     app.extensions["compound"].close()
     smtp.stop()
 

@@ -12,7 +12,6 @@ import csv
 import io
 import os
 import re
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,7 +23,6 @@ import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from werkzeug.serving import make_server
 
 from infra.migrate import upgrade
 from infra.seed import seed_demo
@@ -35,6 +33,7 @@ from shared.projections import runtime
 from shared.projections.levers import week_sums
 from shared.releases.publish import publish_tenant
 from shared.settings import Settings
+from tests.browser.serving import serving
 from tests.conftest import TEST_SECRET, _libpq
 
 pytestmark = pytest.mark.integration
@@ -87,19 +86,14 @@ def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[
                 "RATELIMIT_KEY_PREFIX": f"dash-{uuid.uuid4().hex}",
             }
         )
-        server = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         with engine.connect() as conn:
-            teams = dict(
+            teams: dict[str, Any] = dict(
                 conn.execute(
                     text("SELECT name, id FROM teams WHERE tenant_id = :t"), {"t": seeded.tenant_id}
                 ).all()
             )
-        yield {"base": f"http://127.0.0.1:{server.server_port}", "engine": engine, "teams": teams}
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
+        with serving(app) as base:
+            yield {"base": base, "engine": engine, "teams": teams}
         app.extensions["compound"].close()
     finally:
         engine.dispose()
