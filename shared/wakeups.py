@@ -10,7 +10,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.messaging import Broker, current_broker, namespace, redis_client, send
@@ -112,9 +112,17 @@ def clear_pending(name: str, broker: Broker | None = None) -> None:
         client.delete(pending_key(broker, name))
 
 
-def send_rebuilds_after_erasure(broker: Broker | None = None) -> list[str]:
+def send_rebuilds_after_erasure(
+    wanted: Callable[[str], int], broker: Broker | None = None
+) -> list[str]:
     """Enqueue a rebuild of every projection that reads sealed behaviour: after an erasure
     their rebuilt rows hold nothing of the erased person (docs/privacy.md, "Erasure").
+
+    Parameters:
+        wanted: projection name -> the generation that answers the request, read after the
+            erasure committed (shared.projections.rebuild.wanted_generation): erasures in
+            a row then share a rebuild instead of queueing one each.
+        broker: default, the process's.
 
     Returns:
         The projections whose rebuild was sent.
@@ -124,17 +132,24 @@ def send_rebuilds_after_erasure(broker: Broker | None = None) -> list[str]:
     """
     names = projections_for(frozenset(BEHAVIOUR))
     for name in names:
-        send_rebuild(name, broker)
+        send_rebuild(name, broker, wanted(name))
     return names
 
 
-def send_rebuild(name: str, broker: Broker | None = None) -> str:
+def send_rebuild(name: str, broker: Broker | None = None, wanted: int | None = None) -> str:
     """Enqueue a rebuild of projection ``name``; returns the message id.
+
+    Parameters:
+        name: the projection.
+        broker: default, the process's.
+        wanted: the generation that answers the request; the worker skips the rebuild if
+            it is live by the message's turn. Default: always rebuild.
 
     Raises:
         Whatever the broker raises (Redis down).
     """
-    return send(CATCH_UP_QUEUE, REBUILD_ACTOR, (name,), broker=broker)
+    args = (name,) if wanted is None else (name, wanted)
+    return send(CATCH_UP_QUEUE, REBUILD_ACTOR, args, broker=broker)
 
 
 class Wakeups:

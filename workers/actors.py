@@ -65,7 +65,9 @@ def catch_up_projection(name: str, partition: int | None = None) -> None:
 
 
 @actor(REBUILD_ACTOR, CATCH_UP_QUEUE, broker, max_retries=0, time_limit=3_600_000)
-def rebuild_projection(name: str) -> None:
-    """Build the next generation of one projection and switch to it (admin request)."""
-    generation = projection_runtime().rebuild(name)
-    log.info("projection %s rebuilt: generation %d is live", name, generation)
+def rebuild_projection(name: str, wanted: int | None = None) -> None:
+    """Build the next generation of one projection and switch to it (an admin's request, or
+    an erasure's): unless ``wanted`` is live by then, a rebuild that started after the
+    request having switched meanwhile (shared.projections.rebuild.rebuild_many)."""
+    generation = projection_runtime().rebuild(name, wanted=wanted)
+    log.info("projection %s: generation %d is live", name, generation)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 import psycopg
 import redis
@@ -20,6 +20,7 @@ from shared.eventlog import EventStore
 from shared.messaging import Broker
 from shared.notify import Mailer, mailer_for
 from shared.projections import Runtime
+from shared.projections.rebuild import wanted_generation
 from shared.read_tokens import PositionTokens
 from shared.settings import Settings, SettingsError
 from shared.wakeups import Wakeups, send_rebuilds_after_erasure
@@ -80,7 +81,8 @@ class Resources:
     def _forget_erased(self, person_id: object) -> None:
         """After an erasure: rebuild the read models that held the person's behaviour."""
         try:
-            send_rebuilds_after_erasure(self.broker)
+            with self.engine.connect() as conn:
+                send_rebuilds_after_erasure(partial(wanted_generation, conn), self.broker)
         except Exception as err:  # Redis away: the operator runs the rebuild (docs/privacy.md)
             log.warning("rebuilds after an erasure not sent: %s", type(err).__name__)
 

@@ -56,6 +56,7 @@ def rebuild_many(
     partitions: int,
     chunk_events: int = DEFAULT_CHUNK_EVENTS,
     progress: Progress | None = None,
+    wanted: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Rebuild ``projections`` in one pass over the log (each event read once).
 
@@ -72,12 +73,47 @@ def rebuild_many(
         partitions: checkpoints each projection gets at the switch.
         chunk_events: about how many events a fold holds at once.
         progress: called with (events done, head) as the pass goes.
+        wanted: name -> the generation that answers the request (:func:`wanted_generation`,
+            read when it was made). A projection whose live generation has reached it by
+            the time this rebuild's turn comes is left as it is: a rebuild that started
+            after the request has switched meanwhile. N erasures in a row so cost one or
+            two rebuilds, not N. Missing: always rebuilt.
 
     Returns:
-        Name -> the new generation, live now.
+        Name -> the generation live now (new for those rebuilt).
     """
     with one_rebuild_at_a_time(store.engine, [p.name for p in projections]):
-        return _rebuild(store, projections, batch, partitions, chunk_events, progress)
+        live = _live_generations(store.engine, projections)
+        todo = [
+            p for p in projections if live[p.name] < (wanted or {}).get(p.name, live[p.name] + 1)
+        ]
+        if not todo:
+            return live
+        return live | _rebuild(store, todo, batch, partitions, chunk_events, progress)
+
+
+def wanted_generation(conn: Connection, name: str) -> int:
+    """The generation whose going live answers a rebuild requested now: one beyond the
+    highest generation started, the live one or the one a running rebuild is building.
+
+    A rebuild already running when the request came may have read the log before its cause
+    (an erasure) was appended; one that starts later cannot have. Read after the cause
+    commits: a rebuild the request then sees starting is counted as too early, which can
+    only cost one rebuild more, never one too few.
+    """
+    row = conn.execute(
+        text("SELECT generation, rebuilding FROM projections WHERE name = :n"), {"n": name}
+    ).one()
+    return max(row.generation, row.rebuilding or 0) + 1
+
+
+def _live_generations(engine: Engine, projections: Sequence[Projection]) -> dict[str, int]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT name, generation FROM projections WHERE name = ANY(:n)"),
+            {"n": [p.name for p in projections]},
+        ).all()
+    return {row.name: row.generation for row in rows}
 
 
 REBUILD_LOCK_SPACE = 74_060

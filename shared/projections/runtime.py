@@ -17,7 +17,7 @@ shared/projections/partitions.py, docs/scaling.md). Its parts, one module each:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Engine
 
@@ -177,24 +177,33 @@ class Runtime:
             release(self.store, projection, t, self.batch, skip_event=skip_event) for t in tenants
         ]
 
-    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+    def rebuild(
+        self, name: str, progress: Progress | None = None, wanted: int | None = None
+    ) -> int:
         """Build the next generation of ``name`` from position 0 beside the live one, then
         switch.
 
         Parameters:
             name: the projection.
             progress: called with (events done, head) as the rebuild goes.
+            wanted: the generation that answers the request
+                (:func:`shared.projections.rebuild.wanted_generation`): if it is live by
+                this rebuild's turn, nothing is rebuilt.
 
         Returns:
-            The new generation.
+            The generation live now.
 
         Raises:
             KeyError: ``name`` is not one of this runtime's projections.
         """
-        return self.rebuild_many([name], progress)[name]
+        want = None if wanted is None else {name: wanted}
+        return self.rebuild_many([name], progress, want)[name]
 
     def rebuild_many(
-        self, names: Sequence[str], progress: Progress | None = None
+        self,
+        names: Sequence[str],
+        progress: Progress | None = None,
+        wanted: Mapping[str, int] | None = None,
     ) -> dict[str, int]:
         """Rebuild several projections in one pass over the log (each event read once).
 
@@ -204,9 +213,10 @@ class Runtime:
         Parameters:
             names: the projections.
             progress: called with (events done, head) as the rebuild goes.
+            wanted: see :func:`shared.projections.rebuild.rebuild_many`.
 
         Returns:
-            Name -> the new generation.
+            Name -> the generation live now (new for those rebuilt).
 
         Raises:
             KeyError: a name is not one of this runtime's projections.
@@ -221,6 +231,7 @@ class Runtime:
             partitions=self.partitions,
             chunk_events=self.chunk_events,
             progress=progress,
+            wanted=wanted,
         )
 
     def status(self) -> list[Status]:

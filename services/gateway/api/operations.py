@@ -10,6 +10,7 @@ from marshmallow import Schema, fields
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.domain.errors import Forbidden, NotFound
+from shared.projections.rebuild import wanted_generation
 from shared.wakeups import send_rebuild
 
 blp = Blueprint(
@@ -81,4 +82,6 @@ def rebuild_projection(name: str) -> Any:
     _admin()
     if name not in resources().projections.projections:
         raise NotFound(f"no projection {name!r}")
-    return {"name": name, "message_id": send_rebuild(name, resources().broker)}
+    with resources().engine.connect() as conn:
+        wanted = wanted_generation(conn, name)  # a rebuild running now may predate the ask
+    return {"name": name, "message_id": send_rebuild(name, resources().broker, wanted)}
