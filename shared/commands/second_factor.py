@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass
 
 import pyotp
+from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import find_person, require_admin
@@ -50,6 +51,34 @@ class SecondFactor:
 
 def stream_of(person_id: uuid.UUID) -> str:
     return f"second-factor-{person_id}"
+
+
+def without_second_factor(conn: Connection, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The organisation's active people who have no second factor now (none enrolled, or
+    removed since): one index look-up per person's factor stream.
+
+    Parameters:
+        conn: a connection (the caller's transaction).
+        tenant_id: the organisation.
+    """
+    people = [
+        row.id
+        for row in conn.execute(
+            text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active'"),
+            {"t": tenant_id},
+        )
+    ]
+    streams = {stream_of(p): p for p in people}
+    latest = conn.execute(
+        text(
+            "SELECT DISTINCT ON (stream_id) stream_id, type FROM events "
+            "WHERE stream_id = ANY(:s) AND type IN ('SecondFactorEnrolled', 'SecondFactorRemoved') "
+            "ORDER BY stream_id, version DESC"
+        ),
+        {"s": list(streams)},
+    )
+    enrolled = {streams[row.stream_id] for row in latest if row.type == "SecondFactorEnrolled"}
+    return [p for p in people if p not in enrolled]
 
 
 def second_factor_of(store: EventStore, person_id: uuid.UUID) -> SecondFactor | None:

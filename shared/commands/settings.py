@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor, append
+from shared.commands.second_factor import without_second_factor
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.privacy import K_FLOOR, effective_k
 from shared.eventlog import EventStore, NewEvent
@@ -129,8 +130,9 @@ def change_settings(
     if errors:
         raise InvalidInput("invalid settings", errors)
     with store.engine.begin() as conn:
+        was_required = totp_required(conn, actor.tenant_id)
         if require_totp is None:
-            require_totp = totp_required(conn, actor.tenant_id)
+            require_totp = was_required
         data = {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks, "require_totp": require_totp}
         append(
             store,
@@ -139,4 +141,22 @@ def change_settings(
             f"org-{actor.tenant_id}",
             [NewEvent("OrganizationSettingsChanged", data)],
         )
+        if require_totp and not was_required:
+            _sign_out_those_without_a_factor(store, conn, actor)
     return OrganisationSettings(k, pulse_cadence_weeks, True, require_totp)
+
+
+def _sign_out_those_without_a_factor(store: EventStore, conn: Connection, actor: Actor) -> None:
+    """A second factor just became required: every session and token of a person who has
+    none ends (``SignedOutEverywhere``), so their next login goes through enrolment. The
+    admin deciding keeps theirs (they are here, and enrol at their next login)."""
+    for person_id in without_second_factor(conn, actor.tenant_id):
+        if person_id != actor.person_id:
+            append(
+                store,
+                conn,
+                actor,
+                f"person-{person_id}",
+                [NewEvent("SignedOutEverywhere", {"person_id": str(person_id)})],
+                key=None,
+            )

@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from shared.eventlog import EventStore
 from tests.conftest import DemoOrg, make_org
 from tests.portal.conftest import Member, csrf_of
-from tests.portal.second_factor_steps import RECOVERY, code_at, password_step, secret_on
+from tests.portal.second_factor_steps import RECOVERY, code_at, enrol, password_step, secret_on
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +38,11 @@ def test_the_setting_is_kept_and_unchanged_when_not_sent(app: Flask, store: Even
     body = {"k": 6, "pulse_cadence_weeks": 2}
     answer = client.put("/api/v1/org/settings", json=body, headers=headers).get_json()
     assert (answer["k"], answer["require_totp"]) == (6, True)
+    # The employee's token predates the requirement and they have no factor: it ended.
     refused = client.put(
         "/api/v1/org/settings", json={**body, "require_totp": False}, headers=employee
     )
-    assert refused.status_code == 403
+    assert refused.status_code == 401
 
 
 def enrol_at_login(client: FlaskClient) -> tuple[str, str]:
@@ -126,3 +127,42 @@ def test_an_admin_requires_it_on_the_page(app: Flask, store: EventStore) -> None
     member = Member(other.people["platform-1"], other.emails["platform-1"], other.password, client)
     refused = member.post("/account/second-factor/organisation", {})
     assert refused.status_code == 403
+
+
+def test_requiring_it_ends_the_sessions_and_tokens_of_those_without_one(
+    app: Flask, store: EventStore
+) -> None:
+    """Sessions and tokens made without a second factor end when one becomes required (the
+    admin deciding keeps theirs); those of people with a factor go on; saving the settings
+    again ends nothing more."""
+    org = make_org(store, people_per_team=1)
+    admin = org.headers(app.test_client(), "admin")
+    portal = app.test_client()
+    assert password_step(portal, org.emails["platform-1"], org.password) == "/"
+    assert portal.get("/plan").status_code == 200
+    token = org.headers(app.test_client(), "platform-1")
+    enrolled = app.test_client()
+    password_step(enrolled, org.emails["platform-manager"], org.password)
+    enrol(
+        Member(
+            org.people["platform-manager"], org.emails["platform-manager"], org.password, enrolled
+        )
+    )
+
+    body = {"k": 5, "pulse_cadence_weeks": 1, "require_totp": True}
+    client = app.test_client()
+    assert client.put("/api/v1/org/settings", json=body, headers=admin).status_code == 200
+
+    gone = portal.get("/plan")
+    assert gone.status_code == 302 and "/login" in gone.headers["Location"]
+    assert client.get("/api/v1/me", headers=token).status_code == 401
+    assert enrolled.get("/plan").status_code == 200  # had a factor: goes on
+    assert client.get("/api/v1/org/settings", headers=admin).status_code == 200  # the admin's
+
+    # Back in through enrolment; saving the settings again ends nothing.
+    assert password_step(portal, org.emails["platform-1"], org.password) == "/login/enrol"
+    enrol_at_login(portal)
+    assert portal.get("/plan").status_code == 200
+    body = {"k": 6, "pulse_cadence_weeks": 1, "require_totp": True}
+    assert client.put("/api/v1/org/settings", json=body, headers=admin).status_code == 200
+    assert portal.get("/plan").status_code == 200
