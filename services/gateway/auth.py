@@ -97,6 +97,20 @@ INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
 
 
 @dataclass
+class SsoHooks:
+    """What single sign-on (services/gateway/sso.py, which sets these) adds to the login:
+    routing an e-mail to its provider, refusing passwords where SSO is required, and the
+    provider's logout."""
+
+    route: Callable[[str, bool, str], Any] = lambda email, has_password, next_page: None
+    password_refusal: Callable[[uuid.UUID, uuid.UUID], str | None] = lambda t, p: None
+    logout_target: Callable[[], str | None] = lambda: None
+
+
+SSO = SsoHooks()
+
+
+@dataclass
 class PortalUser:
     """The Flask-Login user: a person of the directory."""
 
@@ -238,10 +252,9 @@ def authenticate(email: str, password: str) -> PortalUser:
     user = load_person(person.id) if ok and person else None
     if user is None:
         raise Unauthorized("wrong e-mail or password")
-    from services.gateway.sso import REQUIRED, password_allowed
-
-    if not password_allowed(user.tenant_id, user.person_id):
-        raise Unauthorized(REQUIRED)
+    refusal = SSO.password_refusal(user.tenant_id, user.person_id)
+    if refusal:
+        raise Unauthorized(refusal)
     return user
 
 
@@ -299,10 +312,8 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
-        from services.gateway import sso
-
         next_page = local_target(request.args.get("next"), url_for("portal.index"))
-        routed = sso.route(form.email.data or "", bool(form.password.data), next_page)
+        routed = SSO.route(form.email.data or "", bool(form.password.data), next_page)
         wait = login_backoff(form.email.data or "")
         if routed is not None:
             return routed
@@ -352,9 +363,7 @@ def complete_login(user: PortalUser) -> None:
 
 @bp.post("/logout")
 def logout() -> Any:
-    from services.gateway.sso import logout_target
-
-    provider_logout = logout_target()  # RP-initiated logout of an SSO session
+    provider_logout = SSO.logout_target()  # RP-initiated logout of an SSO session
     pending_login.clear()
     end_session()
     return redirect(provider_logout or url_for("auth.login"))

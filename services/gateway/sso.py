@@ -80,14 +80,14 @@ def _is_break_glass(conn: Any, connection: Connection, email: str) -> bool:
     return found is not None
 
 
-def password_allowed(tenant_id: uuid.UUID, person_id: uuid.UUID) -> bool:
-    """Whether a password may sign this person in: not when their organisation requires
-    SSO, unless they are its break-glass admin."""
+def password_refusal(tenant_id: uuid.UUID, person_id: uuid.UUID) -> str | None:
+    """Why a password may not sign this person in (their organisation requires SSO and
+    they are not its break-glass admin), or None."""
     with resources().engine.connect() as conn:
         connection = connection_for_tenant(conn, tenant_id)
     if connection is None or not connection.sso_required:
-        return True
-    return connection.break_glass_person_id == person_id
+        return None
+    return None if connection.break_glass_person_id == person_id else REQUIRED
 
 
 def begin(connection: Connection, email: str | None, next_page: str) -> Response:
@@ -197,5 +197,10 @@ def logout_target() -> str | None:
 
 
 def init_app(app: Flask) -> None:
+    from services.gateway import auth
+
+    auth.SSO.route = route
+    auth.SSO.password_refusal = password_refusal
+    auth.SSO.logout_target = logout_target
     app.extensions["sso_discovery"] = oidc.Discovery()
     app.register_blueprint(bp)
