@@ -27,8 +27,17 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749 import grants
 from authlib.oidc.core.grants import OpenIDCode
-from flask import Blueprint, Flask, Response, current_app, jsonify, redirect, request, session
-from flask import render_template
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+)
 
 from services.calendar_provider.oauth import Client, S256Required, User
 from services.calendar_provider.oidc_tokens import FAULTS, IdentityState, OidcCode
@@ -114,7 +123,7 @@ class OidcCodeGrant(grants.AuthorizationCodeGrant):
         found = self.server.state.find_code(code)
         if found is None or found.client_id != client.client_id or found.is_expired():
             return None
-        return found  # type: ignore[no-any-return]
+        return found
 
     def delete_authorization_code(self, authorization_code: OidcCode) -> None:
         self.server.state.take_code(authorization_code.code)
@@ -211,7 +220,7 @@ def authorize() -> Any:
 
 @bp.post("/oidc/token")
 def token() -> Response:
-    return identity().server.create_token_response()  # type: ignore[no-any-return]
+    return identity().server.create_token_response()
 
 
 @bp.route("/oidc/userinfo", methods=["GET", "POST"])

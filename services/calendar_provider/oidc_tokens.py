@@ -99,7 +99,7 @@ class IdentityState:
 
     def jwks(self) -> dict[str, Any]:
         with self.lock:
-            return KeySet(list(self.keys)).as_dict(private=False)
+            return dict(KeySet(list(self.keys)).as_dict(private=False))
 
     def rotate(self) -> str:
         """Publish a new signing key (the previous one stays published); its kid."""

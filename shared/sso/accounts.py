@@ -72,7 +72,9 @@ def person_for(store: EventStore, connection: Connection, claims: dict[str, Any]
         if email is None:
             raise SsoError("e-mail missing or not verified", NOT_VERIFIED)
         if email_domain(email) not in connection.domains:
-            raise SsoError("e-mail outside the organisation's domains", NO_ACCOUNT.format(email=email))
+            raise SsoError(
+                "e-mail outside the organisation's domains", NO_ACCOUNT.format(email=email)
+            )
         row = _person(conn, "lower(email) = :e", e=email)
         if row is not None and row.tenant_id != tenant:
             raise SsoError("e-mail belongs to another organisation", NO_ACCOUNT.format(email=email))

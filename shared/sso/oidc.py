@@ -123,7 +123,7 @@ class Discovery:
             if force:
                 self._forced[issuer] = now
         if cached is not None and not force and now - cached.fetched_at < METADATA_SECONDS:
-            return cached.value  # type: ignore[no-any-return]
+            return cached.value
         raw = self._get(self.metadata(issuer)["jwks_uri"])
         try:
             keys = KeySet.import_key_set(raw)

@@ -161,8 +161,9 @@ def start(world: SsoWorld, email: str, password: str = "") -> Journey:
     return journey
 
 
-def at_provider(world: SsoWorld, journey: Journey, email: str) -> Journey:
-    """Sign in at the provider; keeps the callback URL it sends the browser to."""
+def at_provider(world: SsoWorld, journey: Journey, who: str) -> Journey:
+    """Sign in at the provider as ``who``; keeps the callback URL it sends the browser to."""
+    email = world.email(who)
     assert journey.authorize_url.startswith(world.provider_url), journey.authorize_url
     page = journey.http.get(journey.authorize_url, allow_redirects=False, timeout=10)
     if page.status_code == 200:
@@ -183,7 +184,7 @@ def finish(journey: Journey) -> requests.Response:
 
 
 def sign_in(world: SsoWorld, who: str) -> Journey:
-    journey = at_provider(world, start(world, world.email(who)), world.email(who))
+    journey = at_provider(world, start(world, world.email(who)), who)
     finish(journey)
     return journey
 
