@@ -61,13 +61,29 @@ def person_for(store: EventStore, connection: Connection, claims: dict[str, Any]
     """
     tenant = connection.tenant_id
     hashed = identity_hash(connection.issuer, str(claims["sub"]))
+    with store.engine.connect() as conn:  # the common case: one read, no transaction
+        known = conn.execute(
+            text(
+                "SELECT p.id, p.status FROM sso_identities i JOIN people p ON p.id = i.person_id "
+                "AND p.tenant_id = i.tenant_id WHERE i.tenant_id = :t AND i.identity_hash = :h"
+            ),
+            {"t": tenant, "h": hashed},
+        ).first()
+    if known is not None:
+        if known.status != "active":
+            raise SsoError("linked person not active", ENDED)
+        return uuid.UUID(str(known.id))
+    return _first_sign_in(store, connection, claims, hashed)
+
+
+def _first_sign_in(
+    store: EventStore, connection: Connection, claims: dict[str, Any], hashed: str
+) -> uuid.UUID:
+    """Match by verified e-mail (or create just in time) and link, in one transaction."""
+    tenant = connection.tenant_id
     with store.engine.begin() as conn:
-        linked = linked_person(conn, tenant, hashed)
-        if linked is not None:
-            row = _person(conn, "id = :p AND tenant_id = :t", p=linked, t=tenant)
-            if row is None or row.status != "active":
-                raise SsoError("linked person not active", ENDED)
-            return linked
+        if linked_person(conn, tenant, hashed) is not None:  # linked by a parallel sign-in
+            raise SsoError("identity linked meanwhile", "Sign-in raced another: try again.")
         email = verified_email(claims)
         if email is None:
             raise SsoError("e-mail missing or not verified", NOT_VERIFIED)

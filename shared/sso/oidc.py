@@ -80,6 +80,10 @@ class Discovery:
         self._keys: dict[str, _Cached] = {}
         self._forced: dict[str, float] = {}
         self._http = requests.Session()
+        self.adapter = requests.adapters.HTTPAdapter(pool_maxsize=16)
+        """Shared by every token request: kept-alive connections to the providers."""
+        self._http.mount("https://", self.adapter)
+        self._http.mount("http://", self.adapter)
 
     def _get(self, url: str) -> Any:
         try:
@@ -140,10 +144,16 @@ class Discovery:
             self._keys.pop(issuer, None)
 
 
-def _session(client_id: str, secret: str, redirect_uri: str, meta: dict[str, Any]) -> Any:
+def _session(
+    client_id: str,
+    secret: str,
+    redirect_uri: str,
+    meta: dict[str, Any],
+    adapter: requests.adapters.HTTPAdapter | None = None,
+) -> Any:
     methods = meta.get("token_endpoint_auth_methods_supported") or ["client_secret_basic"]
     method = "client_secret_basic" if "client_secret_basic" in methods else "client_secret_post"
-    return OAuth2Session(
+    session = OAuth2Session(
         client_id,
         secret,
         scope=SCOPE,
@@ -152,6 +162,10 @@ def _session(client_id: str, secret: str, redirect_uri: str, meta: dict[str, Any
         token_endpoint_auth_method=method,
         default_timeout=HTTP_SECONDS,
     )
+    if adapter is not None:  # a session of its own (its token), the shared connections
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+    return session
 
 
 def start(
@@ -192,10 +206,11 @@ def finish(
     """
     meta = discovery.metadata(issuer)
     try:
-        with _session(client_id, client_secret, redirect_uri, meta) as client:
-            token = client.fetch_token(
-                meta["token_endpoint"], code=code, code_verifier=started.code_verifier
-            )
+        # Not closed: closing would close the shared adapter's kept-alive connections.
+        client = _session(client_id, client_secret, redirect_uri, meta, discovery.adapter)
+        token = client.fetch_token(
+            meta["token_endpoint"], code=code, code_verifier=started.code_verifier
+        )
     except (OAuth2Error, requests.RequestException, ValueError) as err:
         raise SsoError(f"code exchange failed: {err}") from None
     raw = token.get("id_token")
