@@ -18,6 +18,7 @@ Run it alone: ``.venv/bin/python -m bench --only sso --no-write``.
 
 from __future__ import annotations
 
+import html
 import re
 import secrets
 import tempfile
@@ -41,6 +42,7 @@ TITLE = "SSO callback"
 PEOPLE = 20
 TARGET_S = 0.100
 _CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+_CONTINUE = re.compile(r'<a href="([^"]+)" data-sso-continue>')
 
 
 def _progress(message: str) -> None:
@@ -53,8 +55,10 @@ def _callback_path(app: Any, provider: requests.Session, email: str) -> tuple[An
     token = _CSRF.search(client.get("/login").get_data(as_text=True))
     assert token, "no CSRF token on the login page"
     answer = client.post("/login", data={"csrf_token": token.group(1), "email": email})
-    assert answer.status_code == 302, answer.status_code
-    authorize = answer.headers["Location"]
+    assert answer.status_code == 200, answer.status_code
+    found = _CONTINUE.search(answer.get_data(as_text=True))
+    assert found, "no link to the provider"
+    authorize = html.unescape(found.group(1))
     page = provider.get(authorize, allow_redirects=False, timeout=10)
     if page.status_code == 200:
         page = provider.post(

@@ -105,6 +105,9 @@ class SsoHooks:
     route: Callable[[str, bool, str], Any] = lambda email, has_password, next_page: None
     password_refusal: Callable[[uuid.UUID, uuid.UUID], str | None] = lambda t, p: None
     logout_target: Callable[[], str | None] = lambda: None
+    leave: Callable[[str], Any] = redirect
+    """How the browser is sent to the provider after a form (a page, not a redirect: the
+    pages' CSP ``form-action 'self'`` would block a redirect to another origin)."""
 
 
 SSO = SsoHooks()
@@ -366,7 +369,9 @@ def logout() -> Any:
     provider_logout = SSO.logout_target()  # RP-initiated logout of an SSO session
     pending_login.clear()
     end_session()
-    return redirect(provider_logout or url_for("auth.login"))
+    if provider_logout:
+        return SSO.leave(provider_logout)
+    return redirect(url_for("auth.login"))
 
 
 def invitation_serializer() -> URLSafeTimedSerializer:

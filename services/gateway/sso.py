@@ -112,7 +112,23 @@ def begin(connection: Connection, email: str | None, next_page: str) -> Response
         "t": now,
     }
     session[PENDING_KEY] = pending
-    return redirect(started.url)  # type: ignore[return-value]
+    return continue_to(started.url)
+
+
+def continue_to(target: str, signing_out: bool = False) -> Response:
+    """A page sending the browser on to the provider (a meta refresh and a link): the login
+    and logout forms cannot be redirected to another origin under ``form-action 'self'``."""
+    page = render_template(
+        "auth/sso_continue.html",
+        target=target,
+        heading="Signing you out" if signing_out else "Signing you in",
+        explanation="Your company's sign-in takes over from here."
+        if not signing_out
+        else "Ending your session at your company's sign-in too.",
+    )
+    response = Response(page, status=200)
+    response.headers["Cache-Control"] = "no-store"
+    return response  # type: ignore[return-value]
 
 
 def _refused(err: oidc.SsoError, status: int = 401) -> Response:
@@ -202,5 +218,6 @@ def init_app(app: Flask) -> None:
     auth.SSO.route = route
     auth.SSO.password_refusal = password_refusal
     auth.SSO.logout_target = logout_target
+    auth.SSO.leave = lambda target: continue_to(target, signing_out=True)
     app.extensions["sso_discovery"] = oidc.Discovery()
     app.register_blueprint(bp)

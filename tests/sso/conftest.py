@@ -4,6 +4,7 @@ loopback ports, and an organisation whose own e-mail domain is routed to the pro
 from __future__ import annotations
 
 import dataclasses
+import html
 import re
 import secrets
 import uuid
@@ -156,9 +157,18 @@ def start(world: SsoWorld, email: str, password: str = "") -> Journey:
         allow_redirects=False,
         timeout=10,
     )
-    assert answer.status_code == 302, answer.text
-    journey.authorize_url = answer.headers["Location"]
+    assert answer.status_code == 200, answer.text
+    journey.authorize_url = continue_link(answer.text)
     return journey
+
+
+def continue_link(page: str) -> str:
+    """The provider's URL on the "Signing you in/out" page (a meta refresh and a link)."""
+    found = re.search(r'<a href="([^"]+)" data-sso-continue>', page)
+    assert found, page
+    refresh = re.search(r'http-equiv="refresh" content="0;url=([^"]+)"', page)
+    assert refresh and refresh.group(1) == found.group(1)
+    return html.unescape(found.group(1))
 
 
 def at_provider(world: SsoWorld, journey: Journey, who: str) -> Journey:
