@@ -128,7 +128,7 @@ def continue_to(target: str, signing_out: bool = False) -> Response:
     )
     response = Response(page, status=200)
     response.headers["Cache-Control"] = "no-store"
-    return response  # type: ignore[return-value]
+    return response
 
 
 def _refused(err: oidc.SsoError, status: int = 401) -> Response:

@@ -46,7 +46,8 @@ def token(key: Any = KEY, header: dict[str, Any] | None = None, **claims: Any) -
 
 
 def verify(raw: str, skew: int = 60, discovery: Any = None) -> dict[str, Any]:
-    return verify_id_token(discovery or StandIn([KEY]), ISSUER, CLIENT, raw, NONCE, skew)
+    stand_in: Any = discovery or StandIn([KEY])
+    return verify_id_token(stand_in, ISSUER, CLIENT, raw, NONCE, skew)
 
 
 def test_a_good_token_passes() -> None:
