@@ -185,3 +185,32 @@ def test_logout_ends_the_provider_session_too(sso_world: SsoWorld) -> None:
     again = start(sso_world, sso_world.email("ada"))  # the provider asks for the password again
     page = journey.http.get(again.authorize_url, allow_redirects=False, timeout=10)
     assert page.status_code == 200 and 'name="password"' in page.text
+
+
+def test_an_unreachable_provider_is_a_clear_answer_and_writes_nothing(
+    sso_world: SsoWorld,
+) -> None:
+    sso_world.configure(issuer="http://127.0.0.1:1")  # nothing listens there
+    try:
+        journey_http = requests.Session()
+        page = journey_http.get(f"{sso_world.gateway_url}/login", timeout=10)
+        from tests.sso.conftest import csrf
+
+        with sso_world.store.engine.connect() as conn:
+            head = conn.execute(text("SELECT max(position) FROM events")).scalar_one()
+        answer = journey_http.post(
+            f"{sso_world.gateway_url}/login",
+            data={"csrf_token": csrf(page.text), "email": sso_world.email("ada"), "password": ""},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert answer.status_code == 502
+        assert "could not be reached" in answer.text
+        with sso_world.store.engine.connect() as conn:
+            written = conn.execute(
+                text("SELECT count(*) FROM events WHERE position > :p AND tenant_id = :t"),
+                {"p": head, "t": sso_world.tenant_id},
+            ).scalar_one()
+        assert written == 0
+    finally:
+        sso_world.configure()
