@@ -34,6 +34,7 @@ from bench import (
     releases,
     scaling,
     soak,
+    sso,
 )
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
 
@@ -52,6 +53,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     scaling.run,
     rebuild_memory.run,
     releases.run,
+    sso.run,
 ]
 
 INTRO = f"""\

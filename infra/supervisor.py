@@ -249,6 +249,10 @@ class Supervisor:
                     "manager": "grace@demo.test",
                     "admin": "admin@demo.test",
                 }
+            if self.demo_logins:
+                from infra.demo_sso import connect_demo_sso
+
+                connect_demo_sso(store, self.env, self.say)
         finally:
             store.engine.dispose()
 

@@ -166,6 +166,8 @@ class Settings:
     """A portal session not used for this long ends (shared/sessions.py)."""
     session_max_hours: int = 24 * 7
     """A portal session ends this long after login, however busy."""
+    sso_clock_skew_seconds: int = 60
+    """The clock skew allowed when checking an ID token's times (docs/sso.md)."""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -215,6 +217,7 @@ class Settings:
             slack=_slack(env),
             session_idle_minutes=_int(env, "COMPOUND_SESSION_IDLE_MINUTES", 120, minimum=1),
             session_max_hours=_int(env, "COMPOUND_SESSION_MAX_HOURS", 24 * 7, minimum=1),
+            sso_clock_skew_seconds=_int(env, "COMPOUND_SSO_CLOCK_SKEW_SECONDS", 60),
         )
 
     def require_secret_key(self) -> str:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from flask import Flask
 
-from services.calendar_provider import routes
+from services.calendar_provider import oidc, routes
 from services.calendar_provider.book import CalendarBook
 from services.calendar_provider.oauth import Client, build_server
 from services.calendar_provider.storage import ProviderStorage
@@ -54,4 +54,5 @@ def create_app(settings: ProviderServerSettings) -> Flask:
         settings=settings, storage=storage, server=server, protector=protector, book=book
     )
     app.register_blueprint(routes.bp)
+    oidc.install(app, settings)  # sign-in for the demo organisation (docs/sso.md)
     return app

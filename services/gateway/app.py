@@ -27,6 +27,7 @@ from services.gateway import (
     security,
     session_end,
     slack,
+    sso,
 )
 from services.gateway import resources as resources_module
 from shared.settings import Settings
@@ -74,6 +75,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     reset.init_app(app)
     session_end.init_app(app)
     second_factor.init_app(app)
+    sso.init_app(app)
     api.init_app(app)
     feedback.init_app(app)
     confirm.init_app(app)

@@ -32,7 +32,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from services.gateway import pending_login, web_sessions
 from services.gateway.context import current_request, request_globals
@@ -94,6 +94,23 @@ def _skip_limiter_hooks(app: Flask) -> None:
 
 
 INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
+
+
+@dataclass
+class SsoHooks:
+    """What single sign-on (services/gateway/sso.py, which sets these) adds to the login:
+    routing an e-mail to its provider, refusing passwords where SSO is required, and the
+    provider's logout."""
+
+    route: Callable[[str, bool, str], Any] = lambda email, has_password, next_page: None
+    password_refusal: Callable[[uuid.UUID, uuid.UUID], str | None] = lambda t, p: None
+    logout_target: Callable[[], str | None] = lambda: None
+    leave: Callable[[str], Any] = redirect
+    """How the browser is sent to the provider after a form (a page, not a redirect: the
+    pages' CSP ``form-action 'self'`` would block a redirect to another origin)."""
+
+
+SSO = SsoHooks()
 
 
 @dataclass
@@ -238,6 +255,9 @@ def authenticate(email: str, password: str) -> PortalUser:
     user = load_person(person.id) if ok and person else None
     if user is None:
         raise Unauthorized("wrong e-mail or password")
+    refusal = SSO.password_refusal(user.tenant_id, user.person_id)
+    if refusal:
+        raise Unauthorized(refusal)
     return user
 
 
@@ -271,7 +291,9 @@ class LoginForm(FlaskForm):
     # No wtforms Email(): it needs the optional email_validator package (a 500 without it),
     # and a malformed address simply matches no account.
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=320), storable])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=200)])
+    # Optional: an e-mail of an organisation with single sign-on goes to its provider
+    # (services/gateway/sso.py); for everyone else the view asks for the password.
+    password = PasswordField("Password", validators=[Optional(), Length(max=200)])
 
 
 class InvitationForm(FlaskForm):
@@ -293,15 +315,24 @@ def login() -> Any:
     form = LoginForm()
     status = 200
     if form.validate_on_submit():
+        next_page = local_target(request.args.get("next"), url_for("portal.index"))
+        routed = SSO.route(form.email.data or "", bool(form.password.data), next_page)
         wait = login_backoff(form.email.data or "")
-        if wait:
+        if routed is not None:
+            return routed
+        if not form.password.data:
+            form.password.errors = ["This field is required."]
+            status = 422
+        elif wait:
             form.email.errors = [f"Too many failed attempts: try again in {wait} seconds."]
             status = 429
         else:
             try:
                 user = authenticate(form.email.data or "", form.password.data or "")
-            except Unauthorized:
-                form.password.errors = ["Wrong e-mail or password."]
+            except Unauthorized as err:
+                form.password.errors = [
+                    err.detail if err.detail.startswith("Your") else "Wrong e-mail or password."
+                ]
                 status = 401
             else:
                 return after_password(
@@ -335,8 +366,11 @@ def complete_login(user: PortalUser) -> None:
 
 @bp.post("/logout")
 def logout() -> Any:
+    provider_logout = SSO.logout_target()  # RP-initiated logout of an SSO session
     pending_login.clear()
     end_session()
+    if provider_logout:
+        return SSO.leave(provider_logout)
     return redirect(url_for("auth.login"))
 
 

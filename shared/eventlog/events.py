@@ -20,6 +20,7 @@ from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
+from shared.eventlog.events_sso import SSO_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -408,6 +409,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     *RELEASE_EVENTS,
     *SECOND_FACTOR_EVENTS,
     *CHAT_EVENTS,
+    *SSO_EVENTS,
 ]
 
 

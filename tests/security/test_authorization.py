@@ -536,6 +536,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/calendar"): get("/calendar"),
     ("POST", "/calendar/connect/<name>"): form("POST", "/calendar/connect/local"),
     ("GET", "/calendar/callback/<name>"): get("/calendar/callback/local?code=c&state=s"),
+    ("GET", "/auth/oidc/callback"): get("/auth/oidc/callback?code=c&state=s"),
     ("POST", "/calendar/disconnect/<name>"): form("POST", "/calendar/disconnect/local"),
     # -- slack --
     ("GET", "/slack"): get("/slack"),
@@ -673,6 +674,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/api/v1/events:import"): api("POST", "/api/v1/events:import", import_events),
     ("GET", "/api/v1/org/levers"): get("/api/v1/org/levers"),
     ("GET", "/api/v1/org/settings"): get("/api/v1/org/settings"),
+    ("GET", "/api/v1/org/sso"): get("/api/v1/org/sso"),
+    ("PUT", "/api/v1/org/sso"): api(
+        "PUT", "/api/v1/org/sso", {"issuer": "https://sso.invalid", "client_id": "", "domains": []}
+    ),
+    ("DELETE", "/api/v1/org/sso"): api("DELETE", "/api/v1/org/sso"),
     ("PUT", "/api/v1/org/settings"): api(
         "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
     ),

@@ -21,6 +21,7 @@ from services.gateway.api import (
     operations,
     reads,
     session,
+    sso,
     verification,
     working_hours,
 )
@@ -68,6 +69,7 @@ BLUEPRINTS = (
     working_hours.blp,
     absences.blp,
     verification.blp,
+    sso.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
