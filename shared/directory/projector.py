@@ -68,6 +68,7 @@ def _invited(conn: Connection, e: RecordedEvent) -> None:
             id=person_id,
             tenant_id=e.tenant_id,
             email=_personal(e.data["email"]),
+            display_name=_personal(e.data.get("display_name")),
             role=e.data["role"],
             status="invited",
             invited_at=e.occurred_at,

@@ -102,6 +102,8 @@ class PersonInvited(Schema):
     email = _personal_text(required=True, max_len=320)
     role = _choice(ROLES, required=True)
     team_id = fields.UUID(load_default=None, allow_none=True)
+    display_name = _personal_text(max_len=200)
+    """The name the admin gave (a CSV import); the person chooses theirs when joining."""
 
 
 class PersonJoined(Schema):

@@ -676,6 +676,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/org/settings"): api(
         "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
     ),
+    ("PATCH", "/api/v1/org/settings"): api("PATCH", "/api/v1/org/settings", {"k": 5}),
     ("GET", "/api/v1/projections"): get("/api/v1/projections"),
     ("POST", "/api/v1/projections/<string:name>/rebuild"): api(
         "POST", "/api/v1/projections/capital/rebuild"
