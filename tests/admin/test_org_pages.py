@@ -1,0 +1,101 @@
+"""The console's settings, teams, audit and integrations pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+
+from shared.commands import JournalCommands
+from tests.admin.conftest import Console
+
+pytestmark = pytest.mark.integration
+
+
+def _settings(console: Console) -> list[dict]:
+    return [e.data for e in console.events("OrganizationSettingsChanged")]
+
+
+def test_each_setting_changes_alone(console: Console):
+    page = console.page("/admin/settings")
+    assert "The smallest group any manager view shows" in page and "sso-settings" in page
+    for bad in ({"k": "2"}, {"k": "three"}, {"pulse_cadence_weeks": "3"}, {}):
+        response = console.post("/admin/settings", bad)
+        assert response.status_code == 422, bad
+        assert 'class="error' in response.get_data(as_text=True)
+    assert _settings(console) == []  # nothing written
+    assert console.post("/admin/settings", {"k": "4"}).status_code == 302
+    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 1, "require_totp": False}
+    assert console.post("/admin/settings", {"pulse_cadence_weeks": "2"}).status_code == 302
+    form = {"require_totp_form": "1", "require_totp": "on"}
+    assert console.post("/admin/settings", form).status_code == 302
+    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 2, "require_totp": True}
+    assert console.post("/admin/settings", {"require_totp_form": "1"}).status_code == 302
+    assert _settings(console)[-1]["require_totp"] is False
+    assert 'value="4"' in console.page("/admin/settings?saved=k")
+
+
+def test_the_team_tree_sizes_and_managers(console: Console):
+    org = console.org
+    assert console.post("/admin/teams", {"name": "Engineering"}).status_code == 302
+    engineering = next(e.data["team_id"] for e in console.events("TeamCreated")
+                       if e.data["parent_team_id"] is None and e.data["name"] != "platform"
+                       and e.data["name"] != "payments")  # fmt: skip
+    form = {"name": "Mobile", "parent_team_id": engineering}
+    assert console.post("/admin/teams", form).status_code == 302
+    assert console.events("TeamCreated")[-1].data["parent_team_id"] == engineering
+    for bad in ({"name": ""}, {"name": "x" * 201}, {"name": "X", "parent_team_id": "nope"}):
+        assert console.post("/admin/teams", bad).status_code == 422
+    other_parent = {"name": "X", "parent_team_id": "00000000-0000-4000-8000-000000000000"}
+    assert console.post("/admin/teams", other_parent).status_code == 422
+    assert len(console.events("TeamCreated")) == 4
+    page = console.page("/admin/teams")
+    assert page.index('data-team="Engineering" data-depth="0"') < page.index(
+        'data-team="Mobile" data-depth="1"'
+    )
+    assert page.count("below k: levers hidden") == 4  # 2 people a team; k = 5 by default
+    path = f"/admin/teams/{org.teams['payments']}/managers"
+    response = console.post(path, {"email": "nobody@nowhere.example"})
+    assert response.status_code == 422 and "Nobody in the organisation" in response.get_data(
+        as_text=True
+    )
+    assert console.post(path, {"email": org.emails["platform-2"].upper()}).status_code == 302
+    assert console.events("TeamManagerAssigned")[-1].data["person_id"] == str(
+        org.people["platform-2"]
+    )
+    assert "Platform-2" in console.page("/admin/teams")
+
+
+def test_the_audit_names_who_did_what_and_never_personal_content(console: Console, app):
+    org = console.org
+    console.post("/admin/settings", {"k": "6"})
+    console.post(f"/admin/people/{org.people['payments-1']}/role", {"role": "manager"})
+    journal: JournalCommands = app.extensions["compound"].journal
+    from shared.commands import Actor
+
+    employee = Actor(org.tenant_id, org.people["platform-1"], source="test")
+    journal.log_action(employee, "learning_bit", 5, "private", "SECRET-NOTE-42")
+    page = console.page("/admin/audit")
+    assert "OrganizationSettingsChanged" in page and "k: 6" in page
+    assert "PersonRoleChanged" in page and org.emails["payments-1"] in page
+    assert org.emails["admin"] in page and "SECRET-NOTE-42" not in page
+    assert "MicroActionLogged" not in page
+    page = console.page("/admin/audit?kind=organisation")
+    assert "k: 6" in page and "PersonRoleChanged" not in page
+    page = console.page(f"/admin/audit?actor={org.emails['admin']}&since=2000-01-01&until=9999-12-31")
+    assert "PersonRoleChanged" in page
+    assert "No entries" in console.page("/admin/audit?actor=someone@else.example")
+    assert "No entries" in console.page("/admin/audit?until=2000-01-01")
+    assert console.client.get("/admin/audit?since=yesterday").status_code == 422
+    response = console.client.get("/admin/audit.csv?kind=people")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0][:5] == ["position", "recorded_at", "who", "source", "event"]
+    assert any(r[4] == "PersonRoleChanged" and "role: manager" in r[6] for r in rows[1:])
+    assert "SECRET-NOTE-42" not in response.get_data(as_text=True)
+
+
+def test_integrations_show_counts_only(console: Console):
+    page = console.page("/admin/integrations")
+    assert "Set up Google Calendar" in page and "identity-integrations" in page
