@@ -56,7 +56,8 @@ def read_rows(text: str) -> list[Row]:
     """The rows of a pasted list or a CSV file, blank lines skipped.
 
     Each line is ``email[,name[,team[,role]]]``; a first line naming the columns (``email``
-    among them, any case) is a header and may order them differently or leave some out. Quoting follows CSV.
+    among them, any case) is a header and may order them differently or leave some out.
+    Quoting follows CSV.
 
     Parameters:
         text: the list.

@@ -25,7 +25,6 @@ from shared.domain.working_hours import time_zones
 from shared.eventlog import NewEvent
 from shared.security import hash_password
 
-
 BATCH_NAMESPACE = uuid.UUID("6c0d9f7e-3b1a-4f0e-9a51-2f0a3c7d1b42")
 
 
@@ -144,9 +143,7 @@ class PeopleCommands(OrganizationCore):
         self, conn: Connection, actor: Actor, batch_id: uuid.UUID, row: Invitee
     ) -> Invitation:
         person_id = batch_person_id(actor.tenant_id, batch_id, row.email)
-        known = conn.execute(
-            select(Person.tenant_id).where(Person.id == person_id)
-        ).scalar()
+        known = conn.execute(select(Person.tenant_id).where(Person.id == person_id)).scalar()
         if known == actor.tenant_id:
             return Invitation(person_id, row.email, replayed=True)
         owner = email_tenant(conn, row.email)

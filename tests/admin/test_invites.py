@@ -73,7 +73,9 @@ def test_one_person_by_the_form(console: Console):
     response = console.post("/admin/invite", {"email": "nope", "role": "employee"})
     assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
     response = console.post("/admin/invite", {"email": console.org.emails["platform-1"]})
-    assert response.status_code == 422 and "already has this address" in response.get_data(as_text=True)
+    assert response.status_code == 422 and "already has this address" in response.get_data(
+        as_text=True
+    )
     response = console.post("/admin/invite", {"email": other_email(), "team_id": str(uuid.uuid4())})
     assert response.status_code == 422 and "No team" in response.get_data(as_text=True)
     assert len(console.events("PersonInvited")) == before

@@ -83,7 +83,9 @@ def test_the_audit_names_who_did_what_and_never_personal_content(console: Consol
     assert "MicroActionLogged" not in page
     page = console.page("/admin/audit?kind=organisation")
     assert "k: 6" in page and "PersonRoleChanged" not in page
-    page = console.page(f"/admin/audit?actor={org.emails['admin']}&since=2000-01-01&until=9999-12-31")
+    page = console.page(
+        f"/admin/audit?actor={org.emails['admin']}&since=2000-01-01&until=9999-12-31"
+    )
     assert "PersonRoleChanged" in page
     assert "No entries" in console.page("/admin/audit?actor=someone@else.example")
     assert "No entries" in console.page("/admin/audit?until=2000-01-01")

@@ -67,8 +67,14 @@ def test_another_organisations_people_are_not_found(console: Console, app, store
     other = make_org(store, people_per_team=1)
     theirs = other.people["platform-1"]
     assert console.client.get(f"/admin/people/{theirs}").status_code == 404
-    for action, data in [("role", {"role": "admin"}), ("leave", {}), ("erase", {"confirm": "x"}),
-                         ("team", {"team_id": str(other.teams["platform"])}), ("resend", {})]:  # fmt: skip
+    actions = [
+        ("role", {"role": "admin"}),
+        ("leave", {}),
+        ("erase", {"confirm": "x"}),
+        ("team", {"team_id": str(other.teams["platform"])}),
+        ("resend", {}),
+    ]
+    for action, data in actions:
         assert console.post(f"/admin/people/{theirs}/{action}", data).status_code == 404, action
 
 

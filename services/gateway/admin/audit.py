@@ -139,9 +139,7 @@ def entries(
     actor_clause = ""
     if query.actor:
         actor_id = conn.execute(
-            select(Person.id).where(
-                Person.tenant_id == tenant_id, Person.email.ilike(query.actor)
-            )
+            select(Person.id).where(Person.tenant_id == tenant_id, Person.email.ilike(query.actor))
         ).scalar()
         actor_clause = "AND metadata->>'actor' = :actor"
         params["actor"] = str(actor_id) if actor_id else "-"
@@ -161,7 +159,8 @@ def entries(
 def _names(
     conn: Connection, tenant_id: uuid.UUID, rows: Iterable[Any]
 ) -> tuple[dict[str, str], dict[str, str]]:
-    person_ids, team_ids = set(), set()
+    person_ids: set[str] = set()
+    team_ids: set[str] = set()
     for r in rows:
         actor = r.metadata.get("actor")
         if actor and actor != "system":
@@ -193,7 +192,9 @@ def _entry(r: Any, people: dict[str, str], teams: dict[str, str]) -> Entry:
     details = [f"{f}: {r.data[f]}" for f in DETAILS if f in r.data and r.data[f] is not None]
     for f in TEAM_FIELDS:
         if r.data.get(f):
-            details.append(f"{f.removesuffix('_id').replace('_', ' ')}: {teams.get(r.data[f], '?')}")
+            details.append(
+                f"{f.removesuffix('_id').replace('_', ' ')}: {teams.get(r.data[f], '?')}"
+            )
     if r.type == "TeamCreated":
         details.insert(0, f"name: {teams.get(r.data['team_id'], '?')}")
     subject = people.get(r.data.get("person_id", ""), "") if r.data.get("person_id") else ""

@@ -33,9 +33,7 @@ def render_invite(state: FormState | None = None, status: int = 200) -> Any:
     with resources().engine.connect() as conn:
         teams = team_choices(conn, me().tenant_id)
     return (
-        render_template(
-            "admin/invite.html", teams=teams, roles=ROLES, state=state or FormState()
-        ),
+        render_template("admin/invite.html", teams=teams, roles=ROLES, state=state or FormState()),
         status,
     )
 

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, or_, select
+from sqlalchemy import Connection, false, func, or_, select
 
 from shared.directory import Person, Team, TeamMember
 
@@ -92,7 +92,7 @@ def people_page(
         try:
             where.append(member.c.team_id == uuid.UUID(query.team))
         except ValueError:
-            where.append(and_(False))
+            where.append(false())
     base = select(Person).outerjoin(member, member.c.person_id == Person.id).where(*where)
     total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     rows = conn.execute(
@@ -179,7 +179,8 @@ class TeamNode:
 
 def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
     """The organisation's teams in tree order (parents before their children, by name), each
-    with its active members (managers not counted) and its managers' names.
+    with its joined members (managers not counted) and its managers' names (joined or
+    invited).
 
     Parameters:
         conn: a database connection.
@@ -195,11 +196,14 @@ def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
         )
     }
     counts = conn.execute(
-        select(TeamMember.team_id, TeamMember.is_manager, func.count(), func.array_agg(
-            func.coalesce(Person.display_name, Person.email)
-        ))
+        select(
+            TeamMember.team_id,
+            TeamMember.is_manager,
+            func.count().filter(Person.status == "active"),
+            func.array_agg(func.coalesce(Person.display_name, Person.email)),
+        )
         .join(Person, Person.id == TeamMember.person_id)
-        .where(TeamMember.tenant_id == tenant_id, Person.status == "active")
+        .where(TeamMember.tenant_id == tenant_id, Person.status.in_(("invited", "active")))
         .group_by(TeamMember.team_id, TeamMember.is_manager)
     ).all()
     for team_id, is_manager, n, names in counts:

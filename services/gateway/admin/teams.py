@@ -75,9 +75,12 @@ def assign_manager(team_id: uuid.UUID) -> Any:
     field = f"manager-{team_id}"
     state = FormState(values=dict(request.form))
     with resources().engine.connect() as conn:
-        if conn.execute(
-            Team.__table__.select().where(Team.id == team_id, Team.tenant_id == tenant_id)
-        ).first() is None:
+        if (
+            conn.execute(
+                Team.__table__.select().where(Team.id == team_id, Team.tenant_id == tenant_id)
+            ).first()
+            is None
+        ):
             abort(404, "no such team in this organisation")
         person_id = person_by_email(conn, tenant_id, request.form.get("email", ""))
     if person_id is None:
