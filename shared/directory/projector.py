@@ -119,6 +119,31 @@ def _manager(conn: Connection, e: RecordedEvent) -> None:
     _join_team(conn, e.tenant_id, team_id, person_id, manager=True)
 
 
+@_handles("TeamRenamed")
+def _renamed(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(update(Team).where(Team.id == e.data["team_id"]).values(name=e.data["name"]))
+
+
+@_handles("TeamMoved")
+def _team_moved(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(Team)
+        .where(Team.id == e.data["team_id"])
+        .values(parent_team_id=e.data["parent_team_id"])
+    )
+
+
+@_handles("TeamManagerRemoved")
+def _manager_removed(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        delete(TeamMember).where(
+            TeamMember.team_id == e.data["team_id"],
+            TeamMember.person_id == e.data["person_id"],
+            TeamMember.is_manager.is_(True),
+        )
+    )
+
+
 @_handles("PersonMovedTeam")
 def _moved(conn: Connection, e: RecordedEvent) -> None:
     person_id = uuid.UUID(e.data["person_id"])

@@ -20,6 +20,7 @@ from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
+from shared.eventlog.events_teams import TEAM_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -369,6 +370,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     ),
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
+    *TEAM_EVENTS,
     (PersonInvited, "person_id", "An admin invited a person by e-mail."),
     (PersonJoined, "person_id", "An invited person set a password and joined."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),

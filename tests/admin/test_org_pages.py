@@ -39,9 +39,7 @@ def test_each_setting_changes_alone(console: Console):
 def test_the_team_tree_sizes_and_managers(console: Console):
     org = console.org
     assert console.post("/admin/teams", {"name": "Engineering"}).status_code == 302
-    engineering = next(e.data["team_id"] for e in console.events("TeamCreated")
-                       if e.data["parent_team_id"] is None and e.data["name"] != "platform"
-                       and e.data["name"] != "payments")  # fmt: skip
+    engineering = console.events("TeamCreated")[-1].data["team_id"]
     form = {"name": "Mobile", "parent_team_id": engineering}
     assert console.post("/admin/teams", form).status_code == 302
     assert console.events("TeamCreated")[-1].data["parent_team_id"] == engineering
@@ -57,14 +55,44 @@ def test_the_team_tree_sizes_and_managers(console: Console):
     assert page.count("below k: levers hidden") == 4  # 2 people a team; k = 5 by default
     path = f"/admin/teams/{org.teams['payments']}/managers"
     response = console.post(path, {"email": "nobody@nowhere.example"})
-    assert response.status_code == 422 and "Nobody in the organisation" in response.get_data(
-        as_text=True
-    )
+    assert response.status_code == 422
+    assert "Nobody in the organisation" in response.get_data(as_text=True)
     assert console.post(path, {"email": org.emails["platform-2"].upper()}).status_code == 302
-    assert console.events("TeamManagerAssigned")[-1].data["person_id"] == str(
-        org.people["platform-2"]
-    )
-    assert "Platform-2" in console.page("/admin/teams")
+    manager = str(org.people["platform-2"])
+    assert console.events("TeamManagerAssigned")[-1].data["person_id"] == manager
+    assert "Platform-2" in console.page(f"/admin/teams/{org.teams['payments']}")
+    remove = f"/admin/teams/{org.teams['payments']}/managers/{manager}/remove"
+    assert console.post(remove).status_code == 302
+    assert console.post(remove).status_code == 409  # not a manager of it any more
+    assert console.events("TeamManagerRemoved")[-1].data["person_id"] == manager
+
+
+def test_teams_are_renamed_and_moved_and_cycles_refused(console: Console):
+    org = console.org
+    console.post("/admin/teams", {"name": "Engineering"})
+    engineering = console.events("TeamCreated")[-1].data["team_id"]
+    platform = str(org.teams["platform"])
+    assert console.post(f"/admin/teams/{platform}/rename", {"name": " Core "}).status_code == 302
+    assert console.events("TeamRenamed")[-1].data["name"] == "Core"
+    assert console.post(f"/admin/teams/{platform}/rename", {"name": ""}).status_code == 422
+    move = {"parent_team_id": engineering}
+    assert console.post(f"/admin/teams/{platform}/move", move).status_code == 302
+    page = console.page("/admin/teams")
+    assert 'data-team="Core" data-depth="1"' in page
+    before = len(console.events("TeamMoved"))
+    # Engineering under Core (below it), or under itself: a cycle, refused with why.
+    for parent in (platform, engineering):
+        response = console.post(f"/admin/teams/{engineering}/move", {"parent_team_id": parent})
+        assert response.status_code == 422
+        assert "a team cannot be inside itself" in response.get_data(as_text=True)
+    assert len(console.events("TeamMoved")) == before
+    # The move form offers no team that would make a cycle.
+    page = console.page(f"/admin/teams/{engineering}")
+    assert f'<option value="{platform}"' not in page
+    assert console.post(f"/admin/teams/{platform}/move", {"parent_team_id": ""}).status_code == 302
+    assert console.events("TeamMoved")[-1].data["parent_team_id"] is None
+    audit = console.page("/admin/audit?kind=organisation")
+    assert "TeamRenamed" in audit and "name: Core" in audit and "parent: none" in audit
 
 
 def test_the_audit_names_who_did_what_and_never_personal_content(console: Console, app):

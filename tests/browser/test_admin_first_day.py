@@ -78,9 +78,12 @@ def test_an_admins_first_day(browser: Any, live_server: str, store: EventStore):
 
     # Ada manages Platform.
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Teams").click()
-    page.get_by_label("Manager's e-mail for Platform").fill(ada)
-    page.get_by_role("button", name="Add manager to Platform").click()
+    page.get_by_role("link", name="Platform").click()
+    page.get_by_label("New manager's e-mail").fill(ada)
+    page.get_by_role("button", name="Add manager").click()
     page.get_by_text("Manager assigned.").wait_for()
+    assert "Ada" in page.locator("#managers").inner_text()
+    page.get_by_role("link", name="Teams", exact=True).first.click()
     assert "Ada" in page.locator('tr[data-team="Platform"]').inner_text()
 
     # k to 4: the other settings keep their values.

@@ -444,6 +444,11 @@ def admin_manager(w: World, who: Identity) -> Call:
     return Call("POST", path, form={"email": email})
 
 
+def admin_remove_manager(w: World, who: Identity) -> Call:
+    manager, _ = w.person("omgr")  # a new manager of Sales
+    return Call("POST", f"/admin/teams/{w.teams['sales']}/managers/{manager}/remove", form={})
+
+
 def new_address() -> str:
     return f"new-{uuid.uuid4().hex[:10]}@matrix.test"
 
@@ -604,7 +609,15 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ),
     ("GET", "/admin/teams"): get("/admin/teams"),
     ("POST", "/admin/teams"): form("POST", "/admin/teams", name="Matrix team"),
+    ("GET", "/admin/teams/<uuid:team_id>"): get(lambda w: f"/admin/teams/{w.teams['sales']}"),
+    ("POST", "/admin/teams/<uuid:team_id>/rename"): lambda w, who: Call(
+        "POST", f"/admin/teams/{w.teams['sales']}/rename", form={"name": f"Sales {w.marker}"}
+    ),
+    ("POST", "/admin/teams/<uuid:team_id>/move"): lambda w, who: Call(
+        "POST", f"/admin/teams/{w.teams['sales']}/move", form={"parent_team_id": ""}
+    ),
     ("POST", "/admin/teams/<uuid:team_id>/managers"): admin_manager,
+    ("POST", "/admin/teams/<uuid:team_id>/managers/<uuid:person_id>/remove"): admin_remove_manager,
     ("GET", "/admin/settings"): get("/admin/settings"),
     ("POST", "/admin/settings"): form("POST", "/admin/settings", k="5"),
     ("GET", "/admin/audit"): get("/admin/audit"),

@@ -33,6 +33,9 @@ KINDS: dict[str, tuple[str, ...]] = {
         "OrganizationSettingsChanged",
         "TeamCreated",
         "TeamManagerAssigned",
+        "TeamRenamed",
+        "TeamMoved",
+        "TeamManagerRemoved",
     ),
     "people": (
         "PersonInvited",
@@ -191,12 +194,14 @@ def _entry(r: Any, people: dict[str, str], teams: dict[str, str]) -> Entry:
     actor = r.metadata.get("actor") or "system"
     details = [f"{f}: {r.data[f]}" for f in DETAILS if f in r.data and r.data[f] is not None]
     for f in TEAM_FIELDS:
-        if r.data.get(f):
+        if f == "parent_team_id" and r.type == "TeamMoved" and not r.data.get(f):
+            details.append("parent: none (top level)")
+        elif r.data.get(f):
             details.append(
                 f"{f.removesuffix('_id').replace('_', ' ')}: {teams.get(r.data[f], '?')}"
             )
-    if r.type == "TeamCreated":
-        details.insert(0, f"name: {teams.get(r.data['team_id'], '?')}")
+    if r.type in ("TeamCreated", "TeamRenamed"):
+        details.insert(0, f"name: {r.data['name']}")  # a team's name is not personal
     subject = people.get(r.data.get("person_id", ""), "") if r.data.get("person_id") else ""
     return Entry(
         r.position,

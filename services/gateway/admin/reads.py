@@ -231,5 +231,21 @@ def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
     return ordered
 
 
+def team_managers(
+    conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID
+) -> list[tuple[uuid.UUID, str]]:
+    """The team's managers (id, name or address), by name."""
+    rows = conn.execute(
+        select(Person.id, func.coalesce(Person.display_name, Person.email, "(erased)"))
+        .join(TeamMember, TeamMember.person_id == Person.id)
+        .where(
+            TeamMember.team_id == team_id,
+            TeamMember.tenant_id == tenant_id,
+            TeamMember.is_manager.is_(True),
+        )
+    ).all()
+    return sorted(((r[0], str(r[1])) for r in rows), key=lambda r: r[1].lower())
+
+
 def _by_name(node: TeamNode) -> tuple[str, str]:
     return (node.name.lower(), str(node.id))
