@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    admin,
     calendar,
     dashboards,
     eventstore,
@@ -52,6 +53,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     scaling.run,
     rebuild_memory.run,
     releases.run,
+    admin.run,
 ]
 
 INTRO = f"""\

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import replace
 
 import pytest
 
 from shared.commands import JournalCommands
-from tests.admin.conftest import Console
+from shared.settings import Settings
+from tests.admin.conftest import CSRF, Console, log_in
+from tests.conftest import gateway_for_tests
 
 pytestmark = pytest.mark.integration
 
@@ -129,3 +132,24 @@ def test_the_audit_names_who_did_what_and_never_personal_content(console: Consol
 def test_integrations_show_counts_only(console: Console):
     page = console.page("/admin/integrations")
     assert "Set up Google Calendar" in page and "identity-integrations" in page
+
+
+def test_operations_for_the_operators_admins_only(console: Console, settings: Settings):
+    assert console.client.get("/admin/operations").status_code == 403
+    assert 'href="/admin/operations"' not in console.page("/admin/people")
+    apps = gateway_for_tests(replace(settings, operator_orgs=(str(console.org.tenant_id),)))
+    app = next(apps)
+    try:
+        client = app.test_client()
+        log_in(client, console.org.emails["admin"], console.org.password)
+        page = client.get("/admin/operations").get_data(as_text=True)
+        assert "capital" in page and "events," in page
+        assert 'href="/admin/operations"' in client.get("/admin/people").get_data(as_text=True)
+        match = CSRF.search(page)
+        assert match
+        response = client.post("/admin/operations/nope/rebuild", data={"csrf_token": match[1]})
+        assert response.status_code == 404
+        response = client.post("/admin/operations/capital/rebuild", data={"csrf_token": match[1]})
+        assert response.status_code == 302 and "rebuild=capital" in response.headers["Location"]
+    finally:
+        next(apps, None)

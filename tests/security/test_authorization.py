@@ -623,6 +623,8 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/admin/audit"): get("/admin/audit"),
     ("GET", "/admin/audit.csv"): get("/admin/audit.csv"),
     ("GET", "/admin/integrations"): get("/admin/integrations"),
+    ("GET", "/admin/operations"): get("/admin/operations"),
+    ("POST", "/admin/operations/<name>/rebuild"): form("POST", "/admin/operations/capital/rebuild"),
     # -- dashboards --
     ("GET", "/dashboards/"): get("/dashboards/"),
     ("GET", "/dashboards/org"): get("/dashboards/org"),

@@ -21,6 +21,7 @@ def init_app(app: Flask) -> None:
         audit,
         integrations,
         invites,
+        operations,
         people,
         settings,
         teams,

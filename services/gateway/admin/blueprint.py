@@ -20,3 +20,12 @@ def _admins_only() -> Any:
     if current_user.role != "admin":
         abort(403, "the admin console is for the organisation's admins")
     return None
+
+
+@bp.context_processor
+def _operator() -> dict[str, Any]:
+    """``is_operator``: the admin's organisation is an operator's (the Operations page)."""
+    from services.gateway.resources import resources
+
+    operators = resources().settings.operator_orgs
+    return {"is_operator": str(current_user.tenant_id) in operators}
