@@ -31,6 +31,7 @@ TOP_TEAMS, CHILDREN = 50, 19  # 50 + 50 x 19 = 1,000 teams
 PEOPLE = 10_000
 CSV_ROWS = 5_000
 REQUESTS = 4
+BATCH = 500  # invitations per batch while building the organisation
 PASSWORD = "bench-admin-password"
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 
@@ -51,14 +52,15 @@ def _organisation(store: EventStore) -> tuple[uuid.UUID, str, list[uuid.UUID], l
             teams.append(commands.create_team(actor, f"Team {i:02d}-{j:02d}", top))
             names.append(f"Team {i:02d}-{j:02d}")
     per_team = PEOPLE // len(teams)
-    for n, team in enumerate(teams):
-        rows = [
-            Invitee(f"p{n:04d}-{k}-{suffix}@bench.test", "employee", team, f"Person {n}-{k}")
-            for k in range(per_team)
-        ]
-        invited = commands.invite_batch(actor, uuid.uuid4(), rows)
+    everyone = [
+        Invitee(f"p{n:04d}-{k}-{suffix}@bench.test", "employee", team, f"Person {n}-{k}")
+        for n, team in enumerate(teams)
+        for k in range(per_team)
+    ]
+    for start in range(0, len(everyone), BATCH):
+        invited = commands.invite_batch(actor, uuid.uuid4(), everyone[start : start + BATCH])
         with store.engine.begin() as conn:  # half join (no password: they never log in)
-            for invitation in invited[: per_team // 2]:
+            for invitation in invited[::2]:
                 pid = str(invitation.person_id)
                 joined = NewEvent(
                     "PersonJoined", {"person_id": pid, "display_name": f"P {pid[:6]}"}

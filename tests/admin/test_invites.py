@@ -60,6 +60,13 @@ def test_a_csv_upload_and_its_limits(console: Console):
     data = {"csv": (io.BytesIO(b"\xff\xfe\x00bad"), "p.csv")}
     response = console.post("/admin/invite/preview", data, content_type="multipart/form-data")
     assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
+    # A list larger than other forms may be (1 MB), blank lines skipped; over 4 MB: refused.
+    pasted = {"list": f"{other_email()}\n" + "\n" * 400_000}  # 1.2 MB once encoded
+    response = console.post("/admin/invite/preview", pasted)
+    assert response.status_code == 200 and "1 of 1 row is ready" in response.get_data(as_text=True)
+    huge = {"list": "\n" * 1_500_000}  # 4.5 MB once encoded
+    assert console.post("/admin/invite/preview", huge).status_code == 413
+    assert console.post("/account/password", {"x": "\n" * 400_000}).status_code == 413
     response = console.post("/admin/invite/preview", {"list": "\n , \n"})
     assert response.status_code == 422 and "at least one address" in response.get_data(as_text=True)
     before = len(console.events("PersonInvited"))

@@ -75,6 +75,12 @@ def test_an_admins_first_day(browser: Any, live_server: str, store: EventStore):
     page.get_by_text("2 people invited; 1 row skipped").wait_for()
     assert page.get_by_role("link", name="invitation link").count() == 2
     assert _count(store, tenant, "PersonInvited") == 3
+    page.get_by_role("link", name="See who has not joined yet").click()
+    assert page.locator("#people tbody tr").count() == 2
+    page.get_by_label("Name or e-mail").fill("ada-")  # filters as one types (htmx)
+    page.locator("#matches", has_text="1 person matches").wait_for()
+    assert page.locator("#people tbody tr").inner_text().startswith(ada)
+    assert "q=ada-" in page.url
 
     # Ada manages Platform.
     page.get_by_role("navigation", name="Admin").get_by_role("link", name="Teams").click()

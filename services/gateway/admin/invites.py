@@ -162,7 +162,10 @@ def confirm() -> Any:
     return render_template("admin/invited.html", sent=sent, skipped=[r for r in rows if not r.ok])
 
 
-@bp.before_request
-def _larger_uploads() -> None:
+def allow_larger_lists() -> None:
+    """A list may be larger than other forms (up to 4 MB). Registered by
+    :func:`services.gateway.admin.init_app` before every other hook of the app: the CSRF
+    check reads the form, and the body's limit must be raised before that."""
     if request.endpoint in ("console.preview", "console.confirm"):
         request.max_content_length = UPLOAD_MAX_BYTES + 64 * 1024
+        request.max_form_memory_size = UPLOAD_MAX_BYTES + 1024  # the pasted list's field
