@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench import (
+    admin,
     calendar,
     dashboards,
     eventstore,
@@ -54,6 +55,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     rebuild_memory.run,
     releases.run,
     sso.run,
+    admin.run,
 ]
 
 INTRO = f"""\

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Flask
 
 from services.gateway import (
+    admin,
     api,
     auth,
     calendar,
@@ -81,6 +82,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     confirm.init_app(app)
     portal.init_app(app)
     dashboards.init_app(app)
+    admin.init_app(app)
     calendar.init_app(app)
     mailbox.init_app(app)
     slack.init_app(app)

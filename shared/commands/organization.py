@@ -21,6 +21,7 @@ from shared.commands.organization_core import (
     require_admin,
 )
 from shared.commands.people import Invitation, PeopleCommands
+from shared.commands.teams import TeamCommands
 from shared.eventlog import AppendContext, NewEvent
 from shared.security import hash_password
 
@@ -33,7 +34,7 @@ __all__ = [
 ]
 
 
-class OrganizationCommands(PeopleCommands, CredentialCommands):
+class OrganizationCommands(PeopleCommands, CredentialCommands, TeamCommands):
     """Every change to the organisation, as events (and their inline directory rows).
 
     Parameters:

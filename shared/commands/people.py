@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from shared import sessions
 from shared.chat.installations import forget_person as forget_slack_links
@@ -19,11 +19,29 @@ from shared.commands.organization_core import (
     find_team,
     require_admin,
 )
-from shared.directory import TeamMember
+from shared.directory import Person, TeamMember
 from shared.domain.errors import Conflict, InvalidInput
 from shared.domain.working_hours import time_zones
 from shared.eventlog import NewEvent
 from shared.security import hash_password
+
+BATCH_NAMESPACE = uuid.UUID("6c0d9f7e-3b1a-4f0e-9a51-2f0a3c7d1b42")
+
+
+def batch_person_id(tenant_id: uuid.UUID, batch_id: uuid.UUID, email: str) -> uuid.UUID:
+    """The id a batch of invitations gives the person it invites at ``email`` (the same
+    every time the batch is confirmed: that makes the batch idempotent)."""
+    return uuid.uuid5(BATCH_NAMESPACE, f"{tenant_id}/{batch_id}/{email.lower()}")
+
+
+@dataclass(frozen=True)
+class Invitee:
+    """One row of a batch of invitations (already checked: shared/invitation_rows.py)."""
+
+    email: str
+    role: str = "employee"
+    team_id: uuid.UUID | None = None
+    display_name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +54,8 @@ class Invitation:
     """The address has an account in another organisation: nothing was recorded, and the
     caller answers as for any invitation (never telling one organisation about another's
     people) while the mail tells the address's owner."""
+    replayed: bool = False
+    """The batch was confirmed before: this invitation was recorded then (nothing new)."""
 
 
 class PeopleCommands(OrganizationCore):
@@ -91,6 +111,62 @@ class PeopleCommands(OrganizationCore):
                 expected_version=0,
             )
         return Invitation(person_id, email)
+
+    def invite_batch(
+        self, actor: Actor, batch_id: uuid.UUID, invitees: list[Invitee]
+    ) -> list[Invitation]:
+        """Invite many people at once, all or nothing, idempotently: each person's id derives
+        from the batch and the address, so confirming the same batch again records nothing new.
+
+        Parameters:
+            actor: the admin inviting.
+            batch_id: the batch (chosen when the admin previewed it).
+            invitees: the rows, each address once.
+
+        Returns:
+            One invitation per row, in order (``replayed`` for rows recorded before).
+
+        Raises:
+            Forbidden: the actor is not an admin. NotFound: no such team.
+            Conflict: someone of this organisation already has one of the addresses.
+        """
+        require_admin(actor)
+        out: list[Invitation] = []
+        with self.store.engine.begin() as conn:
+            for team_id in {i.team_id for i in invitees if i.team_id is not None}:
+                find_team(conn, actor.tenant_id, team_id)
+            for row in invitees:
+                out.append(self._invite_row(conn, actor, batch_id, row))
+        return out
+
+    def _invite_row(
+        self, conn: Connection, actor: Actor, batch_id: uuid.UUID, row: Invitee
+    ) -> Invitation:
+        person_id = batch_person_id(actor.tenant_id, batch_id, row.email)
+        known = conn.execute(select(Person.tenant_id).where(Person.id == person_id)).scalar()
+        if known == actor.tenant_id:
+            return Invitation(person_id, row.email, replayed=True)
+        owner = email_tenant(conn, row.email)
+        if owner == actor.tenant_id:
+            ensure_email_free(conn, row.email)  # raises
+        if owner is not None:
+            return Invitation(person_id, row.email, registered_elsewhere=True)
+        data = {
+            "person_id": str(person_id),
+            "email": row.email,
+            "role": row.role,
+            "team_id": str(row.team_id) if row.team_id else None,
+            "display_name": row.display_name or None,
+        }
+        append(
+            self.store,
+            conn,
+            actor,
+            f"person-{person_id}",
+            [NewEvent("PersonInvited", data)],
+            expected_version=0,
+        )
+        return Invitation(person_id, row.email)
 
     def accept_invitation(
         self,

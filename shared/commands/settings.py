@@ -120,20 +120,50 @@ def change_settings(
         Forbidden: the actor is not an admin.
         InvalidInput: k below 3 (or above 100), or a cadence other than 1, 2 or 4 weeks.
     """
+    changes: dict[str, Any] = {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks}
+    if require_totp is not None:
+        changes["require_totp"] = require_totp
+    return patch_settings(store, actor, None, changes)
+
+
+SETTING_NAMES = ("k", "pulse_cadence_weeks", "require_totp")
+
+
+def patch_settings(
+    store: EventStore, actor: Actor, defaults: Settings | None, changes: dict[str, Any]
+) -> OrganisationSettings:
+    """Change some settings, alone or together; the others keep their values (admins only).
+
+    Parameters:
+        store: the event store.
+        actor: the admin deciding.
+        defaults: the deployment's settings (the values of settings never set; None: the
+            changes must name k and the cadence when the organisation never set them).
+        changes: any of ``k``, ``pulse_cadence_weeks``, ``require_totp``.
+
+    Returns:
+        The new settings (an event only when something changed is not guaranteed: every
+        call records one, so the audit shows who confirmed which values).
+
+    Raises:
+        Forbidden: the actor is not an admin.
+        InvalidInput: k below 3 (or above 100), a cadence other than 1, 2 or 4 weeks, or
+            an unknown setting.
+    """
     if not actor.is_admin:
         raise Forbidden("only an admin can change the organisation's settings")
-    errors: dict[str, list[str]] = {}
-    if not K_FLOOR <= k <= MAX_K:
-        errors["k"] = [f"k must be between {K_FLOOR} and {MAX_K}: smaller groups identify people."]
-    if pulse_cadence_weeks not in CADENCES:
-        errors["pulse_cadence_weeks"] = ["Choose 1 (weekly), 2 or 4 weeks."]
-    if errors:
-        raise InvalidInput("invalid settings", errors)
+    unknown = sorted(set(changes) - set(SETTING_NAMES))
+    if unknown:
+        raise InvalidInput("unknown settings", {u: ["Unknown setting."] for u in unknown})
     with store.engine.begin() as conn:
-        was_required = totp_required(conn, actor.tenant_id)
-        if require_totp is None:
-            require_totp = was_required
-        data = {"k": k, "pulse_cadence_weeks": pulse_cadence_weeks, "require_totp": require_totp}
+        current = _latest(conn, actor.tenant_id)
+        was_required = bool(current and current.get("require_totp", False))
+        if current is None and defaults is not None:
+            base = organisation_settings(conn, actor.tenant_id, defaults)
+            current = {"k": base.k, "pulse_cadence_weeks": base.pulse_cadence_weeks}
+        data = {"require_totp": False, **(current or {}), **changes}
+        _check(data)
+        data = {name: data[name] for name in SETTING_NAMES}
         append(
             store,
             conn,
@@ -141,9 +171,24 @@ def change_settings(
             f"org-{actor.tenant_id}",
             [NewEvent("OrganizationSettingsChanged", data)],
         )
-        if require_totp and not was_required:
+        if data["require_totp"] and not was_required:
             _sign_out_those_without_a_factor(store, conn, actor)
-    return OrganisationSettings(k, pulse_cadence_weeks, True, require_totp)
+    return OrganisationSettings(
+        int(data["k"]), int(data["pulse_cadence_weeks"]), True, bool(data["require_totp"])
+    )
+
+
+def _check(data: dict[str, Any]) -> None:
+    errors: dict[str, list[str]] = {}
+    k = data.get("k")
+    if not isinstance(k, int) or isinstance(k, bool) or not K_FLOOR <= k <= MAX_K:
+        errors["k"] = [f"k must be between {K_FLOOR} and {MAX_K}: smaller groups identify people."]
+    if data.get("pulse_cadence_weeks") not in CADENCES:
+        errors["pulse_cadence_weeks"] = ["Choose 1 (weekly), 2 or 4 weeks."]
+    if not isinstance(data.get("require_totp"), bool):
+        errors["require_totp"] = ["Say true or false."]
+    if errors:
+        raise InvalidInput("invalid settings", errors)
 
 
 def _sign_out_those_without_a_factor(store: EventStore, conn: Connection, actor: Actor) -> None:

@@ -68,6 +68,7 @@ def _invited(conn: Connection, e: RecordedEvent) -> None:
             id=person_id,
             tenant_id=e.tenant_id,
             email=_personal(e.data["email"]),
+            display_name=_personal(e.data.get("display_name")),
             role=e.data["role"],
             status="invited",
             invited_at=e.occurred_at,
@@ -116,6 +117,31 @@ def _signed_out(conn: Connection, e: RecordedEvent) -> None:
 def _manager(conn: Connection, e: RecordedEvent) -> None:
     team_id, person_id = uuid.UUID(e.data["team_id"]), uuid.UUID(e.data["person_id"])
     _join_team(conn, e.tenant_id, team_id, person_id, manager=True)
+
+
+@_handles("TeamRenamed")
+def _renamed(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(update(Team).where(Team.id == e.data["team_id"]).values(name=e.data["name"]))
+
+
+@_handles("TeamMoved")
+def _team_moved(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(Team)
+        .where(Team.id == e.data["team_id"])
+        .values(parent_team_id=e.data["parent_team_id"])
+    )
+
+
+@_handles("TeamManagerRemoved")
+def _manager_removed(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        delete(TeamMember).where(
+            TeamMember.team_id == e.data["team_id"],
+            TeamMember.person_id == e.data["person_id"],
+            TeamMember.is_manager.is_(True),
+        )
+    )
 
 
 @_handles("PersonMovedTeam")

@@ -21,6 +21,7 @@ from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.events_sso import SSO_EVENTS
+from shared.eventlog.events_teams import TEAM_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
 
@@ -103,6 +104,8 @@ class PersonInvited(Schema):
     email = _personal_text(required=True, max_len=320)
     role = _choice(ROLES, required=True)
     team_id = fields.UUID(load_default=None, allow_none=True)
+    display_name = _personal_text(max_len=200)
+    """The name the admin gave (a CSV import); the person chooses theirs when joining."""
 
 
 class PersonJoined(Schema):
@@ -368,6 +371,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     ),
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
+    *TEAM_EVENTS,
     (PersonInvited, "person_id", "An admin invited a person by e-mail."),
     (PersonJoined, "person_id", "An invited person set a password and joined."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),

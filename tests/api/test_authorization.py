@@ -101,6 +101,7 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("GET", "/api/v1/org/levers"): frozenset({"admin", "other_tenant_admin"}),
     ("GET", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
     ("PUT", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
+    ("PATCH", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
     # Projections are shared by every organisation: only admins of the operators'
     # organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them, and the test app names none
     # (tests/api/test_operator_scope.py has an operator organisation's admin).
@@ -347,6 +348,7 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
     ("PUT", "/api/v1/org/settings"): lambda w: Call(
         "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
     ),
+    ("PATCH", "/api/v1/org/settings"): lambda w: Call("PATCH", "/api/v1/org/settings", {"k": 5}),
     ("GET", "/api/v1/projections"): lambda w: Call("GET", "/api/v1/projections"),
     ("POST", "/api/v1/projections/{name}/rebuild"): lambda w: Call(
         "POST", "/api/v1/projections/capital/rebuild"

@@ -233,5 +233,18 @@ def test_the_org_view_and_settings(client: FlaskClient, attacked: dict[str, Any]
     response = client.put("/api/v1/org/settings", headers=admin,
                           json={"k": K, "pulse_cadence_weeks": 1})  # fmt: skip
     assert response.status_code == 200
+    # PATCH: one setting alone, the others keep their values; a bad one writes nothing.
+    response = client.patch("/api/v1/org/settings", headers=admin, json={"k": K + 1})
+    assert response.get_json() == {
+        "k": K + 1, "pulse_cadence_weeks": 1, "changed": True, "require_totp": False}  # fmt: skip
+    response = client.patch("/api/v1/org/settings", headers=admin, json={"pulse_cadence_weeks": 2})
+    assert (response.get_json()["k"], response.get_json()["pulse_cadence_weeks"]) == (K + 1, 2)
+    assert_problem(client.patch("/api/v1/org/settings", headers=admin,
+                                json={"k": 2, "pulse_cadence_weeks": 4}), 422, "k")  # fmt: skip
+    assert_problem(client.patch("/api/v1/org/settings", headers=admin, json={"kk": 4}), 422)
+    assert _get(client, admin, "/api/v1/org/settings")["pulse_cadence_weeks"] == 2
+    response = client.patch("/api/v1/org/settings", headers=admin,
+                            json={"k": K, "pulse_cadence_weeks": 1})  # fmt: skip
+    assert response.status_code == 200
     assert_problem(client.put("/api/v1/org/settings", headers=attacked["eng_manager"],
                               json={"k": 9, "pulse_cadence_weeks": 1}), 403)  # fmt: skip

@@ -423,6 +423,36 @@ def new_manager(w: World) -> dict[str, str]:
     return {"person_id": str(invited.person_id)}
 
 
+def admin_subject(w: World) -> str:
+    """A new person of the first organisation (an admin's change consumes them)."""
+    return str(w.person("emp")[0])
+
+
+def admin_invited(w: World) -> str:
+    """A new person of the first organisation, invited, not joined."""
+    return str(w.commands.invite(w.admin(), f"inv-{uuid.uuid4().hex[:10]}@matrix.test").person_id)
+
+
+def admin_erase(w: World, who: Identity) -> Call:
+    subject, email = w.person("emp")
+    return Call("POST", f"/admin/people/{subject}/erase", form={"confirm": email})
+
+
+def admin_manager(w: World, who: Identity) -> Call:
+    _, email = w.person("emp")
+    path = f"/admin/teams/{w.teams['sales']}/managers"
+    return Call("POST", path, form={"email": email})
+
+
+def admin_remove_manager(w: World, who: Identity) -> Call:
+    manager, _ = w.person("omgr")  # a new manager of Sales
+    return Call("POST", f"/admin/teams/{w.teams['sales']}/managers/{manager}/remove", form={})
+
+
+def new_address() -> str:
+    return f"new-{uuid.uuid4().hex[:10]}@matrix.test"
+
+
 ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
 ACTION_FORM = {"tactic": "learning_bit", "minutes": "5", "audience": "private"}
 HOURS = {"start": "08:00", "end": "16:00", "time_zone": "Europe/Berlin"}
@@ -548,6 +578,54 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/slack/commands"): form("POST", "/slack/commands", team_id="T0MATRIX"),
     ("POST", "/slack/interactivity"): form("POST", "/slack/interactivity", payload="{}"),
     ("POST", "/slack/events"): api("POST", "/slack/events", {"type": "url_verification"}),
+    # -- the admin console --
+    ("GET", "/admin/people"): get("/admin/people"),
+    ("GET", "/admin/people/<uuid:person_id>"): get(lambda w: f"/admin/people/{admin_subject(w)}"),
+    ("POST", "/admin/people/<uuid:person_id>/role"): form(
+        "POST", lambda w: f"/admin/people/{admin_subject(w)}/role", role="manager"
+    ),
+    ("POST", "/admin/people/<uuid:person_id>/team"): lambda w, who: Call(
+        "POST",
+        f"/admin/people/{admin_subject(w)}/team",
+        form={"team_id": str(w.teams["sales"])},
+    ),
+    ("POST", "/admin/people/<uuid:person_id>/leave"): form(
+        "POST", lambda w: f"/admin/people/{admin_subject(w)}/leave"
+    ),
+    ("POST", "/admin/people/<uuid:person_id>/erase"): admin_erase,
+    ("POST", "/admin/people/<uuid:person_id>/resend"): form(
+        "POST", lambda w: f"/admin/people/{admin_invited(w)}/resend"
+    ),
+    ("GET", "/admin/invite"): get("/admin/invite"),
+    ("POST", "/admin/invite"): lambda w, who: Call(
+        "POST", "/admin/invite", form={"email": new_address()}
+    ),
+    ("POST", "/admin/invite/preview"): lambda w, who: Call(
+        "POST", "/admin/invite/preview", form={"list": new_address()}
+    ),
+    ("POST", "/admin/invite/confirm"): lambda w, who: Call(
+        "POST",
+        "/admin/invite/confirm",
+        form={"list": new_address(), "batch_id": str(uuid.uuid4())},
+    ),
+    ("GET", "/admin/teams"): get("/admin/teams"),
+    ("POST", "/admin/teams"): form("POST", "/admin/teams", name="Matrix team"),
+    ("GET", "/admin/teams/<uuid:team_id>"): get(lambda w: f"/admin/teams/{w.teams['sales']}"),
+    ("POST", "/admin/teams/<uuid:team_id>/rename"): lambda w, who: Call(
+        "POST", f"/admin/teams/{w.teams['sales']}/rename", form={"name": f"Sales {w.marker}"}
+    ),
+    ("POST", "/admin/teams/<uuid:team_id>/move"): lambda w, who: Call(
+        "POST", f"/admin/teams/{w.teams['sales']}/move", form={"parent_team_id": ""}
+    ),
+    ("POST", "/admin/teams/<uuid:team_id>/managers"): admin_manager,
+    ("POST", "/admin/teams/<uuid:team_id>/managers/<uuid:person_id>/remove"): admin_remove_manager,
+    ("GET", "/admin/settings"): get("/admin/settings"),
+    ("POST", "/admin/settings"): form("POST", "/admin/settings", k="5"),
+    ("GET", "/admin/audit"): get("/admin/audit"),
+    ("GET", "/admin/audit.csv"): get("/admin/audit.csv"),
+    ("GET", "/admin/integrations"): get("/admin/integrations"),
+    ("GET", "/admin/operations"): get("/admin/operations"),
+    ("POST", "/admin/operations/<name>/rebuild"): form("POST", "/admin/operations/capital/rebuild"),
     # -- dashboards --
     ("GET", "/dashboards/"): get("/dashboards/"),
     ("GET", "/dashboards/org"): get("/dashboards/org"),
@@ -682,6 +760,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("PUT", "/api/v1/org/settings"): api(
         "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
     ),
+    ("PATCH", "/api/v1/org/settings"): api("PATCH", "/api/v1/org/settings", {"k": 5}),
     ("GET", "/api/v1/projections"): get("/api/v1/projections"),
     ("POST", "/api/v1/projections/<string:name>/rebuild"): api(
         "POST", "/api/v1/projections/capital/rebuild"

@@ -16,6 +16,14 @@ pytestmark = pytest.mark.integration
 
 EMPLOYEE_PAGES = ["/", "/history", "/outcomes", "/capital", "/plan", "/experiments", "/feedback"]
 MANAGER_PAGES = ["/dashboards/"]
+ADMIN_PAGES = [
+    "/admin/people",
+    "/admin/invite",
+    "/admin/teams",
+    "/admin/settings",
+    "/admin/audit",
+    "/admin/integrations",
+]
 
 
 def visit(page: Any, base: str, path: str) -> None:
@@ -104,12 +112,40 @@ def test_no_page_violates_the_content_security_policy(
         visited += 1
     context.close()
 
+    context = browser.new_context()
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda m: (
+            violations.append(f"{page.url}: {m.text}")
+            if "Content Security Policy" in m.text
+            else None
+        ),
+    )
+    page.on(
+        "request",
+        lambda r: (
+            external.append(r.url)
+            if not r.url.startswith((live_server, "data:", "about:"))
+            else None
+        ),
+    )
+    page.goto(live_server + "/login")
+    page.fill("input[name=email]", org.emails["admin"])
+    page.fill("input[name=password]", org.password)
+    page.click("button[type=submit], input[type=submit]")
+    page.wait_for_load_state("load")
+    for path in ADMIN_PAGES:
+        visit(page, live_server, path)
+        visited += 1
+    context.close()
+
     assert not violations, violations
     assert not external, external
     figures.record(
         "csp-browser",
         "Security",
-        "Chromium loads every portal and dashboard page and the API docs with no "
+        "Chromium loads every portal, dashboard and admin page and the API docs with no "
         "Content-Security-Policy violation and no request to another host",
         "tests/security/test_csp_in_browser.py",
         pages=visited,

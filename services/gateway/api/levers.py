@@ -18,7 +18,7 @@ from services.gateway.api.reads import ReadArgs, as_of
 from services.gateway.api.week_ranges import requested_weeks
 from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
-from shared.commands.settings import change_settings, organisation_settings
+from shared.commands.settings import change_settings, organisation_settings, patch_settings
 from shared.domain.errors import Forbidden, NotFound
 from shared.domain.weeks import parse_iso_week
 from shared.eventlog.events import IsoWeek
@@ -190,6 +190,20 @@ class OrgSettingsIn(Schema):
     )
 
 
+class OrgSettingsPatch(Schema):
+    """Any of the settings, alone or together; the others keep their values."""
+
+    k = fields.Integer(
+        strict=True, metadata={"description": "smallest group a manager view shows (at least 3)"}
+    )
+    pulse_cadence_weeks = fields.Integer(
+        strict=True, metadata={"description": "1 (weekly), 2 or 4"}
+    )
+    require_totp = fields.Boolean(
+        metadata={"description": "everyone logs in with a second factor (TOTP)"}
+    )
+
+
 class OrgSettingsOut(OrgSettingsIn):
     changed = fields.Boolean(
         required=True, metadata={"description": "false: the deployment's defaults"}
@@ -226,3 +240,13 @@ def put_org_settings(body: dict[str, Any]) -> Any:
         body["pulse_cadence_weeks"],
         body.get("require_totp"),
     )
+
+
+@blp.route("/org/settings", methods=["PATCH"])
+@blp.arguments(OrgSettingsPatch(), unknown=RAISE)
+@blp.response(200, OrgSettingsOut)
+def patch_org_settings(body: dict[str, Any]) -> Any:
+    """Change some settings (k never below 3, the pulse cadence, whether a second factor is
+    required), alone or together; the others keep their values (admins)."""
+    caller = _admin_actor()
+    return patch_settings(resources().store, caller.actor("api"), resources().settings, body)

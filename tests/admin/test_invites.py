@@ -1,0 +1,115 @@
+"""Inviting from the console: a list previewed row by row with nothing written, then one
+idempotent batch; a CSV upload; one person by a form."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+
+import pytest
+
+from shared.invitation_rows import check_rows, read_rows
+from tests.admin.conftest import Console, other_email
+
+pytestmark = pytest.mark.integration
+
+
+def test_a_list_is_previewed_then_confirmed_once(console: Console):
+    good, also, bad = other_email(), other_email(), "not-an-address"
+    text = (
+        "email,name,team,role\n"
+        f"{good},Ada Lovelace,platform,manager\n"
+        f"{bad},Bob,platform,\n"
+        f"{also},,payments,\n"
+    )
+    response = console.post("/admin/invite/preview", {"list": text})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "2 of 3 rows are ready" in page and "line 3" in page
+    assert "&#39;not-an-address&#39; is not an e-mail address." in page
+    assert console.events("PersonInvited")[-1].data["person_id"] not in page  # nothing new
+    invited_before = len(console.events("PersonInvited"))
+    batch = re.search(r'name="batch_id" value="([^"]+)"', page)
+    assert batch
+    form = {"list": text, "batch_id": batch.group(1)}
+    response = console.post("/admin/invite/confirm", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200, page
+    assert "2 people invited; 1 row skipped" in page and page.count("invitation link") == 2
+    invited = console.events("PersonInvited")[invited_before:]
+    assert [e.data["role"] for e in invited] == ["manager", "employee"]
+    assert invited[0].data["team_id"] == str(console.org.teams["platform"])
+    people = console.page("/admin/people?status=invited")
+    assert good in people and "Ada Lovelace" in people and bad not in people
+    # Confirming the same batch again (a double click, a retry) invites no one twice.
+    response = console.post("/admin/invite/confirm", form)
+    assert response.status_code == 200
+    assert response.get_data(as_text=True).count("invited already by this list") == 2
+    assert len(console.events("PersonInvited")) == invited_before + 2
+    # The same list previewed anew: its addresses are now the organisation's.
+    page = console.post("/admin/invite/preview", {"list": text}).get_data(as_text=True)
+    assert "0 of 3 rows are ready" in page and "Invite 0" not in page
+
+
+def test_a_csv_upload_and_its_limits(console: Console):
+    email = other_email()
+    data = {"list": "", "csv": (io.BytesIO(f"\ufeff{email},Cy,payments\n".encode()), "p.csv")}
+    response = console.post("/admin/invite/preview", data, content_type="multipart/form-data")
+    assert response.status_code == 200 and "1 of 1 row is ready" in response.get_data(as_text=True)
+    data = {"csv": (io.BytesIO(b"\xff\xfe\x00bad"), "p.csv")}
+    response = console.post("/admin/invite/preview", data, content_type="multipart/form-data")
+    assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
+    # A list larger than other forms may be (1 MB), blank lines skipped; over 4 MB: refused.
+    pasted = {"list": f"{other_email()}\n" + "\n" * 400_000}  # 1.2 MB once encoded
+    response = console.post("/admin/invite/preview", pasted)
+    assert response.status_code == 200 and "1 of 1 row is ready" in response.get_data(as_text=True)
+    huge = {"list": "\n" * 1_500_000}  # 4.5 MB once encoded
+    assert console.post("/admin/invite/preview", huge).status_code == 413
+    assert console.post("/account/password", {"x": "\n" * 400_000}).status_code == 413
+    response = console.post("/admin/invite/preview", {"list": "\n , \n"})
+    assert response.status_code == 422 and "at least one address" in response.get_data(as_text=True)
+    before = len(console.events("PersonInvited"))
+    response = console.post("/admin/invite/confirm", {"list": f"{email}\n", "batch_id": "x"})
+    assert response.status_code == 400
+    assert len(console.events("PersonInvited")) == before
+
+
+def test_one_person_by_the_form(console: Console):
+    before = len(console.events("PersonInvited"))
+    response = console.post("/admin/invite", {"email": "nope", "role": "employee"})
+    assert response.status_code == 422 and 'aria-invalid="true"' in response.get_data(as_text=True)
+    response = console.post("/admin/invite", {"email": console.org.emails["platform-1"]})
+    assert response.status_code == 422 and "already has this address" in response.get_data(
+        as_text=True
+    )
+    response = console.post("/admin/invite", {"email": other_email(), "team_id": str(uuid.uuid4())})
+    assert response.status_code == 422 and "No team" in response.get_data(as_text=True)
+    assert len(console.events("PersonInvited")) == before
+    email = other_email()
+    team = str(console.org.teams["payments"])
+    response = console.post("/admin/invite", {"email": email, "team_id": team, "role": "admin"})
+    assert response.status_code == 200 and "1 person invited" in response.get_data(as_text=True)
+    assert console.events("PersonInvited")[-1].data["role"] == "admin"
+
+
+def test_rows_are_read_and_checked_each_with_its_messages():
+    teams = [(uuid.uuid4(), "Platform"), (uuid.uuid4(), "Twin"), (uuid.uuid4(), "twin")]
+    text = (
+        'a@x.org,"Lovelace, Ada",PLATFORM\n'
+        "A@X.ORG\n"
+        "b@x.org,,Twin\n"
+        "c@x.org,,Nowhere,boss,extra\n"
+        "taken@x.org\n"
+        ",Nobody\n"
+    )
+    rows = check_rows(read_rows(text), teams, ["TAKEN@x.org"])
+    assert [r.line for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[0].ok and rows[0].name == "Lovelace, Ada" and rows[0].team_id == teams[0][0]
+    assert rows[1].errors == {"email": ["The same address as line 1."]}
+    assert "give the team's id" in rows[2].errors["team"][0]
+    assert set(rows[3].errors) == {"_row", "team", "role"}
+    assert rows[4].errors["email"] == ["Someone in the organisation already has this address."]
+    assert rows[5].errors["email"] == ["No e-mail address."]
+    header = read_rows("Role,Email\nadmin,z@x.org\n")
+    assert (header[0].email, header[0].role) == ("z@x.org", "admin")

@@ -1,0 +1,124 @@
+"""An admin's first day in a real browser at phone width (390 px): build a two-level team
+tree, invite three people from a CSV with one bad row (the preview names it; nothing is
+written until confirmed; the links are shown), make one of them a manager, set k to 4, see
+it all in the audit, and call the API from its docs page ("Try it out", with the session)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from shared.commands import OrganizationCommands
+from shared.eventlog import EventStore
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "first-day-password"
+
+
+def _count(store: EventStore, tenant: uuid.UUID, kind: str) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text("SELECT count(*) FROM events WHERE tenant_id = :t AND type = :k"),
+                {"t": tenant, "k": kind},
+            ).scalar_one()
+        )
+
+
+def test_an_admins_first_day(browser: Any, live_server: str, store: EventStore):
+    suffix = uuid.uuid4().hex[:8]
+    admin_email = f"first-admin-{suffix}@example.org"
+    tenant, _ = OrganizationCommands(store).create_organization(
+        f"First day {suffix}", admin_email, PASSWORD, "Avery Admin"
+    )
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server}/login")
+    page.get_by_label("E-mail").fill(admin_email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Admin").click()
+    page.get_by_role("heading", name="People").wait_for()
+
+    # A two-level tree: Engineering, and Platform below it.
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Teams").click()
+    page.get_by_label("Name").fill("Engineering")
+    page.get_by_role("button", name="Create team").click()
+    page.get_by_text("Team created.").wait_for()
+    page.get_by_label("Name").fill("Platform")
+    page.get_by_label("Below").select_option(label="Engineering")
+    page.get_by_role("button", name="Create team").click()
+    page.locator('tr[data-team="Platform"][data-depth="1"]').wait_for()
+
+    # Three people from a CSV, one of them with a bad address.
+    ada, bo = f"ada-{suffix}@example.org", f"bo-{suffix}@example.org"
+    csv = (
+        "email,name,team,role\n"
+        f"{ada},Ada,Platform,\n"
+        "bo-at-example,Bo,Platform,\n"
+        f"{bo},Bo,Engineering,\n"
+    )
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Invite").click()
+    page.get_by_label("or a CSV file").set_input_files(
+        files=[{"name": "people.csv", "mimeType": "text/csv", "buffer": csv.encode()}]
+    )
+    page.get_by_role("button", name="Preview").click()
+    assert "2 of 3 rows are ready" in page.locator("#summary").inner_text()
+    assert "line 3" in page.get_by_role("alert").inner_text()
+    assert "is not an e-mail address" in page.locator("#preview tr.row-error").inner_text()
+    assert _count(store, tenant, "PersonInvited") == 1  # the admin only: nothing written yet
+    page.get_by_role("button", name="Invite 2 people").click()
+    page.get_by_text("2 people invited; 1 row skipped").wait_for()
+    assert page.get_by_role("link", name="invitation link").count() == 2
+    assert _count(store, tenant, "PersonInvited") == 3
+    page.get_by_role("link", name="See who has not joined yet").click()
+    assert page.locator("#people tbody tr").count() == 2
+    page.get_by_label("Name or e-mail").fill("ada-")  # filters as one types (htmx)
+    page.locator("#matches", has_text="1 person matches").wait_for()
+    assert page.locator("#people tbody tr").inner_text().startswith(ada)
+    assert "q=ada-" in page.url
+
+    # Ada manages Platform.
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Teams").click()
+    page.get_by_role("link", name="Platform").click()
+    page.get_by_label("New manager's e-mail").fill(ada)
+    page.get_by_role("button", name="Add manager").click()
+    page.get_by_text("Manager assigned.").wait_for()
+    assert "Ada" in page.locator("#managers").inner_text()
+    page.get_by_role("link", name="Teams", exact=True).first.click()
+    assert "Ada" in page.locator('tr[data-team="Platform"]').inner_text()
+
+    # k to 4: the other settings keep their values.
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Settings").click()
+    page.get_by_label("k (at least 3)").fill("4")
+    page.get_by_role("button", name="Save k").click()
+    page.get_by_text("Saved.").wait_for()
+    assert page.get_by_label("k (at least 3)").input_value() == "4"
+
+    # The audit shows each step, done by the admin.
+    page.get_by_role("navigation", name="Admin").get_by_role("link", name="Audit").click()
+    audit = page.locator("#audit").inner_text()
+    for entry in ("TeamCreated", "PersonInvited", "TeamManagerAssigned", "k: 4"):
+        assert entry in audit, entry
+    assert audit.count(admin_email) >= 5
+    # Nothing of the page is wider than the phone.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+
+    # The API docs: "Try it out" with the session (its CSRF token sent by the page).
+    page.goto(f"{live_server}/api/v1/docs")
+    operation = page.locator(".opblock-patch", has_text="/org/settings")
+    operation.locator(".opblock-summary").first.click()
+    operation.get_by_role("button", name="Try it out").click()
+    operation.locator("textarea.body-param__text").fill('{"k": 5}')
+    operation.get_by_role("button", name="Execute").click()
+    status = operation.locator(".live-responses-table tbody .response-col_status").first
+    status.wait_for()
+    assert status.inner_text().strip() == "200", operation.locator(
+        ".live-responses-table"
+    ).inner_text()
+    assert _count(store, tenant, "OrganizationSettingsChanged") == 2
+    context.close()
