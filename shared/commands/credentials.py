@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +14,7 @@ from shared.commands.organization_core import OrganizationCore, check_password
 from shared.directory import AccessToken, Person
 from shared.domain.errors import InvalidInput, NotFound
 from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, scopes_of_role, token_errors
-from shared.eventlog import NewEvent
+from shared.eventlog import EventStore, NewEvent
 from shared.security import hash_password, new_token
 
 SESSION_TOKEN_HOURS = 12
@@ -205,3 +205,27 @@ def personal_tokens(conn: Connection, person_id: uuid.UUID) -> list[Any]:
             .order_by(AccessToken.created_at.desc())
         ).all()
     )
+
+
+def sign_out_people(
+    store: EventStore, conn: Connection, actor: Actor, people: Iterable[uuid.UUID]
+) -> int:
+    """End every session and token of each of ``people`` (``SignedOutEverywhere`` each, in
+    the caller's transaction): an organisation's rule for logging in just became stricter
+    (a second factor or single sign-on required), so their next login must follow it.
+
+    Returns:
+        How many people were signed out.
+    """
+    count = 0
+    for person_id in people:
+        append(
+            store,
+            conn,
+            actor,
+            f"person-{person_id}",
+            [NewEvent("SignedOutEverywhere", {"person_id": str(person_id)})],
+            key=None,
+        )
+        count += 1
+    return count

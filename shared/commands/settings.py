@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor, append
+from shared.commands.credentials import sign_out_people
 from shared.commands.second_factor import without_second_factor
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.privacy import K_FLOOR, effective_k
@@ -193,15 +194,7 @@ def _check(data: dict[str, Any]) -> None:
 
 def _sign_out_those_without_a_factor(store: EventStore, conn: Connection, actor: Actor) -> None:
     """A second factor just became required: every session and token of a person who has
-    none ends (``SignedOutEverywhere``), so their next login goes through enrolment. The
-    admin deciding keeps theirs (they are here, and enrol at their next login)."""
-    for person_id in without_second_factor(conn, actor.tenant_id):
-        if person_id != actor.person_id:
-            append(
-                store,
-                conn,
-                actor,
-                f"person-{person_id}",
-                [NewEvent("SignedOutEverywhere", {"person_id": str(person_id)})],
-                key=None,
-            )
+    none ends, so their next login goes through enrolment. The admin deciding keeps theirs
+    (they are here, and enrol at their next login)."""
+    lacking = without_second_factor(conn, actor.tenant_id)
+    sign_out_people(store, conn, actor, (p for p in lacking if p != actor.person_id))

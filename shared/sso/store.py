@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from shared.commands.base import Actor, append, system_actor
+from shared.commands.credentials import sign_out_people
 from shared.commands.organization_core import require_admin
 from shared.domain.errors import Conflict, InvalidInput, NotFound
 from shared.eventlog import EventStore, NewEvent
@@ -137,6 +138,8 @@ def configure(store: EventStore, actor: Actor, body: dict[str, Any]) -> Connecti
             }
             append(store, conn, actor, f"sso-{tenant}", [NewEvent("SsoConfigured", data)])
             _write_rows(conn, tenant, given, sealed, break_glass)
+            if given.sso_required and not (before and before.sso_required):
+                _sign_out_password_users(store, conn, actor, break_glass)
             found = connection_for_tenant(conn, tenant)
     except IntegrityError:  # another organisation took a domain in the same instant
         raise Conflict(
@@ -145,6 +148,20 @@ def configure(store: EventStore, actor: Actor, body: dict[str, Any]) -> Connecti
         ) from None
     assert found is not None
     return found
+
+
+def _sign_out_password_users(
+    store: EventStore, conn: DbConnection, actor: Actor, break_glass: uuid.UUID | None
+) -> None:
+    """Single sign-on just became required: every session and token of the organisation's
+    people ends, so each signs in again through the provider; the break-glass admin and the
+    admin deciding keep theirs."""
+    keep = {break_glass, actor.person_id}
+    people = conn.execute(
+        text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active'"),
+        {"t": actor.tenant_id},
+    )
+    sign_out_people(store, conn, actor, (row.id for row in people if row.id not in keep))
 
 
 def _sealed(store: EventStore, given: ConnectionInput, before: Connection | None) -> str:

@@ -143,8 +143,26 @@ def test_an_invited_person_joins_by_signing_in(sso_world: SsoWorld) -> None:
 def test_sso_required_turns_passwords_off_except_for_the_break_glass_admin(
     sso_world: SsoWorld,
 ) -> None:
+    def token_of(who: str) -> dict[str, str]:
+        answer = requests.post(
+            f"{sso_world.gateway_url}/api/v1/auth/token",
+            json={"email": sso_world.email(who), "password": PASSWORD},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+        return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    def me(headers: dict[str, str]) -> int:
+        return requests.get(
+            f"{sso_world.gateway_url}/api/v1/me", headers=headers, timeout=10
+        ).status_code
+
+    before = {who: token_of(who) for who in ("ada", "admin")}
     sso_world.configure(sso_required=True, break_glass_email=sso_world.email("admin"))
     try:
+        # What passwords opened before ends, but the break-glass admin's.
+        assert me(before["ada"]) == 401
+        assert me(before["admin"]) == 200
         journey = start(sso_world, sso_world.email("ada"), password=PASSWORD)
         assert journey.authorize_url.startswith(sso_world.provider_url)  # routed, not let in
         token = requests.post(
