@@ -22,12 +22,17 @@ from flask import Response
 from marshmallow import Schema, fields, missing
 from marshmallow.decorators import POST_DUMP, PRE_DUMP
 
-Convert = Callable[[Any], Any]
+Memo = dict[int, Any]
+Convert = Callable[[Any, Memo], Any]
 Dump = Callable[[Any], Any]
 
 
 def compile_dump(schema: Schema) -> Dump:
     """A function equal to ``schema.dump`` (``many`` as the schema says), faster on dicts.
+
+    Within one call, an object met again (the same object, by identity: a view may share
+    its unreleased weeks) is dumped once, and the result shares that part too: it is for
+    encoding, not for changing.
 
     Parameters:
         schema: a schema instance.
@@ -37,14 +42,14 @@ def compile_dump(schema: Schema) -> Dump:
     """
     one = _compile_one(schema)
     if schema.many:
-        return lambda objs: None if objs is None else [one(o) for o in objs]
-    return one
+        return lambda objs: None if objs is None else [one(o, {}) for o in objs]
+    return lambda obj: one(obj, {})
 
 
-def _compile_one(schema: Schema) -> Dump:
+def _compile_one(schema: Schema) -> Convert:
     """``schema.dump(obj, many=False)``, compiled."""
     if schema._hooks[PRE_DUMP] or schema._hooks[POST_DUMP]:
-        return lambda obj: schema.dump(obj, many=False)
+        return lambda obj, memo: schema.dump(obj, many=False)
     plan: list[tuple[str, str, Convert | None, fields.Field]] = []
     for name, field in schema.dump_fields.items():
         key = field.data_key if field.data_key is not None else name
@@ -58,9 +63,12 @@ def _compile_one(schema: Schema) -> Dump:
         plan.append((key, name, _converter(field) if plain else None, field))
     accessor = schema.get_attribute
 
-    def one(obj: Any) -> Any:
+    def one(obj: Any, memo: Memo) -> Any:
         if type(obj) is not dict:
             return schema.dump(obj, many=False)
+        done = memo.get(id(obj))
+        if done is not None and done[0] is obj:
+            return done[1]
         out = {}
         for key, name, convert, field in plan:
             if convert is None:
@@ -68,15 +76,16 @@ def _compile_one(schema: Schema) -> Dump:
             else:
                 value = obj.get(name, missing)
                 if value is not missing:
-                    value = convert(value)
+                    value = convert(value, memo)
             if value is not missing:
                 out[key] = value
+        memo[id(obj)] = (obj, out)  # the object kept: its id stays its own meanwhile
         return out
 
     return one
 
 
-def _identity(value: Any) -> Any:
+def _identity(value: Any, memo: Memo) -> Any:
     return value
 
 
@@ -84,7 +93,7 @@ def _typed(field: fields.Field, kind: type) -> Convert:
     """A value of exactly ``kind`` as it is, any other through the field's ``_serialize``."""
     serialize = field._serialize
 
-    def convert(value: Any) -> Any:
+    def convert(value: Any, memo: Memo) -> Any:
         return value if type(value) is kind else serialize(value, None, None)
 
     return convert
@@ -113,8 +122,8 @@ def _list(field: fields.List) -> Convert | None:
     if inner is None:
         return None
     if inner is _identity:
-        return lambda value: None if value is None else list(value)
-    return lambda value: None if value is None else [inner(each) for each in value]
+        return lambda value, memo: None if value is None else list(value)
+    return lambda value, memo: None if value is None else [inner(v, memo) for v in value]
 
 
 def _mapping(field: fields.Dict) -> Convert | None:
@@ -123,12 +132,12 @@ def _mapping(field: fields.Dict) -> Convert | None:
     if keys is None or values is None:
         return None
     if keys is _identity and values is _identity:
-        return lambda value: None if value is None else dict(value)
+        return lambda value, memo: None if value is None else dict(value)
 
-    def convert(value: Any) -> Any:
+    def convert(value: Any, memo: Memo) -> Any:
         if value is None:
             return None
-        return {keys(k): values(v) for k, v in value.items()}
+        return {keys(k, memo): values(v, memo) for k, v in value.items()}
 
     return convert
 
@@ -139,8 +148,8 @@ def _nested(field: fields.Nested) -> Convert | None:
     schema = field.schema
     one = _compile_one(schema)
     if schema.many or field.many:
-        return lambda value: None if value is None else [one(v) for v in value]
-    return lambda value: None if value is None else one(value)
+        return lambda value, memo: None if value is None else [one(v, memo) for v in value]
+    return lambda value, memo: None if value is None else one(value, memo)
 
 
 def json_response(data: Any) -> Response:
