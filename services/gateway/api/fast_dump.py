@@ -9,7 +9,7 @@ value as the field's ``_serialize`` gives it. Values of the usual types pass thr
 unchanged (a ``str`` for a ``String``, an ``int`` for an ``Integer``, a ``float`` for a
 ``Float``); any other value, any field class this module does not know (``AsOfPosition``
 and other subclasses included) and any schema with dump hooks go through marshmallow itself.
-tests/api/test_fast_dump.py checks it against ``Schema.dump``.
+tests/unit/test_fast_dump.py checks it against ``Schema.dump``.
 """
 
 from __future__ import annotations
