@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+import orjson
 from sqlalchemy import Connection, text
 
 from shared.domain.levers import ITEMS, LEVER_NAMES, MODEL_VERSION
@@ -21,6 +22,15 @@ from shared.domain.releases import COMPONENTS
 from shared.domain.weeks import week_label
 
 NOT_RELEASED = "not_released"
+
+
+class Release(NamedTuple):
+    """A stored release: the k it was published with and its JSON."""
+
+    k: int
+    release: dict[str, Any]
+
+
 Teams = Literal["all", "last", "none"]
 """Which weeks of the organisation's top-level teams a read returns."""
 NUDGE_MAX_MARGIN = 20.0
@@ -117,17 +127,23 @@ def release_rows(
         first, last: week indexes.
 
     Returns:
-        (node id as text, week index) -> row (``k``, ``release``).
+        (node id as text, week index) -> its :class:`Release`.
     """
     rows = conn.execute(
         text(
-            "SELECT tenant_id, node_id, week_index, k, release FROM lever_releases"
+            "SELECT tenant_id, node_id, week_index, k, release::text FROM lever_releases"
             " WHERE node_id = ANY(:nodes) AND week_index BETWEEN :first AND :last"
         ),
         {"nodes": [uuid.UUID(str(n)) for n in nodes], "first": first - 1, "last": last},
     ).all()
     tenant = uuid.UUID(str(tenant_id))
-    return {(str(r.node_id), r.week_index): r for r in rows if r.tenant_id == tenant}
+    # The release as text, parsed by orjson: several times faster than the driver's json
+    # for an organisation's 12,000 releases.
+    return {
+        (str(node), week): Release(k, orjson.loads(release))
+        for tenant_of, node, week, k, release in rows
+        if tenant_of == tenant
+    }
 
 
 def node_weeks(
