@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.crypto import DB, ERASED, SEALED, KeyRing
 from shared.eventlog.records import RecordedEvent
-from shared.eventlog.sealing import SEALED_MEMBER, open_behaviour
+from shared.eventlog.sealing import SEALED_MEMBER, open_behaviours
 
 EVENT_COLUMNS = (
     "position, event_id::text, tenant_id::text, stream_id, version, type, schema_version, "
@@ -88,7 +88,7 @@ class EventDecoder:
         if sealed or acts:
             keys = self._keys(conn, sealed, acts)
             if acts:
-                _open_behaviour(keys, acts)
+                open_behaviours(keys, acts)
             if sealed and decrypt:
                 self._open(keys, sealed)
             elif sealed:
@@ -139,20 +139,6 @@ class EventDecoder:
         """The personal fields and subject field of an older schema version of ``type_``."""
         event_type = self.catalogue.get(type_, schema_version)
         return tuple(sorted(event_type.personal)), event_type.subject or ""
-
-
-def _open_behaviour(
-    opened: dict[str, tuple[AESGCM | None, bytes]], acts: list[tuple[RecordedEvent, str]]
-) -> None:
-    """Put the sealed behaviour back and restore ``occurred_at``; an erased subject's events
-    are marked ``erased`` (their behaviour stays absent)."""
-    for event, subject in acts:
-        key, associated = opened[subject]
-        at = open_behaviour(key, associated, event.data)
-        if at is None:
-            event.erased = True
-        else:
-            event.occurred_at = at
 
 
 def _seal(sealed: list[Sealed]) -> None:

@@ -27,7 +27,8 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain
+from itertools import chain, compress
+from operator import attrgetter
 
 from sqlalchemy import text
 
@@ -106,6 +107,10 @@ class PersonChunks:
 
 def _position(event: RecordedEvent) -> int:
     return event.position
+
+
+_erased = attrgetter("erased")
+_type = attrgetter("type")
 
 
 class ChunkedRebuild:
@@ -216,12 +221,14 @@ class ChunkedRebuild:
     @collector_paused()  # a chunk's state: many small objects, no cycles
     def _fold(self, events: Sequence[RecordedEvent], copies: CopyBuffer) -> None:
         """Hand each fold the chunk's events of its types, then have it encode its rows."""
+        if any(map(_erased, events)):
+            events = [e for e in events if not e.erased]
+        types = list(map(_type, events))  # once per chunk, not once per projection
         for projection in self.projections:
             fold = self.folds.get(projection.name)
             if fold is None:
                 continue  # it raised: rebuilt page by page
-            handles = projection.handles
-            mine = [e for e in events if e.type in handles and not e.erased]
+            mine = list(compress(events, map(projection.handles.__contains__, types)))
             skipped = self.skipped[projection.name]
             if skipped:  # poison events an operator skipped: catch-up leaves them out too
                 mine = [e for e in mine if e.event_id not in skipped]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
+import orjson
 from sqlalchemy import Connection, text
 
 from shared.domain.levers import ITEMS, LEVER_NAMES, MODEL_VERSION
@@ -21,6 +22,15 @@ from shared.domain.releases import COMPONENTS
 from shared.domain.weeks import week_label
 
 NOT_RELEASED = "not_released"
+
+
+class Release(NamedTuple):
+    """A stored release: the k it was published with and its JSON."""
+
+    k: int
+    release: dict[str, Any]
+
+
 Teams = Literal["all", "last", "none"]
 """Which weeks of the organisation's top-level teams a read returns."""
 NUDGE_MAX_MARGIN = 20.0
@@ -71,9 +81,14 @@ def _with_trends(levers: Mapping[str, Any], previous: Mapping[str, Any]) -> dict
     return out
 
 
-def _week_out(week: int, row: Any, before: Any | None) -> dict[str, Any]:
+def _week_out(
+    week: int, row: Any, before: Any | None, blank: dict[int, dict[str, Any]]
+) -> dict[str, Any]:
     if row is None:
-        return unreleased_week(week)
+        hidden = blank.get(week)
+        if hidden is None:
+            hidden = blank[week] = unreleased_week(week)
+        return hidden
     release = dict(row.release)
     release.pop("figures", None)
     # A release published before rewards were confirmed has no such figure.
@@ -112,21 +127,31 @@ def release_rows(
         first, last: week indexes.
 
     Returns:
-        (node id as text, week index) -> row (``k``, ``release``).
+        (node id as text, week index) -> its :class:`Release`.
     """
     rows = conn.execute(
         text(
-            "SELECT tenant_id, node_id, week_index, k, release FROM lever_releases"
+            "SELECT tenant_id, node_id, week_index, k, release::text FROM lever_releases"
             " WHERE node_id = ANY(:nodes) AND week_index BETWEEN :first AND :last"
         ),
         {"nodes": [uuid.UUID(str(n)) for n in nodes], "first": first - 1, "last": last},
     ).all()
     tenant = uuid.UUID(str(tenant_id))
-    return {(str(r.node_id), r.week_index): r for r in rows if r.tenant_id == tenant}
+    # The release as text, parsed by orjson: several times faster than the driver's json
+    # for an organisation's 12,000 releases.
+    return {
+        (str(node), week): Release(k, orjson.loads(release))
+        for tenant_of, node, week, k, release in rows
+        if tenant_of == tenant
+    }
 
 
 def node_weeks(
-    rows: Mapping[tuple[str, int], Any], node: Any, first: int, last: int
+    rows: Mapping[tuple[str, int], Any],
+    node: Any,
+    first: int,
+    last: int,
+    blank: dict[int, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """One node's weeks from its releases.
 
@@ -134,13 +159,18 @@ def node_weeks(
         rows: as :func:`release_rows` returns.
         node: the node.
         first, last: week indexes.
+        blank: week index -> its unreleased week, shared by the nodes of one read (an
+            organisation's view of 1,000 teams has 12,000 of them, most alike): the weeks
+            returned are for reading, not changing.
 
     Returns:
         One week per index, released or not.
     """
     key = str(node)
+    shared = {} if blank is None else blank
     return [
-        _week_out(w, rows.get((key, w)), rows.get((key, w - 1))) for w in range(first, last + 1)
+        _week_out(w, rows.get((key, w)), rows.get((key, w - 1)), shared)
+        for w in range(first, last + 1)
     ]
 
 
@@ -169,14 +199,15 @@ def read_team_releases(
     names = {str(row.id): row.name for row in teams}
     subs = [str(row.id) for row in teams if str(row.id) != str(team_id)]
     rows = release_rows(conn, tenant_id, [team_id, *subs], first, last)
+    blank: dict[int, dict[str, Any]] = {}
     return {
         "team_id": str(team_id),
         "name": names.get(str(team_id)),
         "k": k,
         "model_version": MODEL_VERSION,
-        "weeks": node_weeks(rows, team_id, first, last),
+        "weeks": node_weeks(rows, team_id, first, last, blank),
         "sub_teams": [
-            {"team_id": sub, "name": names[sub], "weeks": node_weeks(rows, sub, first, last)}
+            {"team_id": sub, "name": names[sub], "weeks": node_weeks(rows, sub, first, last, blank)}
             for sub in subs
         ],
     }
@@ -212,12 +243,17 @@ def read_org_releases(
         }
     top = _top_teams(conn, tenant_id)
     rows = release_rows(conn, tenant_id, [tenant_id, *(t.id for t in top)], first, last)
+    blank: dict[int, dict[str, Any]] = {}
     return {
         "k": k,
         "model_version": MODEL_VERSION,
-        "weeks": node_weeks(rows, tenant_id, first, last),
+        "weeks": node_weeks(rows, tenant_id, first, last, blank),
         "teams": [
-            {"team_id": str(t.id), "name": t.name, "weeks": node_weeks(rows, t.id, first, last)}
+            {
+                "team_id": str(t.id),
+                "name": t.name,
+                "weeks": node_weeks(rows, t.id, first, last, blank),
+            }
             for t in top
         ],
     }

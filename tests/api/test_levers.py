@@ -248,3 +248,18 @@ def test_the_org_view_and_settings(client: FlaskClient, attacked: dict[str, Any]
     assert response.status_code == 200
     assert_problem(client.put("/api/v1/org/settings", headers=attacked["eng_manager"],
                               json={"k": 9, "pulse_cadence_weeks": 1}), 403)  # fmt: skip
+
+
+def test_the_org_view_shows_a_team_as_the_team_view_does(
+    client: FlaskClient, attacked: dict[str, Any]
+):
+    """The organisation's view is dumped by a compiled schema (services/gateway/api/
+    fast_dump.py), a team's by marshmallow: the same released weeks read the same."""
+    world: World = attacked["world"]
+    query = {"from": label(0), "to": label(3)}  # week 3: not released yet
+    org = _get(client, attacked["admin"], "/api/v1/org/levers", **query)
+    team = _get(client, attacked["admin"], f"/api/v1/teams/{world.teams['Eng']}/levers", **query)
+    assert org["teams"][0]["team_id"] == str(world.teams["Eng"])
+    assert org["teams"][0]["weeks"] == team["weeks"]
+    assert any(week["released"] for week in team["weeks"])
+    assert any(not week["released"] for week in team["weeks"])
