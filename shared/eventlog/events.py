@@ -18,6 +18,7 @@ from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
+from shared.eventlog.events_provisioning import PROVISIONING_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
@@ -98,8 +99,15 @@ class TeamManagerAssigned(Schema):
 
 
 class PersonInvited(Schema):
+    """``email`` is None for a person provisioned without one (SCIM: docs/scim.md)."""
+
     person_id = fields.UUID(required=True)
-    email = _personal_text(required=True, max_len=320)
+    email = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=320),
+        metadata={"personal": True},
+    )
     role = _choice(ROLES, required=True)
     team_id = fields.UUID(load_default=None, allow_none=True)
 
@@ -408,6 +416,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     *RELEASE_EVENTS,
     *SECOND_FACTOR_EVENTS,
     *CHAT_EVENTS,
+    *PROVISIONING_EVENTS,
 ]
 
 

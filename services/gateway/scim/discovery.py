@@ -1,0 +1,46 @@
+"""``/scim/v2`` discovery: ServiceProviderConfig, ResourceTypes, Schemas."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response
+from scim2_models import NotFoundException
+
+from services.gateway.scim.responses import base_url, list_response, scim_json
+from shared.scim import discovery
+
+
+def service_provider_config() -> Response:
+    return scim_json(discovery.service_provider_config(base_url()))
+
+
+def resource_types() -> Response:
+    found = discovery.resource_types(base_url())
+    return list_response(len(found), 1, found, lambda r: r)
+
+
+def resource_type(name: str) -> Response:
+    for found in discovery.resource_types(base_url()):
+        if found["id"] == name:
+            return scim_json(found)
+    raise NotFoundException(detail=f"no ResourceType {name}")
+
+
+def schemas() -> Response:
+    found = discovery.schemas(base_url())
+    return list_response(len(found), 1, found, lambda s: s)
+
+
+def schema(schema_id: str) -> Response:
+    for found in discovery.schemas(base_url()):
+        if found["id"] == schema_id:
+            return scim_json(found)
+    raise NotFoundException(detail=f"no Schema {schema_id}")
+
+
+def register(bp: Blueprint) -> None:
+    """Add the discovery routes to the SCIM blueprint."""
+    bp.add_url_rule("/ServiceProviderConfig", view_func=service_provider_config)
+    bp.add_url_rule("/ResourceTypes", view_func=resource_types)
+    bp.add_url_rule("/ResourceTypes/<name>", view_func=resource_type)
+    bp.add_url_rule("/Schemas", view_func=schemas)
+    bp.add_url_rule("/Schemas/<schema_id>", view_func=schema)

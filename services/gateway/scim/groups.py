@@ -1,0 +1,122 @@
+"""``/scim/v2/Groups``: a group is a team, its members the team's members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from scim2_models import Context, Group, NotFoundException, PatchOp
+
+from services.gateway.scim.responses import (
+    actor,
+    answer,
+    base_url,
+    body,
+    engine,
+    list_response,
+    page,
+    resource_id,
+    store,
+    wants_attribute,
+)
+from shared.scim import reads
+from shared.scim.mapping import desired_group, group_resource
+from shared.scim.provisioning import ProvisioningCommands
+
+GroupPatch = PatchOp[Group]
+ENTRA_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2007"
+"""The extra schema URI Microsoft Entra ID puts in a Group it creates (no attribute of it)."""
+
+
+def _render(record: reads.GroupRecord) -> dict[str, Any]:
+    return group_resource(record, base_url(), members=wants_attribute("members"))
+
+
+def _full(record: reads.GroupRecord) -> dict[str, Any]:
+    return group_resource(record, base_url())
+
+
+def _found(value: str, members: bool = True) -> reads.GroupRecord:
+    team_id = resource_id(value)
+    with engine().connect() as conn:
+        record = reads.find_group(conn, actor().tenant_id, team_id, members) if team_id else None
+    if record is None:
+        raise NotFoundException(detail=f"no Group {value}")
+    return record
+
+
+def _group(data: dict[str, Any], context: Context) -> Group:
+    schemas = data.get("schemas")
+    if isinstance(schemas, list):
+        data = {**data, "schemas": [s for s in schemas if s != ENTRA_GROUP_SCHEMA]}
+    return Group.model_validate(data, scim_ctx=context)
+
+
+def list_groups() -> Response:
+    start, count = page()
+    with engine().connect() as conn:
+        total, found = reads.list_groups(
+            conn,
+            actor().tenant_id,
+            request.args.get("filter"),
+            start,
+            count,
+            members=wants_attribute("members"),
+        )
+    return list_response(total, start, found, _render)
+
+
+def create_group() -> Response:
+    want = desired_group(_group(body(), Context.RESOURCE_CREATION_REQUEST))
+    team_id = ProvisioningCommands(store()).create_group(actor(), want)
+    return answer(_render(_found(str(team_id))), 201)
+
+
+def get_group(group_id: str) -> Response:
+    return answer(_render(_found(group_id, members=wants_attribute("members"))))
+
+
+def replace_group(group_id: str) -> Response:
+    want = desired_group(_group(body(), Context.RESOURCE_REPLACEMENT_REQUEST))
+    record = _found(group_id, members=False)
+    ProvisioningCommands(store()).replace_group(
+        actor(), record.id, lambda _: want, _full, request.headers.get("If-Match")
+    )
+    return answer(_render(_found(group_id)))
+
+
+def _patched(operations: Any) -> Any:
+    def change(record: reads.GroupRecord) -> Any:
+        current = {k: v for k, v in _full(record).items() if k != "meta"}
+        model = Group.model_validate(current, scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+        operations.patch(model)
+        return desired_group(model)
+
+    return change
+
+
+def patch_group(group_id: str) -> Response:
+    operations = GroupPatch.model_validate(body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    record = _found(group_id, members=False)
+    ProvisioningCommands(store()).replace_group(
+        actor(), record.id, _patched(operations), _full, request.headers.get("If-Match")
+    )
+    return answer(_render(_found(group_id)))
+
+
+def delete_group(group_id: str) -> Response:
+    record = _found(group_id, members=False)
+    ProvisioningCommands(store()).delete_group(
+        actor(), record.id, _full, request.headers.get("If-Match")
+    )
+    return Response(status=204)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the Groups routes to the SCIM blueprint."""
+    bp.add_url_rule("/Groups", view_func=list_groups, methods=["GET"])
+    bp.add_url_rule("/Groups", view_func=create_group, methods=["POST"])
+    bp.add_url_rule("/Groups/<group_id>", view_func=get_group, methods=["GET"])
+    bp.add_url_rule("/Groups/<group_id>", view_func=replace_group, methods=["PUT"])
+    bp.add_url_rule("/Groups/<group_id>", view_func=patch_group, methods=["PATCH"])
+    bp.add_url_rule("/Groups/<group_id>", view_func=delete_group, methods=["DELETE"])

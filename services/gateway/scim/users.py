@@ -1,0 +1,109 @@
+"""``/scim/v2/Users``: schema -> command -> response (shared/scim does the work)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from scim2_models import Context, NotFoundException, PatchOp
+
+from services.gateway.scim.responses import (
+    actor,
+    answer,
+    base_url,
+    body,
+    engine,
+    list_response,
+    page,
+    resource_id,
+    store,
+)
+from shared.scim import reads
+from shared.scim.mapping import UserModel, desired_user, user_resource
+from shared.scim.provisioning import ProvisioningCommands
+
+UserPatch = PatchOp[UserModel]
+
+
+def _render(record: reads.UserRecord) -> dict[str, Any]:
+    return user_resource(record, base_url())
+
+
+def _found(value: str) -> reads.UserRecord:
+    person_id = resource_id(value)
+    with engine().connect() as conn:
+        record = reads.find_user(conn, actor().tenant_id, person_id) if person_id else None
+    if record is None:
+        raise NotFoundException(detail=f"no User {value}")
+    return record
+
+
+def list_users() -> Response:
+    start, count = page()
+    with engine().connect() as conn:
+        total, found = reads.list_users(
+            conn, actor().tenant_id, request.args.get("filter"), start, count
+        )
+    return list_response(total, start, found, _render)
+
+
+def create_user() -> Response:
+    model = UserModel.model_validate(body(), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
+    person_id = ProvisioningCommands(store()).create_user(actor(), desired_user(model))
+    return answer(_render(_found(str(person_id))), 201)
+
+
+def get_user(user_id: str) -> Response:
+    return answer(_render(_found(user_id)))
+
+
+def replace_user(user_id: str) -> Response:
+    model = UserModel.model_validate(body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
+    want = desired_user(model)
+    record = _found(user_id)
+    ProvisioningCommands(store()).replace_user(
+        actor(), record.id, lambda _: want, _render, request.headers.get("If-Match")
+    )
+    return answer(_render(_found(user_id)))
+
+
+def _patched(operations: Any) -> Any:
+    def change(record: reads.UserRecord) -> Any:
+        current = _render(record)
+        for email in current.get("emails", ()):
+            email["type"] = "work"  # so Entra's emails[type eq "work"] paths find it
+        model = UserModel.model_validate(
+            {k: v for k, v in current.items() if k != "meta"},
+            scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
+        )
+        operations.patch(model)
+        return desired_user(model)
+
+    return change
+
+
+def patch_user(user_id: str) -> Response:
+    operations = UserPatch.model_validate(body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    record = _found(user_id)
+    ProvisioningCommands(store()).replace_user(
+        actor(), record.id, _patched(operations), _render, request.headers.get("If-Match")
+    )
+    return answer(_render(_found(user_id)))
+
+
+def delete_user(user_id: str) -> Response:
+    record = _found(user_id)
+    ProvisioningCommands(store()).delete_user(
+        actor(), record.id, _render, request.headers.get("If-Match")
+    )
+    return Response(status=204)
+
+
+def register(bp: Blueprint) -> None:
+    """Add the Users routes to the SCIM blueprint."""
+    bp.add_url_rule("/Users", view_func=list_users, methods=["GET"])
+    bp.add_url_rule("/Users", view_func=create_user, methods=["POST"])
+    bp.add_url_rule("/Users/<user_id>", view_func=get_user, methods=["GET"])
+    bp.add_url_rule("/Users/<user_id>", view_func=replace_user, methods=["PUT"])
+    bp.add_url_rule("/Users/<user_id>", view_func=patch_user, methods=["PATCH"])
+    bp.add_url_rule("/Users/<user_id>", view_func=delete_user, methods=["DELETE"])

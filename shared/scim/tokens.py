@@ -1,0 +1,78 @@
+"""An organisation's SCIM bearer tokens: issued by an admin (``compound scim token``, the admin
+API), shown once, kept as SHA-256 in the directory (``ScimTokenIssued``)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+
+from sqlalchemy import Connection, select
+
+from shared.commands.base import Actor, append
+from shared.commands.organization_core import require_admin
+from shared.directory.models import ScimToken
+from shared.domain.errors import NotFound
+from shared.eventlog import EventStore, NewEvent
+
+PREFIX = "scim_"
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) a token is stored as."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(store: EventStore, actor: Actor) -> tuple[uuid.UUID, str]:
+    """A new bearer token for the actor's organisation.
+
+    Parameters:
+        store: the event store.
+        actor: an admin of the organisation (or the system).
+
+    Returns:
+        ``(token id, token)``; the token is not kept and cannot be shown again.
+
+    Raises:
+        Forbidden: the actor is not an admin.
+    """
+    require_admin(actor)
+    token_id, token = uuid.uuid4(), PREFIX + secrets.token_urlsafe(32)
+    event = NewEvent(
+        "ScimTokenIssued", {"token_id": str(token_id), "token_hash": token_hash(token)}
+    )
+    with store.engine.begin() as conn:
+        append(store, conn, actor, f"org-{actor.tenant_id}", [event])
+    return token_id, token
+
+
+def revoke(store: EventStore, actor: Actor, token_id: uuid.UUID) -> None:
+    """End a bearer token of the actor's organisation.
+
+    Raises:
+        Forbidden: the actor is not an admin. NotFound: no such live token.
+    """
+    require_admin(actor)
+    with store.engine.begin() as conn:
+        live = conn.execute(
+            select(ScimToken.id).where(
+                ScimToken.id == token_id,
+                ScimToken.tenant_id == actor.tenant_id,
+                ScimToken.revoked_at.is_(None),
+            )
+        ).scalar()
+        if live is None:
+            raise NotFound(f"no SCIM token {token_id}")
+        event = NewEvent("ScimTokenRevoked", {"token_id": str(token_id)})
+        append(store, conn, actor, f"org-{actor.tenant_id}", [event])
+
+
+def tenant_for(conn: Connection, token: str) -> uuid.UUID | None:
+    """The organisation a live bearer token belongs to, or None (unknown or revoked)."""
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    return conn.execute(
+        select(ScimToken.tenant_id).where(
+            ScimToken.token_hash == token_hash(token), ScimToken.revoked_at.is_(None)
+        )
+    ).scalar()
