@@ -46,7 +46,7 @@ def test_filters(scim: Scim) -> None:
         'externalId eq "a1"': [],  # externalId is case-exact
         f'id eq "{a["id"]}"': ["ann"],
         'userName eq "bob" or userName eq "ann"': ["ann", "bob"],
-        "active eq true and not (userName sw \"a\")": ["bob"],
+        'active eq true and not (userName sw "a")': ["bob"],
     }
     for text, names in cases.items():
         found = scim.ok("GET", "/Users?" + _query(filter=text))
@@ -65,7 +65,7 @@ def _query(**params: str) -> str:
 
 
 def test_bad_filters_are_invalid_filter(scim: Scim) -> None:
-    for text in ('userName eq', 'nickName eq "x"', 'active co "t"', "x" * 3000):
+    for text in ("userName eq", 'nickName eq "x"', 'active co "t"', "x" * 3000):
         assert_error(scim.call("GET", "/Users?" + _query(filter=text)), 400, "invalidFilter")
 
 
@@ -74,7 +74,9 @@ def test_pagination(scim: Scim) -> None:
         scim.user(f"page-{i}")
     first = scim.ok("GET", "/Users?" + _query(filter='userName sw "page-"', count="2"))
     assert (first["totalResults"], first["itemsPerPage"], first["startIndex"]) == (5, 2, 1)
-    rest = scim.ok("GET", "/Users?" + _query(filter='userName sw "page-"', startIndex="3", count="10"))
+    rest = scim.ok(
+        "GET", "/Users?" + _query(filter='userName sw "page-"', startIndex="3", count="10")
+    )
     names = [r["userName"] for r in first["Resources"] + rest["Resources"]]
     assert names == [f"page-{i}" for i in range(5)]
     counted = scim.ok("GET", "/Users?count=0")
@@ -112,13 +114,21 @@ def test_if_match_refuses_a_stale_version(scim: Scim) -> None:
     assert_error(stale, 412)
     assert scim.events(head) == []
     fresh = scim.ok("GET", f"/Users/{user['id']}")
-    assert scim.call("GET", f"/Users/{user['id']}", **{"If-None-Match": fresh["meta"]["version"]}).status_code == 304
+    assert (
+        scim.call(
+            "GET", f"/Users/{user['id']}", **{"If-None-Match": fresh["meta"]["version"]}
+        ).status_code
+        == 304
+    )
 
 
 def test_patch_deactivate_and_delete(scim: Scim) -> None:
     user = scim.user("erin")
     head = scim.store.head()
-    patch = {"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]}
+    patch = {
+        "schemas": [PATCH],
+        "Operations": [{"op": "Replace", "path": "active", "value": "False"}],
+    }
     assert scim.ok("PATCH", f"/Users/{user['id']}", patch)["active"] is False
     assert [e.type for e in scim.events(head)] == ["PersonLeft"]
     again = {"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": True}}]}
@@ -148,7 +158,9 @@ def test_malformed_bodies(scim: Scim) -> None:
     assert_error(bad, 400, "invalidSyntax")
     assert_error(scim.call("POST", "/Users", {"schemas": [USER]}), 400, "invalidValue")
     assert_error(
-        scim.call("POST", "/Users", {"schemas": [USER], "userName": "x", "emails": [{"value": "nope"}]}),
+        scim.call(
+            "POST", "/Users", {"schemas": [USER], "userName": "x", "emails": [{"value": "nope"}]}
+        ),
         400,
         "invalidValue",
     )

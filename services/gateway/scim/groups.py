@@ -19,13 +19,11 @@ from services.gateway.scim.responses import (
     store,
     wants_attribute,
 )
-from shared.scim import reads
+from shared.scim import leniency, reads
 from shared.scim.mapping import desired_group, group_resource
 from shared.scim.provisioning import ProvisioningCommands
 
 GroupPatch = PatchOp[Group]
-ENTRA_GROUP_SCHEMA = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2007"
-"""The extra schema URI Microsoft Entra ID puts in a Group it creates (no attribute of it)."""
 
 
 def _render(record: reads.GroupRecord) -> dict[str, Any]:
@@ -46,10 +44,7 @@ def _found(value: str, members: bool = True) -> reads.GroupRecord:
 
 
 def _group(data: dict[str, Any], context: Context) -> Group:
-    schemas = data.get("schemas")
-    if isinstance(schemas, list):
-        data = {**data, "schemas": [s for s in schemas if s != ENTRA_GROUP_SCHEMA]}
-    return Group.model_validate(data, scim_ctx=context)
+    return Group.model_validate(leniency.group_body(data), scim_ctx=context)
 
 
 def list_groups() -> Response:
@@ -96,7 +91,9 @@ def _patched(operations: Any) -> Any:
 
 
 def patch_group(group_id: str) -> Response:
-    operations = GroupPatch.model_validate(body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    operations = GroupPatch.model_validate(
+        leniency.patch_body(body(), group_id), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+    )
     record = _found(group_id, members=False)
     ProvisioningCommands(store()).replace_group(
         actor(), record.id, _patched(operations), _full, request.headers.get("If-Match")

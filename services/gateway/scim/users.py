@@ -18,7 +18,7 @@ from services.gateway.scim.responses import (
     resource_id,
     store,
 )
-from shared.scim import reads
+from shared.scim import leniency, reads
 from shared.scim.mapping import UserModel, desired_user, user_resource
 from shared.scim.provisioning import ProvisioningCommands
 
@@ -83,7 +83,9 @@ def _patched(operations: Any) -> Any:
 
 
 def patch_user(user_id: str) -> Response:
-    operations = UserPatch.model_validate(body(), scim_ctx=Context.RESOURCE_PATCH_REQUEST)
+    operations = UserPatch.model_validate(
+        leniency.patch_body(body(), user_id), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+    )
     record = _found(user_id)
     ProvisioningCommands(store()).replace_user(
         actor(), record.id, _patched(operations), _render, request.headers.get("If-Match")
