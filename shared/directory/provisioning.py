@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, delete, text, update
+from sqlalchemy import Connection, case, delete, text, update
 
 from shared.directory.models import Person, ScimGroup, ScimToken, Team, TeamMember
 from shared.eventlog import ERASED, RecordedEvent
@@ -89,6 +89,14 @@ def _renamed(conn: Connection, e: RecordedEvent) -> None:
     )
 
 
+def _returned(conn: Connection, e: RecordedEvent) -> None:
+    conn.execute(
+        update(Person)
+        .where(Person.id == e.data["person_id"], Person.status == "left")
+        .values(status=case((Person.joined_at.is_(None), "invited"), else_="active"))
+    )
+
+
 def _removed_from_team(conn: Connection, e: RecordedEvent) -> None:
     conn.execute(
         delete(TeamMember).where(
@@ -125,6 +133,7 @@ HANDLERS: dict[str, Handler] = {
     "PersonDeprovisioned": _person_deprovisioned,
     "PersonEmailChanged": _email_changed,
     "PersonRenamed": _renamed,
+    "PersonReturned": _returned,
     "PersonRemovedFromTeam": _removed_from_team,
     "TeamProvisioned": _team_provisioned,
     "TeamRenamed": _team_renamed,

@@ -64,6 +64,14 @@ class PersonRenamed(Schema):
     display_name = _personal(True, 200)
 
 
+class PersonReturned(Schema):
+    """A person who left is active again, in the team they were put in meanwhile (None: in
+    no team); the sessions and tokens they had stay ended."""
+
+    person_id = fields.UUID(required=True)
+    team_id = fields.UUID(load_default=None, allow_none=True)
+
+
 class PersonRemovedFromTeam(Schema):
     """A person is no longer a member of a team (and stays in the organisation)."""
 
@@ -98,6 +106,7 @@ PROVISIONING_EVENTS: list[tuple[type[Schema], str | None, str]] = [
     (PersonDeprovisioned, None, "An identity provider deleted a person (who left)."),
     (PersonEmailChanged, "person_id", "A person's e-mail address changed."),
     (PersonRenamed, "person_id", "A person's display name changed."),
+    (PersonReturned, None, "A person who left became active again."),
     (PersonRemovedFromTeam, None, "A person was taken out of a team."),
     (TeamProvisioned, None, "An identity provider named a team (externalId)."),
     (TeamRenamed, None, "A team was renamed."),

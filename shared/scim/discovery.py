@@ -18,15 +18,14 @@ MAX_RESULTS = 1000
 """The most resources one page (or one filter) answers."""
 
 KEPT = {
-    USER_SCHEMA: {
-        "userName": None,
-        "displayName": None,
-        "active": None,
-        "emails": {"value", "primary"},
-    },
+    USER_SCHEMA: {"userName": None, "displayName": None, "active": None, "emails": {"value"}},
     GROUP_SCHEMA: {"displayName": None, "members": {"value", "$ref", "type"}},
 }
 """The attributes Compound keeps of each schema (and of a complex one, its sub-attributes)."""
+
+ALWAYS_THERE = {"displayName", "active"}
+"""Attributes every User has (published as required: a request may leave them out, and
+Compound then derives them, but they cannot be removed)."""
 
 _ANSWER = Context.RESOURCE_QUERY_RESPONSE
 
@@ -106,6 +105,8 @@ def _schemas() -> tuple[dict[str, Any], ...]:
                     **attribute,
                     "subAttributes": [s for s in attribute["subAttributes"] if s["name"] in subs],
                 }
+            if attribute["name"] in ALWAYS_THERE and schema["id"] == USER_SCHEMA:
+                attribute = {**attribute, "required": True}
             attributes.append(attribute)
         found.append({**schema, "attributes": attributes})
     return tuple(found)

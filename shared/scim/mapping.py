@@ -81,7 +81,7 @@ def user_resource(record: UserRecord, base_url: str) -> dict[str, Any]:
     if record.display_name:
         resource["displayName"] = record.display_name
     if record.email:
-        resource["emails"] = [{"value": record.email, "primary": True}]
+        resource["emails"] = [{"value": record.email}]
     return _meta(resource, "User", record.created, f"{base_url}/Users/{record.id}")
 
 

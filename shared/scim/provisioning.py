@@ -15,7 +15,6 @@ from typing import Any
 
 from scim2_models import (
     InvalidValueException,
-    MutabilityException,
     NotFoundException,
     PreconditionFailedException,
     UniquenessException,
@@ -151,7 +150,7 @@ class ProvisioningCommands:
         Raises:
             NotFoundException: no such User. PreconditionFailedException: ``If-Match``
             names another version. UniquenessException: the new userName or e-mail is
-            taken. MutabilityException: a person who left is set active again.
+            taken.
         """
         with self.store.engine.begin() as conn:
             record = reads.find_user(conn, actor.tenant_id, person_id)
@@ -169,7 +168,9 @@ class ProvisioningCommands:
         pid = str(record.id)
         events: list[NewEvent] = []
         if want.active and not record.active:
-            raise MutabilityException(detail="a person who left cannot be made active again")
+            team = _current_team(conn, record.id)  # a group it was put in while away
+            back = {"person_id": pid, "team_id": str(team) if team else None}
+            events.append(NewEvent("PersonReturned", back))
         if (want.user_name, want.external_id) != (record.user_name, record.external_id):
             _ensure_user_name_free(conn, actor.tenant_id, want.user_name, record.id)
             events.append(
@@ -239,7 +240,7 @@ class ProvisioningCommands:
         known = reads.visible_people(conn, actor.tenant_id, people)
         missing = [str(p) for p in people if p not in known]
         if missing:
-            raise InvalidValueException(detail=f"no active User {missing[0]}")
+            raise InvalidValueException(detail=f"no User {missing[0]}")
         for person_id in people:
             current = _current_team(conn, person_id)
             if current == team_id:

@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from scim2_models.path.expressions import CompareOperator
-from sqlalchemy import Connection, Select, String, cast, exists, func, literal, select, true
+from sqlalchemy import Connection, Select, String, cast, exists, func, literal, select
 
 from shared.directory.models import Person, ScimGroup, ScimIdentity, Team, TeamMember
 from shared.scim.filters import Attribute, FilterCompiler, compare
@@ -241,8 +241,9 @@ def list_groups(
 def visible_people(
     conn: Connection, tenant_id: uuid.UUID, ids: Sequence[uuid.UUID]
 ) -> set[uuid.UUID]:
-    """Which of ``ids`` are Users of the organisation that may be members (not left)."""
+    """Which of ``ids`` are Users of the organisation (active or not: a group may hold a
+    person who left, who is in its team again when they return)."""
     if not ids:
         return set()
-    query = _users(tenant_id).with_only_columns(_P.c.id).where(_P.c.id.in_(ids), _ACTIVE, true())
+    query = _users(tenant_id).with_only_columns(_P.c.id).where(_P.c.id.in_(ids))
     return set(conn.execute(query).scalars())

@@ -79,7 +79,7 @@ def test_entra_user_lifecycle(scim: Scim) -> None:
             ],
         },
     )
-    assert updated["emails"] == [{"value": "updatedEmail@microsoft.com", "primary": True}]
+    assert updated["emails"] == [{"value": "updatedEmail@microsoft.com"}]
     assert [e.type for e in scim.events(head)] == ["PersonEmailChanged"]
 
     new_name = "5b50642d-79fc-4410-9e90-4c077cdd1a59@testuser.com"

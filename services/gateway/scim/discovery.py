@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from scim2_models import NotFoundException
+from werkzeug.exceptions import MethodNotAllowed
+from scim2_models import NotFoundException, NotImplementedException
 
 from services.gateway.scim.responses import base_url, list_response, scim_json
 from shared.scim import discovery
@@ -37,6 +38,19 @@ def schema(schema_id: str) -> Response:
     raise NotFoundException(detail=f"no Schema {schema_id}")
 
 
+def search_everything() -> Response:
+    raise NotImplementedException(detail="search one resource type at a time: GET /Users, /Groups")
+
+
+ENDPOINTS = {"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups", ".search"}
+
+
+def unknown(path: str) -> Response:
+    if path.split("/", 1)[0] in ENDPOINTS:  # a known endpoint, not with this method
+        raise MethodNotAllowed()
+    raise NotFoundException(detail=f"no SCIM endpoint /{path}")
+
+
 def register(bp: Blueprint) -> None:
     """Add the discovery routes to the SCIM blueprint."""
     bp.add_url_rule("/ServiceProviderConfig", view_func=service_provider_config)
@@ -44,3 +58,7 @@ def register(bp: Blueprint) -> None:
     bp.add_url_rule("/ResourceTypes/<name>", view_func=resource_type)
     bp.add_url_rule("/Schemas", view_func=schemas)
     bp.add_url_rule("/Schemas/<schema_id>", view_func=schema)
+    bp.add_url_rule("/.search", view_func=search_everything, methods=["POST"])
+    bp.add_url_rule(
+        "/<path:path>", view_func=unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+    )
