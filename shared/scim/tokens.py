@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -76,3 +78,23 @@ def tenant_for(conn: Connection, token: str) -> uuid.UUID | None:
             ScimToken.token_hash == token_hash(token), ScimToken.revoked_at.is_(None)
         )
     ).scalar()
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What is known of an issued token (never the token)."""
+
+    id: uuid.UUID
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+def listed(store: EventStore, tenant_id: uuid.UUID) -> list[TokenInfo]:
+    """The organisation's tokens, oldest first."""
+    with store.engine.connect() as conn:
+        rows = conn.execute(
+            select(ScimToken.id, ScimToken.created_at, ScimToken.revoked_at)
+            .where(ScimToken.tenant_id == tenant_id)
+            .order_by(ScimToken.created_at)
+        ).all()
+    return [TokenInfo(*row) for row in rows]

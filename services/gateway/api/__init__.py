@@ -19,6 +19,7 @@ from services.gateway.api import (
     journal,
     levers,
     operations,
+    provisioning,
     reads,
     session,
     verification,
@@ -68,6 +69,7 @@ BLUEPRINTS = (
     working_hours.blp,
     absences.blp,
     verification.blp,
+    provisioning.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})
