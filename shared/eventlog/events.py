@@ -375,16 +375,8 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     ),
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
-    (
-        PersonInvited,
-        "person_id",
-        "An admin invited a person by e-mail, or an identity provider created one (SCIM).",
-    ),
-    (
-        PersonJoined,
-        "person_id",
-        "An invited person set a password and joined (at once when created through SCIM).",
-    ),
+    (PersonInvited, "person_id", "An admin invited a person by e-mail, or SCIM created one."),
+    (PersonJoined, "person_id", "An invited person joined (at once when SCIM created them)."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),
     (PersonRoleChanged, None, "An admin changed a person's role."),
     *CREDENTIAL_EVENTS,
