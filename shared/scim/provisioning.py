@@ -85,7 +85,7 @@ class ProvisioningCommands:
         if events:
             append(self.store, conn, actor, stream, events, **kw)
 
-    def create_user(self, actor: Actor, want: DesiredUser) -> uuid.UUID:
+    def create_user(self, actor: Actor, want: DesiredUser) -> reads.UserRecord:
         """A new person, joined at once (an e-mail address is needed only to sign in).
 
         Parameters:
@@ -93,7 +93,7 @@ class ProvisioningCommands:
             want: the User's state.
 
         Returns:
-            The new person's id.
+            The new User, as committed.
 
         Raises:
             UniquenessException: the userName or the e-mail address is taken.
@@ -127,7 +127,21 @@ class ProvisioningCommands:
             if not want.active:
                 events.append(NewEvent("PersonLeft", {"person_id": pid}))
             self._append(conn, actor, f"person-{pid}", events, expected_version=0)
-        return person_id
+            return self._user(conn, actor, person_id)
+
+    @staticmethod
+    def _user(conn: Connection, actor: Actor, person_id: uuid.UUID) -> reads.UserRecord:
+        record = reads.find_user(conn, actor.tenant_id, person_id)
+        if record is None:
+            raise NotFoundException(detail=f"no User {person_id}")
+        return record
+
+    @staticmethod
+    def _group(conn: Connection, actor: Actor, team_id: uuid.UUID) -> reads.GroupRecord:
+        record = reads.find_group(conn, actor.tenant_id, team_id)
+        if record is None:
+            raise NotFoundException(detail=f"no Group {team_id}")
+        return record
 
     def replace_user(
         self,
@@ -136,7 +150,7 @@ class ProvisioningCommands:
         change: Callable[[reads.UserRecord], DesiredUser],
         render: Render,
         if_match: str | None = None,
-    ) -> None:
+    ) -> reads.UserRecord:
         """Bring a person to the state ``change`` asks for, given their current record.
 
         Parameters:
@@ -158,9 +172,9 @@ class ProvisioningCommands:
                 raise NotFoundException(detail=f"no User {person_id}")
             _check_version(render(record), if_match)
             want = change(record)
-            self._append(
-                conn, actor, f"person-{person_id}", self._user_changes(conn, actor, record, want)
-            )
+            changes = self._user_changes(conn, actor, record, want)
+            self._append(conn, actor, f"person-{person_id}", changes)
+            return self._user(conn, actor, person_id) if changes else record
 
     def _user_changes(
         self, conn: Connection, actor: Actor, record: reads.UserRecord, want: DesiredUser
@@ -216,7 +230,7 @@ class ProvisioningCommands:
             events.append(NewEvent("PersonDeprovisioned", {"person_id": pid}))
             self._append(conn, actor, f"person-{pid}", events)
 
-    def create_group(self, actor: Actor, want: DesiredGroup) -> uuid.UUID:
+    def create_group(self, actor: Actor, want: DesiredGroup) -> reads.GroupRecord:
         """A new team with its members (each moved from the team they were in).
 
         Raises:
@@ -232,7 +246,7 @@ class ProvisioningCommands:
             )
             self._append(conn, actor, f"team-{team_id}", [team, named], expected_version=0)
             self._add_members(conn, actor, team_id, want.members)
-        return team_id
+            return self._group(conn, actor, team_id)
 
     def _add_members(
         self, conn: Connection, actor: Actor, team_id: uuid.UUID, people: tuple[uuid.UUID, ...]
@@ -271,7 +285,7 @@ class ProvisioningCommands:
         change: Callable[[reads.GroupRecord], DesiredGroup],
         render: Render,
         if_match: str | None = None,
-    ) -> None:
+    ) -> reads.GroupRecord:
         """Bring a team to the state ``change`` asks for (see :meth:`replace_user`).
 
         Raises:
@@ -295,6 +309,7 @@ class ProvisioningCommands:
             now = {m.id for m in record.members}
             self._remove_members(conn, actor, team_id, [m for m in now if m not in want.members])
             self._add_members(conn, actor, team_id, tuple(m for m in want.members if m not in now))
+            return self._group(conn, actor, team_id)
 
     def delete_group(
         self, actor: Actor, team_id: uuid.UUID, render: Render, if_match: str | None = None

@@ -170,12 +170,34 @@ def list_users(
 
 
 def user_named(conn: Connection, tenant_id: uuid.UUID, user_name: str) -> uuid.UUID | None:
-    """The User whose ``userName`` is ``user_name`` (whatever its case), if any."""
-    return conn.execute(
-        _users(tenant_id)
-        .with_only_columns(_P.c.id)
-        .where(func.lower(_USER_NAME) == user_name.lower())
-    ).scalar()
+    """The User whose ``userName`` is ``user_name`` (whatever its case), if any.
+
+    Two indexed lookups (the provider's names, then the addresses of people it has not
+    named) rather than one scan of the organisation: every creation asks.
+    """
+    name = user_name.lower()
+    named = (
+        select(_I.c.person_id)
+        .select_from(_I.join(_P, _P.c.id == _I.c.person_id))
+        .where(
+            _I.c.tenant_id == tenant_id,
+            func.lower(_I.c.user_name) == name,
+            _I.c.removed.is_(False),
+            _P.c.status != "erased",
+        )
+    )
+    by_email = (
+        select(_P.c.id)
+        .select_from(_P.outerjoin(_I, _I.c.person_id == _P.c.id))
+        .where(
+            func.lower(_P.c.email) == name,
+            _P.c.tenant_id == tenant_id,
+            _I.c.user_name.is_(None),
+            func.coalesce(_I.c.removed, False).is_(False),
+            _P.c.status != "erased",
+        )
+    )
+    return conn.execute(named.union_all(by_email).limit(1)).scalar()
 
 
 def _groups(tenant_id: uuid.UUID) -> Select[Any]:

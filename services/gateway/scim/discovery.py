@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response
-from werkzeug.exceptions import MethodNotAllowed
 from scim2_models import NotFoundException, NotImplementedException
+from werkzeug.exceptions import MethodNotAllowed
 
 from services.gateway.scim.responses import base_url, list_response, scim_json
 from shared.scim import discovery

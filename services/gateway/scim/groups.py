@@ -34,6 +34,13 @@ def _full(record: reads.GroupRecord) -> dict[str, Any]:
     return group_resource(record, base_url())
 
 
+def _id(value: str) -> Any:
+    team_id = resource_id(value)
+    if team_id is None:
+        raise NotFoundException(detail=f"no Group {value}")
+    return team_id
+
+
 def _found(value: str, members: bool = True) -> reads.GroupRecord:
     team_id = resource_id(value)
     with engine().connect() as conn:
@@ -63,8 +70,7 @@ def list_groups() -> Response:
 
 def create_group() -> Response:
     want = desired_group(_group(body(), Context.RESOURCE_CREATION_REQUEST))
-    team_id = ProvisioningCommands(store()).create_group(actor(), want)
-    return answer(_render(_found(str(team_id))), 201)
+    return answer(_render(ProvisioningCommands(store()).create_group(actor(), want)), 201)
 
 
 def get_group(group_id: str) -> Response:
@@ -73,11 +79,10 @@ def get_group(group_id: str) -> Response:
 
 def replace_group(group_id: str) -> Response:
     want = desired_group(_group(body(), Context.RESOURCE_REPLACEMENT_REQUEST))
-    record = _found(group_id, members=False)
-    ProvisioningCommands(store()).replace_group(
-        actor(), record.id, lambda _: want, _full, request.headers.get("If-Match")
+    replaced = ProvisioningCommands(store()).replace_group(
+        actor(), _id(group_id), lambda _: want, _full, request.headers.get("If-Match")
     )
-    return answer(_render(_found(group_id)))
+    return answer(_render(replaced))
 
 
 def _patched(operations: Any) -> Any:
@@ -94,17 +99,15 @@ def patch_group(group_id: str) -> Response:
     operations = GroupPatch.model_validate(
         leniency.patch_body(body(), group_id), scim_ctx=Context.RESOURCE_PATCH_REQUEST
     )
-    record = _found(group_id, members=False)
-    ProvisioningCommands(store()).replace_group(
-        actor(), record.id, _patched(operations), _full, request.headers.get("If-Match")
+    patched = ProvisioningCommands(store()).replace_group(
+        actor(), _id(group_id), _patched(operations), _full, request.headers.get("If-Match")
     )
-    return answer(_render(_found(group_id)))
+    return answer(_render(patched))
 
 
 def delete_group(group_id: str) -> Response:
-    record = _found(group_id, members=False)
     ProvisioningCommands(store()).delete_group(
-        actor(), record.id, _full, request.headers.get("If-Match")
+        actor(), _id(group_id), _full, request.headers.get("If-Match")
     )
     return Response(status=204)
 

@@ -29,6 +29,13 @@ def _render(record: reads.UserRecord) -> dict[str, Any]:
     return user_resource(record, base_url())
 
 
+def _id(value: str) -> Any:
+    person_id = resource_id(value)
+    if person_id is None:
+        raise NotFoundException(detail=f"no User {value}")
+    return person_id
+
+
 def _found(value: str) -> reads.UserRecord:
     person_id = resource_id(value)
     with engine().connect() as conn:
@@ -49,8 +56,8 @@ def list_users() -> Response:
 
 def create_user() -> Response:
     model = UserModel.model_validate(body(), scim_ctx=Context.RESOURCE_CREATION_REQUEST)
-    person_id = ProvisioningCommands(store()).create_user(actor(), desired_user(model))
-    return answer(_render(_found(str(person_id))), 201)
+    created = ProvisioningCommands(store()).create_user(actor(), desired_user(model))
+    return answer(_render(created), 201)
 
 
 def get_user(user_id: str) -> Response:
@@ -60,11 +67,10 @@ def get_user(user_id: str) -> Response:
 def replace_user(user_id: str) -> Response:
     model = UserModel.model_validate(body(), scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
     want = desired_user(model)
-    record = _found(user_id)
-    ProvisioningCommands(store()).replace_user(
-        actor(), record.id, lambda _: want, _render, request.headers.get("If-Match")
+    replaced = ProvisioningCommands(store()).replace_user(
+        actor(), _id(user_id), lambda _: want, _render, request.headers.get("If-Match")
     )
-    return answer(_render(_found(user_id)))
+    return answer(_render(replaced))
 
 
 def _patched(operations: Any) -> Any:
@@ -86,17 +92,15 @@ def patch_user(user_id: str) -> Response:
     operations = UserPatch.model_validate(
         leniency.patch_body(body(), user_id), scim_ctx=Context.RESOURCE_PATCH_REQUEST
     )
-    record = _found(user_id)
-    ProvisioningCommands(store()).replace_user(
-        actor(), record.id, _patched(operations), _render, request.headers.get("If-Match")
+    patched = ProvisioningCommands(store()).replace_user(
+        actor(), _id(user_id), _patched(operations), _render, request.headers.get("If-Match")
     )
-    return answer(_render(_found(user_id)))
+    return answer(_render(patched))
 
 
 def delete_user(user_id: str) -> Response:
-    record = _found(user_id)
     ProvisioningCommands(store()).delete_user(
-        actor(), record.id, _render, request.headers.get("If-Match")
+        actor(), _id(user_id), _render, request.headers.get("If-Match")
     )
     return Response(status=204)
 
