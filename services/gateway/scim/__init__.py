@@ -4,11 +4,13 @@ its bearer token belongs to.
 Every answer is ``application/scim+json``; every error is a SCIM Error (RFC 7644 section
 3.12), including those the rest of the gateway answers as problem+json (a body too large,
 malformed JSON, a method not allowed): :func:`_as_scim_error` rewrites them. Requests are
-rate-limited per token (:data:`RATE`).
+rate-limited per token (:func:`rate_per_minute`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, json, request
@@ -23,9 +25,26 @@ from services.gateway.scim import discovery, groups, users
 from services.gateway.scim.responses import error_response
 from shared.scim import tokens
 from shared.scim.tokens import token_hash
+from shared.settings import SettingsError
 
-RATE = "3000 per minute"
-"""Requests per token (a provider's push of a few hundred in half a minute passes)."""
+DEFAULT_PER_MINUTE = 1200
+"""Requests per token and minute by default: a provider's push of a few hundred in half a
+minute passes; beyond, 429 with ``Retry-After`` (identity providers wait and retry)."""
+
+
+def rate_per_minute(env: Mapping[str, str] | None = None) -> int:
+    """``COMPOUND_SCIM_RATE_LIMIT``: requests per SCIM token and minute (default 1200).
+
+    Raises:
+        SettingsError: the value is not a whole number of at least 1.
+    """
+    raw = (os.environ if env is None else env).get("COMPOUND_SCIM_RATE_LIMIT") or ""
+    if not raw:
+        return DEFAULT_PER_MINUTE
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise SettingsError(f"COMPOUND_SCIM_RATE_LIMIT must be a number of at least 1, got {raw!r}")
+    return int(raw)
+
 
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
 users.register(bp)
@@ -110,10 +129,15 @@ def _http(err: HTTPException) -> Response:
     return response
 
 
-limiter.limit(RATE, key_func=_rate_key)(bp)
+limiter.limit(lambda: f"{rate_per_minute()} per minute", key_func=_rate_key)(bp)
 
 
 def init_app(app: Flask) -> None:
-    """Register ``/scim/v2`` (bearer tokens only: no session, no CSRF token)."""
+    """Register ``/scim/v2`` (bearer tokens only: no session, no CSRF token).
+
+    Raises:
+        SettingsError: ``COMPOUND_SCIM_RATE_LIMIT`` is not a number of at least 1.
+    """
+    rate_per_minute()  # refuse a bad setting at start, not at the first request
     csrf.exempt(bp)
     app.register_blueprint(bp)
