@@ -33,6 +33,7 @@ from bench import (
     rebuild_memory,
     releases,
     scaling,
+    scim,
     soak,
 )
 from bench.common import COMMAND, RAW_COMMAND, Context, Section, fresh_database, machine, server_url
@@ -52,6 +53,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     scaling.run,
     rebuild_memory.run,
     releases.run,
+    scim.run,
 ]
 
 INTRO = f"""\

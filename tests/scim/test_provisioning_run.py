@@ -62,7 +62,7 @@ def test_ten_thousand_users_in_a_thousand_groups(scim: Scim) -> None:
     assert page["totalResults"] == groups and len(page["Resources"]) == 2
     assert all(len(g["members"]) == PER_GROUP for g in page["Resources"])
     with scim.store.engine.connect() as conn:
-        members = conn.execute(
+        memberships = conn.execute(
             text("SELECT count(*) FROM team_members WHERE tenant_id = :t AND NOT is_manager"),
             {"t": scim.tenant_id},
         ).scalar()
@@ -70,7 +70,7 @@ def test_ten_thousand_users_in_a_thousand_groups(scim: Scim) -> None:
             text("SELECT count(*) FROM events WHERE tenant_id = :t AND type = 'PersonMovedTeam'"),
             {"t": scim.tenant_id},
         ).scalar()
-    assert members == moves == groups * PER_GROUP
+    assert memberships == moves == groups * PER_GROUP
     print(
         f"SCIM run: {USERS} users at {USERS / users_seconds:.0f}/s, "
         f"{groups} groups of {PER_GROUP} at {groups / groups_seconds:.0f}/s"

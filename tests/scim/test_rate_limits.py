@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -37,7 +38,7 @@ def limited_app(settings: Settings) -> Iterator[Flask]:
     vars(limiter).update(before)
 
 
-def _get(app: Flask, token: str):  # type: ignore[no-untyped-def]
+def _get(app: Flask, token: str) -> Any:
     return app.test_client().get(
         "/scim/v2/ServiceProviderConfig", headers={"Authorization": f"Bearer {token}"}
     )
