@@ -7,8 +7,8 @@ count in the organisation only (their pseudo-team is the tenant). A person who r
 leaving (``PersonReturned``) counts again from the next week, in the team the event names.
 A move in week *w* counts from *w*; a person who leaves in week *w* still counts in *w*.
 History from before the invitation (an import, an earlier calendar) counts in the team of the
-invitation (:func:`backfill`): an event-time rule that no later move changes, so its weeks are the same
-whatever the batches. The invitation's interval is therefore kept even when a move or an
+invitation (:func:`backfill`): an event-time rule that no later move changes, so its weeks
+are the same whatever the batches. The invitation's interval is therefore kept even when a move or an
 assignment in the invitation's week leaves it no week of its own (``to_week`` = ``from_week``
 - 1): it is where such history goes. Other intervals without a week are dropped.
 
