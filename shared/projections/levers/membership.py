@@ -8,9 +8,9 @@ leaving (``PersonReturned``) counts again from the next week, in the team the ev
 A move in week *w* counts from *w*; a person who leaves in week *w* still counts in *w*.
 History from before the invitation (an import, an earlier calendar) counts in the team of the
 invitation (:func:`backfill`): an event-time rule that no later move changes, so its weeks
-are the same whatever the batches. The invitation's interval is therefore kept even when a move or an
-assignment in the invitation's week leaves it no week of its own (``to_week`` = ``from_week``
-- 1): it is where such history goes. Other intervals without a week are dropped.
+are the same whatever the batches. The invitation's interval is therefore kept even when a
+move or an assignment in the invitation's week leaves it no week of its own (``to_week`` =
+``from_week`` - 1): it is where such history goes. Other intervals without a week are dropped.
 
 :class:`MembershipFold` folds membership events in log order onto each person's state; the
 incremental adapter starts it from the people stored in the tables, a rebuild from nobody.
