@@ -5,6 +5,10 @@ Every answer is ``application/scim+json``; every error is a SCIM Error (RFC 7644
 3.12), including those the rest of the gateway answers as problem+json (a body too large,
 malformed JSON, a method not allowed): :func:`_as_scim_error` rewrites them. Requests are
 rate-limited per token (:func:`rate_per_minute`).
+
+The views and scim2-models load at the first SCIM request (:data:`ROUTES`,
+:mod:`services.gateway.scim.dispatch`): a gateway process no identity provider calls does
+not pay for them at start.
 """
 
 from __future__ import annotations
@@ -14,15 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Flask, Response, g, json, request
-from pydantic import ValidationError
-from scim2_models import SCIMException, UnauthorizedException
 from werkzeug.exceptions import HTTPException
 
 from services.gateway.auth import csrf, limiter
 from services.gateway.problems import PROBLEM_JSON
 from services.gateway.resources import resources
-from services.gateway.scim import discovery, groups, users
-from services.gateway.scim.responses import error_response
+from services.gateway.scim.errors import error_response
 from shared.scim import tokens
 from shared.scim.tokens import token_hash
 from shared.settings import SettingsError
@@ -46,10 +47,46 @@ def rate_per_minute(env: Mapping[str, str] | None = None) -> int:
     return int(raw)
 
 
+_ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+ROUTES: list[tuple[str, list[str], str, str]] = [
+    # rule, methods, module of services.gateway.scim, view
+    ("/Users", ["GET"], "users", "list_users"),
+    ("/Users", ["POST"], "users", "create_user"),
+    ("/Users/<user_id>", ["GET"], "users", "get_user"),
+    ("/Users/<user_id>", ["PUT"], "users", "replace_user"),
+    ("/Users/<user_id>", ["PATCH"], "users", "patch_user"),
+    ("/Users/<user_id>", ["DELETE"], "users", "delete_user"),
+    ("/Groups", ["GET"], "groups", "list_groups"),
+    ("/Groups", ["POST"], "groups", "create_group"),
+    ("/Groups/<group_id>", ["GET"], "groups", "get_group"),
+    ("/Groups/<group_id>", ["PUT"], "groups", "replace_group"),
+    ("/Groups/<group_id>", ["PATCH"], "groups", "patch_group"),
+    ("/Groups/<group_id>", ["DELETE"], "groups", "delete_group"),
+    ("/ServiceProviderConfig", ["GET"], "discovery", "service_provider_config"),
+    ("/ResourceTypes", ["GET"], "discovery", "resource_types"),
+    ("/ResourceTypes/<name>", ["GET"], "discovery", "resource_type"),
+    ("/Schemas", ["GET"], "discovery", "schemas"),
+    ("/Schemas/<schema_id>", ["GET"], "discovery", "schema"),
+    ("/.search", ["POST"], "discovery", "search_everything"),
+    ("/<path:path>", _ANY, "discovery", "unknown"),
+]
+"""Every SCIM route; its view is loaded at its first request."""
+
 bp = Blueprint("scim", __name__, url_prefix="/scim/v2")
-users.register(bp)
-groups.register(bp)
-discovery.register(bp)
+
+
+def _lazy(module: str, name: str) -> Any:
+    def view(**kwargs: Any) -> Response:
+        from services.gateway.scim import dispatch
+
+        return dispatch.call(module, name, kwargs)
+
+    view.__name__ = name
+    return view
+
+
+for _rule, _methods, _module, _name in ROUTES:
+    bp.add_url_rule(_rule, endpoint=_name, view_func=_lazy(_module, _name), methods=_methods)
 
 
 def _bearer() -> str | None:
@@ -79,9 +116,7 @@ def _rate_key() -> str:
 @bp.before_request
 def _authenticate() -> Response | None:
     if _tenant() is None:
-        response = error_response(
-            UnauthorizedException(detail="a valid SCIM bearer token is needed")
-        )
+        response = error_response(401, "a valid SCIM bearer token is needed")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
     return None
@@ -102,23 +137,6 @@ def _as_scim_error(response: Response) -> Response:
         if name in response.headers:
             converted.headers[name] = response.headers[name]
     return converted
-
-
-@bp.errorhandler(SCIMException)
-def _scim_error(err: SCIMException) -> Response:
-    return error_response(err)
-
-
-@bp.errorhandler(ValidationError)
-def _invalid(err: ValidationError) -> Response:
-    errors = err.errors()
-    if not errors:
-        return error_response(400, str(err), "invalidValue")
-    first = errors[0]
-    where = ".".join(str(p) for p in first["loc"])
-    detail = f"{where}: {first['msg']}" if where else first["msg"]
-    scim_type = "invalidSyntax" if first["type"] == "missing" else "invalidValue"
-    return error_response(400, detail, scim_type)
 
 
 @bp.errorhandler(HTTPException)

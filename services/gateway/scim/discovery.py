@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+from flask import Response
 from scim2_models import NotFoundException, NotImplementedException
 from werkzeug.exceptions import MethodNotAllowed
 
@@ -49,16 +49,3 @@ def unknown(path: str) -> Response:
     if path.split("/", 1)[0] in ENDPOINTS:  # a known endpoint, not with this method
         raise MethodNotAllowed()
     raise NotFoundException(detail=f"no SCIM endpoint /{path}")
-
-
-def register(bp: Blueprint) -> None:
-    """Add the discovery routes to the SCIM blueprint."""
-    bp.add_url_rule("/ServiceProviderConfig", view_func=service_provider_config)
-    bp.add_url_rule("/ResourceTypes", view_func=resource_types)
-    bp.add_url_rule("/ResourceTypes/<name>", view_func=resource_type)
-    bp.add_url_rule("/Schemas", view_func=schemas)
-    bp.add_url_rule("/Schemas/<schema_id>", view_func=schema)
-    bp.add_url_rule("/.search", view_func=search_everything, methods=["POST"])
-    bp.add_url_rule(
-        "/<path:path>", view_func=unknown, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from scim2_models import Context, Group, NotFoundException, PatchOp
 
 from services.gateway.scim.responses import (
@@ -110,13 +110,3 @@ def delete_group(group_id: str) -> Response:
         actor(), _id(group_id), _full, request.headers.get("If-Match")
     )
     return Response(status=204)
-
-
-def register(bp: Blueprint) -> None:
-    """Add the Groups routes to the SCIM blueprint."""
-    bp.add_url_rule("/Groups", view_func=list_groups, methods=["GET"])
-    bp.add_url_rule("/Groups", view_func=create_group, methods=["POST"])
-    bp.add_url_rule("/Groups/<group_id>", view_func=get_group, methods=["GET"])
-    bp.add_url_rule("/Groups/<group_id>", view_func=replace_group, methods=["PUT"])
-    bp.add_url_rule("/Groups/<group_id>", view_func=patch_group, methods=["PATCH"])
-    bp.add_url_rule("/Groups/<group_id>", view_func=delete_group, methods=["DELETE"])

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, json, request
-from scim2_models import InvalidSyntaxException, InvalidValueException, SCIMException
+from scim2_models import InvalidSyntaxException, InvalidValueException
 
 from services.gateway.resources import resources
+from services.gateway.scim.errors import SCIM_JSON
 from shared.commands.base import Actor, system_actor
 from shared.scim.discovery import MAX_RESULTS
 
-SCIM_JSON = "application/scim+json"
-ERROR_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:Error"
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 _ALWAYS = {"id", "schemas", "meta"}
 
@@ -27,21 +26,6 @@ def scim_json(body: Any, status: int = 200, etag: str | None = None) -> Response
     if status == 201 and isinstance(body, dict) and "meta" in body:
         response.headers["Location"] = body["meta"]["location"]
     return response
-
-
-def error_response(
-    status_or_error: int | SCIMException, detail: str = "", scim_type: str | None = None
-) -> Response:
-    """A SCIM Error (``status`` is a string, as RFC 7644 section 3.12 shows it)."""
-    if isinstance(status_or_error, SCIMException):
-        status, detail = status_or_error.status, status_or_error.detail
-        scim_type = status_or_error.scim_type or None
-    else:
-        status = status_or_error
-    body: dict[str, Any] = {"schemas": [ERROR_SCHEMA], "status": str(status), "detail": detail}
-    if scim_type:
-        body["scimType"] = scim_type
-    return Response(json.dumps(body), status=status, mimetype=SCIM_JSON)
 
 
 def base_url() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 from scim2_models import Context, NotFoundException, PatchOp
 
 from services.gateway.scim.responses import (
@@ -103,13 +103,3 @@ def delete_user(user_id: str) -> Response:
         actor(), _id(user_id), _render, request.headers.get("If-Match")
     )
     return Response(status=204)
-
-
-def register(bp: Blueprint) -> None:
-    """Add the Users routes to the SCIM blueprint."""
-    bp.add_url_rule("/Users", view_func=list_users, methods=["GET"])
-    bp.add_url_rule("/Users", view_func=create_user, methods=["POST"])
-    bp.add_url_rule("/Users/<user_id>", view_func=get_user, methods=["GET"])
-    bp.add_url_rule("/Users/<user_id>", view_func=replace_user, methods=["PUT"])
-    bp.add_url_rule("/Users/<user_id>", view_func=patch_user, methods=["PATCH"])
-    bp.add_url_rule("/Users/<user_id>", view_func=delete_user, methods=["DELETE"])
