@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from scim2_models import (
@@ -19,10 +20,10 @@ from scim2_models import (
     PreconditionFailedException,
     UniquenessException,
 )
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 
 from shared.commands.base import Actor, append
-from shared.directory.models import Person, TeamMember
+from shared.directory.models import TeamMember
 from shared.eventlog import EventStore, NewEvent
 from shared.scim import reads
 from shared.scim.mapping import DesiredGroup, DesiredUser
@@ -40,19 +41,13 @@ def _check_version(resource: dict[str, Any], if_match: str | None) -> None:
         raise PreconditionFailedException(detail="the resource changed since it was read")
 
 
-def _ensure_user_name_free(
-    conn: Connection, tenant_id: uuid.UUID, user_name: str, person_id: uuid.UUID | None
+def _ensure_free(
+    conn: Connection, actor: Actor, want: DesiredUser, person_id: uuid.UUID | None
 ) -> None:
-    holder = reads.user_named(conn, tenant_id, user_name)
-    if holder is not None and holder != person_id:
-        raise UniquenessException(detail=f"userName {user_name!r} is taken")
-
-
-def _ensure_email_free(conn: Connection, email: str, person_id: uuid.UUID | None) -> None:
-    holder = conn.execute(
-        select(Person.id).where(func.lower(Person.email) == email.lower())
-    ).scalar()
-    if holder is not None and holder != person_id:
+    by_name, by_email = reads.holders(conn, actor.tenant_id, want.user_name, want.email)
+    if by_name - {person_id}:
+        raise UniquenessException(detail=f"userName {want.user_name!r} is taken")
+    if by_email - {person_id}:
         # Another organisation's address is refused like our own, naming no organisation.
         raise UniquenessException(detail="this e-mail address belongs to another account")
 
@@ -98,12 +93,10 @@ class ProvisioningCommands:
         Raises:
             UniquenessException: the userName or the e-mail address is taken.
         """
-        person_id = uuid.uuid4()
+        person_id, created = uuid.uuid4(), datetime.now(UTC)
         pid = str(person_id)
         with self.store.engine.begin() as conn:
-            _ensure_user_name_free(conn, actor.tenant_id, want.user_name, None)
-            if want.email is not None:
-                _ensure_email_free(conn, want.email, None)
+            _ensure_free(conn, actor, want, None)
             events = [
                 NewEvent(
                     "PersonInvited",
@@ -113,6 +106,7 @@ class ProvisioningCommands:
                         "role": want.role or "employee",
                         "team_id": None,
                     },
+                    created,
                 ),
                 NewEvent(
                     "PersonProvisioned",
@@ -121,13 +115,26 @@ class ProvisioningCommands:
                         "user_name": want.user_name,
                         "external_id": want.external_id,
                     },
+                    created,
                 ),
-                NewEvent("PersonJoined", {"person_id": pid, "display_name": want.display_name}),
+                NewEvent(
+                    "PersonJoined", {"person_id": pid, "display_name": want.display_name}, created
+                ),
             ]
             if not want.active:
-                events.append(NewEvent("PersonLeft", {"person_id": pid}))
+                events.append(NewEvent("PersonLeft", {"person_id": pid}, created))
             self._append(conn, actor, f"person-{pid}", events, expected_version=0)
-            return self._user(conn, actor, person_id)
+        status = "active" if want.active else "left"
+        return reads.UserRecord(
+            person_id,
+            want.user_name,
+            want.external_id,
+            want.email,
+            want.display_name,
+            want.role or "employee",
+            status,
+            created,
+        )
 
     @staticmethod
     def _user(conn: Connection, actor: Actor, person_id: uuid.UUID) -> reads.UserRecord:
@@ -185,8 +192,9 @@ class ProvisioningCommands:
             team = _current_team(conn, record.id)  # a group it was put in while away
             back = {"person_id": pid, "team_id": str(team) if team else None}
             events.append(NewEvent("PersonReturned", back))
+        if want.user_name != record.user_name or want.email != record.email:
+            _ensure_free(conn, actor, want, record.id)
         if (want.user_name, want.external_id) != (record.user_name, record.external_id):
-            _ensure_user_name_free(conn, actor.tenant_id, want.user_name, record.id)
             events.append(
                 NewEvent(
                     "PersonProvisioned",
@@ -198,8 +206,6 @@ class ProvisioningCommands:
                 )
             )
         if want.email != record.email:
-            if want.email is not None:
-                _ensure_email_free(conn, want.email, record.id)
             events.append(NewEvent("PersonEmailChanged", {"person_id": pid, "email": want.email}))
         if want.display_name != record.display_name:
             events.append(

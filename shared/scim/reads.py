@@ -169,15 +169,18 @@ def list_users(
     return total, [_user(row) for row in conn.execute(page)]
 
 
-def user_named(conn: Connection, tenant_id: uuid.UUID, user_name: str) -> uuid.UUID | None:
-    """The User whose ``userName`` is ``user_name`` (whatever its case), if any.
+def holders(
+    conn: Connection, tenant_id: uuid.UUID, user_name: str, email: str | None
+) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
+    """Who holds ``user_name`` in the organisation and who holds ``email`` in any organisation
+    (whatever their case), in one round trip: every creation asks.
 
-    Two indexed lookups (the provider's names, then the addresses of people it has not
-    named) rather than one scan of the organisation: every creation asks.
+    Returns:
+        ``(the Users with this userName, the people with this address)``.
     """
     name = user_name.lower()
     named = (
-        select(_I.c.person_id)
+        select(literal("user"), _I.c.person_id)
         .select_from(_I.join(_P, _P.c.id == _I.c.person_id))
         .where(
             _I.c.tenant_id == tenant_id,
@@ -187,7 +190,7 @@ def user_named(conn: Connection, tenant_id: uuid.UUID, user_name: str) -> uuid.U
         )
     )
     by_email = (
-        select(_P.c.id)
+        select(literal("user"), _P.c.id)
         .select_from(_P.outerjoin(_I, _I.c.person_id == _P.c.id))
         .where(
             func.lower(_P.c.email) == name,
@@ -197,7 +200,15 @@ def user_named(conn: Connection, tenant_id: uuid.UUID, user_name: str) -> uuid.U
             _P.c.status != "erased",
         )
     )
-    return conn.execute(named.union_all(by_email).limit(1)).scalar()
+    parts = [named, by_email]
+    if email is not None:
+        parts.append(
+            select(literal("email"), _P.c.id).where(func.lower(_P.c.email) == email.lower())
+        )
+    found: tuple[set[uuid.UUID], set[uuid.UUID]] = (set(), set())
+    for kind, person_id in conn.execute(parts[0].union_all(*parts[1:])):
+        found[0 if kind == "user" else 1].add(person_id)
+    return found
 
 
 def _groups(tenant_id: uuid.UUID) -> Select[Any]:

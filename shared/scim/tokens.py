@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Engine, select
 
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import require_admin
@@ -18,6 +19,11 @@ from shared.domain.errors import NotFound
 from shared.eventlog import EventStore, NewEvent
 
 PREFIX = "scim_"
+REMEMBER_SECONDS = 5.0
+"""How long a process trusts a token it looked up: a revoked token stops working at once in
+the process that revoked it, and within this many seconds in the others."""
+
+_known: dict[str, tuple[uuid.UUID, float]] = {}
 
 
 def token_hash(token: str) -> str:
@@ -67,10 +73,16 @@ def revoke(store: EventStore, actor: Actor, token_id: uuid.UUID) -> None:
             raise NotFound(f"no SCIM token {token_id}")
         event = NewEvent("ScimTokenRevoked", {"token_id": str(token_id)})
         append(store, conn, actor, f"org-{actor.tenant_id}", [event])
+    _known.clear()
 
 
 def tenant_for(conn: Connection, token: str) -> uuid.UUID | None:
-    """The organisation a live bearer token belongs to, or None (unknown or revoked)."""
+    """The organisation a live bearer token belongs to, or None (unknown or revoked).
+
+    Parameters:
+        conn: a connection.
+        token: the bearer token.
+    """
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
     return conn.execute(
@@ -78,6 +90,29 @@ def tenant_for(conn: Connection, token: str) -> uuid.UUID | None:
             ScimToken.token_hash == token_hash(token), ScimToken.revoked_at.is_(None)
         )
     ).scalar()
+
+
+def tenant_of(engine: Engine, token: str, now: float | None = None) -> uuid.UUID | None:
+    """:func:`tenant_for`, remembered for :data:`REMEMBER_SECONDS` when the token is live
+    (an identity provider sends many requests in a row: each would cost a look-up).
+
+    Parameters:
+        engine: the database engine.
+        token: the bearer token.
+        now: the monotonic clock's reading (default: now).
+    """
+    now = time.monotonic() if now is None else now
+    digest = token_hash(token)
+    known = _known.get(digest)
+    if known is not None and known[1] > now:
+        return known[0]
+    with engine.connect() as conn:
+        tenant = tenant_for(conn, token)
+    if tenant is not None:
+        if len(_known) > 1000:
+            _known.clear()
+        _known[digest] = (tenant, now + REMEMBER_SECONDS)
+    return tenant
 
 
 @dataclass(frozen=True)

@@ -100,8 +100,7 @@ def _tenant() -> Any:
         token = _bearer()
         tenant = None
         if token is not None:
-            with resources().engine.connect() as conn:
-                tenant = tokens.tenant_for(conn, token)
+            tenant = tokens.tenant_of(resources().engine, token)
         g.scim_tenant = tenant
     return g.scim_tenant
 
