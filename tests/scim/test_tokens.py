@@ -109,3 +109,22 @@ def test_a_token_sees_its_own_organisation_only(scim: Scim, store: EventStore) -
     )
     assert_error(group, 400, "invalidValue")
     assert scim.events(head) == [] and other.events(head) == []
+
+
+def test_a_token_revoked_by_another_process_ends_within_the_remembered_time(
+    store: EventStore,
+) -> None:
+    from shared.scim import tokens
+
+    tenant, _, token = new_tenant(store)
+    assert tokens.tenant_of(store.engine, token, now=1000.0) == tenant
+    with store.engine.begin() as conn:  # as another process's revocation leaves this one
+        conn.execute(
+            text("UPDATE scim_tokens SET revoked_at = now() WHERE token_hash = :h"),
+            {"h": tokens.token_hash(token)},
+        )
+    assert (
+        tokens.tenant_of(store.engine, token, now=1000.0 + tokens.REMEMBER_SECONDS - 0.1) == tenant
+    )
+    assert tokens.tenant_of(store.engine, token, now=1000.0 + tokens.REMEMBER_SECONDS) is None
+    assert tokens.tenant_of(store.engine, "scim_" + "x" * 40, now=1000.0) is None
