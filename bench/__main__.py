@@ -34,6 +34,7 @@ from bench import (
     rebuild_memory,
     releases,
     scaling,
+    scim,
     soak,
     sso,
 )
@@ -56,6 +57,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     releases.run,
     sso.run,
     admin.run,
+    scim.run,
 ]
 
 INTRO = f"""\

@@ -11,6 +11,7 @@ from services.cli.people import teams, users
 from services.cli.processes import calendar_provider, run, scheduler, slack_stand_in, worker
 from services.cli.read_models import digests, projections
 from services.cli.releases import releases
+from services.cli.scim import scim
 from services.cli.sso import sso
 from shared.domain.errors import DomainError
 from shared.settings import SettingsError
@@ -38,6 +39,7 @@ for command in (
     digests,
     releases,
     sso,
+    scim,
 ):
     main.add_command(command)
 

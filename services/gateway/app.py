@@ -24,6 +24,7 @@ from services.gateway import (
     portal,
     problems,
     reset,
+    scim,
     second_factor,
     security,
     session_end,
@@ -86,6 +87,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)
     mailbox.init_app(app)
     slack.init_app(app)
+    scim.init_app(app)
     health.init_app(app)
     metrics.init_app(app)
     return app

@@ -74,3 +74,38 @@ class AccessToken(ReadModel):
     revoked_at: Mapped[datetime | None]
     scopes: Mapped[list[str] | None] = mapped_column(ARRAY(Text))
     """None: every scope of the person's role (session tokens)."""
+
+
+class ScimToken(ReadModel):
+    """A SCIM bearer token of an organisation, as its SHA-256 (migration 0028)."""
+
+    __tablename__ = "scim_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    token_hash: Mapped[str]
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class ScimIdentity(ReadModel):
+    """The identity provider's names of a person; ``removed`` once it deleted them."""
+
+    __tablename__ = "scim_identities"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    user_name: Mapped[str | None]
+    external_id: Mapped[str | None]
+    removed: Mapped[bool]
+
+
+class ScimGroup(ReadModel):
+    """The identity provider's name of a team; ``removed`` once it deleted the group."""
+
+    __tablename__ = "scim_groups"
+
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    tenant_id: Mapped[uuid.UUID]
+    external_id: Mapped[str | None]
+    removed: Mapped[bool]

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, text, update
 
+from shared.directory import provisioning
 from shared.directory.models import AccessToken, Organization, Person, Team, TeamMember
 from shared.domain.scopes import LEGACY_TOKEN_DAYS
 from shared.eventlog import ERASED, EventStore, RecordedEvent
@@ -67,7 +68,7 @@ def _invited(conn: Connection, e: RecordedEvent) -> None:
         insert(Person).values(
             id=person_id,
             tenant_id=e.tenant_id,
-            email=_personal(e.data["email"]),
+            email=_personal(e.data.get("email")),
             display_name=_personal(e.data.get("display_name")),
             role=e.data["role"],
             status="invited",
@@ -252,6 +253,7 @@ def _end_credentials(conn: Connection, e: RecordedEvent) -> None:
     )
 
 
+_HANDLERS.update(provisioning.HANDLERS)
 DIRECTORY_EVENTS = frozenset(_HANDLERS)
 
 
@@ -269,6 +271,7 @@ def rebuild(store: EventStore, batch: int = 5000) -> int:
     with store.engine.begin() as conn:
         conn.execute(
             text(
+                "DELETE FROM scim_tokens; DELETE FROM scim_identities; DELETE FROM scim_groups; "
                 "DELETE FROM access_tokens; DELETE FROM team_members; "
                 "DELETE FROM people; DELETE FROM teams; DELETE FROM organizations"
             )

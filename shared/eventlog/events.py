@@ -1,8 +1,7 @@
 """The event catalogue of Compound, model version 1: every event type and its fields.
 
-docs/events.md is this module in prose; ``tests/unit/test_catalogue.py`` checks that
-the two agree. Fields marked ``personal`` are encrypted with the subject's data key.
-"""
+docs/events.md is this module in prose (tests/unit/test_catalogue.py checks they agree).
+Fields marked ``personal`` are encrypted with the subject's data key."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
+from shared.eventlog.events_provisioning import PROVISIONING_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
 from shared.eventlog.events_sso import SSO_EVENTS
@@ -100,8 +100,15 @@ class TeamManagerAssigned(Schema):
 
 
 class PersonInvited(Schema):
+    """``email`` is None for a person provisioned without one (SCIM: docs/scim.md)."""
+
     person_id = fields.UUID(required=True)
-    email = _personal_text(required=True, max_len=320)
+    email = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=320),
+        metadata={"personal": True},
+    )
     role = _choice(ROLES, required=True)
     team_id = fields.UUID(load_default=None, allow_none=True)
     display_name = _personal_text(max_len=200)
@@ -372,8 +379,8 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (TeamCreated, None, "A team was created, optionally below a parent team."),
     (TeamManagerAssigned, None, "A person became a manager of a team."),
     *TEAM_EVENTS,
-    (PersonInvited, "person_id", "An admin invited a person by e-mail."),
-    (PersonJoined, "person_id", "An invited person set a password and joined."),
+    (PersonInvited, "person_id", "An admin invited a person by e-mail, or SCIM created one."),
+    (PersonJoined, "person_id", "An invited person joined (at once when SCIM created them)."),
     (PasswordSet, "person_id", "A person set (or changed) their password."),
     (PersonRoleChanged, None, "An admin changed a person's role."),
     *CREDENTIAL_EVENTS,
@@ -414,6 +421,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     *SECOND_FACTOR_EVENTS,
     *CHAT_EVENTS,
     *SSO_EVENTS,
+    *PROVISIONING_EVENTS,
 ]
 
 

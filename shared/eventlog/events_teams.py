@@ -29,7 +29,7 @@ class TeamManagerRemoved(Schema):
 
 
 TEAM_EVENTS: list[tuple[type[Schema], str | None, str]] = [
-    (TeamRenamed, None, "An admin renamed a team."),
+    (TeamRenamed, None, "An admin (or SCIM) renamed a team."),
     (TeamMoved, None, "An admin moved a team under another parent team (or to the top)."),
     (TeamManagerRemoved, None, "A person stopped managing a team."),
 ]

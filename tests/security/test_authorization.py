@@ -768,6 +768,55 @@ REQUESTS: dict[tuple[str, str], Builder] = {
 }
 
 
+def scim_token_id(w: World) -> uuid.UUID:
+    from shared.scim import tokens
+
+    token_id, _ = tokens.issue(w.store, w.admin())
+    return token_id
+
+
+def _scim_path(rule: str) -> Callable[[World], str]:
+    def concrete(w: World) -> str:
+        return (
+            rule.replace("<user_id>", str(w.people["emp"]))
+            .replace("<group_id>", str(w.teams["platform"]))
+            .replace("<name>", "User")
+            .replace("<schema_id>", "urn:ietf:params:scim:schemas:core:2.0:User")
+            .replace("<path:path>", "Elsewhere")
+        )
+
+    return concrete
+
+
+SCIM_REQUESTS: dict[tuple[str, str], Builder] = {
+    (method, rule): api(method, _scim_path(rule), {"schemas": []} if method != "GET" else None)
+    for rule, methods in {
+        "/scim/v2/Users": ("GET", "POST"),
+        "/scim/v2/Users/<user_id>": ("GET", "PUT", "PATCH", "DELETE"),
+        "/scim/v2/Groups": ("GET", "POST"),
+        "/scim/v2/Groups/<group_id>": ("GET", "PUT", "PATCH", "DELETE"),
+        "/scim/v2/ServiceProviderConfig": ("GET",),
+        "/scim/v2/ResourceTypes": ("GET",),
+        "/scim/v2/ResourceTypes/<name>": ("GET",),
+        "/scim/v2/Schemas": ("GET",),
+        "/scim/v2/Schemas/<schema_id>": ("GET",),
+        "/scim/v2/.search": ("POST",),
+        "/scim/v2/<path:path>": ("GET", "POST", "PUT", "PATCH", "DELETE"),
+    }.items()
+    for method in methods
+}
+REQUESTS.update(SCIM_REQUESTS)
+REQUESTS.update(
+    {
+        ("GET", "/api/v1/org/scim-tokens"): get("/api/v1/org/scim-tokens"),
+        ("POST", "/api/v1/org/scim-tokens"): api("POST", "/api/v1/org/scim-tokens"),
+        ("DELETE", "/api/v1/org/scim-tokens/<uuid:token_id>"): api(
+            "DELETE", lambda w: f"/api/v1/org/scim-tokens/{scim_token_id(w)}"
+        ),
+    }
+)
+
+
 def send(call: Call, who: Identity) -> Any:
     caller = call.caller or who
     headers = dict(call.headers)

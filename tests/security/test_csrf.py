@@ -31,6 +31,19 @@ NO_SESSION_ROUTES = {
     ("POST", "/slack/commands"),
     ("POST", "/slack/interactivity"),
     ("POST", "/slack/events"),
+    # SCIM: an identity provider's bearer token is the only credential (a session is ignored)
+    *(
+        (method, f"/scim/v2/{rule}")
+        for rule, methods in {
+            "Users": ("POST",),
+            "Users/<user_id>": ("PUT", "PATCH", "DELETE"),
+            "Groups": ("POST",),
+            "Groups/<group_id>": ("PUT", "PATCH", "DELETE"),
+            ".search": ("POST",),
+            "<path:path>": ("POST", "PUT", "PATCH", "DELETE"),
+        }.items()
+        for method in methods
+    ),
 }
 SAMPLE = {"uuid": str(uuid.uuid4()), "int": "1", "path": "x", "float": "1.0"}
 

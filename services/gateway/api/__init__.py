@@ -19,6 +19,7 @@ from services.gateway.api import (
     journal,
     levers,
     operations,
+    provisioning,
     reads,
     session,
     sso,
@@ -70,6 +71,7 @@ BLUEPRINTS = (
     absences.blp,
     verification.blp,
     sso.blp,
+    provisioning.blp,
 )
 # Endpoints callable without a token (documented with ``security=[]``).
 PUBLIC_ENDPOINTS = frozenset({"session.issue_token"})

@@ -1,14 +1,16 @@
 """Membership: which lever team a person counts in, week by week (one rule for both paths).
 
 A person counts in one team per week: the team they were invited or moved into. A manager
-does not count in the team they lead (from the week they were assigned); people in no team
-count in the organisation only (their pseudo-team is the tenant). A move in week *w* counts
-from *w*; a person who leaves in week *w* still counts in *w*. History from before the
-invitation (an import, an earlier calendar) counts in the team of the invitation
-(:func:`backfill`): an event-time rule that no later move changes, so its weeks are the same
-whatever the batches. The invitation's interval is therefore kept even when a move or an
-assignment in the invitation's week leaves it no week of its own (``to_week`` = ``from_week``
-- 1): it is where such history goes. Other intervals without a week are dropped.
+does not count in the team they lead (from the week they were assigned), nor does a person
+taken out of their team (``PersonRemovedFromTeam``, from its week); people in no team
+count in the organisation only (their pseudo-team is the tenant). A person who returns after
+leaving (``PersonReturned``) counts again from the next week, in the team the event names.
+A move in week *w* counts from *w*; a person who leaves in week *w* still counts in *w*.
+History from before the invitation (an import, an earlier calendar) counts in the team of the
+invitation (:func:`backfill`): an event-time rule that no later move changes, so its weeks
+are the same whatever the batches. The invitation's interval is therefore kept even when a
+move or an assignment in the invitation's week leaves it no week of its own (``to_week`` =
+``from_week`` - 1): it is where such history goes. Other intervals without a week are dropped.
 
 :class:`MembershipFold` folds membership events in log order onto each person's state; the
 incremental adapter starts it from the people stored in the tables, a rebuild from nobody.
@@ -125,6 +127,9 @@ class MembershipFold:
             return  # not a person this projection has seen invited
         if kind == "PersonJoined":
             p.time_zone = change.time_zone or "UTC"
+        elif kind == "PersonReturned" and not p.active:
+            p.active = True  # counts again from the next week (the leaving week counted)
+            self._open(person, p, change.team or p.tenant, week + 1)
         elif not p.active:
             return
         elif kind == "PersonMovedTeam":
@@ -134,6 +139,9 @@ class MembershipFold:
         elif kind in ("PersonLeft", "PersonErased"):
             self._close(person, p, week)
             p.active = False
+        elif kind == "PersonRemovedFromTeam" and p.team == change.team:
+            self._close(person, p, week - 1)  # out of the team: the organisation only
+            self._open(person, p, p.tenant, week)
         elif kind == "TeamManagerAssigned" and p.team == change.team:
             self._close(person, p, week - 1)  # a manager is not counted in the team they lead
             self._open(person, p, p.tenant, week)

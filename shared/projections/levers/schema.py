@@ -14,7 +14,9 @@ MEMBERSHIP_EVENTS = frozenset(
         "PersonInvited",
         "PersonJoined",
         "PersonMovedTeam",
+        "PersonRemovedFromTeam",
         "PersonLeft",
+        "PersonReturned",
         "PersonErased",
         "TeamManagerAssigned",
     }
