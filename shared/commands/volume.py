@@ -5,6 +5,8 @@ appended, so a refused request writes nothing.
 A person's week is counted first, without reading any action: when the week (logged plus
 new) stays within the limit, so does each of its days, and nothing more is read. Only a week
 beyond the limit has its actions read (their exact times are sealed) and counted per day.
+One logged action (:func:`append_action`) has its week counted in its append's own statement
+(:meth:`EventStore.append_capped`): the limit costs no round trip of its own.
 
 Two requests racing past the limit at the same moment may both pass: the limit bounds a
 day's volume to about itself, not to the exact count.
@@ -27,7 +29,7 @@ from shared.domain.volume import (
     week_of,
     weeks_settle,
 )
-from shared.eventlog import AppendContext, EventStore
+from shared.eventlog import AppendContext, AppendResult, EventStore, NewEvent, StreamCap
 from shared.eventlog.ids import derive_event_id
 from shared.eventlog.sealing import week_monday
 from shared.settings import SettingsError
@@ -161,3 +163,35 @@ def check_daily_volume(
     over = over_limit(logged_per_day(store, set(new)), new, limit)
     if over:
         raise refuse(over, limit, field)
+
+
+def append_action(
+    store: EventStore,
+    tenant_id: uuid.UUID,
+    stream_id: str,
+    event: NewEvent,
+    context: AppendContext,
+) -> AppendResult:
+    """Append one ``MicroActionLogged`` unless it takes its person over the daily limit.
+
+    The fast path is one statement: the append, gated on the week's count (a week within
+    the limit keeps each of its days within it). A week at the limit, or a retry, falls back
+    to :func:`check_daily_volume` and a plain append.
+
+    Parameters:
+        store: the event store.
+        tenant_id, stream_id, context: as for :meth:`EventStore.append`.
+        event: the action, its ``occurred_at`` set and ``data["person_id"]`` its person.
+
+    Raises:
+        TooManyActions: the day already holds the daily limit of the person's actions.
+    """
+    assert event.occurred_at is not None
+    moment = event.occurred_at.astimezone(UTC)
+    monday = datetime.combine(week_of(moment.date()), time(), UTC)
+    cap = StreamCap(event.type, monday, monday + timedelta(days=7), daily_action_limit() - 1)
+    written = store.append_capped(tenant_id, stream_id, event, cap, context)
+    if written is not None:
+        return written
+    check_daily_volume(store, tenant_id, context, [(str(event.data["person_id"]), moment)])
+    return store.append(tenant_id, stream_id, None, [event], context)
