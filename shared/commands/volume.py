@@ -89,10 +89,13 @@ def logged_per_day(store: EventStore, wanted: set[tuple[str, date]]) -> dict[tup
     return counts
 
 
+# Per person, the weeks asked about: one statement for every person of an import.
 _WEEK_COUNTS_SQL = """
-SELECT occurred_at, count(*) FROM events
-WHERE stream_id = %s AND type = 'MicroActionLogged' AND occurred_at >= %s AND occurred_at < %s
-GROUP BY occurred_at
+SELECT w.person, e.occurred_at, count(*)
+FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS w(person, s, a, b)
+JOIN events e ON e.stream_id = w.s AND e.type = 'MicroActionLogged'
+             AND e.occurred_at >= w.a AND e.occurred_at < w.b
+GROUP BY w.person, e.occurred_at
 """
 
 
@@ -102,25 +105,31 @@ def logged_per_week(
     """Actions the log holds per (person, week's Monday) of ``wanted``, from the
     ``occurred_at`` column alone (it keeps each action's week: nothing is decrypted).
 
-    One prepared statement per person, in autocommit: this runs on every logged action, and
-    a transaction's ROLLBACK on the way back to the pool would also drop the connection's
-    prepared statements (psycopg clears them on ROLLBACK), the caller look-up's and the
-    append's, which every later request on it would prepare again.
+    One prepared statement for all the people, in autocommit (index ``events_action_weeks``,
+    migration 0027): a transaction's ROLLBACK on the way back to the pool would also drop
+    the connection's prepared statements (psycopg clears them on ROLLBACK), the caller
+    look-up's and the append's, which every later request on it would prepare again.
 
     Parameters:
         store: the event store.
         wanted: (person, Monday) pairs.
     """
+    spans: dict[str, tuple[date, date]] = {}
+    for person, week in wanted:
+        first, last = spans.get(person, (week, week))
+        spans[person] = (min(first, week), max(last, week))
+    if not spans:
+        return {}
+    people = sorted(spans)
+    streams = [f"journal-{person}" for person in people]
+    firsts = [datetime.combine(spans[p][0], time(), UTC) for p in people]
+    ends = [datetime.combine(spans[p][1], time(), UTC) + timedelta(days=7) for p in people]
     counts: dict[tuple[str, date], int] = {}
     with autocommit_connection(store.engine) as pg:
-        for person in {p for p, _ in wanted}:
-            weeks = sorted(week for p, week in wanted if p == person)
-            first = datetime.combine(weeks[0], time(), UTC)
-            end = datetime.combine(weeks[-1], time(), UTC) + timedelta(days=7)
-            rows = pg.execute(_WEEK_COUNTS_SQL, (f"journal-{person}", first, end), prepare=True)
-            for at, n in rows:  # a week's Monday; an exact time in events sealed before it
-                key = (person, week_of(at.astimezone(UTC).date()))
-                counts[key] = counts.get(key, 0) + int(n)
+        rows = pg.execute(_WEEK_COUNTS_SQL, (people, streams, firsts, ends), prepare=True)
+        for person, at, n in rows:  # a week's Monday; an exact time in events sealed before
+            key = (person, week_of(at.astimezone(UTC).date()))
+            counts[key] = counts.get(key, 0) + int(n)
     return counts
 
 
