@@ -17,7 +17,7 @@ once per entity type: by the indexes of migration 0016, and by the streams the i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,14 +63,26 @@ class ImportedItem:
     data: Mapping[str, Any]
 
 
-def _names(item: ImportedItem) -> Iterable[tuple[str, str, str, bool]]:
+_REFERENCED: dict[str, tuple[tuple[str, str], ...]] = {
+    kind: tuple((f, creator) for (k, f), creator in REFERENCES.items() if k == kind)
+    for kind, _ in REFERENCES
+}
+"""Per event type, (field, creating type) of each reference it may hold."""
+
+Name = tuple[str, str, str, bool]
+
+
+def _names(item: ImportedItem) -> list[Name]:
     """(field, creating type, id, is a creation) of every id the item names."""
+    data = item.data
+    found: list[Name] = []
     field = CREATES.get(item.kind)
-    if field is not None and item.data.get(field):
-        yield field, item.kind, str(item.data[field]), True
-    for (kind, field), creator in REFERENCES.items():
-        if kind == item.kind and item.data.get(field):
-            yield field, creator, str(item.data[field]), False
+    if field is not None and data.get(field):
+        found.append((field, item.kind, str(data[field]), True))
+    for field, creator in _REFERENCED.get(item.kind, ()):
+        if data.get(field):
+            found.append((field, creator, str(data[field]), False))
+    return found
 
 
 def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, list[str]]:
@@ -83,15 +95,16 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
     Returns:
         ``{"<at>.data.<field>": [message]}``; empty when every id is the item's stream's own.
     """
+    named = [(item, _names(item)) for item in items]
     in_batch: dict[tuple[str, str], set[str]] = defaultdict(set)  # (type, id) -> streams
-    for item in items:
-        for _, creator, entity, creates in _names(item):
+    for item, names in named:
+        for _, creator, entity, creates in names:
             if creates:
                 in_batch[(creator, entity)].add(item.stream)
     unique: dict[str, set[str]] = defaultdict(set)
     elsewhere: set[tuple[str, str, str]] = set()  # (stream, type, id) not in the batch
-    for item in items:
-        for _, creator, entity, creates in _names(item):
+    for item, names in named:
+        for _, creator, entity, creates in names:
             if creates and creator in UNIQUE_IDS:
                 unique[creator].add(entity)
             elif not creates and item.stream not in in_batch[(creator, entity)]:
@@ -99,8 +112,8 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
     claimed = _streams_of(conn, unique)
     found = _existing(conn, elsewhere)
     errors: dict[str, list[str]] = {}
-    for item in items:
-        for field, creator, entity, creates in _names(item):
+    for item, names in named:
+        for field, creator, entity, creates in names:
             what = _WHAT[creator]
             if creates:
                 streams = claimed.get((creator, entity), set()) | in_batch[(creator, entity)]

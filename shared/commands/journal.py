@@ -24,7 +24,7 @@ from shared.commands.journal_core import (
 )
 from shared.commands.pulse import PulseCommands
 from shared.commands.verification import split_party
-from shared.commands.volume import check_daily_volume
+from shared.commands.volume import append_action
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.eventlog import NewEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
@@ -94,25 +94,26 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
         self.check_counterpart(tactic, counterpart)
         party = self.name_party(actor, "action", counterpart, None)
         person = str(self._me(actor))
-        check_daily_volume(self.store, actor.tenant_id, actor.context(), [(person, moment)])
         action_id = self._new_id(actor, "action")
-        return self._journal(
-            actor,
-            action_id,
-            NewEvent(
-                "MicroActionLogged",
-                {
-                    "action_id": str(action_id),
-                    "person_id": person,
-                    "tactic": tactic,
-                    "minutes": minutes,
-                    "audience": audience,
-                    "note": note,
-                    **party,
-                },
-                moment,
-            ),
+        event = NewEvent(
+            "MicroActionLogged",
+            {
+                "action_id": str(action_id),
+                "person_id": person,
+                "tactic": tactic,
+                "minutes": minutes,
+                "audience": audience,
+                "note": note,
+                **party,
+            },
+            moment,
         )
+        # The daily limit's count rides on the append's statement (shared/commands/volume.py).
+        result = append_action(
+            self.store, actor.tenant_id, f"journal-{person}", event, actor.context()
+        )
+        self.on_appended(frozenset({event.type}))
+        return Written(action_id, result)
 
     def undo_action(
         self, actor: Actor, action_id: uuid.UUID, now: datetime | None = None

@@ -5,6 +5,8 @@ appended, so a refused request writes nothing.
 A person's week is counted first, without reading any action: when the week (logged plus
 new) stays within the limit, so does each of its days, and nothing more is read. Only a week
 beyond the limit has its actions read (their exact times are sealed) and counted per day.
+One logged action (:func:`append_action`) has its week counted in its append's own statement
+(:meth:`EventStore.append_capped`): the limit costs no round trip of its own.
 
 Two requests racing past the limit at the same moment may both pass: the limit bounds a
 day's volume to about itself, not to the exact count.
@@ -27,7 +29,7 @@ from shared.domain.volume import (
     week_of,
     weeks_settle,
 )
-from shared.eventlog import AppendContext, EventStore
+from shared.eventlog import AppendContext, AppendResult, EventStore, NewEvent, StreamCap
 from shared.eventlog.ids import derive_event_id
 from shared.eventlog.sealing import week_monday
 from shared.settings import SettingsError
@@ -87,10 +89,13 @@ def logged_per_day(store: EventStore, wanted: set[tuple[str, date]]) -> dict[tup
     return counts
 
 
+# Per person, the weeks asked about: one statement for every person of an import.
 _WEEK_COUNTS_SQL = """
-SELECT occurred_at, count(*) FROM events
-WHERE stream_id = %s AND type = 'MicroActionLogged' AND occurred_at >= %s AND occurred_at < %s
-GROUP BY occurred_at
+SELECT w.person, e.occurred_at, count(*)
+FROM unnest(%s::text[], %s::text[], %s::timestamptz[], %s::timestamptz[]) AS w(person, s, a, b)
+JOIN events e ON e.stream_id = w.s AND e.type = 'MicroActionLogged'
+             AND e.occurred_at >= w.a AND e.occurred_at < w.b
+GROUP BY w.person, e.occurred_at
 """
 
 
@@ -100,25 +105,31 @@ def logged_per_week(
     """Actions the log holds per (person, week's Monday) of ``wanted``, from the
     ``occurred_at`` column alone (it keeps each action's week: nothing is decrypted).
 
-    One prepared statement per person, in autocommit: this runs on every logged action, and
-    a transaction's ROLLBACK on the way back to the pool would also drop the connection's
-    prepared statements (psycopg clears them on ROLLBACK), the caller look-up's and the
-    append's, which every later request on it would prepare again.
+    One prepared statement for all the people, in autocommit (index ``events_action_weeks``,
+    migration 0029): a transaction's ROLLBACK on the way back to the pool would also drop
+    the connection's prepared statements (psycopg clears them on ROLLBACK), the caller
+    look-up's and the append's, which every later request on it would prepare again.
 
     Parameters:
         store: the event store.
         wanted: (person, Monday) pairs.
     """
+    spans: dict[str, tuple[date, date]] = {}
+    for person, week in wanted:
+        first, last = spans.get(person, (week, week))
+        spans[person] = (min(first, week), max(last, week))
+    if not spans:
+        return {}
+    people = sorted(spans)
+    streams = [f"journal-{person}" for person in people]
+    firsts = [datetime.combine(spans[p][0], time(), UTC) for p in people]
+    ends = [datetime.combine(spans[p][1], time(), UTC) + timedelta(days=7) for p in people]
     counts: dict[tuple[str, date], int] = {}
     with autocommit_connection(store.engine) as pg:
-        for person in {p for p, _ in wanted}:
-            weeks = sorted(week for p, week in wanted if p == person)
-            first = datetime.combine(weeks[0], time(), UTC)
-            end = datetime.combine(weeks[-1], time(), UTC) + timedelta(days=7)
-            rows = pg.execute(_WEEK_COUNTS_SQL, (f"journal-{person}", first, end), prepare=True)
-            for at, n in rows:  # a week's Monday; an exact time in events sealed before it
-                key = (person, week_of(at.astimezone(UTC).date()))
-                counts[key] = counts.get(key, 0) + int(n)
+        rows = pg.execute(_WEEK_COUNTS_SQL, (people, streams, firsts, ends), prepare=True)
+        for person, at, n in rows:  # a week's Monday; an exact time in events sealed before
+            key = (person, week_of(at.astimezone(UTC).date()))
+            counts[key] = counts.get(key, 0) + int(n)
     return counts
 
 
@@ -161,3 +172,35 @@ def check_daily_volume(
     over = over_limit(logged_per_day(store, set(new)), new, limit)
     if over:
         raise refuse(over, limit, field)
+
+
+def append_action(
+    store: EventStore,
+    tenant_id: uuid.UUID,
+    stream_id: str,
+    event: NewEvent,
+    context: AppendContext,
+) -> AppendResult:
+    """Append one ``MicroActionLogged`` unless it takes its person over the daily limit.
+
+    The fast path is one statement: the append, gated on the week's count (a week within
+    the limit keeps each of its days within it). A week at the limit, or a retry, falls back
+    to :func:`check_daily_volume` and a plain append.
+
+    Parameters:
+        store: the event store.
+        tenant_id, stream_id, context: as for :meth:`EventStore.append`.
+        event: the action, its ``occurred_at`` set and ``data["person_id"]`` its person.
+
+    Raises:
+        TooManyActions: the day already holds the daily limit of the person's actions.
+    """
+    assert event.occurred_at is not None
+    moment = event.occurred_at.astimezone(UTC)
+    monday = datetime.combine(week_of(moment.date()), time(), UTC)
+    cap = StreamCap(event.type, monday, monday + timedelta(days=7), daily_action_limit() - 1)
+    written = store.append_capped(tenant_id, stream_id, event, cap, context)
+    if written is not None:
+        return written
+    check_daily_volume(store, tenant_id, context, [(str(event.data["person_id"]), moment)])
+    return store.append(tenant_id, stream_id, None, [event], context)

@@ -20,6 +20,7 @@ from shared.eventlog.store import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamCap,
 )
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "PayloadTooLarge",
     "RecordedEvent",
     "StreamAppend",
+    "StreamCap",
     "SubjectErased",
     "UnknownEventType",
     "generate_master_key",

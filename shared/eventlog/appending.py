@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import psycopg
@@ -22,7 +23,13 @@ from shared.eventlog.batch_lines import BATCH_COLUMNS, BatchLines
 from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.errors import ConcurrencyError, EventValidationError, SubjectErased
 from shared.eventlog.preparing import EventPreparer, PreparedEvent, dumps, events_json
-from shared.eventlog.records import AppendContext, AppendResult, NewEvent, StreamAppend
+from shared.eventlog.records import (
+    AppendContext,
+    AppendResult,
+    NewEvent,
+    StreamAppend,
+    StreamCap,
+)
 from shared.eventlog.replaying import Replayer
 
 APPEND_LOCK_KEY = 7_406_021_001  # the same key as compound_append() in migration 0001
@@ -33,6 +40,13 @@ ERASED_SQLSTATE = "CP410"  # raised by compound_append() for an erased subject
 _APPEND_ONE_SQL = (
     "SELECT out_position, out_version, out_replayed "
     "FROM compound_append_one(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, %s::uuid[], %s)"
+)
+# The same, only when the stream holds at most so many events of a type in a time span
+# (StreamCap). The count is an InitPlan gating the function scan (a one-time filter): when it
+# fails, compound_append_one() is never called and no row comes back.
+_CAPPED_SQL = (
+    _APPEND_ONE_SQL + " WHERE (SELECT count(*) FROM events WHERE stream_id = %s AND type = '{type}'"
+    " AND occurred_at >= %s AND occurred_at < %s) <= %s::bigint"
 )
 _APPEND_MANY_SQL = (
     "SELECT out_position, out_version, out_replayed "
@@ -74,9 +88,36 @@ class EventAppender:
         compound_append() is one statement, so the append and its commit take a single round
         trip, without SQLAlchemy's per-statement machinery on this hot path.
         """
+        result = self._autocommit(tenant_id, stream_id, expected_version, events, context)
+        assert result is not None  # no cap: always written (or replayed)
+        return result
+
+    def append_capped(
+        self,
+        tenant_id: uuid.UUID,
+        stream_id: str,
+        event: NewEvent,
+        cap: StreamCap,
+        context: AppendContext,
+    ) -> AppendResult | None:
+        """One event on a pooled connection in autocommit mode, if the stream is within
+        ``cap`` (see EventStore.append_capped); None when it is not."""
+        return self._autocommit(tenant_id, stream_id, None, [event], context, cap)
+
+    def _autocommit(
+        self,
+        tenant_id: uuid.UUID,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        context: AppendContext,
+        cap: StreamCap | None = None,
+    ) -> AppendResult | None:
         with autocommit_connection(self.engine) as pg:
             try:
-                return self.append_in(pg, tenant_id, stream_id, expected_version, events, context)
+                return self._append(
+                    pg, tenant_id, stream_id, expected_version, events, context, cap
+                )
             except ConcurrencyError:
                 # A concurrent retry of the same idempotent call may have won the race.
                 if context.idempotency_key is None:
@@ -96,6 +137,22 @@ class EventAppender:
         context: AppendContext,
     ) -> AppendResult:
         """Append ``events`` to one stream in ``conn``'s transaction (see EventStore.append_in)."""
+        result = self._append(conn, tenant_id, stream_id, expected_version, events, context)
+        assert result is not None  # no cap: always written (or replayed)
+        return result
+
+    def _append(
+        self,
+        conn: DB,
+        tenant_id: uuid.UUID,
+        stream_id: str,
+        expected_version: int | None,
+        events: Sequence[NewEvent],
+        context: AppendContext,
+        cap: StreamCap | None = None,
+    ) -> AppendResult | None:
+        """:meth:`append_in`, with a cap on a single event's append (None: the cap held
+        nothing back)."""
         if not events:
             raise EventValidationError("(none)", {"events": ["at least one event is required"]})
         prepared = self.preparer.prepare(conn, tenant_id, events, context)
@@ -118,8 +175,13 @@ class EventAppender:
                         subjects or None,  # adapting an empty list costs more than NULL
                         idempotent,
                     )
-                    cur.execute(_APPEND_ONE_SQL, params, prepare=True)
+                    if cap is None:
+                        cur.execute(_APPEND_ONE_SQL, params, prepare=True)
+                    else:
+                        counted = (stream_id, cap.since, cap.until, cap.most)
+                        cur.execute(_capped_sql(cap.event_type), params + counted, prepare=True)
                 else:
+                    assert cap is None, "a cap is for a single event's append"
                     params = (
                         tenant_id,
                         stream_id,
@@ -133,6 +195,8 @@ class EventAppender:
         except psycopg.Error as err:
             self._raise_typed(err, stream_id, expected_version, subjects)
             raise
+        if not rows:  # only a cap holds an append back
+            return None
         return self._result(conn, rows, prepared, context)
 
     def _raise_typed(
@@ -245,6 +309,15 @@ class EventAppender:
                 [NewEvent("PersonErased", {"person_id": person_id})],
                 context,
             )
+
+
+@cache
+def _capped_sql(event_type: str) -> str:
+    """The capped append counting ``event_type`` (a literal: a partial index's predicate
+    matches only a literal)."""
+    if not event_type.isalpha():
+        raise ValueError(f"not an event type name: {event_type!r}")
+    return _CAPPED_SQL.format(type=event_type)
 
 
 def _checked_versions(cur: psycopg.Cursor[Any], appends: Sequence[StreamAppend]) -> dict[str, int]:

@@ -239,3 +239,22 @@ class StreamAppend:
     stream_id: str
     events: Sequence[NewEvent]
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamCap:
+    """The condition of a capped append (:meth:`EventStore.append_capped`): the stream holds
+    at most ``most`` events of ``event_type`` whose ``occurred_at`` column lies in
+    [``since``, ``until``). Counted in the append's own statement: no round trip of its own.
+
+    Parameters:
+        event_type: the type counted (a catalogue name: letters only).
+        since: the first time counted.
+        until: the first time not counted.
+        most: the most such events the stream may hold for the append to go ahead.
+    """
+
+    event_type: str
+    since: datetime
+    until: datetime
+    most: int

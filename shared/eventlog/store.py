@@ -45,6 +45,7 @@ from shared.eventlog.records import (
     NewEvent,
     RecordedEvent,
     StreamAppend,
+    StreamCap,
 )
 from shared.eventlog.replaying import Replayer
 from shared.settings import DEFAULT_MAX_EVENT_BYTES
@@ -61,6 +62,7 @@ __all__ = [
     "NewEvent",
     "RecordedEvent",
     "StreamAppend",
+    "StreamCap",
     "derive_event_id",
     "new_event_id",
 ]
@@ -126,6 +128,34 @@ class EventStore:
             UnknownEventType, EventValidationError, PayloadTooLarge, SubjectErased.
         """
         return self.appender.append(tenant_id, stream_id, expected_version, events, context)
+
+    def append_capped(
+        self,
+        tenant_id: uuid.UUID,
+        stream_id: str,
+        event: NewEvent,
+        cap: StreamCap,
+        context: AppendContext = DEFAULT_CONTEXT,
+    ) -> AppendResult | None:
+        """Append one event, in one statement, if the stream is within ``cap``.
+
+        The count and the append are one round trip (the daily action limit's fast path:
+        shared/commands/volume.py). Like any count taken before the position lock, two
+        concurrent appends may both pass the same cap.
+
+        Parameters:
+            tenant_id, stream_id, context: as for :meth:`append`.
+            event: the new event.
+            cap: how many events of a type and time span the stream may hold already.
+
+        Returns:
+            As :meth:`append`; None when the stream holds more than ``cap`` allows (nothing
+            was written).
+
+        Raises:
+            The errors of :meth:`append`.
+        """
+        return self.appender.append_capped(tenant_id, stream_id, event, cap, context)
 
     def append_in(
         self,

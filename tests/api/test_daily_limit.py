@@ -106,3 +106,26 @@ def test_a_week_within_the_limit_reads_no_action(
     assert reads == []  # the week holds at most 3: within the limit of 3 per day
     assert post(client, person).status_code == 429  # it would hold 4: days are counted
     assert reads
+
+
+def test_an_action_within_the_limit_counts_its_week_in_its_append(
+    client: FlaskClient, new_person: Callable[..., Person], monkeypatch: pytest.MonkeyPatch
+):
+    """The week's count rides on the append's statement (EventStore.append_capped): the
+    separate count runs only once the week is at the limit, and still refuses then."""
+    from shared.commands import volume
+
+    person = new_person()
+    counts: list[int] = []
+    original = volume.logged_per_week
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        counts.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(volume, "logged_per_week", counted)
+    for _ in range(3):
+        assert post(client, person).status_code == 201
+    assert counts == []
+    assert post(client, person).status_code == 429
+    assert counts == [1]

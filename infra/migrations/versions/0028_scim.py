@@ -5,13 +5,13 @@
 * ``scim_groups``: the identity provider's ``externalId`` of a team.
 
 Revision ID: 0028
-Revises: 0026
+Revises: 0027
 """
 
 from alembic import op
 
 revision = "0028"
-down_revision = "0026"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
