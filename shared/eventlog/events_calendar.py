@@ -65,6 +65,13 @@ class MeetingCancelled(Schema):
     meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
 
 
+class MeetingNudgesSet(Schema):
+    """A person turned the after-meeting nudge on or off (docs/calendar.md)."""
+
+    person_id = fields.UUID(required=True)
+    enabled = fields.Boolean(required=True)
+
+
 def meeting_rules(data: dict[str, Any]) -> dict[str, list[str]]:
     """A ``MeetingObserved``'s start before its end, at most 24 hours apart.
 
@@ -111,5 +118,10 @@ CALENDAR_EVENTS: list[tuple[type[Schema], str | None, str]] = [
     ),
     (OutOfOfficeObserved, "person_id", "A calendar's out-of-office block was seen or moved."),
     (MeetingCancelled, None, "A calendar meeting (or out-of-office block) was cancelled."),
+    (
+        MeetingNudgesSet,
+        "person_id",
+        "A person turned the after-meeting nudge (a summary offered on Today) on or off.",
+    ),
 ]
 """The calendar types in catalogue order: schema, subject field, description."""
