@@ -323,6 +323,9 @@ def admin_create(email: str) -> Response:
     if isinstance(times, Response):
         return times
     me = email.lower()
+    kind = str(body.get("kind") or "default")  # Google's eventType
+    if kind not in ("default", "outOfOffice", "focusTime", "workingLocation"):
+        return _json({"error": "kind: default, outOfOffice, focusTime or workingLocation"}, 400)
     others = tuple(Attendee(str(a)) for a in body.get("attendees") or [] if str(a) != me)
     meeting = Meeting(
         id=f"adm{uuid.uuid4().hex}",
@@ -332,6 +335,7 @@ def admin_create(email: str) -> Response:
         description=str(body.get("description") or ""),
         organizer=me,
         attendees=(Attendee(me, "accepted", True), *others),
+        kind=kind,
     )
     provider().storage.record_change(me, meeting)
     return _json(meeting.as_dict(), 201)

@@ -25,6 +25,7 @@ from flask import (
     make_response,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_login import current_user, login_required
@@ -35,6 +36,7 @@ from shared.calendar.connections import Connections, TokenCipher
 from shared.calendar.jobs import send_sync
 from shared.calendar.providers import ProviderConfig, configured_providers
 from shared.calendar.sync import CalendarSync, GrantRevoked, SyncFailed
+from shared.commands.meeting_nudges import nudges_on, set_meeting_nudges
 from shared.eventlog import AppendContext
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
@@ -76,12 +78,16 @@ def _context() -> AppendContext:
 def _page(error: str | None = None, status: int = 200) -> Response:
     svc = services()
     connections = svc.connections.of_person(current_user.person_id)
+    store = resources().store
+    with store.engine.connect() as conn:
+        nudges = nudges_on(store, conn, current_user.tenant_id, current_user.person_id)
     response = make_response(
         render_template(
             "calendar/index.html",
             providers=svc.providers,
             connections=connections,
             error=error,
+            nudges=nudges,
         ),
         status,
     )
@@ -163,6 +169,20 @@ def disconnect(name: str) -> Any:
             log.warning("calendar revoke at %s failed: %s", name, type(err).__name__)
     svc.connections.end(connection, "user", _context())
     flash("Calendar disconnected: its tokens are deleted and nothing more is synced.")
+    return redirect(url_for("calendar.index"))
+
+
+@bp.post("/nudges")
+@login_required
+def nudges() -> Any:
+    """Turn the after-meeting nudge on or off (``MeetingNudgesSet``; off by default)."""
+    enabled = request.form.get("enabled") == "on"
+    set_meeting_nudges(resources().store, current_user.actor(), enabled)
+    flash(
+        "After a meeting of four or more, Today will offer to send a summary."
+        if enabled
+        else "No more after-meeting offers on Today."
+    )
     return redirect(url_for("calendar.index"))
 
 

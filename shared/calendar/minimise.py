@@ -13,11 +13,12 @@ recomputed from the log (:func:`version_of`). The etag / changeKey itself is kep
 derive the ids of appended events (shared/calendar/sync.py).
 
 Only an event that takes the person's time is a meeting: accepted or tentative, busy (not
-free / transparent), timed (not all-day), an ordinary event (not out of office, focus time,
-a working location or a birthday) and with at least one other person (rooms are not people).
-Any other event is :class:`Cancelled` with the rule that excluded it as ``reason``: never
-appended when it was never observed, and a ``MeetingCancelled`` when a meeting that counted
-stops counting (declined later, marked free).
+free / transparent), timed (not all-day), an ordinary event (not focus time, a working
+location or a birthday) and with at least one other person (rooms are not people). An
+out-of-office block is :class:`Away` (start and end only): it takes time off the week's
+working hours instead. Any other event is :class:`Cancelled` with the rule that excluded it
+as ``reason``: never appended when it was never observed, and a ``MeetingCancelled`` when a
+meeting that counted stops counting (declined later, marked free).
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.domain.bounds import meeting_errors
+from shared.domain.bounds import ABSENCE_MAX_DAYS, meeting_errors
 
 _GOOGLE_RESPONSES = {
     "accepted": "accepted",
@@ -86,7 +87,22 @@ class Cancelled:
     reason: str = "cancelled"
 
 
-Change = Observed | Cancelled
+@dataclass(frozen=True, slots=True)
+class Away:
+    """An out-of-office block as Compound keeps it (``OutOfOfficeObserved`` minus the ids):
+    not a meeting, it reduces the working hours of the weeks it covers."""
+
+    meeting_key: str
+    version: str
+    etag: str
+    start: datetime
+    end: datetime
+
+    def data(self) -> dict[str, Any]:
+        return {"meeting_key": self.meeting_key, "start": self.start, "end": self.end}
+
+
+Change = Observed | Cancelled | Away
 
 
 def meeting_key(provider: str, event_id: str) -> str:
@@ -103,6 +119,8 @@ FACTS = (
     "recurring",
 )
 CANCELLED = "cancelled"
+AWAY = "away-"
+"""The prefix of an out-of-office block's version."""
 
 
 def version_of(facts: Mapping[str, Any]) -> str:
@@ -115,6 +133,15 @@ def version_of(facts: Mapping[str, Any]) -> str:
             value = datetime.fromisoformat(value)
         parts.append(value.astimezone(UTC).isoformat() if isinstance(value, datetime) else value)
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
+
+
+def away_version(start: datetime | str, end: datetime | str) -> str:
+    """The version of an out-of-office block (times as datetimes or ISO strings, as an
+    ``OutOfOfficeObserved`` event holds them): :data:`AWAY` and a digest of its times (the
+    prefix tells blocks from meetings in ``calendar_meetings``)."""
+    times = [datetime.fromisoformat(t) if isinstance(t, str) else t for t in (start, end)]
+    text = "\x1f".join(["away", *(t.astimezone(UTC).isoformat() for t in times)])
+    return AWAY + hashlib.sha256(text.encode()).hexdigest()[:27]
 
 
 def _moment(value: Mapping[str, Any] | None, graph: bool = False) -> datetime:
@@ -135,15 +162,37 @@ def _moment(value: Mapping[str, Any] | None, graph: bool = False) -> datetime:
     return moment.astimezone(UTC)
 
 
-# Google's eventType values that are not meetings (the Calendar v3 Event resource)
+def _day_or_moment(value: Mapping[str, Any] | None, zone: str) -> datetime:
+    """A start or end that may be a day (``date``, an all-day block): its midnight in
+    ``zone`` (the event's)."""
+    if value and not value.get("dateTime") and value.get("date"):
+        from zoneinfo import ZoneInfo
+
+        day = datetime.fromisoformat(str(value["date"]))
+        return day.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
+    return _moment(value, graph=True)
+
+
+def _away(provider: str, event_id: str, tag: str, event: Mapping[str, Any]) -> Change:
+    """An out-of-office block (timed or all-day, of any length up to a year)."""
+    ends = [event.get("start") or {}, event.get("end") or {}]
+    zone = str(ends[0].get("timeZone") or ends[1].get("timeZone") or "UTC")
+    start, end = (_day_or_moment(value, zone) for value in ends)
+    if not start < end <= start + timedelta(days=ABSENCE_MAX_DAYS):
+        raise UnusableEvent("an out-of-office block ends after it starts, within a year")
+    return Away(meeting_key(provider, event_id), away_version(start, end), tag, start, end)
+
+
+# Google's eventType values that are not meetings (the Calendar v3 Event resource); an
+# out-of-office block is :class:`Away`
 GOOGLE_NOT_MEETINGS = {
-    "outOfOffice": "out_of_office",
     "focusTime": "focus_time",
     "workingLocation": "working_location",
     "birthday": "birthday",
 }
-# Graph's showAs values that do not take the person's time (the event resource)
-GRAPH_NOT_BUSY = {"free": "free", "oof": "out_of_office", "workingElsewhere": "working_location"}
+# Graph's showAs values that do not take the person's time (the event resource); ``oof``
+# (out of office) is :class:`Away`
+GRAPH_NOT_BUSY = {"free": "free", "workingElsewhere": "working_location"}
 NOT_ANSWERED = {"declined": "declined", "needs_action": "not_answered"}
 
 
@@ -194,6 +243,8 @@ def from_google(provider: str, event: Mapping[str, Any]) -> Change:
     if event.get("status") == "cancelled":
         return Cancelled(key, CANCELLED, tag)
     kind = str(event.get("eventType") or "default")
+    if kind == "outOfOffice":
+        return _away(provider, event_id, tag, event)
     if kind in GOOGLE_NOT_MEETINGS:
         return Cancelled(key, CANCELLED, tag, GOOGLE_NOT_MEETINGS[kind])
     if not (event.get("start") or {}).get("dateTime"):
@@ -245,6 +296,9 @@ def from_graph(provider: str, event: Mapping[str, Any]) -> Change:
     key = meeting_key(provider, event_id)
     if "@removed" in event or event.get("isCancelled"):
         return Cancelled(key, CANCELLED, tag)
+    declined = (event.get("responseStatus") or {}).get("response") == "declined"
+    if event.get("showAs") == "oof" and not declined:
+        return _away(provider, event_id, tag, event)
     if event.get("isAllDay"):
         return Cancelled(key, CANCELLED, tag, "all_day")
     show_as = str(event.get("showAs") or "busy")

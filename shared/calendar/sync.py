@@ -37,11 +37,14 @@ from authlib.integrations.base_client.errors import OAuthError
 
 from shared.calendar.connections import CalendarConnection, Connections
 from shared.calendar.minimise import (
+    AWAY,
     CANCELLED,
+    Away,
     Cancelled,
     Change,
     Observed,
     UnusableEvent,
+    away_version,
     from_google,
     from_graph,
     version_of,
@@ -69,7 +72,6 @@ __all__ = [
 
 log = logging.getLogger("compound.calendar")
 LOCK_CLASS = 0x43414C  # "CAL": advisory locks keyed by connection, one sync at a time
-MEETING_TYPES = frozenset({"MeetingObserved", "MeetingCancelled"})
 
 
 @dataclass
@@ -206,7 +208,7 @@ class CalendarSync:
                     change = minimise(connection.provider, item)
                 except (UnusableEvent, KeyError, ValueError, TypeError):
                     continue
-                if isinstance(change, Observed) and not (
+                if isinstance(change, Observed | Away) and not (
                     span.holds(change.start) and span.holds(change.end)
                 ):
                     continue
@@ -240,7 +242,7 @@ class CalendarSync:
                 for c in changes
                 if known.get(c.meeting_key) != c.version
                 # a meeting never observed has nothing to cancel
-                and (isinstance(c, Observed) or c.meeting_key in known)
+                and (not isinstance(c, Cancelled) or c.meeting_key in known)
             ]
             if full and sync_token is not None:
                 fresh += self._vanished(db, connection, seen)
@@ -258,22 +260,21 @@ class CalendarSync:
                         connection.id,
                         [c.meeting_key for c in fresh],
                         [c.version for c in fresh],
-                        [c.start if isinstance(c, Observed) else None for c in fresh],
+                        [None if isinstance(c, Cancelled) else c.start for c in fresh],
                     ),
                 )
             if sync_token is not None:
                 pg.execute(
                     "UPDATE calendar_connections SET sync_token = %s, last_sync_at = now(), "
                     "last_error = NULL, meetings = (SELECT count(*) FROM calendar_meetings "
-                    "WHERE connection_id = %s AND NOT cancelled) WHERE id = %s "
-                    "AND status = 'active'",
-                    (sync_token, connection.id, connection.id),
+                    "WHERE connection_id = %s AND NOT cancelled AND NOT starts_with(version, "
+                    "%s)) WHERE id = %s AND status = 'active'",
+                    (sync_token, connection.id, AWAY, connection.id),
                 )
-        observed = sum(isinstance(c, Observed) for c in fresh)
-        report.observed += observed
-        report.cancelled += len(fresh) - observed
+        report.observed += sum(isinstance(c, Observed) for c in fresh)
+        report.cancelled += sum(isinstance(c, Cancelled) for c in fresh)
         if fresh and self.on_appended is not None:
-            self.on_appended({"MeetingObserved"} if observed == len(fresh) else set(MEETING_TYPES))
+            self.on_appended({_EVENT_TYPES[type(c)] for c in fresh})
 
     def _vanished(self, db: Any, connection: CalendarConnection, seen: set[str]) -> list[Change]:
         """After a full listing: known meetings in the window that it no longer contains."""
@@ -298,6 +299,10 @@ class CalendarSync:
             base = {"person_id": connection.person_id, "connection_id": connection.id}
             if isinstance(change, Observed):
                 events.append(NewEvent("MeetingObserved", {**base, **change.data()}, change.start))
+            elif isinstance(change, Away):
+                events.append(
+                    NewEvent("OutOfOfficeObserved", {**base, **change.data()}, change.start)
+                )
             else:
                 events.append(
                     NewEvent("MeetingCancelled", {**base, "meeting_key": change.meeting_key})
@@ -339,6 +344,9 @@ class CalendarSync:
             key = str(event.data.get("meeting_key"))
             if event.type == "MeetingObserved":
                 latest[key] = (version_of(event.data), datetime.fromisoformat(event.data["start"]))
+            elif event.type == "OutOfOfficeObserved":
+                start, end = event.data["start"], event.data["end"]
+                latest[key] = (away_version(start, end), datetime.fromisoformat(start))
             elif event.type == "MeetingCancelled":
                 latest[key] = (CANCELLED, latest.get(key, ("", None))[1])
         if not latest:
@@ -356,6 +364,14 @@ class CalendarSync:
                     [s for _, s in latest.values()],
                 ),
             )
+
+
+_EVENT_TYPES = {
+    Observed: "MeetingObserved",
+    Away: "OutOfOfficeObserved",
+    Cancelled: "MeetingCancelled",
+}
+"""The event type each kind of change appends."""
 
 
 def _context(connection: CalendarConnection) -> AppendContext:

@@ -199,6 +199,10 @@ def span_errors(name: str, value: object, span: Span) -> list[str]:
     return [] if inside else [f"The {name} must lie {span.describe()}."]
 
 
+ABSENCE_MAX_DAYS = 366
+"""The longest absence (declared, or a calendar's out-of-office block), in days."""
+
+
 def meeting_errors(start: datetime, end: datetime) -> dict[str, list[str]]:
     """Messages for a meeting's start and end; empty when it is a meeting Compound keeps.
 

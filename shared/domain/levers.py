@@ -15,7 +15,7 @@ participation. Each is 0-100 with its n (distinct people behind it):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -189,33 +189,65 @@ class WorkingHours:
 DEFAULT_WORKING_HOURS = WorkingHours()
 
 
-def meeting_load(
-    meetings: Sequence[tuple[float, float]], hours: WorkingHours = DEFAULT_WORKING_HOURS
-) -> MeetingLoad:
-    """One person's week from their meetings, given as (start, end) in hours since the
-    person's local Monday 00:00 (so time zones are applied by the caller).
-
-    * working hours: the working window times the working days;
-    * meeting hours: the union of meetings inside the working window (overlaps count once);
-    * focus hours: free stretches of at least 2 h inside the working window;
-    * after-hours meeting hours: the union of meetings outside it;
-    * back-to-back: meetings starting at most 5 minutes after the previous one ended.
-    """
-    ordered = sorted((s, e) for s, e in meetings if e > s)
-    merged: list[tuple[float, float]] = []  # the union: sorted, disjoint, ends increasing
-    for start, end in ordered:
+def _union(spans: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, disjoint spans covering the same hours (empty spans dropped)."""
+    merged: list[tuple[float, float]] = []  # sorted, disjoint, ends increasing
+    for start, end in sorted((s, e) for s, e in spans if e > s):
         if merged and start <= merged[-1][1]:
             if end > merged[-1][1]:
                 merged[-1] = (merged[-1][0], end)
         else:
             merged.append((start, end))
+    return merged
+
+
+def _minus(
+    spans: Iterable[tuple[float, float]], gone: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """The parts of each span outside ``gone`` (sorted, disjoint spans), in span order."""
+    out: list[tuple[float, float]] = []
+    for lo, hi in spans:
+        for start, end in gone:
+            if end <= lo or start >= hi:
+                continue
+            if start > lo:
+                out.append((lo, start))
+            lo = max(lo, end)
+            if lo >= hi:
+                break
+        if lo < hi:
+            out.append((lo, hi))
+    return out
+
+
+def meeting_load(
+    meetings: Sequence[tuple[float, float]],
+    hours: WorkingHours = DEFAULT_WORKING_HOURS,
+    away: Sequence[tuple[float, float]] = (),
+) -> MeetingLoad:
+    """One person's week from their meetings, given as (start, end) in hours since the
+    person's local Monday 00:00 (so time zones are applied by the caller).
+
+    * working hours: the working window times the working days, less the time out of
+      office (``away``: spans as the meetings', of any extent);
+    * meeting hours: the union of meetings inside the working hours (overlaps count once);
+    * focus hours: free stretches of at least 2 h inside the working hours;
+    * after-hours meeting hours: the union of meetings outside them;
+    * back-to-back: meetings starting at most 5 minutes after the previous one ended.
+
+    Time out of office is neither working time nor meeting time: the parts of meetings in
+    it count nowhere (invitations a person away left accepted are not meetings they held).
+    """
+    ordered = sorted((s, e) for s, e in meetings if e > s)
+    windows: Iterable[tuple[float, float]] = _plain_windows(hours)
+    if away:
+        gone = _union(away)
+        ordered, windows = sorted(_minus(ordered, gone)), _minus(windows, gone)
+    merged = _union(ordered)
     working = inside = focus = 0.0
-    first = 0  # the first merged meeting not over before the day's window (days ascend)
+    first = 0  # the first merged meeting not over before the window (windows ascend)
     count = len(merged)
-    for day in range(7):
-        if day not in hours.weekdays:
-            continue
-        lo, hi = day * 24 + hours.start_hour, day * 24 + hours.end_hour
+    for lo, hi in windows:
         working += hi - lo
         cursor = lo
         while first < count and merged[first][1] <= lo:
@@ -240,6 +272,13 @@ def meeting_load(
         if 0 <= start - prev_end <= BACK_TO_BACK_GAP_MINUTES / 60
     )
     return MeetingLoad(working, inside, focus, max(0.0, total - inside), chains)
+
+
+def _plain_windows(hours: WorkingHours) -> Iterator[tuple[float, float]]:
+    """Each working day's window (no one away: the common case, without the subtraction)."""
+    for day in range(7):
+        if day in hours.weekdays:
+            yield day * 24 + hours.start_hour, day * 24 + hours.end_hour
 
 
 def calendar_pressure(load: MeetingLoad) -> float | None:

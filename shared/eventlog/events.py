@@ -5,16 +5,17 @@ Fields marked ``personal`` are encrypted with the subject's data key."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
-from shared.domain.bounds import meeting_errors
+from shared.domain.bounds import ABSENCE_MAX_DAYS
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
 from shared.eventlog.events_behaviour import BEHAVIOUR
+from shared.eventlog.events_calendar import CALENDAR_EVENTS, CALENDAR_RULES
 from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
 from shared.eventlog.events_provisioning import PROVISIONING_EVENTS
@@ -292,56 +293,6 @@ class PulseResponseSubmitted(Schema):
     )
 
 
-class CalendarConnected(Schema):
-    person_id = fields.UUID(required=True)
-    connection_id = fields.UUID(required=True)
-    provider = fields.String(required=True, validate=validate.Length(min=1, max=40))
-
-
-class CalendarDisconnected(Schema):
-    person_id = fields.UUID(required=True)
-    connection_id = fields.UUID(required=True)
-    reason = _choice(("user", "revoked", "invalid_grant", "erased"), load_default="user")
-
-
-class MeetingObserved(Schema):
-    """Only timing and counts: never a title, description or attendee address."""
-
-    person_id = fields.UUID(required=True)
-    connection_id = fields.UUID(required=True)
-    meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
-    start = Timestamp(required=True)
-    end = Timestamp(required=True)
-    attendee_count = fields.Integer(required=True, strict=True, validate=validate.Range(min=0))
-    one_on_one = fields.Boolean()  # no longer emitted (docs/calendar.md); old events keep it
-    with_manager = fields.Boolean()  # idem: Compound no longer reads attendee addresses
-    organizer_is_self = fields.Boolean(required=True)
-    response_status = _choice(("accepted", "tentative", "declined", "needs_action"), required=True)
-    recurring = fields.Boolean(required=True)
-
-
-class MeetingCancelled(Schema):
-    person_id = fields.UUID(required=True)
-    connection_id = fields.UUID(required=True)
-    meeting_key = fields.String(required=True, validate=validate.Length(min=1, max=128))
-
-
-def meeting_rules(data: dict[str, Any]) -> dict[str, list[str]]:
-    """A ``MeetingObserved``'s start before its end, at most 24 hours apart.
-
-    Parameters:
-        data: the normalised payload (times as ISO text).
-
-    Returns:
-        Messages per field; empty when the meeting is one Compound keeps.
-    """
-    start, end = datetime.fromisoformat(data["start"]), datetime.fromisoformat(data["end"])
-    return meeting_errors(start, end)
-
-
-ABSENCE_MAX_DAYS = 366
-
-
 def absence_rules(data: dict[str, Any]) -> dict[str, list[str]]:
     """An ``AbsenceDeclared``'s end on or after its start, at most 366 days later.
 
@@ -360,7 +311,7 @@ def absence_rules(data: dict[str, Any]) -> dict[str, list[str]]:
 
 
 RULES: dict[str, tuple[Rules, str]] = {
-    "MeetingObserved": (meeting_rules, "`start` before `end`, at most 24 hours apart."),
+    **CALENDAR_RULES,
     "AbsenceDeclared": (
         absence_rules,
         "`ends_on` on or after `starts_on`, at most 366 days later.",
@@ -409,14 +360,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (AbsenceDeclared, "person_id", "A person declared an absence (leave pauses capital decay)."),
     (AbsenceWithdrawn, "person_id", "A person withdrew a declared absence."),
     (PulseResponseSubmitted, None, "An anonymous pulse response, appended in a shuffled batch."),
-    (CalendarConnected, None, "A person connected a calendar over OAuth."),
-    (CalendarDisconnected, None, "A calendar connection ended."),
-    (
-        MeetingObserved,
-        "person_id",
-        "A calendar meeting (timing and counts only) was seen or moved.",
-    ),
-    (MeetingCancelled, None, "A calendar meeting was cancelled."),
+    *CALENDAR_EVENTS,
     *RELEASE_EVENTS,
     *SECOND_FACTOR_EVENTS,
     *CHAT_EVENTS,

@@ -23,6 +23,7 @@ BEHAVIOUR: dict[str, tuple[str, ...]] = {
     "FeedbackGiven": ("useful", "confirmed"),
     "AbsenceDeclared": ("starts_on", "ends_on"),
     "WorkingHoursSet": ("start_minute", "end_minute", "working_days", "time_zone"),
+    "OutOfOfficeObserved": ("start", "end"),
     "MeetingObserved": (
         "start",
         "end",

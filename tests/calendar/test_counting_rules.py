@@ -1,14 +1,24 @@
 """What counts as meeting load (docs/levers.md, "What counts as a meeting"): one test per
 rule, on the shapes Google Calendar v3 and Microsoft Graph document. An event that does not
-count is ``Cancelled`` with its rule as ``reason`` (appended only if it counted before)."""
+count is ``Cancelled`` with its rule as ``reason`` (appended only if it counted before); an
+out-of-office block is ``Away``: time that leaves the week's working hours."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from shared.calendar.minimise import Cancelled, Observed, from_google, from_graph
+from shared.calendar.minimise import (
+    Away,
+    Cancelled,
+    Observed,
+    UnusableEvent,
+    away_version,
+    from_google,
+    from_graph,
+)
 
 ME, ALAN = {"email": "ada@demo.test", "self": True}, {"email": "alan@demo.test"}
 
@@ -105,14 +115,12 @@ def test_all_day_does_not_count():
 @pytest.mark.parametrize(
     ("event_type", "rule"),
     [
-        ("outOfOffice", "out_of_office"),
         ("focusTime", "focus_time"),
         ("workingLocation", "working_location"),
         ("birthday", "birthday"),
     ],
 )
 def test_google_blocks_that_are_not_meetings_do_not_count(event_type: str, rule: str):
-    # Out of office as Google sends it: timed over the whole day, busy, declining invitations.
     block = google(
         eventType=event_type,
         organizer={"email": "ada@demo.test", "self": True},
@@ -121,11 +129,61 @@ def test_google_blocks_that_are_not_meetings_do_not_count(event_type: str, rule:
     assert reason(from_google("google", block)) == rule
 
 
-@pytest.mark.parametrize(
-    ("show_as", "rule"), [("oof", "out_of_office"), ("workingElsewhere", "working_location")]
-)
-def test_graph_out_of_office_and_working_elsewhere_do_not_count(show_as: str, rule: str):
-    assert reason(from_graph("m", graph(showAs=show_as))) == rule
+def test_google_out_of_office_is_time_away_not_a_meeting():
+    # Out of office as Google sends it: timed over the whole day, busy, declining invitations.
+    block = google(
+        eventType="outOfOffice",
+        organizer={"email": "ada@demo.test", "self": True},
+        start={"dateTime": "2026-11-13T00:00:00-05:00", "timeZone": "America/New_York"},
+        end={"dateTime": "2026-11-14T00:00:00-05:00", "timeZone": "America/New_York"},
+        attendees=None,
+        outOfOfficeProperties={"autoDeclineMode": "declineAllConflictingInvitations"},
+    )
+    away = from_google("google", block)
+    assert isinstance(away, Away)
+    assert (away.start, away.end) == (datetime(2026, 11, 13, 5, tzinfo=UTC),
+                                      datetime(2026, 11, 14, 5, tzinfo=UTC))  # fmt: skip
+    assert set(away.data()) == {"meeting_key", "start", "end"}
+    assert away.version == away_version(away.start.isoformat(), away.end.isoformat())
+
+
+def test_a_week_out_of_office_as_whole_days_is_one_block():
+    holiday = google(
+        eventType="outOfOffice",
+        start={"date": "2026-11-16", "timeZone": "Europe/Berlin"},
+        end={"date": "2026-11-21"},
+        attendees=None,
+    )
+    away = from_google("google", holiday)
+    assert isinstance(away, Away) and away.end - away.start == timedelta(days=5)
+    assert away.start == datetime(2026, 11, 15, 23, tzinfo=UTC)  # Monday 00:00 in Berlin
+
+
+def test_a_block_that_ends_before_it_starts_or_lasts_years_is_unusable():
+    backwards = google(eventType="outOfOffice", end={"dateTime": "2026-11-10T09:00:00-05:00"})
+    with pytest.raises(UnusableEvent):
+        from_google("google", backwards)
+    years = graph(showAs="oof", end={"dateTime": "2029-11-10T15:30:00.0000000", "timeZone": "UTC"})
+    with pytest.raises(UnusableEvent):
+        from_graph("m", years)
+
+
+def test_graph_out_of_office_is_time_away_even_all_day():
+    day = graph(
+        showAs="oof",
+        isAllDay=True,
+        start={"dateTime": "2026-11-13T00:00:00.0000000", "timeZone": "UTC"},
+        end={"dateTime": "2026-11-14T00:00:00.0000000", "timeZone": "UTC"},
+    )
+    away = from_graph("m", day)
+    assert isinstance(away, Away) and away.end - away.start == timedelta(days=1)
+    # an out-of-office invitation the person declined is no time away
+    declined = graph(showAs="oof", responseStatus={"response": "declined"})
+    assert reason(from_graph("m", declined)) == "declined"
+
+
+def test_graph_working_elsewhere_does_not_count():
+    assert reason(from_graph("m", graph(showAs="workingElsewhere"))) == "working_location"
 
 
 def test_an_event_with_no_one_else_does_not_count():

@@ -13,7 +13,8 @@ commands could have appended:
   moving, leaving, becoming managers, setting working hours, changing time zone;
 * micro-actions (some written with an idempotency key), their retractions, outcomes linked
   to an action or not, weekly plans, experiments started and ended, feedback requested and
-  given, anonymous pulses, calendar meetings observed, moved and cancelled; actions,
+  given, anonymous pulses, calendar meetings and out-of-office blocks observed, moved and
+  cancelled; actions,
   outcomes and requests naming a colleague (or an address), and their confirmations;
   absences declared and withdrawn;
 * imports (``append_batch``, as ``JournalCommands.import_events`` writes them): events of the
@@ -359,6 +360,16 @@ def _meeting(world: _World, person: _Person, at: datetime, key: str | None = Non
     if key is None:
         key = f"m{world.new('meeting').number}"
         person.meetings.append(key)
+    if world.draw(st.integers(0, 4)) == 0:  # an out-of-office block (a day, or days)
+        hours = world.draw(st.sampled_from([4.0, 24.0, 80.0]))
+        times = dict(start=at.isoformat(), end=(at + timedelta(hours=hours)).isoformat())
+        data = _data(
+            person_id=person.ref,
+            connection_id=Ref("connection", person.ref.number),
+            meeting_key=key,
+            **times,
+        )
+        return NewEvent("OutOfOfficeObserved", data, at)
     hours = world.draw(st.sampled_from([0.5, 1.0, 2.5]))
     data = _data(
         person_id=person.ref,
@@ -537,7 +548,8 @@ def _import(world: _World) -> None:
     streams: dict[str, list[NewEvent]] = {}
     for i in order:
         person, event = events[i]
-        kind = "calendar" if event.type.startswith("Meeting") else "journal"
+        calendar = event.type.startswith("Meeting") or event.type == "OutOfOfficeObserved"
+        kind = "calendar" if calendar else "journal"
         streams.setdefault(f"{kind}-{person.ref!r}", []).append(event)
     write = Write(
         "batch",

@@ -568,6 +568,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/calendar/callback/<name>"): get("/calendar/callback/local?code=c&state=s"),
     ("GET", "/auth/oidc/callback"): get("/auth/oidc/callback?code=c&state=s"),
     ("POST", "/calendar/disconnect/<name>"): form("POST", "/calendar/disconnect/local"),
+    ("POST", "/calendar/nudges"): form("POST", "/calendar/nudges", enabled="on"),
     # -- slack --
     ("GET", "/slack"): get("/slack"),
     ("GET", "/slack/install"): get("/slack/install"),

@@ -30,7 +30,11 @@ from services.gateway.portal.verification import (
     with_proof,
 )
 from services.gateway.resources import resources
+from shared.calendar.nudges import TACTIC as NUDGE_TACTIC
+from shared.calendar.nudges import Offer, offer
 from shared.commands.journal import UNDO_WINDOW
+from shared.commands.meeting_nudges import nudges_on, recent_meetings
+from shared.commands.working_hours import working_hours_of
 from shared.domain.errors import DomainError
 from shared.domain.nudges import employee_nudges
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
@@ -87,6 +91,22 @@ def week_began() -> datetime:
     return datetime.combine(week_start(this_week()), time(), tzinfo=UTC)
 
 
+def meeting_offer(conn: Any, actions: list[dict[str, Any]]) -> Offer | None:
+    """The after-meeting offer of shared/calendar/nudges.py, when the person turned it on."""
+    user, store, now = me(), resources().store, datetime.now(UTC)
+    if not nudges_on(store, conn, user.tenant_id, user.person_id):
+        return None
+    meetings = recent_meetings(store, conn, user.tenant_id, user.person_id, now)
+    acted = [_aware(a["occurred_at"]) for a in actions if a.get("tactic") == NUDGE_TACTIC]
+    zone = working_hours_of(store, conn, user.tenant_id, user.person_id).time_zone
+    return offer(meetings, now, zone, max(acted, default=None))
+
+
+def _aware(value: Any) -> datetime:
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     seen("capital")
@@ -94,6 +114,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
     with resources().engine.connect() as conn:
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
         capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
+        after_meeting = meeting_offer(conn, actions)
     return render_template(
         "portal/today.html",
         state=state if state is not None else FormState(values=DEFAULTS),
@@ -108,6 +129,8 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         colleagues=colleagues(),
         relationship_tactics=RELATIONSHIP_TACTICS,
         proof_labels=PROOF_LABELS,
+        meeting_offer=after_meeting,
+        meeting_tactic=NUDGE_TACTIC,
     ), status
 
 

@@ -19,6 +19,8 @@ from shared.domain.working_hours import DAYS, Schedule, default_schedule, schedu
 from shared.eventlog import RecordedEvent
 from shared.projections.levers.schema import MILLI
 
+WEEK_HOURS = 7 * 24
+
 
 def zone_info(name: str | None) -> ZoneInfo:
     """A time zone by name.
@@ -283,17 +285,49 @@ class CalendarLoad:
     back_to_back: int
 
 
-def calendar_load(spans: Sequence[tuple[float, float]], hours: model.WorkingHours) -> CalendarLoad:
+def away_spans(
+    placer: MeetingPlacer,
+    zone: str,
+    week: int,
+    blocks: Iterable[tuple[str | datetime, str | datetime]],
+) -> tuple[tuple[float, float], ...]:
+    """The out-of-office blocks of a person that reach into a week, in hours since its local
+    Monday (in the zone holding in that week), sorted.
+
+    Parameters:
+        placer: the conversions' cache.
+        zone: the zone of the week (``WorkingHoursHistory.zone_at`` of the week).
+        week: the week index.
+        blocks: (start, end) of each counted block of the person.
+
+    Returns:
+        The spans overlapping the week (any extent: the load takes what falls in windows).
+    """
+    found = []
+    for start, end in blocks:
+        lo = placer.hours_since_monday(zone, start, week)
+        hi = placer.hours_since_monday(zone, end, week)
+        if hi > 0 and lo < WEEK_HOURS:
+            found.append((lo, hi))
+    return tuple(sorted(found))
+
+
+def calendar_load(
+    spans: Sequence[tuple[float, float]],
+    hours: model.WorkingHours,
+    away: Sequence[tuple[float, float]] = (),
+) -> CalendarLoad:
     """The load of a person-week from its counted meetings.
 
     Parameters:
         spans: (start, end) of each meeting in hours since the local Monday.
         hours: the person's working hours that week.
+        away: (start, end) of the out-of-office time in the week (:func:`away_spans`).
 
     Returns:
         The measures, rounded to thousandths.
     """
-    load = model.meeting_load(spans, hours)
+    load = model.meeting_load(spans, hours, away)
     return CalendarLoad(
         round((model.calendar_pressure(load) or 0.0) * MILLI),
         round(load.meeting_hours * MILLI),

@@ -55,16 +55,19 @@ class Answer:
 
 @dataclass(slots=True)
 class MeetingFact:
-    """The last observation of a meeting (times as the event's ISO texts), cancelled since?"""
+    """The last observation of a meeting or an out-of-office block (``away``; times as the
+    event's ISO texts), cancelled since?"""
 
     start: str
     end: str
     declined: bool
     cancelled: bool = False
+    away: bool = False
 
     @property
     def counted(self) -> bool:
-        """Whether the meeting counts in its person's load (neither declined nor cancelled)."""
+        """Whether the meeting (or block) counts in its person's load (neither declined nor
+        cancelled): a meeting in the meeting hours, a block off the working hours."""
         return not self.cancelled and not self.declined
 
 

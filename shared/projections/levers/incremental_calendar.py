@@ -14,6 +14,7 @@ from shared.projections.levers.calendar import (
     HoursSetting,
     MeetingPlacer,
     WorkingHoursHistory,
+    away_spans,
     calendar_load,
     monday_midnight,
 )
@@ -56,6 +57,14 @@ class _Calendars:
         """The local week of a meeting of ``person`` starting at ``start``."""
         return self.placer.local_week(self.zone_at(person, start), start)
 
+    def reach(self, person: str, start: datetime, end: datetime) -> set[PersonWeekKey]:
+        """The weeks an out-of-office block of ``person`` may reach into (a week either side
+        too: a zone change between them may move its edges; more is only recomputed)."""
+        zone = self.zone_at(person, start)
+        first, last = self.placer.local_week(zone, start), self.placer.local_week(zone, end)
+        tenant = self.tenants[person]
+        return {(tenant, person, week) for week in range(first - 1, last + 2)}
+
 
 def apply_meetings(
     pg: Any,
@@ -74,39 +83,47 @@ def apply_meetings(
 
     Returns:
         The person-weeks recomputed, and among them those a meeting may have left (its
-        week before).
+        week before). The weeks an out-of-office block reaches into (or left) are
+        recomputed where they exist, never created: a block alone makes no calendar week.
     """
     people = list({person for person, _ in meetings} | set(rezoned))
     calendars = _Calendars(pg, tables, people)
     meet = tables["lever_meetings"]
-    left = _stored_weeks(pg, meet, meetings, calendars.tenants)
+    reach: set[PersonWeekKey] = set()  # weeks an out-of-office block reaches into or left
+    left = _stored_weeks(pg, meet, meetings, calendars, reach)
     touched, moved_from = _place_again(pg, meet, rezoned, calendars)
     left |= moved_from
-    touched |= _upsert(pg, meet, meetings, calendars)
+    touched |= _upsert(pg, meet, meetings, calendars, reach)
     touched |= left
-    if touched:
-        _write_loads(pg, tables, sorted(touched), calendars)
-    return touched, left
+    if touched or reach:
+        _write_loads(pg, tables, sorted(touched), sorted(reach - touched), calendars)
+    return touched | reach, left
 
 
 def _stored_weeks(
     pg: Any,
     meet: str,
     meetings: Mapping[tuple[str, str], MeetingFact | None],
-    tenants: Mapping[str, str],
+    calendars: _Calendars,
+    reach: set[PersonWeekKey],
 ) -> set[PersonWeekKey]:
-    """The stored weeks of the meetings a batch names (an observation may move them)."""
+    """The stored weeks of the meetings a batch names (an observation may move them); the
+    weeks their stored out-of-office blocks reached into go to ``reach``."""
     left: set[PersonWeekKey] = set()
+    tenants = calendars.tenants
     if meetings:
         persons, keys = zip(*meetings, strict=True)
-        for person, week in pg.execute(
-            f"SELECT m.person_id::text, m.week_index FROM {meet} m "
+        for person, week, start, end, away in pg.execute(
+            f"SELECT m.person_id::text, m.week_index, m.starts_at, m.ends_at, "
+            f"m.away AND m.counted FROM {meet} m "
             "JOIN unnest(%s::uuid[], %s::text[]) AS k(person_id, meeting_key) "
             "USING (person_id, meeting_key)",
             (list(persons), list(keys)),
         ):
             if person in tenants:
                 left.add((tenants[person], person, week))
+                if away:
+                    reach |= calendars.reach(person, start, end)
     return left
 
 
@@ -152,9 +169,11 @@ def _upsert(
     meet: str,
     meetings: Mapping[tuple[str, str], MeetingFact | None],
     calendars: _Calendars,
+    reach: set[PersonWeekKey],
 ) -> set[PersonWeekKey]:
-    """Store the meetings observed in their local week, and the cancellations of meetings
-    stored before; returns the weeks of the meetings observed."""
+    """Store the meetings (and out-of-office blocks) observed in their local week, and the
+    cancellations of those stored before; returns the weeks of the meetings observed (the
+    weeks a counted block reaches into go to ``reach``)."""
     touched: set[PersonWeekKey] = set()
     observed: list[list[Any]] = []
     cancelled: list[tuple[str, str]] = []
@@ -168,17 +187,20 @@ def _upsert(
         start = datetime.fromisoformat(fact.start)
         end = datetime.fromisoformat(fact.end)
         week = calendars.local_week(person, start)
-        observed.append([person, key, week, start, end, fact.counted])
+        observed.append([person, key, week, start, end, fact.counted, fact.away])
         touched.add((tenants[person], person, week))
+        if fact.away and fact.counted:
+            reach |= calendars.reach(person, start, end)
     if observed:
         pg.execute(
             f"""INSERT INTO {meet} (person_id, meeting_key, week_index, starts_at, ends_at,
-                counted)
+                counted, away)
             SELECT * FROM unnest(%s::uuid[], %s::text[], %s::int[], %s::timestamptz[],
-                %s::timestamptz[], %s::bool[])
+                %s::timestamptz[], %s::bool[], %s::bool[])
             ON CONFLICT (person_id, meeting_key) DO UPDATE SET
                 week_index = excluded.week_index, starts_at = excluded.starts_at,
-                ends_at = excluded.ends_at, counted = excluded.counted""",
+                ends_at = excluded.ends_at, counted = excluded.counted,
+                away = excluded.away""",
             [list(c) for c in zip(*observed, strict=True)],
         )
     if cancelled:
@@ -193,18 +215,31 @@ def _upsert(
 
 
 def _write_loads(
-    pg: Any, tables: Mapping[str, str], ordered: list[PersonWeekKey], calendars: _Calendars
+    pg: Any,
+    tables: Mapping[str, str],
+    ordered: list[PersonWeekKey],
+    existing: list[PersonWeekKey],
+    calendars: _Calendars,
 ) -> None:
-    """Recompute the calendar load of the person-weeks ``ordered`` from their counted
-    meetings (none: no calendar that week)."""
+    """Recompute the calendar load of the person-weeks ``ordered`` (created if missing) and
+    ``existing`` (only where they exist) from their counted meetings (none: no calendar
+    that week), less the time their person's counted out-of-office blocks cover."""
     spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
     placer = calendars.placer
+    weeks = ordered + existing
+    meet = tables["lever_meetings"]
+    blocks: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for person, start, end in pg.execute(
+        f"SELECT person_id::text, starts_at, ends_at FROM {meet} "
+        "WHERE person_id = ANY(%s::uuid[]) AND away AND counted",
+        (list({p for _, p, _ in weeks}),),
+    ):
+        blocks[person].append((start, end))
     for person, week, start, end in pg.execute(
-        f"SELECT m.person_id::text, m.week_index, m.starts_at, m.ends_at "
-        f"FROM {tables['lever_meetings']} m "
+        f"SELECT m.person_id::text, m.week_index, m.starts_at, m.ends_at FROM {meet} m "
         "JOIN unnest(%s::uuid[], %s::int[]) AS k(person_id, week_index) "
-        "USING (person_id, week_index) WHERE m.counted",
-        ([p for _, p, _ in ordered], [w for _, _, w in ordered]),
+        "USING (person_id, week_index) WHERE m.counted AND NOT m.away",
+        ([p for _, p, _ in weeks], [w for _, _, w in weeks]),
     ):
         zone = calendars.zone_at(person, start)
         spans[(person, week)].append(
@@ -213,14 +248,19 @@ def _write_loads(
                 placer.hours_since_monday(zone, end, week),
             )
         )
-    ensure_person_weeks(pg, tables, ordered)
+    if ordered:
+        ensure_person_weeks(pg, tables, ordered)
     rows: list[tuple[Any, ...]] = []
-    for _, person, week in ordered:
+    for _, person, week in weeks:
         found = spans.get((person, week))
         if not found:
             rows.append((person, week, False, 0, 0, 0, 0, 0, 0))
             continue
-        load = calendar_load(found, calendars.history.hours_at(person, week))
+        away: tuple[tuple[float, float], ...] = ()
+        if person in blocks:
+            zone = calendars.history.zone_at(person, week)
+            away = away_spans(placer, zone, week, blocks[person])
+        load = calendar_load(found, calendars.history.hours_at(person, week), away)
         rows.append(
             (
                 person,

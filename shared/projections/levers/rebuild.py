@@ -22,6 +22,7 @@ from shared.projections.levers.calendar import (
     CalendarLoad,
     MeetingPlacer,
     WorkingHoursHistory,
+    away_spans,
     calendar_load,
 )
 from shared.projections.levers.facts import PulseSums
@@ -258,7 +259,7 @@ def _copy_weeks(
     copy_rows(
         pg,
         tables["lever_meetings"],
-        "person_id, meeting_key, week_index, starts_at, ends_at, counted",
+        "person_id, meeting_key, week_index, starts_at, ends_at, counted, away",
         meeting_rows,
         plain=True,
     )
@@ -326,14 +327,16 @@ def _actions(
 def _meetings(
     facts: LeverFacts, people: Mapping[str, PersonState], weeks: PersonWeeks
 ) -> list[tuple[Any, ...]]:
-    """The ``lever_meetings`` rows (each meeting's last observation in its person's local
-    week), and each person-week's calendar load from its counted meetings."""
+    """The ``lever_meetings`` rows (each meeting's, or out-of-office block's, last
+    observation in its person's local week), and each person-week's calendar load from its
+    counted meetings, less the time its counted blocks cover."""
     history = WorkingHoursHistory(
         facts.hours.values(), {person: p.time_zone for person, p in people.items()}
     )
     placer = MeetingPlacer()
     rows: list[tuple[Any, ...]] = []
     spans: dict[tuple[str, int], list[tuple[float, float]]] = defaultdict(list)
+    blocks: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for (person, key), fact in facts.meetings.items():
         p = people.get(person)
         if p is None or fact is None:
@@ -343,22 +346,37 @@ def _meetings(
             zone = history.zone_at(person, placer.utc_week(fact.start))
         week, starts, ends = placer.place(zone, fact.start, fact.end)
         counted = fact.counted
-        rows.append((person, escape(key), week, fact.start, fact.end, "t" if counted else "f"))
+        rows.append(
+            (
+                person,
+                escape(key),
+                week,
+                fact.start,
+                fact.end,
+                "t" if counted else "f",
+                "t" if fact.away else "f",
+            )
+        )
         if (person, week) not in weeks.rows:
             weeks.ensure(p.tenant, person, week)
-        if counted:
+        if counted and fact.away:
+            blocks[person].append((fact.start, fact.end))
+        elif counted:
             spans[(person, week)].append((starts, ends))
     # One load per distinct week of meetings (and working hours, when not the default).
     loads: dict[tuple[Any, ...], CalendarLoad] = {}
     for (person, week), found in spans.items():
         found.sort()
+        away: tuple[tuple[float, float], ...] = ()
+        if person in blocks:
+            away = away_spans(placer, history.zone_at(person, week), week, blocks[person])
         if history.has_changes(person):
             hours = history.hours_at(person, week)
-            shape: tuple[Any, ...] = (hours, *found)
+            shape: tuple[Any, ...] = (hours, away, *found)
         else:
-            hours, shape = model.DEFAULT_WORKING_HOURS, tuple(found)
+            hours, shape = model.DEFAULT_WORKING_HOURS, (away, *found)
         load = loads.get(shape)
         if load is None:
-            load = loads[shape] = calendar_load(found, hours)
+            load = loads[shape] = calendar_load(found, hours, away)
         weeks.rows[(person, week)].load = load
     return rows

@@ -32,7 +32,7 @@ JOURNAL_EVENTS = frozenset(
         "FeedbackGiven",
     }
 )
-CALENDAR_EVENTS = frozenset({"MeetingObserved", "MeetingCancelled"})
+CALENDAR_EVENTS = frozenset({"MeetingObserved", "OutOfOfficeObserved", "MeetingCancelled"})
 HANDLED_EVENTS = (
     MEMBERSHIP_EVENTS
     | JOURNAL_EVENTS
@@ -108,7 +108,7 @@ TABLES = {
     "lever_meetings": """person_id uuid NOT NULL, meeting_key text NOT NULL,
         week_index integer NOT NULL, starts_at timestamptz NOT NULL,
         ends_at timestamptz NOT NULL, counted boolean NOT NULL,
-        PRIMARY KEY (person_id, meeting_key)""",
+        away boolean NOT NULL DEFAULT false, PRIMARY KEY (person_id, meeting_key)""",
     "lever_person_weeks": """tenant_id uuid NOT NULL, person_id uuid NOT NULL,
         week_index integer NOT NULL, team_id uuid NOT NULL,
         actions integer NOT NULL DEFAULT 0, stretch integer NOT NULL DEFAULT 0,

@@ -328,6 +328,23 @@ def meeting_observed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     )
 
 
+def out_of_office_observed(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
+    """``OutOfOfficeObserved``: the block as last seen, kept with the meetings (a meeting the
+    person turns into an out-of-office block is one no more).
+
+    Parameters:
+        facts: the fold.
+        e: the event.
+        week: the week index of its ``occurred_at``.
+    """
+    data = e.data
+    person, start = data["person_id"], data["start"]
+    facts.seen(person, facts.meeting_start_week(start))
+    facts.meetings[(person, data["meeting_key"])] = MeetingFact(
+        start, data["end"], False, away=True
+    )
+
+
 def meeting_cancelled(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
     """``MeetingCancelled``: the meeting counts no more (until observed again).
 
@@ -414,6 +431,7 @@ TRANSITIONS: dict[str, Transition] = {
     "FeedbackRequested": feedback_requested,
     "FeedbackGiven": feedback_given,
     "MeetingObserved": meeting_observed,
+    "OutOfOfficeObserved": out_of_office_observed,
     "MeetingCancelled": meeting_cancelled,
     "PulseResponseSubmitted": pulse_submitted,
     "WorkingHoursSet": working_hours_set,
