@@ -102,6 +102,13 @@ ALLOWED: dict[Route, frozenset[str]] = {
     ("GET", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
     ("PUT", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
     ("PATCH", "/api/v1/org/settings"): frozenset({"admin", "other_tenant_admin"}),
+    # Each admin their own organisation's single sign-on and SCIM tokens.
+    ("GET", "/api/v1/org/sso"): frozenset({"admin", "other_tenant_admin"}),
+    ("PUT", "/api/v1/org/sso"): frozenset({"admin", "other_tenant_admin"}),
+    ("DELETE", "/api/v1/org/sso"): frozenset({"admin", "other_tenant_admin"}),
+    ("GET", "/api/v1/org/scim-tokens"): frozenset({"admin", "other_tenant_admin"}),
+    ("POST", "/api/v1/org/scim-tokens"): frozenset({"admin", "other_tenant_admin"}),
+    ("DELETE", "/api/v1/org/scim-tokens/{token_id}"): frozenset({"admin"}),
     # Projections are shared by every organisation: only admins of the operators'
     # organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them, and the test app names none
     # (tests/api/test_operator_scope.py has an operator organisation's admin).
@@ -257,6 +264,32 @@ def _import(w: World) -> Call:
     return Call("POST", "/api/v1/events:import", {"events": [event]})
 
 
+def _sso_body() -> dict[str, Any]:
+    """A provider for a domain of its own (a domain belongs to one organisation)."""
+    return {
+        "issuer": "https://idp.example.com",
+        "client_id": "compound",
+        "client_secret": "s3cret",
+        "domains": [f"{_unique('sso')}.example.com"],
+    }
+
+
+def _with_sso(w: World, call: Call) -> Call:
+    """Both organisations have single sign-on set, so each admin finds their own."""
+    from shared.sso.store import configure
+
+    for org in (w.org, w.other_org):
+        configure(w.store, admin_actor(org), _sso_body())
+    return call
+
+
+def _revoke_scim_token(w: World) -> Call:
+    from shared.scim.tokens import issue
+
+    token_id, _ = issue(w.store, admin_actor(w.org))
+    return Call("DELETE", f"/api/v1/org/scim-tokens/{token_id}")
+
+
 ACTION = {"tactic": "regular_signaling", "minutes": 10, "audience": "team"}
 TODAY = datetime.now(UTC).date().isoformat()
 JSON = {"Accept": "application/json"}
@@ -349,6 +382,12 @@ REQUESTS: dict[Route, Callable[[World], Call]] = {
         "PUT", "/api/v1/org/settings", {"k": 5, "pulse_cadence_weeks": 1}
     ),
     ("PATCH", "/api/v1/org/settings"): lambda w: Call("PATCH", "/api/v1/org/settings", {"k": 5}),
+    ("GET", "/api/v1/org/sso"): lambda w: _with_sso(w, Call("GET", "/api/v1/org/sso")),
+    ("PUT", "/api/v1/org/sso"): lambda w: Call("PUT", "/api/v1/org/sso", _sso_body()),
+    ("DELETE", "/api/v1/org/sso"): lambda w: _with_sso(w, Call("DELETE", "/api/v1/org/sso")),
+    ("GET", "/api/v1/org/scim-tokens"): lambda w: Call("GET", "/api/v1/org/scim-tokens"),
+    ("POST", "/api/v1/org/scim-tokens"): lambda w: Call("POST", "/api/v1/org/scim-tokens"),
+    ("DELETE", "/api/v1/org/scim-tokens/{token_id}"): _revoke_scim_token,
     ("GET", "/api/v1/projections"): lambda w: Call("GET", "/api/v1/projections"),
     ("POST", "/api/v1/projections/{name}/rebuild"): lambda w: Call(
         "POST", "/api/v1/projections/capital/rebuild"
