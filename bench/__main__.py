@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bench import (
     calendar,
+    chat,
     dashboards,
     eventstore,
     gateway,
@@ -52,6 +53,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     scaling.run,
     rebuild_memory.run,
     releases.run,
+    chat.run,
 ]
 
 INTRO = f"""\
