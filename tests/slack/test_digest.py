@@ -10,6 +10,7 @@ import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ import requests
 
 from shared.chat.digests import SlackDigests, candidate_weeks
 from shared.chat.jobs import SLACK_QUEUE, send_task
-from shared.commands import Actor, OrganizationCommands
+from shared.commands import Actor
 from shared.commands.base import append
 from shared.domain.weeks import iso_week_of, week_start
 from shared.eventlog import AppendContext, NewEvent
@@ -181,37 +182,56 @@ def test_a_person_unlinked_after_queueing_is_dropped_and_nothing_is_sent(world: 
     assert status == "dropped"
 
 
-def many_linked_people(world: SlackWorld, n: int) -> dict[uuid.UUID, str]:
-    """``n`` employees of Platform who joined and linked a Slack account (the commands and
-    events of the real flow; no password, which would take argon2 a third of a second each)."""
-    commands = OrganizationCommands(world.store)
-    admin = Actor(tenant_id=world.org.tenant_id, person_id=world.org.admin, role="admin",
-                  source="test")  # fmt: skip
+@contextmanager
+def many_linked_people(world: SlackWorld, n: int) -> Iterator[dict[uuid.UUID, str]]:
+    """``n`` employees of Platform who joined and linked a Slack account (the events of the
+    real flow, the directory applied as the commands apply it, 250 people a transaction; no
+    password, which would take argon2 a third of a second each). They leave afterwards, so
+    the session's later digest builds do not carry them."""
+    tenant = world.org.tenant_id
+    admin = Actor(tenant_id=tenant, person_id=world.org.admin, role="admin", source="test")
     installation = world.installations.get(world.team_id)
     assert installation is not None
     suffix = secrets.token_hex(4)
-    people = {}
-    for i in range(n):
-        invited = commands.invite(
-            admin, f"p{i}-{suffix}@demo.test", "employee", world.org.teams["platform"]
-        )
-        person = invited.person_id
-        joining = Actor(tenant_id=world.org.tenant_id, person_id=person, source="invitation")
-        joined = {"person_id": str(person), "display_name": f"P{i}", "time_zone": "UTC"}
+    people: dict[uuid.UUID, str] = {}
+    for start in range(0, n, 250):
         with world.store.engine.begin() as conn:
-            append(
-                world.store, conn, joining, f"person-{person}", [NewEvent("PersonJoined", joined)]
-            )
-        user_id = f"U{i:05d}{suffix.upper()}"
-        world.installations.link(installation, user_id, person, AppendContext(actor=str(person)))
-        people[person] = user_id
-    return people
+            for i in range(start, min(n, start + 250)):
+                person, user_id = uuid.uuid4(), f"U{i:05d}{suffix.upper()}"
+                invited = {
+                    "person_id": str(person),
+                    "email": f"p{i}-{suffix}@demo.test",
+                    "role": "employee",
+                    "team_id": str(world.org.teams["platform"]),
+                }
+                joined = {"person_id": str(person), "display_name": f"P{i}", "time_zone": "UTC"}
+                events = [NewEvent("PersonInvited", invited), NewEvent("PersonJoined", joined)]
+                append(world.store, conn, admin, f"person-{person}", events)
+                people[person] = user_id
+        for person in list(people)[start:]:
+            context = AppendContext(actor=str(person))
+            world.installations.link(installation, people[person], person, context)
+    try:
+        yield people
+    finally:
+        with world.store.engine.begin() as conn:
+            for person in people:
+                left = [NewEvent("PersonLeft", {"person_id": str(person)})]
+                append(world.store, conn, admin, f"person-{person}", left)
 
 
-def test_a_digest_to_1000_people_through_429s_is_neither_lost_nor_doubled(world, worker):
+@pytest.fixture
+def thousand(world: SlackWorld) -> Iterator[dict[uuid.UUID, str]]:
+    with many_linked_people(world, 1000) as people:
+        yield people
+
+
+def test_a_digest_to_1000_people_through_429s_is_neither_lost_nor_doubled(
+    world: SlackWorld, worker: dramatiq.Worker, thousand: dict[uuid.UUID, str]
+):
     now = a_monday()
     week = iso_week_of(now - timedelta(weeks=1))
-    people = many_linked_people(world, 1000)
+    people = thousand
     with world.store.engine.begin() as conn:  # the digest rows as the scheduler builds them
         for person in people:
             conn.exec_driver_sql(
