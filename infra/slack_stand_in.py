@@ -19,7 +19,7 @@ import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -52,6 +52,9 @@ class StandInState:
     limit: Limit
     limits: dict[str, Limit] = field(default_factory=dict)
     """A method's own limit, instead of ``limit`` (``POST /_stand_in/limits``)."""
+    refuse_every: dict[str, int] = field(default_factory=dict)
+    """method -> n: every n-th call of it answers 429 whatever the limits (injected)."""
+    counted: Counter[str] = field(default_factory=Counter)
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     users: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
@@ -74,10 +77,16 @@ class StandInState:
         return team
 
     def retry_after(self, method: str, team_id: str, now: float, channel: str = "") -> int:
-        """0 when the call may go ahead (and is counted), else seconds to wait.
+        """0 when the call may go ahead (and is counted), else seconds to wait (an injected
+        refusal: 1).
 
         A ``chat.postMessage`` counts against its channel's limit (:data:`CHANNEL_LIMIT`) and
         its method's limit in the workspace; any other call against its method's limit."""
+        self.counted[method] += 1
+        every = self.refuse_every.get(method)
+        if every and self.counted[method] % every == 0:
+            self.rate_limited += 1
+            return 1
         keys: list[tuple[tuple[str, ...], Limit]] = [
             ((method, team_id), self.limits.get(method, self.limit))
         ]
@@ -189,10 +198,13 @@ def create_stand_in(
 
     @app.post("/_stand_in/limits")
     def set_limit() -> Response:
-        """Give a method its own limit per workspace (tests inject 429s with a small one);
-        ``calls: null`` gives it back the stand-in's limit."""
+        """Give a method its own limit per workspace; ``calls: null`` gives it back the
+        stand-in's limit. ``refuse_every: n`` answers every n-th call of it 429 (0: none)."""
         body = request.get_json(force=True)
         with state.lock:
+            if "refuse_every" in body:
+                state.refuse_every[str(body["method"])] = int(body["refuse_every"])
+                return _ok()
             if body.get("calls") is None:
                 state.limits.pop(str(body["method"]), None)
             else:

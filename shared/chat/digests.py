@@ -194,6 +194,7 @@ class SlackDigests:
                 .execute(
                     "UPDATE slack_digest_sends SET queued_at = %s WHERE status = 'queued' "
                     "AND queued_at < %s AND week = ANY(%s) "
+                    "AND team_id IN (SELECT team_id FROM slack_installations) "
                     "RETURNING person_id, tenant_id, week, team_id",
                     (now, now - REQUEUE_AFTER, candidate_weeks(now)),
                 )

@@ -51,6 +51,10 @@ def worker(world: SlackWorld, monkeypatch: pytest.MonkeyPatch) -> Iterator[drama
 
 def set_limit(world: SlackWorld, method: str, calls: int | None, seconds: float = 1.0) -> None:
     body = {"method": method, "calls": calls, "seconds": seconds}
+    post_limits(world, body)
+
+
+def post_limits(world: SlackWorld, body: dict[str, Any]) -> None:
     response = requests.post(f"{world.stand_in.url}/_stand_in/limits", json=body, timeout=10)
     assert response.status_code == 200
 
@@ -164,6 +168,49 @@ def test_only_ones_own_digest_and_a_manager_alone_gets_a_teams_nudges(world: Sla
     assert "/pulse" not in json.dumps(by_channel["D" + manager[1:]]["args"]["blocks"])
 
 
+def test_the_scheduler_job_queues_what_is_due_and_nothing_without_the_slack_app(world):
+    from dataclasses import replace
+
+    from shared.chat.settings import SlackSettings
+    from workers.scheduler import slack_digests
+
+    now = a_monday()
+    link(world, "platform-1")
+    build(world, iso_week_of(now - timedelta(weeks=1)))
+    settings = world.resources.settings
+    off = replace(settings, slack=SlackSettings())
+    assert slack_digests(world.store.engine, off, now) == 0
+    assert slack_digests(world.store.engine, settings, now.replace(hour=8)) == 0  # before 09:00
+    assert slack_digests(world.store.engine, settings, now) == 1
+    assert [kind for kind, _ in world.drain()] == ["digest"]
+    assert len(digests_sent(world)) == 1
+
+
+def test_a_lost_task_is_sent_again_after_30_minutes_and_still_goes_out_once(world):
+    now = a_monday()
+    link(world, "platform-1")
+    build(world, iso_week_of(now - timedelta(weeks=1)))
+    assert queue(world, now) == (1, 0)
+    discard(world)  # the task is lost
+    assert queue(world, now + timedelta(minutes=29)) == (0, 0)
+    assert queue(world, now + timedelta(minutes=31)) == (0, 1)
+    assert [kind for kind, _ in world.drain()] == ["digest"]
+    assert queue(world, now + timedelta(minutes=62)) == (0, 0)  # sent: never again
+    assert len(digests_sent(world)) == 1
+
+
+def discard(world: SlackWorld) -> None:
+    """Take the queued tasks off the queue and run none (a worker died with them)."""
+    consumer = world.resources.broker.consume(SLACK_QUEUE, prefetch=50, timeout=200)
+    try:
+        for message in consumer:
+            if message is None:
+                break
+            consumer.ack(message)
+    finally:
+        consumer.close()
+
+
 def test_a_person_unlinked_after_queueing_is_dropped_and_nothing_is_sent(world: SlackWorld):
     now = a_monday()
     week = iso_week_of(now - timedelta(weeks=1))
@@ -242,6 +289,7 @@ def test_a_digest_to_1000_people_through_429s_is_neither_lost_nor_doubled(
             )  # fmt: skip
     before = rate_limited(world)
     set_limit(world, "chat.postMessage", 40, 1.0)  # 40 a second: 429s for 8 threads
+    post_limits(world, {"method": "chat.postMessage", "refuse_every": 7})  # and injected ones
     broker = world.resources.broker
     try:
         queued, _ = SlackDigests(world.store).queue(
@@ -252,7 +300,8 @@ def test_a_digest_to_1000_people_through_429s_is_neither_lost_nor_doubled(
         worker.join()
     finally:
         set_limit(world, "chat.postMessage", None)
-    assert rate_limited(world) > before  # 429s were answered, and waited out
+        post_limits(world, {"method": "chat.postMessage", "refuse_every": 0})
+    assert rate_limited(world) - before >= 1000 // 7  # 429s were answered, and waited out
     channels = Counter(s["args"]["channel"] for s in digests_sent(world))
     assert channels == Counter({"D" + user_id[1:]: 1 for user_id in people.values()})
     with world.store.engine.connect() as db:
