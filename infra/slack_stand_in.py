@@ -55,6 +55,8 @@ class StandInState:
     refuse_every: dict[str, int] = field(default_factory=dict)
     """method -> n: every n-th call of it answers 429 whatever the limits (injected)."""
     counted: Counter[str] = field(default_factory=Counter)
+    rate_limited_in: Counter[str] = field(default_factory=Counter)
+    """workspace -> how many 429s it was answered."""
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     users: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
@@ -86,6 +88,7 @@ class StandInState:
         every = self.refuse_every.get(method)
         if every and self.counted[method] % every == 0:
             self.rate_limited += 1
+            self.rate_limited_in[team_id] += 1
             return 1
         keys: list[tuple[tuple[str, ...], Limit]] = [
             ((method, team_id), self.limits.get(method, self.limit))
@@ -98,6 +101,7 @@ class StandInState:
                 window.popleft()
             if len(window) >= limit.calls:
                 self.rate_limited += 1
+                self.rate_limited_in[team_id] += 1
                 return max(1, math.ceil(window[0] + limit.seconds - now))
         for key, _ in keys:
             self.calls[key].append(now)
