@@ -25,6 +25,7 @@ from pathlib import Path
 from bench import (
     admin,
     calendar,
+    chat,
     dashboards,
     eventstore,
     gateway,
@@ -58,6 +59,7 @@ BENCHMARKS: list[Callable[[Context], Section]] = [
     sso.run,
     admin.run,
     scim.run,
+    chat.run,
 ]
 
 INTRO = f"""\

@@ -54,8 +54,15 @@ section{border:1px solid #ccc;border-radius:6px;padding:.8rem 1rem;margin:1rem 0
 <input name="{{ block.block_id }}" value="{{ el.initial_value }}">
 {% else %}<textarea name="{{ block.block_id }}">{{ el.initial_value or '' }}</textarea>{% endif %}
 </fieldset>{% endfor %}<button>{{ view.submit.text }}</button></form></section>{% endif %}
+<section aria-label="home"><h2>Compound's Home tab</h2>
+<form method="post" action="{{ url_for('demo_home') }}">
+<input type="hidden" name="email" value="{{ email }}"><button>Open the Home tab</button></form>
+{% if home %}{% for block in home.blocks %}{% if block.text %}
+<p class="home">{{ block.text.text|slack }}</p>{% endif %}{% endfor %}
+{% else %}<p>Not opened yet.</p>{% endif %}</section>
 <section aria-label="direct messages"><h2>Direct messages from Compound</h2>
 {% for message in messages %}<div class="message"><p>{{ message.text }}</p>
+{% for line in message.lines %}<p class="line">{{ line|slack }}</p>{% endfor %}
 {% for button in message.buttons %}<form method="post" action="{{ url_for('demo_click') }}"
 style="display:inline"><input type="hidden" name="email" value="{{ email }}">
 <input type="hidden" name="action_id" value="{{ button.action_id }}">
@@ -122,19 +129,23 @@ def add_demo(app: Flask, state: Any, app_url: str, signing_secret: str) -> None:
         user_id = user(email)
         with state.lock:
             view = state.open_views.get(user_id)
+            home = state.home_views.get((DEMO_TEAM, user_id))
             sent = [s for s in state.sent if s["team_id"] == DEMO_TEAM]
         messages = []
         for s in sent:
             if s["method"] == "chat.postMessage" and s["args"].get("channel") == "D" + user_id[1:]:
                 blocks = s["args"].get("blocks") or []
                 buttons = [e for b in blocks if b.get("type") == "actions" for e in b["elements"]]
-                messages.append({"text": s["args"].get("text"), "buttons": buttons})
+                lines = [b["text"]["text"] for b in blocks[1:] if b.get("type") == "section"]
+                text = s["args"].get("text")
+                messages.append({"text": text, "buttons": buttons, "lines": lines})
         return render_template_string(
             PAGE,
             email=email,
             user_id=user_id,
             replies=replies.get(user_id, [])[-3:],
             view=view,
+            home=home,
             errors=errors.get(user_id, {}),
             messages=list(reversed(messages)),
         )
@@ -181,6 +192,15 @@ def add_demo(app: Flask, state: Any, app_url: str, signing_secret: str) -> None:
             errors.pop(user_id, None)
             with state.lock:
                 state.open_views.pop(user_id, None)
+        return back(email)
+
+    @app.post("/demo/home")
+    def demo_home() -> Response:
+        """Open the Home tab: Slack sends ``app_home_opened`` to the events URL."""
+        email = request.form["email"]
+        event = {"type": "app_home_opened", "user": user(email), "channel": "D0", "tab": "home"}
+        body = {"type": "event_callback", "team_id": DEMO_TEAM, "event": event}
+        send("/slack/events", orjson.dumps(body), "application/json")
         return back(email)
 
     @app.post("/demo/click")

@@ -4,7 +4,8 @@ sent. ``make run`` starts it (``compound slack-stand-in``); the tests start it o
 
 Methods (``POST``/``GET /api/<method>``, a bot token as ``Authorization: Bearer``):
 ``oauth.v2.access`` (HTTP Basic client id and secret, a code from ``/oauth/v2/authorize``),
-``views.open``, ``chat.postMessage``, ``conversations.open``, ``users.info``. Like Slack, an
+``views.open``, ``views.publish``, ``chat.postMessage`` (to a conversation, or to a user id:
+the app's direct messages with them), ``conversations.open``, ``users.info``. Like Slack, an
 error is HTTP 200 with ``{"ok": false, "error": ...}``, and a rate limit is HTTP 429.
 
 ``/oauth/v2/authorize`` consents at once for the stand-in's workspace (real Slack asks the
@@ -18,7 +19,7 @@ import math
 import secrets
 import threading
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -37,6 +38,11 @@ class Limit:
     seconds: float = 60.0
 
 
+CHANNEL_LIMIT = Limit(calls=5, seconds=5.0)
+"""``chat.postMessage`` to one channel: "1 per second, short bursts allowed" (Slack's special
+tier); the workspace-wide limit of that method is the stand-in's ``limit``, as for the others."""
+
+
 @dataclass
 class StandInState:
     """Everything the stand-in knows, behind one lock (the server is threaded)."""
@@ -44,6 +50,13 @@ class StandInState:
     client_id: str
     client_secret: str
     limit: Limit
+    limits: dict[str, Limit] = field(default_factory=dict)
+    """A method's own limit, instead of ``limit`` (``POST /_stand_in/limits``)."""
+    refuse_every: dict[str, int] = field(default_factory=dict)
+    """method -> n: every n-th call of it answers 429 whatever the limits (injected)."""
+    counted: Counter[str] = field(default_factory=Counter)
+    rate_limited_in: Counter[str] = field(default_factory=Counter)
+    """workspace -> how many 429s it was answered."""
     teams: dict[str, dict[str, str]] = field(default_factory=dict)
     users: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
@@ -53,8 +66,10 @@ class StandInState:
     """trigger id -> the user whose command made it (the demo page)."""
     open_views: dict[str, dict[str, Any]] = field(default_factory=dict)
     """user -> the modal ``views.open`` showed them last (the demo page)."""
+    home_views: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    """(workspace, user) -> the Home tab ``views.publish`` gave them last."""
     rate_limited: int = 0
-    calls: dict[tuple[str, str], deque[float]] = field(default_factory=lambda: defaultdict(deque))
+    calls: dict[tuple[str, ...], deque[float]] = field(default_factory=lambda: defaultdict(deque))
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add_team(self, team_id: str, name: str) -> dict[str, str]:
@@ -63,15 +78,33 @@ class StandInState:
         )
         return team
 
-    def retry_after(self, method: str, team_id: str, now: float) -> int:
-        """0 when the call may go ahead (and is counted), else seconds to wait."""
-        window = self.calls[(method, team_id)]
-        while window and window[0] <= now - self.limit.seconds:
-            window.popleft()
-        if len(window) >= self.limit.calls:
+    def retry_after(self, method: str, team_id: str, now: float, channel: str = "") -> int:
+        """0 when the call may go ahead (and is counted), else seconds to wait (an injected
+        refusal: 1).
+
+        A ``chat.postMessage`` counts against its channel's limit (:data:`CHANNEL_LIMIT`) and
+        its method's limit in the workspace; any other call against its method's limit."""
+        self.counted[method] += 1
+        every = self.refuse_every.get(method)
+        if every and self.counted[method] % every == 0:
             self.rate_limited += 1
-            return max(1, math.ceil(window[0] + self.limit.seconds - now))
-        window.append(now)
+            self.rate_limited_in[team_id] += 1
+            return 1
+        keys: list[tuple[tuple[str, ...], Limit]] = [
+            ((method, team_id), self.limits.get(method, self.limit))
+        ]
+        if method == "chat.postMessage" and channel:
+            keys.append(((method, team_id, channel), CHANNEL_LIMIT))
+        for key, limit in keys:
+            window = self.calls[key]
+            while window and window[0] <= now - limit.seconds:
+                window.popleft()
+            if len(window) >= limit.calls:
+                self.rate_limited += 1
+                self.rate_limited_in[team_id] += 1
+                return max(1, math.ceil(window[0] + limit.seconds - now))
+        for key, _ in keys:
+            self.calls[key].append(now)
         return 0
 
 
@@ -147,7 +180,8 @@ def create_stand_in(
             team_id = state.tokens.get(token)
             if team_id is None:
                 return _error("not_authed" if not token else "invalid_auth")
-            wait = state.retry_after(method, team_id, time.monotonic())
+            channel = _channel(str(args.get("channel") or ""))
+            wait = state.retry_after(method, team_id, time.monotonic(), channel)
             if wait:
                 response = jsonify({"ok": False, "error": "ratelimited"})
                 response.status_code = 429
@@ -164,6 +198,22 @@ def create_stand_in(
                 "email": body["email"],
                 "confirmed": bool(body.get("confirmed", True)),
             }
+        return _ok()
+
+    @app.post("/_stand_in/limits")
+    def set_limit() -> Response:
+        """Give a method its own limit per workspace; ``calls: null`` gives it back the
+        stand-in's limit. ``refuse_every: n`` answers every n-th call of it 429 (0: none)."""
+        body = request.get_json(force=True)
+        with state.lock:
+            if "refuse_every" in body:
+                state.refuse_every[str(body["method"])] = int(body["refuse_every"])
+                return _ok()
+            if body.get("calls") is None:
+                state.limits.pop(str(body["method"]), None)
+            else:
+                limit = Limit(int(body["calls"]), float(body["seconds"]))
+                state.limits[str(body["method"])] = limit
         return _ok()
 
     @app.get("/_stand_in/sent")
@@ -227,13 +277,29 @@ def _method(state: StandInState, method: str, team_id: str, args: dict[str, Any]
         if user_id:
             state.open_views[user_id] = view
         return _ok(view=view)
+    if method == "views.publish":
+        user_id, given = str(args.get("user_id", "")), args.get("view")
+        if not user_id or not isinstance(given, dict | str) or _view(given).get("type") != "home":
+            return _error("invalid_arguments")
+        state.sent.append(record)
+        published = {"id": f"V{secrets.token_hex(5).upper()}", "team_id": team_id, **_view(given)}
+        state.home_views[(team_id, user_id)] = published
+        return _ok(view=published)
     if method == "chat.postMessage":
         if not args.get("channel") or not (args.get("text") or args.get("blocks")):
             return _error("no_text")
+        channel = _channel(str(args["channel"]))
+        record["args"] = {**args, "channel": channel}
         state.sent.append(record)
         ts = f"{time.time():.6f}"
-        return _ok(channel=args["channel"], ts=ts, message={"text": args.get("text"), "ts": ts})
+        return _ok(channel=channel, ts=ts, message={"text": args.get("text"), "ts": ts})
     return _error("unknown_method")
+
+
+def _channel(channel: str) -> str:
+    """The conversation a ``channel`` argument names: a user id (``U…``, ``W…``) is the app's
+    direct-message conversation with that user, as Slack reads it."""
+    return "D" + channel[1:] if channel[:1] in ("U", "W") else channel
 
 
 def _view(view: Any) -> dict[str, Any]:

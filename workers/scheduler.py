@@ -1,6 +1,7 @@
 """``compound scheduler``: exactly one per deployment; periodic catch-up of every projection,
 a calendar sync job per active connection every ``COMPOUND_CALENDAR_SYNC_SECONDS``, the
-weekly digests of the week just ended (built and mailed once, checked every hour), the close
+weekly digests of the week just ended (built and mailed once, checked every hour; sent in
+Slack at each person's chosen day and hour, checked every 5 minutes), the close
 of every ended pulse period (its waiting answers released, its key destroyed, checked every
 minute), and the weekly releases of lever figures once each week is due (checked every 10
 minutes, shared/releases/publish.py).
@@ -42,6 +43,7 @@ DIGEST_CHECK_SECONDS = 3600
 PULSE_CLOSE_SECONDS = 60  # a pulse period's waiting answers enter the log this soon after it ends
 SESSION_PURGE_SECONDS = 3600  # ended and expired portal sessions are forgotten hourly
 RELEASE_CHECK_SECONDS = 600  # due weekly releases are published within this (docs/privacy.md)
+SLACK_DIGEST_CHECK_SECONDS = 300  # a digest reaches Slack this soon after its chosen hour
 
 
 def catch_up_everything() -> None:
@@ -101,6 +103,22 @@ def weekly_digests(
     if built or mailed:
         log.info("digests of %s: %d built; mails: %s", week, built, mailed)
     return built, mailed
+
+
+def slack_digests(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Queue the weekly digests now due in Slack (each person's day and hour in their zone)
+    and send again those queued long ago and still unsent (shared/chat/digests.py); returns
+    how many were queued. Nothing without the Slack app (no signing secret)."""
+    if not settings.slack.enabled:
+        return 0
+    from shared.chat.digests import SlackDigests
+    from shared.chat.jobs import send_task
+
+    digests = SlackDigests(bootstrap.event_store(settings, shared_engine=engine))
+    queued, again = digests.queue(now or datetime.now(UTC), lambda task: send_task("digest", task))
+    if queued or again:
+        log.info("slack digests queued: %d, sent again: %d", queued, again)
+    return queued
 
 
 def close_pulse_periods(engine: Engine, settings: Settings) -> tuple[int, int]:
@@ -185,8 +203,8 @@ def jobs(settings: Settings) -> list[Job]:
         settings: the process's settings.
 
     Returns:
-        Catch-up, calendar sync, the weekly digests, the close of ended pulse periods, the
-        purge of ended portal sessions, the weekly releases.
+        Catch-up, calendar sync, the weekly digests, their Slack direct messages, the close
+        of ended pulse periods, the purge of ended portal sessions, the weekly releases.
     """
     return [
         Job("catch_up", catch_up_everything, CATCH_UP_SECONDS, 10, database=False),
@@ -204,6 +222,14 @@ def jobs(settings: Settings) -> list[Job]:
             600,
             first_run=timedelta(seconds=30),
             args=(settings, mailer_for(settings)),
+        ),
+        Job(
+            "slack_digests",
+            slack_digests,
+            SLACK_DIGEST_CHECK_SECONDS,
+            120,
+            first_run=timedelta(seconds=45),
+            args=(settings,),
         ),
         Job(
             "pulse_periods",

@@ -36,7 +36,7 @@ def slack_work() -> SlackWork:
         meeting_horizon(settings.calendar.weeks_ahead),
     )
     installations = Installations(store, TokenCipher(settings.master_keys))
-    return SlackWork(installations, journal, settings.slack.api_url)
+    return SlackWork(installations, journal, settings.slack.api_url, settings.public_url)
 
 
 @actor(SLACK_ACTOR, SLACK_QUEUE, broker, max_retries=5, min_backoff=1_000, time_limit=120_000)

@@ -9,7 +9,7 @@ import click
 from services.cli.data import db, directory, events, keys, seed
 from services.cli.people import teams, users
 from services.cli.processes import calendar_provider, run, scheduler, slack_stand_in, worker
-from services.cli.read_models import digests, projections
+from services.cli.read_models import digests, projections, slack
 from services.cli.releases import releases
 from services.cli.scim import scim
 from services.cli.sso import sso
@@ -37,6 +37,7 @@ for command in (
     scheduler,
     projections,
     digests,
+    slack,
     releases,
     sso,
     scim,

@@ -237,3 +237,19 @@ def digests_send(week: str | None) -> None:
     store.engine.dispose()
     if tally.failed:
         raise SystemExit(1)
+
+
+@click.group()
+def slack() -> None:
+    """The Slack app's tables (docs/chat.md)."""
+
+
+@slack.command("rebuild")
+def slack_rebuild() -> None:
+    """Rebuild Slack account links and digest times from the event log."""
+    from shared.chat.rebuild import rebuild
+
+    store = open_store(cli_settings())
+    links, times = rebuild(store)
+    click.echo(f"slack links: {links}, digest times: {times}")
+    store.engine.dispose()

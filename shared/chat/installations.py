@@ -298,9 +298,13 @@ class Installations:
 
 
 def forget_person(db: DB, person_id: uuid.UUID) -> None:
-    """Erasure: drop the person's links in the erasing transaction. The link events' Slack
-    user ids are shredded with the person's key; these rows hold them in the clear."""
-    as_psycopg(db).execute("DELETE FROM slack_links WHERE person_id = %s", (person_id,))
+    """Erasure: drop the person's links, digest time and digest deliveries in the erasing
+    transaction. The link events' Slack user ids are shredded with the person's key; these
+    rows hold them in the clear."""
+    pg = as_psycopg(db)
+    pg.execute("DELETE FROM slack_links WHERE person_id = %s", (person_id,))
+    pg.execute("DELETE FROM slack_digest_times WHERE person_id = %s", (person_id,))
+    pg.execute("DELETE FROM slack_digest_sends WHERE person_id = %s", (person_id,))
 
 
 def require(installation: Installation | None, tenant_id: uuid.UUID) -> Installation:

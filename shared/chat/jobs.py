@@ -12,7 +12,16 @@ from shared.messaging import Broker, send
 
 SLACK_ACTOR = "slack_task"
 SLACK_QUEUE = "slack"
-KINDS = ("open_modal", "log_action", "unlink", "feedback_ask", "feedback_answer", "uninstall")
+KINDS = (
+    "open_modal",
+    "log_action",
+    "unlink",
+    "feedback_ask",
+    "feedback_answer",
+    "uninstall",
+    "digest",
+    "app_home",
+)
 
 
 def send_task(kind: str, payload: dict[str, Any], broker: Broker | None = None) -> str:

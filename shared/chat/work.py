@@ -11,20 +11,28 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from shared.chat.digest_message import digest_message
+from shared.chat.digests import SlackDigests
+from shared.chat.home import home_view, link_view, next_suggestion
 from shared.chat.installations import Installation, Installations
 from shared.chat.messages import feedback_message
 from shared.chat.modal import LoggedAction, log_modal
 from shared.commands import Actor, JournalCommands
 from shared.directory.callers import active_person
 from shared.domain.errors import Conflict, DomainError
+from shared.domain.nudges import employee_nudges
 from shared.domain.tactics import TACTICS
 from shared.domain.verification import Witness
+from shared.domain.weeks import iso_week_of
 from shared.eventlog import AppendContext
+from shared.projections.capital import read_capital
+from shared.projections.journal import read_plan
 
 log = logging.getLogger("compound.slack")
 RATE_LIMIT_RETRIES = 5
@@ -57,11 +65,13 @@ class SlackWork:
         installations: workspaces and links.
         journal: the journal commands (the portal's and the API's).
         api_url: the Slack Web API's base URL.
+        public_url: the portal's address (links in messages).
     """
 
     installations: Installations
     journal: JournalCommands
     api_url: str
+    public_url: str = "http://127.0.0.1:8000"
 
     def run(self, kind: str, payload: dict[str, Any]) -> None:
         """Do one task; an unknown workspace (uninstalled since) drops it.
@@ -168,6 +178,52 @@ class SlackWork:
             return
         said = "Useful" if useful else "Not useful"
         self.direct_message(installation, user_id, f"Thank you: your answer ({said}) is recorded.")
+
+    def _digest(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """The weekly digest, once: under the claim of its row (shared/chat/digests.py).
+
+        Posted to the Slack user id, which Slack delivers in the app's direct-message
+        conversation with them (no ``conversations.open``: a tier 3 method would hold a large
+        digest to 50 people a minute). A 429 is waited out; a failure leaves it queued.
+        """
+        person_id, week = uuid.UUID(payload["person_id"]), str(payload["week"])
+        with SlackDigests(self.installations.store).claim(person_id, week) as claim:
+            if claim is None:  # sent, dropped, or in another worker's hands
+                return
+            link = next(
+                (
+                    found
+                    for found in self.installations.links_of_person(person_id)
+                    if found.team_id == installation.team_id
+                    and found.tenant_id == installation.tenant_id == claim.tenant_id
+                ),
+                None,
+            )
+            if link is None:  # unlinked since it was queued
+                claim.done("dropped")
+                return
+            text, blocks = digest_message(claim.digest, self.public_url, claim.answers_pulse())
+            self.client(installation).chat_postMessage(
+                channel=link.slack_user_id, text=text, blocks=blocks
+            )
+            claim.done()
+
+    def _app_home(self, installation: Installation, payload: dict[str, Any]) -> None:
+        """The person opened the app's Home tab: publish their week for them alone."""
+        user_id = str(payload["user_id"])
+        link = self.installations.link_of(installation.team_id, user_id)
+        caller = active_person(self.journal.store.engine, link.person_id) if link else None
+        if link is None or caller is None or caller.tenant_id != installation.tenant_id:
+            view = link_view("Type /compound to link your Slack account to Compound.")
+        else:
+            now = datetime.now(UTC)
+            with self.journal.store.engine.connect() as db:
+                plan = read_plan(db, caller.tenant_id, caller.person_id, iso_week_of(now))
+                capital = read_capital(db, caller.tenant_id, caller.person_id, now.date())
+                db.rollback()
+            suggestion = next_suggestion(capital, employee_nudges(capital))
+            view = home_view(plan, capital["consistency"], suggestion, self.public_url)
+        self.client(installation).views_publish(user_id=user_id, view=view)
 
     def _uninstall(self, installation: Installation, payload: dict[str, Any]) -> None:
         """Slack says the app left the workspace, or its tokens were revoked."""

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from shared.domain.working_hours import DAYS
+from shared.eventlog.time_fields import TimeZone
+
 SLACK_ID = validate.Length(min=2, max=32)
 """Slack ids (``T0123ABC``, ``U0456DEF``): their shape is Slack's to choose."""
 
@@ -45,6 +48,16 @@ class SlackAccountUnlinked(Schema):
     by = fields.String(required=True, validate=validate.OneOf(("person", "slack")))
 
 
+class SlackDigestTimeSet(Schema):
+    """When the weekly digest reaches the person in Slack: ``day`` (``mon`` ... ``sun``) and
+    ``hour`` (0-23) in ``time_zone`` (their working hours' zone when they chose)."""
+
+    person_id = fields.UUID(required=True)
+    day = fields.String(required=True, validate=validate.OneOf(DAYS))
+    hour = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=23))
+    time_zone = TimeZone(required=True, validate=validate.Length(min=1, max=64))
+
+
 CHAT_EVENTS = [
     (
         SlackAppInstalled,
@@ -62,6 +75,11 @@ CHAT_EVENTS = [
         SlackAccountUnlinked,
         "person_id",
         "A person's Slack account was unlinked, from the portal or from Slack.",
+    ),
+    (
+        SlackDigestTimeSet,
+        "person_id",
+        "A person chose the day and hour (in their zone) of their weekly digest in Slack.",
     ),
 ]
 """The entries events.py registers."""

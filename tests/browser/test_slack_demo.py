@@ -74,3 +74,49 @@ def test_link_and_log_from_the_demo_page(
     logged = world.events(("MicroActionLogged",))
     assert [(e.data["minutes"], e.data["note"]) for e in logged] == [(9, "from the browser")]
     page.close()
+
+
+def test_the_home_tab_and_the_digest_on_the_demo_page(
+    demo: tuple[SlackWorld, str], browser: Any, screenshots: Path
+):
+    from datetime import UTC, datetime, timedelta
+
+    from infra.slack_demo import demo_user_id
+    from shared.chat.digest_message import DigestTime, due_at
+    from shared.chat.digests import SlackDigests
+    from shared.chat.jobs import send_task
+    from shared.domain.weeks import iso_week_of
+    from shared.projections import runtime
+    from shared.projections.digests import build_digests
+    from tests.slack.conftest import link
+
+    world, url = demo
+    runtime(world.store).ensure()  # the read models the Home tab and the digest read
+    email = world.org.emails["platform-1"]
+    link(world, "platform-1", demo_user_id(email))
+    page = browser.new_page()
+    page.goto(f"{url}/demo?email={email}")
+    assert page.locator("text=Not opened yet.").count() == 1
+    page.click("text=Open the Home tab")
+    after_the_worker(world, page)
+    home = page.locator("section[aria-label=home]")
+    assert home.locator("text=Streak").count() == 1
+    assert home.locator("text=make one on the portal").count() == 1  # no plan yet: a link
+
+    now = datetime.now(UTC)
+    week = iso_week_of(now - timedelta(weeks=1))
+    with world.store.engine.begin() as conn:
+        build_digests(conn, world.org.tenant_id, week, 5)
+        conn.exec_driver_sql(  # this person's digest only
+            "DELETE FROM weekly_digests WHERE week = %s AND tenant_id = %s AND person_id <> %s",
+            (week, world.org.tenant_id, world.org.people["platform-1"]),
+        )
+    broker = world.resources.broker
+    due = due_at(week, DigestTime())  # Monday 09:00 in the person's zone (UTC)
+    SlackDigests(world.store).queue(due, lambda task: send_task("digest", task, broker))
+    after_the_worker(world, page)
+    messages = page.locator("section[aria-label='direct messages']")
+    assert messages.locator(f"text=Your Compound week {week}").count() == 1
+    assert messages.locator("text=answer it on the portal").count() == 1
+    page.screenshot(path=str(screenshots / "slack-demo-home.png"), full_page=True)
+    page.close()

@@ -576,6 +576,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/slack/link/<token>"): get(f"/slack/link/{SLACK_LINK}"),
     ("POST", "/slack/link/<token>"): form("POST", f"/slack/link/{SLACK_LINK}"),
     ("POST", "/slack/unlink"): form("POST", "/slack/unlink", team_id="T0MATRIX"),
+    ("POST", "/slack/digest-time"): form("POST", "/slack/digest-time", day="someday", hour="9"),
     ("POST", "/slack/commands"): form("POST", "/slack/commands", team_id="T0MATRIX"),
     ("POST", "/slack/interactivity"): form("POST", "/slack/interactivity", payload="{}"),
     ("POST", "/slack/events"): api("POST", "/slack/events", {"type": "url_verification"}),

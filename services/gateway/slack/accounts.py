@@ -30,10 +30,12 @@ from flask_login import current_user, login_required
 from slack_sdk.errors import SlackApiError
 
 from services.gateway.slack.services import installations, read_link_token, slack_settings
+from shared.chat.digests import SlackDigests
 from shared.chat.installations import Installation, require
 from shared.chat.settings import BOT_SCOPES
 from shared.chat.work import web_client
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, InvalidInput
+from shared.domain.working_hours import DAYS
 from shared.eventlog import AppendContext
 
 bp = Blueprint("slack_accounts", __name__, url_prefix="/slack")
@@ -49,7 +51,9 @@ def _page(template: str, status: int = 200, **context: Any) -> Response:
     return make_response(render_template(f"slack/{template}", **context), status)
 
 
-def _account_page(error: str | None = None, status: int = 200) -> Response:
+def _account_page(
+    error: str | None = None, status: int = 200, field_errors: dict[str, Any] | None = None
+) -> Response:
     svc = installations()
     return _page(
         "account.html",
@@ -58,6 +62,9 @@ def _account_page(error: str | None = None, status: int = 200) -> Response:
         links=svc.links_of_person(current_user.person_id),
         workspaces=svc.of_tenant(current_user.tenant_id),
         can_install=current_user.role == "admin" and bool(slack_settings().client_id),
+        digest_time=SlackDigests(svc.store).time_of(current_user.person_id, current_user.tenant_id),
+        days=DAYS,
+        field_errors=field_errors or {},
     )
 
 
@@ -186,6 +193,24 @@ def _same_verified_address(user: dict[str, Any], email: str | None) -> bool:
         and not user.get("is_bot")
         and address.strip().casefold() == str(email).strip().casefold()
     )
+
+
+@bp.post("/digest-time")
+@login_required
+def digest_time() -> Any:
+    """Choose the day and hour (in the zone of one's working hours) of the digest in Slack."""
+    try:
+        SlackDigests(installations().store).set_time(
+            current_user.tenant_id,
+            current_user.person_id,
+            request.form.get("day", ""),
+            request.form.get("hour", "").strip(),
+            _context(),
+        )
+    except InvalidInput as err:
+        return _account_page(status=422, field_errors=err.errors)
+    flash("Your weekly digest in Slack will come at the time you chose.")
+    return redirect(url_for(".account"))
 
 
 @bp.post("/unlink")

@@ -167,8 +167,9 @@ def _submitted(team_id: str, user_id: str, view: dict[str, Any]) -> Response:
 
 @bp.post("/events")
 def events() -> Response:
-    """The Events API: answers the URL check; ``app_uninstalled`` and ``tokens_revoked``
-    forget the workspace (in the worker); other events are acknowledged (docs/chat.md)."""
+    """The Events API: answers the URL check; ``app_home_opened`` publishes the person's Home
+    tab, ``app_uninstalled`` and ``tokens_revoked`` forget the workspace (in the worker);
+    other events are acknowledged (docs/chat.md)."""
     try:
         payload = orjson.loads(current_request().get_data(cache=True))
     except orjson.JSONDecodeError:
@@ -178,11 +179,16 @@ def events() -> Response:
     if payload.get("type") == "url_verification":
         return jsonify({"challenge": str(payload.get("challenge", ""))})
     event = _object(payload, "event")
+    team_id = str(payload.get("team_id", ""))
+    if payload.get("type") == "event_callback" and event.get("type") == "app_home_opened":
+        if event.get("tab") == "home" and installations().get(team_id) is not None:
+            enqueue("app_home", {"team_id": team_id, "user_id": str(event.get("user", ""))})
+        return Response(status=200)
     reason = UNINSTALLING.get(str(event.get("type")))
     if payload.get("type") == "event_callback" and reason:
         revoked_bots = _object(event, "tokens").get("bot")
         if reason == "uninstalled" or revoked_bots:
-            enqueue("uninstall", {"team_id": str(payload.get("team_id", "")), "reason": reason})
+            enqueue("uninstall", {"team_id": team_id, "reason": reason})
     return Response(status=200)
 
 
