@@ -92,11 +92,25 @@ def _claimed_elsewhere(conn: DbConnection, tenant_id: uuid.UUID, domains: tuple[
         .scalars()
         .all()
     )
-    if taken:
-        names = ", ".join(sorted(taken))
+    # Nor may an admin route a domain whose people belong to another organisation: its login
+    # page would send them to this organisation's provider (a phishing page, if the admin
+    # wished). Without DNS proof of ownership, the directory is the evidence there is.
+    peopled = (
+        conn.execute(
+            text(
+                "SELECT DISTINCT lower(split_part(email, '@', 2)) FROM people "
+                "WHERE tenant_id <> :t AND lower(split_part(email, '@', 2)) = ANY(:d)"
+            ),
+            {"d": list(domains), "t": tenant_id},
+        )
+        .scalars()
+        .all()
+    )
+    if taken or peopled:
+        names = ", ".join(sorted({*taken, *peopled}))
         raise Conflict(
             "a domain belongs to another organisation",
-            {"domains": [f"Already routed to another organisation: {names}."]},
+            {"domains": [f"Already in use by another organisation: {names}."]},
         )
 
 

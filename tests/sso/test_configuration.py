@@ -127,6 +127,28 @@ def test_a_domain_belongs_to_one_organisation(
     )
 
 
+def test_no_admin_routes_the_domain_of_another_organisations_people(
+    client: FlaskClient, store: EventStore, admin_org: DemoOrg
+) -> None:
+    """Else that organisation's login page would send its people to this admin's provider."""
+    theirs = admin_org.emails["admin"].split("@")[1]
+    other = OrganizationCommands(store).create_organization(
+        f"Squatter {uuid.uuid4().hex[:8]}",
+        f"admin@{uuid.uuid4().hex[:8]}.example",
+        "correct-horse-battery",
+        "Admin",
+    )
+    squatter = DemoOrg(other[0], other[1], {}, {"admin": other[1]}, {}, "correct-horse-battery")
+    headers = bearer(store, squatter, squatter.admin)
+    before = _events(store, squatter.tenant_id)
+    assert_problem(
+        client.put("/api/v1/org/sso", json=_body(theirs.upper()), headers=headers), 409, "domains"
+    )
+    assert _events(store, squatter.tenant_id) == before
+    ours = bearer(store, admin_org, admin_org.admin)  # its own people's domain: fine
+    assert client.put("/api/v1/org/sso", json=_body(theirs), headers=ours).status_code == 200
+
+
 def test_only_admins_may_see_or_change_it(
     client: FlaskClient, store: EventStore, org: DemoOrg
 ) -> None:
