@@ -25,6 +25,8 @@ _BY_BLUEPRINT: dict[str, tuple[str | None, str | None]] = {
     "levers": (LEVERS_READ, ADMIN),
     "admin": (ADMIN, ADMIN),
     "operations": (ADMIN, ADMIN),
+    "sso_admin": (ADMIN, ADMIN),  # the organisation's single sign-on
+    "provisioning": (ADMIN, ADMIN),  # its SCIM tokens
     # Who am I, my tokens and sessions: any valid token (minting is refused in the view).
     "session": (None, None),
     "credentials": (None, None),
