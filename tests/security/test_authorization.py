@@ -581,6 +581,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/slack/interactivity"): form("POST", "/slack/interactivity", payload="{}"),
     ("POST", "/slack/events"): api("POST", "/slack/events", {"type": "url_verification"}),
     # -- the admin console --
+    ("GET", "/admin/"): get("/admin/"),
     ("GET", "/admin/people"): get("/admin/people"),
     ("GET", "/admin/people/<uuid:person_id>"): get(lambda w: f"/admin/people/{admin_subject(w)}"),
     ("POST", "/admin/people/<uuid:person_id>/role"): form(

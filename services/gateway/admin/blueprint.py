@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort
+from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user
 
 bp = Blueprint("console", __name__, url_prefix="/admin")
@@ -20,6 +20,12 @@ def _admins_only() -> Any:
     if current_user.role != "admin":
         abort(403, "the admin console is for the organisation's admins")
     return None
+
+
+@bp.get("/")
+def home() -> Any:
+    """``/admin`` (and ``/admin/``): the console opens on its people page."""
+    return redirect(url_for("console.people"))
 
 
 @bp.context_processor
