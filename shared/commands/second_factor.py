@@ -24,6 +24,7 @@ from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import find_person, require_admin
+from shared.directory.callers import active_people
 from shared.domain.errors import Conflict, InvalidInput
 from shared.eventlog import ERASED, ConcurrencyError, EventStore, NewEvent
 from shared.eventlog.events_second_factor import RECOVERY_CODES
@@ -61,13 +62,7 @@ def without_second_factor(conn: Connection, tenant_id: uuid.UUID) -> list[uuid.U
         conn: a connection (the caller's transaction).
         tenant_id: the organisation.
     """
-    people = [
-        row.id
-        for row in conn.execute(
-            text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active'"),
-            {"t": tenant_id},
-        )
-    ]
+    people = active_people(conn, tenant_id)
     streams = {stream_of(p): p for p in people}
     latest = conn.execute(
         text(

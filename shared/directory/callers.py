@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import NamedTuple
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, func, select
 
 from shared.database import autocommit_connection
 from shared.directory.models import Person
@@ -122,3 +122,13 @@ def login_candidate(engine: Engine, email: str) -> LoginCandidate | None:
             )
         ).first()
     return None if row is None else LoginCandidate(*row)
+
+
+def active_people(conn: Connection, tenant_id: uuid.UUID) -> list[uuid.UUID]:
+    """The ids of the organisation's active (joined, not left or erased) people, in id order."""
+    query = (
+        select(Person.id)
+        .where(Person.tenant_id == tenant_id, Person.status == "active")
+        .order_by(Person.id)
+    )
+    return list(conn.execute(query).scalars())

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from shared.directory.callers import active_people
 from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import week_index, week_start
 from shared.notify import Mailer, Message, Tally, deliver
@@ -86,12 +87,8 @@ def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
     Returns:
         How many digests were written.
     """
-    people = conn.execute(
-        text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active' ORDER BY id"),
-        {"t": tenant_id},
-    ).scalars()
     count = 0
-    for person_id in list(people):
+    for person_id in active_people(conn, tenant_id):
         digest = digest_for(conn, tenant_id, person_id, week, k)
         conn.execute(
             text(

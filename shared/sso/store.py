@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from shared.commands.base import Actor, append, system_actor
 from shared.commands.credentials import sign_out_people
 from shared.commands.organization_core import require_admin
+from shared.directory.callers import active_people
 from shared.domain.errors import Conflict, InvalidInput, NotFound
 from shared.eventlog import EventStore, NewEvent
 from shared.sso.config import Connection, ConnectionInput, check, email_domain
@@ -171,11 +172,8 @@ def _sign_out_password_users(
     people ends, so each signs in again through the provider; the break-glass admin and the
     admin deciding keep theirs."""
     keep = {break_glass, actor.person_id}
-    people = conn.execute(
-        text("SELECT id FROM people WHERE tenant_id = :t AND status = 'active'"),
-        {"t": actor.tenant_id},
-    )
-    sign_out_people(store, conn, actor, (row.id for row in people if row.id not in keep))
+    people = active_people(conn, actor.tenant_id)
+    sign_out_people(store, conn, actor, (p for p in people if p not in keep))
 
 
 def _sealed(store: EventStore, given: ConnectionInput, before: Connection | None) -> str:
