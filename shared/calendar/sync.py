@@ -295,14 +295,14 @@ class CalendarSync:
         key, a digest of each meeting's provider key, etag and facts: the same versions
         always get the same ids, so a retried page appends nothing."""
         events = []
+        # Ids and times as the text the log stores: the catalogue's compiled check accepts
+        # them as they are (objects would send every event through marshmallow's load).
+        base = {"person_id": str(connection.person_id), "connection_id": str(connection.id)}
         for change in fresh:
-            base = {"person_id": connection.person_id, "connection_id": connection.id}
-            if isinstance(change, Observed):
-                events.append(NewEvent("MeetingObserved", {**base, **change.data()}, change.start))
-            elif isinstance(change, Away):
-                events.append(
-                    NewEvent("OutOfOfficeObserved", {**base, **change.data()}, change.start)
-                )
+            if isinstance(change, Observed | Away):
+                data = {**base, **change.data()}
+                data["start"], data["end"] = change.start.isoformat(), change.end.isoformat()
+                events.append(NewEvent(_EVENT_TYPES[type(change)], data, change.start))
             else:
                 events.append(
                     NewEvent("MeetingCancelled", {**base, "meeting_key": change.meeting_key})
