@@ -135,6 +135,21 @@ def version_of(facts: Mapping[str, Any]) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:32]
 
 
+def observed_version(
+    start: datetime,
+    end: datetime,
+    people: int,
+    organizer_is_self: bool,
+    response: str,
+    recurring: bool,
+) -> str:
+    """:func:`version_of` of an observed meeting's facts (UTC times), without the mapping
+    (the same text is digested: tests/calendar/test_minimise.py compares both)."""
+    times = f"{start.astimezone(UTC).isoformat()}\x1f{end.astimezone(UTC).isoformat()}"
+    text = f"{times}\x1f{people}\x1f{organizer_is_self}"
+    return hashlib.sha256(f"{text}\x1f{response}\x1f{recurring}".encode()).hexdigest()[:32]
+
+
 def away_version(start: datetime | str, end: datetime | str) -> str:
     """The version of an out-of-office block (times as datetimes or ISO strings, as an
     ``OutOfOfficeObserved`` event holds them): :data:`AWAY` and a digest of its times (the
@@ -173,14 +188,14 @@ def _day_or_moment(value: Mapping[str, Any] | None, zone: str) -> datetime:
     return _moment(value, graph=True)
 
 
-def _away(provider: str, event_id: str, tag: str, event: Mapping[str, Any]) -> Change:
+def _away(key: str, tag: str, event: Mapping[str, Any]) -> Change:
     """An out-of-office block (timed or all-day, of any length up to a year)."""
     ends = [event.get("start") or {}, event.get("end") or {}]
     zone = str(ends[0].get("timeZone") or ends[1].get("timeZone") or "UTC")
     start, end = (_day_or_moment(value, zone) for value in ends)
     if not start < end <= start + timedelta(days=ABSENCE_MAX_DAYS):
         raise UnusableEvent("an out-of-office block ends after it starts, within a year")
-    return Away(meeting_key(provider, event_id), away_version(start, end), tag, start, end)
+    return Away(key, away_version(start, end), tag, start, end)
 
 
 # Google's eventType values that are not meetings (the Calendar v3 Event resource); an
@@ -197,8 +212,7 @@ NOT_ANSWERED = {"declined": "declined", "needs_action": "not_answered"}
 
 
 def _observed(
-    provider: str,
-    event_id: str,
+    key: str,
     tag: str,
     times: tuple[datetime, datetime],
     people: int,
@@ -207,7 +221,6 @@ def _observed(
     recurring: bool,
 ) -> Change:
     """The meeting, or :class:`Cancelled` when it takes none of the person's time."""
-    key = meeting_key(provider, event_id)
     if response in NOT_ANSWERED:
         return Cancelled(key, CANCELLED, tag, NOT_ANSWERED[response])
     if people < 2:
@@ -216,12 +229,26 @@ def _observed(
     wrong = meeting_errors(start, end)
     if wrong:  # not before its end, or longer than a day (a trip)
         raise UnusableEvent(wrong["end"][0])
-    facts = dict(
-        zip(FACTS, (start, end, people, organizer_is_self, response, recurring), strict=True)
-    )
-    return Observed(
-        key, version_of(facts), tag, start, end, people, organizer_is_self, response, recurring
-    )
+    version = observed_version(start, end, people, organizer_is_self, response, recurring)
+    return Observed(key, version, tag, start, end, people, organizer_is_self, response, recurring)
+
+
+def _google_attendees(
+    attendees: Any,
+) -> tuple[Mapping[str, Any] | None, int, int]:
+    """Of a Google event's ``attendees``: the person's own entry (the first with ``self``),
+    how many others are people (not rooms), and how many entries there are (non-objects
+    skipped). One pass: a town hall lists hundreds."""
+    own, others, listed = None, 0, 0
+    for a in attendees:
+        if type(a) is not dict and not isinstance(a, Mapping):
+            continue
+        listed += 1
+        if a.get("self"):
+            own = own or a
+        elif not a.get("resource"):
+            others += 1
+    return own, others, listed
 
 
 def from_google(provider: str, event: Mapping[str, Any]) -> Change:
@@ -244,7 +271,7 @@ def from_google(provider: str, event: Mapping[str, Any]) -> Change:
         return Cancelled(key, CANCELLED, tag)
     kind = str(event.get("eventType") or "default")
     if kind == "outOfOffice":
-        return _away(provider, event_id, tag, event)
+        return _away(key, tag, event)
     if kind in GOOGLE_NOT_MEETINGS:
         return Cancelled(key, CANCELLED, tag, GOOGLE_NOT_MEETINGS[kind])
     if not (event.get("start") or {}).get("dateTime"):
@@ -253,19 +280,16 @@ def from_google(provider: str, event: Mapping[str, Any]) -> Change:
         raise UnusableEvent("no start time")
     if event.get("transparency") == "transparent":
         return Cancelled(key, CANCELLED, tag, "free")
-    attendees = [a for a in event.get("attendees") or [] if isinstance(a, Mapping)]
-    own = next((a for a in attendees if a.get("self")), None)
+    own, others, listed = _google_attendees(event.get("attendees") or [])
     organizer_is_self = bool((event.get("organizer") or {}).get("self"))
     if own is not None:
         response = _GOOGLE_RESPONSES.get(str(own.get("responseStatus")), "needs_action")
     else:
-        response = "accepted" if organizer_is_self or not attendees else "needs_action"
-    others = sum(1 for a in attendees if not a.get("self") and not a.get("resource"))
+        response = "accepted" if organizer_is_self or not listed else "needs_action"
     if event.get("attendeesOmitted"):  # only the person is listed; others exist
         others = max(others, 1)
     return _observed(
-        provider,
-        event_id,
+        key,
         tag,
         (_moment(event.get("start")), _moment(event.get("end"))),
         others + 1,
@@ -298,7 +322,7 @@ def from_graph(provider: str, event: Mapping[str, Any]) -> Change:
         return Cancelled(key, CANCELLED, tag)
     declined = (event.get("responseStatus") or {}).get("response") == "declined"
     if event.get("showAs") == "oof" and not declined:
-        return _away(provider, event_id, tag, event)
+        return _away(key, tag, event)
     if event.get("isAllDay"):
         return Cancelled(key, CANCELLED, tag, "all_day")
     show_as = str(event.get("showAs") or "busy")
@@ -310,11 +334,10 @@ def from_graph(provider: str, event: Mapping[str, Any]) -> Change:
     people = 1 + sum(
         1
         for a in event.get("attendees") or []
-        if isinstance(a, Mapping) and a.get("type") != "resource"
+        if (type(a) is dict or isinstance(a, Mapping)) and a.get("type") != "resource"
     )
     return _observed(
-        provider,
-        event_id,
+        key,
         tag,
         (_moment(event.get("start"), graph=True), _moment(event.get("end"), graph=True)),
         people,

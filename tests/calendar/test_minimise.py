@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -14,6 +14,7 @@ from shared.calendar.minimise import (
     from_google,
     from_graph,
     meeting_key,
+    observed_version,
     version_of,
 )
 
@@ -129,3 +130,24 @@ def test_a_graph_event_counts_the_organizer_not_rooms_and_reads_seven_fraction_d
         "accepted",
         False,
     )
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 0, tzinfo=UTC),
+        datetime(2026, 11, 10, 14, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 11, 10, 14, tzinfo=timezone(timedelta(hours=14))),
+        datetime(2026, 11, 10, 14, tzinfo=timezone(timedelta(hours=-12))),
+    ],
+)
+@pytest.mark.parametrize("people", [2, 401])
+def test_theobserved_version_is_the_one_the_log_recomputes(start, people):
+    end = start + timedelta(minutes=30)
+    facts = {"start": start, "end": end, "attendee_count": people, "organizer_is_self": True,
+             "response_status": "tentative", "recurring": False}  # fmt: skip
+    direct = observed_version(start, end, people, True, "tentative", False)
+    assert direct == version_of(facts)
+    as_text = {**facts, "start": start.isoformat(), "end": end.isoformat()}
+    assert direct == version_of(as_text)  # as a MeetingObserved holds it
