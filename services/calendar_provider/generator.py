@@ -13,7 +13,6 @@ import hashlib
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
 from typing import Any
 
 TOPICS = (
@@ -34,6 +33,20 @@ class Attendee:
     response: str = "accepted"  # accepted | tentative | declined | needsAction
     organizer: bool = False
     resource: bool = False  # a meeting room, not a person
+
+    @property
+    def google(self) -> dict[str, Any]:
+        """Its entry in a Google event's ``attendees`` as another person's calendar lists
+        it; made once and shared by every listing (never to be changed)."""
+        found: dict[str, Any] | None = self.__dict__.get("_google")
+        if found is None:  # (functools.cached_property takes a lock per class on each miss)
+            found = {"email": self.email, "responseStatus": self.response}
+            if self.organizer:
+                found["organizer"] = True
+            if self.resource:
+                found["resource"] = True
+            self.__dict__["_google"] = found
+        return found
 
 
 @dataclass(frozen=True)
@@ -58,12 +71,15 @@ class Meeting:
     original_start: datetime | None = None  # an instance of a series moved from its slot
     updated: datetime | None = None  # last modification (generated ones: before the window)
 
-    @cached_property
+    @property
     def etag(self) -> str:
-        digest = hashlib.sha256(
-            f"{self.id}|{self.revision}|{self.start}|{self.end}|{self.status}".encode()
-        )
-        return f'"{int(digest.hexdigest()[:12], 16)}"'
+        found: str | None = self.__dict__.get("_etag")
+        if found is None:  # once per meeting, without cached_property's lock
+            digest = hashlib.sha256(
+                f"{self.id}|{self.revision}|{self.start}|{self.end}|{self.status}".encode()
+            )
+            found = self.__dict__["_etag"] = f'"{int(digest.hexdigest()[:12], 16)}"'
+        return found
 
     def moved(self, start: datetime, end: datetime) -> Meeting:
         original = self.original_start or (self.start if self.series_id else None)

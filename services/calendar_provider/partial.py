@@ -102,16 +102,26 @@ def compile_fields(tree: Selection | None) -> Callable[[Any], Any]:
     whole = tuple(k for k, sub in tree.items() if sub is None)
     nested = tuple((k, compile_fields(sub)) for k, sub in tree.items() if sub is not None)
 
-    def pick(value: Any) -> Any:
-        if isinstance(value, list):
-            return [pick(v) for v in value]
-        if not isinstance(value, dict):
-            return value
+    def pick_dict(value: dict[str, Any]) -> dict[str, Any]:
         kept = {k: value[k] for k in whole if k in value}
         for k, inner in nested:
             if k in value:
                 kept[k] = inner(value[k])
         return kept
+
+    def pick_leaves(value: dict[str, Any]) -> dict[str, Any]:
+        return {k: value[k] for k in whole if k in value}
+
+    one = pick_dict if nested else pick_leaves
+
+    def pick(value: Any) -> Any:
+        if type(value) is dict:
+            return one(value)
+        if isinstance(value, list):  # a town hall's attendees: hundreds of entries
+            return [one(v) if type(v) is dict else pick(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        return one(value)
 
     return pick
 

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from services.calendar_provider.generator import Meeting
+from services.calendar_provider.generator import Attendee, Meeting
 
 _GRAPH_RESPONSES = {
     "accepted": "accepted",
@@ -97,10 +97,10 @@ def google_event(meeting: Meeting, me: str) -> dict[str, Any]:
     return event
 
 
-def _google_attendee(a: Any, me: str) -> dict[str, Any]:
-    found: dict[str, Any] = {"email": a.email, "responseStatus": a.response}
-    if a.email == me:
-        found["self"] = True
+def _google_attendee(a: Attendee, me: str) -> dict[str, Any]:
+    if a.email != me:
+        return a.google  # shared: the listing is only serialised, never changed
+    found: dict[str, Any] = {"email": a.email, "responseStatus": a.response, "self": True}
     if a.organizer:
         found["organizer"] = True
     if a.resource:
