@@ -250,7 +250,8 @@ def _section(
     ]
     method = f"""How it is measured: the local provider runs as its own process
 (`compound calendar-provider`) and serves {WEEKS} weeks of generated meetings per person;
-{PEOPLE} people get real OAuth tokens from it (authorization code with PKCE). The first sync
+{PEOPLE} people get real OAuth tokens from it (authorization code with PKCE), and it generates
+their calendars then (outside the timing: a real provider has them stored). The first sync
 runs every connection through `CalendarSync.sync` on {THREADS} threads (as the worker does),
 over HTTP with pages of 250 events; the rate is the events appended to the log over the
 wall-clock time of the whole phase. Each incremental sync follows a move of one meeting
