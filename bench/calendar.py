@@ -21,6 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psutil
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
@@ -169,10 +170,13 @@ def run(ctx: Context) -> Section:
             timings["connect"] = time.perf_counter() - phase
             _progress(f"{PEOPLE} connections over OAuth; first sync with {THREADS} threads")
 
+            processes = [psutil.Process(), psutil.Process(provider.process.pid)]
+            cpu_before = [_cpu(p) for p in processes]
             phase = time.perf_counter()
             with ThreadPoolExecutor(THREADS) as pool:
                 reports = list(pool.map(sync.sync, ids))
             first_seconds = time.perf_counter() - phase
+            cpu = [_cpu(p) - before for p, before in zip(processes, cpu_before, strict=True)]
             timings["first sync"] = first_seconds
             appended = sum(r.observed + r.cancelled for r in reports)
             rate = appended / first_seconds
@@ -216,7 +220,14 @@ def run(ctx: Context) -> Section:
         finally:
             provider.stop()
             engine.dispose()
-    return _section(ctx, appended, first_seconds, rate, latencies, timings)
+    per_event = [seconds / max(appended, 1) for seconds in cpu]
+    return _section(ctx, appended, first_seconds, rate, latencies, timings, per_event)
+
+
+def _cpu(process: psutil.Process) -> float:
+    """User and system CPU seconds of ``process`` (all its threads) so far."""
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
 def _progress(message: str) -> None:
@@ -230,6 +241,7 @@ def _section(
     rate: float,
     latencies: list[float],
     timings: dict[str, float],
+    cpu_per_event: list[float],
 ) -> Section:
     incremental = median(latencies)
     rate_ok = rate >= TARGET_RATE
@@ -247,6 +259,12 @@ def _section(
             f"<= {TARGET_INCREMENTAL_S * 1000:.0f} ms",
             verdict(incremental_ok),
         ),
+        (
+            "CPU per appended event, first sync: this process / the provider",
+            " / ".join(f"{seconds * 1e6:.0f} µs" for seconds in cpu_per_event),
+            "(for ratios on a loaded machine)",
+            "",
+        ),
     ]
     method = f"""How it is measured: the local provider runs as its own process
 (`compound calendar-provider`) and serves {WEEKS} weeks of generated meetings per person;
@@ -254,15 +272,20 @@ def _section(
 their calendars then (outside the timing: a real provider has them stored). The first sync
 runs every connection through `CalendarSync.sync` on {THREADS} threads (as the worker does),
 over HTTP with pages of 250 events; the rate is the events appended to the log over the
-wall-clock time of the whole phase. Each incremental sync follows a move of one meeting
-through the provider's admin API and is timed from the call to its return (one HTTP page,
-one transaction)."""
+wall-clock time of the whole phase; the CPU per event is the user and system time of the
+syncing process (all its threads) and of the provider over that phase. Each incremental
+sync follows a move of one meeting through the provider's admin API and is timed from the
+call to its return (one HTTP page, one transaction)."""
     raw = {
         "first_sync_events": appended,
         "first_sync_seconds": seconds,
         "first_sync_events_per_s": rate,
         "incremental_seconds": latencies,
         "phase_seconds": timings,
+        "first_sync_cpu_seconds_per_event": {
+            "sync": cpu_per_event[0],
+            "provider": cpu_per_event[1],
+        },
     }
     return Section.build(
         TITLE,
