@@ -48,6 +48,7 @@ def worker(processes: int, threads: int | None) -> None:
         "workers.actors",
         "workers.calendar",
         "workers.slack",
+        "workers.msteams",
         "--processes",
         str(processes),
         "--threads",
