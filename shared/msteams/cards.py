@@ -14,6 +14,7 @@ from typing import Any
 from shared.chat.messages import FeedbackClick
 from shared.chat.modal import ACTION, AUDIENCE_LABELS, MINUTES_MAX, NOTE_MAX, LoggedAction
 from shared.chat.modal import read_submission as read_modal
+from shared.domain.nudges import MAX_NUDGES
 from shared.domain.tactics import AUDIENCES, TACTICS
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -171,3 +172,45 @@ def link_card(url: str) -> dict[str, Any]:
         [_text(text)], [{"type": "Action.OpenUrl", "title": "Link your account", "url": url}]
     )
     return message(text, card)
+
+
+def _nudges(nudges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {
+            "type": "Container",
+            "items": [
+                _text(str(n["suggestion"]), weight="Bolder"),
+                _text(f"Why: {n['because']}."),
+                _text(f"From the playbook: {n['step']}", isSubtle=True),
+            ],
+        }
+        for n in nudges[:MAX_NUDGES]
+    ]
+
+
+def digest_card(digest: dict[str, Any], portal_url: str, pulse: bool) -> dict[str, Any]:
+    """The weekly digest (as :func:`shared.chat.digest_message.digest_message` says it): the
+    person's own nudges, a manager's teams' nudges, the pulse reminder.
+
+    Parameters:
+        digest: as :func:`shared.projections.digests.digest_for` builds it.
+        portal_url: the portal's public address (no trailing slash).
+        pulse: whether to remind the person of their team's pulse.
+    """
+    week = str(digest["week"])
+    own: list[dict[str, Any]] = list(digest.get("nudges") or [])
+    body = [_text(f"Your Compound week {week}", weight="Bolder", size="Medium"), *_nudges(own)]
+    if not own:
+        body.append(_text("No nudge this week."))
+    for team in digest.get("teams") or []:
+        body.append(_text(f"Team {team['name']}", weight="Bolder"))
+        body.extend(_nudges(list(team["nudges"])))
+    actions = []
+    if pulse:
+        body.append(_text("This week's pulse takes a minute (anonymous)."))
+        actions.append(
+            {"type": "Action.OpenUrl", "title": "Answer the pulse", "url": f"{portal_url}/pulse"}
+        )
+    body.append(_text("Only you see this message.", size="Small", isSubtle=True))
+    first = own[0]["suggestion"] if own else "no nudge this week"
+    return message(f"Your Compound week {week}: {first}"[:3000], attachment(body, actions))

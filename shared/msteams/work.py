@@ -23,6 +23,7 @@ from shared.domain.verification import Witness
 from shared.eventlog import AppendContext
 from shared.msteams.cards import (
     LOG,
+    digest_card,
     feedback_card,
     link_card,
     log_card,
@@ -31,6 +32,7 @@ from shared.msteams.cards import (
     read_log,
 )
 from shared.msteams.connector import Connector
+from shared.msteams.digests import TeamsDigests
 from shared.msteams.link_tokens import LinkRequest, link_token
 from shared.msteams.links import ConversationRef, TeamsLinks
 
@@ -185,3 +187,26 @@ class TeamsWork:
             ref = self.links.conversation_of(link)
             if link.tenant_id == tenant_id and ref is not None:
                 self.say(ref, feedback_card(name, asked.data["question"], owner, request_id))
+
+    def _digest(self, payload: dict[str, Any]) -> None:
+        """The weekly digest, once: under the claim of its row (shared/msteams/digests.py),
+        in the person's personal conversation with the bot. A 429 is waited out; a failure
+        leaves it queued."""
+        person_id, week = uuid.UUID(payload["person_id"]), str(payload["week"])
+        with TeamsDigests(self.links.store).claim(person_id, week) as claim:
+            if claim is None:  # sent, dropped, or in another worker's hands
+                return
+            ref = next(
+                (
+                    found
+                    for link in self.links.links_of_person(person_id)
+                    if link.tenant_id == claim.tenant_id
+                    and (found := self.links.conversation_of(link)) is not None
+                ),
+                None,
+            )
+            if ref is None:  # unlinked since it was queued
+                claim.done("dropped")
+                return
+            self.say(ref, digest_card(claim.digest, self.public_url, claim.answers_pulse()))
+            claim.done()

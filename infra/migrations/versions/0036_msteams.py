@@ -41,9 +41,21 @@ def upgrade() -> None:
             updated_at       timestamptz NOT NULL DEFAULT now(),
             PRIMARY KEY (aad_tenant_id, aad_object_id)
         );
+        CREATE TABLE IF NOT EXISTS msteams_digest_sends (
+            person_id  uuid        NOT NULL,
+            week       text        NOT NULL,
+            tenant_id  uuid        NOT NULL,
+            status     text        NOT NULL DEFAULT 'queued'
+                                   CHECK (status IN ('queued', 'sent', 'dropped')),
+            queued_at  timestamptz NOT NULL DEFAULT now(),
+            sent_at    timestamptz,
+            PRIMARY KEY (person_id, week)
+        );
+        CREATE INDEX IF NOT EXISTS msteams_digest_sends_queued
+            ON msteams_digest_sends (queued_at) WHERE status = 'queued';
         """
     )
 
 
 def downgrade() -> None:
-    op.execute("DROP TABLE IF EXISTS msteams_conversations, msteams_links;")
+    op.execute("DROP TABLE IF EXISTS msteams_digest_sends, msteams_conversations, msteams_links;")
