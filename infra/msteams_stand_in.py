@@ -288,6 +288,10 @@ def create_stand_in(
         with state.lock:
             return jsonify({"sent": list(state.sent), "rate_limited": state.rate_limited})
 
+    if bot_url:
+        from infra.msteams_demo import add_demo
+
+        add_demo(app, state)
     return app
 
 

@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from infra.msteams_stand_in import ConnectorState, Limit, create_stand_in
+from infra.msteams_stand_in import DEMO_TENANT, ConnectorState, Limit, create_stand_in
 from services.gateway.resources import Resources
 from shared.commands import JournalCommands
 from shared.eventlog import EventStore, RecordedEvent
@@ -193,3 +194,33 @@ def _link_url(sent: dict[str, Any]) -> str:
 def world(teams_app: Flask, store: EventStore, stand_in: LiveServer) -> TeamsWorld:
     """An organisation of its own, with an Azure AD tenant of its own."""
     return TeamsWorld(teams_app, store, make_org(store), stand_in, str(uuid.uuid4()))
+
+
+@contextmanager
+def demo_world(settings: Settings, store: EventStore) -> Iterator[tuple[TeamsWorld, str]]:
+    """A live gateway and a stand-in with its demo page, each pointing at the other, and an
+    organisation. Yields the world and the stand-in's URL."""
+    from services.gateway import create_app
+
+    stand_in_port, gateway_port = free_port(), free_port()
+    app = create_app(
+        {
+            "COMPOUND_SETTINGS": replace(
+                settings,
+                msteams=teams_settings(f"http://127.0.0.1:{stand_in_port}"),
+                public_url=f"http://127.0.0.1:{gateway_port}",
+            ),
+            "RATELIMIT_ENABLED": False,
+            "RATELIMIT_KEY_PREFIX": f"demo-{uuid.uuid4().hex}",
+        }
+    )
+    gateway = LiveServer(app, gateway_port)
+    demo = create_stand_in(APP_ID, APP_PASSWORD, bot_url=f"{gateway.url}/msteams/messages")
+    stand_in = LiveServer(demo, stand_in_port)
+    world = TeamsWorld(app, store, make_org(store), stand_in, DEMO_TENANT)
+    try:
+        yield world, stand_in.url
+    finally:
+        stand_in.stop()
+        gateway.stop()
+        app.extensions["compound"].close()
