@@ -48,12 +48,12 @@ from services.gateway.feedback import feedback_token
 from shared import sessions
 from shared.calendar.settings import CalendarSettings
 from shared.chat.settings import SlackSettings
-from shared.msteams.settings import TeamsSettings
 from shared.commands import Actor, JournalCommands, OrganizationCommands
 from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
+from shared.msteams.settings import TeamsSettings
 from shared.sessions import Lifetimes
 from shared.settings import Settings
 from tests.conftest import TEST_SECRET
