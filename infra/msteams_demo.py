@@ -12,7 +12,8 @@ import uuid
 from typing import Any
 
 import orjson
-from flask import Flask, Response, redirect, render_template_string, request, url_for
+from flask import Flask, redirect, render_template_string, request, url_for
+from werkzeug.wrappers import Response
 
 from infra.msteams_stand_in import DEMO_TENANT, ConnectorState, deliver
 
