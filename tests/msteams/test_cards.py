@@ -168,3 +168,24 @@ def test_unlinking_from_teams_and_from_the_portal(world: TeamsWorld):
     world.say(again, value=GOOD)
     world.drain()
     assert world.events(("MicroActionLogged",)) == []
+
+
+def test_erasure_forgets_the_link_and_the_conversation(world: TeamsWorld):
+    from shared.commands import Actor, OrganizationCommands
+    from shared.eventlog.events_msteams import link_stream
+    from shared.msteams.links import TeamsLinks
+
+    aad = world.link("payments-1")
+    headers = world.org.headers(world.app.test_client(), "payments-1")
+    exported = world.app.test_client().get("/api/v1/me/export", headers=headers)
+    assert f'"aad_object_id": "{aad}"' in exported.get_data(as_text=True)
+    admin = Actor(tenant_id=world.org.tenant_id, person_id=world.org.admin, role="admin")
+    OrganizationCommands(world.store).erase(admin, world.org.people["payments-1"])
+    assert TeamsLinks(world.store).link_of(world.aad_tenant_id, aad) is None
+    with world.store.engine.connect() as db:
+        left = db.exec_driver_sql(
+            "SELECT count(*) FROM msteams_conversations WHERE aad_object_id = %s", (aad,)
+        ).scalar_one()
+    assert left == 0
+    linked = world.store.read_stream(link_stream(world.org.people["payments-1"]))
+    assert linked[0].data["aad_object_id"] != aad  # shredded with the key
