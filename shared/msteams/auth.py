@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+import jwt
 from botframework.connector.auth import (
     AuthenticationConstants,
     ChannelValidation,
@@ -25,6 +29,29 @@ from botframework.connector.auth import (
 )
 
 log = logging.getLogger("compound.msteams")
+REFRESH_SECONDS = 5 * 60
+"""The keys are fetched again for a key id they do not list, at most this often per metadata
+URL (the SDK's cache keeps them a day, and its lookup of an unknown key raises before its own
+hourly refresh: a key rotated in would be refused for up to a day)."""
+_refreshed: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def _refresh_for_unknown_key(auth_header: str, openid_url: str) -> None:
+    """Let the SDK fetch the keys again when the token names a key its cache does not hold."""
+    try:
+        kid = jwt.get_unverified_header(auth_header.partition(" ")[2]).get("kid")
+    except jwt.PyJWTError:
+        return
+    metadata = JwtTokenExtractor.get_open_id_metadata(openid_url)
+    if not kid or not metadata.keys or any(k.get("kid") == kid for k in metadata.keys):
+        return
+    with _lock:
+        now = time.monotonic()
+        if now - _refreshed.get(openid_url, -REFRESH_SECONDS) < REFRESH_SECONDS:
+            return
+        _refreshed[openid_url] = now
+        metadata.last_updated = datetime.min  # the next lookup fetches the keys again
 
 
 @dataclass(frozen=True)
@@ -73,6 +100,7 @@ def check_activity(
     if not auth_header or not app_id:
         return Verdict(False, "token")
     try:
+        _refresh_for_unknown_key(auth_header, openid_url)
         asyncio.run(_identity(auth_header, activity, app_id, openid_url))
     except Exception as err:  # the SDK raises bare Exceptions, PyJWT's and PermissionErrors
         log.warning("teams activity refused: %s: %s", type(err).__name__, err)

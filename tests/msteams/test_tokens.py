@@ -92,3 +92,35 @@ def test_channels_and_group_chats_are_not_served(world: TeamsWorld) -> None:
     activity["conversation"]["conversationType"] = "channel"
     assert world.post(activity).status_code == 200
     assert queued(world) == 0
+
+
+def test_a_rotated_key_is_fetched_again_and_a_forged_kid_not_at_once(
+    world: TeamsWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Bot Framework rotates its keys: a token under a key the cached JWKS does not list
+    makes the keys be fetched again (at most every five minutes), then it is accepted."""
+    import shared.msteams.auth as auth
+
+    activity = world.activity(world.add_user("x@elsewhere.test"), text="hello")
+    assert world.post(activity).status_code == 200  # the keys are cached now
+    monkeypatch.setattr(auth, "_refreshed", {})
+    state = world.state
+    old = (state.key, state.kid)
+    try:
+        with state.lock:
+            state.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            state.kid = "rotated-" + state.kid
+        rotated = world.activity(activity["from"]["aadObjectId"], text="again")
+        assert world.post(rotated).status_code == 200
+        assert queued(world) == 2
+        with state.lock:
+            state.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            state.kid = "again-" + state.kid
+        soon = world.activity(activity["from"]["aadObjectId"], text="soon")
+        assert world.post(soon).status_code == 401  # not fetched again within five minutes
+        assert queued(world) == 0
+    finally:
+        with state.lock:
+            state.key, state.kid = old
+        monkeypatch.setattr(auth, "_refreshed", {})
+        assert world.post(world.activity(activity["from"]["aadObjectId"])).status_code == 200
