@@ -174,3 +174,32 @@ def test_a_digest_to_1000_people_through_429s_is_neither_lost_nor_doubled(
             ).all()
         )
     assert statuses == {"sent": len(thousand)}
+
+
+def test_a_teams_nudges_reach_its_manager_alone(world: TeamsWorld):
+    now = a_monday()
+    week = iso_week_of(now - timedelta(weeks=1))
+    manager, employee = world.link("platform-manager"), world.link("platform-1")
+    nudge = {"suggestion": "Share one decision in the open", "because": "few saw the work",
+             "step": "Post the why of one decision"}  # fmt: skip
+    rows = {
+        "platform-manager": {"week": week, "nudges": [],
+                             "teams": [{"name": "Platform", "nudges": [nudge]}]},
+        "platform-1": {"week": week, "nudges": [], "teams": []},
+    }  # fmt: skip
+    with world.store.engine.begin() as conn:
+        for who, digest in rows.items():
+            conn.exec_driver_sql(
+                "INSERT INTO weekly_digests (tenant_id, person_id, week, digest) "
+                "VALUES (%s, %s, %s, %s::jsonb)",
+                (world.org.tenant_id, world.org.people[who], week, json.dumps(digest)),
+            )
+    assert queue(world, now)[0] == 2
+    world.drain()
+    cards = {
+        s["aad_object_id"]: json.dumps(s["activity"]["attachments"][0]["content"])
+        for s in digests_sent(world)
+        if s["aad_object_id"] in (manager, employee)
+    }
+    assert "Team Platform" in cards[manager] and "Share one decision" in cards[manager]
+    assert "Team Platform" not in cards[employee] and "Share one decision" not in cards[employee]
