@@ -16,7 +16,7 @@ from services.cli.processes import (
     slack_stand_in,
     worker,
 )
-from services.cli.read_models import digests, projections, slack
+from services.cli.read_models import digests, msteams, projections, slack
 from services.cli.releases import releases
 from services.cli.scim import scim
 from services.cli.sso import sso
@@ -46,6 +46,7 @@ for command in (
     projections,
     digests,
     slack,
+    msteams,
     releases,
     sso,
     scim,
