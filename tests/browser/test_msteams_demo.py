@@ -28,6 +28,7 @@ def demo(
     with demo_world(settings, store) as (world, stand_in_url):
         work = world.work()
         monkeypatch.setattr(workers.msteams, "teams_work", lambda: work)
+        world.resources.broker.flush(TEAMS_QUEUE)  # no other test's work: it is ours alone
         worker = dramatiq.Worker(world.resources.broker, queues={TEAMS_QUEUE}, worker_threads=2)
         worker.start()
         try:

@@ -124,3 +124,4 @@ def test_a_rotated_key_is_fetched_again_and_a_forged_kid_not_at_once(
             state.key, state.kid = old
         monkeypatch.setattr(auth, "_refreshed", {})
         assert world.post(world.activity(activity["from"]["aadObjectId"])).status_code == 200
+        assert queued(world) == 1
