@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
+from infra.demo_msteams import msteams_environment
 from infra.demo_slack import slack_environment
 from infra.embedded import (
     EmbeddedPostgres,
@@ -141,6 +142,11 @@ class Supervisor:
                 self.env, s.data_dir, s.port, lambda path: _local_secret(path, new_secret)
             )
         )
+        self.env.update(
+            msteams_environment(
+                self.env, s.data_dir, s.port, lambda path: _local_secret(path, new_secret)
+            )
+        )
         provider_port = int(self.env["COMPOUND_CALENDAR_PROVIDER_PORT"])
         if not port_is_free(provider_port):
             raise StartupError(
@@ -190,6 +196,11 @@ class Supervisor:
                 "slack-stand-in",  # the Slack Web API stand-in (docs/chat.md)
                 [sys.executable, "-m", "services.cli", "slack-stand-in"],
                 ready_url=f"http://127.0.0.1:{self.env['COMPOUND_SLACK_STAND_IN_PORT']}/healthz",
+            ),
+            AppProcess(
+                "msteams-stand-in",  # the Bot Framework connector stand-in (docs/chat.md)
+                [sys.executable, "-m", "services.cli", "msteams-stand-in"],
+                ready_url=f"http://127.0.0.1:{self.env['COMPOUND_MSTEAMS_STAND_IN_PORT']}/healthz",
             ),
         ]
         for app in self.apps:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from shared.calendar.settings import CalendarSettings, CalendarSettingsError
 from shared.chat.settings import SlackSettings
+from shared.msteams.settings import TeamsSettings
 
 DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 
@@ -111,6 +112,13 @@ def _slack(env: dict[str, str]) -> SlackSettings:
         raise SettingsError(str(err)) from None
 
 
+def _msteams(env: dict[str, str]) -> TeamsSettings:
+    try:
+        return TeamsSettings.from_env(env)
+    except ValueError as err:
+        raise SettingsError(str(err)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     """Process settings; build with :meth:`from_env` or directly in tests."""
@@ -162,6 +170,8 @@ class Settings:
     """The differential-privacy budget of one team-week's release (docs/privacy.md)."""
     slack: SlackSettings = field(default_factory=SlackSettings)
     """The Slack app and the Web API it talks to (docs/chat.md)."""
+    msteams: TeamsSettings = field(default_factory=TeamsSettings)
+    """The Microsoft Teams bot and the Bot Framework it talks to (docs/chat.md)."""
     session_idle_minutes: int = 120
     """A portal session not used for this long ends (shared/sessions.py)."""
     session_max_hours: int = 24 * 7
@@ -215,6 +225,7 @@ class Settings:
             release_grace_hours=_int(env, "COMPOUND_RELEASE_GRACE_HOURS", 24),
             privacy_epsilon=_float(env, "COMPOUND_PRIVACY_EPSILON", 10.0),
             slack=_slack(env),
+            msteams=_msteams(env),
             session_idle_minutes=_int(env, "COMPOUND_SESSION_IDLE_MINUTES", 120, minimum=1),
             session_max_hours=_int(env, "COMPOUND_SESSION_MAX_HOURS", 24 * 7, minimum=1),
             sso_clock_skew_seconds=_int(env, "COMPOUND_SSO_CLOCK_SKEW_SECONDS", 60),

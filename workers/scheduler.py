@@ -121,6 +121,22 @@ def slack_digests(engine: Engine, settings: Settings, now: datetime | None = Non
     return queued
 
 
+def msteams_digests(engine: Engine, settings: Settings, now: datetime | None = None) -> int:
+    """Queue the weekly digests now due in Teams and send again those queued long ago and
+    still unsent (shared/msteams/digests.py); returns how many were queued. Nothing without
+    the Teams bot (no app id)."""
+    if not settings.msteams.enabled:
+        return 0
+    from shared.msteams.digests import TeamsDigests
+    from shared.msteams.jobs import send_task
+
+    digests = TeamsDigests(bootstrap.event_store(settings, shared_engine=engine))
+    queued, again = digests.queue(now or datetime.now(UTC), lambda task: send_task("digest", task))
+    if queued or again:
+        log.info("teams digests queued: %d, sent again: %d", queued, again)
+    return queued
+
+
 def close_pulse_periods(engine: Engine, settings: Settings) -> tuple[int, int]:
     """Close every pulse period that has ended: its waiting answers enter the log in shuffled
     batches and its key is destroyed (shared/pulses/vault.py). Returns (periods, answers)."""
@@ -229,6 +245,14 @@ def jobs(settings: Settings) -> list[Job]:
             SLACK_DIGEST_CHECK_SECONDS,
             120,
             first_run=timedelta(seconds=45),
+            args=(settings,),
+        ),
+        Job(
+            "msteams_digests",
+            msteams_digests,
+            SLACK_DIGEST_CHECK_SECONDS,
+            120,
+            first_run=timedelta(seconds=50),
             args=(settings,),
         ),
         Job(

@@ -8,8 +8,15 @@ import click
 
 from services.cli.data import db, directory, events, keys, seed
 from services.cli.people import teams, users
-from services.cli.processes import calendar_provider, run, scheduler, slack_stand_in, worker
-from services.cli.read_models import digests, projections, slack
+from services.cli.processes import (
+    calendar_provider,
+    msteams_stand_in,
+    run,
+    scheduler,
+    slack_stand_in,
+    worker,
+)
+from services.cli.read_models import digests, msteams, projections, slack
 from services.cli.releases import releases
 from services.cli.scim import scim
 from services.cli.sso import sso
@@ -34,10 +41,12 @@ for command in (
     worker,
     calendar_provider,
     slack_stand_in,
+    msteams_stand_in,
     scheduler,
     projections,
     digests,
     slack,
+    msteams,
     releases,
     sso,
     scim,

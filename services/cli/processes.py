@@ -48,6 +48,7 @@ def worker(processes: int, threads: int | None) -> None:
         "workers.actors",
         "workers.calendar",
         "workers.slack",
+        "workers.msteams",
         "--processes",
         str(processes),
         "--threads",
@@ -116,3 +117,29 @@ def scheduler() -> None:
     settings = cli_settings()
     os.environ.setdefault("REDIS_URL", settings.redis_url or "")
     run_scheduler(settings)
+
+
+@click.command("msteams-stand-in")
+@click.option("--port", type=int, help="Port (default COMPOUND_MSTEAMS_STAND_IN_PORT or 8031).")
+def msteams_stand_in(port: int | None) -> None:
+    """Run the local Bot Framework connector stand-in for the Teams bot (docs/chat.md)."""
+    import logging
+
+    from werkzeug.serving import make_server
+
+    from infra.msteams_stand_in import create_stand_in
+
+    settings = Settings.from_env()
+    teams = settings.msteams
+    app = create_stand_in(
+        teams.app_id or "compound",
+        teams.app_password or "",
+        bot_url=f"http://127.0.0.1:{settings.port}/msteams/messages",  # the demo page's bot
+    )
+    host = os.environ.get("HOST") or "127.0.0.1"
+    server = make_server(host, port or teams.stand_in_port, app, threaded=True)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+    click.echo(f"Teams connector stand-in at http://{host}:{server.server_port}")
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()

@@ -253,3 +253,18 @@ def slack_rebuild() -> None:
     links, times = rebuild(store)
     click.echo(f"slack links: {links}, digest times: {times}")
     store.engine.dispose()
+
+
+@click.group()
+def msteams() -> None:
+    """The Teams bot's tables (docs/chat.md)."""
+
+
+@msteams.command("rebuild")
+def msteams_rebuild() -> None:
+    """Rebuild Teams account links from the event log."""
+    from shared.msteams.rebuild import rebuild
+
+    store = open_store(cli_settings())
+    click.echo(f"teams links: {rebuild(store)}")
+    store.engine.dispose()

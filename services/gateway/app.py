@@ -21,6 +21,7 @@ from services.gateway import (
     logs,
     mailbox,
     metrics,
+    msteams,
     portal,
     problems,
     reset,
@@ -87,6 +88,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     calendar.init_app(app)
     mailbox.init_app(app)
     slack.init_app(app)
+    msteams.init_app(app)
     scim.init_app(app)
     health.init_app(app)
     metrics.init_app(app)

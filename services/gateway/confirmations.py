@@ -20,6 +20,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.gateway.links import public_url_for
+from services.gateway.msteams.notify import offer_in_teams
 from services.gateway.resources import resources
 from services.gateway.slack.notify import offer_in_slack
 from shared.commands.journal_core import Written
@@ -173,6 +174,7 @@ def announce(kind: str, written: Written, page: dict[str, Any], what: str) -> st
         return None
     mail_party(kind, found[0], page, what)
     offer_in_slack(kind, found[0])
+    offer_in_teams(kind, found[0])
     return page_link(kind, **page)
 
 

@@ -23,6 +23,7 @@ from shared.directory import Person, TeamMember
 from shared.domain.errors import Conflict, InvalidInput
 from shared.domain.working_hours import time_zones
 from shared.eventlog import NewEvent
+from shared.msteams.links import forget_person as forget_teams_links
 from shared.security import hash_password
 
 BATCH_NAMESPACE = uuid.UUID("6c0d9f7e-3b1a-4f0e-9a51-2f0a3c7d1b42")
@@ -327,6 +328,7 @@ class PeopleCommands(OrganizationCore):
                 return  # erasing twice changes nothing and records nothing
             self.store.keyring.erase(conn, actor.tenant_id, person_id)
             forget_slack_links(conn, person_id)
+            forget_teams_links(conn, person_id)
             sessions.forget_person(conn, person_id)
             append(
                 self.store,

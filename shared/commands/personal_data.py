@@ -18,7 +18,14 @@ from shared.commands.base import Actor
 from shared.domain.errors import Forbidden
 from shared.eventlog import EventStore, RecordedEvent
 
-STREAMS = ("person-{id}", "journal-{id}", "calendar-{id}", "slack-person-{id}", "sso-identity-{id}")
+STREAMS = (
+    "person-{id}",
+    "journal-{id}",
+    "calendar-{id}",
+    "slack-person-{id}",
+    "msteams-person-{id}",
+    "sso-identity-{id}",
+)
 SECRET_FIELDS = frozenset({"token_hash", "password_hash"})
 CSV_COLUMNS = ("position", "stream", "type", "occurred_at", "recorded_at")
 

@@ -18,6 +18,7 @@ from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_calendar import CALENDAR_EVENTS, CALENDAR_RULES
 from shared.eventlog.events_chat import CHAT_EVENTS
 from shared.eventlog.events_credentials import CREDENTIAL_EVENTS
+from shared.eventlog.events_msteams import MSTEAMS_EVENTS
 from shared.eventlog.events_provisioning import PROVISIONING_EVENTS
 from shared.eventlog.events_releases import RELEASE_EVENTS
 from shared.eventlog.events_second_factor import SECOND_FACTOR_EVENTS
@@ -364,6 +365,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     *RELEASE_EVENTS,
     *SECOND_FACTOR_EVENTS,
     *CHAT_EVENTS,
+    *MSTEAMS_EVENTS,
     *SSO_EVENTS,
     *PROVISIONING_EVENTS,
 ]

@@ -53,6 +53,7 @@ from shared.commands.absences import declare_absence
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.eventlog.events import PULSE_ITEMS
+from shared.msteams.settings import TeamsSettings
 from shared.sessions import Lifetimes
 from shared.settings import Settings
 from tests.conftest import TEST_SECRET
@@ -175,6 +176,11 @@ def _text(response: Any) -> str:
     return str(response.get_data(as_text=True))
 
 
+MATRIX_TEAMS = TeamsSettings(  # activities without the Bot Framework's token are refused
+    app_id="matrix", openid_url="http://127.0.0.1:9/openid", token_url="http://127.0.0.1:9/t"
+)
+
+
 @pytest.fixture(scope="module")
 def matrix_app(settings: Settings) -> Iterator[Flask]:
     """The gateway with a calendar provider configured (connect only redirects to it)."""
@@ -192,7 +198,9 @@ def matrix_app(settings: Settings) -> Iterator[Flask]:
     )
     app = create_app(
         {
-            "COMPOUND_SETTINGS": replace(settings, calendar=calendar, slack=slack),
+            "COMPOUND_SETTINGS": replace(
+                settings, calendar=calendar, slack=slack, msteams=MATRIX_TEAMS
+            ),
             "TESTING": True,
             "RATELIMIT_ENABLED": False,
             "SERVER_NAME": "compound.test",
@@ -460,6 +468,9 @@ JSON = {"Accept": "application/json"}
 SLACK_LINK = URLSafeTimedSerializer(TEST_SECRET, salt="slack-link").dumps(
     {"team": "T0MATRIX", "user": "U0MATRIX"}  # a workspace no organisation installed
 )
+TEAMS_LINK = URLSafeTimedSerializer(TEST_SECRET, salt="msteams-link").dumps(
+    {"tenant": "matrix", "object": "matrix", "email": "no-one@matrix.test", "name": "No one"}
+)
 
 REQUESTS: dict[tuple[str, str], Builder] = {
     # -- public --
@@ -580,6 +591,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/slack/commands"): form("POST", "/slack/commands", team_id="T0MATRIX"),
     ("POST", "/slack/interactivity"): form("POST", "/slack/interactivity", payload="{}"),
     ("POST", "/slack/events"): api("POST", "/slack/events", {"type": "url_verification"}),
+    # -- msteams --
+    ("GET", "/msteams"): get("/msteams"),
+    ("GET", "/msteams/link/<token>"): get(f"/msteams/link/{TEAMS_LINK}"),
+    ("POST", "/msteams/link/<token>"): form("POST", f"/msteams/link/{TEAMS_LINK}"),
+    ("POST", "/msteams/unlink"): form("POST", "/msteams/unlink", aad_object_id="matrix"),
+    ("POST", "/msteams/messages"): api("POST", "/msteams/messages", {"type": "message"}),
     # -- the admin console --
     ("GET", "/admin/"): get("/admin/"),
     ("GET", "/admin/people"): get("/admin/people"),

@@ -31,6 +31,9 @@ NO_SESSION_ROUTES = {
     ("POST", "/slack/commands"),
     ("POST", "/slack/interactivity"),
     ("POST", "/slack/events"),
+    # the Teams bot's messaging endpoint: the Bot Framework's token is the credential
+    # (tests/msteams/test_tokens.py)
+    ("POST", "/msteams/messages"),
     # SCIM: an identity provider's bearer token is the only credential (a session is ignored)
     *(
         (method, f"/scim/v2/{rule}")
