@@ -177,17 +177,24 @@ class PeopleCommands(OrganizationCore):
             owners = _email_owners(conn, [row.email for row in invitees])
             out: list[Invitation] = []
             appends: list[StreamAppend] = []
+            owners_now: set[str] = set()  # the addresses this batch invites
             for person_id, row in zip(ids, invitees, strict=True):
                 owner = owners.get(row.email.lower())
                 if person_id in known:
                     out.append(Invitation(person_id, row.email, replayed=True))
                 elif owner == actor.tenant_id:
                     ensure_email_free(conn, row.email)  # raises
+                elif row.email.lower() in owners_now:  # twice in the list
+                    raise Conflict(
+                        "this e-mail address already has an account",
+                        {"email": ["This e-mail address already has an account."]},
+                    )
                 elif owner is not None:
                     out.append(Invitation(person_id, row.email, registered_elsewhere=True))
                 else:
                     out.append(Invitation(person_id, row.email))
                     appends.append(_invited(person_id, row))
+                    owners_now.add(row.email.lower())
             if appends:  # one COPY, the directory brought up to date in the same transaction
                 results = self.store.append_batch_in(
                     conn, actor.tenant_id, appends, actor.context()
