@@ -42,7 +42,7 @@ from services.gateway.resources import resources
 from services.gateway.scopes import require_scope
 from services.gateway.throttle import LOGIN
 from shared import invitations
-from shared.commands import Actor
+from shared.commands import Actor, activity
 from shared.commands.second_factor import second_factor_of
 from shared.commands.settings import totp_required
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
@@ -358,10 +358,12 @@ def after_password(user: PortalUser, next_page: str) -> Any:
     return redirect(next_page)
 
 
-def complete_login(user: PortalUser) -> None:
-    """Log ``user`` in: the one call made once every factor has passed."""
+def complete_login(user: PortalUser, method: str = "password") -> None:
+    """Log ``user`` in: the one call made once every factor has passed (``method`` says
+    which, for the audit's ``SignedIn`` event)."""
     pending_login.clear()
     start_session(user)
+    activity.signed_in(resources().store, user.actor(), method)
 
 
 @bp.post("/logout")

@@ -181,7 +181,7 @@ def code() -> Any:
             form.code.errors = [too_many_codes(wait)]
             status, headers = 429, {"Retry-After": str(wait)}
         elif check_code(user.actor(), form.code.data or ""):
-            complete_login(user)
+            complete_login(user, "password+totp")
             return redirect(pending.next_page)
         else:
             form.code.errors = ["Wrong code: type the one your app shows now."]
@@ -213,7 +213,7 @@ def enrol_at_login() -> Any:
             pending_login.begin(user.person_id, pending.next_page, enrol=False)
             return redirect(url_for("second_factor.code"))
         else:
-            complete_login(user)
+            complete_login(user, "password+totp")
             page = render_template("auth/recovery_codes.html", codes=codes, next=pending.next_page)
             return page, 201
     elif request.method == "POST":

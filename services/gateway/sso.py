@@ -183,7 +183,7 @@ def callback() -> Any:
     user = load_person(person_id)
     if user is None:
         return _refused(oidc.SsoError("person not active", accounts.ENDED))
-    complete_login(user)  # the provider did the factors; a fresh cookie (no fixation)
+    complete_login(user, "sso")  # the provider did the factors; a fresh cookie (no fixation)
     session[SIGNED_IN_KEY] = {"o": str(connection.tenant_id), "h": raw}
     return redirect(note.get("next") or url_for("portal.index"))
 

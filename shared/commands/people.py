@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
-from shared import sessions
+from shared import directory, sessions
 from shared.chat.installations import forget_person as forget_slack_links
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import (
@@ -19,12 +19,47 @@ from shared.commands.organization_core import (
     find_team,
     require_admin,
 )
-from shared.directory import Person, TeamMember
+from shared.directory import Person, Team, TeamMember
 from shared.domain.errors import Conflict, InvalidInput
 from shared.domain.working_hours import time_zones
-from shared.eventlog import NewEvent
+from shared.eventlog import NewEvent, StreamAppend
 from shared.msteams.links import forget_person as forget_teams_links
 from shared.security import hash_password
+
+
+def _find_teams(conn: Connection, tenant_id: uuid.UUID, team_ids: set[uuid.UUID]) -> None:
+    """Raise NotFound unless every one of ``team_ids`` is a team of the organisation."""
+    found = set(
+        conn.execute(
+            select(Team.id).where(Team.tenant_id == tenant_id, Team.id.in_(team_ids))
+        ).scalars()
+    )
+    for team_id in sorted(team_ids - found):
+        find_team(conn, tenant_id, team_id)  # raises
+
+
+def _email_owners(conn: Connection, emails: list[str]) -> dict[str, uuid.UUID]:
+    """The organisation of each address that has an account (lower case), in one query
+    (``email_tenant`` for many)."""
+    lowered = sorted({e.lower() for e in emails})
+    rows = conn.execute(
+        select(func.lower(Person.email), Person.tenant_id).where(
+            func.lower(Person.email).in_(lowered)
+        )
+    ).all()
+    return {r[0]: r[1] for r in rows}
+
+
+def _invited(person_id: uuid.UUID, row: Invitee) -> StreamAppend:
+    data = {
+        "person_id": str(person_id),
+        "email": row.email,
+        "role": row.role,
+        "team_id": str(row.team_id) if row.team_id else None,
+        "display_name": row.display_name or None,
+    }
+    return StreamAppend(f"person-{person_id}", [NewEvent("PersonInvited", data)], 0)
+
 
 BATCH_NAMESPACE = uuid.UUID("6c0d9f7e-3b1a-4f0e-9a51-2f0a3c7d1b42")
 
@@ -132,42 +167,42 @@ class PeopleCommands(OrganizationCore):
             Conflict: someone of this organisation already has one of the addresses.
         """
         require_admin(actor)
-        out: list[Invitation] = []
+        ids = [batch_person_id(actor.tenant_id, batch_id, row.email) for row in invitees]
         with self.store.engine.begin() as conn:
-            for team_id in {i.team_id for i in invitees if i.team_id is not None}:
-                find_team(conn, actor.tenant_id, team_id)
-            for row in invitees:
-                out.append(self._invite_row(conn, actor, batch_id, row))
+            _find_teams(conn, actor.tenant_id, {i.team_id for i in invitees if i.team_id})
+            known = set(
+                conn.execute(
+                    select(Person.id).where(Person.tenant_id == actor.tenant_id, Person.id.in_(ids))
+                ).scalars()
+            )
+            owners = _email_owners(conn, [row.email for row in invitees])
+            out: list[Invitation] = []
+            appends: list[StreamAppend] = []
+            owners_now: set[str] = set()  # the addresses this batch invites
+            for person_id, row in zip(ids, invitees, strict=True):
+                owner = owners.get(row.email.lower())
+                if person_id in known:
+                    out.append(Invitation(person_id, row.email, replayed=True))
+                elif owner == actor.tenant_id:
+                    ensure_email_free(conn, row.email)  # raises
+                elif row.email.lower() in owners_now:  # twice in the list
+                    raise Conflict(
+                        "this e-mail address already has an account",
+                        {"email": ["This e-mail address already has an account."]},
+                    )
+                elif owner is not None:
+                    out.append(Invitation(person_id, row.email, registered_elsewhere=True))
+                else:
+                    out.append(Invitation(person_id, row.email))
+                    appends.append(_invited(person_id, row))
+                    owners_now.add(row.email.lower())
+            if appends:  # one COPY, the directory brought up to date in the same transaction
+                results = self.store.append_batch_in(
+                    conn, actor.tenant_id, appends, actor.context()
+                )
+                positions = [p for r in results if not r.replayed for p in r.positions]
+                directory.apply(conn, self.store.read_positions(conn, positions))
         return out
-
-    def _invite_row(
-        self, conn: Connection, actor: Actor, batch_id: uuid.UUID, row: Invitee
-    ) -> Invitation:
-        person_id = batch_person_id(actor.tenant_id, batch_id, row.email)
-        known = conn.execute(select(Person.tenant_id).where(Person.id == person_id)).scalar()
-        if known == actor.tenant_id:
-            return Invitation(person_id, row.email, replayed=True)
-        owner = email_tenant(conn, row.email)
-        if owner == actor.tenant_id:
-            ensure_email_free(conn, row.email)  # raises
-        if owner is not None:
-            return Invitation(person_id, row.email, registered_elsewhere=True)
-        data = {
-            "person_id": str(person_id),
-            "email": row.email,
-            "role": row.role,
-            "team_id": str(row.team_id) if row.team_id else None,
-            "display_name": row.display_name or None,
-        }
-        append(
-            self.store,
-            conn,
-            actor,
-            f"person-{person_id}",
-            [NewEvent("PersonInvited", data)],
-            expected_version=0,
-        )
-        return Invitation(person_id, row.email)
 
     def accept_invitation(
         self,

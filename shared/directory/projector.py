@@ -20,6 +20,11 @@ from shared.domain.scopes import LEGACY_TOKEN_DAYS
 from shared.eventlog import ERASED, EventStore, RecordedEvent
 
 Handler = Callable[[Connection, RecordedEvent], None]
+_JOIN_TEAM = text(
+    "INSERT INTO team_members (team_id, person_id, tenant_id, is_manager) "
+    "VALUES (:team, :person, :tenant, :manager) ON CONFLICT (team_id, person_id) "
+    "DO UPDATE SET is_manager = team_members.is_manager OR excluded.is_manager"
+)
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -63,20 +68,34 @@ def _team(conn: Connection, e: RecordedEvent) -> None:
 
 @_handles("PersonInvited")
 def _invited(conn: Connection, e: RecordedEvent) -> None:
-    person_id = uuid.UUID(e.data["person_id"])
+    _invited_all(conn, [e])
+
+
+def _invited_all(conn: Connection, events: list[RecordedEvent]) -> None:
+    """Invitations, many in two statements (a batch of thousands, or a rebuild)."""
     conn.execute(
-        insert(Person).values(
-            id=person_id,
-            tenant_id=e.tenant_id,
-            email=_personal(e.data.get("email")),
-            display_name=_personal(e.data.get("display_name")),
-            role=e.data["role"],
-            status="invited",
-            invited_at=e.occurred_at,
-        )
+        insert(Person),
+        [
+            {
+                "id": uuid.UUID(e.data["person_id"]),
+                "tenant_id": e.tenant_id,
+                "email": _personal(e.data.get("email")),
+                "display_name": _personal(e.data.get("display_name")),
+                "role": e.data["role"],
+                "status": "invited",
+                "invited_at": e.occurred_at,
+            }
+            for e in events
+        ],
     )
-    if e.data["team_id"]:
-        _join_team(conn, e.tenant_id, uuid.UUID(e.data["team_id"]), person_id)
+    members = [
+        {"team": uuid.UUID(e.data["team_id"]), "person": uuid.UUID(e.data["person_id"]),
+         "tenant": e.tenant_id, "manager": False}
+        for e in events
+        if e.data["team_id"]
+    ]  # fmt: skip
+    if members:
+        conn.execute(_JOIN_TEAM, members)
 
 
 @_handles("PersonJoined")
@@ -218,12 +237,7 @@ def _join_team(
     manager: bool = False,
 ) -> None:
     conn.execute(
-        text(
-            "INSERT INTO team_members (team_id, person_id, tenant_id, is_manager) "
-            "VALUES (:team, :person, :tenant, :manager) ON CONFLICT (team_id, person_id) "
-            "DO UPDATE SET is_manager = team_members.is_manager OR excluded.is_manager"
-        ),
-        {"team": team_id, "person": person_id, "tenant": tenant_id, "manager": manager},
+        _JOIN_TEAM, {"team": team_id, "person": person_id, "tenant": tenant_id, "manager": manager}
     )
 
 
@@ -258,11 +272,21 @@ DIRECTORY_EVENTS = frozenset(_HANDLERS)
 
 
 def apply(conn: Connection, events: Iterable[RecordedEvent]) -> None:
-    """Apply the directory's events among ``events`` (others are ignored)."""
+    """Apply the directory's events among ``events`` (others are ignored); a run of
+    invitations in one go."""
+    invited: list[RecordedEvent] = []
     for event in events:
+        if event.type == "PersonInvited":
+            invited.append(event)
+            continue
         handler = _HANDLERS.get(event.type)
         if handler is not None:
+            if invited:
+                _invited_all(conn, invited)
+                invited = []
             handler(conn, event)
+    if invited:
+        _invited_all(conn, invited)
 
 
 def rebuild(store: EventStore, batch: int = 5000) -> int:

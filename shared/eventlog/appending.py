@@ -245,39 +245,48 @@ class EventAppender:
     ) -> list[AppendResult]:
         """Bulk append to many streams in one transaction, with COPY (see
         EventStore.append_batch)."""
+        with self.engine.begin() as conn:
+            return self.append_batch_in(conn, tenant_id, appends, context)
+
+    def append_batch_in(
+        self,
+        conn: DB,
+        tenant_id: uuid.UUID,
+        appends: Sequence[StreamAppend],
+        context: AppendContext,
+    ) -> list[AppendResult]:
+        """:meth:`append_batch` in the caller's transaction (see EventStore.append_batch_in)."""
         total = sum(len(a.events) for a in appends)
         if total == 0:
             return [AppendResult((), (), 0) for _ in appends]
-        with self.engine.begin() as conn:
-            if context.idempotency_key is not None:
-                replay = self.replayer.replay_batch(conn, tenant_id, appends, context)
-                if replay is not None:
-                    return replay
-            keys = {
-                subject: self.keyring.data_key_for_write(conn, tenant_id, subject)
-                for subject in sorted(
-                    self.preparer.subjects_with_personal_data(e for a in appends for e in a.events)
-                )
-            }
-            with as_psycopg(conn).cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,))
-                self._refuse_erased(cur, keys)
-                current = _checked_versions(cur, appends)
-                lines = BatchLines(
-                    self.preparer.catalogue,
-                    self.preparer.max_event_bytes,
-                    tenant_id,
-                    context,
-                    keys,
-                    total,
-                )
-                groups = _copy(cur, lines, appends, current)
-                # Under the position lock nobody else draws from the sequence, so this
-                # batch holds exactly the last `total` positions, in COPY order.
-                cur.execute("SELECT currval(pg_get_serial_sequence('events', 'position'))")
-                row = cur.fetchone()
-                assert row is not None
-                position = int(row[0]) - total
+        if context.idempotency_key is not None:
+            replay = self.replayer.replay_batch(conn, tenant_id, appends, context)
+            if replay is not None:
+                return replay
+        keys = self.keyring.data_keys_for_write(
+            conn,
+            tenant_id,
+            self.preparer.subjects_with_personal_data(e for a in appends for e in a.events),
+        )
+        with as_psycopg(conn).cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (APPEND_LOCK_KEY,))
+            self._refuse_erased(cur, keys)
+            current = _checked_versions(cur, appends)
+            lines = BatchLines(
+                self.preparer.catalogue,
+                self.preparer.max_event_bytes,
+                tenant_id,
+                context,
+                keys,
+                total,
+            )
+            groups = _copy(cur, lines, appends, current)
+            # Under the position lock nobody else draws from the sequence, so this
+            # batch holds exactly the last `total` positions, in COPY order.
+            cur.execute("SELECT currval(pg_get_serial_sequence('events', 'position'))")
+            row = cur.fetchone()
+            assert row is not None
+            position = int(row[0]) - total
         return _batch_results(groups, position)
 
     def _refuse_erased(self, cur: psycopg.Cursor[Any], keys: Mapping[uuid.UUID, Any]) -> None:

@@ -112,6 +112,51 @@ class KeyRing:
             _remember(self._write_keys, subject, key)
         return key
 
+    def data_keys_for_write(
+        self, conn: DB, tenant_id: uuid.UUID, subjects: Iterable[uuid.UUID]
+    ) -> dict[uuid.UUID, AESGCM]:
+        """:meth:`data_key_for_write` for many subjects in three statements (a bulk append:
+        one round trip per subject made 5,000 new people's keys take seconds).
+
+        Parameters:
+            conn: the caller's connection, in the appending transaction.
+            tenant_id: the subjects' tenant.
+            subjects: the persons.
+
+        Returns:
+            Per subject its data key.
+
+        Raises:
+            MissingMasterKey: the key ring has no master key.
+            SubjectErased: a subject was erased.
+        """
+        subjects = set(subjects)
+        keys = {s: k for s in subjects if (k := self._write_keys.get(s)) is not None}
+        wanted = sorted(subjects - set(keys))
+        if not wanted:
+            return keys
+        select = "SELECT subject_id, wrapped_key FROM data_keys WHERE subject_id = ANY(%s)"
+        with as_psycopg(conn).cursor() as cur:
+            found = dict(cur.execute(select, (wanted,)).fetchall())
+            new = [s for s in wanted if s not in found]
+            created = set(new)
+            if new:
+                cur.execute(
+                    "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key) "
+                    "SELECT unnest(%s::uuid[]), %s, unnest(%s::bytea[]) "
+                    "ON CONFLICT (subject_id) DO NOTHING",
+                    (new, tenant_id, [self.master.encrypt(AESGCM.generate_key(256)) for _ in new]),
+                )
+                found.update(cur.execute(select, (new,)).fetchall())
+        for subject in wanted:
+            wrapped = found[subject]
+            if wrapped is None:
+                raise SubjectErased(subject)
+            keys[subject] = self._unwrap(bytes(wrapped))
+            if subject not in created:  # one created in this transaction may still roll back
+                _remember(self._write_keys, subject, keys[subject])
+        return keys
+
     def forget(self, subject: uuid.UUID) -> None:
         """Drop a cached write key (after the database said the subject is erased).
 

@@ -14,6 +14,7 @@ from shared.domain.bounds import ABSENCE_MAX_DAYS
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.working_hours import DAYS
 from shared.eventlog.catalogue import Catalogue, Rules
+from shared.eventlog.events_activity import ACTIVITY_EVENTS
 from shared.eventlog.events_behaviour import BEHAVIOUR
 from shared.eventlog.events_calendar import CALENDAR_EVENTS, CALENDAR_RULES
 from shared.eventlog.events_chat import CHAT_EVENTS
@@ -368,6 +369,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     *MSTEAMS_EVENTS,
     *SSO_EVENTS,
     *PROVISIONING_EVENTS,
+    *ACTIVITY_EVENTS,
 ]
 
 

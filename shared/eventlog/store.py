@@ -210,6 +210,26 @@ class EventStore:
         """
         return self.appender.append_batch(tenant_id, appends, context)
 
+    def append_batch_in(
+        self,
+        conn: DB,
+        tenant_id: uuid.UUID,
+        appends: Sequence[StreamAppend],
+        context: AppendContext = DEFAULT_CONTEXT,
+    ) -> list[AppendResult]:
+        """Like :meth:`append_batch`, inside the caller's transaction (a command that checks
+        and appends many streams at once, and updates the directory with them). The position
+        lock is held until the caller commits: keep the rest of the transaction short.
+
+        Parameters:
+            conn: the caller's connection (SQLAlchemy or psycopg), in a transaction.
+            tenant_id, appends, context: as for :meth:`append_batch`.
+
+        Returns:
+            As :meth:`append_batch`.
+        """
+        return self.appender.append_batch_in(conn, tenant_id, appends, context)
+
     def erase(
         self, tenant_id: uuid.UUID, person_id: uuid.UUID, context: AppendContext
     ) -> AppendResult:

@@ -9,8 +9,12 @@ import uuid
 
 import pytest
 
+from shared.commands.people import Invitee
+from shared.domain.errors import Conflict
+from shared.eventlog import EventStore
 from shared.invitation_rows import check_rows, read_rows
 from tests.admin.conftest import Console, other_email
+from tests.conftest import make_org
 
 pytestmark = pytest.mark.integration
 
@@ -113,3 +117,26 @@ def test_rows_are_read_and_checked_each_with_its_messages():
     assert rows[5].errors["email"] == ["No e-mail address."]
     header = read_rows("Role,Email\nadmin,z@x.org\n")
     assert (header[0].email, header[0].role) == ("z@x.org", "admin")
+
+
+def test_a_batch_is_all_or_nothing_and_idempotent(console: Console, store: EventStore):
+    """The command behind the confirmation: one address twice (any case) refuses the whole
+    batch; an address of another organisation records nothing; confirming again records
+    nothing new."""
+    commands, admin, batch = console.commands, console.admin, uuid.uuid4()
+    elsewhere = make_org(store).emails["platform-1"]
+    before = len(console.events("PersonInvited"))
+    rows = [Invitee(f"twice-{batch}@example.com"), Invitee(f"TWICE-{batch}@example.com")]
+    with pytest.raises(Conflict):
+        commands.invite_batch(admin, batch, rows)
+    assert not console.events("PersonInvited")[before:]
+    rows = [Invitee(f"one-{batch}@example.com", display_name="One"), Invitee(elsewhere)]
+    first = commands.invite_batch(admin, batch, rows)
+    assert [(i.replayed, i.registered_elsewhere) for i in first] == [(False, False), (False, True)]
+    again = commands.invite_batch(admin, batch, rows)
+    assert [i.person_id for i in again] == [i.person_id for i in first]
+    assert [(i.replayed, i.registered_elsewhere) for i in again] == [(True, False), (False, True)]
+    invited = console.events("PersonInvited")[before:]
+    assert [e.data["person_id"] for e in invited] == [str(first[0].person_id)]
+    page = console.page(f"/admin/people/{first[0].person_id}")
+    assert f"one-{batch}@example.com" in page

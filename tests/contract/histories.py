@@ -240,9 +240,8 @@ def _membership(world: _World, person: _Person) -> None:
         )
     elif roll == 3 and person.team is not None:
         data = _data(team_id=person.team, person_id=person.ref)
-        world.append(
-            person.tenant, f"team-{person.team!r}", NewEvent("TeamManagerAssigned", data, now)
-        )
+        kind = draw(st.sampled_from(["TeamManagerAssigned", "TeamManagerRemoved"]))
+        world.append(person.tenant, f"team-{person.team!r}", NewEvent(kind, data, now))
     elif roll == 4:
         zone = world.pick(list(ZONES))
         data = _data(person_id=person.ref, display_name="Renamed", time_zone=zone)

@@ -144,3 +144,23 @@ def test_a_sealed_value_cannot_be_moved_to_another_person(store: EventStore, ten
         key = store.keyring.data_keys_for_read(conn, [bob])[bob]
     with pytest.raises(InvalidTag):
         KeyRing.decrypt_value(key, bob, sealed)
+
+
+def test_data_keys_for_many_subjects_are_each_ones_own(store: EventStore, tenant: uuid.UUID):
+    """The bulk lookup (a batch of invitations) gives each subject the key the one-by-one
+    lookup gives, creates the missing ones, and refuses an erased subject."""
+    known, fresh, gone = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    ctx = AppendContext(actor="test")
+    store.append(tenant, f"person-{known}", 0, [invited(known, "k@example.com")], ctx)
+    store.append(tenant, f"person-{gone}", 0, [invited(gone, "g@example.com")], ctx)
+    store.erase(tenant, gone, ctx)
+    ring = KeyRing([generate_master_key()])
+    ring._master = store.keyring._master  # the same master keys, an empty cache
+    with store.engine.begin() as conn:
+        keys = ring.data_keys_for_write(conn, tenant, [known, fresh])
+        one_by_one = {s: store.keyring.data_key_for_write(conn, tenant, s) for s in (known, fresh)}
+        for subject in (known, fresh):
+            sealed = KeyRing.encrypt_value(keys[subject], subject, "x")
+            assert KeyRing.decrypt_value(one_by_one[subject], subject, sealed) == "x"
+        with pytest.raises(SubjectErased):
+            ring.data_keys_for_write(conn, tenant, [known, gone])

@@ -114,6 +114,36 @@ def test_membership_moves_and_management_in_event_time() -> None:
     assert not fold.people[ANNA].active
 
 
+def test_a_manager_removed_from_the_team_they_count_in_counts_in_no_team() -> None:
+    """Assigned to lead red (out of it), moved into red (counted in it again), removed as
+    its manager: in no team from that week, as in the directory, until moved; a removal
+    from another team than theirs changes nothing."""
+    fold = MembershipFold()
+    for change in [
+        MembershipChange("PersonInvited", TENANT, ANNA, 10, RED),
+        MembershipChange("TeamManagerAssigned", TENANT, ANNA, 11, RED),
+        MembershipChange("PersonMovedTeam", TENANT, ANNA, 12, RED),
+        MembershipChange("TeamManagerRemoved", TENANT, ANNA, 14, BLUE),  # not theirs
+        MembershipChange("TeamManagerRemoved", TENANT, ANNA, 15, RED),
+        MembershipChange("PersonMovedTeam", TENANT, ANNA, 18, BLUE),
+    ]:
+        fold.apply(change)
+    intervals = fold.opened()
+    assert [i.row() for i in intervals] == [
+        (ANNA, TENANT, RED, 10, 10),
+        (ANNA, TENANT, TENANT, 11, 11),
+        (ANNA, TENANT, RED, 12, 14),
+        (ANNA, TENANT, TENANT, 15, 17),
+        (ANNA, TENANT, BLUE, 18, None),
+    ]
+    assert [team_at(intervals, TENANT, week) for week in (14, 15, 17, 18)] == [
+        RED,
+        TENANT,
+        TENANT,
+        BLUE,
+    ]
+
+
 def test_history_before_the_invitation_counts_in_the_team_of_the_invitation() -> None:
     """Invited into red and moved to blue in the same week: red keeps its interval without a
     week of its own (the next move, into no team, leaves blue none), and history from

@@ -57,7 +57,7 @@ def enrol_at_login(client: FlaskClient) -> tuple[str, str]:
 
 
 def test_a_person_without_a_factor_enrols_before_anything_else(
-    app: Flask, strict_org: DemoOrg
+    app: Flask, strict_org: DemoOrg, store: EventStore
 ) -> None:
     client = app.test_client()
     email, password = strict_org.emails["platform-1"], strict_org.password
@@ -78,6 +78,9 @@ def test_a_person_without_a_factor_enrols_before_anything_else(
     assert 'href="/plan"' in page  # continue to where they were going
     assert client.get("/plan").status_code == 200
     assert client.get("/api/v1/me").status_code == 200
+    person = strict_org.people["platform-1"]
+    signed_in = store.read_stream(f"activity-{person}")  # the audit's sign-in: how
+    assert [(e.type, e.data["method"]) for e in signed_in] == [("SignedIn", "password+totp")]
 
 
 def test_bearer_token_logins_wait_for_enrolment(app: Flask, strict_org: DemoOrg) -> None:

@@ -64,6 +64,15 @@ def test_first_sign_in_matches_the_person_by_verified_email_then_by_identity(
     assert links(sso_world) == before + 1
     again = sign_in(sso_world, "grace")  # linked now: no second link
     assert signed_in(sso_world, again) and links(sso_world) == before + 1
+    with sso_world.store.engine.connect() as conn:  # the audit's sign-ins: how
+        methods = conn.execute(
+            text(
+                "SELECT data->>'method' FROM events WHERE tenant_id = :t AND type = 'SignedIn' "
+                "ORDER BY position"
+            ),
+            {"t": sso_world.tenant_id},
+        ).scalars()
+        assert list(methods)[-2:] == ["sso", "sso"]
 
 
 @pytest.mark.parametrize("fault", FAULTS)

@@ -1,7 +1,8 @@
 """Audit: who changed what and when, read from the event log (never a copy): the admins'
 and managers' changes to the organisation, joining, passwords, tokens (an API sign-in is a
 session token), second factors, logging out everywhere, calendar and Slack connections,
-erasures. Filterable by kind, by who acted and by day; exportable as CSV.
+erasures, portal sign-ins and exports (``SignedIn``, ``DataExported``). Filterable by kind, by
+who acted and by day; exportable as CSV (itself recorded as an export).
 
 Personal content never shows: the page reads no journal event, and of the events it reads
 only fields that are not personal (roles, teams, settings, token kinds, providers); people
@@ -25,6 +26,7 @@ from services.gateway.admin.blueprint import bp
 from services.gateway.dashboards.views import safe
 from services.gateway.portal.forms import me
 from services.gateway.resources import resources
+from shared.commands import activity
 from shared.directory import Person, Team
 
 KINDS: dict[str, tuple[str, ...]] = {
@@ -54,6 +56,8 @@ KINDS: dict[str, tuple[str, ...]] = {
         "SecondFactorRemoved",
         "RecoveryCodeUsed",
     ),
+    "sign-ins": ("SignedIn", "AccessTokenCreated"),
+    "exports": ("DataExported",),
     "integrations": (
         "CalendarConnected",
         "CalendarDisconnected",
@@ -63,8 +67,11 @@ KINDS: dict[str, tuple[str, ...]] = {
         "SlackAccountUnlinked",
     ),
 }
-TYPES = tuple(t for types in KINDS.values() for t in types)
-DETAILS = ("role", "k", "pulse_cadence_weeks", "require_totp", "kind", "provider", "reason")
+TYPES = tuple(dict.fromkeys(t for types in KINDS.values() for t in types))
+DETAILS = (
+    "role", "k", "pulse_cadence_weeks", "require_totp", "kind", "provider", "reason",
+    "method", "export", "format", "lever",
+)  # fmt: skip
 """The fields shown as they are: none is personal (docs/events.md)."""
 TEAM_FIELDS = ("team_id", "parent_team_id", "from_team_id", "to_team_id")
 PAGE = 100
@@ -240,8 +247,10 @@ def audit_csv() -> Any:
     query, errors = AuditQuery.of(request.args)
     if errors:
         return Response("; ".join(m for ms in errors.values() for m in ms), 422)
+    user = me()
     with resources().engine.connect() as conn:
-        rows = entries(conn, me().tenant_id, query, CSV_MAX, None)
+        rows = entries(conn, user.tenant_id, query, CSV_MAX, None)
+    activity.exported(resources().store, user.actor("admin"), "audit", "csv")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["position", "recorded_at", "who", "source", "event", "person", "details"])

@@ -77,8 +77,10 @@ def people_page(
     Returns:
         (the page's people by e-mail, the number matching).
     """
-    member = _member_team()
     where: list[Any] = [Person.tenant_id == tenant_id]
+    membership = select(TeamMember.person_id).where(
+        TeamMember.person_id == Person.id, TeamMember.is_manager.is_(False)
+    )
     if query.q:
         pattern = "%" + query.q.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
         where.append(or_(Person.email.ilike(pattern), Person.display_name.ilike(pattern)))
@@ -87,14 +89,24 @@ def people_page(
     if query.status:
         where.append(Person.status == query.status)
     if query.team == "none":
-        where.append(member.c.team_id.is_(None))
+        where.append(~membership.exists())
     elif query.team:
         try:
-            where.append(member.c.team_id == uuid.UUID(query.team))
+            where.append(membership.where(TeamMember.team_id == uuid.UUID(query.team)).exists())
         except ValueError:
             where.append(false())
-    base = select(Person).outerjoin(member, member.c.person_id == Person.id).where(*where)
-    total = conn.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    total = conn.execute(select(func.count()).select_from(Person).where(*where)).scalar_one()
+    # The page's people first (by the index on tenant, address, id: no sort of everyone),
+    # then their teams.
+    page = (
+        select(Person.id, Person.email)
+        .where(*where)
+        .order_by(Person.email.nulls_last(), Person.id)
+        .limit(PAGE_SIZE)
+        .offset((query.page - 1) * PAGE_SIZE)
+        .subquery()
+    )
+    member = _member_team()
     rows = conn.execute(
         select(
             Person.id,
@@ -107,11 +119,10 @@ def people_page(
             Person.invited_at,
             Person.joined_at,
         )
+        .select_from(page)
+        .join(Person, Person.id == page.c.id)
         .outerjoin(member, member.c.person_id == Person.id)
-        .where(*where)
-        .order_by(Person.email.nulls_last(), Person.id)
-        .limit(PAGE_SIZE)
-        .offset((query.page - 1) * PAGE_SIZE)
+        .order_by(page.c.email.nulls_last(), page.c.id)
     ).all()
     return [PersonRow(*r) for r in rows], total
 
@@ -195,25 +206,23 @@ def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
             select(Team.id, Team.name, Team.parent_team_id).where(Team.tenant_id == tenant_id)
         )
     }
+    manages = TeamMember.is_manager.is_(True)
     counts = conn.execute(
         select(
             TeamMember.team_id,
-            TeamMember.is_manager,
-            func.count().filter(Person.status == "active"),
-            func.array_agg(func.coalesce(Person.display_name, Person.email)),
+            func.count().filter(Person.status == "active", ~manages),
+            func.array_agg(func.coalesce(Person.display_name, Person.email)).filter(manages),
         )
         .join(Person, Person.id == TeamMember.person_id)
         .where(TeamMember.tenant_id == tenant_id, Person.status.in_(("invited", "active")))
-        .group_by(TeamMember.team_id, TeamMember.is_manager)
+        .group_by(TeamMember.team_id)
     ).all()
-    for team_id, is_manager, n, names in counts:
+    for team_id, n, names in counts:
         node = nodes.get(team_id)
         if node is None:
             continue
-        if is_manager:
-            node.managers = sorted(str(x) for x in names if x)
-        else:
-            node.members = n
+        node.members = n
+        node.managers = sorted(str(x) for x in names or () if x)
     roots: list[TeamNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id else None

@@ -42,7 +42,12 @@ def render_teams(state: FormState | None = None, status: int = 200) -> Any:
     tree, k = _tree_and_k()
     done = DONE.get(request.args.get("done", ""))
     page = render_template(
-        "admin/teams.html", tree=tree, k=k, state=state or FormState(), done=done
+        "admin/teams.html",
+        tree=tree,
+        k=k,
+        state=state or FormState(),
+        done=done,
+        none_id=uuid.UUID(int=0),
     )
     return page, status
 

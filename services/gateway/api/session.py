@@ -21,7 +21,7 @@ from services.gateway.auth import (
 )
 from services.gateway.resources import resources
 from services.gateway.second_factor import api_second_factor
-from shared.commands import export_events, personal_data
+from shared.commands import activity, export_events, personal_data
 from shared.directory import AccessToken, Team, TeamMember
 
 blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens and the caller")
@@ -112,6 +112,7 @@ def export_me(args: dict[str, Any]) -> Response:
         body, mimetype = personal_data.as_csv(events), "text/csv"
     else:
         body, mimetype = personal_data.as_json(caller.person_id, events), "application/json"
+    activity.exported(resources().store, caller.actor("api"), "personal_data", args["format"])
     filename = f"compound-export-{caller.person_id}.{args['format']}"
     return Response(
         body,

@@ -16,6 +16,7 @@ from services.gateway.auth import PortalUser
 from services.gateway.dashboards import views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
+from shared.commands import activity
 from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
@@ -181,9 +182,13 @@ def _csv_scope(team_id: uuid.UUID | None) -> Scope:
     return scope
 
 
-def _csv(scope: Scope, title: str, page: dict[str, Any], name: str) -> Response:
+def _csv(
+    scope: Scope, title: str, page: dict[str, Any], name: str, lever: str | None = None
+) -> Response:
     heading = [title, f"Week {scope.week_label}", page["privacy"]]
     body = views.as_csv(heading, [page["tables"][key] for key in page["order"]])
+    export = "organisation_levers" if scope.team_id is None else "team_levers"
+    activity.exported(resources().store, me().actor(), export, "csv", scope.team_id, lever)
     return Response(
         body,
         mimetype="text/csv",
@@ -304,7 +309,7 @@ def _detail_csv(scope: Scope, lever: str) -> Response:
     page["privacy"] = privacy_line(page["k"])
     title = f"{page['view']['name']}: {page['info'].label}"
     slug = "org" if scope.team_id is None else f"team-{scope.team_id}"
-    return _csv(scope, title, page, f"{lever}-{slug}")
+    return _csv(scope, title, page, f"{lever}-{slug}", lever)
 
 
 @bp.get("/teams/<uuid:team_id>/levers/<lever>/export.csv")

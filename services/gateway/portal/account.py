@@ -20,7 +20,7 @@ from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
 from services.gateway.throttle import PASSWORD
-from shared.commands import personal_data
+from shared.commands import activity, personal_data
 from shared.commands.absences import absences_of
 from shared.commands.credentials import personal_tokens
 from shared.commands.settings import pulse_cadence
@@ -295,6 +295,7 @@ def export(fmt: str) -> Response:
         body, mimetype = personal_data.as_csv(events), "text/csv"
     else:
         body, mimetype = personal_data.as_json(user.person_id, events), "application/json"
+    activity.exported(resources().store, user.actor(), "personal_data", fmt)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return Response(
         body,

@@ -2,7 +2,9 @@
 
 A person counts in one team per week: the team they were invited or moved into. A manager
 does not count in the team they lead (from the week they were assigned), nor does a person
-taken out of their team (``PersonRemovedFromTeam``, from its week); people in no team
+taken out of their team (``PersonRemovedFromTeam``, from its week), nor a manager removed
+from the team they were counted in (``TeamManagerRemoved``: in no team until moved into one,
+as in the directory); people in no team
 count in the organisation only (their pseudo-team is the tenant). A person who returns after
 leaving (``PersonReturned``) counts again from the next week, in the team the event names.
 A move in week *w* counts from *w*; a person who leaves in week *w* still counts in *w*.
@@ -21,6 +23,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+_MANAGER_EVENTS = ("TeamManagerAssigned", "TeamManagerRemoved")
+
 
 @dataclass(slots=True)
 class MembershipChange:
@@ -32,7 +36,8 @@ class MembershipChange:
         person: the person it names.
         week: the week index of its ``occurred_at``.
         team: the team it names (``PersonInvited``'s ``team_id``, ``PersonMovedTeam``'s
-            ``to_team_id``, ``TeamManagerAssigned``'s ``team_id``), else None.
+            ``to_team_id``, ``TeamManagerAssigned``'s and ``TeamManagerRemoved``'s
+            ``team_id``), else None.
         time_zone: ``PersonJoined``'s time zone, else None.
     """
 
@@ -142,8 +147,11 @@ class MembershipFold:
         elif kind == "PersonRemovedFromTeam" and p.team == change.team:
             self._close(person, p, week - 1)  # out of the team: the organisation only
             self._open(person, p, p.tenant, week)
-        elif kind == "TeamManagerAssigned" and p.team == change.team:
-            self._close(person, p, week - 1)  # a manager is not counted in the team they lead
+        elif kind in _MANAGER_EVENTS and p.team == change.team:
+            # A manager is not counted in the team they lead; a manager removed from it is in
+            # no team until moved into one (as in the directory), even one who counted in it
+            # (moved into the team they led).
+            self._close(person, p, week - 1)
             self._open(person, p, p.tenant, week)
 
     def _changed(self, person: str, tenant: str, team: str, week: int) -> None:

@@ -19,6 +19,7 @@ MEMBERSHIP_EVENTS = frozenset(
         "PersonReturned",
         "PersonErased",
         "TeamManagerAssigned",
+        "TeamManagerRemoved",
     }
 )
 JOURNAL_EVENTS = frozenset(

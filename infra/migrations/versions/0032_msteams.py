@@ -6,13 +6,13 @@
   conversation with a Teams user, kept from the last activity they sent: where proactive
   messages (feedback requests, the weekly digest) go. Personal conversations only.
 
-Revision ID: 0036
+Revision ID: 0032
 Revises: 0031
 """
 
 from alembic import op
 
-revision = "0036"
+revision = "0032"
 down_revision = "0031"
 branch_labels = None
 depends_on = None
