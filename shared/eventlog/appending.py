@@ -43,10 +43,13 @@ _APPEND_ONE_SQL = (
 )
 # The same, only when the stream holds at most so many events of a type in a time span
 # (StreamCap). The count is an InitPlan gating the function scan (a one-time filter): when it
-# fails, compound_append_one() is never called and no row comes back.
+# fails, compound_append_one() is never called and no row comes back. It stops at the cap's
+# ``most + 1``-th event: a stream's span costs at most the cap's entries of the index, however
+# many it holds beyond (each entry not yet all-visible is a heap fetch too).
 _CAPPED_SQL = (
-    _APPEND_ONE_SQL + " WHERE (SELECT count(*) FROM events WHERE stream_id = %s AND type = '{type}'"
-    " AND occurred_at >= %s AND occurred_at < %s) <= %s::bigint"
+    _APPEND_ONE_SQL + " WHERE (SELECT count(*) FROM (SELECT FROM events WHERE stream_id = %s"
+    " AND type = '{type}' AND occurred_at >= %s AND occurred_at < %s"
+    " LIMIT greatest(%s::bigint + 1, 0)) AS counted) <= %s::bigint"
 )
 _APPEND_MANY_SQL = (
     "SELECT out_position, out_version, out_replayed "
@@ -178,7 +181,7 @@ class EventAppender:
                     if cap is None:
                         cur.execute(_APPEND_ONE_SQL, params, prepare=True)
                     else:
-                        counted = (stream_id, cap.since, cap.until, cap.most)
+                        counted = (stream_id, cap.since, cap.until, cap.most, cap.most)
                         cur.execute(_capped_sql(cap.event_type), params + counted, prepare=True)
                 else:
                     assert cap is None, "a cap is for a single event's append"
