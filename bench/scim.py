@@ -28,7 +28,7 @@ from urllib.parse import quote
 import orjson
 
 from bench.common import Context, Section, fmt_int, median, redis_url, verdict
-from bench.gateway import gateway
+from bench.gateway import Cpu, CpuMeter, gateway
 from shared.commands import OrganizationCommands, system_actor
 from shared.database import make_engine
 from shared.eventlog import EventStore, KeyRing, generate_master_key
@@ -134,6 +134,7 @@ def run(ctx: Context) -> Section:
     )
     _, token = tokens.issue(store, system_actor(tenant, source="bench"))
     plain: list[float] = []
+    plain_cpu: list[Cpu] = []
     entra: list[float] = []
     groups: list[float] = []
     with tempfile.TemporaryDirectory(prefix="compound-bench-scim-") as tmp:
@@ -146,10 +147,12 @@ def run(ctx: Context) -> Section:
             timings["start"] = time.perf_counter() - phase
             phase = time.perf_counter()
             client = Client(gw.port, token)
+            meter = CpuMeter(gw.pid, ctx.libpq_url)
             try:
                 _users(client, "warm", 50, lookup=True)  # pools, prepared statements
                 for r in range(ctx.rounds):
-                    rate, ids = _users(client, f"u{r}", USERS_PER_ROUND, lookup=False)
+                    with meter.measure(plain_cpu):
+                        rate, ids = _users(client, f"u{r}", USERS_PER_ROUND, lookup=False)
                     plain.append(rate)
                     entra.append(_users(client, f"e{r}", USERS_PER_ROUND, lookup=True)[0])
                     groups.append(_groups(client, f"g{r}", ids))
@@ -159,6 +162,8 @@ def run(ctx: Context) -> Section:
             timings["measurement"] = time.perf_counter() - phase
     engine.dispose()
     passed = median(plain) >= TARGET_USERS_PER_SECOND
+    gateway_us = [c.gateway / USERS_PER_ROUND * 1e6 for c in plain_cpu]
+    postgres_us = [c.postgres / USERS_PER_ROUND * 1e6 for c in plain_cpu]
     rows = [
         (
             "`POST /scim/v2/Users`, sequential",
@@ -166,6 +171,14 @@ def run(ctx: Context) -> Section:
             f"{fmt_int(min(plain))} to {fmt_int(max(plain))}",
             f"≥ {TARGET_USERS_PER_SECOND} users/s",
             verdict(passed),
+        ),
+        (
+            "CPU per created user (µs): gunicorn / PostgreSQL backends",
+            f"{fmt_int(median(gateway_us))} / {fmt_int(median(postgres_us))}",
+            f"{fmt_int(min(gateway_us))} to {fmt_int(max(gateway_us))} / "
+            f"{fmt_int(min(postgres_us))} to {fmt_int(max(postgres_us))}",
+            "",
+            "",
         ),
         (
             "`GET /Users?filter=userName eq` then `POST`, sequential (Entra)",
@@ -195,5 +208,11 @@ def run(ctx: Context) -> Section:
         method,
         timings,
         ctx.machine.markdown(),
-        {"users_per_second": plain, "entra_users_per_second": entra, "groups_per_second": groups},
+        {
+            "users_per_second": plain,
+            "gateway_cpu_us_per_user": gateway_us,
+            "postgres_cpu_us_per_user": postgres_us,
+            "entra_users_per_second": entra,
+            "groups_per_second": groups,
+        },
     )

@@ -102,9 +102,16 @@ def append(
         shared.eventlog.ConcurrencyError: the stream moved past ``expected_version``.
         shared.eventlog.IdempotencyConflict: the key was used with other events.
     """
+    projected = any(e.type in directory.DIRECTORY_EVENTS for e in events)
     result = store.append_in(
-        conn, actor.tenant_id, stream_id, expected_version, events, actor.context(key)
+        conn,
+        actor.tenant_id,
+        stream_id,
+        expected_version,
+        events,
+        actor.context(key),
+        records=projected,
     )
-    if not result.replayed and any(e.type in directory.DIRECTORY_EVENTS for e in events):
-        directory.apply(conn, store.read_positions(conn, result.positions))
+    if not result.replayed and projected:
+        directory.apply(conn, result.records)  # as written: no read back, no decryption
     return result

@@ -7,11 +7,13 @@ in its rebuild, like its own.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, case, delete, text, update
 
+from shared.database import as_psycopg
 from shared.directory.models import Person, ScimGroup, ScimToken, TeamMember
 from shared.eventlog import ERASED, RecordedEvent
 
@@ -45,20 +47,25 @@ def _token_revoked(conn: Connection, e: RecordedEvent) -> None:
     )
 
 
+_PROVISIONED_SQL = (
+    "INSERT INTO scim_identities (person_id, tenant_id, user_name, external_id, removed) "
+    "VALUES (%s, %s, %s, %s, false) "
+    "ON CONFLICT (person_id) DO UPDATE SET user_name = excluded.user_name, "
+    "external_id = excluded.external_id, removed = false"
+)
+
+
 def _person_provisioned(conn: Connection, e: RecordedEvent) -> None:
-    conn.execute(
-        text(
-            "INSERT INTO scim_identities (person_id, tenant_id, user_name, external_id, removed) "
-            "VALUES (:person, :tenant, :user_name, :external_id, false) "
-            "ON CONFLICT (person_id) DO UPDATE SET user_name = excluded.user_name, "
-            "external_id = excluded.external_id, removed = false"
+    # Prepared on the psycopg connection: each SCIM creation writes one.
+    as_psycopg(conn).execute(
+        _PROVISIONED_SQL,
+        (
+            uuid.UUID(e.data["person_id"]),
+            e.tenant_id,
+            _personal(e.data["user_name"]),
+            _personal(e.data["external_id"]),
         ),
-        {
-            "person": e.data["person_id"],
-            "tenant": e.tenant_id,
-            "user_name": _personal(e.data["user_name"]),
-            "external_id": _personal(e.data["external_id"]),
-        },
+        prepare=True,
     )
 
 

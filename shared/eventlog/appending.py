@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import orjson
 import psycopg
 from sqlalchemy import Engine
 
@@ -27,6 +30,7 @@ from shared.eventlog.records import (
     AppendContext,
     AppendResult,
     NewEvent,
+    RecordedEvent,
     StreamAppend,
     StreamCap,
 )
@@ -43,10 +47,13 @@ _APPEND_ONE_SQL = (
 )
 # The same, only when the stream holds at most so many events of a type in a time span
 # (StreamCap). The count is an InitPlan gating the function scan (a one-time filter): when it
-# fails, compound_append_one() is never called and no row comes back.
+# fails, compound_append_one() is never called and no row comes back. It stops at the cap's
+# ``most + 1``-th event: a stream's span costs at most the cap's entries of the index, however
+# many it holds beyond (each entry not yet all-visible is a heap fetch too).
 _CAPPED_SQL = (
-    _APPEND_ONE_SQL + " WHERE (SELECT count(*) FROM events WHERE stream_id = %s AND type = '{type}'"
-    " AND occurred_at >= %s AND occurred_at < %s) <= %s::bigint"
+    _APPEND_ONE_SQL + " WHERE (SELECT count(*) FROM (SELECT FROM events WHERE stream_id = %s"
+    " AND type = '{type}' AND occurred_at >= %s AND occurred_at < %s"
+    " LIMIT greatest(%s::bigint + 1, 0)) AS counted) <= %s::bigint"
 )
 _APPEND_MANY_SQL = (
     "SELECT out_position, out_version, out_replayed "
@@ -135,9 +142,12 @@ class EventAppender:
         expected_version: int | None,
         events: Sequence[NewEvent],
         context: AppendContext,
+        records: bool = False,
     ) -> AppendResult:
         """Append ``events`` to one stream in ``conn``'s transaction (see EventStore.append_in)."""
-        result = self._append(conn, tenant_id, stream_id, expected_version, events, context)
+        result = self._append(
+            conn, tenant_id, stream_id, expected_version, events, context, records=records
+        )
         assert result is not None  # no cap: always written (or replayed)
         return result
 
@@ -150,9 +160,10 @@ class EventAppender:
         events: Sequence[NewEvent],
         context: AppendContext,
         cap: StreamCap | None = None,
+        records: bool = False,
     ) -> AppendResult | None:
         """:meth:`append_in`, with a cap on a single event's append (None: the cap held
-        nothing back)."""
+        nothing back), and the written events' records if asked for."""
         if not events:
             raise EventValidationError("(none)", {"events": ["at least one event is required"]})
         prepared = self.preparer.prepare(conn, tenant_id, events, context)
@@ -178,7 +189,7 @@ class EventAppender:
                     if cap is None:
                         cur.execute(_APPEND_ONE_SQL, params, prepare=True)
                     else:
-                        counted = (stream_id, cap.since, cap.until, cap.most)
+                        counted = (stream_id, cap.since, cap.until, cap.most, cap.most)
                         cur.execute(_capped_sql(cap.event_type), params + counted, prepare=True)
                 else:
                     assert cap is None, "a cap is for a single event's append"
@@ -197,7 +208,10 @@ class EventAppender:
             raise
         if not rows:  # only a cap holds an append back
             return None
-        return self._result(conn, rows, prepared, context)
+        result = self._result(conn, rows, prepared, context)
+        if records and not result.replayed:
+            result = replace(result, records=written_records(tenant_id, stream_id, rows, prepared))
+        return result
 
     def _raise_typed(
         self,
@@ -318,6 +332,38 @@ class EventAppender:
                 [NewEvent("PersonErased", {"person_id": person_id})],
                 context,
             )
+
+
+def written_records(
+    tenant_id: uuid.UUID,
+    stream_id: str,
+    rows: Sequence[tuple[Any, ...]],
+    prepared: Sequence[PreparedEvent],
+) -> tuple[RecordedEvent, ...]:
+    """The events just written, as a read in the same transaction would return them, from
+    what the append had in hand: no read of the rows, no decryption of their personal fields.
+
+    ``data`` is the validated plaintext payload; ``recorded_at`` is this process's clock (the
+    database's commit time is not known before the commit). An event whose behaviour is
+    sealed keeps the sealed ``occurred_at`` (its week's Monday), not its exact time.
+    """
+    now = datetime.now(UTC)
+    return tuple(
+        RecordedEvent(
+            row[0],
+            p.event_id,
+            tenant_id,
+            stream_id,
+            row[1],
+            p.event_type.name,
+            p.event_type.version,
+            orjson.loads(p.plain),
+            p.metadata,
+            p.occurred_at,
+            now,
+        )
+        for row, p in zip(rows, prepared, strict=True)
+    )
 
 
 @cache

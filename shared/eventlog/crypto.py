@@ -52,6 +52,21 @@ def generate_master_key() -> str:
     return Fernet.generate_key().decode()
 
 
+_KEY_SQL = "SELECT wrapped_key FROM data_keys WHERE subject_id = %s"
+# The subject's key, and whether it existed before this statement: an erased subject's row
+# (wrapped_key NULL) conflicts, so nothing is inserted for them.
+_KEY_FOR_WRITE_SQL = """
+WITH created AS (
+    INSERT INTO data_keys (subject_id, tenant_id, wrapped_key) VALUES (%s, %s, %s)
+    ON CONFLICT (subject_id) DO NOTHING
+    RETURNING wrapped_key
+)
+SELECT wrapped_key, false FROM created
+UNION ALL
+SELECT wrapped_key, true FROM data_keys WHERE subject_id = %s
+"""
+
+
 class KeyRing:
     """Wraps and unwraps data keys with the master keys; encrypts and decrypts values.
 
@@ -93,22 +108,19 @@ class KeyRing:
         cached = self._write_keys.get(subject)
         if cached is not None:
             return cached
-        select = "SELECT wrapped_key FROM data_keys WHERE subject_id = %s"
+        wrapped = self.master.encrypt(AESGCM.generate_key(256))
         with as_psycopg(conn).cursor() as cur:
-            row = cur.execute(select, (subject,)).fetchone()
-            existed = row is not None
+            # One round trip: the stored key, or the new one inserted. A key committed by
+            # another transaction after this statement's snapshot is neither: read again.
+            row = cur.execute(_KEY_FOR_WRITE_SQL, (subject, tenant_id, wrapped, subject)).fetchone()
             if row is None:
-                cur.execute(
-                    "INSERT INTO data_keys (subject_id, tenant_id, wrapped_key) "
-                    "VALUES (%s, %s, %s) ON CONFLICT (subject_id) DO NOTHING",
-                    (subject, tenant_id, self.master.encrypt(AESGCM.generate_key(256))),
-                )
-                row = cur.execute(select, (subject,)).fetchone()
+                row = cur.execute(_KEY_SQL, (subject,)).fetchone()
+                row = None if row is None else (row[0], True)
         assert row is not None
         if row[0] is None:
             raise SubjectErased(subject)
         key = self._unwrap(bytes(row[0]))
-        if existed:  # a key created in this transaction may still roll back: not cached
+        if row[1]:  # a key created in this transaction may still roll back: not cached
             _remember(self._write_keys, subject, key)
         return key
 

@@ -217,12 +217,15 @@ class AppendResult:
         stream_version: the stream's version after the append.
         replayed: whether these are the results of an earlier append with the same
             idempotency key (nothing was written this time).
+        records: the events as a read would return them, when the append was asked for
+            them (``EventStore.append_in(..., records=True)``) and wrote them; else empty.
     """
 
     positions: tuple[int, ...]
     event_ids: tuple[uuid.UUID, ...]
     stream_version: int
     replayed: bool = False
+    records: tuple[RecordedEvent, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

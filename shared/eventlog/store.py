@@ -165,6 +165,7 @@ class EventStore:
         expected_version: int | None,
         events: Sequence[NewEvent],
         context: AppendContext = DEFAULT_CONTEXT,
+        records: bool = False,
     ) -> AppendResult:
         """Like :meth:`append`, inside the caller's transaction (a unit of work).
 
@@ -173,6 +174,9 @@ class EventStore:
         Parameters:
             conn: the caller's connection (SQLAlchemy or psycopg), in a transaction.
             tenant_id, stream_id, expected_version, events, context: as for :meth:`append`.
+            records: also return the written events as :meth:`read_positions` would
+                (``AppendResult.records``, see ``appending.written_records``), without
+                reading them back; a replayed append has none.
 
         Returns:
             As :meth:`append`.
@@ -181,7 +185,7 @@ class EventStore:
             The errors of :meth:`append`.
         """
         return self.appender.append_in(
-            conn, tenant_id, stream_id, expected_version, events, context
+            conn, tenant_id, stream_id, expected_version, events, context, records
         )
 
     def append_batch(

@@ -17,6 +17,7 @@ from typing import Any
 from scim2_models.path.expressions import CompareOperator
 from sqlalchemy import Connection, Select, String, cast, exists, func, literal, select
 
+from shared.database import as_psycopg
 from shared.directory.models import Person, ScimGroup, ScimIdentity, Team, TeamMember
 from shared.scim.filters import Attribute, FilterCompiler, compare
 
@@ -169,6 +170,24 @@ def list_users(
     return total, [_user(row) for row in conn.execute(page)]
 
 
+# Who holds a userName in the organisation (a SCIM identity's, or an address that stands
+# for the userName of a person without one), and who holds an e-mail address in any
+# organisation, whatever their case. Prepared: every creation and replacement asks.
+_HOLDERS_SQL = """
+SELECT true, i.person_id
+FROM scim_identities i JOIN people p ON p.id = i.person_id
+WHERE i.tenant_id = %(tenant)s AND lower(i.user_name) = %(name)s AND i.removed IS false
+  AND p.status <> 'erased'
+UNION ALL
+SELECT true, p.id
+FROM people p LEFT JOIN scim_identities i ON i.person_id = p.id
+WHERE lower(p.email) = %(name)s AND p.tenant_id = %(tenant)s AND i.user_name IS NULL
+  AND coalesce(i.removed, false) IS false AND p.status <> 'erased'
+UNION ALL
+SELECT false, p.id FROM people p WHERE lower(p.email) = %(email)s
+"""
+
+
 def holders(
     conn: Connection, tenant_id: uuid.UUID, user_name: str, email: str | None
 ) -> tuple[set[uuid.UUID], set[uuid.UUID]]:
@@ -178,36 +197,15 @@ def holders(
     Returns:
         ``(the Users with this userName, the people with this address)``.
     """
-    name = user_name.lower()
-    named = (
-        select(literal("user"), _I.c.person_id)
-        .select_from(_I.join(_P, _P.c.id == _I.c.person_id))
-        .where(
-            _I.c.tenant_id == tenant_id,
-            func.lower(_I.c.user_name) == name,
-            _I.c.removed.is_(False),
-            _P.c.status != "erased",
-        )
-    )
-    by_email = (
-        select(literal("user"), _P.c.id)
-        .select_from(_P.outerjoin(_I, _I.c.person_id == _P.c.id))
-        .where(
-            func.lower(_P.c.email) == name,
-            _P.c.tenant_id == tenant_id,
-            _I.c.user_name.is_(None),
-            func.coalesce(_I.c.removed, False).is_(False),
-            _P.c.status != "erased",
-        )
-    )
-    parts = [named, by_email]
-    if email is not None:
-        parts.append(
-            select(literal("email"), _P.c.id).where(func.lower(_P.c.email) == email.lower())
-        )
+    params = {
+        "tenant": tenant_id,
+        "name": user_name.lower(),
+        "email": None if email is None else email.lower(),  # NULL matches no one
+    }
     found: tuple[set[uuid.UUID], set[uuid.UUID]] = (set(), set())
-    for kind, person_id in conn.execute(parts[0].union_all(*parts[1:])):
-        found[0 if kind == "user" else 1].add(person_id)
+    with as_psycopg(conn).cursor() as cur:
+        for by_name, person_id in cur.execute(_HOLDERS_SQL, params, prepare=True):
+            found[0 if by_name else 1].add(person_id)
     return found
 
 

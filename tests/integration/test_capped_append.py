@@ -57,6 +57,23 @@ def test_appends_while_the_stream_is_within_the_cap_and_writes_nothing_beyond(
     assert count_events(store.engine, tenant) == 4
 
 
+def test_the_count_stops_just_past_the_cap_and_still_holds_back(
+    store: EventStore, tenant: uuid.UUID
+):
+    """The count reads at most ``most + 1`` events (the rest of a busy week is not read): one
+    past the cap is enough to hold the append back, at the cap it goes ahead."""
+    person = uuid.uuid4()
+    stream = f"journal-{person}"
+    for _ in range(6):
+        assert store.append_capped(tenant, stream, action(person, MONDAY), week_cap(9)) is not None
+    for most in (0, 1, 4, 5):  # 6 in the week: more than each of these
+        assert store.append_capped(tenant, stream, action(person, MONDAY), week_cap(most)) is None
+    assert count_events(store.engine, tenant) == 6
+    assert store.append_capped(tenant, stream, action(person, MONDAY), week_cap(6)) is not None
+    assert store.append_capped(tenant, stream, action(person, MONDAY), week_cap(-1)) is None
+    assert count_events(store.engine, tenant) == 7
+
+
 def test_the_cap_counts_the_week_from_its_first_instant_to_before_the_next_monday(
     store: EventStore, tenant: uuid.UUID
 ):

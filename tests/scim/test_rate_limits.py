@@ -1,4 +1,4 @@
-"""SCIM requests are limited per bearer token (Flask-Limiter on Redis, as gunicorn runs it):
+"""SCIM requests are limited per bearer token (scim/rate.py, on Redis as gunicorn runs it):
 a provider's burst of a few hundred passes; past the limit, 429 as a SCIM error with
 ``Retry-After``; another token has its own count."""
 

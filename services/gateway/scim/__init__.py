@@ -4,7 +4,7 @@ its bearer token belongs to.
 Every answer is ``application/scim+json``; every error is a SCIM Error (RFC 7644 section
 3.12), including those the rest of the gateway answers as problem+json (a body too large,
 malformed JSON, a method not allowed): :func:`_as_scim_error` rewrites them. Requests are
-rate-limited per token (:func:`rate_per_minute`).
+rate-limited per token (:func:`rate_per_minute`, counted by :mod:`services.gateway.scim.rate`).
 
 The views and scim2-models load at the first SCIM request (:data:`ROUTES`,
 :mod:`services.gateway.scim.dispatch`): a gateway process no identity provider calls does
@@ -20,9 +20,10 @@ from typing import Any
 from flask import Blueprint, Flask, Response, g, json, request
 from werkzeug.exceptions import HTTPException
 
-from services.gateway.auth import csrf, limiter
+from services.gateway.auth import csrf, unlimited
 from services.gateway.problems import PROBLEM_JSON
 from services.gateway.resources import resources
+from services.gateway.scim import rate
 from services.gateway.scim.errors import error_response
 from shared.scim import tokens
 from shared.scim.tokens import token_hash
@@ -108,12 +109,17 @@ def _tenant() -> Any:
 def _rate_key() -> str:
     token = _bearer()
     if token is not None and _tenant() is not None:
-        return "scim-token:" + token_hash(token)[:24]
-    return "scim-anonymous:" + (request.remote_addr or "")
+        return "token:" + token_hash(token)[:24]
+    return "anonymous:" + (request.remote_addr or "")
 
 
 @bp.before_request
 def _authenticate() -> Response | None:
+    wait = rate.retry_after(_rate_key(), rate_per_minute())
+    if wait is not None:
+        response = error_response(429, "too many requests for this token: retry later")
+        response.headers["Retry-After"] = str(wait)
+        return response
     if _tenant() is None:
         response = error_response(401, "a valid SCIM bearer token is needed")
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
@@ -146,7 +152,7 @@ def _http(err: HTTPException) -> Response:
     return response
 
 
-limiter.limit(lambda: f"{rate_per_minute()} per minute", key_func=_rate_key)(bp)
+unlimited(bp)  # Flask-Limiter's hooks skipped: the limit is :mod:`services.gateway.scim.rate`'s
 
 
 def init_app(app: Flask) -> None:
