@@ -42,6 +42,26 @@ def events_reference() -> None:
     click.echo(catalogue_markdown(CATALOGUE), nl=False)
 
 
+@events.command("reseal")
+@click.option("--page", default=500, show_default=True, help="events per transaction")
+def events_reseal(page: int) -> None:
+    """Seal the behaviour and named ids of events written before they were sealed (once, in a
+    maintenance window: appends wait for each page)."""
+    from shared.eventlog.resealing import reseal
+
+    store = open_store(cli_settings())
+    try:
+        report = reseal(store.engine, store.keyring, page)
+    finally:
+        store.engine.dispose()
+    click.echo(
+        f"read {report.read} events with behaviour: sealed {report.sealed}, "
+        f"sealed the named id of {report.named}, dropped {report.dropped} of erased people"
+    )
+    if report.dropped:
+        click.echo("now run: compound projections rebuild --all")
+
+
 @click.group()
 def keys() -> None:
     """Master keys for personal data."""

@@ -19,6 +19,7 @@ this module stays pure.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
@@ -39,11 +40,35 @@ REASONS = {
     "protects_smaller_group": "Hidden to protect a smaller group (it would reveal one by "
     "subtraction).",
     "not_released": "This week is not released yet: figures are published once a week closes.",
+    "too_noisy": "Too few people behind it for its noise: its 90% margin would exceed half "
+    "its scale.",
 }
 """Why a figure carries no value: the code and the sentence pages and the CSV show."""
 
 ALPHA = 0.1
 """Figures carry the half-width of their 90% interval (``margin``)."""
+
+MAX_MARGIN_SHARE = 0.5
+"""The product's bound on noise (issue #17): no figure is published whose 90% margin exceeds
+this share of its scale (50 points of 0-100, 5 of 0-10 actions); it is hidden as
+``too_noisy``. The margin follows from n and the budget only, never from the data, so hiding
+it reveals nothing (docs/privacy.md, "Accuracy")."""
+
+
+def too_noisy(figure: str, n: int, epsilon: float) -> bool:
+    """Whether a figure over n people would be noisier than :data:`MAX_MARGIN_SHARE` allows.
+
+    Parameters:
+        figure: a name of ``FIGURES``.
+        n: the population (at least 1).
+        epsilon: the team-week's privacy budget.
+
+    Returns:
+        True when its Laplace 90% margin exceeds the bound.
+    """
+    low, high = FIGURE_BOUNDS[figure]
+    return noise_scale(figure, n, epsilon) * math.log(1 / ALPHA) > MAX_MARGIN_SHARE * (high - low)
+
 
 Part = tuple[str, Callable[[float], float]]
 LEVER_PARTS: dict[str, tuple[tuple[Part, ...], float]] = {
@@ -132,6 +157,8 @@ def _figure_cells(
             out[node] = _hidden("fewer_than_k")
         elif protected[(node, 0)].suppressed:
             out[node] = _hidden("protects_smaller_group")
+        elif too_noisy(figure, n, epsilon):
+            out[node] = _hidden("too_noisy")
         else:
             scale = noise_scale(figure, n, epsilon)
             value = clamp(noise.laplace(mean, scale), figure)
@@ -167,6 +194,8 @@ def _lever(name: str, figures: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
             else "protects_smaller_group"
             if "protects_smaller_group" in with_data
             else "fewer_than_k"
+            if "fewer_than_k" in with_data
+            else "too_noisy"
         )
         return {**_hidden(reason), "parts": []}
     digits = _digits(shown[0][0])

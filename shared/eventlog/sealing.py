@@ -13,7 +13,9 @@ subject's key is gone (erased), the event reads with its behaviour fields absent
 ``erased`` set: projections skip it, so a rebuild after an erasure holds nothing of it.
 
 Only the ids the store and commands look events up by (``person_id``, ``action_id`` ...) stay
-in plaintext; after the key is shredded a dump shows ids, a type and a week, nothing done.
+in plaintext; the id of a person an item names (``counterpart_id`` ...) is sealed, its member
+kept as ``null``. After the key is shredded a dump shows ids, a type and a week, nothing done
+and no one else's id.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Any
 import orjson
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from shared.eventlog.events_behaviour import NAMED
 from shared.eventlog.records import RecordedEvent
 
 SEALED_MEMBER = "sealed"
@@ -73,6 +76,8 @@ def seal_behaviour(
         The ``occurred_at`` to store: the Monday of its UTC week.
     """
     inside: dict[str, Any] = {name: data.pop(name) for name in behaviour if name in data}
+    for name in NAMED.intersection(inside):  # the member stays, for migration 0018's index
+        data[name] = None
     inside[_AT] = occurred_at.isoformat()
     nonce = os.urandom(12)
     sealed = key.encrypt(nonce, orjson.dumps(inside), subject.bytes + _PURPOSE)

@@ -1,7 +1,8 @@
 """Publishing due releases: each closed tenant-week, once, as ``LeverReleasePublished`` events.
 
-A week is due ``grace_hours`` after it closes (Monday 00:00 UTC of the next week): late
-answers and calendar syncs of that window are in, anything later is not. A tenant-week's
+A week is due ``grace_hours`` after it closes (Monday 00:00 UTC of the next week), or, with a
+pulse every 2 or 4 weeks, after its pulse period closes (:func:`last_due_week`): late answers
+and calendar syncs of that window are in, anything later is not. A tenant-week's
 releases (the organisation's and every team's) are appended in one transaction, each to a
 stream of its own expected to be new, so a retry, or two publishers at once, write each
 release exactly once; a published week is never computed again.
@@ -19,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from shared.commands.settings import organisation_settings
+from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.domain import levers as model
 from shared.domain.releases import Noise, release_tree
 from shared.domain.weeks import utc_week_index, week_label
@@ -47,17 +48,25 @@ class Published:
     releases: int = 0
 
 
-def last_due_week(now: datetime, grace_hours: int) -> int:
+def last_due_week(now: datetime, grace_hours: int, cadence_weeks: int = 1) -> int:
     """The latest week whose release is due at ``now``.
+
+    A week is due once its pulse period has closed: with a pulse every 2 or 4 weeks, the
+    answers of a small team wait (sealed, fewer than k) until the period's close
+    (shared/pulses/vault.py), so each week of the period is released the grace period after
+    the period closes, with every answer given for it.
 
     Parameters:
         now: the time (aware).
-        grace_hours: hours after a week closes before it is released.
+        grace_hours: hours after a week (its pulse period) closes before it is released.
+        cadence_weeks: the organisation's pulse cadence (1, 2 or 4 weeks).
 
     Returns:
-        Its week index (the week before ``now - grace``'s week).
+        Its week index: the last week of the last pulse period closed before
+        ``now - grace``'s week began (with a weekly pulse, the week before it).
     """
-    return utc_week_index(now - timedelta(hours=grace_hours)) - 1
+    current = utc_week_index(now - timedelta(hours=grace_hours))
+    return current - current % cadence_weeks - 1
 
 
 def _released(conn: Connection, tenant_id: Any, weeks: range) -> set[int]:
@@ -141,9 +150,10 @@ def publish_tenant(
         What was published.
     """
     noise = noise or OpenDPNoise()
-    last = last_due_week(now, settings.release_grace_hours)
     weeks = releases = 0
     with store.engine.connect() as conn:
+        cadence = pulse_cadence(conn, tenant_id)
+        last = last_due_week(now, settings.release_grace_hours, cadence)
         first = _first_week(conn, tenant_id, last)
         done = _released(conn, tenant_id, range(first, last + 1))
     for week in range(first, last + 1):

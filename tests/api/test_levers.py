@@ -66,7 +66,8 @@ def attacked(store: EventStore) -> dict[str, Any]:
     world.act(newcomer, 2, "small_exposure")
     world.pulse("Platform", 2, SECRET_ANSWERS)
     world.project()
-    publish_tenant(store, Settings(), world.tenant, at(3, 1))  # weeks up to 2 released
+    # a budget under which its teams of 5 pass the noise bound (docs/privacy.md, "Accuracy")
+    publish_tenant(store, Settings(privacy_epsilon=20.0), world.tenant, at(3, 1))
     runtime(store).catch_up("releases")
     return {
         "world": world,

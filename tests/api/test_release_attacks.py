@@ -25,6 +25,11 @@ from tests.integration.levers_world import MONDAY, SAFE, World, at, label, make_
 pytestmark = pytest.mark.integration
 K = 5
 W0 = week_index(MONDAY)
+BUDGET = Settings(privacy_epsilon=20.0)
+"""A budget under which the lever parts of the attacks' teams of 5 and 6 are published (their
+detail items stay hidden): at the default one they are hidden outright (``too_noisy``,
+tests/unit/test_releases.py), which would prove nothing about the other defences. Each test
+holds with the smaller noise of this budget."""
 
 
 def _admin(store: EventStore, world: World) -> dict[str, str]:
@@ -40,7 +45,7 @@ def _admin(store: EventStore, world: World) -> dict[str, str]:
 def _publish(store: EventStore, world: World, week: int) -> None:
     """What the scheduler does once week ``week`` is due."""
     world.project()
-    publish_tenant(store, Settings(), world.tenant, at(week + 1, 1, 1))
+    publish_tenant(store, BUDGET, world.tenant, at(week + 1, 1, 1))
     runtime(store).catch_up("releases")
 
 
@@ -161,7 +166,8 @@ def test_sybils_cannot_recover_a_persons_answers(client: FlaskClient, store: Eve
     week = _week(client, _admin(store, world), world, "T", 0)
     for item in model.ITEMS:
         cell = week["pulse_items"][item]
-        assert cell["n"] == 5 and 5 * cell["margin"] >= 100, (item, cell)
+        hidden = cell["reason"] == "too_noisy"  # a detail item over 5 people: not published
+        assert hidden or (cell["n"] == 5 and 5 * cell["margin"] >= 100), (item, cell)
 
 
 def test_participation_extremes(client: FlaskClient, store: EventStore):

@@ -28,7 +28,7 @@ from tests.integration.levers_world import MONDAY, SAFE, World, at, make_world
 
 pytestmark = pytest.mark.integration
 W0 = week_index(MONDAY)
-SETTINGS = Settings(release_grace_hours=24, privacy_epsilon=10.0)
+SETTINGS = Settings(release_grace_hours=24, privacy_epsilon=50.0)  # small teams pass the bound
 
 
 class ExactNoise:
@@ -176,12 +176,12 @@ def test_the_schedulers_job_catches_the_levers_up_and_publishes(
     from workers.scheduler import publish_releases
 
     world = make_world(store, {"Platform": None})
-    for person in world.hire("Platform", 5):
+    for person in world.hire("Platform", 7):  # 7: a lever's part needs 7 at the default budget
         world.act(person, 0)  # not projected yet: the job catches the levers up first
     monkeypatch.setattr(publish, "tenants", lambda _store: [world.tenant])
     assert publish_releases(settings, store.engine) > 0
     assert publish_releases(settings, store.engine) == 0  # every due week is released
-    assert _team(world, "Platform", 0)["weeks"][0]["members"] == 5
+    assert _team(world, "Platform", 0)["weeks"][0]["members"] == 7
 
 
 def test_a_backlog_is_worked_off_in_bounded_runs(store: EventStore):

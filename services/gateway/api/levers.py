@@ -48,8 +48,8 @@ REASON = fields.String(
     required=True,
     allow_none=True,
     metadata={
-        "description": "why there is no value: no_data, fewer_than_k, protects_smaller_group "
-        "or not_released (null when shown)"
+        "description": "why there is no value: no_data, fewer_than_k, protects_smaller_group, "
+        "too_noisy or not_released (null when shown)"
     },
 )
 

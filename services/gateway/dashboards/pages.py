@@ -17,7 +17,7 @@ from services.gateway.dashboards import views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands import activity
-from shared.commands.settings import organisation_settings
+from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
 from shared.releases.publish import last_due_week
@@ -63,9 +63,10 @@ def _scope(team_id: uuid.UUID | None) -> Scope:
     current = week_index(now.date())
     choices = [week_label(current - i) for i in range(CHOOSABLE_WEEKS)]
     asked = request.args.get("week", "").strip()
-    due = max(
-        current - CHOOSABLE_WEEKS + 1, last_due_week(now, resources().settings.release_grace_hours)
-    )
+    with resources().engine.connect() as conn:
+        cadence = pulse_cadence(conn, me().tenant_id)  # a period's weeks are due at its close
+    grace = resources().settings.release_grace_hours
+    due = max(current - CHOOSABLE_WEEKS + 1, last_due_week(now, grace, cadence))
     scope = Scope(team_id, due, week_label(due), choices=choices)
     if asked and asked != scope.week_label:
         try:

@@ -26,6 +26,7 @@ def reasons(k: int) -> dict[str, str]:
         "fewer_than_k": hidden(k),
         "protects_smaller_group": "hidden to protect a smaller group",
         "not_released": "week not released yet",
+        "too_noisy": "too few people for its noise",
     }
 
 

@@ -15,7 +15,7 @@ credits from memory and COPYs each table once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -165,6 +165,23 @@ class CapitalProjection(Projection):
                 PENDING_COLUMNS,
                 [o.pending_line() for o in pending],
             )
+        if batch.erased:
+            forget_counterparts(pg, contributions, batch.erased)
+
+
+def forget_counterparts(pg: psycopg.Connection[Any], table: str, people: Iterable[str]) -> None:
+    """No contribution keeps an erased person's id as its counterpart (issue #17): the
+    colleague's action stays, without whom it was with.
+
+    Parameters:
+        pg: the psycopg connection of the transaction.
+        table: the physical ``capital_contributions`` table.
+        people: the erased people's ids.
+    """
+    pg.execute(
+        f"UPDATE {table} SET counterpart_id = NULL WHERE counterpart_id = ANY(%s::uuid[])",
+        (list(people),),
+    )
 
 
 def credit_from_stored(pg: psycopg.Connection[Any], table: str, batch: CapitalState) -> None:
@@ -277,6 +294,7 @@ class CapitalFold(PersonRowsFold):
 
     def __init__(self, version: int) -> None:
         self.state = CapitalState(version)
+        self.erased: set[str] = set()
 
     @collector_paused()  # hundreds of thousands of lines and tuples kept, no cycles
     def fold(self, events: Sequence[RecordedEvent]) -> None:
@@ -339,4 +357,19 @@ class CapitalFold(PersonRowsFold):
             copy_lines(pg, tables["capital_requests"], REQUEST_COLUMNS, evidence.request_lines)
         if evidence.absences:
             copy_lines(pg, tables["capital_absences"], ABSENCE_COLUMNS, evidence.absence_lines())
+        self.erased.update(state.erased)
         self.state = CapitalState(version)
+
+    def finish(self, conn: Connection, tables: Mapping[str, str]) -> bool:
+        """Forget the counterparts erased in any chunk (:func:`forget_counterparts`).
+
+        Parameters:
+            conn: the transaction that finishes the pass.
+            tables: base table name -> physical name.
+
+        Returns:
+            True: the chunks' rows stand.
+        """
+        if self.erased:
+            forget_counterparts(as_psycopg(conn), tables["capital_contributions"], self.erased)
+        return True

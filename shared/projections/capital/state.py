@@ -172,6 +172,8 @@ class CapitalState:
             confirmation or decline reached (the others are written unconfirmed).
         outcome_rows: (person, outcome id) -> its rows (an import may record it twice).
         evidence: confirmations, requests and absences (:mod:`.evidence`).
+        erased: the people erased: no row keeps them as its counterpart (``projection.py``,
+            ``forget_counterparts``).
     """
 
     version: int
@@ -191,6 +193,7 @@ class CapitalState:
     confirmed: dict[int, bool] = field(default_factory=dict)
     outcome_rows: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=Evidence)
+    erased: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.evidence.version = self.version
@@ -211,7 +214,8 @@ class CapitalState:
         investments, texts = _INVESTMENTS, _INVESTMENT_TEXTS
         for e in events:
             kind = e.type
-            if kind == "PersonErased":
+            if kind == "PersonErased":  # no row keeps their id as a counterpart
+                self.erased.append(e.data["person_id"])
                 continue
             data = e.data
             person = data["person_id"]
