@@ -1,0 +1,190 @@
+"""A rebuild's chunked read decoded in a process of its own.
+
+Decoding the log costs a rebuild's folding process about a third of its CPU: psycopg's rows,
+each payload's JSON and, for nearly every event, its sealed behaviour (base64, AES-GCM and
+JSON again, holding the GIL; shared/eventlog/sealing.py). :func:`read_chunks_elsewhere`
+runs the whole chunked read (:class:`~shared.eventlog.chunked_reads.ChunkedReader`: the
+statements, the data keys, the seals, the upcasters) in a forked child process, which sends
+each chunk's decoded events down a pipe as one JSON document. The folding process parses
+that document with orjson and builds the events: about a quarter of the CPU the decoding
+took it (docs/benchmarks.md, "Rebuild speed, session 30"). On a machine with a second core
+the child decodes the next chunk while the parent folds this one.
+
+What the parent gets is the same as an in-process read: the same events, in the same
+order, with the same payloads, times (to the microsecond, with their UTC offsets), erasure
+flags and errors (an exception in the child is raised again in the parent). Each chunk's
+data keys are still asked of the database when it is read, so an erasure is seen as before.
+
+Only where ``fork`` exists (Linux): the child inherits the store's engine, decoder and keys;
+it drops the engine's pooled connections (never closing the parent's) and opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from multiprocessing.connection import Connection
+
+import orjson
+from sqlalchemy import Engine
+
+from shared.eventlog.chunked_reads import ChunkedReader, EventChunk, Fetch
+from shared.eventlog.decoding import EventDecoder
+from shared.eventlog.records import RecordedEvent
+from shared.gc_pause import collector_paused
+
+_CHUNK, _END, _ERROR = b"C", b"E", b"X"
+_JSON_OPTIONS = (
+    orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
+def can_fork() -> bool:
+    """Whether this platform can run the read in a forked process.
+
+    Returns:
+        True where the ``fork`` start method exists.
+    """
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def read_chunks_elsewhere(
+    engine: Engine,
+    decoder: EventDecoder,
+    fetch: Fetch,
+    head: int,
+    chunk_events: int,
+    types: Iterable[str] | None,
+    decrypt: bool,
+) -> Iterator[EventChunk]:
+    """:meth:`ChunkedReader.read` run in a child process; the chunks rebuilt here.
+
+    Parameters:
+        engine: the store's engine (the child opens connections of its own on it).
+        decoder: the store's decoder (catalogue and key ring).
+        fetch: the store's page fetch.
+        head, chunk_events, types, decrypt: as for ``EventStore.read_person_chunks``.
+
+    Returns:
+        An iterator of the chunks, as the in-process read yields them. Closing it early
+        stops the child.
+
+    Raises:
+        Exception: whatever the read raised in the child (``UnknownEventType`` ...).
+        RuntimeError: the child ended without finishing the read.
+    """
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    wanted = None if types is None else list(types)
+    child = context.Process(
+        target=_serve,
+        args=(engine, decoder, fetch, sending, (head, chunk_events, wanted, decrypt)),
+        name="eventlog-decoder",
+        daemon=True,
+    )
+    child.start()
+    sending.close()
+    try:
+        while True:
+            try:
+                message = receiving.recv_bytes()
+            except EOFError:
+                raise RuntimeError(
+                    f"the decoding process ended without finishing (exit {child.exitcode})"
+                ) from None
+            kind = message[:1]
+            if kind == _END:
+                return
+            if kind == _ERROR:
+                raise pickle.loads(message[1:])
+            chunk = _parse(message)
+            del message
+            yield chunk
+            del chunk  # the caller alone decides how long a chunk lives
+    finally:
+        receiving.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _serve(
+    engine: Engine,
+    decoder: EventDecoder,
+    fetch: Fetch,
+    sending: Connection,
+    read: tuple[int, int, list[str] | None, bool],
+) -> None:
+    """The child: read and decode every chunk, send each, then the end (or the error)."""
+    code = 0
+    try:
+        engine.dispose(close=False)  # the parent's connections stay the parent's
+        reader = ChunkedReader(engine, decoder, fetch)
+        for chunk in reader.read(*read):
+            sending.send_bytes(_encode(chunk))
+            del chunk
+        sending.send_bytes(_END)
+    except BaseException as err:  # every failure is the parent's to raise
+        code = 1
+        with contextlib.suppress(OSError):  # the parent went away: nothing to tell
+            sending.send_bytes(_ERROR + _pickled(err))
+    finally:
+        sending.close()
+        os._exit(code)  # no atexit handlers or buffers inherited from the parent
+
+
+def _pickled(err: BaseException) -> bytes:
+    try:
+        return pickle.dumps(err)
+    except Exception:  # an exception that does not pickle: its text
+        return pickle.dumps(RuntimeError(f"decoding process: {err!r}"))
+
+
+def _encode(chunk: EventChunk) -> bytes:
+    """One chunk as ``C`` + JSON: its kind, range and every event's fields."""
+    rows = [
+        [
+            e.position,
+            e.event_id_text,
+            e.tenant_id_text,
+            e.stream_id,
+            e.version,
+            e.type,
+            e.schema_version,
+            e.data,
+            e.raw_metadata,
+            e.occurred_at.isoformat(),
+            e.recorded_at.isoformat(),
+            e.erased,
+        ]
+        for e in chunk.events
+    ]
+    document = [chunk.people, chunk.low, chunk.high, rows]
+    try:
+        return _CHUNK + orjson.dumps(document, option=_JSON_OPTIONS)
+    except TypeError:  # a payload that is not plain JSON (an upcaster's own value): pickle
+        return _CHUNK + b"P" + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+@collector_paused()  # a chunk's events: many small objects, no cycles
+def _parse(message: bytes) -> EventChunk:
+    """The chunk of a ``C`` message."""
+    if message[1:2] == b"P":
+        pickled: EventChunk = pickle.loads(message[2:])
+        return pickled
+    people, low, high, rows = orjson.loads(memoryview(message)[1:])
+    parse = datetime.fromisoformat
+    events = [
+        RecordedEvent(p, e, t, s, v, ty, sv, d, m, parse(o), parse(r), x)
+        for p, e, t, s, v, ty, sv, d, m, o, r, x in rows
+    ]
+    return EventChunk(events, people, low, high)
+
+
+__all__ = ["can_fork", "read_chunks_elsewhere"]
