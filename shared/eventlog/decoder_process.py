@@ -4,8 +4,9 @@ Decoding the log costs a rebuild's folding process about a third of its CPU: psy
 each payload's JSON and, for nearly every event, its sealed behaviour (base64, AES-GCM and
 JSON again, holding the GIL; shared/eventlog/sealing.py). :func:`read_chunks_elsewhere`
 runs the whole chunked read (:class:`~shared.eventlog.chunked_reads.ChunkedReader`: the
-statements, the data keys, the seals, the upcasters) in a forked child process, which sends
-each chunk's decoded events down a pipe as one JSON document. The folding process parses
+statements, the data keys, the seals, the upcasters) in a forked child process, which hands
+each chunk's decoded events over as one JSON document (a file in ``/dev/shm``, named down a
+pipe). The folding process parses
 that document with orjson and builds the events: about a quarter of the CPU the decoding
 took it (docs/benchmarks.md, "Rebuild speed, session 30"). On a machine with a second core
 the child decodes the next chunk while the parent folds this one.
@@ -25,6 +26,8 @@ import contextlib
 import multiprocessing
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -37,7 +40,9 @@ from shared.eventlog.decoding import EventDecoder
 from shared.eventlog.records import RecordedEvent
 from shared.gc_pause import collector_paused
 
-_CHUNK, _END, _ERROR = b"C", b"E", b"X"
+_CHUNK, _END, _ERROR, _TAKEN = b"C", b"E", b"X", b"T"
+AHEAD = 2
+"""Decoded chunks the child may have waiting for the parent (memory: a chunk's JSON each)."""
 _JSON_OPTIONS = (
     orjson.OPT_PASSTHROUGH_DATETIME
     | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -80,20 +85,21 @@ def read_chunks_elsewhere(
         RuntimeError: the child ended without finishing the read.
     """
     context = multiprocessing.get_context("fork")
-    receiving, sending = context.Pipe(duplex=False)
+    here, there = context.Pipe(duplex=True)
     wanted = None if types is None else list(types)
+    scratch = tempfile.mkdtemp(prefix="compound-decoded-", dir=_scratch_root())
     child = context.Process(
         target=_serve,
-        args=(engine, decoder, fetch, sending, (head, chunk_events, wanted, decrypt)),
+        args=(engine, decoder, fetch, there, scratch, (head, chunk_events, wanted, decrypt)),
         name="eventlog-decoder",
         daemon=True,
     )
     child.start()
-    sending.close()
+    there.close()
     try:
         while True:
             try:
-                message = receiving.recv_bytes()
+                message = here.recv_bytes()
             except EOFError:
                 raise RuntimeError(
                     f"the decoding process ended without finishing (exit {child.exitcode})"
@@ -103,39 +109,70 @@ def read_chunks_elsewhere(
                 return
             if kind == _ERROR:
                 raise pickle.loads(message[1:])
-            chunk = _parse(message)
-            del message
+            chunk = _parse(_take(os.fsdecode(message[1:])))
+            with contextlib.suppress(OSError):  # the child may have finished already
+                here.send_bytes(_TAKEN)
             yield chunk
             del chunk  # the caller alone decides how long a chunk lives
     finally:
-        receiving.close()
+        here.close()
         if child.is_alive():
             child.terminate()
         child.join()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _scratch_root() -> str | None:
+    """Where the decoded chunks are handed over: memory (``/dev/shm``) where there is one."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK) else None
+
+
+def _take(path: str) -> bytes:
+    """The file's bytes, read at once; the file removed."""
+    with open(path, "rb") as f:
+        data = f.read()
+    os.unlink(path)
+    return data
 
 
 def _serve(
     engine: Engine,
     decoder: EventDecoder,
     fetch: Fetch,
-    sending: Connection,
+    channel: Connection,
+    scratch: str,
     read: tuple[int, int, list[str] | None, bool],
 ) -> None:
-    """The child: read and decode every chunk, send each, then the end (or the error)."""
+    """The child: read and decode every chunk, hand each over, then the end (or the error).
+
+    Each chunk is written to a file in ``scratch`` and its name sent down the pipe: a pipe
+    carries 64 KiB at a time, so sending a chunk of megabytes through it would take turns
+    between the two processes, hundreds per chunk (slow on a loaded machine). At most
+    :data:`AHEAD` chunks wait for the parent.
+    """
     code = 0
     try:
         engine.dispose(close=False)  # the parent's connections stay the parent's
         reader = ChunkedReader(engine, decoder, fetch)
-        for chunk in reader.read(*read):
-            sending.send_bytes(_encode(chunk))
+        waiting = 0
+        for number, chunk in enumerate(reader.read(*read)):
+            if waiting >= AHEAD:
+                channel.recv_bytes()  # the parent took one
+                waiting -= 1
+            path = os.path.join(scratch, f"{number}.chunk")
+            with open(path, "wb") as f:
+                f.write(_encode(chunk))
             del chunk
-        sending.send_bytes(_END)
+            channel.send_bytes(_CHUNK + os.fsencode(path))
+            waiting += 1
+        channel.send_bytes(_END)
     except BaseException as err:  # every failure is the parent's to raise
         code = 1
         with contextlib.suppress(OSError):  # the parent went away: nothing to tell
-            sending.send_bytes(_ERROR + _pickled(err))
+            channel.send_bytes(_ERROR + _pickled(err))
     finally:
-        sending.close()
+        channel.close()
         os._exit(code)  # no atexit handlers or buffers inherited from the parent
 
 
@@ -147,7 +184,8 @@ def _pickled(err: BaseException) -> bytes:
 
 
 def _encode(chunk: EventChunk) -> bytes:
-    """One chunk as ``C`` + JSON: its kind, range and every event's fields."""
+    """One chunk as JSON: its kind, range and every event's fields (pickled, after ``P``,
+    if a payload is not plain JSON)."""
     rows = [
         [
             e.position,
@@ -167,18 +205,18 @@ def _encode(chunk: EventChunk) -> bytes:
     ]
     document = [chunk.people, chunk.low, chunk.high, rows]
     try:
-        return _CHUNK + orjson.dumps(document, option=_JSON_OPTIONS)
+        return orjson.dumps(document, option=_JSON_OPTIONS)
     except TypeError:  # a payload that is not plain JSON (an upcaster's own value): pickle
-        return _CHUNK + b"P" + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        return b"P" + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @collector_paused()  # a chunk's events: many small objects, no cycles
-def _parse(message: bytes) -> EventChunk:
-    """The chunk of a ``C`` message."""
-    if message[1:2] == b"P":
-        pickled: EventChunk = pickle.loads(message[2:])
+def _parse(encoded: bytes) -> EventChunk:
+    """The chunk :func:`_encode` gave."""
+    if encoded[:1] == b"P":
+        pickled: EventChunk = pickle.loads(encoded[1:])
         return pickled
-    people, low, high, rows = orjson.loads(memoryview(message)[1:])
+    people, low, high, rows = orjson.loads(encoded)
     parse = datetime.fromisoformat
     events = [
         RecordedEvent(p, e, t, s, v, ty, sv, d, m, parse(o), parse(r), x)

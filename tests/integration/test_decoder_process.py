@@ -9,7 +9,10 @@ another process holds the same rows as one decoded here.
 
 from __future__ import annotations
 
+import glob
 import multiprocessing
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -121,13 +124,22 @@ def test_an_error_in_the_decoding_process_is_raised_here(log: EventStore) -> Non
     assert not multiprocessing.active_children()
 
 
+def _handed_over() -> set[str]:
+    return set(glob.glob("/dev/shm/compound-decoded-*")) | set(
+        glob.glob(os.path.join(tempfile.gettempdir(), "compound-decoded-*"))
+    )
+
+
 def test_closing_the_read_early_ends_the_process(log: EventStore) -> None:
+    before = _handed_over()
     chunks = log.read_person_chunks(log.head(), chunk_events=10, separate_process=True)
     first = next(chunks)
     assert first.events
     assert multiprocessing.active_children(), "the read runs in a process of its own"
+    assert _handed_over() - before, "decoded chunks are handed over in files"
     chunks.close()  # type: ignore[attr-defined]
     assert not multiprocessing.active_children()
+    assert _handed_over() == before, "nothing left behind"
     # the store's own connections still work after the fork
     assert log.read_all(0, 5)
 
