@@ -5,11 +5,11 @@ each payload's JSON and, for nearly every event, its sealed behaviour (base64, A
 JSON again, holding the GIL; shared/eventlog/sealing.py). :func:`read_chunks_elsewhere`
 runs the whole chunked read (:class:`~shared.eventlog.chunked_reads.ChunkedReader`: the
 statements, the data keys, the seals, the upcasters) in a forked child process, which hands
-each chunk's decoded events over as one JSON document (a file in ``/dev/shm``, named down a
-pipe). The folding process parses
-that document with orjson and builds the events: about a quarter of the CPU the decoding
-took it (docs/benchmarks.md, "Rebuild speed, session 30"). On a machine with a second core
-the child decodes the next chunk while the parent folds this one.
+each chunk's decoded events over in :mod:`marshal`'s format (a file in ``/dev/shm``, named
+down a pipe). The folding process loads it and builds the events: about a third of the CPU
+the decoding took it (docs/benchmarks.md, "Rebuild speed, session 30"). On a machine with a
+free second core the child decodes the next chunk while the parent folds this one; on a
+loaded one the two processes' CPU together is more than one process's was.
 
 What the parent gets is the same as an in-process read: the same events, in the same
 order, with the same payloads, times (to the microsecond, with their UTC offsets), erasure
@@ -23,6 +23,7 @@ it drops the engine's pooled connections (never closing the parent's) and opens 
 from __future__ import annotations
 
 import contextlib
+import marshal
 import multiprocessing
 import os
 import pickle
@@ -32,7 +33,6 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from multiprocessing.connection import Connection
 
-import orjson
 from sqlalchemy import Engine
 
 from shared.eventlog.chunked_reads import ChunkedReader, EventChunk, Fetch
@@ -42,20 +42,19 @@ from shared.gc_pause import collector_paused
 
 _CHUNK, _END, _ERROR, _TAKEN = b"C", b"E", b"X", b"T"
 AHEAD = 2
-"""Decoded chunks the child may have waiting for the parent (memory: a chunk's JSON each)."""
-_JSON_OPTIONS = (
-    orjson.OPT_PASSTHROUGH_DATETIME
-    | orjson.OPT_PASSTHROUGH_DATACLASS
-    | orjson.OPT_PASSTHROUGH_SUBCLASS
-)
+"""Decoded chunks the child may have waiting for the parent (memory: a chunk's bytes each)."""
+_MARSHAL, _PICKLE = b"M", b"P"
 
 
 def can_fork() -> bool:
-    """Whether this platform can run the read in a forked process.
+    """Whether this process can run the read in a forked process.
 
     Returns:
-        True where the ``fork`` start method exists.
+        True where the ``fork`` start method exists, unless this is a daemonic process
+        (which may have no children).
     """
+    if multiprocessing.current_process().daemon:
+        return False
     return "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -184,10 +183,11 @@ def _pickled(err: BaseException) -> bytes:
 
 
 def _encode(chunk: EventChunk) -> bytes:
-    """One chunk as JSON: its kind, range and every event's fields (pickled, after ``P``,
-    if a payload is not plain JSON)."""
+    """One chunk in :mod:`marshal`'s format after ``M``: its kind, range and every event's
+    fields (plain values: ints, text, the payload's dicts and lists, times as ISO text).
+    Pickled, after ``P``, if a payload holds another kind of value (an upcaster's own)."""
     rows = [
-        [
+        (
             e.position,
             e.event_id_text,
             e.tenant_id_text,
@@ -200,23 +200,22 @@ def _encode(chunk: EventChunk) -> bytes:
             e.occurred_at.isoformat(),
             e.recorded_at.isoformat(),
             e.erased,
-        ]
+        )
         for e in chunk.events
     ]
-    document = [chunk.people, chunk.low, chunk.high, rows]
     try:
-        return orjson.dumps(document, option=_JSON_OPTIONS)
-    except TypeError:  # a payload that is not plain JSON (an upcaster's own value): pickle
-        return b"P" + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+        return _MARSHAL + marshal.dumps((chunk.people, chunk.low, chunk.high, rows))
+    except ValueError:  # a value marshal does not know
+        return _PICKLE + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @collector_paused()  # a chunk's events: many small objects, no cycles
 def _parse(encoded: bytes) -> EventChunk:
     """The chunk :func:`_encode` gave."""
-    if encoded[:1] == b"P":
+    if encoded[:1] == _PICKLE:
         pickled: EventChunk = pickle.loads(encoded[1:])
         return pickled
-    people, low, high, rows = orjson.loads(encoded)
+    people, low, high, rows = marshal.loads(memoryview(encoded)[1:])
     parse = datetime.fromisoformat
     events = [
         RecordedEvent(p, e, t, s, v, ty, sv, d, m, parse(o), parse(r), x)
