@@ -54,8 +54,14 @@ def _action(person: uuid.UUID, at: datetime) -> NewEvent:
 
 
 @pytest.fixture(scope="module")
-def log(store: EventStore) -> EventStore:
-    """Synthetic history, odd times, and one person erased after acting."""
+def log(postgres_server_url: str, master_key: str) -> Iterator[EventStore]:
+    """Synthetic history, odd times, and one person erased after acting, in a database of
+    this module's own (other tests' rows do not disturb the seeding)."""
+    with fresh_store(postgres_server_url, master_key, "compound_decoder_log") as store:
+        yield _seeded(store)
+
+
+def _seeded(store: EventStore) -> EventStore:
     seed_synthetic(store, people=12, weeks=2, seed=7, today=date(2026, 12, 2))
     tenant = uuid.uuid4()
     for person in (uuid.uuid4(), uuid.uuid4()):
