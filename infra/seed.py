@@ -1,7 +1,8 @@
 """``compound seed --demo``: a demo organisation with 12 weeks of true-to-life history.
 
-Three teams ("Platform", "Payments", "Growth") of 6-8 people and a small one ("Research",
-3 people: its levers stay suppressed), their managers and an admin; every tactic of the seed
+Three teams ("Platform", "Payments", "Growth") of 8 people (enough for their figures to pass
+the noise bound at the default privacy budget, docs/privacy.md) and a small one ("Research",
+4 people: its levers stay suppressed), their managers and an admin; every tactic of the seed
 article, outcomes that follow some actions, weekly plans, experiments, micro-feedback,
 anonymous pulses and connected calendars (``MeetingObserved`` in the calendar sync's shape,
 a heavier meeting load in Growth). A fixed random seed makes it the same every
@@ -27,6 +28,13 @@ from shared.eventlog import AppendContext, EventStore, NewEvent, StreamAppend
 from shared.eventlog.events import PULSE_ITEMS
 
 DEMO_ORG = "Demo Co"
+# The logins `make run` prints: one of each kind of user, and the manager of the team under k.
+DEMO_LOGINS = {
+    "employee": "ada@demo.test",
+    "manager": "grace@demo.test",
+    "manager of a team under k": "jean@demo.test",
+    "admin": "admin@demo.test",
+}
 WEEKS = 12
 
 TEAMS: dict[str, tuple[str, list[str]]] = {
@@ -40,11 +48,20 @@ TEAMS: dict[str, tuple[str, list[str]]] = {
             "Edsger Dijkstra",
             "Frances Allen",
             "Linus Torvalds",
+            "Dorothy Vaughan",
         ],
     ),
     "Payments": (
         "Katherine Johnson",
-        ["Dennis Ritchie", "Ken Thompson", "Radia Perlman", "Margaret Hamilton", "Tim Berners-Lee"],
+        [
+            "Dennis Ritchie",
+            "Ken Thompson",
+            "Radia Perlman",
+            "Margaret Hamilton",
+            "Tim Berners-Lee",
+            "Mary Jackson",
+            "Evelyn Boyd Granville",
+        ],
     ),
     "Growth": (
         "Hedy Lamarr",
@@ -202,8 +219,7 @@ def seed_demo(
             count += 1
     journal.pulse_vault.close_due()  # past periods: their answers enter the log, keys destroyed
     say(f"  {count} journal events and pulse responses over {WEEKS} weeks")
-    logins = {"employee": "ada@demo.test", "manager": "grace@demo.test", "admin": "admin@demo.test"}
-    return Seeded(tenant, logins, count)
+    return Seeded(tenant, dict(DEMO_LOGINS), count)
 
 
 def _pulse(rng: random.Random, climate: float) -> dict[str, int]:

@@ -217,10 +217,9 @@ class Supervisor:
             return
         self._connect_demo_calendars(base)
         self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
-        self.say(
-            f"Demo logins (password {self.settings.demo_password!r}): ada@demo.test "
-            "(employee), grace@demo.test (manager), admin@demo.test (admin)"
-        )
+        if self.demo_logins:
+            logins = ", ".join(f"{email} ({role})" for role, email in self.demo_logins.items())
+            self.say(f"Demo logins (password {self.settings.demo_password!r}): {logins}")
 
     def _start_mail(self) -> None:
         """A local SMTP server keeping mails for the demo's Mailbox page, unless
@@ -239,7 +238,7 @@ class Supervisor:
 
     def _seed_if_empty(self) -> None:
         """A new database gets the demo organisation, so every page has something to show."""
-        from infra.seed import database_is_empty, demo_exists, seed_demo
+        from infra.seed import DEMO_LOGINS, database_is_empty, demo_exists, seed_demo
         from shared import bootstrap
 
         store = bootstrap.event_store(Settings.from_env(self.env), pool_size=2)
@@ -255,11 +254,7 @@ class Supervisor:
                 )
                 self.demo_logins = seeded.logins
             elif demo_exists(store):
-                self.demo_logins = {
-                    "employee": "ada@demo.test",
-                    "manager": "grace@demo.test",
-                    "admin": "admin@demo.test",
-                }
+                self.demo_logins = dict(DEMO_LOGINS)
             if self.demo_logins:
                 from infra.demo_sso import connect_demo_sso
 

@@ -46,7 +46,10 @@ def test_demo_seed(store: EventStore):
             .where(TeamMember.is_manager.is_(True), TeamMember.tenant_id == seeded.tenant_id)
         ).all()
     assert set(teams) == {"Platform", "Payments", "Growth", "Research"}
-    assert all(6 <= len(TEAMS[t][1]) + 1 <= 8 for t in ("Platform", "Payments", "Growth"))
+    # Every printed login is a person of the demo, the manager of the team under k among them.
+    assert set(seeded.logins.values()) <= set(people)
+    assert seeded.logins["manager of a team under k"] == "jean@demo.test"
+    assert all(len(TEAMS[t][1]) + 1 == 8 for t in ("Platform", "Payments", "Growth"))
     assert len(TEAMS["Research"][1]) < 5  # under k: suppression shows in the demo
     assert (teams["Platform"], "grace@demo.test") in managers
     assert people["admin@demo.test"].role == "admin"
