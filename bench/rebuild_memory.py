@@ -353,12 +353,6 @@ per log event (the old main's figures in the last column). Now (shared/projectio
    projection again page by page in log order, as catch-up applied it.
 5. **Checked** by the projection contract suite (tests/contract), whose rebuilds run with
    chunks of 1, 5 and 40 events as well as the whole log in one.
-6. **Decoded elsewhere.** Past 50,000 events the chunks are read and decoded (data keys,
-   sealed behaviour, upcasters) in a forked process of their own, which hands each chunk
-   over as one JSON document (shared/eventlog/decoder_process.py): the folding process
-   spends about a quarter of the CPU on it that decoding cost, and on two cores the next
-   chunk is decoded while this one is folded. Its peak RSS is counted among the rebuild's
-   processes.
 
 So peak memory is the interpreter, one chunk of events and its folded state, the next
 chunk's rows being read and the previous chunk's COPY text being sent, whatever the log's

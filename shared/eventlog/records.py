@@ -155,11 +155,6 @@ class RecordedEvent:
             self._metadata = orjson.loads(self._metadata)
         return self._metadata  # type: ignore[return-value]
 
-    @property
-    def raw_metadata(self) -> dict[str, Any] | str:
-        """The metadata as read: its JSON text until someone parsed it (for re-sending)."""
-        return self._metadata
-
     def with_data(self, schema_version: int, data: dict[str, Any]) -> RecordedEvent:
         """This event with another payload (an upcast one).
 

@@ -32,7 +32,6 @@ from shared.eventlog.appending import APPEND_LOCK_KEY, EventAppender
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.chunked_reads import DEFAULT_CHUNK_EVENTS, ChunkedReader, EventChunk
 from shared.eventlog.crypto import DB, KeyRing
-from shared.eventlog.decoder_process import can_fork, read_chunks_elsewhere
 from shared.eventlog.decoding import EventDecoder
 from shared.eventlog.events import CATALOGUE
 from shared.eventlog.ids import EVENT_ID_NAMESPACE, derive_event_id, new_event_id
@@ -333,7 +332,6 @@ class EventStore:
         chunk_events: int = DEFAULT_CHUNK_EVENTS,
         types: Iterable[str] | None = None,
         decrypt: bool = True,
-        separate_process: bool = False,
     ) -> Iterator[EventChunk]:
         """Every event up to ``head`` once, in chunks that keep each person's events together.
 
@@ -350,9 +348,6 @@ class EventStore:
             chunk_events: the most events per chunk, unless one person alone has more.
             types: only events of these types (default: all).
             decrypt: as for :meth:`read_all`.
-            separate_process: read and decode in a forked process of its own, which sends
-                the decoded chunks (shared/eventlog/decoder_process.py): the same chunks at
-                about a quarter of this process's CPU. Ignored where ``fork`` is missing.
 
         Returns:
             An iterator of :class:`EventChunk`: the events of no person first
@@ -362,12 +357,8 @@ class EventStore:
             UnknownEventType: the log holds a type the catalogue does not know.
             RuntimeError: the database's collation does not order hex ids as Python does.
         """
-        decoder, fetch = self.reader.decoder, self.reader.fetch
-        if separate_process and can_fork():
-            return read_chunks_elsewhere(
-                self.engine, decoder, fetch, head, chunk_events, types, decrypt
-            )
-        return ChunkedReader(self.engine, decoder, fetch).read(head, chunk_events, types, decrypt)
+        chunks = ChunkedReader(self.engine, self.reader.decoder, self.reader.fetch)
+        return chunks.read(head, chunk_events, types, decrypt)
 
     def read_stream(
         self, stream_id: str, after_version: int = 0, limit: int | None = None

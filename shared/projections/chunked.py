@@ -43,11 +43,6 @@ from shared.projections.quarantine import skipped_events
 
 log = logging.getLogger("compound.projections")
 
-DECODER_PROCESS_MIN_EVENTS = 50_000
-"""A rebuild of a log longer than this (its head) decodes the log in a process of its own
-(shared/eventlog/decoder_process.py); a shorter one in the folding process, where the fork
-would cost more than it saves."""
-
 FINISHERS = 2
 """Projections whose keys are built at once at the end of a rebuild (connections used)."""
 
@@ -140,8 +135,6 @@ class ChunkedRebuild:
         self.projections = list(projections)
         self.tables = tables
         self.chunk_events = max(1, chunk_events)
-        self.decoder_process_min = DECODER_PROCESS_MIN_EVENTS
-        """Logs with a head past this are decoded in a process of their own."""
         folds = {p.name: p.begin_rebuild() for p in projections}
         self.folds: dict[str, RebuildFold] = {n: f for n, f in folds.items() if f is not None}
         self.shared_ids: set[str] = set()
@@ -176,11 +169,7 @@ class ChunkedRebuild:
         handles = frozenset().union(*(p.handles for p in self.projections))
         personal = any(p.needs_personal_data for p in self.projections)
         chunks = self.store.read_person_chunks(
-            head,
-            chunk_events=self.chunk_events,
-            types=handles,
-            decrypt=personal,
-            separate_process=head > self.decoder_process_min,
+            head, chunk_events=self.chunk_events, types=handles, decrypt=personal
         )
         done = 0
         shared = True  # still among the events of no person
