@@ -13,7 +13,8 @@ from flask import Flask
 
 from services.gateway import create_app
 from services.gateway.auth import limiter
-from services.gateway.scim import rate_per_minute
+from services.gateway.resources import resources
+from services.gateway.scim import rate, rate_per_minute
 from shared.eventlog import EventStore
 from shared.settings import Settings, SettingsError
 from tests.scim.conftest import assert_error, new_tenant
@@ -70,3 +71,25 @@ def test_a_bad_setting_is_refused() -> None:
     for raw in ("0", "-3", "ten", "1.5"):
         with pytest.raises(SettingsError):
             rate_per_minute({"COMPOUND_SCIM_RATE_LIMIT": raw})
+
+
+def test_far_below_the_limit_a_process_adds_to_redis_every_batch(limited_app: Flask) -> None:
+    """The count is kept locally and added to Redis every ``BATCH`` requests while the
+    limit is far; within ``MARGIN`` of it every request is counted in Redis, so the limit
+    holds to the request."""
+    now = 1_800_000_000.0  # one fixed minute: no window turns during the test
+    prefix = limited_app.config["RATELIMIT_KEY_PREFIX"]
+    window = int(now // rate.WINDOW_SECONDS)
+    far, near = f"far-{uuid.uuid4().hex}", f"near-{uuid.uuid4().hex}"
+    with limited_app.app_context():
+        redis = resources().redis
+        for _ in range(2 * rate.BATCH + 5):
+            assert rate.retry_after(far, 1200, now=now) is None
+        assert int(redis.get(f"{prefix}:scim-rate:{far}:{window}")) == 2 * rate.BATCH
+
+        limit = rate.MARGIN + 3
+        for i in range(limit):
+            assert rate.retry_after(near, limit, now=now) is None, i
+        assert int(redis.get(f"{prefix}:scim-rate:{near}:{window}")) == limit
+        wait = rate.retry_after(near, limit, now=now)
+        assert wait is not None and wait > 0
