@@ -44,14 +44,22 @@ def _midnight(day: date) -> datetime:
 
 def with_exceptions(meetings: list[Meeting], monday: date) -> list[Meeting]:
     """Every third week the team sync's instance moves half an hour later: an exception of
-    its series that keeps its instance id and its original start."""
+    its series that keeps its instance id and its original start. A moved instance is held,
+    never among the generator's random cancellations, so every window of three weeks or more
+    has one."""
     if monday.isocalendar().week % 3:
         return meetings
     out = []
     for m in meetings:
-        if m.series_id and m.series_id.endswith("teamsync") and m.status == "confirmed":
+        if m.series_id and m.series_id.endswith("teamsync"):
             shift = timedelta(minutes=30)
-            m = replace(m, start=m.start + shift, end=m.end + shift, original_start=m.start)
+            m = replace(
+                m,
+                start=m.start + shift,
+                end=m.end + shift,
+                original_start=m.start,
+                status="confirmed",
+            )
         out.append(m)
     return out
 
