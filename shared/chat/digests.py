@@ -12,14 +12,16 @@ redelivered or duplicated task finds the row sent, or taken, and sends nothing.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
+from shared.chat.digest_claims import Claim
+from shared.chat.digest_claims import claim as claim_digest
 from shared.chat.digest_message import DigestTime, is_due
 from shared.commands.working_hours import working_hours_of
 from shared.database import as_psycopg
@@ -206,56 +208,8 @@ class SlackDigests:
 
     # -- the worker ----------------------------------------------------------------------------
 
-    @contextmanager
-    def claim(self, person_id: uuid.UUID, week: str) -> Iterator[Claim | None]:
+    def claim(self, person_id: uuid.UUID, week: str) -> AbstractContextManager[Claim | None]:
         """The queued digest of ``person_id`` and ``week``, locked for this transaction; None
-        when it was sent or dropped already, or another worker holds it.
-
-        The caller sends the message inside the block and then :meth:`Claim.done`; a failure
-        raises out of the block, the transaction rolls back and the row stays ``queued``.
-        """
-        with self.engine.begin() as db:
-            row = db.execute(
-                text(
-                    "SELECT s.tenant_id, d.digest FROM slack_digest_sends s "
-                    "JOIN weekly_digests d ON d.person_id = s.person_id AND d.week = s.week "
-                    "WHERE s.person_id = :p AND s.week = :w AND s.status = 'queued' "
-                    "FOR UPDATE OF s SKIP LOCKED"
-                ),
-                {"p": person_id, "w": week},
-            ).first()
-            yield None if row is None else Claim(db, person_id, week, row.tenant_id, row.digest)
-
-
-@dataclass
-class Claim:
-    """A queued digest held by this worker (its row locked until the transaction ends)."""
-
-    db: Connection
-    person_id: uuid.UUID
-    week: str
-    tenant_id: uuid.UUID
-    digest: dict[str, Any]
-
-    def done(self, status: str = "sent") -> None:
-        """Mark it ``sent`` (Slack accepted the message) or ``dropped`` (no one to send to)."""
-        self.db.execute(
-            text(
-                "UPDATE slack_digest_sends SET status = :s, "
-                "sent_at = CASE WHEN :s = 'sent' THEN now() END "
-                "WHERE person_id = :p AND week = :w"
-            ),
-            {"s": status, "p": self.person_id, "w": self.week},
-        )
-
-    def answers_pulse(self) -> bool:
-        """Whether the person is a member (not a manager) of a team: the pulse is theirs."""
-        return bool(
-            self.db.execute(
-                text(
-                    "SELECT 1 FROM team_members WHERE person_id = :p AND tenant_id = :t "
-                    "AND NOT is_manager LIMIT 1"
-                ),
-                {"p": self.person_id, "t": self.tenant_id},
-            ).first()
-        )
+        when it was sent or dropped already, or another worker holds it
+        (:func:`shared.chat.digest_claims.claim`)."""
+        return claim_digest(self.engine, "slack_digest_sends", person_id, week)

@@ -13,14 +13,15 @@ in the zone they joined with), then sends a ``digest`` task. The worker sends un
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Engine, text
 
+from shared.chat.digest_claims import Claim
+from shared.chat.digest_claims import claim as claim_digest
 from shared.chat.digest_message import DigestTime, is_due
 from shared.chat.digests import REQUEUE_AFTER, candidate_weeks
 from shared.database import as_psycopg
@@ -103,54 +104,7 @@ class TeamsDigests:
             send(_task(person_id, tenant_id, week))
         return queued, len(stale)
 
-    @contextmanager
-    def claim(self, person_id: uuid.UUID, week: str) -> Iterator[TeamsClaim | None]:
+    def claim(self, person_id: uuid.UUID, week: str) -> AbstractContextManager[Claim | None]:
         """The queued digest, locked for this transaction; None when it was sent or dropped
-        already, or another worker holds it. Send inside the block, then :meth:`TeamsClaim.done`."""
-        with self.engine.begin() as db:
-            row = db.execute(
-                text(
-                    "SELECT s.tenant_id, d.digest FROM msteams_digest_sends s "
-                    "JOIN weekly_digests d ON d.person_id = s.person_id AND d.week = s.week "
-                    "WHERE s.person_id = :p AND s.week = :w AND s.status = 'queued' "
-                    "FOR UPDATE OF s SKIP LOCKED"
-                ),
-                {"p": person_id, "w": week},
-            ).first()
-            yield (
-                None if row is None else TeamsClaim(db, person_id, week, row.tenant_id, row.digest)
-            )
-
-
-@dataclass
-class TeamsClaim:
-    """A queued digest held by this worker (its row locked until the transaction ends)."""
-
-    db: Connection
-    person_id: uuid.UUID
-    week: str
-    tenant_id: uuid.UUID
-    digest: dict[str, Any]
-
-    def done(self, status: str = "sent") -> None:
-        """Mark it ``sent`` (the Connector accepted the message) or ``dropped``."""
-        self.db.execute(
-            text(
-                "UPDATE msteams_digest_sends SET status = :s, "
-                "sent_at = CASE WHEN :s = 'sent' THEN now() END "
-                "WHERE person_id = :p AND week = :w"
-            ),
-            {"s": status, "p": self.person_id, "w": self.week},
-        )
-
-    def answers_pulse(self) -> bool:
-        """Whether the person is a member (not a manager) of a team: the pulse is theirs."""
-        return bool(
-            self.db.execute(
-                text(
-                    "SELECT 1 FROM team_members WHERE person_id = :p AND tenant_id = :t "
-                    "AND NOT is_manager LIMIT 1"
-                ),
-                {"p": self.person_id, "t": self.tenant_id},
-            ).first()
-        )
+        already, or another worker holds it (:func:`shared.chat.digest_claims.claim`)."""
+        return claim_digest(self.engine, "msteams_digest_sends", person_id, week)
