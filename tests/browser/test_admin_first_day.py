@@ -69,9 +69,15 @@ def test_an_admins_first_day(browser: Any, live_server: str, store: EventStore):
     page.get_by_role("button", name="Preview").click()
     assert "2 of 3 rows are ready" in page.locator("#summary").inner_text()
     assert "line 3" in page.get_by_role("alert").inner_text()
-    assert "is not an e-mail address" in page.locator("#preview tr.row-error").inner_text()
+    problem = page.locator("#preview tr.row-error p.error")
+    assert "is not an e-mail address" in problem.inner_text()
+    box = problem.bounding_box()  # one card per row at phone width: the problem is on screen
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     assert _count(store, tenant, "PersonInvited") == 1  # the admin only: nothing written yet
     page.get_by_role("button", name="Invite 2 people").click()
+    page.get_by_text("2 people invited; 1 row skipped").wait_for()
+    assert "/admin/invite/sent/" in page.url  # post-redirect-get: a reload posts nothing
+    page.reload()
     page.get_by_text("2 people invited; 1 row skipped").wait_for()
     assert page.get_by_role("link", name="invitation link").count() == 2
     assert _count(store, tenant, "PersonInvited") == 3
@@ -80,6 +86,10 @@ def test_an_admins_first_day(browser: Any, live_server: str, store: EventStore):
     page.get_by_label("Name or e-mail").fill("ada-")  # filters as one types (htmx)
     page.locator("#matches", has_text="1 person matches").wait_for()
     assert page.locator("#people tbody tr").inner_text().startswith(ada)
+    status = page.locator("#people tbody tr .badge")
+    assert status.inner_text() == "Invited" and status.is_visible()
+    box = status.bounding_box()
+    assert box and box["x"] + box["width"] <= 390, box
     assert "q=ada-" in page.url
 
     # Ada manages Platform.

@@ -243,7 +243,8 @@ def audit() -> Any:
 
 @bp.get("/audit.csv")
 def audit_csv() -> Any:
-    """The filtered audit as CSV (at most 50,000 entries, newest first)."""
+    """The filtered audit as CSV (UTF-8 with a byte-order mark, at most 50,000 entries,
+    newest first)."""
     query, errors = AuditQuery.of(request.args)
     if errors:
         return Response("; ".join(m for ms in errors.values() for m in ms), 422)
@@ -252,6 +253,7 @@ def audit_csv() -> Any:
         rows = entries(conn, user.tenant_id, query, CSV_MAX, None)
     activity.exported(resources().store, user.actor("admin"), "audit", "csv")
     out = io.StringIO()
+    out.write("\ufeff")  # the byte-order mark: Excel reads the file as UTF-8, not as ANSI
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["position", "recorded_at", "who", "source", "event", "person", "details"])
     for e in rows:

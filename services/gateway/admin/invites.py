@@ -7,6 +7,10 @@ written. Confirming invites the good rows as one batch
 (:meth:`~shared.commands.people.PeopleCommands.invite_batch`: all or nothing, and
 idempotent, since the preview chose the batch's id: confirming twice invites no one twice
 and mails no one twice). Each invitation is mailed; the page shows every link too.
+
+Post-redirect-get: a form that invites answers with a redirect to the result's own page
+(:mod:`services.gateway.admin.sent`), so reloading it shows the result again and sends
+nothing.
 """
 
 from __future__ import annotations
@@ -14,10 +18,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request
 
 from services.gateway.admin.blueprint import bp
 from services.gateway.admin.reads import emails_taken, team_choices
+from services.gateway.admin.sent import keep_sent
 from services.gateway.portal.forms import FormState, me
 from services.gateway.resources import resources
 from shared.commands.people import batch_person_id
@@ -96,7 +101,7 @@ def invite_one() -> Any:
     except DomainError as err:
         state.message = err.detail
         return render_invite(state, err.status)
-    return render_template("admin/invited.html", sent=sent, skipped=[])
+    return redirect(keep_sent(sent, []), 303)
 
 
 def _posted_list() -> tuple[str, str | None]:
@@ -159,7 +164,7 @@ def confirm() -> Any:
     except DomainError as err:  # the organisation changed since the preview: preview again
         state = FormState(values={"list": text}, message=err.detail)
         return render_invite(state, err.status)
-    return render_template("admin/invited.html", sent=sent, skipped=[r for r in rows if not r.ok])
+    return redirect(keep_sent(sent, [r for r in rows if not r.ok]), 303)
 
 
 def allow_larger_lists() -> None:

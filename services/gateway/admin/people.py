@@ -1,8 +1,8 @@
 """People: search and filter the organisation's people; for one person, resend their
-invitation, change their role, move them to another team, record that they left, or erase
-them (the admin types the person's address to confirm). Each change is the organisation's
-command, so an event in the log; a refusal re-renders the person's page with 422 and the
-message, and writes nothing."""
+invitation (post-redirect-get: the page then shows the new link), change their role, move
+them to another team, record that they left, or erase them (the admin types the person's
+address to confirm). Each change is the organisation's command, so an event in the log; a
+refusal re-renders the person's page with 422 and the message, and writes nothing."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from services.gateway.admin.reads import (
     person,
     team_choices,
 )
+from services.gateway.admin.sent import keep_sent, read_sent
 from services.gateway.portal.forms import FormState, me
 from services.gateway.resources import resources
 from shared.commands.people import Invitation
@@ -56,10 +57,9 @@ def people() -> Any:
     )
 
 
-def render_person(
-    person_id: uuid.UUID, state: FormState | None = None, status: int = 200, sent: Any = None
-) -> Any:
-    """One person's page with its forms (``state``: a refused form's messages)."""
+def render_person(person_id: uuid.UUID, state: FormState | None = None, status: int = 200) -> Any:
+    """One person's page with its forms (``state``: a refused form's messages; ``?sent=``:
+    the invitation just resent)."""
     tenant_id = me().tenant_id
     with resources().engine.connect() as conn:
         row = person(conn, tenant_id, person_id)
@@ -67,6 +67,8 @@ def render_person(
     if row is None:
         abort(404, "no such person in this organisation")
     done = DONE.get(request.args.get("done", ""))
+    kept = read_sent(request.args["sent"]) if request.args.get("sent") else None
+    sent = next((s for s in kept["sent"] if s["email"] == row.email), None) if kept else None
     return (
         render_template(
             "admin/person.html",
@@ -158,7 +160,7 @@ def resend(person_id: uuid.UUID) -> Any:
         state = FormState(message="Only someone invited who has not joined yet can get it again.")
         return render_person(person_id, state, 409)
     sent = mail_invitation(res.settings, res.mailer, tenant_id, Invitation(row.id, row.email))
-    return render_person(person_id, sent=sent)
+    return redirect(keep_sent([{"row": row, **sent}], [], person=person_id), 303)
 
 
 def _known(person_id: uuid.UUID) -> Any:
