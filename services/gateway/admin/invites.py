@@ -28,6 +28,7 @@ from services.gateway.resources import resources
 from shared.commands.people import batch_person_id
 from shared.domain.errors import DomainError
 from shared.eventlog.events import ROLES
+from shared.i18n import format_number, gettext
 from shared.invitation_rows import MAX_ROWS, Row, check_rows, read_rows
 from shared.invitations import mail_invitation
 
@@ -110,19 +111,21 @@ def _posted_list() -> tuple[str, str | None]:
     if upload is not None and upload.filename:
         raw = upload.read(UPLOAD_MAX_BYTES + 1)
         if len(raw) > UPLOAD_MAX_BYTES:
-            return "", "The file is larger than 4 MB: split it."
+            return "", gettext("The file is larger than 4 MB: split it.")
         try:
             return raw.decode("utf-8-sig"), None
         except UnicodeDecodeError:
-            return "", "The file is not UTF-8 text: save it as CSV (UTF-8)."
+            return "", gettext("The file is not UTF-8 text: save it as CSV (UTF-8).")
     return request.form.get("list", ""), None
 
 
 def _list_problem(text: str, rows: list[Row]) -> str | None:
     if not rows:
-        return "Give at least one address: one per line, or a CSV file."
+        return gettext("Give at least one address: one per line, or a CSV file.")
     if len(rows) > MAX_ROWS:
-        return f"At most {MAX_ROWS} people at once: split the list."
+        return gettext(
+            "At most %(max)s people at once: split the list.", max=format_number(MAX_ROWS)
+        )
     return None
 
 
@@ -152,7 +155,9 @@ def confirm() -> Any:
     try:
         batch_id = uuid.UUID(request.form.get("batch_id", ""))
     except ValueError:
-        state = FormState(values={"list": text}, message="Preview the list again, then confirm.")
+        state = FormState(
+            values={"list": text}, message=gettext("Preview the list again, then confirm.")
+        )
         return render_invite(state, 400)
     rows = read_rows(text)
     problem = _list_problem(text, rows)
