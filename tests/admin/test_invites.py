@@ -34,7 +34,7 @@ def test_a_list_is_previewed_then_confirmed_once(console: Console, mailbox: list
     response = console.post("/admin/invite/preview", {"list": text})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "2 of 3 rows are ready" in page and "line 3" in page
+    assert "2 rows of 3 are ready" in page and "line 3" in page
     assert "&#39;not-an-address&#39; is not an e-mail address." in page
     assert console.events("PersonInvited")[-1].data["person_id"] not in page  # nothing new
     invited_before, mailed = len(console.events("PersonInvited")), len(mailbox)
@@ -46,7 +46,7 @@ def test_a_list_is_previewed_then_confirmed_once(console: Console, mailbox: list
     result = response.headers["Location"]
     assert result.startswith("/admin/invite/sent/") and len(mailbox) == mailed + 2
     page = console.page(result)
-    assert "2 people invited; 1 row skipped" in page and page.count("invitation link") == 2
+    assert "2 people invited. 1 row skipped." in page and page.count("invitation link") == 2
     assert "Line 3 (not-an-address)" in page
     assert console.page(result) == page and len(mailbox) == mailed + 2  # a reload sends nothing
     invited = console.events("PersonInvited")[invited_before:]
@@ -62,21 +62,21 @@ def test_a_list_is_previewed_then_confirmed_once(console: Console, mailbox: list
     assert len(console.events("PersonInvited")) == invited_before + 2
     # The same list previewed anew: its addresses are now the organisation's.
     page = console.post("/admin/invite/preview", {"list": text}).get_data(as_text=True)
-    assert "0 of 3 rows are ready" in page and "Invite 0" not in page
+    assert "0 rows of 3 are ready" in page and "Invite 0" not in page
 
 
 def test_a_csv_upload_and_its_limits(console: Console):
     email = other_email()
     data = {"list": "", "csv": (io.BytesIO(f"\ufeff{email},Cy,payments\n".encode()), "p.csv")}
     response = console.post("/admin/invite/preview", data, content_type="multipart/form-data")
-    assert response.status_code == 200 and "1 of 1 row is ready" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 row of 1 is ready" in response.get_data(as_text=True)
     data = {"csv": (io.BytesIO(b"\xff\xfe\x00bad"), "p.csv")}
     response = console.post("/admin/invite/preview", data, content_type="multipart/form-data")
     assert response.status_code == 422 and "not UTF-8" in response.get_data(as_text=True)
     # A list larger than other forms may be (1 MB), blank lines skipped; over 4 MB: refused.
     pasted = {"list": f"{other_email()}\n" + "\n" * 400_000}  # 1.2 MB once encoded
     response = console.post("/admin/invite/preview", pasted)
-    assert response.status_code == 200 and "1 of 1 row is ready" in response.get_data(as_text=True)
+    assert response.status_code == 200 and "1 row of 1 is ready" in response.get_data(as_text=True)
     huge = {"list": "\n" * 1_500_000}  # 4.5 MB once encoded
     assert console.post("/admin/invite/preview", huge).status_code == 413
     assert console.post("/account/password", {"x": "\n" * 400_000}).status_code == 413
