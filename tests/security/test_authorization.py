@@ -628,6 +628,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
         "/admin/invite/confirm",
         form={"list": new_address(), "batch_id": str(uuid.uuid4())},
     ),
+    ("GET", "/admin/invite/sent/<result>"): get("/admin/invite/sent/none-kept"),
     ("GET", "/admin/teams"): get("/admin/teams"),
     ("POST", "/admin/teams"): form("POST", "/admin/teams", name="Matrix team"),
     ("GET", "/admin/teams/<uuid:team_id>"): get(lambda w: f"/admin/teams/{w.teams['sales']}"),
