@@ -21,6 +21,7 @@ from tests.admin.conftest import Console, log_in, other_email
 from tests.conftest import make_org
 
 pytestmark = pytest.mark.integration
+TAKEN = "This e-mail address already has an account."
 
 
 def test_a_list_is_previewed_then_confirmed_once(console: Console, mailbox: list[Message]):
@@ -106,6 +107,28 @@ def test_one_person_by_the_form(console: Console):
     page = console.page(response.headers["Location"])
     assert "1 person invited" in page and email in page and "/invite/" in page
     assert console.events("PersonInvited")[-1].data["role"] == "admin"
+
+
+def test_a_refusal_at_writing_is_said_next_to_its_field(
+    console: Console, app: Flask, monkeypatch: pytest.MonkeyPatch
+):
+    """Between the check and the write another admin invites the address: the command's
+    refusal shows at the e-mail field, and nothing is written."""
+    email = other_email()
+    with app.app_context():
+        commands = type(resources().organization)
+
+    def taken_meanwhile(*args: object) -> None:
+        raise Conflict("this e-mail address already has an account", {"email": [TAKEN]})
+
+    monkeypatch.setattr(commands, "invite_batch", taken_meanwhile)
+    before = len(console.events("PersonInvited"))
+    response = console.post("/admin/invite", {"email": email})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert f'<p class="error" id="email-error">{TAKEN}</p>' in page
+    assert 'aria-describedby="email-error"' in page and email in page  # kept in the form
+    assert len(console.events("PersonInvited")) == before
 
 
 def test_an_invitations_result_is_the_admins_own_and_expires(

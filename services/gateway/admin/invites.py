@@ -99,8 +99,9 @@ def invite_one() -> Any:
         return render_invite(state, 422)
     try:
         sent = _write([row], uuid.uuid4())
-    except DomainError as err:
-        state.message = err.detail
+    except DomainError as err:  # e.g. invited meanwhile by another admin: said at the field
+        state.errors = dict(err.errors)
+        state.message = None if err.errors else err.detail
         return render_invite(state, err.status)
     return redirect(keep_sent(sent, []), 303)
 
