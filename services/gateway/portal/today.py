@@ -1,4 +1,5 @@
-"""Today: log a micro-action in seconds, see the week's actions, undo within a minute;
+"""Today: log a micro-action in seconds, undo it beside its confirmation, see the week's
+actions (each correctable later on the history page);
 record an outcome (invitation, assignment, recognition ...), optionally for an action.
 A relationship action may name its counterpart, an outcome its confirmer: each item shows
 whether it was confirmed, declined, awaits its named party, or is self-reported."""
@@ -32,7 +33,6 @@ from services.gateway.portal.verification import (
 from services.gateway.resources import resources
 from shared.calendar.nudges import TACTIC as NUDGE_TACTIC
 from shared.calendar.nudges import Offer, offer
-from shared.commands.journal import UNDO_WINDOW
 from shared.commands.meeting_nudges import nudges_on, recent_meetings
 from shared.commands.working_hours import working_hours_of
 from shared.domain.errors import DomainError
@@ -70,20 +70,11 @@ def recent(kind: str, since: datetime | None, limit: int = 50) -> list[dict[str,
     with resources().engine.connect() as conn:
         rows = read_recent(conn, user.tenant_id, user.person_id, kind, since, limit)
         events = {e.position: e for e in store.read_positions(conn, [r["position"] for r in rows])}
-    now = datetime.now(UTC)
     items = []
     for row in rows:
         event = events.get(row["position"])
         data = event.data if event is not None else {}
-        recorded = event.recorded_at if event is not None else row["occurred_at"]
-        items.append(
-            {
-                **row,
-                **data,
-                "id": row["ref_id"],
-                "undoable": kind == "action" and now - recorded < UNDO_WINDOW,
-            }
-        )
+        items.append({**row, **data, "id": row["ref_id"]})
     return items
 
 
@@ -111,6 +102,8 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     seen("capital")
     actions = with_proof("action", recent("action", week_began()))
+    logged = request.args.get("logged", "")
+    just_logged = next((a for a in actions if str(a["id"]) == logged), None)
     with resources().engine.connect() as conn:
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
         capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
@@ -131,6 +124,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         proof_labels=PROOF_LABELS,
         meeting_offer=after_meeting,
         meeting_tactic=NUDGE_TACTIC,
+        just_logged=just_logged,
     ), status
 
 
@@ -152,16 +146,14 @@ def log_action() -> Any:
         return render_today(refused(state, err), err.status)
     if body["counterpart"] is not None:
         announce("action", written, {"item_id": written.id}, asked_to_confirm(body))
-    label = TACTICS[body["tactic"]].label
-    return redirect(
-        url_for("portal.index", after=sealed(written.position), logged=label, _anchor="this-week")
-    )
+    return redirect(url_for("portal.index", after=sealed(written.position), logged=written.id))
 
 
 @bp.post("/actions/<uuid:action_id>/undo")
 def undo_action(action_id: uuid.UUID) -> Any:
+    """Undo from the confirmation: a retraction, whenever the button is pressed."""
     try:
-        written = resources().journal.undo_action(me().actor(), action_id)
+        written = resources().journal.retract_action(me().actor(), action_id)
     except DomainError as err:
         return render_today(FormState(message=err.detail), err.status)
     return redirect(url_for("portal.index", after=sealed(written.position), undone=1))
