@@ -1,7 +1,9 @@
 """A new employee's first session, in a real browser against a live gateway.
 
 Accept the invitation and set a password, log in, log three micro-actions (and undo a
-fourth), plan the week, start an experiment, ask for feedback and answer it in a second
+fourth, by keyboard, beside its confirmation), plan the week (each tick on its line at phone
+width), start an experiment (its hypothesis shown, day 0 compared with nothing), correct an
+action from My actions, ask for feedback and answer it in a second
 browser context without login (phone size), record an outcome, see the capital page change,
 answer the pulse, export (JSON) and erase. Saves screenshots of the main pages to
 docs/screenshots/.
@@ -125,13 +127,19 @@ def test_new_employee_journey(
     expect(page.locator("#this-week li")).to_have_count(2)
     log_action(page, "relationship_deposit", "5", "My team", "thanked Sam for the review")
     expect(page.locator("#this-week li")).to_have_count(3)
-    log_action(page, "network_nudge", "5", "My team", "logged by mistake")
+    # The fourth by keyboard: focus lands on its confirmation, whose Undo sits beside it.
+    page.get_by_label("Note").fill("logged by mistake")
+    page.locator('button[name="tactic"][value="network_nudge"]').focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#this-week li")).to_have_count(4)
-    page.locator("#this-week li", has_text="logged by mistake").get_by_role(
-        "button", name="Undo"
-    ).click()
+    expect(page.locator("#logged")).to_be_focused()
+    undo = page.locator("#logged").get_by_role("button", name="Undo")
+    page.keyboard.press("Tab")
+    expect(undo).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#this-week li")).to_have_count(3)
     expect(page.get_by_role("status")).to_contain_text("Undone")
+    expect(page.locator("#undone")).to_be_focused()
     shot(page, screenshots, "today")
     phone_shot(page, screenshots, "today-phone")
 
@@ -144,13 +152,29 @@ def test_new_employee_journey(
     expect(page.get_by_role("status")).to_contain_text("Plan saved")
     expect(page.locator(".ticks li.done")).to_have_count(1)  # the quick win logged above
     shot(page, screenshots, "plan")
+    page.set_viewport_size(PHONE)
+    for item in page.locator(".ticks li").all():  # each tick on its text's line
+        tick, text = item.locator(".tick").bounding_box(), item.locator(".tick-text").bounding_box()
+        assert tick and text and abs(tick["y"] - text["y"]) < tick["height"], (tick, text)
+    page.set_viewport_size(DESKTOP)
     nav(page, "Experiments")
     page.get_by_label("Tactic to try").select_option("prototype_first")
     page.get_by_label("What do you expect?").fill("prototypes get me into design reviews")
     page.get_by_role("button", name="Start").click()
     expect(page.locator(".experiment")).to_have_count(1)
-    expect(page.locator("table.compare")).to_have_count(1)
+    expect(page.locator(".experiment .hypothesis")).to_contain_text("design reviews")
+    expect(page.locator(".no-comparison")).to_contain_text("Day 0")  # nothing compared yet
     shot(page, screenshots, "experiments")
+
+    # A correction later, from My actions: the learning bit took 30 minutes, not 20.
+    page.goto(f"{live_server}/history")
+    item = page.locator(".timeline li", has_text="20 minutes with the profiler")
+    item.locator("summary").click()
+    item.get_by_label("Minutes").fill("30")
+    item.get_by_role("button", name="Save the correction").click()
+    expect(page.get_by_role("status")).to_contain_text("Corrected")
+    expect(page.locator(".timeline li", has_text="profiler")).to_contain_text("30 min")
+    expect(page.locator(".timeline > li")).to_have_count(3)
 
     # Ask for micro-feedback about the summary; a colleague answers on a phone, no login.
     nav(page, "Feedback")
@@ -223,7 +247,7 @@ def test_new_employee_journey(
         page.get_by_role("link", name="Download JSON").click()
     exported = json.loads(Path(download.value.path()).read_text())
     types = [e["type"] for e in exported["events"]]
-    assert types.count("MicroActionLogged") == 4 and "MicroActionRetracted" in types
+    assert types.count("MicroActionLogged") == 5 and types.count("MicroActionRetracted") == 2
     assert "thanked Sam for the review" in json.dumps(exported)
     shot(page, screenshots, "data")
     page.get_by_role("button", name="Erase my data and close my account").click()
