@@ -12,6 +12,7 @@ from shared.commands.base import Actor
 from shared.commands.journal_core import JournalCore, Written
 from shared.domain.errors import Conflict, InvalidInput, NotFound
 from shared.eventlog import NewEvent
+from shared.i18n import gettext
 
 
 class ExperimentCommands(JournalCore):
@@ -52,13 +53,14 @@ class ExperimentCommands(JournalCore):
         start = starts_on or now.date()
         if abs((start - now.date()).days) > 365:
             raise InvalidInput(
-                "the start date is out of range", {"starts_on": ["Must be within a year of today."]}
+                gettext("The start date is out of range."),
+                {"starts_on": [gettext("Must be within a year of today.")]},
             )
         if only_one and self.running_experiments(actor, now.date()):
             raise Conflict(
-                "another experiment is running",
-                {"alongside": ["One experiment at a time: end the running one, or tick "
-                               "\"Run beside the current one\"."]},
+                gettext("Another experiment is running."),
+                {"alongside": [gettext('One experiment at a time: end the running one, or tick '
+                                       '"Run beside the current one".')]},
             )  # fmt: skip
         experiment_id = self._new_id(actor, "experiment")
         return self._journal(
@@ -124,9 +126,9 @@ class ExperimentCommands(JournalCore):
             NotFound: no such experiment of the actor's. Conflict: it has ended already.
         """
         if self._find(actor, "ExperimentStarted", "experiment_id", experiment_id) is None:
-            raise NotFound(f"no experiment {experiment_id}")
+            raise NotFound(gettext("You started no experiment %(id)s.", id=str(experiment_id)))
         if self._find(actor, "ExperimentEnded", "experiment_id", experiment_id) is not None:
-            raise Conflict("this experiment has ended already")
+            raise Conflict(gettext("This experiment has ended already."))
         return self._journal(
             actor,
             experiment_id,

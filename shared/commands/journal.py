@@ -30,6 +30,7 @@ from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
 from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.eventlog import NewEvent, RecordedEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
+from shared.i18n import gettext
 
 UNDO_WINDOW = timedelta(minutes=1)
 
@@ -137,7 +138,7 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands, Experimen
         """
         logged = self._retractable(actor, action_id)
         if (now or datetime.now(UTC)) - logged.recorded_at > UNDO_WINDOW:
-            raise Gone("an action can be undone only within a minute of logging it")
+            raise Gone(gettext("An action can be undone only within a minute of logging it."))
         return self._retract(actor, logged)
 
     def retract_action(self, actor: Actor, action_id: uuid.UUID) -> Written:
@@ -219,9 +220,9 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands, Experimen
         """The actor's ``MicroActionLogged`` of ``action_id``, not retracted yet."""
         logged = self._find(actor, "MicroActionLogged", "action_id", action_id)
         if logged is None:
-            raise NotFound(f"no action {action_id}")
+            raise NotFound(gettext("You logged no action %(id)s.", id=str(action_id)))
         if self._find(actor, "MicroActionRetracted", "action_id", action_id) is not None:
-            raise Conflict("this action has been undone already")
+            raise Conflict(gettext("This action has been undone already."))
         return logged
 
     def _retraction(self, actor: Actor, logged: RecordedEvent) -> NewEvent:
@@ -323,16 +324,16 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands, Experimen
         """
         if labels is not None and len(labels) != len(tactics):
             raise InvalidInput(
-                "labels and actions differ in number",
-                {"actions": ["Give every planned action a label, or none."]},
+                gettext("Labels and actions differ in number."),
+                {"actions": [gettext("Give every planned action a label, or none.")]},
             )
         repeated = {
-            f"actions.{n}.tactic": ["Already in this plan: choose each tactic once."]
+            f"actions.{n}.tactic": [gettext("Already in this plan: choose each tactic once.")]
             for n, t in enumerate(tactics)
             if tactics.index(t) < n
         }
         if repeated:
-            raise InvalidInput("a tactic is planned twice: plan each once", repeated)
+            raise InvalidInput(gettext("A tactic is planned twice: plan each once."), repeated)
         check_in_span("week", "week", week, self._span(actor, now or datetime.now(UTC)))
         plan_id = uuid.uuid5(EVENT_ID_NAMESPACE, f"plan|{self._me(actor)}|{week}")
         return self._journal(

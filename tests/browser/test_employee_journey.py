@@ -268,3 +268,122 @@ def test_new_employee_journey(
     assert requested and all(url.startswith(live_server) for url in requested), {
         url for url in requested if not url.startswith(live_server)
     }
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_daily_pages_in_german_and_french_on_a_phone(
+    browser: Any,
+    live_app: Flask,
+    live_server: str,
+    projector: None,
+    store: EventStore,
+    org: DemoOrg,
+    screenshots: Path,
+    language: str,
+):
+    """Today, the plan, experiments and My actions at 390 px in the browser's language
+    (``Accept-Language``): every text of these pages from the catalogue, the refusals too."""
+    from playwright.sync_api import expect
+
+    from shared.i18n import gettext, use_locale
+
+    def t(message: str, **values: Any) -> str:
+        with use_locale(language):
+            text = gettext(message, **values)
+        same = values or " " not in message  # "Note" is French too
+        assert same or text != message, f"{message!r} is not translated into {language}"
+        return text
+
+    email = f"daily-{language}-{uuid.uuid4().hex[:8]}@demo.test"
+    admin = Actor(tenant_id=org.tenant_id, person_id=org.admin, role="admin", source="test")
+    people = OrganizationCommands(store)
+    invitation = people.invite(admin, email, "employee", org.teams["platform"])
+    people.accept_invitation(org.tenant_id, invitation.person_id, "Robin", PASSWORD)
+    browser_locale = {"de": "de-DE", "fr": "fr-FR"}[language]
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, locale=browser_locale
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda err: script_errors.append(str(err)))
+
+    def fits(name: str) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name}: {width}px wide at phone width"
+
+    page.goto(f"{live_server}/login")
+    page.locator('input[name="email"]').fill(email)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
+    expect(page.get_by_role("heading", name=t("Hello, %(name)s", name="Robin"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("Log a micro-action"))).to_be_visible()
+    expect(page.locator("#this-week .empty")).to_have_text(
+        t(
+            "Nothing logged this week yet. Start with something tiny: a thank-you note, one "
+            "sharp question, 10 minutes with a new tool."
+        )
+    )
+
+    # Log by keyboard: the confirmation takes the focus, its Undo beside it.
+    page.get_by_label(t("%(num)d min", num=20), exact=True).check()
+    page.get_by_label(t("Note")).fill("profiler")
+    page.locator('button[name="tactic"][value="learning_bit"]').focus()
+    page.keyboard.press("Enter")
+    logged = page.locator("#logged")
+    expect(logged).to_be_focused()
+    expect(logged).to_contain_text(t("Logged: %(tactic)s.", tactic=t("Learning bit")))
+    expect(logged.get_by_role("button", name=t("Undo"))).to_be_in_viewport()
+    expect(page.locator("#this-week li")).to_contain_text(t("%(num)d min", num=20))
+    fits("today")
+    shot(page, screenshots, f"today-{language}")
+
+    # The plan: a tactic twice is refused next to its field, in the language.
+    page.goto(f"{live_server}/plan")
+    page.locator("#tactic_0").select_option("learning_bit")
+    page.locator("#label_0").fill("profiler")
+    page.locator("#tactic_1").select_option("network_nudge")
+    page.locator("#tactic_2").select_option("learning_bit")
+    page.get_by_role("button", name=t("Save plan")).click()
+    expect(page.locator("#tactic_2-error")).to_have_text(
+        t("Already in this plan: choose each tactic once.")
+    )
+    page.locator("#tactic_2").select_option("")
+    page.get_by_role("button", name=t("Save plan")).click()
+    expect(page.locator(".ticks li")).to_have_count(2)
+    expect(page.locator(".ticks li.done")).to_contain_text(t("Learning bit"))
+    fits("plan")
+    shot(page, screenshots, f"plan-{language}")
+
+    # Experiments: the hypothesis shown, day 0 compares nothing, a second one needs the box.
+    page.goto(f"{live_server}/experiments")
+    page.locator("#tactic").select_option("prototype_first")
+    page.locator("#hypothesis").fill("prototypes → design reviews")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    expect(page.locator(".experiment .hypothesis")).to_contain_text("prototypes → design reviews")
+    day_0 = t(
+        "Day 0: no change to show yet. From tomorrow each whole day is compared with as many "
+        "days before the start."
+    )
+    expect(page.locator(".no-comparison")).to_have_text(day_0)
+    page.locator("#tactic").select_option("network_nudge")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    expect(page.locator("#alongside-error")).to_have_text(
+        t('One experiment at a time: end the running one, or tick "Run beside the current one".')
+    )
+    fits("experiments")
+    shot(page, screenshots, f"experiments-{language}")
+
+    # My actions: a correction later, in the language.
+    page.goto(f"{live_server}/history")
+    item = page.locator(".timeline > li").first
+    item.locator("summary").click()
+    item.get_by_label(t("Minutes")).fill("30")
+    item.get_by_role("button", name=t("Save the correction")).click()
+    expect(page.get_by_role("status")).to_have_text(
+        t("Corrected. The action counts as you changed it.")
+    )
+    expect(page.locator(".timeline > li").first).to_contain_text(t("%(num)d min", num=30))
+    fits("history")
+    context.close()
+    assert not script_errors

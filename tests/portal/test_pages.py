@@ -90,7 +90,7 @@ def test_log_an_action_in_one_post_and_undo_it_beside_the_confirmation(
     html = m.client.get(response.headers["Location"]).get_data(as_text=True)
     notice = re.search(r'<div class="notice success confirm" id="logged".*?</div>', html, re.S)
     assert notice, "no confirmation"
-    assert "Logged: <strong>Relationship deposit</strong>" in notice.group(0)
+    assert "Logged: Relationship deposit." in notice.group(0)
     action = re.search(r'action="/actions/([0-9a-f-]+)/undo"', notice.group(0))  # beside it
     assert action and "thanks!" in html
     assert html.count("/undo") == 1  # the one undo, in the confirmation
@@ -133,7 +133,7 @@ def test_an_action_is_corrected_or_removed_later_from_the_history(
     html = m.client.get(removed.headers["Location"]).get_data(as_text=True)
     assert "Removed" in html and "never happened" not in html and "wrong tactic" not in html
     assert "Network nudge" in html and "coffee" in html and "30 min" in html
-    assert then.strftime("%d %b") in html  # the corrected action keeps its moment
+    assert f"{then.day} {then:%b}, {then:%H:%M}" in html  # the corrected action keeps its moment
     assert journal_types(store, m) == ["MicroActionLogged", "MicroActionLogged",
                                        "MicroActionRetracted", "MicroActionLogged",
                                        "MicroActionRetracted"]  # fmt: skip
@@ -197,9 +197,10 @@ def test_week_plan_is_ticked_off_by_actions(member: Callable[..., Member], proje
     m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "private"})
     project()
     html = m.page("/plan")
-    assert "<strong>1 of 2</strong>" in html
+    assert "1 of 2 done" in html
     assert "Learning bit: profiler" in html
-    assert iso_week_of(datetime.now(UTC)) in html
+    week = datetime.now(UTC).isocalendar().week
+    assert f"Week {week}, " in html and iso_week_of(datetime.now(UTC)) not in html  # for people
     assert "no plan" in html  # past weeks: none planned
 
 
@@ -222,7 +223,7 @@ def test_saving_new_rows_replaces_the_plan_and_refuses_a_tactic_twice(
     assert replaced.status_code == 302
     project()
     html = m.page("/plan")
-    assert "<strong>0 of 2</strong>" in html
+    assert "0 of 2 done" in html
     ticks = re.search(r'<ul class="ticks">(.*?)</ul>', html, re.S)
     assert ticks and "Prototype first" in ticks.group(1) and "Learning bit" not in ticks.group(1)
 

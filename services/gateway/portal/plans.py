@@ -27,6 +27,7 @@ from services.gateway.resources import resources
 from shared.domain.errors import DomainError
 from shared.domain.tactics import TACTICS
 from shared.domain.weeks import iso_week_of, week_start
+from shared.i18n import N_, gettext
 from shared.projections.journal import read_experiments, read_like_for_like, read_plan
 
 PLAN_FORM = PlanIn()
@@ -35,10 +36,11 @@ END_FORM = ExperimentEndIn()
 PLAN_SLOTS = 6
 PAST_WEEKS = 6
 SIGNAL_LABELS = {
-    "invitations": "Invitations",
-    "useful_feedback": "Useful feedback",
-    "assignments": "Assignments",
+    "invitations": N_("Invitations"),
+    "useful_feedback": N_("Useful feedback"),
+    "assignments": N_("Assignments"),
 }
+"""Each experiment signal's name, English: translated where shown."""
 
 
 def plan_of(week: str) -> dict[str, Any]:
@@ -103,7 +105,7 @@ def set_plan() -> Any:
     except ValidationError as err:
         by_slot(state, flatten(err.messages), actions)
         if "actions" in state.errors:
-            state.errors["actions"] = ["Choose between 1 and 6 micro-actions."]
+            state.errors["actions"] = [gettext("Choose between 1 and 6 micro-actions.")]
         return render_plan(state, 422)
     planned = body["actions"]
     labels = [a["label"] or "" for a in planned]

@@ -36,10 +36,11 @@ from shared.calendar.nudges import Offer, offer
 from shared.commands.meeting_nudges import nudges_on, recent_meetings
 from shared.commands.working_hours import working_hours_of
 from shared.domain.errors import DomainError
-from shared.domain.nudges import employee_nudges
+from shared.domain.nudges import DEPOSIT_WEEKS, employee_nudges
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import week_start
+from shared.i18n import N_, format_decimal, gettext, ngettext
 from shared.projections.capital import read_capital, read_recent
 from shared.projections.journal import read_plan
 
@@ -48,18 +49,34 @@ OUTCOME_FORM = OutcomeIn()
 MINUTE_CHOICES = (5, 10, 20, 30, 60)
 DEFAULTS = {"minutes": "10", "audience": "team"}
 AUDIENCE_LABELS = {
-    "private": "Just me",
-    "team": "My team",
-    "decision_makers": "Decision-makers",
+    "private": N_("Just me"),
+    "team": N_("My team"),
+    "decision_makers": N_("Decision-makers"),
 }
+"""Each audience's name, English: translate where shown (``_(label)``)."""
 OUTCOME_LABELS = {
-    "invitation": "Invitation",
-    "assignment": "Assignment",
-    "recognition": "Recognition",
-    "useful_feedback": "Useful feedback",
-    "new_responsibility": "New responsibility",
-    "sponsorship": "Sponsorship",
+    "invitation": N_("Invitation"),
+    "assignment": N_("Assignment"),
+    "recognition": N_("Recognition"),
+    "useful_feedback": N_("Useful feedback"),
+    "new_responsibility": N_("New responsibility"),
+    "sponsorship": N_("Sponsorship"),
 }
+"""Each outcome kind's name, English: translate where shown (``_(label)``)."""
+SUGGESTIONS = {
+    "relationship_deposit": N_(
+        "Send a thank-you note or do a one-minute check-in with a teammate."
+    ),
+    "all_signal_no_substance": N_(
+        "Alternate with private skill-building: a short stretch task, then ask one "
+        "colleague whether it was useful."
+    ),
+    "steady_accumulation": N_(
+        "Pick one or two micro-actions for this week and put them in your plan."
+    ),
+}
+"""The suggestion of each rule of :func:`shared.domain.nudges.employee_nudges`, as it words
+them (English), for the catalogue."""
 assert set(AUDIENCE_LABELS) == set(AUDIENCES) and set(OUTCOME_LABELS) == set(OUTCOME_KINDS)
 
 
@@ -76,6 +93,56 @@ def recent(kind: str, since: datetime | None, limit: int = 50) -> list[dict[str,
         data = event.data if event is not None else {}
         items.append({**row, **data, "id": row["ref_id"]})
     return items
+
+
+def nudges_read(nudges: list[dict[str, Any]], consistency: dict[str, Any]) -> list[dict[str, str]]:
+    """Today's nudges in the reader's language: each rule's suggestion, and why, as whole
+    sentences with its number (:func:`shared.domain.nudges.employee_nudges` words them in
+    English for the API)."""
+    read = []
+    for n in nudges:
+        rule, value = n["rule"], n["value"]
+        if rule == "relationship_deposit":
+            because = (
+                ngettext(
+                    "You logged no relationship deposit in the last %(num)d week.",
+                    "You logged no relationship deposit in the last %(num)d weeks.",
+                    DEPOSIT_WEEKS,
+                )
+                if value is None
+                else ngettext(
+                    "Your last relationship deposit was %(num)d week ago.",
+                    "Your last relationship deposit was %(num)d weeks ago.",
+                    value,
+                )
+            )
+        elif rule == "all_signal_no_substance":
+            because = (
+                gettext("No colleague confirmed any capability of yours over 4 weeks.")
+                if value is None
+                else gettext(
+                    "Your visibility is %(ratio)s times the capability colleagues confirmed "
+                    "over 4 weeks.",
+                    ratio=format_decimal(value),
+                )
+            )
+        elif rule == "steady_accumulation":
+            because = ngettext(
+                "No micro-action this week or last; %(active)d active of the last %(num)d week.",
+                "No micro-action this week or last; %(active)d active of the last %(num)d weeks.",
+                consistency.get("span") or 0,
+                active=value or 0,
+            )
+        else:  # a rule this page does not know yet: its English words
+            because = n["because"]
+        suggestion = SUGGESTIONS.get(rule)
+        read.append(
+            {
+                "suggestion": gettext(suggestion) if suggestion else n["suggestion"],
+                "because": because,
+            }
+        )
+    return read
 
 
 def week_began() -> datetime:
@@ -113,7 +180,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         state=state if state is not None else FormState(values=DEFAULTS),
         actions=actions,
         plan=plan,
-        nudges=employee_nudges(capital),
+        nudges=nudges_read(employee_nudges(capital), capital["consistency"]),
         streak=capital["consistency"],
         tactics=TACTICS,
         minute_choices=MINUTE_CHOICES,
