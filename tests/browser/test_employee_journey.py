@@ -374,10 +374,12 @@ def test_the_daily_pages_in_german_and_french_on_a_phone(
     fits("experiments")
     shot(page, screenshots, f"experiments-{language}")
 
-    # My actions: a correction later, in the language.
-    page.goto(f"{live_server}/history")
+    # My actions, from Today's "Correct": a correction later, in the language.
+    page.goto(f"{live_server}/")
+    page.locator("#this-week li").first.get_by_role("link", name=t("Correct")).click()
+    expect(page.get_by_role("heading", name=t("My actions"))).to_be_visible()
     item = page.locator(".timeline > li").first
-    item.locator("summary").click()
+    expect(item.locator("details.correct")).to_have_attribute("open", "")  # opened for it
     item.get_by_label(t("Minutes")).fill("30")
     item.get_by_role("button", name=t("Save the correction")).click()
     expect(page.get_by_role("status")).to_have_text(

@@ -104,6 +104,20 @@ def test_log_an_action_in_one_post_and_undo_it_beside_the_confirmation(
     assert again.status_code == 409 and "undone already" in again.get_data(as_text=True)
 
 
+def test_every_link_on_today_leaves_the_page(member: Callable[..., Member], project: Project):
+    """Today's forms are boosted (htmx swaps ``#today`` in place); a boosted link would swap
+    in the ``#today`` of another page, which has none: nothing."""
+    m = member()
+    m.post("/plan", {"tactic_0": "learning_bit"})
+    m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "team"})
+    project()
+    html = m.page("/")
+    today = html[html.index('<div id="today"') :]
+    links = re.findall(r"<a [^>]*>", today)
+    assert len(links) >= 3  # the plan, the action's Correct, all my actions
+    assert all('hx-boost="false"' in link for link in links), links
+
+
 def test_an_action_is_corrected_or_removed_later_from_the_history(
     member: Callable[..., Member], store: EventStore, project: Project
 ):
