@@ -34,6 +34,20 @@ UNIQUE_IDS = {
 models key their rows by these ids alone, and fill a row from both sides (a request and its
 answer, a start and its end), so a second stream's claim would reach the first's row."""
 CREATES = {**UNIQUE_IDS, "MicroActionLogged": "action_id"}
+_TAKEN = {
+    "action": "This action id is already taken.",
+    "feedback request": "This feedback request id is already taken.",
+    "experiment": "This experiment id is already taken.",
+    "outcome": "This outcome id is already taken.",
+}
+"""The message of an id an item creates that another stream holds, by what it names."""
+_NONE_OF_THEM = {
+    "action": "This person has no action with this id.",
+    "feedback request": "This person has no feedback request with this id.",
+    "experiment": "This person has no experiment with this id.",
+    "outcome": "This person has no outcome with this id.",
+}
+"""The message of an id an item names that its person never created, by what it names."""
 """Each entity type: the event creating it and its id field. Actions are keyed per person
 (capital) or by their first logging (levers), so only one import's streams must not share
 an action id; checking the whole log would cost an index on the busiest event type."""
@@ -118,12 +132,12 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
             if creates:
                 streams = claimed.get((creator, entity), set()) | in_batch[(creator, entity)]
                 if streams - {item.stream}:
-                    errors[f"{item.at}.data.{field}"] = [f"This {what} id is already taken."]
+                    errors[f"{item.at}.data.{field}"] = [_TAKEN[what]]
             elif (
                 item.stream not in in_batch[(creator, entity)]
                 and (item.stream, creator, entity) not in found
             ):
-                errors[f"{item.at}.data.{field}"] = [f"This person has no {what} with this id."]
+                errors[f"{item.at}.data.{field}"] = [_NONE_OF_THEM[what]]
     return errors
 
 

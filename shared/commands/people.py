@@ -187,8 +187,9 @@ class PeopleCommands(OrganizationCore):
                     ensure_email_free(conn, row.email)  # raises
                 elif row.email.lower() in owners_now:  # twice in the list
                     raise Conflict(
-                        "this e-mail address already has an account",
+                        "This e-mail address already has an account.",
                         {"email": ["This e-mail address already has an account."]},
+                        kind="account-exists",
                     )
                 elif owner is not None:
                     out.append(Invitation(person_id, row.email, registered_elsewhere=True))
@@ -229,14 +230,14 @@ class PeopleCommands(OrganizationCore):
         check_password(password)
         if time_zone not in time_zones():
             raise InvalidInput(
-                "unknown time zone",
+                "This time zone is unknown.",
                 {"time_zone": ["Give an IANA time zone, e.g. Europe/Berlin or UTC."]},
             )
         actor = Actor(tenant_id=tenant_id, person_id=person_id, source="invitation")
         with self.store.engine.begin() as conn:
             person = find_person(conn, tenant_id, person_id)
             if person.status != "invited":
-                raise Conflict("this invitation has been used already")
+                raise Conflict("This invitation has been used already.", kind="invitation-used")
             append(
                 self.store,
                 conn,

@@ -19,7 +19,7 @@ from shared.commands.base import Actor
 from shared.commands.journal_core import JournalCore, check_in_span, organisation_span
 from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.directory import TeamMember
-from shared.domain.errors import Conflict, Forbidden, InvalidInput
+from shared.domain.errors import Conflict, Forbidden, InvalidInput, Text
 from shared.domain.privacy import K_DEFAULT
 from shared.domain.weeks import (
     InvalidIsoWeek,
@@ -105,9 +105,9 @@ class PulseCommands(JournalCore):
                 assert key is not None
                 outcome = vault.record(conn, key, me, team_id, week, answers)
         except PeriodClosed:
-            raise InvalidInput("this pulse has closed", {"week": [CLOSED]}) from None
+            raise InvalidInput("This pulse has closed.", {"week": [CLOSED]}) from None
         if outcome == "conflict":
-            raise Conflict(_answered_already(week, cadence))
+            raise Conflict(_answered_already(week, cadence), kind="pulse-answered")
         released = 0
         if outcome == "new":
             with self.store.engine.begin() as conn:
@@ -148,9 +148,9 @@ class PulseCommands(JournalCore):
             defaults = Settings(k_anonymity=self.pulse_batch_k)
             k = organisation_settings(conn, actor.tenant_id, defaults).k
         if parse_iso_week(week) > parse_iso_week(iso_week_of(now)):
-            raise InvalidInput("that week has not started", {"week": ["Answer for this week."]})
+            raise InvalidInput("That week has not started.", {"week": ["Answer for this week."]})
         if pulse_period(week, cadence) != pulse_period(iso_week_of(now), cadence):
-            raise InvalidInput("this pulse has closed", {"week": [CLOSED]})
+            raise InvalidInput("This pulse has closed.", {"week": [CLOSED]})
         return cadence, k
 
     def _pulse_team(self, actor: Actor, me: uuid.UUID, team_id: uuid.UUID | None) -> uuid.UUID:
@@ -168,7 +168,7 @@ class PulseCommands(JournalCore):
         if team_id is None:
             if len(teams) != 1:
                 raise InvalidInput(
-                    "choose a team",
+                    "Choose a team.",
                     {
                         "team_id": [
                             "You belong to several teams (or none): say which team this is for."
@@ -178,8 +178,8 @@ class PulseCommands(JournalCore):
             return next(iter(teams))
         if team_id not in teams:
             raise Forbidden(
-                "you can answer the pulse only for teams you are a member of "
-                "(not for a team you manage)"
+                "You can answer the pulse only for teams you are a member of "
+                "(not for a team you manage)."
             )
         return team_id
 
@@ -189,8 +189,10 @@ CLOSED = "Answer for a week of the open pulse period: earlier periods have close
 
 def _answered_already(week: str, cadence: int) -> str:
     if cadence == 1:
-        return "you have answered this week's pulse already"
-    return (
-        f"you have answered this pulse already: it runs every {cadence} weeks, "
-        f"the next one opens in week {next_pulse_period(week, cadence)}"
+        return "You have answered this week's pulse already."
+    return Text(
+        "You have answered this pulse already: it runs every %(cadence)d weeks, "
+        "the next one opens in week %(week)s.",
+        cadence=cadence,
+        week=next_pulse_period(week, cadence),
     )

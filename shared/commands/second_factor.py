@@ -170,9 +170,11 @@ def enrol(store: EventStore, actor: Actor, secret: str, code: str) -> list[str]:
     """
     assert actor.person_id is not None
     if code_step(secret, code) is None:
-        raise InvalidInput("wrong code", {"code": ["That code is not right: try the next one."]})
+        raise InvalidInput(
+            "The code is wrong.", {"code": ["That code is not right: try the next one."]}
+        )
     if second_factor_of(store, actor.person_id) is not None:
-        raise Conflict("you have a second factor already: remove it first")
+        raise Conflict("You have a second factor already: remove it first.")
     codes = new_recovery_codes()
     event = NewEvent(
         "SecondFactorEnrolled",
@@ -219,7 +221,7 @@ def remove(store: EventStore, actor: Actor) -> None:
     """
     assert actor.person_id is not None
     if second_factor_of(store, actor.person_id) is None:
-        raise Conflict("you have no second factor")
+        raise Conflict("You have no second factor.")
     _append(store, actor, NewEvent("SecondFactorRemoved", {"person_id": str(actor.person_id)}))
 
 

@@ -101,7 +101,7 @@ def set_working_hours(
     """
     errors = working_hours_errors(start, end, working_days, time_zone)
     if errors:
-        raise InvalidInput("invalid working hours", errors)
+        raise InvalidInput("These working hours are not valid.", errors)
     assert actor.person_id is not None
     days = [day for day in DAYS if day in working_days]
     with store.engine.begin() as conn:

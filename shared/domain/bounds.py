@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from shared.domain.errors import Text
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -196,7 +197,18 @@ def span_errors(name: str, value: object, span: Span) -> list[str]:
             return [str(err)]
     else:
         return []
-    return [] if inside else [f"The {name} must lie {span.describe()}."]
+    if inside:
+        return []
+    low, high = span.low.date().isoformat(), span.high.date().isoformat()
+    return [Text(_OUTSIDE.get(name, _OUTSIDE["time"]), low=low, high=high)]
+
+
+_OUTSIDE = {
+    "time": "The time must lie from %(low)s to %(high)s (UTC).",
+    "date": "The date must lie from %(low)s to %(high)s (UTC).",
+    "week": "The week must lie from %(low)s to %(high)s (UTC).",
+}
+"""The message of a value outside its span, by what the value is."""
 
 
 ABSENCE_MAX_DAYS = 366

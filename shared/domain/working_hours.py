@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
+from shared.domain.errors import Text
 from shared.domain.levers import DEFAULT_WORKING_HOURS, WorkingHours
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = Python's weekday()
@@ -68,7 +69,7 @@ def working_hours_errors(
     if not days:
         errors["working_days"] = ["Choose at least one working day."]
     elif any(day not in DAYS for day in days) or len(set(days)) != len(days):
-        errors["working_days"] = [f"Name each day once, from {', '.join(DAYS)}."]
+        errors["working_days"] = [Text("Name each day once, from %(days)s.", days=", ".join(DAYS))]
     if time_zone not in time_zones():
         errors["time_zone"] = ["Give an IANA time zone, e.g. Europe/Berlin or UTC."]
     return errors

@@ -38,7 +38,7 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024
 def _admin() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can do this")
+        raise Forbidden("Only an admin can do this.")
     return caller
 
 

@@ -138,9 +138,11 @@ def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> 
     """
     ancestry = team_ancestry(conn, caller.tenant_id, team_id)
     if ancestry is None:
-        raise NotFound("no such team")
+        raise NotFound("There is no such team.")
     if caller.role != "admin" and not caller.managed_teams & set(ancestry):
-        raise Forbidden("only managers of this team or of a team above it, and admins")
+        raise Forbidden(
+            "Only the managers of this team or of a team above it, and admins, see its levers."
+        )
 
 
 @blp.route("/teams/<uuid:team_id>/levers")
@@ -168,7 +170,7 @@ def org_levers(args: dict[str, Any]) -> Any:
     """The organisation's released levers per ISO week and its top-level teams' (admins)."""
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see the organisation's levers")
+        raise Forbidden("Only an admin can see the organisation's levers.")
     first, last = _weeks(args, caller.tenant_id)
     position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
@@ -218,7 +220,7 @@ class OrgSettingsOut(OrgSettingsIn):
 def _admin_actor() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see or change the organisation's settings")
+        raise Forbidden("Only an admin can see or change the organisation's settings.")
     return caller
 
 

@@ -34,7 +34,7 @@ class IssuedScimTokenOut(Schema):
 def _admin_actor() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can do this")
+        raise Forbidden("Only an admin can do this.")
     return caller.actor("api")
 
 

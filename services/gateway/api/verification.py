@@ -78,7 +78,7 @@ def answer_feedback(body: dict[str, Any], request_id: uuid.UUID) -> Any:
             resources().store, conn, witness.tenant_id, "FeedbackRequested", request_id
         )
     if asked is None:
-        raise NotFound("no such feedback request names a colleague")
+        raise NotFound("No feedback request with this id names a colleague.")
     owner = uuid.UUID(asked.data["person_id"])
     written = journal.give_feedback(
         witness.tenant_id, owner, request_id, body["useful"], body["comment"], witness=witness

@@ -64,7 +64,7 @@ def body() -> dict[str, Any]:
     """
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
-        raise InvalidSyntaxException(detail="the body must be a JSON object")
+        raise InvalidSyntaxException(detail="The body must be a JSON object.")
     return data
 
 
@@ -106,7 +106,9 @@ def page() -> tuple[int, int]:
         start = int(request.args.get("startIndex", 1))
         count = int(request.args.get("count", 100))
     except ValueError as err:
-        raise InvalidValueException(detail="startIndex and count are whole numbers") from err
+        raise InvalidValueException(
+            detail="The startIndex and count must be whole numbers."
+        ) from err
     return max(start, 1), min(max(count, 0), MAX_RESULTS)
 
 
