@@ -2,7 +2,10 @@
 
 Every problem has a stable ``type`` (``https://compound.invalid/problems/<kind>``: clients
 match on it and on the field names in ``errors``, docs/api.md "Errors"); its ``title``,
-``detail`` and field messages read as sentences (:func:`as_sentence`).
+``detail`` and field messages read as sentences (:func:`as_sentence`), in the reader's
+language: a title by its status (:data:`TITLES`), the domain's messages as they were made
+(:class:`shared.domain.errors.Text`), marshmallow's through
+:mod:`services.gateway.field_messages`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 from flask import Flask, Response, json, request
 from werkzeug.exceptions import HTTPException
 
-from shared.domain.errors import DomainError
+from services.gateway.field_messages import localised_fields
+from shared.domain.errors import N_, DomainError, Text, plural_text, use_translator
 from shared.eventlog import (
     ConcurrencyError,
     EventStoreError,
@@ -24,6 +28,7 @@ from shared.eventlog import (
     SubjectErased,
     UnknownEventType,
 )
+from shared.i18n import current_locale, translations
 
 PROBLEM_JSON = "application/problem+json"
 TYPES = "https://compound.invalid/problems/"
@@ -45,6 +50,33 @@ KIND_OF_STATUS = {
 }
 """The kind of a problem that names none: one per status (docs/api.md lists them)."""
 
+TITLES = {
+    400: N_("Bad Request"),
+    401: N_("Unauthorized"),
+    403: N_("Forbidden"),
+    404: N_("Not Found"),
+    405: N_("Method Not Allowed"),
+    409: N_("Conflict"),
+    410: N_("Gone"),
+    413: N_("Content Too Large"),
+    422: N_("Unprocessable Content"),
+    429: N_("Too Many Requests"),
+    500: N_("Internal Server Error"),
+    503: N_("Service Unavailable"),
+}
+"""The title of each status a problem has (RFC 9110's phrases), translated where shown."""
+
+DESCRIPTIONS = {
+    400: N_("The request could not be read."),
+    401: N_("Log in, or send a bearer token."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not take this method: the Allow header lists those it takes."),
+    413: N_("The request is too large."),
+    500: N_("An unexpected error occurred. It was logged."),
+}
+"""The detail of an HTTP error raised with werkzeug's own English description."""
+
 _CLOSING = ".!?…"
 
 
@@ -59,6 +91,13 @@ def kind_of_status(status: int) -> str:
         return f"http-{status}"
 
 
+def _catalogue(msgid: str, plural: str | None, num: int | None) -> str:
+    found = translations(current_locale())
+    if plural is None:
+        return found.ugettext(msgid)
+    return found.ungettext(msgid, plural, 1 if num is None else num)
+
+
 def as_sentence(text: str) -> str:
     """``text`` as a sentence: its first letter a capital, a full stop at its end (a text that
     starts with a code, a number or a quote keeps its start; an empty text stays empty).
@@ -71,14 +110,19 @@ def as_sentence(text: str) -> str:
         return text
     if text[0].islower():
         text = text[0].upper() + text[1:]
-    if text[-1] not in _CLOSING:
+    # The pseudo-locale's "⟦Ŝéñţéñçé.⟧" ends as its sentence does.
+    if text.rstrip("⟧")[-1:] not in _CLOSING:
         text += "."
     return text
 
 
-def seconds(count: int) -> str:
-    """``count`` seconds in words: "1 second", "30 seconds"."""
-    return f"{count} second" if count == 1 else f"{count} seconds"
+def try_again_in(seconds: int) -> str:
+    """The detail of a 429: how long to wait, in the reader's language."""
+    return plural_text(
+        "Too many requests: try again in %(num)d second.",
+        "Too many requests: try again in %(num)d seconds.",
+        seconds,
+    )
 
 
 def problem(
@@ -94,23 +138,25 @@ def problem(
 
     Parameters:
         status: the HTTP status.
-        title: the status's short phrase ("Not Found").
+        title: the status's short phrase ("Not Found"; a status of :data:`TITLES` gets its
+            title from there, in the reader's language).
         detail: what happened, for a person (made a sentence).
-        errors: each field's messages (each made a sentence).
+        errors: each field's messages (each made a sentence; marshmallow's translated).
         kind: the stable code of the problem (default: the status's, :func:`kind_of_status`).
         headers: headers to add (``Retry-After`` ...).
         extra: more members of the problem (``checks`` ...).
     """
     body: dict[str, Any] = {
         "type": TYPES + (kind or kind_of_status(status)),
-        "title": title,
+        "title": Text(TITLES[status]) if status in TITLES else title,
         "status": status,
         "detail": as_sentence(detail),
         **extra,
     }
     if errors:
+        fields = localised_fields({name: list(messages) for name, messages in errors.items()})
         body["errors"] = {
-            name: [as_sentence(str(m)) for m in messages] for name, messages in errors.items()
+            name: [as_sentence(m) for m in messages] for name, messages in fields.items()
         }
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     for name, value in (headers or {}).items():
@@ -119,7 +165,8 @@ def problem(
 
 
 def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
-    """marshmallow's nested messages -> ``{"field.sub": ["message", ...]}``."""
+    """marshmallow's nested messages -> ``{"field.sub": ["message", ...]}``, marshmallow's
+    own messages in the reader's language."""
     if isinstance(messages, Mapping):
         out: dict[str, list[str]] = {}
         for key, value in messages.items():
@@ -129,24 +176,38 @@ def flatten(messages: Any, prefix: str = "") -> dict[str, list[str]]:
             out.update(flatten(value, name))
         return out
     if isinstance(messages, list) and all(isinstance(m, str) for m in messages):
-        return {prefix or "_request": list(messages)}
-    return {prefix or "_request": [str(messages)]}
+        return localised_fields({prefix or "_request": list(messages)})
+    return localised_fields({prefix or "_request": [str(messages)]})
 
 
 def _store_error(err: EventStoreError) -> Response:
     if isinstance(err, EventValidationError):
-        return problem(422, "Unprocessable Content", str(err), flatten(err.errors), "validation")
+        fields = flatten(err.errors)
+        return problem(422, "", fields_detail(fields), fields, "validation")
     if isinstance(err, UnknownEventType):
-        return problem(422, "Unprocessable Content", str(err), {"type": [str(err)]}, "validation")
+        unknown = Text("There is no event type %(type)s.", type=repr(err.event_type))
+        return problem(422, "", unknown, {"type": [unknown]}, "validation")
     if isinstance(err, PayloadTooLarge):
-        return problem(413, "Content Too Large", str(err), kind="too-large")
+        return problem(
+            413,
+            "",
+            Text(
+                "An event of %(size)d bytes is over the limit of %(limit)d bytes.",
+                size=err.size,
+                limit=err.limit,
+            ),
+            kind="too-large",
+        )
     if isinstance(err, ConcurrencyError):
-        return problem(409, "Conflict", str(err), kind="concurrency")
+        return problem(
+            409, "", Text("Someone wrote meanwhile: read again and retry."), kind="concurrency"
+        )
     if isinstance(err, IdempotencyConflict):
-        return problem(422, "Unprocessable Content", str(err), kind="idempotency")
+        detail = Text("This idempotency key was used before for other events.")
+        return problem(422, "", detail, kind="idempotency")
     if isinstance(err, SubjectErased):
-        return problem(409, "Conflict", "This person's data was erased.", kind="erased")
-    return problem(500, "Internal Server Error", "The event store failed. The error was logged.")
+        return problem(409, "", Text("This person's data was erased."), kind="erased")
+    return problem(500, "", Text("The event store failed. The error was logged."))
 
 
 def fields_detail(fields: Mapping[str, list[str]], limit: int = 500) -> str:
@@ -158,8 +219,8 @@ def fields_detail(fields: Mapping[str, list[str]], limit: int = 500) -> str:
         == "1 field is not valid. minutes: Not a valid integer."
     """
     count = len(fields)
-    head = f"{count} field is not valid." if count == 1 else f"{count} fields are not valid."
-    parts = [head]
+    head = plural_text("%(num)d field is not valid.", "%(num)d fields are not valid.", count)
+    parts = [str(head)]
     size = len(head)
     shown = 0
     for name, messages in sorted(fields.items()):
@@ -170,7 +231,11 @@ def fields_detail(fields: Mapping[str, list[str]], limit: int = 500) -> str:
         size += 1 + len(part)
         shown += 1
     if shown < count:
-        parts.append(f"{count - shown} more in errors.")
+        parts.append(
+            plural_text(
+                "%(num)d more field in errors.", "%(num)d more fields in errors.", count - shown
+            )
+        )
     return " ".join(parts)
 
 
@@ -191,15 +256,23 @@ def http_problem(err: HTTPException) -> Response:
         return problem(
             err.code or 422, err.name, fields_detail(fields), fields, "validation", headers
         )
-    if err.code == 429:
+    status = err.code or 500
+    if status == 429:
         wait = headers.get("Retry-After", "60")
-        detail = f"Too many requests: try again in {seconds(int(wait) if wait.isdigit() else 60)}."
+        detail: str = try_again_in(int(wait) if wait.isdigit() else 60)
+    elif data.get("message"):
+        detail = data["message"]
+    elif status in DESCRIPTIONS and err.description == type(err).description:
+        detail = Text(DESCRIPTIONS[status])
     else:
-        detail = data.get("message") or err.description or ""
-    return problem(err.code or 500, err.name, detail, headers=headers)
+        detail = err.description or ""
+    return problem(status, err.name, detail, headers=headers)
 
 
 def init_app(app: Flask) -> None:
+    # The domain's messages are made in the reader's language from now on.
+    use_translator(_catalogue)
+
     @app.errorhandler(HTTPException)
     def _http_error(err: HTTPException) -> Response:
         return http_problem(err)
@@ -224,17 +297,19 @@ def init_app(app: Flask) -> None:
                 return busy_page()
             return problem(
                 503,
-                "Service Unavailable",
-                "The request took longer than the database allows. Try again in a few seconds.",
+                "",
+                Text(
+                    "The request took longer than the database allows. Try again in a few seconds."
+                ),
                 kind="statement-timeout",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         if is_database_outage(err):
             return problem(
                 503,
-                "Service Unavailable",
-                "The database cannot be reached. Try again in a moment.",
+                "",
+                Text("The database cannot be reached. Try again in a moment."),
                 headers={"Retry-After": "2"},
             )
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
-        return problem(500, "Internal Server Error", "An unexpected error occurred. It was logged.")
+        return problem(500, "", Text("An unexpected error occurred. It was logged."))

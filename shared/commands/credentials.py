@@ -114,7 +114,7 @@ class CredentialCommands(OrganizationCore):
                 asked = sorted(scopes_of_role(role)) if scopes is None else list(scopes)
                 errors = token_errors(role, asked, days)
                 if errors:
-                    raise InvalidInput("The token cannot be made.", errors)
+                    raise InvalidInput(Text("The token cannot be made."), errors)
                 granted = [s for s in SCOPES if s in asked]
                 expires = now + timedelta(days=days)
             append(

@@ -11,14 +11,14 @@ from datetime import UTC, datetime, timedelta
 from shared.commands.base import Actor
 from shared.commands.journal_core import Written
 from shared.commands.verification import VerificationCommands, split_party
-from shared.domain.errors import Conflict, Gone, NotFound
+from shared.domain.errors import N_, Conflict, Gone, NotFound, Text
 from shared.domain.verification import Witness
 from shared.eventlog import IdempotencyConflict, NewEvent, RecordedEvent
 
 FEEDBACK_DAYS = 14
 
 
-ANSWERED = "This question has been answered already."
+ANSWERED = N_("This question has been answered already.")
 
 
 class FeedbackCommands(VerificationCommands):
@@ -99,9 +99,9 @@ class FeedbackCommands(VerificationCommands):
             f"journal-{person_id}", "FeedbackRequested", {"request_id": str(request_id)}
         )
         if asked is None or asked.tenant_id != tenant_id:
-            raise NotFound("This feedback link is not valid.")
+            raise NotFound(Text("This feedback link is not valid."))
         if datetime.fromisoformat(asked.data["expires_at"]) < now:
-            raise Gone("This feedback link has expired.")
+            raise Gone(Text("This feedback link has expired."))
         answer = self.store.find(
             f"journal-{person_id}", "FeedbackGiven", {"request_id": str(request_id)}
         )

@@ -79,10 +79,10 @@ class ImportCommands(JournalCore):
                 nothing is written).
         """
         if not actor.is_admin:
-            raise Forbidden("Only an admin can import events.")
+            raise Forbidden(Text("Only an admin can import events."))
         if not events:
             raise InvalidInput(
-                "There is nothing to import.", {"events": ["Give at least one event."]}
+                Text("There is nothing to import."), {"events": [Text("Give at least one event.")]}
             )
         if len(events) > IMPORT_LIMIT:
             limit = Text("At most %(max)d events per request.", max=IMPORT_LIMIT)
@@ -102,7 +102,7 @@ class ImportCommands(JournalCore):
         known = self._people_of(actor, set(named.values()))
         for (at, name), person in named.items():
             if person not in known:
-                errors[f"{at}.data.{name}"] = ["No such person in this organisation."]
+                errors[f"{at}.data.{name}"] = [Text("No such person in this organisation.")]
         with self.store.engine.connect() as conn:
             errors.update(reference_errors(conn, valid))
         if errors:
@@ -143,7 +143,7 @@ class ImportCommands(JournalCore):
         data = item.get("data")
         person = data.get("person_id") if isinstance(data, Mapping) else None
         if not isinstance(person, str):
-            errors[f"{at}.data.person_id"] = ["Give the person's id as a string."]
+            errors[f"{at}.data.person_id"] = [Text("Give the person's id as a string.")]
             return None
         meeting = kind.startswith("Meeting")
         moment = item.get("occurred_at") or now
@@ -156,7 +156,9 @@ class ImportCommands(JournalCore):
             errors.update(_keyed(f"{at}.data", err.errors))
             return None
         for name in (f for k, f in UNCLAIMABLE if k == kind and normal.get(f) is True):
-            errors[f"{at}.data.{name}"] = ["Only the colleague named confirms: an import cannot."]
+            errors[f"{at}.data.{name}"] = [
+                Text("Only the colleague named confirms: an import cannot.")
+            ]
         for name, what, parse in _time_fields(kind):
             if normal.get(name) is None:
                 continue

@@ -25,7 +25,7 @@ def require_admin(actor: Actor) -> None:
         Forbidden: the actor is not an admin.
     """
     if not actor.is_admin:
-        raise Forbidden("Only an admin can do this.")
+        raise Forbidden(Text("Only an admin can do this."))
 
 
 def check_password(password: str) -> None:
@@ -39,7 +39,7 @@ def check_password(password: str) -> None:
     """
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            "The password is too short.",
+            Text("The password is too short."),
             {"password": [Text("Use at least %(min)d characters.", min=MIN_PASSWORD)]},
         )
 
@@ -113,8 +113,8 @@ def ensure_email_free(conn: Connection, email: str) -> None:
     """
     if email_tenant(conn, email) is not None:
         raise Conflict(
-            "This e-mail address already has an account.",
-            {"email": ["This e-mail address already has an account."]},
+            Text("This e-mail address already has an account."),
+            {"email": [Text("This e-mail address already has an account.")]},
             kind="account-exists",
         )
 

@@ -57,7 +57,7 @@ class TeamCommands(OrganizationCore):
         name = name.strip()
         if not 1 <= len(name) <= NAME_MAX:
             raise InvalidInput(
-                "The name is not valid.",
+                Text("The name is not valid."),
                 {"name": [Text("Give the team a name of 1 to %(max)d characters.", max=NAME_MAX)]},
             )
         with self.store.engine.begin() as conn:
@@ -91,7 +91,9 @@ class TeamCommands(OrganizationCore):
                             team=team.name,
                             parent=parent.name,
                         )
-                    raise InvalidInput("A team cannot be inside itself.", {"parent_team_id": [why]})
+                    raise InvalidInput(
+                        Text("A team cannot be inside itself."), {"parent_team_id": [why]}
+                    )
             data = {
                 "team_id": str(team_id),
                 "parent_team_id": str(parent_team_id) if parent_team_id else None,
@@ -117,7 +119,7 @@ class TeamCommands(OrganizationCore):
                 )
             ).first()
             if manages is None:
-                raise Conflict("This person does not manage this team.")
+                raise Conflict(Text("This person does not manage this team."))
             data = {"team_id": str(team_id), "person_id": str(person_id)}
             append(
                 self.store, conn, actor, f"team-{team_id}", [NewEvent("TeamManagerRemoved", data)]

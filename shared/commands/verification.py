@@ -20,6 +20,7 @@ from shared.commands.base import Actor, append
 from shared.commands.journal_core import JournalCore, Written
 from shared.directory import Person
 from shared.domain.errors import (
+    N_,
     Conflict,
     Forbidden,
     Gone,
@@ -45,16 +46,16 @@ CONFIRMABLE = {
 """Item kind -> (the event naming the party, the confirmation event, the id field)."""
 
 _NOT_WAITING = {
-    "action": "No such action waits for your confirmation.",
-    "outcome": "No such outcome waits for your confirmation.",
+    "action": N_("No such action waits for your confirmation."),
+    "outcome": N_("No such outcome waits for your confirmation."),
 }
 _SOMEONE_ELSE = {
-    "action": "This action names someone else to confirm it.",
-    "outcome": "This outcome names someone else to confirm it.",
+    "action": N_("This action names someone else to confirm it."),
+    "outcome": N_("This outcome names someone else to confirm it."),
 }
 _ANSWERED = {
-    "action": "This action has been answered already.",
-    "outcome": "This outcome has been answered already.",
+    "action": N_("This action has been answered already."),
+    "outcome": N_("This outcome has been answered already."),
 }
 _RELATIONSHIP_TACTICS = ", ".join(sorted(RELATIONSHIP_TACTICS))
 ANSWER_ATTEMPTS = 5
@@ -155,19 +156,22 @@ class VerificationCommands(JournalCore):
         field = {"outcome": "confirmer", "action": "counterpart", "feedback": "colleague"}[kind]
         me = self._me(actor)
         if person_id is not None and email is not None:
-            raise InvalidInput("Name one person.", {field: ["Give a person or an address."]})
+            raise InvalidInput(
+                Text("Name one person."), {field: [Text("Give a person or an address.")]}
+            )
         if person_id is not None:
             if person_id == me or self.person_of(actor.tenant_id, person_id) is None:
                 raise InvalidInput(
-                    "Name a colleague of your organisation.",
-                    {field: ["Name a colleague of your organisation."]},
+                    Text("Name a colleague of your organisation."),
+                    {field: [Text("Name a colleague of your organisation.")]},
                 )
             return {by_id: str(person_id)}
         if email is not None and by_address is not None:
             mine = self.person_of(actor.tenant_id, me)
             if mine is not None and same_address(mine.email, email):
                 raise InvalidInput(
-                    "You cannot name yourself.", {field: ["Name someone other than yourself."]}
+                    Text("You cannot name yourself."),
+                    {field: [Text("Name someone other than yourself.")]},
                 )
             return {by_address: email.strip()}
         return {}
@@ -180,7 +184,7 @@ class VerificationCommands(JournalCore):
         """
         if counterpart is not None and tactic not in RELATIONSHIP_TACTICS:
             raise InvalidInput(
-                "Only relationship actions have a counterpart.",
+                Text("Only relationship actions have a counterpart."),
                 {"counterpart": [Text("Only for %(tactics)s.", tactics=_RELATIONSHIP_TACTICS)]},
             )
 
@@ -203,11 +207,11 @@ class VerificationCommands(JournalCore):
         with self.store.engine.connect() as conn:
             event = find_named(self.store, conn, tenant_id, named_type, item)
         if event is None or named_in(kind, event.data) is None:  # an import's explicit null
-            raise NotFound(_NOT_WAITING[kind])
+            raise NotFound(Text(_NOT_WAITING[kind]))
         if kind == "action" and self.store.find(
             f"journal-{event.data['person_id']}", "MicroActionRetracted", {"action_id": str(item)}
         ):
-            raise Gone("This action was undone: there is nothing to confirm.", kind="undone")
+            raise Gone(Text("This action was undone: there is nothing to confirm."), kind="undone")
         return event
 
     def confirmation(self, kind: str, item: RecordedEvent) -> RecordedEvent | None:
@@ -246,7 +250,7 @@ class VerificationCommands(JournalCore):
         owner = uuid.UUID(item.data["person_id"])
         named = named_in(kind, item.data)
         if named is None or not names(named, witness, owner):
-            raise Forbidden(_SOMEONE_ELSE[kind])
+            raise Forbidden(Text(_SOMEONE_ELSE[kind]))
         _, confirm_type, id_field = CONFIRMABLE[kind]
         event = NewEvent(
             confirm_type,
@@ -262,10 +266,10 @@ class VerificationCommands(JournalCore):
                 lambda: self.confirmation(kind, item),
             )
         except IdempotencyConflict:
-            raise Conflict(_ANSWERED[kind], kind="answered-already") from None
+            raise Conflict(Text(_ANSWERED[kind]), kind="answered-already") from None
         if answer is not None:
             if single_use or answer.data["confirmed"] != confirmed:
-                raise Conflict(_ANSWERED[kind], kind="answered-already")
+                raise Conflict(Text(_ANSWERED[kind]), kind="answered-already")
             same = AppendResult((answer.position,), (answer.event_id,), answer.version, True)
             return Written(item_id, same)
         assert result is not None
@@ -314,7 +318,7 @@ class VerificationCommands(JournalCore):
                     )  # fmt: skip
             except ConcurrencyError:
                 continue  # the owner wrote meanwhile, or someone answered: look again
-        raise Conflict("The journal kept changing: try again.", kind="concurrency")
+        raise Conflict(Text("The journal kept changing: try again."), kind="concurrency")
 
     def feedback_confirms(self, asked: RecordedEvent, witness: Witness | None) -> bool:
         """Whether an answer to a feedback request is the named colleague's (proof).
@@ -333,12 +337,14 @@ class VerificationCommands(JournalCore):
         """
         owner = uuid.UUID(asked.data["person_id"])
         if witness is not None and witness.person_id == owner:
-            raise Forbidden("You cannot answer your own question.")
+            raise Forbidden(Text("You cannot answer your own question."))
         named = named_in("feedback", asked.data)
         if named is None:
             return False
         if witness is None:
-            raise Unauthorized("Log in as the colleague asked, or use the link mailed to them.")
+            raise Unauthorized(
+                Text("Log in as the colleague asked, or use the link mailed to them.")
+            )
         if not names(named, witness, owner):
-            raise Forbidden("This question was asked of someone else.")
+            raise Forbidden(Text("This question was asked of someone else."))
         return True

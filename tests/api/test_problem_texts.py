@@ -18,7 +18,7 @@ from services.gateway.problems import (
     as_sentence,
     fields_detail,
     kind_of_status,
-    seconds,
+    try_again_in,
 )
 from shared.domain.errors import Conflict, InvalidInput, NotFound, Text, plural_text
 from tests.api.conftest import Headers, Person, assert_problem, reads_as_sentence
@@ -50,20 +50,21 @@ def test_a_validation_detail_counts_the_fields_and_gives_their_messages():
     assert one == "1 field is not valid. minutes: Not a valid integer."
     two = fields_detail({"tactic": ["Missing data for required field."], "minutes": ["x"]})
     assert two.startswith("2 fields are not valid. minutes: X. tactic: Missing")
+    assert as_sentence("⟦Ŝéñţéñçé.⟧") == "⟦Ŝéñţéñçé.⟧"  # the pseudo-locale's, as it is
     assert reads_as_sentence(one) and reads_as_sentence(two)
 
 
 def test_a_long_validation_detail_stops_at_a_whole_field():
     many = {f"events.{i}.type": ["'Nope' cannot be imported."] for i in range(40)}
     detail = fields_detail(many, limit=200)
-    assert len(detail) <= 200 + len(" 40 more in errors.")
-    assert detail.endswith("more in errors.") and "cannot be imported. events" in detail
+    assert len(detail) <= 200 + len(" 36 more fields in errors.")
+    assert detail.endswith(" 36 more fields in errors.") and "imported. events.11" in detail
     assert "cannot be impo " not in detail  # no field cut in half
 
 
-def test_seconds_are_counted_in_words():
-    assert seconds(1) == "1 second"
-    assert seconds(2) == "2 seconds"
+def test_a_wait_is_counted_in_words():
+    assert try_again_in(1) == "Too many requests: try again in 1 second."
+    assert try_again_in(2) == "Too many requests: try again in 2 seconds."
 
 
 def test_every_status_has_a_kind():
@@ -103,9 +104,12 @@ MINE = [
     "shared/domain/working_hours.py",
     "shared/domain/volume.py",
     "shared/domain/privacy.py",
+    "shared/domain/scopes.py",
     "shared/commands",
 ]
 NOT_MINE = {"activity.py", "journal.py", "personal_data.py", "settings.py"}
+TRANSLATED = {"Text", "plural_text", "N_"}
+"""The calls that put a message through the catalogue (shared/domain/errors.py)."""
 REFUSALS = {
     "DomainError",
     "NotFound",
@@ -147,8 +151,9 @@ def _messages(call: ast.Call) -> Iterator[ast.expr]:
     if name not in REFUSALS:
         return
     yield from call.args[:1]
-    if name == "plural_text":
-        yield from call.args[1:2]
+    if name in TRANSLATED:
+        yield from call.args[1:2] if name == "plural_text" else ()
+        return
     for errors in call.args[1:2]:
         if isinstance(errors, ast.Dict):
             for value in errors.values:
@@ -156,10 +161,25 @@ def _messages(call: ast.Call) -> Iterator[ast.expr]:
                     yield from value.elts
 
 
-def test_every_refusal_in_the_sources_is_a_sentence_and_no_f_string():
+def _names_errors(target: ast.expr) -> bool:
+    """Whether ``target`` is ``errors[...]`` (a field's messages set one by one)."""
+    return isinstance(target, ast.Subscript) and getattr(target.value, "id", "") == "errors"
+
+
+def test_every_refusal_in_the_sources_is_a_translatable_sentence():
     wrong = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.List)
+                and any(_names_errors(target) for target in node.targets)
+            ):
+                wrong.extend(
+                    f"{path.relative_to(ROOT)}:{m.lineno}: {ast.unparse(m)} is not translated"
+                    for m in node.value.elts
+                    if isinstance(m, ast.Constant | ast.JoinedStr)
+                )
             if not isinstance(node, ast.Call):
                 continue
             for message in _messages(node):
@@ -167,6 +187,8 @@ def test_every_refusal_in_the_sources_is_a_sentence_and_no_f_string():
                 if isinstance(message, ast.JoinedStr):
                     wrong.append(f"{where}: an f-string cannot be translated: use Text")
                 elif isinstance(message, ast.Constant) and isinstance(message.value, str):
+                    if _name(node) not in TRANSLATED:
+                        wrong.append(f"{where}: {message.value!r} is not translated: use Text")
                     # A message that ends with another (``%(message)s``) ends as that one does.
                     ending = message.value.endswith("%(message)s")
                     if not reads_as_sentence(message.value) and not ending:

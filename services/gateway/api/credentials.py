@@ -43,7 +43,7 @@ class PersonalTokens(MethodView):
         caller = current_caller()
         if caller.credential != "cookie":
             raise Forbidden(
-                "A token cannot create tokens: create one on the account page.",
+                Text("A token cannot create tokens: create one on the account page."),
                 kind="token-from-token",
             )
         token_id, token = resources().organization.create_token(

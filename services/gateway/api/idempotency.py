@@ -65,7 +65,7 @@ def idempotent(view: F) -> F:
                 return problem(
                     422,
                     "Unprocessable Content",
-                    "This Idempotency-Key was used with a different request.",
+                    Text("This Idempotency-Key was used with a different request."),
                     kind="idempotency",
                 )
             response = Response(

@@ -58,12 +58,14 @@ def _admin() -> None:
     API. Operators also have the CLI (``compound projections ...``)."""
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("Only an operator's admin can see or rebuild projections.")
+        raise Forbidden(Text("Only an operator's admin can see or rebuild projections."))
     if str(caller.tenant_id) not in resources().settings.operator_orgs:
         raise Forbidden(
-            "Projections serve every organisation of this deployment: only admins of its "
-            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them. Operators "
-            "use `compound projections status` and `compound projections rebuild`."
+            Text(
+                "Projections serve every organisation of this deployment: only admins of its "
+                "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them. Operators "
+                "use `compound projections status` and `compound projections rebuild`."
+            )
         )
 
 

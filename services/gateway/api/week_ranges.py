@@ -54,7 +54,7 @@ def requested_weeks(
             if wrong:
                 errors[name] = wrong
     if errors:
-        raise InvalidInput("The weeks asked for are out of range.", errors)
+        raise InvalidInput(Text("The weeks asked for are out of range."), errors)
     end = label_index(last) if last is not None else utc_week_index(now)
     if first is not None:
         start = label_index(first)

@@ -40,7 +40,9 @@ def schema(schema_id: str) -> Response:
 
 
 def search_everything() -> Response:
-    raise NotImplementedException(detail="Search one resource type at a time: GET /Users, /Groups.")
+    raise NotImplementedException(
+        detail=Text("Search one resource type at a time: GET /Users, /Groups.")
+    )
 
 
 ENDPOINTS = {"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups", ".search"}
