@@ -167,7 +167,7 @@ def _names_errors(target: ast.expr) -> bool:
 
 
 def test_every_refusal_in_the_sources_is_a_translatable_sentence():
-    wrong = []
+    wrong: list[str] = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text())):
             if (
