@@ -35,6 +35,7 @@ from shared.releases.publish import publish_tenant
 from shared.settings import Settings
 from tests.browser.serving import serving
 from tests.conftest import TEST_SECRET, _libpq
+from tests.dashboards.conftest import csv_matches_screen
 
 pytestmark = pytest.mark.integration
 
@@ -136,13 +137,12 @@ def screen_matches_csv(page: Any) -> str:
     response = page.request.get(urljoin(page.url, href))
     assert response.status == 200 and "text/csv" in response.headers["content-type"]
     body = response.text()
+    assert response.body().startswith(b"\xef\xbb\xbf")  # a byte-order mark, for Excel
     _, tables = csv_blocks(body)
     screen = page.evaluate(TABLES_JS)
     for a, b in zip(tables, screen, strict=True):
         assert a["title"] == b["title"]
-        for ra, rb in zip(a["rows"], b["rows"], strict=True):
-            assert ra == rb, a["title"]
-    assert tables == screen
+        csv_matches_screen(a["rows"][0], a["rows"][1:], b["rows"])
     return body
 
 
@@ -217,6 +217,10 @@ def test_a_small_team_shows_no_number(browser: Any, demo: dict[str, Any], screen
     values = page.locator(".lever-value")
     expect(values).to_have_count(5)
     assert [v.inner_text() for v in values.all()] == [HIDDEN] * 5
+    # Said once, above the cards, with what to do; not on every card.
+    expect(page.locator("#why-hidden")).to_contain_text(re.compile(r"\d more people are needed"))
+    expect(page.locator("#why-hidden")).to_contain_text("Admin → Teams")
+    assert page.get_by_text("Shown when at least").count() == 0
     assert page.locator("svg.spark polyline").count() == 0
     page.get_by_text("Show these numbers as a table").click()
     body = screen_matches_csv(page)

@@ -44,6 +44,16 @@ class Scope:
     week_label: str
     errors: dict[str, list[str]] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)
+    current: str = ""  # the open week
+    due: str = ""  # the latest week due for release (the default)
+
+    @property
+    def status(self) -> str:
+        """Which week the page shows: "open" (this week), "earlier" (before the latest due
+        for release) or "latest" (the latest due, or a later one released early)."""
+        if self.week_label == self.current:
+            return "open"
+        return "earlier" if self.week_label < self.due else "latest"
 
     @property
     def kind(self) -> str:
@@ -67,7 +77,9 @@ def _scope(team_id: uuid.UUID | None) -> Scope:
         cadence = pulse_cadence(conn, me().tenant_id)  # a period's weeks are due at its close
     grace = resources().settings.release_grace_hours
     due = max(current - CHOOSABLE_WEEKS + 1, last_due_week(now, grace, cadence))
-    scope = Scope(team_id, due, week_label(due), choices=choices)
+    scope = Scope(
+        team_id, due, week_label(due), choices=choices, current=choices[0], due=week_label(due)
+    )
     if asked and asked != scope.week_label:
         try:
             parse_iso_week(asked)
@@ -157,8 +169,44 @@ def _overview(scope: Scope) -> dict[str, Any]:
     }
 
 
+@dataclass
+class UnderK:
+    """Why a team's figures are hidden for too few people, said once, with what to do.
+
+    ``size``: the team's people now (joined members, with the teams below; None for the
+    organisation); ``needed``: how many more people k needs (0 when the team is big enough
+    and the figures lack answers or calendars instead); ``levers``: the hidden levers."""
+
+    size: int | None
+    needed: int
+    levers: list[str]
+    all_hidden: bool
+
+
+def _under_k(scope: Scope, week: dict[str, Any], k: int) -> UnderK | None:
+    """The explanation of the figures hidden as "fewer than k people" in the page's week."""
+    hidden = [
+        lever
+        for lever in views.SHOWN
+        if week["levers"][lever]["suppressed"]
+        and (week["levers"][lever].get("reason") or "fewer_than_k") == "fewer_than_k"
+    ]
+    if not hidden:
+        return None
+    size = None
+    if scope.team_id is not None:
+        from services.gateway.admin.reads import team_tree
+
+        with resources().engine.connect() as conn:
+            tree = team_tree(conn, me().tenant_id)
+        size = next((t.total for t in tree if t.id == scope.team_id), 0)
+    needed = max(0, k - size) if size is not None else 0
+    return UnderK(size, needed, hidden, len(hidden) == len(views.SHOWN))
+
+
 def _overview_page(scope: Scope) -> Any:
     page = _overview(scope)
+    page["under_k"] = _under_k(scope, page["week"], page["k"])
     status = 422 if scope.errors else 200
     return (
         render_template(
@@ -203,6 +251,11 @@ def privacy_line(k: int) -> str:
         f"Weekly releases: each figure over at least {k} people, with noise (± is its 90% "
         f"interval); a hidden figure says why: {', '.join(wording.reasons(k).values())}."
     )
+
+
+@bp.context_processor
+def _week_names() -> dict[str, Any]:
+    return {"week_name": wording.week_name}
 
 
 @bp.get("/")

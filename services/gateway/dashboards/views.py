@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gateway.dashboards.lever_info import LEVERS, SHOWN, direction, trend_text
 from services.gateway.dashboards.wording import (
     NO_DATA,
     TOO_NOISY,
@@ -23,110 +25,7 @@ from services.gateway.dashboards.wording import (
     with_margin,
 )
 from shared.domain import levers as model
-from shared.domain.nudges import (
-    AMBIGUITY_HIGH,
-    INCENTIVES_LOW,
-    PARTICIPATION_LOW,
-    SAFETY_LOW,
-    TIME_PRESSURE_HIGH,
-)
 from shared.releases.reads import NUDGE_MAX_MARGIN
-
-
-@dataclass(frozen=True)
-class LeverInfo:
-    key: str
-    label: str
-    short: str
-    higher_is_better: bool
-    concern: float  # the manager nudge's threshold
-    good: float  # comfortably on the right side of it
-    seed: str  # the seed article's sentence on this lever
-    measure: str
-    raises: tuple[str, ...]
-    lowers: tuple[str, ...]
-    unit: str = ""
-
-
-LEVERS: dict[str, LeverInfo] = {
-    info.key: info
-    for info in (
-        LeverInfo(
-            "psychological_safety",
-            "Psychological safety",
-            "Safety",
-            True,
-            SAFETY_LOW,
-            70.0,
-            "People are likelier to try small stretch moves if mistakes won't be punished.",
-            "Edmondson's 7-item pulse scale (70%) and the share of members who tried a small "
-            "stretch task (not one its counterpart declined) or asked for feedback that week "
-            "(30%), 0-100.",
-            (
-                "Celebrating incremental contributions in public",
-                "Safe feedback loops: one specific observation, never a verdict",
-                "Treating a failed small experiment as information",
-            ),
-            ("Penalising failure", "Valuing only headline outcomes"),
-        ),
-        LeverInfo(
-            "time_pressure",
-            "Time pressure",
-            "Pressure",
-            False,
-            TIME_PRESSURE_HIGH,
-            45.0,
-            "Chronic overload reduces the bandwidth for deliberate micro-investments.",
-            "Calendar load (meeting share, missing focus blocks, after-hours and back-to-back "
-            "meetings; 60%) and the workload pulse item (40%), 0-100: higher means more pressure.",
-            ("Meeting-heavy weeks", "Meetings after hours", "Back-to-back meetings"),
-            ("Protected focus blocks of two hours or more", "Meeting norms that free time"),
-        ),
-        LeverInfo(
-            "clear_incentives",
-            "Clear incentives",
-            "Incentives",
-            True,
-            INCENTIVES_LOW,
-            60.0,
-            "When teams reward short, visible contributions (public praise, meeting invites) "
-            "micro-advancements increase.",
-            "The share of visible micro-actions followed within 14 days by recognition or an "
-            "invitation (one naming a confirmer counts once they confirm it; 50%) and the "
-            'pulse item "Small, visible contributions are noticed" (50%), 0-100.',
-            ("Public praise for small visible contributions", "Invitations to the next meeting"),
-            ("Rewarding only headline outcomes", "Contributions that go unanswered"),
-        ),
-        LeverInfo(
-            "ambiguous_evaluation",
-            "Ambiguous evaluation",
-            "Ambiguity",
-            False,
-            AMBIGUITY_HIGH,
-            40.0,
-            "When performance metrics emphasize outputs only, subtle reputation-building "
-            "behaviors can be ignored.",
-            'The pulse item "I understand how my work is evaluated", reversed (50%), and the '
-            "share of feedback asked on outputs only (50%), 0-100: higher means more ambiguous.",
-            ("Saying how work is evaluated beyond outputs", "Feedback on how, not only on what"),
-            ("Metrics on outputs only", "Reviews nobody can explain"),
-        ),
-        LeverInfo(
-            "participation",
-            "Participation",
-            "Participation",
-            True,
-            PARTICIPATION_LOW,
-            75.0,
-            "The goal is steady accumulation, not theatrical displays.",
-            "The share of members who logged at least one micro-action in the week.",
-            ("Manageable commitments: 1-2 micro-actions a week", "A manager who shares theirs"),
-            ("Overload", "Cultures that penalise failure: people withdraw"),
-            "%",
-        ),
-    )
-}
-SHOWN = tuple(LEVERS)  # the four levers and participation, in the seed's order
 
 
 def members_cell(week: Mapping[str, Any], k: int) -> Cell:
@@ -152,14 +51,10 @@ def band(lever: str, value: float | None) -> str | None:
     return "concern" if value >= info.concern else "good" if value < info.good else "watch"
 
 
-def trend_text(lever: str, trend: float | None) -> str:
-    if trend is None:
-        return "no comparison"
-    if trend == 0:
-        return "no change"
-    better = (trend > 0) == LEVERS[lever].higher_is_better
-    arrow = "▲" if trend > 0 else "▼"
-    return f"{arrow} {abs(trend):.1f} ({'better' if better else 'worse'})"
+def trend_cell(lever: str, trend: float | None) -> Cell:
+    """The change cell: its text on the page, its number and direction in the CSV."""
+    number = "" if trend is None else f"{trend:.1f}"
+    return Cell(trend_text(lever, trend), data=(number, direction(lever, trend)))
 
 
 @dataclass
@@ -169,6 +64,15 @@ class Cell:
     band: str | None = None
     header: bool = False
     ref: str | None = None  # a team's id: the heat map links each row to its overview
+    data: tuple[str, ...] | None = None
+    """The cell's CSV cells when they differ from its text: a figure's value and margin as
+    numbers (and its reading), a change as a signed number and its direction."""
+
+    def csv(self, width: int) -> list[str]:
+        """The cell's ``width`` CSV cells (a hidden cell: its reason, then blanks)."""
+        cells = [self.text] if self.data is None else list(self.data)
+        assert len(cells) <= width, (self.text, width)
+        return cells + [""] * (width - len(cells))
 
 
 @dataclass
@@ -177,6 +81,31 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
+    split: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """A column shown as one cell but written to the CSV as several numeric columns: its
+    index and the CSV's column names."""
+
+    def csv_columns(self) -> list[tuple[str, ...]]:
+        """Each screen column's CSV column names."""
+        return [self.split.get(i, (name,)) for i, name in enumerate(self.columns)]
+
+
+def figure_data(cell: Mapping[str, Any], k: int) -> tuple[str, ...]:
+    """A figure's CSV cells: its value and its margin as plain numbers (no unit), or the
+    reason it is hidden."""
+    if cell["suppressed"]:
+        return (why(cell, k),)
+    if cell["value"] is None:
+        return (NO_DATA,)
+    margin = cell.get("margin")
+    return (f"{cell['value']:.1f}", "" if margin is None else f"{margin:.1f}")
+
+
+def figure_cell(cell: Mapping[str, Any], k: int, unit: str = "") -> Cell:
+    """A figure with its margin ("62.3 ± 9.1"), or why it is hidden."""
+    if cell["suppressed"]:
+        return Cell(why(cell, k), suppressed=True)
+    return Cell(with_margin(cell, unit), data=figure_data(cell, k))
 
 
 def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = False) -> Cell:
@@ -184,7 +113,18 @@ def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = Fa
         return Cell(why(cell, k), suppressed=True)
     shown = with_margin(cell, LEVERS[lever].unit)
     read = reading(lever, cell) if with_band else None
-    return Cell(f"{shown} · {read}" if read else shown, band=read)
+    data = figure_data(cell, k) + ((read or "",) if with_band else ())
+    return Cell(f"{shown} · {read}" if read else shown, band=read, data=data)
+
+
+VALUE = "Value (0-100)"
+MARGIN = "± (90% margin)"
+CHANGE = "Change since the week before"
+DIRECTION = "Direction"
+
+
+def _figure_columns(label: str, reading: bool = False) -> tuple[str, ...]:
+    return (label, f"{label} ±", *((f"{label}: reading",) if reading else ()))
 
 
 def week_table(week: Mapping[str, Any], k: int) -> Table:
@@ -192,7 +132,8 @@ def week_table(week: Mapping[str, Any], k: int) -> Table:
     table = Table(
         "week",
         f"Levers, {week['week']}",
-        ["Lever", "Value (0-100)", "People (n)", "Change since the week before", "Reading"],
+        ["Lever", VALUE, "People (n)", CHANGE, "Reading"],
+        split={1: (VALUE, MARGIN), 3: (CHANGE, DIRECTION)},
     )
     for lever in SHOWN:
         cell = week["levers"][lever]
@@ -204,7 +145,7 @@ def week_table(week: Mapping[str, Any], k: int) -> Table:
             read = reading(lever, cell)
             row += [
                 Cell(str(cell["n"])),
-                Cell(trend_text(lever, cell["trend"])),
+                trend_cell(lever, cell["trend"]),
                 Cell(read or TOO_NOISY, band=read),
             ]
         table.rows.append(row)
@@ -217,6 +158,7 @@ def history_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         "history",
         f"Levers week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
         ["Week", *(LEVERS[lever].label for lever in SHOWN), "Members"],
+        split={i: _figure_columns(LEVERS[lever].label) for i, lever in enumerate(SHOWN, 1)},
     )
     for week in weeks:
         table.rows.append(
@@ -233,7 +175,12 @@ def heat_table(
     key: str, title: str, first: str, teams: Sequence[Mapping[str, Any]], at: int, k: int
 ) -> Table:
     """Teams side by side for one week (``at``: index into each team's weeks)."""
-    table = Table(key, title, [first, *(LEVERS[lever].label for lever in SHOWN)])
+    table = Table(
+        key,
+        title,
+        [first, *(LEVERS[lever].label for lever in SHOWN)],
+        split={i: _figure_columns(LEVERS[lever].label, True) for i, lever in enumerate(SHOWN, 1)},
+    )
     for team in teams:
         week = team["weeks"][at]
         table.rows.append(
@@ -263,7 +210,8 @@ def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) 
     table = Table(
         "lever",
         f"{info.label} week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", "Value (0-100)", "People (n)", "Change since the week before", "Members"],
+        ["Week", VALUE, "People (n)", CHANGE, "Members"],
+        split={1: (VALUE, MARGIN), 3: (CHANGE, DIRECTION)},
     )
     for week in weeks:
         cell = week["levers"][lever]
@@ -271,7 +219,7 @@ def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) 
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [Cell(str(cell["n"])), Cell(trend_text(lever, cell["trend"]))]
+            row += [Cell(str(cell["n"])), trend_cell(lever, cell["trend"])]
         row.append(members_cell(week, k))
         table.rows.append(row)
     return table
@@ -283,6 +231,7 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
         "pulse_items",
         f"Psychological safety pulse items, {week['week']}",
         ["Statement", "Score (0-100, higher is safer)", "Answers (n)"],
+        split={1: ("Score (0-100, higher is safer)", MARGIN)},
     )
     for item in model.SAFETY_ITEMS:
         cell = week["pulse_items"][item]
@@ -295,7 +244,7 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
             )
         else:
             table.rows.append(
-                [Cell(statement, header=True), Cell(with_margin(cell)), Cell(str(cell["n"]))]
+                [Cell(statement, header=True), figure_cell(cell, k), Cell(str(cell["n"]))]
             )
     return table
 
@@ -314,6 +263,11 @@ def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         "calendar",
         f"Time-pressure components, {weeks[0]['week']} to {weeks[-1]['week']}",
         ["Week", *(label for _, label, _ in CALENDAR)],
+        split={
+            i: _figure_columns(label)
+            for i, (key, label, _) in enumerate(CALENDAR, 1)
+            if key != "people"
+        },
     )
     for week in weeks:
         parts = week["time_pressure_components"]
@@ -326,8 +280,16 @@ def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
             else:
                 value, margin = parts[key], parts.get(f"{key}_margin")
                 text = NO_DATA if value is None else f"{value:g}{unit}"
+                data = (
+                    (NO_DATA,)
+                    if value is None
+                    else (f"{value:g}", "" if margin is None else f"{margin:g}")
+                )
                 row.append(
-                    Cell(text if value is None or margin is None else f"{text} ± {margin:g}")
+                    Cell(
+                        text if value is None or margin is None else f"{text} ± {margin:g}",
+                        data=data,
+                    )
                 )
         table.rows.append(row)
     return table
@@ -340,6 +302,7 @@ def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         "rewards",
         f"Confirmed rewards, {weeks[0]['week']} to {weeks[-1]['week']}",
         ["Week", "Rewarded actions with a confirmed reward (%)", "People (n)"],
+        split={1: ("Rewarded actions with a confirmed reward (%)", MARGIN)},
     )
     for week in weeks:
         cell = week.get("reward_confirmation") or {"suppressed": True, "reason": "no_data"}
@@ -347,7 +310,7 @@ def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [Cell(with_margin(cell)), Cell(str(cell["n"]))]
+            row += [figure_cell(cell, k), Cell(str(cell["n"]))]
         table.rows.append(row)
     return table
 
@@ -416,22 +379,42 @@ def chart_data(lever: str, weeks: Sequence[Mapping[str, Any]]) -> dict[str, Any]
     }
 
 
+BOM = "\ufeff"
+"""The UTF-8 byte-order mark a CSV starts with, so Excel reads it as UTF-8 (▲, ±, é)."""
+
+
 def as_csv(heading: Sequence[str], tables: Sequence[Table]) -> str:
-    """The page's tables as CSV: the heading lines, then per table its title, its header row
-    and its rows, a blank line between tables. Text starting like a formula is quoted with a
-    leading apostrophe, so a spreadsheet shows it instead of running it."""
+    """The page's tables as CSV, after a byte-order mark: the heading lines, then per table
+    its title, its header row and its rows, a blank line between tables. A figure is written
+    as numbers (value, margin; a change and its direction) in columns of their own
+    (:attr:`Table.split`), everything else as on the page. Text starting like a formula is
+    quoted with a leading apostrophe, so a spreadsheet shows it instead of running it; a
+    plain number (``-5.3``) stays a number."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     for line in heading:
         writer.writerow([safe(line)])
     for table in tables:
+        columns = table.csv_columns()
         writer.writerow([])
         writer.writerow([safe(table.title)])
-        writer.writerow([safe(c) for c in table.columns])
+        writer.writerow([safe(name) for names in columns for name in names])
         for row in table.rows:
-            writer.writerow([safe(c.text) for c in row])
+            writer.writerow(
+                [
+                    safe(c)
+                    for cell, names in zip(row, columns, strict=True)
+                    for c in cell.csv(len(names))
+                ]
+            )
     return out.getvalue()
 
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def safe(text: str) -> str:
+    if NUMBER.fullmatch(text):
+        return text
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from shared.domain.weeks import parse_iso_week, week_start
+
 NO_DATA = "no data"
 
 
@@ -31,6 +33,12 @@ def reasons(k: int) -> dict[str, str]:
 
 
 NO_DATA_YET = "no data yet"
+BETTER = "better"
+WORSE = "worse"
+ABOUT_THE_SAME = "about the same"
+"""A change smaller than the lever's minimum change (docs/dashboards.md)."""
+NO_CHANGE = "no change"
+NO_COMPARISON = "no comparison"
 TOO_NOISY = "too uncertain to read"
 """The reading of a shown figure whose 90% margin is wider than the nudges allow."""
 
@@ -45,3 +53,13 @@ def with_margin(cell: Mapping[str, Any], unit: str = "") -> str:
     text = fmt(cell["value"], unit)
     margin = cell.get("margin")
     return text if margin is None else f"{text} ± {margin:.1f}"
+
+
+def week_name(label: str) -> str:
+    """An ISO week as a page names it: "Week 49, 30 Nov - 6 Dec" with an en dash (the ISO
+    code stays in CSVs)."""
+    monday = week_start(label)
+    sunday = monday.fromordinal(monday.toordinal() + 6)
+    _, number = parse_iso_week(label)
+    first = f"{monday.day}" if monday.month == sunday.month else f"{monday.day} {monday:%b}"
+    return f"Week {number}, {first} \N{EN DASH} {sunday.day} {sunday:%b}"
