@@ -7,7 +7,7 @@ import io
 import re
 from pathlib import Path
 
-from services.gateway.dashboards import views, wording
+from services.gateway.dashboards import views
 from services.gateway.dashboards.views import Cell, Table
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "dashboards.md"
@@ -41,12 +41,6 @@ def test_the_docs_give_each_levers_minimum_change():
     documented = {name: float(value) for name, value in rows.items()}
     actual = {info.label.lower(): info.min_change for info in views.LEVERS.values()}
     assert documented == actual
-
-
-def test_a_week_is_named_by_its_number_and_days():
-    assert wording.week_name("2026-W49") == "Week 49, 30 Nov \N{EN DASH} 6 Dec"
-    assert wording.week_name("2026-W48") == "Week 48, 23 \N{EN DASH} 29 Nov"
-    assert wording.week_name("2026-W53") == "Week 53, 28 Dec \N{EN DASH} 3 Jan"
 
 
 def test_the_csv_has_a_byte_order_mark_and_numbers_in_columns_of_their_own():

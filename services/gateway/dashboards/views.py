@@ -17,14 +17,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.gateway.dashboards.lever_info import LEVERS, SHOWN, direction, trend_text
+from services.gateway.dashboards.lever_info import LEVERS, SHOWN, direction, label, trend_text
+from services.gateway.dashboards.nudge_text import nudge_row
 from services.gateway.dashboards.wording import (
     NO_DATA,
     TOO_NOISY,
+    band_word,
+    loose,
+    plain,
     why,
     with_margin,
 )
 from shared.domain import levers as model
+from shared.i18n import N_, format_number, format_week, gettext, week_label
 from shared.releases.reads import NUDGE_MAX_MARGIN
 
 
@@ -32,7 +37,7 @@ def members_cell(week: Mapping[str, Any], k: int) -> Cell:
     """The team size of a week, shown with its participation cell (hidden, with its reason)."""
     if week["members"] is None:
         return Cell(why(week["levers"]["participation"], k), True)
-    return Cell(str(week["members"]))
+    return Cell(format_number(week["members"]), data=(str(week["members"]),))
 
 
 def reading(lever: str, cell: Mapping[str, Any]) -> str | None:
@@ -53,8 +58,16 @@ def band(lever: str, value: float | None) -> str | None:
 
 def trend_cell(lever: str, trend: float | None) -> Cell:
     """The change cell: its text on the page, its number and direction in the CSV."""
-    number = "" if trend is None else f"{trend:.1f}"
-    return Cell(trend_text(lever, trend), data=(number, direction(lever, trend)))
+    return Cell(trend_text(lever, trend), data=(plain(trend), gettext(direction(lever, trend))))
+
+
+def week_cell(code: str) -> Cell:
+    """A row's week: "Week 49, 30 Nov - 6 Dec" on the page, its ISO code in the CSV."""
+    return Cell(format_week(code), header=True, data=(code,))
+
+
+def count_cell(n: int) -> Cell:
+    return Cell(format_number(n), data=(str(n),))
 
 
 @dataclass
@@ -96,9 +109,8 @@ def figure_data(cell: Mapping[str, Any], k: int) -> tuple[str, ...]:
     if cell["suppressed"]:
         return (why(cell, k),)
     if cell["value"] is None:
-        return (NO_DATA,)
-    margin = cell.get("margin")
-    return (f"{cell['value']:.1f}", "" if margin is None else f"{margin:.1f}")
+        return (gettext(NO_DATA),)
+    return (plain(cell["value"]), plain(cell.get("margin")))
 
 
 def figure_cell(cell: Mapping[str, Any], k: int, unit: str = "") -> Cell:
@@ -113,40 +125,49 @@ def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = Fa
         return Cell(why(cell, k), suppressed=True)
     shown = with_margin(cell, LEVERS[lever].unit)
     read = reading(lever, cell) if with_band else None
-    data = figure_data(cell, k) + ((read or "",) if with_band else ())
-    return Cell(f"{shown} · {read}" if read else shown, band=read, data=data)
+    data = figure_data(cell, k) + ((band_word(read),) if with_band else ())
+    return Cell(f"{shown} · {band_word(read)}" if read else shown, band=read, data=data)
 
 
-VALUE = "Value (0-100)"
-MARGIN = "± (90% margin)"
-CHANGE = "Change since the week before"
-DIRECTION = "Direction"
+VALUE = N_("Value (0-100)")
+MARGIN = N_("± (90% margin)")
+CHANGE = N_("Change since the week before")
+DIRECTION = N_("Direction")
+PEOPLE = N_("People (n)")
 
 
-def _figure_columns(label: str, reading: bool = False) -> tuple[str, ...]:
-    return (label, f"{label} ±", *((f"{label}: reading",) if reading else ()))
+def _figure_columns(name: str, reading: bool = False) -> tuple[str, ...]:
+    read = (gettext("%(figure)s: reading", figure=name),) if reading else ()
+    return (name, f"{name} ±", *read)
+
+
+def _span(weeks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {"first": format_week(weeks[0]["week"]), "last": format_week(weeks[-1]["week"])}
 
 
 def week_table(week: Mapping[str, Any], k: int) -> Table:
     """The selected week's levers: what the cards show."""
     table = Table(
         "week",
-        f"Levers, {week['week']}",
-        ["Lever", VALUE, "People (n)", CHANGE, "Reading"],
-        split={1: (VALUE, MARGIN), 3: (CHANGE, DIRECTION)},
+        gettext("Levers, %(week)s", week=format_week(week["week"])),
+        [gettext("Lever"), gettext(VALUE), gettext(PEOPLE), gettext(CHANGE), gettext("Reading")],
+        split={
+            1: (gettext(VALUE), gettext(MARGIN)),
+            3: (gettext(CHANGE), gettext(DIRECTION)),
+        },
     )
     for lever in SHOWN:
         cell = week["levers"][lever]
         value = lever_cell(cell, lever, k)
-        row = [Cell(LEVERS[lever].label, header=True), value]
+        row = [Cell(label(lever), header=True), value]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True) for _ in range(3)]
         else:
             read = reading(lever, cell)
             row += [
-                Cell(str(cell["n"])),
+                count_cell(cell["n"]),
                 trend_cell(lever, cell["trend"]),
-                Cell(read or TOO_NOISY, band=read),
+                Cell(band_word(read) if read else gettext(TOO_NOISY), band=read),
             ]
         table.rows.append(row)
     return table
@@ -156,14 +177,14 @@ def history_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     """Every lever week by week: the sparklines' text alternative."""
     table = Table(
         "history",
-        f"Levers week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", *(LEVERS[lever].label for lever in SHOWN), "Members"],
-        split={i: _figure_columns(LEVERS[lever].label) for i, lever in enumerate(SHOWN, 1)},
+        gettext("Levers week by week, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), *(label(lever) for lever in SHOWN), gettext("Members")],
+        split={i: _figure_columns(label(lever)) for i, lever in enumerate(SHOWN, 1)},
     )
     for week in weeks:
         table.rows.append(
             [
-                Cell(week["week"], header=True),
+                week_cell(week["week"]),
                 *(lever_cell(week["levers"][lever], lever, k) for lever in SHOWN),
                 members_cell(week, k),
             ]
@@ -178,14 +199,14 @@ def heat_table(
     table = Table(
         key,
         title,
-        [first, *(LEVERS[lever].label for lever in SHOWN)],
-        split={i: _figure_columns(LEVERS[lever].label, True) for i, lever in enumerate(SHOWN, 1)},
+        [first, *(label(lever) for lever in SHOWN)],
+        split={i: _figure_columns(label(lever), True) for i, lever in enumerate(SHOWN, 1)},
     )
     for team in teams:
         week = team["weeks"][at]
         table.rows.append(
             [
-                Cell(team["name"] or "(unnamed)", header=True, ref=team["team_id"]),
+                Cell(team["name"] or gettext("(unnamed)"), header=True, ref=team["team_id"]),
                 *(lever_cell(week["levers"][lever], lever, k, with_band=True) for lever in SHOWN),
             ]
         )
@@ -195,31 +216,34 @@ def heat_table(
 def nudges_table(week: Mapping[str, Any]) -> Table:
     table = Table(
         "nudges",
-        f"Nudges, {week['week']}",
-        ["Suggestion", "Triggered by", "The seed's practical step"],
+        gettext("Nudges, %(week)s", week=format_week(week["week"])),
+        [gettext("Suggestion"), gettext("Triggered by"), gettext("The seed's practical step")],
     )
     for nudge in week["nudges"]:
-        table.rows.append(
-            [Cell(nudge["suggestion"], header=True), Cell(nudge["because"]), Cell(nudge["step"])]
-        )
+        suggestion, because, step = nudge_row(nudge)
+        table.rows.append([Cell(suggestion, header=True), Cell(because), Cell(step)])
     return table
 
 
 def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
-    info = LEVERS[lever]
     table = Table(
         "lever",
-        f"{info.label} week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", VALUE, "People (n)", CHANGE, "Members"],
-        split={1: (VALUE, MARGIN), 3: (CHANGE, DIRECTION)},
+        gettext(
+            "%(lever)s week by week, %(first)s to %(last)s", lever=label(lever), **_span(weeks)
+        ),
+        [gettext("Week"), gettext(VALUE), gettext(PEOPLE), gettext(CHANGE), gettext("Members")],
+        split={
+            1: (gettext(VALUE), gettext(MARGIN)),
+            3: (gettext(CHANGE), gettext(DIRECTION)),
+        },
     )
     for week in weeks:
         cell = week["levers"][lever]
-        row = [Cell(week["week"], header=True), lever_cell(cell, lever, k)]
+        row = [week_cell(week["week"]), lever_cell(cell, lever, k)]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [Cell(str(cell["n"])), trend_cell(lever, cell["trend"])]
+            row += [count_cell(cell["n"]), trend_cell(lever, cell["trend"])]
         row.append(members_cell(week, k))
         table.rows.append(row)
     return table
@@ -229,70 +253,68 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
     """The psychological-safety pulse items of one week (reverse-scored items reversed)."""
     table = Table(
         "pulse_items",
-        f"Psychological safety pulse items, {week['week']}",
-        ["Statement", "Score (0-100, higher is safer)", "Answers (n)"],
-        split={1: ("Score (0-100, higher is safer)", MARGIN)},
+        gettext("Psychological safety pulse items, %(week)s", week=format_week(week["week"])),
+        [gettext("Statement"), gettext(SCORE), gettext("Answers (n)")],
+        split={1: (gettext(SCORE), gettext(MARGIN))},
     )
     for item in model.SAFETY_ITEMS:
         cell = week["pulse_items"][item]
-        statement = model.PULSE_QUESTIONS[item]
+        statement = gettext(model.PULSE_QUESTIONS[item])
         if item in model.REVERSED:
-            statement += " (reverse-scored)"
+            statement = gettext("%(statement)s (reverse-scored)", statement=statement)
         if cell["suppressed"]:
             table.rows.append(
                 [Cell(statement, header=True), Cell(why(cell, k), True), Cell(why(cell, k), True)]
             )
         else:
             table.rows.append(
-                [Cell(statement, header=True), figure_cell(cell, k), Cell(str(cell["n"]))]
+                [Cell(statement, header=True), figure_cell(cell, k), count_cell(cell["n"])]
             )
     return table
 
 
+SCORE = N_("Score (0-100, higher is safer)")
 CALENDAR = (
-    ("meeting_share", "Meeting share of working hours", "%"),
-    ("focus_hours_per_person", "Focus hours per person (blocks of 2 h or more)", ""),
-    ("after_hours_per_person", "After-hours meeting hours per person", ""),
-    ("back_to_back_per_person", "Back-to-back meetings per person", ""),
-    ("people", "People with a connected calendar", ""),
+    ("meeting_share", N_("Meeting share of working hours"), "%"),
+    ("focus_hours_per_person", N_("Focus hours per person (blocks of 2 h or more)"), ""),
+    ("after_hours_per_person", N_("After-hours meeting hours per person"), ""),
+    ("back_to_back_per_person", N_("Back-to-back meetings per person"), ""),
+    ("people", N_("People with a connected calendar"), ""),
 )
 
 
 def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     table = Table(
         "calendar",
-        f"Time-pressure components, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", *(label for _, label, _ in CALENDAR)],
+        gettext("Time-pressure components, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), *(gettext(name) for _, name, _ in CALENDAR)],
         split={
-            i: _figure_columns(label)
-            for i, (key, label, _) in enumerate(CALENDAR, 1)
+            i: _figure_columns(gettext(name))
+            for i, (key, name, _) in enumerate(CALENDAR, 1)
             if key != "people"
         },
     )
     for week in weeks:
         parts = week["time_pressure_components"]
-        row = [Cell(week["week"], header=True)]
+        row = [week_cell(week["week"])]
         for key, _, unit in CALENDAR:
             if parts["suppressed"]:
                 row.append(Cell(why(parts, k), True))
             elif key == "people":
-                row.append(Cell(str(parts[key])))
+                row.append(count_cell(parts[key]))
+            elif parts[key] is None:
+                row.append(Cell(gettext(NO_DATA)))
             else:
                 value, margin = parts[key], parts.get(f"{key}_margin")
-                text = NO_DATA if value is None else f"{value:g}{unit}"
-                data = (
-                    (NO_DATA,)
-                    if value is None
-                    else (f"{value:g}", "" if margin is None else f"{margin:g}")
-                )
-                row.append(
-                    Cell(
-                        text if value is None or margin is None else f"{text} ± {margin:g}",
-                        data=data,
-                    )
-                )
+                text = loose(value, unit)
+                if margin is not None:
+                    text = f"{text} ± {loose(margin)}"
+                row.append(Cell(text, data=(f"{value:g}", "" if margin is None else f"{margin:g}")))
         table.rows.append(row)
     return table
+
+
+REWARDED = N_("Rewarded actions with a confirmed reward (%)")
 
 
 def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
@@ -300,17 +322,17 @@ def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     recognition or invitations the person reported themselves)."""
     table = Table(
         "rewards",
-        f"Confirmed rewards, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", "Rewarded actions with a confirmed reward (%)", "People (n)"],
-        split={1: ("Rewarded actions with a confirmed reward (%)", MARGIN)},
+        gettext("Confirmed rewards, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), gettext(REWARDED), gettext(PEOPLE)],
+        split={1: (gettext(REWARDED), gettext(MARGIN))},
     )
     for week in weeks:
         cell = week.get("reward_confirmation") or {"suppressed": True, "reason": "no_data"}
-        row = [Cell(week["week"], header=True)]
+        row = [week_cell(week["week"])]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [figure_cell(cell, k), Cell(str(cell["n"]))]
+            row += [figure_cell(cell, k), count_cell(cell["n"])]
         table.rows.append(row)
     return table
 
@@ -326,14 +348,14 @@ def size_changes(weeks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def changes_table(changes: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table("sizes", "Team-size changes", ["Week", "Members before", "Members after"])
+    table = Table(
+        "sizes",
+        gettext("Team-size changes"),
+        [gettext("Week"), gettext("Members before"), gettext("Members after")],
+    )
     for change in changes:
         table.rows.append(
-            [
-                Cell(change["week"], header=True),
-                Cell(str(change["before"])),
-                Cell(str(change["after"])),
-            ]
+            [week_cell(change["week"]), count_cell(change["before"]), count_cell(change["after"])]
         )
     return table
 
@@ -366,16 +388,20 @@ def sparkline(
 def chart_data(lever: str, weeks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The detail chart's data for dashboards.js: suppressed weeks are null, nothing else."""
     return {
-        "label": LEVERS[lever].label,
-        "labels": [w["week"] for w in weeks],
+        "label": label(lever),
+        "labels": [week_label(w["week"]) for w in weeks],
         "values": [
             None if w["levers"][lever]["suppressed"] else w["levers"][lever]["value"] for w in weeks
         ],
         "markers": [
-            {"index": c["index"], "text": f"{c['before']} → {c['after']}"}
+            {
+                "index": c["index"],
+                "text": f"{format_number(c['before'])} → {format_number(c['after'])}",
+            }
             for c in size_changes(weeks)
         ],
         "concern": LEVERS[lever].concern,
+        "threshold": gettext("Nudge threshold"),
     }
 
 
