@@ -1,14 +1,16 @@
-"""How a dashboard reads a change, names a week and writes a CSV (pure functions)."""
+"""How a dashboard reads a change and a figure, and writes a CSV (pure functions)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import re
+from decimal import Decimal
 from pathlib import Path
 
-from services.gateway.dashboards import views
+from services.gateway.dashboards import views, wording
 from services.gateway.dashboards.views import Cell, Table
+from shared.i18n import format_decimal, format_percent, use_locale
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "dashboards.md"
 
@@ -67,3 +69,15 @@ def test_the_csv_has_a_byte_order_mark_and_numbers_in_columns_of_their_own():
     # a formula is quoted, a negative number stays a number
     assert rows[4] == ["'=HYPERLINK(1)", "62.3", "9.1", "-6.0", "better"]
     assert rows[5] == ["Hidden", "fewer than 5 people", "", "no data", ""]
+
+
+def test_figures_read_as_babel_writes_them_in_every_language():
+    """The fast shape of a figure equals Babel's formatting, halves and thousands included."""
+    values = [0.0, 0.05, 0.15, 0.25, 0.35, 2.45, 5.25, 62.34, 99.95, 100.0, 999.94, 999.96]
+    values += [i / 100 for i in range(0, 100_000, 7)]
+    for locale in ("en", "de", "fr"):
+        with use_locale(locale):
+            for value in values:
+                assert wording.number(value) == format_decimal(value, 1), (locale, value)
+                share = Decimal(str(value)) / 100  # exact: 0.35 is 0.35%, not 0.34999...%
+                assert wording.number(value, "%") == format_percent(share, digits=1), value

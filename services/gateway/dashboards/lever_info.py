@@ -14,6 +14,7 @@ from services.gateway.dashboards.wording import (
     NO_CHANGE,
     NO_COMPARISON,
     WORSE,
+    number,
 )
 from shared.domain.nudges import (
     AMBIGUITY_HIGH,
@@ -22,7 +23,7 @@ from shared.domain.nudges import (
     SAFETY_LOW,
     TIME_PRESSURE_HIGH,
 )
-from shared.i18n import N_, format_decimal, gettext
+from shared.i18n import N_, gettext
 
 
 @dataclass(frozen=True)
@@ -203,9 +204,9 @@ def trend_text(lever: str, trend: float | None) -> str:
     if trend is None:
         return gettext(word)
     if trend == 0:
-        return f"{format_decimal(0.0, 1)} ({gettext(word)})"
+        return f"{number(0.0)} ({gettext(word)})"
     info = LEVERS[lever]
     arrow = "▲" if trend > 0 else "▼"
     if word != ABOUT_THE_SAME and info.rise:
         word = info.rise if trend > 0 else info.fall
-    return f"{arrow} {format_decimal(abs(trend), 1)} ({gettext(word)})"
+    return f"{arrow} {number(abs(trend))} ({gettext(word)})"

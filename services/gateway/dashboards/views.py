@@ -124,9 +124,13 @@ def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = Fa
     if cell["suppressed"]:
         return Cell(why(cell, k), suppressed=True)
     shown = with_margin(cell, LEVERS[lever].unit)
-    read = reading(lever, cell) if with_band else None
-    data = figure_data(cell, k) + ((band_word(read),) if with_band else ())
-    return Cell(f"{shown} · {band_word(read)}" if read else shown, band=read, data=data)
+    if not with_band:
+        return Cell(shown, data=figure_data(cell, k))
+    read = reading(lever, cell)
+    word = band_word(read) if read else ""
+    return Cell(
+        f"{shown} · {word}" if read else shown, band=read, data=(*figure_data(cell, k), word)
+    )
 
 
 VALUE = N_("Value (0-100)")
