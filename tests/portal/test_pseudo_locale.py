@@ -249,7 +249,6 @@ PENDING = (
     "/account", "/capital", "/outcomes", "/pulse", "/feedback", "/data", "/calendar",  # me
     "/login", "/password", "/invite",  # auth
     "/f/",  # me
-    "/dashboards",  # dash
     "/mailbox",  # admin (the demo's mailbox page: services/gateway/mailbox.py)
 )  # fmt: skip
 
