@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.commands import Actor, JournalCommands
@@ -231,7 +232,15 @@ def test_pulse_is_validated_then_sent_once(
     assert again.status_code == 409 and "answered this week" in again.get_data(as_text=True)
 
 
-def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., Member]):
+def session_of(app: Flask, m: Member) -> dict[str, Any]:
+    """The member's session cookie, read as the gateway reads it (signed, not encrypted)."""
+    cookie = m.client.get_cookie("session", domain=app.config["SERVER_NAME"])
+    assert cookie is not None
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    return dict(serializer.loads(cookie.value))
+
+
+def test_password_change_and_tokens(app: Flask, client: FlaskClient, member: Callable[..., Member]):
     m = member()
     wrong = m.post(
         "/account/password",
@@ -254,12 +263,17 @@ def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., M
     )
     assert changed.status_code == 302
     created = m.post("/account/tokens", {"name": "my script", "scopes": ["journal:read"]})
-    assert created.status_code == 201
-    token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', created.get_data(True))
+    assert created.status_code == 302  # post-redirect-get: a refresh creates nothing
+    assert created.headers["Location"] == "/account#tok-title"
+    carried = session_of(app, m)  # the token rides to the next page encrypted
+    token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', m.page("/account"))
     assert token
+    assert token.group(1) not in json.dumps(carried) + created.headers["Location"]
     headers = {"Authorization": f"Bearer {token.group(1)}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    assert token.group(1) not in m.page("/account")  # shown once only
+    refreshed = m.page("/account")
+    assert token.group(1) not in refreshed  # shown once only
+    assert refreshed.count('action="/account/tokens/') == 1  # one token, no duplicate
     token_id = re.search(r'action="/account/tokens/([0-9a-f-]+)/revoke"', m.page("/account"))
     assert token_id
     assert m.post(f"/account/tokens/{token_id.group(1)}/revoke").status_code == 302

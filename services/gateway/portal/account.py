@@ -16,6 +16,7 @@ from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import end_session as end_session_here
 from services.gateway.auth import password_matches
+from services.gateway.portal import shown_once
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
@@ -177,7 +178,7 @@ def calendar_url() -> str | None:
 
 @bp.get("/account")
 def account() -> Any:
-    return render_account()
+    return render_account(new_token=shown_once.take("new_token"))
 
 
 @bp.post("/account/password")
@@ -243,8 +244,10 @@ def create_token() -> Any:
     except InvalidInput as err:
         state.errors = err.errors
         return render_account(state, 422)
-    # Shown once, in this response only: never in a URL, never stored in plaintext.
-    return render_account(new_token=token, status=201)
+    # Post-redirect-get: a refresh of the next page creates nothing; the token is shown by
+    # that page once (never in a URL, never stored in plaintext).
+    shown_once.keep("new_token", token)
+    return redirect(url_for("portal.account", _anchor="tok-title"))
 
 
 @bp.post("/account/tokens/<uuid:token_id>/revoke")

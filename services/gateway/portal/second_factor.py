@@ -1,5 +1,5 @@
 """My second factor, on the account pages: enrol (QR code and key, confirmed with a code;
-ten recovery codes shown once) and remove (with my password or a code).
+ten recovery codes shown once, after a redirect) and remove (with my password or a code).
 
 Enrolment keeps the secret it shows in the session until the confirming code arrives: only
 then is it appended, encrypted (shared/commands/second_factor.py). Removing it asks for a
@@ -14,6 +14,7 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 
 from services.gateway.auth import password_matches
+from services.gateway.portal import shown_once
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, me, refused
 from services.gateway.resources import resources
@@ -69,8 +70,19 @@ def enrol_second_factor() -> Any:
     except DomainError as err:
         return render_second_factor(refused(FormState(), err), err.status)
     session.pop(ENROL_SECRET, None)
+    # Post-redirect-get: the codes are shown once by the next page; a refresh sends nothing.
+    shown_once.keep("recovery_codes", codes)
+    return redirect(url_for("portal.recovery_codes"))
+
+
+@bp.get("/account/second-factor/recovery-codes")
+def recovery_codes() -> Any:
+    """The recovery codes of the enrolment just confirmed, once; afterwards the factor's page."""
+    codes = shown_once.take("recovery_codes")
+    if not codes:
+        return redirect(url_for("portal.second_factor"))
     next_page = url_for("portal.second_factor")
-    return render_template("auth/recovery_codes.html", codes=codes, next=next_page), 201
+    return render_template("auth/recovery_codes.html", codes=codes, next=next_page)
 
 
 def _removal_refused(password: str, code: str) -> tuple[str, str, int, int] | None:
