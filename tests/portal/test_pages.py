@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from services.gateway.feedback import feedback_token
 from shared.commands import Actor, JournalCommands
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
@@ -206,6 +208,42 @@ def test_feedback_link_answered_without_login(app, member: Callable[..., Member]
     project()
     html = m.page("/feedback")
     assert "✓ Useful" in html and "“clear”" in html
+
+
+def test_feedback_link_names_the_asker_and_the_action_never_the_note(
+    app, member: Callable[..., Member], store: EventStore
+):
+    m = member()  # "Robin"
+    m.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team",
+                        "note": "private words about Sam"})  # fmt: skip
+    (logged,) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "MicroActionLogged"]
+    asked = m.post(
+        "/feedback",
+        {"question": "Was my question helpful?", "expires_in_days": "7",
+         "action_id": logged.data["action_id"]},
+    )  # fmt: skip
+    assert asked.status_code == 302
+    (request,) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "FeedbackRequested"]
+    with app.app_context():
+        token = feedback_token(request.tenant_id, m.id, uuid.UUID(request.data["request_id"]))
+    colleague = app.test_client()
+    page = colleague.get(f"/f/{token}").get_data(as_text=True)
+    day = logged.occurred_at.strftime("%a %d %b")
+    assert f"Robin asks you about their “Quick win in a meeting” of {day}:" in page
+    assert "Was my question helpful?" in page and "private words" not in page
+    as_json = colleague.get(f"/f/{token}", headers={"Accept": "application/json"}).get_json()
+    assert as_json["asked_by"] == "Robin"
+    assert as_json["action"] == {
+        "tactic": "meeting_quick_win",
+        "occurred_on": logged.occurred_at.date().isoformat(),
+    }
+    assert "private words" not in json.dumps(as_json)
+    plain = m.post("/feedback", {"question": "Any advice?", "expires_in_days": "7"})
+    assert plain.status_code == 302
+    (_, other) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "FeedbackRequested"]
+    with app.app_context():
+        token = feedback_token(other.tenant_id, m.id, uuid.UUID(other.data["request_id"]))
+    assert "Robin asks you:" in colleague.get(f"/f/{token}").get_data(as_text=True)
 
 
 def test_pulse_is_validated_then_sent_once(
