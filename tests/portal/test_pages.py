@@ -326,8 +326,9 @@ def test_export_and_erase(app, member: Callable[..., Member], store: EventStore,
     exported = m.client.get("/data/export.json")
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
     assert "my secret note" in exported.get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(m.client.get("/data/export.csv").get_data(True))))
-    assert any(r["type"] == "MicroActionLogged" and r["note"] == "my secret note" for r in rows)
+    exported_csv = m.client.get("/data/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported_csv)))
+    assert any(r["section"] == "actions" and r["note"] == "my secret note" for r in rows)
 
     unconfirmed = m.post("/data/erase", {"confirm": "yes"})
     assert unconfirmed.status_code == 422 and "confirm-error" in unconfirmed.get_data(True)

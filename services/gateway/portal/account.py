@@ -290,14 +290,11 @@ def my_data() -> Any:
 @bp.get("/data/export.<any(json, csv):fmt>")
 def export(fmt: str) -> Response:
     user = me()
-    tokens = resources().position_tokens
-    events = personal_data.export_events(
-        resources().store, user.actor(), lambda p: tokens.seal(user.tenant_id, p)
-    )
+    document = personal_data.export_document(resources().store, user.actor())
     if fmt == "csv":
-        body, mimetype = personal_data.as_csv(events), "text/csv"
+        body, mimetype = personal_data.as_csv(document), "text/csv"
     else:
-        body, mimetype = personal_data.as_json(user.person_id, events), "application/json"
+        body, mimetype = personal_data.as_json(document), "application/json"
     activity.exported(resources().store, user.actor(), "personal_data", fmt)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return Response(
