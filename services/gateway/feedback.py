@@ -25,12 +25,14 @@ from marshmallow import ValidationError
 from services.gateway.api.schemas import FeedbackAnswerIn
 from services.gateway.auth import csrf, limiter
 from services.gateway.confirmations import session_witness, token_witness
+from services.gateway.i18n import set_page_tenant
 from services.gateway.problems import flatten, problem
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError, NotFound
 from shared.domain.tactics import TACTICS
 from shared.domain.verification import Witness
 from shared.eventlog import RecordedEvent
+from shared.i18n import gettext
 
 bp = Blueprint("feedback", __name__)
 
@@ -48,7 +50,7 @@ def _claims(token: str) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
         tenant, person, req = _serializer().loads(token)
         return uuid.UUID(tenant), uuid.UUID(person), uuid.UUID(req)
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("this feedback link is not valid") from None
+        raise NotFound(gettext("This feedback link is not valid.")) from None
 
 
 def _witness(asked: RecordedEvent) -> Witness | None:
@@ -107,6 +109,7 @@ def _wants_json() -> bool:
 def answer(token: str) -> Any:
     try:
         tenant, person, req = _claims(token)
+        set_page_tenant(tenant)  # the organisation's default language, for a stranger
         asked, answered = resources().journal.feedback_request(tenant, person, req)
         witness = _witness(asked)
         resources().journal.feedback_confirms(asked, witness)  # refuses the wrong person
@@ -149,7 +152,7 @@ def answer(token: str) -> Any:
                 question=question,
                 about=about,
                 answered=False,
-                error="Choose yes or no.",
+                error=gettext("Choose yes or no."),
             ), 422
         comment = (request.form.get("comment") or "").strip() or None
         if comment and len(comment) > 1000:
@@ -158,7 +161,7 @@ def answer(token: str) -> Any:
                 question=question,
                 about=about,
                 answered=False,
-                error="The comment is too long (1000 characters at most).",
+                error=gettext("The comment is too long (1000 characters at most)."),
             ), 422
         body = {"useful": useful == "yes", "comment": comment}
     try:

@@ -35,6 +35,7 @@ STREAMS = (
     "slack-person-{id}",
     "msteams-person-{id}",
     "sso-identity-{id}",
+    "preferences-{id}",
 )
 SECRET_FIELDS = frozenset(
     {"token_hash", "password_hash", "secret", "recovery_code_hashes", "code_hash"}

@@ -20,6 +20,7 @@ from services.gateway.feedback import feedback_token
 from shared.commands import Actor, JournalCommands
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
+from shared.i18n import format_date, use_locale
 from tests.conftest import DemoOrg
 from tests.portal.conftest import Member, csrf_of
 
@@ -228,7 +229,8 @@ def test_feedback_link_names_the_asker_and_the_action_never_the_note(
         token = feedback_token(request.tenant_id, m.id, uuid.UUID(request.data["request_id"]))
     colleague = app.test_client()
     page = colleague.get(f"/f/{token}").get_data(as_text=True)
-    day = logged.occurred_at.strftime("%a %d %b")
+    with use_locale("en"):
+        day = format_date(logged.occurred_at, "full")  # "Monday, 7 December 2026"
     assert f"Robin asks you about their “Quick win in a meeting” of {day}:" in page
     assert "Was my question helpful?" in page and "private words" not in page
     as_json = colleague.get(f"/f/{token}", headers={"Accept": "application/json"}).get_json()
