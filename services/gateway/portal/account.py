@@ -45,6 +45,13 @@ DAY_NAMES = dict(
         strict=True,
     )
 )
+SCOPE_LABELS = {
+    "journal:read": N_("read my journal, capital and plans"),
+    "journal:write": N_("log actions, outcomes and plans for me"),
+    "levers:read": N_("read the lever dashboards I may see"),
+    "admin": N_("administer the organisation"),
+}
+"""What each scope lets a token do, in words (the code stays beside it)."""
 ERASE_PHRASE = N_("erase my data")
 """Typed to confirm an erasure: in the reader's language (the English phrase works too)."""
 # Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then
@@ -177,6 +184,7 @@ def render_account(
         new_token=new_token,
         sessions=web_sessions.listed(user.person_id),
         scopes=[s for s in SCOPES if s in scopes_of_role(user.role)],
+        scope_labels=SCOPE_LABELS,
         token_days=(TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX),
         user=user,
         calendar_url=calendar_url(),
