@@ -190,6 +190,78 @@ def employee_nudges(capital: Mapping[str, Any]) -> list[dict[str, Any]]:
     return _top(nudges)
 
 
+MANAGER_RULES: tuple[tuple[str, str, bool, float, str, str, str], ...] = (
+    (
+        "psychological_safety",
+        "celebrate_and_safe_feedback",
+        False,
+        SAFETY_LOW,
+        N_("psychological safety is %(value)s (threshold %(threshold)s)"),
+        N_(
+            "Celebrate incremental contributions in public and set up safe feedback "
+            "loops: ask for one specific observation, never a verdict."
+        ),
+        "celebrate",
+    ),
+    (
+        "clear_incentives",
+        "reward_small_visible_contributions",
+        False,
+        INCENTIVES_LOW,
+        N_("clear incentives is %(value)s (threshold %(threshold)s)"),
+        N_(
+            "Answer small visible contributions within days: public praise, an "
+            "invitation to the next planning meeting."
+        ),
+        "reward_visible",
+    ),
+    (
+        "ambiguous_evaluation",
+        "explain_evaluation",
+        True,
+        AMBIGUITY_HIGH,
+        N_("ambiguous evaluation is %(value)s (threshold %(threshold)s)"),
+        N_("Say how work is evaluated beyond outputs, and give feedback on how, not only on what."),
+        "beyond_outputs",
+    ),
+    (
+        "participation",
+        "start_small_together",
+        False,
+        PARTICIPATION_LOW,
+        N_("%(value)s%% of the team logged a micro-action this week (threshold %(threshold)s%%)"),
+        N_("Invite everyone to pick one or two micro-actions a week; share yours first."),
+        "start_small",
+    ),
+)
+"""The manager rules after time pressure: (lever, rule, fires when high (else when low),
+threshold, why, suggestion, the seed's step), in the order they are weighed."""
+
+
+def _focus_nudge(pressure: float, components: Mapping[str, Any]) -> dict[str, Any]:
+    share = None if components.get("suppressed", True) else components.get("meeting_share")
+    because: Because = (
+        N_("time pressure is %(value)s (threshold %(threshold)s)"),
+        {"value": pressure, "threshold": TIME_PRESSURE_HIGH},
+    )
+    if share is not None:
+        because = (
+            N_(
+                "time pressure is %(value)s (threshold %(threshold)s); meetings fill "
+                "%(share)s%% of working hours"
+            ),
+            {**because[1], "share": share},
+        )
+    return _nudge(
+        "protect_focus_blocks",
+        because,
+        pressure,
+        N_("Protect focus blocks: two meeting-free hours a day, and no meetings after hours."),
+        "protect_focus",
+        pressure - TIME_PRESSURE_HIGH,
+    )
+
+
 def manager_nudges(
     levers: Mapping[str, Mapping[str, Any]], components: Mapping[str, Any]
 ) -> list[dict[str, Any]]:
@@ -202,102 +274,12 @@ def manager_nudges(
     nudges = []
     pressure = shown("time_pressure")
     if pressure is not None and pressure >= TIME_PRESSURE_HIGH:
-        share = None if components.get("suppressed", True) else components.get("meeting_share")
-        because: Because = (
-            N_("time pressure is %(value)s (threshold %(threshold)s)"),
-            {"value": pressure, "threshold": TIME_PRESSURE_HIGH},
-        )
-        if share is not None:
-            because = (
-                N_(
-                    "time pressure is %(value)s (threshold %(threshold)s); meetings fill "
-                    "%(share)s%% of working hours"
-                ),
-                {**because[1], "share": share},
-            )
-        nudges.append(
-            _nudge(
-                "protect_focus_blocks",
-                because,
-                pressure,
-                N_(
-                    "Protect focus blocks: two meeting-free hours a day, and no meetings after "
-                    "hours."
-                ),
-                "protect_focus",
-                pressure - TIME_PRESSURE_HIGH,
-            )
-        )
-    safety = shown("psychological_safety")
-    if safety is not None and safety < SAFETY_LOW:
-        nudges.append(
-            _nudge(
-                "celebrate_and_safe_feedback",
-                (
-                    N_("psychological safety is %(value)s (threshold %(threshold)s)"),
-                    {"value": safety, "threshold": SAFETY_LOW},
-                ),
-                safety,
-                N_(
-                    "Celebrate incremental contributions in public and set up safe feedback "
-                    "loops: ask for one specific observation, never a verdict."
-                ),
-                "celebrate",
-                SAFETY_LOW - safety,
-            )
-        )
-    incentives = shown("clear_incentives")
-    if incentives is not None and incentives < INCENTIVES_LOW:
-        nudges.append(
-            _nudge(
-                "reward_small_visible_contributions",
-                (
-                    N_("clear incentives is %(value)s (threshold %(threshold)s)"),
-                    {"value": incentives, "threshold": INCENTIVES_LOW},
-                ),
-                incentives,
-                N_(
-                    "Answer small visible contributions within days: public praise, an "
-                    "invitation to the next planning meeting."
-                ),
-                "reward_visible",
-                INCENTIVES_LOW - incentives,
-            )
-        )
-    ambiguity = shown("ambiguous_evaluation")
-    if ambiguity is not None and ambiguity >= AMBIGUITY_HIGH:
-        nudges.append(
-            _nudge(
-                "explain_evaluation",
-                (
-                    N_("ambiguous evaluation is %(value)s (threshold %(threshold)s)"),
-                    {"value": ambiguity, "threshold": AMBIGUITY_HIGH},
-                ),
-                ambiguity,
-                N_(
-                    "Say how work is evaluated beyond outputs, and give feedback on how, not "
-                    "only on what."
-                ),
-                "beyond_outputs",
-                ambiguity - AMBIGUITY_HIGH,
-            )
-        )
-    participation = shown("participation")
-    if participation is not None and participation < PARTICIPATION_LOW:
-        nudges.append(
-            _nudge(
-                "start_small_together",
-                (
-                    N_(
-                        "%(value)s%% of the team logged a micro-action this week "
-                        "(threshold %(threshold)s%%)"
-                    ),
-                    {"value": participation, "threshold": PARTICIPATION_LOW},
-                ),
-                participation,
-                N_("Invite everyone to pick one or two micro-actions a week; share yours first."),
-                "start_small",
-                PARTICIPATION_LOW - participation,
-            )
-        )
+        nudges.append(_focus_nudge(pressure, components))
+    for lever, rule, when_high, threshold, because, suggestion, step in MANAGER_RULES:
+        value = shown(lever)
+        if value is None or (value < threshold if when_high else value >= threshold):
+            continue
+        args = {"value": value, "threshold": threshold}
+        excess = value - threshold if when_high else threshold - value
+        nudges.append(_nudge(rule, (because, args), value, suggestion, step, excess))
     return _top(nudges)
