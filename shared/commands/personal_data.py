@@ -25,6 +25,7 @@ from shared.commands.base import Actor
 from shared.domain.errors import Forbidden
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore, RecordedEvent
+from shared.i18n import gettext
 
 FORMAT = 2
 """The export's format: 2 is grouped by kind (1 was one row per event)."""
@@ -380,7 +381,7 @@ def export_document(store: EventStore, actor: Actor) -> dict[str, Any]:
         Forbidden: the actor is the system, not a person.
     """
     if actor.person_id is None:
-        raise Forbidden("only a person can export their data")
+        raise Forbidden(gettext("Only a person can export their data."))
     events: list[RecordedEvent] = []
     for pattern in STREAMS:
         events.extend(store.read_stream(pattern.format(id=actor.person_id)))
