@@ -552,6 +552,8 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/account"): get("/account"),
     ("POST", "/account/password"): change_password,
     ("GET", "/account/second-factor"): get("/account/second-factor"),
+    ("GET", "/account/second-factor/recovery-codes"): get("/account/second-factor/recovery-codes"),
+    ("POST", "/account/language"): form("POST", "/account/language", locale="en"),
     ("POST", "/account/second-factor"): form("POST", "/account/second-factor", code="000000"),
     ("POST", "/account/second-factor/remove"): form(
         "POST", "/account/second-factor/remove", password="not-the-password"
@@ -878,7 +880,10 @@ def leaks(w: World, call: Call, response: Any, text: str) -> list[str]:
     """What of the first organisation an answer to the other tenant's admin carries: its
     marker (every name and address), or an id of it the request did not itself name."""
     body = text + " ".join(f"{k}: {v}" for k, v in response.headers.items())
-    found = [w.marker] if w.marker in body else []
+    # A feedback link names its asker to whoever holds it (issue 25: the colleague's page says
+    # who asks): the signed link is that credential, given out by the asker. Ids stay out.
+    by_design = call.path.startswith("/f/")
+    found = [w.marker] if w.marker in body and not by_design else []
     ours = {
         str(w.tenant),
         *(str(t) for t in w.teams.values()),
