@@ -16,8 +16,10 @@ import uuid
 from typing import Any
 
 from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import Engine, select
 
 from shared.commands.people import Invitation
+from shared.directory import Person
 from shared.notify import Mailer, Message, Outcome, deliver
 from shared.password_reset import FORGOT_PATH
 from shared.settings import Settings
@@ -30,6 +32,22 @@ INVITATION_PATH = "/invite/"
 def invitation_serializer(secret: str) -> URLSafeTimedSerializer:
     """Signs and reads invitation tokens (``loads(..., max_age=INVITATION_DAYS * 86400)``)."""
     return URLSafeTimedSerializer(secret, salt="invitation")
+
+
+def is_open(engine: Engine, tenant_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+    """Whether the invitation of ``person_id`` can still be accepted: the person is still
+    invited (not joined, left or erased). The link's page says so at once when it cannot.
+
+    Parameters:
+        engine: the database.
+        tenant_id: the organisation the link names.
+        person_id: the person the link names.
+    """
+    with engine.connect() as conn:
+        status = conn.execute(
+            select(Person.status).where(Person.id == person_id, Person.tenant_id == tenant_id)
+        ).scalar()
+    return status == "invited"
 
 
 def invitation_link(settings: Settings, tenant_id: uuid.UUID, person_id: uuid.UUID) -> str:

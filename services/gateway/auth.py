@@ -40,13 +40,14 @@ from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
 from services.gateway.scopes import require_scope
-from services.gateway.throttle import LOGIN
+from services.gateway.throttle import LOGIN, wait_text
 from shared import invitations
 from shared.commands import Actor, activity
+from shared.commands.organization import MIN_PASSWORD
 from shared.commands.second_factor import second_factor_of
 from shared.commands.settings import totp_required
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
-from shared.domain.errors import Conflict, NotFound, Unauthorized
+from shared.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.security import token_digest, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -94,6 +95,8 @@ def _skip_limiter_hooks(app: Flask) -> None:
 
 
 INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
+LOG_IN_OR_TOKEN = "Log in, or send `Authorization: Bearer <token>`."
+WRONG_PASSWORD = "Wrong e-mail or password."
 
 
 @dataclass
@@ -212,10 +215,10 @@ def current_caller() -> PortalUser:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use `Authorization: Bearer <token>`")
+            raise Unauthorized("Use `Authorization: Bearer <token>`.")
         user = user_for_token(token.strip())
         if user is None:
-            raise Unauthorized("the token is invalid, expired or revoked")
+            raise Unauthorized("The token is invalid, expired or revoked.")
         require_scope(user.scopes, request, user.person_id)
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -225,7 +228,7 @@ def current_caller() -> PortalUser:
             except ValidationError as err:  # answered 400 (problem+json), not 500
                 raise CSRFError(str(err)) from None
     else:
-        raise Unauthorized("log in, or send `Authorization: Bearer <token>`")
+        raise Unauthorized(LOG_IN_OR_TOKEN)
     context.caller = user
     return user
 
@@ -254,7 +257,7 @@ def authenticate(email: str, password: str) -> PortalUser:
     record_login(email, ok)
     user = load_person(person.id) if ok and person else None
     if user is None:
-        raise Unauthorized("wrong e-mail or password")
+        raise Unauthorized(WRONG_PASSWORD)
     refusal = SSO.password_refusal(user.tenant_id, user.person_id)
     if refusal:
         raise Unauthorized(refusal)
@@ -273,7 +276,7 @@ def backoff_problem(seconds: int) -> Response:
     return problem(
         429,
         "Too Many Requests",
-        f"too many failed logins: try again in {seconds} s",
+        f"Too many failed logins: try again in {wait_text(seconds)}.",
         headers={"Retry-After": str(seconds)},
     )
 
@@ -296,10 +299,22 @@ class LoginForm(FlaskForm):
     password = PasswordField("Password", validators=[Optional(), Length(max=200)])
 
 
+PASSWORD_RULE = f"At least {MIN_PASSWORD} characters: a few words you will remember are best."
+"""The rule of a new password, shown beside the field before anyone types."""
+
+
 class InvitationForm(FlaskForm):
     display_name = StringField("Your name", validators=[DataRequired(), Length(max=200), storable])
     password = PasswordField(
-        "Choose a password", validators=[DataRequired(), Length(min=10, max=200)]
+        "Choose a password",
+        validators=[
+            DataRequired(),
+            Length(
+                min=MIN_PASSWORD,
+                max=200,
+                message=f"Use {MIN_PASSWORD} to 200 characters.",
+            ),
+        ],
     )
 
 
@@ -324,15 +339,13 @@ def login() -> Any:
             form.password.errors = ["This field is required."]
             status = 422
         elif wait:
-            form.email.errors = [f"Too many failed attempts: try again in {wait} seconds."]
+            form.email.errors = [f"Too many failed attempts: try again in {wait_text(wait)}."]
             status = 429
         else:
             try:
                 user = authenticate(form.email.data or "", form.password.data or "")
             except Unauthorized as err:
-                form.password.errors = [
-                    err.detail if err.detail.startswith("Your") else "Wrong e-mail or password."
-                ]
+                form.password.errors = [err.detail]
                 status = 401
             else:
                 return after_password(
@@ -380,37 +393,64 @@ def invitation_serializer() -> URLSafeTimedSerializer:
     return invitations.invitation_serializer(resources().settings.require_secret_key())
 
 
+INVITATION_EXPIRED = "This invitation has expired: ask your admin for a new one."
+INVITATION_INVALID = "This invitation link is not valid."
+INVITATION_USED = "This invitation has been used already: log in with its address."
+
+
+def _invitation_closed(error: str, status: int) -> tuple[str, int]:
+    """The invitation page without its form: why the link cannot be used, and what to do."""
+    return render_template("auth/invitation.html", form=None, error=error), status
+
+
 @bp.route("/invite/<token>", methods=["GET", "POST"])  # shared/invitations.py links here
 @limiter.limit("30 per minute", methods=["POST"])
 def accept_invitation(token: str) -> Any:
+    """Join: the invited person chooses a name and password, and is logged in at once."""
     try:
         claims = invitation_serializer().loads(token, max_age=INVITE_MAX_AGE)
         tenant_id, person_id = uuid.UUID(claims["t"]), uuid.UUID(claims["p"])
     except SignatureExpired:
-        return render_template(
-            "auth/invitation.html",
-            form=None,
-            error="This invitation has expired: ask your admin for a new one.",
-        ), 410
+        return _invitation_closed(INVITATION_EXPIRED, 410)
     except (BadSignature, KeyError, ValueError, TypeError):
-        return render_template(
-            "auth/invitation.html", form=None, error="This invitation link is not valid."
-        ), 404
+        return _invitation_closed(INVITATION_INVALID, 404)
+    if not invitations.is_open(resources().engine, tenant_id, person_id):
+        return _invitation_closed(INVITATION_USED, 410)  # said at once, not after the form
     form = InvitationForm()
-    status = 200
+    status = 422 if request.method == "POST" else 200
     if form.validate_on_submit():
+        name = form.display_name.data or ""
         try:
             resources().organization.accept_invitation(
-                tenant_id, person_id, form.display_name.data or "", form.password.data or ""
+                tenant_id, person_id, name, form.password.data or ""
             )
-        except (Conflict, NotFound):  # a link naming no one reads as used (neutral answers)
-            error = "This invitation has been used already."
-            return render_template("auth/invitation.html", form=None, error=error), 409
-        flash("Welcome! Log in with your e-mail address and new password.")
-        return redirect(url_for("auth.login"))
-    if request.method == "POST":
-        status = 422
-    return render_template("auth/invitation.html", form=form, error=None), status
+        except (Conflict, NotFound):  # used meanwhile (another tab)
+            return _invitation_closed(INVITATION_USED, 409)
+        except InvalidInput as err:
+            form.password.errors = err.errors.get("password", [err.detail])
+        else:
+            return _joined(person_id, name)
+    page = render_template(
+        "auth/invitation.html", form=form, error=None, password_rule=PASSWORD_RULE
+    )
+    return page, status
+
+
+def _joined(person_id: uuid.UUID, name: str) -> Any:
+    """Log the person who just joined in (no second login), through the same steps as a
+    password login: a second factor first when the organisation requires one, the login
+    page when it signs in with single sign-on only."""
+    if current_user.is_authenticated:  # someone else's session in this browser ends first
+        end_session()
+    user = load_person(person_id)
+    if user is None:  # left or erased in the meantime
+        return _invitation_closed(INVITATION_USED, 409)
+    if SSO.password_refusal(user.tenant_id, user.person_id):
+        response = redirect(url_for("auth.login"))
+    else:
+        response = after_password(user, landing_for(user))
+    flash(f"Welcome to Compound, {name}!")  # after the login, which empties the session
+    return response
 
 
 def init_app(app: Flask) -> None:
