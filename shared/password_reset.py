@@ -112,9 +112,9 @@ class ResetLinks:
             person, print_, issued = self._serializer.loads(token)
             person_id, issued = uuid.UUID(person), int(issued)
         except (BadSignature, ValueError, TypeError):
-            raise NotFound("this reset link is not valid") from None
+            raise NotFound("This reset link is not valid.") from None
         if not 0 <= self.clock() - issued <= self.max_age:
-            raise Gone("this reset link has expired: ask for a new one")
+            raise Gone("This reset link has expired: ask for a new one.")
         with engine.connect() as conn:
             row = conn.execute(
                 select(Person.tenant_id, Person.email, Person.password_hash, Person.status).where(
@@ -127,5 +127,5 @@ class ResetLinks:
             or not row.password_hash
             or not hmac.compare_digest(fingerprint(self.secret, row.password_hash), str(print_))
         ):
-            raise Gone("this reset link has been used already: ask for a new one")
+            raise Gone("This reset link has been used already: ask for a new one.")
         return ResetHolder(row.tenant_id, person_id, row.email or "")

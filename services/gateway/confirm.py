@@ -82,9 +82,9 @@ def _check_named(kind: str, data: dict[str, Any], witness: Witness | None) -> No
     named = named_in(kind, data)
     owner = uuid.UUID(data["person_id"])
     if witness is not None and witness.person_id == owner:
-        raise Forbidden(f"you cannot confirm your own {kind}")
+        raise Forbidden(f"You cannot confirm your own {kind}.")
     if witness is None or named is None or not names(named, witness, owner):
-        raise Forbidden(f"this {kind} names someone else to confirm it")
+        raise Forbidden(f"This {kind} names someone else to confirm it.")
 
 
 @bp.route("/confirm/outcomes/<uuid:item_id>", methods=["GET", "POST"])

@@ -75,9 +75,9 @@ def token_claims(kind: str, token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
         tenant, item, digest = _serializer(kind).loads(token, max_age=days * 86400)
         return uuid.UUID(tenant), uuid.UUID(item), str(digest)
     except SignatureExpired:
-        raise Gone("this confirmation link has expired") from None
+        raise Gone("This confirmation link has expired.") from None
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("this confirmation link is not valid") from None
+        raise NotFound("This confirmation link is not valid.") from None
 
 
 def party_address(tenant_id: uuid.UUID, named: Named) -> str | None:
@@ -108,9 +108,9 @@ def token_witness(kind: str, token: str, item: RecordedEvent) -> Witness:
     named = named_in(kind, item.data)
     address = party_address(tenant, named) if named else None
     if tenant != item.tenant_id or str(item_id) != _item_id(kind, item) or address is None:
-        raise NotFound("this confirmation link is not valid")
+        raise NotFound("This confirmation link is not valid.")
     if address_digest(address) != digest:
-        raise NotFound("this confirmation link is not valid")
+        raise NotFound("This confirmation link is not valid.")
     assert named is not None
     return Witness(tenant, named.person_id, address)
 

@@ -26,10 +26,11 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from services.gateway.auth import limiter, storable
+from services.gateway.auth import PASSWORD_RULE, limiter, storable
 from services.gateway.resources import resources
-from services.gateway.throttle import Throttle
+from services.gateway.throttle import Throttle, wait_text
 from shared.commands import Actor
+from shared.commands.organization import MIN_PASSWORD
 from shared.domain.errors import Gone, InvalidInput, NotFound
 from shared.notify import Mailer, Message, deliver
 from shared.password_reset import ResetLinks
@@ -50,7 +51,13 @@ class ForgotForm(FlaskForm):
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired(),
+            Length(min=MIN_PASSWORD, max=200, message=f"Use {MIN_PASSWORD} to 200 characters."),
+        ],
+    )
 
 
 def reset_links() -> ResetLinks:
@@ -88,7 +95,9 @@ def forgot() -> Any:
         email = form.email.data or ""
         wait = REQUESTS.wait(email)
         if wait:
-            form.email.errors = [f"Too many requests for this address: try again in {wait} s."]
+            form.email.errors = [
+                f"Too many requests for this address: try again in {wait_text(wait)}."
+            ]
             return render_template("auth/forgot.html", form=form), 429
         REQUESTS.record(email, ok=False)
         message = reset_links().mail_for(resources().engine, email)
@@ -121,7 +130,8 @@ def reset(token: str) -> Any:
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 422
-    return render_template("auth/reset.html", form=form, error=None), status
+    page = render_template("auth/reset.html", form=form, error=None, password_rule=PASSWORD_RULE)
+    return page, status
 
 
 def init_app(app: Flask) -> None:

@@ -24,7 +24,7 @@ from services.gateway import pending_login
 from services.gateway.auth import PortalUser, complete_login, limiter, load_person
 from services.gateway.problems import problem
 from services.gateway.resources import resources
-from services.gateway.throttle import SECOND_FACTOR
+from services.gateway.throttle import SECOND_FACTOR, wait_text
 from shared.commands import Actor
 from shared.commands.second_factor import (
     DRIFT_STEPS,
@@ -114,7 +114,7 @@ def check_code(actor: Actor, code: str) -> bool:
 
 
 def too_many_codes(seconds: int) -> str:
-    return f"Too many wrong codes: try again in {seconds} s."
+    return f"Too many wrong codes: try again in {wait_text(seconds)}."
 
 
 # -- POST /api/v1/auth/token ---------------------------------------------------------------------
@@ -133,10 +133,10 @@ def api_second_factor(user: PortalUser, code: str | None) -> Response | None:
         with resources().engine.connect() as conn:
             if not totp_required(conn, user.tenant_id):
                 return None
-        detail = "your organisation requires a second factor: enrol one in the portal first"
+        detail = "Your organisation requires a second factor: enrol one in the portal first."
         return problem(403, "Forbidden", detail, kind="totp-enrolment-required")
     if not code:
-        detail = "this account has a second factor: send `totp` (an app's or a recovery code)"
+        detail = "This account has a second factor: send `totp` (an app's or a recovery code)."
         return problem(401, "Unauthorized", detail, kind="totp-required")
     wait = code_wait(actor)
     if wait:
@@ -144,7 +144,7 @@ def api_second_factor(user: PortalUser, code: str | None) -> Response | None:
             429, "Too Many Requests", too_many_codes(wait), headers={"Retry-After": str(wait)}
         )
     if not check_code(actor, code):
-        return problem(401, "Unauthorized", "wrong `totp` code", kind="totp-required")
+        return problem(401, "Unauthorized", "Wrong `totp` code.", kind="totp-required")
     return None
 
 

@@ -86,7 +86,7 @@ def ended_session() -> Any:
         a redirect to the login page (with ``next``) for a plain page request.
     """
     if is_api_request():
-        return problem(401, "Unauthorized", "log in, or send `Authorization: Bearer <token>`")
+        return problem(401, "Unauthorized", "Log in, or send `Authorization: Bearer <token>`.")
     if is_htmx_request():
         response = Response(ENDED_MESSAGE, status=401, mimetype="text/plain")
         response.headers["HX-Redirect"] = login_url(page_of_request())

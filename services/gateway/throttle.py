@@ -64,6 +64,19 @@ class Throttle:
             return
 
 
+def wait_text(seconds: int) -> str:
+    """A wait as people say it: "1 second", "45 seconds", "2 minutes" (a wait of a minute
+    or more in whole minutes, rounded up, so the caller never comes back too early).
+
+    Parameters:
+        seconds: the wait, as :meth:`Throttle.wait` returns it.
+    """
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 LOGIN = Throttle("login")
 """Wrong passwords at ``/login`` and ``POST /api/v1/auth/token``, per e-mail address."""
 
