@@ -20,6 +20,8 @@ from sqlalchemy import Engine, select
 
 from shared.commands.people import Invitation
 from shared.directory import Person
+from shared.i18n import current_locale, gettext, ngettext, use_locale
+from shared.i18n.preferences import recipient_locale
 from shared.notify import Mailer, Message, Outcome, deliver
 from shared.password_reset import FORGOT_PATH
 from shared.settings import Settings
@@ -59,32 +61,52 @@ def invitation_link(settings: Settings, tenant_id: uuid.UUID, person_id: uuid.UU
 
 
 def invitation_mail(settings: Settings, invitation: Invitation, link: str) -> Message:
-    """The mail to the invited address: the link, or, for an address that has an account
-    elsewhere, what its owner can do instead."""
+    """The mail to the invited address, in the current language: the link, or, for an
+    address that has an account elsewhere, what its owner can do instead."""
     base = settings.public_url
     if invitation.registered_elsewhere:
-        body = (
-            "An admin of an organisation on Compound invited this address, but it already "
-            "has a Compound account (one address holds one account).\n\n"
-            f"Log in with it here: {base}/login\n"
-            f"Forgot its password? Reset it here: {base}{FORGOT_PATH}\n\n"
-            "To join the organisation that invited you, ask its admin to invite another "
-            "address of yours. Not expecting this? Ignore this mail."
+        body = "\n\n".join(
+            (
+                gettext(
+                    "An admin of an organisation on Compound invited this address, but it "
+                    "already has a Compound account (one address holds one account)."
+                ),
+                gettext("Log in with it here: %(link)s", link=base + "/login")
+                + "\n"
+                + gettext("Forgot its password? Reset it here: %(link)s", link=base + FORGOT_PATH),
+                gettext(
+                    "To join the organisation that invited you, ask its admin to invite "
+                    "another address of yours. Not expecting this? Ignore this mail."
+                ),
+            )
         )
-        return Message(invitation.email, "Compound: this address already has an account", body)
-    body = (
-        "You are invited to join your team on Compound: small, deliberate moves at work, "
-        "compounding into career capital. Your journal is private: managers only ever see "
-        "team totals.\n\n"
-        f"Choose your name and a password here (the link works once, for {INVITATION_DAYS} "
-        f"days):\n{link}\n\n"
-        "Not expecting this? Ignore this mail."
+        subject = gettext("Compound: this address already has an account")
+        return Message(invitation.email, subject, body)
+    choose = ngettext(
+        "Choose your name and a password here (the link works once, for %(num)d day):",
+        "Choose your name and a password here (the link works once, for %(num)d days):",
+        INVITATION_DAYS,
     )
-    return Message(invitation.email, "Compound: you are invited", body)
+    body = "\n\n".join(
+        (
+            gettext(
+                "You are invited to join your team on Compound: small, deliberate moves at "
+                "work, compounding into career capital. Your journal is private: managers "
+                "only ever see team totals."
+            ),
+            f"{choose}\n{link}",
+            gettext("Not expecting this? Ignore this mail."),
+        )
+    )
+    return Message(invitation.email, gettext("Compound: you are invited"), body)
 
 
 def mail_invitation(
-    settings: Settings, mailer: Mailer, tenant_id: uuid.UUID, invitation: Invitation
+    settings: Settings,
+    mailer: Mailer,
+    tenant_id: uuid.UUID,
+    invitation: Invitation,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Mail an invitation and say what became of it.
 
@@ -93,6 +115,8 @@ def mail_invitation(
         mailer: the delivery.
         tenant_id: the inviting organisation.
         invitation: what :meth:`shared.commands.people.PeopleCommands.invite` returned.
+        engine: the database, to write in the invited person's language (theirs if chosen,
+            else the organisation's default); without it, the current language.
 
     Returns:
         ``person_id``, ``link`` (for scripts; for an address registered elsewhere a link
@@ -100,5 +124,11 @@ def mail_invitation(
         (no SMTP settings) or ``failed`` (give the link yourself, or invite again later).
     """
     link = invitation_link(settings, tenant_id, invitation.person_id)
-    outcome: Outcome = deliver(mailer, invitation_mail(settings, invitation, link), "invitation")
+    locale = current_locale()
+    if engine is not None:
+        with engine.connect() as conn:
+            locale = recipient_locale(conn, tenant_id, invitation.person_id)
+    with use_locale(locale):
+        message = invitation_mail(settings, invitation, link)
+    outcome: Outcome = deliver(mailer, message, "invitation")
     return {"person_id": invitation.person_id, "link": link, "mail": outcome}

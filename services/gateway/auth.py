@@ -48,6 +48,7 @@ from shared.commands.second_factor import second_factor_of
 from shared.commands.settings import totp_required
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
 from shared.domain.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shared.i18n import N_, gettext, lazy_gettext, ngettext
 from shared.security import token_digest, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -95,8 +96,8 @@ def _skip_limiter_hooks(app: Flask) -> None:
 
 
 INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
-LOG_IN_OR_TOKEN = "Log in, or send `Authorization: Bearer <token>`."
-WRONG_PASSWORD = "Wrong e-mail or password."
+LOG_IN_OR_TOKEN = N_("Log in, or send `Authorization: Bearer <token>`.")
+WRONG_PASSWORD = N_("Wrong e-mail or password.")
 
 
 @dataclass
@@ -215,10 +216,10 @@ def current_caller() -> PortalUser:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("Use `Authorization: Bearer <token>`.")
+            raise Unauthorized(gettext("Use `Authorization: Bearer <token>`."))
         user = user_for_token(token.strip())
         if user is None:
-            raise Unauthorized("The token is invalid, expired or revoked.")
+            raise Unauthorized(gettext("The token is invalid, expired or revoked."))
         require_scope(user.scopes, request, user.person_id)
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -228,7 +229,7 @@ def current_caller() -> PortalUser:
             except ValidationError as err:  # answered 400 (problem+json), not 500
                 raise CSRFError(str(err)) from None
     else:
-        raise Unauthorized(LOG_IN_OR_TOKEN)
+        raise Unauthorized(gettext(LOG_IN_OR_TOKEN))
     context.caller = user
     return user
 
@@ -257,7 +258,7 @@ def authenticate(email: str, password: str) -> PortalUser:
     record_login(email, ok)
     user = load_person(person.id) if ok and person else None
     if user is None:
-        raise Unauthorized(WRONG_PASSWORD)
+        raise Unauthorized(gettext(WRONG_PASSWORD))
     refusal = SSO.password_refusal(user.tenant_id, user.person_id)
     if refusal:
         raise Unauthorized(refusal)
@@ -276,7 +277,7 @@ def backoff_problem(seconds: int) -> Response:
     return problem(
         429,
         "Too Many Requests",
-        f"Too many failed logins: try again in {wait_text(seconds)}.",
+        gettext("Too many failed logins: try again in %(wait)s.", wait=wait_text(seconds)),
         headers={"Retry-After": str(seconds)},
     )
 
@@ -287,33 +288,47 @@ def backoff_problem(seconds: int) -> Response:
 def storable(form: FlaskForm, field: Any) -> None:
     """PostgreSQL text cannot hold NUL: refuse it in the form, not with a 500."""
     if field.data and "\x00" in field.data:
-        raise ValidationError("Must not contain NUL characters.")
+        raise ValidationError(gettext("Must not contain NUL characters."))
+
+
+REQUIRED = lazy_gettext("This field is required.")
+PASSWORD_LENGTH = lazy_gettext("Use %(min)d to %(max)d characters.")  # filled by WTForms
+TOO_LONG = lazy_gettext("Use at most %(max)d characters.")
 
 
 class LoginForm(FlaskForm):
     # No wtforms Email(): it needs the optional email_validator package (a 500 without it),
     # and a malformed address simply matches no account.
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320), storable])
+    email = EmailField(
+        lazy_gettext("E-mail"),
+        validators=[DataRequired(REQUIRED), Length(max=320, message=TOO_LONG), storable],
+    )
     # Optional: an e-mail of an organisation with single sign-on goes to its provider
     # (services/gateway/sso.py); for everyone else the view asks for the password.
-    password = PasswordField("Password", validators=[Optional(), Length(max=200)])
+    password = PasswordField(
+        lazy_gettext("Password"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
+    )
 
 
-PASSWORD_RULE = f"At least {MIN_PASSWORD} characters: a few words you will remember are best."
-"""The rule of a new password, shown beside the field before anyone types."""
+def password_rule() -> str:
+    """The rule of a new password, shown beside the field before anyone types."""
+    return ngettext(
+        "At least %(num)d character: a few words you will remember are best.",
+        "At least %(num)d characters: a few words you will remember are best.",
+        MIN_PASSWORD,
+    )
 
 
 class InvitationForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=200), storable])
+    display_name = StringField(
+        lazy_gettext("Your name"),
+        validators=[DataRequired(REQUIRED), Length(max=200, message=TOO_LONG), storable],
+    )
     password = PasswordField(
-        "Choose a password",
+        lazy_gettext("Choose a password"),
         validators=[
-            DataRequired(),
-            Length(
-                min=MIN_PASSWORD,
-                max=200,
-                message=f"Use {MIN_PASSWORD} to 200 characters.",
-            ),
+            DataRequired(REQUIRED),
+            Length(min=MIN_PASSWORD, max=200, message=PASSWORD_LENGTH),
         ],
     )
 
@@ -336,10 +351,12 @@ def login() -> Any:
         if routed is not None:
             return routed
         if not form.password.data:
-            form.password.errors = ["This field is required."]
+            form.password.errors = [str(REQUIRED)]
             status = 422
         elif wait:
-            form.email.errors = [f"Too many failed attempts: try again in {wait_text(wait)}."]
+            form.email.errors = [
+                gettext("Too many failed attempts: try again in %(wait)s.", wait=wait_text(wait))
+            ]
             status = 429
         else:
             try:
@@ -393,14 +410,14 @@ def invitation_serializer() -> URLSafeTimedSerializer:
     return invitations.invitation_serializer(resources().settings.require_secret_key())
 
 
-INVITATION_EXPIRED = "This invitation has expired: ask your admin for a new one."
-INVITATION_INVALID = "This invitation link is not valid."
-INVITATION_USED = "This invitation has been used already: log in with its address."
+INVITATION_EXPIRED = N_("This invitation has expired: ask your admin for a new one.")
+INVITATION_INVALID = N_("This invitation link is not valid.")
+INVITATION_USED = N_("This invitation has been used already: log in with its address.")
 
 
 def _invitation_closed(error: str, status: int) -> tuple[str, int]:
     """The invitation page without its form: why the link cannot be used, and what to do."""
-    return render_template("auth/invitation.html", form=None, error=error), status
+    return render_template("auth/invitation.html", form=None, error=gettext(error)), status
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])  # shared/invitations.py links here
@@ -431,7 +448,7 @@ def accept_invitation(token: str) -> Any:
         else:
             return _joined(person_id, name)
     page = render_template(
-        "auth/invitation.html", form=form, error=None, password_rule=PASSWORD_RULE
+        "auth/invitation.html", form=form, error=None, password_rule=password_rule()
     )
     return page, status
 
@@ -449,7 +466,7 @@ def _joined(person_id: uuid.UUID, name: str) -> Any:
         response = redirect(url_for("auth.login"))
     else:
         response = after_password(user, landing_for(user))
-    flash(f"Welcome to Compound, {name}!")  # after the login, which empties the session
+    flash(gettext("Welcome to Compound, %(name)s!", name=name))  # after the login: it empties
     return response
 
 

@@ -26,6 +26,7 @@ from shared.commands.base import Actor, append
 from shared.commands.organization_core import find_person, require_admin
 from shared.directory.callers import active_people
 from shared.domain.errors import Conflict, InvalidInput
+from shared.i18n import gettext
 from shared.eventlog import ERASED, ConcurrencyError, EventStore, NewEvent
 from shared.eventlog.events_second_factor import RECOVERY_CODES
 
@@ -170,7 +171,8 @@ def enrol(store: EventStore, actor: Actor, secret: str, code: str) -> list[str]:
     """
     assert actor.person_id is not None
     if code_step(secret, code) is None:
-        raise InvalidInput("wrong code", {"code": ["That code is not right: try the next one."]})
+        wrong = gettext("That code is not right: try the next one.")
+        raise InvalidInput("wrong code", {"code": [wrong]})
     if second_factor_of(store, actor.person_id) is not None:
         raise Conflict("you have a second factor already: remove it first")
     codes = new_recovery_codes()

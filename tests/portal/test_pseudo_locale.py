@@ -227,7 +227,6 @@ PENDING = (
     # Pages whose area is still being swept (issue 25): each area removes its own when done.
     "/", "/history", "/plan", "/experiments",  # today
     "/account", "/capital", "/outcomes", "/pulse", "/feedback", "/data", "/calendar",  # me
-    "/login", "/password",  # auth
     "/dashboards",  # dash
     "/admin", "/slack", "/msteams", "/mailbox",  # admin
 )  # fmt: skip

@@ -157,7 +157,8 @@ def resend(person_id: uuid.UUID) -> Any:
     if row.status != "invited" or not row.email:
         state = FormState(message="Only someone invited who has not joined yet can get it again.")
         return render_person(person_id, state, 409)
-    sent = mail_invitation(res.settings, res.mailer, tenant_id, Invitation(row.id, row.email))
+    invitation = Invitation(row.id, row.email)
+    sent = mail_invitation(res.settings, res.mailer, tenant_id, invitation, res.engine)
     return render_person(person_id, sent=sent)
 
 
