@@ -97,9 +97,12 @@ class ResetLinks:
                     Person.status == "active",
                 )
             ).first()
-            if row is None or not row.password_hash or not row.email:
-                return None
-            chosen, organisation = language_settings(conn, row.tenant_id, row.id)
+            # The same reads whether or not the address has an account: the answer's time
+            # must not tell (services/gateway/reset.py).
+            tenant_id, person_id = (row.tenant_id, row.id) if row is not None else (None, None)
+            chosen, organisation = language_settings(conn, tenant_id, person_id)
+        if row is None or not row.password_hash or not row.email:
+            return None
         link = self.public_url + RESET_PATH + self.token(row.id, row.password_hash)
         with use_locale(select_locale(chosen, browser_languages, organisation)):
             choose = ngettext(

@@ -26,14 +26,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from services.gateway.auth import (
-    PASSWORD_LENGTH,
-    REQUIRED,
-    TOO_LONG,
-    limiter,
-    password_rule,
-    storable,
-)
+from services.gateway.auth import PASSWORD_LENGTH, REQUIRED, TOO_LONG, limiter, storable
+from services.gateway.invitation import password_rule
 from services.gateway.resources import resources
 from services.gateway.throttle import Throttle, wait_text
 from shared.commands import Actor

@@ -26,9 +26,9 @@ from shared.commands.base import Actor, append
 from shared.commands.organization_core import find_person, require_admin
 from shared.directory.callers import active_people
 from shared.domain.errors import Conflict, InvalidInput
-from shared.i18n import gettext
 from shared.eventlog import ERASED, ConcurrencyError, EventStore, NewEvent
 from shared.eventlog.events_second_factor import RECOVERY_CODES
+from shared.i18n import gettext
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # a code of the step before or after is accepted too (clock drift)
