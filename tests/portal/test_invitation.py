@@ -48,7 +48,7 @@ def test_the_password_rule_is_shown_before_any_attempt(
     page = app.test_client().get(link)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    hint = re.search(r'<p class="t-hint" id="password-hint">([^<]+)</p>', html)
+    hint = re.search(r'<span class="t-hint" id="password-hint">([^<]+)</span>', html)
     assert hint and "At least 10 characters" in hint.group(1)
     assert re.search(r'<input[^>]*aria-describedby="password-hint"[^>]*name="password"', html)
     assert 'class="error' not in html  # nothing failed yet
