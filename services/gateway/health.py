@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from services.gateway.problems import problem
 from services.gateway.resources import resources
+from shared.i18n import gettext
 
 bp = Blueprint("health", __name__)
 
@@ -79,7 +80,8 @@ def readyz() -> Response:
         # A failed projection degrades reads but not writes: stay in rotation, say so.
         return jsonify(status="degraded" if degraded else "ready", checks=checks)
     failing = ", ".join(k for k, v in core.items() if v != "ok")
-    response = problem(503, "Service Unavailable", f"Not ready: {failing}.", checks=checks)
+    detail = gettext("Not ready: %(failing)s.", failing=failing)
+    response = problem(503, "Service Unavailable", detail, checks=checks)
     response.headers["Retry-After"] = "5"
     return response
 
