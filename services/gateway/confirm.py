@@ -56,7 +56,7 @@ def _page(kind: str, item_id: uuid.UUID) -> Any:
     shown = {
         "kind": kind,
         "what": _what(kind, item.data),
-        "owner": (owner.display_name if owner else None) or gettext("A colleague"),
+        "owner": (owner.display_name if owner else None) or gettext("Someone"),
         "when": item.occurred_at,
         "token": token,
     }
