@@ -210,3 +210,22 @@ def test_the_reset_mail_is_in_the_persons_then_the_browsers_language(
         assert german is not None and german.subject == "Compound: Passwort zurücksetzen"
     finally:
         choose_language(store, person, "")
+
+
+def test_the_busy_page_in_french_with_its_plural(app: Flask) -> None:
+    from services.gateway.timeouts import busy_page
+
+    with app.test_request_context("/dashboards", headers={"Accept-Language": "fr"}):
+        page = busy_page().get_data(as_text=True)
+    assert '<html lang="fr">' in page
+    assert "Réessayez dans 5 secondes" in page and "Cette page a pris trop de temps" in page
+
+
+def test_a_refused_form_in_german(client: FlaskClient) -> None:
+    refused = client.post(
+        "/login", data={"csrf_token": "forged"}, headers={"Accept-Language": "de"}
+    )
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert "Das Formular wurde nicht gesendet" in html
+    assert "Grund: Das CSRF-Token" in html
