@@ -31,6 +31,9 @@ KEYWORDS = {
     "N_": None,
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
+    # The domain's messages (shared/domain/errors.py: translated where they are made).
+    "Text": None,
+    "plural_text": (1, 2),
 }
 METHODS = [
     ("**/templates/**.html", "jinja2.ext:babel_extract"),
