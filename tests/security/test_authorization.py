@@ -476,6 +476,7 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     # -- public --
     ("GET", "/healthz"): get("/healthz"),
     ("GET", "/readyz"): get("/readyz"),
+    ("GET", "/favicon.ico"): get("/favicon.ico"),
     ("GET", "/metrics"): get("/metrics"),
     ("GET", "/static/<path:filename>"): get("/static/compound.css"),
     ("GET", "/api/v1/openapi.json"): get("/api/v1/openapi.json"),
@@ -489,8 +490,11 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/login/enrol"): get("/login/enrol"),
     ("POST", "/login/enrol"): form("POST", "/login/enrol", code="000000"),
     ("GET", "/invite/<token>"): get(invitation_link),
-    ("POST", "/invite/<token>"): lambda w, who: Call(
-        "POST", invitation_link(w), form={"display_name": "Invitee", "password": PASSWORD}
+    ("POST", "/invite/<token>"): lambda w, who: Call(  # joining logs the invitee in instead
+        "POST",
+        invitation_link(w),
+        form={"display_name": "Invitee", "password": PASSWORD},
+        caller=w.relogin(who.name) if who.email else w.fresh("anon"),
     ),
     ("GET", "/password/forgot"): get("/password/forgot"),
     ("POST", "/password/forgot"): lambda w, who: Call(

@@ -79,7 +79,9 @@ def _write(rows: list[Row], batch_id: uuid.UUID) -> list[dict[str, Any]]:
     for row, invitation in zip(good, invitations, strict=True):
         outcome: dict[str, Any] = {"mail": "already", "link": None}
         if not invitation.replayed:
-            outcome = mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation)
+            outcome = mail_invitation(
+                res.settings, res.mailer, caller.tenant_id, invitation, res.engine
+            )
         sent.append({"row": row, **outcome})
     return sent
 

@@ -164,7 +164,8 @@ def resend(person_id: uuid.UUID) -> Any:
         message = gettext("Only someone invited who has not joined yet can get it again.")
         state = FormState(message=message)
         return render_person(person_id, state, 409)
-    sent = mail_invitation(res.settings, res.mailer, tenant_id, Invitation(row.id, row.email))
+    invitation = Invitation(row.id, row.email)
+    sent = mail_invitation(res.settings, res.mailer, tenant_id, invitation, res.engine)
     return redirect(keep_sent([{"row": row, **sent}], [], person=person_id), 303)
 
 

@@ -93,7 +93,7 @@ def invite(body: dict[str, Any]) -> Any:
         caller.actor("api"), body["email"], body["role"], body["team_id"]
     )
     res = resources()
-    return mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation)
+    return mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation, res.engine)
 
 
 @blp.route("/people", methods=["GET"])
