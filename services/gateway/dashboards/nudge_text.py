@@ -79,8 +79,8 @@ _SHARE = re.compile(r"meetings fill ([\d.]+)%")
 
 
 def _figure(value: float, percent: bool, whole: bool = False) -> str:
-    """A value with one decimal as the rules print it ("66.7", "33.3%"), a threshold without
-    ("60", "50%")."""
+    """A value with one decimal as the rules print it ("66.7", "33.3%"); with ``whole``, a
+    whole number without ("60", "70", "50%")."""
     digits = 0 if whole and value == int(value) else 1
     if percent:
         return format_percent(value / 100.0, digits=digits)
@@ -95,7 +95,7 @@ def nudge_row(nudge: Mapping[str, Any]) -> tuple[str, str, str]:
         return nudge["suggestion"], nudge["because"], nudge["step"]
     percent = rule == "start_small_together"
     values = {
-        "value": _figure(nudge["value"], percent),
+        "value": _figure(nudge["value"], percent, whole=True),  # as the rules' :g prints it
         "threshold": _figure(THRESHOLDS[rule], percent, whole=True),
     }
     share = _SHARE.search(nudge["because"])
