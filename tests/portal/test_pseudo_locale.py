@@ -5,7 +5,9 @@ crawled with the Flask test client as a visitor and as each demo login, followin
 same-site link and ``hx-get`` of every page, with ``Accept-Language: en-XA``. Every
 catalogued text then reads ``⟦…⟧`` (``shared/i18n/README.md``); a word of a page outside
 ``⟦…⟧`` that is not data (a name, a note, an address the demo typed), a month or day name
-(formatted by CLDR, not the catalogue) or a brand name went around the catalogue.
+(formatted by CLDR, not the catalogue) or a brand name went around the catalogue. Text in
+``<code>``, ``<kbd>``, ``<samp>`` or an element marked ``translate="no"`` (a key, a command)
+is verbatim by definition.
 """
 
 from __future__ import annotations
@@ -89,11 +91,14 @@ class _Text(HTMLParser):
         self.texts: list[str] = []
         self.links: list[str] = []
         self._hidden = 0
+        self._verbatim: list[str] = []  # open <code>/<kbd>/<samp> or translate="no" elements
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag in ("script", "style", "template"):
             self._hidden += 1
+        if tag in ("code", "kbd", "samp") or found.get("translate") == "no":
+            self._verbatim.append(tag)  # a key, a command, a code: never translated
         for name in ATTRIBUTES:
             if found.get(name):
                 self.texts.append(str(found[name]))
@@ -106,9 +111,11 @@ class _Text(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag in ("script", "style", "template") and self._hidden:
             self._hidden -= 1
+        if self._verbatim and self._verbatim[-1] == tag:
+            self._verbatim.pop()
 
     def handle_data(self, data: str) -> None:
-        if not self._hidden and data.strip():
+        if not self._hidden and not self._verbatim and data.strip():
             self.texts.append(data)
 
 
@@ -310,6 +317,9 @@ def test_the_pages_behind_a_link_are_written_through_the_catalogue(demo: dict[st
 
 
 def test_the_crawl_finds_text_that_bypasses_the_catalogue():
-    page = "<main><h1>⟦Ŵééķ 49⟧</h1><p>Ada Lovelace</p><p>Not translated</p>30 Nov</main>"
+    page = (
+        "<main><h1>⟦Ŵééķ 49⟧</h1><p>Ada Lovelace</p><p>Not translated</p>30 Nov"
+        '<code>ABCD EFGH</code><span translate="no">Verbatim</span></main>'
+    )
     found, _ = uncatalogued(page, {"Ada", "Lovelace"})
     assert found == ["Not translated"]
