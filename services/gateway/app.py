@@ -18,6 +18,7 @@ from services.gateway import (
     dashboards,
     feedback,
     health,
+    i18n,
     logs,
     mailbox,
     metrics,
@@ -71,6 +72,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.config["COMPOUND_SETTINGS"] = Settings.from_env()
 
     logs.init_app(app)
+    i18n.init_app(app)
     security.init_app(app)
     resources_module.init_app(app)
     problems.init_app(app)

@@ -1,5 +1,5 @@
 """Organisation settings: k (the privacy threshold of every manager view), the pulse
-cadence, and whether everyone must log in with a second factor (TOTP). Kept as
+cadence, whether everyone must log in with a second factor (TOTP), and the default language. Kept as
 ``OrganizationSettingsChanged`` events in the organisation's stream, so the log stays the
 only truth; the current value is the stream's latest such event."""
 
@@ -16,6 +16,7 @@ from shared.commands.second_factor import without_second_factor
 from shared.domain.errors import Forbidden, InvalidInput
 from shared.domain.privacy import K_FLOOR, effective_k
 from shared.eventlog import EventStore, NewEvent
+from shared.i18n.catalogue import LOCALES
 from shared.settings import Settings
 
 MAX_K = 100
@@ -31,6 +32,7 @@ class OrganisationSettings:
     pulse_cadence_weeks: int
     changed: bool  # whether an admin ever set them (otherwise the deployment's defaults)
     require_totp: bool = False
+    default_locale: str = "en"
 
 
 def organisation_settings(
@@ -55,6 +57,7 @@ def organisation_settings(
         int(data["pulse_cadence_weeks"]),
         True,
         bool(data.get("require_totp", False)),
+        str(data.get("default_locale") or "en"),
     )
 
 
@@ -127,7 +130,7 @@ def change_settings(
     return patch_settings(store, actor, None, changes)
 
 
-SETTING_NAMES = ("k", "pulse_cadence_weeks", "require_totp")
+SETTING_NAMES = ("k", "pulse_cadence_weeks", "require_totp", "default_locale")
 
 
 def patch_settings(
@@ -140,7 +143,9 @@ def patch_settings(
         actor: the admin deciding.
         defaults: the deployment's settings (the values of settings never set; None: the
             changes must name k and the cadence when the organisation never set them).
-        changes: any of ``k``, ``pulse_cadence_weeks``, ``require_totp``.
+        changes: any of ``k``, ``pulse_cadence_weeks``, ``require_totp``,
+            ``default_locale`` (``en``, ``de`` or ``fr``: the language of people who chose
+            none and whose browser asks for none Compound has).
 
     Returns:
         The new settings (an event only when something changed is not guaranteed: every
@@ -162,7 +167,7 @@ def patch_settings(
         if current is None and defaults is not None:
             base = organisation_settings(conn, actor.tenant_id, defaults)
             current = {"k": base.k, "pulse_cadence_weeks": base.pulse_cadence_weeks}
-        data = {"require_totp": False, **(current or {}), **changes}
+        data = {"require_totp": False, "default_locale": "en", **(current or {}), **changes}
         _check(data)
         data = {name: data[name] for name in SETTING_NAMES}
         append(
@@ -175,7 +180,11 @@ def patch_settings(
         if data["require_totp"] and not was_required:
             _sign_out_those_without_a_factor(store, conn, actor)
     return OrganisationSettings(
-        int(data["k"]), int(data["pulse_cadence_weeks"]), True, bool(data["require_totp"])
+        int(data["k"]),
+        int(data["pulse_cadence_weeks"]),
+        True,
+        bool(data["require_totp"]),
+        str(data["default_locale"]),
     )
 
 
@@ -188,6 +197,8 @@ def _check(data: dict[str, Any]) -> None:
         errors["pulse_cadence_weeks"] = ["Choose 1 (weekly), 2 or 4 weeks."]
     if not isinstance(data.get("require_totp"), bool):
         errors["require_totp"] = ["Say true or false."]
+    if data.get("default_locale") not in LOCALES:
+        errors["default_locale"] = [f"Choose one of {', '.join(LOCALES)}."]
     if errors:
         raise InvalidInput("invalid settings", errors)
 

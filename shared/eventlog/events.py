@@ -27,6 +27,7 @@ from shared.eventlog.events_sso import SSO_EVENTS
 from shared.eventlog.events_teams import TEAM_EVENTS
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp, TimeZone
+from shared.i18n.catalogue import LOCALES
 
 ROLES = ("employee", "manager", "admin")
 PULSE_ITEMS = (
@@ -81,14 +82,25 @@ class OrganizationCreated(Schema):
 
 
 class OrganizationSettingsChanged(Schema):
-    """An admin changed the organisation's privacy threshold, pulse cadence or whether
-    everyone must log in with a second factor (absent in older events: not required)."""
+    """An admin changed the organisation's privacy threshold, pulse cadence, whether
+    everyone must log in with a second factor (absent in older events: not required) or the
+    organisation's default language (absent in older events: English)."""
 
     k = fields.Integer(required=True, strict=True, validate=validate.Range(min=3, max=100))
     pulse_cadence_weeks = fields.Integer(
         required=True, strict=True, validate=validate.Range(min=1, max=4)
     )
     require_totp = fields.Boolean(load_default=False)
+    default_locale = _choice(LOCALES, load_default="en")
+
+
+class LanguageChosen(Schema):
+    """A person chose the language of their pages, e-mails and chat messages (``""``:
+    automatic, from their browser, then the organisation's default). Stream
+    ``preferences-<person id>``."""
+
+    person_id = fields.UUID(required=True)
+    locale = _choice(("", *LOCALES), required=True)
 
 
 class TeamCreated(Schema):
@@ -359,6 +371,7 @@ _V1: list[tuple[type[Schema], str | None, str]] = [
     (FeedbackGiven, "person_id", "A colleague answered a feedback request."),
     (OutcomeConfirmed, "person_id", "The confirmer an outcome named confirmed or declined it."),
     (ActionConfirmed, "person_id", "A relationship action's counterpart confirmed or declined it."),
+    (LanguageChosen, "person_id", "A person chose their language (or automatic)."),
     (AbsenceDeclared, "person_id", "A person declared an absence (leave pauses capital decay)."),
     (AbsenceWithdrawn, "person_id", "A person withdrew a declared absence."),
     (PulseResponseSubmitted, None, "An anonymous pulse response, appended in a shuffled batch."),

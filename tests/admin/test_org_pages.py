@@ -29,11 +29,11 @@ def test_each_setting_changes_alone(console: Console):
         assert 'class="error' in response.get_data(as_text=True)
     assert _settings(console) == []  # nothing written
     assert console.post("/admin/settings", {"k": "4"}).status_code == 302
-    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 1, "require_totp": False}
+    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 1, "require_totp": False, "default_locale": "en"}
     assert console.post("/admin/settings", {"pulse_cadence_weeks": "2"}).status_code == 302
     form = {"require_totp_form": "1", "require_totp": "on"}
     assert console.post("/admin/settings", form).status_code == 302
-    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 2, "require_totp": True}
+    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 2, "require_totp": True, "default_locale": "en"}
     assert console.post("/admin/settings", {"require_totp_form": "1"}).status_code == 302
     assert _settings(console)[-1]["require_totp"] is False
     assert 'value="4"' in console.page("/admin/settings?saved=k")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy import Connection
 
 from services.gateway.api.fast_dump import compile_dump, json_response
@@ -23,6 +23,7 @@ from shared.commands.settings import change_settings, organisation_settings, pat
 from shared.domain.errors import Forbidden, NotFound
 from shared.domain.weeks import parse_iso_week
 from shared.eventlog.events import IsoWeek
+from shared.i18n.catalogue import LOCALES
 from shared.projections.levers import team_ancestry
 from shared.releases.reads import read_org_releases, read_team_releases
 
@@ -207,11 +208,21 @@ class OrgSettingsPatch(Schema):
     require_totp = fields.Boolean(
         metadata={"description": "everyone logs in with a second factor (TOTP)"}
     )
+    default_locale = fields.String(
+        validate=validate.OneOf(LOCALES),
+        metadata={
+            "description": "the language (en, de, fr) of people who chose none and whose "
+            "browser asks for none Compound has"
+        },
+    )
 
 
 class OrgSettingsOut(OrgSettingsIn):
     changed = fields.Boolean(
         required=True, metadata={"description": "false: the deployment's defaults"}
+    )
+    default_locale = fields.String(
+        required=True, metadata={"description": "the organisation's default language"}
     )
 
 

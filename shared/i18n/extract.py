@@ -1,0 +1,164 @@
+"""The messages of the code, and the catalogue files kept in step with them.
+
+``python -m shared.i18n update AREA PATH...`` adds to ``locales/<de|fr>/AREA.po`` every
+message found under the paths that no catalogue file of that locale has yet (untranslated,
+to fill in); ``python -m shared.i18n check`` lists what is missing, fuzzy, untranslated or
+has other placeholders than its English text, for every shipped locale (the test
+``tests/unit/test_i18n_catalogue.py`` runs the same check).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from shared.i18n.catalogue import LOCALE_DIR, LOCALES, plural_rules, po_files, read_catalogue
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCES = ("services/gateway", "shared", "workers")
+"""Where user-facing text lives (the stand-ins under infra/ and services/calendar_provider
+play other companies' services: English only)."""
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "_": None,
+    "N_": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+}
+METHODS = [
+    ("**/templates/**.html", "jinja2.ext:babel_extract"),
+    ("**/templates/**.txt", "jinja2.ext:babel_extract"),
+    ("**.py", "python"),
+]
+OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+
+MessageId = str | tuple[str, ...]
+
+
+def extract(paths: Iterable[str] = SOURCES) -> dict[MessageId, list[str]]:
+    """Every message under ``paths`` (relative to the repository): id -> where it is."""
+    found: dict[MessageId, list[str]] = {}
+    for path in paths:
+        folder = ROOT / path
+        if folder.is_file():
+            entries = _extract_file(folder)
+        else:
+            entries = (
+                (str(Path(path) / name), lineno, message)
+                for name, lineno, message, _comments, _context in extract_from_dir(
+                    folder, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True
+                )
+            )
+        for where, lineno, message in entries:
+            key: MessageId = message if isinstance(message, str) else tuple(message[:2])
+            if not key or (isinstance(key, tuple) and not key[0]):
+                continue
+            found.setdefault(key, []).append(f"{where}:{lineno}")
+    return found
+
+
+def _extract_file(path: Path) -> Iterable[tuple[str, int, MessageId]]:
+    from babel.messages.extract import extract_from_file
+
+    method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
+    for lineno, message, _comments, _context in extract_from_file(method, str(path), KEYWORDS):
+        yield str(path.relative_to(ROOT)), lineno, message
+
+
+def update(area: str, paths: Iterable[str]) -> dict[str, int]:
+    """Add the messages under ``paths`` that no file of a locale has to that locale's
+    ``AREA.po``; returns how many each locale's file gained."""
+    messages = extract(paths)
+    added: dict[str, int] = {}
+    for locale in LOCALES[1:]:
+        known = {m.id for m in read_catalogue(locale) if m.id}
+        known = {k if isinstance(k, str) else tuple(k) for k in known}
+        target = LOCALE_DIR / locale / f"{area}.po"
+        catalogue = _read(target, locale)
+        count = 0
+        for key in messages:
+            if key in known:
+                continue
+            catalogue.add(key, ("", "") if isinstance(key, tuple) else "")
+            count += 1
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("wb") as handle:
+            write_po(handle, catalogue, width=100, no_location=True, sort_output=True)
+        added[locale] = count
+    return added
+
+
+def _read(path: Path, locale: str) -> Catalog:
+    if path.exists():
+        with path.open("rb") as handle:
+            return plural_rules(read_po(handle, locale=locale), locale)
+    return plural_rules(
+        Catalog(
+            locale=locale,
+            project="Compound",
+            version="",
+            copyright_holder="Compound",
+            charset="utf-8",
+            fuzzy=False,
+            header_comment=f"# {locale} messages of Compound, area {path.stem}: see shared/i18n",
+            creation_date=datetime(2026, 12, 7, tzinfo=UTC),
+            revision_date=datetime(2026, 12, 7, tzinfo=UTC),
+            last_translator="Compound",
+            language_team="Compound",
+        ),
+        locale,
+    )
+
+
+_PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdif]|%[sdif]")
+
+
+@dataclass(frozen=True)
+class Problem:
+    locale: str
+    message: MessageId
+    what: str  # missing, fuzzy, untranslated, placeholders, plural
+
+    def __str__(self) -> str:
+        return f"{self.locale}: {self.what}: {self.message!r}"
+
+
+def check(paths: Iterable[str] = SOURCES) -> list[Problem]:
+    """What keeps the shipped catalogues from being complete (empty: nothing)."""
+    messages = extract(paths)
+    problems: list[Problem] = []
+    for locale in LOCALES[1:]:
+        catalogue = read_catalogue(locale)
+        for key in messages:
+            entry = catalogue.get(key if isinstance(key, str) else key[0])
+            if entry is None:
+                problems.append(Problem(locale, key, "missing"))
+                continue
+            strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+            if entry.fuzzy:
+                problems.append(Problem(locale, key, "fuzzy"))
+            elif not all(strings):
+                problems.append(Problem(locale, key, "untranslated"))
+            elif isinstance(key, tuple) != isinstance(entry.id, tuple | list):
+                problems.append(Problem(locale, key, "plural"))
+            else:
+                ids = key if isinstance(key, tuple) else (key,)
+                wanted = {p for i in ids for p in _PLACEHOLDER.findall(str(i))}
+                for string in strings:
+                    have = set(_PLACEHOLDER.findall(string or ""))
+                    if not have <= wanted or not (wanted - {"%(num)d"}) <= have:
+                        problems.append(Problem(locale, key, "placeholders"))
+                        break
+    return problems
+
+
+def files() -> dict[str, list[Path]]:
+    """The catalogue files of each shipped locale."""
+    return {locale: po_files(locale) for locale in LOCALES[1:]}

@@ -1,0 +1,114 @@
+"""Dates, weeks, numbers and percentages in the current locale (Babel's CLDR data).
+
+Pages show a week as "Week 49, 30 Nov - 6 Dec" ("KW 49, 30. Nov. - 6. Dez.",
+"Semaine 49, 30 nov. - 6 déc."), an en dash between the days; the ISO code (``2026-W49``)
+stays in the API and the CSV. English is formatted as British English (day before month), as
+the product is written.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+
+from babel import Locale, dates, numbers
+
+from shared.domain.weeks import parse_iso_week
+from shared.i18n.catalogue import PSEUDO
+from shared.i18n.context import current_locale, gettext, ngettext
+
+_FORMAT_LOCALES = {"en": "en_GB", "de": "de_DE", "fr": "fr_FR", PSEUDO: "en_GB"}
+
+
+def babel_locale(locale: str | None = None) -> Locale:
+    """The Babel locale that formats for ``locale`` (default: the current one)."""
+    return Locale.parse(_FORMAT_LOCALES.get(locale or current_locale(), "en_GB"))
+
+
+def _monday(week: str | tuple[int, int] | date) -> tuple[int, int, date]:
+    if isinstance(week, str):
+        year, number = parse_iso_week(week)
+    elif isinstance(week, tuple):
+        year, number = week
+    else:
+        year, number, _ = week.isocalendar()
+    return year, number, date.fromisocalendar(year, number, 1)
+
+
+def format_week(week: str | tuple[int, int] | date, *, year: bool = False) -> str:
+    """A week for people: "Week 49, 30 Nov - 6 Dec" (an en dash between the days).
+
+    Parameters:
+        week: an ISO week code (``2026-W49``), ``(year, week)``, or a day of the week.
+        year: add the year ("Week 1, 29 Dec 2025 - 4 Jan 2026").
+
+    Raises:
+        ValueError: not an ISO week (``2026-W54``).
+    """
+    _, number, monday = _monday(week)
+    sunday = monday + timedelta(days=6) if monday <= date.max - timedelta(days=6) else date.max
+    skeleton = "yMMMd" if year else "MMMd"
+    span = dates.format_interval(monday, sunday, skeleton, locale=babel_locale())
+    return gettext("Week %(number)d, %(dates)s", number=number, dates=span)
+
+
+def week_label(week: str | tuple[int, int] | date) -> str:
+    """A week in a few characters, for table headings and charts: "Week 49"."""
+    _, number, _ = _monday(week)
+    return gettext("Week %(number)d", number=number)
+
+
+def count_weeks(count: int) -> str:
+    """A number of weeks: "1 week", "3 weeks"."""
+    return ngettext("%(num)d week", "%(num)d weeks", count)
+
+
+def format_date(day: date | datetime, format: str = "medium") -> str:
+    """A day: ``medium`` "30 Nov 2026", ``long``, ``full`` or a CLDR skeleton-free pattern."""
+    if isinstance(day, datetime):
+        day = day.date()
+    return dates.format_date(day, format=format, locale=babel_locale())
+
+
+def format_datetime(
+    moment: datetime,
+    format: str = "medium",
+    zone: tzinfo | str | None = None,
+) -> str:
+    """A moment in ``zone`` (default UTC): "30 Nov 2026, 14:05:00" (``medium``)."""
+    return dates.format_datetime(
+        moment,
+        format=format,
+        tzinfo=dates.get_timezone(zone) if isinstance(zone, str) else zone,
+        locale=babel_locale(),
+    )
+
+
+def format_time(moment: datetime, format: str = "short", zone: tzinfo | str | None = None) -> str:
+    """A time of day in ``zone``: "14:05"."""
+    return dates.format_time(
+        moment,
+        format=format,
+        tzinfo=dates.get_timezone(zone) if isinstance(zone, str) else zone,
+        locale=babel_locale(),
+    )
+
+
+def format_number(value: int | float | Decimal) -> str:
+    """A whole number with the locale's grouping: "10,000", "10.000", "10 000"."""
+    return numbers.format_decimal(value, locale=babel_locale())
+
+
+def format_decimal(value: float | Decimal, digits: int = 1) -> str:
+    """A number with exactly ``digits`` decimals: "4.5", "4,5"."""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return numbers.format_decimal(value, format=pattern, locale=babel_locale())
+
+
+def format_percent(fraction: float | Decimal, digits: int = 0) -> str:
+    """A share (0.42) as a percentage: "42%", "42 %", "42 %"."""
+    locale = babel_locale()
+    pattern = locale.percent_formats[None].pattern
+    if digits:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return numbers.format_percent(fraction, format=pattern, locale=locale)
