@@ -29,6 +29,7 @@ from sqlalchemy import func, select
 
 from services.gateway.resources import resources
 from shared.directory import Person
+from shared.i18n import gettext
 from shared.notify import linked_html
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
@@ -127,9 +128,9 @@ def show(key: str) -> Any:
     try:
         mail = _read(mailbox.Maildir(path, create=False), key)
     except (KeyError, mailbox.NoSuchMailboxError, OSError):
-        abort(404, "no such mail")
+        abort(404, gettext("No such mail."))
     if _address(mail) not in _ours():
-        abort(404, "no such mail")  # another organisation's
+        abort(404, gettext("No such mail."))  # not the reader's to read
     return render_template("portal/mailbox.html", mails=None, mail=mail)
 
 
