@@ -12,6 +12,7 @@ import pytest
 
 from shared.chat.jobs import SLACK_QUEUE
 from shared.eventlog import EventStore
+from shared.i18n import format_week
 from shared.settings import Settings
 from tests.slack.conftest import SlackWorld, demo_world
 
@@ -116,7 +117,7 @@ def test_the_home_tab_and_the_digest_on_the_demo_page(
     SlackDigests(world.store).queue(due, lambda task: send_task("digest", task, broker))
     after_the_worker(world, page)
     messages = page.locator("section[aria-label='direct messages']")
-    assert messages.locator(f"text=Your Compound week {week}").count() == 1
+    assert messages.locator(f"text=Your week in Compound ({format_week(week)})").count() == 1
     assert messages.locator("text=answer it on the portal").count() == 1
     page.screenshot(path=str(screenshots / "slack-demo-home.png"), full_page=True)
     page.close()

@@ -1,6 +1,6 @@
 """The demo's Mailbox page (only with the local mail server of ``make run``: an admin reads
-the organisation's mails, anyone else their own) and the weekly digests mailed through a real SMTP server, their log honest about
-what the server accepted."""
+the organisation's mails, anyone else their own) and the weekly digests mailed through a
+real SMTP server, their log honest about what the server accepted."""
 
 from __future__ import annotations
 
@@ -144,6 +144,6 @@ def test_digests_count_what_the_server_accepted_and_retry_the_rest(
     assert second.sent >= 1 and second.failed == 0 and _unsent(store, org) == 0
     mail = await_mail(smtp.maildir, org.emails["platform-1"])
     text_part, html_part = parts(mail)
-    assert mail["Subject"] == "Compound: your week 2026-W45"
+    assert mail["Subject"] == "Compound: your week (Week 45, 2\u2009\u2013\u20098 Nov)"
     assert "Why: " in text_part and "<p>" in html_part
     assert weekly_digests(store.engine, mail_settings, working, now) == (0, Tally())
