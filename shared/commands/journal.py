@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from shared.commands.base import Actor
+from shared.commands.experiments import ExperimentCommands
 from shared.commands.feedback import FEEDBACK_DAYS, FeedbackCommands
 from shared.commands.imports import IMPORT_LIMIT, IMPORTABLE, ImportCommands
 from shared.commands.journal_core import (
@@ -26,8 +27,10 @@ from shared.commands.pulse import PulseCommands
 from shared.commands.verification import split_party
 from shared.commands.volume import append_action
 from shared.domain.errors import Conflict, Gone, InvalidInput, NotFound
-from shared.eventlog import NewEvent
+from shared.domain.verification import RELATIONSHIP_TACTICS
+from shared.eventlog import NewEvent, RecordedEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
+from shared.i18n import gettext
 
 UNDO_WINDOW = timedelta(minutes=1)
 
@@ -44,7 +47,7 @@ __all__ = [
 ]
 
 
-class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
+class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands, ExperimentCommands):
     """Every journal command: own entries, micro-feedback, the pulse, bulk import.
 
     Parameters:
@@ -118,9 +121,8 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
     def undo_action(
         self, actor: Actor, action_id: uuid.UUID, now: datetime | None = None
     ) -> Written:
-        """Undo one of the actor's actions within :data:`UNDO_WINDOW` of logging it.
-
-        Appends ``MicroActionRetracted`` (the log keeps the action: nothing is deleted).
+        """Undo one of the actor's actions within :data:`UNDO_WINDOW` of logging it (the
+        API's undo; :meth:`retract_action` has no window).
 
         Parameters:
             actor: the employee who logged the action.
@@ -134,30 +136,113 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
             NotFound: no such action of the actor's. Conflict: undone already.
             Gone: logged more than a minute ago.
         """
-        now = now or datetime.now(UTC)
+        logged = self._retractable(actor, action_id)
+        if (now or datetime.now(UTC)) - logged.recorded_at > UNDO_WINDOW:
+            raise Gone(gettext("An action can be undone only within a minute of logging it."))
+        return self._retract(actor, logged)
+
+    def retract_action(self, actor: Actor, action_id: uuid.UUID) -> Written:
+        """Retract one of the actor's actions, however long ago it was logged.
+
+        Appends ``MicroActionRetracted`` with the action's ``occurred_at`` (the log keeps the
+        action: nothing is deleted; every projection subtracts it where it was).
+
+        Parameters:
+            actor: the employee who logged the action.
+            action_id: the action to retract.
+
+        Returns:
+            The action's id and the append result.
+
+        Raises:
+            NotFound: no such action of the actor's. Conflict: retracted already.
+        """
+        return self._retract(actor, self._retractable(actor, action_id))
+
+    def correct_action(
+        self,
+        actor: Actor,
+        action_id: uuid.UUID,
+        tactic: str,
+        minutes: int,
+        audience: str,
+        note: str | None = None,
+    ) -> Written:
+        """Correct one of the actor's actions: retract it and log the corrected one at the
+        same moment, in one append (both events or neither).
+
+        The corrected action keeps the original's named colleague while its tactic is a
+        relationship one (:data:`shared.domain.verification.RELATIONSHIP_TACTICS`).
+
+        Parameters:
+            actor: the employee who logged the action.
+            action_id: the action to correct.
+            tactic, minutes, audience, note: the corrected action's fields.
+
+        Returns:
+            The corrected action's new id and the append result (its last event is the
+            corrected ``MicroActionLogged``).
+
+        Raises:
+            NotFound: no such action of the actor's. Conflict: retracted already.
+        """
+        logged = self._retractable(actor, action_id)
+        counterpart = logged.data.get("counterpart_id")
+        party = {"counterpart_id": counterpart} if counterpart else {}
+        if tactic not in RELATIONSHIP_TACTICS:
+            party = {}
+        corrected_id = self._new_id(actor, "action")
+        corrected = NewEvent(
+            "MicroActionLogged",
+            {
+                "action_id": str(corrected_id),
+                "person_id": str(self._me(actor)),
+                "tactic": tactic,
+                "minutes": minutes,
+                "audience": audience,
+                "note": note,
+                **party,
+            },
+            logged.occurred_at,
+        )
+        events = [self._retraction(actor, logged), corrected]
+        result = self.store.append(
+            actor.tenant_id,
+            f"journal-{self._me(actor)}",
+            None,
+            events,
+            actor.context(f"correct-action:{action_id}"),
+        )
+        self.on_appended(frozenset(e.type for e in events))
+        return Written(corrected_id, result)
+
+    def _retractable(self, actor: Actor, action_id: uuid.UUID) -> RecordedEvent:
+        """The actor's ``MicroActionLogged`` of ``action_id``, not retracted yet."""
         logged = self._find(actor, "MicroActionLogged", "action_id", action_id)
         if logged is None:
-            raise NotFound(f"no action {action_id}")
+            raise NotFound(gettext("You logged no action %(id)s.", id=str(action_id)))
         if self._find(actor, "MicroActionRetracted", "action_id", action_id) is not None:
-            raise Conflict("this action has been undone already")
-        if now - logged.recorded_at > UNDO_WINDOW:
-            raise Gone("an action can be undone only within a minute of logging it")
+            raise Conflict(gettext("This action has been undone already."))
+        return logged
+
+    def _retraction(self, actor: Actor, logged: RecordedEvent) -> NewEvent:
         data = logged.data
+        return NewEvent(
+            "MicroActionRetracted",
+            {
+                "action_id": data["action_id"],
+                "person_id": str(self._me(actor)),
+                "tactic": data["tactic"],
+                "minutes": data["minutes"],
+                "audience": data["audience"],
+            },
+            logged.occurred_at,  # the action's time: projections subtract it where it was
+        )
+
+    def _retract(self, actor: Actor, logged: RecordedEvent) -> Written:
+        action_id = uuid.UUID(logged.data["action_id"])
         return self._journal(
-            actor,
-            action_id,
-            NewEvent(
-                "MicroActionRetracted",
-                {
-                    "action_id": str(action_id),
-                    "person_id": str(self._me(actor)),
-                    "tactic": data["tactic"],
-                    "minutes": data["minutes"],
-                    "audience": data["audience"],
-                },
-                logged.occurred_at,  # the action's time: projections subtract it where it was
-            ),
-            key=f"undo-action:{action_id}",
+            actor, action_id, self._retraction(actor, logged), key=f"undo-action:{action_id}"
         )
 
     def record_outcome(
@@ -232,15 +317,23 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
 
         Raises:
             Forbidden: the actor is not a person.
-            InvalidInput: ``labels`` and ``tactics`` differ in length, or the week is not an
-                ISO week in the organisation's span (from its creation minus two years to
-                the week holding tomorrow).
+            InvalidInput: ``labels`` and ``tactics`` differ in length, a tactic is planned
+                twice (its message under ``actions.<n>.tactic``, n its second place), or the
+                week is not an ISO week in the organisation's span (from its creation minus
+                two years to the week holding tomorrow).
         """
         if labels is not None and len(labels) != len(tactics):
             raise InvalidInput(
-                "labels and actions differ in number",
-                {"actions": ["Give every planned action a label, or none."]},
+                gettext("Labels and actions differ in number."),
+                {"actions": [gettext("Give every planned action a label, or none.")]},
             )
+        repeated = {
+            f"actions.{n}.tactic": [gettext("Already in this plan: choose each tactic once.")]
+            for n, t in enumerate(tactics)
+            if tactics.index(t) < n
+        }
+        if repeated:
+            raise InvalidInput(gettext("A tactic is planned twice: plan each once."), repeated)
         check_in_span("week", "week", week, self._span(actor, now or datetime.now(UTC)))
         plan_id = uuid.uuid5(EVENT_ID_NAMESPACE, f"plan|{self._me(actor)}|{week}")
         return self._journal(
@@ -255,87 +348,4 @@ class JournalCommands(FeedbackCommands, PulseCommands, ImportCommands):
                     "labels": list(labels) if labels is not None else None,
                 },
             ),
-        )
-
-    def start_experiment(
-        self,
-        actor: Actor,
-        tactic: str,
-        weeks: int = 4,
-        starts_on: date | None = None,
-        hypothesis: str | None = None,
-        now: datetime | None = None,
-    ) -> Written:
-        """Start an experiment: try one tactic for some weeks.
-
-        Parameters:
-            actor: the employee experimenting.
-            tactic: the tactic tried.
-            weeks: how long the experiment runs.
-            starts_on: its first day (default: today).
-            hypothesis: what the employee expects, optionally.
-            now: the current time (default: the clock).
-
-        Returns:
-            The new experiment's id and the append result.
-
-        Raises:
-            Forbidden: the actor is not a person.
-            InvalidInput: ``starts_on`` is more than a year from today.
-        """
-        now = now or datetime.now(UTC)
-        start = starts_on or now.date()
-        if abs((start - now.date()).days) > 365:
-            raise InvalidInput(
-                "the start date is out of range", {"starts_on": ["Must be within a year of today."]}
-            )
-        experiment_id = self._new_id(actor, "experiment")
-        return self._journal(
-            actor,
-            experiment_id,
-            NewEvent(
-                "ExperimentStarted",
-                {
-                    "experiment_id": str(experiment_id),
-                    "person_id": str(self._me(actor)),
-                    "tactic": tactic,
-                    "weeks": weeks,
-                    "starts_on": start.isoformat(),
-                    "hypothesis": hypothesis,
-                },
-            ),
-        )
-
-    def end_experiment(
-        self, actor: Actor, experiment_id: uuid.UUID, reflection: str | None = None
-    ) -> Written:
-        """End one of the actor's experiments, with an optional reflection.
-
-        Parameters:
-            actor: the employee who started it.
-            experiment_id: the experiment to end.
-            reflection: what the employee learned, optionally.
-
-        Returns:
-            The experiment's id and the append result.
-
-        Raises:
-            NotFound: no such experiment of the actor's. Conflict: it has ended already.
-        """
-        if self._find(actor, "ExperimentStarted", "experiment_id", experiment_id) is None:
-            raise NotFound(f"no experiment {experiment_id}")
-        if self._find(actor, "ExperimentEnded", "experiment_id", experiment_id) is not None:
-            raise Conflict("this experiment has ended already")
-        return self._journal(
-            actor,
-            experiment_id,
-            NewEvent(
-                "ExperimentEnded",
-                {
-                    "experiment_id": str(experiment_id),
-                    "person_id": str(self._me(actor)),
-                    "reflection": reflection,
-                },
-            ),
-            key=f"end-experiment:{experiment_id}",
         )

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from shared.i18n import N_
+
 SAFETY_ITEMS = (
     "ps1_mistakes_held_against",
     "ps2_raise_problems",
@@ -138,20 +140,26 @@ def participation(members: int, active: int) -> Lever:
 
 MODEL_VERSION = 1
 PULSE_QUESTIONS = {
-    "ps1_mistakes_held_against": "If you make a mistake on this team, it is often held "
-    "against you.",
-    "ps2_raise_problems": "Members of this team are able to bring up problems and tough issues.",
-    "ps3_reject_different": "People on this team sometimes reject others for being different.",
-    "ps4_safe_to_take_risk": "It is safe to take a risk on this team.",
-    "ps5_hard_to_ask_help": "It is difficult to ask other members of this team for help.",
-    "ps6_no_undermining": "No one on this team would deliberately act in a way that undermines "
-    "my efforts.",
-    "ps7_skills_valued": "Working with members of this team, my unique skills and talents are "
-    "valued and utilized.",
-    "workload": "My workload leaves time for small stretch tasks.",
-    "evaluation_clarity": "I understand how my work is evaluated.",
-    "incentives": "Small, visible contributions are noticed on this team.",
+    "ps1_mistakes_held_against": N_(
+        "If you make a mistake on this team, it is often held against you."
+    ),
+    "ps2_raise_problems": N_(
+        "Members of this team are able to bring up problems and tough issues."
+    ),
+    "ps3_reject_different": N_("People on this team sometimes reject others for being different."),
+    "ps4_safe_to_take_risk": N_("It is safe to take a risk on this team."),
+    "ps5_hard_to_ask_help": N_("It is difficult to ask other members of this team for help."),
+    "ps6_no_undermining": N_(
+        "No one on this team would deliberately act in a way that undermines my efforts."
+    ),
+    "ps7_skills_valued": N_(
+        "Working with members of this team, my unique skills and talents are valued and utilized."
+    ),
+    "workload": N_("My workload leaves time for small stretch tasks."),
+    "evaluation_clarity": N_("I understand how my work is evaluated."),
+    "incentives": N_("Small, visible contributions are noticed on this team."),
 }
+"""The pulse statements, in English (marked for the catalogue: translate where shown)."""
 ITEMS = tuple(PULSE_QUESTIONS)  # the order of the stored item arrays
 ITEM_INDEX = {item: i for i, item in enumerate(ITEMS)}
 STRETCH_TACTICS = frozenset({"small_exposure", "prototype_first"})

@@ -2,11 +2,20 @@
 
 Weights are on the three capital dimensions: capability (C), visibility (V) and
 relationships (R). See docs/scoring.md.
+
+Each label and example is English, marked for the catalogue (``N_``): translate it where it
+is shown (``_(tactic.label)`` in a template, ``gettext(tactic.label)`` in Python).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogue (the domain imports only the standard library)."""
+    return message
+
 
 AUDIENCES = ("private", "team", "decision_makers")
 OUTCOME_KINDS = (
@@ -34,19 +43,19 @@ TACTICS: dict[str, Tactic] = {
     for t in (
         Tactic(
             "small_exposure",
-            "Small exposure",
-            ("a short stretch task beside the main role",),
+            N_("Small exposure"),
+            (N_("a short stretch task beside the main role"),),
             3,
             1,
             0,
         ),
         Tactic(
             "learning_bit",
-            "Learning bit",
+            N_("Learning bit"),
             (
-                "10 minutes with a new tool",
-                "one piece of feedback asked",
-                "sharing a relevant article",
+                N_("10 minutes with a new tool"),
+                N_("one piece of feedback asked"),
+                N_("sharing a relevant article"),
             ),
             2,
             0,
@@ -54,20 +63,20 @@ TACTICS: dict[str, Tactic] = {
         ),
         Tactic(
             "regular_signaling",
-            "Regular signaling",
-            ("a tidy deck", "a prompt reply", "a concise progress and risk update"),
+            N_("Regular signaling"),
+            (N_("a tidy deck"), N_("a prompt reply"), N_("a concise progress and risk update")),
             0.5,
             2,
             0.5,
         ),
         Tactic(
             "meeting_quick_win",
-            "Quick win in a meeting",
+            N_("Quick win in a meeting"),
             (
-                "a one-line clarification",
-                "a sharp question",
-                "volunteering to follow up",
-                "summarising decisions",
+                N_("a one-line clarification"),
+                N_("a sharp question"),
+                N_("volunteering to follow up"),
+                N_("summarising decisions"),
             ),
             1,
             2,
@@ -75,19 +84,19 @@ TACTICS: dict[str, Tactic] = {
         ),
         Tactic(
             "relationship_deposit",
-            "Relationship deposit",
-            ("a thank-you note", "a one-minute check-in", "helping a teammate"),
+            N_("Relationship deposit"),
+            (N_("a thank-you note"), N_("a one-minute check-in"), N_("helping a teammate")),
             0,
             0.5,
             2,
         ),
         Tactic(
             "network_nudge",
-            "Network nudge",
+            N_("Network nudge"),
             (
-                "congratulating a colleague publicly",
-                "a short coffee chat",
-                "introducing two contacts",
+                N_("congratulating a colleague publicly"),
+                N_("a short coffee chat"),
+                N_("introducing two contacts"),
             ),
             0,
             1,
@@ -95,8 +104,8 @@ TACTICS: dict[str, Tactic] = {
         ),
         Tactic(
             "prototype_first",
-            "Prototype first",
-            ("a brief prototype instead of waiting for a perfect product",),
+            N_("Prototype first"),
+            (N_("a brief prototype instead of waiting for a perfect product"),),
             2,
             1.5,
             0,

@@ -117,6 +117,24 @@ def _read(path: Path, locale: str) -> Catalog:
     )
 
 
+def fill(locale: str, area: str, table: dict[str, str | list[str]]) -> int:
+    """Write translations into ``locales/LOCALE/AREA.po``: ``{English text: translation}``
+    (a plural message: its singular text -> ``[singular, plural]``); returns how many."""
+    target = LOCALE_DIR / locale / f"{area}.po"
+    catalogue = _read(target, locale)
+    count = 0
+    for message in catalogue:
+        key = message.id if isinstance(message.id, str) else (message.id or ("",))[0]
+        if message.id and key in table:
+            value = table[key]
+            message.string = tuple(value) if isinstance(value, list) else value
+            message.flags.discard("fuzzy")
+            count += 1
+    with target.open("wb") as handle:
+        write_po(handle, catalogue, width=100, no_location=True, sort_output=True)
+    return count
+
+
 _PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdif]|%[sdif]")
 
 

@@ -35,6 +35,7 @@ from shared.releases.publish import publish_tenant
 from shared.settings import Settings
 from tests.browser.serving import serving
 from tests.conftest import TEST_SECRET, _libpq
+from tests.dashboards.conftest import csv_matches_screen, norm
 
 pytestmark = pytest.mark.integration
 
@@ -132,17 +133,17 @@ def csv_blocks(body: str) -> tuple[str, list[dict[str, Any]]]:
 
 def screen_matches_csv(page: Any) -> str:
     """The page's CSV (its download link) holds exactly the tables on screen; returns it."""
-    href = page.get_by_role("link", name="Download this page as CSV").get_attribute("href")
-    response = page.request.get(urljoin(page.url, href))
+    href = page.locator(".dash-toolbar a[download]").get_attribute("href")
+    language = page.evaluate("navigator.languages.join(',')")  # as the browser asks
+    response = page.request.get(urljoin(page.url, href), headers={"Accept-Language": language})
     assert response.status == 200 and "text/csv" in response.headers["content-type"]
     body = response.text()
+    assert response.body().startswith(b"\xef\xbb\xbf")  # a byte-order mark, for Excel
     _, tables = csv_blocks(body)
     screen = page.evaluate(TABLES_JS)
     for a, b in zip(tables, screen, strict=True):
-        assert a["title"] == b["title"]
-        for ra, rb in zip(a["rows"], b["rows"], strict=True):
-            assert ra == rb, a["title"]
-    assert tables == screen
+        assert norm(a["title"]) == norm(b["title"])
+        csv_matches_screen(a["rows"][0], a["rows"][1:], b["rows"])
     return body
 
 
@@ -217,6 +218,10 @@ def test_a_small_team_shows_no_number(browser: Any, demo: dict[str, Any], screen
     values = page.locator(".lever-value")
     expect(values).to_have_count(5)
     assert [v.inner_text() for v in values.all()] == [HIDDEN] * 5
+    # Said once, above the cards, with what to do; not on every card.
+    expect(page.locator("#why-hidden")).to_contain_text(re.compile(r"\d more people are needed"))
+    expect(page.locator("#why-hidden")).to_contain_text("Admin → Teams")
+    assert page.get_by_text("Shown when at least").count() == 0
     assert page.locator("svg.spark polyline").count() == 0
     page.get_by_text("Show these numbers as a table").click()
     body = screen_matches_csv(page)
@@ -275,4 +280,95 @@ def test_an_employee_gets_403_everywhere(browser: Any, demo: dict[str, Any]):
     ):
         response = page.request.get(demo["base"] + path)
         assert response.status == 403, path
+    page.context.close()
+
+
+LANGUAGES = {
+    "de": {
+        "locale": "de-DE",
+        "safety": "Psychologische Sicherheit",
+        "week": "KW ",
+        "numbers": "Diese Zahlen als Tabelle zeigen",
+        "about": "Was er bedeutet",
+        "under_k": "Es fehlen noch",
+    },
+    "fr": {
+        "locale": "fr-FR",
+        "safety": "Sécurité psychologique",
+        "week": "Semaine ",
+        "numbers": "Afficher ces chiffres sous forme de tableau",
+        "about": "Ce qu'il signifie",
+        "under_k": "Il manque encore",
+    },
+}
+
+
+def log_in_as(browser: Any, base: str, email: str, locale: str) -> Any:
+    """Logged in at phone width with the browser's language ``locale`` (its Accept-Language),
+    by the form's fields (whatever language the login page speaks)."""
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport=PHONE, locale=locale)
+    page = context.new_page()
+    page.goto(f"{base}/login")
+    page.locator("input[name=email]").fill(email)
+    page.locator("input[name=password]").fill(PASSWORD)
+    page.locator("form button[type=submit]").first.click()
+    expect(page.locator("main")).to_be_visible()
+    assert "/login" not in page.url
+    return page
+
+
+def fits(page: Any) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    wide = page.evaluate(
+        """w => [...document.querySelectorAll('main *')]
+            .filter(e => e.getBoundingClientRect().right > w)
+            .slice(0, 5).map(e => e.tagName + ': ' + e.textContent.slice(0, 60))""",
+        PHONE["width"],
+    )
+    assert width <= PHONE["width"], f"{width}px wide at phone width: {wide}"
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_the_dashboards_journey_in_german_and_french_on_a_phone(
+    browser: Any, demo: dict[str, Any], screenshots: Path, language: str
+):
+    from playwright.sync_api import expect
+
+    words = LANGUAGES[language]
+    page = log_in_as(browser, demo["base"], "grace@demo.test", words["locale"])
+    page.locator("a.dash").first.click()  # the navigation's "Lever dashboards"
+    expect(page.get_by_role("heading", level=1, name="Platform")).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", re.compile(f"^{language}"))
+    cards = page.locator(".lever-card")
+    expect(cards).to_have_count(5)
+    expect(cards.first.get_by_role("heading")).to_have_text(words["safety"])
+    expect(page.locator(".week-shown")).to_contain_text(words["week"])
+    expect(page.locator("#nudges-title")).to_contain_text(words["week"])
+    assert not re.search(r"\d{4}-W\d{2}", page.locator("main").inner_text())  # no ISO code
+    values = [v.inner_text() for v in page.locator(".lever-value").all()]
+    assert any(re.search(r"\d+,\d", v) for v in values), values  # a decimal comma
+    fits(page)
+    page.get_by_text(words["numbers"]).click()
+    screen_matches_csv(page)
+    fits(page)
+    page.get_by_text(words["numbers"]).click()  # closed again for the screenshot
+    shot(page, screenshots, f"overview-{language}")
+
+    cards.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(words["safety"])
+    expect(page.locator("#about-title")).to_have_text(words["about"])
+    expect(page.locator("#lever-chart")).to_have_attribute("data-drawn", "true")
+    expect(page.locator('table[data-export="pulse_items"] tbody tr')).to_have_count(7)
+    fits(page)
+    screen_matches_csv(page)
+    shot(page, screenshots, f"lever-{language}")
+    page.context.close()
+
+    # Jean's Research, under k: told once, in the reader's language, what is missing.
+    page = log_in_as(browser, demo["base"], "jean@demo.test", words["locale"])
+    page.goto(f"{demo['base']}/dashboards/")
+    expect(page.locator("#why-hidden")).to_contain_text(words["under_k"])
+    fits(page)
     page.context.close()

@@ -1,7 +1,9 @@
 """A new employee's first session, in a real browser against a live gateway.
 
 Accept the invitation and set a password, log in, log three micro-actions (and undo a
-fourth), plan the week, start an experiment, ask for feedback and answer it in a second
+fourth, by keyboard, beside its confirmation), plan the week (each tick on its line at phone
+width), start an experiment (its hypothesis shown, day 0 compared with nothing), correct an
+action from My actions, ask for feedback and answer it in a second
 browser context without login (phone size), record an outcome, see the capital page change,
 answer the pulse, export (JSON) and erase. Saves screenshots of the main pages to
 docs/screenshots/.
@@ -125,13 +127,19 @@ def test_new_employee_journey(
     expect(page.locator("#this-week li")).to_have_count(2)
     log_action(page, "relationship_deposit", "5", "My team", "thanked Sam for the review")
     expect(page.locator("#this-week li")).to_have_count(3)
-    log_action(page, "network_nudge", "5", "My team", "logged by mistake")
+    # The fourth by keyboard: focus lands on its confirmation, whose Undo sits beside it.
+    page.get_by_label("Note").fill("logged by mistake")
+    page.locator('button[name="tactic"][value="network_nudge"]').focus()
+    page.keyboard.press("Enter")
     expect(page.locator("#this-week li")).to_have_count(4)
-    page.locator("#this-week li", has_text="logged by mistake").get_by_role(
-        "button", name="Undo"
-    ).click()
+    expect(page.locator("#logged")).to_be_focused()
+    undo = page.locator("#logged").get_by_role("button", name="Undo")
+    page.keyboard.press("Tab")
+    expect(undo).to_be_focused()
+    page.keyboard.press("Enter")
     expect(page.locator("#this-week li")).to_have_count(3)
     expect(page.get_by_role("status")).to_contain_text("Undone")
+    expect(page.locator("#undone")).to_be_focused()
     shot(page, screenshots, "today")
     phone_shot(page, screenshots, "today-phone")
 
@@ -144,13 +152,29 @@ def test_new_employee_journey(
     expect(page.get_by_role("status")).to_contain_text("Plan saved")
     expect(page.locator(".ticks li.done")).to_have_count(1)  # the quick win logged above
     shot(page, screenshots, "plan")
+    page.set_viewport_size(PHONE)
+    for item in page.locator(".ticks li").all():  # each tick on its text's line
+        tick, text = item.locator(".tick").bounding_box(), item.locator(".tick-text").bounding_box()
+        assert tick and text and abs(tick["y"] - text["y"]) < tick["height"], (tick, text)
+    page.set_viewport_size(DESKTOP)
     nav(page, "Experiments")
     page.get_by_label("Tactic to try").select_option("prototype_first")
     page.get_by_label("What do you expect?").fill("prototypes get me into design reviews")
     page.get_by_role("button", name="Start").click()
     expect(page.locator(".experiment")).to_have_count(1)
-    expect(page.locator("table.compare")).to_have_count(1)
+    expect(page.locator(".experiment .hypothesis")).to_contain_text("design reviews")
+    expect(page.locator(".no-comparison")).to_contain_text("Day 0")  # nothing compared yet
     shot(page, screenshots, "experiments")
+
+    # A correction later, from My actions: the learning bit took 30 minutes, not 20.
+    page.goto(f"{live_server}/history")
+    item = page.locator(".timeline li", has_text="20 minutes with the profiler")
+    item.locator("summary").click()
+    item.get_by_label("Minutes").fill("30")
+    item.get_by_role("button", name="Save the correction").click()
+    expect(page.get_by_role("status")).to_contain_text("Corrected")
+    expect(page.locator(".timeline li", has_text="profiler")).to_contain_text("30 min")
+    expect(page.locator(".timeline > li")).to_have_count(3)
 
     # Ask for micro-feedback about the summary; a colleague answers on a phone, no login.
     nav(page, "Feedback")
@@ -223,7 +247,7 @@ def test_new_employee_journey(
         page.get_by_role("link", name="Download JSON").click()
     exported = json.loads(Path(download.value.path()).read_text())
     types = [e["type"] for e in exported["events"]]
-    assert types.count("MicroActionLogged") == 4 and "MicroActionRetracted" in types
+    assert types.count("MicroActionLogged") == 5 and types.count("MicroActionRetracted") == 2
     assert "thanked Sam for the review" in json.dumps(exported)
     shot(page, screenshots, "data")
     page.get_by_role("button", name="Erase my data and close my account").click()
@@ -244,3 +268,124 @@ def test_new_employee_journey(
     assert requested and all(url.startswith(live_server) for url in requested), {
         url for url in requested if not url.startswith(live_server)
     }
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_the_daily_pages_in_german_and_french_on_a_phone(
+    browser: Any,
+    live_app: Flask,
+    live_server: str,
+    projector: None,
+    store: EventStore,
+    org: DemoOrg,
+    screenshots: Path,
+    language: str,
+):
+    """Today, the plan, experiments and My actions at 390 px in the browser's language
+    (``Accept-Language``): every text of these pages from the catalogue, the refusals too."""
+    from playwright.sync_api import expect
+
+    from shared.i18n import gettext, use_locale
+
+    def t(message: str, **values: Any) -> str:
+        with use_locale(language):
+            text = gettext(message, **values)
+        same = values or " " not in message  # "Note" is French too
+        assert same or text != message, f"{message!r} is not translated into {language}"
+        return text
+
+    email = f"daily-{language}-{uuid.uuid4().hex[:8]}@demo.test"
+    admin = Actor(tenant_id=org.tenant_id, person_id=org.admin, role="admin", source="test")
+    people = OrganizationCommands(store)
+    invitation = people.invite(admin, email, "employee", org.teams["platform"])
+    people.accept_invitation(org.tenant_id, invitation.person_id, "Robin", PASSWORD)
+    browser_locale = {"de": "de-DE", "fr": "fr-FR"}[language]
+    context = browser.new_context(
+        viewport=PHONE, is_mobile=True, has_touch=True, locale=browser_locale
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    script_errors: list[str] = []
+    page.on("pageerror", lambda err: script_errors.append(str(err)))
+
+    def fits(name: str) -> None:
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{name}: {width}px wide at phone width"
+
+    page.goto(f"{live_server}/login")
+    page.locator('input[name="email"]').fill(email)
+    page.locator('input[name="password"]').fill(PASSWORD)
+    page.locator('input[name="password"]').press("Enter")
+    expect(page.get_by_role("heading", name=t("Hello, %(name)s", name="Robin"))).to_be_visible()
+    expect(page.get_by_role("heading", name=t("Log a micro-action"))).to_be_visible()
+    expect(page.locator("#this-week .empty")).to_have_text(
+        t(
+            "Nothing logged this week yet. Start with something tiny: a thank-you note, one "
+            "sharp question, 10 minutes with a new tool."
+        )
+    )
+
+    # Log by keyboard: the confirmation takes the focus, its Undo beside it.
+    page.get_by_label(t("%(num)d min", num=20), exact=True).check()
+    page.get_by_label(t("Note")).fill("profiler")
+    page.locator('button[name="tactic"][value="learning_bit"]').focus()
+    page.keyboard.press("Enter")
+    logged = page.locator("#logged")
+    expect(logged).to_be_focused()
+    expect(logged).to_contain_text(t("Logged: %(tactic)s.", tactic=t("Learning bit")))
+    expect(logged.get_by_role("button", name=t("Undo"))).to_be_in_viewport()
+    expect(page.locator("#this-week li")).to_contain_text(t("%(num)d min", num=20))
+    fits("today")
+    shot(page, screenshots, f"today-{language}")
+
+    # The plan: a tactic twice is refused next to its field, in the language.
+    page.goto(f"{live_server}/plan")
+    page.locator("#tactic_0").select_option("learning_bit")
+    page.locator("#label_0").fill("profiler")
+    page.locator("#tactic_1").select_option("network_nudge")
+    page.locator("#tactic_2").select_option("learning_bit")
+    page.get_by_role("button", name=t("Save plan")).click()
+    expect(page.locator("#tactic_2-error")).to_have_text(
+        t("Already in this plan: choose each tactic once.")
+    )
+    page.locator("#tactic_2").select_option("")
+    page.get_by_role("button", name=t("Save plan")).click()
+    expect(page.locator(".ticks li")).to_have_count(2)
+    expect(page.locator(".ticks li.done")).to_contain_text(t("Learning bit"))
+    fits("plan")
+    shot(page, screenshots, f"plan-{language}")
+
+    # Experiments: the hypothesis shown, day 0 compares nothing, a second one needs the box.
+    page.goto(f"{live_server}/experiments")
+    page.locator("#tactic").select_option("prototype_first")
+    page.locator("#hypothesis").fill("prototypes → design reviews")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    expect(page.locator(".experiment .hypothesis")).to_contain_text("prototypes → design reviews")
+    day_0 = t(
+        "Day 0: no change to show yet. From tomorrow each whole day is compared with as many "
+        "days before the start."
+    )
+    expect(page.locator(".no-comparison")).to_have_text(day_0)
+    page.locator("#tactic").select_option("network_nudge")
+    page.get_by_role("button", name=t("Start"), exact=True).click()
+    expect(page.locator("#alongside-error")).to_have_text(
+        t('One experiment at a time: end the running one, or tick "Run beside the current one".')
+    )
+    fits("experiments")
+    shot(page, screenshots, f"experiments-{language}")
+
+    # My actions, from Today's "Correct": a correction later, in the language.
+    page.goto(f"{live_server}/")
+    page.locator("#this-week li").first.get_by_role("link", name=t("Correct")).click()
+    expect(page.get_by_role("heading", name=t("My actions"))).to_be_visible()
+    item = page.locator(".timeline > li").first
+    expect(item.locator("details.correct")).to_have_attribute("open", "")  # opened for it
+    item.get_by_label(t("Minutes")).fill("30")
+    item.get_by_role("button", name=t("Save the correction")).click()
+    expect(page.get_by_role("status")).to_have_text(
+        t("Corrected. The action counts as you changed it.")
+    )
+    expect(page.locator(".timeline > li").first).to_contain_text(t("%(num)d min", num=30))
+    fits("history")
+    context.close()
+    assert not script_errors

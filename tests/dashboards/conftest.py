@@ -21,6 +21,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from shared.commands import Actor, OrganizationCommands
+from shared.directory.projector import apply as apply_directory
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.projections.capital import week_index
@@ -97,6 +98,12 @@ def build(store: EventStore) -> Dash:
         world.act(person, base, "learning_bit")
     world.outcome(platform[0], "recognition", at(base, 3))
     world.project()
+    # The world writes its people's events to the log directly: the directory (who is in
+    # which team, as Admin → Teams counts them) applies them here, as the commands would.
+    with store.engine.begin() as conn:
+        for hired in world.people.values():
+            for person in hired:
+                apply_directory(conn, store.read_stream(f"person-{person}"))
     # Every week up to the last complete one released (no grace: whatever the weekday).
     publish_tenant(store, Settings(release_grace_hours=0), world.tenant, datetime.now(UTC))
     runtime(store).ensure()
@@ -162,3 +169,41 @@ def page_tables(html: str) -> Tables:
     parser = Tables()
     parser.feed(html)
     return parser
+
+
+NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+"""A number as a page (62.3, 62,3) or a CSV (62.3) writes it."""
+
+
+def _numbers(cells: list[str]) -> list[float]:
+    return [float(n.replace(",", ".")) for c in cells for n in NUMBER.findall(c)]
+
+
+def csv_matches_screen(header: list[str], rows: list[list[str]], screen: list[list[str]]) -> None:
+    """A CSV table holds what its table on screen shows, row for row: the same row headers,
+    the screen's columns among its own (a figure's split into value, margin and so on), the
+    same numbers in the same order (a change's sign aside: the screen draws it as ▲/▼) and
+    every word of a cell (a reason, a direction, a reading) in the screen's row."""
+    columns, *shown = screen
+    it = iter(norm(name) for name in header)
+    assert all(norm(name) in it for name in columns), (header, columns)  # a subsequence
+    assert len(rows) == len(shown), (len(rows), len(shown))
+    for row, cells in zip(rows, shown, strict=True):
+        assert len(row) == len(header), row
+        week = WEEK.fullmatch(row[0])
+        if week:  # the CSV keeps the ISO code of the week the screen names by its number
+            assert re.search(rf"\b{int(row[0][-2:])}\b", cells[0]), (row, cells)
+            assert not WEEK.search(cells[0]), cells
+        else:
+            assert norm(row[0]) == norm(cells[0]), (row, cells)
+        assert [abs(n) for n in _numbers(row[1:])] == _numbers(cells[1:]), (row, cells)
+        words = [norm(c) for c in row[1:] if c and not NUMBER.fullmatch(c.lstrip("-"))]
+        assert all(word in norm(" ".join(cells[1:])) for word in words), (row, cells)
+
+
+WEEK = re.compile(r"\d{4}-W\d{2}")
+
+
+def norm(text: str) -> str:
+    """Whitespace collapsed, CLDR's thin and no-break spaces included (as the page's text)."""
+    return " ".join(text.split())

@@ -13,10 +13,12 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
+from services.gateway.dashboards import views
 from shared.domain import levers as model
 from shared.eventlog import EventStore
+from shared.i18n import format_week
 from shared.projections.levers import week_sums
-from tests.dashboards.conftest import Dash, login, page_tables
+from tests.dashboards.conftest import Dash, csv_matches_screen, login, norm, page_tables
 from tests.integration.levers_world import label
 
 pytestmark = pytest.mark.integration
@@ -145,7 +147,7 @@ def csv_tables(body: str) -> dict[str, list[list[str]]]:
     for block in body.split("\r\n\r\n")[1:]:
         if block.strip():
             title, *rows = list(csv.reader(io.StringIO(block)))
-            tables[title[0]] = rows
+            tables[norm(title[0])] = rows
     return tables
 
 
@@ -198,9 +200,9 @@ def test_the_csv_is_the_page_cell_for_cell(app: Flask, dash: Dash):
         assert dash.week in heading and HIDDEN in heading
         assert len(tables) == len(shown.tables), page
         for block, (key, rows) in zip(tables, shown.tables.items(), strict=True):
-            title, *csv_rows = list(csv.reader(io.StringIO(block)))
-            assert title == [shown.captions[key]], page
-            assert csv_rows == rows, (page, key)
+            title, header, *csv_rows = list(csv.reader(io.StringIO(block)))
+            assert [norm(title[0])] == [shown.captions[key]], page
+            csv_matches_screen(header, csv_rows, rows)
 
 
 TOO_NOISY = "too few people for its noise"
@@ -219,11 +221,11 @@ def test_lever_details_break_the_levers_down(app: Flask, dash: Dash):
     pressure = page_tables(get(manager, f"{base}/time_pressure?week={dash.week}")).tables
     last = pressure["calendar"][-1]
     # six people with calendars: each calendar component is too noisy to publish
-    assert last[0] == dash.week and last[-1] == TOO_NOISY
+    assert last[0] == named(dash.week) and last[-1] == TOO_NOISY
     assert not [cell for cell in last if " ± " in cell]
     incentives = page_tables(get(manager, f"{base}/clear_incentives?week={dash.week}")).tables
     assert incentives["rewards"][0][1] == "Rewarded actions with a confirmed reward (%)"
-    assert incentives["rewards"][-1] == [dash.week, HIDDEN, HIDDEN]  # one person rewarded
+    assert incentives["rewards"][-1] == [named(dash.week), HIDDEN, HIDDEN]  # one person rewarded
     eng = login(app, dash.emails["eng"])
     mobile = get(
         eng, f"/dashboards/teams/{dash.team('Mobile')}/levers/participation?week={dash.week}"
@@ -287,5 +289,77 @@ def test_every_hidden_figure_says_why_on_the_page_and_in_the_csv(app: Flask, das
     for reason in ("no data yet", HIDDEN, "hidden to protect a smaller group",
                    "week not released yet"):  # fmt: skip
         assert reason in heading
-    rows = csv_tables(body)[f"Levers, {this_week}"][1:]
+    rows = csv_tables(body)[f"Levers, {named(this_week)}"][1:]
     assert rows and all(row[1] == "week not released yet" for row in rows)
+
+
+def test_the_page_names_the_week_it_shows(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    eng = f"/dashboards/teams/{dash.team('Eng')}"
+    shown = named(dash.week)
+    html = norm(get(manager, f"{eng}?week={dash.week}"))
+    head = html.split('class="week-shown"')[1].split("</p>")[0]
+    assert f">{shown}: the latest week released." in head
+    nudges = html.split('id="nudges-title">')[1].split("</h2>")[0]
+    assert nudges == f"What to try next ({shown})"
+    assert re.search(rf'<option value="{dash.week}" selected>{shown}', html)
+    # The default week: the latest due for release (the one before on a Monday, in the grace
+    # hours), named as such in the chooser and in the heading.
+    default = norm(get(manager, eng))
+    chosen = re.search(r'<option value="([^"]+)" selected>([^<]+)</option>', default)
+    assert chosen and chosen.group(2) == f"{named(chosen.group(1))} (latest release)"
+    assert named(chosen.group(1)) in default.split('id="nudges-title">')[1][:80]
+    assert "this week" not in default.split('id="nudges-title">')[1][:80]
+    this_week = label(dash.base + 1)
+    html = norm(get(manager, f"{eng}?week={this_week}"))
+    head = html.split('class="week-shown"')[1].split("</p>")[0]
+    assert named(this_week) in head and "this week, still open" in head
+    earlier = norm(get(manager, f"{eng}?week={label(dash.base - 2)}"))
+    assert "an earlier week" in earlier.split('class="week-shown"')[1].split("</p>")[0]
+
+
+def test_a_team_under_k_is_told_once_what_to_do(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["tiny"])
+    html = get(manager, f"/dashboards/teams/{dash.team('Tiny')}?week={dash.week}")
+    why = html.split('id="why-hidden"')[1].split("</section>")[0]
+    assert "Why Tiny shows no figures" in why
+    assert "Tiny counts 2 people" in why and "3 more people are needed" in why  # k = 5
+    assert "Admin → Invite" in why and "Admin → Teams" in why
+    assert html.count('id="why-hidden"') == 1
+    assert "Shown when at least" not in html  # no longer on every card
+    assert [c for c in page_tables(html).tables["week"][1:] if c[1] != HIDDEN] == []
+    # A team big enough, its figures all shown: no explanation.
+    platform = login(app, dash.emails["platform"])
+    html = get(platform, f"/dashboards/teams/{dash.team('Platform')}?week={dash.week}")
+    assert 'id="why-hidden"' not in html or "more people are needed" not in html
+
+
+def test_the_csv_writes_figures_as_numbers(app: Flask, dash: Dash):
+    manager = login(app, dash.emails["eng"])
+    response = manager.get(f"/dashboards/teams/{dash.team('Eng')}/export.csv?week={dash.week}")
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 byte-order mark, for Excel
+    body = response.get_data(as_text=True)
+    assert dash.week in body.split("\r\n\r\n")[0]  # the ISO week code stays in the CSV
+    header, *rows = csv_tables(body)[f"Levers, {named(dash.week)}"]
+    assert header == ["Lever", "Value (0-100)", "± (90% margin)", "People (n)",
+                      "Change since the week before", "Direction", "Reading"]  # fmt: skip
+    directions = {"better", "worse", "about the same", "no change", "no comparison"}
+    for row in rows:
+        lever = row[0]
+        if row[1] == HIDDEN:
+            continue
+        float(row[1]), float(row[2]), int(row[3])  # plain numbers, no unit
+        assert row[5] in directions, row
+        if row[5] != "no comparison":
+            assert views.direction(model_key(lever), float(row[4])) == row[5]
+    history = csv_tables(body)[next(t for t in csv_tables(body) if "week by week" in t)]
+    assert history[0][1:3] == ["Psychological safety", "Psychological safety ±"]
+
+
+def named(code: str) -> str:
+    """An ISO week as the pages name it (in English), whitespace collapsed."""
+    return norm(format_week(code))
+
+
+def model_key(label: str) -> str:
+    return next(key for key, info in views.LEVERS.items() if info.label == label)

@@ -8,7 +8,7 @@ import io
 import json
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -77,7 +77,7 @@ def test_forms_need_the_csrf_token(member: Callable[..., Member], store: EventSt
     assert journal_types(store, m) == []
 
 
-def test_log_an_action_in_one_post_and_undo_it(
+def test_log_an_action_in_one_post_and_undo_it_beside_the_confirmation(
     member: Callable[..., Member], store: EventStore, project: Project
 ):
     m = member()
@@ -88,10 +88,12 @@ def test_log_an_action_in_one_post_and_undo_it(
     assert response.status_code == 302
     project()
     html = m.client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "Logged: <strong>Relationship deposit</strong>" in html
-    assert "thanks!" in html and "Undo" in html
-    action = re.search(r'action="/actions/([0-9a-f-]+)/undo"', html)
-    assert action
+    notice = re.search(r'<div class="notice success confirm" id="logged".*?</div>', html, re.S)
+    assert notice, "no confirmation"
+    assert "Logged: Relationship deposit." in notice.group(0)
+    action = re.search(r'action="/actions/([0-9a-f-]+)/undo"', notice.group(0))  # beside it
+    assert action and "thanks!" in html
+    assert html.count("/undo") == 1  # the one undo, in the confirmation
     undone = m.post(f"/actions/{action.group(1)}/undo")
     assert undone.status_code == 302
     project()
@@ -100,6 +102,57 @@ def test_log_an_action_in_one_post_and_undo_it(
     assert journal_types(store, m) == ["MicroActionLogged", "MicroActionRetracted"]
     again = m.post(f"/actions/{action.group(1)}/undo")
     assert again.status_code == 409 and "undone already" in again.get_data(as_text=True)
+
+
+def test_every_link_on_today_leaves_the_page(member: Callable[..., Member], project: Project):
+    """Today's forms are boosted (htmx swaps ``#today`` in place); a boosted link would swap
+    in the ``#today`` of another page, which has none: nothing."""
+    m = member()
+    m.post("/plan", {"tactic_0": "learning_bit"})
+    m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "team"})
+    project()
+    html = m.page("/")
+    today = html[html.index('<div id="today"') :]
+    links = re.findall(r"<a [^>]*>", today)
+    assert len(links) >= 3  # the plan, the action's Correct, all my actions
+    assert all('hx-boost="false"' in link for link in links), links
+
+
+def test_an_action_is_corrected_or_removed_later_from_the_history(
+    member: Callable[..., Member], store: EventStore, project: Project
+):
+    m = member()
+    then = (datetime.now(UTC) - timedelta(days=9)).replace(microsecond=0)
+    m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "private",
+                        "note": "wrong tactic", "occurred_at": then.isoformat()})  # fmt: skip
+    m.post("/actions", {"tactic": "small_exposure", "minutes": "20", "audience": "team",
+                        "note": "never happened"})  # fmt: skip
+    project()
+    html = m.page("/history")
+    ids = re.findall(r'action="/history/([0-9a-f-]+)/correct"', html)
+    assert len(ids) == 2 and "Correct or remove" in html
+    old, mistake = ids[1], ids[0]  # newest first
+    bad = m.post(f"/history/{old}/correct", {"tactic": "network_nudge", "minutes": "0",
+                                              "audience": "team", "note": "coffee"})  # fmt: skip
+    assert bad.status_code == 422
+    assert "minutes-error" in bad.get_data(as_text=True) and '<details class="correct" open>' in (
+        bad.get_data(as_text=True)
+    )
+    fixed = m.post(f"/history/{old}/correct", {"tactic": "network_nudge", "minutes": "30",
+                                                "audience": "team", "note": "coffee"})  # fmt: skip
+    assert fixed.status_code == 302 and "corrected=1" in fixed.headers["Location"]
+    removed = m.post(f"/history/{mistake}/remove")
+    assert removed.status_code == 302
+    project()
+    html = m.client.get(removed.headers["Location"]).get_data(as_text=True)
+    assert "Removed" in html and "never happened" not in html and "wrong tactic" not in html
+    assert "Network nudge" in html and "coffee" in html and "30 min" in html
+    assert f"{then.day} {then:%b}, {then:%H:%M}" in html  # the corrected action keeps its moment
+    assert journal_types(store, m) == ["MicroActionLogged", "MicroActionLogged",
+                                       "MicroActionRetracted", "MicroActionLogged",
+                                       "MicroActionRetracted"]  # fmt: skip
+    assert m.post(f"/history/{old}/correct", {"tactic": "learning_bit", "minutes": "5",
+                                               "audience": "team"}).status_code == 409  # fmt: skip
 
 
 def test_invalid_action_shows_messages_and_writes_nothing(
@@ -158,10 +211,35 @@ def test_week_plan_is_ticked_off_by_actions(member: Callable[..., Member], proje
     m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "private"})
     project()
     html = m.page("/plan")
-    assert "<strong>1 of 2</strong>" in html
+    assert "1 of 2 done" in html
     assert "Learning bit: profiler" in html
-    assert iso_week_of(datetime.now(UTC)) in html
+    week = datetime.now(UTC).isocalendar().week
+    assert f"Week {week}, " in html and iso_week_of(datetime.now(UTC)) not in html  # for people
     assert "no plan" in html  # past weeks: none planned
+
+
+def test_saving_new_rows_replaces_the_plan_and_refuses_a_tactic_twice(
+    member: Callable[..., Member], store: EventStore, project: Project
+):
+    m = member()
+    first = {"tactic_0": "learning_bit", "tactic_1": "network_nudge", "tactic_2": "small_exposure"}
+    assert m.post("/plan", first).status_code == 302
+    project()
+    html = m.page("/plan")
+    assert "Saving replaces this week's plan of 3" in html
+    assert ' value="learning_bit" selected' not in html  # no stale rows in the form
+    assert ' value="learning_bit" selected' in m.page("/plan?edit=1")  # unless editing
+    twice = m.post("/plan", {"tactic_0": "prototype_first", "tactic_4": "prototype_first"})
+    assert twice.status_code == 422
+    assert "choose each tactic once" in field_error(twice.get_data(as_text=True), "tactic_4")
+    assert journal_types(store, m) == ["WeeklyPlanSet"]  # nothing written
+    replaced = m.post("/plan", {"tactic_3": "prototype_first", "tactic_4": "meeting_quick_win"})
+    assert replaced.status_code == 302
+    project()
+    html = m.page("/plan")
+    assert "0 of 2 done" in html
+    ticks = re.search(r'<ul class="ticks">(.*?)</ul>', html, re.S)
+    assert ticks and "Prototype first" in ticks.group(1) and "Learning bit" not in ticks.group(1)
 
 
 def test_experiment_start_and_end(member: Callable[..., Member], project: Project):
@@ -169,19 +247,65 @@ def test_experiment_start_and_end(member: Callable[..., Member], project: Projec
     bad = m.post("/experiments", {"tactic": "learning_bit", "weeks": "40"})
     assert bad.status_code == 422
     assert "weeks-error" in bad.get_data(as_text=True)
-    started = m.post("/experiments", {"tactic": "prototype_first", "weeks": "4"})
+    started = m.post("/experiments", {"tactic": "prototype_first", "weeks": "4",
+                                      "hypothesis": "prototypes get me into reviews"})  # fmt: skip
     assert started.status_code == 302
     project()
     html = m.client.get(started.headers["Location"]).get_data(as_text=True)
-    assert "Experiment started" in html and "4 weeks before" in html
+    assert "Experiment started" in html and "You expect: prototypes get me into reviews" in html
     experiment = re.search(r'action="/experiments/([0-9a-f-]+)/end"', html)
     assert experiment
     ended = m.post(f"/experiments/{experiment.group(1)}/end", {"reflection": "worth it"})
     assert ended.status_code == 302
     project()
-    assert "No experiment running" in m.page("/experiments")
+    html = m.page("/experiments")
+    assert "No experiment running" in html
+    assert "You expected: prototypes get me into reviews" in html  # shown after it ended
+    assert "You learned: worth it" in html
     again = m.post(f"/experiments/{experiment.group(1)}/end", {})
     assert again.status_code == 409
+
+
+def test_an_experiment_compares_its_days_with_as_many_days_before(
+    member: Callable[..., Member], project: Project
+):
+    m = member()
+    now = datetime.now(UTC)
+    for days_ago in (1, 5, 20, 30):  # invitations: 1 day ago during, 5 before, 20 and 30 long ago
+        moment = (now - timedelta(days=days_ago)).isoformat()
+        m.post("/outcomes", {"kind": "invitation", "occurred_at": moment})
+    today = m.post("/experiments", {"tactic": "network_nudge", "weeks": "4"})
+    assert today.status_code == 302
+    project()
+    html = m.page("/experiments")
+    assert "Day 0: no change to show yet" in html and "▼" not in html  # day 0 compares nothing
+    assert m.post("/experiments", {"tactic": "learning_bit", "weeks": "4"}).status_code == 409
+    started = (now - timedelta(days=3)).date().isoformat()
+    beside = m.post("/experiments", {"tactic": "learning_bit", "weeks": "4",
+                                     "starts_on": started, "alongside": "1"})  # fmt: skip
+    assert beside.status_code == 302
+    project()
+    html = m.page("/experiments")
+    result = re.search(r'<table class="data compare">.*?</table>', html, re.S)
+    assert result
+    assert "The 3 whole days so far against the 3 days before" in result.group(0)
+    row = re.search(
+        r'<th scope="row">Invitations</th><td>(\d+)</td><td>(\d+)</td>', result.group(0)
+    )
+    assert row and row.groups() == ("1", "1")  # day -5 against day -1: like with like
+
+
+def test_a_second_experiment_needs_the_choice_to_run_beside(
+    member: Callable[..., Member], store: EventStore, project: Project
+):
+    m = member()
+    assert m.post("/experiments", {"tactic": "network_nudge", "weeks": "4"}).status_code == 302
+    project()
+    assert "Run beside the current one" in m.page("/experiments")
+    second = m.post("/experiments", {"tactic": "learning_bit", "weeks": "4"})
+    assert second.status_code == 409
+    assert "One experiment at a time" in field_error(second.get_data(as_text=True), "alongside")
+    assert journal_types(store, m) == ["ExperimentStarted"]
 
 
 def test_feedback_link_answered_without_login(app, member: Callable[..., Member], project: Project):

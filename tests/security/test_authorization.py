@@ -531,7 +531,9 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("GET", "/plan"): get("/plan"),
     ("POST", "/plan"): form("POST", "/plan", tactic_0="learning_bit"),
     ("GET", "/experiments"): get("/experiments"),
-    ("POST", "/experiments"): form("POST", "/experiments", tactic="learning_bit", weeks="4"),
+    ("POST", "/experiments"): form(
+        "POST", "/experiments", tactic="learning_bit", weeks="4", alongside="1"
+    ),
     ("POST", "/experiments/<uuid:experiment_id>/end"): lambda w, who: Call(
         "POST", f"/experiments/{emp_experiment(w)}/end", form={"reflection": "done"}
     ),
@@ -539,6 +541,12 @@ REQUESTS: dict[tuple[str, str], Builder] = {
     ("POST", "/feedback"): form("POST", "/feedback", question="Clear?", expires_in_days="7"),
     ("GET", "/capital"): get("/capital"),
     ("GET", "/history"): get("/history"),
+    ("POST", "/history/<uuid:action_id>/correct"): lambda w, who: Call(
+        "POST", f"/history/{emp_action(w)}/correct", form=ACTION_FORM
+    ),
+    ("POST", "/history/<uuid:action_id>/remove"): lambda w, who: Call(
+        "POST", f"/history/{emp_action(w)}/remove", form={}
+    ),
     ("GET", "/pulse"): get("/pulse"),
     ("POST", "/pulse"): pulse_form,
     ("GET", "/account"): get("/account"),

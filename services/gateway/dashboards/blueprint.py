@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, abort
 from flask_login import current_user
 
+from shared.i18n import gettext
+
 bp = Blueprint("dashboards", __name__, url_prefix="/dashboards")
 
 
@@ -18,7 +20,7 @@ def _managers_and_admins() -> Any:
 
         return login_manager.unauthorized()
     if not current_user.is_manager:
-        abort(403, "the lever dashboards are for managers and admins")
+        abort(403, gettext("The lever dashboards are for managers and admins."))
     return None
 
 

@@ -13,13 +13,14 @@ from sqlalchemy import text
 
 from services.gateway.api.levers import authorize_team
 from services.gateway.auth import PortalUser
-from services.gateway.dashboards import views, wording
+from services.gateway.dashboards import lever_info, views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands import activity
 from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
+from shared.i18n import format_week, gettext, ngettext
 from shared.releases.publish import last_due_week
 from shared.releases.reads import Teams, read_org_releases, read_team_releases
 
@@ -44,6 +45,16 @@ class Scope:
     week_label: str
     errors: dict[str, list[str]] = field(default_factory=dict)
     choices: list[str] = field(default_factory=list)
+    current: str = ""  # the open week
+    due: str = ""  # the latest week due for release (the default)
+
+    @property
+    def status(self) -> str:
+        """Which week the page shows: "open" (this week), "earlier" (before the latest due
+        for release) or "latest" (the latest due, or a later one released early)."""
+        if self.week_label == self.current:
+            return "open"
+        return "earlier" if self.week_label < self.due else "latest"
 
     @property
     def kind(self) -> str:
@@ -67,16 +78,23 @@ def _scope(team_id: uuid.UUID | None) -> Scope:
         cadence = pulse_cadence(conn, me().tenant_id)  # a period's weeks are due at its close
     grace = resources().settings.release_grace_hours
     due = max(current - CHOOSABLE_WEEKS + 1, last_due_week(now, grace, cadence))
-    scope = Scope(team_id, due, week_label(due), choices=choices)
+    scope = Scope(
+        team_id, due, week_label(due), choices=choices, current=choices[0], due=week_label(due)
+    )
     if asked and asked != scope.week_label:
         try:
             parse_iso_week(asked)
         except ValueError:
-            scope.errors["week"] = ["Use an ISO week such as " + choices[1] + "."]
+            scope.errors["week"] = [gettext("Use an ISO week such as %(week)s.", week=choices[1])]
             return scope
         if asked not in choices:
             scope.errors["week"] = [
-                f"Choose one of the last {CHOOSABLE_WEEKS} weeks ({choices[-1]} to {choices[0]})."
+                gettext(
+                    "Choose one of the last %(count)d weeks (%(first)s to %(last)s).",
+                    count=CHOOSABLE_WEEKS,
+                    first=choices[-1],
+                    last=choices[0],
+                )
             ]
             return scope
         scope.week, scope.week_label = current - choices.index(asked), asked
@@ -96,7 +114,7 @@ def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
     with resources().engine.connect() as conn:
         if scope.team_id is None:
             if user.role != "admin":
-                abort(403, "only an admin can see the organisation's levers")
+                abort(403, gettext("Only an admin can see the organisation's levers."))
             k = _k(conn, user)
             view = read_org_releases(conn, user.tenant_id, first, last, k, teams)
             view["children"] = view.pop("teams")
@@ -116,7 +134,7 @@ def _org_name(conn: Any, user: PortalUser) -> str:
     name = conn.execute(
         text("SELECT name FROM organizations WHERE id = :t"), {"t": user.tenant_id}
     ).scalar()
-    return str(name or "Your organisation")
+    return str(name or gettext("Your organisation"))
 
 
 def _teams_of(user: PortalUser) -> list[dict[str, Any]]:
@@ -143,8 +161,13 @@ def _overview(scope: Scope) -> dict[str, Any]:
     # In the order the page shows them (the CSV follows it).
     tables = [views.week_table(week, k), views.history_table(weeks, k), views.nudges_table(week)]
     if view["children"]:
-        first = "Sub-team" if scope.team_id else "Team"
-        title = f"{'Sub-teams' if scope.team_id else 'Teams'} side by side, {week['week']}"
+        first = gettext("Sub-team") if scope.team_id else gettext("Team")
+        named = format_week(week["week"])
+        title = (
+            gettext("Sub-teams side by side, %(week)s", week=named)
+            if scope.team_id
+            else gettext("Teams side by side, %(week)s", week=named)
+        )
         tables.append(views.heat_table("teams", title, first, view["children"], -1, k))
     return {
         "view": view,
@@ -157,14 +180,51 @@ def _overview(scope: Scope) -> dict[str, Any]:
     }
 
 
+@dataclass
+class UnderK:
+    """Why a team's figures are hidden for too few people, said once, with what to do.
+
+    ``size``: the team's people now (joined members, with the teams below; None for the
+    organisation); ``needed``: how many more people k needs (0 when the team is big enough
+    and the figures lack answers or calendars instead); ``levers``: the hidden levers."""
+
+    size: int | None
+    needed: int
+    levers: list[str]
+    all_hidden: bool
+
+
+def _under_k(scope: Scope, week: dict[str, Any], k: int) -> UnderK | None:
+    """The explanation of the figures hidden as "fewer than k people" in the page's week."""
+    hidden = [
+        lever
+        for lever in views.SHOWN
+        if week["levers"][lever]["suppressed"]
+        and (week["levers"][lever].get("reason") or "fewer_than_k") == "fewer_than_k"
+    ]
+    if not hidden:
+        return None
+    size = None
+    if scope.team_id is not None:
+        from services.gateway.admin.reads import team_tree
+
+        with resources().engine.connect() as conn:
+            tree = team_tree(conn, me().tenant_id)
+        size = next((t.total for t in tree if t.id == scope.team_id), 0)
+    needed = max(0, k - size) if size is not None else 0
+    return UnderK(size, needed, hidden, len(hidden) == len(views.SHOWN))
+
+
 def _overview_page(scope: Scope) -> Any:
     page = _overview(scope)
+    page["under_k"] = _under_k(scope, page["week"], page["k"])
     status = 422 if scope.errors else 200
     return (
         render_template(
             "dashboards/overview.html",
             scope=scope,
             levers=views.LEVERS,
+            words={key: lever_info.texts(key) for key in views.SHOWN},
             shown=views.SHOWN,
             hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
@@ -179,14 +239,14 @@ def _csv_scope(team_id: uuid.UUID | None) -> Scope:
     """A CSV has no field to show a message beside: a bad week is a problem+json 422."""
     scope = _scope(team_id)
     if scope.errors:
-        raise InvalidInput("invalid week", scope.errors)
+        raise InvalidInput(gettext("Invalid week."), scope.errors)
     return scope
 
 
 def _csv(
     scope: Scope, title: str, page: dict[str, Any], name: str, lever: str | None = None
 ) -> Response:
-    heading = [title, f"Week {scope.week_label}", page["privacy"]]
+    heading = [title, gettext("Week %(code)s", code=scope.week_label), page["privacy"]]
     body = views.as_csv(heading, [page["tables"][key] for key in page["order"]])
     export = "organisation_levers" if scope.team_id is None else "team_levers"
     activity.exported(resources().store, me().actor(), export, "csv", scope.team_id, lever)
@@ -199,9 +259,13 @@ def _csv(
 
 def privacy_line(k: int) -> str:
     """The privacy sentence of every page and CSV, with the organisation's k."""
-    return (
-        f"Weekly releases: each figure over at least {k} people, with noise (± is its 90% "
-        f"interval); a hidden figure says why: {', '.join(wording.reasons(k).values())}."
+    return ngettext(
+        "Weekly releases: each figure over at least %(num)d person, with noise (± is its 90%% "
+        "interval); a hidden figure says why: %(reasons)s.",
+        "Weekly releases: each figure over at least %(num)d people, with noise (± is its 90%% "
+        "interval); a hidden figure says why: %(reasons)s.",
+        k,
+        reasons=", ".join(wording.reasons(k).values()),
     )
 
 
@@ -230,7 +294,7 @@ def org_overview() -> Any:
 def _overview_csv(scope: Scope) -> Response:
     page = _overview(scope)
     page["privacy"] = privacy_line(page["k"])
-    title = f"{page['view']['name']}: lever overview"
+    title = gettext("%(name)s: lever overview", name=page["view"]["name"])
     slug = "org" if scope.team_id is None else f"team-{scope.team_id}"
     return _csv(scope, title, page, f"levers-{slug}")
 
@@ -250,7 +314,7 @@ def org_overview_csv() -> Response:
 
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
-        abort(404, "no such lever")
+        abort(404, gettext("No such lever."))
     view = _read(scope, DETAIL_WEEKS, teams="none")
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
@@ -285,6 +349,7 @@ def _detail_page(scope: Scope, lever: str) -> Any:
             "dashboards/lever.html",
             scope=scope,
             levers=views.LEVERS,
+            words={key: lever_info.texts(key) for key in views.SHOWN},
             shown=views.SHOWN,
             hidden=wording.hidden(page["k"]),
             teams=_teams_of(me()),
@@ -308,7 +373,7 @@ def org_lever(lever: str) -> Any:
 def _detail_csv(scope: Scope, lever: str) -> Response:
     page = _detail(scope, lever)
     page["privacy"] = privacy_line(page["k"])
-    title = f"{page['view']['name']}: {page['info'].label}"
+    title = f"{page['view']['name']}: {gettext(page['info'].label)}"
     slug = "org" if scope.team_id is None else f"team-{scope.team_id}"
     return _csv(scope, title, page, f"{lever}-{slug}", lever)
 

@@ -12,128 +12,32 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.gateway.dashboards.lever_info import LEVERS, SHOWN, direction, label, trend_text
+from services.gateway.dashboards.nudge_text import nudge_row
 from services.gateway.dashboards.wording import (
     NO_DATA,
     TOO_NOISY,
+    band_word,
+    loose,
+    plain,
     why,
     with_margin,
 )
 from shared.domain import levers as model
-from shared.domain.nudges import (
-    AMBIGUITY_HIGH,
-    INCENTIVES_LOW,
-    PARTICIPATION_LOW,
-    SAFETY_LOW,
-    TIME_PRESSURE_HIGH,
-)
+from shared.i18n import N_, format_number, format_week, gettext, week_label
 from shared.releases.reads import NUDGE_MAX_MARGIN
-
-
-@dataclass(frozen=True)
-class LeverInfo:
-    key: str
-    label: str
-    short: str
-    higher_is_better: bool
-    concern: float  # the manager nudge's threshold
-    good: float  # comfortably on the right side of it
-    seed: str  # the seed article's sentence on this lever
-    measure: str
-    raises: tuple[str, ...]
-    lowers: tuple[str, ...]
-    unit: str = ""
-
-
-LEVERS: dict[str, LeverInfo] = {
-    info.key: info
-    for info in (
-        LeverInfo(
-            "psychological_safety",
-            "Psychological safety",
-            "Safety",
-            True,
-            SAFETY_LOW,
-            70.0,
-            "People are likelier to try small stretch moves if mistakes won't be punished.",
-            "Edmondson's 7-item pulse scale (70%) and the share of members who tried a small "
-            "stretch task (not one its counterpart declined) or asked for feedback that week "
-            "(30%), 0-100.",
-            (
-                "Celebrating incremental contributions in public",
-                "Safe feedback loops: one specific observation, never a verdict",
-                "Treating a failed small experiment as information",
-            ),
-            ("Penalising failure", "Valuing only headline outcomes"),
-        ),
-        LeverInfo(
-            "time_pressure",
-            "Time pressure",
-            "Pressure",
-            False,
-            TIME_PRESSURE_HIGH,
-            45.0,
-            "Chronic overload reduces the bandwidth for deliberate micro-investments.",
-            "Calendar load (meeting share, missing focus blocks, after-hours and back-to-back "
-            "meetings; 60%) and the workload pulse item (40%), 0-100: higher means more pressure.",
-            ("Meeting-heavy weeks", "Meetings after hours", "Back-to-back meetings"),
-            ("Protected focus blocks of two hours or more", "Meeting norms that free time"),
-        ),
-        LeverInfo(
-            "clear_incentives",
-            "Clear incentives",
-            "Incentives",
-            True,
-            INCENTIVES_LOW,
-            60.0,
-            "When teams reward short, visible contributions (public praise, meeting invites) "
-            "micro-advancements increase.",
-            "The share of visible micro-actions followed within 14 days by recognition or an "
-            "invitation (one naming a confirmer counts once they confirm it; 50%) and the "
-            'pulse item "Small, visible contributions are noticed" (50%), 0-100.',
-            ("Public praise for small visible contributions", "Invitations to the next meeting"),
-            ("Rewarding only headline outcomes", "Contributions that go unanswered"),
-        ),
-        LeverInfo(
-            "ambiguous_evaluation",
-            "Ambiguous evaluation",
-            "Ambiguity",
-            False,
-            AMBIGUITY_HIGH,
-            40.0,
-            "When performance metrics emphasize outputs only, subtle reputation-building "
-            "behaviors can be ignored.",
-            'The pulse item "I understand how my work is evaluated", reversed (50%), and the '
-            "share of feedback asked on outputs only (50%), 0-100: higher means more ambiguous.",
-            ("Saying how work is evaluated beyond outputs", "Feedback on how, not only on what"),
-            ("Metrics on outputs only", "Reviews nobody can explain"),
-        ),
-        LeverInfo(
-            "participation",
-            "Participation",
-            "Participation",
-            True,
-            PARTICIPATION_LOW,
-            75.0,
-            "The goal is steady accumulation, not theatrical displays.",
-            "The share of members who logged at least one micro-action in the week.",
-            ("Manageable commitments: 1-2 micro-actions a week", "A manager who shares theirs"),
-            ("Overload", "Cultures that penalise failure: people withdraw"),
-            "%",
-        ),
-    )
-}
-SHOWN = tuple(LEVERS)  # the four levers and participation, in the seed's order
 
 
 def members_cell(week: Mapping[str, Any], k: int) -> Cell:
     """The team size of a week, shown with its participation cell (hidden, with its reason)."""
     if week["members"] is None:
         return Cell(why(week["levers"]["participation"], k), True)
-    return Cell(str(week["members"]))
+    return Cell(format_number(week["members"]), data=(str(week["members"]),))
 
 
 def reading(lever: str, cell: Mapping[str, Any]) -> str | None:
@@ -152,14 +56,18 @@ def band(lever: str, value: float | None) -> str | None:
     return "concern" if value >= info.concern else "good" if value < info.good else "watch"
 
 
-def trend_text(lever: str, trend: float | None) -> str:
-    if trend is None:
-        return "no comparison"
-    if trend == 0:
-        return "no change"
-    better = (trend > 0) == LEVERS[lever].higher_is_better
-    arrow = "▲" if trend > 0 else "▼"
-    return f"{arrow} {abs(trend):.1f} ({'better' if better else 'worse'})"
+def trend_cell(lever: str, trend: float | None) -> Cell:
+    """The change cell: its text on the page, its number and direction in the CSV."""
+    return Cell(trend_text(lever, trend), data=(plain(trend), gettext(direction(lever, trend))))
+
+
+def week_cell(code: str) -> Cell:
+    """A row's week: "Week 49, 30 Nov - 6 Dec" on the page, its ISO code in the CSV."""
+    return Cell(format_week(code), header=True, data=(code,))
+
+
+def count_cell(n: int) -> Cell:
+    return Cell(format_number(n), data=(str(n),))
 
 
 @dataclass
@@ -169,6 +77,15 @@ class Cell:
     band: str | None = None
     header: bool = False
     ref: str | None = None  # a team's id: the heat map links each row to its overview
+    data: tuple[str, ...] | None = None
+    """The cell's CSV cells when they differ from its text: a figure's value and margin as
+    numbers (and its reading), a change as a signed number and its direction."""
+
+    def csv(self, width: int) -> list[str]:
+        """The cell's ``width`` CSV cells (a hidden cell: its reason, then blanks)."""
+        cells = [self.text] if self.data is None else list(self.data)
+        assert len(cells) <= width, (self.text, width)
+        return cells + [""] * (width - len(cells))
 
 
 @dataclass
@@ -177,35 +94,84 @@ class Table:
     title: str
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
+    split: dict[int, tuple[str, ...]] = field(default_factory=dict)
+    """A column shown as one cell but written to the CSV as several numeric columns: its
+    index and the CSV's column names."""
+
+    def csv_columns(self) -> list[tuple[str, ...]]:
+        """Each screen column's CSV column names."""
+        return [self.split.get(i, (name,)) for i, name in enumerate(self.columns)]
+
+
+def figure_data(cell: Mapping[str, Any], k: int) -> tuple[str, ...]:
+    """A figure's CSV cells: its value and its margin as plain numbers (no unit), or the
+    reason it is hidden."""
+    if cell["suppressed"]:
+        return (why(cell, k),)
+    if cell["value"] is None:
+        return (gettext(NO_DATA),)
+    return (plain(cell["value"]), plain(cell.get("margin")))
+
+
+def figure_cell(cell: Mapping[str, Any], k: int, unit: str = "") -> Cell:
+    """A figure with its margin ("62.3 ± 9.1"), or why it is hidden."""
+    if cell["suppressed"]:
+        return Cell(why(cell, k), suppressed=True)
+    return Cell(with_margin(cell, unit), data=figure_data(cell, k))
 
 
 def lever_cell(cell: Mapping[str, Any], lever: str, k: int, with_band: bool = False) -> Cell:
     if cell["suppressed"]:
         return Cell(why(cell, k), suppressed=True)
     shown = with_margin(cell, LEVERS[lever].unit)
-    read = reading(lever, cell) if with_band else None
-    return Cell(f"{shown} · {read}" if read else shown, band=read)
+    if not with_band:
+        return Cell(shown, data=figure_data(cell, k))
+    read = reading(lever, cell)
+    word = band_word(read) if read else ""
+    return Cell(
+        f"{shown} · {word}" if read else shown, band=read, data=(*figure_data(cell, k), word)
+    )
+
+
+VALUE = N_("Value (0-100)")
+MARGIN = N_("± (90% margin)")
+CHANGE = N_("Change since the week before")
+DIRECTION = N_("Direction")
+PEOPLE = N_("People (n)")
+
+
+def _figure_columns(name: str, reading: bool = False) -> tuple[str, ...]:
+    read = (gettext("%(figure)s: reading", figure=name),) if reading else ()
+    return (name, f"{name} ±", *read)
+
+
+def _span(weeks: Sequence[Mapping[str, Any]]) -> dict[str, str]:
+    return {"first": format_week(weeks[0]["week"]), "last": format_week(weeks[-1]["week"])}
 
 
 def week_table(week: Mapping[str, Any], k: int) -> Table:
     """The selected week's levers: what the cards show."""
     table = Table(
         "week",
-        f"Levers, {week['week']}",
-        ["Lever", "Value (0-100)", "People (n)", "Change since the week before", "Reading"],
+        gettext("Levers, %(week)s", week=format_week(week["week"])),
+        [gettext("Lever"), gettext(VALUE), gettext(PEOPLE), gettext(CHANGE), gettext("Reading")],
+        split={
+            1: (gettext(VALUE), gettext(MARGIN)),
+            3: (gettext(CHANGE), gettext(DIRECTION)),
+        },
     )
     for lever in SHOWN:
         cell = week["levers"][lever]
         value = lever_cell(cell, lever, k)
-        row = [Cell(LEVERS[lever].label, header=True), value]
+        row = [Cell(label(lever), header=True), value]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True) for _ in range(3)]
         else:
             read = reading(lever, cell)
             row += [
-                Cell(str(cell["n"])),
-                Cell(trend_text(lever, cell["trend"])),
-                Cell(read or TOO_NOISY, band=read),
+                count_cell(cell["n"]),
+                trend_cell(lever, cell["trend"]),
+                Cell(band_word(read) if read else gettext(TOO_NOISY), band=read),
             ]
         table.rows.append(row)
     return table
@@ -215,13 +181,14 @@ def history_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     """Every lever week by week: the sparklines' text alternative."""
     table = Table(
         "history",
-        f"Levers week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", *(LEVERS[lever].label for lever in SHOWN), "Members"],
+        gettext("Levers week by week, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), *(label(lever) for lever in SHOWN), gettext("Members")],
+        split={i: _figure_columns(label(lever)) for i, lever in enumerate(SHOWN, 1)},
     )
     for week in weeks:
         table.rows.append(
             [
-                Cell(week["week"], header=True),
+                week_cell(week["week"]),
                 *(lever_cell(week["levers"][lever], lever, k) for lever in SHOWN),
                 members_cell(week, k),
             ]
@@ -233,12 +200,17 @@ def heat_table(
     key: str, title: str, first: str, teams: Sequence[Mapping[str, Any]], at: int, k: int
 ) -> Table:
     """Teams side by side for one week (``at``: index into each team's weeks)."""
-    table = Table(key, title, [first, *(LEVERS[lever].label for lever in SHOWN)])
+    table = Table(
+        key,
+        title,
+        [first, *(label(lever) for lever in SHOWN)],
+        split={i: _figure_columns(label(lever), True) for i, lever in enumerate(SHOWN, 1)},
+    )
     for team in teams:
         week = team["weeks"][at]
         table.rows.append(
             [
-                Cell(team["name"] or "(unnamed)", header=True, ref=team["team_id"]),
+                Cell(team["name"] or gettext("(unnamed)"), header=True, ref=team["team_id"]),
                 *(lever_cell(week["levers"][lever], lever, k, with_band=True) for lever in SHOWN),
             ]
         )
@@ -248,30 +220,34 @@ def heat_table(
 def nudges_table(week: Mapping[str, Any]) -> Table:
     table = Table(
         "nudges",
-        f"Nudges, {week['week']}",
-        ["Suggestion", "Triggered by", "The seed's practical step"],
+        gettext("Nudges, %(week)s", week=format_week(week["week"])),
+        [gettext("Suggestion"), gettext("Triggered by"), gettext("The seed's practical step")],
     )
     for nudge in week["nudges"]:
-        table.rows.append(
-            [Cell(nudge["suggestion"], header=True), Cell(nudge["because"]), Cell(nudge["step"])]
-        )
+        suggestion, because, step = nudge_row(nudge)
+        table.rows.append([Cell(suggestion, header=True), Cell(because), Cell(step)])
     return table
 
 
 def lever_history_table(lever: str, weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
-    info = LEVERS[lever]
     table = Table(
         "lever",
-        f"{info.label} week by week, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", "Value (0-100)", "People (n)", "Change since the week before", "Members"],
+        gettext(
+            "%(lever)s week by week, %(first)s to %(last)s", lever=label(lever), **_span(weeks)
+        ),
+        [gettext("Week"), gettext(VALUE), gettext(PEOPLE), gettext(CHANGE), gettext("Members")],
+        split={
+            1: (gettext(VALUE), gettext(MARGIN)),
+            3: (gettext(CHANGE), gettext(DIRECTION)),
+        },
     )
     for week in weeks:
         cell = week["levers"][lever]
-        row = [Cell(week["week"], header=True), lever_cell(cell, lever, k)]
+        row = [week_cell(week["week"]), lever_cell(cell, lever, k)]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [Cell(str(cell["n"])), Cell(trend_text(lever, cell["trend"]))]
+            row += [count_cell(cell["n"]), trend_cell(lever, cell["trend"])]
         row.append(members_cell(week, k))
         table.rows.append(row)
     return table
@@ -281,56 +257,68 @@ def items_table(week: Mapping[str, Any], k: int) -> Table:
     """The psychological-safety pulse items of one week (reverse-scored items reversed)."""
     table = Table(
         "pulse_items",
-        f"Psychological safety pulse items, {week['week']}",
-        ["Statement", "Score (0-100, higher is safer)", "Answers (n)"],
+        gettext("Psychological safety pulse items, %(week)s", week=format_week(week["week"])),
+        [gettext("Statement"), gettext(SCORE), gettext("Answers (n)")],
+        split={1: (gettext(SCORE), gettext(MARGIN))},
     )
     for item in model.SAFETY_ITEMS:
         cell = week["pulse_items"][item]
-        statement = model.PULSE_QUESTIONS[item]
+        statement = gettext(model.PULSE_QUESTIONS[item])
         if item in model.REVERSED:
-            statement += " (reverse-scored)"
+            statement = gettext("%(statement)s (reverse-scored)", statement=statement)
         if cell["suppressed"]:
             table.rows.append(
                 [Cell(statement, header=True), Cell(why(cell, k), True), Cell(why(cell, k), True)]
             )
         else:
             table.rows.append(
-                [Cell(statement, header=True), Cell(with_margin(cell)), Cell(str(cell["n"]))]
+                [Cell(statement, header=True), figure_cell(cell, k), count_cell(cell["n"])]
             )
     return table
 
 
+SCORE = N_("Score (0-100, higher is safer)")
 CALENDAR = (
-    ("meeting_share", "Meeting share of working hours", "%"),
-    ("focus_hours_per_person", "Focus hours per person (blocks of 2 h or more)", ""),
-    ("after_hours_per_person", "After-hours meeting hours per person", ""),
-    ("back_to_back_per_person", "Back-to-back meetings per person", ""),
-    ("people", "People with a connected calendar", ""),
+    ("meeting_share", N_("Meeting share of working hours"), "%"),
+    ("focus_hours_per_person", N_("Focus hours per person (blocks of 2 h or more)"), ""),
+    ("after_hours_per_person", N_("After-hours meeting hours per person"), ""),
+    ("back_to_back_per_person", N_("Back-to-back meetings per person"), ""),
+    ("people", N_("People with a connected calendar"), ""),
 )
 
 
 def calendar_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     table = Table(
         "calendar",
-        f"Time-pressure components, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", *(label for _, label, _ in CALENDAR)],
+        gettext("Time-pressure components, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), *(gettext(name) for _, name, _ in CALENDAR)],
+        split={
+            i: _figure_columns(gettext(name))
+            for i, (key, name, _) in enumerate(CALENDAR, 1)
+            if key != "people"
+        },
     )
     for week in weeks:
         parts = week["time_pressure_components"]
-        row = [Cell(week["week"], header=True)]
+        row = [week_cell(week["week"])]
         for key, _, unit in CALENDAR:
             if parts["suppressed"]:
                 row.append(Cell(why(parts, k), True))
             elif key == "people":
-                row.append(Cell(str(parts[key])))
+                row.append(count_cell(parts[key]))
+            elif parts[key] is None:
+                row.append(Cell(gettext(NO_DATA)))
             else:
                 value, margin = parts[key], parts.get(f"{key}_margin")
-                text = NO_DATA if value is None else f"{value:g}{unit}"
-                row.append(
-                    Cell(text if value is None or margin is None else f"{text} ± {margin:g}")
-                )
+                text = loose(value, unit)
+                if margin is not None:
+                    text = f"{text} ± {loose(margin)}"
+                row.append(Cell(text, data=(f"{value:g}", "" if margin is None else f"{margin:g}")))
         table.rows.append(row)
     return table
+
+
+REWARDED = N_("Rewarded actions with a confirmed reward (%)")
 
 
 def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
@@ -338,16 +326,17 @@ def rewards_table(weeks: Sequence[Mapping[str, Any]], k: int) -> Table:
     recognition or invitations the person reported themselves)."""
     table = Table(
         "rewards",
-        f"Confirmed rewards, {weeks[0]['week']} to {weeks[-1]['week']}",
-        ["Week", "Rewarded actions with a confirmed reward (%)", "People (n)"],
+        gettext("Confirmed rewards, %(first)s to %(last)s", **_span(weeks)),
+        [gettext("Week"), gettext(REWARDED), gettext(PEOPLE)],
+        split={1: (gettext(REWARDED), gettext(MARGIN))},
     )
     for week in weeks:
         cell = week.get("reward_confirmation") or {"suppressed": True, "reason": "no_data"}
-        row = [Cell(week["week"], header=True)]
+        row = [week_cell(week["week"])]
         if cell["suppressed"]:
             row += [Cell(why(cell, k), True), Cell(why(cell, k), True)]
         else:
-            row += [Cell(with_margin(cell)), Cell(str(cell["n"]))]
+            row += [figure_cell(cell, k), count_cell(cell["n"])]
         table.rows.append(row)
     return table
 
@@ -363,14 +352,14 @@ def size_changes(weeks: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def changes_table(changes: Sequence[Mapping[str, Any]]) -> Table:
-    table = Table("sizes", "Team-size changes", ["Week", "Members before", "Members after"])
+    table = Table(
+        "sizes",
+        gettext("Team-size changes"),
+        [gettext("Week"), gettext("Members before"), gettext("Members after")],
+    )
     for change in changes:
         table.rows.append(
-            [
-                Cell(change["week"], header=True),
-                Cell(str(change["before"])),
-                Cell(str(change["after"])),
-            ]
+            [week_cell(change["week"]), count_cell(change["before"]), count_cell(change["after"])]
         )
     return table
 
@@ -403,35 +392,59 @@ def sparkline(
 def chart_data(lever: str, weeks: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The detail chart's data for dashboards.js: suppressed weeks are null, nothing else."""
     return {
-        "label": LEVERS[lever].label,
-        "labels": [w["week"] for w in weeks],
+        "label": label(lever),
+        "labels": [week_label(w["week"]) for w in weeks],
         "values": [
             None if w["levers"][lever]["suppressed"] else w["levers"][lever]["value"] for w in weeks
         ],
         "markers": [
-            {"index": c["index"], "text": f"{c['before']} → {c['after']}"}
+            {
+                "index": c["index"],
+                "text": f"{format_number(c['before'])} → {format_number(c['after'])}",
+            }
             for c in size_changes(weeks)
         ],
         "concern": LEVERS[lever].concern,
+        "threshold": gettext("Nudge threshold"),
     }
 
 
+BOM = "\ufeff"
+"""The UTF-8 byte-order mark a CSV starts with, so Excel reads it as UTF-8 (▲, ±, é)."""
+
+
 def as_csv(heading: Sequence[str], tables: Sequence[Table]) -> str:
-    """The page's tables as CSV: the heading lines, then per table its title, its header row
-    and its rows, a blank line between tables. Text starting like a formula is quoted with a
-    leading apostrophe, so a spreadsheet shows it instead of running it."""
+    """The page's tables as CSV, after a byte-order mark: the heading lines, then per table
+    its title, its header row and its rows, a blank line between tables. A figure is written
+    as numbers (value, margin; a change and its direction) in columns of their own
+    (:attr:`Table.split`), everything else as on the page. Text starting like a formula is
+    quoted with a leading apostrophe, so a spreadsheet shows it instead of running it; a
+    plain number (``-5.3``) stays a number."""
     out = io.StringIO()
+    out.write(BOM)
     writer = csv.writer(out, lineterminator="\r\n")
     for line in heading:
         writer.writerow([safe(line)])
     for table in tables:
+        columns = table.csv_columns()
         writer.writerow([])
         writer.writerow([safe(table.title)])
-        writer.writerow([safe(c) for c in table.columns])
+        writer.writerow([safe(name) for names in columns for name in names])
         for row in table.rows:
-            writer.writerow([safe(c.text) for c in row])
+            writer.writerow(
+                [
+                    safe(c)
+                    for cell, names in zip(row, columns, strict=True)
+                    for c in cell.csv(len(names))
+                ]
+            )
     return out.getvalue()
 
 
+NUMBER = re.compile(r"-?\d+(\.\d+)?")
+
+
 def safe(text: str) -> str:
+    if NUMBER.fullmatch(text):
+        return text
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -11,16 +11,18 @@ from flask_login import current_user
 
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
+from shared.i18n import N_
 from shared.projections.quarantine import quarantined
 
 READ_MODELS = {
-    "capital": "career capital",
-    "experiments": "experiments",
-    "feedback_loop": "micro-feedback",
-    "plan_progress": "weekly plans",
-    "levers": "team levers",
+    "capital": N_("career capital"),
+    "experiments": N_("experiments"),
+    "feedback_loop": N_("micro-feedback"),
+    "plan_progress": N_("weekly plans"),
+    "levers": N_("team levers"),
 }
-"""What the banner calls each read model (another projection goes by its name)."""
+"""What the banner calls each read model, translated where shown (another projection goes
+by its name)."""
 
 
 @bp.context_processor

@@ -2,9 +2,10 @@
 functions as the API, so validation and authorization have one path.
 
 One module per part of the seed's field guide: ``today`` (log, undo, outcomes), ``plans``
-(week plan, experiments), ``asks`` (micro-feedback), ``capital`` (my capital), ``account``
-(pulse, password, tokens, my data), ``absences`` (declared leave, on the account page).
-Every form posts with its CSRF token (Flask-WTF's
+(week plan, experiments), ``asks`` (micro-feedback), ``capital`` (my capital), ``history``
+(my actions, corrected or removed any time), ``account`` (pulse, password, tokens, my
+data), ``absences`` (declared leave, on the account page). Every form posts with its CSRF
+token (Flask-WTF's
 ``CSRFProtect`` covers the whole blueprint); bad input re-renders the page with 422 and the
 messages next to their fields, and writes nothing.
 """
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
         account,
         asks,
         capital,
+        history,
         plans,
         second_factor,
         today,

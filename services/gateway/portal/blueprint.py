@@ -1,12 +1,17 @@
-"""The portal blueprint and its access check: the package's modules register their routes
-on it, and :func:`services.gateway.portal.init_app` registers it on the app."""
+"""The portal blueprint, its access check and the two formats its pages add to
+shared/i18n's filters: the modules of the package register their routes on it, and
+:func:`services.gateway.portal.init_app` registers it on the app."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from babel import dates
 from flask import Blueprint, request
 from flask_login import current_user
+
+from shared.i18n.formatting import babel_locale
 
 bp = Blueprint("portal", __name__)
 PUBLIC = frozenset({"portal.erased"})
@@ -19,3 +24,21 @@ def _login_required() -> Any:
 
         return login_manager.unauthorized()
     return None
+
+
+@bp.app_template_filter("moment")
+def format_moment(moment: datetime) -> str:
+    """When an entry happened, in the reader's language: "Mon 7 Dec, 09:30",
+    "Mo., 7. Dez., 09:30", "lun. 7 déc. 09:30" (UTC, as the journal stores it)."""
+    locale = babel_locale()
+    day = dates.format_skeleton("MMMEd", moment, locale=locale)
+    time = dates.format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale)
+    return str(locale.datetime_formats["medium"]).format(time, day)
+
+
+@bp.app_template_filter("day_span")
+def format_day_span(first: date, after_last: date) -> str:
+    """Days from ``first`` to the day before ``after_last`` (an end exclusive, as
+    experiments keep it): "7 Dec 2026 - 3 Jan 2027" (an en dash between the days)."""
+    last = max(first, after_last - timedelta(days=1))
+    return dates.format_interval(first, last, "yMMMd", locale=babel_locale())

@@ -1,18 +1,17 @@
 """My capital: the three dimensions over 12 weeks (a chart and its table), signal vs
 substance, rotation, tactic conversion, the streak, where each score comes from, this week's
-nudges and the seed's questions as a weekly reflection; and my history of actions."""
+nudges and the seed's questions as a weekly reflection (my actions: ``history``)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import render_template
 
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import as_of, me, seen
-from services.gateway.portal.today import AUDIENCE_LABELS, OUTCOME_LABELS, recent
-from services.gateway.portal.verification import PROOF_LABELS, with_proof
+from services.gateway.portal.today import OUTCOME_LABELS
 from services.gateway.resources import resources
 from shared.domain.nudges import employee_nudges
 from shared.domain.scoring import Absence, ActiveDays
@@ -113,17 +112,4 @@ def capital() -> Any:
         outcome_labels=OUTCOME_LABELS,
         as_of_position=as_of(position),
         empty=not any(h[k] for h in history for k in DIMENSIONS),
-    )
-
-
-@bp.get("/history")
-def history() -> Any:
-    seen("capital")
-    since = datetime.now(UTC) - timedelta(weeks=HISTORY_WEEKS)
-    return render_template(
-        "portal/history.html",
-        actions=with_proof("action", recent("action", since, limit=300)),
-        tactics=TACTICS,
-        audiences=AUDIENCE_LABELS,
-        proof_labels=PROOF_LABELS,
     )

@@ -1,5 +1,6 @@
-"""The week plan (up to 6 micro-actions, ticked off by logging them) and 4-week experiments
-compared with the 4 weeks before."""
+"""The week plan (up to 6 micro-actions, ticked off by logging them; saving replaces it) and
+experiments (one at a time unless chosen otherwise), each compared over the whole days it has
+run with as many days before it, with the hypothesis it started from."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ from services.gateway.resources import resources
 from shared.domain.errors import DomainError
 from shared.domain.tactics import TACTICS
 from shared.domain.weeks import iso_week_of, week_start
-from shared.projections.journal import read_experiments, read_plan
+from shared.i18n import N_, gettext
+from shared.projections.journal import read_experiments, read_like_for_like, read_plan
 
 PLAN_FORM = PlanIn()
 EXPERIMENT_FORM = ExperimentIn()
@@ -34,10 +36,11 @@ END_FORM = ExperimentEndIn()
 PLAN_SLOTS = 6
 PAST_WEEKS = 6
 SIGNAL_LABELS = {
-    "invitations": "Invitations",
-    "useful_feedback": "Useful feedback",
-    "assignments": "Assignments",
+    "invitations": N_("Invitations"),
+    "useful_feedback": N_("Useful feedback"),
+    "assignments": N_("Assignments"),
 }
+"""Each experiment signal's name, English: translated where shown."""
 
 
 def plan_of(week: str) -> dict[str, Any]:
@@ -62,11 +65,12 @@ def render_plan(state: FormState | None = None, status: int = 200) -> Any:
     plan = plan_of(week)
     monday = week_start(week)
     past = [plan_of(iso_week_of(monday - timedelta(weeks=n))) for n in range(1, PAST_WEEKS + 1)]
-    if state is None:
+    if state is None:  # saving replaces the plan: its rows only when asked to edit them
         values = {}
-        for i, item in enumerate(plan["items"]):
-            values[f"tactic_{i}"] = item["tactic"]
-            values[f"label_{i}"] = item["label"] or ""
+        if request.args.get("edit"):
+            for i, item in enumerate(plan["items"]):
+                values[f"tactic_{i}"] = item["tactic"]
+                values[f"label_{i}"] = item["label"] or ""
         state = FormState(values=values)
     return render_template(
         "portal/plan.html",
@@ -99,13 +103,9 @@ def set_plan() -> Any:
             {"actions": [{"tactic": a["tactic"], "label": a["label"]} for a in actions]}
         )
     except ValidationError as err:
-        for name, messages in flatten(err.messages).items():
-            parts = name.split(".")  # actions.<n>.tactic -> tactic_<slot>
-            if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(actions):
-                name = f"{parts[2]}_{actions[int(parts[1])]['slot']}"
-            state.errors.setdefault(name, []).extend(messages)
+        by_slot(state, flatten(err.messages), actions)
         if "actions" in state.errors:
-            state.errors["actions"] = ["Choose between 1 and 6 micro-actions."]
+            state.errors["actions"] = [gettext("Choose between 1 and 6 micro-actions.")]
         return render_plan(state, 422)
     planned = body["actions"]
     labels = [a["label"] or "" for a in planned]
@@ -117,8 +117,19 @@ def set_plan() -> Any:
             labels if any(labels) else None,
         )
     except DomainError as err:
-        return render_plan(refused(state, err), err.status)
+        by_slot(state, err.errors, actions)
+        state.message = None if err.errors else err.detail
+        return render_plan(state, err.status)
     return redirect(url_for("portal.plan", after=sealed(written.position), saved=1))
+
+
+def by_slot(state: FormState, errors: dict[str, list[str]], rows: list[dict[str, Any]]) -> None:
+    """Messages of ``actions.<n>.<field>`` next to the form's ``<field>_<slot>``."""
+    for name, messages in errors.items():
+        parts = name.split(".")  # actions.<n>.tactic -> tactic_<slot>
+        if len(parts) == 3 and parts[1].isdigit() and int(parts[1]) < len(rows):
+            name = f"{parts[2]}_{rows[int(parts[1])]['slot']}"
+        state.errors.setdefault(name, []).extend(messages)
 
 
 # -- experiments ---------------------------------------------------------------------------------
@@ -127,23 +138,36 @@ def set_plan() -> Any:
 def render_experiments(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     seen("experiments")
+    today = datetime.now(UTC).date()
     with resources().engine.connect() as conn:
         experiments = read_experiments(conn, user.tenant_id, user.person_id)
-    today = datetime.now(UTC).date()
+        compared = read_like_for_like(conn, user.tenant_id, user.person_id, experiments, today)
+        texts = own_texts(conn, experiments)
     for x in experiments:
         x["period_complete"] = x["ends_on"] <= today
         x["days_left"] = max(0, (x["ends_on"] - today).days)
         elapsed = (today - x["starts_on"]).days / (7 * x["weeks"])
         x["progress"] = max(0, min(100, round(100 * elapsed)))
+        x["compared"] = compared[x["experiment_id"]]
+        x["hypothesis"] = texts.get(x["started_position"], {}).get("hypothesis")
+        x["reflection"] = texts.get(x["ended_position"], {}).get("reflection")
+    running = [x for x in experiments if x["status"] == "running"]
     return render_template(
         "portal/experiments.html",
         state=state if state is not None else FormState(values={"weeks": "4"}),
         experiments=experiments,
-        running=[x for x in experiments if x["status"] == "running"],
+        running=running,
         tactics=TACTICS,
         signals=SIGNAL_LABELS,
         today=today,
     ), status
+
+
+def own_texts(conn: Any, experiments: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The hypotheses and reflections of ``experiments``, read (decrypted) from the log:
+    event position -> its data."""
+    positions = [p for x in experiments for p in (x["started_position"], x["ended_position"]) if p]
+    return {e.position: e.data for e in resources().store.read_positions(conn, positions)}
 
 
 @bp.get("/experiments")
@@ -158,8 +182,9 @@ def start_experiment() -> Any:
     )
     if body is None:
         return render_experiments(state, 422)
+    alone = not request.form.get("alongside")
     try:
-        written = resources().journal.start_experiment(me().actor(), **body)
+        written = resources().journal.start_experiment(me().actor(), **body, only_one=alone)
     except DomainError as err:
         return render_experiments(refused(state, err), err.status)
     return redirect(url_for("portal.experiments", after=sealed(written.position), started=1))

@@ -1,4 +1,5 @@
-"""Today: log a micro-action in seconds, see the week's actions, undo within a minute;
+"""Today: log a micro-action in seconds, undo it beside its confirmation, see the week's
+actions (each correctable later on the history page);
 record an outcome (invitation, assignment, recognition ...), optionally for an action.
 A relationship action may name its counterpart, an outcome its confirmer: each item shows
 whether it was confirmed, declined, awaits its named party, or is self-reported."""
@@ -32,14 +33,14 @@ from services.gateway.portal.verification import (
 from services.gateway.resources import resources
 from shared.calendar.nudges import TACTIC as NUDGE_TACTIC
 from shared.calendar.nudges import Offer, offer
-from shared.commands.journal import UNDO_WINDOW
 from shared.commands.meeting_nudges import nudges_on, recent_meetings
 from shared.commands.working_hours import working_hours_of
 from shared.domain.errors import DomainError
-from shared.domain.nudges import employee_nudges
+from shared.domain.nudges import DEPOSIT_WEEKS, employee_nudges
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import week_start
+from shared.i18n import N_, format_decimal, gettext, ngettext
 from shared.projections.capital import read_capital, read_recent
 from shared.projections.journal import read_plan
 
@@ -48,18 +49,34 @@ OUTCOME_FORM = OutcomeIn()
 MINUTE_CHOICES = (5, 10, 20, 30, 60)
 DEFAULTS = {"minutes": "10", "audience": "team"}
 AUDIENCE_LABELS = {
-    "private": "Just me",
-    "team": "My team",
-    "decision_makers": "Decision-makers",
+    "private": N_("Just me"),
+    "team": N_("My team"),
+    "decision_makers": N_("Decision-makers"),
 }
+"""Each audience's name, English: translate where shown (``_(label)``)."""
 OUTCOME_LABELS = {
-    "invitation": "Invitation",
-    "assignment": "Assignment",
-    "recognition": "Recognition",
-    "useful_feedback": "Useful feedback",
-    "new_responsibility": "New responsibility",
-    "sponsorship": "Sponsorship",
+    "invitation": N_("Invitation"),
+    "assignment": N_("Assignment"),
+    "recognition": N_("Recognition"),
+    "useful_feedback": N_("Useful feedback"),
+    "new_responsibility": N_("New responsibility"),
+    "sponsorship": N_("Sponsorship"),
 }
+"""Each outcome kind's name, English: translate where shown (``_(label)``)."""
+SUGGESTIONS = {
+    "relationship_deposit": N_(
+        "Send a thank-you note or do a one-minute check-in with a teammate."
+    ),
+    "all_signal_no_substance": N_(
+        "Alternate with private skill-building: a short stretch task, then ask one "
+        "colleague whether it was useful."
+    ),
+    "steady_accumulation": N_(
+        "Pick one or two micro-actions for this week and put them in your plan."
+    ),
+}
+"""The suggestion of each rule of :func:`shared.domain.nudges.employee_nudges`, as it words
+them (English), for the catalogue."""
 assert set(AUDIENCE_LABELS) == set(AUDIENCES) and set(OUTCOME_LABELS) == set(OUTCOME_KINDS)
 
 
@@ -70,21 +87,62 @@ def recent(kind: str, since: datetime | None, limit: int = 50) -> list[dict[str,
     with resources().engine.connect() as conn:
         rows = read_recent(conn, user.tenant_id, user.person_id, kind, since, limit)
         events = {e.position: e for e in store.read_positions(conn, [r["position"] for r in rows])}
-    now = datetime.now(UTC)
     items = []
     for row in rows:
         event = events.get(row["position"])
         data = event.data if event is not None else {}
-        recorded = event.recorded_at if event is not None else row["occurred_at"]
-        items.append(
+        items.append({**row, **data, "id": row["ref_id"]})
+    return items
+
+
+def nudges_read(nudges: list[dict[str, Any]], consistency: dict[str, Any]) -> list[dict[str, str]]:
+    """Today's nudges in the reader's language: each rule's suggestion, and why, as whole
+    sentences with its number (:func:`shared.domain.nudges.employee_nudges` words them in
+    English for the API)."""
+    read = []
+    for n in nudges:
+        rule, value = n["rule"], n["value"]
+        if rule == "relationship_deposit":
+            because = (
+                ngettext(
+                    "You logged no relationship deposit in the last %(num)d week.",
+                    "You logged no relationship deposit in the last %(num)d weeks.",
+                    DEPOSIT_WEEKS,
+                )
+                if value is None
+                else ngettext(
+                    "Your last relationship deposit was %(num)d week ago.",
+                    "Your last relationship deposit was %(num)d weeks ago.",
+                    value,
+                )
+            )
+        elif rule == "all_signal_no_substance":
+            because = (
+                gettext("No colleague confirmed any capability of yours over 4 weeks.")
+                if value is None
+                else gettext(
+                    "Your visibility is %(ratio)s times the capability colleagues confirmed "
+                    "over 4 weeks.",
+                    ratio=format_decimal(value),
+                )
+            )
+        elif rule == "steady_accumulation":
+            because = ngettext(
+                "No micro-action this week or last; %(active)d active of the last %(num)d week.",
+                "No micro-action this week or last; %(active)d active of the last %(num)d weeks.",
+                consistency.get("span") or 0,
+                active=value or 0,
+            )
+        else:  # a rule this page does not know yet: its English words
+            because = n["because"]
+        suggestion = SUGGESTIONS.get(rule)
+        read.append(
             {
-                **row,
-                **data,
-                "id": row["ref_id"],
-                "undoable": kind == "action" and now - recorded < UNDO_WINDOW,
+                "suggestion": gettext(suggestion) if suggestion else n["suggestion"],
+                "because": because,
             }
         )
-    return items
+    return read
 
 
 def week_began() -> datetime:
@@ -111,6 +169,8 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     seen("capital")
     actions = with_proof("action", recent("action", week_began()))
+    logged = request.args.get("logged", "")
+    just_logged = next((a for a in actions if str(a["id"]) == logged), None)
     with resources().engine.connect() as conn:
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
         capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
@@ -120,7 +180,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         state=state if state is not None else FormState(values=DEFAULTS),
         actions=actions,
         plan=plan,
-        nudges=employee_nudges(capital),
+        nudges=nudges_read(employee_nudges(capital), capital["consistency"]),
         streak=capital["consistency"],
         tactics=TACTICS,
         minute_choices=MINUTE_CHOICES,
@@ -131,6 +191,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         proof_labels=PROOF_LABELS,
         meeting_offer=after_meeting,
         meeting_tactic=NUDGE_TACTIC,
+        just_logged=just_logged,
     ), status
 
 
@@ -152,16 +213,14 @@ def log_action() -> Any:
         return render_today(refused(state, err), err.status)
     if body["counterpart"] is not None:
         announce("action", written, {"item_id": written.id}, asked_to_confirm(body))
-    label = TACTICS[body["tactic"]].label
-    return redirect(
-        url_for("portal.index", after=sealed(written.position), logged=label, _anchor="this-week")
-    )
+    return redirect(url_for("portal.index", after=sealed(written.position), logged=written.id))
 
 
 @bp.post("/actions/<uuid:action_id>/undo")
 def undo_action(action_id: uuid.UUID) -> Any:
+    """Undo from the confirmation: a retraction, whenever the button is pressed."""
     try:
-        written = resources().journal.undo_action(me().actor(), action_id)
+        written = resources().journal.retract_action(me().actor(), action_id)
     except DomainError as err:
         return render_today(FormState(message=err.detail), err.status)
     return redirect(url_for("portal.index", after=sealed(written.position), undone=1))

@@ -15,13 +15,14 @@ from services.gateway.resources import resources
 from shared.commands.verification import CONFIRMABLE, named_in
 from shared.directory import Person
 from shared.eventlog.named_items import answers_in
+from shared.i18n import N_
 
 COLLEAGUES_SHOWN = 300
 PROOF_LABELS = {
-    "confirmed": "✓ Confirmed",
-    "declined": "✗ Declined",
-    "awaiting": "Awaiting confirmation",
-    "self": "Self-reported",
+    "confirmed": N_("✓ Confirmed"),
+    "declined": N_("✗ Declined"),
+    "awaiting": N_("Awaiting confirmation"),
+    "self": N_("Self-reported"),
 }
 
 

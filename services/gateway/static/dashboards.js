@@ -42,7 +42,7 @@
             pointStyle: "circle", pointRadius: 3.5, borderWidth: 2.5, tension: 0.2, spanGaps: false
           },
           {
-            label: "Nudge threshold", data: data.labels.map(function () { return data.concern; }),
+            label: data.threshold || "Nudge threshold", data: data.labels.map(function () { return data.concern; }),
             borderColor: "#a12020", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0
           }
         ]

@@ -1,4 +1,4 @@
-// Compound portal: copy buttons and the capital chart. Pages work without this file.
+// Compound portal: copy buttons, the capital chart, focus after a form. Pages work without this file.
 (function () {
   "use strict";
 
@@ -72,6 +72,22 @@
     canvas.setAttribute("data-drawn", "true");
   }
 
+  // After a form is sent, focus its confirmation (or the error banner), never <body>:
+  // a keyboard or screen-reader user continues from what just happened.
+  function focusOutcome(root) {
+    var target = root.querySelector("[data-focus], .error.banner");
+    if (!target) return;
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.focus({ preventScroll: false });
+  }
+
   // Deferred scripts (Chart.js among them) have all run when DOMContentLoaded fires.
-  document.addEventListener("DOMContentLoaded", drawCapital);
+  document.addEventListener("DOMContentLoaded", function () {
+    drawCapital();
+    focusOutcome(document);
+  });
+  // htmx-boosted pages (today) swap their content in place: focus what the swap brought.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusOutcome(event.detail.elt.isConnected ? event.detail.elt : document);
+  });
 })();

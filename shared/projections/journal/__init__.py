@@ -28,7 +28,12 @@ from shared.projections.journal.plan_progress import (
     PlanProgressProjection,
     plan_progress,
 )
-from shared.projections.journal.reads import read_experiments, read_feedback, read_plan
+from shared.projections.journal.reads import (
+    read_experiments,
+    read_feedback,
+    read_like_for_like,
+    read_plan,
+)
 
 __all__ = [
     "BEFORE_WEEKS",
@@ -45,6 +50,7 @@ __all__ = [
     "plan_progress",
     "read_experiments",
     "read_feedback",
+    "read_like_for_like",
     "read_plan",
     "signal_of",
     "utc_day",

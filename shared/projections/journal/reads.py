@@ -3,12 +3,12 @@ rows of shared/projections/journal/ (personal text is fetched from the log by po
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from shared.projections.journal.experiment_state import BEFORE_WEEKS, SIGNALS
+from shared.projections.journal.experiment_state import BEFORE_WEEKS, SIGNALS, direction
 
 
 def read_experiments(conn: Connection, tenant_id: Any, person_id: Any) -> list[dict[str, Any]]:
@@ -30,6 +30,8 @@ def read_experiments(conn: Connection, tenant_id: Any, person_id: Any) -> list[d
             "ends_on": row["ends_on"],
             "ended_at": row["ended_at"],
             "status": row["status"],
+            "started_position": row["started_position"],
+            "ended_position": row["ended_position"],
             "comparison": {
                 "before": {
                     "starts_on": row["starts_on"] - timedelta(weeks=BEFORE_WEEKS),
@@ -49,6 +51,78 @@ def read_experiments(conn: Connection, tenant_id: Any, person_id: Any) -> list[d
         }
         for row in rows
     ]
+
+
+def read_like_for_like(
+    conn: Connection, tenant_id: Any, person_id: Any, experiments: list[dict[str, Any]], today: date
+) -> dict[Any, dict[str, Any]]:
+    """Each experiment's signals over the whole days it has run so far against as many days
+    just before it: day 0 compares nothing, day 10 ten days with ten days.
+
+    The days run from ``starts_on`` to the earliest of ``today``, ``ends_on`` and the day it
+    was ended (that day and today are not whole yet, so not counted).
+
+    Parameters:
+        conn: a connection.
+        tenant_id, person_id: whose experiments.
+        experiments: the person's experiments (:func:`read_experiments`).
+        today: the current UTC day.
+
+    Returns:
+        Experiment id -> ``days`` (the whole days compared), ``before`` and ``during`` (each
+        ``starts_on``, ``ends_on`` exclusive, and a count per signal of :data:`SIGNALS`),
+        and per signal its ``difference`` and ``direction``.
+    """
+    windows = {}
+    for x in experiments:
+        stop = min(today, x["ends_on"])
+        if x["ended_at"] is not None:
+            stop = min(stop, x["ended_at"].astimezone(UTC).date())
+        windows[x["experiment_id"]] = (x["starts_on"], max(0, (stop - x["starts_on"]).days))
+    spans = [
+        (start - timedelta(days=n), start + timedelta(days=n)) for start, n in windows.values()
+    ]
+    days: dict[date, tuple[int, ...]] = {}
+    if any(n for _, n in windows.values()):
+        rows = conn.execute(
+            text(
+                f"SELECT day, {', '.join(SIGNALS)} FROM experiment_signals "
+                "WHERE tenant_id = :t AND person_id = :p AND day >= :first AND day < :last"
+            ),
+            {
+                "t": tenant_id,
+                "p": person_id,
+                "first": min(first for first, _ in spans),
+                "last": max(last for _, last in spans),
+            },
+        )
+        days = {row[0]: tuple(row[1:]) for row in rows}
+    return {experiment: _compared(start, n, days) for experiment, (start, n) in windows.items()}
+
+
+def _compared(start: date, n: int, days: dict[date, tuple[int, ...]]) -> dict[str, Any]:
+    before_from, during_to = start - timedelta(days=n), start + timedelta(days=n)
+    before = [
+        sum(c[i] for d, c in days.items() if before_from <= d < start)
+        for i, _ in enumerate(SIGNALS)
+    ]
+    during = [
+        sum(c[i] for d, c in days.items() if start <= d < during_to) for i, _ in enumerate(SIGNALS)
+    ]
+    return {
+        "days": n,
+        "before": {"starts_on": before_from, "ends_on": start},
+        "during": {"starts_on": start, "ends_on": during_to},
+        **{
+            s: {
+                "before": b,
+                "during": d,
+                "difference": d - b,
+                "direction": direction(b, d),
+            }
+            for s, b, d in zip(SIGNALS, before, during, strict=True)
+        },
+    }
 
 
 def read_feedback(
