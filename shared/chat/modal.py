@@ -70,7 +70,7 @@ def log_modal(note: str | None = None) -> dict[str, Any]:
         "type": "modal",
         "callback_id": CALLBACK_ID,
         # Slack cuts a modal's title at 24 characters, its buttons' at 24.
-        "title": {"type": "plain_text", "text": gettext("Log a micro-action")[:24]},
+        "title": {"type": "plain_text", "text": gettext("New micro-action")[:24]},
         "submit": {"type": "plain_text", "text": gettext("Log")[:24]},
         "close": {"type": "plain_text", "text": gettext("Cancel")[:24]},
         "blocks": [

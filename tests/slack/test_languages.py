@@ -71,7 +71,7 @@ def test_the_modal_and_the_replies_speak_the_persons_language(world: SlackWorld)
     world.command(german)
     world.drain()
     (opened,) = [s["args"]["view"] for s in world.sent() if s["method"] == "views.open"]
-    assert opened["title"]["text"] == "Mikro-Aktion erfassen"
+    assert opened["title"]["text"] == "Neue Mikroaktion"
     labels = [b["label"]["text"] for b in opened["blocks"]]
     assert labels == ["Was haben Sie getan?", "Minuten", "Wer hat es gesehen?",
                       "Notiz (nur für Sie sichtbar)"]  # fmt: skip
