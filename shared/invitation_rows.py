@@ -18,6 +18,7 @@ from marshmallow import ValidationError, validate
 
 from shared.commands.people import Invitee
 from shared.eventlog.events import ROLES
+from shared.i18n import gettext, ngettext
 
 MAX_ROWS = 10_000
 COLUMNS = ("email", "name", "team", "role")
@@ -84,7 +85,15 @@ def read_rows(text: str) -> list[Row]:
         row = Row(line, values.get("email", ""), values.get("name", ""))
         row.team, row.role = values.get("team", ""), values.get("role", "").lower()
         if len(cells) > len(order):
-            row.refuse("_row", f"Too many columns: give at most {len(order)} ({', '.join(order)}).")
+            row.refuse(
+                "_row",
+                ngettext(
+                    "Too many columns: give at most %(num)d (%(columns)s).",
+                    "Too many columns: give at most %(num)d (%(columns)s).",
+                    len(order),
+                    columns=", ".join(order),
+                ),
+            )
         rows.append(row)
         if len(rows) > MAX_ROWS:
             break
@@ -120,28 +129,35 @@ def check_rows(
         _check_email(row, known, seen)
         _check_team(row, by_name, ids)
         if row.role and row.role not in ROLES:
-            row.refuse("role", f"Unknown role {row.role!r}: use {', '.join(ROLES)}.")
+            row.refuse(
+                "role",
+                gettext(
+                    "Unknown role %(role)s: use %(roles)s.",
+                    role=repr(row.role),
+                    roles=", ".join(ROLES),
+                ),
+            )
         if len(row.name) > 200:
-            row.refuse("name", "The name is longer than 200 characters.")
+            row.refuse("name", gettext("The name is longer than 200 characters."))
     return rows
 
 
 def _check_email(row: Row, known: set[str], seen: dict[str, int]) -> None:
     address = row.email.lower()
     if not row.email:
-        row.refuse("email", "No e-mail address.")
+        row.refuse("email", gettext("No e-mail address."))
         return
     try:
         _EMAIL(row.email)
     except ValidationError:
-        row.refuse("email", f"{row.email!r} is not an e-mail address.")
+        row.refuse("email", gettext("%(email)s is not an e-mail address.", email=repr(row.email)))
         return
     if len(row.email) > 320:
-        row.refuse("email", "The e-mail address is longer than 320 characters.")
+        row.refuse("email", gettext("The e-mail address is longer than 320 characters."))
     elif address in known:
-        row.refuse("email", "Someone in the organisation already has this address.")
+        row.refuse("email", gettext("Someone in the organisation already has this address."))
     elif address in seen:
-        row.refuse("email", f"The same address as line {seen[address]}.")
+        row.refuse("email", gettext("The same address as line %(line)d.", line=seen[address]))
     seen.setdefault(address, row.line)
 
 
@@ -157,6 +173,14 @@ def _check_team(
     if len(matches) == 1:
         row.team_id = matches[0]
     elif matches:
-        row.refuse("team", f"{len(matches)} teams are called {row.team!r}: give the team's id.")
+        row.refuse(
+            "team",
+            ngettext(
+                "%(num)d team is called %(team)s: give the team's id.",
+                "%(num)d teams are called %(team)s: give the team's id.",
+                len(matches),
+                team=repr(row.team),
+            ),
+        )
     else:
-        row.refuse("team", f"No team is called {row.team!r}.")
+        row.refuse("team", gettext("No team is called %(team)s.", team=repr(row.team)))

@@ -23,6 +23,9 @@ from sqlalchemy import Engine, func, select
 
 from shared.directory import Person
 from shared.domain.errors import Gone, NotFound
+from shared.i18n import N_, gettext, ngettext, use_locale
+from shared.i18n.preferences import language_settings
+from shared.i18n.selection import select_locale
 from shared.notify import Message
 from shared.security import keyed_hash
 from shared.settings import Settings
@@ -71,12 +74,17 @@ class ResetLinks:
             )
         )
 
-    def mail_for(self, engine: Engine, email: str) -> Message | None:
+    def mail_for(
+        self, engine: Engine, email: str, browser_languages: str | None = None
+    ) -> Message | None:
         """The reset mail for the active person whose address is ``email``, or None.
 
         Parameters:
             engine: the database.
             email: the address typed (case-insensitive).
+            browser_languages: the ``Accept-Language`` of the browser that asked: the mail
+                is in the person's own language, else the browser's, else their
+                organisation's default.
 
         Returns:
             The mail holding the link, or None when no active person with a password has
@@ -84,21 +92,36 @@ class ResetLinks:
         """
         with engine.connect() as conn:
             row = conn.execute(
-                select(Person.id, Person.email, Person.password_hash).where(
+                select(Person.id, Person.tenant_id, Person.email, Person.password_hash).where(
                     func.lower(Person.email) == email.strip().lower(),
                     Person.status == "active",
                 )
             ).first()
+            # The same reads whether or not the address has an account: the answer's time
+            # must not tell (services/gateway/reset.py).
+            tenant_id, person_id = (row.tenant_id, row.id) if row is not None else (None, None)
+            chosen, organisation = language_settings(conn, tenant_id, person_id)
         if row is None or not row.password_hash or not row.email:
             return None
         link = self.public_url + RESET_PATH + self.token(row.id, row.password_hash)
-        body = (
-            "Someone (we hope you) asked to reset the password of your Compound account.\n\n"
-            f"Choose a new password here (the link works once, for {self.minutes} minutes):\n"
-            f"{link}\n\n"
-            "Did not ask? Ignore this mail: your password stays as it is."
-        )
-        return Message(row.email, "Compound: reset your password", body)
+        with use_locale(select_locale(chosen, browser_languages, organisation)):
+            choose = ngettext(
+                "Choose a new password here (the link works once, for %(num)d minute):",
+                "Choose a new password here (the link works once, for %(num)d minutes):",
+                self.minutes,
+            )
+            body = "\n\n".join(
+                (
+                    gettext(
+                        "Someone (we hope you) asked to reset the password of your Compound "
+                        "account."
+                    ),
+                    f"{choose}\n{link}",
+                    gettext("Did not ask? Ignore this mail: your password stays as it is."),
+                )
+            )
+            subject = gettext("Compound: reset your password")
+        return Message(row.email, subject, body)
 
     def check(self, engine: Engine, token: str) -> ResetHolder:
         """The person a token lets set a new password.
@@ -112,9 +135,9 @@ class ResetLinks:
             person, print_, issued = self._serializer.loads(token)
             person_id, issued = uuid.UUID(person), int(issued)
         except (BadSignature, ValueError, TypeError):
-            raise NotFound("this reset link is not valid") from None
+            raise NotFound(N_("This reset link is not valid.")) from None
         if not 0 <= self.clock() - issued <= self.max_age:
-            raise Gone("this reset link has expired: ask for a new one")
+            raise Gone(N_("This reset link has expired: ask for a new one."))
         with engine.connect() as conn:
             row = conn.execute(
                 select(Person.tenant_id, Person.email, Person.password_hash, Person.status).where(
@@ -127,5 +150,5 @@ class ResetLinks:
             or not row.password_hash
             or not hmac.compare_digest(fingerprint(self.secret, row.password_hash), str(print_))
         ):
-            raise Gone("this reset link has been used already: ask for a new one")
+            raise Gone(N_("This reset link has been used already: ask for a new one."))
         return ResetHolder(row.tenant_id, person_id, row.email or "")

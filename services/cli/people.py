@@ -53,7 +53,8 @@ def users_invite(email: str, role: str, team_id: str | None, tenant: str | None)
     invited = OrganizationCommands(store).invite(
         actor, email, role, uuid.UUID(team_id) if team_id else None
     )
-    answer = mail_invitation(settings, mailer_for(settings), actor.tenant_id, invited)
+    mailer = mailer_for(settings)
+    answer = mail_invitation(settings, mailer, actor.tenant_id, invited, store.engine)
     store.engine.dispose()
     click.echo(f"invited {email} ({answer['person_id']}): {answer['link']}")
     click.echo(

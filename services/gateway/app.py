@@ -19,6 +19,7 @@ from services.gateway import (
     feedback,
     health,
     i18n,
+    invitation,
     logs,
     mailbox,
     metrics,
@@ -77,6 +78,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     resources_module.init_app(app)
     problems.init_app(app)
     auth.init_app(app)
+    invitation.init_app(app)
     reset.init_app(app)
     session_end.init_app(app)
     second_factor.init_app(app)

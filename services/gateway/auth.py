@@ -19,7 +19,6 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    flash,
     redirect,
     render_template,
     request,
@@ -30,8 +29,8 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, CSRFProtect, validate_csrf
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from wtforms import EmailField, PasswordField, StringField
+from itsdangerous import URLSafeTimedSerializer
+from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from services.gateway import pending_login, web_sessions
@@ -40,13 +39,14 @@ from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
 from services.gateway.scopes import require_scope
-from services.gateway.throttle import LOGIN
+from services.gateway.throttle import LOGIN, wait_text
 from shared import invitations
 from shared.commands import Actor, activity
 from shared.commands.second_factor import second_factor_of
 from shared.commands.settings import totp_required
 from shared.directory.callers import Caller, active_person, login_candidate, person_for_token
-from shared.domain.errors import Conflict, NotFound, Unauthorized
+from shared.domain.errors import Unauthorized
+from shared.i18n import N_, gettext, lazy_gettext
 from shared.security import token_digest, verify_password
 
 bp = Blueprint("auth", __name__)
@@ -94,6 +94,8 @@ def _skip_limiter_hooks(app: Flask) -> None:
 
 
 INVITE_MAX_AGE = invitations.INVITATION_DAYS * 24 * 3600
+LOG_IN_OR_TOKEN = N_("Log in, or send `Authorization: Bearer <token>`.")
+WRONG_PASSWORD = N_("Wrong e-mail or password.")
 
 
 @dataclass
@@ -212,10 +214,10 @@ def current_caller() -> PortalUser:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("use `Authorization: Bearer <token>`")
+            raise Unauthorized(gettext("Use `Authorization: Bearer <token>`."))
         user = user_for_token(token.strip())
         if user is None:
-            raise Unauthorized("the token is invalid, expired or revoked")
+            raise Unauthorized(gettext("The token is invalid, expired or revoked."))
         require_scope(user.scopes, request, user.person_id)
     elif current_user.is_authenticated:
         user = current_user._get_current_object()
@@ -225,7 +227,7 @@ def current_caller() -> PortalUser:
             except ValidationError as err:  # answered 400 (problem+json), not 500
                 raise CSRFError(str(err)) from None
     else:
-        raise Unauthorized("log in, or send `Authorization: Bearer <token>`")
+        raise Unauthorized(gettext(LOG_IN_OR_TOKEN))
     context.caller = user
     return user
 
@@ -254,7 +256,7 @@ def authenticate(email: str, password: str) -> PortalUser:
     record_login(email, ok)
     user = load_person(person.id) if ok and person else None
     if user is None:
-        raise Unauthorized("wrong e-mail or password")
+        raise Unauthorized(gettext(WRONG_PASSWORD))
     refusal = SSO.password_refusal(user.tenant_id, user.person_id)
     if refusal:
         raise Unauthorized(refusal)
@@ -273,7 +275,7 @@ def backoff_problem(seconds: int) -> Response:
     return problem(
         429,
         "Too Many Requests",
-        f"too many failed logins: try again in {seconds} s",
+        gettext("Too many failed logins: try again in %(wait)s.", wait=wait_text(seconds)),
         headers={"Retry-After": str(seconds)},
     )
 
@@ -284,22 +286,25 @@ def backoff_problem(seconds: int) -> Response:
 def storable(form: FlaskForm, field: Any) -> None:
     """PostgreSQL text cannot hold NUL: refuse it in the form, not with a 500."""
     if field.data and "\x00" in field.data:
-        raise ValidationError("Must not contain NUL characters.")
+        raise ValidationError(gettext("Must not contain NUL characters."))
+
+
+REQUIRED = lazy_gettext("This field is required.")
+PASSWORD_LENGTH = lazy_gettext("Use %(min)d to %(max)d characters.")  # filled by WTForms
+TOO_LONG = lazy_gettext("Use at most %(max)d characters.")
 
 
 class LoginForm(FlaskForm):
     # No wtforms Email(): it needs the optional email_validator package (a 500 without it),
     # and a malformed address simply matches no account.
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320), storable])
+    email = EmailField(
+        lazy_gettext("E-mail"),
+        validators=[DataRequired(REQUIRED), Length(max=320, message=TOO_LONG), storable],
+    )
     # Optional: an e-mail of an organisation with single sign-on goes to its provider
     # (services/gateway/sso.py); for everyone else the view asks for the password.
-    password = PasswordField("Password", validators=[Optional(), Length(max=200)])
-
-
-class InvitationForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=200), storable])
     password = PasswordField(
-        "Choose a password", validators=[DataRequired(), Length(min=10, max=200)]
+        lazy_gettext("Password"), validators=[Optional(), Length(max=200, message=TOO_LONG)]
     )
 
 
@@ -321,18 +326,18 @@ def login() -> Any:
         if routed is not None:
             return routed
         if not form.password.data:
-            form.password.errors = ["This field is required."]
+            form.password.errors = [str(REQUIRED)]
             status = 422
         elif wait:
-            form.email.errors = [f"Too many failed attempts: try again in {wait} seconds."]
+            form.email.errors = [
+                gettext("Too many failed attempts: try again in %(wait)s.", wait=wait_text(wait))
+            ]
             status = 429
         else:
             try:
                 user = authenticate(form.email.data or "", form.password.data or "")
             except Unauthorized as err:
-                form.password.errors = [
-                    err.detail if err.detail.startswith("Your") else "Wrong e-mail or password."
-                ]
+                form.password.errors = [err.detail]
                 status = 401
             else:
                 return after_password(
@@ -378,39 +383,6 @@ def logout() -> Any:
 
 def invitation_serializer() -> URLSafeTimedSerializer:
     return invitations.invitation_serializer(resources().settings.require_secret_key())
-
-
-@bp.route("/invite/<token>", methods=["GET", "POST"])  # shared/invitations.py links here
-@limiter.limit("30 per minute", methods=["POST"])
-def accept_invitation(token: str) -> Any:
-    try:
-        claims = invitation_serializer().loads(token, max_age=INVITE_MAX_AGE)
-        tenant_id, person_id = uuid.UUID(claims["t"]), uuid.UUID(claims["p"])
-    except SignatureExpired:
-        return render_template(
-            "auth/invitation.html",
-            form=None,
-            error="This invitation has expired: ask your admin for a new one.",
-        ), 410
-    except (BadSignature, KeyError, ValueError, TypeError):
-        return render_template(
-            "auth/invitation.html", form=None, error="This invitation link is not valid."
-        ), 404
-    form = InvitationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            resources().organization.accept_invitation(
-                tenant_id, person_id, form.display_name.data or "", form.password.data or ""
-            )
-        except (Conflict, NotFound):  # a link naming no one reads as used (neutral answers)
-            error = "This invitation has been used already."
-            return render_template("auth/invitation.html", form=None, error=error), 409
-        flash("Welcome! Log in with your e-mail address and new password.")
-        return redirect(url_for("auth.login"))
-    if request.method == "POST":
-        status = 422
-    return render_template("auth/invitation.html", form=form, error=None), status
 
 
 def init_app(app: Flask) -> None:

@@ -38,6 +38,7 @@ from shared.calendar.providers import ProviderConfig, configured_providers
 from shared.calendar.sync import CalendarSync, GrantRevoked, SyncFailed
 from shared.commands.meeting_nudges import nudges_on, set_meeting_nudges
 from shared.eventlog import AppendContext
+from shared.i18n import gettext
 
 bp = Blueprint("calendar", __name__, url_prefix="/calendar")
 log = logging.getLogger("compound.calendar")
@@ -130,16 +131,32 @@ def callback(name: str) -> Any:
     try:
         token = client.authorize_access_token()
     except MismatchingStateError:
-        return _page("The sign-in could not be verified (its state did not match): try again.", 400)
+        return _page(
+            gettext("The sign-in could not be verified (its state did not match): try again."),
+            400,
+        )
     except OAuthError as err:
         if err.error == "access_denied":
-            return _page(f"{provider.title} was not connected: access was denied.", 400)
+            return _page(
+                gettext(
+                    "%(provider)s was not connected: access was denied.", provider=provider.title
+                ),
+                400,
+            )
         log.warning("calendar connect to %s failed: %s", name, err.error)
-        return _page(f"{provider.title} refused the connection ({err.error}): try again.", 400)
+        refused = gettext(
+            "%(provider)s refused the connection (%(error)s): try again.",
+            provider=provider.title,
+            error=err.error,
+        )
+        return _page(refused, 400)
     if not token.get("refresh_token"):
         return _page(
-            f"{provider.title} gave no refresh token, so Compound could not keep the calendar "
-            "in sync: try again.",
+            gettext(
+                "%(provider)s gave no refresh token, so Compound could not keep the calendar "
+                "in sync: try again.",
+                provider=provider.title,
+            ),
             400,
         )
     token.pop("userinfo", None)
@@ -148,7 +165,12 @@ def callback(name: str) -> Any:
         current_user.tenant_id, current_user.person_id, provider.name, dict(token), _context()
     )
     send_sync(connection_id, resources().broker)
-    flash(f"{provider.title} connected: your meetings' times are being synced.")
+    flash(
+        gettext(
+            "%(provider)s connected: your meetings' times are being synced.",
+            provider=provider.title,
+        )
+    )
     return redirect(url_for("calendar.index"))
 
 
@@ -159,7 +181,7 @@ def disconnect(name: str) -> Any:
     svc = services()
     connection = svc.connections.of_person(current_user.person_id).get(name)
     if connection is None or connection.status != "active":
-        flash("That calendar is not connected.")
+        flash(gettext("That calendar is not connected."))
         return redirect(url_for("calendar.index"))
     if name in svc.providers and connection.token:
         try:
@@ -168,7 +190,7 @@ def disconnect(name: str) -> Any:
             # The tokens are deleted anyway; an unreachable provider must not keep them here.
             log.warning("calendar revoke at %s failed: %s", name, type(err).__name__)
     svc.connections.end(connection, "user", _context())
-    flash("Calendar disconnected: its tokens are deleted and nothing more is synced.")
+    flash(gettext("Calendar disconnected: its tokens are deleted and nothing more is synced."))
     return redirect(url_for("calendar.index"))
 
 
@@ -179,9 +201,9 @@ def nudges() -> Any:
     enabled = request.form.get("enabled") == "on"
     set_meeting_nudges(resources().store, current_user.actor(), enabled)
     flash(
-        "After a meeting of four or more, Today will offer to send a summary."
+        gettext("After a meeting of four or more, Today will offer to send a summary.")
         if enabled
-        else "No more after-meeting offers on Today."
+        else gettext("No more after-meeting offers on Today.")
     )
     return redirect(url_for("calendar.index"))
 

@@ -14,22 +14,26 @@ from flask import Blueprint, Flask, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from services.gateway.auth import csrf, limiter
-from services.gateway.confirmations import session_witness, token_claims, token_witness
+from services.gateway.confirmations import (
+    outcome_name,
+    session_witness,
+    tactic_name,
+    token_claims,
+    token_witness,
+)
+from services.gateway.i18n import set_page_tenant
 from services.gateway.resources import resources
 from shared.commands.verification import named_in
 from shared.domain.errors import DomainError, Forbidden
-from shared.domain.tactics import TACTICS
 from shared.domain.verification import Witness, names
+from shared.i18n import gettext
 
 bp = Blueprint("confirm", __name__)
 ANSWERS = {"confirm": True, "decline": False}
 
 
 def _what(kind: str, data: dict[str, Any]) -> str:
-    if kind == "outcome":
-        return data["kind"].replace("_", " ")
-    tactic = TACTICS.get(data["tactic"])
-    return tactic.label if tactic else data["tactic"]
+    return outcome_name(data["kind"]) if kind == "outcome" else tactic_name(data["tactic"])
 
 
 def _page(kind: str, item_id: uuid.UUID) -> Any:
@@ -42,6 +46,7 @@ def _page(kind: str, item_id: uuid.UUID) -> Any:
             return redirect(url_for("auth.login", next=request.full_path))
         tenant = token_claims(kind, token)[0] if token else session_witness_tenant()
         assert tenant is not None
+        set_page_tenant(tenant)  # a visitor without a login reads the organisation's language
         item = journal.confirmable(tenant, kind, item_id)
         witness = token_witness(kind, token, item) if token else session_witness(tenant)
         _check_named(kind, item.data, witness)
@@ -51,7 +56,7 @@ def _page(kind: str, item_id: uuid.UUID) -> Any:
     shown = {
         "kind": kind,
         "what": _what(kind, item.data),
-        "owner": (owner.display_name or "A colleague") if owner else "A colleague",
+        "owner": (owner.display_name if owner else None) or gettext("Someone"),
         "when": item.occurred_at,
         "token": token,
     }
@@ -62,7 +67,7 @@ def _page(kind: str, item_id: uuid.UUID) -> Any:
     choice = request.form.get("answer")
     if choice not in ANSWERS:
         return render_template(
-            "confirm.html", item=shown, answer=answer, error="Choose confirm or decline."
+            "confirm.html", item=shown, answer=answer, error=gettext("Choose confirm or decline.")
         ), 422
     try:
         journal.confirm(witness, kind, item_id, ANSWERS[choice], single_use=token is not None)
@@ -82,9 +87,17 @@ def _check_named(kind: str, data: dict[str, Any], witness: Witness | None) -> No
     named = named_in(kind, data)
     owner = uuid.UUID(data["person_id"])
     if witness is not None and witness.person_id == owner:
-        raise Forbidden(f"you cannot confirm your own {kind}")
+        raise Forbidden(
+            gettext("You cannot confirm your own outcome.")
+            if kind == "outcome"
+            else gettext("You cannot confirm your own action.")
+        )
     if witness is None or named is None or not names(named, witness, owner):
-        raise Forbidden(f"this {kind} names someone else to confirm it")
+        raise Forbidden(
+            gettext("This outcome names someone else to confirm it.")
+            if kind == "outcome"
+            else gettext("This action names someone else to confirm it.")
+        )
 
 
 @bp.route("/confirm/outcomes/<uuid:item_id>", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ import hashlib
 import uuid
 from typing import Any
 
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -29,6 +30,8 @@ from shared.domain.errors import Gone, NotFound
 from shared.domain.tactics import TACTICS
 from shared.domain.verification import Named, Witness
 from shared.eventlog import RecordedEvent
+from shared.i18n import N_, gettext, lazy_gettext, ngettext, use_locale
+from shared.i18n.preferences import recipient_locale
 from shared.notify import Message, deliver
 
 LINK_DAYS = 30
@@ -36,6 +39,28 @@ LINK_DAYS = 30
 FEEDBACK_LINK_DAYS = 61
 """A feedback request's mailed link: its request's own expiry (60 days at most) governs."""
 PAGES = {"outcome": "confirm.outcome", "action": "confirm.action", "feedback": "feedback.answer"}
+OUTCOME_NAMES = {
+    "invitation": N_("invitation"),
+    "assignment": N_("assignment"),
+    "recognition": N_("recognition"),
+    "useful_feedback": N_("useful feedback"),
+    "new_responsibility": N_("new responsibility"),
+    "sponsorship": N_("sponsorship"),
+}
+"""An outcome's kind inside a sentence, translated where shown."""
+LINK_EXPIRED = N_("This confirmation link has expired.")
+LINK_INVALID = N_("This confirmation link is not valid.")
+
+
+def outcome_name(kind: str) -> str:
+    """An outcome's kind in the current language, for a sentence."""
+    return gettext(OUTCOME_NAMES[kind]) if kind in OUTCOME_NAMES else kind.replace("_", " ")
+
+
+def tactic_name(tactic: str) -> str:
+    """A tactic's label in the current language (its code when unknown)."""
+    found = TACTICS.get(tactic)
+    return gettext(found.label) if found else tactic
 
 
 def _serializer(kind: str) -> URLSafeTimedSerializer:
@@ -75,9 +100,9 @@ def token_claims(kind: str, token: str) -> tuple[uuid.UUID, uuid.UUID, str]:
         tenant, item, digest = _serializer(kind).loads(token, max_age=days * 86400)
         return uuid.UUID(tenant), uuid.UUID(item), str(digest)
     except SignatureExpired:
-        raise Gone("this confirmation link has expired") from None
+        raise Gone(gettext(LINK_EXPIRED)) from None
     except (BadSignature, ValueError, TypeError):
-        raise NotFound("this confirmation link is not valid") from None
+        raise NotFound(gettext(LINK_INVALID)) from None
 
 
 def party_address(tenant_id: uuid.UUID, named: Named) -> str | None:
@@ -108,9 +133,9 @@ def token_witness(kind: str, token: str, item: RecordedEvent) -> Witness:
     named = named_in(kind, item.data)
     address = party_address(tenant, named) if named else None
     if tenant != item.tenant_id or str(item_id) != _item_id(kind, item) or address is None:
-        raise NotFound("this confirmation link is not valid")
+        raise NotFound(gettext(LINK_INVALID))
     if address_digest(address) != digest:
-        raise NotFound("this confirmation link is not valid")
+        raise NotFound(gettext(LINK_INVALID))
     assert named is not None
     return Witness(tenant, named.person_id, address)
 
@@ -131,14 +156,18 @@ def page_link(kind: str, **values: Any) -> str:
     return public_url_for(PAGES[kind], **values)
 
 
-def mail_party(kind: str, item: RecordedEvent, page: dict[str, Any], what: str) -> None:
+def mail_party(
+    kind: str, item: RecordedEvent, page: dict[str, Any], what: str | LazyString
+) -> None:
     """Mail the named party a link with an address token; log, never raise, on failure.
 
     Parameters:
         kind: ``outcome``, ``action`` or ``feedback``.
         item: the item's event (its payload names the party).
         page: the page's URL values (``item_id=...`` or ``token=...``).
-        what: one line saying what is asked, for the mail's body.
+        what: one line saying what is asked, for the mail's body (lazy: written in the
+            party's language, theirs if they are a person who chose one, else their
+            organisation's default).
     """
     named = named_in(kind, item.data)
     if named is None:
@@ -148,14 +177,29 @@ def mail_party(kind: str, item: RecordedEvent, page: dict[str, Any], what: str) 
         return
     token = address_token(kind, item.tenant_id, uuid.UUID(_item_id(kind, item)), address)
     link = page_link(kind, t=token, **page)
-    lasts = "until the question expires" if kind == "feedback" else f"for {LINK_DAYS} days"
-    body = f"{what}\n\nAnswer with one click (the link works once, {lasts}):\n{link}\n"
-    message = Message(address, "Compound: a colleague asks you to confirm", body)
+    with resources().engine.connect() as conn:
+        locale = recipient_locale(conn, item.tenant_id, named.person_id)
+    with use_locale(locale):
+        if kind == "feedback":
+            answer = gettext(
+                "Answer with one click (the link works once, until the question expires):"
+            )
+        else:
+            answer = ngettext(
+                "Answer with one click (the link works once, for %(num)d day):",
+                "Answer with one click (the link works once, for %(num)d days):",
+                LINK_DAYS,
+            )
+        body = f"{what}\n\n{answer}\n{link}\n"
+        subject = gettext("Compound: a colleague asks you to confirm")
+    message = Message(address, subject, body)
     # The item is written either way; a lost mail is re-sent by asking again.
     deliver(resources().mailer, message, "confirmation")
 
 
-def announce(kind: str, written: Written, page: dict[str, Any], what: str) -> str | None:
+def announce(
+    kind: str, written: Written, page: dict[str, Any], what: str | LazyString
+) -> str | None:
     """After an item was written: mail its named party, and give the owner its page link.
 
     Parameters:
@@ -178,11 +222,22 @@ def announce(kind: str, written: Written, page: dict[str, Any], what: str) -> st
     return page_link(kind, **page)
 
 
-def asked_to_confirm(body: dict[str, Any]) -> str:
-    """The mail's line saying what a named party is asked (no private note in it)."""
+def asked_to_confirm(body: dict[str, Any]) -> LazyString:
+    """The mail's line saying what a named party is asked (no private note in it), written
+    when the mail is, in the party's language."""
     if "question" in body:
-        return f"A colleague asks you one question: {body['question']}"
+        return lazy_gettext(
+            "A colleague asks you one question: %(question)s", question=body["question"]
+        )
     if "kind" in body:
-        return f"A colleague recorded an outcome ({body['kind'].replace('_', ' ')}) and named you."
-    tactic = TACTICS.get(body.get("tactic", ""))
-    return f"A colleague logged a {tactic.label if tactic else 'relationship'} action for you."
+        return lazy_gettext(
+            "A colleague recorded an outcome (%(kind)s) and named you.",
+            kind=LazyString(outcome_name, body["kind"]),
+        )
+    tactic = body.get("tactic", "")
+    if tactic not in TACTICS:
+        return lazy_gettext("A colleague logged a relationship action for you.")
+    return lazy_gettext(
+        "A colleague logged an action for you: %(tactic)s.",
+        tactic=LazyString(tactic_name, tactic),
+    )

@@ -1,14 +1,18 @@
-"""``/healthz`` (the process answers) and ``/readyz`` (its dependencies answer)."""
+"""``/healthz`` (the process answers), ``/readyz`` (its dependencies answer), and
+``/favicon.ico``, which browsers ask for on any page without an icon link (the API's JSON,
+a problem page): the gateway's icon (``static/favicon.svg``), not a 404 in every log."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from sqlalchemy import text
 
 from services.gateway.problems import problem
 from services.gateway.resources import resources
+from shared.i18n import gettext
 
 bp = Blueprint("health", __name__)
 
@@ -16,6 +20,17 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> Response:
     return jsonify(status="ok")
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    folder = current_app.static_folder
+    assert folder is not None
+    # Read whole (a few hundred bytes), not streamed: no file stays open behind the answer.
+    response = Response((Path(folder) / "favicon.svg").read_bytes(), mimetype="image/svg+xml")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.get("/readyz")
@@ -65,7 +80,8 @@ def readyz() -> Response:
         # A failed projection degrades reads but not writes: stay in rotation, say so.
         return jsonify(status="degraded" if degraded else "ready", checks=checks)
     failing = ", ".join(k for k, v in core.items() if v != "ok")
-    response = problem(503, "Service Unavailable", f"not ready: {failing}", checks=checks)
+    detail = gettext("Not ready: %(failing)s.", failing=failing)
+    response = problem(503, "Service Unavailable", detail, checks=checks)
     response.headers["Retry-After"] = "5"
     return response
 

@@ -26,11 +26,14 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Length
 
-from services.gateway.auth import limiter, storable
+from services.gateway.auth import PASSWORD_LENGTH, REQUIRED, TOO_LONG, limiter, storable
+from services.gateway.invitation import password_rule
 from services.gateway.resources import resources
-from services.gateway.throttle import Throttle
+from services.gateway.throttle import Throttle, wait_text
 from shared.commands import Actor
+from shared.commands.organization import MIN_PASSWORD
 from shared.domain.errors import Gone, InvalidInput, NotFound
+from shared.i18n import gettext, lazy_gettext
 from shared.notify import Mailer, Message, deliver
 from shared.password_reset import ResetLinks
 
@@ -46,11 +49,20 @@ _outbox: ThreadPoolExecutor | None = None
 
 
 class ForgotForm(FlaskForm):
-    email = EmailField("E-mail", validators=[DataRequired(), Length(max=320), storable])
+    email = EmailField(
+        lazy_gettext("E-mail"),
+        validators=[DataRequired(REQUIRED), Length(max=320, message=TOO_LONG), storable],
+    )
 
 
 class ResetForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200)])
+    password = PasswordField(
+        lazy_gettext("New password"),
+        validators=[
+            DataRequired(REQUIRED),
+            Length(min=MIN_PASSWORD, max=200, message=PASSWORD_LENGTH),
+        ],
+    )
 
 
 def reset_links() -> ResetLinks:
@@ -88,10 +100,16 @@ def forgot() -> Any:
         email = form.email.data or ""
         wait = REQUESTS.wait(email)
         if wait:
-            form.email.errors = [f"Too many requests for this address: try again in {wait} s."]
+            form.email.errors = [
+                gettext(
+                    "Too many requests for this address: try again in %(wait)s.",
+                    wait=wait_text(wait),
+                )
+            ]
             return render_template("auth/forgot.html", form=form), 429
         REQUESTS.record(email, ok=False)
-        message = reset_links().mail_for(resources().engine, email)
+        browser = request.headers.get("Accept-Language")
+        message = reset_links().mail_for(resources().engine, email, browser)
         if message is not None:
             mail_later(resources().mailer, message)
         return render_template("auth/forgot_sent.html", minutes=minutes)
@@ -105,7 +123,7 @@ def reset(token: str) -> Any:
     try:
         holder = reset_links().check(resources().engine, token)
     except (NotFound, Gone) as err:
-        return render_template("auth/reset.html", form=None, error=err.detail), err.status
+        return render_template("auth/reset.html", form=None, error=gettext(err.detail)), err.status
     form = ResetForm()
     status = 200
     if form.validate_on_submit():
@@ -117,11 +135,12 @@ def reset(token: str) -> Any:
             status = 422
         else:
             REQUESTS.record(holder.email, ok=True)
-            flash("Your new password is set: log in with it.")
+            flash(gettext("Your new password is set: log in with it."))
             return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 422
-    return render_template("auth/reset.html", form=form, error=None), status
+    page = render_template("auth/reset.html", form=form, error=None, password_rule=password_rule())
+    return page, status
 
 
 def init_app(app: Flask) -> None:

@@ -21,10 +21,17 @@ from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from services.gateway import pending_login
-from services.gateway.auth import PortalUser, complete_login, limiter, load_person
+from services.gateway.auth import (
+    REQUIRED,
+    TOO_LONG,
+    PortalUser,
+    complete_login,
+    limiter,
+    load_person,
+)
 from services.gateway.problems import problem
 from services.gateway.resources import resources
-from services.gateway.throttle import SECOND_FACTOR
+from services.gateway.throttle import SECOND_FACTOR, wait_text
 from shared.commands import Actor
 from shared.commands.second_factor import (
     DRIFT_STEPS,
@@ -38,6 +45,7 @@ from shared.commands.second_factor import (
 )
 from shared.commands.settings import totp_required
 from shared.domain.errors import Conflict, InvalidInput
+from shared.i18n import gettext, lazy_gettext
 
 bp = Blueprint("second_factor", __name__)
 _USED_FOR_SECONDS = STEP_SECONDS * (2 * DRIFT_STEPS + 2)  # longer than any step is accepted
@@ -114,7 +122,7 @@ def check_code(actor: Actor, code: str) -> bool:
 
 
 def too_many_codes(seconds: int) -> str:
-    return f"Too many wrong codes: try again in {seconds} s."
+    return gettext("Too many wrong codes: try again in %(wait)s.", wait=wait_text(seconds))
 
 
 # -- POST /api/v1/auth/token ---------------------------------------------------------------------
@@ -133,10 +141,14 @@ def api_second_factor(user: PortalUser, code: str | None) -> Response | None:
         with resources().engine.connect() as conn:
             if not totp_required(conn, user.tenant_id):
                 return None
-        detail = "your organisation requires a second factor: enrol one in the portal first"
+        detail = gettext(
+            "Your organisation requires a second factor: enrol one in the portal first."
+        )
         return problem(403, "Forbidden", detail, kind="totp-enrolment-required")
     if not code:
-        detail = "this account has a second factor: send `totp` (an app's or a recovery code)"
+        detail = gettext(
+            "This account has a second factor: send `totp` (an app's or a recovery code)."
+        )
         return problem(401, "Unauthorized", detail, kind="totp-required")
     wait = code_wait(actor)
     if wait:
@@ -144,7 +156,7 @@ def api_second_factor(user: PortalUser, code: str | None) -> Response | None:
             429, "Too Many Requests", too_many_codes(wait), headers={"Retry-After": str(wait)}
         )
     if not check_code(actor, code):
-        return problem(401, "Unauthorized", "wrong `totp` code", kind="totp-required")
+        return problem(401, "Unauthorized", gettext("Wrong `totp` code."), kind="totp-required")
     return None
 
 
@@ -152,7 +164,10 @@ def api_second_factor(user: PortalUser, code: str | None) -> Response | None:
 
 
 class CodeForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired(), Length(max=64)])
+    code = StringField(
+        lazy_gettext("Code"),
+        validators=[DataRequired(REQUIRED), Length(max=64, message=TOO_LONG)],
+    )
 
 
 def _pending_user(enrol: bool) -> tuple[pending_login.PendingLogin, PortalUser] | None:
@@ -184,7 +199,7 @@ def code() -> Any:
             complete_login(user, "password+totp")
             return redirect(pending.next_page)
         else:
-            form.code.errors = ["Wrong code: type the one your app shows now."]
+            form.code.errors = [gettext("Wrong code: type the one your app shows now.")]
             status = 401
     elif request.method == "POST":
         status = 422

@@ -28,6 +28,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from services.gateway.context import current_request
 from services.gateway.problems import problem
+from shared.i18n import gettext
 from shared.settings import Settings
 
 # One constant, so whoever adds a page sees what it may load.
@@ -109,7 +110,7 @@ def refuse_malformed_json() -> Response | None:
     try:
         orjson.loads(body)
     except orjson.JSONDecodeError as err:
-        message = f"The body is not valid JSON: {err}."
+        message = gettext("The body is not valid JSON: %(error)s.", error=str(err))
         return problem(400, "Bad Request", message, {"_request": [message]}, kind="invalid-json")
     return None
 

@@ -30,8 +30,19 @@ from flask_wtf.csrf import CSRFError
 
 from services.gateway.problems import problem
 from services.gateway.redirects import local_target
+from shared.i18n import N_, gettext
 
-ENDED_MESSAGE = "Your session ended: log in again."
+ENDED_MESSAGE = N_("Your session ended: log in again.")
+CSRF_REASONS = (
+    N_("The CSRF token is missing."),
+    N_("The CSRF session token is missing."),
+    N_("The CSRF token has expired."),
+    N_("The CSRF token is invalid."),
+    N_("The CSRF tokens do not match."),
+    N_("The referrer header is missing."),
+    N_("The referrer does not match the host."),
+)
+"""Flask-WTF's reasons for refusing a form, in the catalogue so that they are translated."""
 # The blueprints whose pages need a login: a refused form there means the session ended.
 # Elsewhere (login, a colleague's feedback link) nobody was logged in to begin with.
 LOGGED_IN_PAGES = frozenset({"portal", "dashboards", "calendar", "confirm"})
@@ -86,9 +97,10 @@ def ended_session() -> Any:
         a redirect to the login page (with ``next``) for a plain page request.
     """
     if is_api_request():
-        return problem(401, "Unauthorized", "log in, or send `Authorization: Bearer <token>`")
+        detail = gettext("Log in, or send `Authorization: Bearer <token>`.")
+        return problem(401, "Unauthorized", detail)
     if is_htmx_request():
-        response = Response(ENDED_MESSAGE, status=401, mimetype="text/plain")
+        response = Response(gettext(ENDED_MESSAGE), status=401, mimetype="text/plain")
         response.headers["HX-Redirect"] = login_url(page_of_request())
         return response
     if request.method in ("GET", "HEAD"):
@@ -103,15 +115,17 @@ def csrf_refused(err: CSRFError) -> Any:
     login page when the session has ended; else a page saying the form was not sent (400,
     with a link back)."""
     if is_api_request():
-        return problem(400, "Bad Request", f"CSRF check failed: {err.description}", kind="csrf")
+        detail = gettext("CSRF check failed: %(reason)s", reason=gettext(err.description))
+        return problem(400, "Bad Request", detail, kind="csrf")
     if not current_user.is_authenticated and request.blueprint in LOGGED_IN_PAGES:
         return ended_session()
     back = page_of_request()
     if is_htmx_request():
-        response = Response("The form was not sent: reload the page.", 400, mimetype="text/plain")
+        message = gettext("The form was not sent: reload the page.")
+        response = Response(message, 400, mimetype="text/plain")
         response.headers["HX-Redirect"] = back
         return response
-    page = render_template("form_expired.html", back=back, reason=err.description)
+    page = render_template("form_expired.html", back=back, reason=gettext(err.description))
     return page, 400
 
 

@@ -30,6 +30,7 @@ from flask import (
 )
 
 from services.gateway.resources import resources
+from shared.i18n import N_, gettext
 from shared.sso import accounts, oidc
 from shared.sso.config import Connection, redirect_uri
 from shared.sso.store import connection_for_email, connection_for_tenant, open_secret
@@ -40,7 +41,7 @@ PENDING_KEY = "sso_pending"
 SIGNED_IN_KEY = "sso"
 PENDING_SECONDS = 600
 MAX_PENDING = 5
-REQUIRED = "Your organisation signs in with single sign-on: leave the password empty."
+REQUIRED = N_("Your organisation signs in with single sign-on: leave the password empty.")
 
 
 def discovery() -> oidc.Discovery:
@@ -87,7 +88,7 @@ def password_refusal(tenant_id: uuid.UUID, person_id: uuid.UUID) -> str | None:
         connection = connection_for_tenant(conn, tenant_id)
     if connection is None or not connection.sso_required:
         return None
-    return None if connection.break_glass_person_id == person_id else REQUIRED
+    return None if connection.break_glass_person_id == person_id else gettext(REQUIRED)
 
 
 def begin(connection: Connection, email: str | None, next_page: str) -> Response:
@@ -121,10 +122,10 @@ def continue_to(target: str, signing_out: bool = False) -> Response:
     page = render_template(
         "auth/sso_continue.html",
         target=target,
-        heading="Signing you out" if signing_out else "Signing you in",
-        explanation="Your company's sign-in takes over from here."
-        if not signing_out
-        else "Ending your session at your company's sign-in too.",
+        heading=gettext("Signing you out") if signing_out else gettext("Signing you in"),
+        explanation=gettext("Ending your session at your company's sign-in too.")
+        if signing_out
+        else gettext("Your company's sign-in takes over from here."),
     )
     response = Response(page, status=200)
     response.headers["Cache-Control"] = "no-store"
@@ -135,7 +136,7 @@ def _refused(err: oidc.SsoError, status: int = 401) -> Response:
     from services.gateway.auth import LoginForm
 
     log.warning("sso sign-in refused: %s", err.reason)
-    page = render_template("auth/login.html", form=LoginForm(), sso_error=err.message)
+    page = render_template("auth/login.html", form=LoginForm(), sso_error=gettext(err.message))
     return Response(page, status=status)
 
 
@@ -155,11 +156,12 @@ def callback() -> Any:
 
     note = _take_pending(request.args.get("state", ""))
     if note is None:
-        return _refused(oidc.SsoError("unknown or used state", "This sign-in expired or was "
-                                      "used already: start again."), 400)  # fmt: skip
+        expired = N_("This sign-in expired or was used already: start again.")
+        return _refused(oidc.SsoError("unknown or used state", expired), 400)
     if request.args.get("error"):
         reason = f"provider error: {request.args.get('error')}"
-        return _refused(oidc.SsoError(reason, "The identity provider did not sign you in."), 401)
+        refused = N_("The identity provider did not sign you in.")
+        return _refused(oidc.SsoError(reason, refused), 401)
     store = resources().store
     with resources().engine.connect() as conn:
         connection = connection_for_tenant(conn, uuid.UUID(note["o"]))

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.gateway.resources import resources
+from shared.i18n import ngettext
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,19 @@ class Throttle:
                 r.set(name + ":lock", 1, ex=wait)
         except Exception:
             return
+
+
+def wait_text(seconds: int) -> str:
+    """A wait as people say it, in the current language: "1 second", "45 seconds",
+    "2 minutes" (a wait of a minute or more in whole minutes, rounded up, so the caller never
+    comes back too early).
+
+    Parameters:
+        seconds: the wait, as :meth:`Throttle.wait` returns it.
+    """
+    if seconds < 60:
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
+    return ngettext("%(num)d minute", "%(num)d minutes", -(-seconds // 60))
 
 
 LOGIN = Throttle("login")

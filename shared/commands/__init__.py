@@ -3,7 +3,7 @@
 from shared.commands.base import Actor, system_actor
 from shared.commands.journal import JournalCommands, Written
 from shared.commands.organization import Invitation, OrganizationCommands
-from shared.commands.personal_data import export_events
+from shared.commands.personal_data import export_document
 
 __all__ = [
     "Actor",
@@ -11,6 +11,6 @@ __all__ = [
     "JournalCommands",
     "OrganizationCommands",
     "Written",
-    "export_events",
+    "export_document",
     "system_actor",
 ]

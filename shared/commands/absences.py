@@ -13,8 +13,8 @@ from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor
 from shared.commands.journal_core import Written, organisation_span
-from shared.domain.bounds import Span
-from shared.domain.errors import Forbidden, InvalidInput, NotFound
+from shared.domain.bounds import Span, span_errors
+from shared.domain.errors import Forbidden, InvalidInput, NotFound, Text
 from shared.eventlog import EventStore, NewEvent
 from shared.eventlog.events import ABSENCE_MAX_DAYS
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
@@ -40,19 +40,19 @@ def absence_errors(starts_on: date, ends_on: date, span: Span) -> dict[str, list
     errors: dict[str, list[str]] = {}
     for name, day in (("starts_on", starts_on), ("ends_on", ends_on)):
         if not span.holds_day(day):
-            errors[name] = [f"Must lie within {span.describe()}."]
+            errors[name] = span_errors("date", day, span)
     if ends_on < starts_on:
-        errors.setdefault("ends_on", []).append("Must be on or after starts_on.")
+        errors.setdefault("ends_on", []).append(Text("Must be on or after starts_on."))
     elif (ends_on - starts_on).days > ABSENCE_MAX_DAYS:
         errors.setdefault("ends_on", []).append(
-            f"An absence lasts at most {ABSENCE_MAX_DAYS} days after its start."
+            Text("An absence lasts at most %(max)d days after its start.", max=ABSENCE_MAX_DAYS)
         )
     return errors
 
 
 def _person(actor: Actor) -> uuid.UUID:
     if actor.person_id is None:
-        raise Forbidden("this needs a person, not the system")
+        raise Forbidden(Text("This needs a person, not the system."))
     return actor.person_id
 
 
@@ -87,7 +87,7 @@ def declare_absence(
         span = organisation_span(conn, actor.tenant_id, now or datetime.now(UTC))
     errors = absence_errors(starts_on, ends_on, span.ahead(PLANNED_AHEAD))
     if errors:
-        raise InvalidInput("invalid absence", errors)
+        raise InvalidInput(Text("The absence is not valid."), errors)
     absence_id = (
         uuid.uuid5(
             EVENT_ID_NAMESPACE, f"{actor.tenant_id}|{person}|{actor.idempotency_key}|absence"
@@ -127,7 +127,7 @@ def withdraw_absence(
     if store.find(stream, "AbsenceDeclared", match) is None or store.find(
         stream, "AbsenceWithdrawn", match
     ):
-        raise NotFound("no such absence of yours")
+        raise NotFound(Text("You have no such absence."))
     data = {"absence_id": str(absence_id), "person_id": str(person)}
     result = store.append(
         actor.tenant_id, stream, None, [NewEvent("AbsenceWithdrawn", data)], actor.context()

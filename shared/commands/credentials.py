@@ -12,7 +12,7 @@ from sqlalchemy import Connection, func, or_, select
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import OrganizationCore, check_password
 from shared.directory import AccessToken, Person
-from shared.domain.errors import InvalidInput, NotFound
+from shared.domain.errors import InvalidInput, NotFound, Text
 from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, scopes_of_role, token_errors
 from shared.eventlog import EventStore, NewEvent
 from shared.security import hash_password, new_token
@@ -114,7 +114,7 @@ class CredentialCommands(OrganizationCore):
                 asked = sorted(scopes_of_role(role)) if scopes is None else list(scopes)
                 errors = token_errors(role, asked, days)
                 if errors:
-                    raise InvalidInput("the token cannot be made", errors)
+                    raise InvalidInput(Text("The token cannot be made."), errors)
                 granted = [s for s in SCOPES if s in asked]
                 expires = now + timedelta(days=days)
             append(
@@ -157,7 +157,7 @@ class CredentialCommands(OrganizationCore):
                 )
             ).first()
             if token is None or (token.person_id != actor.person_id and not actor.is_admin):
-                raise NotFound(f"no token {token_id}")
+                raise NotFound(Text("You have no token %(id)s.", id=str(token_id)))
             append(
                 self.store,
                 conn,

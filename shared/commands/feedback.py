@@ -11,11 +11,14 @@ from datetime import UTC, datetime, timedelta
 from shared.commands.base import Actor
 from shared.commands.journal_core import Written
 from shared.commands.verification import VerificationCommands, split_party
-from shared.domain.errors import Conflict, Gone, NotFound
+from shared.domain.errors import N_, Conflict, Gone, NotFound, Text
 from shared.domain.verification import Witness
 from shared.eventlog import IdempotencyConflict, NewEvent, RecordedEvent
 
 FEEDBACK_DAYS = 14
+
+
+ANSWERED = N_("This question has been answered already.")
 
 
 class FeedbackCommands(VerificationCommands):
@@ -96,9 +99,9 @@ class FeedbackCommands(VerificationCommands):
             f"journal-{person_id}", "FeedbackRequested", {"request_id": str(request_id)}
         )
         if asked is None or asked.tenant_id != tenant_id:
-            raise NotFound("this feedback link is not valid")
+            raise NotFound(Text("This feedback link is not valid."))
         if datetime.fromisoformat(asked.data["expires_at"]) < now:
-            raise Gone("this feedback link has expired")
+            raise Gone(Text("This feedback link has expired."))
         answer = self.store.find(
             f"journal-{person_id}", "FeedbackGiven", {"request_id": str(request_id)}
         )
@@ -137,7 +140,7 @@ class FeedbackCommands(VerificationCommands):
         asked, answer = self.feedback_request(tenant_id, person_id, request_id, now)
         confirmed = self.feedback_confirms(asked, witness)
         if answer is not None:
-            raise Conflict("this question has been answered already")
+            raise Conflict(ANSWERED, kind="answered-already")
         colleague = Actor(
             tenant_id=tenant_id,
             person_id=witness.person_id if witness else None,
@@ -163,8 +166,8 @@ class FeedbackCommands(VerificationCommands):
                 lambda: self.store.find(stream, "FeedbackGiven", {"request_id": str(request_id)}),
             )
         except IdempotencyConflict:
-            raise Conflict("this question has been answered already") from None
+            raise Conflict(ANSWERED, kind="answered-already") from None
         if earlier is not None or result is None or result.replayed:
-            raise Conflict("this question has been answered already")
+            raise Conflict(ANSWERED, kind="answered-already")
         self.on_appended(frozenset({"FeedbackGiven"}))
         return Written(request_id, result)

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from shared.database import as_psycopg
+from shared.domain.errors import N_, Text
 
 UNIQUE_IDS = {
     "FeedbackRequested": "request_id",
@@ -34,6 +35,20 @@ UNIQUE_IDS = {
 models key their rows by these ids alone, and fill a row from both sides (a request and its
 answer, a start and its end), so a second stream's claim would reach the first's row."""
 CREATES = {**UNIQUE_IDS, "MicroActionLogged": "action_id"}
+_TAKEN = {
+    "action": N_("This action id is already taken."),
+    "feedback request": N_("This feedback request id is already taken."),
+    "experiment": N_("This experiment id is already taken."),
+    "outcome": N_("This outcome id is already taken."),
+}
+"""The message of an id an item creates that another stream holds, by what it names."""
+_NONE_OF_THEM = {
+    "action": N_("This person has no action with this id."),
+    "feedback request": N_("This person has no feedback request with this id."),
+    "experiment": N_("This person has no experiment with this id."),
+    "outcome": N_("This person has no outcome with this id."),
+}
+"""The message of an id an item names that its person never created, by what it names."""
 """Each entity type: the event creating it and its id field. Actions are keyed per person
 (capital) or by their first logging (levers), so only one import's streams must not share
 an action id; checking the whole log would cost an index on the busiest event type."""
@@ -118,12 +133,12 @@ def reference_errors(conn: Connection, items: list[ImportedItem]) -> dict[str, l
             if creates:
                 streams = claimed.get((creator, entity), set()) | in_batch[(creator, entity)]
                 if streams - {item.stream}:
-                    errors[f"{item.at}.data.{field}"] = [f"This {what} id is already taken."]
+                    errors[f"{item.at}.data.{field}"] = [Text(_TAKEN[what])]
             elif (
                 item.stream not in in_batch[(creator, entity)]
                 and (item.stream, creator, entity) not in found
             ):
-                errors[f"{item.at}.data.{field}"] = [f"This person has no {what} with this id."]
+                errors[f"{item.at}.data.{field}"] = [Text(_NONE_OF_THEM[what])]
     return errors
 
 

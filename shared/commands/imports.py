@@ -17,7 +17,7 @@ from shared.commands.journal_core import JournalCore
 from shared.commands.volume import check_daily_volume
 from shared.directory import DIRECTORY_EVENTS, Person
 from shared.domain.bounds import Span, span_errors
-from shared.domain.errors import Forbidden, InvalidInput
+from shared.domain.errors import Forbidden, InvalidInput, Text, plural_text
 from shared.eventlog import CATALOGUE, AppendResult, EventValidationError, NewEvent, StreamAppend
 from shared.eventlog.iso_week_field import IsoWeek
 from shared.eventlog.time_fields import Day, Timestamp
@@ -79,13 +79,14 @@ class ImportCommands(JournalCore):
                 nothing is written).
         """
         if not actor.is_admin:
-            raise Forbidden("only an admin can import events")
+            raise Forbidden(Text("Only an admin can import events."))
         if not events:
-            raise InvalidInput("nothing to import", {"events": ["Give at least one event."]})
-        if len(events) > IMPORT_LIMIT:
             raise InvalidInput(
-                "too many events", {"events": [f"At most {IMPORT_LIMIT} events per request."]}
+                Text("There is nothing to import."), {"events": [Text("Give at least one event.")]}
             )
+        if len(events) > IMPORT_LIMIT:
+            limit = Text("At most %(max)d events per request.", max=IMPORT_LIMIT)
+            raise InvalidInput(limit, {"events": [limit]})
         now = now or datetime.now(UTC)
         span = self._span(actor, now)
         errors: dict[str, list[str]] = {}
@@ -101,11 +102,18 @@ class ImportCommands(JournalCore):
         known = self._people_of(actor, set(named.values()))
         for (at, name), person in named.items():
             if person not in known:
-                errors[f"{at}.data.{name}"] = ["No such person in this organisation."]
+                errors[f"{at}.data.{name}"] = [Text("No such person in this organisation.")]
         with self.store.engine.connect() as conn:
             errors.update(reference_errors(conn, valid))
         if errors:
-            raise InvalidInput(f"{len(errors)} events cannot be imported", errors)
+            raise InvalidInput(
+                plural_text(
+                    "%(num)d event cannot be imported.",
+                    "%(num)d events cannot be imported.",
+                    len({at.split(".")[:2][-1] for at in errors}),
+                ),
+                errors,
+            )
         logged = [(e.data["person_id"], e.occurred_at or now) for batch in by_stream.values()
                   for e in batch if e.type == "MicroActionLogged"]  # fmt: skip
         check_daily_volume(self.store, actor.tenant_id, actor.context(), logged, "events")
@@ -130,12 +138,12 @@ class ImportCommands(JournalCore):
         before = len(errors)
         kind = item.get("type")
         if kind in DIRECTORY_EVENTS or kind not in IMPORTABLE:
-            errors[f"{at}.type"] = [f"{kind!r} cannot be imported."]
+            errors[f"{at}.type"] = [Text("%(type)s cannot be imported.", type=repr(kind))]
             return None
         data = item.get("data")
         person = data.get("person_id") if isinstance(data, Mapping) else None
         if not isinstance(person, str):
-            errors[f"{at}.data.person_id"] = ["Missing or not a string."]
+            errors[f"{at}.data.person_id"] = [Text("Give the person's id as a string.")]
             return None
         meeting = kind.startswith("Meeting")
         moment = item.get("occurred_at") or now
@@ -148,7 +156,9 @@ class ImportCommands(JournalCore):
             errors.update(_keyed(f"{at}.data", err.errors))
             return None
         for name in (f for k, f in UNCLAIMABLE if k == kind and normal.get(f) is True):
-            errors[f"{at}.data.{name}"] = ["Only the colleague named confirms: an import cannot."]
+            errors[f"{at}.data.{name}"] = [
+                Text("Only the colleague named confirms: an import cannot.")
+            ]
         for name, what, parse in _time_fields(kind):
             if normal.get(name) is None:
                 continue

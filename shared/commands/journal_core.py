@@ -20,7 +20,7 @@ from shared.commands.base import Actor
 from shared.directory import Organization
 from shared.domain import bounds
 from shared.domain.bounds import Span, meeting_horizon, span_errors, tenant_span
-from shared.domain.errors import Forbidden, InvalidInput
+from shared.domain.errors import N_, Forbidden, InvalidInput, Text
 from shared.eventlog import AppendResult, EventStore, NewEvent, RecordedEvent
 from shared.eventlog.ids import EVENT_ID_NAMESPACE
 
@@ -70,13 +70,13 @@ def check_moment(moment: datetime | None, now: datetime, field: str = "occurred_
         return now
     if moment.tzinfo is None:
         raise InvalidInput(
-            "a time needs a time zone",
-            {field: ["Include a time zone offset, e.g. 2026-11-25T09:30:00Z."]},
+            Text("A time needs a time zone."),
+            {field: [Text("Include a time zone offset, e.g. 2026-11-25T09:30:00Z.")]},
         )
     if moment < now - MAX_PAST or moment > now + MAX_FUTURE:
         raise InvalidInput(
-            "that time is out of range",
-            {field: ["Must be within the last two years and not in the future."]},
+            Text("That time is out of range."),
+            {field: [Text("Must be within the last two years and not in the future.")]},
         )
     return moment
 
@@ -98,6 +98,13 @@ def organisation_span(conn: Connection, tenant_id: uuid.UUID, now: datetime) -> 
     return tenant_span(created, now)
 
 
+_OUT_OF_RANGE = {
+    "time": N_("That time is out of range."),
+    "date": N_("That date is out of range."),
+    "week": N_("That week is out of range."),
+}
+
+
 def check_in_span(field: str, name: str, value: Any, span: Span) -> None:
     """Refuse a time, date or week outside an organisation's span.
 
@@ -112,7 +119,7 @@ def check_in_span(field: str, name: str, value: Any, span: Span) -> None:
     """
     errors = span_errors(name, value, span)
     if errors:
-        raise InvalidInput(f"that {name} is out of range", {field: errors})
+        raise InvalidInput(Text(_OUT_OF_RANGE.get(name, _OUT_OF_RANGE["time"])), {field: errors})
 
 
 class JournalCore:
@@ -150,7 +157,7 @@ class JournalCore:
     @staticmethod
     def _me(actor: Actor) -> uuid.UUID:
         if actor.person_id is None:
-            raise Forbidden("this needs a person, not the system")
+            raise Forbidden(Text("This needs a person, not the system."))
         return actor.person_id
 
     @staticmethod
@@ -170,7 +177,8 @@ class JournalCore:
             and self._find(actor, "MicroActionLogged", "action_id", action_id) is None
         ):
             raise InvalidInput(
-                "no such action", {"action_id": ["You logged no action with this id."]}
+                Text("There is no such action."),
+                {"action_id": [Text("You logged no action with this id.")]},
             )
 
     def _find(

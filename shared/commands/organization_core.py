@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from shared.commands.base import Actor
 from shared.directory import Person, Team
-from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from shared.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, Text
 from shared.eventlog import EventStore
 
 MIN_PASSWORD = 10
@@ -25,7 +25,7 @@ def require_admin(actor: Actor) -> None:
         Forbidden: the actor is not an admin.
     """
     if not actor.is_admin:
-        raise Forbidden("only an admin can do this")
+        raise Forbidden(Text("Only an admin can do this."))
 
 
 def check_password(password: str) -> None:
@@ -39,8 +39,8 @@ def check_password(password: str) -> None:
     """
     if len(password) < MIN_PASSWORD:
         raise InvalidInput(
-            "the password is too short",
-            {"password": [f"Use at least {MIN_PASSWORD} characters."]},
+            Text("The password is too short."),
+            {"password": [Text("Use at least %(min)d characters.", min=MIN_PASSWORD)]},
         )
 
 
@@ -60,7 +60,7 @@ def find_team(conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID) -> Tea
     """
     team = conn.execute(select(Team).where(Team.id == team_id, Team.tenant_id == tenant_id)).first()
     if team is None:
-        raise NotFound(f"no team {team_id}")
+        raise NotFound(Text("There is no team %(id)s.", id=str(team_id)))
     return team  # type: ignore[return-value]
 
 
@@ -82,7 +82,7 @@ def find_person(conn: Connection, tenant_id: uuid.UUID, person_id: uuid.UUID) ->
         select(Person).where(Person.id == person_id, Person.tenant_id == tenant_id)
     ).first()
     if row is None:
-        raise NotFound(f"no person {person_id}")
+        raise NotFound(Text("There is no person %(id)s.", id=str(person_id)))
     return row  # type: ignore[return-value]
 
 
@@ -113,8 +113,9 @@ def ensure_email_free(conn: Connection, email: str) -> None:
     """
     if email_tenant(conn, email) is not None:
         raise Conflict(
-            "this e-mail address already has an account",
-            {"email": ["This e-mail address already has an account."]},
+            Text("This e-mail address already has an account."),
+            {"email": [Text("This e-mail address already has an account.")]},
+            kind="account-exists",
         )
 
 

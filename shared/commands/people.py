@@ -20,7 +20,7 @@ from shared.commands.organization_core import (
     require_admin,
 )
 from shared.directory import Person, Team, TeamMember
-from shared.domain.errors import Conflict, InvalidInput
+from shared.domain.errors import Conflict, InvalidInput, Text
 from shared.domain.working_hours import time_zones
 from shared.eventlog import NewEvent, StreamAppend
 from shared.msteams.links import forget_person as forget_teams_links
@@ -187,8 +187,9 @@ class PeopleCommands(OrganizationCore):
                     ensure_email_free(conn, row.email)  # raises
                 elif row.email.lower() in owners_now:  # twice in the list
                     raise Conflict(
-                        "this e-mail address already has an account",
-                        {"email": ["This e-mail address already has an account."]},
+                        Text("This e-mail address already has an account."),
+                        {"email": [Text("This e-mail address already has an account.")]},
+                        kind="account-exists",
                     )
                 elif owner is not None:
                     out.append(Invitation(person_id, row.email, registered_elsewhere=True))
@@ -229,14 +230,16 @@ class PeopleCommands(OrganizationCore):
         check_password(password)
         if time_zone not in time_zones():
             raise InvalidInput(
-                "unknown time zone",
-                {"time_zone": ["Give an IANA time zone, e.g. Europe/Berlin or UTC."]},
+                Text("This time zone is unknown."),
+                {"time_zone": [Text("Give an IANA time zone, e.g. Europe/Berlin or UTC.")]},
             )
         actor = Actor(tenant_id=tenant_id, person_id=person_id, source="invitation")
         with self.store.engine.begin() as conn:
             person = find_person(conn, tenant_id, person_id)
             if person.status != "invited":
-                raise Conflict("this invitation has been used already")
+                raise Conflict(
+                    Text("This invitation has been used already."), kind="invitation-used"
+                )
             append(
                 self.store,
                 conn,

@@ -19,7 +19,8 @@ from shared.commands.base import Actor
 from shared.commands.journal_core import JournalCore, check_in_span, organisation_span
 from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.directory import TeamMember
-from shared.domain.errors import Conflict, Forbidden, InvalidInput
+from shared.domain.bounds import not_a_week
+from shared.domain.errors import N_, Conflict, Forbidden, InvalidInput, Text
 from shared.domain.privacy import K_DEFAULT
 from shared.domain.weeks import (
     InvalidIsoWeek,
@@ -105,9 +106,9 @@ class PulseCommands(JournalCore):
                 assert key is not None
                 outcome = vault.record(conn, key, me, team_id, week, answers)
         except PeriodClosed:
-            raise InvalidInput("this pulse has closed", {"week": [CLOSED]}) from None
+            raise InvalidInput(Text("This pulse has closed."), {"week": [Text(CLOSED)]}) from None
         if outcome == "conflict":
-            raise Conflict(_answered_already(week, cadence))
+            raise Conflict(_answered_already(week, cadence), kind="pulse-answered")
         released = 0
         if outcome == "new":
             with self.store.engine.begin() as conn:
@@ -140,17 +141,19 @@ class PulseCommands(JournalCore):
         """Check the week answered for; the cadence and the batch size (k) in force."""
         try:
             parse_iso_week(week)
-        except InvalidIsoWeek as err:
-            raise InvalidInput(str(err), {"week": [str(err)]}) from None
+        except InvalidIsoWeek:
+            raise InvalidInput(not_a_week(week), {"week": [not_a_week(week)]}) from None
         with self.store.engine.connect() as conn:
             check_in_span("week", "week", week, organisation_span(conn, actor.tenant_id, now))
             cadence = pulse_cadence(conn, actor.tenant_id)
             defaults = Settings(k_anonymity=self.pulse_batch_k)
             k = organisation_settings(conn, actor.tenant_id, defaults).k
         if parse_iso_week(week) > parse_iso_week(iso_week_of(now)):
-            raise InvalidInput("that week has not started", {"week": ["Answer for this week."]})
+            raise InvalidInput(
+                Text("That week has not started."), {"week": [Text("Answer for this week.")]}
+            )
         if pulse_period(week, cadence) != pulse_period(iso_week_of(now), cadence):
-            raise InvalidInput("this pulse has closed", {"week": [CLOSED]})
+            raise InvalidInput(Text("This pulse has closed."), {"week": [Text(CLOSED)]})
         return cadence, k
 
     def _pulse_team(self, actor: Actor, me: uuid.UUID, team_id: uuid.UUID | None) -> uuid.UUID:
@@ -168,29 +171,38 @@ class PulseCommands(JournalCore):
         if team_id is None:
             if len(teams) != 1:
                 raise InvalidInput(
-                    "choose a team",
+                    Text("Choose a team."),
                     {
                         "team_id": [
-                            "You belong to several teams (or none): say which team this is for."
+                            Text(
+                                Text(
+                                    "You belong to several teams (or none): "
+                                    "say which team this is for."
+                                )
+                            )
                         ]
                     },
                 )
             return next(iter(teams))
         if team_id not in teams:
             raise Forbidden(
-                "you can answer the pulse only for teams you are a member of "
-                "(not for a team you manage)"
+                Text(
+                    "You can answer the pulse only for teams you are a member of "
+                    "(not for a team you manage)."
+                )
             )
         return team_id
 
 
-CLOSED = "Answer for a week of the open pulse period: earlier periods have closed."
+CLOSED = N_("Answer for a week of the open pulse period: earlier periods have closed.")
 
 
 def _answered_already(week: str, cadence: int) -> str:
     if cadence == 1:
-        return "you have answered this week's pulse already"
-    return (
-        f"you have answered this pulse already: it runs every {cadence} weeks, "
-        f"the next one opens in week {next_pulse_period(week, cadence)}"
+        return Text("You have answered this week's pulse already.")
+    return Text(
+        "You have answered this pulse already: it runs every %(cadence)d weeks, "
+        "the next one opens in week %(week)s.",
+        cadence=cadence,
+        week=next_pulse_period(week, cadence),
     )

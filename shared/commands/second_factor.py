@@ -25,7 +25,7 @@ from sqlalchemy import Connection, text
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import find_person, require_admin
 from shared.directory.callers import active_people
-from shared.domain.errors import Conflict, InvalidInput
+from shared.domain.errors import Conflict, InvalidInput, Text
 from shared.eventlog import ERASED, ConcurrencyError, EventStore, NewEvent
 from shared.eventlog.events_second_factor import RECOVERY_CODES
 
@@ -170,9 +170,12 @@ def enrol(store: EventStore, actor: Actor, secret: str, code: str) -> list[str]:
     """
     assert actor.person_id is not None
     if code_step(secret, code) is None:
-        raise InvalidInput("wrong code", {"code": ["That code is not right: try the next one."]})
+        raise InvalidInput(
+            Text("The code is wrong."),
+            {"code": [Text("That code is not right: try the next one.")]},
+        )
     if second_factor_of(store, actor.person_id) is not None:
-        raise Conflict("you have a second factor already: remove it first")
+        raise Conflict(Text("You have a second factor already: remove it first."))
     codes = new_recovery_codes()
     event = NewEvent(
         "SecondFactorEnrolled",
@@ -219,7 +222,7 @@ def remove(store: EventStore, actor: Actor) -> None:
     """
     assert actor.person_id is not None
     if second_factor_of(store, actor.person_id) is None:
-        raise Conflict("you have no second factor")
+        raise Conflict(Text("You have no second factor."))
     _append(store, actor, NewEvent("SecondFactorRemoved", {"person_id": str(actor.person_id)}))
 
 

@@ -16,7 +16,7 @@ from shared.commands.organization_core import (
     require_admin,
 )
 from shared.directory import Team, TeamMember
-from shared.domain.errors import Conflict, InvalidInput
+from shared.domain.errors import Conflict, InvalidInput, Text
 from shared.eventlog import NewEvent
 
 NAME_MAX = 200
@@ -57,7 +57,8 @@ class TeamCommands(OrganizationCore):
         name = name.strip()
         if not 1 <= len(name) <= NAME_MAX:
             raise InvalidInput(
-                "invalid name", {"name": [f"Give the team a name of 1 to {NAME_MAX} characters."]}
+                Text("The name is not valid."),
+                {"name": [Text("Give the team a name of 1 to %(max)d characters.", max=NAME_MAX)]},
             )
         with self.store.engine.begin() as conn:
             find_team(conn, actor.tenant_id, team_id)
@@ -78,15 +79,20 @@ class TeamCommands(OrganizationCore):
             if parent_team_id is not None:
                 parent = find_team(conn, actor.tenant_id, parent_team_id)
                 if team_id in _ancestors(conn, actor.tenant_id, parent_team_id):
-                    below = "itself" if parent_team_id == team_id else f"{parent.name}, below it"
+                    if parent_team_id == team_id:
+                        why = Text(
+                            "%(team)s cannot go under itself: a team cannot be inside itself.",
+                            team=team.name,
+                        )
+                    else:
+                        why = Text(
+                            "%(team)s cannot go under %(parent)s, below it: a team cannot be "
+                            "inside itself. Move that team elsewhere first.",
+                            team=team.name,
+                            parent=parent.name,
+                        )
                     raise InvalidInput(
-                        "a cycle",
-                        {
-                            "parent_team_id": [
-                                f"{team.name} cannot go under {below}: a team cannot be inside "
-                                "itself. Move that team elsewhere first."
-                            ]
-                        },
+                        Text("A team cannot be inside itself."), {"parent_team_id": [why]}
                     )
             data = {
                 "team_id": str(team_id),
@@ -113,7 +119,7 @@ class TeamCommands(OrganizationCore):
                 )
             ).first()
             if manages is None:
-                raise Conflict("this person does not manage this team")
+                raise Conflict(Text("This person does not manage this team."))
             data = {"team_id": str(team_id), "person_id": str(person_id)}
             append(
                 self.store, conn, actor, f"team-{team_id}", [NewEvent("TeamManagerRemoved", data)]

@@ -20,11 +20,13 @@ from shared.commands.base import Actor, append
 from shared.commands.journal_core import JournalCore, Written
 from shared.directory import Person
 from shared.domain.errors import (
+    N_,
     Conflict,
     Forbidden,
     Gone,
     InvalidInput,
     NotFound,
+    Text,
     Unauthorized,
 )
 from shared.domain.verification import RELATIONSHIP_TACTICS, Named, Witness, names, same_address
@@ -43,6 +45,19 @@ CONFIRMABLE = {
 }
 """Item kind -> (the event naming the party, the confirmation event, the id field)."""
 
+_NOT_WAITING = {
+    "action": N_("No such action waits for your confirmation."),
+    "outcome": N_("No such outcome waits for your confirmation."),
+}
+_SOMEONE_ELSE = {
+    "action": N_("This action names someone else to confirm it."),
+    "outcome": N_("This outcome names someone else to confirm it."),
+}
+_ANSWERED = {
+    "action": N_("This action has been answered already."),
+    "outcome": N_("This outcome has been answered already."),
+}
+_RELATIONSHIP_TACTICS = ", ".join(sorted(RELATIONSHIP_TACTICS))
 ANSWER_ATTEMPTS = 5
 """How often an answer looks again when the owner's stream moved on while it was written."""
 
@@ -141,18 +156,22 @@ class VerificationCommands(JournalCore):
         field = {"outcome": "confirmer", "action": "counterpart", "feedback": "colleague"}[kind]
         me = self._me(actor)
         if person_id is not None and email is not None:
-            raise InvalidInput("name one person", {field: ["Give a person or an address."]})
+            raise InvalidInput(
+                Text("Name one person."), {field: [Text("Give a person or an address.")]}
+            )
         if person_id is not None:
             if person_id == me or self.person_of(actor.tenant_id, person_id) is None:
                 raise InvalidInput(
-                    f"no such {field}", {field: ["Name a colleague of your organisation."]}
+                    Text("Name a colleague of your organisation."),
+                    {field: [Text("Name a colleague of your organisation.")]},
                 )
             return {by_id: str(person_id)}
         if email is not None and by_address is not None:
             mine = self.person_of(actor.tenant_id, me)
             if mine is not None and same_address(mine.email, email):
                 raise InvalidInput(
-                    "you cannot confirm your own", {field: ["Name someone other than yourself."]}
+                    Text("You cannot name yourself."),
+                    {field: [Text("Name someone other than yourself.")]},
                 )
             return {by_address: email.strip()}
         return {}
@@ -165,8 +184,8 @@ class VerificationCommands(JournalCore):
         """
         if counterpart is not None and tactic not in RELATIONSHIP_TACTICS:
             raise InvalidInput(
-                "only relationship actions have a counterpart",
-                {"counterpart": [f"Only for {', '.join(sorted(RELATIONSHIP_TACTICS))}."]},
+                Text("Only relationship actions have a counterpart."),
+                {"counterpart": [Text("Only for %(tactics)s.", tactics=_RELATIONSHIP_TACTICS)]},
             )
 
     def confirmable(self, tenant_id: uuid.UUID, kind: str, item: uuid.UUID) -> RecordedEvent:
@@ -188,11 +207,11 @@ class VerificationCommands(JournalCore):
         with self.store.engine.connect() as conn:
             event = find_named(self.store, conn, tenant_id, named_type, item)
         if event is None or named_in(kind, event.data) is None:  # an import's explicit null
-            raise NotFound(f"no such {kind} waits for your confirmation")
+            raise NotFound(Text(_NOT_WAITING[kind]))
         if kind == "action" and self.store.find(
             f"journal-{event.data['person_id']}", "MicroActionRetracted", {"action_id": str(item)}
         ):
-            raise Gone("this action was undone: there is nothing to confirm")
+            raise Gone(Text("This action was undone: there is nothing to confirm."), kind="undone")
         return event
 
     def confirmation(self, kind: str, item: RecordedEvent) -> RecordedEvent | None:
@@ -231,7 +250,7 @@ class VerificationCommands(JournalCore):
         owner = uuid.UUID(item.data["person_id"])
         named = named_in(kind, item.data)
         if named is None or not names(named, witness, owner):
-            raise Forbidden(f"this {kind} names someone else to confirm it")
+            raise Forbidden(Text(_SOMEONE_ELSE[kind]))
         _, confirm_type, id_field = CONFIRMABLE[kind]
         event = NewEvent(
             confirm_type,
@@ -247,10 +266,10 @@ class VerificationCommands(JournalCore):
                 lambda: self.confirmation(kind, item),
             )
         except IdempotencyConflict:
-            raise Conflict(f"this {kind} has been answered already") from None
+            raise Conflict(Text(_ANSWERED[kind]), kind="answered-already") from None
         if answer is not None:
             if single_use or answer.data["confirmed"] != confirmed:
-                raise Conflict(f"this {kind} has been answered already")
+                raise Conflict(Text(_ANSWERED[kind]), kind="answered-already")
             same = AppendResult((answer.position,), (answer.event_id,), answer.version, True)
             return Written(item_id, same)
         assert result is not None
@@ -299,7 +318,7 @@ class VerificationCommands(JournalCore):
                     )  # fmt: skip
             except ConcurrencyError:
                 continue  # the owner wrote meanwhile, or someone answered: look again
-        raise Conflict("the journal kept changing: try again")
+        raise Conflict(Text("The journal kept changing: try again."), kind="concurrency")
 
     def feedback_confirms(self, asked: RecordedEvent, witness: Witness | None) -> bool:
         """Whether an answer to a feedback request is the named colleague's (proof).
@@ -318,12 +337,14 @@ class VerificationCommands(JournalCore):
         """
         owner = uuid.UUID(asked.data["person_id"])
         if witness is not None and witness.person_id == owner:
-            raise Forbidden("you cannot answer your own question")
+            raise Forbidden(Text("You cannot answer your own question."))
         named = named_in("feedback", asked.data)
         if named is None:
             return False
         if witness is None:
-            raise Unauthorized("log in as the colleague asked, or use the link mailed to them")
+            raise Unauthorized(
+                Text("Log in as the colleague asked, or use the link mailed to them.")
+            )
         if not names(named, witness, owner):
-            raise Forbidden("this question was asked of someone else")
+            raise Forbidden(Text("This question was asked of someone else."))
         return True

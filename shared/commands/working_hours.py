@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from shared.commands.base import Actor, append
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import InvalidInput, Text
 from shared.domain.working_hours import (
     DAYS,
     DEFAULT_DAYS,
@@ -101,7 +101,7 @@ def set_working_hours(
     """
     errors = working_hours_errors(start, end, working_days, time_zone)
     if errors:
-        raise InvalidInput("invalid working hours", errors)
+        raise InvalidInput(Text("These working hours are not valid."), errors)
     assert actor.person_id is not None
     days = [day for day in DAYS if day in working_days]
     with store.engine.begin() as conn:

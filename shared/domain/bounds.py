@@ -16,10 +16,12 @@ A week is inside a span when any of its seven days is.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
+from shared.domain.errors import N_, Text
+from shared.domain.weeks import InvalidIsoWeek, parse_iso_week, weeks_in_year
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 """The earliest time any event may carry (inclusive)."""
@@ -171,6 +173,27 @@ def tenant_span(created_at: datetime | None, now: datetime) -> Span:
     return Span(_clamp(_clamp(start) - MAX_PAST), _clamp(_clamp(now) + MAX_AHEAD))
 
 
+def not_a_week(text: object) -> Text:
+    """Why ``text`` is not an existing ISO week (what :class:`InvalidIsoWeek` says, in the
+    reader's language).
+
+    Example:
+        not_a_week("2025-W53") == "2025-W53 does not exist: 2025 has 52 weeks."
+    """
+    match = re.match(r"^(\d{4})-W(\d{2})$", text) if isinstance(text, str) else None
+    if not match:
+        return Text("%(week)s is not an ISO week like 2026-W47.", week=repr(text))
+    year = int(match.group(1))
+    if not 1 <= year <= 9998:
+        return Text("%(week)s is out of range: years run from 0001 to 9998.", week=text)
+    return Text(
+        "%(week)s does not exist: %(year)d has %(weeks)d weeks.",
+        week=text,
+        year=year,
+        weeks=weeks_in_year(year),
+    )
+
+
 def span_errors(name: str, value: object, span: Span) -> list[str]:
     """Messages for one time, date or week against a span; empty when it lies inside.
 
@@ -185,18 +208,29 @@ def span_errors(name: str, value: object, span: Span) -> list[str]:
     inside: bool
     if isinstance(value, datetime):
         if value.tzinfo is None:
-            return ["Include a time zone offset, e.g. 2026-11-25T09:30:00Z."]
+            return [Text("Include a time zone offset, e.g. 2026-11-25T09:30:00Z.")]
         inside = span.holds(value)
     elif isinstance(value, date):
         inside = span.holds_day(value)
     elif isinstance(value, str):
         try:
             inside = span.holds_week(value)
-        except InvalidIsoWeek as err:
-            return [str(err)]
+        except InvalidIsoWeek:
+            return [not_a_week(value)]
     else:
         return []
-    return [] if inside else [f"The {name} must lie {span.describe()}."]
+    if inside:
+        return []
+    low, high = span.low.date().isoformat(), span.high.date().isoformat()
+    return [Text(OUTSIDE.get(name, OUTSIDE["time"]), low=low, high=high)]
+
+
+OUTSIDE = {
+    "time": N_("The time must lie from %(low)s to %(high)s (UTC)."),
+    "date": N_("The date must lie from %(low)s to %(high)s (UTC)."),
+    "week": N_("The week must lie from %(low)s to %(high)s (UTC)."),
+}
+"""The message of a value outside its span, by what the value is."""
 
 
 ABSENCE_MAX_DAYS = 366

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from shared.domain.errors import Text
+
 JOURNAL_READ = "journal:read"
 JOURNAL_WRITE = "journal:write"
 LEVERS_READ = "levers:read"
@@ -51,11 +53,21 @@ def token_errors(role: str, scopes: Iterable[str], days: int) -> dict[str, list[
     asked = list(scopes)
     unknown = [s for s in asked if s not in SCOPES]
     if not asked:
-        errors["scopes"] = [f"Choose at least one scope of {', '.join(SCOPES)}."]
+        errors["scopes"] = [
+            Text("Choose at least one scope of %(scopes)s.", scopes=", ".join(SCOPES))
+        ]
     elif unknown:
-        errors["scopes"] = [f"Unknown scope {unknown[0]!r}: one of {', '.join(SCOPES)}."]
+        errors["scopes"] = [
+            Text(
+                "Unknown scope %(scope)s: one of %(scopes)s.",
+                scope=repr(unknown[0]),
+                scopes=", ".join(SCOPES),
+            )
+        ]
     elif not set(asked) <= scopes_of_role(role):
-        errors["scopes"] = [f"Only an admin may hold the {ADMIN!r} scope."]
+        errors["scopes"] = [Text("Only an admin may hold the %(scope)s scope.", scope=repr(ADMIN))]
     if not 1 <= days <= TOKEN_DAYS_MAX:
-        errors["expires_in_days"] = [f"A token lasts from 1 to {TOKEN_DAYS_MAX} days."]
+        errors["expires_in_days"] = [
+            Text("A token lasts from 1 to %(max)d days.", max=TOKEN_DAYS_MAX)
+        ]
     return errors

@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 
-from shared.domain.errors import DomainError
+from shared.domain.errors import DomainError, plural_text
 
 DEFAULT_DAILY_ACTION_LIMIT = 50
 
@@ -18,7 +18,7 @@ DEFAULT_DAILY_ACTION_LIMIT = 50
 class TooManyActions(DomainError):
     """More actions for one person and day than the limit allows (HTTP 429)."""
 
-    status, title = 429, "Too Many Requests"
+    status, title, kind = 429, "Too Many Requests", "daily-limit"
 
 
 def over_limit(
@@ -76,7 +76,21 @@ def refuse(over: Mapping[tuple[str, date], int], limit: int, field: str) -> TooM
     """
     days = ", ".join(sorted(day.isoformat() for _, day in over))
     return TooManyActions(
-        f"at most {limit} actions per person per day (COMPOUND_DAILY_ACTION_LIMIT); "
-        f"nothing was written",
-        {field: [f"The daily limit of {limit} actions would be exceeded on {days}."]},
+        plural_text(
+            "At most %(num)d action per person per day (COMPOUND_DAILY_ACTION_LIMIT): "
+            "nothing was written.",
+            "At most %(num)d actions per person per day (COMPOUND_DAILY_ACTION_LIMIT): "
+            "nothing was written.",
+            limit,
+        ),
+        {
+            field: [
+                plural_text(
+                    "The daily limit of %(num)d action would be exceeded on %(days)s.",
+                    "The daily limit of %(num)d actions would be exceeded on %(days)s.",
+                    limit,
+                    days=days,
+                )
+            ]
+        },
     )

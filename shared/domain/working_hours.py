@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from zoneinfo import available_timezones
 
+from shared.domain.errors import Text
 from shared.domain.levers import DEFAULT_WORKING_HOURS, WorkingHours
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # index = Python's weekday()
@@ -59,18 +60,18 @@ def working_hours_errors(
         try:
             bounds[name] = minutes_of(value)
         except ValueError:
-            errors[name] = ["Give a time of day as HH:MM, e.g. 09:00."]
+            errors[name] = [Text("Give a time of day as HH:MM, e.g. 09:00.")]
     if bounds.get("start") == 24 * 60:
         del bounds["start"]
-        errors["start"] = ["A working day starts at 23:59 at the latest."]
+        errors["start"] = [Text("A working day starts at 23:59 at the latest.")]
     if len(bounds) == 2 and bounds["start"] >= bounds["end"]:
-        errors["end"] = ["The end must be after the start (on the same day)."]
+        errors["end"] = [Text("The end must be after the start (on the same day).")]
     if not days:
-        errors["working_days"] = ["Choose at least one working day."]
+        errors["working_days"] = [Text("Choose at least one working day.")]
     elif any(day not in DAYS for day in days) or len(set(days)) != len(days):
-        errors["working_days"] = [f"Name each day once, from {', '.join(DAYS)}."]
+        errors["working_days"] = [Text("Name each day once, from %(days)s.", days=", ".join(DAYS))]
     if time_zone not in time_zones():
-        errors["time_zone"] = ["Give an IANA time zone, e.g. Europe/Berlin or UTC."]
+        errors["time_zone"] = [Text("Give an IANA time zone, e.g. Europe/Berlin or UTC.")]
     return errors
 
 

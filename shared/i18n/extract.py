@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from shared.i18n.catalogue import LOCALE_DIR, LOCALES, plural_rules, po_files, read_catalogue
@@ -31,44 +31,50 @@ KEYWORDS = {
     "N_": None,
     "lazy_gettext": None,
     "lazy_ngettext": (1, 2),
+    # The domain's messages (shared/domain/errors.py: translated where they are made).
+    "Text": None,
+    "plural_text": (1, 2),
 }
-METHODS = [
-    ("**/templates/**.html", "jinja2.ext:babel_extract"),
-    ("**/templates/**.txt", "jinja2.ext:babel_extract"),
-    ("**.py", "python"),
-]
-OPTIONS = {"**/templates/**.html": {"extensions": "jinja2.ext.i18n"}}
 
 MessageId = str | tuple[str, ...]
 
 
 def extract(paths: Iterable[str] = SOURCES) -> dict[MessageId, list[str]]:
-    """Every message under ``paths`` (relative to the repository): id -> where it is."""
+    """Every message under ``paths`` (files or folders, relative to the repository): id ->
+    where it is. A template is any ``.html``/``.txt`` under a ``templates`` folder, whatever
+    folder the path names (``services/gateway/templates/portal`` included)."""
     found: dict[MessageId, list[str]] = {}
     for path in paths:
-        folder = ROOT / path
-        if folder.is_file():
-            entries = _extract_file(folder)
-        else:
-            entries = (
-                (str(Path(path) / name), lineno, message)
-                for name, lineno, message, _comments, _context in extract_from_dir(
-                    folder, METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True
-                )
-            )
-        for where, lineno, message in entries:
-            key: MessageId = message if isinstance(message, str) else tuple(message[:2])
-            if not key or (isinstance(key, tuple) and not key[0]):
-                continue
-            found.setdefault(key, []).append(f"{where}:{lineno}")
+        start = ROOT / path
+        files = [start] if start.is_file() else sorted(start.rglob("*"))
+        for file in files:
+            for where, lineno, message in _extract_file(file):
+                key: MessageId = message if isinstance(message, str) else tuple(message[:2])
+                if not key or (isinstance(key, tuple) and not key[0]):
+                    continue
+                found.setdefault(key, []).append(f"{where}:{lineno}")
     return found
 
 
-def _extract_file(path: Path) -> Iterable[tuple[str, int, MessageId]]:
-    from babel.messages.extract import extract_from_file
+def _method(path: Path) -> str | None:
+    relative = path.relative_to(ROOT)
+    if "__pycache__" in relative.parts or not path.is_file():
+        return None
+    if path.suffix == ".py":
+        return "python"
+    if path.suffix in (".html", ".txt") and "templates" in relative.parts:
+        return "jinja2.ext:babel_extract"
+    return None
 
-    method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
-    for lineno, message, _comments, _context in extract_from_file(method, str(path), KEYWORDS):
+
+def _extract_file(path: Path) -> Iterable[tuple[str, int, MessageId]]:
+    method = _method(path)
+    if method is None:
+        return
+    options = {"extensions": "jinja2.ext.i18n"} if method != "python" else {}
+    for lineno, message, _comments, _context in extract_from_file(
+        method, str(path), KEYWORDS, options=options, strip_comment_tags=True
+    ):
         yield str(path.relative_to(ROOT)), lineno, message
 
 

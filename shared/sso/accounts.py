@@ -16,16 +16,20 @@ from sqlalchemy import text
 
 from shared.commands.base import append, system_actor
 from shared.eventlog import EventStore, NewEvent
+from shared.i18n import N_, gettext
 from shared.sso.config import Connection, email_domain
 from shared.sso.oidc import SsoError
 from shared.sso.store import identity_hash, link_identity, linked_person
 
-NO_ACCOUNT = "There is no Compound account for {email}: ask your admin for an invitation."
-NOT_VERIFIED = (
+NO_ACCOUNT = N_("There is no Compound account for %(email)s: ask your admin for an invitation.")
+NOT_VERIFIED = N_(
     "Your identity provider did not confirm your e-mail address, so it cannot sign you in "
     "here: ask your admin."
 )
-ENDED = "This account is no longer active: ask your admin."
+ENDED = N_("This account is no longer active: ask your admin.")
+RACED = N_("Sign-in raced another: try again.")
+# The page showing an SsoError translates its message (services/gateway/sso.py); one with a
+# value in it is translated here, where the value is known.
 
 
 def verified_email(claims: dict[str, Any]) -> str | None:
@@ -83,19 +87,22 @@ def _first_sign_in(
     tenant = connection.tenant_id
     with store.engine.begin() as conn:
         if linked_person(conn, tenant, hashed) is not None:  # linked by a parallel sign-in
-            raise SsoError("identity linked meanwhile", "Sign-in raced another: try again.")
+            raise SsoError("identity linked meanwhile", RACED)
         email = verified_email(claims)
         if email is None:
             raise SsoError("e-mail missing or not verified", NOT_VERIFIED)
         if email_domain(email) not in connection.domains:
             raise SsoError(
-                "e-mail outside the organisation's domains", NO_ACCOUNT.format(email=email)
+                "e-mail outside the organisation's domains", gettext(NO_ACCOUNT, email=email)
             )
         row = _person(conn, "lower(email) = :e", e=email)
         if row is not None and row.tenant_id != tenant:
-            raise SsoError("e-mail belongs to another organisation", NO_ACCOUNT.format(email=email))
+            refusal = gettext(NO_ACCOUNT, email=email)
+            raise SsoError("e-mail belongs to another organisation", refusal)
         if row is None and not connection.jit_accounts:
-            raise SsoError("no account, just-in-time accounts off", NO_ACCOUNT.format(email=email))
+            raise SsoError(
+                "no account, just-in-time accounts off", gettext(NO_ACCOUNT, email=email)
+            )
         if row is not None and row.status not in ("active", "invited"):
             raise SsoError("matched person not active", ENDED)
         created = row is None

@@ -30,6 +30,8 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 
+from shared.i18n import N_
+
 SCOPE = "openid email profile"
 METADATA_SECONDS = 3600
 """How long discovery documents and key sets are kept before being read again."""
@@ -41,10 +43,14 @@ HTTP_SECONDS = 10
 UNSAFE_ALGORITHMS = frozenset({"none", "HS256", "HS384", "HS512"})
 
 
+FAILED = N_("Single sign-on failed: try again.")
+UNREACHABLE = N_("The identity provider could not be reached: try again in a moment.")
+
+
 class SsoError(Exception):
     """A sign-in that must not go through; ``reason`` is logged, ``message`` shown."""
 
-    def __init__(self, reason: str, message: str = "Single sign-on failed: try again."):
+    def __init__(self, reason: str, message: str = FAILED):
         super().__init__(reason)
         self.reason = reason
         self.message = message
@@ -93,7 +99,7 @@ class Discovery:
         except (requests.RequestException, ValueError) as err:
             raise SsoError(
                 f"provider unreachable: {url}: {err}",
-                "The identity provider could not be reached: try again in a moment.",
+                UNREACHABLE,
             ) from None
 
     def metadata(self, issuer: str) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
 from tests.conftest import DemoOrg, make_org
+from tests.portal.conftest import mailbox  # noqa: F401  (the mails the gateway sends)
 
 CSRF = re.compile(r'"X-CSRFToken": "([^"]+)"')
 

@@ -53,9 +53,10 @@ def test_exports_are_events_and_show_in_the_audit_and_its_csv(console: Console, 
         ("audit", "csv"),
     ]
     page = console.page("/admin/audit?kind=exports")
-    assert "export: personal_data" in page and "format: json" in page
-    assert "export: organisation_levers" in page and "SignedIn" not in page
+    assert "export: personal data" in page and "format: json" in page
+    assert "export: organisation levers" in page and "SignedIn" not in page
     response = console.client.get("/admin/audit.csv?kind=exports")
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert response.data.startswith(b"\xef\xbb\xbfposition,")  # a BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert {r[4] for r in rows[1:]} == {"DataExported"}
     assert any(r[5] == org.emails["platform-1"] and "personal_data" in r[6] for r in rows[1:])

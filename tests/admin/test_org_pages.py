@@ -29,11 +29,21 @@ def test_each_setting_changes_alone(console: Console):
         assert 'class="error' in response.get_data(as_text=True)
     assert _settings(console) == []  # nothing written
     assert console.post("/admin/settings", {"k": "4"}).status_code == 302
-    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 1, "require_totp": False, "default_locale": "en"}
+    assert _settings(console)[-1] == {
+        "k": 4,
+        "pulse_cadence_weeks": 1,
+        "require_totp": False,
+        "default_locale": "en",
+    }
     assert console.post("/admin/settings", {"pulse_cadence_weeks": "2"}).status_code == 302
     form = {"require_totp_form": "1", "require_totp": "on"}
     assert console.post("/admin/settings", form).status_code == 302
-    assert _settings(console)[-1] == {"k": 4, "pulse_cadence_weeks": 2, "require_totp": True, "default_locale": "en"}
+    assert _settings(console)[-1] == {
+        "k": 4,
+        "pulse_cadence_weeks": 2,
+        "require_totp": True,
+        "default_locale": "en",
+    }
     assert console.post("/admin/settings", {"require_totp_form": "1"}).status_code == 302
     assert _settings(console)[-1]["require_totp"] is False
     assert 'value="4"' in console.page("/admin/settings?saved=k")
@@ -109,6 +119,7 @@ def test_the_audit_names_who_did_what_and_never_personal_content(console: Consol
     journal.log_action(employee, "learning_bit", 5, "private", "SECRET-NOTE-42")
     page = console.page("/admin/audit")
     assert "OrganizationSettingsChanged" in page and "k: 6" in page
+    assert "Settings changed" in page and ">Organisation and teams</option>" in page
     assert "PersonRoleChanged" in page and org.emails["payments-1"] in page
     assert org.emails["admin"] in page and "SECRET-NOTE-42" not in page
     assert "MicroActionLogged" not in page
@@ -123,7 +134,7 @@ def test_the_audit_names_who_did_what_and_never_personal_content(console: Consol
     assert console.client.get("/admin/audit?since=yesterday").status_code == 422
     response = console.client.get("/admin/audit.csv?kind=people")
     assert response.status_code == 200 and response.mimetype == "text/csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
     assert rows[0][:5] == ["position", "recorded_at", "who", "source", "event"]
     assert any(r[4] == "PersonRoleChanged" and "role: manager" in r[6] for r in rows[1:])
     assert "SECRET-NOTE-42" not in response.get_data(as_text=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.notify import Message
 from tests.admin.conftest import Console, log_in, other_email
 
 pytestmark = pytest.mark.integration
@@ -33,6 +34,8 @@ def test_role_team_leaving_and_erasure_are_events(console: Console):
     assert console.post(f"{base}/team", {"team_id": str(org.teams["payments"])}).status_code == 302
     page = console.page(f"{base}?done=team")
     assert "Moved to the team." in page and "payments" in page
+    assert "<span>Manager</span> · <span>payments</span>" in page  # labels, not codes
+    assert ">Active</span>" in page
     # Refusals re-render with the message next to the field, and write nothing.
     before = len(console.events("PersonRoleChanged", "PersonMovedTeam", "PersonErased"))
     response = console.post(f"{base}/role", {"role": "owner"})
@@ -52,11 +55,15 @@ def test_role_team_leaving_and_erasure_are_events(console: Console):
     assert "(erased)" in console.page("/admin/people?status=erased")
 
 
-def test_resend_only_to_someone_not_joined(console: Console):
+def test_resend_only_to_someone_not_joined(console: Console, mailbox: list[Message]):
     invited = console.commands.invite(console.admin, other_email())
+    mailed = len(mailbox)
     response = console.post(f"/admin/people/{invited.person_id}/resend")
-    assert response.status_code == 200
-    assert "/invite/" in response.get_data(as_text=True)
+    assert response.status_code == 303  # post-redirect-get: a reload mails nobody again
+    page = console.page(response.headers["Location"])
+    assert "Invitation written to the log" in page and "/invite/" in page
+    assert console.page(response.headers["Location"]) == page and len(mailbox) == mailed + 1
+    assert "/invite/" not in console.page(f"/admin/people/{invited.person_id}")
     joined = console.org.people["platform-2"]
     assert console.post(f"/admin/people/{joined}/resend").status_code == 409
 

@@ -78,6 +78,13 @@ def new_person(store: EventStore, org: DemoOrg) -> Callable[..., Person]:
 
 
 PROBLEM_KEYS = {"type", "title", "status", "detail"}
+PROBLEM_TYPES = "https://compound.invalid/problems/"
+
+
+def reads_as_sentence(text: str) -> bool:
+    """Whether ``text`` reads as a sentence: no lowercase first letter (a code, a number or a
+    quote may start it), a full stop (or ``?``, ``!``, ``…``) at its end."""
+    return bool(text) and not text[0].islower() and text[-1] in ".!?…"
 
 
 def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
@@ -88,9 +95,12 @@ def assert_problem(response: Any, status: int, *fields: str) -> dict[str, Any]:
     body = response.get_json()
     assert body.keys() >= PROBLEM_KEYS, body
     assert body["status"] == status
-    assert isinstance(body["title"], str) and body["title"]
-    assert isinstance(body["detail"], str)
+    assert isinstance(body["title"], str) and body["title"][0].isupper(), body
+    # A stable type a client matches on, never "about:blank" (docs/api.md, "Errors").
+    assert body["type"].startswith(PROBLEM_TYPES) and body["type"] != PROBLEM_TYPES, body
+    assert isinstance(body["detail"], str) and reads_as_sentence(body["detail"]), body
     for name in fields:
         assert name in body.get("errors", {}), body
-        assert all(isinstance(m, str) and m for m in body["errors"][name]), body
+    for messages in body.get("errors", {}).values():
+        assert all(isinstance(m, str) and reads_as_sentence(m) for m in messages), body
     return dict(body)

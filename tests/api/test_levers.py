@@ -218,7 +218,8 @@ def test_the_org_view_and_settings(client: FlaskClient, attacked: dict[str, Any]
         for cell in week["levers"].values():
             assert cell["suppressed"] or cell["n"] >= K
     assert _get(client, admin, "/api/v1/org/settings") == {
-        "k": K, "pulse_cadence_weeks": 1, "changed": False, "require_totp": False, "default_locale": "en"}  # fmt: skip
+        "k": K, "pulse_cadence_weeks": 1, "changed": False, "require_totp": False,
+        "default_locale": "en"}  # fmt: skip
     response = client.put("/api/v1/org/settings", headers=admin,
                           json={"k": 2, "pulse_cadence_weeks": 3})  # fmt: skip
     assert_problem(response, 422, "k", "pulse_cadence_weeks")
@@ -237,7 +238,8 @@ def test_the_org_view_and_settings(client: FlaskClient, attacked: dict[str, Any]
     # PATCH: one setting alone, the others keep their values; a bad one writes nothing.
     response = client.patch("/api/v1/org/settings", headers=admin, json={"k": K + 1})
     assert response.get_json() == {
-        "k": K + 1, "pulse_cadence_weeks": 1, "changed": True, "require_totp": False, "default_locale": "en"}  # fmt: skip
+        "k": K + 1, "pulse_cadence_weeks": 1, "changed": True, "require_totp": False,
+        "default_locale": "en"}  # fmt: skip
     response = client.patch("/api/v1/org/settings", headers=admin, json={"pulse_cadence_weeks": 2})
     assert (response.get_json()["k"], response.get_json()["pulse_cadence_weeks"]) == (K + 1, 2)
     assert_problem(client.patch("/api/v1/org/settings", headers=admin,

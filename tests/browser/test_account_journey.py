@@ -13,6 +13,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyotp
@@ -22,10 +23,12 @@ from flask import Flask
 
 from infra.embedded import free_port
 from infra.mail_server import LocalMailServer
+from shared.commands import Actor, JournalCommands
+from shared.eventlog import EventStore
 from shared.settings import Settings
 from tests.browser.serving import serving
-from tests.browser.test_second_factor import log_in, open_page
-from tests.conftest import DemoOrg
+from tests.browser.test_second_factor import log_in, new_person, open_page
+from tests.conftest import TEST_SECRET, DemoOrg
 
 pytestmark = pytest.mark.integration
 
@@ -112,8 +115,7 @@ def test_invite_enrol_log_out_reset_ends_every_old_credential(
     page.goto(invitation)
     page.get_by_label("Your name").fill("Journey")
     page.get_by_label("Choose a password").fill("first-password-1")
-    page.get_by_role("button", name="Set my password").click()
-    log_in(page, base, email, "first-password-1")
+    page.get_by_role("button", name="Set my password").click()  # logged in at once
     expect(page.get_by_role("button", name="Log out", exact=True)).to_be_visible()
 
     # A bearer token, made with the password alone before the second factor.
@@ -192,3 +194,167 @@ def test_invite_enrol_log_out_reset_ends_every_old_credential(
     assert not errors and not admin_errors and not other_errors, (errors, other_errors)
     for c in (admin_context, context, replay_context, other_context, stale_context):
         c.close()
+
+
+PHONE = {"width": 390, "height": 844}
+WORDS = {  # what each language's pages say (from the shipped catalogues)
+    "de": {
+        "language": "Deutsch",
+        "saved": "Sprache gespeichert.",
+        "account": "Konto",
+        "token_name": "Name des Tokens",
+        "create_token": "Token erstellen",
+        "new_token": "Ihr neues Token.",
+        "capital": "Mein Karrierekapital",
+        "in_a_row": "in Folge",
+        "question": "Ihre Frage",
+        "about": "Zu welcher Aktion?",
+        "create_link": "Link erstellen",
+        "ready": "Ihr Link ist bereit",
+        "asks": "Kim fragt Sie zu",
+        "yes": "Ja, nützlich",
+        "thanks": "Danke: Ihre Antwort wurde gesendet.",
+        "automatic": "Automatisch (vom Browser)",
+        "save": "Sprache speichern",
+        "week": "KW ",
+    },
+    "fr": {
+        "language": "Français",
+        "saved": "Langue enregistrée.",
+        "account": "Compte",
+        "token_name": "Nom du jeton",
+        "create_token": "Créer un jeton",
+        "new_token": "Votre nouveau jeton.",
+        "capital": "Mon capital de carrière",
+        "in_a_row": "d'affilée",
+        "question": "Votre question",
+        "about": "À propos de quelle action ?",
+        "create_link": "Créer le lien",
+        "ready": "Votre lien est prêt",
+        "asks": "Kim vous pose une question sur",
+        "yes": "Oui, utile",
+        "thanks": "Merci : votre réponse a été envoyée.",
+        "automatic": "Automatique (selon votre navigateur)",
+        "save": "Enregistrer la langue",
+        "week": "Semaine ",
+    },
+}
+
+
+def phone_page(browser: Any, accept_language: str) -> tuple[Any, Any, list[str]]:
+    """A phone-sized page whose browser asks for ``accept_language``."""
+    context = browser.new_context(
+        viewport=PHONE,
+        locale=accept_language,
+        extra_http_headers={"Accept-Language": accept_language},
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return context, page, errors
+
+
+def fits_the_phone(page: Any, name: str) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"{name}: {width}px wide at phone width"
+
+
+@pytest.mark.parametrize("locale", ["de", "fr"])
+def test_the_account_journey_in_german_and_in_french_on_a_phone(
+    browser: Any,
+    live_server: str,
+    projector: None,
+    store: EventStore,
+    org: DemoOrg,
+    screenshots: Path,
+    locale: str,
+) -> None:
+    """An English browser chooses the language on the account page: every page after it
+    (account, a token shown once, capital, micro-feedback) speaks it, and the colleague's
+    feedback link speaks the colleague's own browser language; "automatic" goes back to the
+    browser's."""
+    from playwright.sync_api import expect
+
+    words = WORDS[locale]
+    email = new_person(store, org)  # "Kim", who logged a quick win in a meeting
+    person = _person_id(store, email)
+    JournalCommands(store, TEST_SECRET).log_action(
+        Actor(tenant_id=org.tenant_id, person_id=person, source="test"),
+        "meeting_quick_win",
+        10,
+        "team",
+        note="summarised the decisions",
+    )
+    context, page, errors = phone_page(browser, "en-GB")
+    log_in(page, live_server, email, org.password)
+    page.goto(f"{live_server}/account")
+    expect(page.get_by_role("heading", name="Account", exact=True)).to_be_visible()
+
+    # The language setting: the page comes back in the chosen language.
+    page.get_by_role("combobox", name="Language").select_option(locale)
+    page.get_by_role("button", name="Save language").click()
+    expect(page.get_by_role("status").filter(has_text=words["saved"])).to_be_visible()
+    expect(page.get_by_role("heading", name=words["account"], exact=True)).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == locale
+
+    # A token, shown once after the redirect: a reload neither shows it nor makes another.
+    page.get_by_label(words["token_name"]).fill("script")
+    page.get_by_role("button", name=words["create_token"]).click()
+    expect(page.get_by_text(words["new_token"])).to_be_visible()
+    assert page.locator("#new-token").input_value().startswith("cpd_")
+    page.locator("#new-token").evaluate("input => { input.value = 'cpd_…'; }")  # none in docs
+    fits_the_phone(page, f"account-{locale}")
+    page.screenshot(path=str(screenshots / f"account-{locale}.png"), full_page=True)
+    page.reload()
+    expect(page.locator("#new-token")).to_have_count(0)
+    expect(page.locator('form[action$="/revoke"]')).to_have_count(1)
+
+    # My capital, in the language: its week named, never its ISO code.
+    page.goto(f"{live_server}/capital")
+    expect(page.get_by_role("heading", name=words["capital"])).to_be_visible()
+    expect(page.locator(".streak")).to_contain_text(words["in_a_row"])
+    expect(page.locator(".eyebrow")).to_contain_text(words["week"])
+    assert not re.search(r"\d{4}-W\d{2}", page.locator("main").inner_text())
+    page.locator("#capital-chart[data-drawn='true']").wait_for()
+    fits_the_phone(page, f"capital-{locale}")
+    page.screenshot(path=str(screenshots / f"capital-{locale}.png"), full_page=True)
+
+    # Micro-feedback about that action; a colleague answers on their phone, in their language.
+    page.goto(f"{live_server}/feedback")
+    page.get_by_label(words["question"]).fill("Was my summary useful?")
+    page.get_by_label(words["about"]).select_option(index=1)
+    page.get_by_role("button", name=words["create_link"]).click()
+    expect(page.get_by_role("heading", name=words["ready"])).to_be_visible()
+    link = page.locator("#new-link").input_value()
+    fits_the_phone(page, f"feedback-{locale}")
+    colleague_context, colleague, colleague_errors = phone_page(browser, locale)
+    colleague.goto(link)
+    expect(colleague.locator("[data-asked-by]")).to_contain_text(words["asks"])
+    expect(colleague.get_by_text("summarised the decisions")).to_have_count(0)  # the note stays
+    fits_the_phone(colleague, f"feedback-link-{locale}")
+    colleague.screenshot(path=str(screenshots / f"feedback-link-{locale}.png"), full_page=True)
+    colleague.get_by_role("button", name=words["yes"]).click()
+    expect(colleague.get_by_role("status")).to_have_text(words["thanks"])
+
+    # Automatic: back to the browser's language (English).
+    page.goto(f"{live_server}/account")
+    page.get_by_role("combobox", name=re.compile("^(Sprache|Langue)$")).select_option("")
+    page.get_by_role("button", name=words["save"]).click()
+    expect(page.get_by_role("status").filter(has_text="Language saved.")).to_be_visible()
+    expect(page.get_by_role("combobox", name="Language")).to_have_value("")
+    assert not errors and not colleague_errors, (errors, colleague_errors)
+    context.close()
+    colleague_context.close()
+
+
+def _person_id(store: EventStore, email: str) -> uuid.UUID:
+    from sqlalchemy import select
+
+    from shared.directory import Person
+
+    with store.engine.connect() as conn:
+        return uuid.UUID(
+            str(conn.execute(select(Person.id).where(Person.email == email)).scalar_one())
+        )

@@ -12,6 +12,7 @@ import pytest
 
 from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
+from shared.i18n import format_date
 from tests.conftest import DemoOrg
 
 pytestmark = pytest.mark.integration
@@ -38,7 +39,7 @@ def test_declared_leave_is_drawn_on_the_capital_chart(
     page.get_by_label("Last day away").fill((first + timedelta(days=6)).isoformat())
     page.get_by_role("button", name="Declare leave").click()
     page.get_by_text("Leave declared").wait_for()
-    page.get_by_text(f"{first.isoformat()} to").wait_for()
+    page.get_by_text(f"{format_date(first)} to").wait_for()
 
     page.goto(f"{live_server}/capital")
     page.locator("#capital-chart[data-drawn='true']").wait_for()
@@ -46,5 +47,5 @@ def test_declared_leave_is_drawn_on_the_capital_chart(
         "document.getElementById('capital-chart').chart.data.datasets.map(d => d.label)"
     )
     assert "On leave (share of the week)" in labels
-    assert page.locator("#leave-periods").inner_text().startswith(f"On leave: {first}")
+    assert page.locator("#leave-periods").inner_text().startswith(f"On leave: {format_date(first)}")
     assert "7 of 7 days" in (page.locator("#capital-table").text_content() or "")

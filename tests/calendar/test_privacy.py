@@ -74,7 +74,7 @@ def test_the_calendar_page_needs_a_login_and_a_known_provider(world: CalendarWor
     assert anonymous.url.startswith(f"{world.gateway_url}/login")
     session = world.browser("platform-1")
     page = session.get(f"{world.gateway_url}/calendar", timeout=10)
-    assert "Never</strong> titles" in page.text
+    assert "<strong>Never titles, descriptions or attendee addresses.</strong>" in page.text
     unknown = session.get(f"{world.gateway_url}/calendar/callback/google", timeout=10)
     assert unknown.status_code == 404
 

@@ -36,8 +36,9 @@ def enrol(m: Member) -> tuple[str, list[str]]:
     """Turn the member's second factor on; returns (secret, recovery codes)."""
     secret = secret_on(m.page("/account/second-factor"))
     response = m.post("/account/second-factor", {"code": code_at(secret)})
-    assert response.status_code == 201, response.get_data(as_text=True)[:500]
-    codes = RECOVERY.findall(response.get_data(as_text=True))
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    assert response.headers["Location"] == "/account/second-factor/recovery-codes"
+    codes = RECOVERY.findall(m.page(response.headers["Location"]))
     assert len(codes) == 10
     return secret, codes
 

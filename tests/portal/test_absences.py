@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.eventlog import EventStore
+from shared.i18n import format_date
 from tests.portal.conftest import Member
 
 pytestmark = pytest.mark.integration
@@ -43,9 +44,9 @@ def test_declare_see_and_withdraw_leave(
     project()
     page = m.page("/account?away=1")
     assert "Leave declared" in page
-    assert f"{first.isoformat()} to {last.isoformat()}" in page
+    assert f"{format_date(first)} to {format_date(last)}" in page  # "4 Dec 2026 to ..."
     capital = m.page("/capital")
-    assert "On leave" in capital and first.isoformat() in capital
+    assert "On leave" in capital and format_date(first) in capital
     with store.engine.connect() as conn:
         absence = conn.execute(
             text("SELECT absence_id FROM capital_absences WHERE person_id = :p"), {"p": m.id}
@@ -53,7 +54,7 @@ def test_declare_see_and_withdraw_leave(
     response = m.post(f"/account/absences/{absence}/withdraw")
     assert response.status_code == 302 and "back=1" in response.headers["Location"]
     project()
-    assert f"{first.isoformat()} to" not in m.page("/account")
+    assert f"{format_date(first)} to" not in m.page("/account")
     assert declared(store, m) == 2
 
 

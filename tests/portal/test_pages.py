@@ -7,16 +7,20 @@ import csv
 import io
 import json
 import re
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
+from services.gateway.feedback import feedback_token
 from shared.commands import Actor, JournalCommands
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
+from shared.i18n import format_date, format_week, use_locale
 from tests.conftest import DemoOrg
 from tests.portal.conftest import Member, csrf_of
 
@@ -331,6 +335,43 @@ def test_feedback_link_answered_without_login(app, member: Callable[..., Member]
     assert "✓ Useful" in html and "“clear”" in html
 
 
+def test_feedback_link_names_the_asker_and_the_action_never_the_note(
+    app, member: Callable[..., Member], store: EventStore
+):
+    m = member()  # "Robin"
+    m.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team",
+                        "note": "private words about Sam"})  # fmt: skip
+    (logged,) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "MicroActionLogged"]
+    asked = m.post(
+        "/feedback",
+        {"question": "Was my question helpful?", "expires_in_days": "7",
+         "action_id": logged.data["action_id"]},
+    )  # fmt: skip
+    assert asked.status_code == 302
+    (request,) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "FeedbackRequested"]
+    with app.app_context():
+        token = feedback_token(request.tenant_id, m.id, uuid.UUID(request.data["request_id"]))
+    colleague = app.test_client()
+    page = colleague.get(f"/f/{token}").get_data(as_text=True)
+    with use_locale("en"):
+        day = format_date(logged.occurred_at, "full")  # "Monday, 7 December 2026"
+    assert f"Robin asks you about their “Quick win in a meeting” of {day}:" in page
+    assert "Was my question helpful?" in page and "private words" not in page
+    as_json = colleague.get(f"/f/{token}", headers={"Accept": "application/json"}).get_json()
+    assert as_json["asked_by"] == "Robin"
+    assert as_json["action"] == {
+        "tactic": "meeting_quick_win",
+        "occurred_on": logged.occurred_at.date().isoformat(),
+    }
+    assert "private words" not in json.dumps(as_json)
+    plain = m.post("/feedback", {"question": "Any advice?", "expires_in_days": "7"})
+    assert plain.status_code == 302
+    (_, other) = [e for e in store.read_stream(f"journal-{m.id}") if e.type == "FeedbackRequested"]
+    with app.app_context():
+        token = feedback_token(other.tenant_id, m.id, uuid.UUID(other.data["request_id"]))
+    assert "Robin asks you:" in colleague.get(f"/f/{token}").get_data(as_text=True)
+
+
 def test_pulse_is_validated_then_sent_once(
     member: Callable[..., Member], org: DemoOrg, store: EventStore
 ):
@@ -355,7 +396,15 @@ def test_pulse_is_validated_then_sent_once(
     assert again.status_code == 409 and "answered this week" in again.get_data(as_text=True)
 
 
-def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., Member]):
+def session_of(app: Flask, m: Member) -> dict[str, Any]:
+    """The member's session cookie, read as the gateway reads it (signed, not encrypted)."""
+    cookie = m.client.get_cookie("session", domain=app.config["SERVER_NAME"])
+    assert cookie is not None
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    return dict(serializer.loads(cookie.value))
+
+
+def test_password_change_and_tokens(app: Flask, client: FlaskClient, member: Callable[..., Member]):
     m = member()
     wrong = m.post(
         "/account/password",
@@ -378,12 +427,17 @@ def test_password_change_and_tokens(client: FlaskClient, member: Callable[..., M
     )
     assert changed.status_code == 302
     created = m.post("/account/tokens", {"name": "my script", "scopes": ["journal:read"]})
-    assert created.status_code == 201
-    token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', created.get_data(True))
+    assert created.status_code == 302  # post-redirect-get: a refresh creates nothing
+    assert created.headers["Location"] == "/account#tok-title"
+    carried = session_of(app, m)  # the token rides to the next page encrypted
+    token = re.search(r'id="new-token" class="link-box" value="([^"]+)"', m.page("/account"))
     assert token
+    assert token.group(1) not in json.dumps(carried) + created.headers["Location"]
     headers = {"Authorization": f"Bearer {token.group(1)}"}
     assert client.get("/api/v1/me", headers=headers).status_code == 200
-    assert token.group(1) not in m.page("/account")  # shown once only
+    refreshed = m.page("/account")
+    assert token.group(1) not in refreshed  # shown once only
+    assert refreshed.count('action="/account/tokens/') == 1  # one token, no duplicate
     token_id = re.search(r'action="/account/tokens/([0-9a-f-]+)/revoke"', m.page("/account"))
     assert token_id
     assert m.post(f"/account/tokens/{token_id.group(1)}/revoke").status_code == 302
@@ -398,8 +452,9 @@ def test_export_and_erase(app, member: Callable[..., Member], store: EventStore,
     exported = m.client.get("/data/export.json")
     assert exported.status_code == 200 and "attachment" in exported.headers["Content-Disposition"]
     assert "my secret note" in exported.get_data(as_text=True)
-    rows = list(csv.DictReader(io.StringIO(m.client.get("/data/export.csv").get_data(True))))
-    assert any(r["type"] == "MicroActionLogged" and r["note"] == "my secret note" for r in rows)
+    exported_csv = m.client.get("/data/export.csv").data.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(exported_csv)))
+    assert any(r["section"] == "actions" and r["note"] == "my secret note" for r in rows)
 
     unconfirmed = m.post("/data/erase", {"confirm": "yes"})
     assert unconfirmed.status_code == 422 and "confirm-error" in unconfirmed.get_data(True)
@@ -463,5 +518,7 @@ def test_a_four_weekly_pulse_says_when_the_next_one_opens(app: Any, store: Event
     assert sent.status_code == 302
     after = client.get("/pulse").get_data(as_text=True)
     following = next_pulse_period(iso_week_of(datetime.now(UTC)), 4)
-    assert f"It runs every 4 weeks: the next one opens in {following}" in after
+    with use_locale("en"):
+        shown = format_week(following)  # "Week 1, 28 Dec - 3 Jan": no ISO code on a page
+    assert f"It runs every 4 weeks: the next one opens in {shown}" in after
     assert 'name="team_id"' not in after  # no form until the next period

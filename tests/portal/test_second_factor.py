@@ -44,6 +44,19 @@ def test_enrol_then_login_asks_the_code_after_the_password(
     assert m.client.get("/plan").status_code == 200
 
 
+def test_the_recovery_codes_are_shown_once_after_a_redirect(
+    member: Callable[..., Member],
+) -> None:
+    m = member()
+    _, codes = enrol(m)  # the post redirected; the codes page showed them
+    again = m.client.get("/account/second-factor/recovery-codes")
+    assert again.status_code == 302  # a refresh shows them no more, and sends nothing
+    assert again.headers["Location"] == "/account/second-factor"
+    page = m.page("/account/second-factor")
+    assert 'data-second-factor="on"' in page
+    assert not any(code in page for code in codes)
+
+
 def test_a_code_is_good_once(member: Callable[..., Member]) -> None:
     m = member()
     secret, _ = enrol(m)

@@ -4,9 +4,12 @@ look) to run an organisation from the browser.
 Every change goes through the organisation's commands (shared/commands), so it is an event
 in the log like the API's and the CLI's: ``people`` (search, invite one or many, role, team,
 leaving, erasure), ``invites`` (a pasted list or a CSV, previewed row by row before anything
-is written), ``teams`` (the tree, sizes against k, managers), ``settings`` (k, pulse cadence,
-second factor), ``audit`` (who changed what, from the log, as a page or CSV). Forms post their
-CSRF token; bad input re-renders the page with 422 and the messages next to the fields.
+is written), ``sent`` (what an invitation form sent, for the page it redirects to),
+``teams`` (the tree, sizes against k, managers), ``settings`` (k, pulse cadence, second
+factor), ``audit`` (who changed what, from the log, as a page or CSV), ``labels`` (what the
+pages show for roles, statuses and event types). Forms post their CSRF token; bad input
+re-renders the page with 422 and the messages next to the fields; a form that creates
+something answers with a redirect (post-redirect-get).
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ def init_app(app: Flask) -> None:
         audit,
         integrations,
         invites,
+        labels,
         operations,
         people,
+        sent,
         settings,
         teams,
     )

@@ -28,6 +28,7 @@ from services.gateway.portal.forms import me
 from services.gateway.resources import resources
 from shared.commands import activity
 from shared.directory import Person, Team
+from shared.i18n import gettext
 
 KINDS: dict[str, tuple[str, ...]] = {
     "organisation": (
@@ -69,8 +70,8 @@ KINDS: dict[str, tuple[str, ...]] = {
 }
 TYPES = tuple(dict.fromkeys(t for types in KINDS.values() for t in types))
 DETAILS = (
-    "role", "k", "pulse_cadence_weeks", "require_totp", "kind", "provider", "reason",
-    "method", "export", "format", "lever",
+    "role", "k", "pulse_cadence_weeks", "require_totp", "default_locale", "kind", "provider",
+    "reason", "method", "export", "format", "lever",
 )  # fmt: skip
 """The fields shown as they are: none is personal (docs/events.md)."""
 TEAM_FIELDS = ("team_id", "parent_team_id", "from_team_id", "to_team_id")
@@ -96,10 +97,10 @@ class AuditQuery:
                 try:
                     days[name] = date.fromisoformat(raw)
                 except ValueError:
-                    errors[name] = ["Give a day as YYYY-MM-DD."]
+                    errors[name] = [gettext("Give a day as YYYY-MM-DD.")]
         kind = args.get("kind", "")
         if kind and kind not in KINDS:
-            errors["kind"] = ["Choose a kind of the list."]
+            errors["kind"] = [gettext("Choose a kind of the list.")]
             kind = ""
         return cls(kind, args.get("actor", "").strip()[:320], days["since"], days["until"]), errors
 
@@ -112,7 +113,12 @@ class Entry:
     source: str
     type: str
     subject: str
-    details: str
+    parts: tuple[tuple[str, str], ...]
+    """The details as (field, value): the page labels both, the CSV shows them as they are."""
+
+    @property
+    def details(self) -> str:
+        return "; ".join(f"{field}: {value}" for field, value in self.parts)
 
 
 def _bounds(query: AuditQuery) -> tuple[datetime, datetime]:
@@ -199,16 +205,14 @@ def _names(
 
 def _entry(r: Any, people: dict[str, str], teams: dict[str, str]) -> Entry:
     actor = r.metadata.get("actor") or "system"
-    details = [f"{f}: {r.data[f]}" for f in DETAILS if f in r.data and r.data[f] is not None]
+    details = [(f, str(r.data[f])) for f in DETAILS if f in r.data and r.data[f] is not None]
     for f in TEAM_FIELDS:
         if f == "parent_team_id" and r.type == "TeamMoved" and not r.data.get(f):
-            details.append("parent: none (top level)")
+            details.append(("parent", "none (top level)"))
         elif r.data.get(f):
-            details.append(
-                f"{f.removesuffix('_id').replace('_', ' ')}: {teams.get(r.data[f], '?')}"
-            )
+            details.append((f.removesuffix("_id").replace("_", " "), teams.get(r.data[f], "?")))
     if r.type in ("TeamCreated", "TeamRenamed"):
-        details.insert(0, f"name: {r.data['name']}")  # a team's name is not personal
+        details.insert(0, ("name", r.data["name"]))  # a team's name is not personal
     subject = people.get(r.data.get("person_id", ""), "") if r.data.get("person_id") else ""
     return Entry(
         r.position,
@@ -217,7 +221,7 @@ def _entry(r: Any, people: dict[str, str], teams: dict[str, str]) -> Entry:
         str(r.metadata.get("source", "")),
         r.type,
         subject,
-        "; ".join(details),
+        tuple(details),
     )
 
 
@@ -243,7 +247,8 @@ def audit() -> Any:
 
 @bp.get("/audit.csv")
 def audit_csv() -> Any:
-    """The filtered audit as CSV (at most 50,000 entries, newest first)."""
+    """The filtered audit as CSV (UTF-8 with a byte-order mark, at most 50,000 entries,
+    newest first)."""
     query, errors = AuditQuery.of(request.args)
     if errors:
         return Response("; ".join(m for ms in errors.values() for m in ms), 422)
@@ -252,6 +257,7 @@ def audit_csv() -> Any:
         rows = entries(conn, user.tenant_id, query, CSV_MAX, None)
     activity.exported(resources().store, user.actor("admin"), "audit", "csv")
     out = io.StringIO()
+    out.write("\ufeff")  # the byte-order mark: Excel reads the file as UTF-8, not as ANSI
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["position", "recorded_at", "who", "source", "event", "person", "details"])
     for e in rows:

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Blueprint, abort, redirect, url_for
 from flask_login import current_user
 
+from shared.i18n import gettext
+
 bp = Blueprint("console", __name__, url_prefix="/admin")
 
 
@@ -18,7 +20,7 @@ def _admins_only() -> Any:
 
         return login_manager.unauthorized()
     if current_user.role != "admin":
-        abort(403, "the admin console is for the organisation's admins")
+        abort(403, gettext("The admin console is for the organisation's admins."))
     return None
 
 

@@ -7,6 +7,10 @@ written. Confirming invites the good rows as one batch
 (:meth:`~shared.commands.people.PeopleCommands.invite_batch`: all or nothing, and
 idempotent, since the preview chose the batch's id: confirming twice invites no one twice
 and mails no one twice). Each invitation is mailed; the page shows every link too.
+
+Post-redirect-get: a form that invites answers with a redirect to the result's own page
+(:mod:`services.gateway.admin.sent`), so reloading it shows the result again and sends
+nothing.
 """
 
 from __future__ import annotations
@@ -14,15 +18,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import render_template, request
+from flask import redirect, render_template, request
 
 from services.gateway.admin.blueprint import bp
 from services.gateway.admin.reads import emails_taken, team_choices
+from services.gateway.admin.sent import keep_sent
 from services.gateway.portal.forms import FormState, me
 from services.gateway.resources import resources
 from shared.commands.people import batch_person_id
 from shared.domain.errors import DomainError
 from shared.eventlog.events import ROLES
+from shared.i18n import format_number, gettext
 from shared.invitation_rows import MAX_ROWS, Row, check_rows, read_rows
 from shared.invitations import mail_invitation
 
@@ -73,7 +79,9 @@ def _write(rows: list[Row], batch_id: uuid.UUID) -> list[dict[str, Any]]:
     for row, invitation in zip(good, invitations, strict=True):
         outcome: dict[str, Any] = {"mail": "already", "link": None}
         if not invitation.replayed:
-            outcome = mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation)
+            outcome = mail_invitation(
+                res.settings, res.mailer, caller.tenant_id, invitation, res.engine
+            )
         sent.append({"row": row, **outcome})
     return sent
 
@@ -93,10 +101,11 @@ def invite_one() -> Any:
         return render_invite(state, 422)
     try:
         sent = _write([row], uuid.uuid4())
-    except DomainError as err:
-        state.message = err.detail
+    except DomainError as err:  # e.g. invited meanwhile by another admin: said at the field
+        state.errors = dict(err.errors)
+        state.message = None if err.errors else err.detail
         return render_invite(state, err.status)
-    return render_template("admin/invited.html", sent=sent, skipped=[])
+    return redirect(keep_sent(sent, []), 303)
 
 
 def _posted_list() -> tuple[str, str | None]:
@@ -105,19 +114,21 @@ def _posted_list() -> tuple[str, str | None]:
     if upload is not None and upload.filename:
         raw = upload.read(UPLOAD_MAX_BYTES + 1)
         if len(raw) > UPLOAD_MAX_BYTES:
-            return "", "The file is larger than 4 MB: split it."
+            return "", gettext("The file is larger than 4 MB: split it.")
         try:
             return raw.decode("utf-8-sig"), None
         except UnicodeDecodeError:
-            return "", "The file is not UTF-8 text: save it as CSV (UTF-8)."
+            return "", gettext("The file is not UTF-8 text: save it as CSV (UTF-8).")
     return request.form.get("list", ""), None
 
 
 def _list_problem(text: str, rows: list[Row]) -> str | None:
     if not rows:
-        return "Give at least one address: one per line, or a CSV file."
+        return gettext("Give at least one address: one per line, or a CSV file.")
     if len(rows) > MAX_ROWS:
-        return f"At most {MAX_ROWS} people at once: split the list."
+        return gettext(
+            "At most %(max)s people at once: split the list.", max=format_number(MAX_ROWS)
+        )
     return None
 
 
@@ -147,7 +158,9 @@ def confirm() -> Any:
     try:
         batch_id = uuid.UUID(request.form.get("batch_id", ""))
     except ValueError:
-        state = FormState(values={"list": text}, message="Preview the list again, then confirm.")
+        state = FormState(
+            values={"list": text}, message=gettext("Preview the list again, then confirm.")
+        )
         return render_invite(state, 400)
     rows = read_rows(text)
     problem = _list_problem(text, rows)
@@ -159,7 +172,7 @@ def confirm() -> Any:
     except DomainError as err:  # the organisation changed since the preview: preview again
         state = FormState(values={"list": text}, message=err.detail)
         return render_invite(state, err.status)
-    return render_template("admin/invited.html", sent=sent, skipped=[r for r in rows if not r.ok])
+    return redirect(keep_sent(sent, [r for r in rows if not r.ok]), 303)
 
 
 def allow_larger_lists() -> None:

@@ -12,6 +12,7 @@ from flask import abort, redirect, render_template, request, url_for
 from services.gateway.admin.blueprint import bp
 from services.gateway.portal.forms import me
 from services.gateway.resources import resources
+from shared.i18n import gettext
 from shared.wakeups import send_rebuild
 
 
@@ -19,8 +20,11 @@ def _operators_only() -> None:
     if str(me().tenant_id) not in resources().settings.operator_orgs:
         abort(
             403,
-            "projections serve every organisation of this deployment: only admins of its "
-            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them",
+            gettext(
+                "Projections serve every organisation of this deployment: only admins of its "
+                "operator organisations (%(setting)s) see or rebuild them.",
+                setting="COMPOUND_OPERATOR_ORGS",
+            ),
         )
 
 
@@ -40,6 +44,6 @@ def rebuild(name: str) -> Any:
     """Rebuild one projection in a worker."""
     _operators_only()
     if name not in resources().projections.projections:
-        abort(404, f"no projection {name!r}")
+        abort(404, gettext("No projection %(name)s.", name=repr(name)))
     send_rebuild(name, resources().broker)
     return redirect(url_for("console.operations", rebuild=name))

@@ -1,8 +1,8 @@
 """People: search and filter the organisation's people; for one person, resend their
-invitation, change their role, move them to another team, record that they left, or erase
-them (the admin types the person's address to confirm). Each change is the organisation's
-command, so an event in the log; a refusal re-renders the person's page with 422 and the
-message, and writes nothing."""
+invitation (post-redirect-get: the page then shows the new link), change their role, move
+them to another team, record that they left, or erase them (the admin types the person's
+address to confirm). Each change is the organisation's command, so an event in the log; a
+refusal re-renders the person's page with 422 and the message, and writes nothing."""
 
 from __future__ import annotations
 
@@ -20,19 +20,22 @@ from services.gateway.admin.reads import (
     person,
     team_choices,
 )
+from services.gateway.admin.sent import keep_sent, read_sent
 from services.gateway.portal.forms import FormState, me
 from services.gateway.resources import resources
 from shared.commands.people import Invitation
 from shared.domain.errors import DomainError, InvalidInput
 from shared.eventlog.events import ROLES
+from shared.i18n import N_, gettext
 from shared.invitations import mail_invitation
 
 DONE = {
-    "role": "Role changed.",
-    "team": "Moved to the team.",
-    "left": "Recorded as left: their sessions and tokens no longer work.",
-    "erased": "Erased: their personal data is gone for good.",
+    "role": N_("Role changed."),
+    "team": N_("Moved to the team."),
+    "left": N_("Recorded as left: their sessions and tokens no longer work."),
+    "erased": N_("Erased: their personal data is gone for good."),
 }
+"""What a change's redirect says (translated on the page)."""
 
 
 @bp.get("/people")
@@ -56,17 +59,18 @@ def people() -> Any:
     )
 
 
-def render_person(
-    person_id: uuid.UUID, state: FormState | None = None, status: int = 200, sent: Any = None
-) -> Any:
-    """One person's page with its forms (``state``: a refused form's messages)."""
+def render_person(person_id: uuid.UUID, state: FormState | None = None, status: int = 200) -> Any:
+    """One person's page with its forms (``state``: a refused form's messages; ``?sent=``:
+    the invitation just resent)."""
     tenant_id = me().tenant_id
     with resources().engine.connect() as conn:
         row = person(conn, tenant_id, person_id)
         teams = team_choices(conn, tenant_id)
     if row is None:
-        abort(404, "no such person in this organisation")
+        abort(404, gettext("No such person in this organisation."))
     done = DONE.get(request.args.get("done", ""))
+    kept = read_sent(request.args["sent"]) if request.args.get("sent") else None
+    sent = next((s for s in kept["sent"] if s["email"] == row.email), None) if kept else None
     return (
         render_template(
             "admin/person.html",
@@ -108,7 +112,7 @@ def change_role(person_id: uuid.UUID) -> Any:
     """Give the person another role (employee, manager, admin)."""
     role = request.form.get("role", "")
     if role not in ROLES:
-        state = FormState(values=dict(request.form), errors={"role": ["Choose a role."]})
+        state = FormState(values=dict(request.form), errors={"role": [gettext("Choose a role.")]})
         return _known(person_id) or render_person(person_id, state, 422)
     return _act(person_id, "role", resources().organization.change_role, role)
 
@@ -119,7 +123,9 @@ def move_team(person_id: uuid.UUID) -> Any:
     try:
         team_id = uuid.UUID(request.form.get("team_id", ""))
     except ValueError:
-        state = FormState(values=dict(request.form), errors={"team_id": ["Choose a team."]})
+        state = FormState(
+            values=dict(request.form), errors={"team_id": [gettext("Choose a team.")]}
+        )
         return _known(person_id) or render_person(person_id, state, 422)
     return _act(person_id, "team", resources().organization.move, team_id)
 
@@ -136,10 +142,10 @@ def erase(person_id: uuid.UUID) -> Any:
     with resources().engine.connect() as conn:
         row = person(conn, me().tenant_id, person_id)
     if row is None:
-        abort(404, "no such person in this organisation")
+        abort(404, gettext("No such person in this organisation."))
     typed = request.form.get("confirm", "").strip().lower()
     if not row.email or typed != row.email.lower():
-        message = "Type the person's e-mail address exactly to confirm the erasure."
+        message = gettext("Type the person's e-mail address exactly to confirm the erasure.")
         state = FormState(values=dict(request.form), errors={"confirm": [message]})
         return render_person(person_id, state, 422)
     return _act(person_id, "erased", resources().organization.erase)
@@ -153,17 +159,19 @@ def resend(person_id: uuid.UUID) -> Any:
     with res.engine.connect() as conn:
         row = person(conn, tenant_id, person_id)
     if row is None:
-        abort(404, "no such person in this organisation")
+        abort(404, gettext("No such person in this organisation."))
     if row.status != "invited" or not row.email:
-        state = FormState(message="Only someone invited who has not joined yet can get it again.")
+        message = gettext("Only someone invited who has not joined yet can get it again.")
+        state = FormState(message=message)
         return render_person(person_id, state, 409)
-    sent = mail_invitation(res.settings, res.mailer, tenant_id, Invitation(row.id, row.email))
-    return render_person(person_id, sent=sent)
+    invitation = Invitation(row.id, row.email)
+    sent = mail_invitation(res.settings, res.mailer, tenant_id, invitation, res.engine)
+    return redirect(keep_sent([{"row": row, **sent}], [], person=person_id), 303)
 
 
 def _known(person_id: uuid.UUID) -> Any:
     """A 404 for a person of another organisation before any message about the form."""
     with resources().engine.connect() as conn:
         if person(conn, me().tenant_id, person_id) is None:
-            abort(404, "no such person in this organisation")
+            abort(404, gettext("No such person in this organisation."))
     return None

@@ -1,7 +1,8 @@
-"""Settings: k (never below 3), the pulse cadence and whether a second factor is required,
-each changed alone (its own form posts only it: the API's ``PATCH /org/settings``
-semantics) through :func:`shared.commands.settings.patch_settings`, each explained in one
-sentence. Sign-in (SSO) and provisioning (SCIM) add their own sections here."""
+"""Settings: k (never below 3), the pulse cadence, whether a second factor is required and
+the organisation's default language, each changed alone (its own form posts only it: the
+API's ``PATCH /org/settings`` semantics) through
+:func:`shared.commands.settings.patch_settings`, each explained in one sentence. Sign-in
+(SSO) and provisioning (SCIM) add their own sections here."""
 
 from __future__ import annotations
 
@@ -15,14 +16,25 @@ from services.gateway.resources import resources
 from shared.commands.settings import CADENCES, MAX_K, organisation_settings, patch_settings
 from shared.domain.errors import InvalidInput
 from shared.domain.privacy import K_FLOOR
+from shared.i18n import N_, gettext
 
 EXPLAINED = {
-    "k": "The smallest group any manager view shows: a team with fewer people in a week "
-    "shows no levers that week, so no one can be singled out.",
-    "pulse_cadence_weeks": "How often everyone is asked the short anonymous pulse: "
-    "weekly, every two weeks or every four weeks.",
-    "require_totp": "Everyone logs in with a code from an authenticator app as well as "
-    "their password; people without one set it up at their next login.",
+    "k": N_(
+        "The smallest group any manager view shows: a team with fewer people in a week "
+        "shows no levers that week, so no one can be singled out."
+    ),
+    "pulse_cadence_weeks": N_(
+        "How often everyone is asked the short anonymous pulse: "
+        "weekly, every two weeks or every four weeks."
+    ),
+    "require_totp": N_(
+        "Everyone logs in with a code from an authenticator app as well as "
+        "their password; people without one set it up at their next login."
+    ),
+    "default_locale": N_(
+        "The language of pages, mails and chat messages for people who chose none on "
+        "their account page and whose browser asks for none Compound speaks."
+    ),
 }
 
 
@@ -59,9 +71,11 @@ def _changes(form: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
             try:
                 changes[name] = int(form[name].strip())
             except ValueError:
-                errors[name] = ["Give a whole number."]
+                errors[name] = [gettext("Give a whole number.")]
     if "require_totp_form" in form:
         changes["require_totp"] = form.get("require_totp") == "on"
+    if "default_locale" in form:
+        changes["default_locale"] = form["default_locale"].strip()
     return changes, errors
 
 
@@ -71,7 +85,7 @@ def save_settings() -> Any:
     changes, errors = _changes(request.form)
     state = FormState(values=dict(request.form), errors=errors)
     if not errors and not changes:
-        state.message = "Nothing to change."
+        state.message = gettext("Nothing to change.")
     if state.errors or state.message:
         return render_settings(state, 422)
     try:

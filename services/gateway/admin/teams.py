@@ -19,15 +19,17 @@ from services.gateway.resources import resources
 from shared.commands.settings import organisation_settings
 from shared.directory import Team
 from shared.domain.errors import DomainError
+from shared.i18n import N_, gettext
 
 NAME_MAX = 200
 DONE = {
-    "created": "Team created.",
-    "renamed": "Team renamed.",
-    "moved": "Team moved.",
-    "manager": "Manager assigned.",
-    "removed": "Manager removed: they keep their role.",
+    "created": N_("Team created."),
+    "renamed": N_("Team renamed."),
+    "moved": N_("Team moved."),
+    "manager": N_("Manager assigned."),
+    "removed": N_("Manager removed: they keep their role."),
 }
+"""What a change's redirect says (translated on the page)."""
 
 
 def _tree_and_k() -> tuple[list[Any], int]:
@@ -56,7 +58,7 @@ def render_team(team_id: uuid.UUID, state: FormState | None = None, status: int 
     tree, k = _tree_and_k()
     team = next((t for t in tree if t.id == team_id), None)
     if team is None:
-        abort(404, "no such team in this organisation")
+        abort(404, gettext("No such team in this organisation."))
     with resources().engine.connect() as conn:
         managers = team_managers(conn, me().tenant_id, team_id)
     below = {team_id}
@@ -94,7 +96,7 @@ def _parent(state: FormState) -> uuid.UUID | None:
     try:
         return uuid.UUID(raw) if raw else None
     except ValueError:
-        state.errors["parent_team_id"] = ["Choose a team of the list."]
+        state.errors["parent_team_id"] = [gettext("Choose a team of the list.")]
         return None
 
 
@@ -104,7 +106,9 @@ def create_team() -> Any:
     state = FormState(values=dict(request.form))
     name = request.form.get("name", "").strip()
     if not name or len(name) > NAME_MAX:
-        state.errors["name"] = [f"Give the team a name of 1 to {NAME_MAX} characters."]
+        state.errors["name"] = [
+            gettext("Give the team a name of 1 to %(max)d characters.", max=NAME_MAX)
+        ]
     parent = _parent(state)
     if state.errors:
         return render_teams(state, 422)
@@ -161,7 +165,7 @@ def assign_manager(team_id: uuid.UUID) -> Any:
         person_id = person_by_email(conn, me().tenant_id, request.form.get("email", ""))
     if person_id is None:
         state = FormState(values=dict(request.form))
-        state.errors["email"] = ["Nobody in the organisation has this address."]
+        state.errors["email"] = [gettext("Nobody in the organisation has this address.")]
         return render_team(team_id, state, 422)
     actor = me().actor("admin")
     organization = resources().organization
@@ -187,4 +191,4 @@ def _known(team_id: uuid.UUID) -> None:
             select(Team.id).where(Team.id == team_id, Team.tenant_id == me().tenant_id)
         ).first()
     if found is None:
-        abort(404, "no such team in this organisation")
+        abort(404, gettext("No such team in this organisation."))

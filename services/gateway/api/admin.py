@@ -25,7 +25,7 @@ from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.commands import second_factor
 from shared.directory import Person, Team
-from shared.domain.errors import Forbidden
+from shared.domain.errors import Forbidden, Text
 from shared.eventlog.events import ROLES
 from shared.gc_pause import collector_paused
 from shared.invitations import mail_invitation
@@ -38,7 +38,7 @@ IMPORT_MAX_BYTES = 32 * 1024 * 1024
 def _admin() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can do this")
+        raise Forbidden(Text("Only an admin can do this."))
     return caller
 
 
@@ -93,7 +93,7 @@ def invite(body: dict[str, Any]) -> Any:
         caller.actor("api"), body["email"], body["role"], body["team_id"]
     )
     res = resources()
-    return mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation)
+    return mail_invitation(res.settings, res.mailer, caller.tenant_id, invitation, res.engine)
 
 
 @blp.route("/people", methods=["GET"])

@@ -21,7 +21,7 @@ from services.gateway.api.schemas import NewPersonalToken, PersonalTokenOut, Ses
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.commands.credentials import personal_tokens
-from shared.domain.errors import Forbidden, NotFound
+from shared.domain.errors import Forbidden, NotFound, Text
 
 blp = Blueprint("credentials", __name__, url_prefix="/api/v1", description="My tokens and sessions")
 
@@ -42,7 +42,10 @@ class PersonalTokens(MethodView):
         portal session: a token never mints another token (403)."""
         caller = current_caller()
         if caller.credential != "cookie":
-            raise Forbidden("a token cannot create tokens: create it on the account page")
+            raise Forbidden(
+                Text("A token cannot create tokens: create one on the account page."),
+                kind="token-from-token",
+            )
         token_id, token = resources().organization.create_token(
             caller.actor(),
             body["name"],
@@ -84,7 +87,7 @@ def list_sessions() -> Any:
 def end_session(session_id: uuid.UUID) -> Response:
     """End one of my sessions (a browser elsewhere is logged out at its next request)."""
     if not web_sessions.revoke(current_caller().person_id, session_id):
-        raise NotFound(f"no session {session_id}")
+        raise NotFound(Text("You have no session %(id)s.", id=str(session_id)))
     return Response(status=204)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from services.gateway.auth import current_caller
 from services.gateway.problems import problem
 from services.gateway.resources import resources
+from shared.domain.errors import Text
 
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_KEY = 200
@@ -41,8 +42,12 @@ def idempotent(view: F) -> F:
             return problem(
                 400,
                 "Bad Request",
-                f"Idempotency-Key must be 1 to {MAX_KEY} printable characters",
-                {"Idempotency-Key": [f"1 to {MAX_KEY} printable characters."]},
+                Text(
+                    "The Idempotency-Key header must be 1 to %(max)d printable characters.",
+                    max=MAX_KEY,
+                ),
+                {"Idempotency-Key": [Text("Use 1 to %(max)d printable characters.", max=MAX_KEY)]},
+                "idempotency-key",
             )
         caller = current_caller()
         digest = _request_hash()
@@ -60,7 +65,7 @@ def idempotent(view: F) -> F:
                 return problem(
                     422,
                     "Unprocessable Content",
-                    "this Idempotency-Key was used with a different request",
+                    Text("This Idempotency-Key was used with a different request."),
                     kind="idempotency",
                 )
             response = Response(

@@ -29,7 +29,8 @@ from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
 from services.gateway.links import public_url_for
 from services.gateway.resources import resources
-from shared.domain.errors import InvalidInput
+from shared.domain.bounds import not_a_week
+from shared.domain.errors import N_, InvalidInput, Text
 from shared.domain.weeks import InvalidIsoWeek, iso_week_of, parse_iso_week
 
 blp = Blueprint(
@@ -40,7 +41,7 @@ blp = Blueprint(
 )
 
 
-PULSE_RECORDED = (
+PULSE_RECORDED = N_(
     "Recorded. Your answer counts once it is released with your team's others in a shuffled "
     "batch: when k answers of your team wait, or when this pulse closes."
 )
@@ -98,8 +99,8 @@ def set_plan(body: dict[str, Any], isoweek: str) -> Any:
     """Set the caller's plan for an ISO week (up to 6 micro-actions); replaces the last one."""
     try:
         parse_iso_week(isoweek)
-    except InvalidIsoWeek as err:
-        raise InvalidInput(str(err), {"isoweek": [str(err)]}) from None
+    except InvalidIsoWeek:
+        raise InvalidInput(not_a_week(isoweek), {"isoweek": [not_a_week(isoweek)]}) from None
     actions = body["actions"]
     labels = [a["label"] or "" for a in actions]
     try:
@@ -178,5 +179,5 @@ def submit_pulse(body: dict[str, Any]) -> Any:
         "recorded": True,
         "week": receipt.week,
         "closes_at": receipt.closes_at,
-        "detail": PULSE_RECORDED,
+        "detail": Text(PULSE_RECORDED),
     }

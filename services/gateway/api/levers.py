@@ -20,7 +20,7 @@ from services.gateway.api.week_ranges import requested_weeks
 from services.gateway.auth import PortalUser, current_caller
 from services.gateway.resources import resources
 from shared.commands.settings import change_settings, organisation_settings, patch_settings
-from shared.domain.errors import Forbidden, NotFound
+from shared.domain.errors import Forbidden, NotFound, Text
 from shared.domain.weeks import parse_iso_week
 from shared.eventlog.events import IsoWeek
 from shared.i18n.catalogue import LOCALES
@@ -42,7 +42,7 @@ class LeverArgs(ReadArgs):
             and "to" in data
             and parse_iso_week(data["from_"]) > parse_iso_week(data["to"])
         ):
-            raise ValidationError({"from": ["Must not be after `to`."]})
+            raise ValidationError({"from": [Text("Must not be after `to`.")]})
 
 
 REASON = fields.String(
@@ -139,9 +139,13 @@ def authorize_team(conn: Connection, caller: PortalUser, team_id: uuid.UUID) -> 
     """
     ancestry = team_ancestry(conn, caller.tenant_id, team_id)
     if ancestry is None:
-        raise NotFound("no such team")
+        raise NotFound(Text("There is no such team."))
     if caller.role != "admin" and not caller.managed_teams & set(ancestry):
-        raise Forbidden("only managers of this team or of a team above it, and admins")
+        raise Forbidden(
+            Text(
+                "Only the managers of this team or of a team above it, and admins, see its levers."
+            )
+        )
 
 
 @blp.route("/teams/<uuid:team_id>/levers")
@@ -169,7 +173,7 @@ def org_levers(args: dict[str, Any]) -> Any:
     """The organisation's released levers per ISO week and its top-level teams' (admins)."""
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see the organisation's levers")
+        raise Forbidden(Text("Only an admin can see the organisation's levers."))
     first, last = _weeks(args, caller.tenant_id)
     position = as_of("releases", args["min_position"])
     with resources().engine.connect() as conn:
@@ -229,7 +233,7 @@ class OrgSettingsOut(OrgSettingsIn):
 def _admin_actor() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see or change the organisation's settings")
+        raise Forbidden(Text("Only an admin can see or change the organisation's settings."))
     return caller
 
 

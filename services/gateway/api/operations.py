@@ -9,7 +9,7 @@ from marshmallow import Schema, fields
 
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
-from shared.domain.errors import Forbidden, NotFound
+from shared.domain.errors import Forbidden, NotFound, Text
 from shared.projections.rebuild import wanted_generation
 from shared.wakeups import send_rebuild
 
@@ -58,12 +58,14 @@ def _admin() -> None:
     API. Operators also have the CLI (``compound projections ...``)."""
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an operator's admin can see or rebuild projections")
+        raise Forbidden(Text("Only an operator's admin can see or rebuild projections."))
     if str(caller.tenant_id) not in resources().settings.operator_orgs:
         raise Forbidden(
-            "projections serve every organisation of this deployment: only admins of its "
-            "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them; operators "
-            "use `compound projections status` and `compound projections rebuild`"
+            Text(
+                "Projections serve every organisation of this deployment: only admins of its "
+                "operator organisations (COMPOUND_OPERATOR_ORGS) see or rebuild them. Operators "
+                "use `compound projections status` and `compound projections rebuild`."
+            )
         )
 
 
@@ -81,7 +83,7 @@ def rebuild_projection(name: str) -> Any:
     """Rebuild a projection in a worker: the current tables serve until the new ones are done."""
     _admin()
     if name not in resources().projections.projections:
-        raise NotFound(f"no projection {name!r}")
+        raise NotFound(Text("There is no projection named %(name)s.", name=name))
     with resources().engine.connect() as conn:
         wanted = wanted_generation(conn, name)  # a rebuild running now may predate the ask
     return {"name": name, "message_id": send_rebuild(name, resources().broker, wanted)}

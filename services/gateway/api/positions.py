@@ -14,13 +14,14 @@ from marshmallow import ValidationError, fields
 
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
+from shared.domain.errors import N_, Text
 from shared.read_tokens import InvalidPositionToken, own_position
 
-RAW_POSITION = (
-    "Send back a position token (a write's `position` or a read's `as_of_position`); "
+RAW_POSITION = N_(
+    "Send back a position token (a write's `position` or a read's `as_of_position`): "
     "raw log positions are not accepted."
 )
-NOT_A_TOKEN = "Not a position token of this organisation."
+NOT_A_TOKEN = N_("Not a position token of this organisation.")
 POSITION_TOKEN = "an opaque token of a log position, for `?min_position=` (docs/api.md)"
 
 
@@ -32,11 +33,11 @@ class PositionToken(fields.String):
     ) -> int:
         text = super()._deserialize(value, attr, data, **kwargs)
         if text.strip().isdigit():
-            raise ValidationError(RAW_POSITION)
+            raise ValidationError(Text(RAW_POSITION))
         try:
             return resources().position_tokens.open(current_caller().tenant_id, text)
         except InvalidPositionToken:
-            raise ValidationError(NOT_A_TOKEN) from None
+            raise ValidationError(Text(NOT_A_TOKEN)) from None
 
 
 class WrittenPosition(fields.String):

@@ -10,7 +10,7 @@ from marshmallow import Schema, fields
 
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
-from shared.domain.errors import Forbidden
+from shared.domain.errors import Forbidden, Text
 from shared.scim import tokens
 
 blp = Blueprint(
@@ -34,7 +34,7 @@ class IssuedScimTokenOut(Schema):
 def _admin_actor() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can do this")
+        raise Forbidden(Text("Only an admin can do this."))
     return caller.actor("api")
 
 

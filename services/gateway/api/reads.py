@@ -18,6 +18,7 @@ from services.gateway.api.positions import POSITION_TOKEN, AsOfPosition, Positio
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
 from shared.commands.verification import named_in
+from shared.domain.bounds import not_a_week
 from shared.domain.errors import InvalidInput
 from shared.domain.nudges import employee_nudges
 from shared.domain.weeks import InvalidIsoWeek, parse_iso_week
@@ -261,8 +262,8 @@ def my_plan(args: dict[str, Any], isoweek: str) -> Any:
     none was set)."""
     try:
         parse_iso_week(isoweek)
-    except InvalidIsoWeek as err:
-        raise InvalidInput(str(err), {"isoweek": [str(err)]}) from None
+    except InvalidIsoWeek:
+        raise InvalidInput(not_a_week(isoweek), {"isoweek": [not_a_week(isoweek)]}) from None
     caller = current_caller()
     position = as_of("plan_progress", args["min_position"])
     with resources().engine.connect() as conn:

@@ -9,11 +9,13 @@ from typing import Any
 from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from services.gateway.api.positions import POSITION_TOKEN, WrittenPosition
+from shared.domain import errors as domain
+from shared.domain.errors import N_
 from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX
 from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.eventlog.events import PULSE_ITEMS, ROLES, IsoWeek
 
-NUL_MESSAGE = "Must not contain NUL characters."
+NUL_MESSAGE = N_("Must not contain NUL characters.")
 
 
 class Text(fields.String):
@@ -22,7 +24,7 @@ class Text(fields.String):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
-            raise ValidationError(NUL_MESSAGE)
+            raise ValidationError(domain.Text(NUL_MESSAGE))
         return text
 
 
@@ -35,7 +37,7 @@ class Moment(fields.AwareDateTime):
         moment = super()._deserialize(value, attr, data, **kwargs)
         offset = moment.utcoffset()
         if offset is not None and abs(offset) > timedelta(hours=14):
-            raise ValidationError("Use a UTC offset between -14:00 and +14:00.")
+            raise ValidationError(domain.Text("Use a UTC offset between -14:00 and +14:00."))
         return moment
 
 
@@ -52,7 +54,7 @@ def _storable(value: Any) -> bool:
 def no_nul_inside(value: Any) -> None:
     """Validate a free-form JSON value: no string in it has a NUL character."""
     if not _storable(value):
-        raise ValidationError(NUL_MESSAGE)
+        raise ValidationError(domain.Text(NUL_MESSAGE))
 
 
 class Party(fields.String):
@@ -66,11 +68,11 @@ class Party(fields.String):
         except ValueError:
             pass
         if len(text) > 320 or "\x00" in text:
-            raise ValidationError("Give a person id or an e-mail address.")
+            raise ValidationError(domain.Text("Give a person id or an e-mail address."))
         try:
             return validate.Email()(text)
         except ValidationError:
-            raise ValidationError("Give a person id or an e-mail address.") from None
+            raise ValidationError(domain.Text("Give a person id or an e-mail address.")) from None
 
 
 PARTY_DOC = "A person id of your organisation, or an e-mail address of someone outside it."

@@ -21,7 +21,7 @@ from services.gateway.auth import (
 )
 from services.gateway.resources import resources
 from services.gateway.second_factor import api_second_factor
-from shared.commands import activity, export_events, personal_data
+from shared.commands import activity, export_document, personal_data
 from shared.directory import AccessToken, Team, TeamMember
 
 blp = Blueprint("session", __name__, url_prefix="/api/v1", description="Tokens and the caller")
@@ -96,22 +96,23 @@ class ExportArgs(Schema):
 @blp.arguments(ExportArgs(), location="query", unknown=RAISE)
 @blp.response(
     200,
-    description="Every event about me, decrypted: JSON `{person_id, events}` or CSV.",
+    description="Everything about me, decrypted and grouped by kind: JSON "
+    "`{format, person_id, profile, actions, outcomes, ...}` (docs/portal.md#my-data) or CSV.",
     content_type="application/json",
 )
-@blp.alt_response(200, description="CSV, one row per event", content_type="text/csv")
+@blp.alt_response(
+    200, description="CSV, one row per item, its kind in `section`", content_type="text/csv"
+)
 def export_me(args: dict[str, Any]) -> Response:
-    """Export everything the log holds about me (journal, profile, calendar timing), as JSON
-    or CSV. Anonymous pulse responses are not linked to me, so they are not in it."""
+    """Export everything the log holds about me (journal, profile, calendar meetings per
+    week), as JSON or CSV. Anonymous pulse responses are not linked to me, so they are not
+    in it."""
     caller = current_caller()
-    tokens, tenant_id = resources().position_tokens, caller.tenant_id
-    events = export_events(
-        resources().store, caller.actor("api"), lambda p: tokens.seal(tenant_id, p)
-    )
+    document = export_document(resources().store, caller.actor("api"))
     if args["format"] == "csv":
-        body, mimetype = personal_data.as_csv(events), "text/csv"
+        body, mimetype = personal_data.as_csv(document), "text/csv"
     else:
-        body, mimetype = personal_data.as_json(caller.person_id, events), "application/json"
+        body, mimetype = personal_data.as_json(document), "application/json"
     activity.exported(resources().store, caller.actor("api"), "personal_data", args["format"])
     filename = f"compound-export-{caller.person_id}.{args['format']}"
     return Response(

@@ -13,7 +13,7 @@ from marshmallow import RAISE, Schema, fields
 
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
-from shared.domain.errors import Forbidden, NotFound
+from shared.domain.errors import Forbidden, NotFound, Text
 from shared.sso import store as sso_store
 from shared.sso.config import redirect_uri
 
@@ -46,7 +46,7 @@ class SsoOut(Schema):
 def _admin() -> Any:
     caller = current_caller()
     if caller.role != "admin":
-        raise Forbidden("only an admin can see or change single sign-on")
+        raise Forbidden(Text("Only an admin can see or change single sign-on."))
     return caller
 
 
@@ -65,7 +65,7 @@ def get_sso() -> Any:
     with resources().engine.connect() as conn:
         found = sso_store.connection_for_tenant(conn, caller.tenant_id)
     if found is None:
-        raise NotFound("this organisation has no single sign-on")
+        raise NotFound(Text("This organisation has no single sign-on."))
     return _shown(found)
 
 

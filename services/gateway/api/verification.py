@@ -18,7 +18,7 @@ from services.gateway.api.schemas import (
 )
 from services.gateway.auth import current_caller
 from services.gateway.resources import resources
-from shared.domain.errors import NotFound
+from shared.domain.errors import NotFound, Text
 from shared.domain.verification import Witness
 from shared.eventlog.named_items import find_named
 
@@ -78,7 +78,7 @@ def answer_feedback(body: dict[str, Any], request_id: uuid.UUID) -> Any:
             resources().store, conn, witness.tenant_id, "FeedbackRequested", request_id
         )
     if asked is None:
-        raise NotFound("no such feedback request names a colleague")
+        raise NotFound(Text("No feedback request with this id names a colleague."))
     owner = uuid.UUID(asked.data["person_id"])
     written = journal.give_feedback(
         witness.tenant_id, owner, request_id, body["useful"], body["comment"], witness=witness

@@ -13,7 +13,7 @@ from sqlalchemy import Connection
 
 from shared.commands.journal_core import organisation_span
 from shared.domain.bounds import span_errors
-from shared.domain.errors import InvalidInput
+from shared.domain.errors import InvalidInput, Text
 from shared.domain.weeks import label_index, utc_week_index, week_label
 
 MAX_WEEKS = 104
@@ -54,7 +54,7 @@ def requested_weeks(
             if wrong:
                 errors[name] = wrong
     if errors:
-        raise InvalidInput("weeks out of range", errors)
+        raise InvalidInput(Text("The weeks asked for are out of range."), errors)
     end = label_index(last) if last is not None else utc_week_index(now)
     if first is not None:
         start = label_index(first)
@@ -62,6 +62,12 @@ def requested_weeks(
         start = max(end - default_weeks + 1, utc_week_index(span.low))
     if end - start + 1 > MAX_WEEKS:
         earliest = week_label(end - MAX_WEEKS + 1)
-        message = f"Ask for at most {MAX_WEEKS} weeks at a time (from {earliest} on)."
-        raise InvalidInput("too many weeks", {"from": [message]})
+        message = Text(
+            "Ask for at most %(max)d weeks at a time (from %(earliest)s on).",
+            max=MAX_WEEKS,
+            earliest=earliest,
+        )
+        raise InvalidInput(
+            Text("Ask for at most %(max)d weeks at a time.", max=MAX_WEEKS), {"from": [message]}
+        )
     return start, end

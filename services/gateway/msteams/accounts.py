@@ -27,6 +27,7 @@ from flask_login import current_user, login_required
 from services.gateway.resources import resources
 from shared.domain.errors import DomainError
 from shared.eventlog import AppendContext
+from shared.i18n import gettext
 from shared.msteams.link_tokens import LinkRequest, read_link_token
 from shared.msteams.links import TeamsLinks
 
@@ -80,7 +81,7 @@ def confirm_link(token: str) -> Any:
         return _page("link.html", err.status, error=err.detail)
     email = str(current_user.email or "").strip().casefold()
     if not email or asked.email.strip().casefold() != email:
-        error = "This Teams account's e-mail address is not yours: nothing was linked."
+        error = gettext("This Teams account's e-mail address is not yours: nothing was linked.")
         return _page("link.html", 403, error=error, asked=asked)
     try:
         teams_links().link(
@@ -92,7 +93,9 @@ def confirm_link(token: str) -> Any:
         )
     except DomainError as err:
         return _page("link.html", err.status, error=err.detail, asked=asked)
-    flash("Your Teams account is linked: write to Compound in Teams to log a micro-action.")
+    flash(
+        gettext("Your Teams account is linked: write to Compound in Teams to log a micro-action.")
+    )
     return redirect(url_for(".account"))
 
 
@@ -104,7 +107,7 @@ def unlink() -> Any:
     for found in teams_links().links_of_person(current_user.person_id):
         if found.aad_object_id == aad_object_id:
             teams_links().unlink(found, "person", _context())
-            flash("Your Teams account is unlinked.")
+            flash(gettext("Your Teams account is unlinked."))
             break
     return redirect(url_for(".account"))
 

@@ -16,6 +16,8 @@ from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import end_session as end_session_here
 from services.gateway.auth import password_matches
+from services.gateway.i18n import refresh_locale
+from services.gateway.portal import shown_once
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
 from services.gateway.resources import resources
@@ -31,37 +33,58 @@ from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, sco
 from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
+from shared.i18n import N_, gettext, ngettext
+from shared.i18n.preferences import choose_language, language_settings
 
 TOKEN_FORM = NewPersonalToken()
 HOURS_FORM = WorkingHoursIn()
-DAY_NAMES = dict(zip(DAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
-ERASE_PHRASE = "erase my data"
+DAY_NAMES = dict(
+    zip(
+        DAYS,
+        (N_("Mon"), N_("Tue"), N_("Wed"), N_("Thu"), N_("Fri"), N_("Sat"), N_("Sun")),
+        strict=True,
+    )
+)
+SCOPE_LABELS = {
+    "journal:read": N_("read my journal, capital and plans"),
+    "journal:write": N_("log actions, outcomes and plans for me"),
+    "levers:read": N_("read the lever dashboards I may see"),
+    "admin": N_("administer the organisation"),
+}
+"""What each scope lets a token do, in words (the code stays beside it)."""
+ERASE_PHRASE = N_("erase my data")
+"""Typed to confirm an erasure: in the reader's language (the English phrase works too)."""
 # Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then
 # the three items of the other levers, each agreed with on a 1..7 scale (docs/portal.md).
 PULSE_STATEMENTS = {
-    "ps1_mistakes_held_against": "If you make a mistake on this team, it is often held "
-    "against you.",
-    "ps2_raise_problems": "Members of this team are able to bring up problems and tough issues.",
-    "ps3_reject_different": "People on this team sometimes reject others for being different.",
-    "ps4_safe_to_take_risk": "It is safe to take a risk on this team.",
-    "ps5_hard_to_ask_help": "It is difficult to ask other members of this team for help.",
-    "ps6_no_undermining": "No one on this team would deliberately act in a way that "
-    "undermines my efforts.",
-    "ps7_skills_valued": "Working with members of this team, my unique skills and talents "
-    "are valued and used.",
-    "workload": "My workload this week left me time for small, deliberate investments.",
-    "evaluation_clarity": "I understand how my work is evaluated.",
-    "incentives": "Small, visible contributions are noticed here (praise, invitations).",
+    "ps1_mistakes_held_against": N_(
+        "If you make a mistake on this team, it is often held against you."
+    ),
+    "ps2_raise_problems": N_(
+        "Members of this team are able to bring up problems and tough issues."
+    ),
+    "ps3_reject_different": N_("People on this team sometimes reject others for being different."),
+    "ps4_safe_to_take_risk": N_("It is safe to take a risk on this team."),
+    "ps5_hard_to_ask_help": N_("It is difficult to ask other members of this team for help."),
+    "ps6_no_undermining": N_(
+        "No one on this team would deliberately act in a way that undermines my efforts."
+    ),
+    "ps7_skills_valued": N_(
+        "Working with members of this team, my unique skills and talents are valued and used."
+    ),
+    "workload": N_("My workload this week left me time for small, deliberate investments."),
+    "evaluation_clarity": N_("I understand how my work is evaluated."),
+    "incentives": N_("Small, visible contributions are noticed here (praise, invitations)."),
 }
 assert tuple(PULSE_STATEMENTS) == PULSE_ITEMS
 SCALE = (
-    (1, "Strongly disagree"),
-    (2, "Disagree"),
-    (3, "Somewhat disagree"),
-    (4, "Neutral"),
-    (5, "Somewhat agree"),
-    (6, "Agree"),
-    (7, "Strongly agree"),
+    (1, N_("Strongly disagree")),
+    (2, N_("Disagree")),
+    (3, N_("Somewhat disagree")),
+    (4, N_("Neutral")),
+    (5, N_("Somewhat agree")),
+    (6, N_("Agree")),
+    (7, N_("Strongly agree")),
 )
 
 
@@ -101,8 +124,8 @@ def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
         state=state if state is not None else FormState(),
         teams=teams,
         open_teams=[t for t in teams if not t["answered"]],
-        statements=PULSE_STATEMENTS,
-        scale=SCALE,
+        statements={item: gettext(text) for item, text in PULSE_STATEMENTS.items()},
+        scale=[(n, gettext(label)) for n, label in SCALE],
         week=week,
         cadence=cadence,
         next_week=next_pulse_period(week, cadence),
@@ -123,12 +146,12 @@ def submit_pulse() -> Any:
         if value in {str(n) for n, _ in SCALE}:
             answers[item] = int(value)
         else:
-            state.errors[item] = ["Choose one answer from 1 to 7."]
+            state.errors[item] = [gettext("Choose one answer from 1 to 7.")]
     team_id: uuid.UUID | None = None
     try:
         team_id = uuid.UUID(request.form.get("team_id", ""))
     except ValueError:
-        state.errors["team_id"] = ["Choose the team this answer is for."]
+        state.errors["team_id"] = [gettext("Choose the team this answer is for.")]
     if state.errors:
         return render_pulse(state, 422)
     try:
@@ -155,15 +178,17 @@ def render_account(
         state=state if state is not None else FormState(),
         hours=hours,
         absences=away,
-        day_names=DAY_NAMES,
+        day_names={day: gettext(name) for day, name in DAY_NAMES.items()},
         time_zones=sorted(time_zones()),
         tokens=tokens,
         new_token=new_token,
         sessions=web_sessions.listed(user.person_id),
         scopes=[s for s in SCOPES if s in scopes_of_role(user.role)],
+        scope_labels=SCOPE_LABELS,
         token_days=(TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX),
         user=user,
         calendar_url=calendar_url(),
+        language=chosen_language(user),
     ), status
 
 
@@ -177,7 +202,7 @@ def calendar_url() -> str | None:
 
 @bp.get("/account")
 def account() -> Any:
-    return render_account()
+    return render_account(new_token=shown_once.take("new_token"))
 
 
 @bp.post("/account/password")
@@ -186,21 +211,21 @@ def change_password() -> Any:
     current = request.form.get("current_password", "")
     new = request.form.get("new_password", "")
     if not current:
-        state.errors["current_password"] = ["Enter your current password."]
+        state.errors["current_password"] = [gettext("Enter your current password.")]
     if new != request.form.get("confirm_password", ""):
-        state.errors["confirm_password"] = ["The two new passwords differ."]
+        state.errors["confirm_password"] = [gettext("The two new passwords differ.")]
     if state.errors:
         return render_account(state, 422)
     user = me()
     wait = PASSWORD.wait(str(user.person_id))
     if wait:
-        state.errors["current_password"] = [f"Too many wrong passwords: try again in {wait} s."]
+        state.errors["current_password"] = [too_many_passwords(wait)]
         page, status = render_account(state, 429)
         return page, status, {"Retry-After": str(wait)}
     ok = password_matches(user, current)
     PASSWORD.record(str(user.person_id), ok)
     if not ok:
-        state.errors["current_password"] = ["That is not your current password."]
+        state.errors["current_password"] = [gettext("That is not your current password.")]
         return render_account(state, 422)
     try:
         resources().organization.set_password(user.actor(), new)
@@ -211,6 +236,33 @@ def change_password() -> Any:
     # new session (the device that knew the password is the one to trust).
     web_sessions.reissue(user.tenant_id, user.person_id)
     return redirect(url_for("portal.account", password=1))
+
+
+def chosen_language(user: Any) -> str:
+    """The person's own language ("" when automatic)."""
+    with resources().engine.connect() as conn:
+        chosen, _ = language_settings(conn, user.tenant_id, user.person_id)
+    return chosen or ""
+
+
+def too_many_passwords(wait: int) -> str:
+    return ngettext(
+        "Too many wrong passwords: try again in %(num)d second.",
+        "Too many wrong passwords: try again in %(num)d seconds.",
+        wait,
+    )
+
+
+@bp.post("/account/language")
+def change_language() -> Any:
+    """Read Compound in this language from now on ("" : the browser's), a ``LanguageChosen``
+    event; the next page is already in it."""
+    try:
+        choose_language(resources().store, me().actor(), request.form.get("locale", ""))
+    except InvalidInput as err:
+        return render_account(FormState(errors=err.errors), 422)
+    refresh_locale()
+    return redirect(url_for("portal.account", language=1))
 
 
 @bp.post("/account/working-hours")
@@ -243,8 +295,10 @@ def create_token() -> Any:
     except InvalidInput as err:
         state.errors = err.errors
         return render_account(state, 422)
-    # Shown once, in this response only: never in a URL, never stored in plaintext.
-    return render_account(new_token=token, status=201)
+    # Post-redirect-get: a refresh of the next page creates nothing; the token is shown by
+    # that page once (never in a URL, never stored in plaintext).
+    shown_once.keep("new_token", token)
+    return redirect(url_for("portal.account", _anchor="tok-title"))
 
 
 @bp.post("/account/tokens/<uuid:token_id>/revoke")
@@ -264,7 +318,9 @@ def end_session(session_id: uuid.UUID) -> Any:
         end_session_here()
         return redirect(url_for("auth.login"))
     if not web_sessions.revoke(user.person_id, session_id):
-        return render_account(refused(FormState(), NotFound("That session has ended.")), 404)
+        return render_account(
+            refused(FormState(), NotFound(gettext("That session has ended."))), 404
+        )
     return redirect(url_for("portal.account", ended=1))
 
 
@@ -281,20 +337,17 @@ def end_all_sessions() -> Any:
 
 @bp.get("/data")
 def my_data() -> Any:
-    return render_template("portal/data.html", state=FormState(), phrase=ERASE_PHRASE)
+    return render_template("portal/data.html", state=FormState(), phrase=gettext(ERASE_PHRASE))
 
 
 @bp.get("/data/export.<any(json, csv):fmt>")
 def export(fmt: str) -> Response:
     user = me()
-    tokens = resources().position_tokens
-    events = personal_data.export_events(
-        resources().store, user.actor(), lambda p: tokens.seal(user.tenant_id, p)
-    )
+    document = personal_data.export_document(resources().store, user.actor())
     if fmt == "csv":
-        body, mimetype = personal_data.as_csv(events), "text/csv"
+        body, mimetype = personal_data.as_csv(document), "text/csv"
     else:
-        body, mimetype = personal_data.as_json(user.person_id, events), "application/json"
+        body, mimetype = personal_data.as_json(document), "application/json"
     activity.exported(resources().store, user.actor(), "personal_data", fmt)
     stamp = datetime.now(UTC).strftime("%Y%m%d")
     return Response(
@@ -306,12 +359,14 @@ def export(fmt: str) -> Response:
 
 @bp.post("/data/erase")
 def erase() -> Any:
-    if request.form.get("confirm", "").strip().lower() != ERASE_PHRASE:
+    typed = request.form.get("confirm", "").strip().lower()
+    if typed not in {ERASE_PHRASE, gettext(ERASE_PHRASE).lower()}:
+        phrase = gettext(ERASE_PHRASE)
         state = FormState(
             values=dict(request.form),
-            errors={"confirm": [f"Type “{ERASE_PHRASE}” to confirm."]},
+            errors={"confirm": [gettext("Type “%(phrase)s” to confirm.", phrase=phrase)]},
         )
-        return render_template("portal/data.html", state=state, phrase=ERASE_PHRASE), 422
+        return render_template("portal/data.html", state=state, phrase=phrase), 422
     user = me()
     resources().organization.erase(user.actor(), user.person_id)
     end_session_here()

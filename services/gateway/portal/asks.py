@@ -23,14 +23,15 @@ from services.gateway.resources import resources
 from shared.commands.verification import named_in
 from shared.domain.errors import DomainError
 from shared.domain.tactics import TACTICS
+from shared.i18n import N_, gettext
 from shared.projections.journal import read_feedback
 
 ASK_FORM = FeedbackRequestIn()
 SHOWN = 20
 SUGGESTIONS = (
-    "Was that summary useful?",
-    "Did my update make the trade-off clear?",
-    "Was my question in the meeting helpful?",
+    N_("Was that summary useful?"),
+    N_("Did my update make the trade-off clear?"),
+    N_("Was my question in the meeting helpful?"),
 )
 
 
@@ -84,7 +85,7 @@ def render_asks(state: FormState | None = None, status: int = 200) -> Any:
         fb=my_requests(),
         actions=recent("action", datetime.now(UTC) - timedelta(days=14), limit=20),
         tactics=TACTICS,
-        suggestions=SUGGESTIONS,
+        suggestions=[gettext(s) for s in SUGGESTIONS],
         new_link=link_for(asked_now) if asked_now else None,
         colleagues=colleagues(),
     ), status

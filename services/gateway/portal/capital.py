@@ -13,16 +13,25 @@ from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import as_of, me, seen
 from services.gateway.portal.today import OUTCOME_LABELS
 from services.gateway.resources import resources
-from shared.domain.nudges import employee_nudges
+from shared.domain.nudges import employee_nudges, in_language
 from shared.domain.scoring import Absence, ActiveDays
 from shared.domain.tactics import TACTICS
 from shared.domain.weeks import label_index
+from shared.i18n import (
+    N_,
+    format_date,
+    format_number,
+    format_percent,
+    gettext,
+    ngettext,
+    week_label,
+)
 from shared.projections.capital import read_capital
 
 DIMENSIONS = {
-    "capability": "Capability",
-    "visibility": "Visibility",
-    "relationships": "Relationships",
+    "capability": N_("Capability"),
+    "visibility": N_("Visibility"),
+    "relationships": N_("Relationships"),
 }
 HISTORY_WEEKS = 12
 
@@ -36,41 +45,74 @@ def reflection(capital: dict[str, Any]) -> list[dict[str, str]]:
         (t for t, c in conversion.items() if c["outcomes"]),
         key=lambda t: -conversion[t]["rate"],
     )
+    if signal["ratio"] is None and not rotation["actions"]:
+        substance = gettext("No actions in the last 4 weeks.")
+    elif signal["ratio"] is not None:
+        substance = gettext(
+            "Visibility is %(ratio)sx the capability colleagues confirmed over the last 4 weeks.",
+            ratio=format_number(signal["ratio"]),
+        )
+    else:
+        substance = gettext(
+            "No colleague confirmed capability in the last 4 weeks: ask one for a "
+            "micro-feedback after a stretch task."
+        )
+    if rotation["visible_share"] is None:
+        seen_by = gettext("No actions in the last 4 weeks.")
+    else:
+        seen_by = ngettext(
+            "%(share)s of your last %(num)d action was seen by your team or decision-makers.",
+            "%(share)s of your last %(num)d actions were seen by your team or decision-makers.",
+            rotation["actions"],
+            share=format_percent(rotation["visible_share"]),
+        )
+    score = format_number(capital["scores"]["relationships"]["value"])
+    if converting:
+        names = ", ".join(gettext(TACTICS[t].label) for t in converting)
+        paying = gettext(
+            "Relationships score %(score)s; tactics that led to outcomes: %(tactics)s.",
+            score=score,
+            tactics=names,
+        )
+    else:
+        paying = gettext(
+            "Relationships score %(score)s; no outcome credited to a tactic yet.", score=score
+        )
     return [
         {
-            "question": "Which of my current small behaviours actually increase my capability "
-            "versus just my visibility?",
-            "evidence": "No actions in the last 4 weeks."
-            if signal["ratio"] is None and not rotation["actions"]
-            else f"Visibility is {signal['ratio']}x the capability colleagues confirmed over "
-            "the last 4 weeks."
-            if signal["ratio"] is not None
-            else "No colleague confirmed capability in the last 4 weeks: ask one for a "
-            "micro-feedback after a stretch task.",
-        },
-        {
-            "question": "Who notices these actions, and who needs to notice for them to matter?",
-            "evidence": "No actions in the last 4 weeks."
-            if rotation["visible_share"] is None
-            else f"{round(100 * rotation['visible_share'])}% of your last "
-            f"{rotation['actions']} actions were seen by your team or decision-makers.",
-        },
-        {
-            "question": "Am I building relationships that can lead to sponsorship, or only "
-            "shallow recognition?",
-            "evidence": f"Relationships score {capital['scores']['relationships']['value']}; "
-            + (
-                f"tactics that led to outcomes: {', '.join(TACTICS[t].label for t in converting)}."
-                if converting
-                else "no outcome credited to a tactic yet."
+            "question": gettext(
+                "Which of my current small behaviours actually increase my capability "
+                "versus just my visibility?"
             ),
+            "evidence": substance,
         },
         {
-            "question": "Which system-level changes would amplify or undercut these habits "
-            "(performance reviews, meeting norms, incentives)?",
-            "evidence": "Your weekly pulse answers feed your team's levers, anonymously.",
+            "question": gettext(
+                "Who notices these actions, and who needs to notice for them to matter?"
+            ),
+            "evidence": seen_by,
+        },
+        {
+            "question": gettext(
+                "Am I building relationships that can lead to sponsorship, or only "
+                "shallow recognition?"
+            ),
+            "evidence": paying,
+        },
+        {
+            "question": gettext(
+                "Which system-level changes would amplify or undercut these habits "
+                "(performance reviews, meeting norms, incentives)?"
+            ),
+            "evidence": gettext("Your weekly pulse answers feed your team's levers, anonymously."),
         },
     ]
+
+
+def shown_nudges(nudges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nudges in the reader's language, their numbers written as the language writes them
+    (for every page that shows an employee's or a manager's nudges)."""
+    return [in_language(n, gettext, format_number) for n in nudges]
 
 
 def leave_shares(leave: list[dict[str, str]], weeks: list[str]) -> list[float]:
@@ -90,9 +132,9 @@ def capital() -> Any:
     history = mine["history"][-HISTORY_WEEKS:]
     away = leave_shares(mine["leave"], [h["week"] for h in history])
     chart = {
-        "labels": [h["week"] for h in history],
+        "labels": [week_label(h["week"]) for h in history],
         "series": [
-            {"key": key, "label": label, "values": [h[key] for h in history]}
+            {"key": key, "label": gettext(label), "values": [h[key] for h in history]}
             for key, label in DIMENSIONS.items()
         ],
         "leave": away,
@@ -104,10 +146,18 @@ def capital() -> Any:
         history=history,
         away=away,
         chart=chart,
-        dimensions=DIMENSIONS,
+        dimensions={key: gettext(label) for key, label in DIMENSIONS.items()},
         conversion=conversion,
-        nudges=employee_nudges(mine),
+        nudges=shown_nudges(employee_nudges(mine)),
         questions=reflection(mine),
+        leave_periods="; ".join(
+            gettext(
+                "%(first)s to %(last)s",
+                first=format_date(date.fromisoformat(a["starts_on"])),
+                last=format_date(date.fromisoformat(a["ends_on"])),
+            )
+            for a in mine["leave"]
+        ),
         tactics=TACTICS,
         outcome_labels=OUTCOME_LABELS,
         as_of_position=as_of(position),

@@ -1,5 +1,5 @@
 """My second factor, on the account pages: enrol (QR code and key, confirmed with a code;
-ten recovery codes shown once) and remove (with my password or a code).
+ten recovery codes shown once, after a redirect) and remove (with my password or a code).
 
 Enrolment keeps the secret it shows in the session until the confirming code arrives: only
 then is it appended, encrypted (shared/commands/second_factor.py). Removing it asks for a
@@ -14,6 +14,8 @@ from typing import Any
 from flask import redirect, render_template, request, session, url_for
 
 from services.gateway.auth import password_matches
+from services.gateway.portal import shown_once
+from services.gateway.portal.account import too_many_passwords
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, me, refused
 from services.gateway.resources import resources
@@ -28,6 +30,7 @@ from services.gateway.throttle import PASSWORD
 from shared.commands.second_factor import new_secret, remove, second_factor_of
 from shared.commands.settings import change_settings, organisation_settings, totp_required
 from shared.domain.errors import DomainError, Forbidden
+from shared.i18n import gettext
 
 ENROL_SECRET = "totp_enrol_secret"
 
@@ -62,15 +65,28 @@ def enrol_second_factor() -> Any:
     """Confirm the shown secret with a code of the app: on, and the recovery codes once."""
     secret = session.get(ENROL_SECRET)
     if not secret:  # no key shown in this session: no code can match; show one now
-        state = FormState(errors={"code": ["Scan the key shown here, then type its code."]})
+        state = FormState(
+            errors={"code": [gettext("Scan the key shown here, then type its code.")]}
+        )
         return render_second_factor(state, 422)
     try:
         codes = enrol_with_code(me().actor(), secret, request.form.get("code", ""))
     except DomainError as err:
         return render_second_factor(refused(FormState(), err), err.status)
     session.pop(ENROL_SECRET, None)
+    # Post-redirect-get: the codes are shown once by the next page; a refresh sends nothing.
+    shown_once.keep("recovery_codes", codes)
+    return redirect(url_for("portal.recovery_codes"))
+
+
+@bp.get("/account/second-factor/recovery-codes")
+def recovery_codes() -> Any:
+    """The recovery codes of the enrolment just confirmed, once; afterwards the factor's page."""
+    codes = shown_once.take("recovery_codes")
+    if not codes:
+        return redirect(url_for("portal.second_factor"))
     next_page = url_for("portal.second_factor")
-    return render_template("auth/recovery_codes.html", codes=codes, next=next_page), 201
+    return render_template("auth/recovery_codes.html", codes=codes, next=next_page)
 
 
 def _removal_refused(password: str, code: str) -> tuple[str, str, int, int] | None:
@@ -80,17 +96,18 @@ def _removal_refused(password: str, code: str) -> tuple[str, str, int, int] | No
     if password:
         wait = PASSWORD.wait(str(user.person_id))
         if wait:
-            return "password", f"Too many wrong passwords: try again in {wait} s.", 429, wait
+            return "password", too_many_passwords(wait), 429, wait
         ok = password_matches(user, password)
         PASSWORD.record(str(user.person_id), ok)
-        return None if ok else ("password", "That is not your password.", 422, 0)
+        return None if ok else ("password", gettext("That is not your password."), 422, 0)
     if code:
         wait = code_wait(user.actor())
         if wait:
             return "code", too_many_codes(wait), 429, wait
         ok = check_code(user.actor(), code)
-        return None if ok else ("code", "Wrong code: type the one your app shows now.", 422, 0)
-    return "password", "Enter your password or a code of your app.", 422, 0
+        wrong = gettext("Wrong code: type the one your app shows now.")
+        return None if ok else ("code", wrong, 422, 0)
+    return "password", gettext("Enter your password or a code of your app."), 422, 0
 
 
 @bp.post("/account/second-factor/organisation")
@@ -99,7 +116,7 @@ def require_second_factor() -> Any:
     organisation; k and the pulse cadence stay as they are."""
     user = me()
     if user.role != "admin":
-        err = Forbidden("only an admin can change the organisation's settings")
+        err = Forbidden(gettext("Only an admin can change the organisation's settings."))
         return render_second_factor(refused(FormState(), err), err.status)
     with resources().engine.connect() as conn:
         current = organisation_settings(conn, user.tenant_id, resources().settings)
@@ -114,10 +131,12 @@ def require_second_factor() -> Any:
 def remove_second_factor() -> Any:
     user = me()
     if second_factor_of(resources().store, user.person_id) is None:
-        return render_second_factor(FormState(message="You have no second factor."), 409)
+        return render_second_factor(FormState(message=gettext("You have no second factor.")), 409)
     with resources().engine.connect() as conn:
         if totp_required(conn, user.tenant_id):
-            state = FormState(message="Your organisation requires a second factor: it stays on.")
+            state = FormState(
+                message=gettext("Your organisation requires a second factor: it stays on.")
+            )
             return render_second_factor(state, 409)
     why = _removal_refused(request.form.get("password", ""), request.form.get("code", ""))
     if why is not None:

@@ -15,7 +15,7 @@ from services.gateway.resources import resources
 from shared.commands.verification import CONFIRMABLE, named_in
 from shared.directory import Person
 from shared.eventlog.named_items import answers_in
-from shared.i18n import N_
+from shared.i18n import N_, gettext
 
 COLLEAGUES_SHOWN = 300
 PROOF_LABELS = {
@@ -40,7 +40,7 @@ def colleagues() -> list[tuple[str, str]]:
             .order_by(Person.display_name, Person.email)
             .limit(COLLEAGUES_SHOWN)
         ).all()
-    return [(str(r.id), r.display_name or r.email or "A colleague") for r in rows]
+    return [(str(r.id), r.display_name or r.email or gettext("A colleague")) for r in rows]
 
 
 def party_from_form(form: Any, field: str, state: FormState) -> Any:
@@ -57,7 +57,7 @@ def party_from_form(form: Any, field: str, state: FormState) -> Any:
     person = (form.get(field) or "").strip()
     email = (form.get(f"{field}_email") or "").strip()
     if person and email:
-        state.errors[field] = ["Choose a colleague or give an address, not both."]
+        state.errors[field] = [gettext("Choose a colleague or give an address, not both.")]
         return None
     if not (person or email):
         return None

@@ -25,6 +25,7 @@ from services.gateway.problems import PROBLEM_JSON
 from services.gateway.resources import resources
 from services.gateway.scim import rate
 from services.gateway.scim.errors import error_response
+from shared.domain.errors import Text
 from shared.scim import tokens
 from shared.scim.tokens import token_hash
 from shared.settings import SettingsError
@@ -117,11 +118,11 @@ def _rate_key() -> str:
 def _authenticate() -> Response | None:
     wait = rate.retry_after(_rate_key(), rate_per_minute())
     if wait is not None:
-        response = error_response(429, "too many requests for this token: retry later")
+        response = error_response(429, Text("Too many requests for this token: try again later."))
         response.headers["Retry-After"] = str(wait)
         return response
     if _tenant() is None:
-        response = error_response(401, "a valid SCIM bearer token is needed")
+        response = error_response(401, Text("A valid SCIM bearer token is needed."))
         response.headers["WWW-Authenticate"] = 'Bearer realm="scim"'
         return response
     return None
@@ -135,7 +136,7 @@ def _as_scim_error(response: Response) -> Response:
         problem = json.loads(response.get_data())
     except ValueError:
         problem = {}
-    detail = problem.get("detail") or problem.get("title") or "the request failed"
+    detail = problem.get("detail") or problem.get("title") or Text("The request failed.")
     scim_type = "invalidSyntax" if response.status_code == 400 else None
     converted = error_response(response.status_code, detail, scim_type)
     for name in ("Retry-After", "WWW-Authenticate", "Allow"):

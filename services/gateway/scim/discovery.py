@@ -7,6 +7,7 @@ from scim2_models import NotFoundException, NotImplementedException
 from werkzeug.exceptions import MethodNotAllowed
 
 from services.gateway.scim.responses import base_url, list_response, scim_json
+from shared.domain.errors import Text
 from shared.scim import discovery
 
 
@@ -23,7 +24,7 @@ def resource_type(name: str) -> Response:
     for found in discovery.resource_types(base_url()):
         if found["id"] == name:
             return scim_json(found)
-    raise NotFoundException(detail=f"no ResourceType {name}")
+    raise NotFoundException(detail=Text("There is no ResourceType %(name)s.", name=name))
 
 
 def schemas() -> Response:
@@ -35,11 +36,13 @@ def schema(schema_id: str) -> Response:
     for found in discovery.schemas(base_url()):
         if found["id"] == schema_id:
             return scim_json(found)
-    raise NotFoundException(detail=f"no Schema {schema_id}")
+    raise NotFoundException(detail=Text("There is no Schema %(id)s.", id=schema_id))
 
 
 def search_everything() -> Response:
-    raise NotImplementedException(detail="search one resource type at a time: GET /Users, /Groups")
+    raise NotImplementedException(
+        detail=Text("Search one resource type at a time: GET /Users, /Groups.")
+    )
 
 
 ENDPOINTS = {"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Groups", ".search"}
@@ -48,4 +51,4 @@ ENDPOINTS = {"ServiceProviderConfig", "ResourceTypes", "Schemas", "Users", "Grou
 def unknown(path: str) -> Response:
     if path.split("/", 1)[0] in ENDPOINTS:  # a known endpoint, not with this method
         raise MethodNotAllowed()
-    raise NotFoundException(detail=f"no SCIM endpoint /{path}")
+    raise NotFoundException(detail=Text("There is no SCIM endpoint /%(path)s.", path=path))

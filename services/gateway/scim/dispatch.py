@@ -10,7 +10,9 @@ from flask import Response
 from pydantic import ValidationError
 from scim2_models import SCIMException
 
+from services.gateway.problems import as_sentence
 from services.gateway.scim.errors import error_response
+from shared.domain.errors import Text
 
 
 def invalid(err: ValidationError) -> Response:
@@ -21,7 +23,12 @@ def invalid(err: ValidationError) -> Response:
         return error_response(400, str(err), "invalidValue")
     first = errors[0]
     where = ".".join(str(p) for p in first["loc"])
-    detail = f"{where}: {first['msg']}" if where else first["msg"]
+    message = as_sentence(first["msg"])
+    detail = (
+        Text("The member %(member)s is not valid: %(message)s", member=where, message=message)
+        if where
+        else message
+    )
     scim_type = "invalidSyntax" if first["type"] == "missing" else "invalidValue"
     return error_response(400, detail, scim_type)
 

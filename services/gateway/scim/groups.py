@@ -19,6 +19,7 @@ from services.gateway.scim.responses import (
     store,
     wants_attribute,
 )
+from shared.domain.errors import Text
 from shared.scim import leniency, reads
 from shared.scim.mapping import desired_group, group_resource
 from shared.scim.provisioning import ProvisioningCommands
@@ -37,7 +38,7 @@ def _full(record: reads.GroupRecord) -> dict[str, Any]:
 def _id(value: str) -> Any:
     team_id = resource_id(value)
     if team_id is None:
-        raise NotFoundException(detail=f"no Group {value}")
+        raise NotFoundException(detail=Text("There is no Group %(id)s.", id=value))
     return team_id
 
 
@@ -46,7 +47,7 @@ def _found(value: str, members: bool = True) -> reads.GroupRecord:
     with engine().connect() as conn:
         record = reads.find_group(conn, actor().tenant_id, team_id, members) if team_id else None
     if record is None:
-        raise NotFoundException(detail=f"no Group {value}")
+        raise NotFoundException(detail=Text("There is no Group %(id)s.", id=value))
     return record
 
 

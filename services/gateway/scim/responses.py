@@ -12,6 +12,7 @@ from scim2_models import InvalidSyntaxException, InvalidValueException
 from services.gateway.resources import resources
 from services.gateway.scim.errors import SCIM_JSON
 from shared.commands.base import Actor, system_actor
+from shared.domain.errors import Text
 from shared.scim.discovery import MAX_RESULTS
 
 LIST_SCHEMA = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -64,7 +65,7 @@ def body() -> dict[str, Any]:
     """
     data = request.get_json(force=True, silent=True)
     if not isinstance(data, dict):
-        raise InvalidSyntaxException(detail="the body must be a JSON object")
+        raise InvalidSyntaxException(detail=Text("The body must be a JSON object."))
     return data
 
 
@@ -106,7 +107,9 @@ def page() -> tuple[int, int]:
         start = int(request.args.get("startIndex", 1))
         count = int(request.args.get("count", 100))
     except ValueError as err:
-        raise InvalidValueException(detail="startIndex and count are whole numbers") from err
+        raise InvalidValueException(
+            detail=Text("The startIndex and count must be whole numbers.")
+        ) from err
     return max(start, 1), min(max(count, 0), MAX_RESULTS)
 
 

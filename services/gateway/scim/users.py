@@ -18,6 +18,7 @@ from services.gateway.scim.responses import (
     resource_id,
     store,
 )
+from shared.domain.errors import Text
 from shared.scim import leniency, reads
 from shared.scim.mapping import UserModel, desired_user, user_resource
 from shared.scim.provisioning import ProvisioningCommands
@@ -32,7 +33,7 @@ def _render(record: reads.UserRecord) -> dict[str, Any]:
 def _id(value: str) -> Any:
     person_id = resource_id(value)
     if person_id is None:
-        raise NotFoundException(detail=f"no User {value}")
+        raise NotFoundException(detail=Text("There is no User %(id)s.", id=value))
     return person_id
 
 
@@ -41,7 +42,7 @@ def _found(value: str) -> reads.UserRecord:
     with engine().connect() as conn:
         record = reads.find_user(conn, actor().tenant_id, person_id) if person_id else None
     if record is None:
-        raise NotFoundException(detail=f"no User {value}")
+        raise NotFoundException(detail=Text("There is no User %(id)s.", id=value))
     return record
 
 

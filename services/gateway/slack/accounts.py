@@ -37,6 +37,8 @@ from shared.chat.work import web_client
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.working_hours import DAYS
 from shared.eventlog import AppendContext
+from shared.i18n import gettext
+from shared.i18n.formatting import babel_locale
 
 bp = Blueprint("slack_accounts", __name__, url_prefix="/slack")
 log = logging.getLogger("compound.slack")
@@ -64,8 +66,15 @@ def _account_page(
         can_install=current_user.role == "admin" and bool(slack_settings().client_id),
         digest_time=SlackDigests(svc.store).time_of(current_user.person_id, current_user.tenant_id),
         days=DAYS,
+        day_names=day_names(),
         field_errors=field_errors or {},
     )
+
+
+def day_names() -> dict[str, str]:
+    """Each day's code (``mon`` ...) and its name in the reader's language."""
+    names = babel_locale().days["format"]["wide"]
+    return {code: str(names[i]).capitalize() for i, code in enumerate(DAYS)}
 
 
 @bp.get("")
@@ -106,9 +115,11 @@ def oauth_callback() -> Any:
         abort(404)
     expected = session.pop(STATE_KEY, None)
     if not expected or not secrets.compare_digest(expected, request.args.get("state", "")):
-        return _account_page("The installation could not be verified: start it again.", 400)
+        return _account_page(
+            gettext("The installation could not be verified: start it again."), 400
+        )
     if request.args.get("error"):
-        return _account_page("Slack was not connected: access was denied.", 400)
+        return _account_page(gettext("Slack was not connected: access was denied."), 400)
     try:
         answer = web_client(None, settings.api_url).oauth_v2_access(
             client_id=settings.client_id,
@@ -118,7 +129,7 @@ def oauth_callback() -> Any:
         )
     except SlackApiError as err:
         log.warning("slack oauth.v2.access failed: %s", err.response.get("error"))
-        return _account_page("Slack refused the installation: start it again.", 400)
+        return _account_page(gettext("Slack refused the installation: start it again."), 400)
     team = answer.get("team") or {}
     try:
         installations().install(
@@ -130,8 +141,8 @@ def oauth_callback() -> Any:
             _context(),
         )
     except DomainError as err:
-        return _account_page(err.detail[:1].upper() + err.detail[1:] + ".", err.status)
-    flash(f"Slack installed in {team.get('name') or team['id']}.")
+        return _account_page(err.detail, err.status)
+    flash(gettext("Slack installed in %(workspace)s.", workspace=team.get("name") or team["id"]))
     return redirect(url_for(".account"))
 
 
@@ -167,19 +178,27 @@ def confirm_link(token: str) -> Any:
         )["user"]
     except SlackApiError as err:
         log.warning("slack users.info failed: %s", err.response.get("error"))
-        return _page("link.html", 502, error="Slack did not answer: try again.", **shown)
+        return _page("link.html", 502, error=gettext("Slack did not answer: try again."), **shown)
     if not _same_verified_address(user, current_user.email):
         return _page(
             "link.html",
             403,
-            error="This Slack account's verified e-mail address is not yours: nothing was linked.",
+            error=gettext(
+                "This Slack account's verified e-mail address is not yours: nothing was linked."
+            ),
             **shown,
         )
     try:
         installations().link(installation, slack_user_id, current_user.person_id, _context())
     except DomainError as err:
         return _page("link.html", err.status, error=err.detail, **shown)
-    flash(f"Your Slack account in {installation.team_name} is linked: type /compound there.")
+    flash(
+        gettext(
+            "Your Slack account in %(workspace)s is linked: type %(command)s there.",
+            workspace=installation.team_name,
+            command="/compound",
+        )
+    )
     return redirect(url_for(".account"))
 
 
@@ -209,7 +228,7 @@ def digest_time() -> Any:
         )
     except InvalidInput as err:
         return _account_page(status=422, field_errors=err.errors)
-    flash("Your weekly digest in Slack will come at the time you chose.")
+    flash(gettext("Your weekly digest in Slack will come at the time you chose."))
     return redirect(url_for(".account"))
 
 
@@ -221,7 +240,7 @@ def unlink() -> Any:
     for link in installations().links_of_person(current_user.person_id):
         if link.team_id == team_id:
             installations().unlink(link, "person", _context())
-            flash("Your Slack account is unlinked.")
+            flash(gettext("Your Slack account is unlinked."))
             break
     return redirect(url_for(".account"))
 
