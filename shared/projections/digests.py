@@ -7,8 +7,9 @@ most three nudges per person and per team. The rows are derived data:
 ``build_digests`` recomputes a week from the read models (so it can be rebuilt at any
 time), and ``send_digests`` mails the unsent ones through :mod:`shared.notify`.
 
-Each digest is written in its recipient's language (``recipient_locale``: their own setting,
-else their organisation's default): built so (its nudges' texts), and mailed so.
+Each digest is mailed in its recipient's language (``recipient_locale``: their own setting,
+else their organisation's default); its nudges are stored in English with the message and
+values of their reason, and written in that language when sent (``in_language``).
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from shared.directory.callers import active_people
-from shared.domain.nudges import employee_nudges
+from shared.domain.nudges import employee_nudges, in_language
 from shared.domain.weeks import week_index, week_start
-from shared.i18n import format_week, gettext, use_locale
+from shared.i18n import format_number, format_week, gettext, use_locale
 from shared.i18n.preferences import recipient_locale
 from shared.notify import Mailer, Message, Tally, deliver
 from shared.projections.capital import read_capital
@@ -94,8 +95,7 @@ def build_digests(conn: Connection, tenant_id: Any, week: str, k: int) -> int:
     """
     count = 0
     for person_id in active_people(conn, tenant_id):
-        with use_locale(recipient_locale(conn, tenant_id, person_id)):
-            digest = digest_for(conn, tenant_id, person_id, week, k)
+        digest = digest_for(conn, tenant_id, person_id, week, k)
         conn.execute(
             text(
                 "INSERT INTO weekly_digests (tenant_id, person_id, week, digest) "
@@ -127,16 +127,18 @@ def read_digest(conn: Connection, person_id: Any, week: str) -> dict[str, Any] |
 
 
 def nudge_texts(nudge: dict[str, Any]) -> tuple[str, str, str]:
-    """A stored nudge's suggestion, reason and step in the current locale (built in the
-    recipient's already; a text stored in English is looked up in the catalogue).
+    """A stored nudge's suggestion, reason and step in the current locale
+    (:func:`shared.domain.nudges.in_language`: its reason from ``because_text`` and
+    ``because_args``, its numbers written as the locale writes them).
 
     Returns:
         ``(suggestion, "Why: ...", "From the playbook: ...")``.
     """
+    shown = in_language(nudge, gettext, format_number)
     return (
-        gettext(str(nudge["suggestion"])),
-        gettext("Why: %(reason)s.", reason=gettext(str(nudge["because"]))),
-        gettext("From the playbook: %(step)s", step=gettext(str(nudge["step"]))),
+        str(shown["suggestion"]),
+        gettext("Why: %(reason)s.", reason=shown["because"]),
+        gettext("From the playbook: %(step)s", step=shown["step"]),
     )
 
 

@@ -51,6 +51,8 @@ def test_a_german_and_a_french_recipient_read_their_digest_in_their_language(sto
     assert german.subject == f"Compound: Ihre Woche ({in_locale('de', week)})"
     assert german.body.startswith(f"Ihre Woche in Compound ({in_locale('de', week)})")
     assert "  Warum: " in german.body and "  Aus dem Leitfaden: " in german.body
+    # A newcomer's nudge, its reason and its number in German too (shared/domain/nudges.py).
+    assert "  Warum: keine Beziehungspflege in den letzten 2 Wochen." in german.body
     assert "KW " in german.html and week not in german.body
     assert french.subject == f"Compound : votre semaine ({in_locale('fr', week)})"
     assert "  Pourquoi : " in french.body and "  Tiré du guide : " in french.body
