@@ -97,7 +97,8 @@ def teams(
 
 
 def after(world: Any, queue: str, page: Any) -> None:
-    """Wait for the worker to finish what the last ack queued, then refresh."""
+    """Wait for the form's answer and the worker's work on what it queued, then refresh."""
+    page.wait_for_load_state()  # the post's redirect lands first: a reload would race it
     world.resources.broker.join(queue, timeout=20_000)
     page.reload()
 
