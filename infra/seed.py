@@ -8,6 +8,10 @@ anonymous pulses and connected calendars (``MeetingObserved`` in the calendar sy
 a heavier meeting load in Growth). A fixed random seed makes it the same every
 time. Ada (Platform) is the seed's product analyst: a 3-bullet summary after every sprint
 demo, and after a few cycles an invitation to roadmap planning.
+
+The demo leaves each login something to try: Ada has not answered the current pulse, runs no
+experiment (hers ended: she can start one), and ``make run`` has a team-mate ask her a
+question (infra/demo_questions.py); Grace and Jean see their teams, the admin everything.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ DEMO_LOGINS = {
     "admin": "admin@demo.test",
 }
 WEEKS = 12
+PULSE_LEFT_OPEN = "Ada Lovelace"
+"""The demo's employee: this week's pulse waits for her (the demo's cadence is weekly)."""
 
 TEAMS: dict[str, tuple[str, list[str]]] = {
     # team: (manager, members)
@@ -202,6 +208,7 @@ def seed_demo(
     results = store.append_batch(tenant, appends, AppendContext(actor="system", source="seed"))
     count = sum(len(r.positions) for r in results)
 
+    current = iso_week_of(today)
     for name, (person, team) in people.items():
         if name in (m for m, _ in TEAMS.values()):
             continue
@@ -209,6 +216,8 @@ def seed_demo(
         for week_start in weeks:
             if week_start > today or rng.random() < SKIP_PULSE[team]:
                 continue  # not everyone answers every week
+            if name == PULSE_LEFT_OPEN and iso_week_of(week_start) == current:
+                continue
             answered = datetime.combine(week_start + timedelta(days=2), time(11), UTC)
             journal.submit_pulse(
                 actor,

@@ -18,12 +18,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.demo_calendars import connect_demo_calendars, new_secret, provider_environment
 from infra.demo_msteams import msteams_environment
+from infra.demo_questions import ask_the_demo_employee
 from infra.demo_slack import slack_environment
 from infra.embedded import (
     EmbeddedPostgres,
@@ -104,6 +106,7 @@ class Supervisor:
         self.mail: LocalMailServer | None = None
         self.apps: list[AppProcess] = []
         self.demo_logins: dict[str, str] = {}
+        self.seeded_now: uuid.UUID | None = None  # the demo organisation this run seeded
         self.env = dict(os.environ)
         self._stopping = False
         self._stop_requested = False
@@ -216,6 +219,7 @@ class Supervisor:
         if self._stop_requested:
             return
         self._connect_demo_calendars(base)
+        self._ask_demo_question(base)
         self.say(f"Compound is up at {base}  (Ctrl-C stops everything)")
         if self.demo_logins:
             logins = ", ".join(f"{email} ({role})" for role, email in self.demo_logins.items())
@@ -253,6 +257,7 @@ class Supervisor:
                     calendars=False,  # meetings come from the provider's synced calendars
                 )
                 self.demo_logins = seeded.logins
+                self.seeded_now = seeded.tenant_id
             elif demo_exists(store):
                 self.demo_logins = dict(DEMO_LOGINS)
             if self.demo_logins:
@@ -275,6 +280,22 @@ class Supervisor:
             )
         except (OSError, RuntimeError) as err:  # the demo runs on without calendars
             self.say(f"Demo calendars not connected: {err}")
+        finally:
+            engine.dispose()
+
+    def _ask_demo_question(self, base: str) -> None:
+        """A freshly seeded demo: a team-mate asks Ada a question (infra/demo_questions.py)."""
+        if self.seeded_now is None:
+            return
+        from shared import bootstrap
+
+        engine = bootstrap.engine(self.env["DATABASE_URL"], pool_size=1)
+        try:
+            ask_the_demo_employee(
+                engine, self.seeded_now, base, self.settings.demo_password, say=self.say
+            )
+        except OSError as err:  # requests errors too; the demo runs on without the question
+            self.say(f"Demo question not asked: {err}")
         finally:
             engine.dispose()
 

@@ -1,12 +1,13 @@
-"""The demo's Mailbox: what the local SMTP server of ``make run`` accepted, for admins.
+"""The demo's Mailbox: what the local SMTP server of ``make run`` accepted.
 
 ``make run`` starts that server (infra/mail_server.py) unless ``COMPOUND_SMTP_HOST`` names
 another, and sets ``COMPOUND_DEMO_MAILBOX`` to its Maildir. Only then do these pages exist
-(404 otherwise), and only for admins (403 for everyone else): a new demo user sees the
-invitation or reset mail that was "sent" to them, links clickable. The Maildir holds every
-organisation's mail of this one machine; an admin sees those addressed to people of their
-own organisation only (another organisation's reset links are not theirs to follow). A real
-deployment mails through its own server and has no mailbox here.
+(404 otherwise), for logged-in people: a new demo user sees the invitation or reset mail
+that was "sent" to them, links clickable. The Maildir holds every organisation's mail of
+this one machine; an admin sees those addressed to people of their own organisation (another
+organisation's reset links are not theirs to follow), anyone else those addressed to them
+(a colleague's question, a digest). A real deployment mails through its own server and has
+no mailbox here.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from sqlalchemy import func, select
 
 from services.gateway.resources import resources
 from shared.directory import Person
+from shared.i18n import gettext
 from shared.notify import linked_html
 
 bp = Blueprint("mailbox", __name__, url_prefix="/mailbox")
@@ -57,20 +59,18 @@ def _maildir() -> Path:
 
 
 @bp.before_request
-def _admins_in_demo() -> Any:
+def _people_in_demo() -> Any:
     _maildir()
     if not current_user.is_authenticated:
         from services.gateway.auth import login_manager
 
         return login_manager.unauthorized()
-    if current_user.role != "admin":
-        abort(403, "the demo's mailbox is for admins")
     return None
 
 
 @bp.app_context_processor
 def _mailbox_on() -> dict[str, Any]:
-    """``mailbox_on``: whether the navigation offers admins the Mailbox."""
+    """``mailbox_on``: whether the navigation offers the Mailbox."""
     return {"mailbox_on": resources().settings.demo_mailbox is not None}
 
 
@@ -94,7 +94,10 @@ def _address(mail: Mail) -> str:
 
 
 def _ours() -> set[str]:
-    """The addresses (lower case) of the admin's organisation: invited people included."""
+    """The addresses (lower case) whose mail the reader sees: an admin's organisation's
+    (invited people included), anyone else's own."""
+    if current_user.role != "admin":
+        return {str(current_user.email).lower()} if current_user.email else set()
     with resources().engine.connect() as conn:
         rows = conn.execute(
             select(func.lower(Person.email)).where(
@@ -125,9 +128,9 @@ def show(key: str) -> Any:
     try:
         mail = _read(mailbox.Maildir(path, create=False), key)
     except (KeyError, mailbox.NoSuchMailboxError, OSError):
-        abort(404, "no such mail")
+        abort(404, gettext("No such mail."))
     if _address(mail) not in _ours():
-        abort(404, "no such mail")  # another organisation's
+        abort(404, gettext("No such mail."))  # not the reader's to read
     return render_template("portal/mailbox.html", mails=None, mail=mail)
 
 

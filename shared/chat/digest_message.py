@@ -3,7 +3,8 @@
 Pure: no I/O. The message says what the e-mailed digest says (shared/projections/digests.py):
 the person's own nudges and, for a manager, those of the teams they lead, from released weeks
 only; each list holds at most :data:`shared.domain.nudges.MAX_NUDGES`. A person who answers
-their team's pulse also gets the reminder, a link to the portal's pulse page.
+their team's pulse also gets the reminder, a link to the portal's pulse page. It is written
+in the current locale: the caller sets the recipient's (``use_locale``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from zoneinfo import ZoneInfo
 from shared.domain.nudges import MAX_NUDGES
 from shared.domain.weeks import week_start
 from shared.domain.working_hours import DAYS
+from shared.i18n import format_week, gettext
+from shared.projections.digests import nudge_texts
 
 DEFAULT_DAY = 0
 """Monday (an index of :data:`DAYS`): when a person never chose."""
@@ -72,10 +75,8 @@ def _mrkdwn(text: str) -> str:
 def _nudge_blocks(nudges: list[dict[str, Any]]) -> list[dict[str, Any]]:
     blocks = []
     for nudge in nudges[:MAX_NUDGES]:
-        body = (
-            f"*{_mrkdwn(nudge['suggestion'])}*\nWhy: {_mrkdwn(nudge['because'])}.\n"
-            f"_From the playbook:_ {_mrkdwn(nudge['step'])}"
-        )
+        suggestion, why, step = nudge_texts(nudge)
+        body = f"*{_mrkdwn(suggestion)}*\n{_mrkdwn(why)}\n_{_mrkdwn(step)}_"
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:3000]}})
     return blocks
 
@@ -94,43 +95,33 @@ def digest_message(
     Returns:
         The plain text (notifications, and clients without blocks) and the blocks.
     """
-    week = str(digest["week"])
+    heading = gettext("Your week in Compound (%(week)s)", week=format_week(str(digest["week"])))
     own: list[dict[str, Any]] = list(digest.get("nudges") or [])
     teams: list[dict[str, Any]] = list(digest.get("teams") or [])
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Your Compound week {week}"}}
+        {"type": "header", "text": {"type": "plain_text", "text": heading[:150]}}
     ]
     blocks.extend(_nudge_blocks(own))
     if not own:
         blocks.append(
-            {"type": "section", "text": {"type": "plain_text", "text": "No nudge this week."}}
-        )
-    for team in teams:
-        name = _mrkdwn(str(team["name"]))
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*Team {name}*"}})
-        blocks.extend(_nudge_blocks(list(team["nudges"])))
-    if pulse:
-        blocks.append(
             {
                 "type": "section",
-                "text": {
-                    "type": "mrkdwn",
-                    "text": f"This week's pulse takes a minute: <{portal_url}/pulse|answer it "
-                    "on the portal> (anonymous).",
-                },
+                "text": {"type": "plain_text", "text": gettext("No nudge this week.")},
             }
         )
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"Only you see this message. <{portal_url}/slack|Change when it comes>",
-                }
-            ],
-        }
-    )
-    first = own[0]["suggestion"] if own else "no nudge this week"
-    text = f"Your Compound week {week}: {first}"
+    for team in teams:
+        name = gettext("Team %(name)s", name=_mrkdwn(str(team["name"])))
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*"}})
+        blocks.extend(_nudge_blocks(list(team["nudges"])))
+    if pulse:
+        answer_it = _mrkdwn(gettext("answer it on the portal"))
+        link = f"<{portal_url}/pulse|{answer_it}>"
+        pulse_text = gettext("This week's pulse takes a minute: %(link)s (anonymous).", link=link)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": pulse_text}})
+    when = _mrkdwn(gettext("Change when it comes"))
+    change = f"<{portal_url}/slack|{when}>"
+    only_you = gettext("Only you see this message. %(change)s", change=change)
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": only_you}]})
+    first = nudge_texts(own[0])[0] if own else gettext("no nudge this week")
+    text = gettext("%(heading)s: %(first)s", heading=heading, first=first)
     return text[:3000], blocks

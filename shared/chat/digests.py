@@ -30,6 +30,7 @@ from shared.domain.weeks import iso_week_of
 from shared.domain.working_hours import DAYS
 from shared.eventlog import AppendContext, EventStore, NewEvent
 from shared.eventlog.events_chat import link_stream
+from shared.i18n import gettext
 
 REQUEUE_AFTER = timedelta(minutes=30)
 """A digest queued this long ago and still not sent is sent to the queue again (its task was
@@ -108,11 +109,11 @@ class SlackDigests:
         """
         errors: dict[str, list[str]] = {}
         if day not in DAYS:
-            errors["day"] = ["Choose a day of the week."]
+            errors["day"] = [gettext("Choose a day of the week.")]
         if not (hour.isdigit() and len(hour) <= 2 and 0 <= int(hour) <= 23):
-            errors["hour"] = ["Choose an hour from 0 to 23."]
+            errors["hour"] = [gettext("Choose an hour from 0 to 23.")]
         if errors:
-            raise InvalidInput("the digest time is not valid", errors=errors)
+            raise InvalidInput(gettext("The digest time is not valid."), errors=errors)
         with self.engine.begin() as db:
             zone = working_hours_of(self.store, db, tenant_id, person_id).time_zone
             as_psycopg(db).execute(

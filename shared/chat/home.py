@@ -2,7 +2,8 @@
 published for one person (``views.publish`` with their Slack user id: no one else sees it).
 
 Pure: no I/O. The worker reads the same read models as the portal's Today page (the plan,
-the capital with its streak and next actions, the nudges) and hands them here.
+the capital with its streak and next actions, the nudges) and hands them here, in the
+person's locale (``use_locale``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.domain.tactics import TACTICS
+from shared.i18n import format_decimal, format_week, gettext, ngettext
 
 
 def _section(text: str, markdown: bool = True) -> dict[str, Any]:
@@ -30,15 +32,17 @@ def next_suggestion(capital: dict[str, Any], nudges: list[dict[str, Any]]) -> st
         nudges: :func:`shared.domain.nudges.employee_nudges` of it.
     """
     if nudges:
-        return str(nudges[0]["suggestion"])
+        return gettext(str(nudges[0]["suggestion"]))
     options = list((capital.get("next_action") or {}).values())
     if not options:
-        return "Log one micro-action: /compound."
+        return gettext("Log one micro-action: /compound.")
     best = max(options, key=lambda o: (o["gain_if_confirmed"], o["tactic"]))
-    label = TACTICS[best["tactic"]].label
-    return (
-        f"{label}: {best['example']} (+{best['gain']} points, "
-        f"+{best['gain_if_confirmed']} if a colleague confirms it)"
+    return gettext(
+        "%(tactic)s: %(example)s (+%(gain)s points, +%(confirmed)s if a colleague confirms it)",
+        tactic=gettext(TACTICS[best["tactic"]].label),
+        example=gettext(str(best["example"])),
+        gain=format_decimal(best["gain"]),
+        confirmed=format_decimal(best["gain_if_confirmed"]),
     )
 
 
@@ -57,31 +61,35 @@ def home_view(
         A ``home`` view for ``views.publish``.
     """
     weeks = int(streak.get("streak") or 0)
+    heading = gettext("Your week (%(week)s)", week=format_week(str(plan["week"])))
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": f"Your week {plan['week']}"}},
+        {"type": "header", "text": {"type": "plain_text", "text": heading[:150]}},
     ]
     items = plan.get("items") or []
+    title = gettext("This week's plan")
     if items:
         ticks = [
-            f"{'☑' if item['done'] else '☐'} {TACTICS[item['tactic']].label}"
+            f"{'☑' if item['done'] else '☐'} {_escape(gettext(TACTICS[item['tactic']].label))}"
             for item in items
             if item["tactic"] in TACTICS
         ]
-        done = f"{plan['done']} of {plan['planned']} done"
-        blocks.append(_section(f"*This week's plan* ({done})\n" + "\n".join(ticks)))
+        done = gettext("%(done)d of %(planned)d done", done=plan["done"], planned=plan["planned"])
+        blocks.append(_section(f"*{title}* ({done})\n" + "\n".join(ticks)))
     else:
-        blocks.append(
-            _section(
-                f"*This week's plan*\nNo plan yet: <{portal_url}/plan|make one on the portal>."
-            )
-        )
-    blocks.append(
-        _section(
-            f"*Streak*: {weeks} week{'' if weeks == 1 else 's'} in a row "
-            f"({streak.get('active_weeks', 0)} of the last {streak.get('span', 0)} weeks)"
-        )
+        make_one = _escape(gettext("make one on the portal"))
+        make_one = f"<{portal_url}/plan|{make_one}>"
+        no_plan = gettext("No plan yet: %(link)s.", link=make_one)
+        blocks.append(_section(f"*{title}*\n{no_plan}"))
+    in_a_row = ngettext("%(num)d week in a row", "%(num)d weeks in a row", weeks)
+    active = ngettext(
+        "%(active)d of the last %(num)d week",
+        "%(active)d of the last %(num)d weeks",
+        int(streak.get("span", 0)),
+        active=int(streak.get("active_weeks", 0)),
     )
-    blocks.append(_section(f"*Next*: {_escape(suggestion)}"))
+    streak_title, next_title = gettext("Streak"), gettext("Next")
+    blocks.append(_section(f"*{streak_title}*: {in_a_row} ({active})"))
+    blocks.append(_section(f"*{next_title}*: {_escape(suggestion)}"))
     blocks.append(
         {
             "type": "actions",
@@ -89,7 +97,7 @@ def home_view(
                 {
                     "type": "button",
                     "action_id": "home_open_portal",
-                    "text": {"type": "plain_text", "text": "Open Compound"},
+                    "text": {"type": "plain_text", "text": gettext("Open Compound")},
                     "url": f"{portal_url}/",
                 }
             ],
@@ -98,7 +106,7 @@ def home_view(
     blocks.append(
         {
             "type": "context",
-            "elements": [{"type": "plain_text", "text": "Only you see this tab."}],
+            "elements": [{"type": "plain_text", "text": gettext("Only you see this tab.")}],
         }
     )
     return {"type": "home", "blocks": blocks}

@@ -21,6 +21,7 @@ from shared.domain.errors import Conflict, NotFound
 from shared.eventlog import AppendContext, EventStore, NewEvent
 from shared.eventlog.crypto import DB
 from shared.eventlog.events_chat import installation_stream, link_stream
+from shared.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,9 @@ class Installations:
                 .fetchone()
             )
             if row is None:
-                raise Conflict("this Slack workspace is connected to another organisation")
+                raise Conflict(
+                    gettext("This Slack workspace is connected to another organisation.")
+                )
             self.store.append_in(
                 db,
                 tenant_id,
@@ -239,7 +242,9 @@ class Installations:
             if any(tuple(r) == (slack_user_id, person_id) for r in found):
                 return False
             if found:
-                raise Conflict("this Slack account, or yours in this workspace, is linked already")
+                raise Conflict(
+                    gettext("This Slack account, or yours in this workspace, is linked already.")
+                )
             pg.execute(
                 "INSERT INTO slack_links (team_id, slack_user_id, tenant_id, person_id) "
                 "VALUES (%s, %s, %s, %s)",
@@ -315,5 +320,5 @@ def require(installation: Installation | None, tenant_id: uuid.UUID) -> Installa
             tenant learns nothing about the workspace).
     """
     if installation is None or installation.tenant_id != tenant_id:
-        raise NotFound("this Slack workspace is not connected to your organisation")
+        raise NotFound(gettext("This Slack workspace is not connected to your organisation."))
     return installation

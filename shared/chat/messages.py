@@ -2,7 +2,8 @@
 
 Pure: no I/O. Micro-feedback: the colleague a feedback request names gets the question with
 "Useful" / "Not useful" buttons; the click answers the request as that colleague (a confirmed
-answer, as from the link mailed to them).
+answer, as from the link mailed to them). Written in the current locale: the caller sets
+the colleague's (``use_locale``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from typing import Any
+
+from shared.domain.tactics import TACTICS
+from shared.i18n import gettext, ngettext
 
 FEEDBACK_ACTIONS = {"feedback_useful": True, "feedback_not_useful": False}
 """The buttons' ``action_id`` and the answer each gives."""
@@ -38,13 +42,13 @@ def feedback_message(
     Returns:
         The message's plain text (notifications) and its blocks.
     """
-    text = f"{asker} asks you: {question}"
+    text = gettext("%(asker)s asks you: %(question)s", asker=asker, question=question)
     value = f"{owner}:{request_id}"
     buttons = [
         {
             "type": "button",
             "action_id": action,
-            "text": {"type": "plain_text", "text": "Useful" if useful else "Not useful"},
+            "text": {"type": "plain_text", "text": answer_label(useful)},
             "value": value,
             **({"style": "primary"} if useful else {}),
         }
@@ -55,9 +59,31 @@ def feedback_message(
         {"type": "actions", "block_id": "feedback", "elements": buttons},
         {
             "type": "context",
-            "elements": [{"type": "plain_text", "text": "One click answers; it counts as yours."}],
+            "elements": [
+                {"type": "plain_text", "text": gettext("One click answers; it counts as yours.")}
+            ],
         },
     ]
+
+
+def answer_label(useful: bool) -> str:
+    """A feedback button's label, and the answer it gives as a thank-you names it."""
+    return gettext("Useful") if useful else gettext("Not useful")
+
+
+def logged(tactic: str, minutes: int) -> str:
+    """The confirmation of a logged action (Slack and Teams say the same)."""
+    return ngettext(
+        "Logged: %(tactic)s, %(num)d minute.",
+        "Logged: %(tactic)s, %(num)d minutes.",
+        minutes,
+        tactic=gettext(TACTICS[tactic].label),
+    )
+
+
+def thanks(useful: bool) -> str:
+    """The thank-you for a feedback answer given by a button."""
+    return gettext("Thank you: your answer (%(answer)s) is recorded.", answer=answer_label(useful))
 
 
 def read_feedback_click(action: dict[str, Any]) -> FeedbackClick | None:

@@ -3,7 +3,8 @@
 Pure: no I/O. The modal offers the seed's tactics as one-tap choices, the minutes, the
 audience and a private note. :func:`read_submission` checks the fields as the API's
 ``ActionIn`` does (services/gateway/api/schemas.py) and names each wrong one by its block, as
-Slack's ``response_action: errors`` wants.
+Slack's ``response_action: errors`` wants. Every text is in the current locale: the caller
+sets the person's (``use_locale``).
 """
 
 from __future__ import annotations
@@ -12,13 +13,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.tactics import AUDIENCES, TACTICS
+from shared.i18n import N_, format_number, gettext
 
 CALLBACK_ID = "compound_log"
 ACTION = "value"
 """Every input's ``action_id``: the block id names the field."""
 MINUTES_MAX = 480
 NOTE_MAX = 2000
-AUDIENCE_LABELS = {"private": "Just me", "team": "My team", "decision_makers": "Decision-makers"}
+AUDIENCE_LABELS = {
+    "private": N_("Just me"),
+    "team": N_("My team"),
+    "decision_makers": N_("Decision-makers"),
+}
+"""Who saw an action, as the modal and the Teams card offer it (translated where shown)."""
 
 
 @dataclass(frozen=True)
@@ -62,21 +69,22 @@ def log_modal(note: str | None = None) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": CALLBACK_ID,
-        "title": {"type": "plain_text", "text": "Log a micro-action"},
-        "submit": {"type": "plain_text", "text": "Log"},
-        "close": {"type": "plain_text", "text": "Cancel"},
+        # Slack cuts a modal's title at 24 characters, its buttons' at 24.
+        "title": {"type": "plain_text", "text": gettext("New micro-action")[:24]},
+        "submit": {"type": "plain_text", "text": gettext("Log")[:24]},
+        "close": {"type": "plain_text", "text": gettext("Cancel")[:24]},
         "blocks": [
             _input(
                 "tactic",
-                "What did you do?",
+                gettext("What did you do?"),
                 {
                     "type": "radio_buttons",
-                    "options": [_option(t.name, t.label) for t in TACTICS.values()],
+                    "options": [_option(t.name, gettext(t.label)) for t in TACTICS.values()],
                 },
             ),
             _input(
                 "minutes",
-                "Minutes",
+                gettext("Minutes"),
                 {
                     "type": "number_input",
                     "is_decimal_allowed": False,
@@ -87,14 +95,14 @@ def log_modal(note: str | None = None) -> dict[str, Any]:
             ),
             _input(
                 "audience",
-                "Who saw it?",
+                gettext("Who saw it?"),
                 {
                     "type": "radio_buttons",
-                    "options": [_option(a, AUDIENCE_LABELS[a]) for a in AUDIENCES],
-                    "initial_option": _option("private", AUDIENCE_LABELS["private"]),
+                    "options": [_option(a, gettext(AUDIENCE_LABELS[a])) for a in AUDIENCES],
+                    "initial_option": _option("private", gettext(AUDIENCE_LABELS["private"])),
                 },
             ),
-            _input("note", "Note (only you see it)", note_element, optional=True),
+            _input("note", gettext("Note (only you see it)"), note_element, optional=True),
         ],
     }
 
@@ -124,17 +132,19 @@ def read_submission(values: dict[str, Any]) -> LoggedAction | dict[str, str]:
     errors: dict[str, str] = {}
     tactic = _value(values, "tactic")
     if tactic not in TACTICS:
-        errors["tactic"] = "Choose what you did."
+        errors["tactic"] = gettext("Choose what you did.")
     raw_minutes = (_value(values, "minutes") or "").strip()
     minutes = int(raw_minutes) if raw_minutes.isdigit() else 0
     if not 1 <= minutes <= MINUTES_MAX:
-        errors["minutes"] = f"Enter whole minutes from 1 to {MINUTES_MAX}."
+        errors["minutes"] = gettext("Enter whole minutes from 1 to %(max)d.", max=MINUTES_MAX)
     audience = _value(values, "audience")
     if audience not in AUDIENCES:
-        errors["audience"] = "Choose who saw it."
+        errors["audience"] = gettext("Choose who saw it.")
     note = (_value(values, "note") or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
-        errors["note"] = f"Keep the note under {NOTE_MAX} characters."
+        errors["note"] = gettext(
+            "Keep the note to %(max)s characters at most.", max=format_number(NOTE_MAX)
+        )
     if errors:
         return errors
     assert tactic is not None and audience is not None

@@ -3,7 +3,9 @@ submitted action through the journal command the portal uses, unlink, and answer
 message (never in a channel: docs/chat.md, "Privacy").
 
 A task may run twice (Dramatiq redelivers after a crash; Slack retries a request): logging
-carries an idempotency key made of the modal's view id, so the journal appends once.
+carries an idempotency key made of the modal's view id, so the journal appends once. Every
+message, view and modal is written in the language of the person it goes to
+(:func:`shared.chat.locale.chat_locale`).
 """
 
 from __future__ import annotations
@@ -21,16 +23,17 @@ from shared.chat.digest_message import digest_message
 from shared.chat.digests import SlackDigests
 from shared.chat.home import home_view, link_view, next_suggestion
 from shared.chat.installations import Installation, Installations
-from shared.chat.messages import feedback_message
+from shared.chat.locale import chat_locale
+from shared.chat.messages import feedback_message, logged, thanks
 from shared.chat.modal import LoggedAction, log_modal
 from shared.commands import Actor, JournalCommands
 from shared.directory.callers import active_person
 from shared.domain.errors import Conflict, DomainError
 from shared.domain.nudges import employee_nudges
-from shared.domain.tactics import TACTICS
 from shared.domain.verification import Witness
 from shared.domain.weeks import iso_week_of
 from shared.eventlog import AppendContext
+from shared.i18n import gettext, use_locale
 from shared.projections.capital import read_capital
 from shared.projections.journal import read_plan
 
@@ -83,7 +86,19 @@ class SlackWork:
         if installation is None:
             log.info("slack task %s for a workspace no longer installed: dropped", kind)
             return
-        getattr(self, f"_{kind}")(installation, payload)
+        with use_locale(self.locale_for(installation, payload)):
+            getattr(self, f"_{kind}")(installation, payload)
+
+    def locale_for(self, installation: Installation, payload: dict[str, Any]) -> str:
+        """The language of a task's messages: that of the person they go to (a digest's
+        ``person_id``, else the person the Slack user is linked to), else the workspace's
+        organisation's default."""
+        person = payload.get("person_id")
+        if person is None and payload.get("user_id"):
+            link = self.installations.link_of(installation.team_id, str(payload["user_id"]))
+            person = link.person_id if link else None
+        person_id = uuid.UUID(str(person)) if person else None
+        return chat_locale(self.journal.store.engine, installation.tenant_id, person_id)
 
     def client(self, installation: Installation) -> WebClient:
         return web_client(installation.bot_token, self.api_url)
@@ -110,7 +125,8 @@ class SlackWork:
         link = self.installations.link_of(installation.team_id, user_id)
         caller = active_person(self.journal.store.engine, link.person_id) if link else None
         if link is None or caller is None or caller.tenant_id != installation.tenant_id:
-            self.direct_message(installation, user_id, "Nothing was logged: link your account.")
+            said = gettext("Nothing was logged: link your account.")
+            self.direct_message(installation, user_id, said)
             return
         actor = Actor(
             tenant_id=caller.tenant_id,
@@ -128,13 +144,11 @@ class SlackWork:
                 actor, action.tactic, action.minutes, action.audience, action.note
             )
         except DomainError as err:  # the person's to fix: retrying would not help
-            self.direct_message(installation, user_id, f"Nothing was logged: {err.detail}")
+            said = gettext("Nothing was logged: %(reason)s", reason=err.detail)
+            self.direct_message(installation, user_id, said)
             return
         if not written.result.replayed:
-            label = TACTICS[action.tactic].label
-            self.direct_message(
-                installation, user_id, f"Logged: {label}, {action.minutes} minutes."
-            )
+            self.direct_message(installation, user_id, logged(action.tactic, action.minutes))
 
     def _feedback_ask(self, installation: Installation, payload: dict[str, Any]) -> None:
         """Ask the colleague a feedback request names, with the answer buttons."""
@@ -149,7 +163,7 @@ class SlackWork:
         if answer is not None:
             return
         asker = self.journal.person_of(tenant_id, owner)
-        name = (asker.display_name if asker else None) or "A colleague"
+        name = (asker.display_name if asker else None) or gettext("A colleague")
         text, blocks = feedback_message(name, asked.data["question"], owner, request_id)
         self.direct_message(installation, str(payload["user_id"]), text, blocks)
 
@@ -172,12 +186,10 @@ class SlackWork:
         except Conflict:  # answered already (a second click, a retry): the first one counts
             return
         except DomainError as err:
-            self.direct_message(
-                installation, user_id, f"Your answer was not recorded: {err.detail}"
-            )
+            said = gettext("Your answer was not recorded: %(reason)s", reason=err.detail)
+            self.direct_message(installation, user_id, said)
             return
-        said = "Useful" if useful else "Not useful"
-        self.direct_message(installation, user_id, f"Thank you: your answer ({said}) is recorded.")
+        self.direct_message(installation, user_id, thanks(useful))
 
     def _digest(self, installation: Installation, payload: dict[str, Any]) -> None:
         """The weekly digest, once: under the claim of its row (shared/chat/digests.py).
@@ -214,7 +226,7 @@ class SlackWork:
         link = self.installations.link_of(installation.team_id, user_id)
         caller = active_person(self.journal.store.engine, link.person_id) if link else None
         if link is None or caller is None or caller.tenant_id != installation.tenant_id:
-            view = link_view("Type /compound to link your Slack account to Compound.")
+            view = link_view(gettext("Type /compound to link your Slack account to Compound."))
         else:
             now = datetime.now(UTC)
             with self.journal.store.engine.connect() as db:
@@ -237,6 +249,5 @@ class SlackWork:
             return
         context = AppendContext(actor=str(link.person_id), source="slack")
         if self.installations.unlink(link, "slack", context):
-            self.direct_message(
-                installation, user_id, "Your Slack account is no longer linked to Compound."
-            )
+            said = gettext("Your Slack account is no longer linked to Compound.")
+            self.direct_message(installation, user_id, said)

@@ -4,6 +4,7 @@ Pure: no I/O. The log card offers the seed's tactics, the minutes, the audience 
 note; its submission is checked by the rules of the Slack modal and the API's ``ActionIn``
 (:func:`shared.chat.modal.read_submission`), and a wrong field is answered with the card
 again, the message under that field. The feedback card carries "Useful" / "Not useful".
+Every text is in the current locale: the caller sets the person's (``use_locale``).
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from shared.chat.messages import FeedbackClick
+from shared.chat.messages import FeedbackClick, answer_label
 from shared.chat.modal import ACTION, AUDIENCE_LABELS, MINUTES_MAX, NOTE_MAX, LoggedAction
 from shared.chat.modal import read_submission as read_modal
 from shared.domain.nudges import MAX_NUDGES
 from shared.domain.tactics import AUDIENCES, TACTICS
+from shared.i18n import format_week, gettext
+from shared.projections.digests import nudge_texts
 
 CARD = "application/vnd.microsoft.card.adaptive"
 VERSION = "1.4"
@@ -71,17 +74,17 @@ def log_card(
         The attachment.
     """
     was, wrong = values or {}, errors or {}
-    choices = [{"title": t.label, "value": t.name} for t in TACTICS.values()]
-    audiences = [{"title": AUDIENCE_LABELS[a], "value": a} for a in AUDIENCES]
+    choices = [{"title": gettext(t.label), "value": t.name} for t in TACTICS.values()]
+    audiences = [{"title": gettext(AUDIENCE_LABELS[a]), "value": a} for a in AUDIENCES]
     body = [
-        _text("Log a micro-action", weight="Bolder", size="Medium"),
+        _text(gettext("Log a micro-action"), weight="Bolder", size="Medium"),
         {
             "type": "Input.ChoiceSet",
             "id": "tactic",
-            "label": "What did you do?",
+            "label": gettext("What did you do?"),
             "style": "expanded",
             "isRequired": True,
-            "errorMessage": "Choose what you did.",
+            "errorMessage": gettext("Choose what you did."),
             "choices": choices,
             **({"value": str(was["tactic"])} if was.get("tactic") else {}),
         },
@@ -89,18 +92,18 @@ def log_card(
         {
             "type": "Input.Number",
             "id": "minutes",
-            "label": "Minutes",
+            "label": gettext("Minutes"),
             "min": 1,
             "max": MINUTES_MAX,
             "isRequired": True,
-            "errorMessage": f"Enter whole minutes from 1 to {MINUTES_MAX}.",
+            "errorMessage": gettext("Enter whole minutes from 1 to %(max)d.", max=MINUTES_MAX),
             "value": was.get("minutes") or 15,
         },
         *_error(wrong, "minutes"),
         {
             "type": "Input.ChoiceSet",
             "id": "audience",
-            "label": "Who saw it?",
+            "label": gettext("Who saw it?"),
             "style": "expanded",
             "choices": audiences,
             "value": str(was.get("audience") or "private"),
@@ -109,14 +112,14 @@ def log_card(
         {
             "type": "Input.Text",
             "id": "note",
-            "label": "Note (only you see it)",
+            "label": gettext("Note (only you see it)"),
             "isMultiline": True,
             "maxLength": NOTE_MAX,
             **({"value": str(was["note"])} if was.get("note") else {}),
         },
         *_error(wrong, "note"),
     ]
-    submit = {"type": "Action.Submit", "title": "Log", "data": {"action": LOG}}
+    submit = {"type": "Action.Submit", "title": gettext("Log"), "data": {"action": LOG}}
     return attachment(body, [submit])
 
 
@@ -140,13 +143,20 @@ def feedback_card(
     asker: str, question: str, owner: uuid.UUID, request_id: uuid.UUID
 ) -> dict[str, Any]:
     """The message asking the named colleague, with "Useful" / "Not useful"."""
-    text = f"{asker} asks you: {question}"
+    text = gettext("%(asker)s asks you: %(question)s", asker=asker, question=question)
     data = {"action": FEEDBACK, "owner": str(owner), "request_id": str(request_id)}
     card = attachment(
-        [_text(text[:3000]), _text("One click answers; it counts as yours.", size="Small")],
         [
-            {"type": "Action.Submit", "title": "Useful", "data": {**data, "useful": True}},
-            {"type": "Action.Submit", "title": "Not useful", "data": {**data, "useful": False}},
+            _text(text[:3000]),
+            _text(gettext("One click answers; it counts as yours."), size="Small"),
+        ],
+        [
+            {
+                "type": "Action.Submit",
+                "title": answer_label(useful),
+                "data": {**data, "useful": useful},
+            }
+            for useful in (True, False)
         ],
     )
     return message(text, card)
@@ -167,25 +177,19 @@ def read_feedback(value: dict[str, Any]) -> FeedbackClick | None:
 
 def link_card(url: str) -> dict[str, Any]:
     """The answer to a Teams user not linked to a person yet."""
-    text = "Link your Teams account to Compound first (the link works for an hour)."
-    card = attachment(
-        [_text(text)], [{"type": "Action.OpenUrl", "title": "Link your account", "url": url}]
-    )
+    text = gettext("Link your Teams account to Compound first (the link works for an hour).")
+    link = {"type": "Action.OpenUrl", "title": gettext("Link your account"), "url": url}
+    card = attachment([_text(text)], [link])
     return message(text, card)
 
 
 def _nudges(nudges: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [
-        {
-            "type": "Container",
-            "items": [
-                _text(str(n["suggestion"]), weight="Bolder"),
-                _text(f"Why: {n['because']}."),
-                _text(f"From the playbook: {n['step']}", isSubtle=True),
-            ],
-        }
-        for n in nudges[:MAX_NUDGES]
-    ]
+    containers = []
+    for nudge in nudges[:MAX_NUDGES]:
+        suggestion, why, step = nudge_texts(nudge)
+        items = [_text(suggestion, weight="Bolder"), _text(why), _text(step, isSubtle=True)]
+        containers.append({"type": "Container", "items": items})
+    return containers
 
 
 def digest_card(digest: dict[str, Any], portal_url: str, pulse: bool) -> dict[str, Any]:
@@ -197,20 +201,20 @@ def digest_card(digest: dict[str, Any], portal_url: str, pulse: bool) -> dict[st
         portal_url: the portal's public address (no trailing slash).
         pulse: whether to remind the person of their team's pulse.
     """
-    week = str(digest["week"])
+    heading = gettext("Your week in Compound (%(week)s)", week=format_week(str(digest["week"])))
     own: list[dict[str, Any]] = list(digest.get("nudges") or [])
-    body = [_text(f"Your Compound week {week}", weight="Bolder", size="Medium"), *_nudges(own)]
+    body = [_text(heading, weight="Bolder", size="Medium"), *_nudges(own)]
     if not own:
-        body.append(_text("No nudge this week."))
+        body.append(_text(gettext("No nudge this week.")))
     for team in digest.get("teams") or []:
-        body.append(_text(f"Team {team['name']}", weight="Bolder"))
+        body.append(_text(gettext("Team %(name)s", name=team["name"]), weight="Bolder"))
         body.extend(_nudges(list(team["nudges"])))
     actions = []
     if pulse:
-        body.append(_text("This week's pulse takes a minute (anonymous)."))
-        actions.append(
-            {"type": "Action.OpenUrl", "title": "Answer the pulse", "url": f"{portal_url}/pulse"}
-        )
-    body.append(_text("Only you see this message.", size="Small", isSubtle=True))
-    first = own[0]["suggestion"] if own else "no nudge this week"
-    return message(f"Your Compound week {week}: {first}"[:3000], attachment(body, actions))
+        body.append(_text(gettext("This week's pulse takes a minute (anonymous).")))
+        answer = gettext("Answer the pulse")
+        actions.append({"type": "Action.OpenUrl", "title": answer, "url": f"{portal_url}/pulse"})
+    body.append(_text(gettext("Only you see this message."), size="Small", isSubtle=True))
+    first = nudge_texts(own[0])[0] if own else gettext("no nudge this week")
+    text = gettext("%(heading)s: %(first)s", heading=heading, first=first)
+    return message(text[:3000], attachment(body, actions))

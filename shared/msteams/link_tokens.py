@@ -14,6 +14,7 @@ from typing import Any
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from shared.domain.errors import Gone, NotFound
+from shared.i18n import gettext
 
 LINK_MAX_AGE = 3600
 SALT = "msteams-link"
@@ -53,9 +54,11 @@ def read_link_token(secret_key: str, token: str) -> LinkRequest:
             token, max_age=LINK_MAX_AGE
         )
     except SignatureExpired:
-        raise Gone("this link has expired: write to Compound in Teams for a new one") from None
+        raise Gone(
+            gettext("This link has expired: write to Compound in Teams for a new one.")
+        ) from None
     except BadSignature:
-        raise NotFound("this link is not valid") from None
+        raise NotFound(gettext("This link is not valid.")) from None
     return LinkRequest(
         str(data["tenant"]), str(data["object"]), str(data["email"]), str(data["name"])
     )

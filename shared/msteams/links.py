@@ -19,6 +19,7 @@ from shared.domain.errors import Conflict
 from shared.eventlog import AppendContext, EventStore, NewEvent
 from shared.eventlog.crypto import DB
 from shared.eventlog.events_msteams import link_stream
+from shared.i18n import gettext
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,9 @@ class TeamsLinks:
             if any(tuple(r) == (aad_object_id, person_id) for r in found):
                 return False
             if found:
-                raise Conflict("this Teams account, or yours in this organisation, is linked")
+                raise Conflict(
+                    gettext("This Teams account, or yours in this organisation, is linked already.")
+                )
             pg.execute(
                 "INSERT INTO msteams_links (aad_tenant_id, aad_object_id, tenant_id, person_id) "
                 "VALUES (%s, %s, %s, %s)",

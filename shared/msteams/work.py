@@ -5,6 +5,8 @@ request) in the personal conversation kept for the person (never in a channel or
 
 A task may run twice (Dramatiq redelivers after a crash): logging carries an idempotency key
 made of the activity id, so the journal appends once, and a feedback request takes one answer.
+Every message and card is written in the language of the person it goes to
+(:func:`shared.chat.locale.chat_locale`; the activity's ``locale`` stands for the browser's).
 """
 
 from __future__ import annotations
@@ -14,13 +16,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from shared.chat.locale import chat_locale
+from shared.chat.messages import logged, thanks
 from shared.chat.modal import LoggedAction
 from shared.commands import Actor, JournalCommands
 from shared.directory.callers import Caller, active_person
 from shared.domain.errors import Conflict, DomainError
-from shared.domain.tactics import TACTICS
 from shared.domain.verification import Witness
 from shared.eventlog import AppendContext
+from shared.i18n import gettext, use_locale
 from shared.msteams.cards import (
     LOG,
     digest_card,
@@ -65,7 +69,25 @@ class TeamsWork:
             shared.msteams.connector.ConnectorError, OSError: the Connector failed (Dramatiq
                 retries).
         """
-        getattr(self, f"_{kind}")(payload)
+        with use_locale(self.locale_for(payload)):
+            getattr(self, f"_{kind}")(payload)
+
+    def locale_for(self, payload: dict[str, Any]) -> str:
+        """The language of a task's messages: that of the person they go to (a task's
+        ``person_id``, else the person the Teams user is linked to), else their client's."""
+        person, tenant = payload.get("person_id"), payload.get("tenant_id")
+        if person is None and payload.get("aad_object_id"):
+            link = self.links.link_of(
+                str(payload.get("aad_tenant_id", "")), str(payload["aad_object_id"])
+            )
+            if link is not None:
+                person, tenant = link.person_id, link.tenant_id
+        return chat_locale(
+            self.journal.store.engine,
+            uuid.UUID(str(tenant)) if tenant else None,
+            uuid.UUID(str(person)) if person else None,
+            payload.get("locale"),
+        )
 
     def say(self, ref: ConversationRef, activity: dict[str, Any]) -> None:
         """Send a message in the person's personal conversation with the bot."""
@@ -102,13 +124,13 @@ class TeamsWork:
         elif payload.get("text", "").strip().casefold() == UNLINK:
             self._unlink(ref)
         else:
-            self.say(ref, message("Log a micro-action", log_card()))
+            self.say(ref, message(gettext("Log a micro-action"), log_card()))
 
     def _link_prompt(self, ref: ConversationRef) -> None:
         member = self.connector.member(ref.service_url, ref.conversation_id, ref.user_id)
         email = str(member.get("email") or member.get("userPrincipalName") or "")
         if not email or member.get("aadObjectId") != ref.aad_object_id:
-            text = "Compound cannot link this Teams account: it has no e-mail address."
+            text = gettext("Compound cannot link this Teams account: it has no e-mail address.")
             self.say(ref, message(text))
             return
         request = LinkRequest(
@@ -122,7 +144,8 @@ class TeamsWork:
     ) -> None:
         checked = read_log(value)
         if not isinstance(checked, LoggedAction):
-            self.say(ref, message("Nothing was logged: see the card.", log_card(value, checked)))
+            said = gettext("Nothing was logged: see the card.")
+            self.say(ref, message(said, log_card(value, checked)))
             return
         actor = Actor(
             tenant_id=caller.tenant_id,
@@ -137,11 +160,10 @@ class TeamsWork:
                 actor, checked.tactic, checked.minutes, checked.audience, checked.note
             )
         except DomainError as err:  # the person's to fix: retrying would not help
-            self.say(ref, message(f"Nothing was logged: {err.detail}"))
+            self.say(ref, message(gettext("Nothing was logged: %(reason)s", reason=err.detail)))
             return
         if not written.result.replayed:
-            label = TACTICS[checked.tactic].label
-            self.say(ref, message(f"Logged: {label}, {checked.minutes} minutes."))
+            self.say(ref, message(logged(checked.tactic, checked.minutes)))
 
     def _feedback_answer(self, ref: ConversationRef, caller: Caller, value: dict[str, Any]) -> None:
         """A click on "Useful" / "Not useful": the named colleague's confirmed answer."""
@@ -158,10 +180,10 @@ class TeamsWork:
         except Conflict:  # answered already (a second click, a retry): the first one counts
             return
         except DomainError as err:
-            self.say(ref, message(f"Your answer was not recorded: {err.detail}"))
+            said = gettext("Your answer was not recorded: %(reason)s", reason=err.detail)
+            self.say(ref, message(said))
             return
-        said = "Useful" if click.useful else "Not useful"
-        self.say(ref, message(f"Thank you: your answer ({said}) is recorded."))
+        self.say(ref, message(thanks(click.useful)))
 
     def _unlink(self, ref: ConversationRef) -> None:
         link = self.links.link_of(ref.aad_tenant_id, ref.aad_object_id)
@@ -169,7 +191,7 @@ class TeamsWork:
             return
         context = AppendContext(actor=str(link.person_id), source="msteams")
         if self.links.unlink(link, "teams", context):
-            self.say(ref, message("Your Teams account is no longer linked to Compound."))
+            self.say(ref, message(gettext("Your Teams account is no longer linked to Compound.")))
 
     def _feedback_ask(self, payload: dict[str, Any]) -> None:
         """Ask the colleague a feedback request names, in their personal conversation."""
@@ -182,7 +204,7 @@ class TeamsWork:
         if answer is not None:
             return
         asker = self.journal.person_of(tenant_id, owner)
-        name = (asker.display_name if asker else None) or "A colleague"
+        name = (asker.display_name if asker else None) or gettext("A colleague")
         for link in self.links.links_of_person(colleague):
             ref = self.links.conversation_of(link)
             if link.tenant_id == tenant_id and ref is not None:

@@ -6,6 +6,10 @@ only, docs/privacy.md; a hidden or noisy number never triggers or appears in a n
 most three nudges per person and per team. The rows are derived data:
 ``build_digests`` recomputes a week from the read models (so it can be rebuilt at any
 time), and ``send_digests`` mails the unsent ones through :mod:`shared.notify`.
+
+Each digest is mailed in its recipient's language (``recipient_locale``: their own setting,
+else their organisation's default); its nudges are stored in English with the message and
+values of their reason, and written in that language when sent (``in_language``).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 
 from shared.directory.callers import active_people
-from shared.domain.nudges import employee_nudges
+from shared.domain.nudges import employee_nudges, in_language
 from shared.domain.weeks import week_index, week_start
+from shared.i18n import format_number, format_week, gettext, use_locale
+from shared.i18n.preferences import recipient_locale
 from shared.notify import Mailer, Message, Tally, deliver
 from shared.projections.capital import read_capital
 from shared.releases.reads import read_team_releases
@@ -120,8 +126,30 @@ def read_digest(conn: Connection, person_id: Any, week: str) -> dict[str, Any] |
     return None if row is None else dict(row.digest)
 
 
+def nudge_texts(nudge: dict[str, Any]) -> tuple[str, str, str]:
+    """A stored nudge's suggestion, reason and step in the current locale
+    (:func:`shared.domain.nudges.in_language`: its reason from ``because_text`` and
+    ``because_args``, its numbers written as the locale writes them).
+
+    Returns:
+        ``(suggestion, "Why: ...", "From the playbook: ...")``.
+    """
+    shown = in_language(nudge, gettext, format_number)
+    return (
+        str(shown["suggestion"]),
+        gettext("Why: %(reason)s.", reason=shown["because"]),
+        gettext("From the playbook: %(step)s", step=shown["step"]),
+    )
+
+
+def subject(week: str) -> str:
+    """The digest mail's subject, in the current locale."""
+    return gettext("Compound: your week (%(week)s)", week=format_week(week))
+
+
 def render(digest: dict[str, Any]) -> str:
-    """The digest as a plain-text mail body: each nudge with its number and its step.
+    """The digest as a plain-text mail body in the current locale: each nudge with its
+    number and its step.
 
     Parameters:
         digest: a digest as :func:`digest_for` builds it.
@@ -129,18 +157,17 @@ def render(digest: dict[str, Any]) -> str:
     Returns:
         The mail's body.
     """
-    lines = [f"Your Compound week {digest['week']}", ""]
+    week = format_week(str(digest["week"]))
+    lines = [gettext("Your week in Compound (%(week)s)", week=week), ""]
 
     def block(nudges: list[dict[str, Any]]) -> None:
         for nudge in nudges:
-            lines.extend(
-                [f"* {nudge['suggestion']}", f"  Why: {nudge['because']}.",
-                 f"  From the playbook: {nudge['step']}", ""]
-            )  # fmt: skip
+            suggestion, why, step = nudge_texts(nudge)
+            lines.extend([f"* {suggestion}", f"  {why}", f"  {step}", ""])
 
     block(digest["nudges"])
     for team in digest["teams"]:
-        lines.extend([f"Team {team['name']}:", ""])
+        lines.extend([gettext("Team %(name)s:", name=team["name"]), ""])
         block(team["nudges"])
     return "\n".join(lines)
 
@@ -165,7 +192,7 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> Tally:
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT d.person_id, d.digest, p.email FROM weekly_digests d "
+                "SELECT d.tenant_id, d.person_id, d.digest, p.email FROM weekly_digests d "
                 "JOIN people p ON p.id = d.person_id "
                 "WHERE d.week = :w AND d.sent_at IS NULL AND p.email IS NOT NULL"
             ),
@@ -174,7 +201,10 @@ def send_digests(engine: Engine, mailer: Mailer, week: str) -> Tally:
     for row in rows:
         digest = dict(row.digest)
         if digest["nudges"] or digest["teams"]:
-            message = Message(row.email, f"Compound: your week {week}", render(digest))
+            with engine.connect() as conn:
+                locale = recipient_locale(conn, row.tenant_id, row.person_id)
+            with use_locale(locale):
+                message = Message(row.email, subject(week), render(digest))
             outcome = deliver(mailer, message, "digest")
             tally.add(outcome)
             if outcome == "failed":

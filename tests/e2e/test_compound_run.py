@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,10 +18,16 @@ from pathlib import Path
 
 import psycopg
 import pytest
+import requests
 
+from infra.demo_questions import QUESTION
 from infra.embedded import free_port
+from infra.seed import DEMO_LOGINS
 
 pytestmark = pytest.mark.slow
+CSRF = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+MAIL = re.compile(r'href="/mailbox/([^"]+)"')
+QUESTION_LINK = re.compile(r'href="([^"]*/f/[^"]+)"')
 
 
 def processes_mentioning(marker: str) -> list[int]:
@@ -197,6 +205,9 @@ def test_run_mails_through_its_local_smtp_server(data_dir: Path):
     run = Run(data_dir, free_port())
     base = run.url("")
     assert "Mail: a local SMTP server" in run.output()
+    wait_for(lambda: "Demo logins" in run.output(), what="the demo logins")
+    printed = run.output().split("Demo logins", 1)[1].split("\n", 1)[0]
+    assert all(login in printed for login in DEMO_LOGINS.values()), printed
     login = json.dumps({"email": "admin@demo.test", "password": "compound-demo"}).encode()
     request = urllib.request.Request(
         run.url("/api/v1/auth/token"), login, {"Content-Type": "application/json"}
@@ -226,9 +237,23 @@ def test_run_mails_through_its_local_smtp_server(data_dir: Path):
     assert f": {base}/invite/" in cli.stdout and "invitation mail sent" in cli.stdout
 
     box = mailbox.Maildir(data_dir / "mailbox", create=False)
-    recipients = sorted(str(message["To"]) for message in box)
-    assert recipients == ["api-invitee@demo.test", "cli-invitee@demo.test"]
+    recipients = [str(message["To"]) for message in box]  # the demo's digests among them
+    assert recipients.count("api-invitee@demo.test") == recipients.count("cli-invitee@demo.test")
+    assert recipients.count("cli-invitee@demo.test") == 1
     with urllib.request.urlopen(run.url("/mailbox"), timeout=5) as page:  # 404 would raise
         assert page.url.startswith(run.url("/login?next="))  # it exists: log in first
+
+    # The demo leaves ada a question to answer: in her mailbox, its link opens it for her.
+    ada = requests.Session()
+    csrf = CSRF.search(ada.get(run.url("/login"), timeout=10).text)
+    assert csrf is not None
+    form = {"csrf_token": csrf.group(1), "email": "ada@demo.test", "password": "compound-demo"}
+    assert ada.post(run.url("/login"), data=form, timeout=10).url.startswith(base)
+    listing = ada.get(run.url("/mailbox"), timeout=10).text
+    mails = [ada.get(run.url(f"/mailbox/{key}"), timeout=10).text for key in MAIL.findall(listing)]
+    links = [link for mail in mails for link in QUESTION_LINK.findall(mail)]
+    assert len(mails) <= 2 and len(links) == 1, mails  # her digest, her question: hers only
+    question = ada.get(html.unescape(links[0]), timeout=10)
+    assert question.status_code == 200 and QUESTION in question.text
     run.process.send_signal(signal.SIGINT)
     assert run.process.wait(timeout=60) == 0

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select, text
 
 from infra.seed import TEAMS, demo_exists, seed_demo
+from shared.commands import Actor, JournalCommands
 from shared.directory import Person, Team, TeamMember
 from shared.domain import levers as model
+from shared.domain.weeks import iso_week_of
 from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.projections.capital import week_index
@@ -84,6 +86,13 @@ def test_demo_seed(store: EventStore):
     assert all(
         e.occurred_at.date() <= date(2026, 11, 25) for e in events if e.type == "MicroActionLogged"
     )
+    # Ada's experiment has ended: she can start one (one at a time, docs/portal.md).
+    ada_experiments = Counter(
+        e.type
+        for e in events
+        if e.type.startswith("Experiment") and e.stream_id == f"journal-{ada}"
+    )
+    assert ada_experiments["ExperimentStarted"] == ada_experiments["ExperimentEnded"] > 0
     assert seeded.events == sum(
         1 for e in events if e.stream_id.startswith(("journal-", "pulse-", "calendar-"))
     )
@@ -142,13 +151,26 @@ def test_demo_seed_without_calendars_writes_no_meetings(
     try:
         upgrade(engine)
         store = EventStore(engine, keyring=KeyRing([master_key]))
-        seed_demo(store, TEST_SECRET, "compound-demo", calendars=False)
+        seeded = seed_demo(store, TEST_SECRET, "compound-demo", calendars=False)
         with engine.connect() as conn:
             types = Counter(
                 dict(conn.execute(text("SELECT type, count(*) FROM events GROUP BY type")).all())
             )
+            people = dict(conn.execute(select(Person.email, Person.id)).all())
+            (platform,) = conn.execute(select(Team.id).where(Team.name == "Platform")).one()
         assert types["MicroActionLogged"] > 100 and types["PulseResponseSubmitted"] > 10
         assert types["MeetingObserved"] == 0 and types["MeetingCancelled"] == 0
+
+        # This week's pulse waits for Ada (today's demo): her team-mates answered it.
+        journal = JournalCommands(store, TEST_SECRET)
+        week = iso_week_of(datetime.now(UTC))
+
+        def answered(email: str) -> bool:
+            actor = Actor(tenant_id=seeded.tenant_id, person_id=people[email], source="test")
+            return journal.pulse_answered(actor, platform, week)
+
+        assert not answered("ada@demo.test")
+        assert answered("alan@demo.test") and answered("barbara@demo.test")
     finally:
         engine.dispose()
         with psycopg.connect(_libpq(postgres_server_url), autocommit=True) as conn:

@@ -1,6 +1,6 @@
-"""The demo's Mailbox page (only with the local mail server of ``make run``, only for
-admins) and the weekly digests mailed through a real SMTP server, their log honest about
-what the server accepted."""
+"""The demo's Mailbox page (only with the local mail server of ``make run``: an admin reads
+the organisation's mails, anyone else their own) and the weekly digests mailed through a
+real SMTP server, their log honest about what the server accepted."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def test_the_demo_mailbox_shows_admins_the_mails_sent(
     mail_app: Flask, mail_org: DemoOrg, smtp: LocalMailServer, store: EventStore
 ):
     """Admins read the mails to people of their organisation (links clickable); another
-    organisation's admin, an employee and a stranger read none."""
+    organisation's admin reads none, an employee only theirs, an anonymous caller none."""
     admin = _logged_in(mail_app, mail_org, "admin")
     address = f"shown-{uuid.uuid4().hex[:10]}@demo.test"
     invited = admin.post(
@@ -75,9 +75,25 @@ def test_the_demo_mailbox_shows_admins_the_mails_sent(
     assert address not in stranger.get("/mailbox").get_data(as_text=True)
     assert stranger.get(f"/mailbox/{key}").status_code == 404
 
+    # A colleague asks an employee a question: the employee reads that mail, not the
+    # invitation to someone else (the demo's Ada finds her question so, infra/demo_questions.py).
+    asker = mail_app.test_client()
+    asked = asker.post(
+        "/api/v1/feedback-requests",
+        json={"question": "Was my review useful?", "colleague": str(mail_org.people["platform-1"])},
+        headers=mail_org.headers(asker, "payments-1"),
+    )
+    assert asked.status_code == 201, asked.get_json()
+    await_mail(smtp.maildir, mail_org.emails["platform-1"])
     employee = _logged_in(mail_app, mail_org, "platform-1")
-    assert employee.get("/mailbox").status_code == 403
-    assert employee.get(f"/mailbox/{key}").status_code == 403
+    own = employee.get("/mailbox").get_data(as_text=True)
+    assert "Was my review useful?" not in own  # the list shows subjects only
+    assert mail_org.emails["platform-1"] in own and address not in own
+    assert ">Mailbox</a>" in employee.get("/account").get_data(as_text=True)
+    own_key = own.split('href="/mailbox/', 1)[1].split('"', 1)[0]
+    question = employee.get(f"/mailbox/{own_key}").get_data(as_text=True)
+    assert "Was my review useful?" in question and "/f/" in question
+    assert employee.get(f"/mailbox/{key}").status_code == 404  # someone else's
     anonymous = mail_app.test_client().get("/mailbox")
     assert anonymous.status_code == 302 and "/login" in anonymous.headers["Location"]
 
@@ -128,6 +144,6 @@ def test_digests_count_what_the_server_accepted_and_retry_the_rest(
     assert second.sent >= 1 and second.failed == 0 and _unsent(store, org) == 0
     mail = await_mail(smtp.maildir, org.emails["platform-1"])
     text_part, html_part = parts(mail)
-    assert mail["Subject"] == "Compound: your week 2026-W45"
+    assert mail["Subject"] == "Compound: your week (Week 45, 2\u2009\u2013\u20098 Nov)"
     assert "Why: " in text_part and "<p>" in html_part
     assert weekly_digests(store.engine, mail_settings, working, now) == (0, Tally())

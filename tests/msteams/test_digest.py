@@ -21,6 +21,7 @@ from shared.commands import Actor
 from shared.commands.base import append
 from shared.domain.weeks import iso_week_of, week_start
 from shared.eventlog import AppendContext, NewEvent
+from shared.i18n import format_week
 from shared.msteams.digests import TeamsDigests
 from shared.msteams.jobs import TEAMS_QUEUE, send_task
 from shared.msteams.links import ConversationRef, TeamsLinks
@@ -43,7 +44,7 @@ def queue(world: TeamsWorld, now: datetime) -> tuple[int, int]:
 
 
 def digests_sent(world: TeamsWorld) -> list[dict[str, Any]]:
-    return [s for s in world.sent() if "Your Compound week" in str(s["activity"].get("text"))]
+    return [s for s in world.sent() if "Your week in Compound" in str(s["activity"].get("text"))]
 
 
 def test_the_digest_comes_once_in_the_personal_chat(world: TeamsWorld):
@@ -64,8 +65,8 @@ def test_the_digest_comes_once_in_the_personal_chat(world: TeamsWorld):
         world.work().run(*task)  # a redelivery: the claim finds it sent
     mine = [s for s in digests_sent(world) if s["aad_object_id"] == aad]
     assert len(mine) == 1 and len(digests_sent(world)) >= 2
-    card = json.dumps(mine[0]["activity"]["attachments"][0]["content"])
-    assert f"Your Compound week {week}" in card
+    card = json.dumps(mine[0]["activity"]["attachments"][0]["content"], ensure_ascii=False)
+    assert f"Your week in Compound ({format_week(week)})" in card
     assert "http://compound.test/pulse" in card  # a member of Platform: the pulse is theirs
 
 

@@ -24,6 +24,7 @@ from shared.commands import Actor
 from shared.commands.base import append
 from shared.domain.weeks import iso_week_of, week_start
 from shared.eventlog import AppendContext, NewEvent
+from shared.i18n import format_week
 from shared.projections import runtime
 from shared.projections.digests import build_digests
 from tests.slack.conftest import SlackWorld, csrf_of, link, login
@@ -74,7 +75,8 @@ def build(world: SlackWorld, week: str) -> None:
 def digests_sent(world: SlackWorld) -> list[dict]:
     return [
         s for s in world.sent()
-        if s["method"] == "chat.postMessage" and "Your Compound week" in str(s["args"].get("text"))
+        if s["method"] == "chat.postMessage"
+        and "Your week in Compound" in str(s["args"].get("text"))
     ]  # fmt: skip
 
 
@@ -110,7 +112,7 @@ def test_the_digest_comes_at_the_chosen_hour_in_the_persons_zone_once(world: Sla
     sent = digests_sent(world)
     assert len(sent) == 1
     assert sent[0]["args"]["channel"] == "D" + user_id[1:]  # the person's direct messages
-    assert f"Your Compound week {week}" in sent[0]["args"]["text"]
+    assert f"Your week in Compound ({format_week(week)})" in sent[0]["args"]["text"]
     blocks = json.dumps(sent[0]["args"]["blocks"])
     assert "/pulse|answer it on the portal" in blocks  # a member of Platform: the pulse is theirs
     (chosen,) = world.events(("SlackDigestTimeSet",))

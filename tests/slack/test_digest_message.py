@@ -66,7 +66,7 @@ def test_the_message_holds_at_most_the_weekly_limit_and_escapes_slack_markup():
     body = " ".join(b["text"]["text"] for b in sections)
     assert "<@U0BOSS>" not in body and "<!channel>" not in body
     assert "&lt;@U0BOSS&gt; &amp; &lt;!channel&gt;" in body
-    assert text.startswith("Your Compound week 2026-W49")
+    assert text.startswith("Your week in Compound (Week 49, 30 Nov\u2009\u2013\u20096 Dec): ")
     assert "pulse" not in str(blocks)
 
 

@@ -14,6 +14,7 @@ from shared.chat.signing import sign
 from shared.commands import Actor, JournalCommands
 from shared.domain.tactics import TACTICS
 from shared.domain.weeks import iso_week_of
+from shared.i18n import format_week
 from shared.projections import runtime
 from tests.slack.conftest import SIGNING_SECRET, SlackWorld, link
 
@@ -58,7 +59,7 @@ def test_opening_home_publishes_the_plan_with_ticks_streak_and_next_action(world
     view = json.loads(view) if isinstance(view, str) else view
     assert view["type"] == "home"
     text = view_text(view)
-    assert f"Your week {week}" in text
+    assert f"Your week ({format_week(week)})" in text
     assert f"☑ {TACTICS['learning_bit'].label}" in text
     assert f"☐ {TACTICS['relationship_deposit'].label}" in text
     assert "1 of 2 done" in text

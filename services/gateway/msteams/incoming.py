@@ -105,6 +105,9 @@ def _trimmed(activity: dict[str, Any]) -> dict[str, Any]:
         "bot_id": str(_object(activity, "recipient").get("id", "")),
         "text": str(activity.get("text") or "")[:4000],
         "value": value if isinstance(value, dict) else None,
+        "locale": str(activity.get("locale") or "")[
+            :35
+        ],  # the client's language (shared/chat/locale.py)
     }
 
 

@@ -4,6 +4,8 @@ Every request is checked before its body is read (:func:`shared.chat.signing.che
 a bad, stale or replayed signature answers 401 and nothing is written. Each answer comes
 within Slack's three seconds: the handler reads a row or two, checks the modal's fields and
 sends the work to the Slack worker (:mod:`shared.chat.jobs`), which does it after the ack.
+A reply is written in the language of the person the Slack user is linked to, else in their
+workspace's organisation's default (:func:`shared.chat.locale.chat_locale`).
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from services.gateway.context import current_request
 from services.gateway.problems import problem
 from services.gateway.resources import resources
 from services.gateway.slack.services import enqueue, installations, link_token, slack_settings
+from shared.chat.locale import chat_locale
 from shared.chat.messages import read_feedback_click
 from shared.chat.modal import CALLBACK_ID, LoggedAction, read_submission
 from shared.chat.signing import check_request
+from shared.i18n import N_, gettext, use_locale
 from shared.messaging import namespace
 
 bp = Blueprint("slack_incoming", __name__, url_prefix="/slack")
@@ -32,7 +36,7 @@ SHORTCUT_ID = "log_micro_action"
 """The message shortcut "Log as micro-action" (docs/chat.md, the manifest)."""
 UNINSTALLING = {"app_uninstalled": "uninstalled", "tokens_revoked": "revoked"}
 """The events after which the workspace's bot token no longer works."""
-NOT_INSTALLED = "Compound is not installed in this workspace: ask your Compound admin."
+NOT_INSTALLED = N_("Compound is not installed in this workspace: ask your Compound admin.")
 
 
 @bp.before_request
@@ -70,10 +74,22 @@ def _ephemeral(text: str) -> Response:
     return jsonify({"response_type": "ephemeral", "text": text})
 
 
+def _language(team_id: str, user_id: str) -> str:
+    """The language to answer a Slack user in (see the module's docstring)."""
+    installation = installations().get(team_id)
+    if installation is None:
+        return chat_locale(resources().engine, None)
+    link = installations().link_of(team_id, user_id)
+    person = link.person_id if link is not None else None
+    return chat_locale(resources().engine, installation.tenant_id, person)
+
+
 def _link_prompt(team_id: str, user_id: str) -> str:
     url = url_for("slack_accounts.link", token=link_token(team_id, user_id), _external=True)
-    return (
-        f"Link your Slack account to Compound first: <{url}|link your account> (valid for an hour)."
+    words = gettext("link your account")
+    link = f"<{url}|{words}>"
+    return gettext(
+        "Link your Slack account to Compound first: %(link)s (valid for an hour).", link=link
     )
 
 
@@ -83,14 +99,19 @@ def command() -> Response:
     ``/compound unlink`` unties the Slack account from its person."""
     form = _form()
     team_id, user_id = form.get("team_id", ""), form.get("user_id", "")
+    with use_locale(_language(team_id, user_id)):
+        return _command(form, team_id, user_id)
+
+
+def _command(form: dict[str, str], team_id: str, user_id: str) -> Response:
     if installations().get(team_id) is None:
-        return _ephemeral(NOT_INSTALLED)
+        return _ephemeral(gettext(NOT_INSTALLED))
     if installations().link_of(team_id, user_id) is None:
         return _ephemeral(_link_prompt(team_id, user_id))
     text = form.get("text", "").strip()
     if text == "unlink":
         enqueue("unlink", {"team_id": team_id, "user_id": user_id})
-        return _ephemeral("Unlinking your Slack account from Compound.")
+        return _ephemeral(gettext("Unlinking your Slack account from Compound."))
     task = {"team_id": team_id, "user_id": user_id, "trigger_id": form.get("trigger_id", "")}
     enqueue("open_modal", {**task, "note": text or None})
     return Response(status=200)
@@ -112,7 +133,8 @@ def interactivity() -> Response:
     kind = payload.get("type")
     view = _object(payload, "view")
     if kind == "view_submission" and view.get("callback_id") == CALLBACK_ID:
-        return _submitted(team_id, user_id, view)
+        with use_locale(_language(team_id, user_id)):
+            return _submitted(team_id, user_id, view)
     if kind == "block_actions":
         actions = payload.get("actions")
         for action in actions if isinstance(actions, list) else []:
@@ -124,10 +146,11 @@ def interactivity() -> Response:
             enqueue("feedback_answer", {**task, **answer})
         return Response(status=200)
     if kind == "message_action" and payload.get("callback_id") == SHORTCUT_ID:
-        if installations().get(team_id) is None:
-            return _ephemeral(NOT_INSTALLED)
-        if installations().link_of(team_id, user_id) is None:
-            return _ephemeral(_link_prompt(team_id, user_id))
+        with use_locale(_language(team_id, user_id)):
+            if installations().get(team_id) is None:
+                return _ephemeral(gettext(NOT_INSTALLED))
+            if installations().link_of(team_id, user_id) is None:
+                return _ephemeral(_link_prompt(team_id, user_id))
         note = str(_object(payload, "message").get("text") or "") or None
         trigger_id = str(payload.get("trigger_id", ""))
         task = {"team_id": team_id, "user_id": user_id, "trigger_id": trigger_id}
@@ -148,7 +171,7 @@ def _submitted(team_id: str, user_id: str, view: dict[str, Any]) -> Response:
         return jsonify({"response_action": "errors", "errors": checked})
     if installations().link_of(team_id, user_id) is None:
         return jsonify(
-            {"response_action": "errors", "errors": {"tactic": "Link your account first."}}
+            {"response_action": "errors", "errors": {"tactic": gettext("Link your account first.")}}
         )
     enqueue(
         "log_action",

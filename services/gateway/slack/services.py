@@ -14,6 +14,7 @@ from shared.chat.installations import Installations
 from shared.chat.jobs import send_task
 from shared.chat.settings import SlackSettings
 from shared.domain.errors import Gone, NotFound
+from shared.i18n import gettext
 
 LINK_MAX_AGE = 3600
 """How long the "link your account" link Slack shows works, in seconds."""
@@ -53,9 +54,11 @@ def read_link_token(token: str) -> tuple[str, str]:
     try:
         data: dict[str, Any] = _serializer().loads(token, max_age=LINK_MAX_AGE)
     except SignatureExpired:
-        raise Gone("this link has expired: type /compound in Slack for a new one") from None
+        raise Gone(
+            gettext("This link has expired: type /compound in Slack for a new one.")
+        ) from None
     except BadSignature:
-        raise NotFound("this link is not valid") from None
+        raise NotFound(gettext("This link is not valid.")) from None
     return str(data["team"]), str(data["user"])
 
 
