@@ -251,16 +251,6 @@ def _report(problems: dict[str, list[str]]) -> str:
     return "text outside the catalogue:\n" + "\n".join(lines)
 
 
-PENDING = (
-    # Pages whose area is still being swept (issue 25): each area removes its own when done.
-    "/mailbox",  # the demo's mailbox page
-)  # fmt: skip
-
-
-def _pending(path: str) -> bool:
-    return any(path == p or (p != "/" and path.startswith(p)) for p in PENDING)
-
-
 @pytest.mark.parametrize("login", [None, *DEMO_LOGINS])
 def test_every_page_is_written_through_the_catalogue(demo: dict[str, Any], login: str | None):
     app = demo["app"]
@@ -277,10 +267,7 @@ def test_every_page_is_written_through_the_catalogue(demo: dict[str, Any], login
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
     start = ["/login", "/forgot"] if login is None else ["/", "/account"]
     problems = crawl(client, start, _data_words())
-    remaining = {
-        p: t for p, t in problems.items() if os.environ.get("PSEUDO_ALL") or not _pending(p)
-    }
-    assert not remaining, _report(remaining)
+    assert not problems, _report(problems)
 
 
 def test_the_pages_behind_a_link_are_written_through_the_catalogue(demo: dict[str, Any]):
@@ -310,10 +297,7 @@ def test_the_pages_behind_a_link_are_written_through_the_catalogue(demo: dict[st
         "/password/reset/not-a-token",
     ]
     problems = crawl(app.test_client(), start, _data_words() | {"Was", "my", "summary", "useful"})
-    remaining = {
-        p: t for p, t in problems.items() if os.environ.get("PSEUDO_ALL") or not _pending(p)
-    }
-    assert not remaining, _report(remaining)
+    assert not problems, _report(problems)
 
 
 def test_the_crawl_finds_text_that_bypasses_the_catalogue():
