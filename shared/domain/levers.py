@@ -153,13 +153,16 @@ PULSE_QUESTIONS = {
         "No one on this team would deliberately act in a way that undermines my efforts."
     ),
     "ps7_skills_valued": N_(
-        "Working with members of this team, my unique skills and talents are valued and utilized."
+        "Working with members of this team, my unique skills and talents are valued and used."
     ),
-    "workload": N_("My workload leaves time for small stretch tasks."),
+    "workload": N_("My workload this week left me time for small, deliberate investments."),
     "evaluation_clarity": N_("I understand how my work is evaluated."),
-    "incentives": N_("Small, visible contributions are noticed on this team."),
+    "incentives": N_("Small, visible contributions are noticed here (praise, invitations)."),
 }
-"""The pulse statements, in English (marked for the catalogue: translate where shown)."""
+"""The pulse statements, in English (marked for the catalogue: translate where shown): what
+the pulse page asks and what the dashboards show beside each item's result, word for word.
+Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then the
+three items of the other levers, each agreed with on a 1..7 scale (docs/portal.md)."""
 ITEMS = tuple(PULSE_QUESTIONS)  # the order of the stored item arrays
 ITEM_INDEX = {item: i for i, item in enumerate(ITEMS)}
 STRETCH_TACTICS = frozenset({"small_exposure", "prototype_first"})
@@ -363,7 +366,8 @@ def levers_of(s: WeekSums) -> dict[str, Lever]:
     )
     workload, workload_n = s.item("workload")
     calendar = s.pressure / s.calendar_people if s.calendar_people else None
-    # The workload item asks whether there is time for stretch tasks: disagreeing is pressure.
+    # The workload item asks whether the week left time for small investments: disagreeing
+    # is pressure.
     pressure_item = None if workload is None else 100.0 - workload
     pressure = _blend(calendar, pressure_item, 0.6)
     incentives, incentives_n = s.item("incentives")

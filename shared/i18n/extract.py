@@ -148,14 +148,18 @@ _PLACEHOLDER = re.compile(r"%\([a-z_0-9]+\)[sdif]|%[sdif]")
 class Problem:
     locale: str
     message: MessageId
-    what: str  # missing, fuzzy, untranslated, placeholders, plural
+    what: str  # missing, fuzzy, untranslated, placeholders, plural, obsolete (in no code)
 
     def __str__(self) -> str:
         return f"{self.locale}: {self.what}: {self.message!r}"
 
 
 def check(paths: Iterable[str] = SOURCES) -> list[Problem]:
-    """What keeps the shipped catalogues from being complete (empty: nothing)."""
+    """What keeps the shipped catalogues complete and tidy (empty: nothing): a message of
+    the code missing, fuzzy, untranslated or with other placeholders in a language, or an
+    entry of a catalogue file that no code says any more."""
+    paths = tuple(paths)
+    whole = paths == SOURCES  # obsolete entries only when every source was read
     messages = extract(paths)
     problems: list[Problem] = []
     for locale in LOCALES[1:]:
@@ -180,6 +184,13 @@ def check(paths: Iterable[str] = SOURCES) -> list[Problem]:
                     if not have <= wanted or not (wanted - {"%(num)d"}) <= have:
                         problems.append(Problem(locale, key, "placeholders"))
                         break
+        found = set(messages) | {k[0] for k in messages if isinstance(k, tuple)}
+        for path in po_files(locale) if whole else []:
+            with path.open("rb") as handle:
+                for entry in read_po(handle, locale=locale):
+                    key = entry.id if isinstance(entry.id, str) else (entry.id or ("",))[0]
+                    if key and key not in found:
+                        problems.append(Problem(locale, key, f"obsolete in {path.name}"))
     return problems
 
 

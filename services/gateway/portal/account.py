@@ -29,6 +29,7 @@ from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import Team, TeamMember
 from shared.domain.errors import DomainError, InvalidInput, NotFound
+from shared.domain.levers import PULSE_QUESTIONS
 from shared.domain.scopes import SCOPES, TOKEN_DAYS_DEFAULT, TOKEN_DAYS_MAX, scopes_of_role
 from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
@@ -54,28 +55,7 @@ SCOPE_LABELS = {
 """What each scope lets a token do, in words (the code stays beside it)."""
 ERASE_PHRASE = N_("erase my data")
 """Typed to confirm an erasure: in the reader's language (the English phrase works too)."""
-# Edmondson's team psychological safety scale (items 1, 3 and 5 are reverse-scored), then
-# the three items of the other levers, each agreed with on a 1..7 scale (docs/portal.md).
-PULSE_STATEMENTS = {
-    "ps1_mistakes_held_against": N_(
-        "If you make a mistake on this team, it is often held against you."
-    ),
-    "ps2_raise_problems": N_(
-        "Members of this team are able to bring up problems and tough issues."
-    ),
-    "ps3_reject_different": N_("People on this team sometimes reject others for being different."),
-    "ps4_safe_to_take_risk": N_("It is safe to take a risk on this team."),
-    "ps5_hard_to_ask_help": N_("It is difficult to ask other members of this team for help."),
-    "ps6_no_undermining": N_(
-        "No one on this team would deliberately act in a way that undermines my efforts."
-    ),
-    "ps7_skills_valued": N_(
-        "Working with members of this team, my unique skills and talents are valued and used."
-    ),
-    "workload": N_("My workload this week left me time for small, deliberate investments."),
-    "evaluation_clarity": N_("I understand how my work is evaluated."),
-    "incentives": N_("Small, visible contributions are noticed here (praise, invitations)."),
-}
+PULSE_STATEMENTS = PULSE_QUESTIONS  # the dashboards show the same words (one home)
 assert tuple(PULSE_STATEMENTS) == PULSE_ITEMS
 SCALE = (
     (1, N_("Strongly disagree")),
