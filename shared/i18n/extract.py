@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
@@ -159,38 +159,48 @@ def check(paths: Iterable[str] = SOURCES) -> list[Problem]:
     the code missing, fuzzy, untranslated or with other placeholders in a language, or an
     entry of a catalogue file that no code says any more."""
     paths = tuple(paths)
-    whole = paths == SOURCES  # obsolete entries only when every source was read
     messages = extract(paths)
     problems: list[Problem] = []
     for locale in LOCALES[1:]:
         catalogue = read_catalogue(locale)
         for key in messages:
-            entry = catalogue.get(key if isinstance(key, str) else key[0])
-            if entry is None:
-                problems.append(Problem(locale, key, "missing"))
-                continue
-            strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
-            if entry.fuzzy:
-                problems.append(Problem(locale, key, "fuzzy"))
-            elif not all(strings):
-                problems.append(Problem(locale, key, "untranslated"))
-            elif isinstance(key, tuple) != isinstance(entry.id, tuple | list):
-                problems.append(Problem(locale, key, "plural"))
-            else:
-                ids = key if isinstance(key, tuple) else (key,)
-                wanted = {p for i in ids for p in _PLACEHOLDER.findall(str(i))}
-                for string in strings:
-                    have = set(_PLACEHOLDER.findall(string or ""))
-                    if not have <= wanted or not (wanted - {"%(num)d"}) <= have:
-                        problems.append(Problem(locale, key, "placeholders"))
-                        break
-        found = set(messages) | {k[0] for k in messages if isinstance(k, tuple)}
-        for path in po_files(locale) if whole else []:
-            with path.open("rb") as handle:
-                for entry in read_po(handle, locale=locale):
-                    key = entry.id if isinstance(entry.id, str) else (entry.id or ("",))[0]
-                    if key and key not in found:
-                        problems.append(Problem(locale, key, f"obsolete in {path.name}"))
+            what = _problem(key, catalogue.get(key if isinstance(key, str) else key[0]))
+            if what:
+                problems.append(Problem(locale, key, what))
+        if paths == SOURCES:  # obsolete entries only when every source was read
+            problems.extend(_obsolete(locale, messages))
+    return problems
+
+
+def _problem(key: MessageId, entry: Message | None) -> str | None:
+    """What is wrong with the catalogue's ``entry`` for the code's message ``key``."""
+    if entry is None:
+        return "missing"
+    strings = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+    if entry.fuzzy:
+        return "fuzzy"
+    if not all(strings):
+        return "untranslated"
+    if isinstance(key, tuple) != isinstance(entry.id, tuple | list):
+        return "plural"
+    ids = key if isinstance(key, tuple) else (key,)
+    wanted = {p for i in ids for p in _PLACEHOLDER.findall(str(i))}
+    for string in strings:
+        have = set(_PLACEHOLDER.findall(string or ""))
+        if not have <= wanted or not (wanted - {"%(num)d"}) <= have:
+            return "placeholders"
+    return None
+
+
+def _obsolete(locale: str, messages: dict[MessageId, list[str]]) -> list[Problem]:
+    found = set(messages) | {k[0] for k in messages if isinstance(k, tuple)}
+    problems = []
+    for path in po_files(locale):
+        with path.open("rb") as handle:
+            for entry in read_po(handle, locale=locale):
+                key = entry.id if isinstance(entry.id, str) else (entry.id or ("",))[0]
+                if key and key not in found:
+                    problems.append(Problem(locale, key, f"obsolete in {path.name}"))
     return problems
 
 

@@ -140,3 +140,11 @@ def test_a_locale_set_for_a_recipient_ends_with_its_block():
             assert gettext("Week %(number)d", number=1) == "Semaine 1"
         assert gettext("Week %(number)d", number=1) == "KW 1"
     assert gettext("Week %(number)d", number=1) == "Week 1"
+
+
+def test_an_entry_no_code_says_any_more_is_listed():
+    from shared.i18n.extract import _obsolete
+
+    found = _obsolete("de", {"Week %(number)d": []})
+    assert found and all(p.what.startswith("obsolete in ") for p in found)
+    assert "Week %(number)d" not in {p.message for p in found}
