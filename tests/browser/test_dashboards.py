@@ -10,36 +10,25 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-import psycopg
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-from infra.migrate import upgrade
-from infra.seed import seed_demo
-from shared.database import make_engine
 from shared.domain import levers as model
-from shared.eventlog import EventStore, KeyRing
-from shared.projections import runtime
 from shared.projections.levers import week_sums
-from shared.releases.publish import publish_tenant
-from shared.settings import Settings
 from tests.browser.serving import serving
-from tests.conftest import TEST_SECRET, _libpq
 from tests.dashboards.conftest import csv_matches_screen, norm
+from tests.demo_database import PASSWORD, demo_database
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "compound-demo"
+
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 HIDDEN = "fewer than 5 people"
@@ -56,51 +45,24 @@ def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[
     a second "Demo Co"), every projection caught up, served by a gateway of its own."""
     from services.gateway import create_app
 
-    name = f"compound_dash_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = _libpq(postgres_server_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=4)
-    try:
-        upgrade(engine)
-        store = EventStore(engine, keyring=KeyRing([master_key]))
-        seeded = seed_demo(store, TEST_SECRET, PASSWORD)
-        rt = runtime(store)
-        rt.ensure()
-        for projection in rt.projections:
-            rt.catch_up(projection)
-        # What the scheduler does once the gateway runs: every closed week released.
-        # with a budget under which the demo's teams of 5 and 6 pass the noise bound
-        publish_tenant(store, Settings(privacy_epsilon=20.0), seeded.tenant_id, datetime.now(UTC))
-        rt.catch_up("releases")
-        settings = Settings(
-            database_url=url,
-            redis_url=redis_url,
-            master_keys=(master_key,),
-            secret_key=TEST_SECRET,
-            log_level="WARNING",
-        )
+    with demo_database(postgres_server_url, redis_url, master_key, "dash") as demo:
         app = create_app(
             {
-                "COMPOUND_SETTINGS": settings,
+                "COMPOUND_SETTINGS": demo.settings,
                 "RATELIMIT_ENABLED": False,
                 "RATELIMIT_KEY_PREFIX": f"dash-{uuid.uuid4().hex}",
             }
         )
-        with engine.connect() as conn:
+        with demo.engine.connect() as conn:
             teams: dict[str, Any] = dict(
                 conn.execute(
-                    text("SELECT name, id FROM teams WHERE tenant_id = :t"), {"t": seeded.tenant_id}
+                    text("SELECT name, id FROM teams WHERE tenant_id = :t"),
+                    {"t": demo.seeded.tenant_id},
                 ).all()
             )
         with serving(app) as base:
-            yield {"base": base, "engine": engine, "teams": teams}
+            yield {"base": base, "engine": demo.engine, "teams": teams}
         app.extensions["compound"].close()
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def log_in(browser: Any, base: str, email: str, viewport: dict[str, int] = DESKTOP) -> Any:

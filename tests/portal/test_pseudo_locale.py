@@ -13,38 +13,28 @@ is verbatim by definition.
 from __future__ import annotations
 
 import ast
-import os
 import re
 import uuid
 from collections import deque
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-import psycopg
 import pytest
 from babel import Locale
 from flask.testing import FlaskClient
-from sqlalchemy.engine import make_url
 
-from infra.migrate import upgrade
-from infra.seed import DEMO_LOGINS, seed_demo
+from infra.seed import DEMO_LOGINS
 from shared.commands import Actor, OrganizationCommands
-from shared.database import make_engine
-from shared.eventlog import EventStore, KeyRing
 from shared.invitations import invitation_link
-from shared.projections import runtime
-from shared.releases.publish import publish_tenant
-from shared.settings import Settings
-from tests.conftest import TEST_SECRET, _libpq
+from tests.demo_database import PASSWORD, demo_database
 from tests.portal.conftest import csrf_of
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "compound-demo"
+
 PSEUDO_HEADERS = {"Accept-Language": "en-XA"}
 MAX_PAGES = 120  # per login: every kind of page, a few of each
 SKIP = re.compile(
@@ -148,32 +138,10 @@ def uncatalogued(html: str, data: set[str]) -> tuple[list[str], list[str]]:
 def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[dict[str, Any]]:
     from services.gateway import create_app
 
-    name = f"compound_pseudo_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = _libpq(postgres_server_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=4)
-    try:
-        upgrade(engine)
-        store = EventStore(engine, keyring=KeyRing([master_key]))
-        seeded = seed_demo(store, TEST_SECRET, PASSWORD)
-        rt = runtime(store)
-        rt.ensure()
-        for projection in rt.projections:
-            rt.catch_up(projection)
-        publish_tenant(store, Settings(privacy_epsilon=20.0), seeded.tenant_id, datetime.now(UTC))
-        rt.catch_up("releases")
-        settings = Settings(
-            database_url=url,
-            redis_url=redis_url,
-            master_keys=(master_key,),
-            secret_key=TEST_SECRET,
-            log_level="WARNING",
-        )
+    with demo_database(postgres_server_url, redis_url, master_key, "pseudo") as demo:
         app = create_app(
             {
-                "COMPOUND_SETTINGS": settings,
+                "COMPOUND_SETTINGS": demo.settings,
                 "TESTING": True,
                 "RATELIMIT_ENABLED": False,
                 "SERVER_NAME": "compound.test",
@@ -181,17 +149,12 @@ def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[
                 "COMPOUND_PSEUDO_LOCALE": True,
             }
         )
-        admin_actor = Actor(
-            tenant_id=seeded.tenant_id, person_id=_admin(engine, seeded.tenant_id), role="admin"
-        )
-        invited = OrganizationCommands(store).invite(admin_actor, "new@demo.test", "employee", None)
-        link = invitation_link(settings, seeded.tenant_id, invited.person_id)
+        tenant_id = demo.seeded.tenant_id
+        admin = Actor(tenant_id=tenant_id, person_id=_admin(demo.engine, tenant_id), role="admin")
+        invited = OrganizationCommands(demo.store).invite(admin, "new@demo.test", "employee", None)
+        link = invitation_link(demo.settings, tenant_id, invited.person_id)
         yield {"app": app, "invitation": "/invite/" + link.split("/invite/")[1]}
         app.extensions["compound"].close()
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _admin(engine: Any, tenant_id: uuid.UUID) -> uuid.UUID:
