@@ -41,7 +41,7 @@ from shared.i18n import (
 from shared.i18n.context import set_request_locale
 from shared.i18n.preferences import language_settings
 
-PSEUDO_CONFIG = "COMPOUND_PSEUDO_LOCALE"
+PSEUDO_CONFIG = "PSEUDO_LOCALE"
 """Flask config: when true, ``Accept-Language: en-XA`` gives the pseudo-locale (tests)."""
 
 

@@ -122,7 +122,7 @@ def test_a_message_with_values_keeps_them_in_every_language(client: FlaskClient,
 def test_the_pseudo_locale_finds_no_text_outside_the_catalogue(
     app: Flask, client: FlaskClient, employee: Headers, monkeypatch: pytest.MonkeyPatch
 ):
-    monkeypatch.setitem(app.config, "COMPOUND_PSEUDO_LOCALE", True)
+    monkeypatch.setitem(app.config, "PSEUDO_LOCALE", True)
     pseudo = _in("en-XA", employee)
     answers: list[dict[str, Any]] = [
         client.post("/api/v1/actions", headers=pseudo, json=BAD_ACTION).get_json(),

@@ -32,7 +32,7 @@ PSEUDO = {"Accept-Language": "en-XA"}
 
 @pytest.fixture
 def pseudo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Flask:
-    monkeypatch.setitem(app.config, "COMPOUND_PSEUDO_LOCALE", True)
+    monkeypatch.setitem(app.config, "PSEUDO_LOCALE", True)
     return app
 
 

@@ -146,7 +146,7 @@ def demo(postgres_server_url: str, redis_url: str, master_key: str) -> Iterator[
                 "RATELIMIT_ENABLED": False,
                 "SERVER_NAME": "compound.test",
                 "RATELIMIT_KEY_PREFIX": f"pseudo-{uuid.uuid4().hex}",
-                "COMPOUND_PSEUDO_LOCALE": True,
+                "PSEUDO_LOCALE": True,
             }
         )
         tenant_id = demo.seeded.tenant_id
