@@ -83,11 +83,6 @@ def lazy_gettext(message: str, **variables: Any) -> LazyString:
     return LazyString(gettext, message, **variables)
 
 
-def lazy_ngettext(singular: str, plural: str, num: int, **variables: Any) -> LazyString:
-    """:func:`ngettext`, looked up each time the string is used."""
-    return LazyString(ngettext, singular, plural, num, **variables)
-
-
 def N_(message: str) -> str:
     """Mark ``message`` for the catalogue without translating it; translate it where it is
     shown (``gettext(value)``)."""

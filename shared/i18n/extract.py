@@ -30,7 +30,6 @@ KEYWORDS = {
     "_": None,
     "N_": None,
     "lazy_gettext": None,
-    "lazy_ngettext": (1, 2),
     # The domain's messages (shared/domain/errors.py: translated where they are made).
     "Text": None,
     "plural_text": (1, 2),
@@ -202,8 +201,3 @@ def _obsolete(locale: str, messages: dict[MessageId, list[str]]) -> list[Problem
                 if key and key not in found:
                     problems.append(Problem(locale, key, f"obsolete in {path.name}"))
     return problems
-
-
-def files() -> dict[str, list[Path]]:
-    """The catalogue files of each shipped locale."""
-    return {locale: po_files(locale) for locale in LOCALES[1:]}

@@ -105,16 +105,6 @@ def format_datetime(
     )
 
 
-def format_time(moment: datetime, format: str = "short", zone: tzinfo | str | None = None) -> str:
-    """A time of day in ``zone``: "14:05"."""
-    return dates.format_time(
-        moment,
-        format=format,
-        tzinfo=dates.get_timezone(zone) if isinstance(zone, str) else zone,
-        locale=babel_locale(),
-    )
-
-
 def format_number(value: int | float | Decimal) -> str:
     """A whole number with the locale's grouping: "10,000", "10.000", "10 000"."""
     locale = current_locale()
