@@ -96,8 +96,9 @@ def test_sql_and_python_agree_on_every_tenants_partition(store: EventStore) -> N
 
 def test_a_partition_read_holds_its_tenants_events_alone_in_log_order(store: EventStore) -> None:
     after = store.head()
-    tenants = tenants_with_events(store, 6, 20)
+    tenants = tenants_with_events(store, 6, 20, cover=3)
     mine = [t for t in tenants if partition_of(t, 3) in (0, 2)]
+    assert mine and len(mine) < len(tenants)
     events = read_partitions(
         store,
         after,
@@ -224,7 +225,7 @@ def test_a_frozen_workers_partition_passes_on_after_the_lease_and_its_commit_fai
     survivor = Runtime(store, [projection], batch=100_000, partitions=2, lease_seconds=2)
     rtc = Runtime(store, [clean], batch=100_000, partitions=1)
     start_at_head(store, (survivor, projection.name), (rtc, clean.name))
-    tenants = tenants_with_events(store, 6, 20)
+    tenants = tenants_with_events(store, 6, 20, cover=2)
     assert 0 in {partition_of(t, 2) for t in tenants}
     frozen = subprocess.Popen(
         [sys.executable, "-m", "tests.scaling.frozen_worker", database_url, suffix, "2"],
