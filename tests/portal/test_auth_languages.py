@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -19,7 +18,7 @@ from services.gateway.resources import resources
 from shared.commands import Actor, OrganizationCommands
 from shared.eventlog import EventStore
 from shared.i18n.preferences import choose_language
-from shared.notify import LoggingMailer, Message
+from shared.notify import Message
 from shared.password_reset import ResetLinks
 from tests.conftest import DemoOrg, make_org
 from tests.portal.conftest import csrf_of
@@ -34,17 +33,6 @@ PSEUDO = {"Accept-Language": "en-XA"}
 def pseudo(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Flask:
     monkeypatch.setitem(app.config, "PSEUDO_LOCALE", True)
     return app
-
-
-@pytest.fixture
-def sent(app: Flask) -> Iterator[list[Message]]:
-    """The mails the gateway sends during the test."""
-    with app.app_context():
-        mailer = resources().mailer
-    assert isinstance(mailer, LoggingMailer)
-    start = len(mailer.sent)
-    yield mailer.sent
-    del mailer.sent[start:]
 
 
 def invitation_link(app: Flask, store: EventStore, org: DemoOrg) -> str:
@@ -174,7 +162,7 @@ def test_problem_details_in_the_callers_language(client: FlaskClient) -> None:
 
 
 def test_the_invitation_mail_is_in_the_organisations_language(
-    app: Flask, store: EventStore, sent: list[Message]
+    app: Flask, store: EventStore, mailbox: list[Message]
 ) -> None:
     german = make_org(store, people_per_team=1)
     client = app.test_client()
@@ -188,7 +176,7 @@ def test_the_invitation_mail_is_in_the_organisations_language(
         headers={**headers, "Accept-Language": "fr"},  # the admin's browser is not the reader's
     )
     assert invited.status_code == 201, invited.get_json()
-    mail = next(m for m in sent if m.to == email)
+    mail = next(m for m in mailbox if m.to == email)
     assert mail.subject == "Compound: Sie sind eingeladen"
     assert "der Link funktioniert einmal, 14 Tage lang" in mail.body
 
