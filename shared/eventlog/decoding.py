@@ -64,8 +64,9 @@ class EventDecoder:
         loads = orjson.loads
         events: list[RecordedEvent] = []
         append = events.append
-        sealed: list[Sealed] = []
+        sealed: list[Sealed] = []  # payloads whose personal fields are opened
         acts: list[tuple[RecordedEvent, str]] = []  # events with sealed behaviour, subjects
+        subjects: set[str] = set()  # whose data keys the page needs
         stale: list[int] = []
         for p, e, t, s, v, ty, sv, d, m, o, r in rows:
             data = loads(d)
@@ -76,39 +77,39 @@ class EventDecoder:
             if sv != current:
                 stale.append(len(events))
                 personal, subject = self._personal_of(ty, sv)
-            if personal:
-                for name in personal:
-                    if data.get(name) is not None:
-                        sealed.append((data, data[subject], personal))
-                        break
             event = RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r)
             if SEALED_MEMBER in data:
-                acts.append((event, data[subject]))
+                who = data[subject]
+                acts.append((event, who))
+                subjects.add(who)
+            if personal:
+                if decrypt:
+                    for name in personal:
+                        if data.get(name) is not None:
+                            sealed.append((data, data[subject], personal))
+                            subjects.add(data[subject])
+                            break
+                else:
+                    _seal(data, personal)
             append(event)
-        if sealed or acts:
-            keys = self._keys(conn, sealed, acts)
+        if subjects:
+            keys = self._keys(conn, subjects)
             if acts:
                 open_behaviours(keys, acts)
-            if sealed and decrypt:
+            if sealed:
                 self._open(keys, sealed)
-            elif sealed:
-                _seal(sealed)
         for i in stale:
             event = events[i]
             version, data = self.catalogue.upcast(event.type, event.schema_version, event.data)
             events[i] = event.with_data(version, data)
         return events
 
-    def _keys(
-        self, conn: DB, sealed: list[Sealed], acts: list[tuple[RecordedEvent, str]]
-    ) -> dict[str, tuple[AESGCM | None, bytes]]:
+    def _keys(self, conn: DB, texts: set[str]) -> dict[str, tuple[AESGCM | None, bytes]]:
         """The data key (None: erased) and id bytes of every subject of the page.
 
         Keys are asked for once per page: the database says whether each still exists, so
         an erasure is seen by the next page read anywhere.
         """
-        texts = {subject for _, subject, _ in sealed}
-        texts.update(subject for _, subject in acts)
         subjects = {s: uuid.UUID(s) for s in texts}
         keys = self.keyring.data_keys_for_read(conn, subjects.values())
         return {s: (keys[u], u.bytes) for s, u in subjects.items()}
@@ -141,9 +142,8 @@ class EventDecoder:
         return tuple(sorted(event_type.personal)), event_type.subject or ""
 
 
-def _seal(sealed: list[Sealed]) -> None:
-    """Replace the personal fields of ``sealed`` payloads by :data:`SEALED`."""
-    for data, _, personal in sealed:
-        for name in personal:
-            if data.get(name) is not None:
-                data[name] = SEALED
+def _seal(data: dict[str, Any], personal: tuple[str, ...]) -> None:
+    """Replace the personal fields of ``data`` that hold a value by :data:`SEALED`."""
+    for name in personal:
+        if data.get(name) is not None:
+            data[name] = SEALED

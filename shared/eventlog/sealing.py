@@ -142,5 +142,6 @@ def open_behaviours(
             continue
         raw = a2b(token[3:])  # after the "v2:" prefix
         inside = loads(decrypt(raw[:12], raw[12:], associated))
-        event.occurred_at = parse(inside.pop(_AT))
+        at = event.sealed_at_text = inside.pop(_AT)  # isoformat(): parsing gives it back
+        event.occurred_at = parse(at)
         data.update(inside)

@@ -174,7 +174,12 @@ class ChunkedRebuild:
         done = 0
         shared = True  # still among the events of no person
         sending: Future[None] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") as writer:
+        # The collector stays paused for the whole pass, not chunk by chunk: a collection
+        # between chunks scanned every object a chunk allocated (docs/events.md).
+        with (
+            collector_paused(),
+            ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") as writer,
+        ):
             try:
                 # a last, empty chunk of people: what the events of no person gave is
                 # written even when no one has events
@@ -218,7 +223,6 @@ class ChunkedRebuild:
         del self.folds[name]
         self.failed.add(name)
 
-    @collector_paused()  # a chunk's state: many small objects, no cycles
     def _fold(self, events: Sequence[RecordedEvent], copies: CopyBuffer) -> None:
         """Hand each fold the chunk's events of its types, then have it encode its rows."""
         if any(map(_erased, events)):

@@ -3,6 +3,7 @@ PostgreSQL: what it reports on the way, and an id reused across organisations.""
 
 from __future__ import annotations
 
+import gc
 import logging
 import uuid
 from collections.abc import Iterator
@@ -173,3 +174,30 @@ def test_ids_of_another_persons_events_rebuild_as_catch_up_applied_them(
 
     assert {table: _rows(store, table) for table in tables} == caught_up
     assert any("experiments" in r.getMessage() for r in caplog.records)
+
+
+def test_the_collector_stays_off_between_chunks(store: EventStore) -> None:
+    """The cyclic collector is paused for the whole pass, not chunk by chunk: a collection
+    between two chunks would scan every object the chunks allocated (shared/gc_pause.py)."""
+    world = make_world(store, {"A": None})
+    for person in world.hire("A", 4):
+        world.act(person, 1)
+    rt = runtime(store)
+    rt.chunk_events = 1
+    enabled_between: list[bool] = []
+    read_chunks = store.read_person_chunks
+
+    def watched(*args: object, **kwargs: object) -> Iterator[object]:
+        for chunk in read_chunks(*args, **kwargs):  # type: ignore[arg-type]
+            enabled_between.append(gc.isenabled())  # the fold has the chunk, not yet folded
+            yield chunk
+
+    store.read_person_chunks = watched  # type: ignore[method-assign,assignment]
+    try:
+        assert gc.isenabled()
+        rt.rebuild("capital")
+    finally:
+        del store.read_person_chunks
+    assert len(enabled_between) > 2
+    assert not any(enabled_between)
+    assert gc.isenabled(), "resumed when the pass ends"

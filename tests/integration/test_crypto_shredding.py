@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -164,3 +165,23 @@ def test_data_keys_for_many_subjects_are_each_ones_own(store: EventStore, tenant
             assert KeyRing.decrypt_value(one_by_one[subject], subject, sealed) == "x"
         with pytest.raises(SubjectErased):
             ring.data_keys_for_write(conn, tenant, [known, gone])
+
+
+def test_a_sealed_time_reads_back_as_the_text_it_was_sealed_as(
+    store: EventStore, tenant: uuid.UUID
+):
+    """The exact time comes out of the seal as its own ``isoformat()`` text, which a rebuild
+    writes instead of formatting the parsed time again; an event without a seal formats it."""
+    person = uuid.uuid4()
+    moment = datetime(2026, 3, 4, 17, 5, 6, 789, tzinfo=timezone(timedelta(hours=2)))
+    logged = note_event(person, "a walk")
+    store.append(tenant, f"journal-{person}", 0, [NewEvent(logged.type, logged.data, moment)])
+    store.append(tenant, f"person-{person}", 0, [invited(person, "a@example.org")])
+
+    (action,) = store.read_stream(f"journal-{person}")
+    (invitation,) = store.read_stream(f"person-{person}")
+
+    assert action.occurred_at == moment
+    assert action.sealed_at_text == moment.isoformat() == action.occurred_at_text
+    assert invitation.sealed_at_text is None
+    assert invitation.occurred_at_text == invitation.occurred_at.isoformat()

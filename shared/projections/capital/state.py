@@ -247,7 +247,7 @@ class CapitalState:
                         outcome.tactic = tactic
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
-                    f"{NULL}\t{week}\t{at.isoformat()}\t{e.position}\t{version}\t{texts[key]}"
+                    f"{NULL}\t{week}\t{e.occurred_at_text}\t{e.position}\t{version}\t{texts[key]}"
                     f"\t{data.get('counterpart_id') or NULL}\tf\n"
                 )
             elif kind == "MicroActionRetracted":
