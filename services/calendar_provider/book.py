@@ -13,6 +13,7 @@ from typing import Any
 
 from services.calendar_provider.generator import Meeting, Profile
 from services.calendar_provider.kinds import calendar
+from services.calendar_provider.shapes import google_event
 from services.calendar_provider.storage import ProviderStorage
 
 
@@ -94,7 +95,12 @@ class Page:
 
 @lru_cache(maxsize=512)
 def _generated(profile: Profile, first_monday: date, weeks: int) -> dict[str, Meeting]:
-    return {m.id: m for m in calendar(profile, first_monday, weeks)}
+    """An account's generated calendar, each event rendered in Google's shape now (as a
+    provider stores its events): a listing only picks its fields and serialises them."""
+    meetings = {m.id: m for m in calendar(profile, first_monday, weeks)}
+    for meeting in meetings.values():
+        google_event(meeting, profile.email)
+    return meetings
 
 
 class CalendarBook:
