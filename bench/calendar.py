@@ -2,12 +2,14 @@
 changed meeting, against the local provider running as its own process (over HTTP, with
 real OAuth tokens).
 
-Targets (issue 8): first sync >= 2,000 calendar events/s into the log; an incremental sync
-with one changed meeting <= 200 ms.
+Targets (issue 24, which tightened issue 8's 2,000 events/s and 200 ms): first sync >= 5,000
+calendar events/s into the log; an incremental sync with one changed meeting under 50 ms.
 """
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
 import secrets
 import socket
@@ -24,6 +26,7 @@ from pathlib import Path
 import psutil
 import requests
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from sqlalchemy import Engine
 
 from bench.common import Context, Section, fmt_int, median, percentile, verdict
 from services.calendar_provider.kinds import counts
@@ -38,8 +41,8 @@ TITLE = "Calendar sync"
 PEOPLE = 100
 WEEKS = 26
 THREADS = 4  # what `make run`'s worker runs
-TARGET_RATE = 2_000
-TARGET_INCREMENTAL_S = 0.200
+TARGET_RATE = 5_000
+TARGET_INCREMENTAL_S = 0.050
 PASSWORD = "bench-password"
 
 
@@ -171,12 +174,14 @@ def run(ctx: Context) -> Section:
             _progress(f"{PEOPLE} connections over OAuth; first sync with {THREADS} threads")
 
             processes = [psutil.Process(), psutil.Process(provider.process.pid)]
-            cpu_before = [_cpu(p) for p in processes]
+            server = _server(engine)
+            cpu_before = [_cpu(p) for p in processes] + [_server_cpu(server)]
             phase = time.perf_counter()
             with ThreadPoolExecutor(THREADS) as pool:
                 reports = list(pool.map(sync.sync, ids))
             first_seconds = time.perf_counter() - phase
-            cpu = [_cpu(p) - before for p, before in zip(processes, cpu_before, strict=True)]
+            cpu_after = [_cpu(p) for p in processes] + [_server_cpu(server)]
+            cpu = [after - before for after, before in zip(cpu_after, cpu_before, strict=True)]
             timings["first sync"] = first_seconds
             appended = sum(r.observed + r.cancelled for r in reports)
             rate = appended / first_seconds
@@ -221,7 +226,7 @@ def run(ctx: Context) -> Section:
             provider.stop()
             engine.dispose()
     per_event = [seconds / max(appended, 1) for seconds in cpu]
-    return _section(ctx, appended, first_seconds, rate, latencies, timings, per_event)
+    return _section(ctx, (appended, seen), first_seconds, rate, latencies, timings, per_event)
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -230,19 +235,45 @@ def _cpu(process: psutil.Process) -> float:
     return float(times.user + times.system)
 
 
+def _server(engine: Engine) -> psutil.Process | None:
+    """PostgreSQL's postmaster when it runs on this machine (the embedded server does), else
+    None: a backend's parent."""
+    with engine.connect() as conn:
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    try:
+        postmaster = psutil.Process(psutil.Process(int(backend or 0)).ppid())
+        return postmaster if postmaster.name().startswith("postgres") else None
+    except psutil.Error:
+        return None
+
+
+def _server_cpu(server: psutil.Process | None) -> float:
+    """CPU seconds of the whole PostgreSQL server so far: the postmaster, its live processes
+    and those it reaped (a pool's overflow connections come and go); NaN without one."""
+    if server is None:
+        return math.nan
+    times = server.cpu_times()
+    total = _cpu(server) + times.children_user + times.children_system
+    for child in server.children():
+        with contextlib.suppress(psutil.Error):  # ended meanwhile: counted as reaped
+            total += _cpu(child)
+    return float(total)
+
+
 def _progress(message: str) -> None:
     print(f"  [calendar] {message}", flush=True)
 
 
 def _section(
     ctx: Context,
-    appended: int,
+    events: tuple[int, int],
     seconds: float,
     rate: float,
     latencies: list[float],
     timings: dict[str, float],
     cpu_per_event: list[float],
 ) -> Section:
+    appended, listed = events  # events appended to the log; listed by the provider
     incremental = median(latencies)
     rate_ok = rate >= TARGET_RATE
     incremental_ok = incremental <= TARGET_INCREMENTAL_S
@@ -260,9 +291,18 @@ def _section(
             verdict(incremental_ok),
         ),
         (
-            "CPU per appended event, first sync: this process / the provider",
-            " / ".join(f"{seconds * 1e6:.0f} µs" for seconds in cpu_per_event),
+            "CPU per appended event, first sync: this process / the provider / PostgreSQL",
+            " / ".join(
+                "n/a" if math.isnan(seconds) else f"{seconds * 1e6:.0f} µs"
+                for seconds in cpu_per_event
+            ),
             "(for ratios on a loaded machine)",
+            "",
+        ),
+        (
+            "Events listed by the provider in the first sync (counted or not)",
+            f"{fmt_int(listed)} ({fmt_int(listed / seconds)}/s)",
+            "",
             "",
         ),
     ]
@@ -273,11 +313,13 @@ their calendars then (outside the timing: a real provider has them stored). The 
 runs every connection through `CalendarSync.sync` on {THREADS} threads (as the worker does),
 over HTTP with pages of 250 events; the rate is the events appended to the log over the
 wall-clock time of the whole phase; the CPU per event is the user and system time of the
-syncing process (all its threads) and of the provider over that phase. Each incremental
+syncing process (all its threads), of the provider and of the PostgreSQL server (all its
+processes, when it runs on this machine) over that phase. Each incremental
 sync follows a move of one meeting through the provider's admin API and is timed from the
 call to its return (one HTTP page, one transaction)."""
     raw = {
         "first_sync_events": appended,
+        "first_sync_listed": listed,
         "first_sync_seconds": seconds,
         "first_sync_events_per_s": rate,
         "incremental_seconds": latencies,
@@ -285,6 +327,7 @@ call to its return (one HTTP page, one transaction)."""
         "first_sync_cpu_seconds_per_event": {
             "sync": cpu_per_event[0],
             "provider": cpu_per_event[1],
+            "postgresql": cpu_per_event[2],
         },
     }
     return Section.build(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -13,6 +14,7 @@ from typing import Any
 
 from services.calendar_provider.generator import Meeting, Profile
 from services.calendar_provider.kinds import calendar
+from services.calendar_provider.shapes import google_event
 from services.calendar_provider.storage import ProviderStorage
 
 
@@ -94,7 +96,12 @@ class Page:
 
 @lru_cache(maxsize=512)
 def _generated(profile: Profile, first_monday: date, weeks: int) -> dict[str, Meeting]:
-    return {m.id: m for m in calendar(profile, first_monday, weeks)}
+    """An account's generated calendar, each event rendered in Google's shape now (as a
+    provider stores its events): a listing only picks its fields and serialises them."""
+    meetings = {m.id: m for m in calendar(profile, first_monday, weeks)}
+    for meeting in meetings.values():
+        google_event(meeting, profile.email)
+    return meetings
 
 
 class CalendarBook:
@@ -113,8 +120,10 @@ class CalendarBook:
 
     def meetings(self, email: str, upto: int | None = None) -> dict[str, Meeting]:
         """The account's meetings (cancelled ones too) as of change ``upto``."""
-        account = self.storage.account(email)
-        merged = dict(_generated(account.profile, self.first_monday, self.weeks))
+        return self._merged(email, self.storage.account(email).profile, upto)
+
+    def _merged(self, email: str, profile: Profile, upto: int | None) -> dict[str, Meeting]:
+        merged = dict(_generated(profile, self.first_monday, self.weeks))
         for change in self.storage.changes(email, 0, upto):
             merged[change.id] = change
         return merged
@@ -164,21 +173,13 @@ class CalendarBook:
         if state["e"] != account.epoch:
             raise SyncTokenExpired(page_token or "")
         upto, offset = min(state["u"], account.seq), state["o"]
+        listing: Sequence[Meeting]
         if state["a"] is None:
-            lo, hi = (datetime.fromisoformat(w) if w else None for w in state["w"])
-            listing = sorted(
-                (
-                    m
-                    for m in self.meetings(email, upto).values()
-                    if m.status != "cancelled"
-                    and (lo is None or m.end > lo)
-                    and (hi is None or m.start < hi)
-                ),
-                key=lambda m: (m.start, m.id),
-            )
+            window_text = (state["w"][0], state["w"][1])
+            listing = _listing(self, email, account.profile, account.seq, upto, window_text)
         else:
             listing = self.storage.changes(email, state["a"], upto)
-        items, full, carried = listing[offset : offset + size], state["a"] is None, state["x"]
+        items, full, carried = list(listing[offset : offset + size]), state["a"] is None, state["x"]
         if offset + size < len(listing):
             return Page(items, encode_token({**state, "o": offset + size}), None, full, carried)
         following = encode_token({"e": state["e"], "s": upto, "x": carried})
@@ -186,3 +187,30 @@ class CalendarBook:
 
     def window_start(self) -> datetime:
         return datetime.combine(self.first_monday, datetime.min.time())
+
+
+@lru_cache(maxsize=128)
+def _listing(
+    book: CalendarBook,
+    email: str,
+    profile: Profile,
+    seq: int,
+    upto: int,
+    window: tuple[str | None, str | None],
+) -> tuple[Meeting, ...]:
+    """A full listing in page order: the meetings in ``window`` (ISO times) that are not
+    cancelled, as of change ``upto``. Made once for all its pages; ``seq``, the account's
+    latest change, is part of the key: any change to the account makes a new listing."""
+    lo, hi = (datetime.fromisoformat(w) if w else None for w in window)
+    return tuple(
+        sorted(
+            (
+                m
+                for m in book._merged(email, profile, upto).values()
+                if m.status != "cancelled"
+                and (lo is None or m.end > lo)
+                and (hi is None or m.start < hi)
+            ),
+            key=lambda m: (m.start, m.id),
+        )
+    )

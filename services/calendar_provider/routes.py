@@ -34,6 +34,7 @@ from services.calendar_provider.partial import (
 from services.calendar_provider.shapes import google_event, graph_event
 from services.calendar_provider.storage import ProviderStorage
 from shared.calendar.settings import ProviderServerSettings
+from shared.gc_pause import collector_paused
 
 bp = Blueprint("provider", __name__)
 GOOGLE_SCOPES = [f"https://www.googleapis.com/auth/{s}" for s in GOOGLE_READ_SCOPES]
@@ -189,19 +190,20 @@ def google_events(calendar_id: str) -> Response:
         )
     except BadToken:
         return _google_error(400, "invalid", "Invalid page token value.")
-    body: dict[str, Any] = {
-        "kind": "calendar#events",
-        "summary": me,
-        "updated": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
-        "timeZone": "UTC",
-        "accessRole": "owner",
-        "items": [google_event(m, me) for m in page.items],
-    }
-    if page.next_page:
-        body["nextPageToken"] = page.next_page
-    else:
-        body["nextSyncToken"] = page.next_sync
-    return _json(compile_fields(fields)(body))
+    with collector_paused():  # thousands of short-lived dicts, no cycles (shared/gc_pause.py)
+        body: dict[str, Any] = {
+            "kind": "calendar#events",
+            "summary": me,
+            "updated": datetime.now(UTC).isoformat(timespec="milliseconds")[:-6] + "Z",
+            "timeZone": "UTC",
+            "accessRole": "owner",
+            "items": [google_event(m, me) for m in page.items],
+        }
+        if page.next_page:
+            body["nextPageToken"] = page.next_page
+        else:
+            body["nextSyncToken"] = page.next_sync
+        return _json(compile_fields(fields)(body))
 
 
 def _graph_error(status: int, code: str, message: str) -> Response:

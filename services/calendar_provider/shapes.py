@@ -54,7 +54,20 @@ def _person(email: str, me: str) -> dict[str, Any]:
 def google_event(meeting: Meeting, me: str) -> dict[str, Any]:
     """An ``events`` resource; a cancelled one carries only its id, etag, status and, for an
     instance of a series, ``recurringEventId`` and ``originalStartTime`` (as in Google's
-    incremental sync)."""
+    incremental sync).
+
+    Made once per meeting and shared by every listing of it (never to be changed): the
+    provider renders its generated calendars when it generates them, as Google serves events
+    it has stored (services/calendar_provider/book.py)."""
+    found: tuple[str, dict[str, Any]] | None = meeting.__dict__.get("_google")
+    if found is not None and found[0] == me:
+        return found[1]
+    event = _google_event(meeting, me)
+    meeting.__dict__["_google"] = (me, event)  # a frozen dataclass: as Meeting.etag does
+    return event
+
+
+def _google_event(meeting: Meeting, me: str) -> dict[str, Any]:
     original = None
     if meeting.series_id:
         original = _google_time(meeting, meeting.original_start or meeting.start)

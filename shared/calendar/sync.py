@@ -60,6 +60,8 @@ from shared.calendar.settings import CalendarSettings
 from shared.database import as_psycopg
 from shared.domain.bounds import meeting_horizon, tenant_span
 from shared.eventlog import AppendContext, NewEvent
+from shared.gc_pause import collector_paused
+from shared.projections.projection import LIST_SQL, joined
 
 __all__ = [
     "CalendarSync",
@@ -182,6 +184,7 @@ class CalendarSync:
             (time.perf_counter() - started) * 1000,
         )
 
+    @collector_paused()  # a listing parses thousands of small dicts, without cycles
     def _run(
         self,
         connection: CalendarConnection,
@@ -226,15 +229,15 @@ class CalendarSync:
         seen: set[str],
         report: SyncReport,
     ) -> None:
-        """One page in one transaction: its events (one append), the meetings' versions and,
-        with the last page, the new sync token."""
+        """One page in one transaction: the meetings' versions, with the last page the new
+        sync token, and its events (one append)."""
         with self.store.engine.begin() as db:
             pg = as_psycopg(db)
             known: dict[str, str] = dict(
                 pg.execute(
                     "SELECT meeting_key, version FROM calendar_meetings "
-                    "WHERE connection_id = %s AND meeting_key = ANY(%s)",
-                    (connection.id, [c.meeting_key for c in changes]),
+                    f"WHERE connection_id = %s AND meeting_key = ANY({LIST_SQL})",
+                    (connection.id, joined(c.meeting_key for c in changes)),
                 ).fetchall()
             )
             fresh: list[Change] = [
@@ -248,21 +251,7 @@ class CalendarSync:
                 fresh += self._vanished(db, connection, seen)
             fresh.sort(key=lambda c: c.meeting_key)
             if fresh:
-                self._append(db, connection, fresh)
-                pg.execute(
-                    "INSERT INTO calendar_meetings (connection_id, meeting_key, version, "
-                    "cancelled, start_at) SELECT %s, k, v, v = 'cancelled', s "
-                    "FROM unnest(%s::text[], %s::text[], %s::timestamptz[]) AS t(k, v, s) "
-                    "ON CONFLICT (connection_id, meeting_key) DO UPDATE SET "
-                    "version = excluded.version, cancelled = excluded.cancelled, "
-                    "start_at = coalesce(excluded.start_at, calendar_meetings.start_at)",
-                    (
-                        connection.id,
-                        [c.meeting_key for c in fresh],
-                        [c.version for c in fresh],
-                        [None if isinstance(c, Cancelled) else c.start for c in fresh],
-                    ),
-                )
+                _record(pg, connection.id, fresh)
             if sync_token is not None:
                 pg.execute(
                     "UPDATE calendar_connections SET sync_token = %s, last_sync_at = now(), "
@@ -271,6 +260,8 @@ class CalendarSync:
                     "%s)) WHERE id = %s AND status = 'active'",
                     (sync_token, connection.id, AWAY, connection.id),
                 )
+            if fresh:  # last: the log's position lock is held from the append to the commit
+                self._append(db, connection, fresh)
         report.observed += sum(isinstance(c, Observed) for c in fresh)
         report.cancelled += sum(isinstance(c, Cancelled) for c in fresh)
         if fresh and self.on_appended is not None:
@@ -364,6 +355,24 @@ class CalendarSync:
                     [s for _, s in latest.values()],
                 ),
             )
+
+
+def _record(pg: Any, connection_id: uuid.UUID, fresh: list[Change]) -> None:
+    """Record the versions of a page's new or changed meetings (``calendar_meetings``)."""
+    pg.execute(
+        "INSERT INTO calendar_meetings (connection_id, meeting_key, version, cancelled, "
+        "start_at) SELECT %s, k, v, v = 'cancelled', nullif(s, '')::timestamptz "
+        f"FROM unnest({LIST_SQL}, {LIST_SQL}, {LIST_SQL}) AS t(k, v, s) "
+        "ON CONFLICT (connection_id, meeting_key) DO UPDATE SET version = excluded.version, "
+        "cancelled = excluded.cancelled, "
+        "start_at = coalesce(excluded.start_at, calendar_meetings.start_at)",
+        (
+            connection_id,
+            joined(c.meeting_key for c in fresh),
+            joined(c.version for c in fresh),
+            joined("" if isinstance(c, Cancelled) else c.start.isoformat() for c in fresh),
+        ),
+    )
 
 
 _EVENT_TYPES = {

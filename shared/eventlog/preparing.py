@@ -91,7 +91,7 @@ class EventPreparer:
         """
         now = datetime.now(UTC)
         metadata = context.metadata()
-        keys: dict[uuid.UUID, Any] = {}
+        keys: dict[str, tuple[uuid.UUID, Any]] = {}
         prepared = []
         for offset, event in enumerate(events):
             event_type, data = self.catalogue.normalise(event.type, event.data)
@@ -107,8 +107,7 @@ class EventPreparer:
                 raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
             subject = self._encrypt(conn, tenant_id, event_type, data, keys)
             if event_type.behaviour:
-                subject = uuid.UUID(data[event_type.subject or ""])
-                key = self._key(conn, tenant_id, subject, keys)
+                subject, key = self._key(conn, tenant_id, data[event_type.subject or ""], keys)
                 behaviour = event_type.behaviour
                 occurred_at = seal_behaviour(key, subject, data, behaviour, occurred_at)
             if context.idempotency_key is not None:
@@ -128,7 +127,7 @@ class EventPreparer:
         tenant_id: uuid.UUID,
         event_type: EventType,
         data: dict[str, Any],
-        keys: dict[uuid.UUID, Any],
+        keys: dict[str, tuple[uuid.UUID, Any]],
     ) -> uuid.UUID | None:
         """Encrypt the personal fields of ``data`` in place; whose key did, if any."""
         if not event_type.personal:
@@ -136,20 +135,24 @@ class EventPreparer:
         secret = [f for f in event_type.personal if data.get(f) is not None]
         if not secret:
             return None
-        subject = uuid.UUID(data[event_type.subject or ""])
-        key = self._key(conn, tenant_id, subject, keys)
+        subject, key = self._key(conn, tenant_id, data[event_type.subject or ""], keys)
         for name in secret:
             data[name] = KeyRing.encrypt_value(key, subject, data[name])
         return subject
 
     def _key(
-        self, conn: DB, tenant_id: uuid.UUID, subject: uuid.UUID, keys: dict[uuid.UUID, Any]
-    ) -> Any:
-        """The subject's data key for this append (asked of the key ring once)."""
-        key = keys.get(subject)
-        if key is None:
-            key = keys[subject] = self.keyring.data_key_for_write(conn, tenant_id, subject)
-        return key
+        self, conn: DB, tenant_id: uuid.UUID, text: str, keys: dict[str, tuple[uuid.UUID, Any]]
+    ) -> tuple[uuid.UUID, Any]:
+        """The subject a normalised payload names (its id as text) and their data key for
+        this append: parsed and asked of the key ring once per subject."""
+        found = keys.get(text)
+        if found is None:
+            subject = uuid.UUID(text)
+            found = keys[text] = (
+                subject,
+                self.keyring.data_key_for_write(conn, tenant_id, subject),
+            )
+        return found
 
     def subjects_with_personal_data(self, events: Iterable[NewEvent]) -> set[uuid.UUID]:
         """Who needs a data key for ``events`` (an invalid subject is left to validation).

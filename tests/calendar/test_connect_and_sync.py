@@ -3,13 +3,18 @@ the grant is revoked. Provider and gateway are live servers on loopback ports.""
 
 from __future__ import annotations
 
+import gc
 from datetime import datetime, timedelta
+from typing import Any
 
+import pytest
 import requests
 from sqlalchemy import text
 
 from shared.calendar.providers import GRAPH_SCOPE
+from shared.gc_pause import pauses_in_progress
 from tests.calendar.conftest import CalendarWorld
+from tests.calendar.test_oauth_misuse import person
 
 
 def meeting_events(world: CalendarWorld, who: str) -> list:
@@ -108,3 +113,23 @@ def test_the_graph_protocol_pages_through_delta_links(world: CalendarWorld):
     assert requests.delete(url, headers=world.admin, timeout=10).ok
     delta = graph.sync(connection_id)
     assert (delta.full, delta.observed, delta.cancelled) == (False, 0, 1)
+
+
+def test_the_collector_is_paused_while_a_sync_pages_and_resumes_after(
+    world: CalendarWorld, monkeypatch: pytest.MonkeyPatch
+):
+    _, connection_id = world.connect(person(world))
+    sync = world.sync_service()
+    paused: list[int] = []
+    apply = sync._apply
+
+    def counted(*args: Any) -> None:
+        paused.append(pauses_in_progress())
+        apply(*args)
+
+    monkeypatch.setattr(sync, "_apply", counted)
+    enabled = gc.isenabled()
+    report = sync.sync(connection_id)
+    assert report.pages >= 1 and report.observed > 0
+    assert paused and all(depth >= 1 for depth in paused)
+    assert pauses_in_progress() == 0 and gc.isenabled() == enabled
