@@ -20,7 +20,7 @@ from shared.commands import activity
 from shared.commands.settings import organisation_settings, pulse_cadence
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
-from shared.i18n import format_week, gettext, ngettext
+from shared.i18n import current_locale, format_week, gettext, ngettext, use_locale
 from shared.releases.publish import last_due_week
 from shared.releases.reads import Teams, read_org_releases, read_team_releases
 
@@ -155,6 +155,11 @@ def _teams_of(user: PortalUser) -> list[dict[str, Any]]:
 
 
 def _overview(scope: Scope) -> dict[str, Any]:
+    with use_locale(current_locale()):  # asked once, not for each of thousands of cells
+        return _overview_tables(scope)
+
+
+def _overview_tables(scope: Scope) -> dict[str, Any]:
     view = _read(scope, OVERVIEW_WEEKS)
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
@@ -315,6 +320,11 @@ def org_overview_csv() -> Response:
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
         abort(404, gettext("No such lever."))
+    with use_locale(current_locale()):  # asked once, not for each cell
+        return _detail_tables(scope, lever)
+
+
+def _detail_tables(scope: Scope, lever: str) -> dict[str, Any]:
     view = _read(scope, DETAIL_WEEKS, teams="none")
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
