@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from dataclasses import replace
 
 import pytest
 
+from services.gateway.admin.reads import team_size, team_tree
 from shared.commands import JournalCommands
 from shared.settings import Settings
 from tests.admin.conftest import CSRF, Console, log_in
@@ -78,6 +80,24 @@ def test_the_team_tree_sizes_and_managers(console: Console):
     assert console.post(remove).status_code == 302
     assert console.post(remove).status_code == 409  # not a manager of it any more
     assert console.events("TeamManagerRemoved")[-1].data["person_id"] == manager
+
+
+def test_one_teams_size_is_its_total_in_the_tree(console: Console):
+    """``team_size`` (a dashboard's under-k note) counts as the tree does, teams below
+    included, without reading the whole organisation."""
+    org = console.org
+    with console.store.engine.connect() as conn:
+        flat = {node.id: node.total for node in team_tree(conn, org.tenant_id)}
+    parent, child = org.teams["platform"], org.teams["payments"]
+    commands = console.commands
+    commands.move_team(console.admin, child, parent)
+    with console.store.engine.connect() as conn:
+        tree = team_tree(conn, org.tenant_id)
+        assert {n.id: team_size(conn, org.tenant_id, n.id) for n in tree} == {
+            n.id: n.total for n in tree
+        }
+        assert team_size(conn, org.tenant_id, parent) == flat[parent] + flat[child] > flat[parent]
+        assert team_size(conn, uuid.uuid4(), parent) == 0  # another organisation's team
 
 
 def test_teams_are_renamed_and_moved_and_cycles_refused(console: Console):

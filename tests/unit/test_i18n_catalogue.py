@@ -111,6 +111,20 @@ def test_a_week_across_new_year_can_carry_its_years():
         format_week("2026-W54")
 
 
+def test_a_week_named_once_per_language_stays_in_its_language():
+    """Week names are kept per language (a page names forty): asking again in another
+    language, or with the year, never returns the text made for the first."""
+    texts = []
+    for locale in ("en", "de", "fr", "en", "de"):
+        with use_locale(locale):
+            texts.append((plain(format_week("2026-W49")), plain(format_week((2026, 49)))))
+    assert texts[0] == texts[3] == ("Week 49, 30 Nov - 6 Dec",) * 2
+    assert texts[1] == texts[4] == ("KW 49, 30. Nov. - 6. Dez.",) * 2
+    assert texts[2] == ("Semaine 49, 30 nov. - 6 déc.",) * 2
+    with use_locale("en"):
+        assert plain(format_week("2026-W49", year=True)) == "Week 49, 30 Nov - 6 Dec 2026"
+
+
 @pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12", "Asia/Kathmandu", "UTC"])
 def test_dates_numbers_and_percentages_follow_the_language(zone):
     moment = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)

@@ -188,6 +188,44 @@ class TeamNode:
     parent_name: str = ""
 
 
+_COUNTED = (Person.status == "active", ~TeamMember.is_manager.is_(True))
+"""Who counts in a team's size: its joined members, not its managers."""
+
+
+def team_size(conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID) -> int:
+    """A team's :attr:`TeamNode.total` (its members and those of every team below it)
+    without reading the whole organisation's tree.
+
+    Parameters:
+        conn: a database connection.
+        tenant_id: the organisation.
+        team_id: the team (0 if it is not the organisation's).
+
+    Returns:
+        The count, as :func:`team_tree` gives it.
+    """
+    below = (
+        select(Team.id)
+        .where(Team.tenant_id == tenant_id, Team.id == team_id)
+        .cte("below", recursive=True)
+    )
+    below = below.union(  # UNION, not ALL: a cycle in the tree cannot loop
+        select(Team.id).where(Team.tenant_id == tenant_id, Team.parent_team_id == below.c.id)
+    )
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(TeamMember)
+            .join(Person, Person.id == TeamMember.person_id)
+            .where(
+                TeamMember.tenant_id == tenant_id,
+                TeamMember.team_id.in_(select(below.c.id)),
+                *_COUNTED,
+            )
+        ).scalar_one()
+    )
+
+
 def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
     """The organisation's teams in tree order (parents before their children, by name), each
     with its joined members (managers not counted) and its managers' names (joined or
@@ -210,7 +248,7 @@ def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
     counts = conn.execute(
         select(
             TeamMember.team_id,
-            func.count().filter(Person.status == "active", ~manages),
+            func.count().filter(*_COUNTED),
             func.array_agg(func.coalesce(Person.display_name, Person.email)).filter(manages),
         )
         .join(Person, Person.id == TeamMember.person_id)

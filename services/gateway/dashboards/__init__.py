@@ -16,6 +16,6 @@ from services.gateway.dashboards.blueprint import bp
 
 
 def init_app(app: Flask) -> None:
-    from services.gateway.dashboards import pages, waiting  # noqa: F401
+    from services.gateway.dashboards import markup, pages, waiting  # noqa: F401
 
     app.register_blueprint(bp)

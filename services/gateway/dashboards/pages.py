@@ -17,10 +17,11 @@ from services.gateway.dashboards import lever_info, views, wording
 from services.gateway.dashboards.blueprint import bp
 from services.gateway.resources import resources
 from shared.commands import activity
-from shared.commands.settings import organisation_settings, pulse_cadence
+from shared.commands.settings import organisation_settings
 from shared.domain.errors import DomainError, InvalidInput
 from shared.domain.weeks import parse_iso_week, week_index, week_label
-from shared.i18n import format_week, gettext, ngettext
+from shared.gc_pause import collector_paused
+from shared.i18n import current_locale, format_week, gettext, ngettext, use_locale
 from shared.releases.publish import last_due_week
 from shared.releases.reads import Teams, read_org_releases, read_team_releases
 
@@ -47,6 +48,7 @@ class Scope:
     choices: list[str] = field(default_factory=list)
     current: str = ""  # the open week
     due: str = ""  # the latest week due for release (the default)
+    k: int = 0  # the organisation's k now
 
     @property
     def status(self) -> str:
@@ -75,11 +77,20 @@ def _scope(team_id: uuid.UUID | None) -> Scope:
     choices = [week_label(current - i) for i in range(CHOOSABLE_WEEKS)]
     asked = request.args.get("week", "").strip()
     with resources().engine.connect() as conn:
-        cadence = pulse_cadence(conn, me().tenant_id)  # a period's weeks are due at its close
+        # One read of the settings: the cadence (a period's weeks are due at its close), k.
+        settings = organisation_settings(conn, me().tenant_id, resources().settings)
     grace = resources().settings.release_grace_hours
-    due = max(current - CHOOSABLE_WEEKS + 1, last_due_week(now, grace, cadence))
+    due = max(
+        current - CHOOSABLE_WEEKS + 1, last_due_week(now, grace, settings.pulse_cadence_weeks)
+    )
     scope = Scope(
-        team_id, due, week_label(due), choices=choices, current=choices[0], due=week_label(due)
+        team_id,
+        due,
+        week_label(due),
+        choices=choices,
+        current=choices[0],
+        due=week_label(due),
+        k=settings.k,
     )
     if asked and asked != scope.week_label:
         try:
@@ -101,21 +112,16 @@ def _scope(team_id: uuid.UUID | None) -> Scope:
     return scope
 
 
-def _k(conn: Any, user: PortalUser) -> int:
-    return organisation_settings(conn, user.tenant_id, resources().settings).k
-
-
 def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
     """The scope's released levers for ``weeks`` weeks up to the page's week; children are
     the sub-teams (a team) or the top-level teams (the organisation: only the page's week of
     each, or none with ``teams="none"``)."""
-    user = me()
+    user, k = me(), scope.k
     first, last = scope.week - weeks + 1, scope.week
     with resources().engine.connect() as conn:
         if scope.team_id is None:
             if user.role != "admin":
                 abort(403, gettext("Only an admin can see the organisation's levers."))
-            k = _k(conn, user)
             view = read_org_releases(conn, user.tenant_id, first, last, k, teams)
             view["children"] = view.pop("teams")
             view["name"] = _org_name(conn, user)
@@ -124,7 +130,6 @@ def _read(scope: Scope, weeks: int, teams: Teams = "last") -> dict[str, Any]:
                 authorize_team(conn, user, scope.team_id)
             except DomainError as err:
                 abort(err.status, err.detail)
-            k = _k(conn, user)
             view = read_team_releases(conn, user.tenant_id, scope.team_id, first, last, k)
             view["children"] = view.pop("sub_teams")
     return view
@@ -155,6 +160,14 @@ def _teams_of(user: PortalUser) -> list[dict[str, Any]]:
 
 
 def _overview(scope: Scope) -> dict[str, Any]:
+    # The language asked once, not for each of thousands of cells; the collector paused
+    # while the organisation's thousand teams become tens of thousands of small objects
+    # without cycles (scanning them was a third of the page).
+    with use_locale(current_locale()), collector_paused():
+        return _overview_tables(scope)
+
+
+def _overview_tables(scope: Scope) -> dict[str, Any]:
     view = _read(scope, OVERVIEW_WEEKS)
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
@@ -206,11 +219,10 @@ def _under_k(scope: Scope, week: dict[str, Any], k: int) -> UnderK | None:
         return None
     size = None
     if scope.team_id is not None:
-        from services.gateway.admin.reads import team_tree
+        from services.gateway.admin.reads import team_size
 
         with resources().engine.connect() as conn:
-            tree = team_tree(conn, me().tenant_id)
-        size = next((t.total for t in tree if t.id == scope.team_id), 0)
+            size = team_size(conn, me().tenant_id, scope.team_id)
     needed = max(0, k - size) if size is not None else 0
     return UnderK(size, needed, hidden, len(hidden) == len(views.SHOWN))
 
@@ -315,6 +327,11 @@ def org_overview_csv() -> Response:
 def _detail(scope: Scope, lever: str) -> dict[str, Any]:
     if lever not in views.LEVERS:
         abort(404, gettext("No such lever."))
+    with use_locale(current_locale()):  # asked once, not for each cell
+        return _detail_tables(scope, lever)
+
+
+def _detail_tables(scope: Scope, lever: str) -> dict[str, Any]:
     view = _read(scope, DETAIL_WEEKS, teams="none")
     k, weeks = view["k"], view["weeks"]
     week = weeks[-1]
