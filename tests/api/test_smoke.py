@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask, jsonify
 from flask.testing import FlaskClient
 
 from shared.read_tokens import PositionTokens
@@ -27,6 +28,24 @@ def test_log_an_action(client: FlaskClient, org: DemoOrg):
     assert set(body) >= {"event_id", "position", "action_id"}
     me = client.get("/api/v1/me", headers=headers).get_json()
     assert me["teams"][0]["name"] == "platform"
+
+
+def test_an_actions_answer_is_its_schemas_dump_as_jsonify_writes_it(
+    app: Flask, client: FlaskClient, org: DemoOrg
+):
+    """The answer is encoded by orjson (services/gateway/api/journal.py): the same text,
+    fields and types as marshmallow's dump of ``ActionOut`` through Flask's ``jsonify``."""
+    response = client.post(
+        "/api/v1/actions",
+        headers=org.headers(client, "platform-1"),
+        json={"tactic": "learning_bit", "minutes": 5, "audience": "private"},
+    )
+    assert response.status_code == 201 and response.mimetype == "application/json"
+    body = response.get_json()
+    assert set(body) == {"event_id", "position", "action_id", "confirmation_link"}
+    assert body["confirmation_link"] is None and body["position"].startswith("p1.")
+    with app.app_context():
+        assert response.get_data() == jsonify(body).get_data()
 
 
 def test_read_my_own_capital_after_a_write(client: FlaskClient, org: DemoOrg, store):

@@ -161,3 +161,8 @@ def test_the_response_is_jsonify_s_text(data: Any) -> None:
         got = json_response(data)
     assert orjson.loads(got.get_data()) == orjson.loads(expected.get_data())
     assert got.get_data().endswith(b"\n") and got.mimetype == "application/json"
+
+
+def test_the_response_has_the_status_given() -> None:
+    assert json_response({}).status_code == 200
+    assert json_response({"a": 1}, 201).status_code == 201

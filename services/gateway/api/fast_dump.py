@@ -152,15 +152,16 @@ def _nested(field: fields.Nested) -> Convert | None:
     return lambda value, memo: None if value is None else one(value, memo)
 
 
-def json_response(data: Any) -> Response:
+def json_response(data: Any, status: int = 200) -> Response:
     """``data`` as Flask's ``jsonify`` answers it (keys sorted, a final newline), encoded by
     orjson.
 
     Parameters:
         data: JSON-native values (dump them first).
+        status: the response's status code.
 
     Returns:
-        A 200 response of ``application/json``.
+        A response of ``application/json``.
     """
     body = orjson.dumps(data, option=orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE)
-    return Response(body, mimetype="application/json")
+    return Response(body, status=status, mimetype="application/json")
