@@ -21,11 +21,12 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from shared.eventlog import EventStore, NewEvent
+from shared.eventlog import AppendContext, EventStore, NewEvent
 from shared.eventlog.named_items import find_named
 from shared.eventlog.resealing import reseal
 from shared.eventlog.sealing import week_monday
 from shared.projections import PROJECTIONS, runtime
+from shared.projections.capital.reads import contributions_until
 from tests.api.conftest import Person
 from tests.api.test_behaviour_erasure import lines_naming, stored
 from tests.integration.test_crypto_shredding import dump_database
@@ -170,3 +171,26 @@ def test_after_an_erasure_no_dump_line_links_the_erased_to_a_colleague(
     assert not linked  # neither my action naming them nor theirs naming me
     events = [line for line in lines_naming(dump, me.id) if "MicroActionLogged" in line]
     assert events and not [line for line in events if "relationship_deposit" in line]
+
+
+def test_an_action_after_its_counterparts_erasure_keeps_no_counterpart_in_catch_up_or_rebuild(
+    store: EventStore, tenant: uuid.UUID
+):
+    """A rebuild forgets every erased counterpart at its end, whenever the action came;
+    catch-up must do the same for an action appended after the erasure (the contract suite
+    found the two apart)."""
+    ada, gone = uuid.uuid4(), uuid.uuid4()
+    rt = runtime(store)
+    store.append(tenant, f"journal-{gone}", 0, [named_action(gone, ada)])
+    store.erase(tenant, gone, AppendContext())
+    rt.catch_up("capital")  # the erasure in a batch of its own, before the action
+    store.append(tenant, f"journal-{ada}", 0, [named_action(ada, gone)])
+    rt.catch_up("capital")
+
+    def counterparts() -> list[Any]:
+        with store.engine.connect() as conn:
+            return [r.counterpart_id for r in contributions_until(conn, tenant, ada, 10**6)]
+
+    assert counterparts() == [None]
+    rt.rebuild("capital")
+    assert counterparts() == [None]

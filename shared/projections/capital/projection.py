@@ -167,6 +167,8 @@ class CapitalProjection(Projection):
             )
         if batch.erased:
             forget_counterparts(pg, contributions, batch.erased)
+        if batch.named:
+            forget_erased_counterparts(pg, contributions, batch)
 
 
 def forget_counterparts(pg: psycopg.Connection[Any], table: str, people: Iterable[str]) -> None:
@@ -181,6 +183,27 @@ def forget_counterparts(pg: psycopg.Connection[Any], table: str, people: Iterabl
     pg.execute(
         f"UPDATE {table} SET counterpart_id = NULL WHERE counterpart_id = ANY(%s::uuid[])",
         (list(people),),
+    )
+
+
+def forget_erased_counterparts(
+    pg: psycopg.Connection[Any], table: str, batch: CapitalState
+) -> None:
+    """The batch's actions that name a person erased before them keep no counterpart either:
+    a rebuild forgets every erased person at its end, whenever their action came
+    (``CapitalFold.finish``), so catch-up does the same for actions that come after the
+    erasure (the tenants' ``PersonErased`` events, by the events' (tenant, type) index).
+
+    Parameters:
+        pg: the psycopg connection of the transaction.
+        table: the physical ``capital_contributions`` table.
+        batch: the batch, with the counterparts its actions name.
+    """
+    pg.execute(
+        f"UPDATE {table} SET counterpart_id = NULL WHERE counterpart_id = ANY({LIST_SQL}::uuid[])"
+        " AND counterpart_id::text IN (SELECT data->>'person_id' FROM events"
+        f" WHERE tenant_id = ANY({LIST_SQL}::uuid[]) AND type = 'PersonErased')",
+        (joined(batch.named), joined(set(batch.tenants.values()))),
     )
 
 

@@ -174,6 +174,8 @@ class CapitalState:
         evidence: confirmations, requests and absences (:mod:`.evidence`).
         erased: the people erased: no row keeps them as its counterpart (``projection.py``,
             ``forget_counterparts``).
+        named: the counterparts this batch's actions name: catch-up forgets those erased
+            in an earlier batch (``forget_erased_counterparts``), as a rebuild does.
     """
 
     version: int
@@ -194,6 +196,7 @@ class CapitalState:
     outcome_rows: dict[ActionKey, list[OutcomeRecord]] = field(default_factory=dict)
     evidence: Evidence = field(default_factory=Evidence)
     erased: list[str] = field(default_factory=list)
+    named: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         self.evidence.version = self.version
@@ -245,10 +248,13 @@ class CapitalState:
                 if awaiting and key_of in awaiting:  # outcomes appended before it stood
                     for outcome in awaiting.pop(key_of):
                         outcome.tactic = tactic
+                counterpart = data.get("counterpart_id")
+                if counterpart:
+                    self.named.add(counterpart)
                 lines.append(
                     f"{e.event_id_text}\t{tenant}\t{person}\taction\t{action}\t{tactic}\t"
                     f"{NULL}\t{week}\t{e.occurred_at_text}\t{e.position}\t{version}\t{texts[key]}"
-                    f"\t{data.get('counterpart_id') or NULL}\tf\n"
+                    f"\t{counterpart or NULL}\tf\n"
                 )
             elif kind == "MicroActionRetracted":
                 c, v, r = investments[data["tactic"], data["minutes"], data["audience"]]
