@@ -4,25 +4,20 @@ the demo's pages (the session's database may not hold a second "Demo Co")."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-import psycopg
 from sqlalchemy import Engine
-from sqlalchemy.engine import make_url
 
-from infra.migrate import upgrade
 from infra.seed import Seeded, seed_demo
-from shared.database import make_engine
-from shared.eventlog import EventStore, KeyRing
+from shared.eventlog import EventStore
 from shared.projections import runtime
 from shared.releases.publish import publish_tenant
 from shared.settings import Settings
-from tests.conftest import TEST_SECRET, _libpq
+from tests.conftest import TEST_SECRET
+from tests.databases import fresh_store
 
 PASSWORD = "compound-demo"
 
@@ -40,15 +35,7 @@ def demo_database(
     postgres_server_url: str, redis_url: str, master_key: str, prefix: str
 ) -> Iterator[Demo]:
     """The demo in a new database named after ``prefix``, dropped afterwards."""
-    name = f"compound_{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = _libpq(postgres_server_url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(postgres_server_url).set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url, pool_size=4)
-    try:
-        upgrade(engine)
-        store = EventStore(engine, keyring=KeyRing([master_key]))
+    with fresh_store(postgres_server_url, master_key, f"compound_{prefix}") as store:
         seeded = seed_demo(store, TEST_SECRET, PASSWORD)
         rt = runtime(store)
         rt.ensure()
@@ -59,14 +46,10 @@ def demo_database(
         publish_tenant(store, Settings(privacy_epsilon=20.0), seeded.tenant_id, datetime.now(UTC))
         rt.catch_up("releases")
         settings = Settings(
-            database_url=url,
+            database_url=store.engine.url.render_as_string(hide_password=False),
             redis_url=redis_url,
             master_keys=(master_key,),
             secret_key=TEST_SECRET,
             log_level="WARNING",
         )
-        yield Demo(engine, store, seeded, settings)
-    finally:
-        engine.dispose()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield Demo(store.engine, store, seeded, settings)
