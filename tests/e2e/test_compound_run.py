@@ -107,6 +107,9 @@ class Run:
         _RUNS.append(self.process)
         wait_for(
             lambda: answers(self.url("/healthz")) or self.process.poll() is not None,
+            # A first start initialises PostgreSQL, migrates and seeds the demo: about 15 s
+            # alone, over 60 s on a machine CI's second pass (or anything else) also loads.
+            timeout=240.0,
             what="/healthz",
         )
         assert self.process.poll() is None, self.output()
