@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from infra.migrate import upgrade
 from infra.synthetic import seed_synthetic
-from shared.database import make_engine
+from shared.database import as_psycopg, make_engine
 from shared.eventlog import AppendContext, EventStore, KeyRing, NewEvent, RecordedEvent
 from shared.eventlog.chunked_reads import (
     END_OF_IDS,
@@ -209,7 +209,7 @@ def test_the_streams_of_no_person_are_the_complement_of_every_person_range(
     names += ["org-1", "person-", "person-f", "person-g", "pulse-t-2026-W10", "a", "zz", ""]
     everyone, everyone_params = person_range_sql("", END_OF_IDS)
     no_person, no_person_params = no_person_sql()
-    with fresh_store.engine.connect() as conn, conn.connection.cursor() as cur:
+    with fresh_store.engine.connect() as conn, as_psycopg(conn).cursor() as cur:
         cur.execute(
             f"SELECT stream_id, NOT {everyone}, {no_person} "
             "FROM unnest(%s::text[]) AS s(stream_id)",

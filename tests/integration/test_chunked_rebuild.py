@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from shared.database import as_psycopg
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import runtime
 from shared.projections.bulk import drop_keys, in_chunk_order, restore_keys
@@ -217,7 +218,7 @@ def test_keys_leading_with_the_person_stay_while_a_rebuild_loads(store: EventSto
         conn.execute(text(f"CREATE TABLE {name}_b (ref uuid PRIMARY KEY, person_id uuid)"))
         conn.execute(text(f"CREATE INDEX {name}_a_i0 ON {name}_a (ref)"))
         conn.execute(text(f"CREATE INDEX {name}_b_i0 ON {name}_b (person_id, ref)"))
-        pg = conn.connection.driver_connection
+        pg = as_psycopg(conn)
         indexes = {"a": ["ref"], "b": ["person_id, ref"]}
         dropped = drop_keys(pg, tables, indexes)
 
