@@ -124,13 +124,11 @@ def restore_keys(pg: Any, dropped: DroppedKeys) -> None:
         pg.execute(f"CREATE INDEX {name}_i{i} ON {name} ({cols})")
 
 
-def analyse(pg: Any, dropped: DroppedKeys) -> None:
-    """Gather the planner's statistics of the tables :func:`drop_keys` was given, once
-    their rows are in.
+def analyse_table(pg: Any, name: str) -> None:
+    """Gather the planner's statistics of one table, once its rows are in.
 
     Parameters:
         pg: a psycopg connection.
-        dropped: what :func:`drop_keys` returned.
+        name: the table's physical name.
     """
-    for name in dropped.tables:
-        pg.execute(f"ANALYZE {name}")
+    pg.execute(f"ANALYZE {name}")
