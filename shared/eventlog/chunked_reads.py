@@ -83,6 +83,29 @@ def person_range_sql(low: str, high: str) -> tuple[str, list[str]]:
     return "(" + " OR ".join(parts) + ")", params
 
 
+def no_person_sql() -> tuple[str, list[str]]:
+    """The condition on ``stream_id`` of every stream outside the person ranges.
+
+    ``NOT`` of :func:`person_range_sql` over every person, and the same streams as the
+    ranges between the person stream kinds (``stream_id < 'calendar-' OR (stream_id >=
+    'calendar-g' AND stream_id < 'journal-') ...``): those the planner can scan in
+    ``events_stream_version`` instead of filtering the whole log by the primary key (a
+    rebuild whose types only people's streams hold read the log once for no rows). The
+    ranges equal the ``NOT`` where :func:`check_collation` holds; the ``NOT`` keeps the read
+    exact where it does not (the read then stops at the check).
+
+    Returns:
+        The SQL and its parameters.
+    """
+    everyone, everyone_params = person_range_sql("", END_OF_IDS)
+    bounds = [bound for kind in PERSON_STREAM_KINDS for bound in (kind, kind + END_OF_IDS)]
+    gaps = ["stream_id < %s"] + ["(stream_id >= %s AND stream_id < %s)"] * (
+        len(PERSON_STREAM_KINDS) - 1
+    )
+    gaps.append("stream_id >= %s")
+    return f"NOT {everyone} AND ({' OR '.join(gaps)})", [*everyone_params, *bounds]
+
+
 def _filters(head: int, types: list[str] | None) -> tuple[str, list[Any]]:
     """The head bound and the type filter shared by every statement."""
     if types is None:
@@ -251,14 +274,14 @@ class ChunkedReader:
         are planned meanwhile, while the events of no person are read.
         """
         filters, params = _filters(head, None if types is None else list(types))
-        everyone, everyone_params = person_range_sql("", END_OF_IDS)
+        no_person, no_person_params = no_person_sql()
         shared_sql = (
             f"SELECT {EVENT_COLUMNS} FROM events WHERE position > %s AND {filters} "
-            f"AND NOT {everyone} ORDER BY position LIMIT %s"
+            f"AND {no_person} ORDER BY position LIMIT %s"
         )
 
         def shared_page(after: int) -> Load:
-            values = [after, *params, *everyone_params, chunk_events]
+            values = [after, *params, *no_person_params, chunk_events]
             return lambda: _Read(False, "", "", self.fetch(shared_sql, values))
 
         def person_range(low: str, high: str) -> Load:
@@ -324,5 +347,6 @@ __all__ = [
     "EventChunk",
     "PersonRangePlanner",
     "check_collation",
+    "no_person_sql",
     "person_range_sql",
 ]

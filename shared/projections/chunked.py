@@ -12,13 +12,13 @@ transaction of its own, by a writer thread while the next chunk is folded); then
 lets go of it. Memory follows the chunk, about
 ``chunk_events`` events of state, not the log.
 
-The shadow tables get their primary keys and indexes after the last chunk
-(shared/projections/bulk.py); then each fold's ``finish`` writes what sums over people
-(levers' team-weeks). A fold that raises (a poison event) is dropped from the pass, its
-projection named in :attr:`ChunkedRebuild.failed`: the rebuild applies its log page by page
-instead, quarantining the poison event's tenant as catch-up does (shared/projections/rebuild.py).
-docs/architecture.md, "Projections", has the picture; docs/benchmarks.md
-the memory and speed.
+The shadow tables get their primary keys and indexes after the last chunk, but for those
+leading with ``person_id``, kept while the chunks load (shared/projections/bulk.py); then
+each fold's ``finish`` writes what sums over people (levers' team-weeks). A fold that
+raises (a poison event) is dropped from the pass, its projection named in
+:attr:`ChunkedRebuild.failed`: the rebuild applies its log page by page instead,
+quarantining the poison event's tenant as catch-up does (shared/projections/rebuild.py).
+docs/architecture.md, "Projections", has the picture; docs/benchmarks.md the memory and speed.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from itertools import chain, compress
 from operator import attrgetter
 
@@ -37,7 +37,7 @@ from shared.database import as_psycopg
 from shared.eventlog import EventStore, RecordedEvent
 from shared.eventlog.chunked_reads import END_OF_IDS, EventChunk
 from shared.gc_pause import collector_paused
-from shared.projections.bulk import DroppedKeys, analyse, drop_keys, restore_keys
+from shared.projections.bulk import DroppedKeys, analyse_table, drop_keys, restore_keys
 from shared.projections.projection import Projection, RebuildFold
 from shared.projections.quarantine import skipped_events
 
@@ -204,7 +204,8 @@ class ChunkedRebuild:
         return head
 
     def _drop_keys(self) -> dict[str, DroppedKeys]:
-        """Drop every shadow table's keys and indexes (built again by :meth:`_finish`)."""
+        """Drop the shadow tables' keys and indexes but those leading with ``person_id``
+        (built again by :meth:`_finish`)."""
         with self.store.engine.begin() as conn:
             pg = as_psycopg(conn)
             return {p.name: drop_keys(pg, self.tables[p.name], p.indexes) for p in self.projections}
@@ -255,11 +256,14 @@ class ChunkedRebuild:
             progress(done, head)
 
     def _finish(self, dropped: Mapping[str, DroppedKeys]) -> None:
-        """Build each projection's keys and indexes, let its fold write what spans chunks,
-        and analyse its tables: two projections at a time, each in a transaction of its own
-        (PostgreSQL's work: on two cores, two index builds at once)."""
+        """Build each projection's keys and indexes and let its fold write what spans
+        chunks, in a transaction of its own, then analyse each of its tables, one table a
+        transaction: two statements at a time, on two connections (PostgreSQL's work: on two
+        cores, two index builds at once). A table is analysed as soon as its projection's
+        keys are in, so the connection done with the small projections' keys analyses the
+        large ones' tables while the other still builds keys."""
 
-        def finish(name: str) -> None:
+        def finish(name: str) -> list[str]:
             with self.store.engine.begin() as conn:
                 pg = as_psycopg(conn)
                 restore_keys(pg, dropped[name])
@@ -269,12 +273,20 @@ class ChunkedRebuild:
                 except Exception as err:
                     self.failed.add(name)
                     log.info("rebuild of %s goes on page by page: its fold raised %r", name, err)
-                    return
+                    return []
                 if dropped[name].duplicates or not stands:
                     self.shared_ids.add(name)
-                    return
-                analyse(pg, dropped[name])
+                    return []
+            return dropped[name].tables
+
+        def analyse(table: str) -> None:
+            with self.store.engine.begin() as conn:
+                analyse_table(as_psycopg(conn), table)
 
         with ThreadPoolExecutor(max_workers=FINISHERS, thread_name_prefix="rebuild-finish") as pool:
-            for done in [pool.submit(finish, name) for name in self.folds]:
+            finishing = [pool.submit(finish, name) for name in self.folds]
+            analysing = [
+                pool.submit(analyse, t) for done in as_completed(finishing) for t in done.result()
+            ]
+            for done in analysing:
                 done.result()

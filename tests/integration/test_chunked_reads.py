@@ -22,9 +22,16 @@ from sqlalchemy.engine import make_url
 
 from infra.migrate import upgrade
 from infra.synthetic import seed_synthetic
-from shared.database import make_engine
+from shared.database import as_psycopg, make_engine
 from shared.eventlog import AppendContext, EventStore, KeyRing, NewEvent, RecordedEvent
-from shared.eventlog.chunked_reads import PERSON_STREAM_KINDS, EventChunk, PersonRangePlanner
+from shared.eventlog.chunked_reads import (
+    END_OF_IDS,
+    PERSON_STREAM_KINDS,
+    EventChunk,
+    PersonRangePlanner,
+    no_person_sql,
+    person_range_sql,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -191,3 +198,25 @@ def test_any_size_types_and_head(
     head = int(log.head() * cut)
     chunks = _chunks(log, head, size, types=types, decrypt=False)
     _check(chunks, _whole(log, head, types=types, decrypt=False), size)
+
+
+def test_the_streams_of_no_person_are_the_complement_of_every_person_range(
+    fresh_store: EventStore,
+) -> None:
+    """The read of the events of no person names their streams as index ranges (the gaps
+    between the person stream kinds), and they are exactly the streams outside the ranges."""
+    names = [*ODD_STREAMS, "calendar", "calendar-g", "calendar-ff", "journal-", "journal-g0"]
+    names += ["org-1", "person-", "person-f", "person-g", "pulse-t-2026-W10", "a", "zz", ""]
+    everyone, everyone_params = person_range_sql("", END_OF_IDS)
+    no_person, no_person_params = no_person_sql()
+    with fresh_store.engine.connect() as conn, as_psycopg(conn).cursor() as cur:
+        cur.execute(
+            f"SELECT stream_id, NOT {everyone}, {no_person} "
+            "FROM unnest(%s::text[]) AS s(stream_id)",
+            [*everyone_params, *no_person_params, names],
+        )
+        rows = cur.fetchall()
+    assert len(rows) == len(names)
+    for stream, outside, read in rows:
+        assert read == outside, stream
+    assert {s for s, outside, _ in rows if outside} >= {"team-x", "persons-1", "org-1", "zz"}

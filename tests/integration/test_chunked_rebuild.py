@@ -11,8 +11,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import text
 
+from shared.database import as_psycopg
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import runtime
+from shared.projections.bulk import drop_keys, in_chunk_order, restore_keys
 from tests.databases import fresh_store
 from tests.integration.levers_world import at, make_world
 
@@ -201,3 +203,36 @@ def test_the_collector_stays_off_between_chunks(store: EventStore) -> None:
     assert len(enabled_between) > 2
     assert not any(enabled_between)
     assert gc.isenabled(), "resumed when the pass ends"
+
+
+def test_keys_leading_with_the_person_stay_while_a_rebuild_loads(store: EventStore) -> None:
+    """Rows arrive a range of people at a time, in person order: the keys and indexes that
+    lead with ``person_id`` take them as they come; the others are built after the load."""
+    assert in_chunk_order("person_id, week") and in_chunk_order("PRIMARY KEY (person_id)")
+    assert not in_chunk_order("tenant_id, person_id") and not in_chunk_order("person_ids")
+    name = f"keys_{uuid.uuid4().hex[:8]}"
+    tables = {"a": f"{name}_a", "b": f"{name}_b"}
+    with store.engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE {name}_a (person_id uuid, week int, ref uuid, "
+                          "PRIMARY KEY (person_id, week))"))  # fmt: skip
+        conn.execute(text(f"CREATE TABLE {name}_b (ref uuid PRIMARY KEY, person_id uuid)"))
+        conn.execute(text(f"CREATE INDEX {name}_a_i0 ON {name}_a (ref)"))
+        conn.execute(text(f"CREATE INDEX {name}_b_i0 ON {name}_b (person_id, ref)"))
+        pg = as_psycopg(conn)
+        indexes = {"a": ["ref"], "b": ["person_id, ref"]}
+        dropped = drop_keys(pg, tables, indexes)
+
+        def present() -> set[str]:
+            rows = conn.execute(
+                text("SELECT indexname FROM pg_indexes WHERE tablename LIKE :n"),
+                {"n": f"{name}%"},
+            )
+            return {row[0] for row in rows}
+
+        assert present() == {f"{name}_a_pkey", f"{name}_b_i0"}
+        assert [(t, i) for t, i, _ in dropped.secondary] == [(f"{name}_a", 0)]
+        assert [t for t, _, _ in dropped.primary] == [f"{name}_b"]
+        restore_keys(pg, dropped)
+        assert present() == {f"{name}_a_pkey", f"{name}_a_i0", f"{name}_b_pkey", f"{name}_b_i0"}
+        for table in tables.values():
+            conn.execute(text(f"DROP TABLE {table}"))
