@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, false, func, or_, select
+from sqlalchemy import Connection, false, func, or_, select, true
 
 from shared.directory import Person, Team, TeamMember
 
@@ -212,18 +212,17 @@ def team_size(conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID) -> int
     below = below.union(  # UNION, not ALL: a cycle in the tree cannot loop
         select(Team.id).where(Team.tenant_id == tenant_id, Team.parent_team_id == below.c.id)
     )
-    return int(
-        conn.execute(
-            select(func.count())
-            .select_from(TeamMember)
-            .join(Person, Person.id == TeamMember.person_id)
-            .where(
-                TeamMember.tenant_id == tenant_id,
-                TeamMember.team_id.in_(select(below.c.id)),
-                *_COUNTED,
-            )
-        ).scalar_one()
+    # Counted team by team (a lateral join): each count reads its team's rows by the primary
+    # key's index, where a semi-join on the CTE seq-scanned every team's members.
+    counted = (
+        select(func.count().label("n"))
+        .select_from(TeamMember)
+        .join(Person, Person.id == TeamMember.person_id)
+        .where(TeamMember.tenant_id == tenant_id, TeamMember.team_id == below.c.id, *_COUNTED)
+        .lateral("counted")
     )
+    total = select(func.coalesce(func.sum(counted.c.n), 0)).select_from(below).join(counted, true())
+    return int(conn.execute(total).scalar_one())
 
 
 def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
