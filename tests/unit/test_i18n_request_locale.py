@@ -9,11 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from babel import numbers
 from flask import Flask
 from flask_login import LoginManager
 
 from services.gateway import i18n
-from shared.i18n import current_locale, gettext, use_locale
+from shared.i18n import current_locale, format_number, gettext, use_locale
+from shared.i18n.formatting import babel_locale
 
 
 @pytest.fixture
@@ -89,3 +91,13 @@ def test_a_failed_request_keeps_nothing(app: Flask, choices: list[str]) -> None:
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         assert current_locale() == "fr"
     assert current_locale() == "en" and choices == ["de", "fr"]
+
+
+@pytest.mark.parametrize("locale", ["en", "de", "fr", "en-XA"])
+def test_small_whole_numbers_read_as_babel_writes_them(locale: str) -> None:
+    """``format_number`` skips Babel for 0-999 (a detail page formats some fifty counts):
+    the same text as Babel's in every language, and Babel's still for the rest."""
+    with use_locale(locale):
+        shape = babel_locale()
+        for value in (*range(1000), 1000, 12345, -5, 2.5, 10_000):
+            assert format_number(value) == numbers.format_decimal(value, locale=shape), value
