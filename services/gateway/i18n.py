@@ -2,7 +2,9 @@
 
 A request's locale (:func:`request_locale`): the person's own choice, then the browser's
 ``Accept-Language``, then the organisation's default, then English; chosen once per request,
-and only when something is translated (an API call that succeeds reads nothing). Pages that
+and only when something is translated (an API call that succeeds reads nothing); kept for the
+rest of the request in :mod:`shared.i18n.context`'s context variable, forgotten when a
+request starts and when it ends. Pages that
 know the organisation without a login (a colleague's feedback link) call
 :func:`set_page_tenant` so its default applies.
 
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, has_request_context
+from flask import Flask, has_request_context, request_started
 from flask_babel import Babel, Domain
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
@@ -38,7 +40,7 @@ from shared.i18n import (
     translations,
     week_label,
 )
-from shared.i18n.context import set_request_locale
+from shared.i18n.context import keep_request_locale, set_request_locale
 from shared.i18n.preferences import language_settings
 
 PSEUDO_CONFIG = "PSEUDO_LOCALE"
@@ -54,6 +56,7 @@ def refresh_locale() -> None:
     """Choose the locale again (the person just changed their language)."""
     context = request_globals()
     context.compound_locale = None
+    keep_request_locale(None)
     if hasattr(context, "_flask_babel"):
         del context._flask_babel
 
@@ -67,7 +70,13 @@ def request_locale() -> str | None:
     if found is None:
         found = _select(context)
         context.compound_locale = found
+    keep_request_locale(found)
     return found
+
+
+def _forget_locale(*_: Any, **__: Any) -> None:
+    """A request starts or ends: no locale is kept (a thread serves many requests)."""
+    keep_request_locale(None)
 
 
 def _select(context: Any) -> str:
@@ -118,6 +127,8 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=_babel_locale)
     babel.domain_instance = _CompoundDomain()
     set_request_locale(request_locale)
+    request_started.connect(_forget_locale, app)
+    app.teardown_request(_forget_locale)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
         # Jinja fills the placeholders itself (escaping the values), so these only look up.

@@ -2,7 +2,9 @@
 
 The locale is, in order: the one :func:`use_locale` set (a worker writing to a recipient, a
 test), the request's (the gateway registers its selector with :func:`set_request_locale`),
-English.
+English. A request's locale, once chosen, is kept in a context variable
+(:func:`keep_request_locale`) until the request ends: every later call is one read of it, not a
+look-up through Flask's proxies (a dashboard page asks thousands of times).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from flask_babel.speaklater import LazyString
 from shared.i18n.catalogue import translations
 
 _forced: ContextVar[str | None] = ContextVar("compound_locale", default=None)
+_kept: ContextVar[str | None] = ContextVar("compound_request_locale", default=None)
 _request_locale: Callable[[], str | None] = lambda: None  # noqa: E731
 
 
@@ -27,11 +30,20 @@ def set_request_locale(selector: Callable[[], str | None]) -> None:
     _request_locale = selector
 
 
+def keep_request_locale(locale: str | None) -> None:
+    """Keep the current request's chosen locale (the gateway's selector, once per request);
+    None forgets it (the request starts or ends, the person changed their language)."""
+    _kept.set(locale)
+
+
 def current_locale() -> str:
     """The locale messages are written in now: ``en``, ``de``, ``fr`` (or the pseudo-locale)."""
     forced = _forced.get()
     if forced is not None:
         return forced
+    kept = _kept.get()
+    if kept is not None:
+        return kept
     return _request_locale() or "en"
 
 

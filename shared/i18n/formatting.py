@@ -115,6 +115,8 @@ def format_datetime(
 
 def format_number(value: int | float | Decimal) -> str:
     """A whole number with the locale's grouping: "10,000", "10.000", "10 000"."""
+    if type(value) is int and 0 <= value < 1000:
+        return str(value)  # no grouping and no sign: the same in every locale, without Babel
     locale = current_locale()
     return _number_pattern(locale, "number", 0).apply(value, _babel(locale))
 
