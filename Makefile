@@ -20,6 +20,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	@command -v wrk >/dev/null 2>&1 || echo "make bench: wrk is not installed (Debian/Ubuntu: apt-get install wrk): the gateway's load then comes from a Python client on the same CPUs as the server it measures"
 	$(BIN)/python -m bench
 
 lint: $(STAMP)

@@ -6,6 +6,7 @@ Create them inside each process (after any fork), never at import time.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -92,6 +93,36 @@ def _rollback_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
         record.invalidate(err)
 
 
+_held = threading.local()
+"""This thread's shared autocommit connection (:func:`one_autocommit_connection`): ``open``
+while a block is, ``engine`` and ``fairy`` once its first use checked a connection out."""
+
+
+@contextmanager
+def one_autocommit_connection() -> Iterator[None]:
+    """Within the block, this thread's :func:`autocommit_connection` calls share one pooled
+    connection: the first checks it out (its engine's), the block's end returns it.
+
+    The gateway opens one around each request: an API call that looks up its caller and
+    appends takes one connection from the pool, not two (each checkout and return costs
+    about as much CPU as a small statement). Only autocommit statements share it: each
+    commits on its own, so nothing one does waits for another. A block that never asks
+    checks nothing out; calls on another engine than the first's take their own; a nested
+    block leaves the outer one in charge.
+    """
+    if getattr(_held, "open", False):
+        yield
+        return
+    _held.open, _held.engine, _held.fairy = True, None, None
+    try:
+        yield
+    finally:
+        fairy = _held.fairy
+        _held.open, _held.engine, _held.fairy = False, None, None
+        if fairy is not None:
+            _give_back(fairy)
+
+
 @contextmanager
 def autocommit_connection(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
     """A pooled psycopg connection in autocommit mode, for one-statement hot paths.
@@ -99,7 +130,8 @@ def autocommit_connection(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
     A single statement in autocommit takes one round trip, without BEGIN, COMMIT and
     SQLAlchemy's per-statement machinery. The connection goes back to the pool in its
     usual (transactional) mode; one the server dropped is invalidated, never handed out
-    again.
+    again. Inside :func:`one_autocommit_connection`, the block's connection is used (and
+    kept) instead.
 
     Parameters:
         engine: an engine from :func:`make_engine`.
@@ -110,21 +142,37 @@ def autocommit_connection(engine: Engine) -> Iterator[psycopg.Connection[Any]]:
     Raises:
         psycopg.OperationalError: the server went away (the connection is discarded).
     """
-    fairy = engine.raw_connection()
+    shared = getattr(_held, "open", False) and _held.engine in (None, engine)
+    fairy = _held.fairy if shared else None
+    fresh = fairy is None
+    if fairy is None:
+        fairy = engine.raw_connection()
+    pg = fairy.driver_connection
+    assert isinstance(pg, psycopg.Connection)
     try:
-        pg = fairy.driver_connection
-        assert isinstance(pg, psycopg.Connection)
-        pg.autocommit = True
-        try:
-            yield pg
-        finally:
-            if not pg.broken:
-                pg.autocommit = False
+        if fresh:
+            pg.autocommit = True
+            if shared:
+                _held.engine, _held.fairy = engine, fairy
+        yield pg
     except psycopg.OperationalError:
         fairy.invalidate()  # the server went away: the pool must not hand it out again
+        if shared:
+            _held.engine = _held.fairy = None
         raise
     finally:
-        fairy.close()
+        if not shared and fairy.is_valid:
+            _give_back(fairy)
+        elif not fairy.is_valid:
+            fairy.close()
+
+
+def _give_back(fairy: Any) -> None:
+    """Return an autocommit connection to the pool in its usual (transactional) mode."""
+    pg = fairy.driver_connection
+    if not pg.broken:
+        pg.autocommit = False
+    fairy.close()
 
 
 def as_psycopg(conn: Connection | psycopg.Connection[Any]) -> psycopg.Connection[Any]:

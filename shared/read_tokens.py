@@ -61,8 +61,9 @@ class PositionTokens:
             ``p1.`` and 48 URL-safe characters; always the same for the same arguments.
         """
         plain = max(0, position).to_bytes(8, "big")
-        nonce = hmac.new(self._iv_key, tenant_id.bytes + plain, hashlib.sha256).digest()[:_NONCE]
-        sealed = self._aead.encrypt(nonce, plain, tenant_id.bytes)
+        tenant = tenant_id.bytes
+        nonce = hmac.digest(self._iv_key, tenant + plain, "sha256")[:_NONCE]
+        sealed = self._aead.encrypt(nonce, plain, tenant)
         return TOKEN_PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
 
     def open(self, tenant_id: uuid.UUID, token: str) -> int:

@@ -35,13 +35,15 @@ from services.gateway import (
     sso,
 )
 from services.gateway import resources as resources_module
+from shared.database import one_autocommit_connection
 from shared.settings import Settings
 
 MAX_BODY_BYTES = 1024 * 1024
 
 
 class Gateway(Flask):
-    """Flask, asking less on every request whether a hook is a coroutine function.
+    """Flask, asking less on every request whether a hook is a coroutine function, and
+    taking one pooled connection for a request's autocommit statements.
 
     Flask passes each hook and view through :meth:`ensure_sync` on every request (a dozen
     times for an API call), and ``inspect.iscoroutinefunction`` unwraps and inspects each
@@ -56,6 +58,12 @@ class Gateway(Flask):
         ):
             return func
         return super().ensure_sync(func)
+
+    def full_dispatch_request(self) -> Any:
+        """The request, its autocommit statements (the caller's look-up, a single append ...)
+        on one pooled connection (shared.database.one_autocommit_connection)."""
+        with one_autocommit_connection():
+            return super().full_dispatch_request()
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:

@@ -185,3 +185,22 @@ def test_a_sealed_time_reads_back_as_the_text_it_was_sealed_as(
     assert action.sealed_at_text == moment.isoformat() == action.occurred_at_text
     assert invitation.sealed_at_text is None
     assert invitation.occurred_at_text == invitation.occurred_at.isoformat()
+
+
+@pytest.mark.parametrize("together", [False, True], ids=["one event", "two events"])
+def test_the_append_refuses_a_subject_erased_after_its_key_was_cached(
+    engine: Engine, store: EventStore, tenant: uuid.UUID, master_key: str, together: bool
+):
+    """The append's own check (compound_append_one() and compound_append(), their subjects
+    sent as one joined string): a process whose key cache still holds an erased person's key
+    cannot write their data, alone or next to another person's."""
+    ada, bob = uuid.uuid4(), uuid.uuid4()
+    stale = EventStore(engine, keyring=KeyRing([master_key]))
+    stale.append(tenant, f"journal-{ada}", 0, [note_event(ada, "a"), note_event(bob, "b")])
+    store.erase(tenant, bob, AppendContext(actor="admin", source="test"))
+    events = [note_event(ada, "still here"), note_event(bob, "after erasure")]
+    with pytest.raises(SubjectErased):
+        stale.append(tenant, f"journal-{ada}", None, events if together else events[1:])
+    stale.append(tenant, f"journal-{ada}", None, [note_event(ada, "c"), note_event(ada, "d")])
+    notes = [e.data["note"] for e in store.read_stream(f"journal-{ada}")]
+    assert notes == ["a", ERASED, "c", "d"]
