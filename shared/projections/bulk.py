@@ -6,12 +6,6 @@ before the switch, so their primary keys and secondary indexes are dropped first
 the last rows are in (:func:`restore_keys`): one sort of the loaded rows is several times
 cheaper than a b-tree insertion per row.
 
-Except the keys and indexes whose first column is ``person_id`` (:data:`IN_CHUNK_ORDER`):
-a rebuild writes its rows a range of people at a time, in increasing person ids, so such an
-index takes each chunk's rows at its right edge (a few pages, in cache) while Python folds
-the next chunk: built during the load on PostgreSQL's core, not after it while Python
-waits. A primary key kept so cannot find rows sharing a key in two chunks: all of a
-person's rows come from one chunk (shared/projections/chunked.py).
 """
 
 from __future__ import annotations
@@ -24,23 +18,6 @@ from typing import Any
 import psycopg
 
 log = logging.getLogger(__name__)
-
-IN_CHUNK_ORDER = "person_id"
-"""The leading column of the keys and indexes a rebuild keeps while it loads its rows."""
-
-
-def in_chunk_order(columns: str) -> bool:
-    """Whether an index on ``columns`` (``"a, b"``, or a constraint's definition
-    ``"PRIMARY KEY (a, b)"``) leads with :data:`IN_CHUNK_ORDER`.
-
-    Parameters:
-        columns: the column list, or a key's definition.
-
-    Returns:
-        True when its first column is ``person_id``.
-    """
-    listed = columns.split("(", 1)[-1]
-    return listed.split(",", 1)[0].strip(" )") == IN_CHUNK_ORDER
 
 
 @dataclass
@@ -65,8 +42,7 @@ class DroppedKeys:
 def drop_keys(
     pg: Any, tables: Mapping[str, str], indexes: Mapping[str, Sequence[str]]
 ) -> DroppedKeys:
-    """Drop the primary keys and secondary indexes of a rebuild's fresh tables, but for
-    those leading with ``person_id`` (:func:`in_chunk_order`).
+    """Drop the primary keys and secondary indexes of a rebuild's fresh tables.
 
     Parameters:
         pg: a psycopg connection, in a transaction.
@@ -79,8 +55,6 @@ def drop_keys(
     dropped = DroppedKeys(list(tables.values()))
     for base, columns in indexes.items():
         for i, cols in enumerate(columns):
-            if in_chunk_order(cols):
-                continue
             pg.execute(f"DROP INDEX IF EXISTS {tables[base]}_i{i}")
             dropped.secondary.append((tables[base], i, cols))
     for name in tables.values():
@@ -89,7 +63,7 @@ def drop_keys(
             "WHERE conrelid = %s::regclass AND contype = 'p'",
             (name,),
         ).fetchone()
-        if found is not None and not in_chunk_order(found[1]):
+        if found is not None:
             dropped.primary.append((name, *found))
             pg.execute(f"ALTER TABLE {name} DROP CONSTRAINT {found[0]}")
     return dropped

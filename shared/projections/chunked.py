@@ -12,12 +12,11 @@ transaction of its own, by a writer thread while the next chunk is folded); then
 lets go of it. Memory follows the chunk, about
 ``chunk_events`` events of state, not the log.
 
-The shadow tables get their primary keys and indexes after the last chunk, but for those
-leading with ``person_id``, kept while the chunks load (shared/projections/bulk.py); then
-each fold's ``finish`` writes what sums over people (levers' team-weeks). A fold that
-raises (a poison event) is dropped from the pass, its projection named in
-:attr:`ChunkedRebuild.failed`: the rebuild applies its log page by page instead,
-quarantining the poison event's tenant as catch-up does (shared/projections/rebuild.py).
+The shadow tables get their primary keys and indexes after the last chunk
+(shared/projections/bulk.py); then each fold's ``finish`` writes what sums over people
+(levers' team-weeks). A fold that raises (a poison event) is dropped from the pass, its
+projection named in :attr:`ChunkedRebuild.failed`: the rebuild applies its log page by page
+instead, quarantining the poison event's tenant as catch-up does (shared/projections/rebuild.py).
 docs/architecture.md, "Projections", has the picture; docs/benchmarks.md the memory and speed.
 """
 
@@ -204,8 +203,7 @@ class ChunkedRebuild:
         return head
 
     def _drop_keys(self) -> dict[str, DroppedKeys]:
-        """Drop the shadow tables' keys and indexes but those leading with ``person_id``
-        (built again by :meth:`_finish`)."""
+        """Drop the shadow tables' keys and indexes (built again by :meth:`_finish`)."""
         with self.store.engine.begin() as conn:
             pg = as_psycopg(conn)
             return {p.name: drop_keys(pg, self.tables[p.name], p.indexes) for p in self.projections}

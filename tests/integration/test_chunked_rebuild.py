@@ -14,7 +14,7 @@ from sqlalchemy import text
 from shared.database import as_psycopg
 from shared.eventlog import EventStore, NewEvent
 from shared.projections import runtime
-from shared.projections.bulk import drop_keys, in_chunk_order, restore_keys
+from shared.projections.bulk import drop_keys, restore_keys
 from tests.databases import fresh_store
 from tests.integration.levers_world import at, make_world
 
@@ -205,11 +205,10 @@ def test_the_collector_stays_off_between_chunks(store: EventStore) -> None:
     assert gc.isenabled(), "resumed when the pass ends"
 
 
-def test_keys_leading_with_the_person_stay_while_a_rebuild_loads(store: EventStore) -> None:
-    """Rows arrive a range of people at a time, in person order: the keys and indexes that
-    lead with ``person_id`` take them as they come; the others are built after the load."""
-    assert in_chunk_order("person_id, week") and in_chunk_order("PRIMARY KEY (person_id)")
-    assert not in_chunk_order("tenant_id, person_id") and not in_chunk_order("person_ids")
+def test_every_key_is_dropped_while_a_rebuild_loads_and_built_after(store: EventStore) -> None:
+    """A rebuild's fresh tables load without keys or indexes (one sort of the loaded rows
+    after the load is cheaper than a b-tree insertion per row; keeping the ``person_id``
+    ones, which take rows in chunk order, was measured slower on a quiet machine)."""
     name = f"keys_{uuid.uuid4().hex[:8]}"
     tables = {"a": f"{name}_a", "b": f"{name}_b"}
     with store.engine.begin() as conn:
@@ -229,9 +228,9 @@ def test_keys_leading_with_the_person_stay_while_a_rebuild_loads(store: EventSto
             )
             return {row[0] for row in rows}
 
-        assert present() == {f"{name}_a_pkey", f"{name}_b_i0"}
-        assert [(t, i) for t, i, _ in dropped.secondary] == [(f"{name}_a", 0)]
-        assert [t for t, _, _ in dropped.primary] == [f"{name}_b"]
+        assert present() == set()
+        assert [(t, i) for t, i, _ in dropped.secondary] == [(f"{name}_a", 0), (f"{name}_b", 0)]
+        assert [t for t, _, _ in dropped.primary] == [f"{name}_a", f"{name}_b"]
         restore_keys(pg, dropped)
         assert present() == {f"{name}_a_pkey", f"{name}_a_i0", f"{name}_b_pkey", f"{name}_b_i0"}
         for table in tables.values():
