@@ -57,11 +57,10 @@ from shared.calendar.provider_api import (
 )
 from shared.calendar.providers import ProviderConfig
 from shared.calendar.settings import CalendarSettings
-from shared.database import as_psycopg
+from shared.database import LIST_SQL, as_psycopg, joined
 from shared.domain.bounds import meeting_horizon, tenant_span
 from shared.eventlog import AppendContext, NewEvent
 from shared.gc_pause import collector_paused
-from shared.projections.projection import LIST_SQL, joined
 
 __all__ = [
     "CalendarSync",

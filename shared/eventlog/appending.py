@@ -21,7 +21,7 @@ import orjson
 import psycopg
 from sqlalchemy import Engine
 
-from shared.database import as_psycopg, autocommit_connection
+from shared.database import LIST_SQL, as_psycopg, autocommit_connection, joined
 from shared.eventlog.batch_lines import BATCH_COLUMNS, BatchLines
 from shared.eventlog.crypto import DB, KeyRing
 from shared.eventlog.errors import ConcurrencyError, EventValidationError, SubjectErased
@@ -43,7 +43,7 @@ ERASED_SQLSTATE = "CP410"  # raised by compound_append() for an erased subject
 # The subjects (ids of the people whose data keys sealed the events' personal fields) are sent
 # as one comma-joined string, split by the server: adapting a list of UUIDs cost more than the
 # rest of the parameters together. NULL (no subjects) stays NULL.
-_SUBJECTS_SQL = "string_to_array(%s, ',')::uuid[]"
+_SUBJECTS_SQL = f"{LIST_SQL}::uuid[]"
 # One event, its columns as parameters: no JSON array for the server to unpack (migration 0013).
 _APPEND_ONE_SQL = (
     "SELECT out_position, out_version, out_replayed "
@@ -373,7 +373,7 @@ def written_records(
 
 def _joined(subjects: Sequence[uuid.UUID]) -> str | None:
     """The parameter of ``_SUBJECTS_SQL``: the ids joined by commas (None: no subjects)."""
-    return ",".join(map(str, subjects)) if subjects else None
+    return joined(map(str, subjects)) if subjects else None
 
 
 @cache

@@ -1,5 +1,6 @@
-"""What a projection is: a read model fed by events (:class:`Projection`), and the SQL helper
-its ``apply`` shares with the others (:data:`LIST_SQL`, :func:`joined`).
+"""What a projection is: a read model fed by events (:class:`Projection`). The SQL helper
+every ``apply`` uses (:data:`LIST_SQL`, :func:`joined`) lives in :mod:`shared.database`, with
+the event store's appends, and is re-exported here.
 
 Projections use event time only, never the wall clock, so an incremental run and a rebuild
 produce the same rows (tests/integration/test_projection_determinism.py).
@@ -8,32 +9,16 @@ produce the same rows (tests/integration/test_projection_determinism.py).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Connection
 
 from shared.copy_format import CopyBuffer
+from shared.database import LIST_SQL as LIST_SQL  # re-exported for the projections
+from shared.database import joined as joined
 from shared.eventlog import RecordedEvent
 from shared.gc_pause import collector_paused as paused_collector
-
-LIST_SQL = "string_to_array(%s, ',')"
-"""SQL of a text[] parameter sent as one :func:`joined` string: several times cheaper to
-adapt than a list. Only for values that never hold a comma: ids, ISO weeks, tactics (names
-from a fixed set, as the event schemas check), dates and numbers."""
-
-
-def joined(values: Iterable[str]) -> str:
-    """The parameter of a :data:`LIST_SQL`.
-
-    Parameters:
-        values: strings without a comma.
-
-    Returns:
-        The values joined by commas.
-    """
-    return ",".join(values)
-
 
 _Apply = TypeVar("_Apply", bound=Callable[..., None])
 
