@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, false, func, or_, select, text
+from sqlalchemy import Connection, Select, bindparam, false, func, or_, select, true
 
 from shared.directory import Person, Team, TeamMember
 
@@ -207,21 +207,31 @@ def team_size(conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID) -> int
     return int(conn.execute(_TEAM_SIZE, {"t": tenant_id, "team": team_id}).scalar_one())
 
 
-_TEAM_SIZE = text(
-    # The team and the teams below it (UNION, not ALL: a cycle in the tree cannot loop), each
-    # counted through a lateral join: the primary key's index reads one team's rows, where a
-    # semi-join on the CTE seq-scanned every member of the organisation. Who counts is
-    # _COUNTED's rule. A constant statement: building the query each call cost more CPU than
-    # PostgreSQL spends answering it.
-    "WITH RECURSIVE below(id) AS ("
-    " SELECT id FROM teams WHERE tenant_id = :t AND id = :team"
-    " UNION SELECT teams.id FROM teams JOIN below ON teams.parent_team_id = below.id"
-    " WHERE teams.tenant_id = :t)"
-    " SELECT coalesce(sum(counted.n), 0) FROM below, LATERAL ("
-    " SELECT count(*) AS n FROM team_members m JOIN people p ON p.id = m.person_id"
-    " WHERE m.tenant_id = :t AND m.team_id = below.id AND p.status = 'active'"
-    " AND m.is_manager IS NOT TRUE) AS counted"
-)
+def _team_size_statement() -> Select[tuple[int]]:
+    """:func:`team_size`'s statement, built once. The team and the teams below it (UNION, not
+    ALL: a cycle in the tree cannot loop), each counted through a lateral join: the primary
+    key's index reads one team's rows, where a semi-join on the tree seq-scanned every member
+    of the organisation. Who counts is :data:`_COUNTED`."""
+    tenant, team = bindparam("t"), bindparam("team")
+    below = (
+        select(Team.id)
+        .where(Team.tenant_id == tenant, Team.id == team)
+        .cte("below", recursive=True)
+    )
+    below = below.union(
+        select(Team.id).where(Team.tenant_id == tenant, Team.parent_team_id == below.c.id)
+    )
+    counted = (
+        select(func.count().label("n"))
+        .select_from(TeamMember)
+        .join(Person, Person.id == TeamMember.person_id)
+        .where(TeamMember.tenant_id == tenant, TeamMember.team_id == below.c.id, *_COUNTED)
+        .lateral("counted")
+    )
+    return select(func.coalesce(func.sum(counted.c.n), 0)).select_from(below.join(counted, true()))
+
+
+_TEAM_SIZE = _team_size_statement()
 
 
 def team_tree(conn: Connection, tenant_id: uuid.UUID) -> list[TeamNode]:
