@@ -207,12 +207,12 @@ def team_size(conn: Connection, tenant_id: uuid.UUID, team_id: uuid.UUID) -> int
     return int(conn.execute(_TEAM_SIZE, {"t": tenant_id, "team": team_id}).scalar_one())
 
 
-def _team_size_statement() -> Select[tuple[int]]:
+def _team_size_statement() -> Select[tuple[Any]]:
     """:func:`team_size`'s statement, built once. The team and the teams below it (UNION, not
     ALL: a cycle in the tree cannot loop), each counted through a lateral join: the primary
     key's index reads one team's rows, where a semi-join on the tree seq-scanned every member
     of the organisation. Who counts is :data:`_COUNTED`."""
-    tenant, team = bindparam("t"), bindparam("team")
+    tenant, team = bindparam("t", type_=Team.tenant_id.type), bindparam("team", type_=Team.id.type)
     below = (
         select(Team.id)
         .where(Team.tenant_id == tenant, Team.id == team)
