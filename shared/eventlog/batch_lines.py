@@ -65,6 +65,42 @@ class BatchLines:
         self.ids: list[uuid.UUID] = []
         # Subject ids as normalised payloads write them (canonical text) -> (id, data key).
         self.by_text = {str(subject): (subject, key) for subject, key in keys.items()}
+        # The stored times of sealed events (the Mondays of their weeks) as COPY text.
+        self.monday_texts: dict[datetime, str] = {}
+
+    def _monday_text(self, monday: datetime) -> str:
+        """``monday`` (a sealed event's stored time) as COPY text, remembered."""
+        text = self.monday_texts.get(monday)
+        if text is None:
+            text = self.monday_texts[monday] = monday.isoformat()
+        return text
+
+    def _check_time(self, type_: str, occurred_at: datetime, unsized: Any = None) -> None:
+        """Raise if ``occurred_at`` is no valid time for an event.
+
+        Parameters:
+            type_: the event's type.
+            occurred_at: its time.
+            unsized: the payload of a sealed event, whose size is not checked yet: a payload
+                over the limit is reported first, as for the other events.
+
+        Raises:
+            PayloadTooLarge, EventValidationError.
+        """
+        if occurred_at.tzinfo is None:
+            if unsized is not None:
+                self._check_plain_size(type_, unsized)
+            raise EventValidationError(type_, {"occurred_at": ["must include a time zone offset"]})
+        if not in_window(occurred_at):
+            if unsized is not None:
+                self._check_plain_size(type_, unsized)
+            raise EventValidationError(type_, {"occurred_at": [OUT_OF_WINDOW]})
+
+    def _check_plain_size(self, type_: str, data: Mapping[str, Any]) -> None:
+        """Raise :class:`PayloadTooLarge` if the plain JSON of ``data`` is over the limit."""
+        size = len(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
+        if size > self.max_event_bytes:
+            raise PayloadTooLarge(type_, size, self.max_event_bytes)
 
     def _key_of(self, subject_text: str) -> tuple[uuid.UUID, Any]:
         found = self.by_text.get(subject_text)
@@ -119,23 +155,26 @@ class BatchLines:
         lines = []
         for event in events:
             event_type, data = normalise(event.type, event.data)
-            plain = dumps_bytes(data, option=sort_keys)
+            behaviour = event_type.behaviour
+            # A sealed payload is longer than its plain JSON (the fields' own JSON inside,
+            # base64 and the time added): its size is checked on the stored JSON, the plain
+            # one dumped only when that is over the limit (:meth:`_check_plain_size`).
+            plain = b"" if behaviour else dumps_bytes(data, option=sort_keys)
             if len(plain) > limit:
                 raise PayloadTooLarge(event.type, len(plain), limit)
             occurred_at = event.occurred_at or now
             if occurred_at is not moment:
-                if occurred_at.tzinfo is None:
-                    raise EventValidationError(
-                        event.type, {"occurred_at": ["must include a time zone offset"]}
-                    )
-                if not in_window(occurred_at):
-                    raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
-                moment, moment_text = occurred_at, occurred_at.isoformat()
-            if event_type.behaviour:  # sealed with the personal text below: one dump
+                self._check_time(event.type, occurred_at, data if behaviour else None)
+                moment, moment_text = occurred_at, ""
+            if behaviour:  # sealed with the personal text below: one dump
+                original = dict(data)
                 subject, key = self._key_of(data[event_type.subject or ""])
-                stored = seal_behaviour(key, subject, data, event_type.behaviour, occurred_at)
-                moment, moment_text = None, stored.isoformat()
-                plain = b""
+                stored = seal_behaviour(key, subject, data, behaviour, occurred_at)
+                time_text = self._monday_text(stored)
+            else:
+                if not moment_text:
+                    moment_text = occurred_at.isoformat()
+                time_text = moment_text
             if event_type.personal:
                 sealed = False
                 for name in event_type.personal:
@@ -145,9 +184,11 @@ class BatchLines:
                             sealed = True
                         data[name] = encrypt(key, subject, data[name])
                 if sealed:
-                    plain = dumps_bytes(data)
+                    plain = b""
             if not plain:
                 plain = dumps_bytes(data)
+                if behaviour and len(plain) > limit:
+                    self._check_plain_size(event.type, original)
             text = plain.decode()
             if "\\" in text:  # orjson never writes raw tabs or newlines
                 text = text.replace("\\", "\\\\")
@@ -161,6 +202,6 @@ class BatchLines:
             version += 1
             lines.append(
                 f"{id_text}{middle}{version}\t{event_type.name}\t{event_type.version}\t"
-                f"{text}\t{metadata_text}\t{moment_text}\n"
+                f"{text}\t{metadata_text}\t{time_text}\n"
             )
         return "".join(lines)

@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
@@ -243,6 +244,34 @@ def test_oversize_payload_is_refused(engine: Engine, store: EventStore, tenant: 
     assert err.value.limit == 1024 and err.value.size > 1024
     assert "limit is 1024 bytes" in str(err.value)
     assert count_events(engine, tenant) == 0
+
+
+def test_bulk_append_checks_a_sealed_events_plain_size(
+    engine: Engine, store: EventStore, tenant: uuid.UUID
+):
+    # The limit is on the plain payload, though a sealed one is stored longer: a bulk append
+    # checks the stored JSON and dumps the plain one only when that is over the limit.
+    person = uuid.uuid4()
+    event = action(person, "x" * 600)
+    _, data = store.catalogue.normalise(event.type, event.data)
+    size = len(orjson.dumps(data, option=orjson.OPT_SORT_KEYS))
+    exact = EventStore(engine, keyring=store.keyring, max_event_bytes=size)
+    moment = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+    timed = [NewEvent(event.type, event.data, moment), action(person)]
+    exact.append_batch(tenant, [StreamAppend(f"journal-{person}", timed, 0)])
+    assert [e.data["note"] for e in store.read_stream(f"journal-{person}")] == ["x" * 600, None]
+    assert store.read_stream(f"journal-{person}")[0].occurred_at == moment
+    short = EventStore(engine, keyring=store.keyring, max_event_bytes=size - 1)
+    other = uuid.uuid4()
+    with pytest.raises(PayloadTooLarge) as err:
+        short.append_batch(tenant, [StreamAppend(f"journal-{other}", [action(other), event])])
+    assert err.value.size == size and err.value.limit == size - 1
+    naive = NewEvent(event.type, event.data, datetime(2026, 1, 1))  # the size is told first
+    with pytest.raises(PayloadTooLarge):
+        short.append_batch(tenant, [StreamAppend(f"journal-{other}", [naive])])
+    with pytest.raises(EventValidationError, match="occurred_at"):
+        exact.append_batch(tenant, [StreamAppend(f"journal-{other}", [naive])])
+    assert count_events(engine, tenant) == 2
 
 
 def test_naive_occurred_at_is_refused(store: EventStore, tenant: uuid.UUID):
