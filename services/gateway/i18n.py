@@ -21,6 +21,9 @@ from typing import Any
 from flask import Flask, has_request_context, request_started
 from flask_babel import Babel, Domain
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.gateway.context import current_request, request_globals
@@ -104,6 +107,31 @@ def _select(context: Any) -> str:
     return select_locale(chosen, header, organisation)
 
 
+_MEMO: dict[tuple[str, str, bool], str] = {}
+_MEMO_SIZE = 8192  # messages x locales; beyond it (a template translating data) no memo
+
+
+@pass_context
+def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    """Jinja's new-style ``gettext`` (``jinja2.ext``'s, the same output): the translation,
+    as Markup when the template autoescapes, with ``%`` applied to ``variables`` (always,
+    so ``%%`` reads ``%``). A call without variables is remembered per locale, message and
+    escaping: the catalogues do not change while the process runs."""
+    locale = current_locale()
+    autoescape = __context.eval_ctx.autoescape
+    if variables:
+        found = translations(locale).ugettext(__string)
+        return (Markup(found) if autoescape else found) % variables
+    key = (locale, __string, autoescape)
+    kept = _MEMO.get(key)
+    if kept is None:
+        found = translations(locale).ugettext(__string)
+        kept = (Markup(found) if autoescape else found) % variables
+        if len(_MEMO) < _MEMO_SIZE:
+            _MEMO[key] = kept
+    return kept
+
+
 def _config() -> Any:
     from flask import current_app
 
@@ -138,6 +166,9 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: translations(current_locale()).upgettext(c, s),
         npgettext=lambda c, s, p, n: translations(current_locale()).unpgettext(c, s, p, n),
     )
+    # ``_`` and ``gettext``: Jinja's new-style gettext, the result of a call without
+    # variables remembered per locale and message (a page translates hundreds of strings).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     app.jinja_env.filters.update(
         week=format_week,
         week_label=week_label,
