@@ -16,6 +16,7 @@ the filters ``week``, ``week_label``, ``date``, ``datetime``, ``number``, ``deci
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Flask, has_request_context, request_started
@@ -59,6 +60,7 @@ def refresh_locale() -> None:
     """Choose the locale again (the person just changed their language)."""
     context = request_globals()
     context.compound_locale = None
+    context.compound_languages = None
     keep_request_locale(None)
     if hasattr(context, "_flask_babel"):
         del context._flask_babel
@@ -83,8 +85,6 @@ def _forget_locale(*_: Any, **__: Any) -> None:
 
 
 def _select(context: Any) -> str:
-    from services.gateway.resources import resources  # the app's engine
-
     request = current_request()
     header = request.headers.get("Accept-Language")
     app_config = _config()
@@ -97,14 +97,29 @@ def _select(context: Any) -> str:
     tenant_id = getattr(user, "tenant_id", None) or context.get("locale_tenant")
     chosen = organisation = None
     if tenant_id is not None:
-        try:
-            with resources().engine.connect() as conn:
-                chosen, organisation = language_settings(
-                    conn, tenant_id, getattr(user, "person_id", None)
-                )
-        except SQLAlchemyError:  # the database is down: the page says so, in some language
-            pass
+        # the database is down: the page says so, in some language
+        with contextlib.suppress(SQLAlchemyError):
+            chosen, organisation = request_language_settings(
+                tenant_id, getattr(user, "person_id", None)
+            )
     return select_locale(chosen, header, organisation)
+
+
+def request_language_settings(tenant_id: Any, person_id: Any) -> tuple[str | None, str | None]:
+    """:func:`shared.i18n.preferences.language_settings` (the person's choice, the
+    organisation's default), read once a request (the locale's selection and the account
+    page's language form both need it); :func:`refresh_locale` forgets it."""
+    from services.gateway.resources import resources  # the app's engine
+
+    context = request_globals()
+    key = (tenant_id, person_id)
+    kept = context.get("compound_languages")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    with resources().engine.connect() as conn:
+        found = language_settings(conn, tenant_id, person_id)
+    context.compound_languages = (key, found)
+    return found
 
 
 _MEMO: dict[tuple[str, str, bool], str] = {}
