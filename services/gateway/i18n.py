@@ -105,6 +105,14 @@ def _select(context: Any) -> str:
     return select_locale(chosen, header, organisation)
 
 
+def keep_language_settings(
+    tenant_id: Any, person_id: Any, settings: tuple[str | None, str | None]
+) -> None:
+    """The person's language settings, read already (with their session): what
+    :func:`request_language_settings` answers for them for the rest of the request."""
+    request_globals().compound_languages = ((tenant_id, person_id), settings)
+
+
 def request_language_settings(tenant_id: Any, person_id: Any) -> tuple[str | None, str | None]:
     """:func:`shared.i18n.preferences.language_settings` (the person's choice, the
     organisation's default), read once a request (the locale's selection and the account

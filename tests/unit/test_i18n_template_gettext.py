@@ -55,3 +55,27 @@ def test_a_remembered_message_stays_in_its_language(app: Flask) -> None:
         with app.test_request_context(headers={"Accept-Language": locale}):
             said.append(render_template_string('{{ _("no data") }}'))
     assert said == ["keine Daten", "pas de données", "keine Daten", "no data"]
+
+
+@pytest.mark.parametrize("locale", [*LOCALES, PSEUDO])
+def test_a_remembered_moment_reads_as_babel_writes_it(locale: str) -> None:
+    """The portal's ``moment`` filter, remembered per language and moment: Babel's text, and
+    the same instant in two zones reads apart."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from babel import dates
+
+    from services.gateway.portal.blueprint import format_moment
+    from shared.i18n import use_locale
+    from shared.i18n.formatting import babel_locale
+
+    utc = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    for moment in (utc, utc.astimezone(ZoneInfo("Europe/Berlin")), utc, utc.replace(minute=5)):
+        with use_locale(locale):
+            shape = babel_locale()
+            day = dates.format_skeleton("MMMEd", moment, locale=shape)
+            time = dates.format_time(moment, "short", tzinfo=moment.tzinfo, locale=shape)
+            assert format_moment(moment) == str(shape.datetime_formats["medium"]).format(time, day)
+    with use_locale("en"):
+        assert format_moment(utc) != format_moment(utc.astimezone(ZoneInfo("Europe/Berlin")))
