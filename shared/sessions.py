@@ -31,6 +31,7 @@ from sqlalchemy import Connection, Engine, text
 
 from shared.database import autocommit_connection
 from shared.directory.callers import CALLER_COLUMNS, Caller
+from shared.i18n.selection import language_columns
 from shared.security import token_digest
 from shared.settings import Settings
 
@@ -63,6 +64,9 @@ class SessionCaller(NamedTuple):
 
     session_id: uuid.UUID
     caller: Caller
+    languages: tuple[str | None, str | None] = (None, None)
+    """The person's own language and their organisation's default (None: not set), read
+    with the session (:func:`shared.i18n.preferences.language_settings`'s answer)."""
 
 
 class ActiveSession(NamedTuple):
@@ -80,7 +84,8 @@ _VALID = """s.ended_at IS NULL
   AND p.status = 'active'
   AND (p.credentials_valid_after IS NULL OR s.created_at > p.credentials_valid_after)"""
 _CALLER_SQL = f"""
-SELECT s.id, s.last_seen_at, {CALLER_COLUMNS}
+SELECT s.id, s.last_seen_at, {CALLER_COLUMNS},
+       {language_columns("'preferences-' || p.id::text", "'org-' || p.tenant_id::text")}
 FROM web_sessions s JOIN people p ON p.id = s.person_id
 WHERE s.secret_hash = %(secret_hash)s AND {_VALID}
 """
@@ -171,7 +176,8 @@ def caller_for(
         session_id, last_seen = row[0], row[1]
         if now - last_seen >= lifetimes.touch:
             pg.execute(_TOUCH_SQL, (now, session_id, now - lifetimes.touch), prepare=True)
-    return SessionCaller(session_id, Caller._make(row[2:]))
+    languages = (row[-2] or None, row[-1] or None)
+    return SessionCaller(session_id, Caller._make(row[2:-2]), languages)
 
 
 def active(

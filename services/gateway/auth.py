@@ -35,6 +35,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from services.gateway import pending_login, web_sessions
 from services.gateway.context import current_request, request_globals
+from services.gateway.i18n import keep_language_settings
 from services.gateway.problems import problem
 from services.gateway.redirects import local_target
 from services.gateway.resources import resources
@@ -175,7 +176,10 @@ def _load_user(_request: Any) -> PortalUser | None:
     found = web_sessions.from_cookie()
     if found is None:
         return None
-    return _portal_user(found.caller, session_id=found.session_id)
+    caller = found.caller
+    # Read with the session: the page's language needs no look-up of its own.
+    keep_language_settings(caller.tenant_id, caller.person_id, found.languages)
+    return _portal_user(caller, session_id=found.session_id)
 
 
 def start_session(user: PortalUser) -> None:

@@ -16,11 +16,15 @@ the filters ``week``, ``week_label``, ``date``, ``datetime``, ``number``, ``deci
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Flask, has_request_context, request_started
 from flask_babel import Babel, Domain
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from services.gateway.context import current_request, request_globals
@@ -56,6 +60,7 @@ def refresh_locale() -> None:
     """Choose the locale again (the person just changed their language)."""
     context = request_globals()
     context.compound_locale = None
+    context.compound_languages = None
     keep_request_locale(None)
     if hasattr(context, "_flask_babel"):
         del context._flask_babel
@@ -80,8 +85,6 @@ def _forget_locale(*_: Any, **__: Any) -> None:
 
 
 def _select(context: Any) -> str:
-    from services.gateway.resources import resources  # the app's engine
-
     request = current_request()
     header = request.headers.get("Accept-Language")
     app_config = _config()
@@ -94,14 +97,62 @@ def _select(context: Any) -> str:
     tenant_id = getattr(user, "tenant_id", None) or context.get("locale_tenant")
     chosen = organisation = None
     if tenant_id is not None:
-        try:
-            with resources().engine.connect() as conn:
-                chosen, organisation = language_settings(
-                    conn, tenant_id, getattr(user, "person_id", None)
-                )
-        except SQLAlchemyError:  # the database is down: the page says so, in some language
-            pass
+        # the database is down: the page says so, in some language
+        with contextlib.suppress(SQLAlchemyError):
+            chosen, organisation = request_language_settings(
+                tenant_id, getattr(user, "person_id", None)
+            )
     return select_locale(chosen, header, organisation)
+
+
+def keep_language_settings(
+    tenant_id: Any, person_id: Any, settings: tuple[str | None, str | None]
+) -> None:
+    """The person's language settings, read already (with their session): what
+    :func:`request_language_settings` answers for them for the rest of the request."""
+    request_globals().compound_languages = ((tenant_id, person_id), settings)
+
+
+def request_language_settings(tenant_id: Any, person_id: Any) -> tuple[str | None, str | None]:
+    """:func:`shared.i18n.preferences.language_settings` (the person's choice, the
+    organisation's default), read once a request (the locale's selection and the account
+    page's language form both need it); :func:`refresh_locale` forgets it."""
+    from services.gateway.resources import resources  # the app's engine
+
+    context = request_globals()
+    key = (tenant_id, person_id)
+    kept = context.get("compound_languages")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    with resources().engine.connect() as conn:
+        found = language_settings(conn, tenant_id, person_id)
+    context.compound_languages = (key, found)
+    return found
+
+
+_MEMO: dict[tuple[str, str, bool], str] = {}
+_MEMO_SIZE = 8192  # messages x locales; beyond it (a template translating data) no memo
+
+
+@pass_context
+def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+    """Jinja's new-style ``gettext`` (``jinja2.ext``'s, the same output): the translation,
+    as Markup when the template autoescapes, with ``%`` applied to ``variables`` (always,
+    so ``%%`` reads ``%``). A call without variables is remembered per locale, message and
+    escaping: the catalogues do not change while the process runs."""
+    locale = current_locale()
+    autoescape = __context.eval_ctx.autoescape
+    if variables:
+        found = translations(locale).ugettext(__string)
+        return (Markup(found) if autoescape else found) % variables
+    key = (locale, __string, autoescape)
+    kept = _MEMO.get(key)
+    if kept is None:
+        found = translations(locale).ugettext(__string)
+        kept = (Markup(found) if autoescape else found) % variables
+        if len(_MEMO) < _MEMO_SIZE:
+            _MEMO[key] = kept
+    return kept
 
 
 def _config() -> Any:
@@ -138,6 +189,9 @@ def init_app(app: Flask) -> None:
         pgettext=lambda c, s: translations(current_locale()).upgettext(c, s),
         npgettext=lambda c, s, p, n: translations(current_locale()).unpgettext(c, s, p, n),
     )
+    # ``_`` and ``gettext``: Jinja's new-style gettext, the result of a call without
+    # variables remembered per locale and message (a page translates hundreds of strings).
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext)
     app.jinja_env.filters.update(
         week=format_week,
         week_label=week_label,

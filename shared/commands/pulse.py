@@ -117,20 +117,26 @@ class PulseCommands(JournalCore):
                 self.on_appended(frozenset({"PulseResponseSubmitted"}))
         return PulseReceipt(week, closes_at, released)
 
-    def pulse_answered(self, actor: Actor, team_id: uuid.UUID, week: str) -> bool:
+    def pulse_answered(
+        self, actor: Actor, team_id: uuid.UUID, week: str, cadence: int | None = None
+    ) -> bool:
         """Whether the actor answered this team's pulse in the period holding ``week``.
 
         Parameters:
             actor: the person.
             team_id: the team.
             week: an ISO week.
+            cadence: the organisation's pulse cadence when the caller has read it already
+                (None: read here).
 
         Returns:
             True when they did (and the period is still open).
         """
         me = self._me(actor)
         with self.store.engine.connect() as conn:
-            period = pulse_period(week, pulse_cadence(conn, actor.tenant_id))
+            if cadence is None:
+                cadence = pulse_cadence(conn, actor.tenant_id)
+            period = pulse_period(week, cadence)
             try:
                 key = self.pulse_vault.period_key(conn, actor.tenant_id, period)
             except PeriodClosed:

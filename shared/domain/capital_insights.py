@@ -143,10 +143,14 @@ def next_actions(
     week, clock = week_index(today), ActiveDays(absences)
     current = [a for a in actions if week_index(a.day) == week]
     others = scoring.undecayed([a for a in actions if week_index(a.day) != week], outcomes, today)
+    head: list[scoring.Contribution] = []
+    head_one_way: list[int] = []
+    scoring.decay_each(others, clock, today, head, head_one_way)  # once: the same each time
 
     def scored(this_week: list[ActionFact]) -> dict[str, float]:
-        parts = others + scoring.undecayed(this_week, (), today)
-        return scoring.scores_of(scoring.decayed(parts, clock, today)).as_dict()
+        parts, one_way = list(head), list(head_one_way)
+        scoring.decay_each(scoring.undecayed(this_week, (), today), clock, today, parts, one_way)
+        return scoring.scores_of(scoring.pooled(parts, one_way)).as_dict()
 
     base = scored(current)
     best: dict[str, dict[str, Any]] = {}

@@ -292,7 +292,7 @@ def undecayed(
 def decayed(parts: Iterable[Undecayed], clock: ActiveDays, as_of: date) -> list[Contribution]:
     """``parts`` decayed at the end of the day ``as_of`` (later ones left out), the one-way
     relationship units scaled into their small pool (:data:`ONE_WAY_CAP`, each keeping its
-    share).
+    share): :func:`decay_each`, then :func:`pooled`.
 
     Parameters:
         parts: from :func:`undecayed`.
@@ -304,17 +304,42 @@ def decayed(parts: Iterable[Undecayed], clock: ActiveDays, as_of: date) -> list[
     """
     result: list[Contribution] = []
     one_way: list[int] = []
+    decay_each(parts, clock, as_of, result, one_way)
+    return pooled(result, one_way)
+
+
+def decay_each(
+    parts: Iterable[Undecayed],
+    clock: ActiveDays,
+    as_of: date,
+    result: list[Contribution],
+    one_way: list[int],
+) -> None:
+    """Append ``parts`` decayed at the end of the day ``as_of`` (later ones left out) to
+    ``result``, and the indexes in it of those with one-way relationship units to
+    ``one_way``; not pooled yet. Appending to a list decayed before gives what
+    :func:`decayed` would for both lists' parts in that order (a next action's scoring
+    decays the rest of the history once). Each day and half-life's decay is computed once."""
+    scales: dict[tuple[date, int], float] = {}
     for p in parts:
         if p.day > as_of:
             continue
-        scale = decay(clock.age(p.day, as_of), p.half_life)
+        key = (p.day, p.half_life)
+        scale = scales.get(key)
+        if scale is None:
+            scale = scales[key] = decay(clock.age(p.day, as_of), p.half_life)
         if p.one_way:
             one_way.append(len(result))
         units = (p.units[0] * scale, p.units[1] * scale, p.units[2] * scale)
         result.append(Contribution(p.kind, p.ref, p.label, p.week, p.confirmed, units))
-    pooled = sum(result[i].units[2] for i in one_way)
-    if pooled > 0:
-        factor = soft_cap(pooled, ONE_WAY_CAP) / pooled
+
+
+def pooled(result: list[Contribution], one_way: list[int]) -> list[Contribution]:
+    """``result`` (changed in place, and returned) with the one-way relationship units at
+    the indexes ``one_way`` scaled into their small pool (:data:`ONE_WAY_CAP`)."""
+    total = sum(result[i].units[2] for i in one_way)
+    if total > 0:
+        factor = soft_cap(total, ONE_WAY_CAP) / total
         for i in one_way:
             c = result[i]
             units = (c.units[0], c.units[1], c.units[2] * factor)

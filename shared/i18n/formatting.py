@@ -123,11 +123,22 @@ def format_number(value: int | float | Decimal) -> str:
 
 def format_decimal(value: float | Decimal, digits: int = 1) -> str:
     """A number with exactly ``digits`` decimals: "4.5", "4,5"."""
-    locale = current_locale()
-    return _number_pattern(locale, "decimal", digits).apply(value, _babel(locale))
+    return _formatted(current_locale(), "decimal", digits, value)
 
 
 def format_percent(fraction: float | Decimal, digits: int = 0) -> str:
     """A share (0.42) as a percentage: "42%", "42 %", "42 %"."""
-    locale = current_locale()
-    return _number_pattern(locale, "percent", digits).apply(fraction, _babel(locale))
+    return _formatted(current_locale(), "percent", digits, fraction)
+
+
+def _formatted(locale: str, kind: str, digits: int, value: float | Decimal) -> str:
+    """Babel's text for ``value``; a non-zero float or int once per language, pattern and
+    value (a capital page formats some seventy scores and shares, mostly the same few)."""
+    if type(value) in (float, int) and value != 0:  # a zero keeps its sign: not remembered
+        return _remembered(locale, kind, digits, value)
+    return _number_pattern(locale, kind, digits).apply(value, _babel(locale))
+
+
+@lru_cache(maxsize=4096, typed=True)
+def _remembered(locale: str, kind: str, digits: int, value: float) -> str:
+    return _number_pattern(locale, kind, digits).apply(value, _babel(locale))

@@ -13,14 +13,9 @@ from shared.commands.base import Actor, append
 from shared.domain.errors import InvalidInput
 from shared.eventlog import EventStore, NewEvent
 from shared.i18n.catalogue import LOCALES
-from shared.i18n.selection import select_locale
+from shared.i18n.selection import language_columns, select_locale
 
-_BOTH = text(
-    "SELECT (SELECT data->>'locale' FROM events WHERE stream_id = :p "
-    "AND type = 'LanguageChosen' ORDER BY version DESC LIMIT 1) AS chosen, "
-    "(SELECT data->>'default_locale' FROM events WHERE stream_id = :o "
-    "AND type = 'OrganizationSettingsChanged' ORDER BY version DESC LIMIT 1) AS organisation"
-)
+_BOTH = text("SELECT " + language_columns(":p", ":o"))
 
 
 def language_settings(

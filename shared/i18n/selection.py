@@ -9,6 +9,21 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 """Each language by its own name (a menu of languages is read by someone who may not read
 the current one)."""
 
+
+def language_columns(person_stream: str, organisation_stream: str) -> str:
+    """SQL for a reader's two language settings as the columns ``chosen`` (their own
+    ``LanguageChosen``, in the stream ``person_stream``) and ``organisation`` (the
+    ``default_locale`` of the latest ``OrganizationSettingsChanged`` in
+    ``organisation_stream``): each argument an SQL expression giving the stream id. Read
+    from the log itself; nothing else keeps them."""
+    return (
+        f"(SELECT data->>'locale' FROM events WHERE stream_id = {person_stream} "
+        "AND type = 'LanguageChosen' ORDER BY version DESC LIMIT 1) AS chosen, "
+        f"(SELECT data->>'default_locale' FROM events WHERE stream_id = {organisation_stream} "
+        "AND type = 'OrganizationSettingsChanged' ORDER BY version DESC LIMIT 1) AS organisation"
+    )
+
+
 _MAX_HEADER = 500
 _MAX_RANGES = 20
 

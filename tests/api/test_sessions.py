@@ -431,3 +431,37 @@ def test_ended_and_expired_sessions_are_forgotten_by_the_scheduler(
         }
     assert running in left and not {idle, old, ended} & left
     assert purge_sessions(engine, settings) >= 0  # the job runs with the settings' lifetimes
+
+
+# -- the language settings read with the session ---------------------------------------------
+
+
+def test_the_session_reads_the_persons_language_settings(
+    engine: Engine, store: EventStore, org: DemoOrg, new_person: Callable[..., Person]
+):
+    """The session's look-up carries what ``language_settings`` answers (the page's language
+    needs no query of its own), before and after the person chooses a language."""
+    from shared import sessions
+    from shared.i18n.preferences import choose_language, language_settings
+
+    person = new_person()
+    now, lifetimes = datetime.now(UTC), sessions.Lifetimes()
+    _, secret = sessions.start(
+        engine, org.tenant_id, person.id, "pytest", "127.0.0.1", now, lifetimes
+    )
+
+    def both() -> tuple[Any, Any]:
+        found = sessions.caller_for(engine, secret, now, lifetimes)
+        assert found is not None
+        with engine.connect() as conn:
+            return found.languages, language_settings(conn, org.tenant_id, person.id)
+
+    read, expected = both()
+    assert read == expected and read[0] is None
+    actor = Actor(tenant_id=org.tenant_id, person_id=person.id, role="employee", source="test")
+    choose_language(store, actor, "fr")
+    read, expected = both()
+    assert read == expected and read[0] == "fr"
+    choose_language(store, actor, "")  # automatic again: no choice
+    read, expected = both()
+    assert read == expected and read[0] is None

@@ -16,7 +16,7 @@ from services.gateway.api.schemas import NewPersonalToken
 from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import end_session as end_session_here
 from services.gateway.auth import password_matches
-from services.gateway.i18n import refresh_locale
+from services.gateway.i18n import refresh_locale, request_language_settings
 from services.gateway.portal import shown_once
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
@@ -35,7 +35,7 @@ from shared.domain.weeks import next_pulse_period
 from shared.domain.working_hours import DAYS, time_zones
 from shared.eventlog.events import PULSE_ITEMS
 from shared.i18n import N_, gettext, ngettext
-from shared.i18n.preferences import choose_language, language_settings
+from shared.i18n.preferences import choose_language
 
 TOKEN_FORM = NewPersonalToken()
 HOURS_FORM = WorkingHoursIn()
@@ -88,17 +88,20 @@ def my_teams() -> list[Any]:
         )
 
 
-def answered(team_id: uuid.UUID, week: str) -> bool:
+def answered(team_id: uuid.UUID, week: str, cadence: int | None = None) -> bool:
     """Whether I answered this team's pulse in the period holding ``week`` (the marker
-    under the period's key: nothing else links the answer to me)."""
-    return resources().journal.pulse_answered(me().actor(), team_id, week)
+    under the period's key: nothing else links the answer to me); ``cadence``: the
+    organisation's, when read already."""
+    return resources().journal.pulse_answered(me().actor(), team_id, week, cadence)
 
 
 def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
     week = this_week()
     with resources().engine.connect() as conn:
         cadence = pulse_cadence(conn, me().tenant_id)
-    teams = [{"id": t.id, "name": t.name, "answered": answered(t.id, week)} for t in my_teams()]
+    teams = [
+        {"id": t.id, "name": t.name, "answered": answered(t.id, week, cadence)} for t in my_teams()
+    ]
     return render_template(
         "portal/pulse.html",
         state=state if state is not None else FormState(),
@@ -219,9 +222,9 @@ def change_password() -> Any:
 
 
 def chosen_language(user: Any) -> str:
-    """The person's own language ("" when automatic)."""
-    with resources().engine.connect() as conn:
-        chosen, _ = language_settings(conn, user.tenant_id, user.person_id)
+    """The person's own language ("" when automatic; read once a request with the
+    locale's selection)."""
+    chosen, _ = request_language_settings(user.tenant_id, user.person_id)
     return chosen or ""
 
 

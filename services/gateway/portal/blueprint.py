@@ -4,10 +4,11 @@ shared/i18n's filters: the modules of the package register their routes on it, a
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 from typing import Any
 
-from babel import dates
+from babel import Locale, dates
 from flask import Blueprint, request
 from flask_login import current_user
 
@@ -30,9 +31,15 @@ def _login_required() -> Any:
 def format_moment(moment: datetime) -> str:
     """When an entry happened, in the reader's language: "Mon 7 Dec, 09:30",
     "Mo., 7. Dez., 09:30", "lun. 7 déc. 09:30" (UTC, as the journal stores it)."""
-    locale = babel_locale()
+    return _moment_text(babel_locale(), moment, moment.tzinfo)
+
+
+@lru_cache(maxsize=4096)
+def _moment_text(locale: Locale, moment: datetime, zone: tzinfo | None) -> str:
+    """:func:`format_moment` once per language and moment (a page names each entry's
+    moment twice; ``zone`` is part of the key: equal moments in two zones read apart)."""
     day = dates.format_skeleton("MMMEd", moment, locale=locale)
-    time = dates.format_time(moment, "short", tzinfo=moment.tzinfo, locale=locale)
+    time = dates.format_time(moment, "short", tzinfo=zone, locale=locale)
     return str(locale.datetime_formats["medium"]).format(time, day)
 
 
