@@ -79,7 +79,7 @@ def test_a_stored_key_is_read_without_making_a_new_one(engine: Engine, master_ke
     ring.master.encrypt = counted  # type: ignore[method-assign]
     with engine.begin() as conn:
         again = ring.data_key_for_write(conn, tenant, subject)
-    assert made == []  # no Fernet encryption of a key that is not stored
+    assert made == []  # no new key encrypted for a subject whose key is stored
     assert again.decrypt(b"\0" * 12, first.encrypt(b"\0" * 12, PLAINTEXT, None), None) == PLAINTEXT
 
 
