@@ -26,6 +26,7 @@ import orjson
 import psycopg
 from cryptography.fernet import Fernet, MultiFernet
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from psycopg.pq import TransactionStatus
 from sqlalchemy import Connection
 
 from shared.database import as_psycopg
@@ -108,19 +109,30 @@ class KeyRing:
         cached = self._write_keys.get(subject)
         if cached is not None:
             return cached
-        wrapped = self.master.encrypt(AESGCM.generate_key(256))
+        master = self.master  # MissingMasterKey before anything else, as for a new key
         with as_psycopg(conn).cursor() as cur:
-            # One round trip: the stored key, or the new one inserted. A key committed by
-            # another transaction after this statement's snapshot is neither: read again.
-            row = cur.execute(_KEY_FOR_WRITE_SQL, (subject, tenant_id, wrapped, subject)).fetchone()
-            if row is None:
-                row = cur.execute(_KEY_SQL, (subject,)).fetchone()
-                row = None if row is None else (row[0], True)
+            # Most subjects have their key already (made when they were invited): read it,
+            # and only make a new one (a Fernet encryption, an insert) when there is none.
+            row = cur.execute(_KEY_SQL, (subject,), prepare=True).fetchone()
+            if row is not None:
+                row = (row[0], True)
+            else:
+                wrapped = master.encrypt(AESGCM.generate_key(256))
+                # The key stored meanwhile, or the new one inserted. A key committed by
+                # another transaction after this statement's snapshot is neither: read again.
+                row = cur.execute(
+                    _KEY_FOR_WRITE_SQL, (subject, tenant_id, wrapped, subject)
+                ).fetchone()
+                if row is None:
+                    row = cur.execute(_KEY_SQL, (subject,)).fetchone()
+                    row = None if row is None else (row[0], True)
+            # Outside a transaction (an autocommit connection) a key made here is committed.
+            committed = cur.connection.info.transaction_status == TransactionStatus.IDLE
         assert row is not None
         if row[0] is None:
             raise SubjectErased(subject)
         key = self._unwrap(bytes(row[0]))
-        if row[1]:  # a key created in this transaction may still roll back: not cached
+        if row[1] or committed:  # a key created in a transaction may still roll back
             _remember(self._write_keys, subject, key)
         return key
 

@@ -1,6 +1,7 @@
 """A subject's data key created by two transactions at once: both get the one stored key
 (``KeyRing.data_key_for_write`` inserts and reads it in one statement, and reads again when
-another transaction committed it after that statement's snapshot)."""
+another transaction committed it after that statement's snapshot). A stored key is read
+without making a new one; a key made outside a transaction is cached at once."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import uuid
 import pytest
 from sqlalchemy import Engine
 
+from shared.database import autocommit_connection
 from shared.eventlog import KeyRing, SubjectErased
 
 pytestmark = pytest.mark.integration
@@ -60,3 +62,48 @@ def test_an_erased_subject_gets_no_new_key(engine: Engine, master_key: str):
         )
     with engine.begin() as conn, pytest.raises(SubjectErased):
         KeyRing([master_key]).data_key_for_write(conn, tenant, subject)
+
+
+def test_a_stored_key_is_read_without_making_a_new_one(engine: Engine, master_key: str):
+    subject, tenant = uuid.uuid4(), uuid.uuid4()
+    with engine.begin() as conn:
+        first = KeyRing([master_key]).data_key_for_write(conn, tenant, subject)
+    ring = KeyRing([master_key])
+    made: list[bytes] = []
+    encrypt = ring.master.encrypt
+
+    def counted(msg: bytes) -> bytes:
+        made.append(msg)
+        return encrypt(msg)
+
+    ring.master.encrypt = counted  # type: ignore[method-assign]
+    with engine.begin() as conn:
+        again = ring.data_key_for_write(conn, tenant, subject)
+    assert made == []  # no new key encrypted for a subject whose key is stored
+    assert again.decrypt(b"\0" * 12, first.encrypt(b"\0" * 12, PLAINTEXT, None), None) == PLAINTEXT
+
+
+def test_a_key_made_outside_a_transaction_is_cached_at_once(engine: Engine, master_key: str):
+    tenant = uuid.uuid4()
+    committed, in_transaction = uuid.uuid4(), uuid.uuid4()
+    ring = KeyRing([master_key])
+    with autocommit_connection(engine) as pg:  # the statement commits the new key
+        key = ring.data_key_for_write(pg, tenant, committed)
+    with engine.connect() as conn:  # no database needed for a cached key
+        conn.close()
+        assert ring.data_key_for_write(conn, tenant, committed) is key
+    with engine.begin() as conn:  # the transaction may still roll back: not cached
+        ring.data_key_for_write(conn, tenant, in_transaction)
+        conn.rollback()
+    with engine.begin() as conn:
+        stored = conn.exec_driver_sql(
+            "SELECT count(*) FROM data_keys WHERE subject_id = %s", (in_transaction,)
+        ).scalar_one()
+        assert stored == 0
+        ring.data_key_for_write(conn, tenant, in_transaction)  # made again, not from the cache
+        assert (
+            conn.exec_driver_sql(
+                "SELECT count(*) FROM data_keys WHERE subject_id = %s", (in_transaction,)
+            ).scalar_one()
+            == 1
+        )
