@@ -85,7 +85,7 @@ _VALID = """s.ended_at IS NULL
   AND (p.credentials_valid_after IS NULL OR s.created_at > p.credentials_valid_after)"""
 _CALLER_SQL = f"""
 SELECT s.id, s.last_seen_at, {CALLER_COLUMNS},
-       {language_columns("'preferences-' || p.id::text", "'org-' || p.tenant_id::text")}
+       {language_columns("p.id::text", "p.tenant_id::text")}
 FROM web_sessions s JOIN people p ON p.id = s.person_id
 WHERE s.secret_hash = %(secret_hash)s AND {_VALID}
 """

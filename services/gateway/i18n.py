@@ -142,17 +142,16 @@ def template_gettext(__context: Context, __string: str, **variables: Any) -> str
     escaping: the catalogues do not change while the process runs."""
     locale = current_locale()
     autoescape = __context.eval_ctx.autoescape
-    if variables:
-        found = translations(locale).ugettext(__string)
-        return (Markup(found) if autoescape else found) % variables
     key = (locale, __string, autoescape)
-    kept = _MEMO.get(key)
-    if kept is None:
-        found = translations(locale).ugettext(__string)
-        kept = (Markup(found) if autoescape else found) % variables
-        if len(_MEMO) < _MEMO_SIZE:
-            _MEMO[key] = kept
-    return kept
+    if not variables:
+        kept = _MEMO.get(key)
+        if kept is not None:
+            return kept
+    found = translations(locale).ugettext(__string)
+    text = (Markup(found) if autoescape else found) % variables
+    if not variables and len(_MEMO) < _MEMO_SIZE:
+        _MEMO[key] = text
+    return text
 
 
 def _config() -> Any:

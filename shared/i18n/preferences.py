@@ -15,7 +15,7 @@ from shared.eventlog import EventStore, NewEvent
 from shared.i18n.catalogue import LOCALES
 from shared.i18n.selection import language_columns, select_locale
 
-_BOTH = text("SELECT " + language_columns(":p", ":o"))
+_BOTH = text("SELECT " + language_columns("CAST(:p AS text)", "CAST(:o AS text)"))
 
 
 def language_settings(
@@ -23,7 +23,7 @@ def language_settings(
 ) -> tuple[str | None, str | None]:
     """``(the person's choice or None, the organisation's default or None)``."""
     row = conn.execute(
-        _BOTH, {"p": f"preferences-{person_id}" if person_id else "", "o": f"org-{tenant_id}"}
+        _BOTH, {"p": str(person_id) if person_id else None, "o": str(tenant_id)}
     ).one()
     return (row.chosen or None), (row.organisation or None)
 

@@ -10,16 +10,18 @@ LANGUAGE_NAMES = {"en": "English", "de": "Deutsch", "fr": "Français"}
 the current one)."""
 
 
-def language_columns(person_stream: str, organisation_stream: str) -> str:
+def language_columns(person_id: str, tenant_id: str) -> str:
     """SQL for a reader's two language settings as the columns ``chosen`` (their own
-    ``LanguageChosen``, in the stream ``person_stream``) and ``organisation`` (the
-    ``default_locale`` of the latest ``OrganizationSettingsChanged`` in
-    ``organisation_stream``): each argument an SQL expression giving the stream id. Read
-    from the log itself; nothing else keeps them."""
+    ``LanguageChosen``, in their ``preferences-`` stream) and ``organisation`` (the
+    ``default_locale`` of the latest ``OrganizationSettingsChanged`` in the ``org-`` stream):
+    each argument an SQL expression giving the id as text (NULL: no such person). Read from
+    the log itself; nothing else keeps them."""
     return (
-        f"(SELECT data->>'locale' FROM events WHERE stream_id = {person_stream} "
+        "(SELECT data->>'locale' FROM events "
+        f"WHERE stream_id = 'preferences-' || {person_id} "
         "AND type = 'LanguageChosen' ORDER BY version DESC LIMIT 1) AS chosen, "
-        f"(SELECT data->>'default_locale' FROM events WHERE stream_id = {organisation_stream} "
+        "(SELECT data->>'default_locale' FROM events "
+        f"WHERE stream_id = 'org-' || {tenant_id} "
         "AND type = 'OrganizationSettingsChanged' ORDER BY version DESC LIMIT 1) AS organisation"
     )
 
