@@ -44,11 +44,12 @@ ERASED_SQLSTATE = "CP410"  # raised by compound_append() for an erased subject
 # as one comma-joined string, split by the server: adapting a list of UUIDs cost more than the
 # rest of the parameters together. NULL (no subjects) stays NULL.
 _SUBJECTS_SQL = f"{LIST_SQL}::uuid[]"
-# One event, its columns as parameters: no JSON array for the server to unpack (migration 0013).
+# One event, its columns as parameters: no JSON array for the server to unpack (migration 0013;
+# its seal since 0034).
 _APPEND_ONE_SQL = (
     "SELECT out_position, out_version, out_replayed "
     "FROM compound_append_one(%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s, "
-    f"{_SUBJECTS_SQL}, %s)"
+    f"{_SUBJECTS_SQL}, %s, %s::bytea)"
 )
 # The same, only when the stream holds at most so many events of a type in a time span
 # (StreamCap). The count is an InitPlan gating the function scan (a one-time filter): when it
@@ -190,6 +191,7 @@ class EventAppender:
                         event.occurred_at,
                         _joined(subjects),
                         idempotent,
+                        event.seal,
                     )
                     if cap is None:
                         cur.execute(_APPEND_ONE_SQL, params, prepare=True)

@@ -25,7 +25,8 @@ from shared.eventlog.records import AppendContext, NewEvent
 from shared.eventlog.sealing import seal_behaviour
 
 BATCH_COLUMNS = (
-    "event_id, tenant_id, stream_id, version, type, schema_version, data, metadata, occurred_at"
+    "event_id, tenant_id, stream_id, version, type, schema_version, data, metadata, "
+    "occurred_at, seal"
 )
 """The columns of ``events`` a bulk append writes, in the order of :meth:`BatchLines.stream`."""
 
@@ -156,9 +157,10 @@ class BatchLines:
         for event in events:
             event_type, data = normalise(event.type, event.data)
             behaviour = event_type.behaviour
-            # A sealed payload is longer than its plain JSON (the fields' own JSON inside,
-            # base64 and the time added): its size is checked on the stored JSON, the plain
-            # one dumped only when that is over the limit (:meth:`_check_plain_size`).
+            # A sealed event's stored JSON and seal together are longer than its plain JSON
+            # (the fields' own JSON inside the seal, the time, nonce and tag added): its size is
+            # checked on those, the plain JSON dumped only when they are over the limit
+            # (:meth:`_check_plain_size`).
             plain = b"" if behaviour else dumps_bytes(data, option=sort_keys)
             if len(plain) > limit:
                 raise PayloadTooLarge(event.type, len(plain), limit)
@@ -169,12 +171,14 @@ class BatchLines:
             if behaviour:  # sealed with the personal text below: one dump
                 original = dict(data)
                 subject, key = self._key_of(data[event_type.subject or ""])
-                stored = seal_behaviour(key, subject, data, behaviour, occurred_at)
+                stored, seal = seal_behaviour(key, subject, data, behaviour, occurred_at)
                 time_text = self._monday_text(stored)
+                seal_text = "\\\\x" + seal.hex()  # bytea's hex text, its backslash escaped
             else:
                 if not moment_text:
                     moment_text = occurred_at.isoformat()
                 time_text = moment_text
+                seal_text = "\\N"
             if event_type.personal:
                 sealed = False
                 for name in event_type.personal:
@@ -187,7 +191,7 @@ class BatchLines:
                     plain = b""
             if not plain:
                 plain = dumps_bytes(data)
-                if behaviour and len(plain) > limit:
+                if behaviour and len(plain) + len(seal) > limit:
                     self._check_plain_size(event.type, original)
             text = plain.decode()
             if "\\" in text:  # orjson never writes raw tabs or newlines
@@ -202,6 +206,6 @@ class BatchLines:
             version += 1
             lines.append(
                 f"{id_text}{middle}{version}\t{event_type.name}\t{event_type.version}\t"
-                f"{text}\t{metadata_text}\t{time_text}\n"
+                f"{text}\t{metadata_text}\t{time_text}\t{seal_text}\n"
             )
         return "".join(lines)

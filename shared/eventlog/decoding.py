@@ -18,14 +18,15 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.eventlog.catalogue import Catalogue
 from shared.eventlog.crypto import DB, ERASED, SEALED, KeyRing
 from shared.eventlog.records import RecordedEvent
-from shared.eventlog.sealing import SEALED_MEMBER, open_behaviours
+from shared.eventlog.sealing import open_behaviours
 
 EVENT_COLUMNS = (
     "position, event_id::text, tenant_id::text, stream_id, version, type, schema_version, "
-    "data::text, metadata::text, occurred_at, recorded_at"
+    "data::text, metadata::text, occurred_at, recorded_at, seal"
 )
-"""The columns every read selects, in :class:`RecordedEvent`'s order. Ids and metadata come
-as text and are parsed lazily (see :class:`RecordedEvent`)."""
+"""The columns every read selects: :class:`RecordedEvent`'s, in its order, then the sealed
+behaviour (``seal``, bytes; NULL for an event without behaviour). Ids and metadata come as
+text and are parsed lazily (see :class:`RecordedEvent`)."""
 
 Sealed = tuple[dict[str, Any], str, tuple[str, ...]]  # a payload, its subject, its personal fields
 
@@ -65,10 +66,10 @@ class EventDecoder:
         events: list[RecordedEvent] = []
         append = events.append
         sealed: list[Sealed] = []  # payloads whose personal fields are opened
-        acts: list[tuple[RecordedEvent, str]] = []  # events with sealed behaviour, subjects
+        acts: list[tuple[RecordedEvent, str, bytes]] = []  # sealed behaviour: subjects, seals
         subjects: set[str] = set()  # whose data keys the page needs
         stale: list[int] = []
-        for p, e, t, s, v, ty, sv, d, m, o, r in rows:
+        for p, e, t, s, v, ty, sv, d, m, o, r, seal in rows:
             data = loads(d)
             try:
                 current, personal, subject = plans[ty]
@@ -78,9 +79,9 @@ class EventDecoder:
                 stale.append(len(events))
                 personal, subject = self._personal_of(ty, sv)
             event = RecordedEvent(p, e, t, s, v, ty, sv, data, m, o, r)
-            if SEALED_MEMBER in data:
+            if seal is not None:
                 who = data[subject]
-                acts.append((event, who))
+                acts.append((event, who, seal))
                 subjects.add(who)
             if personal:
                 if decrypt:

@@ -35,12 +35,15 @@ class PreparedEvent:
     Parameters:
         event_id: its id (derived for an idempotent append).
         event_type: its type's current version.
-        data: its payload, JSON-native, personal fields encrypted, behaviour sealed.
+        data: its payload, JSON-native, personal fields encrypted, behaviour sealed (taken
+            out).
         plain: the JSON of its plaintext payload, to compare idempotent retries.
         occurred_at: when it happened (time-zone aware); for a type with behaviour fields,
             the Monday of its UTC week (the exact time is sealed).
         metadata: its metadata.
         subject: whose key encrypted its personal fields, if any.
+        seal: its sealed behaviour, the ``seal`` column (shared/eventlog/sealing.py); None
+            for a type without behaviour.
     """
 
     event_id: uuid.UUID
@@ -50,6 +53,7 @@ class PreparedEvent:
     occurred_at: datetime
     metadata: dict[str, Any] = field(default_factory=dict)
     subject: uuid.UUID | None = None
+    seal: bytes | None = None
 
 
 class EventPreparer:
@@ -106,10 +110,11 @@ class EventPreparer:
             if not in_window(occurred_at):
                 raise EventValidationError(event.type, {"occurred_at": [OUT_OF_WINDOW]})
             subject = self._encrypt(conn, tenant_id, event_type, data, keys)
+            seal = None
             if event_type.behaviour:
                 subject, key = self._key(conn, tenant_id, data[event_type.subject or ""], keys)
                 behaviour = event_type.behaviour
-                occurred_at = seal_behaviour(key, subject, data, behaviour, occurred_at)
+                occurred_at, seal = seal_behaviour(key, subject, data, behaviour, occurred_at)
             if context.idempotency_key is not None:
                 event_id = derive_event_id(
                     tenant_id, context.actor, context.idempotency_key, start_index + offset
@@ -117,7 +122,9 @@ class EventPreparer:
             else:
                 event_id = new_event_id()
             prepared.append(
-                PreparedEvent(event_id, event_type, data, plain, occurred_at, metadata, subject)
+                PreparedEvent(
+                    event_id, event_type, data, plain, occurred_at, metadata, subject, seal
+                )
             )
         return prepared
 
@@ -227,7 +234,7 @@ def events_json(prepared: Sequence[PreparedEvent]) -> str:
         prepared: the events.
 
     Returns:
-        The JSON array of their columns.
+        The JSON array of their columns, a seal as hex (``seal``: null without one).
     """
     return orjson.dumps(
         [
@@ -238,6 +245,7 @@ def events_json(prepared: Sequence[PreparedEvent]) -> str:
                 "data": p.data,
                 "metadata": p.metadata,
                 "occurred_at": p.occurred_at,
+                "seal": None if p.seal is None else p.seal.hex(),
             }
             for p in prepared
         ]

@@ -3,8 +3,10 @@
 An event type may name **behaviour fields** (the catalogue's ``behaviour``: an action's
 tactic, minutes and audience, a meeting's times and flags, working hours ...). On append they
 leave the payload together with the event's exact ``occurred_at`` and are stored as one
-AES-GCM ciphertext under the subject's data key, in the payload's ``sealed`` member:
-``v2:`` + base64(nonce + ciphertext), the subject's id and ``behaviour`` as associated data.
+AES-GCM ciphertext under the subject's data key, in the ``seal`` column of ``events``
+(``bytea``, migration 0034): a version byte (:data:`SEAL_VERSION`), the nonce and the
+ciphertext, the subject's id and ``behaviour`` as associated data. The payload no longer
+holds it (before 0034: its ``sealed`` member, ``v2:`` + base64 of the nonce and ciphertext).
 The ``occurred_at`` column keeps only the Monday (00:00 UTC) of the event's UTC week.
 
 Every read opens the seal (projections need the behaviour, so it is opened even when
@@ -20,8 +22,6 @@ and no one else's id.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import os
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,10 +34,12 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from shared.eventlog.events_behaviour import NAMED
 from shared.eventlog.records import RecordedEvent
 
-SEALED_MEMBER = "sealed"
-"""The payload member holding the sealed behaviour."""
+SEAL_VERSION = b"\x02"
+"""The first byte of every seal: its format (2: AES-GCM, 12-byte nonce, then ciphertext)."""
 
-_PREFIX = "v2:"
+SEAL_HEADER = 13
+"""The seal's bytes before its ciphertext: the version byte and the nonce."""
+
 _AT = "@"  # the exact occurred_at, inside the seal
 _PURPOSE = b"behaviour"
 
@@ -62,8 +64,8 @@ def seal_behaviour(
     data: dict[str, Any],
     behaviour: Iterable[str],
     occurred_at: datetime,
-) -> datetime:
-    """Move the behaviour fields of ``data`` and ``occurred_at`` into one seal, in place.
+) -> tuple[datetime, bytes]:
+    """Move the behaviour fields of ``data`` and ``occurred_at`` into one seal.
 
     Parameters:
         key: the subject's data key.
@@ -73,7 +75,8 @@ def seal_behaviour(
         occurred_at: the event's exact time.
 
     Returns:
-        The ``occurred_at`` to store: the Monday of its UTC week.
+        The ``occurred_at`` to store (the Monday of its UTC week) and the seal, the value of
+        the ``seal`` column: :data:`SEAL_VERSION`, the nonce, the ciphertext.
     """
     inside: dict[str, Any] = {name: data.pop(name) for name in behaviour if name in data}
     for name in NAMED.intersection(inside):  # the member stays, for migration 0018's index
@@ -81,17 +84,19 @@ def seal_behaviour(
     inside[_AT] = occurred_at.isoformat()
     nonce = os.urandom(12)
     sealed = key.encrypt(nonce, orjson.dumps(inside), subject.bytes + _PURPOSE)
-    data[SEALED_MEMBER] = _PREFIX + base64.b64encode(nonce + sealed).decode()
-    return week_monday(occurred_at)
+    return week_monday(occurred_at), SEAL_VERSION + nonce + sealed
 
 
-def open_behaviour(key: AESGCM | None, associated: bytes, data: dict[str, Any]) -> datetime | None:
-    """Put the sealed behaviour of ``data`` back in place.
+def open_behaviour(
+    key: AESGCM | None, associated: bytes, seal: bytes, data: dict[str, Any]
+) -> datetime | None:
+    """Put the sealed behaviour of an event back into its payload.
 
     Parameters:
         key: the subject's data key; None when erased.
         associated: the subject's id as bytes.
-        data: a stored payload with a :data:`SEALED_MEMBER` (changed in place).
+        seal: the event's ``seal`` column.
+        data: its stored payload (changed in place).
 
     Returns:
         The event's exact ``occurred_at``; None when the key is gone (the behaviour fields
@@ -100,11 +105,11 @@ def open_behaviour(key: AESGCM | None, associated: bytes, data: dict[str, Any]) 
     Raises:
         cryptography.exceptions.InvalidTag: the seal was tampered with or moved.
     """
-    token = data.pop(SEALED_MEMBER)
     if key is None:
         return None
-    raw = binascii.a2b_base64(token[3:])
-    inside = orjson.loads(key.decrypt(raw[:12], raw[12:], associated + _PURPOSE))
+    inside = orjson.loads(
+        key.decrypt(seal[1:SEAL_HEADER], seal[SEAL_HEADER:], associated + _PURPOSE)
+    )
     at = inside.pop(_AT)
     data.update(inside)
     return datetime.fromisoformat(at)
@@ -112,7 +117,7 @@ def open_behaviour(key: AESGCM | None, associated: bytes, data: dict[str, Any]) 
 
 def open_behaviours(
     keys: Mapping[str, tuple[AESGCM | None, bytes]],
-    sealed: Sequence[tuple[RecordedEvent, str]],
+    sealed: Sequence[tuple[RecordedEvent, str, bytes]],
 ) -> None:
     """:func:`open_behaviour` for a page of events at once (the read hot path).
 
@@ -123,25 +128,22 @@ def open_behaviours(
 
     Parameters:
         keys: subject id (text) -> its data key (None when erased) and its id as bytes.
-        sealed: events whose payload holds a :data:`SEALED_MEMBER`, each with its subject.
+        sealed: events with a seal, each with its subject and its ``seal`` column.
 
     Raises:
         cryptography.exceptions.InvalidTag: a seal was tampered with or moved.
     """
-    a2b, loads, parse = binascii.a2b_base64, orjson.loads, datetime.fromisoformat
+    loads, parse = orjson.loads, datetime.fromisoformat
     opener = {
         subject: (None if key is None else key.decrypt, associated + _PURPOSE)
         for subject, (key, associated) in keys.items()
     }
-    for event, subject in sealed:
+    for event, subject, seal in sealed:
         decrypt, associated = opener[subject]
-        data = event.data
-        token = data.pop(SEALED_MEMBER)
         if decrypt is None:
             event.erased = True
             continue
-        raw = a2b(token[3:])  # after the "v2:" prefix
-        inside = loads(decrypt(raw[:12], raw[12:], associated))
+        inside = loads(decrypt(seal[1:13], seal[13:], associated))  # after the version byte
         at = event.sealed_at_text = inside.pop(_AT)  # isoformat(): parsing gives it back
         event.occurred_at = parse(at)
-        data.update(inside)
+        event.data.update(inside)

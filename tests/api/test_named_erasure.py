@@ -54,7 +54,7 @@ def test_a_named_id_is_sealed_and_the_item_still_found_by_its_id(
     ada, bob = uuid.uuid4(), uuid.uuid4()
     event = named_action(ada, bob)
     store.append(tenant, f"journal-{ada}", 0, [event])
-    [(data, _)] = stored(store, f"journal-{ada}")
+    [(data, _, _)] = stored(store, f"journal-{ada}")
     assert str(bob) not in json.dumps(data)  # the raw leak before: bob's id beside ada's
     assert "counterpart_id" in data and data["counterpart_id"] is None  # for 0018's index
     with store.engine.connect() as conn:
@@ -73,7 +73,8 @@ def write_as_before_sealing(store: EventStore, tenant: uuid.UUID, event: NewEven
         conn.execute(text("ALTER TABLE events DISABLE TRIGGER events_no_update_delete"))
         conn.execute(
             text(
-                "UPDATE events SET data = CAST(:d AS jsonb), occurred_at = :at WHERE position = :p"
+                "UPDATE events SET data = CAST(:d AS jsonb), occurred_at = :at, seal = NULL "
+                "WHERE position = :p"
             ),
             {"d": orjson.dumps(event.data).decode(), "at": event.occurred_at, "p": position},
         )

@@ -115,7 +115,7 @@ def test_the_model_2_upgrade_adds_evidence_to_the_live_generation(
         conn.execute(text("SET LOCAL session_replication_role = replica"))
         conn.execute(
             text(
-                "UPDATE events SET data = (data - 'sealed') || jsonb_build_object("
+                "UPDATE events SET seal = NULL, data = data || jsonb_build_object("
                 "'tactic', 'learning_bit', 'minutes', 25, 'audience', 'decision_makers') "
                 "WHERE stream_id = :s AND type = 'MicroActionLogged'"
             ),
