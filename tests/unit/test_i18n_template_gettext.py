@@ -7,6 +7,7 @@ and after the language changed; and a remembered message never leaks into anothe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
@@ -91,7 +92,12 @@ def test_a_call_in_a_loop_does_not_copy_the_context(
     variables set in the loop) for each call of a function that takes it, hundreds a page."""
     copies = []
     derived = Context.derived
-    monkeypatch.setattr(Context, "derived", lambda *a, **k: copies.append(1) or derived(*a, **k))
+
+    def counted(*args: Any, **kwargs: Any) -> Context:
+        copies.append(args)
+        return derived(*args, **kwargs)
+
+    monkeypatch.setattr(Context, "derived", counted)
     with app.test_request_context(headers={"Accept-Language": "de"}):
         said = render_template_string(
             '{% for m in ["no data"] * 3 %}{% set n = m %}{{ _(n) }},{% endfor %}'

@@ -1,0 +1,96 @@
+"""The portal's capital, remembered per person and projection position
+(shared/projections/capital/memo.py): Today and My capital show a new action, its removal
+and a colleague's erasure on the next request after the projection caught up, and one
+person's remembered capital never answers for another."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from shared.projections.capital import memo
+from tests.portal.conftest import Member
+
+pytestmark = pytest.mark.integration
+
+Project = Callable[[], None]
+
+
+def scores(page: str) -> dict[str, str]:
+    return dict(re.findall(r'data-score="(\w+)">([^<]*)<', page))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_memo() -> None:
+    memo.forget_all()
+
+
+def test_a_new_action_and_its_removal_show_on_the_next_request(
+    member: Callable[..., Member], project: Project
+) -> None:
+    m = member()
+    before, today_before = m.page("/capital"), m.page("/")
+    assert m.page("/capital") == before  # remembered: the same page
+    m.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
+    project()
+    after = m.page("/capital")
+    assert "Your capital starts at zero" in before and "Your capital starts at zero" not in after
+    assert float(scores(after)["visibility"]) > float(scores(before)["visibility"])
+    assert m.page("/") != today_before
+    action = re.search(r'id="action-([0-9a-f-]{36})"', m.page("/history"))
+    assert action
+    assert m.post(f"/history/{action.group(1)}/remove").status_code == 302
+    project()
+    assert scores(m.page("/capital")) == scores(before)
+
+
+def test_a_colleagues_erasure_shows_on_the_next_request(
+    member: Callable[..., Member], project: Project
+) -> None:
+    ada, bo = member(), member()
+    ada.post("/actions", {"tactic": "relationship_deposit", "minutes": "20", "audience": "team",
+                          "counterpart": str(bo.id)})  # fmt: skip
+    bo.post("/actions", {"tactic": "relationship_deposit", "minutes": "20", "audience": "team",
+                         "counterpart": str(ada.id)})  # fmt: skip
+    project()
+    reciprocated = scores(ada.page("/capital"))
+    assert ada.page("/capital")  # remembered now
+    assert bo.post("/data/erase", {"confirm": "erase my data"}).status_code == 302
+    project()
+    one_way = scores(ada.page("/capital"))
+    assert float(one_way["relationships"]) < float(reciprocated["relationships"])
+
+
+def test_one_persons_capital_never_answers_for_another(
+    member: Callable[..., Member], project: Project
+) -> None:
+    ada, bo = member(), member()
+    ada.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
+    project()
+    assert "Your capital starts at zero" not in ada.page("/capital")
+    assert "Your capital starts at zero" in bo.page("/capital")  # same position, own answer
+
+
+def test_each_caller_gets_its_own_copy_and_the_memo_is_bounded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reads: list[tuple[object, ...]] = []
+
+    def read(conn: object, tenant: object, person: object, as_of: object) -> dict[str, object]:
+        reads.append((tenant, person, as_of))
+        return {"history": [{"week": "2026-W49", "person": person}]}
+
+    monkeypatch.setattr(memo, "read_capital", read)
+    monkeypatch.setattr(memo, "SIZE", 2)
+    first = memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]
+    first["history"].append("changed by its caller")
+    again = memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]
+    assert again == {"history": [{"week": "2026-W49", "person": "p"}]} and len(reads) == 1
+    again["history"].clear()
+    assert memo.read_capital_seen(None, "t", "p", "d", 7)["history"]  # type: ignore[arg-type]
+    memo.read_capital_seen(None, "t", "p", "d", 8)  # type: ignore[arg-type]
+    memo.read_capital_seen(None, "t", "q", "d", 8)  # type: ignore[arg-type]
+    memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]  # dropped: read
+    assert len(reads) == 4 and len(memo._kept) == 2
