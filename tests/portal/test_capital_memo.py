@@ -1,16 +1,22 @@
 """The portal's capital, remembered per person and projection position
 (shared/projections/capital/memo.py): Today and My capital show a new action, its removal
 and a colleague's erasure on the next request after the projection caught up, and one
-person's remembered capital never answers for another."""
+person's remembered capital never answers for another; the page's freshness token
+(remembered per organisation and position) follows the next event."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from flask import Flask
 
+from services.gateway.portal import forms
 from shared.projections.capital import memo
+from shared.read_tokens import PositionTokens
+from tests.conftest import TEST_SECRET, DemoOrg
 from tests.portal.conftest import Member
 
 pytestmark = pytest.mark.integration
@@ -23,8 +29,9 @@ def scores(page: str) -> dict[str, str]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_memo() -> None:
+def _fresh_memo(monkeypatch: pytest.MonkeyPatch) -> None:
     memo.forget_all()
+    monkeypatch.setattr(forms, "_OWN_POSITIONS", {})
 
 
 def test_a_new_action_and_its_removal_show_on_the_next_request(
@@ -94,3 +101,41 @@ def test_each_caller_gets_its_own_copy_and_the_memo_is_bounded(
     memo.read_capital_seen(None, "t", "q", "d", 8)  # type: ignore[arg-type]
     memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]  # dropped: read
     assert len(reads) == 4 and len(memo._kept) == 2
+
+
+def test_the_capital_pages_freshness_follows_the_next_event(
+    member: Callable[..., Member], project: Project, org: DemoOrg
+) -> None:
+    """``data-as-of``: the organisation's last event the projection reached, remembered per
+    organisation and position (services/gateway/portal/forms.py, own_position_reached)."""
+    tokens, m = PositionTokens(TEST_SECRET), member()
+    project()
+
+    def shown() -> int:
+        [token] = re.findall(r'data-as-of="([^"]*)"', m.page("/capital"))
+        return tokens.open(org.tenant_id, token)
+
+    first = shown()
+    assert shown() == first > 0
+    logged = m.post("/actions", {"tactic": "learning_bit", "minutes": "10", "audience": "team"})
+    [after] = parse_qs(urlsplit(logged.headers["Location"]).query)["after"]
+    project()
+    assert shown() == tokens.open(org.tenant_id, after) > first
+
+
+def test_a_remembered_own_position_is_the_organisations_own(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[tuple[object, int]] = []
+
+    def own_position(conn: object, tenant_id: object, reached: int) -> int:
+        asked.append((tenant_id, reached))
+        return reached - len(str(tenant_id))
+
+    monkeypatch.setattr(forms, "own_position", own_position)
+    with app.app_context():
+        assert forms.own_position_reached("t1", 50) == 48
+        assert forms.own_position_reached("t1", 50) == 48
+        assert forms.own_position_reached("tenant2", 50) == 43
+        assert forms.own_position_reached("t1", 51) == 49
+    assert asked == [("t1", 50), ("tenant2", 50), ("t1", 51)]
