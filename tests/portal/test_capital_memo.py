@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
 
 from services.gateway.portal import forms
+from shared.eventlog import EventStore
+from shared.projections import runtime
 from shared.projections.capital import memo
 from shared.read_tokens import PositionTokens
 from tests.conftest import TEST_SECRET, DemoOrg
@@ -39,7 +42,7 @@ def test_a_new_action_and_its_removal_show_on_the_next_request(
 ) -> None:
     m = member()
     before, today_before = m.page("/capital"), m.page("/")
-    assert m.page("/capital") == before  # remembered: the same page
+    assert m.page("/capital") == before and m.page("/") == today_before  # kept: the same
     m.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
     project()
     after = m.page("/capital")
@@ -54,7 +57,7 @@ def test_a_new_action_and_its_removal_show_on_the_next_request(
 
 
 def test_a_colleagues_erasure_shows_on_the_next_request(
-    member: Callable[..., Member], project: Project
+    member: Callable[..., Member], project: Project, store: EventStore, org: DemoOrg
 ) -> None:
     ada, bo = member(), member()
     ada.post("/actions", {"tactic": "relationship_deposit", "minutes": "20", "audience": "team",
@@ -62,22 +65,38 @@ def test_a_colleagues_erasure_shows_on_the_next_request(
     bo.post("/actions", {"tactic": "relationship_deposit", "minutes": "20", "audience": "team",
                          "counterpart": str(ada.id)})  # fmt: skip
     project()
-    reciprocated = scores(ada.page("/capital"))
-    assert ada.page("/capital")  # remembered now
+    today, rt = datetime.now(UTC).date(), runtime(store)
+
+    def relationships(position: int) -> float:
+        with store.engine.connect() as conn:
+            found = memo.read_capital_seen(conn, org.tenant_id, ada.id, today, position)
+        return float(found["scores"]["relationships"]["value"])
+
+    before = rt.wait_for("capital", 0, 0.0)
+    reciprocated = relationships(before)
+    assert ada.page("/")  # Today keeps Ada's capital at this position
     assert bo.post("/data/erase", {"confirm": "erase my data"}).status_code == 302
     project()
-    one_way = scores(ada.page("/capital"))
-    assert float(one_way["relationships"]) < float(reciprocated["relationships"])
+    after = rt.wait_for("capital", 0, 0.0)
+    assert after > before
+    assert relationships(before) == reciprocated  # the old position: the answer kept
+    assert relationships(after) < reciprocated  # the next request's: read afresh, one-way
+    assert float(scores(ada.page("/capital"))["relationships"]) < reciprocated
 
 
 def test_one_persons_capital_never_answers_for_another(
-    member: Callable[..., Member], project: Project
+    member: Callable[..., Member], project: Project, store: EventStore, org: DemoOrg
 ) -> None:
     ada, bo = member(), member()
     ada.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
     project()
-    assert "Your capital starts at zero" not in ada.page("/capital")
-    assert "Your capital starts at zero" in bo.page("/capital")  # same position, own answer
+    assert "Your capital starts at zero" not in ada.page("/capital")  # kept under Ada's key
+    position, today = runtime(store).wait_for("capital", 0, 0.0), datetime.now(UTC).date()
+    with store.engine.connect() as conn:
+        mine = memo.read_capital_seen(conn, org.tenant_id, ada.id, today, position)
+        theirs = memo.read_capital_seen(conn, org.tenant_id, bo.id, today, position)
+    assert mine["scores"]["visibility"]["value"] > 0 == theirs["scores"]["visibility"]["value"]
+    assert "Your capital starts at zero" in bo.page("/capital")
 
 
 def test_each_caller_gets_its_own_copy_and_the_memo_is_bounded(

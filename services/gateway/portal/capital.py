@@ -129,7 +129,7 @@ def capital() -> Any:
     position = seen("capital")
     with resources().engine.connect() as conn:
         today = datetime.now(UTC).date()
-        mine = read_capital_seen(conn, user.tenant_id, user.person_id, today, position)
+        mine = read_capital_seen(conn, user.tenant_id, user.person_id, today, position, True)
     history = mine["history"][-HISTORY_WEEKS:]
     away = leave_shares(mine["leave"], [h["week"] for h in history])
     chart = {

@@ -8,7 +8,9 @@ before reading). An answer read after the projection reached position ``P`` refl
 event up to ``P`` at least, so an answer kept under ``P`` is never older than the key says;
 any new event projected (an action, a retraction, an absence, an erasure) moves the
 position, and the next request reads afresh. Answers are kept pickled (each caller gets its
-own copy: nothing shared is mutable), the last :data:`SIZE` of them, per process."""
+own copy: nothing shared is mutable), the last :data:`SIZE` of them, per process. My capital
+reads its tables on every request (``fresh``: a slow or locked table shows there as it
+always did) and keeps what it read; Today takes a kept answer."""
 
 from __future__ import annotations
 
@@ -29,7 +31,12 @@ _lock = threading.Lock()
 
 
 def read_capital_seen(
-    conn: Connection, tenant_id: Any, person_id: Any, as_of: date, position: int
+    conn: Connection,
+    tenant_id: Any,
+    person_id: Any,
+    as_of: date,
+    position: int,
+    fresh: bool = False,
 ) -> dict[str, Any]:
     """:func:`read_capital` for a caller who saw the capital projection at ``position``
     (:func:`shared.projections.status.wait_for`'s answer), remembered under that position.
@@ -39,13 +46,15 @@ def read_capital_seen(
         tenant_id, person_id: whose capital.
         as_of: the last day scored.
         position: the capital projection's position read before this call.
+        fresh: read from the database even when an answer is kept (and keep the new one):
+            My capital itself always reads its tables, Today takes what it left.
 
     Returns:
         What :func:`read_capital` returns (a fresh copy on each call).
     """
     key = (tenant_id, person_id, as_of, position)
     with _lock:
-        kept = _kept.get(key)
+        kept = None if fresh else _kept.get(key)
         if kept is not None:
             _kept.move_to_end(key)
     if kept is not None:
