@@ -5,6 +5,7 @@ Create them inside each process (after any fork), never at import time.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable, Iterator
@@ -13,6 +14,7 @@ from typing import Any
 
 import orjson
 import psycopg
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.types.json import set_json_loads
 from sqlalchemy import Connection, Engine, create_engine, event
 
@@ -76,6 +78,9 @@ def make_engine(
         connect_args=_connect_args(statement_timeout_ms),
     )
     event.listen(engine, "reset", _rollback_on_return)
+    # SQLAlchemy's own rollbacks too (a Connection closed in a transaction): the dialect
+    # calls ``dbapi_connection.rollback()``, which forgets the prepared statements.
+    setattr(engine.dialect, "do_rollback", _dialect_rollback)  # noqa: B010
 
     @event.listens_for(engine, "connect")
     def _fast_json(dbapi_connection: Any, _record: Any) -> None:
@@ -104,10 +109,46 @@ def _rollback_on_return(dbapi_connection: Any, record: Any, state: Any) -> None:
     if state.terminate_only:
         return
     try:
-        dbapi_connection.rollback()
+        rollback_keeping_prepared(dbapi_connection)
     except psycopg.OperationalError as err:
         log.info("dropping a pooled connection the server closed: %s", err)
         record.invalidate(err)
+
+
+def rollback_keeping_prepared(pg: psycopg.Connection[Any]) -> None:
+    """Roll back ``pg``'s transaction, keeping the statements it prepared.
+
+    psycopg forgets a connection's prepared statements on every ``rollback()`` and sends
+    ``DEALLOCATE ALL`` (one more round trip), though PostgreSQL keeps them: a rollback does
+    not undo a PREPARE. As the pool rolls back every connection it takes back, no statement
+    stayed prepared from one checkout to the next: each was parsed and planned again, and
+    the ones prepared on purpose (the session look-up) were prepared and deallocated on
+    every request. A plain ROLLBACK on the libpq connection leaves psycopg's record of them
+    as it was. Anything else than an open or failed transaction (a broken connection, a
+    pipeline) takes psycopg's own rollback.
+
+    SQLAlchemy's rollbacks (a connection's transaction ending) and the pool's (a connection
+    coming back) both take this one (:func:`make_engine`).
+
+    Raises:
+        psycopg.OperationalError: the server did not roll back (a dropped connection).
+    """
+    status = pg.info.transaction_status
+    if status == TransactionStatus.IDLE:
+        return
+    if status in _ROLLBACK_STATES and not pg.pgconn.pipeline_status:
+        with contextlib.suppress(psycopg.OperationalError):
+            if pg.pgconn.exec_(b"ROLLBACK").status == ExecStatus.COMMAND_OK:
+                return
+    pg.rollback()  # psycopg's own: it raises what went wrong, the connection marked broken
+
+
+_ROLLBACK_STATES = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
+
+
+def _dialect_rollback(connection: Any) -> None:
+    """The dialect's ``do_rollback``: it is handed the pool's proxy of the connection."""
+    rollback_keeping_prepared(getattr(connection, "driver_connection", connection))
 
 
 _held = threading.local()

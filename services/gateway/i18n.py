@@ -22,8 +22,8 @@ from typing import Any
 from flask import Flask, has_request_context, request_started
 from flask_babel import Babel, Domain
 from flask_login import current_user
-from jinja2 import pass_context
-from jinja2.runtime import Context
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -134,14 +134,15 @@ _MEMO: dict[tuple[str, str, bool], str] = {}
 _MEMO_SIZE = 8192  # messages x locales; beyond it (a template translating data) no memo
 
 
-@pass_context
-def template_gettext(__context: Context, __string: str, **variables: Any) -> str:
+@pass_eval_context
+def template_gettext(__context: EvalContext, __string: str, **variables: Any) -> str:
     """Jinja's new-style ``gettext`` (``jinja2.ext``'s, the same output): the translation,
     as Markup when the template autoescapes, with ``%`` applied to ``variables`` (always,
     so ``%%`` reads ``%``). A call without variables is remembered per locale, message and
-    escaping: the catalogues do not change while the process runs."""
+    escaping: the catalogues do not change while the process runs. It takes the evaluation
+    context only (Jinja's takes the whole context, which a call in a loop copies first)."""
     locale = current_locale()
-    autoescape = __context.eval_ctx.autoescape
+    autoescape = __context.autoescape
     key = (locale, __string, autoescape)
     if not variables:
         kept = _MEMO.get(key)

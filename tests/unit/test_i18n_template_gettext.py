@@ -7,11 +7,13 @@ and after the language changed; and a remembered message never leaks into anothe
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask, render_template_string
 from flask_login import LoginManager
 from jinja2 import Environment
+from jinja2.runtime import Context
 
 from services.gateway import i18n
 from shared.i18n import LOCALES, PSEUDO, translations
@@ -19,7 +21,9 @@ from shared.i18n import LOCALES, PSEUDO, translations
 TEMPLATE = (
     '{{ _("no data") }}|{{ gettext("no data") }}|{{ _("100%% sure") }}|'
     '{{ _("Hello %(name)s", name=name) }}|{% trans %}no data{% endtrans %}|'
-    "{% trans n=n %}{{ n }} thing{% pluralize %}{{ n }} things{% endtrans %}"
+    "{% trans n=n %}{{ n }} thing{% pluralize %}{{ n }} things{% endtrans %}|"
+    '{% for m in ["no data", "<b>"] %}{{ _(m) }}{% endfor %}|'
+    '{% autoescape false %}{% for m in ["<b>"] %}{{ _(m) }}{% endfor %}{% endautoescape %}'
 )
 
 
@@ -79,3 +83,24 @@ def test_a_remembered_moment_reads_as_babel_writes_it(locale: str) -> None:
             assert format_moment(moment) == str(shape.datetime_formats["medium"]).format(time, day)
     with use_locale("en"):
         assert format_moment(utc) != format_moment(utc.astimezone(ZoneInfo("Europe/Berlin")))
+
+
+def test_a_call_in_a_loop_does_not_copy_the_context(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_`` takes the evaluation context only: Jinja copies the whole context (with the
+    variables set in the loop) for each call of a function that takes it, hundreds a page."""
+    copies = []
+    derived = Context.derived
+
+    def counted(*args: Any, **kwargs: Any) -> Context:
+        copies.append(args)
+        return derived(*args, **kwargs)
+
+    monkeypatch.setattr(Context, "derived", counted)
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        said = render_template_string(
+            '{% for m in ["no data"] * 3 %}{% set n = m %}{{ _(n) }},{% endfor %}'
+        )
+    assert said == "keine Daten," * 3
+    assert copies == []

@@ -31,14 +31,12 @@ def _privacy_copy() -> dict[str, Any]:
     dashboards) states the k actually in force (docs/privacy.md)."""
 
     def organisation_k() -> int:
+        from services.gateway.organisation import request_organisation_settings
         from services.gateway.resources import resources
-        from shared.commands.settings import organisation_settings
         from shared.domain.privacy import effective_k
 
-        settings = resources().settings
         if not current_user.is_authenticated:
-            return effective_k(settings.k_anonymity)
-        with resources().engine.connect() as conn:
-            return organisation_settings(conn, current_user.tenant_id, settings).k
+            return effective_k(resources().settings.k_anonymity)
+        return request_organisation_settings(current_user.tenant_id).k
 
     return {"organisation_k": organisation_k}

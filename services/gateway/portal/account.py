@@ -17,6 +17,7 @@ from services.gateway.api.working_hours import WorkingHoursIn
 from services.gateway.auth import end_session as end_session_here
 from services.gateway.auth import password_matches
 from services.gateway.i18n import refresh_locale, request_language_settings
+from services.gateway.organisation import request_organisation_settings
 from services.gateway.portal import shown_once
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState, form_input, me, refused, seen, this_week
@@ -25,7 +26,6 @@ from services.gateway.throttle import PASSWORD
 from shared.commands import activity, personal_data
 from shared.commands.absences import absences_of
 from shared.commands.credentials import personal_tokens
-from shared.commands.settings import pulse_cadence
 from shared.commands.working_hours import set_working_hours, working_hours_of
 from shared.directory import Team, TeamMember
 from shared.domain.errors import DomainError, InvalidInput, NotFound
@@ -97,8 +97,7 @@ def answered(team_id: uuid.UUID, week: str, cadence: int | None = None) -> bool:
 
 def render_pulse(state: FormState | None = None, status: int = 200) -> Any:
     week = this_week()
-    with resources().engine.connect() as conn:
-        cadence = pulse_cadence(conn, me().tenant_id)
+    cadence = request_organisation_settings(me().tenant_id).pulse_cadence_weeks
     teams = [
         {"id": t.id, "name": t.name, "answered": answered(t.id, week, cadence)} for t in my_teams()
     ]

@@ -49,3 +49,23 @@ def format_day_span(first: date, after_last: date) -> str:
     experiments keep it): "7 Dec 2026 - 3 Jan 2027" (an en dash between the days)."""
     last = max(first, after_last - timedelta(days=1))
     return dates.format_interval(first, last, "yMMMd", locale=babel_locale())
+
+
+@bp.app_template_global("once_per_value")
+def once_per_value(render: Any) -> Any:
+    """``render`` (a macro), its output remembered per argument for the caller's page:
+    a page that renders the same block for many entries (``/history``'s select options, one
+    of a few per action) renders each distinct one once. The memo lives as long as the
+    returned callable, a variable of the page being rendered: nothing crosses requests."""
+    kept: dict[tuple[Any, ...], Any] = {}
+
+    def remembered(*args: Any) -> Any:
+        try:
+            return kept[args]
+        except KeyError:
+            kept[args] = found = render(*args)
+            return found
+        except TypeError:  # an unhashable argument: rendered each time
+            return render(*args)
+
+    return remembered

@@ -26,7 +26,7 @@ from shared.i18n import (
     ngettext,
     week_label,
 )
-from shared.projections.capital import read_capital
+from shared.projections.capital.memo import read_capital_seen
 
 DIMENSIONS = {
     "capability": N_("Capability"),
@@ -128,7 +128,8 @@ def capital() -> Any:
     user = me()
     position = seen("capital")
     with resources().engine.connect() as conn:
-        mine = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        mine = read_capital_seen(conn, user.tenant_id, user.person_id, today, position, True)
     history = mine["history"][-HISTORY_WEEKS:]
     away = leave_shares(mine["leave"], [h["week"] for h in history])
     chart = {

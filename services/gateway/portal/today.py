@@ -41,7 +41,8 @@ from shared.domain.tactics import AUDIENCES, OUTCOME_KINDS, TACTICS
 from shared.domain.verification import RELATIONSHIP_TACTICS
 from shared.domain.weeks import week_start
 from shared.i18n import N_, format_decimal, gettext, ngettext
-from shared.projections.capital import read_capital, read_recent
+from shared.projections.capital import read_recent
+from shared.projections.capital.memo import read_capital_seen
 from shared.projections.journal import read_plan
 
 ACTION_FORM = ActionIn()
@@ -167,13 +168,14 @@ def _aware(value: Any) -> datetime:
 
 def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
-    seen("capital")
+    position = seen("capital")
     actions = with_proof("action", recent("action", week_began()))
     logged = request.args.get("logged", "")
     just_logged = next((a for a in actions if str(a["id"]) == logged), None)
     with resources().engine.connect() as conn:
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
-        capital = read_capital(conn, user.tenant_id, user.person_id, datetime.now(UTC).date())
+        today = datetime.now(UTC).date()
+        capital = read_capital_seen(conn, user.tenant_id, user.person_id, today, position)
         after_meeting = meeting_offer(conn, actions)
     return render_template(
         "portal/today.html",
