@@ -124,8 +124,11 @@ def rollback_keeping_prepared(pg: psycopg.Connection[Any]) -> None:
     stayed prepared from one checkout to the next: each was parsed and planned again, and
     the ones prepared on purpose (the session look-up) were prepared and deallocated on
     every request. A plain ROLLBACK on the libpq connection leaves psycopg's record of them
-    as it was. Anything else than an open or failed transaction (a broken connection, a
-    pipeline) takes psycopg's own rollback.
+    as it was. Anything else than an open transaction takes psycopg's own rollback: a failed
+    one (it may have failed on a statement a migration made stale, "cached plan must not
+    change result type", which would otherwise fail on that connection for its whole life;
+    failures are rare, so forgetting then costs nothing that matters), a broken connection,
+    a pipeline.
 
     SQLAlchemy's rollbacks (a connection's transaction ending) and the pool's (a connection
     coming back) both take this one (:func:`make_engine`).
@@ -136,14 +139,11 @@ def rollback_keeping_prepared(pg: psycopg.Connection[Any]) -> None:
     status = pg.info.transaction_status
     if status == TransactionStatus.IDLE:
         return
-    if status in _ROLLBACK_STATES and not pg.pgconn.pipeline_status:
+    if status == TransactionStatus.INTRANS and not pg.pgconn.pipeline_status:
         with contextlib.suppress(psycopg.OperationalError):
             if pg.pgconn.exec_(b"ROLLBACK").status == ExecStatus.COMMAND_OK:
                 return
     pg.rollback()  # psycopg's own: it raises what went wrong, the connection marked broken
-
-
-_ROLLBACK_STATES = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 
 
 def _dialect_rollback(connection: Any) -> None:

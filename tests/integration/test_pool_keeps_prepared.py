@@ -1,6 +1,7 @@
 """shared.database: the pool's rollback of a returned connection keeps the statements it
-prepared (psycopg's own rollback forgot them and sent DEALLOCATE ALL), rolls back an open or
-a failed transaction all the same, and still drops a connection the server closed."""
+prepared (psycopg's own rollback forgot them and sent DEALLOCATE ALL), rolls back a failed
+transaction as psycopg does (forgetting them, so a statement a migration made stale heals),
+and still drops a connection the server closed."""
 
 from __future__ import annotations
 
@@ -73,3 +74,24 @@ def test_an_idle_connection_is_left_alone(database_url: str) -> None:
     with psycopg.connect(libpq, autocommit=True) as pg:
         rollback_keeping_prepared(pg)  # nothing to roll back: no round trip, no error
         assert pg.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_statement_a_migration_made_stale_heals_after_one_failure(
+    own_engine: Engine, database_url: str
+) -> None:
+    """A statement prepared before a table changed its columns fails once ("cached plan
+    must not change result type"); the failed transaction's rollback forgets what was
+    prepared, so the next checkout prepares it afresh instead of failing for the
+    connection's whole life."""
+    libpq = database_url.replace("postgresql+psycopg://", "postgresql://")
+    stale = "SELECT * FROM migrated_later"
+    with psycopg.connect(libpq, autocommit=True) as admin:
+        admin.execute("CREATE TABLE migrated_later (x int)")
+        admin.execute("INSERT INTO migrated_later VALUES (1)")
+        with own_engine.connect() as conn:
+            assert as_psycopg(conn).execute(stale, prepare=True).fetchall() == [(1,)]
+        admin.execute("ALTER TABLE migrated_later ADD COLUMN y int DEFAULT 2")
+    with own_engine.connect() as conn, pytest.raises(psycopg.errors.FeatureNotSupported):
+        as_psycopg(conn).execute(stale, prepare=True)
+    with own_engine.connect() as conn:
+        assert as_psycopg(conn).execute(stale, prepare=True).fetchall() == [(1, 2)]
