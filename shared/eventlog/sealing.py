@@ -133,7 +133,7 @@ def open_behaviours(
     Raises:
         cryptography.exceptions.InvalidTag: a seal was tampered with or moved.
     """
-    loads, parse = orjson.loads, datetime.fromisoformat
+    loads, parse, header = orjson.loads, datetime.fromisoformat, SEAL_HEADER
     opener = {
         subject: (None if key is None else key.decrypt, associated + _PURPOSE)
         for subject, (key, associated) in keys.items()
@@ -143,7 +143,7 @@ def open_behaviours(
         if decrypt is None:
             event.erased = True
             continue
-        inside = loads(decrypt(seal[1:13], seal[13:], associated))  # after the version byte
+        inside = loads(decrypt(seal[1:header], seal[header:], associated))  # nonce, ciphertext
         at = event.sealed_at_text = inside.pop(_AT)  # isoformat(): parsing gives it back
         event.occurred_at = parse(at)
         event.data.update(inside)
