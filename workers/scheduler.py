@@ -305,8 +305,10 @@ def _timed(job: Job, engine: Engine | None) -> Callable[[], Any]:
 def scheduled(
     scheduler: BaseScheduler, settings: Settings, planned: list[Job]
 ) -> Iterator[BaseScheduler]:
-    """``scheduler`` with each of ``planned`` on an executor and an engine of its own;
-    the engines are disposed of when the block ends.
+    """``scheduler`` with each of ``planned`` on an executor and an engine of its own.
+
+    When the block ends, however it ends, a scheduler still running is shut down (waiting
+    for the runs under way) and then the engines are disposed of: no job outlives the block.
 
     Parameters:
         scheduler: a scheduler not started yet (blocking in production, background in tests).
@@ -339,7 +341,14 @@ def scheduled(
                 coalesce=True,
                 next_run_time=first,
             )
+        engines.callback(_shut_down, scheduler)  # first out: before the engines go
         yield scheduler
+
+
+def _shut_down(scheduler: BaseScheduler) -> None:
+    """Stop ``scheduler`` if it still runs, waiting for the runs under way."""
+    if scheduler.running:
+        scheduler.shutdown(wait=True)
 
 
 def run(settings: Settings) -> None:
