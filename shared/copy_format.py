@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date
+from itertools import islice
 from typing import Any
 
 NULL = "\\N"
@@ -155,13 +156,8 @@ def _encode(write: Callable[[str], Any], parts: Iterable[Iterable[str]]) -> None
             for start in range(0, len(lines), CHUNK):
                 write("".join(lines[start : start + CHUNK]))
             continue
-        chunk: list[str] = []
-        for line in lines:
-            chunk.append(line)
-            if len(chunk) >= CHUNK:
-                write("".join(chunk))
-                chunk = []
-        if chunk:
+        lines = iter(lines)
+        while chunk := list(islice(lines, CHUNK)):  # no Python step per line
             write("".join(chunk))
 
 
@@ -178,5 +174,4 @@ def copy_rows(
         rows: the rows' values.
         plain: every value's ``str`` is already COPY text (:func:`encode_plain_row`).
     """
-    line = encode_plain_row if plain else encode_row
-    copy_lines(pg, table, columns, (line(row) for row in rows))
+    copy_lines(pg, table, columns, map(encode_plain_row if plain else encode_row, rows))

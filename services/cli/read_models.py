@@ -120,7 +120,9 @@ def projections_rebuild(name: str | None, everything: bool, processes: int) -> N
     unknown = [n for n in names if n not in rt.projections]
     if not names or unknown:
         raise click.UsageError(f"name a projection ({', '.join(rt.projections)}) or --all")
-    with Progress() as progress:
+    # Redrawn twice a second, not rich's ten: each redraw builds the bar (holding the GIL
+    # the rebuild's folding needs) and a rebuild takes minutes.
+    with Progress(refresh_per_second=2) as progress:
         task = progress.add_task(f"rebuilding {', '.join(names)}", total=max(1, store.head()))
 
         def advance(position: int, head: int) -> None:

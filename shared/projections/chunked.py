@@ -144,6 +144,9 @@ class ChunkedRebuild:
         self.failed: set[str] = set()
         """Projections whose fold raised (a poison event): their shadow tables hold part of
         a pass and are rebuilt page by page (see rebuild.py)."""
+        self.written: dict[str, int] = dict.fromkeys(self.folds, 0)
+        """Projection name -> the COPY text its fold has encoded (characters): the keys of
+        the largest are built first (:meth:`_finish`)."""
         if len(self.folds) != len(self.projections):
             raise ValueError("every projection of a chunked rebuild needs a rebuild fold")
 
@@ -235,12 +238,16 @@ class ChunkedRebuild:
             skipped = self.skipped[projection.name]
             if skipped:  # poison events an operator skipped: catch-up leaves them out too
                 mine = [e for e in mine if e.event_id not in skipped]
+            start = len(copies.copies)
             try:
                 if mine:
                     fold.fold(mine)
                 fold.flush(copies, self.tables[projection.name])
             except Exception as err:
                 self._drop(projection.name, err)
+                continue
+            added = copies.copies[start:]
+            self.written[projection.name] += sum(len(p) for _, pieces in added for p in pieces)
 
     def _send(self, copies: CopyBuffer, done: int, progress: Progress | None, head: int) -> None:
         """Send a chunk's COPY text, and the progress, in one transaction (the writer's)."""
@@ -257,9 +264,11 @@ class ChunkedRebuild:
         """Build each projection's keys and indexes and let its fold write what spans
         chunks, in a transaction of its own, then analyse each of its tables, one table a
         transaction: two statements at a time, on two connections (PostgreSQL's work: on two
-        cores, two index builds at once). A table is analysed as soon as its projection's
-        keys are in, so the connection done with the small projections' keys analyses the
-        large ones' tables while the other still builds keys."""
+        cores, two index builds at once). The projections that wrote the most go first, so
+        the two connections end together rather than one building the largest keys last. A
+        table is analysed as soon as its projection's keys are in, so the connection done
+        with the small projections' keys analyses the large ones' tables while the other
+        still builds keys."""
 
         def finish(name: str) -> list[str]:
             with self.store.engine.begin() as conn:
@@ -282,7 +291,8 @@ class ChunkedRebuild:
                 analyse_table(as_psycopg(conn), table)
 
         with ThreadPoolExecutor(max_workers=FINISHERS, thread_name_prefix="rebuild-finish") as pool:
-            finishing = [pool.submit(finish, name) for name in self.folds]
+            largest = sorted(self.folds, key=lambda name: -self.written.get(name, 0))
+            finishing = [pool.submit(finish, name) for name in largest]
             analysing = [
                 pool.submit(analyse, t) for done in as_completed(finishing) for t in done.result()
             ]

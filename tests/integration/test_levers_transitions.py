@@ -26,7 +26,13 @@ MONDAY = datetime(2026, 3, 2, 10, tzinfo=UTC)  # 2026-W10
 
 def event(kind: str, at: datetime, **data: Any) -> Any:
     """What a transition reads of a recorded event."""
-    return SimpleNamespace(type=kind, data=data, occurred_at=at, tenant_id_text=TENANT)
+    return SimpleNamespace(
+        type=kind,
+        data=data,
+        occurred_at=at,
+        occurred_at_text=at.isoformat(),
+        tenant_id_text=TENANT,
+    )
 
 
 def test_an_action_id_counts_once_and_its_week_is_noted() -> None:

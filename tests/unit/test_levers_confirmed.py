@@ -19,7 +19,13 @@ MONDAY = datetime(2026, 3, 2, 10, tzinfo=UTC)
 
 def event(type_: str, at: datetime = MONDAY, **data: Any) -> Any:
     """What a transition reads of a recorded event."""
-    return SimpleNamespace(type=type_, data=data, occurred_at=at, tenant_id_text=TENANT)
+    return SimpleNamespace(
+        type=type_,
+        data=data,
+        occurred_at=at,
+        occurred_at_text=at.isoformat(),
+        tenant_id_text=TENANT,
+    )
 
 
 def outcome(outcome_id: str = "o1", **named: Any) -> Any:

@@ -117,6 +117,7 @@ class OutcomeRecord:
     v: int
     r: int
     position: int
+    at_text: str  # ``at`` as the event's ``occurred_at_text``: not formatted again
     tactic: str | None = None
     confirmed: bool = False
 
@@ -125,7 +126,7 @@ class OutcomeRecord:
         sets and timestamps: none holds a tab, newline or backslash)."""
         return (
             f"{self.event_id}\t{self.tenant}\t{self.person}\toutcome\t{self.outcome_id}\t"
-            f"{self.tactic or NULL}\t{self.kind}\t{self.week}\t{self.at.isoformat()}\t"
+            f"{self.tactic or NULL}\t{self.kind}\t{self.week}\t{self.at_text}\t"
             f"{self.position}\t{version}\t{self.c}\t{self.v}\t{self.r}\t{NULL}\t{NULL}\t"
             f"{NULL}\t{'t' if self.confirmed else 'f'}\n"
         )
@@ -273,7 +274,7 @@ class CapitalState:
                 sums.outcomes += 1
                 outcome = OutcomeRecord(e.event_id_text, tenant, person, data["outcome_id"],
                                         data["action_id"], data["kind"], week, at, c, v, r,
-                                        e.position)  # fmt: skip
+                                        e.position, e.occurred_at_text)  # fmt: skip
                 outcomes.append(outcome)
                 self.outcome_rows.setdefault((person, outcome.outcome_id), []).append(outcome)
                 if named := outcome.action_id:

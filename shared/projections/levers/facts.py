@@ -22,6 +22,9 @@ class ActionFact:
     occurred_at: datetime
     stretch: bool
     visible: bool
+    at_text: str
+    """``occurred_at`` as COPY text (the event's ``occurred_at_text``): a rebuild writes it
+    as it was read, not formatted again."""
     declined: bool = False
 
 

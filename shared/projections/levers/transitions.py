@@ -196,6 +196,7 @@ def action_logged(facts: LeverFacts, e: RecordedEvent, week: int) -> None:
             e.occurred_at,
             data["tactic"] in model.STRETCH_TACTICS,
             data["audience"] != "private",
+            e.occurred_at_text,
         )
     first = facts.first_seen.get(person)  # ``seen``, inlined: the hottest of transitions
     if first is None or week < first:

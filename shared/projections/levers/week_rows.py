@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from shared.projections.levers.calendar import CalendarLoad
 from shared.projections.levers.membership import Interval, team_at
@@ -29,36 +28,22 @@ class PersonWeek:
     load: CalendarLoad | None = None
     """The week's calendar load; None: no counted meeting (no calendar that week)."""
 
-    def row(self, person: str, week: int) -> tuple[Any, ...]:
-        """The row in ``PERSON_WEEK_COLUMNS`` order (ids, numbers and booleans only)."""
+    def line(self, person: str, week: int) -> str:
+        """The row in ``PERSON_WEEK_COLUMNS`` order as a COPY line (ids, numbers and
+        booleans only: their ``str`` is their COPY text)."""
         load = self.load
         calendar = (
-            (False, 0, 0, 0, 0, 0, 0)
+            "False\t0\t0\t0\t0\t0\t0"
             if load is None
             else (
-                True,
-                load.pressure,
-                load.meeting_hours,
-                load.working_hours,
-                load.focus_hours,
-                load.after_hours,
-                load.back_to_back,
+                f"True\t{load.pressure}\t{load.meeting_hours}\t{load.working_hours}\t"
+                f"{load.focus_hours}\t{load.after_hours}\t{load.back_to_back}"
             )
         )
         return (
-            self.tenant,
-            person,
-            week,
-            self.team,
-            self.actions,
-            self.stretch,
-            self.visible,
-            self.rewarded,
-            self.asked,
-            self.feedback,
-            self.output_only,
-            *calendar,
-            self.confirmed_rewarded,
+            f"{self.tenant}\t{person}\t{week}\t{self.team}\t{self.actions}\t{self.stretch}\t"
+            f"{self.visible}\t{self.rewarded}\t{self.asked}\t{self.feedback}\t"
+            f"{self.output_only}\t{calendar}\t{self.confirmed_rewarded}\n"
         )
 
 
