@@ -1,7 +1,7 @@
-"""``/history``'s correction forms built in Python (``services/gateway/portal/markup.py``)
-read byte for byte as the Jinja markup they replaced: closed and open, with and without
-errors, with text to escape and fields missing (no database: a bare Flask app with the
-portal's blueprint and templates)."""
+"""``/history``'s correction forms and ``/pulse``'s answer scales built in Python
+(``services/gateway/portal/markup.py``) read byte for byte as the Jinja markup they
+replaced: closed and open, with and without errors, with text to escape and fields missing
+(no database: a bare Flask app with the portal's blueprint and templates)."""
 
 from __future__ import annotations
 
@@ -74,3 +74,30 @@ def test_the_forms_read_as_the_template_did(
         given = {"a": action, "id": str(action["id"]), "name": Markup("Learning <bit>"),
                  "open": open, "state": state, "token": 'tok"en<', "label": LABEL}  # fmt: skip
         assert render_template_string(PYTHON, **given) == render_template_string(JINJA, **given)
+
+
+LIKERT = """{% for value, label in scale %}
+      <label><input type="radio" name="{{ key }}" value="{{ value }}"{% if state.values.get(key) == value|string %} checked{% endif %}><span class="n">{{ value }}</span><span class="l">{{ label }}</span></label>
+      {% endfor %}"""  # noqa: E501  (pulse.html's loop before it moved to Python, verbatim)
+
+
+@pytest.mark.parametrize("checked", [None, "", "3", "7", "8", 3, "<b>"])
+def test_the_pulse_scale_reads_as_the_template_did(checked: object) -> None:
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.register_blueprint(bp)
+    scale = [(1, "strongly <disagree>"), (2, Markup("2 <i>x</i>")), (3, "a & b"), (7, 'say "yes"')]
+    with app.test_request_context():
+        given = {"key": 'q"1<', "scale": scale, "state": FormState(values={'q"1<': checked})}
+        python = "{{ likert_choices(key, scale, state.values.get(key)) }}"
+        assert render_template_string(python, **given) == render_template_string(LIKERT, **given)
+
+
+@pytest.mark.parametrize("ref", [str(uuid.uuid4()), "a b/c?d#e&f'g\"h<i>", "é%20ü", ""])
+def test_an_anchor_reads_as_url_for_writes_it(ref: str) -> None:
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.register_blueprint(bp)
+    with app.test_request_context():
+        one = "{% set u = url_for('portal.history') %}"
+        one += "<a href=\"{{ u }}#{{ ('action-' ~ r)|anchor }}\">"
+        each = "<a href=\"{{ url_for('portal.history', _anchor='action-' ~ r) }}\">"
+        assert render_template_string(one, r=ref) == render_template_string(each, r=ref)

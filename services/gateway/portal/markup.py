@@ -1,17 +1,22 @@
-"""``/history``'s correction forms (each action's ``<details>``), built in Python.
+"""``/history``'s correction forms (each action's ``<details>``) and ``/pulse``'s answer
+scales, built in Python.
 
 The page lists up to 300 actions, each with a correction form and a removal form: the Jinja
 loop over them (two ``url_for``, two CSRF macros, four fields with their error branches per
 action) took about two thirds of the page's time. Every text is escaped as Jinja's
 autoescape would, and the markup is the template's, byte for byte
-(``tests/portal/test_history_render.py`` compares it with the Jinja rendering it replaced).
+(``tests/unit/test_history_markup.py`` compares it with the Jinja rendering it replaced).
+``/pulse`` has ten statements of seven answers each: seventy radio buttons, each with three
+escaped values and a branch. ``/capital``'s explanations link some thirty contributions:
+one ``url_for`` per list and the :func:`anchor` filter.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+from urllib.parse import quote
 
 from flask import url_for
 from markupsafe import Markup, escape
@@ -19,6 +24,8 @@ from markupsafe import Markup, escape
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import FormState
 
+ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+"""What ``url_for`` leaves unquoted in an anchor (Flask 3's ``_url_quote`` call)."""
 ZERO = str(uuid.UUID(int=0))
 """The action id in the forms' addresses that each action's id replaces (two ``url_for``
 a page)."""
@@ -126,3 +133,27 @@ def correction_forms(
 ) -> CorrectionForms:
     """The page's :class:`CorrectionForms` (``/history``)."""
     return CorrectionForms(token, label, tactic_options, audience_options)
+
+
+@bp.app_template_global("likert_choices")
+def likert_choices(key: str, scale: Sequence[tuple[Any, Any]], checked: Any) -> Markup:
+    """One statement's radio buttons (``/pulse``): the answer ``checked`` (a submitted
+    value, text) checked."""
+    name = escape(key)
+    return Markup(
+        "".join(
+            f'\n      <label><input type="radio" name="{name}" value="{escape(value)}"'
+            f"{' checked' if checked == str(value) else ''}>"
+            f'<span class="n">{escape(value)}</span><span class="l">{escape(label)}</span>'
+            "</label>\n      "
+            for value, label in scale
+        )
+    )
+
+
+@bp.app_template_filter("anchor")
+def anchor(text: str) -> str:
+    """``text`` quoted as ``url_for``'s ``_anchor`` is: ``{{ url }}#{{ id|anchor }}``
+    writes what ``url_for(endpoint, _anchor=id)`` does, with one ``url_for`` for a list of
+    links (``/capital``'s explanations)."""
+    return quote(text, safe=ANCHOR_SAFE)
