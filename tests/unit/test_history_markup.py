@@ -101,3 +101,31 @@ def test_an_anchor_reads_as_url_for_writes_it(ref: str) -> None:
         one += "<a href=\"{{ u }}#{{ ('action-' ~ r)|anchor }}\">"
         each = "<a href=\"{{ url_for('portal.history', _anchor='action-' ~ r) }}\">"
         assert render_template_string(one, r=ref) == render_template_string(each, r=ref)
+
+
+ITEMS = (Path(__file__).parent / "history_items_before.html").read_text()
+CALL = "(tactic_name, minutes_text, audience_text, proof_badge), editing, state)(actions) }}"
+ACTIONS = [
+    {**ACTION, "proof": "self"},
+    {**ACTION, "id": uuid.uuid4(), "note": None, "proof": "confirmed", "tactic": "nope"},
+    {**ACTION, "id": uuid.uuid4(), "note": "", "audience": "<x>", "proof": "awaiting"},
+    {k: v for k, v in ACTION.items() if k not in ("note", "id")} | {"proof": "declined"},
+]
+
+
+@pytest.mark.parametrize("editing", [None, str(ACTIONS[1]["id"]), str(ACTIONS[0]["id"])])
+@pytest.mark.parametrize("state", [FormState(), FormState(values={"note": "x"}, errors=ERRORS)])
+def test_the_history_items_read_as_the_template_did(editing: str | None, state: FormState) -> None:
+    app = Flask(__name__, template_folder=str(TEMPLATES))
+    app.register_blueprint(bp)
+    app.jinja_env.filters["moment"] = lambda m: f"<{m:%a %d %b, %H:%M}>"
+    app.jinja_env.globals["_"] = lambda text, **kw: Markup(text) % kw if kw else text
+    python = ITEMS.split("    {% for a in actions %}")[0] + "    {{ history_items(correction, "
+    python += CALL + "\n  </ul>\n"
+    given = {"actions": ACTIONS, "editing": editing, "state": state, "token": "t<k>",
+             "label": LABEL, "tactics": {"learning_bit": {"label": "Learn & <grow>"}},
+             "audiences": {"team": "Team <all>"},
+             "proof_labels": {"self": "Self", "confirmed": "✓ <ok>", "awaiting": "Wait",
+                              "declined": "No"}}  # fmt: skip
+    with app.test_request_context():
+        assert render_template_string(python, **given) == render_template_string(ITEMS, **given)

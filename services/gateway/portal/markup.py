@@ -14,11 +14,11 @@ one ``url_for`` per list and the :func:`anchor` filter.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from flask import url_for
+from flask import current_app, url_for
 from markupsafe import Markup, escape
 
 from services.gateway.portal.blueprint import bp
@@ -105,6 +105,62 @@ class CorrectionForms:
             "          </form>\n"
             "        </details>"
         )
+
+
+class HistoryItems:
+    """``/history``'s list items, one an action: its tactic, minutes, audience, moment,
+    proof state, note and :class:`CorrectionForms` (the page's ``tactic_name``,
+    ``minutes_text``, ``audience_text`` and ``proof_badge``: its macros, each rendered once
+    per value)."""
+
+    def __init__(
+        self,
+        forms: CorrectionForms,
+        texts: Sequence[Callable[[Any], Any]],
+        editing: str | None,
+        state: FormState,
+    ) -> None:
+        self.forms = forms
+        self.tactic_name, self.minutes_text, self.audience_text, self.proof_badge = texts
+        self.editing, self.state = editing, state
+        self.moment = current_app.jinja_env.filters["moment"]  # the templates' own
+
+    def __call__(self, actions: Iterable[Mapping[str, Any]]) -> Markup:
+        return Markup("".join(self._item(a) for a in actions))
+
+    def _item(self, a: Mapping[str, Any]) -> str:
+        id = str(a.get("id", ""))
+        name = self.tactic_name(a.get("tactic", ""))
+        at = a["occurred_at"]
+        moment = self.moment(at)
+        note = a.get("note")
+        state = self.state if self.editing == id else None
+        return (
+            f'\n    \n    <li id="action-{escape(id)}">\n      <div>\n'
+            f"        <strong>{escape(name)}</strong>\n"
+            f'        <span class="small">{escape(self.minutes_text(a.get("minutes", "")))} · '
+            f"{escape(self.audience_text(a.get('audience', '')))} · "
+            f'<time datetime="{escape(at.isoformat())}">{escape(moment)}</time></span>\n'
+            f"        {escape(self.proof_badge(a.get('proof', '')))}\n"
+            f"        {_note(note)}\n"
+            f"        {self.forms(a, id, name, moment, state)}\n"
+            "      </div>\n    </li>\n    "
+        )
+
+
+@bp.app_template_global("history_items")
+def history_items(
+    forms: CorrectionForms,
+    texts: Sequence[Callable[[Any], Any]],
+    editing: str | None,
+    state: FormState,
+) -> HistoryItems:
+    """The page's :class:`HistoryItems`."""
+    return HistoryItems(forms, texts, editing, state)
+
+
+def _note(note: Any) -> str:
+    return f'<p class="note">{escape(note)}</p>' if note else ""
 
 
 def _invalid(state: FormState | None, name: str) -> str:
