@@ -13,11 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from services.gateway.portal import forms
 from shared.eventlog import EventStore
 from shared.projections import runtime
-from shared.projections.capital import memo
+from shared.projections.capital import memo, read_capital
 from shared.read_tokens import PositionTokens
 from tests.conftest import TEST_SECRET, DemoOrg
 from tests.portal.conftest import Member
@@ -99,16 +100,53 @@ def test_one_persons_capital_never_answers_for_another(
     assert "Your capital starts at zero" in bo.page("/capital")
 
 
+def test_my_capital_scores_anew_when_its_rows_change_at_the_same_position(
+    member: Callable[..., Member], project: Project, store: EventStore, org: DemoOrg
+) -> None:
+    """My capital reads its rows on every request and keeps their scoring under a digest
+    of their values: a row changed with no position moved (here by hand) is scored again."""
+    ada = member()
+    ada.post("/actions", {"tactic": "meeting_quick_win", "minutes": "10", "audience": "team"})
+    project()
+    position, today = runtime(store).wait_for("capital", 0, 0.0), datetime.now(UTC).date()
+
+    def visibility() -> float:
+        with store.engine.connect() as conn:
+            found = memo.read_capital_seen(conn, org.tenant_id, ada.id, today, position, True)
+            assert found == read_capital(conn, org.tenant_id, ada.id, today)
+        return float(found["scores"]["visibility"]["value"])
+
+    before = visibility()
+    assert visibility() == before
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE capital_contributions SET audience = 'private' "
+                          "WHERE person_id = :p"), {"p": ada.id})  # fmt: skip
+    assert visibility() < before
+
+
 def test_each_caller_gets_its_own_copy_and_the_memo_is_bounded(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     reads: list[tuple[object, ...]] = []
+    scorings: list[object] = []
 
-    def read(conn: object, tenant: object, person: object, as_of: object) -> dict[str, object]:
+    class Rows:
+        def __init__(self, person: object) -> None:
+            self.person = person
+
+        def digest(self) -> bytes:
+            return repr(self.person).encode()
+
+    def read(conn: object, tenant: object, person: object, as_of: object) -> Rows:
         reads.append((tenant, person, as_of))
-        return {"history": [{"week": "2026-W49", "person": person}]}
+        return Rows(person)
 
-    monkeypatch.setattr(memo, "read_capital", read)
+    def score(rows: Rows, as_of: object) -> dict[str, object]:
+        scorings.append(rows.person)
+        return {"history": [{"week": "2026-W49", "person": rows.person}]}
+
+    monkeypatch.setattr(memo, "capital_rows", read)
+    monkeypatch.setattr(memo, "score_capital", score)
     monkeypatch.setattr(memo, "SIZE", 2)
     first = memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]
     first["history"].append("changed by its caller")
@@ -116,10 +154,14 @@ def test_each_caller_gets_its_own_copy_and_the_memo_is_bounded(
     assert again == {"history": [{"week": "2026-W49", "person": "p"}]} and len(reads) == 1
     again["history"].clear()
     assert memo.read_capital_seen(None, "t", "p", "d", 7)["history"]  # type: ignore[arg-type]
+    # another position: the rows read again, their scoring kept (the same rows)
     memo.read_capital_seen(None, "t", "p", "d", 8)  # type: ignore[arg-type]
+    assert len(reads) == 2 and scorings == ["p"]
     memo.read_capital_seen(None, "t", "q", "d", 8)  # type: ignore[arg-type]
     memo.read_capital_seen(None, "t", "p", "d", 7)  # type: ignore[arg-type]  # dropped: read
-    assert len(reads) == 4 and len(memo._kept) == 2
+    assert len(reads) == 4 and scorings == ["p", "q", "p"] and len(memo._kept) == 2
+    fresh = memo.read_capital_seen(None, "t", "p", "d", 7, fresh=True)  # type: ignore[arg-type]
+    assert fresh["history"] and len(reads) == 5 and scorings == ["p", "q", "p"]
 
 
 def test_the_capital_pages_freshness_follows_the_next_event(

@@ -24,6 +24,7 @@ def init_app(app: Flask) -> None:
         asks,
         capital,
         history,
+        markup,
         plans,
         second_factor,
         today,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from marshmallow import ValidationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from services.gateway.api.schemas import Party
 from services.gateway.portal.forms import FormState, me
@@ -26,19 +26,25 @@ PROOF_LABELS = {
 }
 
 
+_COLLEAGUES = (
+    select(Person.id, Person.display_name, Person.email)
+    .where(
+        Person.tenant_id == bindparam("tenant_id"),
+        Person.id != bindparam("person_id"),
+        Person.status == "active",
+    )
+    .order_by(Person.display_name, Person.email)
+    .limit(COLLEAGUES_SHOWN)
+)
+"""Built once: building the statement took longer than running it."""
+
+
 def colleagues() -> list[tuple[str, str]]:
     """The people of my organisation I may name: (id, name or address), by name."""
     user = me()
     with resources().engine.connect() as conn:
         rows = conn.execute(
-            select(Person.id, Person.display_name, Person.email)
-            .where(
-                Person.tenant_id == user.tenant_id,
-                Person.id != user.person_id,
-                Person.status == "active",
-            )
-            .order_by(Person.display_name, Person.email)
-            .limit(COLLEAGUES_SHOWN)
+            _COLLEAGUES, {"tenant_id": user.tenant_id, "person_id": user.person_id}
         ).all()
     return [(str(r.id), r.display_name or r.email or gettext("A colleague")) for r in rows]
 

@@ -10,7 +10,11 @@ any new event projected (an action, a retraction, an absence, an erasure) moves 
 position, and the next request reads afresh. Answers are kept pickled (each caller gets its
 own copy: nothing shared is mutable), the last :data:`SIZE` of them, per process. My capital
 reads its tables on every request (``fresh``: a slow or locked table shows there as it
-always did) and keeps what it read; Today takes a kept answer."""
+always did) and keeps what it read; Today takes a kept answer. What My capital read is
+scored once per distinct rows: the scoring is a function of the rows and the day alone, so
+its answer is also kept under a digest of the rows' values
+(:meth:`~shared.projections.capital.reads.CapitalRows.digest`), and rows read again with no
+value changed are not scored again."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from shared.projections.capital.reads import read_capital
+from shared.projections.capital.reads import capital_rows, score_capital
 
 SIZE = 512  # answers kept (about 5 KB each)
 
@@ -53,19 +57,32 @@ def read_capital_seen(
         What :func:`read_capital` returns (a fresh copy on each call).
     """
     key = (tenant_id, person_id, as_of, position)
+    kept = None if fresh else _kept_bytes(key)
+    if kept is None:
+        rows = capital_rows(conn, tenant_id, person_id, as_of)
+        scored = (tenant_id, person_id, as_of, rows.digest())
+        kept = _kept_bytes(scored)
+        if kept is None:
+            kept = pickle.dumps(score_capital(rows, as_of), pickle.HIGHEST_PROTOCOL)
+            _keep(scored, kept)
+        _keep(key, kept)
+    found: dict[str, Any] = pickle.loads(kept)  # our own bytes
+    return found
+
+
+def _kept_bytes(key: tuple[Any, ...]) -> bytes | None:
     with _lock:
-        kept = None if fresh else _kept.get(key)
+        kept = _kept.get(key)
         if kept is not None:
             _kept.move_to_end(key)
-    if kept is not None:
-        found: dict[str, Any] = pickle.loads(kept)  # our own bytes
-        return found
-    answer = read_capital(conn, tenant_id, person_id, as_of)
+        return kept
+
+
+def _keep(key: tuple[Any, ...], answer: bytes) -> None:
     with _lock:
-        _kept[key] = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        _kept[key] = answer
         while len(_kept) > SIZE:
             _kept.popitem(last=False)
-    return answer
 
 
 def forget_all() -> None:

@@ -4,7 +4,10 @@ contribution (the largest, and an "others" line); and the latest actions or outc
 
 from __future__ import annotations
 
+import hashlib
+import pickle
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -33,10 +36,43 @@ def read_capital(
         rotation, consistency, tactic conversion, flags, the weeks since the last
         relationship deposit and the next action that would raise each score the most.
     """
+    return score_capital(capital_rows(conn, tenant_id, person_id, as_of), as_of, history_weeks)
+
+
+@dataclass(frozen=True)
+class CapitalRows:
+    """What :func:`read_capital` reads of the person's capital (its scoring's only input
+    besides the day): the contributions up to the day's week, the colleagues who deposited
+    back, the absences."""
+
+    contributions: Sequence[Row[Any]]
+    reciprocated_by: set[Any]
+    absences: list[Absence]
+
+    def digest(self) -> bytes:
+        """A digest of the rows' values: equal for equal rows (a different value, a row
+        more or less, another order: another digest)."""
+        values = (
+            [tuple(r) for r in self.contributions],
+            sorted(self.reciprocated_by),
+            [(a.starts_on, a.ends_on) for a in self.absences],
+        )
+        return hashlib.blake2b(pickle.dumps(values, pickle.HIGHEST_PROTOCOL)).digest()
+
+
+def capital_rows(conn: Connection, tenant_id: Any, person_id: Any, as_of: date) -> CapitalRows:
+    """The person's rows :func:`score_capital` scores as of the day ``as_of``."""
+    contributions = contributions_until(conn, tenant_id, person_id, week_index(as_of))
+    reciprocated_by = reciprocators(conn, tenant_id, person_id)
+    return CapitalRows(contributions, reciprocated_by, absences_of(conn, tenant_id, person_id))
+
+
+def score_capital(rows: CapitalRows, as_of: date, history_weeks: int = 12) -> dict[str, Any]:
+    """:func:`read_capital`'s answer from the rows it read (a function of them and the day
+    alone)."""
     current = week_index(as_of)
-    contributions = contributions_until(conn, tenant_id, person_id, current)
-    actions, outcomes = facts(contributions, reciprocators(conn, tenant_id, person_id))
-    absences = absences_of(conn, tenant_id, person_id)
+    contributions, absences = rows.contributions, rows.absences
+    actions, outcomes = facts(contributions, rows.reciprocated_by)
     clock = scoring.ActiveDays(absences)
     base = scoring.undecayed(actions, outcomes, as_of)  # once: each week decays it
     parts = scoring.decayed(base, clock, as_of)
