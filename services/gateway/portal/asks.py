@@ -16,7 +16,15 @@ from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
 from services.gateway.links import public_url_for
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, sealed, seen
+from services.gateway.portal.forms import (
+    FormState,
+    connection,
+    form_input,
+    me,
+    refused,
+    sealed,
+    seen,
+)
 from services.gateway.portal.today import recent
 from services.gateway.portal.verification import colleagues, party_from_form
 from services.gateway.resources import resources
@@ -42,10 +50,10 @@ def link_for(request_id: Any) -> str:
     return public_url_for("feedback.answer", token=token)
 
 
-def my_requests() -> dict[str, Any]:
+def my_requests(conn: Any = None) -> dict[str, Any]:
     user = me()
     store = resources().store
-    with resources().engine.connect() as conn:
+    with connection(conn) as conn:
         loop = read_feedback(conn, user.tenant_id, user.person_id, limit=SHOWN)
         asked = {
             e.position: e
@@ -97,15 +105,19 @@ def render_asks(state: FormState | None = None, status: int = 200) -> Any:
         asked_now: uuid.UUID | None = uuid.UUID(request.args.get("asked", ""))
     except ValueError:
         asked_now = None
+    with resources().engine.connect() as conn:  # the page's reads share one connection
+        fb = my_requests(conn)
+        actions = recent("action", datetime.now(UTC) - timedelta(days=14), limit=20, conn=conn)
+        people = colleagues(conn)
     return render_template(
         "portal/feedback.html",
         state=state if state is not None else FormState(values={"expires_in_days": "14"}),
-        fb=my_requests(),
-        actions=recent("action", datetime.now(UTC) - timedelta(days=14), limit=20),
+        fb=fb,
+        actions=actions,
         tactics=TACTICS,
         suggestions=[gettext(s) for s in SUGGESTIONS],
         new_link=link_for(asked_now) if asked_now else None,
-        colleagues=colleagues(),
+        colleagues=people,
     ), status
 
 
