@@ -44,7 +44,6 @@ class _Named:
         self.__dict__.update(values)
 
 
-_NAVIGATION: dict[tuple[Any, ...], Markup] = {}
 _NAVIGATION_SIZE = 1024  # locales x pages x roles; beyond it (never, in practice) no memo
 
 
@@ -55,7 +54,10 @@ def navigation(user: Any, mailbox_on: bool) -> Markup:
     req = current_request()
     here = req.endpoint or ""
     key = (current_locale(), req.script_root, here, user.is_manager, user.role, mailbox_on)
-    kept = _NAVIGATION.get(key)
+    kept_by_app: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault(
+        "compound_navigation", {}
+    )  # per app: two apps of one process (tests) have their own URLs
+    kept = kept_by_app.get(key)
     if kept is None:
         template = current_app.jinja_env.get_template("_navigation.html")
         kept = Markup(
@@ -65,6 +67,6 @@ def navigation(user: Any, mailbox_on: bool) -> Markup:
                 mailbox_on=mailbox_on,
             )
         )
-        if len(_NAVIGATION) < _NAVIGATION_SIZE:
-            _NAVIGATION[key] = kept
+        if len(kept_by_app) < _NAVIGATION_SIZE:
+            kept_by_app[key] = kept
     return kept
