@@ -27,7 +27,7 @@ from jinja2.nodes import EvalContext
 from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
-from services.gateway.context import current_request, request_globals
+from services.gateway.context import current_request, navigation, request_globals
 from shared.i18n import (
     LANGUAGE_NAMES,
     LOCALES,
@@ -204,3 +204,5 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=current_locale, LANGUAGE_NAMES=LANGUAGE_NAMES, LOCALES=LOCALES
     )
+    # base.html's header links, rendered once per locale, page and role
+    app.jinja_env.globals.update(navigation=navigation)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from shared.commands.base import Actor, append
 from shared.commands.organization_core import OrganizationCore, check_password
@@ -183,27 +184,33 @@ def personal_tokens(conn: Connection, person_id: uuid.UUID) -> list[Any]:
         Rows of ``id, name, scopes, created_at, expires_at`` (``scopes`` None: every scope):
         not revoked, not expired, made after the person's credentials last ended.
     """
+    return list(conn.execute(_personal_tokens(), {"person_id": person_id}).all())
+
+
+@lru_cache(maxsize=1)
+def _personal_tokens() -> Any:
+    """:func:`personal_tokens`' statement, built once (building the ``select`` costs more
+    than running it); the person is its ``person_id`` parameter."""
+    person: Any = bindparam("person_id")
     valid_after = (
-        select(Person.credentials_valid_after).where(Person.id == person_id).scalar_subquery()
+        select(Person.credentials_valid_after).where(Person.id == person).scalar_subquery()
     )
-    return list(
-        conn.execute(
-            select(
-                AccessToken.id,
-                AccessToken.name,
-                AccessToken.scopes,
-                AccessToken.created_at,
-                AccessToken.expires_at,
-            )
-            .where(
-                AccessToken.person_id == person_id,
-                AccessToken.kind == "personal",
-                AccessToken.revoked_at.is_(None),
-                or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > func.now()),
-                or_(valid_after.is_(None), AccessToken.created_at > valid_after),
-            )
-            .order_by(AccessToken.created_at.desc())
-        ).all()
+    return (
+        select(
+            AccessToken.id,
+            AccessToken.name,
+            AccessToken.scopes,
+            AccessToken.created_at,
+            AccessToken.expires_at,
+        )
+        .where(
+            AccessToken.person_id == person,
+            AccessToken.kind == "personal",
+            AccessToken.revoked_at.is_(None),
+            or_(AccessToken.expires_at.is_(None), AccessToken.expires_at > func.now()),
+            or_(valid_after.is_(None), AccessToken.created_at > valid_after),
+        )
+        .order_by(AccessToken.created_at.desc())
     )
 
 

@@ -16,11 +16,20 @@ from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.feedback import feedback_token
 from services.gateway.links import public_url_for
 from services.gateway.portal.blueprint import bp
-from services.gateway.portal.forms import FormState, form_input, me, refused, sealed, seen
+from services.gateway.portal.forms import (
+    FormState,
+    connection,
+    form_input,
+    me,
+    refused,
+    sealed,
+    seen,
+)
 from services.gateway.portal.today import recent
 from services.gateway.portal.verification import colleagues, party_from_form
 from services.gateway.resources import resources
 from shared.commands.verification import named_in
+from shared.database import as_psycopg
 from shared.domain.errors import DomainError
 from shared.domain.tactics import TACTICS
 from shared.i18n import N_, gettext
@@ -41,15 +50,16 @@ def link_for(request_id: Any) -> str:
     return public_url_for("feedback.answer", token=token)
 
 
-def my_requests() -> dict[str, Any]:
+def my_requests(conn: Any = None) -> dict[str, Any]:
     user = me()
     store = resources().store
-    with resources().engine.connect() as conn:
+    with connection(conn) as conn:
         loop = read_feedback(conn, user.tenant_id, user.person_id, limit=SHOWN)
         asked = {
             e.position: e
             for e in store.read_positions(conn, [i["asked_position"] for i in loop["items"]])
         }
+        answers = answers_to(conn, user.person_id, loop["items"])
     now = datetime.now(UTC)
     for item in loop["items"]:
         event = asked.get(item["asked_position"])
@@ -58,11 +68,7 @@ def my_requests() -> dict[str, Any]:
         item["comment"] = None
         if item["answered_at"] is not None:
             item["status"] = "answered"
-            answer = store.find(
-                f"journal-{user.person_id}",
-                "FeedbackGiven",
-                {"request_id": str(item["request_id"])},
-            )
+            answer = answers.get(str(item["request_id"]))
             item["comment"] = answer.data.get("comment") if answer is not None else None
             item["confirmed"] = bool(answer.data.get("confirmed")) if answer else False
         elif item["expires_at"] < now:
@@ -73,21 +79,45 @@ def my_requests() -> dict[str, Any]:
     return loop
 
 
+def answers_to(conn: Any, person_id: Any, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first ``FeedbackGiven`` of the person's journal for each answered request (as
+    ``store.find`` per request answers, ``data @> {"request_id": ...}``), by request id:
+    one statement and one read for the page, not a connection and a read per answer."""
+    wanted = [str(i["request_id"]) for i in items if i["answered_at"] is not None]
+    if not wanted:
+        return {}
+    positions = [
+        row[0]
+        for row in as_psycopg(conn).execute(
+            "SELECT DISTINCT ON (data->>'request_id') position FROM events "
+            "WHERE stream_id = %s AND type = 'FeedbackGiven' "
+            "AND data->>'request_id' = ANY(%s) ORDER BY data->>'request_id', position",
+            (f"journal-{person_id}", wanted),
+        )
+    ]
+    found = resources().store.read_positions(conn, positions) if positions else []
+    return {e.data["request_id"]: e for e in found}
+
+
 def render_asks(state: FormState | None = None, status: int = 200) -> Any:
     seen("feedback_loop")
     try:
         asked_now: uuid.UUID | None = uuid.UUID(request.args.get("asked", ""))
     except ValueError:
         asked_now = None
+    with resources().engine.connect() as conn:  # the page's reads share one connection
+        fb = my_requests(conn)
+        actions = recent("action", datetime.now(UTC) - timedelta(days=14), limit=20, conn=conn)
+        people = colleagues(conn)
     return render_template(
         "portal/feedback.html",
         state=state if state is not None else FormState(values={"expires_in_days": "14"}),
-        fb=my_requests(),
-        actions=recent("action", datetime.now(UTC) - timedelta(days=14), limit=20),
+        fb=fb,
+        actions=actions,
         tactics=TACTICS,
         suggestions=[gettext(s) for s in SUGGESTIONS],
         new_link=link_for(asked_now) if asked_now else None,
-        colleagues=colleagues(),
+        colleagues=people,
     ), status
 
 

@@ -3,6 +3,7 @@ one's own writes, and re-rendering a page with its messages next to the fields."
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -127,6 +128,12 @@ def own_position_reached(tenant_id: Any, reached: int) -> int:
             _OWN_POSITIONS.clear()
         _OWN_POSITIONS[key] = found
     return found
+
+
+def connection(conn: Any = None) -> Any:
+    """``conn`` as a context that leaves it open (a page's reads share one connection), or
+    a new connection of the app's engine."""
+    return contextlib.nullcontext(conn) if conn is not None else resources().engine.connect()
 
 
 def seen(projection: str) -> int:

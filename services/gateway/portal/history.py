@@ -28,9 +28,11 @@ def render_history(
     """The page; ``editing``: the action whose correction form is open."""
     seen("capital")
     since = datetime.now(UTC) - timedelta(weeks=HISTORY_WEEKS)
+    with resources().engine.connect() as conn:  # the page's reads share one connection
+        actions = with_proof("action", recent("action", since, limit=300, conn=conn), conn)
     return render_template(
         "portal/history.html",
-        actions=with_proof("action", recent("action", since, limit=300)),
+        actions=actions,
         state=state if state is not None else FormState(),
         editing=str(editing) if editing else None,
         tactics=TACTICS,

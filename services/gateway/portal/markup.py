@@ -194,7 +194,25 @@ def correction_forms(
 @bp.app_template_global("likert_choices")
 def likert_choices(key: str, scale: Sequence[tuple[Any, Any]], checked: Any) -> Markup:
     """One statement's radio buttons (``/pulse``): the answer ``checked`` (a submitted
-    value, text) checked."""
+    value, text) checked; written once per statement, scale (its labels already in the
+    reader's language) and answer."""
+    try:
+        memo_key = (key, tuple(scale), checked)
+        kept = _LIKERT.get(memo_key)
+    except TypeError:  # an unhashable value: written every time
+        memo_key, kept = None, None
+    if kept is None:
+        kept = _likert_choices(key, scale, checked)
+        if memo_key is not None and len(_LIKERT) < _LIKERT_SIZE:
+            _LIKERT[memo_key] = kept
+    return kept
+
+
+_LIKERT: dict[tuple[Any, ...], Markup] = {}
+_LIKERT_SIZE = 4096  # statements x languages x answers; beyond it no memo
+
+
+def _likert_choices(key: str, scale: Sequence[tuple[Any, Any]], checked: Any) -> Markup:
     name = escape(key)
     return Markup(
         "".join(

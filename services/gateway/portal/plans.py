@@ -43,28 +43,36 @@ SIGNAL_LABELS = {
 """Each experiment signal's name, English: translated where shown."""
 
 
-def plan_of(week: str) -> dict[str, Any]:
-    """My plan for ``week`` with the labels I gave its items (read from the log)."""
+def plans_of(weeks: list[str]) -> list[dict[str, Any]]:
+    """My plans for ``weeks`` with the labels I gave their items (read from the log): one
+    connection and one read of the log for the page's seven weeks."""
     user = me()
     with resources().engine.connect() as conn:
-        plan = read_plan(conn, user.tenant_id, user.person_id, week)
-        position = plan.pop("plan_position")
-        events = resources().store.read_positions(conn, [position]) if position else []
-    labels = events[0].data.get("labels") if events else None
-    if not isinstance(labels, list) or len(labels) != len(plan["items"]):
-        labels = [None] * len(plan["items"])
-    plan["items"] = [
-        {**item, "label": label or None} for item, label in zip(plan["items"], labels, strict=True)
-    ]
-    return plan
+        plans = [read_plan(conn, user.tenant_id, user.person_id, week) for week in weeks]
+        positions = [plan.pop("plan_position") for plan in plans]
+        wanted = [position for position in positions if position]
+        events = {
+            e.position: e
+            for e in (resources().store.read_positions(conn, wanted) if wanted else [])
+        }
+    for plan, position in zip(plans, positions, strict=True):
+        event = events.get(position) if position else None
+        labels = event.data.get("labels") if event is not None else None
+        if not isinstance(labels, list) or len(labels) != len(plan["items"]):
+            labels = [None] * len(plan["items"])
+        plan["items"] = [
+            {**item, "label": label or None}
+            for item, label in zip(plan["items"], labels, strict=True)
+        ]
+    return plans
 
 
 def render_plan(state: FormState | None = None, status: int = 200) -> Any:
     seen("plan_progress")
     week = this_week()
-    plan = plan_of(week)
     monday = week_start(week)
-    past = [plan_of(iso_week_of(monday - timedelta(weeks=n))) for n in range(1, PAST_WEEKS + 1)]
+    weeks = [iso_week_of(monday - timedelta(weeks=n)) for n in range(PAST_WEEKS + 1)]
+    plan, *past = plans_of(weeks)
     if state is None:  # saving replaces the plan: its rows only when asked to edit them
         values = {}
         if request.args.get("edit"):

@@ -17,6 +17,7 @@ from services.gateway.confirmations import announce, asked_to_confirm
 from services.gateway.portal.blueprint import bp
 from services.gateway.portal.forms import (
     FormState,
+    connection,
     form_input,
     me,
     refused,
@@ -81,11 +82,14 @@ them (English), for the catalogue."""
 assert set(AUDIENCE_LABELS) == set(AUDIENCES) and set(OUTCOME_LABELS) == set(OUTCOME_KINDS)
 
 
-def recent(kind: str, since: datetime | None, limit: int = 50) -> list[dict[str, Any]]:
-    """My latest actions or outcomes with their details read from the log (decrypted)."""
+def recent(
+    kind: str, since: datetime | None, limit: int = 50, conn: Any = None
+) -> list[dict[str, Any]]:
+    """My latest actions or outcomes with their details read from the log (decrypted), in
+    ``conn`` (None: a new connection)."""
     user = me()
     store = resources().store
-    with resources().engine.connect() as conn:
+    with connection(conn) as conn:
         rows = read_recent(conn, user.tenant_id, user.person_id, kind, since, limit)
         events = {e.position: e for e in store.read_positions(conn, [r["position"] for r in rows])}
     items = []
@@ -169,14 +173,15 @@ def _aware(value: Any) -> datetime:
 def render_today(state: FormState | None = None, status: int = 200) -> Any:
     user = me()
     position = seen("capital")
-    actions = with_proof("action", recent("action", week_began()))
-    logged = request.args.get("logged", "")
-    just_logged = next((a for a in actions if str(a["id"]) == logged), None)
     with resources().engine.connect() as conn:
+        actions = with_proof("action", recent("action", week_began(), conn=conn), conn)
         plan = read_plan(conn, user.tenant_id, user.person_id, this_week())
         today = datetime.now(UTC).date()
         capital = read_capital_seen(conn, user.tenant_id, user.person_id, today, position)
         after_meeting = meeting_offer(conn, actions)
+        people = colleagues(conn)
+    logged = request.args.get("logged", "")
+    just_logged = next((a for a in actions if str(a["id"]) == logged), None)
     return render_template(
         "portal/today.html",
         state=state if state is not None else FormState(values=DEFAULTS),
@@ -188,7 +193,7 @@ def render_today(state: FormState | None = None, status: int = 200) -> Any:
         minute_choices=MINUTE_CHOICES,
         audiences=AUDIENCE_LABELS,
         week=this_week(),
-        colleagues=colleagues(),
+        colleagues=people,
         relationship_tactics=RELATIONSHIP_TACTICS,
         proof_labels=PROOF_LABELS,
         meeting_offer=after_meeting,
@@ -234,14 +239,18 @@ def undo_action(action_id: uuid.UUID) -> Any:
 def render_outcomes(state: FormState | None = None, status: int = 200) -> Any:
     seen("capital")
     since = datetime.now(UTC) - timedelta(days=42)
+    with resources().engine.connect() as conn:  # the page's reads share one connection
+        outcomes = with_proof("outcome", recent("outcome", None, limit=30, conn=conn), conn)
+        actions = recent("action", since, limit=30, conn=conn)
+        people = colleagues(conn)
     return render_template(
         "portal/outcomes.html",
         state=state if state is not None else FormState(),
-        outcomes=with_proof("outcome", recent("outcome", None, limit=30)),
-        actions=recent("action", since, limit=30),
+        outcomes=outcomes,
+        actions=actions,
         kinds=OUTCOME_LABELS,
         tactics=TACTICS,
-        colleagues=colleagues(),
+        colleagues=people,
         proof_labels=PROOF_LABELS,
     ), status
 

@@ -10,7 +10,7 @@ from marshmallow import ValidationError
 from sqlalchemy import bindparam, select
 
 from services.gateway.api.schemas import Party
-from services.gateway.portal.forms import FormState, me
+from services.gateway.portal.forms import FormState, connection, me
 from services.gateway.resources import resources
 from shared.commands.verification import CONFIRMABLE, named_in
 from shared.directory import Person
@@ -39,10 +39,10 @@ _COLLEAGUES = (
 """Built once: building the statement took longer than running it."""
 
 
-def colleagues() -> list[tuple[str, str]]:
+def colleagues(conn: Any = None) -> list[tuple[str, str]]:
     """The people of my organisation I may name: (id, name or address), by name."""
     user = me()
-    with resources().engine.connect() as conn:
+    with connection(conn) as conn:
         rows = conn.execute(
             _COLLEAGUES, {"tenant_id": user.tenant_id, "person_id": user.person_id}
         ).all()
@@ -74,19 +74,20 @@ def party_from_form(form: Any, field: str, state: FormState) -> Any:
         return None
 
 
-def with_proof(kind: str, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_proof(kind: str, items: list[dict[str, Any]], conn: Any = None) -> list[dict[str, Any]]:
     """Mark each of my actions or outcomes with its proof state (``item["proof"]``).
 
     Parameters:
         kind: ``action`` or ``outcome``.
         items: my items with their event's data merged in (``recent``).
+        conn: the page's connection (None: a new one).
 
     Returns:
         The same items; ``proof`` is a key of :data:`PROOF_LABELS`.
     """
     _, confirm_type, id_field = CONFIRMABLE[kind]
     ids = [str(i["id"]) for i in items]
-    with resources().engine.connect() as conn:
+    with connection(conn) as conn:
         answers = answers_in(resources().store, conn, me().person_id, confirm_type, id_field, ids)
     for item in items:
         answer = answers.get(str(item["id"]))
