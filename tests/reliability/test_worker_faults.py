@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import IO
 
 import pytest
 from sqlalchemy import text
@@ -121,6 +122,21 @@ def test_sigkill_during_catch_up_loses_and_doubles_nothing(
     )
 
 
+CHUNK_EVENTS = 100  # the killed rebuilds' chunks: 1,500 events of ten people in ten or more
+
+
+def _after_chunks(lines: IO[str], chunks: int) -> bool:
+    """Read the worker's lines until it has written ``chunks`` chunks; whether it ended
+    first (its "done" read here)."""
+    written = 0
+    while written < chunks:
+        line = lines.readline()
+        if not line.startswith("progress"):
+            return "done" in line  # or the end of its output
+        written += 1
+    return False
+
+
 @once
 def test_sigkill_during_rebuild_leaves_the_live_read_models_serving(
     tmp_path: Path, master_key: str, figures: Figures
@@ -140,7 +156,7 @@ def test_sigkill_during_rebuild_leaves_the_live_read_models_serving(
             command = [sys.executable, "-m", "tests.reliability.rebuild_worker", pg.url, "100"]
             for _ in range(10):
                 worker = subprocess.Popen(
-                    [*command, master_key],
+                    [*command, master_key, str(CHUNK_EVENTS)],
                     stdout=subprocess.PIPE,
                     cwd=ROOT,
                     env=env,
@@ -148,10 +164,13 @@ def test_sigkill_during_rebuild_leaves_the_live_read_models_serving(
                 )
                 assert worker.stdout is not None
                 assert worker.stdout.readline().strip() == "ready"
-                time.sleep(rng.uniform(0.0, 0.3))  # a random point of the rebuild
+                # A random point of the rebuild, counted in its chunks (about ten of them,
+                # a person each), not in seconds: a faster rebuild is killed as often.
+                ended = _after_chunks(worker.stdout, rng.randint(0, 6))
+                time.sleep(rng.uniform(0.0, 0.02))  # somewhere inside the next chunk
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
-                finished = "done" in worker.stdout.read()
+                finished = ended or "done" in worker.stdout.read()
                 worker.stdout.close()
                 kills += not finished
                 # The half-built generation is invisible: the views still serve the old one.
